@@ -1,0 +1,17 @@
+"""Exceptions a user can cause. Each message says what went wrong and how to fix it."""
+
+
+class ClipvgError(Exception):
+    """Base class for every error clipvg raises on bad input; the CLI prints it in one line."""
+
+
+class InvalidInputError(ClipvgError, ValueError):
+    """An argument or a file's content is unusable (bad ROI, empty prompt, corrupt image, ...)."""
+
+
+class SVGParseError(ClipvgError):
+    """An SVG file cannot be read (malformed XML, missing file, no drawable content)."""
+
+
+class BackendUnavailableError(ClipvgError, ImportError):
+    """An optional backend (pydiffvg, vtracer, diffusers) is not installed."""

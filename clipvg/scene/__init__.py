@@ -1,0 +1,8 @@
+"""Scene model: packed tensors for the renderer and optimizer, per-path views for users."""
+from .paint import (CAPS, JOINS, SPREADS, GradientStops, LinearGradient, Paint, RadialGradient, Solid,
+                    Stroke)
+from .path import Path, Subpath
+from .scene import Scene, concat
+
+__all__ = ["CAPS", "JOINS", "SPREADS", "GradientStops", "LinearGradient", "Paint", "Path",
+           "RadialGradient", "Scene", "Solid", "Stroke", "Subpath", "concat"]

@@ -1,0 +1,335 @@
+"""The packed Scene: every path's geometry and paint in a few tensors, so the renderer and the
+optimizer never loop over paths in Python.
+
+Geometry (P points, S segments, Q subpaths, N paths):
+    points                  (P, 2) float32 pixels, origin top-left, y down
+    segment_degrees         (S,)   int64, 1 line | 2 quadratic | 3 cubic
+    subpath_segment_offsets (Q+1,) int64, segments of subpath q are [o[q], o[q+1])
+    subpath_point_offsets   (Q+1,) int64, points of subpath q are [o[q], o[q+1])
+    subpath_closed          (Q,)   bool
+    path_subpath_offsets    (N+1,) int64
+Paint (per path):
+    fill_color, stroke_color (N, 4) float32 straight RGBA; has_fill, has_stroke (N,) bool
+    fill_gradient, stroke_gradient (N,) int64, -1 for a solid colour, else a gradient index
+    stroke_width (N,) px; opacity (N,); evenodd (N,) bool; line_cap, line_join (N,) int64 indices into
+    paint.CAPS / paint.JOINS; miter_limit (N,)
+Gradients (G gradients, T stops):
+    gradient_kind (G,) 0 linear | 1 radial; gradient_coords (G, 5): x1 y1 x2 y2 - (linear) or
+    cx cy r fx fy (radial); gradient_transform (G, 6) SVG matrix; gradient_spread (G,) index into
+    paint.SPREADS; gradient_stop_offsets (G+1,); stop_offsets (T,); stop_colors (T, 4)
+Layers: layer_names list[str]; path_layer (N,) int64; path_ids list[str | None].
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Iterator, Sequence
+
+import numpy as np
+import torch
+
+from .paint import (CAPS, JOINS, SPREADS, GradientStops, LinearGradient, Paint,
+                    RadialGradient, Solid, Stroke, gradient_kind)
+from .path import Path, Subpath
+
+_TENSOR_FIELDS = (
+    "points", "segment_degrees", "subpath_segment_offsets", "subpath_point_offsets", "subpath_closed",
+    "path_subpath_offsets", "fill_color", "stroke_color", "has_fill", "has_stroke", "fill_gradient",
+    "stroke_gradient", "stroke_width", "opacity", "evenodd", "line_cap", "line_join", "miter_limit",
+    "gradient_kind", "gradient_coords", "gradient_transform", "gradient_spread",
+    "gradient_stop_offsets", "stop_offsets", "stop_colors", "path_layer",
+)
+
+
+@dataclass
+class Scene:
+    """A canvas of ``width`` x ``height`` pixels holding packed paths (see module docstring)."""
+
+    width: float
+    height: float
+    points: torch.Tensor
+    segment_degrees: torch.Tensor
+    subpath_segment_offsets: torch.Tensor
+    subpath_point_offsets: torch.Tensor
+    subpath_closed: torch.Tensor
+    path_subpath_offsets: torch.Tensor
+    fill_color: torch.Tensor
+    stroke_color: torch.Tensor
+    has_fill: torch.Tensor
+    has_stroke: torch.Tensor
+    fill_gradient: torch.Tensor
+    stroke_gradient: torch.Tensor
+    stroke_width: torch.Tensor
+    opacity: torch.Tensor
+    evenodd: torch.Tensor
+    line_cap: torch.Tensor
+    line_join: torch.Tensor
+    miter_limit: torch.Tensor
+    gradient_kind: torch.Tensor
+    gradient_coords: torch.Tensor
+    gradient_transform: torch.Tensor
+    gradient_spread: torch.Tensor
+    gradient_stop_offsets: torch.Tensor
+    stop_offsets: torch.Tensor
+    stop_colors: torch.Tensor
+    path_layer: torch.Tensor
+    layer_names: list[str]
+    path_ids: list[str | None]
+
+    # ------------------------------------------------------------------ sizes and devices
+    @property
+    def num_paths(self) -> int:
+        return len(self.path_subpath_offsets) - 1
+
+    @property
+    def device(self) -> torch.device:
+        return self.points.device
+
+    def __len__(self) -> int:
+        return self.num_paths
+
+    def to(self, device: str | torch.device) -> "Scene":
+        """A copy on ``device``; leaf tensors stay leaves (gradients restart)."""
+        return self._map(lambda t: t.detach().to(device))
+
+    def clone(self) -> "Scene":
+        """A deep, detached copy (requires_grad off)."""
+        return self._map(lambda t: t.detach().clone())
+
+    def _map(self, fn) -> "Scene":
+        changes = {name: fn(getattr(self, name)) for name in _TENSOR_FIELDS}
+        return replace(self, layer_names=list(self.layer_names), path_ids=list(self.path_ids), **changes)
+
+    # ------------------------------------------------------------------ index maps
+    def point_path_index(self) -> torch.Tensor:
+        """(P,) int64: the path each control point belongs to."""
+        path_of_subpath = _owner(self.path_subpath_offsets)
+        point_counts = self.subpath_point_offsets.diff()
+        return path_of_subpath.repeat_interleave(point_counts)
+
+    def layer_paths(self, layer: str) -> torch.Tensor:
+        """(K,) int64 indices of the paths in ``layer``."""
+        if layer not in self.layer_names:
+            raise KeyError(f"no layer {layer!r}; layers are {self.layer_names}")
+        return torch.nonzero(self.path_layer == self.layer_names.index(layer)).flatten()
+
+    # ------------------------------------------------------------------ optimisation
+    def parameters(self, points: bool = True, colors: bool = True, stroke_widths: bool = False,
+                   gradients: bool = False, paths: Sequence[int] | torch.Tensor | None = None
+                   ) -> list[torch.Tensor]:
+        """The leaf tensors the renderer reads, with ``requires_grad`` on, for an optimizer.
+
+        ``colors`` covers fill and stroke colours and gradient stop colours; ``gradients`` covers
+        gradient geometry and stop offsets. With ``paths`` (indices or an (N,) bool mask) gradients
+        of every other path are zeroed by hooks, so e.g. Adam leaves those entries bit-identical.
+        """
+        self._clear_hooks()
+        chosen: list[tuple[str, torch.Tensor | None]] = []
+        path_mask = None if paths is None else _as_mask(paths, self.num_paths, self.device)
+        grad_mask = self._gradient_mask(path_mask)
+        if points:
+            chosen.append(("points", None if path_mask is None else path_mask[self.point_path_index()]))
+        if colors:
+            chosen += [("fill_color", path_mask), ("stroke_color", path_mask)]
+            if len(self.stop_colors):
+                chosen.append(("stop_colors", None if grad_mask is None else grad_mask[_owner(self.gradient_stop_offsets)]))
+        if stroke_widths:
+            chosen.append(("stroke_width", path_mask))
+        if gradients and len(self.gradient_coords):
+            chosen += [("gradient_coords", grad_mask),
+                       ("stop_offsets", None if grad_mask is None else grad_mask[_owner(self.gradient_stop_offsets)])]
+        params = []
+        for name, mask in chosen:
+            tensor = getattr(self, name)
+            if not tensor.is_leaf:
+                tensor = tensor.detach()
+                setattr(self, name, tensor)
+            tensor.requires_grad_(True)
+            if mask is not None:
+                keep = mask.to(tensor.dtype).reshape(-1, *([1] * (tensor.dim() - 1)))
+                self._hooks.append(tensor.register_hook(lambda g, keep=keep: g * keep))
+            params.append(tensor)
+        return params
+
+    def _gradient_mask(self, path_mask: torch.Tensor | None) -> torch.Tensor | None:
+        if path_mask is None:
+            return None
+        used = torch.zeros(len(self.gradient_kind), dtype=torch.bool, device=self.device)
+        for index in (self.fill_gradient[path_mask], self.stroke_gradient[path_mask]):
+            used[index[index >= 0]] = True
+        return used
+
+    def _clear_hooks(self) -> None:
+        for handle in getattr(self, "_hooks", []):
+            handle.remove()
+        self._hooks = []
+
+    def clamp_(self) -> "Scene":
+        """Clamp colours, opacities and stop offsets to [0, 1] and stroke widths to >= 0, in place."""
+        with torch.no_grad():
+            for name in ("fill_color", "stroke_color", "stop_colors", "stop_offsets", "opacity"):
+                getattr(self, name).clamp_(0.0, 1.0)
+            self.stroke_width.clamp_(min=0.0)
+        return self
+
+    # ------------------------------------------------------------------ per-path view
+    def path(self, index: int) -> Path:
+        """The per-path view of path ``index`` (numpy copies; edits do not write back)."""
+        n = self.num_paths
+        if not -n <= index < n:
+            raise IndexError(f"path index {index} out of range for {n} paths")
+        index %= n
+        pts = self.points.detach().cpu().numpy()
+        degrees = self.segment_degrees.cpu().numpy()
+        so, po = self.subpath_segment_offsets.tolist(), self.subpath_point_offsets.tolist()
+        closed = self.subpath_closed.tolist()
+        q0, q1 = self.path_subpath_offsets[index].item(), self.path_subpath_offsets[index + 1].item()
+        subpaths = [Subpath(pts[po[q]:po[q + 1]], degrees[so[q]:so[q + 1]], closed[q]) for q in range(q0, q1)]
+        fill = self._paint(self.fill_color, self.fill_gradient, index) if self.has_fill[index] else None
+        stroke = None
+        if self.has_stroke[index]:
+            stroke = Stroke(self._paint(self.stroke_color, self.stroke_gradient, index),
+                            width=float(self.stroke_width[index]), cap=CAPS[int(self.line_cap[index])],
+                            join=JOINS[int(self.line_join[index])], miter_limit=float(self.miter_limit[index]))
+        return Path(subpaths, fill=fill, stroke=stroke,
+                    fill_rule="evenodd" if self.evenodd[index] else "nonzero",
+                    opacity=float(self.opacity[index]), layer=self.layer_names[int(self.path_layer[index])],
+                    id=self.path_ids[index])
+
+    def paths(self) -> Iterator[Path]:
+        """Iterate over per-path views, bottom to top."""
+        return (self.path(i) for i in range(self.num_paths))
+
+    def _paint(self, colors: torch.Tensor, gradients: torch.Tensor, index: int) -> Paint:
+        g = int(gradients[index])
+        if g < 0:
+            return Solid(tuple(float(v) for v in colors[index].detach().cpu()))
+        s0, s1 = int(self.gradient_stop_offsets[g]), int(self.gradient_stop_offsets[g + 1])
+        stops = GradientStops(self.stop_offsets[s0:s1].detach().cpu().numpy(),
+                              self.stop_colors[s0:s1].detach().cpu().numpy())
+        c = [float(v) for v in self.gradient_coords[g].detach().cpu()]
+        transform = tuple(float(v) for v in self.gradient_transform[g].detach().cpu())
+        spread = SPREADS[int(self.gradient_spread[g])]
+        if int(self.gradient_kind[g]) == 0:
+            return LinearGradient((c[0], c[1]), (c[2], c[3]), stops, transform, spread)
+        return RadialGradient((c[0], c[1]), c[2], stops, (c[3], c[4]), transform, spread)
+
+    # ------------------------------------------------------------------ building
+    @classmethod
+    def from_paths(cls, paths: Sequence[Path], width: float, height: float,
+                   layer_names: Sequence[str] | None = None, device: str | torch.device = "cpu") -> "Scene":
+        """Pack per-path views into a Scene. Layers are named by ``Path.layer``; ``layer_names`` fixes
+        their order (bottom to top) and may list empty layers."""
+        return _pack(list(paths), float(width), float(height), layer_names, torch.device(device))
+
+    @classmethod
+    def empty(cls, width: float, height: float, device: str | torch.device = "cpu") -> "Scene":
+        """A Scene with no paths."""
+        return cls.from_paths([], width, height, device=device)
+
+    def subset(self, paths: Sequence[int] | torch.Tensor) -> "Scene":
+        """A new Scene with only the given paths (in their original order), detached."""
+        mask = _as_mask(paths, self.num_paths, self.device)
+        kept = [self.path(i) for i in torch.nonzero(mask).flatten().tolist()]
+        return Scene.from_paths(kept, self.width, self.height, self.layer_names, self.device)
+
+
+def concat(scenes: Sequence[Scene]) -> Scene:
+    """Stack scenes bottom to top on the first one's canvas; layers with the same name merge."""
+    if not scenes:
+        raise ValueError("concat needs at least one scene")
+    names: list[str] = []
+    for scene in scenes:
+        names += [n for n in scene.layer_names if n not in names]
+    paths = [p for scene in scenes for p in scene.paths()]
+    return Scene.from_paths(paths, scenes[0].width, scenes[0].height, names, scenes[0].device)
+
+
+# ---------------------------------------------------------------------- helpers
+def _owner(offsets: torch.Tensor) -> torch.Tensor:
+    """For CSR ``offsets`` (K+1,), the owner index (M,) of each of the M = offsets[-1] entries."""
+    return torch.arange(len(offsets) - 1, device=offsets.device).repeat_interleave(offsets.diff())
+
+
+def _as_mask(paths: Sequence[int] | torch.Tensor, n: int, device: torch.device) -> torch.Tensor:
+    paths = torch.as_tensor(paths, device=device)
+    if paths.dtype == torch.bool:
+        if paths.shape != (n,):
+            raise ValueError(f"a path mask must have shape ({n},), got {tuple(paths.shape)}")
+        return paths
+    mask = torch.zeros(n, dtype=torch.bool, device=device)
+    mask[paths.long()] = True
+    return mask
+
+
+def _pack(paths: list[Path], width: float, height: float, layer_names: Sequence[str] | None,
+          device: torch.device) -> Scene:
+    names = list(layer_names or [])
+    for p in paths:
+        if p.layer not in names:
+            names.append(p.layer)
+    subpaths = [s for p in paths for s in p.subpaths]
+    seg_counts = [len(s.degrees) for s in subpaths]
+    pt_counts = [len(s.points) for s in subpaths]
+    gradients: list[LinearGradient | RadialGradient] = []
+
+    def paint_fields(paint: Paint | None) -> tuple[list[float], int]:
+        if paint is None:
+            return [0.0, 0.0, 0.0, 0.0], -1
+        if isinstance(paint, Solid):
+            return [float(v) for v in paint.rgba], -1
+        gradients.append(paint)
+        return [float(v) for v in paint.stops.colors[-1]], len(gradients) - 1
+
+    fills = [paint_fields(p.fill) for p in paths]
+    strokes = [paint_fields(p.stroke.paint if p.stroke else None) for p in paths]
+    f32 = dict(dtype=torch.float32, device=device)
+    i64 = dict(dtype=torch.int64, device=device)
+
+    def cat(arrays: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
+        return np.concatenate(arrays) if arrays else np.zeros(shape, np.float32)
+
+    def offsets(counts: list[int]) -> torch.Tensor:
+        return torch.tensor(np.concatenate([[0], np.cumsum(counts, dtype=np.int64)]), **i64)
+
+    coords = []
+    for g in gradients:
+        if isinstance(g, LinearGradient):
+            coords.append([*g.start, *g.end, 0.0])
+        else:
+            focal = g.focal if g.focal is not None else g.center
+            coords.append([*g.center, g.radius, *focal])
+    return Scene(
+        width=width, height=height,
+        points=torch.tensor(cat([s.points for s in subpaths], (0, 2)), **f32).reshape(-1, 2),
+        segment_degrees=torch.tensor(cat([s.degrees for s in subpaths], (0,)), **i64),
+        subpath_segment_offsets=offsets(seg_counts),
+        subpath_point_offsets=offsets(pt_counts),
+        subpath_closed=torch.tensor([s.closed for s in subpaths], dtype=torch.bool, device=device),
+        path_subpath_offsets=offsets([len(p.subpaths) for p in paths]),
+        fill_color=torch.tensor([f[0] for f in fills], **f32).reshape(-1, 4),
+        stroke_color=torch.tensor([s[0] for s in strokes], **f32).reshape(-1, 4),
+        has_fill=torch.tensor([p.fill is not None for p in paths], dtype=torch.bool, device=device),
+        has_stroke=torch.tensor([p.stroke is not None for p in paths], dtype=torch.bool, device=device),
+        fill_gradient=torch.tensor([f[1] for f in fills], **i64),
+        stroke_gradient=torch.tensor([s[1] for s in strokes], **i64),
+        stroke_width=torch.tensor([p.stroke.width if p.stroke else 0.0 for p in paths], **f32),
+        opacity=torch.tensor([p.opacity for p in paths], **f32),
+        evenodd=torch.tensor([p.fill_rule == "evenodd" for p in paths], dtype=torch.bool, device=device),
+        line_cap=torch.tensor([CAPS.index(p.stroke.cap) if p.stroke else 0 for p in paths], **i64),
+        line_join=torch.tensor([JOINS.index(p.stroke.join) if p.stroke else 0 for p in paths], **i64),
+        miter_limit=torch.tensor([p.stroke.miter_limit if p.stroke else 4.0 for p in paths], **f32),
+        gradient_kind=torch.tensor([gradient_kind(g) for g in gradients], **i64),
+        gradient_coords=torch.tensor(coords, **f32).reshape(-1, 5),
+        gradient_transform=torch.tensor([list(g.transform) for g in gradients] or np.zeros((0, 6)), **f32).reshape(-1, 6),
+        gradient_spread=torch.tensor([SPREADS.index(g.spread) for g in gradients], **i64),
+        gradient_stop_offsets=offsets([len(g.stops.offsets) for g in gradients]),
+        stop_offsets=torch.tensor(cat([g.stops.offsets for g in gradients], (0,)), **f32),
+        stop_colors=torch.tensor(cat([g.stops.colors for g in gradients], (0, 4)), **f32).reshape(-1, 4),
+        path_layer=torch.tensor([names.index(p.layer) for p in paths], **i64),
+        layer_names=names,
+        path_ids=[p.id for p in paths],
+    )
+
+
+
+
