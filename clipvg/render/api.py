@@ -5,16 +5,46 @@ from typing import Sequence
 
 import torch
 
+from ..errors import InvalidInputError
 from ..scene import Scene
+
+BACKENDS = ("auto", "torch", "diffvg")
+
+
+def _background(background: Sequence[float] | torch.Tensor | None, device: torch.device) -> torch.Tensor | None:
+    if background is None:
+        return None
+    color = torch.as_tensor(background, dtype=torch.float32, device=device).flatten()
+    if len(color) == 3:
+        color = torch.cat([color, color.new_ones(1)])
+    if len(color) != 4 or not bool(((color >= 0) & (color <= 1)).all()):
+        raise InvalidInputError(f"background must be an RGB or RGBA colour in [0, 1], got {background!r}")
+    return color
 
 
 def render(scene: Scene, width: int | None = None, height: int | None = None,
            background: Sequence[float] | torch.Tensor | None = None, backend: str = "auto") -> torch.Tensor:
     """Render ``scene`` to an (H, W, 4) float32 straight-RGBA image in [0, 1] on ``scene.device``.
 
-    ``width``/``height`` default to the canvas size (rounded); other sizes scale the drawing.
-    ``background`` an RGB or RGBA colour in [0, 1] composited under the paths, or None for transparent.
-    ``backend`` "torch" (pure PyTorch, default), "diffvg" (pydiffvg, when installed) or "auto" (torch).
-    Differentiable w.r.t. points, colours, stroke widths, opacities and gradient parameters.
+    ``width``/``height`` default to the canvas size (rounded); other sizes scale the drawing (one
+    given alone keeps the aspect ratio). ``background`` an RGB or RGBA colour in [0, 1] composited
+    under the paths, or None for transparent. ``backend`` "torch" (pure PyTorch), "diffvg" (pydiffvg,
+    when installed) or "auto" (torch). Differentiable w.r.t. points, colours, stroke widths,
+    opacities and gradient parameters.
     """
-    raise NotImplementedError("renderer lands next")
+    if backend not in BACKENDS:
+        raise InvalidInputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if width is None and height is None:
+        width, height = round(scene.width), round(scene.height)
+    elif height is None:
+        height = round(width * scene.height / scene.width)
+    elif width is None:
+        width = round(height * scene.width / scene.height)
+    if width < 1 or height < 1:
+        raise InvalidInputError(f"render size must be at least 1 x 1 pixels, got {width} x {height}")
+    color = _background(background, scene.device)
+    if backend == "diffvg":
+        from .diffvg_backend import render_diffvg
+        return render_diffvg(scene, int(width), int(height), color)
+    from .torch_backend import render_torch
+    return render_torch(scene, int(width), int(height), color)

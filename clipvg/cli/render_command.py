@@ -1,0 +1,34 @@
+"""``clipvg render IN.svg -o OUT.png``: rasterize an SVG with clipvg's renderer."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import InvalidInputError
+from ..image_out import save_png
+from ..render import render
+from ..render.api import BACKENDS
+from ..svg import load_svg
+
+BACKGROUNDS = {"white": (1.0, 1.0, 1.0), "none": None}
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = sub.add_parser("render", help="render an SVG to PNG with clipvg's differentiable renderer")
+    parser.add_argument("input", help="SVG file to render")
+    parser.add_argument("-o", "--output", required=True, help="PNG file to write")
+    parser.add_argument("--width", type=int, help="output width in pixels (default: the SVG's)")
+    parser.add_argument("--height", type=int, help="output height in pixels (default: the SVG's)")
+    parser.add_argument("--background", choices=sorted(BACKGROUNDS), default="white")
+    parser.add_argument("--backend", choices=BACKENDS, default="auto")
+    parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
+    return parser
+
+
+def run(args: argparse.Namespace) -> None:
+    if Path(args.output).suffix.lower() != ".png":
+        raise InvalidInputError(f"output must be a .png file, got {args.output}")
+    scene = load_svg(args.input, device=args.device)
+    image = render(scene, args.width, args.height, BACKGROUNDS[args.background], backend=args.backend)
+    save_png(image, args.output, inputs=(args.input,))
+    print(f"wrote {args.output} ({image.shape[1]}x{image.shape[0]}, {scene.num_paths} paths)")

@@ -1,0 +1,23 @@
+"""Writing rendered images to disk (atomically)."""
+from __future__ import annotations
+
+import io
+import os
+
+import numpy as np
+import torch
+from PIL import Image
+
+from .atomic import write_bytes_atomic
+
+
+def to_uint8(image: torch.Tensor) -> np.ndarray:
+    """(H, W, C) float in [0, 1] -> (H, W, C) uint8, rounded."""
+    return (image.detach().clamp(0, 1).cpu().numpy() * 255 + 0.5).astype(np.uint8)
+
+
+def save_png(image: torch.Tensor, path: str | os.PathLike, inputs: tuple[str | os.PathLike, ...] = ()) -> None:
+    """Write an (H, W, 3|4) float image in [0, 1] (straight RGBA) as PNG, atomically."""
+    buffer = io.BytesIO()
+    Image.fromarray(to_uint8(image)).save(buffer, format="PNG")
+    write_bytes_atomic(path, buffer.getvalue(), inputs)

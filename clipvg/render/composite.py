@@ -1,0 +1,28 @@
+"""Source-over compositing of coverage fragments, in item order, per pixel."""
+from __future__ import annotations
+
+import torch
+
+_MAX_ALPHA = 1 - 1e-6  # keeps log(1 - alpha) finite; lets 1e-6 of what is below through
+
+
+def composite(pixel: torch.Tensor, alpha: torch.Tensor, rgb: torch.Tensor, num_pixels: int
+              ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Composite fragments bottom to top.
+
+    ``pixel`` (F,) pixel indices, ordered by draw item (bottom first); ``alpha`` (F,) in [0, 1];
+    ``rgb`` (F, 3) straight colour. Returns premultiplied colour (num_pixels, 3) and alpha
+    (num_pixels,), both differentiable.
+    """
+    order = torch.sort(pixel, stable=True).indices
+    pixel, alpha, rgb = pixel[order], alpha[order], rgb[order]
+    log_clear = torch.log1p(-alpha.clamp(max=_MAX_ALPHA)).double()
+    running = torch.cumsum(log_clear, 0)
+    with torch.no_grad():
+        _, counts = torch.unique_consecutive(pixel, return_counts=True)
+        group_end = (torch.cumsum(counts, 0) - 1).repeat_interleave(counts)
+    above = (running[group_end] - running).to(alpha.dtype)  # log transmittance of fragments above
+    weight = alpha * torch.exp(above)
+    premultiplied = rgb.new_zeros(num_pixels, 3).index_add(0, pixel, weight[:, None] * rgb)
+    total_log = alpha.new_zeros(num_pixels).index_add(0, pixel, log_clear.to(alpha.dtype))
+    return premultiplied, 1 - torch.exp(total_log)

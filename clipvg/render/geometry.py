@@ -1,0 +1,85 @@
+"""Bézier segments of a Scene as cubics, and their flattening into line edges (all vectorised).
+
+Lines and quadratics are degree-elevated to cubics exactly, so one code path evaluates all.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ..scene import Scene
+
+FLATTEN_TOLERANCE = 0.05  # px: maximum distance between a curve and its flattening (approximately)
+MAX_PIECES_PER_SEGMENT = 256
+
+
+@dataclass
+class Polylines:
+    """Flattened contours in output pixels, edges of a subpath contiguous and in order.
+
+    ``edges`` (E, 2, 2): start and end points; ``subpath`` (E,) owning subpath; ``corner`` (E,) bool,
+    True where the edge ends a Bézier segment (a join may be sharp there; elsewhere it is smooth).
+    """
+
+    edges: torch.Tensor
+    subpath: torch.Tensor
+    corner: torch.Tensor
+
+
+def cubic_control_points(scene: Scene, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(S, 4, 2) cubic control points of every segment, from ``points`` (P, 2); and (S,) subpath ids."""
+    degrees = scene.segment_degrees
+    seg_offsets = scene.subpath_segment_offsets
+    subpath = torch.arange(len(seg_offsets) - 1, device=degrees.device).repeat_interleave(seg_offsets.diff())
+    before = torch.cumsum(degrees, 0) - degrees  # exclusive cumsum over all segments
+    first_in_subpath = before[seg_offsets[:-1]]
+    start = scene.subpath_point_offsets[:-1][subpath] + before - first_in_subpath[subpath]
+    point_end = scene.subpath_point_offsets[1:][subpath]
+    point_begin = scene.subpath_point_offsets[:-1][subpath]
+
+    def at(k: torch.Tensor) -> torch.Tensor:
+        index = start + k
+        return points[torch.where(index >= point_end, point_begin, index)]
+
+    p0 = at(torch.zeros_like(degrees))
+    p1, p2, p3 = at(torch.ones_like(degrees)), at(torch.full_like(degrees, 2)), at(degrees)
+    d = degrees[:, None]
+    line = torch.stack([p0, p0 + (p1 - p0) / 3, p0 + 2 * (p1 - p0) / 3, p1], 1)
+    quad = torch.stack([p0, p0 + 2 * (p1 - p0) / 3, p2 + 2 * (p1 - p2) / 3, p2], 1)
+    cubic = torch.stack([p0, p1, p2, p3], 1)
+    controls = torch.where(d[..., None] == 1, line, torch.where(d[..., None] == 2, quad, cubic))
+    return controls, subpath
+
+
+def _evaluate(controls: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Points (M, 2) on cubics ``controls`` (M, 4, 2) at parameters ``t`` (M,)."""
+    s = 1 - t
+    w = torch.stack([s * s * s, 3 * s * s * t, 3 * s * t * t, t * t * t], 1)
+    return (w[..., None] * controls).sum(1)
+
+
+def flatten(scene: Scene, points: torch.Tensor) -> Polylines:
+    """Flatten every subpath of ``scene`` into line edges; ``points`` (P, 2) are the control points,
+    already in output pixels. Open subpaths stay open (see ``closing_edges``)."""
+    controls, subpath = cubic_control_points(scene, points)
+    with torch.no_grad():
+        c = controls.detach()
+        second = torch.maximum((c[:, 0] - 2 * c[:, 1] + c[:, 2]).norm(dim=1),
+                               (c[:, 1] - 2 * c[:, 2] + c[:, 3]).norm(dim=1))
+        pieces = torch.ceil(torch.sqrt(0.75 * second / FLATTEN_TOLERANCE)).clamp(1, MAX_PIECES_PER_SEGMENT).long()
+    segment = torch.arange(len(pieces), device=pieces.device).repeat_interleave(pieces)
+    local = torch.arange(len(segment), device=pieces.device) - (torch.cumsum(pieces, 0) - pieces)[segment]
+    n = pieces[segment].to(points.dtype)
+    seg_controls = controls[segment]
+    edges = torch.stack([_evaluate(seg_controls, local / n), _evaluate(seg_controls, (local + 1) / n)], 1)
+    return Polylines(edges, subpath[segment], local == pieces[segment] - 1)
+
+
+def closing_edges(scene: Scene, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The implicit closing edges (K, 2, 2) of open subpaths, which SVG fills as if closed, and
+    their subpath ids (K,)."""
+    open_subpaths = torch.nonzero(~scene.subpath_closed).flatten()
+    first_point = points[scene.subpath_point_offsets[:-1][open_subpaths]]
+    last_point = points[scene.subpath_point_offsets[1:][open_subpaths] - 1]
+    return torch.stack([last_point, first_point], 1), open_subpaths

@@ -1,0 +1,78 @@
+"""Per-fragment paint: solid colours and linear/radial gradients evaluated at pixel centres."""
+from __future__ import annotations
+
+import torch
+
+from ..scene import Scene
+
+_PAD, _REFLECT, _REPEAT = 0, 1, 2  # indices into clipvg.scene.SPREADS
+
+
+def _to_gradient_space(transform: torch.Tensor, xy: torch.Tensor) -> torch.Tensor:
+    """Map canvas points (F, 2) through the inverse of SVG matrices (F, 6) = a b c d e f."""
+    a, b, c, d, e, f = transform.unbind(1)
+    det = a * d - b * c
+    x, y = xy[:, 0] - e, xy[:, 1] - f
+    return torch.stack([(d * x - c * y) / det, (-b * x + a * y) / det], 1)
+
+
+def _linear_t(coords: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+    start, end = coords[:, 0:2], coords[:, 2:4]
+    axis = end - start
+    return ((p - start) * axis).sum(1) / (axis * axis).sum(1).clamp(min=1e-12)
+
+
+def _radial_t(coords: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+    """Parameter t with p on the circle centred at f + t (c - f), radius t r (focal f kept inside)."""
+    center, radius, focal = coords[:, 0:2], coords[:, 2], coords[:, 3:5]
+    offset = focal - center
+    dist = offset.norm(dim=1, keepdim=True).clamp(min=1e-12)
+    limit = 0.999 * radius[:, None]
+    focal = torch.where(dist > limit, center + offset / dist * limit, focal)
+    cd, pd = center - focal, p - focal
+    a = (cd * cd).sum(1) - radius * radius
+    b = (pd * cd).sum(1)
+    c = (pd * pd).sum(1)
+    return (b - torch.sqrt((b * b - a * c).clamp(min=1e-12))) / a.clamp(max=-1e-12)
+
+
+def _spread(t: torch.Tensor, mode: torch.Tensor) -> torch.Tensor:
+    repeat = t - torch.floor(t)
+    reflect = 1 - (torch.remainder(t, 2.0) - 1).abs()
+    return torch.where(mode == _REPEAT, repeat, torch.where(mode == _REFLECT, reflect, t.clamp(0, 1)))
+
+
+def _stop_color(scene: Scene, gradient: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    """Interpolate straight RGBA (F, 4) from the stops of ``gradient`` (F,) at ``t`` (F,) in [0, 1]."""
+    begin, end = scene.gradient_stop_offsets[:-1], scene.gradient_stop_offsets[1:]
+    most = int((end - begin).max())
+    slot = torch.minimum(begin[:, None] + torch.arange(most, device=t.device), end[:, None] - 1)
+    offsets = torch.cummax(scene.stop_offsets[slot], 1).values  # (G, M), SVG: never decreasing
+    colors = scene.stop_colors[slot]  # (G, M, 4)
+    row_offsets, row_colors = offsets[gradient], colors[gradient]
+    upper = torch.searchsorted(row_offsets.detach().contiguous(), t.detach()[:, None].contiguous(), right=True)
+    lo = (upper - 1).clamp(0, most - 1)
+    hi = upper.clamp(0, most - 1)
+    o_lo, o_hi = row_offsets.gather(1, lo)[:, 0], row_offsets.gather(1, hi)[:, 0]
+    span = o_hi - o_lo
+    w = torch.where(span > 0, (t - o_lo) / span.clamp(min=1e-12), torch.zeros_like(t))[:, None]
+    c_lo = row_colors.gather(1, lo[..., None].expand(-1, -1, 4))[:, 0]
+    c_hi = row_colors.gather(1, hi[..., None].expand(-1, -1, 4))[:, 0]
+    return c_lo + w * (c_hi - c_lo)
+
+
+def fragment_colors(scene: Scene, path: torch.Tensor, is_stroke: torch.Tensor, pixel_xy: torch.Tensor
+                    ) -> torch.Tensor:
+    """Straight RGBA (F, 4) of fragments of ``path`` (F,), fill or stroke per ``is_stroke`` (F,),
+    at pixel centres ``pixel_xy`` (F, 2) given in canvas (scene) coordinates."""
+    colors = torch.where(is_stroke[:, None], scene.stroke_color[path], scene.fill_color[path])
+    gradient = torch.where(is_stroke, scene.stroke_gradient[path], scene.fill_gradient[path])
+    graded = torch.nonzero(gradient >= 0).flatten()
+    if len(graded) == 0:
+        return colors
+    g = gradient[graded]
+    p = _to_gradient_space(scene.gradient_transform[g], pixel_xy[graded])
+    coords = scene.gradient_coords[g]
+    t = torch.where(scene.gradient_kind[g] == 0, _linear_t(coords, p), _radial_t(coords, p))
+    t = _spread(t, scene.gradient_spread[g])
+    return colors.index_put((graded,), _stop_color(scene, g, t))
