@@ -1,0 +1,80 @@
+"""svgelements path segments -> Scene subpaths. Arcs become cubics; lines and Béziers are kept as they are."""
+from __future__ import annotations
+
+from math import ceil, pi
+from typing import Iterable
+
+from svgelements import Arc, Close, CubicBezier, Line, Move, PathSegment, QuadraticBezier
+
+from ..scene import Subpath
+
+ARC_PIECE_SWEEP = pi / 4
+"""Largest sweep (radians) of one cubic replacing part of an arc: radial error below 5e-6 x radius."""
+
+
+class _Contour:
+    """Points and segment degrees of one subpath being collected."""
+
+    def __init__(self, start) -> None:
+        self.points = [(start.x, start.y)]
+        self.degrees: list[int] = []
+
+    def add(self, degree: int, *points) -> None:
+        self.points += [(p.x, p.y) for p in points]
+        self.degrees.append(degree)
+
+    def finish(self, closed: bool) -> Subpath | None:
+        if not self.degrees:
+            return None
+        return Subpath(self.points[:-1] if closed else self.points, self.degrees, closed)
+
+    def add_arc(self, arc: Arc) -> None:
+        """Append ``arc`` as cubics; per SVG, an arc with a zero radius is a line and one ending where
+        it starts is omitted."""
+        if arc.start == arc.end:
+            return
+        pieces = int(ceil(abs(arc.sweep) / ARC_PIECE_SWEEP))
+        if not pieces or arc.rx <= 0 or arc.ry <= 0:
+            self.add(1, arc.end)
+            return
+        for cubic in arc.as_cubic_curves(pieces):
+            self.add(3, cubic.control1, cubic.control2, cubic.end)
+
+
+def to_subpaths(segments: Iterable[PathSegment]) -> list[Subpath]:
+    """Subpaths of a segment sequence (already in canvas pixels).
+
+    A ``Z`` whose closing line has zero length closes the subpath without a segment of its own, so
+    ``M a C ... a Z`` is one closed cubic subpath; a ``Z`` with length adds a line back to the start.
+    Subpaths without segments (a lone ``M``) are dropped.
+    """
+    subpaths: list[Subpath] = []
+    contour: _Contour | None = None
+
+    def flush(closed: bool) -> None:
+        subpath = contour.finish(closed) if contour else None
+        if subpath is not None:
+            subpaths.append(subpath)
+
+    for segment in segments:
+        if isinstance(segment, Move):
+            flush(False)
+            contour = _Contour(segment.end)
+            continue
+        if contour is None:
+            contour = _Contour(segment.start)
+        if isinstance(segment, Close):
+            if segment.start != segment.end:
+                contour.add(1, segment.end)
+            flush(True)
+            contour = None
+        elif isinstance(segment, Line):
+            contour.add(1, segment.end)
+        elif isinstance(segment, QuadraticBezier):
+            contour.add(2, segment.control, segment.end)
+        elif isinstance(segment, CubicBezier):
+            contour.add(3, segment.control1, segment.control2, segment.end)
+        elif isinstance(segment, Arc):
+            contour.add_arc(segment)
+    flush(False)
+    return subpaths

@@ -1,0 +1,163 @@
+"""``save_svg`` / ``scene_to_svg_string``: a Scene -> SVG (svgwrite) that keeps everything it holds:
+every subpath, fill rule, colours and opacities, strokes, gradients, layers and ids."""
+from __future__ import annotations
+
+import os
+import re
+from itertools import groupby
+
+import numpy as np
+import svgwrite
+import torch
+
+from ..atomic import atomic_path
+from ..errors import InvalidInputError
+from ..scene import LinearGradient, Paint, Path, Scene, Solid, Stroke, Subpath
+from ..scene.paint import IDENTITY
+
+INKSCAPE_NS = "http://www.inkscape.org/namespaces/inkscape"
+XML_DECLARATION = '<?xml version="1.0" encoding="utf-8" ?>\n'
+
+
+def save_svg(scene: Scene, path: str | os.PathLike, *, precision: int = 4) -> None:
+    """Write ``scene`` to ``path`` atomically; coordinates get ``precision`` decimals (see
+    ``scene_to_svg_string``)."""
+    text = XML_DECLARATION + scene_to_svg_string(scene, precision=precision)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def scene_to_svg_string(scene: Scene, *, precision: int = 4) -> str:
+    """The SVG document for ``scene``: width/height/viewBox of the canvas, one Inkscape layer
+    ``<g>`` per run of paths in the same layer (empty layers too), gradients in ``<defs>`` in
+    ``userSpaceOnUse`` pixels. Colours are written as hex (8 bits) plus opacity attributes.
+    Raises InvalidInputError for a Scene holding NaN or infinite values."""
+    for name in ("points", "fill_color", "stroke_color", "stroke_width", "opacity", "gradient_coords",
+                 "gradient_transform", "stop_offsets", "stop_colors"):
+        if not torch.isfinite(getattr(scene, name)).all():
+            raise InvalidInputError(f"scene.{name} holds NaN or infinite values; cannot write an SVG")
+    return _Writer(scene, precision).write()
+
+
+def _hex(rgba: np.ndarray) -> str:
+    r, g, b = (int(round(min(max(float(v), 0.0), 1.0) * 255)) for v in rgba[:3])
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+class _Writer:
+    """Builds the svgwrite Drawing for one Scene."""
+
+    def __init__(self, scene: Scene, precision: int) -> None:
+        self.scene = scene
+        self.precision = precision
+        width, height = self.num(scene.width), self.num(scene.height)
+        self.drawing = svgwrite.Drawing(size=(width, height), viewBox=f"0 0 {width} {height}", debug=False)
+        self.drawing.attribs["xmlns:inkscape"] = INKSCAPE_NS
+        self.taken = {i for i in scene.path_ids if i}
+
+    def num(self, value: float) -> str:
+        """``value`` with at most ``precision`` decimals, trailing zeros dropped."""
+        text = f"{float(value):.{self.precision}f}"
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        return "0" if text == "-0" else text
+
+    def nums(self, values) -> str:
+        return " ".join(self.num(v) for v in values)
+
+    def fresh_id(self, base: str) -> str:
+        """An id not used yet in the document, made from ``base``."""
+        base = re.sub(r"[^\w.-]", "_", base)
+        base = base if re.match(r"[A-Za-z_]", base) else f"id_{base}"
+        candidate, count = base, 1
+        while candidate in self.taken:
+            count += 1
+            candidate = f"{base}-{count}"
+        self.taken.add(candidate)
+        return candidate
+
+    def write(self) -> str:
+        """The SVG text (no XML declaration)."""
+        paths = list(self.scene.paths())
+        used = {p.layer for p in paths}
+        empty = [name for name in self.scene.layer_names if name not in used]
+        order = self.scene.layer_names
+        for layer, run in groupby(paths, key=lambda p: p.layer):
+            while empty and order.index(empty[0]) < order.index(layer):
+                self.layer(empty.pop(0))
+            group = self.layer(layer)
+            for path in run:
+                group.add(self.path(path))
+        for name in empty:
+            self.layer(name)
+        return self.drawing.tostring()
+
+    def layer(self, name: str) -> svgwrite.container.Group:
+        group = self.drawing.g(id=self.fresh_id(name),
+                               **{"inkscape:groupmode": "layer", "inkscape:label": name})
+        self.drawing.add(group)
+        return group
+
+    def path(self, path: Path) -> svgwrite.path.Path:
+        attributes = {"d": " ".join(self.subpath_data(s) for s in path.subpaths)}
+        if path.id:
+            attributes["id"] = path.id
+        attributes.update(self.paint(path.fill, "fill"))
+        if path.fill_rule == "evenodd":
+            attributes["fill-rule"] = "evenodd"
+        if path.opacity != 1.0:
+            attributes["opacity"] = self.num(path.opacity)
+        if path.stroke is not None:
+            attributes.update(self.stroke(path.stroke))
+        return self.drawing.path(**attributes)
+
+    def subpath_data(self, subpath: Subpath) -> str:
+        """``M`` then one ``L``/``Q``/``C`` per segment; a closed subpath's last segment is written out
+        to the start point, then ``Z``."""
+        points = np.vstack([subpath.points, subpath.points[:1]]) if subpath.closed else subpath.points
+        parts, index = [f"M{self.nums(points[0])}"], 1
+        for degree in subpath.degrees.tolist():
+            parts.append("LQC"[degree - 1] + self.nums(points[index:index + degree].reshape(-1)))
+            index += degree
+        return " ".join(parts) + (" Z" if subpath.closed else "")
+
+    def stroke(self, stroke: Stroke) -> dict[str, str]:
+        attributes = self.paint(stroke.paint, "stroke")
+        attributes["stroke-width"] = self.num(stroke.width)
+        if stroke.cap != "butt":
+            attributes["stroke-linecap"] = stroke.cap
+        if stroke.join != "miter":
+            attributes["stroke-linejoin"] = stroke.join
+        if stroke.miter_limit != 4.0:
+            attributes["stroke-miterlimit"] = self.num(stroke.miter_limit)
+        return attributes
+
+    def paint(self, paint: Paint | None, prefix: str) -> dict[str, str]:
+        if paint is None:
+            return {prefix: "none"}
+        if isinstance(paint, Solid):
+            attributes = {prefix: _hex(np.asarray(paint.rgba))}
+            if paint.rgba[3] != 1.0:
+                attributes[f"{prefix}-opacity"] = self.num(paint.rgba[3])
+            return attributes
+        return {prefix: f"url(#{self.gradient(paint)})"}
+
+    def gradient(self, paint: Paint) -> str:
+        """Add ``paint`` (a gradient) to ``<defs>``; returns its id."""
+        attributes = {"id": self.fresh_id("gradient"), "gradientUnits": "userSpaceOnUse"}
+        if tuple(paint.transform) != IDENTITY:
+            attributes["gradientTransform"] = f"matrix({self.nums(paint.transform)})"
+        if paint.spread != "pad":
+            attributes["spreadMethod"] = paint.spread
+        if isinstance(paint, LinearGradient):
+            (x1, y1), (x2, y2) = paint.start, paint.end
+            values = {"x1": x1, "y1": y1, "x2": x2, "y2": y2}
+            element = self.drawing.linearGradient(**attributes, **{k: self.num(v) for k, v in values.items()})
+        else:
+            (cx, cy), (fx, fy) = paint.center, paint.focal or paint.center
+            values = {"cx": cx, "cy": cy, "r": paint.radius, "fx": fx, "fy": fy}
+            element = self.drawing.radialGradient(**attributes, **{k: self.num(v) for k, v in values.items()})
+        for offset, color in zip(paint.stops.offsets, paint.stops.colors):
+            element.add_stop_color(self.num(offset), _hex(color), None if color[3] == 1 else self.num(color[3]))
+        self.drawing.defs.add(element)
+        return attributes["id"]
