@@ -1,0 +1,139 @@
+"""The CLIPVG optimisation loop, step by step: render on white, ROI CLIP loss, Adam, clamp."""
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import torch
+from tqdm.auto import tqdm
+
+from ..errors import InvalidInputError
+from ..render import render
+from ..scene import Scene
+from .interrupt import deferred_interrupt
+from .options import EditOptions
+from .regions import canvas_shape, paths_touching, region_mask
+
+PHASES = ("render", "clip", "render_backward", "optimizer")
+WHITE = (1.0, 1.0, 1.0)
+Callback = Callable[[int, float, "Editor"], None]
+
+
+def resolve_device(device: str | torch.device | None) -> torch.device:
+    """``cuda`` when available and ``device`` is None, else ``device``; a clear error if unusable."""
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise InvalidInputError(f"unknown device {device!r}; use cpu or cuda") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise InvalidInputError("CUDA is not available on this machine; use --device cpu")
+    return device
+
+
+class Editor:
+    """Step-wise CLIPVG editing of a copy of ``scene`` (the caller's scene is never modified).
+
+    ``clip`` a model from ``losses.load_clip`` (default: loaded from the options). ``source_image``
+    (H, W, 3) the reference render for the directional loss (default: ``scene`` rendered on white).
+    ``path_mask`` (N,) bool, the paths allowed to change (default: all, or for region-only edits
+    the paths that touch the ROI boxes / region mask). ``timings`` accumulates seconds per phase.
+    """
+
+    def __init__(self, scene: Scene, options: EditOptions, clip=None, *, source_image: torch.Tensor | None = None,
+                 path_mask: torch.Tensor | None = None) -> None:
+        import losses  # deferred: open_clip is slow to import
+
+        self.options = options
+        self.device = resolve_device(options.device)
+        self.scene = scene.clone().to(self.device)
+        if self.scene.num_paths == 0:
+            raise InvalidInputError("the scene has no paths to edit")
+        self.rois = options.build_rois()
+        self.path_mask = self._select_paths() if path_mask is None else path_mask.to(self.device)
+        self.source_image = (self.render().detach() if source_image is None else source_image.to(self.device))
+        self.clip = clip if clip is not None else losses.load_clip(options.clip_model, options.clip_weights,
+                                                                   device=self.device)
+        self.generator = torch.Generator(device=self.device).manual_seed(options.seed)
+        self.loss_fn = losses.ROIClipLoss(self.clip, self.rois, source_image=self.source_image,
+                                          generator=self.generator)
+        self.optimizer = self._optimizer()
+        self.step_count = 0
+        self.losses: list[float] = []
+        self.timings = dict.fromkeys(PHASES, 0.0)
+        self.profile = False  # synchronise CUDA around each phase so timings are exact
+
+    def _select_paths(self) -> torch.Tensor | None:
+        if not self.options.params.region_only:
+            return None
+        boxes = [roi.box for roi in self.rois[1:] if roi.box is not None]
+        if not boxes and self.options.region_mask is None:
+            raise InvalidInputError("a region-only edit needs at least one ROI box (--roi) or a region mask")
+        region = region_mask(canvas_shape(self.scene), boxes, self.options.region_mask)
+        mask = paths_touching(self.scene, region)
+        if not mask.any():
+            raise InvalidInputError("no path touches the region; check the ROI boxes or the mask")
+        return mask
+
+    def _optimizer(self) -> torch.optim.Adam:
+        params = self.options.params
+        tensors = self.scene.parameters(points=params.points, colors=params.colors,
+                                        stroke_widths=params.stroke_widths, paths=self.path_mask)
+        groups = {"points": [], "colors": [], "stroke_widths": []}
+        for tensor in tensors:
+            kind = ("points" if tensor is self.scene.points else
+                    "stroke_widths" if tensor is self.scene.stroke_width else "colors")
+            groups[kind].append(tensor)
+        return torch.optim.Adam([{"params": group, "lr": getattr(self.options, f"lr_{kind}"), "name": kind}
+                                 for kind, group in groups.items() if group])
+
+    def render(self) -> torch.Tensor:
+        """(H, W, 3) float in [0, 1]: the current scene on white, at canvas size (differentiable)."""
+        return render(self.scene, background=WHITE)[..., :3]
+
+    def _lap(self, phase: str, start: float) -> float:
+        if self.profile and self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        now = time.perf_counter()
+        self.timings[phase] += now - start
+        return now
+
+    def step(self) -> float:
+        """One iteration: render, loss, backward, Adam, clamp colours. Returns the loss value."""
+        start = time.perf_counter()
+        self.optimizer.zero_grad(set_to_none=True)
+        image = self.render()
+        start = self._lap("render", start)
+        view = image.detach().requires_grad_(True)
+        loss = self.loss_fn(view)
+        loss.backward()
+        start = self._lap("clip", start)
+        image.backward(view.grad)
+        start = self._lap("render_backward", start)
+        self.optimizer.step()
+        self.scene.clamp_()
+        self._lap("optimizer", start)
+        self.step_count += 1
+        self.losses.append(float(loss.detach()))
+        return self.losses[-1]
+
+    def run(self, iterations: int | None = None, callback: Callback | None = None, progress: bool = False) -> bool:
+        """Step until ``iterations`` steps in total (default ``options.iterations``) have been taken.
+
+        ``callback(step, loss, editor)`` runs after every step; ``progress`` shows a tqdm bar with
+        the current loss. Ctrl-C stops after the current step; returns True when interrupted.
+        """
+        total = self.options.iterations if iterations is None else iterations
+        with deferred_interrupt() as interrupted, tqdm(total=total, initial=min(self.step_count, total),
+                                                       disable=not progress, desc="clipvg edit",
+                                                       unit="step", dynamic_ncols=True) as bar:
+            while self.step_count < total:
+                loss = self.step()
+                bar.update(1)
+                bar.set_postfix(loss=f"{loss:.4f}")
+                if callback is not None:
+                    callback(self.step_count, loss, self)
+                if interrupted():
+                    return True
+        return False

@@ -1,0 +1,166 @@
+"""Text set in a font as a Scene: fontTools glyph outlines, one layer per glyph.
+
+TrueType quadratics and CFF/CFF2 cubics become Bézier segments as they are; holes stay holes (one
+compound path per glyph, nonzero fill, outline directions as in the font); kerning comes from the
+GPOS ``kern`` feature (pair adjustments) or, failing that, the legacy ``kern`` table.
+"""
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
+import numpy as np
+from fontTools.pens.basePen import BasePen
+from fontTools.ttLib import TTFont, TTLibError
+
+from .errors import InvalidInputError
+from .scene import Path, Scene, Solid, Subpath
+
+
+class _OutlinePen(BasePen):
+    """Collects contours as (start, [(degree, control+end points)]) in font units, y up."""
+
+    def __init__(self, glyph_set) -> None:
+        super().__init__(glyph_set)
+        self.contours: list[tuple[tuple[float, float], list[tuple[int, list]]]] = []
+
+    def _moveTo(self, pt) -> None:
+        self.contours.append((pt, []))
+
+    def _lineTo(self, pt) -> None:
+        self.contours[-1][1].append((1, [pt]))
+
+    def _qCurveToOne(self, pt1, pt2) -> None:
+        self.contours[-1][1].append((2, [pt1, pt2]))
+
+    def _curveToOne(self, pt1, pt2, pt3) -> None:
+        self.contours[-1][1].append((3, [pt1, pt2, pt3]))
+
+    def _closePath(self) -> None:
+        pass
+
+    _endPath = _closePath
+
+
+def _subpath(start, segments, origin: tuple[float, float], scale: float) -> Subpath | None:
+    """A closed Subpath in pixels (y down) from one font contour, or None for a degenerate one."""
+    if not segments:
+        return None
+    degrees = [d for d, _ in segments]
+    points = [start] + [p for _, pts in segments for p in pts]
+    if np.allclose(points[-1], start):
+        points.pop()  # the closing segment ends at the start point implicitly
+    else:
+        degrees.append(1)  # close with a straight line back to the start
+    xy = np.asarray(points, dtype=np.float64)
+    xy = np.stack([origin[0] + xy[:, 0] * scale, origin[1] - xy[:, 1] * scale], axis=1)
+    return Subpath(xy, np.asarray(degrees), closed=True)
+
+
+def _gpos_kerning(font: TTFont) -> list:
+    """The PairPos subtables of the GPOS ``kern`` feature, grouped per lookup (lookup order)."""
+    if "GPOS" not in font or font["GPOS"].table.FeatureList is None:
+        return []
+    table = font["GPOS"].table
+    indices = sorted({i for record in table.FeatureList.FeatureRecord if record.FeatureTag == "kern"
+                      for i in record.Feature.LookupListIndex})
+    lookups = []
+    for index in indices:
+        lookup = table.LookupList.Lookup[index]
+        subtables = [s.ExtSubTable if lookup.LookupType == 9 else s for s in lookup.SubTable]
+        lookups.append([s for s in subtables if getattr(s, "LookupType", 2) == 2])
+    return lookups
+
+
+def _pair_value(subtable, left: str, right: str) -> float | None:
+    """XAdvance of ``left`` in the pair (left, right) from one PairPos subtable, None if not covered."""
+    if left not in subtable.Coverage.glyphs:
+        return None
+    if subtable.Format == 1:
+        pair_set = subtable.PairSet[subtable.Coverage.glyphs.index(left)]
+        for record in pair_set.PairValueRecord:
+            if record.SecondGlyph == right:
+                return float(getattr(record.Value1, "XAdvance", 0) or 0)
+        return None
+    class1 = subtable.ClassDef1.classDefs.get(left, 0)
+    class2 = subtable.ClassDef2.classDefs.get(right, 0)
+    value = subtable.Class1Record[class1].Class2Record[class2].Value1
+    return float(getattr(value, "XAdvance", 0) or 0)
+
+
+def _kerning(font: TTFont, left: str, right: str, gpos: list) -> float:
+    """Horizontal kerning between two glyphs in font units (GPOS first, then the ``kern`` table)."""
+    if gpos:
+        total = 0.0
+        for subtables in gpos:
+            for subtable in subtables:
+                value = _pair_value(subtable, left, right)
+                if value is not None:
+                    total += value
+                    break
+        return total
+    if "kern" in font:
+        for table in font["kern"].kernTables:
+            value = getattr(table, "kernTable", {}).get((left, right))
+            if value is not None:
+                return float(value)
+    return 0.0
+
+
+def _open_font(font_path: str | os.PathLike) -> TTFont:
+    try:
+        return TTFont(os.fspath(font_path), lazy=False)
+    except FileNotFoundError:
+        raise InvalidInputError(f"font file not found: {font_path}") from None
+    except (TTLibError, OSError, ValueError, AssertionError) as error:
+        raise InvalidInputError(f"cannot read font {font_path} ({error}); pass a .ttf or .otf file") from None
+
+
+def text_to_scene(text: str, font_path: str | os.PathLike, size: float = 128.0, *,
+                  fill: Sequence[float] = (0.0, 0.0, 0.0, 1.0), margin: float | None = None,
+                  kerning: bool = True) -> Scene:
+    """Set ``text`` in the font at ``font_path`` as filled paths, one layer (and one path) per glyph.
+
+    ``size`` the em size in pixels; ``fill`` straight RGBA in [0, 1]; ``margin`` pixels around the
+    text (default a quarter of ``size``). Lines split at "\\n". The canvas fits the text; glyphs sit on
+    baselines ``ascender`` below each line top. Raises InvalidInputError for an unreadable font, empty
+    text, or a character the font has no glyph for.
+    """
+    if not text.strip():
+        raise InvalidInputError("the text is empty; pass at least one visible character")
+    if size <= 0:
+        raise InvalidInputError(f"font size must be positive, got {size}")
+    font = _open_font(font_path)
+    glyph_set, cmap = font.getGlyphSet(), font.getBestCmap() or {}
+    missing = sorted({c for c in text if c != "\n" and ord(c) not in cmap})
+    if missing:
+        raise InvalidInputError(f"font {font_path} has no glyph for {''.join(missing)!r}; "
+                                "choose a font that covers the text")
+    scale = size / font["head"].unitsPerEm
+    hhea = font["hhea"]
+    line_height = (hhea.ascent - hhea.descent + hhea.lineGap) * scale
+    margin = size / 4 if margin is None else float(margin)
+    gpos = _gpos_kerning(font) if kerning else []
+    paths, widths = [], []
+    for line_index, line in enumerate(text.split("\n")):
+        x, baseline = margin, margin + line_index * line_height + hhea.ascent * scale
+        previous = None
+        for char in line:
+            name = cmap[ord(char)]
+            if previous is not None and kerning:
+                x += _kerning(font, previous, name, gpos) * scale
+            pen = _OutlinePen(glyph_set)
+            glyph_set[name].draw(pen)
+            subpaths = [s for s in (_subpath(start, segs, (x, baseline), scale) for start, segs in pen.contours)
+                        if s is not None]
+            if subpaths:
+                paths.append(Path(subpaths, fill=Solid(tuple(float(v) for v in fill)),
+                                  layer=f"glyph{len(paths)}_{name}", id=f"glyph{len(paths)}"))
+            x += glyph_set[name].width * scale
+            previous = name
+        widths.append(x)
+    if not paths:
+        raise InvalidInputError(f"the text {text!r} has no visible outlines in {font_path}")
+    lines = text.count("\n") + 1
+    height = 2 * margin + (lines - 1) * line_height + (hhea.ascent - hhea.descent) * scale
+    return Scene.from_paths(paths, width=float(np.ceil(max(widths) + margin)), height=float(np.ceil(height)))
