@@ -4,6 +4,8 @@ from __future__ import annotations
 from math import ceil, pi
 from typing import Iterable
 
+import numpy as np
+
 from svgelements import Arc, Close, CubicBezier, Line, Move, PathSegment, QuadraticBezier
 
 from ..scene import Subpath
@@ -23,10 +25,11 @@ class _Contour:
         self.points += [(p.x, p.y) for p in points]
         self.degrees.append(degree)
 
-    def finish(self, closed: bool) -> Subpath | None:
+    def finish(self, closed: bool, transform: np.ndarray) -> Subpath | None:
         if not self.degrees:
             return None
-        return Subpath(self.points[:-1] if closed else self.points, self.degrees, closed)
+        points = np.asarray(self.points[:-1] if closed else self.points, dtype=np.float64)
+        return Subpath(points @ transform[:2, :2].T + transform[:2, 2], self.degrees, closed)
 
     def add_arc(self, arc: Arc) -> None:
         """Append ``arc`` as cubics; per SVG, an arc with a zero radius is a line and one ending where
@@ -41,8 +44,10 @@ class _Contour:
             self.add(3, cubic.control1, cubic.control2, cubic.end)
 
 
-def to_subpaths(segments: Iterable[PathSegment]) -> list[Subpath]:
-    """Subpaths of a segment sequence (already in canvas pixels).
+def to_subpaths(segments: Iterable[PathSegment], transform: np.ndarray) -> list[Subpath]:
+    """Subpaths of a segment sequence in the element's own coordinates, mapped to canvas pixels by
+    ``transform`` ((3, 3), column vectors). Arcs are converted before the transform, which keeps them
+    exact under skews.
 
     A ``Z`` whose closing line has zero length closes the subpath without a segment of its own, so
     ``M a C ... a Z`` is one closed cubic subpath; a ``Z`` with length adds a line back to the start.
@@ -52,7 +57,7 @@ def to_subpaths(segments: Iterable[PathSegment]) -> list[Subpath]:
     contour: _Contour | None = None
 
     def flush(closed: bool) -> None:
-        subpath = contour.finish(closed) if contour else None
+        subpath = contour.finish(closed, transform) if contour else None
         if subpath is not None:
             subpaths.append(subpath)
 

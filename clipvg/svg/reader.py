@@ -15,7 +15,7 @@ from svgelements import SVG, SVG_STRUCT_ATTRIB, Group, Shape, Use
 from ..scene import CAPS, JOINS, Path, Scene, Stroke
 from .document import build_tree, parse_xml, read_source, strip_unsupported, warn_skipped
 from .geometry import to_subpaths
-from .paint import PaintServers, number, unit_number
+from .paint import PaintServers, matrix3, number, unit_number
 
 INKSCAPE_LABEL = "{http://www.inkscape.org/namespaces/inkscape}label"
 DEFAULT_LAYER = "layer"
@@ -88,7 +88,7 @@ class _Reader:
         values = shape.values
         if values.get("visibility") in ("hidden", "collapse"):
             return None
-        subpaths = to_subpaths(shape.segments(transformed=True))
+        subpaths = to_subpaths(shape.segments(transformed=False), matrix3(shape.transform))
         if not subpaths:
             return None
         bbox = shape.bbox(transformed=False)
