@@ -1,0 +1,247 @@
+"""load_svg: each supported element kind, styles, paints, layers, unsupported content and bad input."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from clipvg import LinearGradient, RadialGradient, SVGParseError, Solid, load_svg
+from clipvg.svg import UnsupportedSVGWarning
+from svg_samples import LAYERS, UNSUPPORTED, USE, svg
+
+
+def one_path(body: str, size: str = 'width="100" height="100"'):
+    scene = load_svg(svg(body, size))
+    assert scene.num_paths == 1
+    return scene.path(0), scene
+
+
+def cubic_samples(subpath, count: int = 9) -> np.ndarray:
+    """Points along every cubic segment of ``subpath`` (all segments must be cubics)."""
+    points = np.vstack([subpath.points, subpath.points[:1]])
+    t = np.linspace(0, 1, count)[:, None]
+    samples = []
+    for k in range(len(subpath.degrees)):
+        p0, p1, p2, p3 = points[3 * k:3 * k + 4]
+        samples.append((1 - t) ** 3 * p0 + 3 * (1 - t) ** 2 * t * p1 + 3 * (1 - t) * t ** 2 * p2 + t ** 3 * p3)
+    return np.vstack(samples)
+
+
+def test_rect_corners():
+    path, _ = one_path('<rect x="10" y="20" width="30" height="40"/>')
+    (sub,) = path.subpaths
+    assert sub.closed and sub.degrees.tolist() == [1, 1, 1, 1]
+    np.testing.assert_allclose(sub.points, [[10, 20], [40, 20], [40, 60], [10, 60]])
+    assert path.fill == Solid((0.0, 0.0, 0.0, 1.0)) and path.stroke is None
+
+
+def test_rounded_rect_has_cubic_corners_inside_its_box():
+    path, _ = one_path('<rect x="10" y="20" width="30" height="40" rx="5"/>')
+    (sub,) = path.subpaths
+    assert sub.degrees.tolist().count(1) == 4 and sub.degrees.tolist().count(3) == 8
+    np.testing.assert_allclose(sub.points[0], [15, 20])
+    assert sub.points.min(0).tolist() == [10, 20] and sub.points.max(0).tolist() == [40, 60]
+
+
+def test_circle_cubics_lie_on_the_circle():
+    path, _ = one_path('<circle cx="30" cy="40" r="25"/>')
+    (sub,) = path.subpaths
+    assert sub.closed and set(sub.degrees.tolist()) == {3}
+    ends = np.vstack([sub.points[::3]])
+    np.testing.assert_allclose(np.linalg.norm(ends - [30, 40], axis=1), 25, atol=1e-3)
+    np.testing.assert_allclose(np.linalg.norm(cubic_samples(sub) - [30, 40], axis=1), 25, atol=1e-3)
+
+
+def test_ellipse_points_satisfy_the_ellipse_equation():
+    path, _ = one_path('<ellipse cx="50" cy="50" rx="40" ry="10"/>')
+    xy = (cubic_samples(path.subpaths[0]) - 50) / [40, 10]
+    np.testing.assert_allclose(np.hypot(*xy.T), 1, atol=1e-4)
+
+
+def test_line_polyline_polygon():
+    scene = load_svg(svg('<line x1="1" y1="2" x2="30" y2="40" stroke="red"/>'
+                         '<polyline points="0,0 10,0 10,10" fill="none" stroke="blue"/>'
+                         '<polygon points="0,0 10,0 10,10"/>'))
+    line, polyline, polygon = scene.paths()
+    assert not line.subpaths[0].closed and line.subpaths[0].points.tolist() == [[1, 2], [30, 40]]
+    assert line.stroke.paint == Solid((1.0, 0.0, 0.0, 1.0))
+    assert not polyline.subpaths[0].closed and polyline.fill is None
+    assert polygon.subpaths[0].closed and polygon.subpaths[0].degrees.tolist() == [1, 1, 1]
+
+
+def test_path_commands_map_to_segment_degrees():
+    path, _ = one_path('<path d="M0 0 H10 V10 C10 20 0 20 0 10 S -5 5 -2 2 Q-5 5 0 0 Z '
+                       'm 20 20 l 10 0 t 5 5 l -15 0 z M 50 50 L 60 60"/>')
+    first, second, third = path.subpaths
+    assert first.closed and first.degrees.tolist() == [1, 1, 3, 3, 2]  # Z of zero length: no segment
+    assert second.closed and second.degrees.tolist() == [1, 2, 1, 1]  # Z with length: a line back
+    np.testing.assert_allclose(second.points[0], [20, 20])
+    assert not third.closed and third.points.tolist() == [[50, 50], [60, 60]]
+
+
+def test_arc_becomes_cubics_on_the_arc():
+    path, _ = one_path('<path d="M0 50 A10 10 0 0 1 20 50"/>')
+    (sub,) = path.subpaths
+    assert set(sub.degrees.tolist()) == {3} and not sub.closed
+    np.testing.assert_allclose(sub.points[[0, -1]], [[0, 50], [20, 50]], atol=1e-5)
+    samples = cubic_samples(sub)
+    np.testing.assert_allclose(np.linalg.norm(samples - [10, 50], axis=1), 10, atol=1e-3)
+    assert samples[:, 1].min() == pytest.approx(40, abs=1e-3)  # sweep-flag 1 runs over the top
+
+
+def test_nested_transforms_are_baked_and_scale_strokes():
+    path, _ = one_path('<g transform="translate(10 20)"><g transform="scale(2 8)">'
+                       '<rect width="5" height="1" fill="none" stroke="#000" stroke-width="0.5"/></g></g>')
+    np.testing.assert_allclose(path.subpaths[0].points, [[10, 20], [20, 20], [20, 28], [10, 28]])
+    assert path.stroke.width == pytest.approx(0.5 * 4)  # geometric mean of the scales
+
+
+def test_viewbox_and_units_define_the_canvas():
+    path, scene = one_path('<rect x="10" y="10" width="10" height="10" stroke="#000" stroke-width="1"/>',
+                           'width="200" height="100" viewBox="0 0 100 50"')
+    assert (scene.width, scene.height) == (200, 100)
+    np.testing.assert_allclose(path.subpaths[0].points[0], [20, 20])
+    assert path.stroke.width == pytest.approx(2)
+    _, scene = one_path('<rect width="1" height="1"/>', 'width="2in" height="1in"')
+    assert (scene.width, scene.height) == (192, 96)
+
+
+def test_use_and_symbol_are_resolved():
+    scene = load_svg(USE)
+    assert scene.num_paths == 5  # two triangles, a rect and a circle of the pair, the symbol's rect
+    first = scene.path(0)
+    np.testing.assert_allclose(first.subpaths[0].points, [[4, 4], [16, 4], [10, 14]])
+    assert first.id == "tri" and scene.path(1).id is None  # ids stay unique
+    np.testing.assert_allclose(scene.path(4).subpaths[0].points[0], [45, 45])
+
+
+def test_css_classes_ids_and_style_attributes():
+    scene = load_svg(svg('<style>.warm { fill: #ff0000; stroke: #00ff00 } rect.cool { fill: #0000ff }'
+                         ' #special { fill-opacity: 0.25 }</style>'
+                         '<rect class="warm" width="5" height="5"/><rect class="cool" width="5" height="5"/>'
+                         '<circle id="special" class="warm" r="3" style="fill: #ffffff"/>'))
+    warm, cool, special = scene.paths()
+    assert warm.fill == Solid((1.0, 0.0, 0.0, 1.0)) and warm.stroke.paint == Solid((0.0, 1.0, 0.0, 1.0))
+    assert cool.fill == Solid((0.0, 0.0, 1.0, 1.0))
+    assert special.fill == Solid((1.0, 1.0, 1.0, 0.25))
+
+
+def test_colour_alpha_and_opacities_multiply():
+    scene = load_svg(svg('<g opacity="0.5"><g style="opacity: 50%">'
+                         '<rect width="5" height="5" fill="rgba(255, 0, 0, 0.5)" fill-opacity="0.5"'
+                         ' opacity="0.8" stroke="blue" stroke-opacity="0.4"/></g></g>'))
+    path = scene.path(0)
+    assert path.opacity == pytest.approx(0.2)
+    assert path.fill.rgba[3] == pytest.approx(0.25, abs=1e-2) and path.stroke.paint.rgba[3] == pytest.approx(0.4)
+
+
+def test_fill_rule_and_stroke_style():
+    path, _ = one_path('<path d="M0 0 L9 0 L9 9 Z M2 2 L5 2 L5 5 Z" fill-rule="evenodd" stroke="#000"'
+                       ' stroke-width="3" stroke-linecap="round" stroke-linejoin="bevel" stroke-miterlimit="7"/>')
+    assert path.fill_rule == "evenodd" and len(path.subpaths) == 2
+    assert (path.stroke.width, path.stroke.cap, path.stroke.join, path.stroke.miter_limit) == (3, "round", "bevel", 7)
+
+
+def test_bounding_box_gradient_becomes_pixel_coordinates():
+    path, _ = one_path('<defs><linearGradient id="g" spreadMethod="reflect"><stop offset="0" stop-color="red"/>'
+                       '<stop offset="100%" stop-color="blue" stop-opacity="0.5"/></linearGradient></defs>'
+                       '<rect x="10" y="20" width="30" height="30" fill="url(#g)" fill-opacity="0.5"/>')
+    fill = path.fill
+    assert isinstance(fill, LinearGradient) and fill.spread == "reflect"
+    np.testing.assert_allclose([fill.start, fill.end], [[10, 20], [40, 20]], atol=1e-5)
+    np.testing.assert_allclose(fill.transform, [1, 0, 0, 1, 0, 0], atol=1e-6)
+    np.testing.assert_allclose(fill.stops.offsets, [0, 1])
+    np.testing.assert_allclose(fill.stops.colors, [[1, 0, 0, 0.5], [0, 0, 1, 0.25]])
+
+
+def apply(matrix, point):
+    a, b, c, d, e, f = matrix
+    return np.array([a * point[0] + c * point[1] + e, b * point[0] + d * point[1] + f])
+
+
+def test_radial_gradient_with_transform_href_and_group_transform():
+    path, _ = one_path('<defs><radialGradient id="base" cx="0.5" cy="0.5" r="0.5" fx="0.25" fy="0.5">'
+                       '<stop offset="0" stop-color="white"/><stop offset="1" stop-color="black"/></radialGradient>'
+                       '<radialGradient id="g" xlink:href="#base" gradientTransform="translate(0.5 0)"/></defs>'
+                       '<g transform="translate(100 0)"><rect x="0" y="0" width="40" height="10" fill="url(#g)"/></g>',
+                       'width="200" height="100"')
+    fill = path.fill
+    assert isinstance(fill, RadialGradient) and len(fill.stops.offsets) == 2
+    # the centre (0.5, 0.5) of the bounding box, moved by half its width, then by the group
+    np.testing.assert_allclose(apply(fill.transform, fill.center), [100 + 20 + 20, 5], atol=1e-4)
+    np.testing.assert_allclose(apply(fill.transform, fill.focal), [100 + 10 + 20, 5], atol=1e-4)
+
+
+def test_user_space_gradient_keeps_coordinates_and_transform():
+    path, _ = one_path('<linearGradient id="g" gradientUnits="userSpaceOnUse" x1="5" y1="6" x2="50%" y2="7"'
+                       ' gradientTransform="matrix(1 2 3 4 5 6)"><stop stop-color="red"/><stop offset="1"/>'
+                       '</linearGradient><rect width="50" height="50" fill="url(#g)"/>')
+    assert path.fill.start == (5, 6) and path.fill.end == (50, 7)
+    np.testing.assert_allclose(path.fill.transform, [1, 2, 3, 4, 5, 6])
+
+
+def test_layers_ids_and_default_layer():
+    scene = load_svg(LAYERS)
+    assert scene.layer_names == ["layer", "Round 1", "plain", "Empty"]
+    assert [p.layer for p in scene.paths()] == ["layer", "Round 1", "Round 1", "plain"]
+    assert scene.path_ids == ["loose", "r1", "r2", "c1"]
+    np.testing.assert_allclose(scene.path(2).subpaths[0].points[0], [14, 24])
+
+
+def test_hidden_elements_are_skipped():
+    scene = load_svg(svg('<rect width="5" height="5" display="none"/><rect width="5" height="5" visibility="hidden"/>'
+                         '<g style="display:none"><rect width="5" height="5"/></g><rect width="1" height="1"/>'))
+    assert scene.num_paths == 1
+
+
+def test_unsupported_elements_warn_once_with_counts_and_the_rest_loads():
+    with pytest.warns(UnsupportedSVGWarning) as record:
+        scene = load_svg(UNSUPPORTED)
+    assert len(record) == 1
+    message = str(record[0].message)
+    for part in ("2 x text", "1 x image", "1 x clipPath", "1 x pattern", "1 x mask"):
+        assert part in message
+    assert scene.num_paths == 2
+    patterned, clipped = scene.paths()
+    assert patterned.fill is None and patterned.stroke is not None  # a pattern paint is none
+    np.testing.assert_allclose(clipped.fill.rgba, [0x65 / 255, 0x43 / 255, 0x21 / 255, 1.0], rtol=1e-6)
+
+
+def test_dashes_are_reported():
+    with pytest.warns(UnsupportedSVGWarning, match="stroke-dasharray"):
+        load_svg(svg('<line x2="10" stroke="#000" stroke-dasharray="2 2"/>'))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("<svg xmlns='http://www.w3.org/2000/svg'><rect></svg>", "not well-formed"),
+    ("<html></html>", "not <svg>"),
+    ("", "empty"),
+    ("   \n", "empty"),
+])
+def test_bad_documents_raise_svg_parse_error(tmp_path, text, message):
+    file = tmp_path / "bad.svg"
+    file.write_text(text)
+    with pytest.raises(SVGParseError, match=message):
+        load_svg(file)
+    if text.strip():
+        with pytest.raises(SVGParseError, match=message):
+            load_svg(text)
+
+
+def test_missing_file_raises_svg_parse_error(tmp_path):
+    with pytest.raises(SVGParseError, match="not found"):
+        load_svg(tmp_path / "nope.svg")
+    with pytest.raises(SVGParseError, match="not found"):
+        load_svg(str(tmp_path / "nope.svg"))
+
+
+def test_document_without_shapes_is_an_empty_scene():
+    scene = load_svg(svg("", 'width="10" height="20"'))
+    assert scene.num_paths == 0 and (scene.width, scene.height) == (10, 20)
+
+
+def test_file_path_and_device(tmp_path):
+    file = tmp_path / "a.svg"
+    file.write_text(svg('<rect width="5" height="5"/>'))
+    scene = load_svg(str(file), device="cpu")
+    assert scene.points.device == torch.device("cpu") and scene.num_paths == 1
