@@ -1,0 +1,130 @@
+"""save_svg / scene_to_svg_string: the written SVG keeps everything and other readers accept it."""
+from __future__ import annotations
+
+import io
+import xml.etree.ElementTree as ET
+
+import cairosvg
+import numpy as np
+import pytest
+import resvg_py
+import svgelements
+import torch
+from PIL import Image
+
+from clipvg import (GradientStops, InvalidInputError, LinearGradient, Path, RadialGradient, Scene, Solid,
+                    Stroke, Subpath, load_svg, save_svg)
+from clipvg.svg import scene_to_svg_string
+from svg_samples import COMPOUND_3, DONUT_EVENODD, FAITHFUL
+
+NS = {"svg": "http://www.w3.org/2000/svg"}
+INKSCAPE = "{http://www.inkscape.org/namespaces/inkscape}"
+
+
+def resvg_rgba(text: str) -> np.ndarray:
+    """(H, W, 4) premultiplied RGBA in [0, 1] rendered by resvg."""
+    image = Image.open(io.BytesIO(bytes(resvg_py.svg_to_bytes(svg_string=text)))).convert("RGBA")
+    rgba = np.asarray(image, dtype=np.float64) / 255
+    return np.concatenate([rgba[..., :3] * rgba[..., 3:], rgba[..., 3:]], axis=-1)
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(10 * np.log10(1 / max(np.mean((a - b) ** 2), 1e-12)))
+
+
+def sample_scene() -> Scene:
+    stops = GradientStops([0.0, 0.4, 1.0], [[1, 0, 0, 1], [0, 1, 0, 0.5], [0, 0, 1, 1]])
+    square = Subpath.polygon([[10, 10], [50, 10], [50, 50], [10, 50]])
+    hole = Subpath.polygon([[20, 20], [20, 40], [40, 40], [40, 20]])
+    curve = Subpath([[5, 60], [20, 50], [35, 70], [50, 60], [60, 55], [70, 64]], [3, 2], closed=False)
+    paths = [
+        Path([square, hole], fill=Solid((0.2, 0.4, 0.6, 0.8)), fill_rule="evenodd", layer="base", id="donut"),
+        Path([curve], stroke=Stroke(Solid((0, 0, 0, 1)), width=2.5, cap="round", join="bevel", miter_limit=6),
+             opacity=0.5, layer="lines"),
+        Path([square], fill=LinearGradient((10, 10), (50, 50), stops, (1, 0.2, 0, 1, 3, 0), "reflect"),
+             layer="base"),
+        Path([hole], fill=RadialGradient((30, 30), 12, stops, (26, 28), spread="repeat"),
+             stroke=Stroke(LinearGradient((0, 0), (80, 0), stops), width=1), layer="top"),
+    ]
+    return Scene.from_paths(paths, 80, 72, ["base", "lines", "top"])
+
+
+def test_written_svg_structure():
+    root = ET.fromstring(scene_to_svg_string(sample_scene()))
+    assert (root.get("width"), root.get("height"), root.get("viewBox")) == ("80", "72", "0 0 80 72")
+    groups = root.findall("svg:g", NS)
+    assert [g.get(f"{INKSCAPE}label") for g in groups] == ["base", "lines", "base", "top"]
+    assert {g.get(f"{INKSCAPE}groupmode") for g in groups} == {"layer"}
+    assert len({g.get("id") for g in groups}) == 4  # the second "base" run gets its own id
+    donut = root.find(".//svg:path[@id='donut']", NS)
+    assert donut.get("fill") == "#336699" and donut.get("fill-opacity") == "0.8"
+    assert donut.get("fill-rule") == "evenodd" and donut.get("d").count("M") == 2
+    line = groups[1].find("svg:path", NS)
+    assert line.get("fill") == "none" and line.get("opacity") == "0.5"
+    assert (line.get("stroke-width"), line.get("stroke-linecap"), line.get("stroke-linejoin"),
+            line.get("stroke-miterlimit")) == ("2.5", "round", "bevel", "6")
+    assert line.get("d") == "M5 60 C20 50 35 70 50 60 Q60 55 70 64"
+    linear, radial, stroke = root.find("svg:defs", NS)
+    assert linear.get("gradientUnits") == "userSpaceOnUse" and linear.get("spreadMethod") == "reflect"
+    assert linear.get("gradientTransform") == "matrix(1 0.2 0 1 3 0)"
+    assert [s.get("stop-opacity") for s in linear] == [None, "0.5", None]
+    assert (radial.get("fx"), radial.get("fy"), radial.get("r"), radial.get("spreadMethod")) == ("26", "28", "12", "repeat")
+    assert stroke.get("gradientTransform") is None
+    assert root.find(".//svg:path[@stroke]", NS) is not None
+
+
+def test_every_subpath_and_the_fill_rule_survive():
+    donut = ET.fromstring(scene_to_svg_string(load_svg(DONUT_EVENODD))).find(".//svg:path", NS)
+    assert donut.get("fill-rule") == "evenodd" and donut.get("d").count("M") == 2
+    three = ET.fromstring(scene_to_svg_string(load_svg(COMPOUND_3))).find(".//svg:path", NS)
+    assert three.get("d").count("M") == 3 and three.get("d").count("Z") == 3 and three.get("fill-rule") is None
+    scene = load_svg(scene_to_svg_string(load_svg(COMPOUND_3)))
+    assert [s.degrees.tolist() for s in scene.path(0).subpaths] == [[1, 1, 1, 1], [1, 1, 1], [3, 1, 1, 1]]
+
+
+def test_other_readers_accept_the_output():
+    text = scene_to_svg_string(sample_scene())
+    document = svgelements.SVG.parse(io.StringIO(text))
+    assert len([e for e in document.elements() if isinstance(e, svgelements.Path)]) == 4
+    assert resvg_rgba(text)[..., 3].max() > 0
+    assert cairosvg.svg2png(bytestring=text.encode()).startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("name", sorted(FAITHFUL))
+def test_resaved_svg_renders_like_the_original(name):
+    original = FAITHFUL[name]
+    resaved = scene_to_svg_string(load_svg(original))
+    assert psnr(resvg_rgba(original), resvg_rgba(resaved)) >= 40
+    cairosvg.svg2png(bytestring=resaved.encode())
+
+
+def test_save_svg_writes_a_file_atomically(tmp_path):
+    target = tmp_path / "out" / "scene.svg"
+    save_svg(sample_scene(), target, precision=2)
+    text = target.read_text(encoding="utf-8")
+    assert text.startswith("<?xml") and "inkscape:groupmode" in text
+    assert list(target.parent.iterdir()) == [target]
+
+
+def test_precision_rounds_coordinates():
+    scene = Scene.from_paths([Path([Subpath.polygon([[1.23456, 2.5], [3, 4.99999], [0, 1]])], fill=Solid((0, 0, 0, 1)))],
+                             10, 10)
+    d = ET.fromstring(scene_to_svg_string(scene, precision=2)).find(".//svg:path", NS).get("d")
+    assert d == "M1.23 2.5 L3 5 L0 1 L1.23 2.5 Z"
+
+
+def test_non_finite_scene_is_refused_and_the_target_kept(tmp_path):
+    target = tmp_path / "scene.svg"
+    target.write_text("old")
+    scene = sample_scene()
+    scene.points[0, 0] = torch.nan
+    with pytest.raises(InvalidInputError, match="NaN"):
+        save_svg(scene, target)
+    assert target.read_text() == "old" and len(list(tmp_path.iterdir())) == 1
+
+
+def test_empty_scene_and_empty_layers():
+    scene = Scene.from_paths([Path([Subpath.polygon([[0, 0], [1, 0], [1, 1]])], layer="b")], 4, 4, ["a", "b", "c"])
+    reloaded = load_svg(scene_to_svg_string(scene))
+    assert reloaded.layer_names == ["a", "b", "c"] and reloaded.num_paths == 1
+    assert load_svg(scene_to_svg_string(Scene.empty(5, 6))).num_paths == 0
