@@ -1,0 +1,61 @@
+"""Shared pieces of the example scripts: the command line (``--quick`` and friends), CLIP settings,
+the bundled photo, and writing the results."""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import clipvg.edit
+from clipvg.edit.outputs import write_scene
+
+DATA = Path(__file__).with_name("data")
+ASTRONAUT = DATA / "astronaut.png"  # 256 x 256 crop of skimage.data.astronaut() (NASA, public domain)
+QUICK = dict(iterations=3, num_patches=4)
+FULL = dict(iterations=150, num_patches=64)
+
+
+def parser(description: str) -> argparse.ArgumentParser:
+    """The options every example takes."""
+    result = argparse.ArgumentParser(description=description)
+    result.add_argument("--quick", action="store_true",
+                        help="small canvas, few iterations, the project's small shapes CLIP (no download)")
+    result.add_argument("--out", default="examples/output", help="directory for the SVG and PNG results")
+    result.add_argument("--iterations", type=int, help="optimisation steps (default 150, 3 with --quick)")
+    result.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    result.add_argument("--seed", type=int, default=0)
+    return result
+
+
+def max_size(args: argparse.Namespace) -> int:
+    """Long side in pixels photos are vectorized at: 64 with --quick, else 512."""
+    return 64 if args.quick else 512
+
+
+def settings(args: argparse.Namespace) -> dict:
+    """Keyword arguments for ``clipvg.edit``: iterations, patches, CLIP model and weights, device, seed."""
+    chosen = dict(QUICK if args.quick else FULL)
+    if args.iterations is not None:
+        chosen["iterations"] = args.iterations
+    if args.quick:
+        from losses import shapes_clip_paths
+        model, weights = shapes_clip_paths()
+    else:
+        model, weights = "ViT-B-32", "openai"  # downloaded by open_clip on first use
+    return dict(chosen, clip_model=model, clip_weights=weights, device=args.device, seed=args.seed)
+
+
+def scaled_box(box: tuple[float, float, float, float], size: float) -> tuple[float, float, float, float]:
+    """A box given in fractions of the canvas (x, y, w, h in [0, 1]) in pixels of a ``size`` canvas."""
+    return tuple(v * size for v in box)
+
+
+def save(result: clipvg.edit.EditResult, out: str | Path, name: str, started: float) -> list[Path]:
+    """Write ``name``.svg and ``name``.png into ``out`` and print a summary; returns the files."""
+    files = [Path(out) / f"{name}.svg", Path(out) / f"{name}.png"]
+    for path in files:
+        write_scene(result.scene, path)
+    print(f"{name}: {result.scene.num_paths} paths, {len(result.losses)} steps, "
+          f"loss {result.losses[0]:.4f} -> {result.losses[-1]:.4f}, {time.perf_counter() - started:.1f} s; "
+          f"wrote {', '.join(map(str, files))}")
+    return files
