@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from math import sqrt
+from typing import Callable
 
 import numpy as np
 from svgelements import DEFAULT_PPI, Color, Length, Matrix
@@ -58,9 +59,10 @@ class PaintServers:
         self._by_id = {element.get("id"): element for element in root.iter() if element.get("id")}
         self._viewport = viewport
 
-    def paint(self, value: str | None, opacity: float, ctm: Matrix, bbox: BBox | None) -> Paint | None:
-        """The Scene paint for an SVG paint ``value`` on an element with transform ``ctm`` and user-space
-        bounding box ``bbox``. Unknown references (patterns, missing ids) use the fallback colour or none."""
+    def paint(self, value: str | None, opacity: float, ctm: Matrix, bbox: Callable[[], BBox | None]
+              ) -> Paint | None:
+        """The Scene paint for an SVG paint ``value`` on an element with transform ``ctm``; ``bbox()``
+        gives its user-space bounding box (computed only for bounding-box gradients). Unknown references (patterns, missing ids) use the fallback colour or none."""
         if value is None:
             return None
         value = value.strip()
@@ -82,8 +84,8 @@ class PaintServers:
                 return chain
             chain.append(parent)
 
-    def _gradient(self, element: ET.Element, opacity: float, ctm: np.ndarray, bbox: BBox | None
-                  ) -> Paint | None:
+    def _gradient(self, element: ET.Element, opacity: float, ctm: np.ndarray,
+                  element_bbox: Callable[[], BBox | None]) -> Paint | None:
         chain = self._chain(element)
         kind = local_name(element.tag)
 
@@ -105,6 +107,7 @@ class PaintServers:
                 value = Length(text).value(ppi=DEFAULT_PPI, relative_length=size[axis])
                 return float(value) if isinstance(value, (int, float)) else number(text, 0.0)
         else:
+            bbox = element_bbox()
             if bbox is None or bbox[2] <= bbox[0] or bbox[3] <= bbox[1]:
                 return None  # per SVG, a bounding-box gradient on a flat shape paints nothing
             x0, y0, width, height = bbox[0], bbox[1], bbox[2] - bbox[0], bbox[3] - bbox[1]

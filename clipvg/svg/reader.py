@@ -6,6 +6,7 @@ multiplied into each path's opacity, an approximation: SVG composites a group fi
 """
 from __future__ import annotations
 
+import functools
 import os
 from collections import Counter
 
@@ -91,7 +92,7 @@ class _Reader:
         subpaths = to_subpaths(shape.segments(transformed=False), matrix3(shape.transform))
         if not subpaths:
             return None
-        bbox = shape.bbox(transformed=False)
+        bbox = functools.cache(lambda: shape.bbox(transformed=False))
         fill = self.servers.paint(values.get("fill"), unit_number(values.get("fill-opacity")),
                                   shape.transform, bbox)
         stroke_paint = self.servers.paint(values.get("stroke"), unit_number(values.get("stroke-opacity")),
