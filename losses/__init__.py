@@ -1,0 +1,20 @@
+"""CLIP losses for CLIPVG: model loading, the directional loss and the batched ROI CLIP loss.
+
+Images in, scalars out; this package knows nothing of vector paths.
+
+    clip = load_clip("ViT-B-32", "openai")          # or load_clip(*shapes_clip_paths()) offline
+    loss_fn = ROIClipLoss(clip, [ROI("a watercolor painting")], source_image)   # (H, W, 3) in [0, 1]
+    loss = loss_fn(image)                               # differentiable scalar
+"""
+
+from losses.clip_model import ClipModel, load_clip
+from losses.directional import DirectionalClipLoss
+from losses.errors import LossInputError, WeightsUnavailableError
+from losses.roi import ROI, ROIClipLoss
+from losses.shapes import shapes_clip_paths
+from losses.templates import IMAGENET_TEMPLATES
+
+__all__ = [
+    "IMAGENET_TEMPLATES", "ROI", "ClipModel", "DirectionalClipLoss", "LossInputError", "ROIClipLoss",
+    "WeightsUnavailableError", "load_clip", "shapes_clip_paths",
+]

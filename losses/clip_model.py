@@ -1,0 +1,200 @@
+"""Loading a frozen open_clip model and encoding images / prompts with it."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import open_clip
+import torch
+import torch.nn.functional as F
+
+from losses.errors import LossInputError, WeightsUnavailableError
+from losses.preprocess import clip_preprocess
+from losses.templates import expand_prompt
+
+_AUTOCAST_DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16}
+_PRECISIONS = ("fp32", *_AUTOCAST_DTYPES)
+_CACHE: dict[tuple[str, str | None, str, str], ClipModel] = {}
+
+
+class ClipModel:
+    """A frozen open_clip model with differentiable image encoding and cached text encoding.
+
+    Embeddings are float32 and L2-normalised; on CUDA, `precision` "fp16"/"bf16" runs the towers
+    under autocast. Build it with `load_clip`.
+    """
+
+    def __init__(self, model: torch.nn.Module, tokenizer, device: torch.device, precision: str) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.device = device
+        self.precision = precision
+        cfg = open_clip.get_model_preprocess_cfg(model)
+        size = cfg["size"]
+        self.image_size: int = int(size if isinstance(size, int) else size[0])
+        self.mean: tuple[float, ...] = tuple(cfg["mean"])
+        self.std: tuple[float, ...] = tuple(cfg["std"])
+        self._text_cache: dict[str, torch.Tensor] = {}
+        self._template_cache: dict[str, torch.Tensor] = {}
+
+    def _autocast(self) -> contextlib.AbstractContextManager:
+        dtype = _AUTOCAST_DTYPES.get(self.precision)
+        if dtype is None or self.device.type != "cuda":
+            return contextlib.nullcontext()
+        return torch.autocast("cuda", dtype=dtype)
+
+    def encode_image(self, images: torch.Tensor) -> torch.Tensor:
+        """Embed `(B, 3, H, W)` images in [0, 1] (any H, W) -> `(B, D)` unit vectors, differentiable."""
+        pixels = clip_preprocess(images.to(self.device), self.image_size, self.mean, self.std)
+        with self._autocast():
+            features = self.model.encode_image(pixels)
+        return F.normalize(features.float(), dim=-1)
+
+    def encode_text(self, prompts: list[str]) -> torch.Tensor:
+        """Embed prompts -> `(B, D)` unit vectors (no gradient); each prompt is encoded once and cached."""
+        for prompt in prompts:
+            check_prompt(prompt)
+        missing = [p for p in dict.fromkeys(prompts) if p not in self._text_cache]
+        if missing:
+            tokens = self.tokenizer(missing).to(self.device)
+            with torch.no_grad(), self._autocast():
+                features = F.normalize(self.model.encode_text(tokens).float(), dim=-1)
+            self._text_cache.update(zip(missing, features))
+        return torch.stack([self._text_cache[p] for p in prompts])
+
+    def encode_text_templates(self, prompt: str) -> torch.Tensor:
+        """Embed `prompt` averaged over the 79 ImageNet templates -> `(D,)` unit vector, cached."""
+        check_prompt(prompt)
+        if prompt not in self._template_cache:
+            mean = self.encode_text(expand_prompt(prompt)).mean(dim=0)
+            self._template_cache[prompt] = F.normalize(mean, dim=-1)
+        return self._template_cache[prompt]
+
+
+def check_prompt(prompt: str) -> None:
+    """Raise `LossInputError` unless `prompt` is a non-blank string."""
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise LossInputError(f"prompt must be a non-empty string, got {prompt!r}; describe the edit in words")
+
+
+def default_device() -> torch.device:
+    """`cuda` when available, else `cpu`."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def load_clip(
+    model: str | Path = "ViT-B-32",
+    pretrained: str | Path | None = "openai",
+    device: str | torch.device | None = None,
+    precision: str | None = None,
+) -> ClipModel:
+    """Load a frozen CLIP through open_clip's factory, cached per (model, weights, device, precision).
+
+    model: an open_clip architecture name ("ViT-B-32") or the path of an open_clip model-config JSON.
+    pretrained: an open_clip tag ("openai"; downloaded once by open_clip), a local checkpoint path
+        (open_clip state dict or OpenAI TorchScript .pt), or None for random weights (seeded, for tests).
+    device: defaults to `cuda` when available, else `cpu`.
+    precision: None/"fp32", or "fp16"/"bf16" for autocast on CUDA; CPU always runs float32.
+    """
+    device = torch.device(device) if device is not None else default_device()
+    precision = _resolve_precision(precision, device)
+    arch = register_architecture(model)
+    weights = _resolve_weights(arch, pretrained)
+    key = (arch, weights, str(device), precision)
+    if key not in _CACHE:
+        net = _create_model(arch, weights, device)
+        net.eval().requires_grad_(False)
+        _CACHE[key] = ClipModel(net, open_clip.get_tokenizer(arch), device, precision)
+    return _CACHE[key]
+
+
+def _resolve_precision(precision: str | None, device: torch.device) -> str:
+    precision = precision or "fp32"
+    if precision not in _PRECISIONS:
+        raise LossInputError(f"precision must be one of {_PRECISIONS} or None, got {precision!r}")
+    return precision if device.type == "cuda" else "fp32"
+
+
+def register_architecture(model: str | Path) -> str:
+    """Return the open_clip architecture name for `model` (a name or a model-config JSON path, which is
+    registered with open_clip under a content-derived name)."""
+    path = Path(model)
+    if path.suffix == ".json" or path.is_file():
+        if not path.is_file():
+            raise LossInputError(f"model config file {str(path)!r} does not exist; pass an open_clip "
+                                 "architecture name such as 'ViT-B-32' or the path of a model-config JSON")
+        try:
+            cfg = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise LossInputError(f"cannot read model config {str(path)!r}: {exc}") from exc
+        if not isinstance(cfg, dict) or not all(k in cfg for k in ("embed_dim", "vision_cfg", "text_cfg")):
+            raise LossInputError(f"{str(path)!r} is not an open_clip model config: it needs the keys "
+                                 "'embed_dim', 'vision_cfg' and 'text_cfg'")
+        # open_clip names a config by its file stem; a content-derived name cannot clash with a
+        # built-in architecture or with another file of the same stem
+        name = f"{path.stem}-{hashlib.sha1(path.read_bytes()).hexdigest()[:12]}"
+        if open_clip.get_model_config(name) is None:
+            registry = Path(tempfile.gettempdir()) / "clipvg-open-clip-configs"
+            registry.mkdir(exist_ok=True)
+            copy = registry / f"{name}.json"
+            partial = copy.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(json.dumps(cfg))
+            os.replace(partial, copy)
+            open_clip.add_model_config(copy)
+        return name
+    if open_clip.get_model_config(str(model)) is None:
+        raise LossInputError(f"unknown CLIP architecture {str(model)!r}; use one of open_clip.list_models() "
+                             "(e.g. 'ViT-B-32') or the path of an open_clip model-config JSON")
+    return str(model)
+
+
+def _resolve_weights(arch: str, pretrained: str | Path | None) -> str | None:
+    """Return an absolute checkpoint path, a known open_clip tag, or None (random weights)."""
+    if pretrained is None:
+        return None
+    path = Path(pretrained).expanduser()
+    if path.is_file():
+        return str(path.resolve())
+    if open_clip.get_pretrained_cfg(arch, str(pretrained)):
+        return str(pretrained)
+    raise WeightsUnavailableError(
+        f"CLIP weights {str(pretrained)!r} for {arch!r} are neither a local file nor a known open_clip tag "
+        f"(known tags: {open_clip.list_pretrained_tags_by_model(arch) or 'none'}); pass the path of a "
+        "downloaded checkpoint, or a tag such as 'openai' on a machine with network access"
+    )
+
+
+def _create_model(arch: str, weights: str | None, device: torch.device) -> torch.nn.Module:
+    if weights is None:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            return open_clip.create_model(arch, pretrained=None, device=device)
+    is_file = Path(weights).is_file()
+    try:
+        return open_clip.create_model(arch, pretrained=weights, device=device,
+                                      weights_only=not (is_file and _is_torchscript(Path(weights))))
+    except Exception as exc:  # open_clip raises bare RuntimeError/OSError for download and load failures
+        if is_file:
+            raise WeightsUnavailableError(
+                f"cannot load checkpoint {weights!r} into CLIP architecture {arch!r} ({exc}); check that "
+                "the checkpoint was saved from the same architecture"
+            ) from exc
+        raise WeightsUnavailableError(
+            f"cannot download CLIP weights {weights!r} for {arch!r} ({exc}); run once with network access "
+            "so open_clip caches them, or download the checkpoint yourself and pass its local path as "
+            "`pretrained`"
+        ) from exc
+
+
+def _is_torchscript(path: Path) -> bool:
+    """True for TorchScript archives such as OpenAI's original CLIP .pt files."""
+    if not zipfile.is_zipfile(path):
+        return False
+    with zipfile.ZipFile(path) as archive:
+        return any(name.endswith("constants.pkl") for name in archive.namelist())
