@@ -1,10 +1,12 @@
-"""Loading an SVG document: source resolution, XML checks, and removal of elements we cannot draw.
+"""Loading an SVG document: source resolution, XML checks, and XML rewrites before svgelements.
 
-The XML is parsed with ElementTree first, so malformed input raises our own ``SVGParseError``, and
-unsupported elements are removed (and counted) before svgelements builds the drawable tree.
+The XML is parsed with ElementTree first, so malformed input raises our own ``SVGParseError``;
+unsupported elements are removed (and counted), and symbols and nested viewports are rewritten as
+plain groups, before svgelements builds the drawable tree.
 """
 from __future__ import annotations
 
+import copy
 import io
 import os
 import warnings
@@ -12,11 +14,12 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
 
-from svgelements import SVG
+from svgelements import DEFAULT_PPI, SVG, Length, Viewbox
 
 from ..errors import SVGParseError
 
 SVG_NS = "http://www.w3.org/2000/svg"
+XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 UNSUPPORTED = frozenset({
     "text", "image", "filter", "mask", "clipPath", "pattern", "marker", "foreignObject",
     "meshgradient", "hatch", "video", "audio", "iframe", "canvas",
@@ -59,12 +62,8 @@ def parse_xml(data: bytes, name: str) -> ET.Element:
 
 
 def strip_unsupported(root: ET.Element) -> Counter[str]:
-    """Remove unsupported elements (with their content) in place and count them by kind.
-
-    ``<symbol>`` elements are turned into groups inside ``<defs>``, so they draw only through ``<use>``.
-    """
+    """Remove unsupported elements (with their content) in place and count them by kind."""
     skipped: Counter[str] = Counter()
-    symbols: list[ET.Element] = []
 
     def visit(parent: ET.Element) -> None:
         for child in list(parent):
@@ -72,16 +71,61 @@ def strip_unsupported(root: ET.Element) -> Counter[str]:
             if kind in UNSUPPORTED:
                 skipped[kind] += 1
                 parent.remove(child)
-                continue
-            if kind == "symbol":
-                parent.remove(child)
-                child.tag = f"{{{SVG_NS}}}g"
-                symbols.append(child)
-            visit(child)
+            else:
+                visit(child)
 
     visit(root)
-    ET.SubElement(root, f"{{{SVG_NS}}}defs").extend(symbols)
     return skipped
+
+
+def inline_symbols(root: ET.Element) -> None:
+    """Replace each ``<use>`` of a ``<symbol>`` by a group holding a nested ``<svg>`` viewport with a
+    copy of the symbol's content, as SVG specifies; then drop the symbols, which never draw alone."""
+    symbols = {e.get("id"): e for e in root.iter() if local_name(e.tag) == "symbol" and e.get("id")}
+    parents = {child: parent for parent in root.iter() for child in parent}
+    for use in [e for e in root.iter() if local_name(e.tag) == "use"]:
+        symbol = symbols.get((use.get("href") or use.get(XLINK_HREF) or "").lstrip("#"))
+        if symbol is None:
+            continue
+        viewport = ET.SubElement(use, f"{{{SVG_NS}}}svg", {k: v for k, v in symbol.attrib.items() if k != "id"})
+        for name in ("x", "y", "width", "height"):
+            if name in use.attrib:
+                viewport.set(name, use.attrib.pop(name))
+        viewport.extend(copy.deepcopy(list(symbol)))
+        use.attrib.pop("href", None)
+        use.attrib.pop(XLINK_HREF, None)
+        use.tag = f"{{{SVG_NS}}}g"
+    for symbol in symbols.values():
+        parents[symbol].remove(symbol)
+
+
+def user_length(text: str, relative: float) -> float:
+    """An SVG length in user units (px at 96 dpi); percentages of ``relative``; font units as numbers."""
+    value = Length(text).value(ppi=DEFAULT_PPI, relative_length=relative)
+    return float(value) if isinstance(value, (int, float)) else float(Length(text).amount or 0.0)
+
+
+def nested_viewports_to_groups(root: ET.Element) -> None:
+    """Turn nested ``<svg>`` elements into ``<g>`` with the equivalent transform, in place (svgelements
+    lets their x/y/width/height leak into the children). Percentages refer to the root's user space;
+    a nested viewport's clipping is not applied."""
+    if root.get("viewBox"):
+        box = Viewbox(root.get("viewBox"))
+        size = (box.width, box.height)
+    else:
+        size = tuple(user_length(root.get(name, "100%"), 1000.0) for name in ("width", "height"))
+    for element in list(root.iter())[1:]:
+        if local_name(element.tag) != "svg":
+            continue
+        x, y, width, height = (user_length(element.attrib.pop(name, default), size[axis]) for name, default, axis
+                               in (("x", "0", 0), ("y", "0", 1), ("width", "100%", 0), ("height", "100%", 1)))
+        transform = f"translate({x}, {y})"
+        if element.get("viewBox"):
+            box = Viewbox(element.attrib.pop("viewBox"))
+            transform = Viewbox.viewbox_transform(x, y, width, height, box.x, box.y, box.width, box.height,
+                                                  element.attrib.pop("preserveAspectRatio", None))
+        element.tag = f"{{{SVG_NS}}}g"
+        element.set("transform", transform)
 
 
 def build_tree(root: ET.Element, name: str) -> SVG:

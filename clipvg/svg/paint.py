@@ -7,13 +7,12 @@ from math import sqrt
 from typing import Callable
 
 import numpy as np
-from svgelements import DEFAULT_PPI, Color, Length, Matrix
+from svgelements import Color, Matrix
 
 from ..scene import SPREADS, GradientStops, LinearGradient, Paint, RadialGradient, Solid
-from .document import local_name
+from .document import XLINK_HREF, local_name, user_length
 
 GRADIENTS = ("linearGradient", "radialGradient")
-XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 BBox = tuple[float, float, float, float]
 
 
@@ -104,8 +103,7 @@ class PaintServers:
             size = (width, height, sqrt((width ** 2 + height ** 2) / 2))
 
             def length(text: str, axis: int) -> float:
-                value = Length(text).value(ppi=DEFAULT_PPI, relative_length=size[axis])
-                return float(value) if isinstance(value, (int, float)) else number(text, 0.0)
+                return user_length(text, size[axis])
         else:
             bbox = element_bbox()
             if bbox is None or bbox[2] <= bbox[0] or bbox[3] <= bbox[1]:

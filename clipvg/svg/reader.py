@@ -14,7 +14,8 @@ import torch
 from svgelements import SVG, SVG_STRUCT_ATTRIB, Group, Shape, Use
 
 from ..scene import CAPS, JOINS, Path, Scene, Stroke
-from .document import build_tree, parse_xml, read_source, strip_unsupported, warn_skipped
+from .document import (build_tree, inline_symbols, nested_viewports_to_groups, parse_xml, read_source,
+                       strip_unsupported, warn_skipped)
 from .geometry import to_subpaths
 from .paint import PaintServers, matrix3, number, unit_number
 
@@ -34,6 +35,8 @@ def load_svg(source: str | os.PathLike, *, device: str | torch.device = "cpu") -
     data, name = read_source(source)
     root = parse_xml(data, name)
     skipped = strip_unsupported(root)
+    inline_symbols(root)
+    nested_viewports_to_groups(root)
     svg = build_tree(root, name)
     viewport = (svg.viewbox.width, svg.viewbox.height) if svg.viewbox else (svg.width, svg.height)
     reader = _Reader(PaintServers(root, viewport), skipped)

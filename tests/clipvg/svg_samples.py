@@ -112,6 +112,16 @@ STROKES = svg("""
   <g transform="scale(2)"><path d="M20 22 L28 28" stroke="#000" stroke-width="1.5" stroke-opacity="0.7"/></g>
 """)
 
+VIEWPORTS = svg("""
+  <linearGradient id="g" gradientUnits="userSpaceOnUse" x1="0" x2="50%"><stop stop-color="red"/>
+    <stop offset="1" stop-color="blue"/></linearGradient>
+  <rect width="20" height="8" fill="url(#g)"/>
+  <svg x="2" y="9" width="12" height="6" viewBox="0 0 10 10" preserveAspectRatio="xMinYMid meet">
+    <rect width="10" height="10" fill="#aa5500"/></svg>
+  <symbol id="dot" viewBox="0 0 10 10" fill="#3388cc"><circle cx="5" cy="5" r="5"/></symbol>
+  <use href="#dot" x="20" y="2" width="12" height="12"/>
+""", size='width="64" height="32" viewBox="0 0 32 16"')
+
 OPACITY = svg("""
   <g opacity="0.5"><rect x="4" y="4" width="24" height="24" fill="#ff0000"/>
     <g style="opacity:0.5"><rect x="36" y="4" width="24" height="24" fill="#0000ff" opacity="0.8"/></g>
@@ -143,5 +153,5 @@ UNSUPPORTED = svg("""
 FAITHFUL = {
     "shapes": SHAPES, "arcs": ARCS, "donut_evenodd": DONUT_EVENODD, "compound_3": COMPOUND_3,
     "transforms": TRANSFORMS, "viewbox": VIEWBOX, "gradients": GRADIENTS, "use": USE, "css": CSS,
-    "strokes": STROKES, "layers": LAYERS,
+    "strokes": STROKES, "layers": LAYERS, "viewports": VIEWPORTS,
 }

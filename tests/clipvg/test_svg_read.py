@@ -7,7 +7,7 @@ import torch
 
 from clipvg import LinearGradient, RadialGradient, SVGParseError, Solid, load_svg
 from clipvg.svg import UnsupportedSVGWarning
-from svg_samples import LAYERS, UNSUPPORTED, USE, svg
+from svg_samples import LAYERS, UNSUPPORTED, USE, VIEWPORTS, svg
 
 
 def one_path(body: str, size: str = 'width="100" height="100"'):
@@ -113,6 +113,14 @@ def test_use_and_symbol_are_resolved():
     np.testing.assert_allclose(first.subpaths[0].points, [[4, 4], [16, 4], [10, 14]])
     assert first.id == "tri" and scene.path(1).id is None  # ids stay unique
     np.testing.assert_allclose(scene.path(4).subpaths[0].points[0], [45, 45])
+
+
+def test_nested_svg_and_symbol_viewports():
+    scene = load_svg(VIEWPORTS)
+    nested, dot = scene.path(1), scene.path(2)
+    np.testing.assert_allclose(nested.subpaths[0].points, [[4, 18], [16, 18], [16, 30], [4, 30]], atol=1e-4)
+    np.testing.assert_allclose(dot.subpaths[0].points.mean(0), [52, 16], atol=1e-3)  # centre of the viewport
+    np.testing.assert_allclose(dot.fill.rgba, [0x33 / 255, 0x88 / 255, 0xcc / 255, 1], rtol=1e-6)
 
 
 def test_css_classes_ids_and_style_attributes():
