@@ -1,7 +1,6 @@
 """load -> save -> load gives the same Scene tensors, within the printed precision."""
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
