@@ -1,0 +1,10 @@
+"""vectorize: any raster photo to a layered, crack-free, editable Scene (CLIPVG's multi-round trace).
+
+Public API: ``vectorize``, ``Region``, ``load_image``, ``psnr``, ``ImageInputError``, ``ResizeWarning``.
+"""
+from .api import Region, vectorize
+from .errors import ImageInputError, ResizeWarning
+from .image_io import load_image
+from .metrics import psnr
+
+__all__ = ["ImageInputError", "Region", "ResizeWarning", "load_image", "psnr", "vectorize"]
