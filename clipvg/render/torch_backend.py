@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import torch
+import torch.utils.checkpoint
 
 from ..scene import Scene
 from .composite import composite
-from .coverage import rasterize
+from .coverage import Fragments, rasterize
 from .geometry import closing_edges, flatten
 from .paint import fragment_colors
 from .stroke import stroke_edges
@@ -43,22 +44,94 @@ def draw_items(scene: Scene, scale: torch.Tensor) -> tuple[torch.Tensor, torch.T
     return torch.cat(parts), torch.cat(items)
 
 
-def render_torch(scene: Scene, width: int, height: int, background: torch.Tensor | None) -> torch.Tensor:
-    """(H, W, 4) straight RGBA of ``scene`` drawn at ``width`` x ``height`` over ``background`` (4,)."""
-    device = scene.device
-    scale = torch.tensor([width / scene.width, height / scene.height], dtype=torch.float32, device=device)
-    edges, items = draw_items(scene, scale)
+def cull_hidden(fragments: Fragments, item_alpha: torch.Tensor, num_pixels: int) -> Fragments:
+    """Drop fragments below the second-topmost opaque fragment of their pixel.
+
+    What lies there shows through by at most 1e-12 (two layers clamped at 1 - 1e-6), and keeping
+    the fragments directly below the topmost opaque one keeps the gradient of its alpha exact.
+    ``item_alpha`` (I,) is each item's uniform alpha, or 0 where it varies (gradients).
+    """
+    with torch.no_grad():
+        pixel, item = fragments.pixel, fragments.item
+        opaque = (fragments.coverage >= 1 - 1e-6) & (item_alpha[item] >= 1)
+        top = torch.full((num_pixels,), -1, device=pixel.device)
+        top = top.scatter_reduce(0, pixel[opaque], item[opaque], "amax")
+        second_candidates = opaque & (item < top[pixel])
+        second = torch.full((num_pixels,), -1, device=pixel.device)
+        second = second.scatter_reduce(0, pixel[second_candidates], item[second_candidates], "amax")
+        keep = torch.nonzero(item >= second[pixel]).flatten()
+    return Fragments(pixel[keep], item[keep], fragments.coverage[keep])
+
+
+CHUNK_PIXELS = 1 << 22  # bounding-box pixels rasterized at once; bounds memory for big scenes
+
+
+def _chunk_bounds(edges: torch.Tensor, items: torch.Tensor, num_items: int, width: int, height: int
+                  ) -> list[int]:
+    """Item indices [b0 = 0, b1, ..., num_items] cutting the draw order into chunks of about
+    CHUNK_PIXELS bounding-box pixels each."""
+    with torch.no_grad():
+        x, y = edges[..., 0].detach(), edges[..., 1].detach()
+        owner = items[:, None].expand(-1, 2).flatten()
+        big = float("inf")
+        x0 = torch.full((num_items,), big, device=x.device).scatter_reduce(0, owner, x.flatten(), "amin")
+        x1 = torch.full((num_items,), -big, device=x.device).scatter_reduce(0, owner, x.flatten(), "amax")
+        y0 = torch.full((num_items,), big, device=x.device).scatter_reduce(0, owner, y.flatten(), "amin")
+        y1 = torch.full((num_items,), -big, device=x.device).scatter_reduce(0, owner, y.flatten(), "amax")
+        box_w = (x1.clamp(0, width) - x0.clamp(0, width)).clamp(min=0) + 2
+        box_h = (y1.clamp(0, height) - y0.clamp(0, height)).clamp(min=0) + 1
+        cost = torch.where(torch.isfinite(x0), box_w * box_h, torch.zeros_like(x0)).double()
+        chunk = ((torch.cumsum(cost, 0) - cost) // CHUNK_PIXELS).long()
+        starts = torch.nonzero(torch.diff(chunk, prepend=chunk[:1] - 1)).flatten()
+    return starts.tolist() + [num_items]
+
+
+def _draw_chunk(scene: Scene, edges: torch.Tensor, items: torch.Tensor, scale: torch.Tensor,
+                width: int, height: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Premultiplied colour (H*W, 3) and alpha (H*W,) of the items drawn by ``edges``/``items``."""
     evenodd = torch.stack([scene.evenodd, torch.zeros_like(scene.evenodd)], 1).flatten()
     fragments = rasterize(edges, items, evenodd, width, height)
+    with torch.no_grad():
+        solid = torch.stack([(scene.fill_gradient < 0) * scene.fill_color[:, 3],
+                             (scene.stroke_gradient < 0) * scene.stroke_color[:, 3]], 1) * scene.opacity[:, None]
+    fragments = cull_hidden(fragments, solid.flatten(), width * height)
     path, is_stroke = fragments.item // 2, fragments.item % 2 == 1
     centre = torch.stack([fragments.pixel % width, fragments.pixel // width], 1).to(torch.float32) + 0.5
     colors = fragment_colors(scene, path, is_stroke, centre / scale)
     alpha = fragments.coverage * colors[:, 3] * scene.opacity[path]
-    premultiplied, coverage = composite(fragments.pixel, alpha, colors[:, :3], width * height)
+    return composite(fragments.pixel, alpha, colors[:, :3], width * height)
+
+
+def render_torch(scene: Scene, width: int, height: int, background: torch.Tensor | None) -> torch.Tensor:
+    """(H, W, 4) straight RGBA of ``scene`` drawn at ``width`` x ``height`` over ``background`` (4,).
+
+    Items are drawn in chunks of bounded size composited bottom to top; when gradients are needed
+    and there are several chunks, each chunk is recomputed in backward instead of stored.
+    """
+    device = scene.device
+    scale = torch.tensor([width / scene.width, height / scene.height], dtype=torch.float32, device=device)
+    edges, items = draw_items(scene, scale)
+    order = torch.argsort(items, stable=True)
+    edges, items = edges[order], items[order]
+    num_pixels = width * height
+    premultiplied = torch.zeros(num_pixels, 3, device=device)
+    coverage = torch.zeros(num_pixels, device=device)
     if background is not None:
-        under = 1 - coverage
-        premultiplied = premultiplied + (background[:3] * background[3])[None] * under[:, None]
-        coverage = coverage + background[3] * under
+        premultiplied = premultiplied + background[:3] * background[3]
+        coverage = coverage + background[3]
+    bounds = _chunk_bounds(edges, items, 2 * scene.num_paths, width, height)
+    cuts = torch.searchsorted(items, torch.tensor(bounds, device=device)).tolist()
+    recompute = torch.is_grad_enabled() and len(bounds) > 2
+    for lo, hi in zip(cuts[:-1], cuts[1:]):
+        if hi == lo:
+            continue
+        draw = lambda e, i=items[lo:hi]: _draw_chunk(scene, e, i, scale, width, height)
+        if recompute:
+            chunk_color, chunk_alpha = torch.utils.checkpoint.checkpoint(draw, edges[lo:hi], use_reentrant=False)
+        else:
+            chunk_color, chunk_alpha = draw(edges[lo:hi])
+        premultiplied = chunk_color + premultiplied * (1 - chunk_alpha)[:, None]
+        coverage = chunk_alpha + coverage * (1 - chunk_alpha)
     straight = torch.where(coverage[:, None] > 0, premultiplied / coverage.clamp(min=1e-12)[:, None],
                            torch.zeros_like(premultiplied))
     return torch.cat([straight.clamp(0, 1), coverage[:, None].clamp(0, 1)], 1).reshape(height, width, 4)

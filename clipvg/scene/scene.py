@@ -177,41 +177,31 @@ class Scene:
         n = self.num_paths
         if not -n <= index < n:
             raise IndexError(f"path index {index} out of range for {n} paths")
-        index %= n
-        pts = self.points.detach().cpu().numpy()
-        degrees = self.segment_degrees.cpu().numpy()
-        so, po = self.subpath_segment_offsets.tolist(), self.subpath_point_offsets.tolist()
-        closed = self.subpath_closed.tolist()
-        q0, q1 = self.path_subpath_offsets[index].item(), self.path_subpath_offsets[index + 1].item()
-        subpaths = [Subpath(pts[po[q]:po[q + 1]], degrees[so[q]:so[q + 1]], closed[q]) for q in range(q0, q1)]
-        fill = self._paint(self.fill_color, self.fill_gradient, index) if self.has_fill[index] else None
-        stroke = None
-        if self.has_stroke[index]:
-            stroke = Stroke(self._paint(self.stroke_color, self.stroke_gradient, index),
-                            width=float(self.stroke_width[index]), cap=CAPS[int(self.line_cap[index])],
-                            join=JOINS[int(self.line_join[index])], miter_limit=float(self.miter_limit[index]))
-        return Path(subpaths, fill=fill, stroke=stroke,
-                    fill_rule="evenodd" if self.evenodd[index] else "nonzero",
-                    opacity=float(self.opacity[index]), layer=self.layer_names[int(self.path_layer[index])],
-                    id=self.path_ids[index])
+        return self._view(self._host(), index % n)
 
     def paths(self) -> Iterator[Path]:
-        """Iterate over per-path views, bottom to top."""
-        return (self.path(i) for i in range(self.num_paths))
+        """Iterate over per-path views, bottom to top (one device-to-host copy in all)."""
+        host = self._host()
+        return (self._view(host, i) for i in range(self.num_paths))
 
-    def _paint(self, colors: torch.Tensor, gradients: torch.Tensor, index: int) -> Paint:
-        g = int(gradients[index])
-        if g < 0:
-            return Solid(tuple(float(v) for v in colors[index].detach().cpu()))
-        s0, s1 = int(self.gradient_stop_offsets[g]), int(self.gradient_stop_offsets[g + 1])
-        stops = GradientStops(self.stop_offsets[s0:s1].detach().cpu().numpy(),
-                              self.stop_colors[s0:s1].detach().cpu().numpy())
-        c = [float(v) for v in self.gradient_coords[g].detach().cpu()]
-        transform = tuple(float(v) for v in self.gradient_transform[g].detach().cpu())
-        spread = SPREADS[int(self.gradient_spread[g])]
-        if int(self.gradient_kind[g]) == 0:
-            return LinearGradient((c[0], c[1]), (c[2], c[3]), stops, transform, spread)
-        return RadialGradient((c[0], c[1]), c[2], stops, (c[3], c[4]), transform, spread)
+    def _host(self) -> dict[str, np.ndarray]:
+        return {name: getattr(self, name).detach().cpu().numpy() for name in _TENSOR_FIELDS}
+
+    def _view(self, h: dict[str, np.ndarray], index: int) -> Path:
+        so, po = h["subpath_segment_offsets"], h["subpath_point_offsets"]
+        q0, q1 = h["path_subpath_offsets"][index], h["path_subpath_offsets"][index + 1]
+        subpaths = [Subpath(h["points"][po[q]:po[q + 1]], h["segment_degrees"][so[q]:so[q + 1]],
+                            bool(h["subpath_closed"][q])) for q in range(q0, q1)]
+        fill = _paint(h, "fill", index) if h["has_fill"][index] else None
+        stroke = None
+        if h["has_stroke"][index]:
+            stroke = Stroke(_paint(h, "stroke", index), width=float(h["stroke_width"][index]),
+                            cap=CAPS[int(h["line_cap"][index])], join=JOINS[int(h["line_join"][index])],
+                            miter_limit=float(h["miter_limit"][index]))
+        return Path(subpaths, fill=fill, stroke=stroke,
+                    fill_rule="evenodd" if h["evenodd"][index] else "nonzero",
+                    opacity=float(h["opacity"][index]), layer=self.layer_names[int(h["path_layer"][index])],
+                    id=self.path_ids[index])
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -245,6 +235,21 @@ def concat(scenes: Sequence[Scene]) -> Scene:
 
 
 # ---------------------------------------------------------------------- helpers
+def _paint(h: dict[str, np.ndarray], kind: str, index: int) -> Paint:
+    """The fill or stroke (``kind``) paint of path ``index`` from host arrays ``h``."""
+    g = int(h[f"{kind}_gradient"][index])
+    if g < 0:
+        return Solid(tuple(float(v) for v in h[f"{kind}_color"][index]))
+    s0, s1 = h["gradient_stop_offsets"][g], h["gradient_stop_offsets"][g + 1]
+    stops = GradientStops(h["stop_offsets"][s0:s1], h["stop_colors"][s0:s1])
+    c = [float(v) for v in h["gradient_coords"][g]]
+    transform = tuple(float(v) for v in h["gradient_transform"][g])
+    spread = SPREADS[int(h["gradient_spread"][g])]
+    if int(h["gradient_kind"][g]) == 0:
+        return LinearGradient((c[0], c[1]), (c[2], c[3]), stops, transform, spread)
+    return RadialGradient((c[0], c[1]), c[2], stops, (c[3], c[4]), transform, spread)
+
+
 def _owner(offsets: torch.Tensor) -> torch.Tensor:
     """For CSR ``offsets`` (K+1,), the owner index (M,) of each of the M = offsets[-1] entries."""
     return torch.arange(len(offsets) - 1, device=offsets.device).repeat_interleave(offsets.diff())
