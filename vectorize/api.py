@@ -64,7 +64,8 @@ class Region:
 
 def vectorize(image: str | os.PathLike | Image.Image | np.ndarray, rounds: Sequence[int] = (10, 30),
               regions: Sequence[Region] = (), max_size: int | None = 512, min_area: int = 18,
-              tolerance: float = 0.7, backend: str = "native", progress: bool = False, seed: int = 0) -> Scene:
+              tolerance: float = 0.7, backdrop: bool = True, backend: str = "native", progress: bool = False,
+              seed: int = 0) -> Scene:
     """Vectorize ``image`` into a Scene of filled cubic Bézier paths, one layer per round.
 
     ``image``: a path, PIL image or array (see ``load_image``); it is downscaled so its long side is
@@ -72,9 +73,9 @@ def vectorize(image: str | os.PathLike | Image.Image | np.ndarray, rounds: Seque
     canvas is that working size, in its pixels. ``rounds``: colours per full-image round, bottom to
     top (layers "round-1-10colors", ...). ``regions``: extra rounds over a box or mask (layers
     "region-1-30colors", ...) on top. ``min_area``: regions smaller than this many pixels merge into
-    a neighbour. ``tolerance``: Bézier fitting tolerance in pixels. When the image is opaque, the
-    bottom round's largest region becomes a rectangle covering the whole canvas, so moving paths
-    never uncovers the background. Fully transparent pixels get no paths; partial alpha becomes
+    a neighbour. ``tolerance``: Bézier fitting tolerance in pixels. ``backdrop`` (when the image is
+    opaque): the bottom round's largest region becomes a rectangle covering the whole canvas, so
+    moving paths never uncovers the background. Fully transparent pixels get no paths; partial alpha becomes
     path alpha. ``backend`` "vtracer" uses the vtracer package instead (one layer; ``rounds``,
     ``regions``, ``min_area`` and ``tolerance`` do not apply). ``seed`` fixes the k-means.
     """
@@ -93,7 +94,7 @@ def vectorize(image: str | os.PathLike | Image.Image | np.ndarray, rounds: Seque
     jobs = [(f"round-{i + 1}-{n}colors", n, visible) for i, n in enumerate(rounds)]
     jobs += [(f"region-{j + 1}-{r.colors}colors", r.colors, r.raster(source_size, (width, height)) & visible)
              for j, r in enumerate(regions)]
-    backdrop = bool(rounds) and bool(rgba[..., 3].min() >= OPAQUE)
+    backdrop = backdrop and bool(rounds) and bool(rgba[..., 3].min() >= OPAQUE)
     paths: list[Path] = []
     for index, (layer, colors, mask) in enumerate(tqdm(jobs, desc="vectorize", unit="round", disable=not progress)):
         paths += _round_paths(rgba, mask, colors, layer, min_area, tolerance, seed + index,

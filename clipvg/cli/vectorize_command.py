@@ -1,0 +1,72 @@
+"""``clipvg vectorize IN.png -o OUT.svg``: trace a raster into a layered SVG (one group per round)."""
+from __future__ import annotations
+
+import argparse
+import time
+import warnings
+from pathlib import Path
+
+from ..errors import InvalidInputError
+from ..svg import save_svg
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = sub.add_parser("vectorize", help="trace a raster image into a layered, editable SVG")
+    parser.add_argument("input", help="image file (PNG, JPEG, ...; gray, RGB, RGBA, 8 or 16 bit)")
+    parser.add_argument("-o", "--output", required=True, help="SVG file to write")
+    parser.add_argument("--rounds", type=_rounds, default=(10, 30), metavar="N,N,...",
+                        help="colours per full-image round, bottom to top (default 10,30)")
+    parser.add_argument("--region", type=_region, action="append", default=[], metavar="X,Y,W,H:N",
+                        help="extra N-colour round over a box in input pixels, on top (repeatable)")
+    parser.add_argument("--max-size", type=int, default=512,
+                        help="downscale so the long side is at most this many pixels (default 512)")
+    parser.add_argument("--min-area", type=int, default=18, help="smallest region in pixels (default 18)")
+    parser.add_argument("--backend", choices=("native", "vtracer"), default="native")
+    parser.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def run(args: argparse.Namespace) -> None:
+    from vectorize import load_image, psnr, vectorize
+    from vectorize.image_io import resize_long_side
+
+    source, target = Path(args.input), Path(args.output)
+    if target.suffix.lower() != ".svg":
+        raise InvalidInputError(f"output must be an .svg file, got {target}")
+    if target.resolve() == source.resolve():
+        raise InvalidInputError(f"output {target} is the input; choose another output path")
+    started = time.perf_counter()
+    image = load_image(source)
+    with warnings.catch_warnings(record=True) as notes:
+        warnings.simplefilter("always")
+        scene = vectorize(image, rounds=args.rounds, regions=args.region, max_size=args.max_size,
+                          min_area=args.min_area, backend=args.backend, progress=True, seed=args.seed)
+        reference = resize_long_side(image, args.max_size)
+    seconds = time.perf_counter() - started
+    save_svg(scene, target)
+    for note in {str(n.message) for n in notes}:
+        print(f"note: {note}")
+    layers = " + ".join(str(len(scene.layer_paths(name))) for name in scene.layer_names)
+    print(f"wrote {target}: {scene.num_paths} paths ({layers}), PSNR {psnr(scene, reference):.2f} dB "
+          f"vs input, {seconds:.1f} s")
+
+
+def _rounds(text: str) -> tuple[int, ...]:
+    try:
+        rounds = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"rounds are comma-separated colour counts like 10,30, got {text!r}")
+    if not rounds or min(rounds) < 1:
+        raise argparse.ArgumentTypeError(f"every round needs at least 1 colour, got {text!r}")
+    return rounds
+
+
+def _region(text: str):
+    from vectorize import Region
+
+    try:
+        box, colors = text.split(":") if ":" in text else (text, "30")
+        x, y, w, h = (int(v) for v in box.split(","))
+        return Region(box=(x, y, w, h), colors=int(colors))
+    except (ValueError, InvalidInputError) as error:
+        raise argparse.ArgumentTypeError(f"a region is X,Y,W,H or X,Y,W,H:N in input pixels, got {text!r} ({error})")
