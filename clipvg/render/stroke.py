@@ -25,36 +25,48 @@ def _normal(d: torch.Tensor) -> torch.Tensor:
     return torch.stack([-d[..., 1], d[..., 0]], -1)
 
 
-def _signed_area(poly: torch.Tensor) -> torch.Tensor:
-    """Shoelace signed area of polygons (K, V, 2) -> (K,)."""
-    nxt = poly.roll(-1, 1)
-    return (poly[..., 0] * nxt[..., 1] - nxt[..., 0] * poly[..., 1]).sum(1) / 2
+def _orient(edges: torch.Tensor, polygon: torch.Tensor, count: int) -> torch.Tensor:
+    """Reverse the edges (M, 2, 2) of every polygon (ids (M,), ``count`` polygons) whose signed
+    area is positive, so that all polygons wind the same way and their nonzero fill is a union."""
+    with torch.no_grad():
+        a, b = edges[:, 0].detach(), edges[:, 1].detach()
+        cross = a[:, 0] * b[:, 1] - b[:, 0] * a[:, 1]
+        area = torch.zeros(count, dtype=edges.dtype, device=edges.device).index_add(0, polygon, cross)
+        flip = (area[polygon] > 0)[:, None, None]
+    return torch.where(flip, edges.flip(1), edges)
 
 
-def _orient(poly: torch.Tensor) -> torch.Tensor:
-    """Reverse polygons (K, V, 2) whose signed area is positive, so all have negative area."""
-    flip = (_signed_area(poly.detach()) > 0)[:, None, None]
-    return torch.where(flip, poly.flip(1), poly)
+def _polygons(vertices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Closed polygons (K, V, 2) to oriented edges (K * V, 2, 2) and polygon ids (K * V,)."""
+    edges = torch.stack([vertices, vertices.roll(-1, 1)], 2).reshape(-1, 2, 2)
+    polygon = torch.arange(len(vertices), device=vertices.device).repeat_interleave(vertices.shape[1])
+    return _orient(edges, polygon, len(vertices)), polygon
 
 
-def _poly_edges(poly: torch.Tensor) -> torch.Tensor:
-    """Closed polygons (K, V, 2) to edges (K * V, 2, 2)."""
-    return torch.stack([poly, poly.roll(-1, 1)], 2).reshape(-1, 2, 2)
-
-
-def _circles(center: torch.Tensor, radius: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Negatively oriented polygons approximating circles; (E, 2, 2) edges and (E,) circle ids."""
+def _fans(center: torch.Tensor, start: torch.Tensor, sweep: torch.Tensor, radius: torch.Tensor
+          ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Circular sectors: from ``center`` (K, 2), an arc of ``radius`` (K,) starting at direction
+    ``start`` (K, 2, unit) and turning by ``sweep`` (K,) radians, closed through the centre.
+    Returns oriented edges (M, 2, 2) and sector ids (M,)."""
     with torch.no_grad():
         step = torch.sqrt(8 * FLATTEN_TOLERANCE / radius.detach().clamp(min=FLATTEN_TOLERANCE))
-        count = torch.ceil(2 * math.pi / step).clamp(8, 128).long()
+        pieces = torch.ceil(sweep.detach().abs() / step).clamp(1, 128).long()
+    count = pieces + 2  # centre -> arc start, the arc pieces, arc end -> centre
     owner = torch.arange(len(center), device=center.device).repeat_interleave(count)
     k = torch.arange(len(owner), device=center.device) - (torch.cumsum(count, 0) - count)[owner]
-    n = count[owner].to(center.dtype)
-    angle0, angle1 = -2 * math.pi * k / n, -2 * math.pi * (k + 1) / n
-    c, r = center[owner], radius[owner, None]
-    start = c + r * torch.stack([torch.cos(angle0), torch.sin(angle0)], 1)
-    end = c + r * torch.stack([torch.cos(angle1), torch.sin(angle1)], 1)
-    return torch.stack([start, end], 1), owner
+    n = pieces[owner]
+
+    def arc_point(j: torch.Tensor) -> torch.Tensor:
+        angle = sweep[owner] * j.clamp(0, None).minimum(n).to(center.dtype) / n.to(center.dtype)
+        u = start[owner]
+        cos, sin = torch.cos(angle)[:, None], torch.sin(angle)[:, None]
+        rotated = torch.stack([u[:, 0] * cos[:, 0] - u[:, 1] * sin[:, 0], u[:, 0] * sin[:, 0] + u[:, 1] * cos[:, 0]], 1)
+        return center[owner] + radius[owner, None] * rotated
+
+    c = center[owner]
+    begin = torch.where((k == 0)[:, None], c, arc_point(k - 1))
+    end = torch.where((k == n + 1)[:, None], c, arc_point(k))
+    return _orient(torch.stack([begin, end], 1), owner, len(center)), owner
 
 
 def stroke_edges(lines: Polylines, half_width: torch.Tensor, join: torch.Tensor, cap: torch.Tensor,
@@ -62,64 +74,60 @@ def stroke_edges(lines: Polylines, half_width: torch.Tensor, join: torch.Tensor,
     """Outline edges (M, 2, 2) of the stroke of ``lines`` and their subpath ids (M,).
 
     Per subpath (Q,): ``half_width`` px, ``join`` and ``cap`` indices, ``miter_limit``, ``closed``.
-    Only subpaths with ``half_width > 0`` should be passed in ``lines``.
+    Pieces only touch along shared edges where they can (quads, join wedges, cap half-discs), so the
+    nonzero union is exact except where a stroke overlaps itself.
     """
     a, b = lines.edges[:, 0], lines.edges[:, 1]
     sp = lines.subpath
     d = _unit(b - a)
     n = _normal(d)
     hw = half_width[sp][:, None]
-    quads = _orient(torch.stack([a + n * hw, b + n * hw, b - n * hw, a - n * hw], 1))
-    parts, owners = [_poly_edges(quads)], [sp.repeat_interleave(4)]
+    quad_edges, quad = _polygons(torch.stack([a + n * hw, b + n * hw, b - n * hw, a - n * hw], 1))
+    parts, owners = [quad_edges], [sp[quad]]
 
     with torch.no_grad():
-        count = len(sp)
-        index = torch.arange(count, device=sp.device)
-        is_last = torch.ones(count, dtype=torch.bool, device=sp.device)
+        index = torch.arange(len(sp), device=sp.device)
+        is_last = torch.ones(len(sp), dtype=torch.bool, device=sp.device)
         is_last[:-1] = sp[1:] != sp[:-1]
-        is_first = torch.ones(count, dtype=torch.bool, device=sp.device)
+        is_first = torch.ones(len(sp), dtype=torch.bool, device=sp.device)
         is_first[1:] = sp[1:] != sp[:-1]
         first_of = torch.zeros(len(half_width), dtype=torch.long, device=sp.device)
         first_of[sp[is_first]] = index[is_first]
         successor = torch.where(is_last, first_of[sp], index + 1)
         has_join = ~is_last | closed[sp]
     i, j = index[has_join], successor[has_join]
-    vertex, hw_j, sp_j = b[i], hw[i], sp[i]
-    di, dj = d[i], d[j]
-    ni, nj = n[i], n[j]
+    vertex, join_hw, join_sp = b[i], hw[i], sp[i]
+    di, dj, ni, nj = d[i], d[j], n[i], n[j]
     cross = di[:, 0] * dj[:, 1] - di[:, 1] * dj[:, 0]
-    side = torch.where(cross.detach() > 0, -1.0, 1.0).to(a.dtype)[:, None]
-    outer_i, outer_j = vertex + side * ni * hw_j, vertex + side * nj * hw_j
+    side = torch.where(cross.detach() > 0, -1.0, 1.0).to(a.dtype)[:, None]  # towards the outer side
+    outer_i, outer_j = vertex + side * ni * join_hw, vertex + side * nj * join_hw
     cos_half = torch.sqrt(((1 + (di * dj).sum(1)) / 2).clamp(min=_EPS))
-    kind = torch.where(lines.corner[i], join[sp_j], torch.full_like(sp_j, BEVEL))
-    use_miter = (kind == MITER) & (1 / cos_half.detach() <= miter_limit[sp_j])
-    miter_point = vertex + side * _unit(ni + nj) * hw_j / cos_half[:, None]
+    kind = torch.where(lines.corner[i], join[join_sp], torch.full_like(join_sp, BEVEL))
+    use_miter = (kind == MITER) & (1 / cos_half.detach() <= miter_limit[join_sp])
+    miter_point = vertex + side * _unit(ni + nj) * join_hw / cos_half[:, None]
     tip = torch.where(use_miter[:, None], miter_point, (outer_i + outer_j) / 2)
-    not_round = kind != ROUND
-    joins = _orient(torch.stack([vertex, outer_i, tip, outer_j], 1)[not_round])
-    parts.append(_poly_edges(joins))
-    owners.append(sp_j[not_round].repeat_interleave(4))
-    round_centers, round_owner = [vertex[~not_round]], [sp_j[~not_round]]
+    angular = kind == ROUND
+    join_edges, join_poly = _polygons(torch.stack([vertex, outer_i, tip, outer_j], 1)[~angular])
+    parts.append(join_edges)
+    owners.append(join_sp[~angular][join_poly])
+    turn = torch.atan2(cross, (di * dj).sum(1))[angular]
+    fan_edges, fan = _fans(vertex[angular], (side * ni)[angular], turn, join_hw[angular, 0])
+    parts.append(fan_edges)
+    owners.append(join_sp[angular][fan])
 
-    start_cap = is_first & ~closed[sp]
-    end_cap = is_last & ~closed[sp]
-    cap_point = torch.cat([a[start_cap], b[end_cap]])
-    cap_dir = torch.cat([-d[start_cap], d[end_cap]])
-    cap_sp = torch.cat([sp[start_cap], sp[end_cap]])
-    cap_kind = cap[cap_sp]
-    cap_hw = half_width[cap_sp][:, None]
-    square = cap_kind == SQUARE
-    cn, cd, cp, chw = _normal(cap_dir[square]), cap_dir[square], cap_point[square], cap_hw[square]
-    squares = _orient(torch.stack([cp + cn * chw, cp + cn * chw + cd * chw, cp - cn * chw + cd * chw,
-                                   cp - cn * chw], 1))
-    parts.append(_poly_edges(squares))
-    owners.append(cap_sp[square].repeat_interleave(4))
-    rounded = cap_kind == ROUND_CAP
-    round_centers.append(cap_point[rounded])
-    round_owner.append(cap_sp[rounded])
-
-    centers, circle_owner = torch.cat(round_centers), torch.cat(round_owner)
-    circle_edges, which = _circles(centers, half_width[circle_owner])
-    parts.append(circle_edges)
-    owners.append(circle_owner[which])
+    cap_point = torch.cat([a[is_first & ~closed[sp]], b[is_last & ~closed[sp]]])
+    cap_dir = torch.cat([-d[is_first & ~closed[sp]], d[is_last & ~closed[sp]]])
+    cap_sp = torch.cat([sp[is_first & ~closed[sp]], sp[is_last & ~closed[sp]]])
+    cap_hw = half_width[cap_sp]
+    square = cap[cap_sp] == SQUARE
+    cn, cd, cp, chw = _normal(cap_dir[square]), cap_dir[square], cap_point[square], cap_hw[square, None]
+    square_edges, square_poly = _polygons(torch.stack([cp + cn * chw, cp + cn * chw + cd * chw,
+                                                       cp - cn * chw + cd * chw, cp - cn * chw], 1))
+    parts.append(square_edges)
+    owners.append(cap_sp[square][square_poly])
+    rounded = cap[cap_sp] == ROUND_CAP
+    half_turn = torch.full((int(rounded.sum()),), math.pi, dtype=a.dtype, device=a.device)
+    cap_edges, cap_fan = _fans(cap_point[rounded], -_normal(cap_dir[rounded]), half_turn, cap_hw[rounded])
+    parts.append(cap_edges)
+    owners.append(cap_sp[rounded][cap_fan])
     return torch.cat(parts), torch.cat(owners)
