@@ -20,11 +20,11 @@ from ..errors import InvalidInputError
 from ..scene import Scene
 
 
-def parse_roi(text: str) -> tuple[tuple[float, float, float, float], str]:
-    """``"X,Y,W,H=TEXT"`` -> ((x, y, w, h), text); raises InvalidInputError when malformed."""
+def parse_roi(text: str) -> tuple[tuple[int, int, int, int], str]:
+    """``"X,Y,W,H=TEXT"`` (whole pixels) -> ((x, y, w, h), text); raises InvalidInputError when malformed."""
     box_text, sep, prompt = text.partition("=")
     try:
-        box = tuple(float(v) for v in box_text.split(","))
+        box = tuple(int(v) for v in box_text.split(","))
     except ValueError:
         box = ()
     if not sep or len(box) != 4 or not prompt.strip():
@@ -66,7 +66,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = sub.add_parser("edit", help="edit a photo or SVG toward a text prompt (CLIPVG)")
     parser.add_argument("input", help="PNG/JPEG photo (vectorized first) or SVG file; never modified")
     add_run_options(parser)
-    parser.add_argument("--roi", action="append", type=parse_roi, default=[], metavar="X,Y,W,H=TEXT",
+    parser.add_argument("--roi", action="append", default=[], metavar="X,Y,W,H=TEXT",
                         help="a region (pixels of the vectorized canvas) with its own prompt; repeatable")
     subset = parser.add_mutually_exclusive_group()
     subset.add_argument("--colors-only", action="store_true", help="change colours only (points stay put)")
@@ -153,6 +153,7 @@ def run(args: argparse.Namespace) -> None:
             raise InvalidInputError(f"input file not found: {path}")
     params = ["colors_only" if args.colors_only else "shapes_only" if args.shapes_only else "all"]
     region_only = args.region_only or args.mask is not None
-    options = run_options(args, params + ["region_only"] * region_only, rois=args.roi, region_mask=args.mask)
+    rois = [parse_roi(text) for text in args.roi]
+    options = run_options(args, params + ["region_only"] * region_only, rois=rois, region_mask=args.mask)
     run_session(args, options, lambda: load_source(args.input, args.max_size), (args.input,),
                 {"input": file_digest(args.input), "max_size": args.max_size})

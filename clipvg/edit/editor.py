@@ -55,7 +55,7 @@ class Editor:
         self.source_image = (self.render().detach() if source_image is None else source_image.to(self.device))
         self.clip = clip if clip is not None else losses.load_clip(options.clip_model, options.clip_weights,
                                                                    device=self.device)
-        self.generator = torch.Generator(device=self.device).manual_seed(options.seed)
+        self.generator = torch.Generator().manual_seed(options.seed)  # the views are drawn on the CPU
         self.loss_fn = losses.ROIClipLoss(self.clip, self.rois, source_image=self.source_image,
                                           generator=self.generator)
         self.optimizer = self._optimizer()

@@ -61,7 +61,8 @@ class EditOptions:
     """Everything an edit needs besides the scene. Defaults follow CLIPVG.
 
     ``prompt`` covers the whole canvas; ``rois`` adds boxed regions, each a ``losses.ROI``, a
-    ``(box, prompt)`` pair with box (x, y, w, h) in canvas pixels, or a dict of ``losses.ROI`` fields.
+    ``(box, prompt)`` pair with box (x, y, w, h) in canvas pixels (rounded to whole pixels), or a
+    dict of ``losses.ROI`` fields.
     ``num_patches`` is the patch count for the canvas ROI and for pairs. ``clip_weights`` None means
     random weights (benchmarks). ``region_mask`` (an image path or an (H, W) array) adds to the ROI
     boxes for region-only edits. Learning rates are Adam's, per parameter kind.
@@ -104,7 +105,7 @@ class EditOptions:
                 result.append(losses.ROI(**{**defaults, **item}))
             elif isinstance(item, (tuple, list)) and len(item) == 2:
                 box, prompt = item
-                result.append(losses.ROI(prompt, box=tuple(float(v) for v in box), **defaults))
+                result.append(losses.ROI(prompt, box=tuple(int(round(float(v))) for v in box), **defaults))
             else:
                 raise InvalidInputError(f"cannot read ROI {item!r}; pass (box, prompt), a dict or a losses.ROI")
         return result
