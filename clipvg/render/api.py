@@ -11,10 +11,10 @@ from ..scene import Scene
 BACKENDS = ("auto", "torch", "diffvg")
 
 
-def _background(background: Sequence[float] | torch.Tensor | None, device: torch.device) -> torch.Tensor | None:
+def _background(background: Sequence[float] | torch.Tensor | None, like: torch.Tensor) -> torch.Tensor | None:
     if background is None:
         return None
-    color = torch.as_tensor(background, dtype=torch.float32, device=device).flatten()
+    color = torch.as_tensor(background, dtype=like.dtype, device=like.device).flatten()
     if len(color) == 3:
         color = torch.cat([color, color.new_ones(1)])
     if len(color) != 4 or not bool(((color >= 0) & (color <= 1)).all()):
@@ -24,7 +24,8 @@ def _background(background: Sequence[float] | torch.Tensor | None, device: torch
 
 def render(scene: Scene, width: int | None = None, height: int | None = None,
            background: Sequence[float] | torch.Tensor | None = None, backend: str = "auto") -> torch.Tensor:
-    """Render ``scene`` to an (H, W, 4) float32 straight-RGBA image in [0, 1] on ``scene.device``.
+    """Render ``scene`` to an (H, W, 4) straight-RGBA image in [0, 1] on ``scene.device``, in the
+    dtype of ``scene.points`` (float32 normally; float64 works too, e.g. for gradient checks).
 
     ``width``/``height`` default to the canvas size (rounded); other sizes scale the drawing (one
     given alone keeps the aspect ratio). ``background`` an RGB or RGBA colour in [0, 1] composited
@@ -42,7 +43,7 @@ def render(scene: Scene, width: int | None = None, height: int | None = None,
         width = round(height * scene.width / scene.height)
     if width < 1 or height < 1:
         raise InvalidInputError(f"render size must be at least 1 x 1 pixels, got {width} x {height}")
-    color = _background(background, scene.device)
+    color = _background(background, scene.points)
     if backend == "diffvg":
         from .diffvg_backend import render_diffvg
         return render_diffvg(scene, int(width), int(height), color)

@@ -82,9 +82,6 @@ def stroke_edges(lines: Polylines, half_width: torch.Tensor, join: torch.Tensor,
     d = _unit(b - a)
     n = _normal(d)
     hw = half_width[sp][:, None]
-    quad_edges, quad = _polygons(torch.stack([a + n * hw, b + n * hw, b - n * hw, a - n * hw], 1))
-    parts, owners = [quad_edges], [sp[quad]]
-
     with torch.no_grad():
         index = torch.arange(len(sp), device=sp.device)
         is_last = torch.ones(len(sp), dtype=torch.bool, device=sp.device)
@@ -100,12 +97,28 @@ def stroke_edges(lines: Polylines, half_width: torch.Tensor, join: torch.Tensor,
     di, dj, ni, nj = d[i], d[j], n[i], n[j]
     cross = di[:, 0] * dj[:, 1] - di[:, 1] * dj[:, 0]
     side = torch.where(cross.detach() > 0, -1.0, 1.0).to(a.dtype)[:, None]  # towards the outer side
-    outer_i, outer_j = vertex + side * ni * join_hw, vertex + side * nj * join_hw
     cos_half = torch.sqrt(((1 + (di * dj).sum(1)) / 2).clamp(min=_EPS))
+    bisector = _unit(ni + nj) / cos_half[:, None]  # length 1 / cos(turn / 2)
+    with torch.no_grad():
+        # Inside a Bézier segment, consecutive quads meet on the angle bisector (no overlap, no gap)
+        # unless the inner side would fold over, i.e. hw * tan(turn / 2) exceeds half an edge.
+        length = (b - a).detach().norm(dim=1)
+        tan_half = torch.sqrt((1 - cos_half.detach() ** 2).clamp(min=0)) / cos_half.detach()
+        shared = ~lines.corner[i] & (join_hw[:, 0].detach() * tan_half <= 0.5 * torch.minimum(length[i], length[j]))
+    start_offset, end_offset = n * hw, n * hw
+    start_offset = start_offset.index_put((j[shared],), (bisector * join_hw)[shared])
+    end_offset = end_offset.index_put((i[shared],), (bisector * join_hw)[shared])
+    quad_edges, quad = _polygons(torch.stack([a + start_offset, b + end_offset, b - end_offset,
+                                              a - start_offset], 1))
+    parts, owners = [quad_edges], [sp[quad]]
+
+    keep = ~shared
+    vertex, join_hw, join_sp, side, cos_half = vertex[keep], join_hw[keep], join_sp[keep], side[keep], cos_half[keep]
+    i, di, dj, ni, nj, cross = i[keep], di[keep], dj[keep], ni[keep], nj[keep], cross[keep]
+    outer_i, outer_j = vertex + side * ni * join_hw, vertex + side * nj * join_hw
     kind = torch.where(lines.corner[i], join[join_sp], torch.full_like(join_sp, BEVEL))
     use_miter = (kind == MITER) & (1 / cos_half.detach() <= miter_limit[join_sp])
-    miter_point = vertex + side * _unit(ni + nj) * join_hw / cos_half[:, None]
-    tip = torch.where(use_miter[:, None], miter_point, (outer_i + outer_j) / 2)
+    tip = torch.where(use_miter[:, None], vertex + side * bisector[keep] * join_hw, (outer_i + outer_j) / 2)
     angular = kind == ROUND
     join_edges, join_poly = _polygons(torch.stack([vertex, outer_i, tip, outer_j], 1)[~angular])
     parts.append(join_edges)

@@ -74,10 +74,10 @@ def _chunk_bounds(edges: torch.Tensor, items: torch.Tensor, num_items: int, widt
         x, y = edges[..., 0].detach(), edges[..., 1].detach()
         owner = items[:, None].expand(-1, 2).flatten()
         big = float("inf")
-        x0 = torch.full((num_items,), big, device=x.device).scatter_reduce(0, owner, x.flatten(), "amin")
-        x1 = torch.full((num_items,), -big, device=x.device).scatter_reduce(0, owner, x.flatten(), "amax")
-        y0 = torch.full((num_items,), big, device=x.device).scatter_reduce(0, owner, y.flatten(), "amin")
-        y1 = torch.full((num_items,), -big, device=x.device).scatter_reduce(0, owner, y.flatten(), "amax")
+        x0 = x.new_full((num_items,), big).scatter_reduce(0, owner, x.flatten(), "amin")
+        x1 = x.new_full((num_items,), -big).scatter_reduce(0, owner, x.flatten(), "amax")
+        y0 = x.new_full((num_items,), big).scatter_reduce(0, owner, y.flatten(), "amin")
+        y1 = x.new_full((num_items,), -big).scatter_reduce(0, owner, y.flatten(), "amax")
         box_w = (x1.clamp(0, width) - x0.clamp(0, width)).clamp(min=0) + 2
         box_h = (y1.clamp(0, height) - y0.clamp(0, height)).clamp(min=0) + 1
         cost = torch.where(torch.isfinite(x0), box_w * box_h, torch.zeros_like(x0)).double()
@@ -96,7 +96,7 @@ def _draw_chunk(scene: Scene, edges: torch.Tensor, items: torch.Tensor, scale: t
                              (scene.stroke_gradient < 0) * scene.stroke_color[:, 3]], 1) * scene.opacity[:, None]
     fragments = cull_hidden(fragments, solid.flatten(), width * height)
     path, is_stroke = fragments.item // 2, fragments.item % 2 == 1
-    centre = torch.stack([fragments.pixel % width, fragments.pixel // width], 1).to(torch.float32) + 0.5
+    centre = torch.stack([fragments.pixel % width, fragments.pixel // width], 1).to(scale.dtype) + 0.5
     colors = fragment_colors(scene, path, is_stroke, centre / scale)
     alpha = fragments.coverage * colors[:, 3] * scene.opacity[path]
     return composite(fragments.pixel, alpha, colors[:, :3], width * height)
@@ -109,13 +109,13 @@ def render_torch(scene: Scene, width: int, height: int, background: torch.Tensor
     and there are several chunks, each chunk is recomputed in backward instead of stored.
     """
     device = scene.device
-    scale = torch.tensor([width / scene.width, height / scene.height], dtype=torch.float32, device=device)
+    scale = torch.tensor([width / scene.width, height / scene.height], dtype=scene.points.dtype, device=device)
     edges, items = draw_items(scene, scale)
     order = torch.argsort(items, stable=True)
     edges, items = edges[order], items[order]
     num_pixels = width * height
-    premultiplied = torch.zeros(num_pixels, 3, device=device)
-    coverage = torch.zeros(num_pixels, device=device)
+    premultiplied = scale.new_zeros(num_pixels, 3)
+    coverage = scale.new_zeros(num_pixels)
     if background is not None:
         premultiplied = premultiplied + background[:3] * background[3]
         coverage = coverage + background[3]
