@@ -15,9 +15,10 @@ QUICK = dict(iterations=3, num_patches=4)
 FULL = dict(iterations=150, num_patches=64)
 
 
-def parser(description: str) -> argparse.ArgumentParser:
-    """The options every example takes."""
+def parser(description: str, prompt: str) -> argparse.ArgumentParser:
+    """The options every example takes; ``prompt`` is the default of --prompt."""
     result = argparse.ArgumentParser(description=description)
+    result.add_argument("--prompt", default=prompt, help=f"what the result shows (default: {prompt!r})")
     result.add_argument("--quick", action="store_true",
                         help="small canvas, few iterations, the project's small shapes CLIP (no download)")
     result.add_argument("--out", default="examples/output", help="directory for the SVG and PNG results")
@@ -55,7 +56,8 @@ def save(result: clipvg.edit.EditResult, out: str | Path, name: str, started: fl
     files = [Path(out) / f"{name}.svg", Path(out) / f"{name}.png"]
     for path in files:
         write_scene(result.scene, path)
-    print(f"{name}: {result.scene.num_paths} paths, {len(result.losses)} steps, "
-          f"loss {result.losses[0]:.4f} -> {result.losses[-1]:.4f}, {time.perf_counter() - started:.1f} s; "
+    loss = f"loss {result.losses[0]:.4f} -> {result.losses[-1]:.4f}" if result.losses else "no steps"
+    print(f"{name}: {result.scene.num_paths} paths, {len(result.losses)} steps, {loss}, "
+          f"{time.perf_counter() - started:.1f} s; "
           f"wrote {', '.join(map(str, files))}")
     return files

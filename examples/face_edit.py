@@ -14,11 +14,9 @@ FACE = (55, 30, 110, 115)  # x, y, w, h in pixels of the 256 px photo
 
 
 def main(argv: list[str] | None = None) -> list:
-    cli = parser(__doc__)
-    cli.add_argument("--prompt", default="Self-Portrait of Vincent van Gogh")
+    cli = parser(__doc__, "Self-Portrait of Vincent van Gogh")
     args = cli.parse_args(argv)
-    run = settings(args)
-    started = time.perf_counter()
+    run, started = settings(args), time.perf_counter()
     scene = vectorize.vectorize(ASTRONAUT, regions=[vectorize.Region(box=FACE, colors=30)],
                                 max_size=max_size(args))
     result = clipvg.edit.edit(scene, args.prompt, progress=True, **run)

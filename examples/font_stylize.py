@@ -24,15 +24,13 @@ def default_font() -> str | None:
 
 
 def main(argv: list[str] | None = None) -> list:
-    cli = parser(__doc__)
+    cli = parser(__doc__, "a font made of flames")
     cli.add_argument("--text", default="CLIPVG")
     cli.add_argument("--font", default=default_font(), help="a .ttf or .otf file (default: an installed font)")
-    cli.add_argument("--prompt", default="a font made of flames")
     args = cli.parse_args(argv)
     if args.font is None:
         cli.error("no font found on this machine; pass --font FILE.ttf")
-    run = settings(args)
-    started = time.perf_counter()
+    run, started = settings(args), time.perf_counter()
     scene = text_to_scene(args.text, args.font, size=24 if args.quick else 160)
     result = clipvg.edit.edit(scene, args.prompt, params="shapes_only", progress=True, **run)
     return save(result, args.out, "font_stylize", started)

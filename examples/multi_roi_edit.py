@@ -14,11 +14,9 @@ ROIS = [((0.2, 0.1, 0.45, 0.48), "Joker, Heath Ledger"),
 
 
 def main(argv: list[str] | None = None) -> list:
-    cli = parser(__doc__)
-    cli.add_argument("--prompt", default="a comic book illustration")
+    cli = parser(__doc__, "a comic book illustration")
     args = cli.parse_args(argv)
-    run = settings(args)
-    started = time.perf_counter()
+    run, started = settings(args), time.perf_counter()
     scene = clipvg.edit.load_source(ASTRONAUT, max_size=max_size(args))
     rois = [(scaled_box(box, scene.width), prompt) for box, prompt in ROIS]
     result = clipvg.edit.edit(scene, args.prompt, rois=rois, progress=True, **run)

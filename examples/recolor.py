@@ -10,12 +10,10 @@ import clipvg.edit
 
 
 def main(argv: list[str] | None = None) -> list:
-    cli = parser(__doc__)
+    cli = parser(__doc__, "a pop art portrait in pink and turquoise")
     cli.add_argument("--input", default=str(ASTRONAUT), help="photo or SVG to recolour")
-    cli.add_argument("--prompt", default="a pop art portrait in pink and turquoise")
     args = cli.parse_args(argv)
-    run = settings(args)
-    started = time.perf_counter()
+    run, started = settings(args), time.perf_counter()
     result = clipvg.edit.edit(args.input, args.prompt, params="colors_only", max_size=max_size(args),
                               progress=True, **run)
     return save(result, args.out, "recolor", started)
