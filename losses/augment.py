@@ -45,6 +45,11 @@ class Views:
     def __len__(self) -> int:
         return self.roi_index.shape[0]
 
+    def to(self, device: torch.device) -> Views:
+        """The same views with their tensors on `device`."""
+        return Views(self.roi_index.to(device), self.is_patch.to(device), self.to_patch.to(device),
+                     self.patch_to_canvas.to(device))
+
     def select(self, index: torch.Tensor) -> Views:
         """The views at `index` (bool mask or int64 indices)."""
         return Views(self.roi_index[index], self.is_patch[index], self.to_patch[index], self.patch_to_canvas[index])
@@ -136,8 +141,9 @@ def reference_views(boxes: Sequence[Box]) -> Views:
 
 def view_coordinates(views: Views, size: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Canvas pixel coordinates `(V, size, size, 2)` (x, y) sampled by each output pixel centre, and
-    `(V, size, size)` bool: True where the pixel lies inside its patch (else it is white fill)."""
-    u = (torch.arange(size, dtype=torch.float32) * 2 + 1) / size - 1
+    `(V, size, size)` bool: True where the pixel lies inside its patch (else it is white fill).
+    Computed on the views' device."""
+    u = (torch.arange(size, dtype=torch.float32, device=views.to_patch.device) * 2 + 1) / size - 1
     gy, gx = torch.meshgrid(u, u, indexing="ij")
     out = torch.stack([gx, gy, torch.ones_like(gx)], -1).view(1, -1, 3)  # (1, S*S, 3)
     q = out @ views.to_patch.transpose(1, 2)  # (V, S*S, 3)

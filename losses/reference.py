@@ -22,8 +22,9 @@ def render_view_loop(image: torch.Tensor, box: tuple[int, int, int, int], views:
     x, y, w, h = box
     darkness = (1 - image[:, y:y + h, x:x + w]).unsqueeze(0)  # the ROI alone; white all around
     renders = []
+    views = views.to(image.device)
     for i in range(len(views)):
-        xy, inside = (t.to(image.device) for t in view_coordinates(views.select([i]), size))
+        xy, inside = view_coordinates(views.select([i]), size)
         local = xy - torch.tensor([x, y], dtype=xy.dtype, device=xy.device)
         pixels = sample_white_padded(darkness, local)
         renders.append(torch.where(inside.unsqueeze(1), pixels, torch.ones_like(pixels)))

@@ -43,10 +43,11 @@ def render_views(image: torch.Tensor, boxes: Sequence[Box], views: Views, size: 
     stack = F.pad(torch.cat(slabs, dim=1), (0, 0, _GAP, 0)).unsqueeze(0)  # (1, 3, top, width)
 
     device = image.device
-    roi = views.roi_index.to(device)
+    views = views.to(device)
+    roi = views.roi_index
     box = torch.tensor(boxes, dtype=torch.float32, device=device)[roi]
     offset = torch.tensor([[_GAP, t] for t in tops], dtype=torch.float32, device=device)[roi]
-    xy, inside = (t.to(device) for t in view_coordinates(views, size))
+    xy, inside = view_coordinates(views, size)
     local = (xy - box[:, None, None, :2]).clamp(min=-_MARGIN)
     local = torch.minimum(local, box[:, None, None, 2:] + _MARGIN)
     stacked_xy = local + offset[:, None, None, :]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 import time
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def train(steps: int, batch_size: int, lr: float, seed: int) -> torch.nn.Module:
         optimizer, lambda i: min(1.0, (i + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * i / steps))
     )
     model.train()
-    for _ in range(steps):
+    for step in range(steps):
         images, labels = sample_batch(batch_size, size, generator)
         picks = torch.stack([
             by_class[k][torch.randint(len(by_class[k]), (1,), generator=generator)] for k in labels.tolist()
@@ -90,6 +91,8 @@ def train(steps: int, batch_size: int, lr: float, seed: int) -> torch.nn.Module:
         schedule.step()
         with torch.no_grad():
             model.logit_scale.clamp_(0, math.log(100))
+        if step % 100 == 0 or step == steps - 1:
+            print(f"step {step}/{steps} loss {loss.item():.4f}", file=sys.stderr, flush=True)
     return model.eval()
 
 

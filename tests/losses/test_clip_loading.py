@@ -96,6 +96,7 @@ def test_local_state_dict_checkpoint_round_trips(tiny_clip, tmp_path):
     assert load_clip(TINY_CONFIG, str(path), device="cpu") is loaded
 
 
+@pytest.mark.filterwarnings("ignore::FutureWarning", "ignore:.*TorchScript archive:UserWarning")
 def test_local_torchscript_checkpoint_loads(tiny_clip, tmp_path):
     """OpenAI's original .pt files are TorchScript archives; their state dict is used."""
     scripted = torch.jit.script(_StateHolder(tiny_clip.model.state_dict()))
