@@ -16,7 +16,10 @@ def composite(pixel: torch.Tensor, alpha: torch.Tensor, rgb: torch.Tensor, num_p
     """
     order = torch.sort(pixel, stable=True).indices
     pixel, alpha, rgb = pixel[order], alpha[order], rgb[order]
-    log_clear = torch.log1p(-alpha.clamp(max=_MAX_ALPHA)).double()
+    # Straight-through clamp: the value stays finite at alpha = 1 while the gradient of an opaque
+    # fragment's alpha still sees what it hides (d out / d alpha = own colour - colour below).
+    clamped = alpha - (alpha - alpha.clamp(max=_MAX_ALPHA)).detach()
+    log_clear = torch.log1p(-clamped).double()
     running = torch.cumsum(log_clear, 0)
     with torch.no_grad():
         _, counts = torch.unique_consecutive(pixel, return_counts=True)
