@@ -15,17 +15,22 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import torch
 from skimage import data
 
-from clipvg.scene import Scene
-from vectorize import load_image, psnr, vectorize
-from vectorize.image_io import resize_long_side
-from vectorize.metrics import render_rgba
+# This script shares its name with the vectorize package: keep its own folder off the import path.
+sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+from clipvg.scene import Scene  # noqa: E402
+from vectorize import load_image, psnr, vectorize  # noqa: E402
+from vectorize.image_io import resize_long_side  # noqa: E402
+from vectorize.metrics import render_rgba  # noqa: E402
 
 IMAGES = ("astronaut", "chelsea", "coffee", "rocket")
 MAX_SIZE = 512

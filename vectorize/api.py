@@ -90,11 +90,12 @@ def vectorize(image: str | os.PathLike | Image.Image | np.ndarray, rounds: Seque
         return vectorize_vtracer(rgba)
     if not rounds and not regions:
         raise ImageInputError("nothing to do: give at least one round or region")
-    visible = rgba[..., 3] > 0
-    jobs = [(f"round-{i + 1}-{n}colors", n, visible) for i, n in enumerate(rounds)]
-    jobs += [(f"region-{j + 1}-{r.colors}colors", r.colors, r.raster(source_size, (width, height)) & visible)
-             for j, r in enumerate(regions)]
-    backdrop = backdrop and bool(rounds) and bool(rgba[..., 3].min() >= OPAQUE)
+    # Translucent pixels are traced by the bottom round only, so stacked rounds never add up alpha.
+    visible, opaque = rgba[..., 3] > 0, rgba[..., 3] >= OPAQUE
+    jobs = [(f"round-{i + 1}-{n}colors", n, visible if i == 0 else opaque) for i, n in enumerate(rounds)]
+    jobs += [(f"region-{j + 1}-{r.colors}colors", r.colors,
+              r.raster(source_size, (width, height)) & (opaque if rounds else visible)) for j, r in enumerate(regions)]
+    backdrop = backdrop and bool(rounds) and bool(opaque.all())
     paths: list[Path] = []
     for index, (layer, colors, mask) in enumerate(tqdm(jobs, desc="vectorize", unit="round", disable=not progress)):
         paths += _round_paths(rgba, mask, colors, layer, min_area, tolerance, seed + index,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 CORNER_WINDOW = 4        # points each side used to measure the turning angle
+RUN = 3                  # identical steps each side that make a turn between them a corner
 CORNER_ANGLE = 50.0      # degrees of turn over the window that make a corner
 MAX_REPARAMETERIZE = 4   # Newton passes before a piece is split
 
@@ -74,18 +75,56 @@ class _Batch:
 
 
 def find_corners(points: np.ndarray, batch: _Batch) -> np.ndarray:
-    """(N,) bool: points whose turning angle between ``p[i] - p[i-w]`` and ``p[i+w] - p[i]``
-    (w = CORNER_WINDOW) exceeds CORNER_ANGLE and is the first maximum within w either side."""
+    """(N,) bool corners of packed polylines ``points`` (N, 2), by two rules:
+
+    * steps (see ``_step_corners``): the corners of rectangles and small blocks in pixel
+      boundaries, which smoothing would otherwise round off;
+    * angles: the turning angle between ``p[i] - p[i-w]`` and ``p[i+w] - p[i]`` (w = CORNER_WINDOW)
+      exceeds CORNER_ANGLE and is the first maximum within w either side, with no step corner
+      within w (oblique corners of larger shapes).
+    """
     w = CORNER_WINDOW
+    by_steps = _step_corners(points, batch)
     a = points - points[batch.shift(-w)]
     b = points[batch.shift(w)] - points
     cosine = (a * b).sum(1) / np.maximum(np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), 1e-12)
     angle = np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
     angle[~(batch.inside(-w) & batch.inside(w)) | (batch.size < 2 * w + 1)] = 0.0
-    corner = angle > CORNER_ANGLE
+    by_angle = angle > CORNER_ANGLE
     for k in range(1, w + 1):
-        corner &= angle > np.where(batch.inside(-k), angle[batch.shift(-k)], 0.0)
-        corner &= angle >= np.where(batch.inside(k), angle[batch.shift(k)], 0.0)
+        by_angle &= angle > np.where(batch.inside(-k), angle[batch.shift(-k)], 0.0)
+        by_angle &= angle >= np.where(batch.inside(k), angle[batch.shift(k)], 0.0)
+    near_step = by_steps.copy()
+    for k in range(1, w + 1):
+        near_step |= by_steps[batch.shift(-k)] | by_steps[batch.shift(k)]
+    return by_steps | (by_angle & ~near_step)
+
+
+def _step_corners(points: np.ndarray, batch: _Batch) -> np.ndarray:
+    """(N,) bool turns between straight runs that are corners: both runs at least RUN steps long, or
+    the two turns at the ends of a run shorter than RUN that turn the same way (the ends of thin
+    lines, single pixels). Staircases turn alternately left and right, so they stay smooth."""
+    step = points[batch.shift(1)] - points
+    incoming, outgoing = step[batch.shift(-1)], step
+    moving = (np.abs(incoming).sum(1) > 0) & (np.abs(outgoing).sum(1) > 0) & batch.inside(-1) & batch.inside(1)
+    turns = np.nonzero(moving & (incoming != outgoing).any(1))[0]
+    sense = np.sign(incoming[turns, 0] * outgoing[turns, 1] - incoming[turns, 1] * outgoing[turns, 0])
+    owner, local, size = batch.owner[turns], batch.local[turns], batch.size[turns]
+    closed = batch.closed[owner]
+    same_next = np.r_[owner[1:] == owner[:-1], False]
+    first = np.r_[True, owner[1:] != owner[:-1]]
+    first_index = np.nonzero(first)[0][np.cumsum(first) - 1]
+    last_index = np.r_[np.nonzero(first)[0][1:], len(turns)][np.cumsum(first) - 1] - 1
+    following = np.where(same_next, np.arange(len(turns)) + 1, first_index)
+    has_next = same_next | closed
+    run_out = np.where(has_next, (local[following] - local) % size, size - 1 - local)
+    preceding = np.where(first, last_index, np.arange(len(turns)) - 1)
+    run_in = np.where(~first | closed, (local - local[preceding]) % size, local)
+    corner = np.zeros(len(points), bool)
+    corner[turns[(run_in >= RUN) & (run_out >= RUN)]] = True
+    short_same = has_next & (run_out < RUN) & (sense[following] == sense) & (following != np.arange(len(turns)))
+    corner[turns[short_same]] = True
+    corner[turns[following[short_same]]] = True
     return corner
 
 

@@ -1,6 +1,8 @@
 """Colour quantization: k-means in CIELAB (plus alpha), seeded, fitted on a pixel subsample."""
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy.cluster.vq import kmeans2
 from scipy.ndimage import gaussian_filter
@@ -15,8 +17,9 @@ def quantize(image: np.ndarray, colors: int, mask: np.ndarray | None = None, see
              denoise: float = 1.2) -> np.ndarray:
     """Cluster the pixels of ``image`` (H, W, 4) straight RGBA into at most ``colors`` clusters.
 
-    The clustering sees the image blurred by a Gaussian of ``denoise`` pixels (0: off), which keeps
-    texture and noise from breaking flat areas into speckles. Returns (H, W) int32 cluster indices;
+    Images with at most ``colors`` distinct colours keep them exactly. Otherwise the clustering
+    sees the image blurred by a Gaussian of ``denoise`` pixels (0: off), which keeps texture and
+    noise from breaking flat areas into speckles. Returns (H, W) int32 cluster indices;
     pixels outside ``mask`` (H, W) bool, default all, get -1. Fully transparent pixels should be
     excluded by the caller through ``mask``.
     """
@@ -27,17 +30,29 @@ def quantize(image: np.ndarray, colors: int, mask: np.ndarray | None = None, see
     selected = np.ones((height, width), bool) if mask is None else mask
     if not selected.any():
         return labels
+    exact = _palette(image[selected], colors)
+    if exact is not None:
+        labels[selected] = exact
+        return labels
     features = _features(_blur(image, denoise)[selected])
     rng = np.random.default_rng(seed)
     sample = features if len(features) <= SAMPLE_SIZE else features[rng.choice(len(features), SAMPLE_SIZE, replace=False)]
-    unique = np.unique(sample, axis=0)
-    k = min(colors, len(unique))
-    if k == len(unique):
-        centers = unique
-    else:
+    k = min(colors, len(np.unique(sample, axis=0)))
+    with warnings.catch_warnings():  # an emptied cluster keeps its centre and simply goes unused
+        warnings.filterwarnings("ignore", "One of the clusters is empty")
         centers, _ = kmeans2(sample, k, iter=20, minit="++", seed=rng)
     labels[selected] = _nearest(features, centers)
     return labels
+
+
+def _palette(pixels: np.ndarray, colors: int) -> np.ndarray | None:
+    """(N,) exact colour indices of ``pixels`` (N, 4) when they hold at most ``colors`` distinct
+    colours (flat-colour art is then reproduced exactly, without blur or k-means), else None."""
+    head = np.unique(pixels[:SAMPLE_SIZE], axis=0)
+    if len(head) > colors:
+        return None
+    unique, inverse = np.unique(pixels, axis=0, return_inverse=True)
+    return inverse.reshape(-1).astype(np.int32) if len(unique) <= colors else None
 
 
 def _blur(image: np.ndarray, sigma: float) -> np.ndarray:

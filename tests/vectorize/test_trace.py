@@ -1,0 +1,61 @@
+import numpy as np
+from skimage.measure import label
+
+from clipvg.scene import Path, Scene, Solid, Subpath
+from vectorize.metrics import render_rgba
+from vectorize.trace import trace_regions
+
+COLOURS = np.array([[1, 0, 0, 1], [0, 1, 0, 1], [0, 0, 1, 1], [1, 1, 0, 1], [0, 0, 0, 1]], np.float32)
+
+
+def scene_of(labels: np.ndarray, tolerance: float = 0.7) -> Scene:
+    contours = trace_regions(labels, tolerance)
+    paths = [Path([Subpath(c, np.full(len(c) // 3, 3)) for c in loops], fill=Solid(tuple(COLOURS[r % 5])))
+             for r, loops in enumerate(contours) if loops]
+    return Scene.from_paths(paths, labels.shape[1], labels.shape[0])
+
+
+def test_blocky_partition_is_reproduced_without_cracks():
+    rng = np.random.default_rng(1)
+    labels = np.kron(rng.integers(0, 4, (6, 8)), np.ones((6, 6), int))
+    labels = label(labels + 1, background=0, connectivity=1) - 1
+    image = render_rgba(scene_of(labels))
+    expected = COLOURS[labels % 5]
+    assert np.abs(image - expected).max() < 1e-3  # exact: axis-aligned boundaries, shared, no cracks
+
+
+def test_neighbours_share_identical_boundary_curves():
+    labels = np.zeros((30, 30), int)
+    yy, xx = np.mgrid[:30, :30]
+    labels[(yy - 15) ** 2 + (xx - 12) ** 2 < 80] = 1
+    labels[(yy > 18) & (xx > 10)] = 2
+    contours = trace_regions(labels, 0.7)
+    points = [{tuple(p) for p in np.concatenate(loops)} for loops in contours]
+    shared = points[0] & points[1]
+    assert len(shared) > 10  # the disc's boundary with the background is one curve for both
+    alpha = render_rgba(scene_of(labels))[..., 3]
+    assert alpha.min() > 0.74  # only anti-aliasing conflation on boundaries, never a crack
+
+
+def test_hole_is_a_second_contour_with_opposite_winding():
+    labels = np.zeros((20, 20), int)
+    labels[5:15, 5:15] = 1
+    labels[8:12, 8:12] = -1
+    contours = trace_regions(labels, 0.5)
+    assert len(contours[1]) == 2
+    outer, hole = contours[1]
+
+    def area(c):
+        x, y = c[:, 0], c[:, 1]  # control polygon: its area has the curve's winding sign
+        return 0.5 * (x * np.roll(y, -1) - np.roll(x, -1) * y).sum()
+
+    assert area(outer) > 0 > area(hole)
+    image = render_rgba(scene_of(labels))
+    assert image[10, 10, 3] < 1e-3 and image[6, 6, 3] > 0.999
+
+
+def test_diagonal_pixels_stay_apart():
+    checker = np.kron(np.indices((5, 5)).sum(0) % 2, np.ones((3, 3), int))  # saddles at block corners
+    regions = label(checker + 1, background=0, connectivity=1) - 1
+    image = render_rgba(scene_of(regions, tolerance=0.3))
+    assert np.abs(image - COLOURS[regions % 5]).max() < 1e-3
