@@ -43,14 +43,23 @@ def resize_long_side(image: np.ndarray, max_size: int | None) -> np.ndarray:
     size = (max(1, round(width * scale)), max(1, round(height * scale)))
     warnings.warn(f"image resized from {width}x{height} to {size[0]}x{size[1]} (max_size={max_size}); "
                   "the scene uses the resized pixel coordinates", ResizeWarning, stacklevel=3)
-    alpha = image[..., 3:]
-    premultiplied = np.concatenate([image[..., :3] * alpha, alpha], axis=-1)
+    premultiplied = premultiply(image)
     channels = [np.asarray(Image.fromarray(premultiplied[..., c]).resize(size, Image.Resampling.LANCZOS))
                 for c in range(4)]
-    out = np.clip(np.stack(channels, axis=-1), 0.0, 1.0)
-    a = out[..., 3:]
-    out[..., :3] = np.where(a > 0, out[..., :3] / np.maximum(a, 1e-12), 0.0)
-    return np.clip(out, 0.0, 1.0).astype(np.float32)
+    return unpremultiply(np.stack(channels, axis=-1)).astype(np.float32)
+
+
+def premultiply(rgba: np.ndarray) -> np.ndarray:
+    """(..., 4) straight RGBA -> premultiplied RGBA."""
+    return np.concatenate([rgba[..., :3] * rgba[..., 3:], rgba[..., 3:]], axis=-1)
+
+
+def unpremultiply(rgba: np.ndarray) -> np.ndarray:
+    """(..., 4) premultiplied RGBA -> straight RGBA clipped to [0, 1]; colour 0 where alpha is 0."""
+    rgba = np.clip(rgba, 0.0, 1.0)
+    alpha = rgba[..., 3:]
+    rgb = np.where(alpha > 0, rgba[..., :3] / np.maximum(alpha, 1e-12), 0.0)
+    return np.concatenate([np.clip(rgb, 0.0, 1.0), alpha], axis=-1)
 
 
 def _open(path: str | os.PathLike) -> Image.Image:

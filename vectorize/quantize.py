@@ -8,6 +8,8 @@ from scipy.cluster.vq import kmeans2
 from scipy.ndimage import gaussian_filter
 from skimage.color import rgb2lab
 
+from .image_io import premultiply, unpremultiply
+
 # One unit of alpha weighs as much as this many CIELAB units (L spans 0..100).
 ALPHA_WEIGHT = 100.0
 SAMPLE_SIZE = 20000
@@ -60,12 +62,7 @@ def _blur(image: np.ndarray, sigma: float) -> np.ndarray:
     pixels do not bleed into their neighbours."""
     if sigma <= 0:
         return image
-    alpha = image[..., 3:]
-    premultiplied = np.concatenate([image[..., :3] * alpha, alpha], axis=-1)
-    blurred = gaussian_filter(premultiplied, (sigma, sigma, 0))
-    a = blurred[..., 3:]
-    rgb = np.where(a > 0, blurred[..., :3] / np.maximum(a, 1e-12), 0.0)
-    return np.concatenate([np.clip(rgb, 0.0, 1.0), a], axis=-1)
+    return unpremultiply(gaussian_filter(premultiply(image), (sigma, sigma, 0)))
 
 
 def _features(rgba: np.ndarray) -> np.ndarray:
