@@ -13,6 +13,7 @@ import torch
 from .geometry import FLATTEN_TOLERANCE, Polylines
 
 _EPS = 1e-12
+_MIN_LENGTH = 1e-6  # px: shorter edges have no usable direction
 MITER, ROUND, BEVEL = 0, 1, 2  # indices into clipvg.scene.JOINS
 BUTT, ROUND_CAP, SQUARE = 0, 1, 2  # indices into clipvg.scene.CAPS
 
@@ -69,6 +70,18 @@ def _fans(center: torch.Tensor, start: torch.Tensor, sweep: torch.Tensor, radius
     return _orient(torch.stack([begin, end], 1), owner, len(center)), owner
 
 
+def _drop_degenerate(lines: Polylines) -> Polylines:
+    """Remove zero-length edges (they have no direction), keeping one edge of every subpath."""
+    with torch.no_grad():
+        long_enough = (lines.edges[:, 1] - lines.edges[:, 0]).norm(dim=1) > _MIN_LENGTH
+        first = torch.ones_like(long_enough)
+        first[1:] = lines.subpath[1:] != lines.subpath[:-1]
+        has_long = torch.zeros(int(lines.subpath.max()) + 1 if len(lines.subpath) else 0, dtype=torch.bool,
+                               device=long_enough.device).index_put((lines.subpath,), long_enough, accumulate=True)
+        keep = long_enough | (first & ~has_long[lines.subpath])
+    return Polylines(lines.edges[keep], lines.subpath[keep], lines.corner[keep])
+
+
 def stroke_edges(lines: Polylines, half_width: torch.Tensor, join: torch.Tensor, cap: torch.Tensor,
                  miter_limit: torch.Tensor, closed: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Outline edges (M, 2, 2) of the stroke of ``lines`` and their subpath ids (M,).
@@ -77,9 +90,13 @@ def stroke_edges(lines: Polylines, half_width: torch.Tensor, join: torch.Tensor,
     Pieces only touch along shared edges where they can (quads, join wedges, cap half-discs), so the
     nonzero union is exact except where a stroke overlaps itself.
     """
+    lines = _drop_degenerate(lines)
     a, b = lines.edges[:, 0], lines.edges[:, 1]
     sp = lines.subpath
-    d = _unit(b - a)
+    delta = b - a
+    # a subpath of zero length still gets its caps (a dot or a square), facing +x as SVG says
+    d = torch.where((delta.detach().norm(dim=1) > _MIN_LENGTH)[:, None], _unit(delta),
+                    torch.tensor([1.0, 0.0], dtype=a.dtype, device=a.device))
     n = _normal(d)
     hw = half_width[sp][:, None]
     with torch.no_grad():
