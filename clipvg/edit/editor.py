@@ -1,8 +1,10 @@
 """The CLIPVG optimisation loop, step by step: render on white, ROI CLIP loss, Adam, clamp."""
 from __future__ import annotations
 
+import contextlib
 import time
-from typing import Callable
+import warnings
+from typing import Callable, Iterator
 
 import torch
 from tqdm.auto import tqdm
@@ -30,6 +32,22 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise InvalidInputError("CUDA is not available on this machine; use --device cpu")
     return device
+
+
+@contextlib.contextmanager
+def deterministic() -> Iterator[None]:
+    """Deterministic kernels inside (e.g. the CPU gradient of indexing accumulates in a fixed order),
+    so a seed gives bit-identical results and a resumed edit equals an uninterrupted one; ops without
+    a deterministic kernel run as usual, silently. The previous setting is restored on exit."""
+    enabled = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*deterministic.*")
+            yield
+    finally:
+        torch.use_deterministic_algorithms(enabled, warn_only=warn_only)
 
 
 class Editor:
@@ -101,6 +119,10 @@ class Editor:
 
     def step(self) -> float:
         """One iteration: render, loss, backward, Adam, clamp colours. Returns the loss value."""
+        with deterministic():
+            return self._step()
+
+    def _step(self) -> float:
         start = time.perf_counter()
         self.optimizer.zero_grad(set_to_none=True)
         image = self.render()

@@ -148,7 +148,7 @@ def test_font_command(tmp_path, capsys, clip_args):
     (["{photo}", "--roi", "1,2,3=a cat"], "malformed ROI"),
     (["{photo}", "--roi", "1,2,3,4"], "malformed ROI"),
     (["{photo}", "--roi", "1,2,0,4=a cat"], "zero or negative size"),
-    (["{photo}", "--roi", "40,40,40,40=a cat"], "outside"),
+    (["{photo}", "--roi", "40,40,40,40=a cat"], "not inside the 64x64 canvas"),
     (["{photo}", "--prompt", "  "], "prompt is empty"),
     (["{photo}", "--clip-model", "NoSuchNet-B-99"], "unknown CLIP architecture"),
     (["{photo}", "--clip-weights", "/nowhere/weights.pt"], "neither a local file"),

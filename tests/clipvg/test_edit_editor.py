@@ -45,6 +45,7 @@ def test_shapes_only_keeps_every_colour_bit_identical():
 def test_stroke_widths_only():
     scene = red_circle()
     scene.has_stroke[1] = True
+    scene.stroke_color[1] = torch.tensor([0.1, 0.1, 0.1, 1.0])
     scene.stroke_width[1] = 2.0
     editor = Editor(scene, shapes_clip_options(GREEN, params="stroke_widths"))
     editor.run()
