@@ -119,8 +119,8 @@ def rasterize(edges: torch.Tensor, edge_item: torch.Tensor, evenodd: torch.Tenso
         inside = frag_col < width
         index, frag_item, frag_col, frag_row = index[inside], frag_item[inside], frag_col[inside], frag_row[inside]
     value = winding[index]
-    nonzero_cov = value.abs().clamp(max=1)
-    wrapped = torch.remainder(value, 2.0)
-    evenodd_cov = 1 - (wrapped - 1).abs()
-    coverage = torch.where(evenodd[frag_item], evenodd_cov, nonzero_cov)
+    coverage = value.abs().clamp(max=1)
+    if bool(evenodd.any()):
+        evenodd_coverage = 1 - (torch.remainder(value, 2.0) - 1).abs()
+        coverage = torch.where(evenodd[frag_item], evenodd_coverage, coverage)
     return Fragments(frag_row * width + frag_col, frag_item, coverage)

@@ -61,12 +61,22 @@ def _stop_color(scene: Scene, gradient: torch.Tensor, t: torch.Tensor) -> torch.
     return c_lo + w * (c_hi - c_lo)
 
 
-def fragment_colors(scene: Scene, path: torch.Tensor, is_stroke: torch.Tensor, pixel_xy: torch.Tensor
-                    ) -> torch.Tensor:
-    """Straight RGBA (F, 4) of fragments of ``path`` (F,), fill or stroke per ``is_stroke`` (F,),
-    at pixel centres ``pixel_xy`` (F, 2) given in canvas (scene) coordinates."""
-    colors = torch.where(is_stroke[:, None], scene.stroke_color[path], scene.fill_color[path])
-    gradient = torch.where(is_stroke, scene.stroke_gradient[path], scene.fill_gradient[path])
+def item_paint(scene: Scene) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per draw item (item 2k: fill of path k, 2k + 1: its stroke): straight RGBA (2N, 4) with the
+    path's opacity folded into alpha, and gradient index (2N,), -1 for solid colours."""
+    colors = torch.stack([scene.fill_color, scene.stroke_color], 1).reshape(-1, 4)
+    opacity = scene.opacity.repeat_interleave(2)
+    colors = torch.cat([colors[:, :3], colors[:, 3:] * opacity[:, None]], 1)
+    gradients = torch.stack([scene.fill_gradient, scene.stroke_gradient], 1).flatten()
+    return colors, gradients
+
+
+def fragment_colors(scene: Scene, item: torch.Tensor, pixel_xy: torch.Tensor) -> torch.Tensor:
+    """Straight RGBA (F, 4), opacity included, of fragments of draw ``item`` (F,) at pixel centres
+    ``pixel_xy`` (F, 2) in canvas (scene) coordinates."""
+    item_colors, item_gradients = item_paint(scene)
+    colors = item_colors[item]
+    gradient = item_gradients[item]
     graded = torch.nonzero(gradient >= 0).flatten()
     if len(graded) == 0:
         return colors
@@ -75,4 +85,6 @@ def fragment_colors(scene: Scene, path: torch.Tensor, is_stroke: torch.Tensor, p
     coords = scene.gradient_coords[g]
     t = torch.where(scene.gradient_kind[g] == 0, _linear_t(coords, p), _radial_t(coords, p))
     t = _spread(t, scene.gradient_spread[g])
-    return colors.index_put((graded,), _stop_color(scene, g, t))
+    stop_colors = _stop_color(scene, g, t)
+    opacity = scene.opacity[item[graded] // 2]
+    return colors.index_put((graded,), torch.cat([stop_colors[:, :3], stop_colors[:, 3:] * opacity[:, None]], 1))

@@ -8,7 +8,7 @@ from ..scene import Scene
 from .composite import composite
 from .coverage import Fragments, rasterize
 from .geometry import closing_edges, flatten
-from .paint import fragment_colors
+from .paint import fragment_colors, item_paint
 from .stroke import stroke_edges
 
 
@@ -92,13 +92,12 @@ def _draw_chunk(scene: Scene, edges: torch.Tensor, items: torch.Tensor, scale: t
     evenodd = torch.stack([scene.evenodd, torch.zeros_like(scene.evenodd)], 1).flatten()
     fragments = rasterize(edges, items, evenodd, width, height)
     with torch.no_grad():
-        solid = torch.stack([(scene.fill_gradient < 0) * scene.fill_color[:, 3],
-                             (scene.stroke_gradient < 0) * scene.stroke_color[:, 3]], 1) * scene.opacity[:, None]
-    fragments = cull_hidden(fragments, solid.flatten(), width * height)
-    path, is_stroke = fragments.item // 2, fragments.item % 2 == 1
+        colors, gradients = item_paint(scene)
+        solid_alpha = torch.where(gradients < 0, colors[:, 3], torch.zeros_like(colors[:, 3]))
+    fragments = cull_hidden(fragments, solid_alpha, width * height)
     centre = torch.stack([fragments.pixel % width, fragments.pixel // width], 1).to(scale.dtype) + 0.5
-    colors = fragment_colors(scene, path, is_stroke, centre / scale)
-    alpha = fragments.coverage * colors[:, 3] * scene.opacity[path]
+    colors = fragment_colors(scene, fragments.item, centre / scale)
+    alpha = fragments.coverage * colors[:, 3]
     return composite(fragments.pixel, alpha, colors[:, :3], width * height)
 
 
