@@ -20,7 +20,8 @@ class DirectionalClipLoss:
     """`1 - cos(E_I(x) - E_I(x0), E_T(prompt) - E_T(source_prompt))`, per image, in [0, 2].
 
     An image embedding equal to its reference (zero image delta) has cosine 0 by definition, so its
-    loss is exactly 1.
+    loss is exactly 1. The cosine is scale-free, so its gradient grows as the image delta shrinks (as
+    with `torch.cosine_similarity` in the official code).
     """
 
     def __init__(self, text_direction: torch.Tensor) -> None:

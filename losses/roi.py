@@ -96,6 +96,8 @@ class ROIClipLoss:
     ROI's reference embedding E_I(x0): as in the official code, that is the embedding of the *source*
     image's whole-ROI view (white-padded square, uncropped), computed once and shared by the whole view
     and every patch of the ROI. Views are redrawn on every call from `generator` (default: seeded 0).
+    After each call, `last_terms` holds floats for logging: "roi<i>" (the ROI's weighted total),
+    "roi<i>/view" (L of the whole view) and "roi<i>/patches" (mean L of the patches), where drawn.
     """
 
     def __init__(self, clip: ClipModel, rois: Sequence[ROI], source_image: torch.Tensor,
