@@ -10,15 +10,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
+from pathlib import Path
 
-import skimage.data
-import torch
+# benchmarks/losses.py and benchmarks/vectorize.py would shadow the packages of the same names
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-import losses
-import vectorize
-from clipvg.edit import EditOptions, Editor
-from losses.reference import reference_loss
+import skimage.data  # noqa: E402
+import torch  # noqa: E402
+
+import losses  # noqa: E402
+import vectorize  # noqa: E402
+from clipvg.edit import EditOptions, Editor  # noqa: E402
+from losses.reference import reference_loss  # noqa: E402
 
 PROMPT = "Self-Portrait of Vincent van Gogh"
 
