@@ -10,7 +10,7 @@ outside the view's ROI box are white too (the ROI is cut out and padded with whi
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import torch
 
@@ -45,20 +45,21 @@ class Views:
     def __len__(self) -> int:
         return self.roi_index.shape[0]
 
+    def _map(self, fn) -> Views:
+        return Views(*(fn(getattr(self, f.name)) for f in fields(self)))
+
     def to(self, device: torch.device) -> Views:
         """The same views with their tensors on `device`."""
-        return Views(self.roi_index.to(device), self.is_patch.to(device), self.to_patch.to(device),
-                     self.patch_to_canvas.to(device))
+        return self._map(lambda t: t.to(device))
 
     def select(self, index: torch.Tensor) -> Views:
         """The views at `index` (bool mask or int64 indices)."""
-        return Views(self.roi_index[index], self.is_patch[index], self.to_patch[index], self.patch_to_canvas[index])
+        return self._map(lambda t: t[index])
 
     @staticmethod
     def cat(parts: Sequence[Views]) -> Views:
         """Concatenate view batches in order."""
-        return Views(*(torch.cat([getattr(p, f) for p in parts]) for f in ("roi_index", "is_patch",
-                                                                             "to_patch", "patch_to_canvas")))
+        return Views(*(torch.cat([getattr(p, f.name) for p in parts]) for f in fields(Views)))
 
 
 def homography(src: torch.Tensor, dst: torch.Tensor) -> torch.Tensor:

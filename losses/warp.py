@@ -36,8 +36,7 @@ def render_views(image: torch.Tensor, boxes: Sequence[Box], views: Views, size: 
     slabs, tops = [], []
     top = _GAP
     for x, y, w, h in boxes:
-        slab = (1 - image[:, y:y + h, x:x + w])
-        slabs.append(F.pad(slab, (_GAP, width - w - _GAP, 0, _GAP)))
+        slabs.append(F.pad(1 - image[:, y:y + h, x:x + w], (_GAP, width - w - _GAP, 0, _GAP)))
         tops.append(top)
         top += h + _GAP
     stack = F.pad(torch.cat(slabs, dim=1), (0, 0, _GAP, 0)).unsqueeze(0)  # (1, 3, top, width)

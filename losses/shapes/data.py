@@ -55,7 +55,10 @@ def draw_shapes(
     colour, shape: `(B,)` indices into COLOURS and SHAPES; jitter: max per-channel colour perturbation.
     """
     n = colour.shape[0]
-    rand = lambda *s: torch.rand(*s, generator=generator)  # noqa: E731
+
+    def rand(*dims: int) -> torch.Tensor:
+        return torch.rand(*dims, generator=generator)
+
     r = (0.12 + 0.33 * rand(n)).view(n, 1, 1)  # outer radius, fraction of the image side
     # centres keep at least half of the outer radius inside the image
     cx = (0.5 + (rand(n) - 0.5) * (1.0 - r.view(n))).view(n, 1, 1)
