@@ -8,7 +8,7 @@ import sys
 from ..errors import ClipvgError
 
 # Subcommand modules, in the order ``clipvg --help`` lists them.
-COMMANDS = ("render", "vectorize", "edit", "font")
+COMMANDS = ("render", "vectorize", "edit", "font", "outpaint", "inpaint")
 
 
 def build_parser() -> argparse.ArgumentParser:
