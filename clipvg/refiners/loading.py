@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 import torch
@@ -37,8 +38,10 @@ def load_pipeline(cls: Any, model: Any, device: torch.device, **kwargs: Any) -> 
     else:
         dtype = torch.float16 if device.type == "cuda" else torch.float32
         try:
-            pipeline = cls.from_pretrained(os.fspath(model), torch_dtype=dtype, safety_checker=None,
-                                           feature_extractor=None, requires_safety_checker=False, **kwargs)
+            with warnings.catch_warnings():  # torch_dtype is deprecated in new diffusers, the only name in old ones
+                warnings.simplefilter("ignore", FutureWarning)
+                pipeline = cls.from_pretrained(os.fspath(model), torch_dtype=dtype, safety_checker=None,
+                                               feature_extractor=None, requires_safety_checker=False, **kwargs)
         except (OSError, ValueError, KeyError, TypeError) as error:
             reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             raise InvalidInputError(
