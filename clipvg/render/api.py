@@ -14,7 +14,10 @@ BACKENDS = ("auto", "torch", "diffvg")
 def _background(background: Sequence[float] | torch.Tensor | None, like: torch.Tensor) -> torch.Tensor | None:
     if background is None:
         return None
-    color = torch.as_tensor(background, dtype=like.dtype, device=like.device).flatten()
+    try:
+        color = torch.as_tensor(background, dtype=like.dtype, device=like.device).flatten()
+    except (TypeError, ValueError) as error:
+        raise InvalidInputError(f"background must be an RGB or RGBA colour in [0, 1], got {background!r}") from error
     if len(color) == 3:
         color = torch.cat([color, color.new_ones(1)])
     if len(color) != 4 or not bool(((color >= 0) & (color <= 1)).all()):

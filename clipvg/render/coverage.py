@@ -64,15 +64,19 @@ def split_at_grid(edges: torch.Tensor, edge_item: torch.Tensor, width: int, heig
         order = torch.argsort(edge_of_break.double() * 2 + t.detach().clamp(0, 1).double())
     t, edge_of_break = t[order], edge_of_break[order]
     point = ae[order] + t[:, None] * delta[order]
+    with torch.no_grad():
+        raw_y = point[:, 1].detach()
+        same_edge = edge_of_break[1:] == edge_of_break[:-1]
+        # pieces wholly above or below the canvas add nothing, not even gradient (y is clamped)
+        outside = ((raw_y[1:] <= 0) & (raw_y[:-1] <= 0)) | ((raw_y[1:] >= height) & (raw_y[:-1] >= height))
+        keep = (same_edge & ~outside)[same_edge]
     point = torch.stack([point[:, 0].clamp(0, width), point[:, 1].clamp(0, height)], 1)
-    same_edge = edge_of_break[1:] == edge_of_break[:-1]
     start, end = point[:-1][same_edge], point[1:][same_edge]
     pieces = torch.stack([start, end], 1)
     item = edge_item[edge_of_break[:-1][same_edge]]
     with torch.no_grad():
         mid = (start + end).detach() / 2
         cell = torch.stack([mid[:, 0].floor().clamp(0, width), mid[:, 1].floor().clamp(0, height - 1)], 1).long()
-        keep = (end[:, 1] != start[:, 1]).detach()
     return pieces[keep], item[keep], cell[keep]
 
 

@@ -32,14 +32,27 @@ def small_scene() -> Scene:
     return scene
 
 
+def axis_aligned_scene() -> Scene:
+    """Horizontal and vertical edges (pixel-traced vectorizations are full of them)."""
+    paths = [Path([Subpath.polygon([[4.3, 5.2], [20.6, 5.2], [20.6, 17.7], [4.3, 17.7]])], fill=Solid((0.9, 0.2, 0.1, 0.9))),
+             Path([Subpath.polygon([[11.35, 9.3], [27.3, 9.3], [27.3, 26.2], [11.35, 26.2]])],
+                  stroke=Stroke(Solid((0.1, 0.2, 0.8, 0.9)), width=2.2, join="miter"))]
+    scene = Scene.from_paths(paths, 32, 32)
+    for name in FLOAT_FIELDS:
+        setattr(scene, name, getattr(scene, name).double())
+    return scene
+
+
 def objective(scene: Scene, weights: torch.Tensor) -> torch.Tensor:
     return (render(scene, background=(1.0, 1.0, 1.0)) * weights).sum()
 
 
-@pytest.mark.parametrize("field", ["points", "fill_color", "stroke_color", "stroke_width", "opacity",
-                                   "gradient_coords", "stop_colors", "stop_offsets"])
-def test_gradient_matches_central_differences(field: str) -> None:
-    scene = small_scene()
+@pytest.mark.parametrize("make_scene, field", [
+    *[(small_scene, f) for f in ("points", "fill_color", "stroke_color", "stroke_width", "opacity",
+                                 "gradient_coords", "stop_colors", "stop_offsets")],
+    (axis_aligned_scene, "points"), (axis_aligned_scene, "stroke_width")])
+def test_gradient_matches_central_differences(make_scene, field: str) -> None:
+    scene = make_scene()
     weights = torch.rand(32, 32, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     tensor = getattr(scene, field)
     tensor.requires_grad_(True)
