@@ -12,21 +12,30 @@ from edit_scenes import quick_settings
 GREEN = "a green circle on a white background"
 
 
-@pytest.fixture(scope="module")
-def clip_args():
+def shapes_clip_args(patches: int, iterations: int) -> list[str]:
+    """CLI options for a quick CPU run with the shapes CLIP (shared with the refiner tests)."""
     settings = quick_settings()
     return ["--clip-model", settings["clip_model"], "--clip-weights", settings["clip_weights"],
-            "--patches", "2", "--device", "cpu", "--quiet", "--iterations", "2"]
+            "--patches", str(patches), "--device", "cpu", "--quiet", "--iterations", str(iterations)]
+
+
+def disc_photo(path, size: int):
+    """A red disc (left of centre) on near-white, ``size`` px square, saved as PNG at ``path``."""
+    yy, xx = np.mgrid[0:size, 0:size]
+    image = np.full((size, size, 3), 250, np.uint8)
+    image[(xx - 0.42 * size) ** 2 + (yy - size / 2) ** 2 < (0.21 * size) ** 2] = (220, 30, 30)
+    Image.fromarray(image).save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def clip_args():
+    return shapes_clip_args(patches=2, iterations=2)
 
 
 @pytest.fixture(scope="module")
 def photo(tmp_path_factory):
-    yy, xx = np.mgrid[0:48, 0:48]
-    image = np.full((48, 48, 3), 250, np.uint8)
-    image[(xx - 20) ** 2 + (yy - 24) ** 2 < 10 ** 2] = (220, 30, 30)
-    path = tmp_path_factory.mktemp("photo") / "disc.png"
-    Image.fromarray(image).save(path)
-    return path
+    return disc_photo(tmp_path_factory.mktemp("photo") / "disc.png", 48)
 
 
 def run(capsys, *argv):

@@ -9,12 +9,12 @@ from PIL import Image
 
 pytest.importorskip("diffusers")
 
-from clipvg.cli import main  # noqa: E402
 from clipvg.errors import InvalidInputError  # noqa: E402
 from clipvg.refiners import make_refiner, refit  # noqa: E402
 from clipvg.refiners.imagic import ImagicRefiner  # noqa: E402
 from clipvg.svg import load_svg  # noqa: E402
-from edit_scenes import circles_scene, RED, quick_settings  # noqa: E402
+from edit_scenes import RED, circles_scene  # noqa: E402
+from test_inpaint_cli import disc_photo, run, shapes_clip_args  # noqa: E402
 from tiny_diffusion import build_tiny_sd  # noqa: E402
 
 TUNE = ["--refiner-steps", "2", "--tune-steps", "2", "--refit-iterations", "2"]
@@ -28,25 +28,12 @@ def models(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def clip_args():
-    settings = quick_settings()
-    return ["--clip-model", settings["clip_model"], "--clip-weights", settings["clip_weights"],
-            "--patches", "1", "--device", "cpu", "--quiet", "--iterations", "1"]
+    return shapes_clip_args(patches=1, iterations=1)
 
 
 @pytest.fixture(scope="module")
 def photo(tmp_path_factory):
-    yy, xx = np.mgrid[0:32, 0:32]
-    image = np.full((32, 32, 3), 250, np.uint8)
-    image[(xx - 14) ** 2 + (yy - 16) ** 2 < 7 ** 2] = (220, 30, 30)
-    path = tmp_path_factory.mktemp("photo") / "disc.png"
-    Image.fromarray(image).save(path)
-    return path
-
-
-def run(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
+    return disc_photo(tmp_path_factory.mktemp("photo") / "disc.png", 32)
 
 
 @pytest.mark.parametrize("command, refiner", [
