@@ -1,16 +1,19 @@
 """clipvg: text-guided editing of pictures in the vector domain (CLIPVG, AAAI 2023).
 
-Public API: ``load_svg``, ``save_svg``, ``render``, ``Scene`` and the per-path view types.
+Public API: ``load_svg``, ``save_svg``, ``render``, ``Scene`` and the per-path view types, and the
+editor: ``edit``, ``Editor``, ``EditResult`` (``clipvg.edit`` is the function; its package is
+``clipvg.edit`` in ``sys.modules``, so ``from clipvg.edit import EditOptions`` works too).
 """
 from .errors import BackendUnavailableError, ClipvgError, InvalidInputError, SVGParseError
 from .render import render
 from .scene import (GradientStops, LinearGradient, Path, RadialGradient, Scene, Solid, Stroke, Subpath,
                     concat)
 from .svg import load_svg, save_svg
+from .edit import EditResult, Editor, edit  # noqa: E402  (after the core: the editor builds on it)
 
 __all__ = [
-    "BackendUnavailableError", "ClipvgError", "GradientStops", "InvalidInputError", "LinearGradient",
-    "Path", "RadialGradient", "SVGParseError", "Scene", "Solid", "Stroke", "Subpath", "concat",
-    "load_svg", "render", "save_svg",
+    "BackendUnavailableError", "ClipvgError", "EditResult", "Editor", "GradientStops", "InvalidInputError",
+    "LinearGradient", "Path", "RadialGradient", "SVGParseError", "Scene", "Solid", "Stroke", "Subpath",
+    "concat", "edit", "load_svg", "render", "save_svg",
 ]
 __version__ = "0.1.0"
