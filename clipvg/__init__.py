@@ -1,15 +1,16 @@
 """clipvg: text-guided editing of pictures in the vector domain (CLIPVG, AAAI 2023).
 
 Public API: ``load_svg``, ``save_svg``, ``render``, ``Scene`` and the per-path view types, and the
-editor: ``edit``, ``Editor``, ``EditResult`` (``clipvg.edit`` is the function; its package is
-``clipvg.edit`` in ``sys.modules``, so ``from clipvg.edit import EditOptions`` works too).
+editor: ``edit``, ``Editor``, ``EditResult``. ``clipvg.edit`` is the editor's package and can be
+called: ``clipvg.edit(source, prompt=...)`` is ``clipvg.edit.edit(source, prompt=...)``.
 """
 from .errors import BackendUnavailableError, ClipvgError, InvalidInputError, SVGParseError
 from .render import render
 from .scene import (GradientStops, LinearGradient, Path, RadialGradient, Scene, Solid, Stroke, Subpath,
                     concat)
 from .svg import load_svg, save_svg
-from .edit import EditResult, Editor, edit  # noqa: E402  (after the core: the editor builds on it)
+from . import edit  # callable module: clipvg.edit(source, prompt=...) runs an edit
+from .edit import EditResult, Editor
 
 __all__ = [
     "BackendUnavailableError", "ClipvgError", "EditResult", "Editor", "GradientStops", "InvalidInputError",
