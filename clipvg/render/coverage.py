@@ -115,7 +115,12 @@ def rasterize(edges: torch.Tensor, edge_item: torch.Tensor, evenodd: torch.Tenso
     # Every closed loop adds zero per row, so one global prefix sum is a per-row prefix sum.
     winding = torch.cumsum(accumulator.double(), 0).to(pieces.dtype)
     with torch.no_grad():
-        index = torch.nonzero(winding.detach().abs() > 1e-6).flatten()
+        # Cells a piece touched stay fragments even at winding 0: an edge lying exactly on a pixel
+        # boundary has its gradient there.
+        touched = torch.zeros(total + 1, dtype=torch.bool, device=device)
+        touched[base] = True
+        touched[base + 1] = True
+        index = torch.nonzero((winding.detach().abs() > 1e-6) | touched[:total]).flatten()
         frag_item = torch.searchsorted(offsets, index, right=True) - 1
         local = index - offsets[frag_item]
         frag_col = x0[frag_item] + local % box_w[frag_item]
@@ -123,8 +128,14 @@ def rasterize(edges: torch.Tensor, edge_item: torch.Tensor, evenodd: torch.Tenso
         inside = frag_col < width
         index, frag_item, frag_col, frag_row = index[inside], frag_item[inside], frag_col[inside], frag_row[inside]
     value = winding[index]
-    coverage = value.abs().clamp(max=1)
+    with torch.no_grad():
+        # |value| with a useful gradient at 0: the sign of the item's covered area (its orientation)
+        orientation = torch.zeros(num_items, dtype=value.dtype, device=device).index_add(0, frag_item, value.detach())
+        sign = torch.where(value.detach() != 0, torch.sign(value.detach()), torch.sign(orientation)[frag_item])
+    magnitude = value * sign
+    # not clamp(): its gradient is 0 at exactly 1, which would freeze edges lying on pixel boundaries
+    coverage = torch.where(magnitude > 1, torch.ones_like(magnitude), magnitude)
     if bool(evenodd.any()):
-        evenodd_coverage = 1 - (torch.remainder(value, 2.0) - 1).abs()
+        evenodd_coverage = 1 - (torch.remainder(magnitude, 2.0) - 1).abs()
         coverage = torch.where(evenodd[frag_item], evenodd_coverage, coverage)
     return Fragments(frag_row * width + frag_col, frag_item, coverage)

@@ -133,4 +133,7 @@ def render_torch(scene: Scene, width: int, height: int, background: torch.Tensor
         coverage = chunk_alpha + coverage * (1 - chunk_alpha)
     straight = torch.where(coverage[:, None] > 0, premultiplied / coverage.clamp(min=1e-12)[:, None],
                            torch.zeros_like(premultiplied))
-    return torch.cat([straight.clamp(0, 1), coverage[:, None].clamp(0, 1)], 1).reshape(height, width, 4)
+    image = torch.cat([straight, coverage[:, None]], 1)
+    # straight-through clamp: rounding can leave 1 + 1e-7; the gradient must not die at colours of 0 or 1
+    image = image - (image - image.clamp(0, 1)).detach()
+    return image.reshape(height, width, 4)

@@ -102,3 +102,15 @@ def test_opaque_alpha_gradient_sees_what_it_hides() -> None:
     one_sided = ((full - lowered) / 1e-2).item()
     assert one_sided < -60  # lowering the red square's alpha reveals 64 px of blue
     assert scene.fill_color.grad[1, 3].item() == pytest.approx(one_sided, rel=1e-3)
+
+
+def test_edges_on_pixel_boundaries_and_saturated_colours_keep_their_gradient() -> None:
+    """Pixel-traced vectorizations put edges on integer coordinates, and clamping puts colours at
+    exactly 0 or 1: neither may freeze a parameter (a zero gradient would never move again)."""
+    square = Path([Subpath.polygon([[5, 5], [20, 5], [20, 20], [5, 20]])], fill=Solid((1.0, 0.0, 1.0, 1.0)))
+    scene = Scene.from_paths([square], 32, 32)
+    points, colors = scene.parameters(points=True, colors=True)[:2]
+    weights = torch.rand(32, 32, 4, generator=torch.Generator().manual_seed(0))
+    (render(scene, background=(0.5, 0.5, 0.5)) * weights).sum().backward()
+    assert bool((points.grad.abs() > 0.5).all()), points.grad
+    assert bool((colors.grad[0, :3].abs() > 1).all()), colors.grad
