@@ -16,8 +16,7 @@ from ..edit.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
 from ..edit.editor import Editor
 from ..edit.options import EditOptions
 from ..edit.outputs import FrameRecorder, check_targets, export_layers, write_scene
-from ..errors import InvalidInputError
-from ..scene import Scene
+from ..errors import ClipvgError, InvalidInputError
 
 
 def parse_roi(text: str) -> tuple[tuple[int, int, int, int], str]:
@@ -76,6 +75,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--mask", help="region mask image (white = inside); implies --region-only")
     parser.add_argument("--max-size", type=int, default=512,
                         help="long side in pixels a photo is resized to before vectorizing (default 512)")
+    from ..refiners.cli import add_refiner_options
+    add_refiner_options(parser)
     return parser
 
 
@@ -99,10 +100,11 @@ def run_options(args: argparse.Namespace, params: str | list[str], **extra) -> E
                        **extra)
 
 
-def run_session(args: argparse.Namespace, options: EditOptions, load_scene: Callable[[], Scene],
+def run_session(args: argparse.Namespace, options: EditOptions, new_editor: Callable[[EditOptions], Editor],
                 inputs: tuple[str, ...], meta: dict) -> None:
-    """Run an edit from the shared options: resume or start, frames and checkpoints every
-    ``--save-every`` steps, write the outputs (also on Ctrl-C, then raise KeyboardInterrupt)."""
+    """Run an edit from the shared options: resume from ``--resume DIR`` or start with
+    ``new_editor(options)``, frames and checkpoints every ``--save-every`` steps, write the outputs
+    (also on Ctrl-C, then raise KeyboardInterrupt, and when a step fails, then re-raise its error)."""
     check_targets(args.output)
     for target in args.output:
         if any(Path(target).resolve() == Path(source).resolve() for source in inputs):
@@ -113,7 +115,7 @@ def run_session(args: argparse.Namespace, options: EditOptions, load_scene: Call
     if args.resume and has_checkpoint(args.resume):
         editor = load_checkpoint(args.resume, options, meta=meta)
     else:
-        editor = Editor(load_scene(), options)
+        editor = new_editor(options)
     frames = FrameRecorder(stem.with_name(stem.name + "_frames")) if args.save_every else None
     if frames and editor.step_count == 0:
         frames.add(editor.scene, 0)
@@ -123,10 +125,13 @@ def run_session(args: argparse.Namespace, options: EditOptions, load_scene: Call
             frames.add(editor.scene, step)
             save_checkpoint(editor, checkpoints, meta)
 
+    failure = None
     try:
         interrupted, mid_step = editor.run(callback=every_n, progress=not args.quiet), False
     except KeyboardInterrupt:  # a second Ctrl-C: the scene may be mid-step, so no checkpoint
         interrupted, mid_step = True, True
+    except ClipvgError as error:  # e.g. a non-finite gradient: keep the last good state
+        interrupted, mid_step, failure = False, False, error
     for target in args.output:
         write_scene(editor.scene, target, inputs)
     if args.export_layers:
@@ -139,6 +144,8 @@ def run_session(args: argparse.Namespace, options: EditOptions, load_scene: Call
     loss = f"{editor.losses[-1]:.4f}" if editor.losses else "n/a"
     print(f"wrote {', '.join(args.output)} ({editor.scene.num_paths} paths, step {editor.step_count}/"
           f"{options.iterations}, loss {loss}, {time.perf_counter() - start:.1f} s)")
+    if failure is not None:
+        raise failure
     if interrupted:
         hint = "" if mid_step else f"; continue with --resume {checkpoints}"
         print(f"interrupted at step {editor.step_count}{hint}", file=sys.stderr)
@@ -147,6 +154,8 @@ def run_session(args: argparse.Namespace, options: EditOptions, load_scene: Call
 
 def run(args: argparse.Namespace) -> None:
     from ..edit.api import load_source
+    from ..refiners import refine_scene
+    from ..refiners.cli import refiner_from_args, refiner_meta
 
     for path in filter(None, (args.input, args.mask)):
         if not Path(path).is_file():
@@ -155,5 +164,13 @@ def run(args: argparse.Namespace) -> None:
     region_only = args.region_only or args.mask is not None
     rois = [parse_roi(text) for text in args.roi]
     options = run_options(args, params + ["region_only"] * region_only, rois=rois, region_mask=args.mask)
-    run_session(args, options, lambda: load_source(args.input, args.max_size), (args.input,),
-                {"input": file_digest(args.input), "max_size": args.max_size})
+    refiner = refiner_from_args(args)
+
+    def new_editor(edit_options: EditOptions) -> Editor:
+        scene = load_source(args.input, args.max_size)
+        if refiner is not None:
+            scene = refine_scene(scene, refiner, args.prompt, seed=args.seed, iterations=args.refit_iterations)
+        return Editor(scene, edit_options)
+
+    run_session(args, options, new_editor, (args.input,),
+                {"input": file_digest(args.input), "max_size": args.max_size, **refiner_meta(args)})

@@ -5,6 +5,7 @@ import argparse
 from pathlib import Path
 
 from ..errors import InvalidInputError
+from ..edit.editor import Editor
 from .edit_command import add_run_options, file_digest, run_options, run_session
 
 
@@ -23,5 +24,5 @@ def run(args: argparse.Namespace) -> None:
     if not Path(args.font).is_file():
         raise InvalidInputError(f"font file not found: {args.font}")
     text = args.text.replace("\\n", "\n")
-    run_session(args, run_options(args, "shapes_only"), lambda: text_to_scene(text, args.font, args.size),
+    run_session(args, run_options(args, "shapes_only"), lambda options: Editor(text_to_scene(text, args.font, args.size), options),
                 (args.font,), {"text": text, "font": file_digest(args.font), "size": args.size})

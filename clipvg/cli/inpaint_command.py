@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import shutil
 from pathlib import Path
 from typing import Callable
 
-from ..edit.checkpoint import has_checkpoint, save_checkpoint
+from ..edit.checkpoint import has_checkpoint
 from ..edit.options import EditOptions
-from ..edit.outputs import check_targets
 from ..errors import InvalidInputError
 from ..inpaint.prepared import AreaEditOptions, Prepared, make_editor
+from ..refiners.cli import refiner_meta
 from .edit_command import add_run_options, file_digest, run_options, run_session
 
 
@@ -30,33 +29,14 @@ def area_run_options(args: argparse.Namespace, prepared_boxes: list) -> AreaEdit
 
 def run_prepared(args: argparse.Namespace, prepare: Callable[[], Prepared],
                  options_for: Callable[[Prepared | None], EditOptions], inputs: tuple[str, ...], meta: dict) -> None:
-    """Prepare (unless ``--resume DIR`` holds a checkpoint), save the prepared editor as the step-0
-    checkpoint, and let ``run_session`` resume from it. Without ``--resume`` the checkpoint lives in
-    OUT.checkpoint and is removed after a completed run (kept when interrupted, to resume)."""
-    check_targets(args.output)
-    user_dir = args.resume
-    if user_dir and has_checkpoint(user_dir):
+    """Run an edit on a prepared scene (fixed path subset, area ROIs) through ``run_session``; with
+    ``--resume DIR`` holding a checkpoint, the prepared scene comes from the checkpoint instead."""
+    if args.resume and has_checkpoint(args.resume):
         options = options_for(None)
-    else:
-        stem = Path(args.output[0]).with_suffix("")
-        directory = Path(user_dir) if user_dir else stem.with_name(stem.name + ".checkpoint")
-        prepared = prepare()
-        options = options_for(prepared)
-        save_checkpoint(make_editor(prepared, options), directory, meta)
-        args.resume = str(directory)
-
-    def no_scene():  # run_session always resumes here
-        raise InvalidInputError("internal: no checkpoint to resume")
-
-    run_session(args, options, no_scene, inputs, meta)
-    if not user_dir:
-        shutil.rmtree(args.resume, ignore_errors=True)
-
-
-def refiner_meta(args: argparse.Namespace) -> dict:
-    """Checkpoint meta of the refiner options (a resume must use the same)."""
-    keys = ("refiner", "refiner_model", "refiner_steps", "tune_steps", "eta", "refit_iterations", "layered")
-    return {k: getattr(args, k, None) for k in keys}
+        run_session(args, options, lambda _: None, inputs, meta)  # resumes; never builds an editor
+        return
+    prepared = prepare()
+    run_session(args, options_for(prepared), lambda options: make_editor(prepared, options), inputs, meta)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:

@@ -8,8 +8,9 @@ from pathlib import Path
 from ..edit.options import EditOptions
 from ..errors import InvalidInputError
 from ..inpaint.prepared import Prepared
+from ..refiners.cli import refiner_meta
 from .edit_command import add_run_options, file_digest, run_options
-from .inpaint_command import area_run_options, refiner_meta, run_prepared
+from .inpaint_command import area_run_options, run_prepared
 
 SIDES = ("left", "right", "top", "bottom")
 

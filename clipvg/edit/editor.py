@@ -50,6 +50,22 @@ def deterministic() -> Iterator[None]:
         torch.use_deterministic_algorithms(enabled, warn_only=warn_only)
 
 
+def build_optimizer(scene: Scene, options: EditOptions, path_mask: torch.Tensor | None = None) -> torch.optim.Adam:
+    """Adam over the parameters ``options.params`` selects, one group per kind with CLIPVG's learning
+    rates (``options.lr_points``, ``lr_colors``, ``lr_stroke_widths``); with ``path_mask`` (N,) bool,
+    every other path's gradient is zeroed so those paths stay bit-identical."""
+    params = options.params
+    tensors = scene.parameters(points=params.points, colors=params.colors, stroke_widths=params.stroke_widths,
+                               paths=path_mask)
+    groups = {"points": [], "colors": [], "stroke_widths": []}
+    for tensor in tensors:
+        kind = ("points" if tensor is scene.points else
+                "stroke_widths" if tensor is scene.stroke_width else "colors")
+        groups[kind].append(tensor)
+    return torch.optim.Adam([{"params": group, "lr": getattr(options, f"lr_{kind}"), "name": kind}
+                             for kind, group in groups.items() if group])
+
+
 class Editor:
     """Step-wise CLIPVG editing of a copy of ``scene`` (the caller's scene is never modified).
 
@@ -76,7 +92,7 @@ class Editor:
         self.generator = torch.Generator().manual_seed(options.seed)  # the views are drawn on the CPU
         self.loss_fn = losses.ROIClipLoss(self.clip, self.rois, source_image=self.source_image,
                                           generator=self.generator)
-        self.optimizer = self._optimizer()
+        self.optimizer = build_optimizer(self.scene, options, self.path_mask)
         self.step_count = 0
         self.losses: list[float] = []
         self.timings = dict.fromkeys(PHASES, 0.0)
@@ -93,18 +109,6 @@ class Editor:
         if not mask.any():
             raise InvalidInputError("no path touches the region; check the ROI boxes or the mask")
         return mask
-
-    def _optimizer(self) -> torch.optim.Adam:
-        params = self.options.params
-        tensors = self.scene.parameters(points=params.points, colors=params.colors,
-                                        stroke_widths=params.stroke_widths, paths=self.path_mask)
-        groups = {"points": [], "colors": [], "stroke_widths": []}
-        for tensor in tensors:
-            kind = ("points" if tensor is self.scene.points else
-                    "stroke_widths" if tensor is self.scene.stroke_width else "colors")
-            groups[kind].append(tensor)
-        return torch.optim.Adam([{"params": group, "lr": getattr(self.options, f"lr_{kind}"), "name": kind}
-                                 for kind, group in groups.items() if group])
 
     def render(self) -> torch.Tensor:
         """(H, W, 3) float in [0, 1]: the current scene on white, at canvas size (differentiable)."""
@@ -133,6 +137,11 @@ class Editor:
         start = self._lap("clip", start)
         image.backward(view.grad)
         start = self._lap("render_backward", start)
+        if not torch.isfinite(loss.detach()) or not all(bool(torch.isfinite(p.grad).all())
+                                                        for group in self.optimizer.param_groups
+                                                        for p in group["params"] if p.grad is not None):
+            raise InvalidInputError(f"step {self.step_count + 1}: the loss or its gradient is not finite (NaN/inf); "
+                                    "the scene is left as it was after the previous step")
         self.optimizer.step()
         self.scene.clamp_()
         self._lap("optimizer", start)

@@ -42,3 +42,9 @@ def refiner_from_args(args: argparse.Namespace) -> Refiner | None:
                                eta=args.eta),
                 "unitune": dict(steps=args.refiner_steps, finetune_steps=args.tune_steps)}[args.refiner]
     return make_refiner(args.refiner, args.refiner_model, args.device, **settings)
+
+
+def refiner_meta(args: argparse.Namespace) -> dict:
+    """Checkpoint meta of the refiner options (a resume must use the same)."""
+    keys = ("refiner", "refiner_model", "refiner_steps", "tune_steps", "eta", "refit_iterations", "layered")
+    return {k: getattr(args, k, None) for k in keys}

@@ -1,12 +1,11 @@
 """Vector re-fit: optimise the affected paths so the scene renders like a refined raster."""
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Callable
 
 import torch
 
-from ..edit.editor import Editor, deterministic
+from ..edit.editor import build_optimizer, deterministic
 from ..edit.options import EditOptions
 from ..render import render
 from ..scene import Scene
@@ -24,20 +23,19 @@ def refit(scene: Scene, target: torch.Tensor, paths: torch.Tensor | None = None,
     default EditOptions' CLIPVG defaults); colours are clamped after each step. Other paths stay
     bit-identical."""
     options = options or EditOptions("refit")
-    holder = SimpleNamespace(scene=scene.clone(), options=options,
-                             path_mask=None if paths is None else paths.to(scene.device))
-    optimizer = Editor._optimizer(holder)  # the editor's optimiser setup, on this scene and subset
+    fitted = scene.clone()
+    optimizer = build_optimizer(fitted, options, None if paths is None else paths.to(scene.device))
     target = target.to(scene.device, torch.float32)
     weight = None if mask is None else mask.to(scene.device)[..., None].float()
     with deterministic():
         for _ in range(iterations):
             optimizer.zero_grad(set_to_none=True)
-            image = render(holder.scene, background=WHITE)[..., :3]
+            image = render(fitted, background=WHITE)[..., :3]
             error = (image - target) ** 2
             loss = error.mean() if weight is None else (error * weight).sum() / (3 * weight.sum()).clamp(min=1)
             if clip_loss is not None:
                 loss = loss + clip_weight * clip_loss(image)
             loss.backward()
             optimizer.step()
-            holder.scene.clamp_()
-    return holder.scene.clone()
+            fitted.clamp_()
+    return fitted.clone()

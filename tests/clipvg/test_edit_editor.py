@@ -2,6 +2,7 @@
 the rest bit-identical, region-only keeps outside paths bit-identical, resume equals uninterrupted."""
 from __future__ import annotations
 
+import math
 import os
 import signal
 
@@ -129,3 +130,15 @@ def test_bad_device(device, message):
         pytest.skip("CUDA is available here")
     with pytest.raises(InvalidInputError, match=message):
         Editor(red_circle(), shapes_clip_options(GREEN, device=device))
+
+
+def test_non_finite_gradient_stops_with_a_clear_error_and_keeps_the_last_good_scene(monkeypatch) -> None:
+    editor = Editor(red_circle(), shapes_clip_options("a green circle on a white background", iterations=3))
+    editor.step()
+    before = editor.scene.clone()
+    real_loss = editor.loss_fn
+    monkeypatch.setattr(editor, "loss_fn", lambda image: real_loss(image) * math.nan)
+    with pytest.raises(InvalidInputError, match="not finite"):
+        editor.step()
+    for name in ("points", "fill_color"):
+        assert torch.equal(getattr(editor.scene, name), getattr(before, name))

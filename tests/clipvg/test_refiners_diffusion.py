@@ -42,6 +42,8 @@ def photo(tmp_path_factory):
     (["outpaint", "--left", "8"], "sd-inpaint"),
     (["outpaint", "--right", "8"], "imagic"),
     (["inpaint", "--box", "6,8,16,16"], "unitune"),
+    (["edit"], "sd-inpaint"),
+    (["edit"], "imagic"),
 ])
 def test_refiner_through_the_cli_gives_a_vector_scene(photo, tmp_path, capsys, clip_args, models, command,
                                                       refiner):
