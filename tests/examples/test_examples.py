@@ -41,3 +41,10 @@ def test_font_example(tmp_path):
     svg, _ = load_example("font_stylize").main(["--quick", "--out", str(tmp_path), "--text", "AVO",
                                                 "--font", str(font)])
     assert load_svg(svg).layer_names == ["glyph0_A", "glyph1_V", "glyph2_O"]
+
+
+def test_outpaint_example_grows_the_canvas(tmp_path):
+    svg, png = load_example("outpaint").main(["--quick", "--out", str(tmp_path), "--device", "cpu"])
+    scene = load_svg(svg)
+    assert png.is_file() and (scene.width, scene.height) == (64 + 2 * 16, 64)
+    assert "outpaint" in scene.layer_names
