@@ -15,7 +15,7 @@ from .geometry import FLATTEN_TOLERANCE, Polylines
 _EPS = 1e-12
 _MIN_LENGTH = 1e-6  # px: shorter edges have no usable direction
 MITER, ROUND, BEVEL = 0, 1, 2  # indices into clipvg.scene.JOINS
-BUTT, ROUND_CAP, SQUARE = 0, 1, 2  # indices into clipvg.scene.CAPS
+ROUND_CAP, SQUARE = 1, 2  # indices into clipvg.scene.CAPS (0, butt, adds nothing)
 
 
 def _unit(v: torch.Tensor) -> torch.Tensor:
