@@ -44,11 +44,11 @@ def _polygons(vertices: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return _orient(edges, polygon, len(vertices)), polygon
 
 
-def _fans(center: torch.Tensor, start: torch.Tensor, sweep: torch.Tensor, radius: torch.Tensor
-          ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Circular sectors: from ``center`` (K, 2), an arc of ``radius`` (K,) starting at direction
-    ``start`` (K, 2, unit) and turning by ``sweep`` (K,) radians, closed through the centre.
-    Returns oriented edges (M, 2, 2) and sector ids (M,)."""
+def _fans(center: torch.Tensor, start: torch.Tensor, sweep: torch.Tensor, radius: torch.Tensor,
+          apex: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Circular sectors: around ``center`` (K, 2), an arc of ``radius`` (K,) starting at direction
+    ``start`` (K, 2, unit) and turning by ``sweep`` (K,) radians, closed through ``apex`` (K, 2;
+    default the centre). Returns oriented edges (M, 2, 2) and sector ids (M,)."""
     with torch.no_grad():
         step = torch.sqrt(8 * FLATTEN_TOLERANCE / radius.detach().clamp(min=FLATTEN_TOLERANCE))
         pieces = torch.ceil(sweep.detach().abs() / step).clamp(1, 128).long()
@@ -64,7 +64,7 @@ def _fans(center: torch.Tensor, start: torch.Tensor, sweep: torch.Tensor, radius
         rotated = torch.stack([u[:, 0] * cos[:, 0] - u[:, 1] * sin[:, 0], u[:, 0] * sin[:, 0] + u[:, 1] * cos[:, 0]], 1)
         return center[owner] + radius[owner, None] * rotated
 
-    c = center[owner]
+    c = (center if apex is None else apex)[owner]
     begin = torch.where((k == 0)[:, None], c, arc_point(k - 1))
     end = torch.where((k == n + 1)[:, None], c, arc_point(k))
     return _orient(torch.stack([begin, end], 1), owner, len(center)), owner
@@ -117,19 +117,31 @@ def stroke_edges(lines: Polylines, half_width: torch.Tensor, join: torch.Tensor,
     cos_half = torch.sqrt(((1 + (di * dj).sum(1)) / 2).clamp(min=_EPS))
     bisector = _unit(ni + nj) / cos_half[:, None]  # length 1 / cos(turn / 2)
     with torch.no_grad():
-        # Inside a Bézier segment, consecutive quads meet on the angle bisector (no overlap, no gap)
-        # unless the inner side would fold over, i.e. hw * tan(turn / 2) exceeds half an edge.
+        # Consecutive quads meet on the angle bisector where the inner side does not fold over
+        # (hw * tan(turn / 2) within half of both edges): inside a Bézier segment on both sides (no
+        # overlap, no gap), at corners on the inner side only (the join fills the outer side).
         length = (b - a).detach().norm(dim=1)
         tan_half = torch.sqrt((1 - cos_half.detach() ** 2).clamp(min=0)) / cos_half.detach()
-        shared = ~lines.corner[i] & (join_hw[:, 0].detach() * tan_half <= 0.5 * torch.minimum(length[i], length[j]))
-    start_offset, end_offset = n * hw, n * hw
-    start_offset = start_offset.index_put((j[shared],), (bisector * join_hw)[shared])
-    end_offset = end_offset.index_put((i[shared],), (bisector * join_hw)[shared])
-    quad_edges, quad = _polygons(torch.stack([a + start_offset, b + end_offset, b - end_offset,
-                                              a - start_offset], 1))
+        fits = join_hw[:, 0].detach() * tan_half <= 0.5 * torch.minimum(length[i], length[j])
+        shared, trimmed = fits & ~lines.corner[i], fits & lines.corner[i]
+        inner_left = trimmed & (side[:, 0] < 0)
+        inner_right = trimmed & (side[:, 0] > 0)
+    offset = bisector * join_hw
+    inner = vertex - side * offset
+    left_start, right_start, left_end, right_end = a + n * hw, a - n * hw, b + n * hw, b - n * hw
+    for chosen, left, right in ((shared, vertex + offset, vertex - offset), (inner_left, inner, None),
+                                (inner_right, None, inner)):
+        if left is not None:
+            left_end = left_end.index_put((i[chosen],), left[chosen])
+            left_start = left_start.index_put((j[chosen],), left[chosen])
+        if right is not None:
+            right_end = right_end.index_put((i[chosen],), right[chosen])
+            right_start = right_start.index_put((j[chosen],), right[chosen])
+    quad_edges, quad = _polygons(torch.stack([left_start, left_end, right_end, right_start], 1))
     parts, owners = [quad_edges], [sp[quad]]
 
     keep = ~shared
+    apex = torch.where(trimmed[:, None], inner, vertex)[keep]
     vertex, join_hw, join_sp, side, cos_half = vertex[keep], join_hw[keep], join_sp[keep], side[keep], cos_half[keep]
     i, di, dj, ni, nj, cross = i[keep], di[keep], dj[keep], ni[keep], nj[keep], cross[keep]
     outer_i, outer_j = vertex + side * ni * join_hw, vertex + side * nj * join_hw
@@ -137,11 +149,11 @@ def stroke_edges(lines: Polylines, half_width: torch.Tensor, join: torch.Tensor,
     use_miter = (kind == MITER) & (1 / cos_half.detach() <= miter_limit[join_sp])
     tip = torch.where(use_miter[:, None], vertex + side * bisector[keep] * join_hw, (outer_i + outer_j) / 2)
     angular = kind == ROUND
-    join_edges, join_poly = _polygons(torch.stack([vertex, outer_i, tip, outer_j], 1)[~angular])
+    join_edges, join_poly = _polygons(torch.stack([apex, outer_i, tip, outer_j], 1)[~angular])
     parts.append(join_edges)
     owners.append(join_sp[~angular][join_poly])
     turn = torch.atan2(cross, (di * dj).sum(1))[angular]
-    fan_edges, fan = _fans(vertex[angular], (side * ni)[angular], turn, join_hw[angular, 0])
+    fan_edges, fan = _fans(vertex[angular], (side * ni)[angular], turn, join_hw[angular, 0], apex[angular])
     parts.append(fan_edges)
     owners.append(join_sp[angular][fan])
 
