@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Install everything clipvg's tests need on a fresh Debian/Ubuntu machine, then run them.
-#   system: inkscape (export check), papirus-icon-theme (real-world SVGs), DejaVu fonts
+#   system: inkscape and chromium (SVG export checks), papirus-icon-theme (real-world SVGs), fonts
 #   python: a virtualenv in .venv with clipvg and its test, diffusion and vtracer extras
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +10,7 @@ apt_install() {
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends inkscape papirus-icon-theme fonts-dejavu-core >/dev/null
+  $sudo apt-get install -y -qq --no-install-recommends inkscape chromium papirus-icon-theme fonts-dejavu-core fonts-texgyre >/dev/null
 }
 if command -v apt-get >/dev/null; then apt_install; else echo "no apt-get: install inkscape and papirus-icon-theme yourself" >&2; fi
 
@@ -18,4 +18,4 @@ python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 # torch and torchvision resolve together from the registry (never pin torch alone first)
 .venv/bin/python -m pip install -q -e ".[test,diffusion,vtracer]"
-CLIPVG_REQUIRE_ICONS=1 .venv/bin/python -m pytest "$@"
+CLIPVG_REQUIRE_SYSTEM_TOOLS=1 .venv/bin/python -m pytest "$@"

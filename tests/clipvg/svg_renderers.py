@@ -1,7 +1,8 @@
-"""Third-party SVG renderers for the editor's output tests: resvg, cairosvg and Inkscape (CLI)."""
+"""Third-party SVG renderers for the output tests: resvg, cairosvg, Inkscape and Chromium (CLIs)."""
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -34,12 +35,36 @@ def inkscape(svg: Path) -> np.ndarray:
     return _on_white(target.read_bytes())
 
 
-RENDERERS = {"resvg": resvg, "cairosvg": cairo, "inkscape": inkscape}
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--hide-scrollbars", "--force-device-scale-factor=1")
+
+
+def chromium(svg: Path) -> np.ndarray:
+    """Chromium's headless screenshot of the SVG opened as a page, at the SVG's own size."""
+    from clipvg import load_svg
+
+    scene = load_svg(svg)
+    target = svg.with_name(svg.stem + ".chromium.png")
+    subprocess.run([shutil.which("chromium"), *CHROMIUM_FLAGS, f"--user-data-dir={svg.parent / '.chromium'}",
+                    f"--window-size={round(scene.width)},{round(scene.height)}", f"--screenshot={target}",
+                    svg.resolve().as_uri()], check=True, capture_output=True, timeout=120)
+    return _on_white(target.read_bytes())
+
+
+RENDERERS = {"resvg": resvg, "cairosvg": cairo, "inkscape": inkscape, "chromium": chromium}
+BINARIES = {"inkscape": "inkscape", "chromium": "chromium"}
 
 
 def available(name: str) -> bool:
-    """Whether renderer ``name`` can run here (Inkscape needs its binary; CI installs it)."""
-    return name != "inkscape" or shutil.which("inkscape") is not None
+    """Whether renderer ``name`` can run here (Inkscape and Chromium need their binaries; CI
+    installs them and sets CLIPVG_REQUIRE_SYSTEM_TOOLS, which turns a missing one into a failure)."""
+    binary = BINARIES.get(name)
+    if binary is None or shutil.which(binary) is not None:
+        return True
+    if os.environ.get("CLIPVG_REQUIRE_SYSTEM_TOOLS"):
+        raise RuntimeError(f"{binary} is missing: apt-get install {binary}")
+    return False
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:

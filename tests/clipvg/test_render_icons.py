@@ -26,7 +26,7 @@ ZOOM = 4
 
 def icon_files() -> list[Path]:
     if not ICON_DIR.is_dir():
-        if os.environ.get("CLIPVG_REQUIRE_ICONS"):
+        if os.environ.get("CLIPVG_REQUIRE_SYSTEM_TOOLS"):
             pytest.fail(f"{ICON_DIR} is missing: apt-get install papirus-icon-theme")
         return []
     return sorted(ICON_DIR.glob("*.svg"))[::SAMPLE_EVERY]
@@ -44,6 +44,6 @@ def test_icon_matches_resvg(path: Path) -> None:
 
 
 def test_icon_sample_is_not_empty() -> None:
-    if not ICON_DIR.is_dir() and not os.environ.get("CLIPVG_REQUIRE_ICONS"):
+    if not ICON_DIR.is_dir() and not os.environ.get("CLIPVG_REQUIRE_SYSTEM_TOOLS"):
         pytest.skip("papirus-icon-theme is not installed here (CI installs it)")
     assert len(icon_files()) >= 25
