@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import tempfile
 import zipfile
@@ -177,8 +178,9 @@ def _create_model(arch: str, weights: str | None, device: torch.device) -> torch
             return open_clip.create_model(arch, pretrained=None, device=device)
     is_file = Path(weights).is_file()
     try:
-        return open_clip.create_model(arch, pretrained=weights, device=device,
-                                      weights_only=not (is_file and _is_torchscript(Path(weights))))
+        with _quiet_downloads():
+            return open_clip.create_model(arch, pretrained=weights, device=device,
+                                          weights_only=not (is_file and _is_torchscript(Path(weights))))
     except Exception as exc:  # open_clip raises bare RuntimeError/OSError for download and load failures
         if is_file:
             raise WeightsUnavailableError(
@@ -187,9 +189,24 @@ def _create_model(arch: str, weights: str | None, device: torch.device) -> torch
             ) from exc
         raise WeightsUnavailableError(
             f"cannot download CLIP weights {weights!r} for {arch!r} ({exc}); run once with network access "
-            "so open_clip caches them, or download the checkpoint yourself and pass its local path as "
-            "`pretrained`"
+            "so open_clip caches them, or download the checkpoint yourself and pass its local path "
+            "(`pretrained=` in Python, `--clip-weights PATH` on the command line)"
         ) from exc
+
+
+@contextlib.contextmanager
+def _quiet_downloads():
+    """Silence the per-retry warnings of huggingface_hub and open_clip's own error log while
+    weights load: a failure becomes one WeightsUnavailableError that says what to do."""
+    loggers = [logging.getLogger(), logging.getLogger("huggingface_hub")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 def _is_torchscript(path: Path) -> bool:
