@@ -14,6 +14,7 @@ import torch
 from skimage.measure import label
 
 from ..errors import InvalidInputError
+from ..ragged import expand, owners
 from ..render.geometry import closing_edges, flatten
 from ..scene import Scene
 
@@ -71,16 +72,14 @@ def outline(scene: Scene) -> tuple[torch.Tensor, torch.Tensor]:
     points = scene.points.detach()
     lines = flatten(scene, points)
     closing, closing_subpaths = closing_edges(scene, points)
-    path_of_subpath = torch.arange(scene.num_paths, device=points.device).repeat_interleave(
-        scene.path_subpath_offsets.diff())
+    path_of_subpath = owners(scene.path_subpath_offsets)
     return torch.cat([lines.edges, closing]), path_of_subpath[torch.cat([lines.subpath, closing_subpaths])]
 
 
 def _samples(edges: torch.Tensor, spacing: float = SPACING) -> tuple[torch.Tensor, torch.Tensor]:
     """Points (M, 2) along ``edges`` (E, 2, 2) at most ``spacing`` apart, ends included; edge ids (M,)."""
     pieces = torch.ceil((edges[:, 1] - edges[:, 0]).norm(dim=-1) / spacing).clamp(1, 1 << 16).long()
-    edge = torch.arange(len(edges)).repeat_interleave(pieces + 1)
-    t = torch.arange(len(edge)) - (torch.cumsum(pieces + 1, 0) - pieces - 1)[edge]
+    edge, t = expand(pieces + 1)
     t = (t / pieces[edge])[:, None]
     return edges[edge, 0] * (1 - t) + edges[edge, 1] * t, edge
 

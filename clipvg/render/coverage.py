@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import torch
 
+from ..ragged import expand
+
 
 @dataclass
 class Fragments:
@@ -44,8 +46,7 @@ def split_at_grid(edges: torch.Tensor, edge_item: torch.Tensor, width: int, heig
         first_x, count_x = _grid_crossings(lo[:, 0], hi[:, 0], width)
         first_y, count_y = _grid_crossings(lo[:, 1], hi[:, 1], height)
         breaks = count_x + count_y + 2
-        edge_of_break = torch.arange(len(edges), device=edges.device).repeat_interleave(breaks)
-        k = torch.arange(len(edge_of_break), device=edges.device) - (torch.cumsum(breaks, 0) - breaks)[edge_of_break]
+        edge_of_break, k = expand(breaks)
         # k == 0: t = 0; 1..count_x: x crossings; then y crossings; last: t = 1
         kx = k - 1
         ky = k - 1 - count_x[edge_of_break]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import torch
 
+from ..ragged import expand, owners
 from ..scene import Scene
 
 FLATTEN_TOLERANCE = 0.05  # px: maximum distance between a curve and its flattening (approximately)
@@ -31,7 +32,7 @@ def cubic_control_points(scene: Scene, points: torch.Tensor) -> tuple[torch.Tens
     """(S, 4, 2) cubic control points of every segment, from ``points`` (P, 2); and (S,) subpath ids."""
     degrees = scene.segment_degrees
     seg_offsets = scene.subpath_segment_offsets
-    subpath = torch.arange(len(seg_offsets) - 1, device=degrees.device).repeat_interleave(seg_offsets.diff())
+    subpath = owners(seg_offsets)
     before = torch.cumsum(degrees, 0) - degrees  # exclusive cumsum over all segments
     first_in_subpath = before[seg_offsets[:-1]]
     start = scene.subpath_point_offsets[:-1][subpath] + before - first_in_subpath[subpath]
@@ -68,8 +69,7 @@ def flatten(scene: Scene, points: torch.Tensor) -> Polylines:
         second = torch.maximum((c[:, 0] - 2 * c[:, 1] + c[:, 2]).norm(dim=1),
                                (c[:, 1] - 2 * c[:, 2] + c[:, 3]).norm(dim=1))
         pieces = torch.ceil(torch.sqrt(0.75 * second / FLATTEN_TOLERANCE)).clamp(1, MAX_PIECES_PER_SEGMENT).long()
-    segment = torch.arange(len(pieces), device=pieces.device).repeat_interleave(pieces)
-    local = torch.arange(len(segment), device=pieces.device) - (torch.cumsum(pieces, 0) - pieces)[segment]
+    segment, local = expand(pieces)
     n = pieces[segment].to(points.dtype)
     seg_controls = controls[segment]
     edges = torch.stack([_evaluate(seg_controls, local / n), _evaluate(seg_controls, (local + 1) / n)], 1)

@@ -10,6 +10,7 @@ import math
 
 import torch
 
+from ..ragged import expand
 from .geometry import FLATTEN_TOLERANCE, Polylines
 
 _EPS = 1e-12
@@ -53,8 +54,7 @@ def _fans(center: torch.Tensor, start: torch.Tensor, sweep: torch.Tensor, radius
         step = torch.sqrt(8 * FLATTEN_TOLERANCE / radius.detach().clamp(min=FLATTEN_TOLERANCE))
         pieces = torch.ceil(sweep.detach().abs() / step).clamp(1, 128).long()
     count = pieces + 2  # centre -> arc start, the arc pieces, arc end -> centre
-    owner = torch.arange(len(center), device=center.device).repeat_interleave(count)
-    k = torch.arange(len(owner), device=center.device) - (torch.cumsum(count, 0) - count)[owner]
+    owner, k = expand(count)
     n = pieces[owner]
 
     def arc_point(j: torch.Tensor) -> torch.Tensor:

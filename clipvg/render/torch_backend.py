@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 import torch.utils.checkpoint
 
+from ..ragged import owners
 from ..scene import Scene
 from .composite import composite
 from .coverage import Fragments, rasterize
@@ -12,17 +13,13 @@ from .paint import fragment_colors, item_paint
 from .stroke import stroke_edges
 
 
-def _owner(offsets: torch.Tensor) -> torch.Tensor:
-    return torch.arange(len(offsets) - 1, device=offsets.device).repeat_interleave(offsets.diff())
-
-
 def draw_items(scene: Scene, scale: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Edges (E, 2, 2) in output pixels of every draw item, and their item ids (E,).
 
     Path k draws item 2k (its fill) then item 2k + 1 (its stroke); each item is a closed edge soup.
     """
     points = scene.points * scale
-    subpath_path = _owner(scene.path_subpath_offsets)
+    subpath_path = owners(scene.path_subpath_offsets)
     lines = flatten(scene, points)
     line_path = subpath_path[lines.subpath]
 

@@ -27,6 +27,7 @@ from typing import Iterator, Sequence
 import numpy as np
 import torch
 
+from ..ragged import owners
 from .paint import (CAPS, JOINS, SPREADS, GradientStops, LinearGradient, Paint,
                     RadialGradient, Solid, Stroke, gradient_kind)
 from .path import Path, Subpath
@@ -102,7 +103,7 @@ class Scene:
     # ------------------------------------------------------------------ index maps
     def point_path_index(self) -> torch.Tensor:
         """(P,) int64: the path each control point belongs to."""
-        path_of_subpath = _owner(self.path_subpath_offsets)
+        path_of_subpath = owners(self.path_subpath_offsets)
         point_counts = self.subpath_point_offsets.diff()
         return path_of_subpath.repeat_interleave(point_counts)
 
@@ -131,12 +132,12 @@ class Scene:
         if colors:
             chosen += [("fill_color", path_mask), ("stroke_color", path_mask)]
             if len(self.stop_colors):
-                chosen.append(("stop_colors", None if grad_mask is None else grad_mask[_owner(self.gradient_stop_offsets)]))
+                chosen.append(("stop_colors", None if grad_mask is None else grad_mask[owners(self.gradient_stop_offsets)]))
         if stroke_widths:
             chosen.append(("stroke_width", path_mask))
         if gradients and len(self.gradient_coords):
             chosen += [("gradient_coords", grad_mask),
-                       ("stop_offsets", None if grad_mask is None else grad_mask[_owner(self.gradient_stop_offsets)])]
+                       ("stop_offsets", None if grad_mask is None else grad_mask[owners(self.gradient_stop_offsets)])]
         params = []
         for name, mask in chosen:
             tensor = getattr(self, name)
@@ -248,11 +249,6 @@ def _paint(h: dict[str, np.ndarray], kind: str, index: int) -> Paint:
     if int(h["gradient_kind"][g]) == 0:
         return LinearGradient((c[0], c[1]), (c[2], c[3]), stops, transform, spread)
     return RadialGradient((c[0], c[1]), c[2], stops, (c[3], c[4]), transform, spread)
-
-
-def _owner(offsets: torch.Tensor) -> torch.Tensor:
-    """For CSR ``offsets`` (K+1,), the owner index (M,) of each of the M = offsets[-1] entries."""
-    return torch.arange(len(offsets) - 1, device=offsets.device).repeat_interleave(offsets.diff())
 
 
 def _as_mask(paths: Sequence[int] | torch.Tensor, n: int, device: torch.device) -> torch.Tensor:
