@@ -71,10 +71,11 @@ def item_paint(scene: Scene) -> tuple[torch.Tensor, torch.Tensor]:
     return colors, gradients
 
 
-def fragment_colors(scene: Scene, item: torch.Tensor, pixel_xy: torch.Tensor) -> torch.Tensor:
+def fragment_colors(scene: Scene, item_colors: torch.Tensor, item_gradients: torch.Tensor, item: torch.Tensor,
+                    pixel_xy: torch.Tensor) -> torch.Tensor:
     """Straight RGBA (F, 4), opacity included, of fragments of draw ``item`` (F,) at pixel centres
-    ``pixel_xy`` (F, 2) in canvas (scene) coordinates."""
-    item_colors, item_gradients = item_paint(scene)
+    ``pixel_xy`` (F, 2) in canvas (scene) coordinates; ``item_colors``/``item_gradients`` from
+    ``item_paint``."""
     colors = item_colors[item]
     gradient = item_gradients[item]
     graded = torch.nonzero(gradient >= 0).flatten()

@@ -1,6 +1,8 @@
 """The default backend: pure-PyTorch exact-area rasterization of fills and strokes, CPU or CUDA."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.utils.checkpoint
 
@@ -83,17 +85,31 @@ def _chunk_bounds(edges: torch.Tensor, items: torch.Tensor, num_items: int, widt
     return starts.tolist() + [num_items]
 
 
-def _draw_chunk(scene: Scene, edges: torch.Tensor, items: torch.Tensor, scale: torch.Tensor,
+@dataclass
+class ItemTables:
+    """Per draw item (I = 2N): ``colors`` (I, 4) and ``gradients`` (I,) from ``item_paint``,
+    ``evenodd`` (I,) fill rule, ``solid_alpha`` (I,) uniform alpha (0 where a gradient varies it)."""
+
+    colors: torch.Tensor
+    gradients: torch.Tensor
+    evenodd: torch.Tensor
+    solid_alpha: torch.Tensor
+
+    @classmethod
+    def of(cls, scene: Scene) -> "ItemTables":
+        colors, gradients = item_paint(scene)
+        evenodd = torch.stack([scene.evenodd, torch.zeros_like(scene.evenodd)], 1).flatten()
+        solid_alpha = torch.where(gradients < 0, colors[:, 3], torch.zeros_like(colors[:, 3])).detach()
+        return cls(colors, gradients, evenodd, solid_alpha)
+
+
+def _draw_chunk(scene: Scene, tables: ItemTables, edges: torch.Tensor, items: torch.Tensor, scale: torch.Tensor,
                 width: int, height: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Premultiplied colour (H*W, 3) and alpha (H*W,) of the items drawn by ``edges``/``items``."""
-    evenodd = torch.stack([scene.evenodd, torch.zeros_like(scene.evenodd)], 1).flatten()
-    fragments = rasterize(edges, items, evenodd, width, height)
-    with torch.no_grad():
-        colors, gradients = item_paint(scene)
-        solid_alpha = torch.where(gradients < 0, colors[:, 3], torch.zeros_like(colors[:, 3]))
-    fragments = cull_hidden(fragments, solid_alpha, width * height)
+    fragments = rasterize(edges, items, tables.evenodd, width, height)
+    fragments = cull_hidden(fragments, tables.solid_alpha, width * height)
     centre = torch.stack([fragments.pixel % width, fragments.pixel // width], 1).to(scale.dtype) + 0.5
-    colors = fragment_colors(scene, fragments.item, centre / scale)
+    colors = fragment_colors(scene, tables.colors, tables.gradients, fragments.item, centre / scale)
     alpha = fragments.coverage * colors[:, 3]
     return composite(fragments.pixel, alpha, colors[:, :3], width * height)
 
@@ -115,13 +131,14 @@ def render_torch(scene: Scene, width: int, height: int, background: torch.Tensor
     if background is not None:
         premultiplied = premultiplied + background[:3] * background[3]
         coverage = coverage + background[3]
+    tables = ItemTables.of(scene)
     bounds = _chunk_bounds(edges, items, 2 * scene.num_paths, width, height)
     cuts = torch.searchsorted(items, torch.tensor(bounds, device=device)).tolist()
     recompute = torch.is_grad_enabled() and len(bounds) > 2
     for lo, hi in zip(cuts[:-1], cuts[1:]):
         if hi == lo:
             continue
-        draw = lambda e, i=items[lo:hi]: _draw_chunk(scene, e, i, scale, width, height)
+        draw = lambda e, i=items[lo:hi]: _draw_chunk(scene, tables, e, i, scale, width, height)
         if recompute:
             chunk_color, chunk_alpha = torch.utils.checkpoint.checkpoint(draw, edges[lo:hi], use_reentrant=False)
         else:
