@@ -15,3 +15,12 @@ def expand(counts: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 def owners(offsets: torch.Tensor) -> torch.Tensor:
     """For CSR ``offsets`` (G+1,), the group (M,) of each of the M = offsets[-1] entries."""
     return expand(offsets.diff())[0]
+
+
+def group_min_max(values: torch.Tensor, group: torch.Tensor, count: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per group (``count`` groups) the min and max (count,) of ``values`` (M,) with groups ``group``
+    (M,); empty groups get the dtype's largest value as min and smallest as max."""
+    info = torch.finfo(values.dtype) if values.dtype.is_floating_point else torch.iinfo(values.dtype)
+    low = values.new_full((count,), info.max).scatter_reduce(0, group, values, "amin")
+    high = values.new_full((count,), info.min).scatter_reduce(0, group, values, "amax")
+    return low, high

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ..ragged import expand
+from ..ragged import expand, group_min_max
 
 
 @dataclass
@@ -96,12 +96,9 @@ def rasterize(edges: torch.Tensor, edge_item: torch.Tensor, evenodd: torch.Tenso
     num_items = len(evenodd)
     with torch.no_grad():
         col, row = cell[:, 0], cell[:, 1]
-        big = torch.iinfo(torch.long).max
-        x0 = torch.full((num_items,), big, device=device).scatter_reduce(0, item, col, "amin")
-        x1 = torch.full((num_items,), -1, device=device).scatter_reduce(0, item, col, "amax")
-        y0 = torch.full((num_items,), big, device=device).scatter_reduce(0, item, row, "amin")
-        y1 = torch.full((num_items,), -1, device=device).scatter_reduce(0, item, row, "amax")
-        present = x1 >= 0
+        x0, x1 = group_min_max(col, item, num_items)
+        y0, y1 = group_min_max(row, item, num_items)
+        present = x1 >= x0
         x0, y0 = torch.where(present, x0, 0), torch.where(present, y0, 0)
         box_w = torch.where(present, x1 + 2 - x0, 0)  # one spill column on the right
         box_h = torch.where(present, y1 + 1 - y0, 0)

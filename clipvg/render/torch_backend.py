@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import torch
 import torch.utils.checkpoint
 
-from ..ragged import owners
+from ..ragged import group_min_max, owners
 from ..scene import Scene
 from .composite import composite
 from .coverage import Fragments, rasterize
@@ -72,14 +72,11 @@ def _chunk_bounds(edges: torch.Tensor, items: torch.Tensor, num_items: int, widt
     with torch.no_grad():
         x, y = edges[..., 0].detach(), edges[..., 1].detach()
         owner = items[:, None].expand(-1, 2).flatten()
-        big = float("inf")
-        x0 = x.new_full((num_items,), big).scatter_reduce(0, owner, x.flatten(), "amin")
-        x1 = x.new_full((num_items,), -big).scatter_reduce(0, owner, x.flatten(), "amax")
-        y0 = x.new_full((num_items,), big).scatter_reduce(0, owner, y.flatten(), "amin")
-        y1 = x.new_full((num_items,), -big).scatter_reduce(0, owner, y.flatten(), "amax")
+        x0, x1 = group_min_max(x.flatten(), owner, num_items)
+        y0, y1 = group_min_max(y.flatten(), owner, num_items)
         box_w = (x1.clamp(0, width) - x0.clamp(0, width)).clamp(min=0) + 2
         box_h = (y1.clamp(0, height) - y0.clamp(0, height)).clamp(min=0) + 1
-        cost = torch.where(torch.isfinite(x0), box_w * box_h, torch.zeros_like(x0)).double()
+        cost = torch.where(x1 >= x0, box_w * box_h, torch.zeros_like(x0)).double()  # empty: max < min
         chunk = ((torch.cumsum(cost, 0) - cost) // CHUNK_PIXELS).long()
         starts = torch.nonzero(torch.diff(chunk, prepend=chunk[:1] - 1)).flatten()
     return starts.tolist() + [num_items]
