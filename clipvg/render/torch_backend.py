@@ -10,7 +10,7 @@ from ..ragged import group_min_max, owners
 from ..scene import Scene
 from .composite import composite
 from .coverage import Fragments, rasterize
-from .geometry import closing_edges, flatten
+from .geometry import Polylines, closing_edges, flatten
 from .paint import fragment_colors, item_paint
 from .stroke import stroke_edges
 
@@ -34,7 +34,7 @@ def draw_items(scene: Scene, scale: torch.Tensor) -> tuple[torch.Tensor, torch.T
     half_width = scene.stroke_width[subpath_path] * torch.sqrt(scale[0] * scale[1]) / 2
     stroked = (scene.has_stroke[line_path] & (scene.stroke_width[line_path] > 0)).detach()
     if stroked.any():
-        subset = type(lines)(lines.edges[stroked], lines.subpath[stroked], lines.corner[stroked])
+        subset = Polylines(lines.edges[stroked], lines.subpath[stroked], lines.corner[stroked])
         edges, subpath = stroke_edges(subset, half_width, scene.line_join[subpath_path],
                                       scene.line_cap[subpath_path], scene.miter_limit[subpath_path],
                                       scene.subpath_closed)
