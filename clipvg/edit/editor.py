@@ -10,14 +10,13 @@ import torch
 from tqdm.auto import tqdm
 
 from ..errors import InvalidInputError
-from ..render import render
+from ..render import render_on_white
 from ..scene import Scene
 from .interrupt import deferred_interrupt
 from .options import EditOptions
 from .regions import canvas_shape, paths_touching, region_mask
 
 PHASES = ("render", "clip", "render_backward", "optimizer")
-WHITE = (1.0, 1.0, 1.0)
 Callback = Callable[[int, float, "Editor"], None]
 
 
@@ -112,7 +111,7 @@ class Editor:
 
     def render(self) -> torch.Tensor:
         """(H, W, 3) float in [0, 1]: the current scene on white, at canvas size (differentiable)."""
-        return render(self.scene, background=WHITE)[..., :3]
+        return render_on_white(self.scene)
 
     def _lap(self, phase: str, start: float) -> float:
         if self.profile and self.device.type == "cuda":

@@ -15,12 +15,11 @@ from PIL import Image
 from ..atomic import atomic_path, write_bytes_atomic
 from ..errors import InvalidInputError
 from ..image_out import save_png
-from ..render import render
+from ..render import WHITE, render
 from ..scene import Scene
 from ..svg import save_svg, scene_to_svg_string
 
 FORMATS = (".svg", ".png", ".pdf")
-WHITE = (1.0, 1.0, 1.0)
 Inputs = tuple[str | os.PathLike, ...]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..render import render
+from ..render import render_on_white
 from ..scene import Scene
 from .layer import drop_paths, inside_share, stack, vectorize_layer, vectorize_touching
 from .masks import bounding_box, dilate
@@ -34,7 +34,7 @@ def blur(image: torch.Tensor, radius: int) -> torch.Tensor:
 
 def _render(scene: Scene) -> torch.Tensor:
     with torch.no_grad():
-        return render(scene, background=(1.0, 1.0, 1.0))[..., :3].cpu()
+        return render_on_white(scene).cpu()
 
 
 def context_box(mask: torch.Tensor) -> tuple[int, int, int, int]:

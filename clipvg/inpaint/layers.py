@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from scipy import ndimage
 
-from ..render import render
+from ..render import render_on_white
 from ..scene import Scene, concat
 from .inpaint import prepare_removal
 from .layer import inside_share, rename_layers
@@ -42,7 +42,7 @@ def separate_layers(scene: Scene, mask: torch.Tensor | None = None, *, seed: int
     """
     if mask is None:
         with torch.no_grad():
-            mask = foreground_mask(render(scene, background=(1.0, 1.0, 1.0))[..., :3])
+            mask = foreground_mask(render_on_white(scene))
     chosen = inside_share(scene, dilate(mask, 1)) > 0.5  # the paths prepare_removal drops
     background = rename_layers(prepare_removal(scene, mask, seed=seed, colors=colors).scene, BACKGROUND)
     if not bool(chosen.any()):

@@ -78,10 +78,10 @@ def seed_outpaint(scene: Scene, left: int = 0, right: int = 0, top: int = 0, bot
                   seed: int = 0, noise: float = 0.08) -> tuple[torch.Tensor, torch.Tensor]:
     """The MiracleVision seed as a raster: (grown image (H', W', 3) with the mirrored, noisy border,
     new area (H', W') bool); what a diffusion refiner starts from (the border prior)."""
-    from ..render import render
+    from ..render import render_on_white
 
     with torch.no_grad():
-        image = render(scene, background=(1.0, 1.0, 1.0))[..., :3].cpu()
+        image = render_on_white(scene).cpu()
     shape = (image.shape[0] + top + bottom, image.shape[1] + left + right)
     area = new_area(shape, left, right, top, bottom)
     return add_noise(mirror_extend(image, left, right, top, bottom), area, noise, seed), area

@@ -8,11 +8,10 @@ import torch
 from ..edit.api import EditInterrupted, EditResult
 from ..edit.editor import Callback, Editor
 from ..edit.options import EditOptions
-from ..render import render
+from ..render import render_on_white
 from ..scene import Scene
 from .masks import Box
 
-WHITE = (1.0, 1.0, 1.0)
 
 
 @dataclass
@@ -28,7 +27,7 @@ class Prepared:
     def render(self) -> torch.Tensor:
         """(H, W, 3) float in [0, 1]: the prepared scene on white (CPU)."""
         with torch.no_grad():
-            return render(self.scene, background=WHITE)[..., :3].cpu()
+            return render_on_white(self.scene).cpu()
 
 
 @dataclass

@@ -9,7 +9,7 @@ import torch
 from ..edit.options import EditOptions
 from ..inpaint.layer import stack, vectorize_layer
 from ..inpaint.prepared import Prepared
-from ..render import render
+from ..render import render_on_white
 from ..scene import Scene
 from .base import Refiner
 from .layered import LayeredRefiner
@@ -57,7 +57,7 @@ def refine_scene(scene: Scene, refiner: Refiner, prompt: str, mask: torch.Tensor
     (default everything) of ``scene``'s render, then the paths ``paths`` ((N,) bool, default all)
     are re-fitted to it for ``iterations`` steps."""
     with torch.no_grad():
-        image = render(scene, background=(1.0, 1.0, 1.0))[..., :3].cpu()
+        image = render_on_white(scene).cpu()
     if mask is None:
         mask = torch.ones(image.shape[:2], dtype=torch.bool)
     refined = refiner.refine(image, mask, prompt, seed=seed)

@@ -7,10 +7,9 @@ import torch
 
 from ..edit.editor import build_optimizer, deterministic
 from ..edit.options import EditOptions
-from ..render import render
+from ..render import render_on_white
 from ..scene import Scene
 
-WHITE = (1.0, 1.0, 1.0)
 
 
 def refit(scene: Scene, target: torch.Tensor, paths: torch.Tensor | None = None,
@@ -30,7 +29,7 @@ def refit(scene: Scene, target: torch.Tensor, paths: torch.Tensor | None = None,
     with deterministic():
         for _ in range(iterations):
             optimizer.zero_grad(set_to_none=True)
-            image = render(fitted, background=WHITE)[..., :3]
+            image = render_on_white(fitted)
             error = (image - target) ** 2
             loss = error.mean() if weight is None else (error * weight).sum() / (3 * weight.sum()).clamp(min=1)
             if clip_loss is not None:

@@ -9,6 +9,7 @@ from ..errors import InvalidInputError
 from ..scene import Scene
 
 BACKENDS = ("auto", "torch", "diffvg")
+WHITE = (1.0, 1.0, 1.0)
 
 
 def _background(background: Sequence[float] | torch.Tensor | None, like: torch.Tensor) -> torch.Tensor | None:
@@ -52,3 +53,9 @@ def render(scene: Scene, width: int | None = None, height: int | None = None,
         return render_diffvg(scene, int(width), int(height), color)
     from .torch_backend import render_torch
     return render_torch(scene, int(width), int(height), color)
+
+
+def render_on_white(scene: Scene, width: int | None = None, height: int | None = None) -> torch.Tensor:
+    """(H, W, 3) float in [0, 1]: ``scene`` composited on white, as CLIPVG's loss and outputs see
+    it; differentiable like ``render``."""
+    return render(scene, width, height, background=WHITE)[..., :3]

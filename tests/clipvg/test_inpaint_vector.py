@@ -13,11 +13,10 @@ from clipvg.inpaint import (area_options, dilate, edit_prepared, extend_canvas, 
                             mirror_extend, parse_box, prepare_inpaint, prepare_outpaint, prepare_removal,
                             separate_layers)
 from clipvg.inpaint.layer import path_coverage, vectorize_layer
-from clipvg.render import render
+from clipvg.render import render_on_white
 from edit_scenes import BLUE, RED, circles_scene, quick_settings
 
 GREEN = "a green circle on a white background"
-WHITE = (1.0, 1.0, 1.0)
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +38,7 @@ def red_mask():
 
 def on_white(scene):
     with torch.no_grad():
-        return render(scene, background=WHITE)[..., :3]
+        return render_on_white(scene)
 
 
 def path_fields(scene, paths):
