@@ -10,6 +10,16 @@ from typing import Iterator
 from .errors import InvalidInputError
 
 
+def ensure_not_input(target: str | os.PathLike, inputs: tuple[str | os.PathLike, ...]) -> None:
+    """Raise InvalidInputError if ``target`` is one of ``inputs`` (same path, or the same file
+    through a link): inputs are never overwritten."""
+    target = Path(target)
+    for source in map(Path, inputs):
+        same_file = source.exists() and target.exists() and os.path.samefile(source, target)
+        if same_file or source.resolve() == target.resolve():
+            raise InvalidInputError(f"output {target} is also an input; choose another output path")
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike, inputs: tuple[str | os.PathLike, ...] = ()) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success it replaces ``target`` atomically.
@@ -18,9 +28,7 @@ def atomic_path(target: str | os.PathLike, inputs: tuple[str | os.PathLike, ...]
     it was. Raises InvalidInputError if ``target`` is one of ``inputs`` (inputs are never overwritten).
     """
     target = Path(target)
-    for source in inputs:
-        if Path(source).exists() and target.exists() and os.path.samefile(source, target):
-            raise InvalidInputError(f"output {target} is also an input; choose another output path")
+    ensure_not_input(target, inputs)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)

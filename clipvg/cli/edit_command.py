@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from ..atomic import ensure_not_input
 from ..edit.checkpoint import has_checkpoint, load_checkpoint, save_checkpoint
 from ..edit.editor import Editor
 from ..edit.options import EditOptions
@@ -107,8 +108,7 @@ def run_session(args: argparse.Namespace, options: EditOptions, new_editor: Call
     (also on Ctrl-C, then raise KeyboardInterrupt, and when a step fails, then re-raise its error)."""
     check_targets(args.output)
     for target in args.output:
-        if any(Path(target).resolve() == Path(source).resolve() for source in inputs):
-            raise InvalidInputError(f"output {target} is also an input; choose another output path")
+        ensure_not_input(target, inputs)
     stem = Path(args.output[0]).with_suffix("")
     checkpoints = Path(args.resume) if args.resume else stem.with_name(stem.name + ".checkpoint")
     start = time.perf_counter()
