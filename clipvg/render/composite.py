@@ -10,22 +10,19 @@ def composite(pixel: torch.Tensor, alpha: torch.Tensor, rgb: torch.Tensor, num_p
               ) -> tuple[torch.Tensor, torch.Tensor]:
     """Composite fragments bottom to top.
 
-    ``pixel`` (F,) pixel indices, ordered by draw item (bottom first); ``alpha`` (F,) in [0, 1];
-    ``rgb`` (F, 3) straight colour. Returns premultiplied colour (num_pixels, 3) and alpha
-    (num_pixels,), both differentiable.
+    ``pixel`` (F,) pixel indices in ascending order, the fragments of a pixel in draw order (bottom
+    first); ``alpha`` (F,) in [0, 1]; ``rgb`` (F, 3) straight colour. Returns premultiplied colour
+    (num_pixels, 3) and alpha (num_pixels,), both differentiable.
     """
-    order = torch.sort(pixel, stable=True).indices
-    pixel, alpha, rgb = pixel[order], alpha[order], rgb[order]
     # Straight-through clamp: the value stays finite at alpha = 1 while the gradient of an opaque
     # fragment's alpha still sees what it hides (d out / d alpha = own colour - colour below).
     clamped = alpha - (alpha - alpha.clamp(max=_MAX_ALPHA)).detach()
-    log_clear = torch.log1p(-clamped).double()
-    running = torch.cumsum(log_clear, 0)
+    log_clear = torch.log1p(-clamped)
+    running = torch.cumsum(log_clear.double(), 0)
     with torch.no_grad():
-        _, counts = torch.unique_consecutive(pixel, return_counts=True)
-        group_end = (torch.cumsum(counts, 0) - 1).repeat_interleave(counts)
-    above = (running[group_end] - running).to(alpha.dtype)  # log transmittance of fragments above
+        group_end = torch.cumsum(torch.bincount(pixel, minlength=num_pixels), 0).index_select(0, pixel) - 1
+    above = (running.index_select(0, group_end) - running).to(alpha.dtype)  # log transmittance of fragments above
     weight = alpha * torch.exp(above)
     premultiplied = rgb.new_zeros(num_pixels, 3).index_add(0, pixel, weight[:, None] * rgb)
-    total_log = alpha.new_zeros(num_pixels).index_add(0, pixel, log_clear.to(alpha.dtype))
+    total_log = alpha.new_zeros(num_pixels).index_add(0, pixel, log_clear)
     return premultiplied, 1 - torch.exp(total_log)

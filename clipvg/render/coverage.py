@@ -53,32 +53,39 @@ def split_at_grid(edges: torch.Tensor, edge_item: torch.Tensor, width: int, heig
         is_x = (kx >= 0) & (kx < count_x[edge_of_break])
         is_y = (ky >= 0) & (ky < count_y[edge_of_break])
         is_end = k == breaks[edge_of_break] - 1
-        line_x = first_x[edge_of_break] + kx
-        line_y = first_y[edge_of_break] + ky
-    ae, be = a[edge_of_break], b[edge_of_break]
-    delta = be - ae
-    safe_dx = torch.where(delta[:, 0] == 0, torch.ones_like(delta[:, 0]), delta[:, 0])
-    safe_dy = torch.where(delta[:, 1] == 0, torch.ones_like(delta[:, 1]), delta[:, 1])
-    t = torch.where(is_x, (line_x - ae[:, 0]) / safe_dx,
-                    torch.where(is_y, (line_y - ae[:, 1]) / safe_dy, is_end.to(ae.dtype)))
-    with torch.no_grad():
-        order = torch.argsort(edge_of_break.double() * 2 + t.detach().clamp(0, 1).double())
-    t, edge_of_break = t[order], edge_of_break[order]
-    point = ae[order] + t[:, None] * delta[order]
+        # the grid line crossed (x or y line), or 0/1 for the end points
+        line = torch.where(is_x, first_x[edge_of_break] + kx,
+                           torch.where(is_y, first_y[edge_of_break] + ky, is_end.to(a.dtype)))
+        axis = is_y.long()  # 0: a vertical line x = line, 1: a horizontal line y = line
+        t_sort = _break_parameter(a.detach(), b.detach(), edge_of_break, line, axis, is_x | is_y)
+        order = torch.argsort(edge_of_break.double() * 2 + t_sort.clamp(0, 1).double())
+        edge_of_break, line, axis, crossing = (edge_of_break[order], line[order], axis[order],
+                                               (is_x | is_y)[order])
+    t = _break_parameter(a, b, edge_of_break, line, axis, crossing)
+    ae = a.index_select(0, edge_of_break)
+    point = ae + t[:, None] * (b.index_select(0, edge_of_break) - ae)
     with torch.no_grad():
         raw_y = point[:, 1].detach()
         same_edge = edge_of_break[1:] == edge_of_break[:-1]
         # pieces wholly above or below the canvas add nothing, not even gradient (y is clamped)
         outside = ((raw_y[1:] <= 0) & (raw_y[:-1] <= 0)) | ((raw_y[1:] >= height) & (raw_y[:-1] >= height))
-        keep = (same_edge & ~outside)[same_edge]
+        first = torch.nonzero(same_edge & ~outside).flatten()  # piece j runs from break j to break j + 1
     point = torch.stack([point[:, 0].clamp(0, width), point[:, 1].clamp(0, height)], 1)
-    start, end = point[:-1][same_edge], point[1:][same_edge]
-    pieces = torch.stack([start, end], 1)
-    item = edge_item[edge_of_break[:-1][same_edge]]
+    start, end = point.index_select(0, first), point.index_select(0, first + 1)
     with torch.no_grad():
         mid = (start + end).detach() / 2
         cell = torch.stack([mid[:, 0].floor().clamp(0, width), mid[:, 1].floor().clamp(0, height - 1)], 1).long()
-    return pieces[keep], item[keep], cell[keep]
+    return torch.stack([start, end], 1), edge_item[edge_of_break[first]], cell
+
+
+def _break_parameter(a: torch.Tensor, b: torch.Tensor, edge: torch.Tensor, line: torch.Tensor, axis: torch.Tensor,
+                     crossing: torch.Tensor) -> torch.Tensor:
+    """Parameter t (M,) along edge ``edge`` (M,) from ``a`` to ``b`` (E, 2) where it meets grid line
+    ``line`` on ``axis`` (0: x, 1: y) for ``crossing`` breaks; for the end points, ``line`` is t itself."""
+    ae = a.index_select(0, edge).gather(1, axis[:, None])[:, 0]
+    delta = b.index_select(0, edge).gather(1, axis[:, None])[:, 0] - ae
+    safe = torch.where(delta == 0, torch.ones_like(delta), delta)
+    return torch.where(crossing, (line - ae) / safe, line)
 
 
 def rasterize(edges: torch.Tensor, edge_item: torch.Tensor, evenodd: torch.Tensor, width: int, height: int
@@ -104,36 +111,64 @@ def rasterize(edges: torch.Tensor, edge_item: torch.Tensor, evenodd: torch.Tenso
         box_h = torch.where(present, y1 + 1 - y0, 0)
         sizes = box_w * box_h
         offsets = torch.cumsum(sizes, 0) - sizes
-        base = offsets[item] + (row - y0[item]) * box_w[item] + (col - x0[item])
+        base = (offsets.index_select(0, item) + (row - y0.index_select(0, item)) * box_w.index_select(0, item)
+                + (col - x0.index_select(0, item)))
+        rows = _RowTable.of(box_w, box_h, offsets, x0, y0, width)
     dy = pieces[:, 1, 1] - pieces[:, 0, 1]
-    fx = (pieces[:, 0, 0] + pieces[:, 1, 0]) / 2 - col.to(pieces.dtype)
+    x_mid = (pieces[:, 0, 0] + pieces[:, 1, 0]) / 2
+    fx = x_mid - col.to(pieces.dtype)
     total = int(sizes.sum())
-    accumulator = pieces.new_zeros(total)
-    accumulator = accumulator.index_add(0, base, dy * (1 - fx)).index_add(0, base + 1, dy * fx)
+    accumulator = pieces.new_zeros(total).index_add(0, torch.cat([base, base + 1]), torch.cat([dy * (1 - fx), dy * fx]))
     # Every closed loop adds zero per row, so one global prefix sum is a per-row prefix sum.
     winding = torch.cumsum(accumulator.double(), 0).to(pieces.dtype)
     with torch.no_grad():
         # Cells a piece touched stay fragments even at winding 0: an edge lying exactly on a pixel
-        # boundary has its gradient there.
-        touched = torch.zeros(total + 1, dtype=torch.bool, device=device)
-        touched[base] = True
-        touched[base + 1] = True
-        index = torch.nonzero((winding.detach().abs() > 1e-6) | touched[:total]).flatten()
-        frag_item = torch.searchsorted(offsets, index, right=True) - 1
-        local = index - offsets[frag_item]
-        frag_col = x0[frag_item] + local % box_w[frag_item]
-        frag_row = y0[frag_item] + local // box_w[frag_item]
-        inside = frag_col < width
-        index, frag_item, frag_col, frag_row = index[inside], frag_item[inside], frag_col[inside], frag_row[inside]
-    value = winding[index]
+        # boundary has its gradient there. Cells right of the canvas never are.
+        keep = (winding.detach().abs() > 1e-6).index_fill_(0, base, True).index_fill_(0, base + 1, True)
+        keep.index_fill_(0, rows.outside, False)
+        index = torch.nonzero(keep).flatten()
+        per_row = torch.cumsum(keep, 0).index_select(0, rows.end - 1)
+        frag_row = torch.repeat_interleave(torch.diff(per_row, prepend=per_row.new_zeros(1)), output_size=len(index))
+        frag_item = rows.item.index_select(0, frag_row)
+        pixel = index + rows.pixel_shift.index_select(0, frag_row)
+        # an item's orientation (the sign of its covered area, -sum dy * x per piece) gives |value| a
+        # useful gradient where value is 0
+        orientation = torch.sign(torch.zeros(num_items, dtype=dy.dtype, device=device).index_add(0, item, -dy * x_mid))
+    value = winding.index_select(0, index)
     with torch.no_grad():
-        # |value| with a useful gradient at 0: the sign of the item's covered area (its orientation)
-        orientation = torch.zeros(num_items, dtype=value.dtype, device=device).index_add(0, frag_item, value.detach())
-        sign = torch.where(value.detach() != 0, torch.sign(value.detach()), torch.sign(orientation)[frag_item])
+        sign = torch.sign(value.detach())
+        sign = torch.where(sign == 0, orientation.index_select(0, frag_item), sign)
     magnitude = value * sign
     # not clamp(): its gradient is 0 at exactly 1, which would freeze edges lying on pixel boundaries
     coverage = torch.where(magnitude > 1, torch.ones_like(magnitude), magnitude)
     if bool(evenodd.any()):
         evenodd_coverage = 1 - (torch.remainder(magnitude, 2.0) - 1).abs()
-        coverage = torch.where(evenodd[frag_item], evenodd_coverage, coverage)
-    return Fragments(frag_row * width + frag_col, frag_item, coverage)
+        coverage = torch.where(evenodd.index_select(0, frag_item), evenodd_coverage, coverage)
+    return Fragments(pixel, frag_item, coverage)
+
+
+@dataclass
+class _RowTable:
+    """The rows of every item's accumulation box, laid out one after another like the boxes (R rows).
+
+    ``item`` (R,) owning item; ``end`` (R,) flat index one past the row's last cell; ``pixel_shift``
+    (R,) added to a cell's flat index gives its canvas pixel; ``outside`` flat indices of the cells
+    right of the canvas (column >= W), which hold only the rows' spill.
+    """
+
+    item: torch.Tensor
+    end: torch.Tensor
+    pixel_shift: torch.Tensor
+    outside: torch.Tensor
+
+    @classmethod
+    def of(cls, box_w: torch.Tensor, box_h: torch.Tensor, offsets: torch.Tensor, x0: torch.Tensor, y0: torch.Tensor,
+           width: int) -> "_RowTable":
+        item, k = expand(box_h)
+        row_w = box_w.index_select(0, item)
+        start = offsets.index_select(0, item) + k * row_w
+        end = start + row_w
+        pixel_shift = (y0.index_select(0, item) + k) * width + x0.index_select(0, item) - start
+        beyond = (x0 + box_w - width).clamp(min=0).index_select(0, item)  # 0, 1 or 2 cells per row
+        outside = torch.cat([end[beyond >= 1] - 1, end[beyond >= 2] - 2])
+        return cls(item, end, pixel_shift, outside)

@@ -72,20 +72,23 @@ def item_paint(scene: Scene) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def fragment_colors(scene: Scene, item_colors: torch.Tensor, item_gradients: torch.Tensor, item: torch.Tensor,
-                    pixel_xy: torch.Tensor) -> torch.Tensor:
-    """Straight RGBA (F, 4), opacity included, of fragments of draw ``item`` (F,) at pixel centres
-    ``pixel_xy`` (F, 2) in canvas (scene) coordinates; ``item_colors``/``item_gradients`` from
+                    pixel: torch.Tensor, width: int, scale: torch.Tensor) -> torch.Tensor:
+    """Straight RGBA (F, 4), opacity included, of fragments of draw ``item`` (F,) at ``pixel`` (F,),
+    row-major indices into an output ``width`` pixels wide drawn at ``scale`` (2,) output pixels per
+    canvas unit (gradients are evaluated at pixel centres); ``item_colors``/``item_gradients`` from
     ``item_paint``."""
-    colors = item_colors[item]
-    gradient = item_gradients[item]
+    colors = item_colors.index_select(0, item)
+    gradient = item_gradients.index_select(0, item)
     graded = torch.nonzero(gradient >= 0).flatten()
     if len(graded) == 0:
         return colors
-    g = gradient[graded]
-    p = _to_gradient_space(scene.gradient_transform[g], pixel_xy[graded])
+    g = gradient.index_select(0, graded)
+    graded_pixel = pixel.index_select(0, graded)
+    centre = torch.stack([graded_pixel % width, graded_pixel // width], 1).to(scale.dtype) + 0.5
+    p = _to_gradient_space(scene.gradient_transform[g], centre / scale)
     coords = scene.gradient_coords[g]
     t = torch.where(scene.gradient_kind[g] == 0, _linear_t(coords, p), _radial_t(coords, p))
     t = _spread(t, scene.gradient_spread[g])
     stop_colors = _stop_color(scene, g, t)
-    opacity = scene.opacity[item[graded] // 2]
+    opacity = scene.opacity[item.index_select(0, graded) // 2]
     return colors.index_put((graded,), torch.cat([stop_colors[:, :3], stop_colors[:, 3:] * opacity[:, None]], 1))

@@ -44,7 +44,8 @@ def draw_items(scene: Scene, scale: torch.Tensor) -> tuple[torch.Tensor, torch.T
 
 
 def cull_hidden(fragments: Fragments, item_alpha: torch.Tensor, num_pixels: int) -> Fragments:
-    """Drop fragments below the second-topmost opaque fragment of their pixel.
+    """Drop fragments below the second-topmost opaque fragment of their pixel, and order the rest by
+    pixel, draw order kept within a pixel (what ``composite`` takes).
 
     What lies there shows through by at most 1e-12 (two layers clamped at 1 - 1e-6), and keeping
     the fragments directly below the topmost opaque one keeps the gradient of its alpha exact.
@@ -52,14 +53,17 @@ def cull_hidden(fragments: Fragments, item_alpha: torch.Tensor, num_pixels: int)
     """
     with torch.no_grad():
         pixel, item = fragments.pixel, fragments.item
-        opaque = (fragments.coverage >= 1 - 1e-6) & (item_alpha[item] >= 1)
-        top = torch.full((num_pixels,), -1, device=pixel.device)
-        top = top.scatter_reduce(0, pixel[opaque], item[opaque], "amax")
-        second_candidates = opaque & (item < top[pixel])
-        second = torch.full((num_pixels,), -1, device=pixel.device)
-        second = second.scatter_reduce(0, pixel[second_candidates], item[second_candidates], "amax")
-        keep = torch.nonzero(item >= second[pixel]).flatten()
-    return Fragments(pixel[keep], item[keep], fragments.coverage[keep])
+        opaque = (fragments.coverage >= 1 - 1e-6) & (item_alpha.index_select(0, item) >= 1)
+        none = torch.full((num_pixels,), -1, device=pixel.device)
+        top = none.scatter_reduce(0, pixel, torch.where(opaque, item, -1), "amax")
+        below_top = opaque & (item < top.index_select(0, pixel))
+        second = none.scatter_reduce(0, pixel, torch.where(below_top, item, -1), "amax")
+        keep = torch.nonzero(item >= second.index_select(0, pixel)).flatten()
+        key = pixel.index_select(0, keep)
+        key = key.to(torch.int32) if num_pixels < 2 ** 31 else key  # sorts twice as fast
+        order = keep.index_select(0, torch.sort(key, stable=True).indices)
+    return Fragments(pixel.index_select(0, order), item.index_select(0, order),
+                     fragments.coverage.index_select(0, order))
 
 
 CHUNK_PIXELS = 1 << 22  # bounding-box pixels rasterized at once; bounds memory for big scenes
@@ -105,8 +109,7 @@ def _draw_chunk(scene: Scene, tables: ItemTables, edges: torch.Tensor, items: to
     """Premultiplied colour (H*W, 3) and alpha (H*W,) of the items drawn by ``edges``/``items``."""
     fragments = rasterize(edges, items, tables.evenodd, width, height)
     fragments = cull_hidden(fragments, tables.solid_alpha, width * height)
-    centre = torch.stack([fragments.pixel % width, fragments.pixel // width], 1).to(scale.dtype) + 0.5
-    colors = fragment_colors(scene, tables.colors, tables.gradients, fragments.item, centre / scale)
+    colors = fragment_colors(scene, tables.colors, tables.gradients, fragments.item, fragments.pixel, width, scale)
     alpha = fragments.coverage * colors[:, 3]
     return composite(fragments.pixel, alpha, colors[:, :3], width * height)
 
