@@ -120,7 +120,7 @@ def rasterize(edges: torch.Tensor, edge_item: torch.Tensor, evenodd: torch.Tenso
     total = int(sizes.sum())
     accumulator = pieces.new_zeros(total).index_add(0, torch.cat([base, base + 1]), torch.cat([dy * (1 - fx), dy * fx]))
     # Every closed loop adds zero per row, so one global prefix sum is a per-row prefix sum.
-    winding = torch.cumsum(accumulator.double(), 0).to(pieces.dtype)
+    winding = torch.cumsum(accumulator, 0, dtype=torch.float64).to(pieces.dtype)
     with torch.no_grad():
         # Cells a piece touched stay fragments even at winding 0: an edge lying exactly on a pixel
         # boundary has its gradient there. Cells right of the canvas never are.

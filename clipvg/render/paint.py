@@ -72,16 +72,18 @@ def item_paint(scene: Scene) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def fragment_colors(scene: Scene, item_colors: torch.Tensor, item_gradients: torch.Tensor, item: torch.Tensor,
-                    pixel: torch.Tensor, width: int, scale: torch.Tensor) -> torch.Tensor:
-    """Straight RGBA (F, 4), opacity included, of fragments of draw ``item`` (F,) at ``pixel`` (F,),
-    row-major indices into an output ``width`` pixels wide drawn at ``scale`` (2,) output pixels per
-    canvas unit (gradients are evaluated at pixel centres); ``item_colors``/``item_gradients`` from
-    ``item_paint``."""
-    colors = item_colors.index_select(0, item)
+                    pixel: torch.Tensor, width: int, scale: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Straight colour (F, 3) and alpha (F,), opacity included, of fragments of draw ``item`` (F,) at
+    ``pixel`` (F,), row-major indices into an output ``width`` pixels wide drawn at ``scale`` (2,)
+    output pixels per canvas unit (gradients are evaluated at pixel centres); ``item_colors``/
+    ``item_gradients`` from ``item_paint``. Colour and alpha come apart so that neither gradient
+    passes through an (F, 4) tensor."""
+    rgb = item_colors[:, :3].index_select(0, item)
+    alpha = item_colors[:, 3].index_select(0, item)
     gradient = item_gradients.index_select(0, item)
     graded = torch.nonzero(gradient >= 0).flatten()
     if len(graded) == 0:
-        return colors
+        return rgb, alpha
     g = gradient.index_select(0, graded)
     graded_pixel = pixel.index_select(0, graded)
     centre = torch.stack([graded_pixel % width, graded_pixel // width], 1).to(scale.dtype) + 0.5
@@ -91,4 +93,4 @@ def fragment_colors(scene: Scene, item_colors: torch.Tensor, item_gradients: tor
     t = _spread(t, scene.gradient_spread[g])
     stop_colors = _stop_color(scene, g, t)
     opacity = scene.opacity[item.index_select(0, graded) // 2]
-    return colors.index_put((graded,), torch.cat([stop_colors[:, :3], stop_colors[:, 3:] * opacity[:, None]], 1))
+    return rgb.index_put((graded,), stop_colors[:, :3]), alpha.index_put((graded,), stop_colors[:, 3] * opacity)

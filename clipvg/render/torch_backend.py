@@ -109,9 +109,8 @@ def _draw_chunk(scene: Scene, tables: ItemTables, edges: torch.Tensor, items: to
     """Premultiplied colour (H*W, 3) and alpha (H*W,) of the items drawn by ``edges``/``items``."""
     fragments = rasterize(edges, items, tables.evenodd, width, height)
     fragments = cull_hidden(fragments, tables.solid_alpha, width * height)
-    colors = fragment_colors(scene, tables.colors, tables.gradients, fragments.item, fragments.pixel, width, scale)
-    alpha = fragments.coverage * colors[:, 3]
-    return composite(fragments.pixel, alpha, colors[:, :3], width * height)
+    rgb, alpha = fragment_colors(scene, tables.colors, tables.gradients, fragments.item, fragments.pixel, width, scale)
+    return composite(fragments.pixel, fragments.coverage * alpha, rgb, width * height)
 
 
 def render_torch(scene: Scene, width: int, height: int, background: torch.Tensor | None) -> torch.Tensor:
