@@ -11,6 +11,7 @@ import torch
 from ..atomic import atomic_path
 from ..errors import InvalidInputError
 from ..scene import Scene
+from ..scene.tree import tree_to_data
 from .editor import Editor
 from .options import EditOptions
 
@@ -32,6 +33,7 @@ def save_checkpoint(editor: Editor, directory: str | os.PathLike, meta: dict | N
     """Write ``editor``'s state to ``directory``/checkpoint.pt atomically; ``meta`` (JSON-able) must
     match on resume (e.g. a digest of the input file). Returns the file written."""
     scene = {f.name: getattr(editor.scene, f.name) for f in dataclasses.fields(Scene)}
+    scene["tree"] = tree_to_data(scene["tree"])  # plain data: torch.load(weights_only=True) reads it
     state = {
         "version": VERSION,
         "scene": {k: v.detach().cpu() if isinstance(v, torch.Tensor) else v for k, v in scene.items()},

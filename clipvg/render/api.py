@@ -35,7 +35,8 @@ def render(scene: Scene, width: int | None = None, height: int | None = None,
     given alone keeps the aspect ratio). ``background`` an RGB or RGBA colour in [0, 1] composited
     under the paths, or None for transparent. ``backend`` "torch" (pure PyTorch), "diffvg" (pydiffvg,
     when installed) or "auto" (torch). Differentiable w.r.t. points, colours, stroke widths,
-    opacities and gradient parameters.
+    opacities and gradient parameters, and for a Scene with groups (``scene.tree``) group
+    opacities, clip-path points and mask contents.
     """
     if backend not in BACKENDS:
         raise InvalidInputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
@@ -51,11 +52,15 @@ def render(scene: Scene, width: int | None = None, height: int | None = None,
     if backend == "diffvg":
         from .diffvg_backend import render_diffvg
         return render_diffvg(scene, int(width), int(height), color)
+    if not scene.is_flat:  # groups with opacity, clip paths, masks or blur: isolated passes
+        from .groups import render_tree
+        return render_tree(scene, int(width), int(height), color)
     from .torch_backend import render_torch
     return render_torch(scene, int(width), int(height), color)
 
 
-def render_on_white(scene: Scene, width: int | None = None, height: int | None = None) -> torch.Tensor:
+def render_on_white(scene: Scene, width: int | None = None, height: int | None = None,
+                    backend: str = "auto") -> torch.Tensor:
     """(H, W, 3) float in [0, 1]: ``scene`` composited on white, as CLIPVG's loss and outputs see
     it; differentiable like ``render``."""
-    return render(scene, width, height, background=WHITE)[..., :3]
+    return render(scene, width, height, background=WHITE, backend=backend)[..., :3]

@@ -10,6 +10,7 @@ from ..ragged import group_min_max, owners
 from ..scene import Scene
 from .composite import composite
 from .coverage import Fragments, rasterize
+from .dash import dash_polylines
 from .geometry import Polylines, closing_edges, flatten
 from .paint import fragment_colors, item_paint
 from .stroke import stroke_edges
@@ -35,11 +36,15 @@ def draw_items(scene: Scene, scale: torch.Tensor) -> tuple[torch.Tensor, torch.T
     stroked = (scene.has_stroke[line_path] & (scene.stroke_width[line_path] > 0)).detach()
     if stroked.any():
         subset = Polylines(lines.edges[stroked], lines.subpath[stroked], lines.corner[stroked])
-        edges, subpath = stroke_edges(subset, half_width, scene.line_join[subpath_path],
-                                      scene.line_cap[subpath_path], scene.miter_limit[subpath_path],
-                                      scene.subpath_closed)
+        owner, closed = None, scene.subpath_closed
+        if len(scene.dash_array):  # dashed strokes: each dash becomes an open subpath (clipvg.render.dash)
+            subset, owner, closed = dash_polylines(scene, subset, subpath_path, torch.sqrt(scale[0] * scale[1]))
+            half_width = half_width[owner]
+        stroke_path = subpath_path if owner is None else subpath_path[owner]
+        edges, subpath = stroke_edges(subset, half_width, scene.line_join[stroke_path],
+                                      scene.line_cap[stroke_path], scene.miter_limit[stroke_path], closed)
         parts.append(edges)
-        items.append(2 * subpath_path[subpath] + 1)
+        items.append(2 * stroke_path[subpath] + 1)
     return torch.cat(parts), torch.cat(items)
 
 

@@ -62,13 +62,29 @@ Paint = Solid | LinearGradient | RadialGradient
 
 @dataclass
 class Stroke:
-    """Stroke style. ``width`` in pixels; cap butt|round|square; join miter|round|bevel."""
+    """Stroke style. ``width`` in pixels; cap butt|round|square; join miter|round|bevel.
+
+    ``dashes`` (SVG ``stroke-dasharray``, pixels) alternate dash and gap lengths (an odd count is
+    repeated once, as SVG says); ``dash_offset`` (pixels) shifts the pattern's start along the path.
+    None or all zeros: a solid stroke.
+    """
 
     paint: Paint
     width: float = 1.0
     cap: str = "butt"
     join: str = "miter"
     miter_limit: float = 4.0
+    dashes: tuple[float, ...] | None = None
+    dash_offset: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.dashes is not None:
+            dashes = tuple(float(d) for d in self.dashes)
+            if any(d < 0 for d in dashes) or not any(d > 0 for d in dashes):
+                dashes = None  # SVG: negative values or a zero sum draw a solid stroke
+            elif len(dashes) % 2:
+                dashes = dashes * 2
+            self.dashes = dashes
 
 
 CAPS = ("butt", "round", "square")

@@ -17,7 +17,11 @@ Gradients (G gradients, T stops):
     gradient_kind (G,) 0 linear | 1 radial; gradient_coords (G, 5): x1 y1 x2 y2 - (linear) or
     cx cy r fx fy (radial); gradient_transform (G, 6) SVG matrix; gradient_spread (G,) index into
     paint.SPREADS; gradient_stop_offsets (G+1,); stop_offsets (T,); stop_colors (T, 4)
+Dashes: path_dash_offsets (N+1,) int64, dash_array (D,) px (path k's pattern is
+    dash_array[o[k]:o[k+1]], empty for a solid stroke), dash_offset (N,) px
 Layers: layer_names list[str]; path_layer (N,) int64; path_ids list[str | None].
+Structure: tree (``clipvg.scene.tree.Group`` or None) lists what is drawn, in groups with opacity
+    (group_opacity (G,) in [0, 1], one per group), clip paths, masks and blur; None draws every path.
 """
 from __future__ import annotations
 
@@ -27,17 +31,19 @@ from typing import Iterator, Sequence
 import numpy as np
 import torch
 
-from ..ragged import owners
+from ..ragged import expand, owners
 from .paint import (CAPS, JOINS, SPREADS, GradientStops, LinearGradient, Paint,
                     RadialGradient, Solid, Stroke, gradient_kind)
 from .path import Path, Subpath
+from .tree import Group, map_paths, number_groups
 
 _TENSOR_FIELDS = (
     "points", "segment_degrees", "subpath_segment_offsets", "subpath_point_offsets", "subpath_closed",
     "path_subpath_offsets", "fill_color", "stroke_color", "has_fill", "has_stroke", "fill_gradient",
     "stroke_gradient", "stroke_width", "opacity", "evenodd", "line_cap", "line_join", "miter_limit",
     "gradient_kind", "gradient_coords", "gradient_transform", "gradient_spread",
-    "gradient_stop_offsets", "stop_offsets", "stop_colors", "path_layer",
+    "gradient_stop_offsets", "stop_offsets", "stop_colors", "path_layer", "path_dash_offsets", "dash_array",
+    "dash_offset", "group_opacity",
 )
 
 
@@ -73,8 +79,18 @@ class Scene:
     stop_offsets: torch.Tensor
     stop_colors: torch.Tensor
     path_layer: torch.Tensor
+    path_dash_offsets: torch.Tensor
+    dash_array: torch.Tensor
+    dash_offset: torch.Tensor
+    group_opacity: torch.Tensor
     layer_names: list[str]
     path_ids: list[str | None]
+    tree: Group | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.tree, dict):  # restored from plain data (a checkpoint)
+            from .tree import tree_from_data
+            self.tree = tree_from_data(self.tree)
 
     # ------------------------------------------------------------------ sizes and devices
     @property
@@ -98,7 +114,27 @@ class Scene:
 
     def _map(self, fn) -> "Scene":
         changes = {name: fn(getattr(self, name)) for name in _TENSOR_FIELDS}
-        return replace(self, layer_names=list(self.layer_names), path_ids=list(self.path_ids), **changes)
+        tree = None if self.tree is None else map_paths(self.tree, {i: i for i in range(self.num_paths)})
+        return replace(self, layer_names=list(self.layer_names), path_ids=list(self.path_ids), tree=tree,
+                       **changes)
+
+    @property
+    def is_flat(self) -> bool:
+        """True when every path is drawn once, bottom to top, with no group effects (no tree, or a
+        tree of plain groups over all paths): the renderer's fast path."""
+        if self.tree is None:
+            return True
+        if any(g.clip is not None or g.mask is not None or g.blur is not None for g in self.tree.groups()):
+            return False
+        opacity = self.group_opacity
+        if len(opacity) and (opacity.requires_grad or bool((opacity < 1).any())):
+            return False
+        drawn = self.drawn_paths()
+        return drawn == list(range(self.num_paths))
+
+    def drawn_paths(self) -> list[int]:
+        """Indices of the paths the tree draws (all paths without a tree), in drawing order."""
+        return list(range(self.num_paths)) if self.tree is None else list(self.tree.drawn_paths())
 
     # ------------------------------------------------------------------ index maps
     def point_path_index(self) -> torch.Tensor:
@@ -115,12 +151,13 @@ class Scene:
 
     # ------------------------------------------------------------------ optimisation
     def parameters(self, points: bool = True, colors: bool = True, stroke_widths: bool = False,
-                   gradients: bool = False, paths: Sequence[int] | torch.Tensor | None = None
-                   ) -> list[torch.Tensor]:
+                   gradients: bool = False, paths: Sequence[int] | torch.Tensor | None = None,
+                   dashes: bool = False, group_opacity: bool = False) -> list[torch.Tensor]:
         """The leaf tensors the renderer reads, with ``requires_grad`` on, for an optimizer.
 
         ``colors`` covers fill and stroke colours and gradient stop colours; ``gradients`` covers
-        gradient geometry and stop offsets. With ``paths`` (indices or an (N,) bool mask) gradients
+        gradient geometry and stop offsets; ``dashes`` dash offsets; ``group_opacity`` the groups'
+        opacities (not limited by ``paths``). With ``paths`` (indices or an (N,) bool mask) gradients
         of every other path are zeroed by hooks, so e.g. Adam leaves those entries bit-identical.
         """
         self._clear_hooks()
@@ -138,6 +175,10 @@ class Scene:
         if gradients and len(self.gradient_coords):
             chosen += [("gradient_coords", grad_mask),
                        ("stop_offsets", None if grad_mask is None else grad_mask[owners(self.gradient_stop_offsets)])]
+        if dashes:
+            chosen.append(("dash_offset", path_mask))
+        if group_opacity and len(self.group_opacity):
+            chosen.append(("group_opacity", None))
         params = []
         for name, mask in chosen:
             tensor = getattr(self, name)
@@ -167,7 +208,7 @@ class Scene:
     def clamp_(self) -> "Scene":
         """Clamp colours, opacities and stop offsets to [0, 1] and stroke widths to >= 0, in place."""
         with torch.no_grad():
-            for name in ("fill_color", "stroke_color", "stop_colors", "stop_offsets", "opacity"):
+            for name in ("fill_color", "stroke_color", "stop_colors", "stop_offsets", "opacity", "group_opacity"):
                 getattr(self, name).clamp_(0.0, 1.0)
             self.stroke_width.clamp_(min=0.0)
         return self
@@ -196,9 +237,12 @@ class Scene:
         fill = _paint(h, "fill", index) if h["has_fill"][index] else None
         stroke = None
         if h["has_stroke"][index]:
+            d0, d1 = h["path_dash_offsets"][index], h["path_dash_offsets"][index + 1]
             stroke = Stroke(_paint(h, "stroke", index), width=float(h["stroke_width"][index]),
                             cap=CAPS[int(h["line_cap"][index])], join=JOINS[int(h["line_join"][index])],
-                            miter_limit=float(h["miter_limit"][index]))
+                            miter_limit=float(h["miter_limit"][index]),
+                            dashes=tuple(float(v) for v in h["dash_array"][d0:d1]) if d1 > d0 else None,
+                            dash_offset=float(h["dash_offset"][index]))
         return Path(subpaths, fill=fill, stroke=stroke,
                     fill_rule="evenodd" if h["evenodd"][index] else "nonzero",
                     opacity=float(h["opacity"][index]), layer=self.layer_names[int(h["path_layer"][index])],
@@ -207,10 +251,12 @@ class Scene:
     # ------------------------------------------------------------------ building
     @classmethod
     def from_paths(cls, paths: Sequence[Path], width: float, height: float,
-                   layer_names: Sequence[str] | None = None, device: str | torch.device = "cpu") -> "Scene":
+                   layer_names: Sequence[str] | None = None, device: str | torch.device = "cpu",
+                   tree: Group | None = None) -> "Scene":
         """Pack per-path views into a Scene. Layers are named by ``Path.layer``; ``layer_names`` fixes
-        their order (bottom to top) and may list empty layers."""
-        return _pack(list(paths), float(width), float(height), layer_names, torch.device(device))
+        their order (bottom to top) and may list empty layers. ``tree`` (see ``clipvg.scene.tree``)
+        gives groups, clip paths and masks over these paths; group opacities come from its groups."""
+        return _pack(list(paths), float(width), float(height), layer_names, torch.device(device), tree)
 
     @classmethod
     def empty(cls, width: float, height: float, device: str | torch.device = "cpu") -> "Scene":
@@ -218,10 +264,53 @@ class Scene:
         return cls.from_paths([], width, height, device=device)
 
     def subset(self, paths: Sequence[int] | torch.Tensor) -> "Scene":
-        """A new Scene with only the given paths (in their original order), detached."""
+        """A new Scene with only the given paths (in their original order), detached. Groups keep
+        what they hold of them (clip shapes and mask contents go with their groups only when kept)."""
         mask = _as_mask(paths, self.num_paths, self.device)
-        kept = [self.path(i) for i in torch.nonzero(mask).flatten().tolist()]
-        return Scene.from_paths(kept, self.width, self.height, self.layer_names, self.device)
+        chosen = torch.nonzero(mask).flatten().tolist()
+        kept = [self.path(i) for i in chosen]
+        tree = None
+        if self.tree is not None:
+            tree = map_paths(self.tree, {old: new for new, old in enumerate(chosen)})
+            self._sync_group_opacity(tree)
+        return Scene.from_paths(kept, self.width, self.height, self.layer_names, self.device, tree)
+
+    def _sync_group_opacity(self, tree: Group) -> None:
+        """Copy the live group opacities into ``tree``'s groups (matched by their ``index``)."""
+        values = self.group_opacity.detach().cpu().tolist()
+        for group in tree.groups():
+            if 0 <= group.index < len(values):
+                group.opacity = float(values[group.index])
+
+    def take(self, paths: Sequence[int] | torch.Tensor) -> "Scene":
+        """A flat Scene of the given paths, in the given order, sharing autograd with this one
+        (gradients flow back to this Scene's tensors); gradients tables are kept whole. For the
+        renderer's off-screen passes."""
+        device = self.device
+        index = torch.as_tensor(paths, dtype=torch.int64, device=device).reshape(-1)
+        sub_counts = self.path_subpath_offsets.diff()[index]
+        subpaths = _ranges(self.path_subpath_offsets[:-1][index], sub_counts)
+        seg_counts = self.subpath_segment_offsets.diff()[subpaths]
+        pt_counts = self.subpath_point_offsets.diff()[subpaths]
+        segments = _ranges(self.subpath_segment_offsets[:-1][subpaths], seg_counts)
+        points = _ranges(self.subpath_point_offsets[:-1][subpaths], pt_counts)
+        dash_counts = self.path_dash_offsets.diff()[index]
+        dashes = _ranges(self.path_dash_offsets[:-1][index], dash_counts)
+
+        def offsets(counts: torch.Tensor) -> torch.Tensor:
+            return torch.cat([counts.new_zeros(1), torch.cumsum(counts, 0)])
+
+        per_path = {name: getattr(self, name)[index] for name in (
+            "fill_color", "stroke_color", "has_fill", "has_stroke", "fill_gradient", "stroke_gradient",
+            "stroke_width", "opacity", "evenodd", "line_cap", "line_join", "miter_limit", "path_layer",
+            "dash_offset")}
+        return replace(
+            self, points=self.points[points], segment_degrees=self.segment_degrees[segments],
+            subpath_segment_offsets=offsets(seg_counts), subpath_point_offsets=offsets(pt_counts),
+            subpath_closed=self.subpath_closed[subpaths], path_subpath_offsets=offsets(sub_counts),
+            path_dash_offsets=offsets(dash_counts), dash_array=self.dash_array[dashes],
+            group_opacity=self.group_opacity[:0], path_ids=[self.path_ids[i] for i in index.tolist()],
+            layer_names=list(self.layer_names), tree=None, **per_path)
 
 
 def concat(scenes: Sequence[Scene]) -> Scene:
@@ -232,7 +321,18 @@ def concat(scenes: Sequence[Scene]) -> Scene:
     for scene in scenes:
         names += [n for n in scene.layer_names if n not in names]
     paths = [p for scene in scenes for p in scene.paths()]
-    return Scene.from_paths(paths, scenes[0].width, scenes[0].height, names, scenes[0].device)
+    tree = None
+    if any(scene.tree is not None for scene in scenes):
+        tree, start = Group(), 0
+        for scene in scenes:
+            if scene.tree is None:
+                tree.children += list(range(start, start + scene.num_paths))
+            else:
+                part = map_paths(scene.tree, {i: start + i for i in range(scene.num_paths)})
+                scene._sync_group_opacity(part)
+                tree.children.append(part)
+            start += scene.num_paths
+    return Scene.from_paths(paths, scenes[0].width, scenes[0].height, names, scenes[0].device, tree)
 
 
 # ---------------------------------------------------------------------- helpers
@@ -251,6 +351,12 @@ def _paint(h: dict[str, np.ndarray], kind: str, index: int) -> Paint:
     return RadialGradient((c[0], c[1]), c[2], stops, (c[3], c[4]), transform, spread)
 
 
+def _ranges(starts: torch.Tensor, counts: torch.Tensor) -> torch.Tensor:
+    """Concatenated index ranges [starts[i], starts[i] + counts[i])."""
+    owner, local = expand(counts)
+    return starts[owner] + local
+
+
 def _as_mask(paths: Sequence[int] | torch.Tensor, n: int, device: torch.device) -> torch.Tensor:
     paths = torch.as_tensor(paths, device=device)
     if paths.dtype == torch.bool:
@@ -263,7 +369,7 @@ def _as_mask(paths: Sequence[int] | torch.Tensor, n: int, device: torch.device) 
 
 
 def _pack(paths: list[Path], width: float, height: float, layer_names: Sequence[str] | None,
-          device: torch.device) -> Scene:
+          device: torch.device, tree: Group | None = None) -> Scene:
     names = list(layer_names or [])
     for p in paths:
         if p.layer not in names:
@@ -292,6 +398,10 @@ def _pack(paths: list[Path], width: float, height: float, layer_names: Sequence[
     def offsets(counts: list[int]) -> torch.Tensor:
         return torch.tensor(np.concatenate([[0], np.cumsum(counts, dtype=np.int64)]), **i64)
 
+    groups = number_groups(tree) if tree is not None else []
+    if tree is not None:
+        _check_tree(tree, len(paths))
+    dash_lists = [list(p.stroke.dashes) if p.stroke is not None and p.stroke.dashes else [] for p in paths]
     coords = []
     for g in gradients:
         if isinstance(g, LinearGradient):
@@ -327,9 +437,44 @@ def _pack(paths: list[Path], width: float, height: float, layer_names: Sequence[
         stop_offsets=torch.tensor(cat([g.stops.offsets for g in gradients], (0,)), **f32),
         stop_colors=torch.tensor(cat([g.stops.colors for g in gradients], (0, 4)), **f32).reshape(-1, 4),
         path_layer=torch.tensor([names.index(p.layer) for p in paths], **i64),
+        path_dash_offsets=offsets([len(d) for d in dash_lists]),
+        dash_array=torch.tensor([v for d in dash_lists for v in d], **f32),
+        dash_offset=torch.tensor([p.stroke.dash_offset if p.stroke else 0.0 for p in paths], **f32),
+        group_opacity=torch.tensor([g.opacity for g in groups], **f32),
         layer_names=names,
         path_ids=[p.id for p in paths],
+        tree=tree,
     )
+
+
+def _check_tree(tree: Group, num_paths: int) -> None:
+    """Raise ValueError for path indices out of range or a group or clip path that contains itself."""
+    seen: set[int] = set()
+
+    def clip_ok(clip, chain: tuple) -> None:
+        while clip is not None:
+            if id(clip) in chain:
+                raise ValueError("a clip path refers to itself")
+            chain += (id(clip),)
+            for p in clip.paths:
+                if not 0 <= p < num_paths:
+                    raise ValueError(f"clip path index {p} out of range for {num_paths} paths")
+            clip = clip.clip
+
+    def visit(group: Group) -> None:
+        if id(group) in seen:
+            raise ValueError("a group appears twice in the tree (or contains itself)")
+        seen.add(id(group))
+        clip_ok(group.clip, ())
+        for child in group.children:
+            if isinstance(child, Group):
+                visit(child)
+            elif not 0 <= int(child) < num_paths:
+                raise ValueError(f"tree path index {child} out of range for {num_paths} paths")
+        if group.mask is not None:
+            visit(group.mask.content)
+
+    visit(tree)
 
 
 

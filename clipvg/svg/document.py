@@ -21,13 +21,19 @@ from ..errors import SVGParseError
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 UNSUPPORTED = frozenset({
-    "text", "image", "filter", "mask", "clipPath", "pattern", "marker", "foreignObject",
-    "meshgradient", "hatch", "video", "audio", "iframe", "canvas",
+    "text", "image", "foreignObject", "meshgradient", "hatch", "video", "audio", "iframe", "canvas",
 })
+DEFINITIONS = frozenset({"clipPath", "mask", "filter", "marker", "pattern"})
+"""Elements that never draw where they stand; they are taken out of the tree and used by reference."""
 
 
 class UnsupportedSVGWarning(UserWarning):
-    """An SVG holds elements or features the Scene cannot represent; they were skipped."""
+    """An SVG holds elements or features the Scene cannot represent; they were skipped.
+    ``counts`` maps each skipped kind to how many times it was skipped."""
+
+    def __init__(self, message: str, counts: dict[str, int] | None = None) -> None:
+        super().__init__(message)
+        self.counts = dict(counts or {})
 
 
 def local_name(tag: str) -> str:
@@ -76,6 +82,23 @@ def strip_unsupported(root: ET.Element) -> Counter[str]:
 
     visit(root)
     return skipped
+
+
+def extract_definitions(root: ET.Element) -> dict[str, ET.Element]:
+    """Remove clip paths, masks, filters, markers and patterns (wherever they are, nested ones too)
+    from the tree, in place; returns them by id (those without an id can never be used)."""
+    found: dict[str, ET.Element] = {}
+
+    def visit(parent: ET.Element) -> None:
+        for child in list(parent):
+            visit(child)
+            if local_name(child.tag) in DEFINITIONS:
+                parent.remove(child)
+                if child.get("id") and child.get("id") not in found:
+                    found[child.get("id")] = child
+
+    visit(root)
+    return found
 
 
 def inline_symbols(root: ET.Element) -> None:
@@ -140,5 +163,5 @@ def warn_skipped(skipped: Counter[str], name: str) -> None:
     """One UnsupportedSVGWarning naming every skipped kind and its count (nothing if none)."""
     if skipped:
         parts = ", ".join(f"{count} x {kind}" for kind, count in sorted(skipped.items()))
-        warnings.warn(f"{name}: skipped unsupported SVG elements: {parts}", UnsupportedSVGWarning,
+        warnings.warn(UnsupportedSVGWarning(f"{name}: skipped unsupported SVG elements: {parts}", dict(skipped)),
                       stacklevel=3)

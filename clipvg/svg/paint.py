@@ -57,6 +57,7 @@ class PaintServers:
     def __init__(self, root: ET.Element, viewport: tuple[float, float]) -> None:
         self._by_id = {element.get("id"): element for element in root.iter() if element.get("id")}
         self._viewport = viewport
+        self.unresolved: dict[str, int] = {}  # kinds of paint servers drawn with their fallback
 
     def paint(self, value: str | None, opacity: float, ctm: Matrix, bbox: Callable[[], BBox | None]
               ) -> Paint | None:
@@ -70,6 +71,8 @@ class PaintServers:
             element = self._by_id.get(reference[4:].strip(" '\"").lstrip("#"))
             if element is not None and local_name(element.tag) in GRADIENTS:
                 return self._gradient(element, opacity, matrix3(ctm), bbox)
+            kind = f"{local_name(element.tag)} paint" if element is not None else "missing paint reference"
+            self.unresolved[kind] = self.unresolved.get(kind, 0) + 1
             value = fallback.strip()
         return solid(value, opacity)
 

@@ -1,93 +1,221 @@
-"""``load_svg``: an SVG file -> Scene.
+"""``load_svg``: an SVG file -> Scene with its group structure.
 
 Geometry and styles come from svgelements (shapes, transforms, CSS, ``use``, units, viewBox); the
-element transform is baked into the points. Layers are the top-level groups. Group ``opacity`` is
-multiplied into each path's opacity, an approximation: SVG composites a group first, then fades it.
+element transform is baked into the points. Groups become ``clipvg.scene.Group`` nodes keeping their
+ids, opacity, clip path, mask and blur filter; top-level groups are also the Scene's layers. Clip
+paths, masks and filters are read per referencing element (their geometry is baked with that
+element's transform and bounding box) by parsing their content as a small document of its own.
 """
 from __future__ import annotations
 
+import copy
 import functools
 import os
+import re
+import xml.etree.ElementTree as ET
 from collections import Counter
 
+import numpy as np
 import torch
-from svgelements import SVG, SVG_STRUCT_ATTRIB, Group, Shape, Use
+from svgelements import SVG, SVG_STRUCT_ATTRIB, Group as SVGGroup, Matrix, Shape, Use, Viewbox
 
-from ..scene import CAPS, JOINS, Path, Scene, Stroke
-from .document import (build_tree, inline_symbols, nested_viewports_to_groups, parse_xml, read_source,
-                       strip_unsupported, warn_skipped)
+from ..errors import SVGParseError
+from ..scene import CAPS, JOINS, Path, Scene, Solid, Stroke
+from ..scene.tree import Blur, ClipPath, Group, Mask
+from .document import (SVG_NS, XLINK_HREF, build_tree, extract_definitions, inline_symbols, local_name,
+                       nested_viewports_to_groups, parse_xml, read_source, strip_unsupported, user_length,
+                       warn_skipped)
 from .geometry import to_subpaths
 from .paint import PaintServers, matrix3, number, unit_number
 
-INKSCAPE_LABEL = "{http://www.inkscape.org/namespaces/inkscape}label"
+INKSCAPE_NS = "http://www.inkscape.org/namespaces/inkscape"
+INKSCAPE_LABEL = f"{{{INKSCAPE_NS}}}label"
+INKSCAPE_GROUPMODE = f"{{{INKSCAPE_NS}}}groupmode"
 DEFAULT_LAYER = "layer"
+MAX_REFERENCE_DEPTH = 16  # clip paths inside masks inside clip paths ...: deeper chains are cut with a warning
+MAX_CANVAS = 1 << 16  # px: a larger canvas is refused (render sizes follow the canvas by default)
+# attributes a clip path's or mask's content inherits from the <clipPath>/<mask> element
+_NOT_INHERITED = {"id", "transform", "x", "y", "width", "height", "clipPathUnits", "maskUnits", "maskContentUnits",
+                  "clip-path", "mask", "filter", "opacity", "style", "class"}
 
 
 def load_svg(source: str | os.PathLike, *, device: str | torch.device = "cpu") -> Scene:
     """Read an SVG file (or SVG markup given as a string starting with '<') into a Scene.
 
-    The canvas is the SVG viewport in pixels (96 dpi for physical units). Top-level ``<g>`` elements
-    (Inkscape layers included) become layers named by ``inkscape:label`` or ``id``; shapes outside
-    any group go to the layer ``"layer"``. Unsupported elements (text, image, filter, mask, clipPath,
-    pattern, marker, ...) and dashed strokes are skipped with one ``UnsupportedSVGWarning``.
-    Raises SVGParseError for a missing, empty or malformed file.
+    The canvas is the SVG viewport in pixels (96 dpi for physical units). The Scene's tree keeps the
+    groups with their ids, opacity (drawn as an isolated group), ``clip-path`` (nested, any
+    transform, clip-rule), ``mask`` (luminance or alpha) and ``filter`` when it is one
+    ``feGaussianBlur``; dashed strokes keep their dashes. Top-level ``<g>`` elements (Inkscape
+    layers included) are also layers named by ``inkscape:label`` or ``id``; shapes outside any group
+    go to the layer ``"layer"``. What cannot be drawn (text, images, other filters, markers,
+    patterns, ...) is skipped with one ``UnsupportedSVGWarning`` naming each kind.
+    Raises SVGParseError for a missing, empty, malformed or absurdly large file.
     """
     data, name = read_source(source)
     root = parse_xml(data, name)
+    size = _root_size(root)
+    servers = PaintServers(root, size)
+    definitions = extract_definitions(root)
     skipped = strip_unsupported(root)
     inline_symbols(root)
     nested_viewports_to_groups(root)
     svg = build_tree(root, name)
-    viewport = (svg.viewbox.width, svg.viewbox.height) if svg.viewbox else (svg.width, svg.height)
-    reader = _Reader(PaintServers(root, viewport), skipped)
-    reader.read(svg)
+    width, height = float(svg.width), float(svg.height)
+    if not (np.isfinite(width) and np.isfinite(height)) or width <= 0 or height <= 0:
+        raise SVGParseError(f"{name} has an unusable canvas size {svg.width} x {svg.height}; give the <svg> a "
+                            "positive width and height or a viewBox")
+    if max(width, height) > MAX_CANVAS:
+        raise SVGParseError(f"{name} has a canvas of {width:g} x {height:g} px, more than {MAX_CANVAS} px on a "
+                            "side; fix its width/height (a viewBox alone sets the size)")
+    viewport = (svg.viewbox.width, svg.viewbox.height) if svg.viewbox else (width, height)
+    reader = _Reader(root, name, servers, skipped, definitions, viewport)
+    tree = reader.read(svg)
+    for kind, count in servers.unresolved.items():
+        skipped[f"{kind} (drawn with its fallback colour)"] += count
     warn_skipped(skipped, name)
-    return Scene.from_paths(reader.paths, svg.width, svg.height, reader.layers, device)
+    return Scene.from_paths(reader.paths, width, height, reader.layers, device, tree=tree)
 
 
-def _own_opacity(node: Shape | Group | Use) -> float:
-    return unit_number(node.values.get(SVG_STRUCT_ATTRIB, {}).get("opacity"))
+def _root_size(root: ET.Element) -> tuple[float, float]:
+    if root.get("viewBox"):
+        try:
+            box = Viewbox(root.get("viewBox"))
+            if box.width and box.height:
+                return float(box.width), float(box.height)
+        except Exception:  # an unreadable viewBox: svgelements reports it later
+            pass
+    return tuple(user_length(root.get(n, "100%"), 1000.0) for n in ("width", "height"))
+
+
+def _own(node) -> dict:
+    return node.values.get(SVG_STRUCT_ATTRIB, {})
+
+
+def _reference(value: str | None) -> str | None:
+    """``url(#id)`` -> ``id``; None for none/absent."""
+    if not value:
+        return None
+    match = re.match(r"\s*url\(\s*['\"]?#([^'\")]+)['\"]?\s*\)", value)
+    return match.group(1) if match else None
+
+
+def _map_rect(matrix: np.ndarray, x: float, y: float, w: float, h: float) -> tuple[float, float, float, float]:
+    """Canvas bounding rect of the user-space rect (x, y, w, h) mapped by ``matrix`` (3, 3)."""
+    corners = np.array([[x, y, 1], [x + w, y, 1], [x, y + h, 1], [x + w, y + h, 1]], dtype=np.float64) @ matrix.T
+    lo, hi = corners[:, :2].min(0), corners[:, :2].max(0)
+    return float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1])
+
+
+def _matrix_text(m: np.ndarray) -> str:
+    return "matrix({})".format(" ".join(repr(float(v)) for v in (m[0, 0], m[1, 0], m[0, 1], m[1, 1], m[0, 2], m[1, 2])))
 
 
 class _Reader:
-    """Walks the svgelements tree, collecting paths, layer names and skipped features."""
+    """Walks the svgelements tree, collecting paths, layer names, groups and skipped features."""
 
-    def __init__(self, servers: PaintServers, skipped: Counter[str]) -> None:
+    def __init__(self, root: ET.Element, name: str, servers: PaintServers, skipped: Counter[str],
+                 definitions: dict[str, ET.Element], viewport: tuple[float, float]) -> None:
+        self.root = root
+        self.name = name
         self.servers = servers
         self.skipped = skipped
+        self.definitions = definitions
+        self.viewport = viewport
+        self.by_id = {e.get("id"): e for e in root.iter() if e.get("id")}
+        self.styles = [e for e in root.iter() if local_name(e.tag) == "style"]
         self.paths: list[Path] = []
         self.layers: list[str] = []
         self._ids: set[str] = set()
+        self._chain: tuple[str, ...] = ()  # clip paths / masks / filters being read (cycle guard)
 
-    def read(self, svg: SVG) -> None:
+    # ------------------------------------------------------------------ drawn tree
+    def read(self, svg: SVG) -> Group:
         """Read the document; each top-level group is a layer."""
+        tree = Group()
+        loose: Group | None = None  # shapes and <use> outside any group: the layer "layer"
         for index, child in enumerate(svg):
-            if isinstance(child, Group) and not isinstance(child, SVG):
-                attributes = child.values.get(SVG_STRUCT_ATTRIB, {})
-                layer = attributes.get(INKSCAPE_LABEL) or child.id or f"layer{index + 1}"
+            if isinstance(child, SVGGroup) and not isinstance(child, SVG):
+                own = _own(child)
+                layer = own.get(INKSCAPE_LABEL) or child.id or f"layer{index + 1}"
                 self._add_layer(layer)
-                self._walk(child, layer, _own_opacity(child))
+                attributes = {"inkscape:groupmode": "layer", "inkscape:label": layer}
+                group = self._group(child, layer, attributes)
+                if group is not None:
+                    tree.children.append(group)
+                loose = None
             else:
-                self._walk_node(child, DEFAULT_LAYER, 1.0)
+                if loose is None:
+                    loose = Group(attributes={"inkscape:groupmode": "layer", "inkscape:label": DEFAULT_LAYER})
+                    tree.children.append(loose)
+                self._node(child, DEFAULT_LAYER, loose)
+        tree.children = [c for c in tree.children if not (isinstance(c, Group) and c.id is None
+                                                           and not c.children and c.attributes.get(
+                                                               "inkscape:label") == DEFAULT_LAYER)]
+        return tree
 
     def _add_layer(self, layer: str) -> None:
         if layer not in self.layers:
             self.layers.append(layer)
 
-    def _walk(self, group: Group | Use, layer: str, opacity: float) -> None:
-        for child in group:
-            self._walk_node(child, layer, opacity)
-
-    def _walk_node(self, node: object, layer: str, opacity: float) -> None:
-        if isinstance(node, (Group, Use)):
-            self._walk(node, layer, opacity * _own_opacity(node))
+    def _node(self, node: object, layer: str, parent: Group, clip_mode: bool = False) -> None:
+        if isinstance(node, (SVGGroup, Use)):
+            group = self._group(node, layer, None, clip_mode)
+            if group is not None:
+                parent.children.append(group)
         elif isinstance(node, Shape):
-            path = self._path(node, layer, opacity * _own_opacity(node))
-            if path is not None:
-                self._add_layer(layer)
-                self.paths.append(path)
+            own = _own(node)
+            path = self._path(node, layer, clip_mode)
+            if path is None:
+                return
+            self._add_layer(layer)
+            index = len(self.paths)
+            self.paths.append(path)
+            opacity = 1.0 if clip_mode else unit_number(own.get("opacity"))
+            bbox = functools.cache(lambda: _shape_bbox(node))
+            clip, mask, blur = (None, None, None) if clip_mode else self._effects(own, matrix3(node.transform), bbox)
+            both = path.fill is not None and path.stroke is not None
+            if clip is None and mask is None and blur is None and not (opacity < 1 and both):
+                path.opacity = opacity  # exact for a path drawn with one paint
+                parent.children.append(index)
+            else:
+                parent.children.append(Group([index], opacity=opacity, clip=clip, mask=mask, blur=blur))
+            self._markers(node, own)
 
-    def _path(self, shape: Shape, layer: str, opacity: float) -> Path | None:
+    def _group(self, node, layer: str, attributes: dict | None, clip_mode: bool = False) -> Group | None:
+        own = _own(node)
+        group = Group(id=own.get("id"), attributes=dict(attributes or {}))
+        for child in node:
+            self._node(child, layer, group, clip_mode)
+        if clip_mode:
+            return group if group.children else None
+        group.opacity = unit_number(own.get("opacity"))
+        bbox = functools.cache(lambda: self._group_bbox(group, matrix3(node.transform)))
+        group.clip, group.mask, group.blur = self._effects(own, matrix3(node.transform), bbox)
+        if not group.children and group.id is None and not attributes:
+            return None
+        if (group.opacity < 1 and group.clip is None and group.mask is None and group.blur is None
+                and len(group.children) == 1 and not isinstance(group.children[0], Group)):
+            path = self.paths[group.children[0]]
+            if path.fill is None or path.stroke is None:  # one paint: fading the path is exact
+                path.opacity *= group.opacity
+                group.opacity = 1.0
+        return group
+
+    def _group_bbox(self, group: Group, ctm: np.ndarray) -> tuple[float, float, float, float] | None:
+        """The group's bounding box in its own user space (from its paths' baked points)."""
+        points = [s.points for i in group.drawn_paths() for s in self.paths[i].subpaths]
+        if not points:
+            return None
+        try:
+            inverse = np.linalg.inv(ctm)
+        except np.linalg.LinAlgError:
+            return None
+        mapped = np.concatenate(points).astype(np.float64) @ inverse[:2, :2].T + inverse[:2, 2]
+        lo, hi = mapped.min(0), mapped.max(0)
+        return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
+
+    # ------------------------------------------------------------------ paths
+    def _path(self, shape: Shape, layer: str, clip_mode: bool = False) -> Path | None:
         """The Scene path for one shape, or None when it draws nothing."""
         values = shape.values
         if values.get("visibility") in ("hidden", "collapse"):
@@ -95,6 +223,12 @@ class _Reader:
         subpaths = to_subpaths(shape.segments(transformed=False), matrix3(shape.transform))
         if not subpaths:
             return None
+        path_id = shape.id if shape.id not in self._ids else None
+        if path_id:
+            self._ids.add(path_id)
+        if clip_mode:  # a clip shape: its fill geometry with the clip-rule
+            return Path(subpaths, fill=Solid((0.0, 0.0, 0.0, 1.0)), fill_rule="evenodd"
+                        if values.get("clip-rule") == "evenodd" else "nonzero", layer=layer, id=path_id)
         bbox = functools.cache(lambda: shape.bbox(transformed=False))
         fill = self.servers.paint(values.get("fill"), unit_number(values.get("fill-opacity")),
                                   shape.transform, bbox)
@@ -103,15 +237,208 @@ class _Reader:
         stroke = None
         width = shape.implicit_stroke_width or 0.0
         if stroke_paint is not None and width > 0:
-            if values.get("stroke-dasharray", "none").strip() != "none":
-                self.skipped["stroke-dasharray (drawn solid)"] += 1
             cap, join = values.get("stroke-linecap", "butt"), values.get("stroke-linejoin", "miter")
+            dashes, offset = self._dashes(shape, values)
             stroke = Stroke(stroke_paint, width=float(width), cap=cap if cap in CAPS else "butt",
                             join=join if join in JOINS else "miter",
-                            miter_limit=max(number(values.get("stroke-miterlimit"), 4.0), 1.0))
-        path_id = shape.id if shape.id not in self._ids else None
-        if path_id:
-            self._ids.add(path_id)
+                            miter_limit=max(number(values.get("stroke-miterlimit"), 4.0), 1.0),
+                            dashes=dashes, dash_offset=offset)
         return Path(subpaths, fill=fill, stroke=stroke,
                     fill_rule="evenodd" if values.get("fill-rule") == "evenodd" else "nonzero",
-                    opacity=opacity, layer=layer, id=path_id)
+                    layer=layer, id=path_id)
+
+    def _dashes(self, shape: Shape, values: dict) -> tuple[tuple[float, ...] | None, float]:
+        """Dash lengths and offset in canvas px (scaled like the stroke width)."""
+        text = (values.get("stroke-dasharray") or "none").strip()
+        if text in ("none", "", "inherit"):
+            return None, 0.0
+        m = shape.transform
+        scale = float(np.sqrt(abs(m.a * m.d - m.b * m.c)))
+        try:
+            dashes = tuple(user_length(v, self.viewport[0]) * scale for v in re.split(r"[\s,]+", text) if v)
+        except Exception:
+            self.skipped["unreadable stroke-dasharray (drawn solid)"] += 1
+            return None, 0.0
+        try:
+            offset = user_length((values.get("stroke-dashoffset") or "0").strip(), self.viewport[0]) * scale
+        except Exception:
+            offset = 0.0
+        return dashes, offset
+
+    def _markers(self, shape: Shape, own: dict) -> None:
+        for name in ("marker-start", "marker-mid", "marker-end", "marker"):
+            reference = _reference(shape.values.get(name) or own.get(name))
+            if reference is not None:
+                self.skipped["marker"] += 1
+                return
+
+    # ------------------------------------------------------------------ clip paths, masks, filters
+    def _effects(self, own: dict, ctm: np.ndarray, bbox) -> tuple[ClipPath | None, Mask | None, Blur | None]:
+        clip = self._clip(_reference(own.get("clip-path")), ctm, bbox)
+        mask = self._mask(_reference(own.get("mask")), ctm, bbox)
+        blur = self._filter(_reference(own.get("filter")), ctm, bbox)
+        return clip, mask, blur
+
+    def _definition(self, reference: str | None, kind: str) -> ET.Element | None:
+        if reference is None:
+            return None
+        element = self.definitions.get(reference)
+        if element is None or local_name(element.tag) != kind:
+            self.skipped[f"{kind} reference to missing #{reference} (ignored)"] += 1
+            return None
+        if reference in self._chain:
+            self.skipped[f"{kind} #{reference} that refers to itself (ignored)"] += 1
+            return None
+        if len(self._chain) >= MAX_REFERENCE_DEPTH:
+            self.skipped[f"{kind} nested more than {MAX_REFERENCE_DEPTH} deep (ignored)"] += 1
+            return None
+        return element
+
+    def _units_frame(self, units: str | None, default: str, bbox) -> np.ndarray | None:
+        """(3, 3) from unit space to user space: identity for userSpaceOnUse, the bounding box for
+        objectBoundingBox (None when that box is empty)."""
+        if (units or default) != "objectBoundingBox":
+            return np.eye(3)
+        box = bbox()
+        if box is None or box[2] <= box[0] or box[3] <= box[1]:
+            return None
+        return np.array([[box[2] - box[0], 0, box[0]], [0, box[3] - box[1], box[1]], [0, 0, 1.0]])
+
+    def _clip(self, reference: str | None, ctm: np.ndarray, bbox) -> ClipPath | None:
+        element = self._definition(reference, "clipPath")
+        if element is None:
+            return None
+        frame = self._units_frame(element.get("clipPathUnits"), "userSpaceOnUse", bbox)
+        if frame is None:
+            return ClipPath([], id=reference)  # an empty box clips everything away
+        own_transform = matrix3(Matrix(element.get("transform", "")))
+        self._chain += (reference,)
+        try:
+            content = self._fragment(element, ctm @ own_transform @ frame, clip_mode=True)
+            nested = self._clip(_reference(element.get("clip-path") or _style(element).get("clip-path")), ctm, bbox)
+        finally:
+            self._chain = self._chain[:-1]
+        return ClipPath(list(content.drawn_paths()), nested, reference)
+
+    def _mask(self, reference: str | None, ctm: np.ndarray, bbox) -> Mask | None:
+        element = self._definition(reference, "mask")
+        if element is None:
+            return None
+        frame = self._units_frame(element.get("maskUnits"), "objectBoundingBox", bbox)
+        kind = "alpha" if (element.get("mask-type") or _style(element).get("mask-type")) == "alpha" else "luminance"
+        if frame is None:
+            return Mask(Group(), kind, (0.0, 0.0, 0.0, 0.0), reference)
+        region = self._region(element, frame, ctm, element.get("maskUnits") or "objectBoundingBox")
+        content_frame = self._units_frame(element.get("maskContentUnits"), "userSpaceOnUse", bbox)
+        if content_frame is None:
+            return Mask(Group(), kind, region, reference)
+        self._chain += (reference,)
+        try:
+            content = self._fragment(element, ctm @ content_frame)
+        finally:
+            self._chain = self._chain[:-1]
+        return Mask(content, kind, region, reference)
+
+    def _region(self, element: ET.Element, frame: np.ndarray, ctm: np.ndarray, units: str
+                ) -> tuple[float, float, float, float]:
+        """The canvas rect of a mask's or filter's x/y/width/height (default -10 %, 120 %)."""
+        defaults = {"x": "-10%", "y": "-10%", "width": "120%", "height": "120%"}
+        values = []
+        for axis, attribute in enumerate(("x", "y", "width", "height")):
+            text = element.get(attribute, defaults[attribute])
+            if units == "objectBoundingBox":
+                values.append(number(text, number(defaults[attribute], 0.0)))
+            else:
+                values.append(user_length(text, self.viewport[axis % 2]))
+        x, y, w, h = values
+        return _map_rect(ctm @ frame, x, y, w, h)
+
+    def _filter(self, reference: str | None, ctm: np.ndarray, bbox) -> Blur | None:
+        element = self._definition(reference, "filter")
+        if element is None:
+            return None
+        primitives = [child for child in element if local_name(child.tag).startswith("fe")]
+        names = [local_name(p.tag) for p in primitives]
+        if names != ["feGaussianBlur"] or primitives[0].get("in") not in (None, "SourceGraphic"):
+            listed = ", ".join(sorted(set(names))) or "empty filter"
+            self.skipped[f"filter {listed} (drawn unfiltered)"] += 1
+            return None
+        frame = self._units_frame(element.get("filterUnits"), "objectBoundingBox", bbox)
+        if frame is None:
+            return None
+        primitive_frame = self._units_frame(element.get("primitiveUnits"), "userSpaceOnUse", bbox)
+        if primitive_frame is None:
+            return None
+        values = [number(v, 0.0) for v in re.split(r"[\s,]+", primitives[0].get("stdDeviation", "0").strip()) if v]
+        sx, sy = (values + values)[:2] if values else (0.0, 0.0)
+        linear = (primitives[0].get("color-interpolation-filters") or element.get("color-interpolation-filters")
+                  or _style(primitives[0]).get("color-interpolation-filters")
+                  or _style(element).get("color-interpolation-filters") or "linearRGB") != "sRGB"
+        if sx < 0 or sy < 0:
+            return None
+        m = ctm @ primitive_frame
+        std = (float(sx * np.hypot(m[0, 0], m[1, 0])), float(sy * np.hypot(m[0, 1], m[1, 1])))
+        region = self._region(element, frame, ctm, element.get("filterUnits") or "objectBoundingBox")
+        return Blur(std, region, reference, linear)
+
+    def _fragment(self, element: ET.Element, matrix: np.ndarray, clip_mode: bool = False) -> Group:
+        """The content of a ``<clipPath>``/``<mask>`` read as a document of its own, drawn through
+        ``matrix`` (canvas px per content unit); its paths are appended to the Scene's paths."""
+        width, height = self.viewport
+        doc = ET.Element(f"{{{SVG_NS}}}svg", {"width": repr(float(width)), "height": repr(float(height))})
+        for style in self.styles:
+            doc.append(copy.deepcopy(style))
+        defs = ET.SubElement(doc, f"{{{SVG_NS}}}defs")
+        for referenced in self._referenced(element):
+            defs.append(copy.deepcopy(referenced))
+        inherited = {k: v for k, v in element.attrib.items() if local_name(k) not in _NOT_INHERITED}
+        style = ";".join(f"{k}:{v}" for k, v in _style(element).items()
+                         if k not in ("opacity", "clip-path", "mask", "filter", "mask-type"))
+        if style:
+            inherited["style"] = style
+        wrapper = ET.SubElement(doc, f"{{{SVG_NS}}}g", {**inherited, "transform": _matrix_text(matrix)})
+        wrapper.extend(copy.deepcopy(list(element)))
+        inline_symbols(doc)
+        nested_viewports_to_groups(doc)
+        skipped = strip_unsupported(doc)
+        self.skipped.update(skipped)
+        svg = build_tree(doc, self.name)
+        group = Group()
+        for child in svg:
+            self._node(child, self.layers[-1] if self.layers else DEFAULT_LAYER, group, clip_mode)
+        return group
+
+    def _referenced(self, element: ET.Element, limit: int = 256) -> list[ET.Element]:
+        """Elements that ``<use>`` inside ``element`` refers to (transitively), outside of it."""
+        found: list[ET.Element] = []
+        pending = [element]
+        inside = set(id(e) for e in element.iter())
+        while pending and len(found) < limit:
+            current = pending.pop()
+            for e in current.iter():
+                if local_name(e.tag) != "use":
+                    continue
+                target = self.by_id.get((e.get("href") or e.get(XLINK_HREF) or "").lstrip("#"))
+                if target is not None and id(target) not in inside and all(target is not f for f in found):
+                    found.append(target)
+                    pending.append(target)
+        return found
+
+
+def _style(element: ET.Element) -> dict[str, str]:
+    style = {}
+    for declaration in element.get("style", "").split(";"):
+        key, _, value = declaration.partition(":")
+        if value.strip():
+            style[key.strip()] = value.strip()
+    return style
+
+
+def _shape_bbox(shape: Shape) -> tuple[float, float, float, float] | None:
+    try:
+        return shape.bbox(transformed=False)
+    except Exception:  # svgelements fails on some degenerate shapes
+        return None
+
+
+__all__ = ["load_svg"]

@@ -1,5 +1,6 @@
 """``save_svg`` / ``scene_to_svg_string``: a Scene -> SVG (svgwrite) that keeps everything it holds:
-every subpath, fill rule, colours and opacities, strokes, gradients, layers and ids."""
+every subpath, fill rule, colours and opacities, strokes and dashes, gradients, layers and ids, and
+the group tree: nested groups with ids and attributes, group opacity, clip paths, masks and blur."""
 from __future__ import annotations
 
 import os
@@ -14,6 +15,7 @@ from ..atomic import atomic_path
 from ..errors import InvalidInputError
 from ..scene import LinearGradient, Paint, Path, Scene, Solid, Stroke, Subpath
 from ..scene.paint import IDENTITY
+from ..scene.tree import Blur, ClipPath, Group, Mask
 
 INKSCAPE_NS = "http://www.inkscape.org/namespaces/inkscape"
 XML_DECLARATION = '<?xml version="1.0" encoding="utf-8" ?>\n'
@@ -33,7 +35,7 @@ def scene_to_svg_string(scene: Scene, *, precision: int = 4) -> str:
     ``userSpaceOnUse`` pixels. Colours are written as hex (8 bits) plus opacity attributes.
     Raises InvalidInputError for a Scene holding NaN or infinite values."""
     for name in ("points", "fill_color", "stroke_color", "stroke_width", "opacity", "gradient_coords",
-                 "gradient_transform", "stop_offsets", "stop_colors"):
+                 "gradient_transform", "stop_offsets", "stop_colors", "dash_array", "dash_offset", "group_opacity"):
         if not torch.isfinite(getattr(scene, name)).all():
             raise InvalidInputError(f"scene.{name} holds NaN or infinite values; cannot write an SVG")
     return _Writer(scene, precision).write()
@@ -78,6 +80,8 @@ class _Writer:
 
     def write(self) -> str:
         """The SVG text (no XML declaration)."""
+        if self.scene.tree is not None:
+            return self.write_tree()
         paths = list(self.scene.paths())
         used = {p.layer for p in paths}
         empty = [name for name in self.scene.layer_names if name not in used]
@@ -92,6 +96,99 @@ class _Writer:
             self.layer(name)
         return self.drawing.tostring()
 
+    def write_tree(self) -> str:
+        self.views = list(self.scene.paths())
+        self.group_opacity = self.scene.group_opacity.detach().cpu().tolist()
+        self.defined: dict[int, str] = {}  # id(ClipPath | Mask | Blur) -> its element id
+        tree = self.scene.tree
+        layers_written = set()
+        for child in tree.children:
+            self.drawing.add(self.node(child))
+            if isinstance(child, Group) and child.attributes.get("inkscape:groupmode") == "layer":
+                layers_written.add(child.attributes.get("inkscape:label"))
+        used = {self.views[i].layer for i in tree.drawn_paths()}
+        for name in self.scene.layer_names:  # empty layers stay
+            if name not in used and name not in layers_written:
+                self.layer(name)
+        return self.drawing.tostring()
+
+    def node(self, node):
+        if not isinstance(node, Group):
+            return self.path(self.views[int(node)])
+        attributes = {}
+        if node.id:
+            attributes["id"] = self.fresh_id(node.id)
+        for key, value in node.attributes.items():
+            attributes[key] = value
+        opacity = self.group_opacity[node.index] if 0 <= node.index < len(self.group_opacity) else node.opacity
+        if opacity != 1.0:
+            attributes["opacity"] = self.num(opacity)
+        if node.clip is not None:
+            attributes["clip-path"] = f"url(#{self.clip(node.clip)})"
+        if node.mask is not None:
+            attributes["mask"] = f"url(#{self.mask(node.mask)})"
+        if node.blur is not None:
+            attributes["filter"] = f"url(#{self.blur(node.blur)})"
+        group = self.drawing.g(**attributes)
+        for child in node.children:
+            group.add(self.node(child))
+        return group
+
+    def clip(self, clip: ClipPath) -> str:
+        if id(clip) in self.defined:
+            return self.defined[id(clip)]
+        name = self.fresh_id(clip.id or "clip")
+        self.defined[id(clip)] = name
+        element = self.drawing.clipPath(id=name, clipPathUnits="userSpaceOnUse")
+        if clip.clip is not None:
+            element["clip-path"] = f"url(#{self.clip(clip.clip)})"
+        for index in clip.paths:
+            path = self.views[index]
+            attributes = {"d": " ".join(self.subpath_data(s) for s in path.subpaths)}
+            if path.id:
+                attributes["id"] = path.id
+            if path.fill_rule == "evenodd":
+                attributes["clip-rule"] = "evenodd"
+            element.add(self.drawing.path(**attributes))
+        self.drawing.defs.add(element)
+        return name
+
+    def mask(self, mask: Mask) -> str:
+        if id(mask) in self.defined:
+            return self.defined[id(mask)]
+        name = self.fresh_id(mask.id or "mask")
+        self.defined[id(mask)] = name
+        w, h = self.scene.width, self.scene.height
+        x, y, width, height = mask.region if mask.region is not None else (-w, -h, 3 * w, 3 * h)
+        element = self.drawing.mask(id=name, maskUnits="userSpaceOnUse", maskContentUnits="userSpaceOnUse",
+                                    x=self.num(x), y=self.num(y), width=self.num(width), height=self.num(height))
+        if mask.kind == "alpha":
+            element["mask-type"] = "alpha"
+            element["style"] = "mask-type:alpha"
+        content = self.node(mask.content)
+        for child in content.elements:
+            element.add(child)
+        for key in ("opacity", "clip-path", "mask", "filter"):
+            if key in content.attribs:  # the content's own effects stay on a group inside the mask
+                element.elements = [content]
+                break
+        self.drawing.defs.add(element)
+        return name
+
+    def blur(self, blur: Blur) -> str:
+        if id(blur) in self.defined:
+            return self.defined[id(blur)]
+        name = self.fresh_id(blur.id or "blur")
+        self.defined[id(blur)] = name
+        w, h = self.scene.width, self.scene.height
+        x, y, width, height = blur.region if blur.region is not None else (-w, -h, 3 * w, 3 * h)
+        element = self.drawing.filter(id=name, filterUnits="userSpaceOnUse", x=self.num(x), y=self.num(y),
+                                      width=self.num(width), height=self.num(height))
+        element["color-interpolation-filters"] = "linearRGB" if blur.linear_rgb else "sRGB"
+        element.feGaussianBlur(stdDeviation=self.nums(blur.std))
+        self.drawing.defs.add(element)
+        return name
+
     def layer(self, name: str) -> svgwrite.container.Group:
         group = self.drawing.g(id=self.fresh_id(name),
                                **{"inkscape:groupmode": "layer", "inkscape:label": name})
@@ -102,13 +199,16 @@ class _Writer:
         attributes = {"d": " ".join(self.subpath_data(s) for s in path.subpaths)}
         if path.id:
             attributes["id"] = path.id
-        attributes.update(self.paint(path.fill, "fill"))
+        # clipvg fades a path's fill and stroke each by its opacity; SVG's ``opacity`` fades them as a
+        # group, the same only with one paint: with both, the opacity goes into fill- and stroke-opacity
+        fold = path.opacity if path.fill is not None and path.stroke is not None else 1.0
+        attributes.update(self.paint(path.fill, "fill", fold))
         if path.fill_rule == "evenodd":
             attributes["fill-rule"] = "evenodd"
-        if path.opacity != 1.0:
+        if path.opacity != 1.0 and fold == 1.0:
             attributes["opacity"] = self.num(path.opacity)
         if path.stroke is not None:
-            attributes.update(self.stroke(path.stroke))
+            attributes.update(self.stroke(path.stroke, fold))
         return self.drawing.path(**attributes)
 
     def subpath_data(self, subpath: Subpath) -> str:
@@ -121,8 +221,8 @@ class _Writer:
             index += degree
         return " ".join(parts) + (" Z" if subpath.closed else "")
 
-    def stroke(self, stroke: Stroke) -> dict[str, str]:
-        attributes = self.paint(stroke.paint, "stroke")
+    def stroke(self, stroke: Stroke, opacity: float = 1.0) -> dict[str, str]:
+        attributes = self.paint(stroke.paint, "stroke", opacity)
         attributes["stroke-width"] = self.num(stroke.width)
         if stroke.cap != "butt":
             attributes["stroke-linecap"] = stroke.cap
@@ -130,17 +230,24 @@ class _Writer:
             attributes["stroke-linejoin"] = stroke.join
         if stroke.miter_limit != 4.0:
             attributes["stroke-miterlimit"] = self.num(stroke.miter_limit)
+        if stroke.dashes:
+            attributes["stroke-dasharray"] = self.nums(stroke.dashes)
+            if stroke.dash_offset:
+                attributes["stroke-dashoffset"] = self.num(stroke.dash_offset)
         return attributes
 
-    def paint(self, paint: Paint | None, prefix: str) -> dict[str, str]:
+    def paint(self, paint: Paint | None, prefix: str, opacity: float = 1.0) -> dict[str, str]:
         if paint is None:
             return {prefix: "none"}
         if isinstance(paint, Solid):
             attributes = {prefix: _hex(np.asarray(paint.rgba))}
-            if paint.rgba[3] != 1.0:
-                attributes[f"{prefix}-opacity"] = self.num(paint.rgba[3])
+            if paint.rgba[3] * opacity != 1.0:
+                attributes[f"{prefix}-opacity"] = self.num(paint.rgba[3] * opacity)
             return attributes
-        return {prefix: f"url(#{self.gradient(paint)})"}
+        attributes = {prefix: f"url(#{self.gradient(paint)})"}
+        if opacity != 1.0:
+            attributes[f"{prefix}-opacity"] = self.num(opacity)
+        return attributes
 
     def gradient(self, paint: Paint) -> str:
         """Add ``paint`` (a gradient) to ``<defs>``; returns its id."""

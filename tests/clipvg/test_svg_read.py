@@ -135,12 +135,20 @@ def test_css_classes_ids_and_style_attributes():
 
 
 def test_colour_alpha_and_opacities_multiply():
+    # group opacities stay on their (isolated) groups; a shape with fill and stroke gets its own group
     scene = load_svg(svg('<g opacity="0.5"><g style="opacity: 50%">'
                          '<rect width="5" height="5" fill="rgba(255, 0, 0, 0.5)" fill-opacity="0.5"'
                          ' opacity="0.8" stroke="blue" stroke-opacity="0.4"/></g></g>'))
     path = scene.path(0)
-    assert path.opacity == pytest.approx(0.2)
+    opacities = [float(scene.group_opacity[g.index]) for g in scene.tree.groups()]
+    assert path.opacity * np.prod(opacities) == pytest.approx(0.2)
+    assert sorted(opacities)[:3] == pytest.approx([0.5, 0.5, 0.8])
     assert path.fill.rgba[3] == pytest.approx(0.25, abs=1e-2) and path.stroke.paint.rgba[3] == pytest.approx(0.4)
+
+
+def test_single_paint_shape_opacity_stays_on_the_path():
+    scene = load_svg(svg('<g opacity="0.5"><rect width="5" height="5" fill="red" opacity="0.8"/></g>'))
+    assert scene.path(0).opacity == pytest.approx(0.4) and scene.is_flat
 
 
 def test_fill_rule_and_stroke_style():
@@ -207,17 +215,23 @@ def test_unsupported_elements_warn_once_with_counts_and_the_rest_loads():
         scene = load_svg(UNSUPPORTED)
     assert len(record) == 1
     message = str(record[0].message)
-    for part in ("2 x text", "1 x image", "1 x clipPath", "1 x pattern", "1 x mask"):
+    for part in ("2 x text", "1 x image", "1 x pattern paint"):
         assert part in message
-    assert scene.num_paths == 2
-    patterned, clipped = scene.paths()
+    assert record[0].message.counts["text"] == 2
+    assert "clipPath" not in message and "mask" not in message  # drawn now
+    assert scene.num_paths == 3  # the clip path's rectangle is a (not drawn) path too
+    patterned, clipped, clip_shape = scene.paths()
     assert patterned.fill is None and patterned.stroke is not None  # a pattern paint is none
     np.testing.assert_allclose(clipped.fill.rgba, [0x65 / 255, 0x43 / 255, 0x21 / 255, 1.0], rtol=1e-6)
+    assert scene.drawn_paths() == [0, 1]
+    assert [g.clip.paths for g in scene.tree.groups() if g.clip is not None] == [[2]]
 
 
-def test_dashes_are_reported():
-    with pytest.warns(UnsupportedSVGWarning, match="stroke-dasharray"):
-        load_svg(svg('<line x2="10" stroke="#000" stroke-dasharray="2 2"/>'))
+def test_dashes_are_read_in_canvas_pixels():
+    scene = load_svg(svg('<g transform="scale(2)"><line x2="10" stroke="#000" stroke-dasharray="2 1 0.5"'
+                         ' stroke-dashoffset="1"/></g>'))
+    stroke = scene.path(0).stroke
+    assert stroke.dashes == pytest.approx((4, 2, 1, 4, 2, 1)) and stroke.dash_offset == pytest.approx(2)
 
 
 @pytest.mark.parametrize("text, message", [

@@ -35,6 +35,23 @@ def assert_scenes_close(a: Scene, b: Scene, atol: float = 2e-4) -> None:
         torch.testing.assert_close(x[:, 3], y[:, 3], atol=atol, rtol=0, msg=name)
 
 
+def fold_opacity(scene: Scene) -> Scene:
+    """``scene`` with the opacity of paths that have both a fill and a stroke moved into their paints'
+    alpha: clipvg fades fill and stroke separately, which SVG writes as fill- and stroke-opacity (SVG's
+    ``opacity`` would fade them as a group)."""
+    paths = []
+    for path in scene.paths():
+        if path.fill is not None and path.stroke is not None and path.opacity != 1:
+            for paint in (path.fill, path.stroke.paint):
+                if isinstance(paint, Solid):
+                    paint.rgba = (*paint.rgba[:3], paint.rgba[3] * path.opacity)
+                else:
+                    paint.stops.colors[:, 3] *= path.opacity
+            path.opacity = 1.0
+        paths.append(path)
+    return Scene.from_paths(paths, scene.width, scene.height, scene.layer_names)
+
+
 def round_trip(scene: Scene) -> Scene:
     return load_svg(scene_to_svg_string(scene))
 
@@ -105,4 +122,4 @@ def scenes(draw) -> Scene:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenes())
 def test_random_scenes_round_trip(scene):
-    assert_scenes_close(round_trip(scene), scene)
+    assert_scenes_close(round_trip(scene), fold_opacity(scene))

@@ -1,0 +1,256 @@
+"""Real-world SVG corpus benchmark: clipvg.load_svg + clipvg.render against resvg.
+
+Per corpus (Debian icon themes and illustrations, installed by scripts/test.sh): a fixed, seeded sample
+of files (default 300 each) is loaded and rendered at 128 px on the long side, on white. Printed per
+corpus: files, errors (exceptions and time-outs, by type), skipped-element warnings by name, median
+PSNR against resvg at the same size and the share of files >= 40 dB, the same against resvg rendered at
+4x and box-filtered down (supersampled: the exact-area coverage clipvg computes), median and p95
+render time, and the slowest files.
+
+    python benchmarks/svg_corpus.py [--per-corpus 300] [--seed 0] [--corpora papirus breeze ...]
+                                    [--json out.json] [--worst DIR] [--files a.svg b.svg ...]
+
+Files are rendered in worker processes (one torch thread each) with a per-file time-out, so one bad
+file is counted as an error and never stalls the run.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import random
+import re
+import signal
+import statistics
+import sys
+import time
+import traceback
+import warnings
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+SIZE = 128
+SUPERSAMPLE = 4
+TIMEOUT_S = 60
+CORPORA = {
+    # name: (root, glob, Debian package)
+    "papirus": ("/usr/share/icons/Papirus", "**/*.svg", "papirus-icon-theme"),
+    "breeze": ("/usr/share/icons/breeze", "**/*.svg", "breeze-icon-theme"),
+    "elementary": ("/usr/share/icons/elementary-xfce", "**/*.svg", "elementary-xfce-icon-theme"),
+    "tango": ("/usr/share/icons/Tango", "**/*.svg", "tango-icon-theme"),
+    "openclipart": ("/usr/share/openclipart", "**/*.svg", "openclipart-svg"),
+}
+
+
+def corpus_files(root: str, pattern: str) -> list[Path]:
+    """Regular files (no symlinks; icon themes link many names to one file), sorted."""
+    base = Path(root)
+    if not base.is_dir():
+        return []
+    return sorted(p for p in base.glob(pattern) if p.is_file() and not p.is_symlink())
+
+
+def sample(files: list[Path], count: int, seed: int) -> list[Path]:
+    if len(files) <= count:
+        return files
+    return sorted(random.Random(seed).sample(files, count))
+
+
+def _on_white(png: bytes) -> np.ndarray:
+    from PIL import Image
+    rgba = np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"), dtype=np.float64) / 255
+    return rgba[..., :3] * rgba[..., 3:] + (1 - rgba[..., 3:])
+
+
+def _fit(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Crop or pad (white) ``image`` to height x width (renderers round sizes differently)."""
+    out = np.ones((height, width, 3))
+    h, w = min(height, image.shape[0]), min(width, image.shape[1])
+    out[:h, :w] = image[:h, :w]
+    return out
+
+
+_UNITS = {b"pt": 4 / 3, b"pc": 16.0, b"mm": 96 / 25.4, b"cm": 96 / 2.54, b"in": 96.0}
+_ABSOLUTE = re.compile(rb"(?<![\w.#-])([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(pt|pc|mm|cm|in)\b")
+
+
+def reference_source(path: str) -> bytes:
+    """The file with lengths in absolute units (pt, pc, mm, cm, in) written in px, for the reference:
+    resvg-py 0.5 rejects them (it draws no stroke for stroke-width="1pt" and no image for
+    width="350pt"), while browsers, Inkscape and clipvg convert them at 96 dpi."""
+    data = Path(path).read_bytes()
+    return _ABSOLUTE.sub(lambda m: repr(float(m.group(1)) * _UNITS[m.group(2)]).encode(), data)
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(np.mean((a - b) ** 2))
+    return 99.0 if mse < 1e-10 else 10 * np.log10(1 / mse)
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _alarm(signum, frame):
+    raise _Timeout()
+
+
+def measure(path: str, worst_dir: str | None = None) -> dict:
+    """Load and render one file; compare with resvg. Runs in a worker process."""
+    import resvg_py
+    import torch
+    import clipvg
+
+    torch.set_num_threads(1)
+    result: dict = {"file": path, "warnings": {}, "error": None}
+    signal.signal(signal.SIGALRM, _alarm)
+    signal.alarm(TIMEOUT_S)
+    try:
+        start = time.perf_counter()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            scene = clipvg.load_svg(path)
+        result["load_s"] = time.perf_counter() - start
+        for w in caught:
+            if issubclass(w.category, clipvg.svg.UnsupportedSVGWarning):
+                for name, count in skipped_names(w.message).items():
+                    result["warnings"][name] = result["warnings"].get(name, 0) + count
+        zoom = SIZE / max(scene.width, scene.height)
+        width, height = max(1, round(scene.width * zoom)), max(1, round(scene.height * zoom))
+        with torch.no_grad():
+            start = time.perf_counter()
+            image = clipvg.render(scene, width, height, background=(1, 1, 1))[..., :3].double().numpy()
+            result["render_s"] = time.perf_counter() - start
+        result["paths"] = scene.num_paths
+        source = reference_source(path).decode("utf-8", "replace")
+        try:
+            reference = _fit(_on_white(bytes(resvg_py.svg_to_bytes(svg_string=source, zoom=zoom))), height, width)
+            big = _fit(_on_white(bytes(resvg_py.svg_to_bytes(svg_string=source, zoom=zoom * SUPERSAMPLE))),
+                       height * SUPERSAMPLE, width * SUPERSAMPLE)
+        except Exception as error:
+            result["reference_error"] = f"{type(error).__name__}: {error}"
+            return result
+        supersampled = big.reshape(height, SUPERSAMPLE, width, SUPERSAMPLE, 3).mean((1, 3))
+        result["psnr"] = psnr(image, reference)
+        result["psnr_ss"] = psnr(image, supersampled)
+        if worst_dir and result["psnr_ss"] < 40:
+            from PIL import Image
+            name = re.sub(r"[^\w.-]", "_", path.strip("/"))
+            strip = np.concatenate([image, supersampled, np.abs(image - supersampled)], 1)
+            Image.fromarray((strip * 255).round().astype(np.uint8)).save(Path(worst_dir) / f"{name}.png")
+    except _Timeout:
+        result["error"] = f"timeout after {TIMEOUT_S} s"
+    except Exception as error:  # counted, with the last frame, so the report names the cause
+        frame = traceback.extract_tb(error.__traceback__)[-1]
+        result["error"] = f"{type(error).__name__}: {str(error)[:120]} ({Path(frame.filename).name}:{frame.lineno})"
+    finally:
+        signal.alarm(0)
+    return result
+
+
+def skipped_names(message) -> Counter:
+    """Counts by name from an UnsupportedSVGWarning (``.counts`` when it has one, else its text)."""
+    counts = getattr(message, "counts", None)
+    if counts:
+        return Counter(counts)
+    text = str(message)
+    found = Counter({name.strip(): int(n) for n, name in re.findall(r"(\d+) x ([^,]+)", text.split(": ", 1)[-1])})
+    return found or Counter({text.split(": ", 1)[-1][:60]: 1})
+
+
+def summarize(name: str, results: list[dict], slowest: int = 5) -> dict:
+    unmeasured = [r for r in results if r.get("reference_error")]
+    results = [r for r in results if not r.get("reference_error")]
+    ok = [r for r in results if r["error"] is None]
+    errors = Counter(r["error"] for r in results if r["error"])
+    warned = Counter()
+    files_warned = Counter()
+    for r in results:
+        for key, count in r["warnings"].items():
+            warned[key] += count
+            files_warned[key] += 1
+    values = [r["psnr"] for r in ok]
+    values_ss = [r["psnr_ss"] for r in ok]
+    times = sorted(r["render_s"] for r in ok)
+    n = len(results)
+
+    def share(vs: list[float]) -> float:
+        return sum(v >= 40 for v in vs) / n if n else 0.0
+
+    return {
+        "corpus": name, "files": n, "resvg_failed": len(unmeasured), "errors": sum(errors.values()), "error_kinds": dict(errors.most_common()),
+        "skipped": {k: {"elements": warned[k], "files": files_warned[k]} for k, _ in files_warned.most_common()},
+        "median_psnr": statistics.median(values) if values else None, "share_40": share(values),
+        "median_psnr_ss": statistics.median(values_ss) if values_ss else None, "share_40_ss": share(values_ss),
+        "below_30_ss": sum(v < 30 for v in values_ss) / n if n else 0.0,
+        "median_render_ms": 1000 * statistics.median(times) if times else None,
+        "p95_render_ms": 1000 * times[int(0.95 * (len(times) - 1))] if times else None,
+        "slowest": [(r["file"], round(1000 * (r["load_s"] + r["render_s"]), 1))
+                    for r in sorted(ok, key=lambda r: -(r["load_s"] + r["render_s"]))[:slowest]],
+        "worst": [(r["file"], round(r["psnr_ss"], 1)) for r in sorted(ok, key=lambda r: r["psnr_ss"])[:slowest]],
+    }
+
+
+def print_summary(s: dict) -> None:
+    def db(v):
+        return "-" if v is None else f"{v:.1f} dB"
+
+    print(f"\n== {s['corpus']}: {s['files']} files, {s['errors']} errors"
+          + (f" ({s['resvg_failed']} more left out: resvg cannot render them)" if s["resvg_failed"] else ""))
+    for kind, count in s["error_kinds"].items():
+        print(f"   error x{count}: {kind}")
+    print(f"   PSNR vs resvg @{SIZE}px:        median {db(s['median_psnr'])}, >= 40 dB: {100 * s['share_40']:.1f} %")
+    print(f"   PSNR vs resvg {SUPERSAMPLE}x supersampled: median {db(s['median_psnr_ss'])}, "
+          f">= 40 dB: {100 * s['share_40_ss']:.1f} %, < 30 dB: {100 * s['below_30_ss']:.1f} %")
+    if s["median_render_ms"] is not None:
+        print(f"   render @{SIZE}px: median {s['median_render_ms']:.1f} ms, p95 {s['p95_render_ms']:.1f} ms")
+    if s["skipped"]:
+        print("   skipped (elements / files): " + ", ".join(f"{k} {v['elements']}/{v['files']}" for k, v in s["skipped"].items()))
+    print("   slowest (load+render ms): " + ", ".join(f"{Path(f).name} {t}" for f, t in s["slowest"]))
+    print("   worst (supersampled dB): " + ", ".join(f"{f} {v}" for f, v in s["worst"]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--per-corpus", type=int, default=300)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--corpora", nargs="*", default=list(CORPORA), choices=list(CORPORA))
+    parser.add_argument("--files", nargs="*", help="measure these files instead of the corpora")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--json", help="write the per-corpus summaries and per-file results here")
+    parser.add_argument("--worst", help="write clipvg | resvg | difference strips of files < 40 dB here")
+    args = parser.parse_args(argv)
+    if args.worst:
+        Path(args.worst).mkdir(parents=True, exist_ok=True)
+    jobs: dict[str, list[str]] = {}
+    if args.files:
+        jobs["files"] = [str(Path(f)) for f in args.files]
+    else:
+        for name in args.corpora:
+            root, pattern, package = CORPORA[name]
+            files = corpus_files(root, pattern)
+            if not files:
+                print(f"{name}: {root} is missing (apt-get install {package}); skipped", file=sys.stderr)
+                continue
+            jobs[name] = [str(p) for p in sample(files, args.per_corpus, args.seed)]
+    summaries, everything = [], {}
+    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+        for name, files in jobs.items():
+            start = time.perf_counter()
+            results = list(pool.map(measure, files, [args.worst] * len(files), chunksize=4))
+            summary = summarize(name, results)
+            summary["wall_s"] = round(time.perf_counter() - start, 1)
+            print_summary(summary)
+            summaries.append(summary)
+            everything[name] = results
+    if args.json:
+        Path(args.json).write_text(json.dumps({"summaries": summaries, "results": everything}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
