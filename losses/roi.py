@@ -101,8 +101,11 @@ class ROIClipLoss:
     """
 
     def __init__(self, clip: ClipModel, rois: Sequence[ROI], source_image: torch.Tensor,
-                 generator: torch.Generator | None = None) -> None:
-        """rois: at least one ROI; source_image: `(H, W, 3)` in [0, 1], the initial render x0."""
+                 generator: torch.Generator | None = None, view_device: str | torch.device | None = None) -> None:
+        """rois: at least one ROI; source_image: `(H, W, 3)` in [0, 1], the initial render x0;
+        view_device: where views are resampled from the image (default: CLIP's device; "cpu" makes the
+        resampling's gradient bit-reproducible on CUDA, whose bicubic `grid_sample` backward adds in
+        a varying order)."""
         check_image(source_image)
         if not rois:
             raise LossInputError("no ROI given; pass at least ROI(prompt) for the whole canvas")
@@ -113,6 +116,7 @@ class ROIClipLoss:
         self.size = tuple(source_image.shape[:2])
         self.boxes = [roi.resolve_box(self.size[1], self.size[0]) for roi in self.rois]
         self.generator = generator if generator is not None else torch.Generator().manual_seed(0)
+        self.view_device = torch.device(view_device) if view_device is not None else clip.device
         self.directional = DirectionalClipLoss(torch.stack([
             DirectionalClipLoss.from_prompts(clip, roi.prompt, roi.source_prompt).text_direction
             for roi in self.rois
@@ -121,7 +125,16 @@ class ROIClipLoss:
             source = source_image.detach().to(clip.device, torch.float32).permute(2, 0, 1)
             self.references = clip.encode_image(render_views(source, self.boxes, reference_views(self.boxes),
                                                              clip.image_size))  # (R, D)
-        self.last_terms: dict[str, float] = {}
+        self._last: tuple[torch.Tensor, torch.Tensor, Views] | None = None
+
+    @property
+    def last_terms(self) -> dict[str, float]:
+        """The last call's terms as floats (see the class docstring); {} before the first call. Read
+        lazily: the loss loop itself never waits for the device to hand values to the host."""
+        if self._last is None:
+            return {}
+        losses, weights, views = self._last
+        return self._terms(losses.cpu(), weights.cpu(), views)
 
     def sample_views(self) -> Views:
         """Draw this step's views of every ROI (whole views and patches), in ROI order."""
@@ -142,7 +155,7 @@ class ROIClipLoss:
     def total(self, losses: torch.Tensor, views: Views) -> torch.Tensor:
         """Weighted sum of per-view losses `(V,)` -> scalar; records `last_terms`."""
         weights = self.view_weights(views).to(losses.device)
-        self.last_terms = self._terms(losses.detach().cpu(), weights.cpu(), views)
+        self._last = (losses.detach(), weights, views)
         return (weights * losses).sum()
 
     def _terms(self, losses: torch.Tensor, weights: torch.Tensor, views: Views) -> dict[str, float]:
@@ -160,8 +173,9 @@ class ROIClipLoss:
     def loss_from_views(self, image: torch.Tensor, views: Views) -> torch.Tensor:
         """The loss of `image (H, W, 3)` in [0, 1] on the given views -> scalar, differentiable."""
         check_image(image, self.size)
-        pixels = image.to(self.clip.device).permute(2, 0, 1)
-        embeddings = self.clip.encode_image(render_views(pixels, self.boxes, views, self.clip.image_size))
+        pixels = image.to(self.view_device).permute(2, 0, 1)
+        rendered = render_views(pixels, self.boxes, views, self.clip.image_size).to(self.clip.device)
+        embeddings = self.clip.encode_image(rendered)
         return self.total(self.view_losses(embeddings, views), views)
 
     def __call__(self, image: torch.Tensor) -> torch.Tensor:

@@ -53,6 +53,8 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
                              "for random weights (default openai)")
     parser.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same SVG")
     parser.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    parser.add_argument("--deterministic", action="store_true", default=None,
+                        help="bit-identical results for a seed on CUDA too (slower there; always on for the CPU)")
     parser.add_argument("--save-every", type=int, metavar="N",
                         help="every N steps save a frame (OUT_frames/), a checkpoint, and at the end OUT.gif")
     parser.add_argument("--resume", metavar="DIR",
@@ -97,6 +99,7 @@ def run_options(args: argparse.Namespace, params: str | list[str], **extra) -> E
     _check_count("--save-every", args.save_every, 1)
     _check_count("--patches", args.patches, 0)
     return EditOptions(args.prompt, params=params, iterations=args.iterations, seed=args.seed, device=args.device,
+                       deterministic=args.deterministic,
                        clip_model=args.clip_model, clip_weights=args.clip_weights, num_patches=args.patches,
                        **extra)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 import warnings
 from typing import Callable, Iterator
@@ -35,18 +36,48 @@ def resolve_device(device: str | torch.device | None) -> torch.device:
 
 @contextlib.contextmanager
 def deterministic() -> Iterator[None]:
-    """Deterministic kernels inside (e.g. the CPU gradient of indexing accumulates in a fixed order),
-    so a seed gives bit-identical results and a resumed edit equals an uninterrupted one; ops without
-    a deterministic kernel run as usual, silently. The previous setting is restored on exit."""
+    """Deterministic kernels inside (e.g. the gradient of indexing accumulates in a fixed order, and
+    attention runs its plain math kernel), so a seed gives bit-identical results and a resumed edit
+    equals an uninterrupted one; ops without a deterministic kernel run as usual, silently. The
+    previous settings are restored on exit."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
     enabled = torch.are_deterministic_algorithms_enabled()
     warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
     torch.use_deterministic_algorithms(True, warn_only=True)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), sdpa_kernel([SDPBackend.MATH]):
             warnings.filterwarnings("ignore", message=".*deterministic.*")
             yield
     finally:
         torch.use_deterministic_algorithms(enabled, warn_only=warn_only)
+
+
+def resolve_deterministic(deterministic: bool | None, device: torch.device) -> bool:
+    """``deterministic`` as given; by default True on the CPU (it costs little there) and False on
+    CUDA, where the fast path adds gradients in a varying order (results vary in the last bits)."""
+    if deterministic is None:
+        return device.type == "cpu"
+    if deterministic and device.type == "cuda":
+        # cuBLAS picks reproducible reductions only with a fixed workspace (read when its handle is made)
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    return bool(deterministic)
+
+
+def _out_of_memory(error: BaseException) -> bool:
+    """CUDA's out-of-memory error, or the CPU allocator's."""
+    return isinstance(error, torch.cuda.OutOfMemoryError) or "can't allocate memory" in str(error)
+
+
+def out_of_memory_error(error: BaseException, scene: Scene, options: EditOptions, device: torch.device
+                        ) -> InvalidInputError:
+    """A clear error for an out-of-memory ``error`` during an edit: what was asked, and what to lower."""
+    views = sum(1 + roi.num_patches for roi in options.build_rois())
+    where = "GPU" if device.type == "cuda" else "the machine"
+    return InvalidInputError(
+        f"{where} ran out of memory editing a {round(scene.width)}x{round(scene.height)} scene of "
+        f"{scene.num_paths} paths with {views} CLIP views per step; lower --max-size (the picture's size) or "
+        f"--patches (views per step), or free memory on the device ({str(error).splitlines()[0][:120]})")
 
 
 def build_optimizer(scene: Scene, options: EditOptions, path_mask: torch.Tensor | None = None) -> torch.optim.Adam:
@@ -80,6 +111,7 @@ class Editor:
 
         self.options = options
         self.device = resolve_device(options.device)
+        self.deterministic = resolve_deterministic(options.deterministic, self.device)
         self.scene = scene.clone().to(self.device)
         if self.scene.num_paths == 0:
             raise InvalidInputError("the scene has no paths to edit")
@@ -89,8 +121,10 @@ class Editor:
         self.clip = clip if clip is not None else losses.load_clip(options.clip_model, options.clip_weights,
                                                                    device=self.device)
         self.generator = torch.Generator().manual_seed(options.seed)  # the views are drawn on the CPU
+        # deterministic on CUDA: views are resampled on the CPU (CUDA's bicubic resampling gradient is not)
+        view_device = "cpu" if self.deterministic and self.device.type == "cuda" else None
         self.loss_fn = losses.ROIClipLoss(self.clip, self.rois, source_image=self.source_image,
-                                          generator=self.generator)
+                                          generator=self.generator, view_device=view_device)
         self.optimizer = build_optimizer(self.scene, options, self.path_mask)
         self.step_count = 0
         self.losses: list[float] = []
@@ -121,9 +155,19 @@ class Editor:
         return now
 
     def step(self) -> float:
-        """One iteration: render, loss, backward, Adam, clamp colours. Returns the loss value."""
-        with deterministic():
-            return self._step()
+        """One iteration: render, loss, backward, Adam, clamp colours. Returns the loss value.
+
+        Waits for the device once per step (the finite check and the loss value travel together).
+        Running out of memory raises InvalidInputError saying what to lower; the scene is unchanged.
+        """
+        try:
+            with deterministic() if self.deterministic else contextlib.nullcontext():
+                return self._step()
+        except (torch.cuda.OutOfMemoryError, RuntimeError) as error:
+            if not _out_of_memory(error):
+                raise
+            self.optimizer.zero_grad(set_to_none=True)
+            raise out_of_memory_error(error, self.scene, self.options, self.device) from None
 
     def _step(self) -> float:
         start = time.perf_counter()
@@ -136,17 +180,18 @@ class Editor:
         start = self._lap("clip", start)
         image.backward(view.grad)
         start = self._lap("render_backward", start)
-        if not torch.isfinite(loss.detach()) or not all(bool(torch.isfinite(p.grad).all())
-                                                        for group in self.optimizer.param_groups
-                                                        for p in group["params"] if p.grad is not None):
+        grads = [p.grad for group in self.optimizer.param_groups for p in group["params"] if p.grad is not None]
+        finite = torch.stack([torch.isfinite(loss.detach())] + [torch.isfinite(g).all() for g in grads]).all()
+        value, finite = torch.stack([loss.detach().float(), finite.float()]).tolist()  # the step's one host sync
+        if not finite:
             raise InvalidInputError(f"step {self.step_count + 1}: the loss or its gradient is not finite (NaN/inf); "
                                     "the scene is left as it was after the previous step")
         self.optimizer.step()
         self.scene.clamp_()
         self._lap("optimizer", start)
         self.step_count += 1
-        self.losses.append(float(loss.detach()))
-        return self.losses[-1]
+        self.losses.append(value)
+        return value
 
     def run(self, iterations: int | None = None, callback: Callback | None = None, progress: bool = False) -> bool:
         """Step until ``iterations`` steps in total (default ``options.iterations``) have been taken.

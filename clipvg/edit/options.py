@@ -65,7 +65,9 @@ class EditOptions:
     dict of ``losses.ROI`` fields.
     ``num_patches`` is the patch count for the canvas ROI and for pairs. ``clip_weights`` None means
     random weights (benchmarks). ``region_mask`` (an image path or an (H, W) array) adds to the ROI
-    boxes for region-only edits. Learning rates are Adam's, per parameter kind.
+    boxes for region-only edits. Learning rates are Adam's, per parameter kind. ``deterministic``:
+    the same seed gives a bit-identical result (None: yes on the CPU, the fast path on CUDA, where
+    results vary in the last bits unless True).
     """
 
     prompt: str
@@ -82,6 +84,7 @@ class EditOptions:
     lr_colors: float = 0.01
     lr_stroke_widths: float = 0.1
     region_mask: Any = None
+    deterministic: bool | None = None
 
     def __post_init__(self) -> None:
         self.params = Params.parse(self.params)
@@ -115,7 +118,7 @@ class EditOptions:
         a checkpoint only resumes under the same fingerprint."""
         rois = [_plain(roi) for roi in self.build_rois()]
         keep = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-                if f.name not in ("rois", "iterations", "device", "region_mask", "params")}
+                if f.name not in ("rois", "iterations", "device", "region_mask", "params", "deterministic")}
         mask = None if self.region_mask is None else _digest(self.region_mask)
         return {**keep, "rois": rois, "params": dataclasses.asdict(self.params), "region_mask": mask}
 
