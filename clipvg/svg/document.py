@@ -101,6 +101,53 @@ def extract_definitions(root: ET.Element) -> dict[str, ET.Element]:
     return found
 
 
+MAX_EXPANDED_ELEMENTS = 200_000  # elements after expanding every <use>: beyond, a "use bomb" is refused
+
+
+def check_uses(root: ET.Element, name: str) -> Counter[str]:
+    """Remove ``<use>`` elements that refer to themselves through any chain (browsers draw nothing
+    for them) and count them; raise SVGParseError when expanding the uses would make more than
+    MAX_EXPANDED_ELEMENTS elements (nested uses multiply like an entity-expansion bomb)."""
+    by_id = {e.get("id"): e for e in root.iter() if e.get("id")}
+    parents = {child: parent for parent in root.iter() for child in parent}
+    skipped: Counter[str] = Counter()
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def target(use: ET.Element) -> ET.Element | None:
+        return by_id.get((use.get("href") or use.get(XLINK_HREF) or "").strip().lstrip("#"))
+
+    def size(element: ET.Element) -> int:
+        """Elements drawn for ``element`` with uses expanded; cyclic uses are removed on the way."""
+        key = id(element)
+        if key in sizes:
+            return sizes[key]
+        active.add(key)
+        total = 1
+        for child in list(element):
+            total += size(child)
+        if local_name(element.tag) == "use":
+            referenced = target(element)
+            if referenced is not None:
+                if id(referenced) in active:
+                    skipped["use that refers to itself (recursive)"] += 1
+                    parent = parents.get(element)
+                    if parent is not None:
+                        parent.remove(element)
+                    total = 0
+                else:
+                    total += size(referenced)
+        active.discard(key)
+        sizes[key] = total
+        if total > MAX_EXPANDED_ELEMENTS:
+            raise SVGParseError(f"{name} expands to more than {MAX_EXPANDED_ELEMENTS} elements through nested "
+                                "<use> references; it looks like a use bomb, not a drawing")
+        return total
+
+    size(root)
+    return skipped
+
+
 def inline_symbols(root: ET.Element) -> None:
     """Replace each ``<use>`` of a ``<symbol>`` by a group holding a nested ``<svg>`` viewport with a
     copy of the symbol's content, as SVG specifies; then drop the symbols, which never draw alone."""

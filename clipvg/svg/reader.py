@@ -22,7 +22,7 @@ from svgelements import SVG, SVG_STRUCT_ATTRIB, Group as SVGGroup, Matrix, Shape
 from ..errors import SVGParseError
 from ..scene import CAPS, JOINS, Path, Scene, Solid, Stroke
 from ..scene.tree import Blur, ClipPath, Group, Mask
-from .document import (SVG_NS, XLINK_HREF, build_tree, extract_definitions, inline_symbols, local_name,
+from .document import (SVG_NS, XLINK_HREF, build_tree, check_uses, extract_definitions, inline_symbols, local_name,
                        nested_viewports_to_groups, parse_xml, read_source, strip_unsupported, user_length,
                        warn_skipped)
 from .geometry import to_subpaths
@@ -57,6 +57,7 @@ def load_svg(source: str | os.PathLike, *, device: str | torch.device = "cpu") -
     servers = PaintServers(root, size)
     definitions = extract_definitions(root)
     skipped = strip_unsupported(root)
+    skipped.update(check_uses(root, name))
     inline_symbols(root)
     nested_viewports_to_groups(root)
     svg = build_tree(root, name)
