@@ -8,7 +8,7 @@ import sys
 from ..errors import ClipvgError
 
 # Subcommand modules, in the order ``clipvg --help`` lists them.
-COMMANDS = ("render", "vectorize", "edit", "font", "outpaint", "inpaint")
+COMMANDS = ("render", "vectorize", "edit", "font", "outpaint", "inpaint", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,103 @@
+"""``clipvg serve [--host H] [--port P] [--token T] [...]``: the interactive web editor.
+
+Binds 127.0.0.1 by default; on any other host an access token is required (generated and printed,
+like Jupyter's, unless ``--token`` is given). Needs the ``serve`` extra: pip install -e '.[serve]'.
+"""
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+from pathlib import Path
+
+from ..errors import BackendUnavailableError, InvalidInputError
+from .edit_command import clip_weights
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = sub.add_parser("serve", help="the interactive web editor (draw boxes, watch edits live)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1; any other needs the access token)")
+    parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 picks a free one)")
+    parser.add_argument("--token", help="access token to require (default: none on 127.0.0.1, a random one "
+                                        "printed at start-up on any other host)")
+    parser.add_argument("--work-dir", type=Path,
+                        help="where documents and results are kept (default ~/.cache/clipvg/serve)")
+    parser.add_argument("--max-upload-mb", type=float, default=25.0, help="largest upload in MB (default 25)")
+    parser.add_argument("--clip-model", default="ViT-B-32",
+                        help="open_clip architecture name or model-config JSON (default ViT-B-32)")
+    parser.add_argument("--clip-weights", type=clip_weights, default="openai",
+                        help="pretrained tag (downloaded on first use), local checkpoint path, or 'none' "
+                             "for random weights (default openai)")
+    parser.add_argument("--device", action="append", default=[], metavar="DEVICE",
+                        help="cpu, cuda or cuda:N; repeat for one edit queue worker per GPU "
+                             "(default: cuda when available)")
+    parser.add_argument("--iterations", type=int, default=150, help="the page's default iterations (150)")
+    parser.add_argument("--patches", type=int, default=64, help="the page's default patches per ROI (64)")
+    parser.add_argument("--preview-interval", type=float, default=0.5,
+                        help="seconds between live SVG updates of a running edit (default 0.5)")
+    parser.add_argument("--no-preload", action="store_true", help="load CLIP at the first edit, not at start-up")
+    return parser
+
+
+def urls(host: str, port: int, token: str | None) -> list[str]:
+    """The addresses to print: the host itself, and for a wildcard host the local names too."""
+    suffix = f"/?token={token}" if token else "/"
+    if host in ("0.0.0.0", "::", ""):
+        names = [socket.gethostname(), "127.0.0.1"]
+    else:
+        names = [f"[{host}]" if ":" in host else host]
+    return [f"http://{name}:{port}{suffix}" for name in names]
+
+
+def run(args: argparse.Namespace) -> None:
+    try:
+        import uvicorn
+
+        from ..serve import ServeConfig, create_app
+        from ..serve.security import resolve_token
+    except ImportError as error:
+        raise BackendUnavailableError(f"clipvg serve needs its web extra ({error.name} is missing): "
+                                      "pip install -e '.[serve]'") from None
+    if args.max_upload_mb <= 0:
+        raise InvalidInputError("--max-upload-mb must be positive")
+    if args.iterations < 1 or args.patches < 0:
+        raise InvalidInputError("--iterations must be at least 1 and --patches at least 0")
+    try:
+        token, generated = resolve_token(args.host, args.token)
+    except ValueError as error:
+        raise InvalidInputError(str(error)) from None
+    settings = dict(host=args.host, token=token, clip_model=args.clip_model, clip_weights=args.clip_weights,
+                    devices=tuple(args.device), max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
+                    preview_interval=args.preview_interval, preload=not args.no_preload)
+    if args.work_dir is not None:
+        settings["work_dir"] = args.work_dir
+    config = ServeConfig(**settings)
+    config.defaults.update(iterations=args.iterations, patches=args.patches)
+    app = create_app(config)
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.host, args.port))
+    except OSError as error:
+        sock.close()
+        raise InvalidInputError(f"cannot listen on {args.host}:{args.port} ({error.strerror}); "
+                                "choose another --port or --host") from None
+    port = sock.getsockname()[1]
+    config.port = port
+    lines = ["clipvg serve: the editor is running at"] + [f"    {url}" for url in urls(args.host, port, token)]
+    if generated:
+        lines.append("  (an access token is required on this host; it was generated for this run: "
+                     "open the URL above, or pass --token)")
+    lines.append(f"  work directory {config.work_dir}; model {args.clip_model} ({args.clip_weights}) on "
+                 f"{', '.join(config.devices)}; Ctrl-C stops")
+    print("\n".join(lines), flush=True)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5))
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn shuts down gracefully, then re-raises Ctrl-C: the normal way to stop
+        pass
+    finally:
+        sock.close()
+    print("clipvg serve: stopped", file=sys.stderr)

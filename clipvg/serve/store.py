@@ -1,0 +1,157 @@
+"""The server's work directory: one folder per document, holding ``document.json`` (its versions'
+metadata) and, per version, the SVG clipvg wrote, the edit's checkpoint (to continue it) and
+downloads made on first request. Documents are named by random ids; every path is built from a
+checked id and version number, so no request names a file outside the work directory."""
+from __future__ import annotations
+
+import io
+import json
+import re
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+from ..atomic import write_bytes_atomic
+from ..edit.outputs import export_layers, write_scene
+from ..scene import Scene
+from ..svg import load_svg, save_svg
+
+DOCUMENT_ID = re.compile(r"[0-9a-f]{32}")
+FORMATS = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf", "zip": "application/zip"}
+MAX_VERSIONS = 10_000
+
+
+class NotFound(LookupError):
+    """No such document, version or file."""
+
+
+class DocumentStore:
+    """Documents under ``root``/documents; safe for use from several threads."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root).resolve()
+        self.documents = self.root / "documents"
+        self.documents.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._export_locks: dict[tuple[str, int, str], threading.Lock] = {}
+
+    # -- paths -------------------------------------------------------------------------------------
+    def folder(self, doc_id: str) -> Path:
+        """The folder of document ``doc_id``; NotFound for a malformed id or a missing document."""
+        if not isinstance(doc_id, str) or not DOCUMENT_ID.fullmatch(doc_id):
+            raise NotFound(f"no document {doc_id!r}")
+        folder = self.documents / doc_id
+        if not (folder / "document.json").is_file() or folder.resolve().parent != self.documents:
+            raise NotFound(f"no document {doc_id!r}")
+        return folder
+
+    def version_file(self, doc_id: str, version: int, suffix: str = ".svg") -> Path:
+        self._version(doc_id, version)
+        return self.folder(doc_id) / f"v{version:04d}{suffix}"
+
+    def checkpoint_dir(self, doc_id: str, version: int) -> Path:
+        return self.folder(doc_id) / f"v{version:04d}.checkpoint"
+
+    # -- documents ---------------------------------------------------------------------------------
+    def create(self, name: str, kind: str, **extra) -> dict:
+        """A new, empty document (its first version comes from ``add_version``)."""
+        doc_id = secrets.token_hex(16)
+        folder = self.documents / doc_id
+        folder.mkdir()
+        document = {"id": doc_id, "name": name, "kind": kind, "created": time.time(), "width": None,
+                    "height": None, "versions": [], "job": None, **extra}
+        self._write(document)
+        return document
+
+    def get(self, doc_id: str) -> dict:
+        with self._lock:
+            return json.loads((self.folder(doc_id) / "document.json").read_text(encoding="utf-8"))
+
+    def update(self, doc_id: str, **fields) -> dict:
+        with self._lock:
+            document = self.get(doc_id)
+            document.update(fields)
+            self._write(document)
+            return document
+
+    def delete(self, doc_id: str) -> None:
+        with self._lock:
+            shutil.rmtree(self.folder(doc_id))
+
+    def _write(self, document: dict) -> None:
+        write_bytes_atomic(self.documents / document["id"] / "document.json",
+                           json.dumps(document, indent=1).encode("utf-8"))
+
+    def _version(self, doc_id: str, version: int) -> dict:
+        versions = self.get(doc_id)["versions"]
+        if not isinstance(version, int) or not 0 <= version < len(versions):
+            raise NotFound(f"document {doc_id} has no version {version}")
+        return versions[version]
+
+    def version(self, doc_id: str, version: int) -> dict:
+        """The metadata of one version."""
+        return self._version(doc_id, version)
+
+    # -- versions ----------------------------------------------------------------------------------
+    def add_version(self, doc_id: str, scene: Scene, **meta) -> dict:
+        """Write ``scene`` (clipvg's SVG writer) as the document's next version; returns its metadata."""
+        with self._lock:
+            document = self.get(doc_id)
+            index = len(document["versions"])
+            if index >= MAX_VERSIONS:
+                raise ValueError(f"document {doc_id} has {MAX_VERSIONS} versions; start a new document")
+            save_svg(scene.to("cpu"), self.folder(doc_id) / f"v{index:04d}.svg")
+            entry = {"index": index, "created": time.time(), "paths": scene.num_paths,
+                     "layers": list(scene.layer_names), **meta}
+            document["versions"].append(entry)
+            if document["width"] is None:
+                document["width"], document["height"] = float(scene.width), float(scene.height)
+            self._write(document)
+            return entry
+
+    def set_version_fields(self, doc_id: str, version: int, **fields) -> None:
+        with self._lock:
+            document = self.get(doc_id)
+            document["versions"][version].update(fields)
+            self._write(document)
+
+    def load_scene(self, doc_id: str, version: int) -> Scene:
+        return load_svg(self.version_file(doc_id, version))
+
+    def svg_text(self, doc_id: str, version: int) -> str:
+        return self.version_file(doc_id, version).read_text(encoding="utf-8")
+
+    def export(self, doc_id: str, version: int, fmt: str) -> Path:
+        """The file of ``version`` in ``fmt`` (svg, png, pdf, or zip of per-layer PNGs and SVGs), made
+        from the version's SVG on first request and kept."""
+        if fmt not in FORMATS:
+            raise NotFound(f"no format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        svg = self.version_file(doc_id, version)
+        if fmt == "svg":
+            return svg
+        target = self.version_file(doc_id, version, "_layers.zip" if fmt == "zip" else f".{fmt}")
+        with self._lock:
+            lock = self._export_locks.setdefault((doc_id, version, fmt), threading.Lock())
+        with lock:
+            if not target.is_file():
+                scene = load_svg(svg)
+                if fmt == "zip":
+                    write_bytes_atomic(target, _layers_zip(scene))
+                else:
+                    write_scene(scene, target)
+        return target
+
+
+def _layers_zip(scene: Scene) -> bytes:
+    """A zip of ``export_layers``' files: one transparent PNG and one SVG per layer."""
+    with tempfile.TemporaryDirectory() as folder:
+        files = export_layers(scene, folder)
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in files:
+                archive.write(path, path.name)
+        return buffer.getvalue()
