@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import io
 import os
+import re
 import warnings
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -99,6 +100,28 @@ def extract_definitions(root: ET.Element) -> dict[str, ET.Element]:
 
     visit(root)
     return found
+
+
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def normalize_path_data(root: ET.Element) -> None:
+    """Rewrite numbers with a trailing dot ("5." and "5.e1", valid SVG) in path data, which svgelements
+    rejects (it would drop the rest of the path), in place."""
+
+    def fix(match: re.Match) -> str:
+        text = match.group(0)
+        if "." not in text:
+            return text
+        mantissa, e, exponent = re.split(r"([eE])", text, maxsplit=1) if re.search(r"[eE]", text) else (text, "", "")
+        if mantissa.endswith("."):
+            return mantissa[:-1] + e + exponent + " "
+        return text
+
+    for element in root.iter():
+        data = element.get("d")
+        if data and re.search(r"\d\.(?!\d)", data):
+            element.set("d", _NUMBER.sub(fix, data))
 
 
 MAX_EXPANDED_ELEMENTS = 200_000  # elements after expanding every <use>: beyond, a "use bomb" is refused

@@ -23,8 +23,8 @@ from ..errors import SVGParseError
 from ..scene import CAPS, JOINS, Path, Scene, Solid, Stroke
 from ..scene.tree import Blur, ClipPath, Group, Mask
 from .document import (SVG_NS, XLINK_HREF, build_tree, check_uses, extract_definitions, inline_symbols, local_name,
-                       nested_viewports_to_groups, parse_xml, read_source, strip_unsupported, user_length,
-                       warn_skipped)
+                       nested_viewports_to_groups, normalize_path_data, parse_xml, read_source, strip_unsupported,
+                       user_length, warn_skipped)
 from .geometry import to_subpaths
 from .paint import PaintServers, matrix3, number, unit_number
 
@@ -53,6 +53,7 @@ def load_svg(source: str | os.PathLike, *, device: str | torch.device = "cpu") -
     """
     data, name = read_source(source)
     root = parse_xml(data, name)
+    normalize_path_data(root)
     size = _root_size(root)
     servers = PaintServers(root, size)
     definitions = extract_definitions(root)
