@@ -408,6 +408,10 @@ class _Reader:
         group = Group()
         for child in svg:
             self._node(child, self.layers[-1] if self.layers else DEFAULT_LAYER, group, clip_mode)
+        inner = group.children[0] if len(group.children) == 1 else None
+        if (isinstance(inner, Group) and inner.id is None and inner.opacity == 1 and inner.clip is None
+                and inner.mask is None and inner.blur is None):
+            return inner  # the wrapper that carried the transform: its children are the content
         return group
 
     def _referenced(self, element: ET.Element, limit: int = 256) -> list[ET.Element]:
