@@ -120,20 +120,22 @@ def measure(path: str, worst_dir: str | None = None) -> dict:
                 for name, count in skipped_names(w.message).items():
                     result["warnings"][name] = result["warnings"].get(name, 0) + count
         zoom = SIZE / max(scene.width, scene.height)
-        width, height = max(1, round(scene.width * zoom)), max(1, round(scene.height * zoom))
-        with torch.no_grad():
-            start = time.perf_counter()
-            image = clipvg.render(scene, width, height, background=(1, 1, 1))[..., :3].double().numpy()
-            result["render_s"] = time.perf_counter() - start
-        result["paths"] = scene.num_paths
         source = reference_source(path).decode("utf-8", "replace")
         try:
-            reference = _fit(_on_white(bytes(resvg_py.svg_to_bytes(svg_string=source, zoom=zoom))), height, width)
+            reference = _on_white(bytes(resvg_py.svg_to_bytes(svg_string=source, zoom=zoom)))
+            height, width = reference.shape[:2]
             big = _fit(_on_white(bytes(resvg_py.svg_to_bytes(svg_string=source, zoom=zoom * SUPERSAMPLE))),
                        height * SUPERSAMPLE, width * SUPERSAMPLE)
         except Exception as error:
             result["reference_error"] = f"{type(error).__name__}: {error}"
             return result
+        # resvg rounds the canvas to whole pixels and keeps the scale: draw the same canvas at the same scale
+        scene.width, scene.height = width / zoom, height / zoom
+        with torch.no_grad():
+            start = time.perf_counter()
+            image = clipvg.render(scene, width, height, background=(1, 1, 1))[..., :3].double().numpy()
+            result["render_s"] = time.perf_counter() - start
+        result["paths"] = scene.num_paths
         supersampled = big.reshape(height, SUPERSAMPLE, width, SUPERSAMPLE, 3).mean((1, 3))
         result["psnr"] = psnr(image, reference)
         result["psnr_ss"] = psnr(image, supersampled)
