@@ -21,7 +21,7 @@ from svgelements import SVG, SVG_STRUCT_ATTRIB, Group as SVGGroup, Matrix, Shape
 
 from ..errors import SVGParseError
 from ..scene import CAPS, JOINS, Path, Scene, Solid, Stroke
-from ..scene.tree import Blur, ClipPath, Group, Mask
+from ..scene.tree import Blur, ClipPath, Group, Mask, map_paths
 from .document import (SVG_NS, XLINK_HREF, build_tree, check_uses, extract_definitions, inline_symbols, local_name,
                        nested_viewports_to_groups, normalize_path_data, parse_xml, read_source, strip_unsupported,
                        user_length, warn_skipped)
@@ -33,6 +33,7 @@ INKSCAPE_LABEL = f"{{{INKSCAPE_NS}}}label"
 INKSCAPE_GROUPMODE = f"{{{INKSCAPE_NS}}}groupmode"
 DEFAULT_LAYER = "layer"
 MAX_REFERENCE_DEPTH = 16  # clip paths inside masks inside clip paths ...: deeper chains are cut with a warning
+MAX_PATTERN_TILES = 2000  # more tiles than this: the pattern fill is skipped with a warning
 MAX_CANVAS = 1 << 16  # px: a larger canvas is refused (render sizes follow the canvas by default)
 # attributes a clip path's or mask's content inherits from the <clipPath>/<mask> element
 _NOT_INHERITED = {"id", "transform", "x", "y", "width", "height", "clipPathUnits", "maskUnits", "maskContentUnits",
@@ -175,12 +176,16 @@ class _Reader:
             opacity = 1.0 if clip_mode else unit_number(own.get("opacity"))
             bbox = functools.cache(lambda: _shape_bbox(node))
             clip, mask, blur = (None, None, None) if clip_mode else self._effects(own, matrix3(node.transform), bbox)
-            both = path.fill is not None and path.stroke is not None
+            drawn: list[Group | int] = [index]
+            pattern = None if clip_mode else self._pattern_fill(node, index, bbox)
+            if pattern is not None:
+                drawn.insert(0, pattern)
+            both = len(drawn) > 1 or (path.fill is not None and path.stroke is not None)
             if clip is None and mask is None and blur is None and not (opacity < 1 and both):
                 path.opacity = opacity  # exact for a path drawn with one paint
-                parent.children.append(index)
+                parent.children.extend(drawn)
             else:
-                parent.children.append(Group([index], opacity=opacity, clip=clip, mask=mask, blur=blur))
+                parent.children.append(Group(drawn, opacity=opacity, clip=clip, mask=mask, blur=blur))
             self._markers(node, own)
 
     def _group(self, node, layer: str, attributes: dict | None, clip_mode: bool = False) -> Group | None:
@@ -232,8 +237,10 @@ class _Reader:
             return Path(subpaths, fill=Solid((0.0, 0.0, 0.0, 1.0)), fill_rule="evenodd"
                         if values.get("clip-rule") == "evenodd" else "nonzero", layer=layer, id=path_id)
         bbox = functools.cache(lambda: shape.bbox(transformed=False))
-        fill = self.servers.paint(values.get("fill"), unit_number(values.get("fill-opacity")),
-                                  shape.transform, bbox)
+        fill_value = values.get("fill")
+        if self._pattern_element(_reference(fill_value)) is not None:
+            fill_value = "none"  # drawn by _pattern_fill as tiles under the path
+        fill = self.servers.paint(fill_value, unit_number(values.get("fill-opacity")), shape.transform, bbox)
         stroke_paint = self.servers.paint(values.get("stroke"), unit_number(values.get("stroke-opacity")),
                                           shape.transform, bbox)
         stroke = None
@@ -273,6 +280,95 @@ class _Reader:
             if reference is not None:
                 self.skipped["marker"] += 1
                 return
+
+    # ------------------------------------------------------------------ patterns
+    def _pattern_element(self, reference: str | None) -> ET.Element | None:
+        element = self.definitions.get(reference) if reference else None
+        return element if element is not None and local_name(element.tag) == "pattern" else None
+
+    def _pattern_chain(self, element: ET.Element) -> list[ET.Element]:
+        chain = [element]
+        while len(chain) < 16:
+            parent = self._pattern_element((chain[-1].get("href") or chain[-1].get(XLINK_HREF) or "").lstrip("#"))
+            if parent is None or any(parent is c for c in chain):
+                break
+            chain.append(parent)
+        return chain
+
+    def _pattern_fill(self, shape: Shape, index: int, bbox) -> Group | None:
+        """A ``<pattern>`` fill as tiles of its content clipped to the shape (a group), or None.
+        Tiles are not clipped to their own cell (content overflowing a cell overlaps its neighbour)."""
+        reference = _reference(shape.values.get("fill"))
+        element = self._pattern_element(reference)
+        if element is None:
+            return None
+        element = self._definition(reference, "pattern")
+        if element is None:
+            return None
+        chain = self._pattern_chain(element)
+
+        def attr(name: str, default: str | None = None) -> str | None:
+            return next((e.get(name) for e in chain if e.get(name) is not None), default)
+
+        content = next((e for e in chain if len(e)), None)
+        frame = self._units_frame(attr("patternUnits"), "objectBoundingBox", bbox)
+        if content is None or frame is None:
+            return Group()
+        units = attr("patternUnits") or "objectBoundingBox"
+        values = []
+        for axis, name in enumerate(("x", "y", "width", "height")):
+            text = attr(name, "0")
+            values.append(number(text, 0.0) if units == "objectBoundingBox" else user_length(text, self.viewport[axis % 2]))
+        origin = frame @ np.array([values[0], values[1], 1.0])
+        tile_w, tile_h = values[2] * frame[0, 0], values[3] * frame[1, 1]
+        if tile_w <= 0 or tile_h <= 0:
+            return Group()
+        inner = np.eye(3)
+        if attr("viewBox"):
+            box = Viewbox(attr("viewBox"))
+            inner = matrix3(Matrix(Viewbox.viewbox_transform(0, 0, tile_w, tile_h, box.x, box.y, box.width,
+                                                             box.height, attr("preserveAspectRatio"))))
+        elif (attr("patternContentUnits") or "userSpaceOnUse") == "objectBoundingBox":
+            box = bbox()
+            inner = np.diag([box[2] - box[0], box[3] - box[1], 1.0])
+        pattern_space = matrix3(shape.transform) @ matrix3(Matrix(attr("patternTransform", "")))
+        box = bbox()
+        if box is None:
+            return Group()
+        try:
+            to_pattern = np.linalg.inv(matrix3(Matrix(attr("patternTransform", ""))))
+        except np.linalg.LinAlgError:
+            return Group()
+        corners = np.array([[box[0], box[1], 1], [box[2], box[1], 1], [box[0], box[3], 1], [box[2], box[3], 1]]) @ to_pattern.T
+        i0, i1 = (int(np.floor((corners[:, 0].min() - origin[0]) / tile_w)),
+                  int(np.ceil((corners[:, 0].max() - origin[0]) / tile_w)))
+        j0, j1 = (int(np.floor((corners[:, 1].min() - origin[1]) / tile_h)),
+                  int(np.ceil((corners[:, 1].max() - origin[1]) / tile_h)))
+        if (i1 - i0) * (j1 - j0) > MAX_PATTERN_TILES:
+            self.skipped[f"pattern with more than {MAX_PATTERN_TILES} tiles (drawn with no fill)"] += 1
+            return None
+        shift = np.array([[1, 0, origin[0] + i0 * tile_w], [0, 1, origin[1] + j0 * tile_h], [0, 0, 1.0]])
+        self._chain += (reference,)
+        try:
+            start = len(self.paths)
+            base = self._fragment(content, pattern_space @ shift @ inner)
+        finally:
+            self._chain = self._chain[:-1]
+        end = len(self.paths)
+        tiles: list[Group | int] = [base]
+        for i in range(i1 - i0):
+            for j in range(j1 - j0):
+                if i == 0 and j == 0:
+                    continue
+                offset = pattern_space[:2, :2] @ np.array([i * tile_w, j * tile_h])
+                mapping = {old: len(self.paths) + k for k, old in enumerate(range(start, end))}
+                self.paths.extend(_translated(self.paths[old], offset) for old in range(start, end))
+                tiles.append(map_paths(base, mapping) or Group())
+        clip_path = copy.copy(self.paths[index])
+        clip_path.fill, clip_path.stroke, clip_path.id = Solid((0.0, 0.0, 0.0, 1.0)), None, None
+        self.paths.append(clip_path)
+        opacity = unit_number(shape.values.get("fill-opacity"))
+        return Group(tiles, opacity=opacity, clip=ClipPath([len(self.paths) - 1]))
 
     # ------------------------------------------------------------------ clip paths, masks, filters
     def _effects(self, own: dict, ctm: np.ndarray, bbox) -> tuple[ClipPath | None, Mask | None, Blur | None]:
@@ -429,6 +525,19 @@ class _Reader:
                     found.append(target)
                     pending.append(target)
         return found
+
+
+def _translated(path: Path, offset: np.ndarray) -> Path:
+    """A copy of ``path`` moved by ``offset`` (2,) canvas px, gradients with it."""
+    moved = copy.deepcopy(path)
+    moved.id = None
+    for subpath in moved.subpaths:
+        subpath.points = subpath.points + offset.astype(np.float32)
+    for paint in (moved.fill, moved.stroke.paint if moved.stroke else None):
+        if paint is not None and not isinstance(paint, Solid):
+            a, b, c, d, e, f = paint.transform
+            paint.transform = (a, b, c, d, e + float(offset[0]), f + float(offset[1]))
+    return moved
 
 
 def _style(element: ET.Element) -> dict[str, str]:
