@@ -18,7 +18,7 @@ def composite(pixel: torch.Tensor, alpha: torch.Tensor, rgb: torch.Tensor, num_p
     # fragment's alpha still sees what it hides (d out / d alpha = own colour - colour below).
     clamped = alpha - (alpha - alpha.clamp(max=_MAX_ALPHA)).detach()
     log_clear = torch.log1p(-clamped)
-    running = torch.cumsum(log_clear, 0, dtype=torch.float64)
+    running = torch.cumsum(log_clear.double(), 0)  # not dtype=: its backward would sum in float32
     with torch.no_grad():
         group_end = torch.cumsum(torch.bincount(pixel, minlength=num_pixels), 0).index_select(0, pixel) - 1
     above = (running.index_select(0, group_end) - running).to(alpha.dtype)  # log transmittance of fragments above

@@ -118,9 +118,16 @@ def rasterize(edges: torch.Tensor, edge_item: torch.Tensor, evenodd: torch.Tenso
     x_mid = (pieces[:, 0, 0] + pieces[:, 1, 0]) / 2
     fx = x_mid - col.to(pieces.dtype)
     total = int(sizes.sum())
-    accumulator = pieces.new_zeros(total).index_add(0, torch.cat([base, base + 1]), torch.cat([dy * (1 - fx), dy * fx]))
-    # Every closed loop adds zero per row, so one global prefix sum is a per-row prefix sum.
-    winding = torch.cumsum(accumulator, 0, dtype=torch.float64).to(pieces.dtype)
+    cells = torch.cat([base, base + 1])
+    contribution = torch.cat([dy * (1 - fx), dy * fx]).double()
+    accumulator = contribution.new_zeros(total).index_add(0, cells, contribution)
+    with torch.no_grad():
+        # Every closed loop adds zero per row, so one global prefix sum is a per-row prefix sum; what
+        # rounding leaves of a row's sum is taken back in its last (spill) cell, so that it never
+        # leaks into the rows and items after it as faint coverage.
+        row_last = base - (col - x0.index_select(0, item)) + box_w.index_select(0, item) - 1
+        accumulator.index_add_(0, torch.cat([row_last, row_last]), -contribution.detach())
+    winding = torch.cumsum(accumulator, 0).to(pieces.dtype)
     with torch.no_grad():
         # Cells a piece touched stay fragments even at winding 0: an edge lying exactly on a pixel
         # boundary has its gradient there. Cells right of the canvas never are.
