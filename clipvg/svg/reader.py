@@ -27,6 +27,7 @@ from .document import (SVG_NS, XLINK_HREF, build_tree, check_uses, extract_defin
                        user_length, warn_skipped)
 from .geometry import to_subpaths
 from .paint import PaintServers, matrix3, number, unit_number
+from .text import texts_to_paths
 
 INKSCAPE_NS = "http://www.inkscape.org/namespaces/inkscape"
 INKSCAPE_LABEL = f"{{{INKSCAPE_NS}}}label"
@@ -56,9 +57,11 @@ def load_svg(source: str | os.PathLike, *, device: str | torch.device = "cpu") -
     root = parse_xml(data, name)
     normalize_path_data(root)
     size = _root_size(root)
+    text_notes = texts_to_paths(root, size)
     servers = PaintServers(root, size)
     definitions = extract_definitions(root)
     skipped = strip_unsupported(root)
+    skipped.update(text_notes)
     skipped.update(check_uses(root, name))
     inline_symbols(root)
     nested_viewports_to_groups(root)

@@ -146,7 +146,7 @@ UNSUPPORTED = svg("""
   <text x="4" y="20">hello <tspan>world</tspan></text>
   <text x="4" y="40">again</text>
   <image x="0" y="0" width="10" height="10" href="data:image/png;base64,AAAA"/>
-  <rect x="20" y="20" width="20" height="20" fill="url(#pat)" stroke="#123456"/>
+  <rect id="patterned" x="20" y="20" width="20" height="20" fill="url(#pat)" stroke="#123456"/>
   <rect id="clipped" x="40" y="40" width="20" height="20" fill="#654321" clip-path="url(#clip)"/>
 """)
 

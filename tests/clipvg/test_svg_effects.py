@@ -3,6 +3,7 @@ supersampled), faithful round trips, and bad input that warns or fails clearly, 
 from __future__ import annotations
 
 import io
+import shutil
 import warnings
 
 import numpy as np
@@ -179,3 +180,29 @@ def test_hostile_or_broken_files_fail_clearly(text: str, message: str) -> None:
 def test_trailing_dot_numbers_keep_the_whole_path() -> None:
     scene = load_svg(svg('<path d="M 1 1 L 5. 1 L 5.e0 5 L 1 5 z M 6 6 L 9. 6 L 9 9 z"/>'))
     assert len(scene.path(0).subpaths) == 2
+
+
+# ---------------------------------------------------------------------- text
+TEXT = """<svg xmlns="http://www.w3.org/2000/svg" width="64" height="32">
+ <g style="font-family:'DejaVu Sans';font-size:12px"><text x="4" y="20" fill="navy">Hi <tspan fill="#c00"
+  dy="-2">there</tspan></text></g>
+ <text x="62" y="30" text-anchor="end" font-family="DejaVu Sans" font-size="7" font-weight="bold">AV</text>
+</svg>"""
+
+
+@pytest.mark.skipif(not shutil.which("fc-match"), reason="fontconfig is not installed")
+def test_text_is_set_as_outlines_like_resvg() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnsupportedSVGWarning)
+        scene = load_svg(TEXT)
+    assert scene.num_paths == 3  # "Hi ", the tspan, "AV"
+    assert scene.path(1).fill.rgba[0] == pytest.approx(0.8, abs=0.01)
+    reference = resvg_supersampled(TEXT, 64, 32)
+    assert psnr(on_white(scene), reference) >= 33  # glyph outlines match; resvg hints nothing either
+
+
+@pytest.mark.skipif(not shutil.which("fc-match"), reason="fontconfig is not installed")
+def test_missing_font_is_named_and_substituted() -> None:
+    with pytest.warns(UnsupportedSVGWarning, match="font 'No Such Font' not installed"):
+        scene = load_svg(svg('<text y="8" font-family="No Such Font, Another Missing" font-size="8">x</text>'))
+    assert scene.num_paths == 1

@@ -215,13 +215,11 @@ def test_unsupported_elements_warn_once_with_counts_and_the_rest_loads():
         scene = load_svg(UNSUPPORTED)
     assert len(record) == 1
     message = str(record[0].message)
-    for part in ("2 x text", "1 x image"):
-        assert part in message
-    assert record[0].message.counts["text"] == 2
-    for drawn_now in ("clipPath", "mask", "pattern"):
+    assert "1 x image" in message and record[0].message.counts == {"image": 1}
+    for drawn_now in ("clipPath", "mask", "pattern", "text"):
         assert drawn_now not in message
     by_id = {pid: i for i, pid in enumerate(scene.path_ids)}
-    patterned, clipped = scene.path(0), scene.path(by_id["clipped"])
+    patterned, clipped = scene.path(by_id["patterned"]), scene.path(by_id["clipped"])
     assert patterned.fill is None and patterned.stroke is not None  # the pattern is drawn as tiles below it
     np.testing.assert_allclose(clipped.fill.rgba, [0x65 / 255, 0x43 / 255, 0x21 / 255, 1.0], rtol=1e-6)
     clip_groups = [g for g in scene.tree.groups() if g.clip is not None]
