@@ -134,11 +134,24 @@ class _Writer:
             group.add(self.node(child))
         return group
 
+    def defined_name(self, definition: ClipPath | Mask | Blur, base: str) -> tuple[str, bool]:
+        """The element id of ``definition`` and whether it is new (to be written now)."""
+        if id(definition) in self.defined:
+            return self.defined[id(definition)], False
+        name = self.fresh_id(definition.id or base)
+        self.defined[id(definition)] = name
+        return name, True
+
+    def region(self, region: tuple[float, float, float, float] | None) -> dict[str, str]:
+        """x/y/width/height of a mask or filter region (None: three times the canvas around it)."""
+        w, h = self.scene.width, self.scene.height
+        x, y, width, height = region if region is not None else (-w, -h, 3 * w, 3 * h)
+        return {"x": self.num(x), "y": self.num(y), "width": self.num(width), "height": self.num(height)}
+
     def clip(self, clip: ClipPath) -> str:
-        if id(clip) in self.defined:
-            return self.defined[id(clip)]
-        name = self.fresh_id(clip.id or "clip")
-        self.defined[id(clip)] = name
+        name, new = self.defined_name(clip, "clip")
+        if not new:
+            return name
         element = self.drawing.clipPath(id=name, clipPathUnits="userSpaceOnUse")
         if clip.clip is not None:
             element["clip-path"] = f"url(#{self.clip(clip.clip)})"
@@ -154,16 +167,12 @@ class _Writer:
         return name
 
     def mask(self, mask: Mask) -> str:
-        if id(mask) in self.defined:
-            return self.defined[id(mask)]
-        name = self.fresh_id(mask.id or "mask")
-        self.defined[id(mask)] = name
-        w, h = self.scene.width, self.scene.height
-        x, y, width, height = mask.region if mask.region is not None else (-w, -h, 3 * w, 3 * h)
+        name, new = self.defined_name(mask, "mask")
+        if not new:
+            return name
         element = self.drawing.mask(id=name, maskUnits="userSpaceOnUse", maskContentUnits="userSpaceOnUse",
-                                    x=self.num(x), y=self.num(y), width=self.num(width), height=self.num(height))
+                                    **self.region(mask.region))
         if mask.kind == "alpha":
-            element["mask-type"] = "alpha"
             element["style"] = "mask-type:alpha"
         content = self.node(mask.content)
         for child in content.elements:
@@ -176,14 +185,10 @@ class _Writer:
         return name
 
     def blur(self, blur: Blur) -> str:
-        if id(blur) in self.defined:
-            return self.defined[id(blur)]
-        name = self.fresh_id(blur.id or "blur")
-        self.defined[id(blur)] = name
-        w, h = self.scene.width, self.scene.height
-        x, y, width, height = blur.region if blur.region is not None else (-w, -h, 3 * w, 3 * h)
-        element = self.drawing.filter(id=name, filterUnits="userSpaceOnUse", x=self.num(x), y=self.num(y),
-                                      width=self.num(width), height=self.num(height))
+        name, new = self.defined_name(blur, "blur")
+        if not new:
+            return name
+        element = self.drawing.filter(id=name, filterUnits="userSpaceOnUse", **self.region(blur.region))
         element["color-interpolation-filters"] = "linearRGB" if blur.linear_rgb else "sRGB"
         element.feGaussianBlur(stdDeviation=self.nums(blur.std))
         self.drawing.defs.add(element)
