@@ -8,7 +8,7 @@ import sys
 from ..errors import ClipvgError
 
 # Subcommand modules, in the order ``clipvg --help`` lists them.
-COMMANDS = ("render", "vectorize", "edit", "font", "outpaint", "inpaint", "serve")
+COMMANDS = ("render", "vectorize", "edit", "font", "outpaint", "inpaint", "serve", "batch")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,14 +23,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: parse ``argv``, run the subcommand; user errors print one line and exit 2."""
+    """Entry point: parse ``argv``, run the subcommand; user errors print one line and exit 2; a
+    subcommand may return its own exit status (``batch``: 1 when some jobs failed)."""
     args = build_parser().parse_args(argv)
     try:
-        args.run(args)
+        code = args.run(args)
     except ClipvgError as error:
         print(f"clipvg {args.command}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"clipvg {args.command}: interrupted", file=sys.stderr)
         return 130
-    return 0
+    return code or 0

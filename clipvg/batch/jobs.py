@@ -1,0 +1,329 @@
+"""Batch jobs: each one is a ``clipvg edit`` command line, read from a JSON Lines file, a folder of
+inputs, or Python dicts.
+
+A job's keys are ``clipvg edit``'s options by their long names (``input``, ``output``, ``prompt``,
+``roi``, ``colors_only``, ``region_only``, ``mask``, ``iterations``, ``patches``, ``seed``,
+``clip_model``, ``clip_weights``, ``device``, ``max_size``, ``save_every``, ``export_layers``, the
+refiner options, ...; dashes or underscores), plus ``id`` and a few aliases (``outputs``, ``rois``,
+``num_patches``, ``params``). Every job is checked by ``clipvg edit``'s own argument parser, so a
+job means exactly what the same ``clipvg edit`` command line means.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import functools
+import hashlib
+import json
+import os
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from ..atomic import ensure_not_input
+from ..errors import ClipvgError, InvalidInputError
+
+INPUT_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".svg", ".svgz")
+FORMATS = ("svg", "png", "pdf")
+ALIASES = {"outputs": "output", "rois": "roi", "num_patches": "patches"}
+# Set by batch itself for every job: the checkpoint directory and no per-job progress bar.
+CONTROLLED = ("resume", "quiet", "help")
+# The parameter subsets ``clipvg edit`` can express, as ``params`` values.
+PARAMS = {"all": (), "colors_only": ("colors_only",), "shapes_only": ("shapes_only",),
+          "region_only": ("region_only",)}
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+class _RaisingParser(argparse.ArgumentParser):
+    """An ArgumentParser whose errors raise InvalidInputError instead of exiting."""
+
+    def error(self, message: str):  # noqa: D401 - argparse's hook
+        raise InvalidInputError(message)
+
+
+@functools.lru_cache(maxsize=None)
+def edit_parser() -> argparse.ArgumentParser:
+    """``clipvg edit``'s own argument parser (raising InvalidInputError on bad arguments)."""
+    from ..cli import edit_command
+
+    sub = _RaisingParser(prog="clipvg", add_help=False).add_subparsers()
+    return edit_command.add_parser(sub)
+
+
+def edit_actions() -> dict[str, argparse.Action]:
+    """``clipvg edit``'s options by destination name (``input`` included; batch-controlled ones not)."""
+    return {a.dest: a for a in edit_parser()._actions if a.dest not in CONTROLLED}
+
+
+def _flag(action: argparse.Action) -> str:
+    return next((s for s in action.option_strings if s.startswith("--")), action.option_strings[0])
+
+
+def edit_argv(options: Mapping[str, Any], resume: str | os.PathLike | None = None) -> list[str]:
+    """The ``clipvg edit`` arguments (after ``edit``) of a job's options, with ``--quiet`` and, when
+    given, ``--resume DIR``. ``None`` means 'not given', except for ``clip_weights`` (random weights)."""
+    actions = edit_actions()
+    argv: list[str] = []
+    for dest, value in options.items():
+        if dest == "input":
+            continue
+        action = actions[dest]
+        flag = _flag(action)
+        if isinstance(action, argparse._StoreTrueAction):
+            if not isinstance(value, bool):
+                raise InvalidInputError(f"{dest} must be true or false, got {value!r}")
+            argv += [flag] * value
+        elif isinstance(action, argparse._AppendAction):
+            argv += [f"{flag}={item}" for item in ([value] if isinstance(value, str) else value)]
+        elif value is None:
+            argv += [f"{flag}=none"] if dest == "clip_weights" else []
+        elif isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise InvalidInputError(f"{dest} must be a string or a number, got {value!r}")
+        else:
+            argv.append(f"{flag}={value}")
+    argv += ["--quiet"] + ([f"--resume={resume}"] if resume is not None else [])
+    return argv + ["--", str(options.get("input", ""))]
+
+
+def edit_namespace(options: Mapping[str, Any], resume: str | os.PathLike | None = None) -> argparse.Namespace:
+    """The parsed ``clipvg edit`` arguments of a job (what ``edit_command.run`` takes)."""
+    return edit_parser().parse_args(edit_argv(options, resume))
+
+
+def _roi_text(roi: Any) -> str:
+    """A job's ROI as ``clipvg edit --roi`` text: "X,Y,W,H=TEXT", {"box": [x, y, w, h], "prompt": TEXT}
+    or [[x, y, w, h], TEXT]."""
+    if isinstance(roi, str):
+        return roi
+    if isinstance(roi, Mapping) and set(roi) == {"box", "prompt"}:
+        box, prompt = roi["box"], roi["prompt"]
+    elif isinstance(roi, (list, tuple)) and len(roi) == 2:
+        box, prompt = roi
+    else:
+        raise InvalidInputError(f"malformed ROI {roi!r}; write \"X,Y,W,H=TEXT\", {{\"box\": [x, y, w, h], "
+                                "\"prompt\": TEXT}} or [[x, y, w, h], TEXT]")
+    if not isinstance(box, (list, tuple)) or not all(isinstance(v, (int, float)) for v in box):
+        raise InvalidInputError(f"malformed ROI box {box!r}; give four whole pixel numbers [x, y, w, h]")
+    numbers = [str(int(v)) if float(v).is_integer() else str(v) for v in box]
+    return f"{','.join(numbers)}={prompt}"
+
+
+def normalize(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """A job's (or the batch defaults') keys as ``clipvg edit`` destinations; raises InvalidInputError
+    on keys ``clipvg edit`` does not take."""
+    actions = edit_actions()
+    options: dict[str, Any] = {}
+    for key, value in entry.items():
+        dest = ALIASES.get(str(key).replace("-", "_"), str(key).replace("-", "_"))
+        if dest == "id":
+            options["id"] = value
+        elif dest == "params":
+            names = [value] if isinstance(value, str) else list(value)
+            names = [n for part in names for n in str(part).replace("-", "_").split(",") if n.strip()]
+            unknown = sorted(set(n.strip() for n in names) - set(PARAMS))
+            if unknown:
+                raise InvalidInputError(f"params {unknown} are not clipvg edit options; choose from {sorted(PARAMS)}")
+            for name in names:
+                options.update(dict.fromkeys(PARAMS[name.strip()], True))
+        elif dest in actions:
+            if isinstance(actions[dest], argparse._AppendAction):
+                value = [value] if isinstance(value, (str, Mapping)) else list(value)
+                if dest == "roi":
+                    value = [_roi_text(roi) for roi in value]
+            options[dest] = value
+        else:
+            known = sorted(set(actions) | set(ALIASES) | {"id", "params"})
+            raise InvalidInputError(f"unknown job key {key!r}; clipvg edit takes {', '.join(known)}")
+    return options
+
+
+@dataclasses.dataclass
+class Job:
+    """One edit of a batch. ``options`` are ``clipvg edit``'s, with absolute input, mask and output
+    paths; ``error`` says why the job cannot run (it is then recorded as failed, the others run);
+    ``spec`` is a digest of the options and the input files' bytes (a finished job is redone when it
+    changes)."""
+
+    id: str
+    options: dict[str, Any]
+    error: str | None = None
+    spec: str = ""
+    where: str = ""
+
+    @property
+    def input(self) -> str | None:
+        return self.options.get("input")
+
+    @property
+    def outputs(self) -> list[str]:
+        return list(self.options.get("output") or [])
+
+    def payload(self, checkpoint: str | os.PathLike | None) -> dict[str, Any]:
+        """What a worker needs to run the job (plain data, picklable)."""
+        return {"id": self.id, "options": dict(self.options),
+                "checkpoint": None if checkpoint is None else str(checkpoint)}
+
+
+def _absolute(base: Path, path: Any) -> str:
+    return os.path.abspath(os.path.join(base, os.path.expanduser(str(path))))
+
+
+def _file_digest(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _spec(options: Mapping[str, Any]) -> str:
+    digest = hashlib.sha256(json.dumps(options, sort_keys=True, default=str).encode())
+    for key in ("input", "mask"):
+        path = options.get(key)
+        if path and os.path.isfile(path):
+            digest.update(_file_digest(path).encode())
+    return digest.hexdigest()[:20]
+
+
+def _check(options: dict[str, Any]) -> None:
+    """What ``clipvg edit`` would reject before starting, raised as InvalidInputError."""
+    from ..cli.edit_command import parse_roi
+    from ..edit.outputs import check_targets
+
+    args = edit_namespace(options)
+    for text in args.roi:
+        parse_roi(text)
+    check_targets(args.output)
+    for path in filter(None, (args.input, args.mask)):
+        if not os.path.isfile(path):
+            raise InvalidInputError(f"input file not found: {path}")
+    for target in args.output:
+        ensure_not_input(target, tuple(filter(None, (args.input, args.mask))))
+
+
+def _read_entries(source: Any, defaults: Mapping[str, Any]) -> tuple[list[tuple[str, Any]], Path]:
+    """(where, entry or an InvalidInputError) pairs, and the folder relative input paths start from."""
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if path.is_dir():
+            if not defaults.get("prompt"):
+                raise InvalidInputError(f"{path} is a folder of inputs: give the prompt every edit uses (--prompt)")
+            files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in INPUT_SUFFIXES)
+            if not files:
+                raise InvalidInputError(f"no pictures in {path} (looked for {', '.join(INPUT_SUFFIXES)})")
+            return [(p.name, {"input": p.name}) for p in files], path
+        if not path.is_file():
+            raise InvalidInputError(f"jobs file not found: {path}")
+        entries: list[tuple[str, Any]] = []
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip() or line.lstrip().startswith("#"):
+                    continue
+                try:
+                    entry = json.loads(line)
+                except json.JSONDecodeError as error:
+                    entry = InvalidInputError(f"not JSON ({error.msg} at column {error.colno})")
+                entries.append((f"{path.name} line {number}", entry))
+        if not entries:
+            raise InvalidInputError(f"{path} holds no jobs; write one JSON object per line")
+        return entries, path.parent
+    return [(f"job {i + 1}", entry) for i, entry in enumerate(source)], Path.cwd()
+
+
+def _unique_ids(jobs: list[Job]) -> None:
+    """Jobs without an id get their input's stem ("line-N" without input), numbered -2, -3, ...
+    when several share one."""
+    taken = Counter(job.id for job in jobs if job.id)
+    for id_, count in taken.items():
+        if count > 1:
+            raise InvalidInputError(f"job id {id_!r} is used {count} times; ids must be unique")
+    counters: dict[str, int] = {}
+    for job in jobs:
+        if job.id:
+            continue
+        name = Path(job.input).stem if job.input else job.where.rsplit(" ", 2)[-2:]
+        name = name if isinstance(name, str) else "-".join(name)
+        stem = re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._-") or "job"
+        n = counters.get(stem, 1)
+        candidate = stem if n == 1 else f"{stem}-{n}"
+        while candidate in taken:
+            n += 1
+            candidate = f"{stem}-{n}"
+        counters[stem] = n + 1
+        taken[candidate] += 1
+        job.id = candidate
+
+
+def load_jobs(source: Any, out_dir: str | os.PathLike, defaults: Mapping[str, Any] | None = None,
+              formats: Iterable[str] = ("svg",)) -> list[Job]:
+    """The jobs of a batch.
+
+    ``source``: a JSON Lines file (one job object a line; blank lines and lines starting with # are
+    skipped), a folder (one job per picture in it, every job taking ``defaults``' prompt), or an
+    iterable of job dicts. ``defaults``: options every job gets unless it sets its own (the batch
+    command's edit options). Jobs without outputs write ``OUT_DIR/<id>.<format>`` for each of
+    ``formats``. Relative inputs and masks start from the JSON Lines file's folder (the folder itself,
+    or the current directory for dicts), relative outputs from ``out_dir``.
+
+    A job that cannot run (bad JSON, unknown key, bad ROI, missing input, ...) comes back with its
+    ``error`` set; InvalidInputError is raised only for the batch as a whole (no jobs, duplicate ids,
+    two jobs writing the same file, a bad default).
+    """
+    out_dir = Path(out_dir)
+    formats = [f.strip().lower().lstrip(".") for f in formats if f.strip()]
+    bad = sorted(set(formats) - set(FORMATS))
+    if bad or not formats:
+        raise InvalidInputError(f"unknown output format {bad or formats}; choose from {', '.join(FORMATS)}")
+    defaults = normalize(defaults or {})
+    for key in ("input", "output", "id"):
+        if key in defaults:
+            raise InvalidInputError(f"{key} is set per job, not for the whole batch")
+    if defaults.get("mask"):  # given on the command line: from the current directory
+        defaults["mask"] = _absolute(Path.cwd(), defaults["mask"])
+    entries, base = _read_entries(source, defaults)
+    jobs: list[Job] = []
+    for where, entry in entries:
+        job = Job(id="", options={}, where=where)
+        try:
+            if isinstance(entry, Exception):
+                raise entry
+            if not isinstance(entry, Mapping):
+                raise InvalidInputError(f"a job is a JSON object, got {type(entry).__name__}")
+            options = normalize(entry)
+            job.id = options.pop("id", "") or ""
+            if job.id and not (isinstance(job.id, str) and _ID.fullmatch(job.id)):
+                bad_id, job.id = job.id, ""
+                raise InvalidInputError(f"job id {bad_id!r} must be letters, digits, '.', '_' or '-'")
+            if not options.get("input"):
+                raise InvalidInputError("the job has no input")
+            options = {**defaults, **options}
+            for key in ("input", "mask"):
+                if options.get(key):
+                    options[key] = _absolute(base, options[key])
+            if options.get("output"):
+                options["output"] = [_absolute(out_dir, p) for p in options["output"]]
+            job.options = options
+        except ClipvgError as error:
+            job.error = f"{where}: {error}"
+            if isinstance(entry, Mapping) and isinstance(entry.get("input"), str):
+                job.options = {"input": _absolute(base, entry["input"])}
+        jobs.append(job)
+    _unique_ids(jobs)
+    owners: dict[str, str] = {}
+    for job in jobs:
+        if job.error is None and not job.options.get("output"):
+            job.options["output"] = [_absolute(out_dir, f"{job.id}.{fmt}") for fmt in formats]
+        for target in job.outputs:
+            key = os.path.normcase(os.path.abspath(target))
+            if key in owners:
+                raise InvalidInputError(f"jobs {owners[key]!r} and {job.id!r} both write {target}; "
+                                        "give them different outputs")
+            owners[key] = job.id
+        if job.error is None:
+            try:
+                _check(job.options)
+                job.spec = _spec(job.options)
+            except ClipvgError as error:
+                job.error = f"{job.where}: {error}"
+    return jobs
