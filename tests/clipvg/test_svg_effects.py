@@ -2,6 +2,7 @@
 supersampled), faithful round trips, and bad input that warns or fails clearly, never hangs."""
 from __future__ import annotations
 
+import dataclasses
 import io
 import shutil
 import warnings
@@ -12,8 +13,9 @@ import resvg_py
 import torch
 from PIL import Image
 
-from clipvg import SVGParseError, load_svg, render
+from clipvg import Scene, SVGParseError, load_svg, render
 from clipvg.scene import Group
+from clipvg.scene.tree import tree_to_data
 from clipvg.svg import UnsupportedSVGWarning, scene_to_svg_string
 from svg_renderers import psnr
 
@@ -125,6 +127,18 @@ def test_patterns_render_like_resvg_and_round_trip() -> None:
     assert psnr(on_white(scene), resvg_supersampled(PATTERNS, 32, 32)) >= 36
     again = load_svg(scene_to_svg_string(scene))
     np.testing.assert_allclose(on_white(again), on_white(scene), atol=2e-3)
+
+
+def test_tree_survives_a_weights_only_checkpoint() -> None:
+    scene = load_svg(EFFECTS)
+    state = {f.name: getattr(scene, f.name) for f in dataclasses.fields(Scene)}
+    state["tree"] = tree_to_data(state["tree"])
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    buffer.seek(0)
+    restored = Scene(**torch.load(buffer, weights_only=True))
+    assert isinstance(restored.tree, Group)
+    torch.testing.assert_close(render(restored), render(scene))
 
 
 # ---------------------------------------------------------------------- bad input
