@@ -39,6 +39,15 @@ def clip_weights(text: str) -> str | None:
     return None if text.lower() == "none" else text
 
 
+def add_clip_options(parser: argparse.ArgumentParser) -> None:
+    """``--clip-model`` and ``--clip-weights``: every command that loads CLIP takes them alike."""
+    parser.add_argument("--clip-model", default="ViT-B-32",
+                        help="open_clip architecture name or model-config JSON (default ViT-B-32)")
+    parser.add_argument("--clip-weights", type=clip_weights, default="openai",
+                        help="pretrained tag (downloaded on first use), local checkpoint path, or 'none' "
+                             "for random weights (default openai)")
+
+
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """Options of every command that runs the editing loop: outputs, prompt, model, loop, resume."""
     parser.add_argument("-o", "--output", action="append", required=True, metavar="OUT",
@@ -46,11 +55,7 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--prompt", required=True, help="text describing the result, e.g. 'a green circle'")
     parser.add_argument("--iterations", type=int, default=150, help="optimisation steps (default 150)")
     parser.add_argument("--patches", type=int, default=64, help="random patches per ROI and step (default 64)")
-    parser.add_argument("--clip-model", default="ViT-B-32",
-                        help="open_clip architecture name or model-config JSON (default ViT-B-32)")
-    parser.add_argument("--clip-weights", type=clip_weights, default="openai",
-                        help="pretrained tag (downloaded on first use), local checkpoint path, or 'none' "
-                             "for random weights (default openai)")
+    add_clip_options(parser)
     parser.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same SVG")
     parser.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--deterministic", action="store_true", default=None,

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from ..errors import BackendUnavailableError, InvalidInputError
-from .edit_command import clip_weights
+from .edit_command import add_clip_options
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -24,11 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--work-dir", type=Path,
                         help="where documents and results are kept (default ~/.cache/clipvg/serve)")
     parser.add_argument("--max-upload-mb", type=float, default=25.0, help="largest upload in MB (default 25)")
-    parser.add_argument("--clip-model", default="ViT-B-32",
-                        help="open_clip architecture name or model-config JSON (default ViT-B-32)")
-    parser.add_argument("--clip-weights", type=clip_weights, default="openai",
-                        help="pretrained tag (downloaded on first use), local checkpoint path, or 'none' "
-                             "for random weights (default openai)")
+    add_clip_options(parser)
     parser.add_argument("--device", action="append", default=[], metavar="DEVICE",
                         help="cpu, cuda or cuda:N; repeat for one edit queue worker per GPU "
                              "(default: cuda when available)")
