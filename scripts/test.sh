@@ -2,7 +2,7 @@
 # Install everything clipvg's tests need on a fresh Debian/Ubuntu machine, then run them.
 #   system: inkscape and chromium (SVG export checks), icon themes and openclipart (real-world SVGs:
 #   tests and benchmarks/svg_corpus.py), fonts
-#   python: a virtualenv in .venv with clipvg and its test, diffusion, vtracer, serve and ray extras
+#   python: a virtualenv in .venv with clipvg and its test, diffusion, int8, vtracer, serve and ray extras
 #   (the serve tests drive the apt Chromium through Playwright; `playwright install` is never run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,5 +19,5 @@ if command -v apt-get >/dev/null; then apt_install; else echo "no apt-get: insta
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 # torch and torchvision resolve together from the registry (never pin torch alone first)
-.venv/bin/python -m pip install -q -e ".[test,diffusion,vtracer,serve,ray]"
+.venv/bin/python -m pip install -q -e ".[test,diffusion,int8,vtracer,serve,ray]"
 CLIPVG_REQUIRE_SYSTEM_TOOLS=1 .venv/bin/python -m pytest "$@"

@@ -84,10 +84,10 @@ def run(args: argparse.Namespace) -> None:
         refiner = refiner_from_args(args)
         if refiner is None:
             return make(None)
-        if args.layered:
+        if args.layered or (getattr(refiner, "layered", False) and not args.remove):
             background = lambda image: prepare_removal(scene, mask, seed=args.seed, seed_image=image)  # noqa: E731
-            return refine_layered(background, LayeredRefiner(refiner), args.prompt, seed=args.seed,
-                                  iterations=args.refit_iterations)
+            layers = refiner if hasattr(refiner, "refine_layers") else LayeredRefiner(refiner)
+            return refine_layered(background, layers, args.prompt, seed=args.seed, iterations=args.refit_iterations)
         return refine_prepared(make, refiner, args.prompt, seed=args.seed, remove=args.remove,
                                iterations=args.refit_iterations)
 

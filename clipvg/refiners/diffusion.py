@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from .base import resize, working_size
-from .loading import load_pipeline, resolve_device
+from .loading import load_pipeline, require_diffusers, resolve_device
 
 Predict = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -28,12 +28,15 @@ class Components:
     device: torch.device
 
     @classmethod
-    def load(cls, model: Any, device: str | torch.device | None = None) -> "Components":
-        """From a model id / local diffusers folder (``from_pretrained``) or a loaded pipeline."""
+    def load(cls, model: Any, device: str | torch.device | None = None, precision: Any = None) -> "Components":
+        """From a model id / local diffusers folder (``from_pretrained``) or a loaded pipeline, at
+        ``precision`` (see ``precision.py``; int8 quantizes the text encoder only: the UNet is
+        fine-tuned or back-propagated through, which int8 weights do not allow)."""
+        require_diffusers()
         from diffusers import StableDiffusionPipeline
 
         device = resolve_device(device)
-        pipe = load_pipeline(StableDiffusionPipeline, model, device)
+        pipe = load_pipeline(StableDiffusionPipeline, model, device, precision, quantize=("text_encoder",))
         for module in (pipe.vae, pipe.unet, pipe.text_encoder):
             module.requires_grad_(False)
         return cls(pipe.vae, pipe.unet, pipe.text_encoder, pipe.tokenizer, pipe.scheduler, device)
@@ -84,11 +87,14 @@ class Components:
         return torch.randn(shape, generator=generator).to(self.device, self.dtype)
 
     def denoising_loss(self, unet: Any, latents: torch.Tensor, embedding: torch.Tensor,
-                       generator: torch.Generator) -> torch.Tensor:
-        """The diffusion training loss at one random timestep: MSE between the UNet's prediction and
-        its target (the noise, or the velocity for v-prediction models)."""
+                       generator: torch.Generator, batch: int = 1) -> torch.Tensor:
+        """The diffusion training loss: MSE between the UNet's prediction and its target (the noise,
+        or the velocity for v-prediction models), over ``batch`` copies of ``latents`` (1, C, h, w)
+        each at its own random timestep and noise."""
         steps = self.scheduler.config.num_train_timesteps
-        t = torch.randint(0, steps, (1,), generator=generator).to(self.device)
+        t = torch.randint(0, steps, (batch,), generator=generator).to(self.device)
+        latents = latents.expand(batch, -1, -1, -1)
+        embedding = embedding.expand(batch, -1, -1)
         noise = self.randn(tuple(latents.shape), generator)
         noisy = self.scheduler.add_noise(latents, noise, t)
         target = noise
@@ -98,15 +104,15 @@ class Components:
         return F.mse_loss(prediction.float(), target.float())
 
     def finetune(self, latents: torch.Tensor, embedding: torch.Tensor, steps: int, lr: float,
-                 generator: torch.Generator) -> Any:
-        """A copy of the UNet fine-tuned for ``steps`` Adam steps to denoise ``latents`` given
-        ``embedding`` (the loaded UNet is left as it was)."""
+                 generator: torch.Generator, batch: int = 1) -> Any:
+        """A copy of the UNet fine-tuned for ``steps`` Adam steps (``batch`` noised copies a step) to
+        denoise ``latents`` given ``embedding`` (the loaded UNet is left as it was)."""
         unet = copy.deepcopy(self.unet)
         unet.requires_grad_(True).train()
         optimizer = torch.optim.Adam(unet.parameters(), lr=lr)
         for _ in range(steps):
             optimizer.zero_grad(set_to_none=True)
-            self.denoising_loss(unet, latents, embedding, generator).backward()
+            self.denoising_loss(unet, latents, embedding, generator, batch).backward()
             optimizer.step()
         return unet.requires_grad_(False).eval()
 

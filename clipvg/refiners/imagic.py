@@ -36,8 +36,8 @@ class ImagicRefiner(Refiner):
 
     def __init__(self, model: Any = DEFAULT_MODEL, device: str | None = None, *, embed_steps: int = 100,
                  embed_lr: float = 1e-3, finetune_steps: int = 200, finetune_lr: float = 1e-6, eta: float = 0.7,
-                 steps: int = 50, guidance: float = 3.0, max_side: int = 512) -> None:
-        self.model = Components.load(model, device)
+                 steps: int = 50, guidance: float = 3.0, max_side: int = 512, precision: Any = None) -> None:
+        self.model = Components.load(model, device, precision)
         self.embed_steps, self.embed_lr = embed_steps, embed_lr
         self.finetune_steps, self.finetune_lr = finetune_steps, finetune_lr
         self.eta, self.steps, self.guidance, self.max_side = eta, steps, guidance, max_side

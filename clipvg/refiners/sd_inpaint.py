@@ -10,7 +10,7 @@ from PIL import Image
 
 from ..image_out import to_uint8
 from .base import Refiner, check_inputs, paste, removal_prompt, working_size
-from .loading import load_pipeline, resolve_device
+from .loading import load_pipeline, require_diffusers, resolve_device
 
 DEFAULT_MODEL = "stabilityai/stable-diffusion-2-inpainting"
 
@@ -26,11 +26,13 @@ class SDInpaintRefiner(Refiner):
 
     def __init__(self, model: Any = DEFAULT_MODEL, device: str | None = None, *, steps: int = 30,
                  guidance: float = 7.5, prior_strength: float = 0.85,
-                 negative_prompt: str | None = "object, person, text, watermark", max_side: int = 512) -> None:
-        from diffusers import StableDiffusionInpaintPipeline
+                 negative_prompt: str | None = "object, person, text, watermark", max_side: int = 512,
+                 precision: Any = None) -> None:
+        require_diffusers()
+        from diffusers import AutoPipelineForInpainting
 
         self.device = resolve_device(device)
-        self.pipeline = load_pipeline(StableDiffusionInpaintPipeline, model, self.device)
+        self.pipeline = load_pipeline(AutoPipelineForInpainting, model, self.device, precision)
         self.steps, self.guidance, self.prior_strength = steps, guidance, prior_strength
         self.negative_prompt, self.max_side = negative_prompt, max_side
 

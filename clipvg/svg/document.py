@@ -107,7 +107,7 @@ _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 def normalize_path_data(root: ET.Element) -> None:
     """Rewrite numbers with a trailing dot ("5." and "5.e1", valid SVG) in path data, which svgelements
-    rejects (it would drop the rest of the path), in place."""
+    rejects (it would drop the rest of the path), and give a ``<path>`` without ``d`` an empty one, in place."""
 
     def fix(match: re.Match) -> str:
         text = match.group(0)
@@ -119,6 +119,8 @@ def normalize_path_data(root: ET.Element) -> None:
         return text
 
     for element in root.iter():
+        if local_name(element.tag) == "path" and element.get("d") is None:
+            element.set("d", "")  # a path without data draws nothing (svgelements would fail on it)
         data = element.get("d")
         if data and re.search(r"\d\.(?!\d)", data):
             element.set("d", _NUMBER.sub(fix, data))

@@ -191,6 +191,11 @@ def test_hostile_or_broken_files_fail_clearly(text: str, message: str) -> None:
         load_svg(text)
 
 
+def test_path_without_data_draws_nothing() -> None:
+    scene = load_svg(svg('<path id="empty" fill="red"/><rect width="4" height="4"/>'))
+    assert scene.num_paths == 1
+
+
 def test_trailing_dot_numbers_keep_the_whole_path() -> None:
     scene = load_svg(svg('<path d="M 1 1 L 5. 1 L 5.e0 5 L 1 5 z M 6 6 L 9. 6 L 9 9 z"/>'))
     assert len(scene.path(0).subpaths) == 2

@@ -51,3 +51,89 @@ def build_tiny_sd(directory: Path, inpaint: bool = False) -> Path:
                safety_checker=None, feature_extractor=None, requires_safety_checker=False)
     pipe.save_pretrained(directory)
     return directory
+
+
+def tiny_clip_text(tokenizer, hidden: int = 16, projection: bool = False):
+    """A 2-layer CLIP text encoder over ``tokenizer`` (``projection``: CLIPTextModelWithProjection)."""
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTextModelWithProjection
+
+    config = CLIPTextConfig(vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=2 * hidden,
+                            num_hidden_layers=2, num_attention_heads=2, max_position_embeddings=16,
+                            bos_token_id=len(tokenizer) - 2, eos_token_id=len(tokenizer) - 1,
+                            pad_token_id=len(tokenizer) - 1, projection_dim=hidden)
+    return (CLIPTextModelWithProjection if projection else CLIPTextModel)(config)
+
+
+def build_tiny_sdxl(directory: Path) -> Path:
+    """Save a tiny StableDiffusionXLPipeline: two text encoders (16 + 16 = 32-dim cross-attention),
+    a "text_time" UNet, and an 8x VAE (4 levels, 8 channels) so 64 px pictures have 8 x 8 latents."""
+    from diffusers import AutoencoderKL, EulerDiscreteScheduler, StableDiffusionXLPipeline, UNet2DConditionModel
+
+    torch.manual_seed(0)
+    tokenizer = tiny_tokenizer(directory / "_tokenizer_src")
+    unet = UNet2DConditionModel(block_out_channels=(16, 32), layers_per_block=1, sample_size=8, in_channels=4,
+                                out_channels=4, down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+                                up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), attention_head_dim=4,
+                                cross_attention_dim=32, addition_embed_type="text_time", addition_time_embed_dim=4,
+                                projection_class_embeddings_input_dim=16 + 6 * 4, norm_num_groups=8,
+                                use_linear_projection=True)
+    vae = AutoencoderKL(block_out_channels=(8, 8, 8, 8), in_channels=3, out_channels=3, latent_channels=4,
+                        down_block_types=("DownEncoderBlock2D",) * 4, up_block_types=("UpDecoderBlock2D",) * 4,
+                        norm_num_groups=4, sample_size=64)
+    scheduler = EulerDiscreteScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
+                                       steps_offset=1, timestep_spacing="leading")
+    pipe = StableDiffusionXLPipeline(vae=vae, unet=unet, text_encoder=tiny_clip_text(tokenizer),
+                                     text_encoder_2=tiny_clip_text(tokenizer, projection=True), tokenizer=tokenizer,
+                                     tokenizer_2=tokenizer, scheduler=scheduler)
+    pipe.save_pretrained(directory)
+    return directory
+
+
+# 4 levels (the latent still joins after 3 downsamplings, as in the published 7-level decoder), one
+# attention level, one resnet a level
+TINY_DECODER = dict(block_out_channels=(8,) * 4, down_block_types=("DownBlock2D",) * 3 + ("AttnDownBlock2D",),
+                    up_block_types=("AttnUpBlock2D",) + ("UpBlock2D",) * 3, layers_per_block=1, attention_head_dim=4,
+                    norm_num_groups=4)
+
+
+def build_tiny_layer_model(directory: Path, sdxl: Path) -> Path:
+    """LayerDiffusion weights in the published file layout for the tiny SDXL of ``sdxl``: attention
+    offsets (every attn1/attn2 projection weight, keyed by diffusers UNet names) and a transparent
+    decoder of configuration TINY_DECODER (written beside it as DECODER_CONFIG)."""
+    from diffusers import UNet2DConditionModel
+    from safetensors.torch import save_file
+
+    from clipvg.refiners.layerdiffusion import ATTN_FILE, DECODER_CONFIG, DECODER_FILE, decoder_class
+
+    torch.manual_seed(1)
+    unet = UNet2DConditionModel.from_pretrained(sdxl, subfolder="unet")
+    offsets = {k: 0.01 * torch.randn_like(v) for k, v in unet.state_dict().items()
+               if (".attn1." in k or ".attn2." in k) and k.endswith("weight") and ".to_" in k}
+    directory.mkdir(parents=True, exist_ok=True)
+    save_file(offsets, directory / ATTN_FILE)
+    decoder = decoder_class()(**TINY_DECODER)
+    save_file({k: v.contiguous() for k, v in decoder.state_dict().items()}, directory / DECODER_FILE)
+    (directory / DECODER_CONFIG).write_text(json.dumps(TINY_DECODER))
+    return directory
+
+
+def build_tiny_upscaler(directory: Path) -> Path:
+    """Save a tiny StableDiffusionUpscalePipeline (x4: a 3-level VAE; a 7-channel UNet taking the
+    low-resolution picture, noise level as class label)."""
+    from diffusers import (AutoencoderKL, DDIMScheduler, DDPMScheduler, StableDiffusionUpscalePipeline,
+                           UNet2DConditionModel)
+
+    torch.manual_seed(0)
+    tokenizer = tiny_tokenizer(directory / "_tokenizer_src")
+    unet = UNet2DConditionModel(block_out_channels=(16, 32), layers_per_block=1, sample_size=16, in_channels=7,
+                                out_channels=4, down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+                                up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), attention_head_dim=4,
+                                cross_attention_dim=16, norm_num_groups=8, num_class_embeds=100)
+    vae = AutoencoderKL(block_out_channels=(8, 8, 8), in_channels=3, out_channels=3, latent_channels=4,
+                        down_block_types=("DownEncoderBlock2D",) * 3, up_block_types=("UpDecoderBlock2D",) * 3,
+                        norm_num_groups=4, sample_size=64, scaling_factor=0.08333)
+    pipe = StableDiffusionUpscalePipeline(vae=vae, unet=unet, text_encoder=tiny_clip_text(tokenizer), tokenizer=tokenizer,
+                                          low_res_scheduler=DDPMScheduler(), scheduler=DDIMScheduler(prediction_type="v_prediction"),
+                                          max_noise_level=350)
+    pipe.save_pretrained(directory)
+    return directory

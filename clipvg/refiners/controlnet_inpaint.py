@@ -1,0 +1,91 @@
+"""Inpainting with a mask ControlNet on a frozen text-to-image model (the MiracleVision design: the base
+UNet is not modified; a ControlNet branch sees the masked image and the mask).
+
+Published weights (download once with ``huggingface-cli download ID``):
+
+* base model: ``stable-diffusion-v1-5/stable-diffusion-v1-5`` (any SD 1.x text-to-image diffusers
+  folder: 4-channel UNet);
+* mask ControlNet: ``lllyasviel/control_v11p_sd15_inpaint`` (ControlNet v1.1 inpaint, diffusers
+  format), or a checkpoint written by ``python -m clipvg.refiners.train_mask_controlnet``.
+
+The ControlNet's condition is the v1.1 inpaint convention, which carries both inputs in one
+3-channel image: the picture in [0, 1] with every masked pixel set to -1 (``inpaint_condition``;
+the same as diffusers' documented ``make_inpaint_condition`` for that checkpoint). The sampling is
+diffusers' StableDiffusionControlNetInpaintPipeline: with a 4-channel UNet it re-imposes the
+unmasked latents at every step, so only the masked region is generated.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image
+
+from ..image_out import to_uint8
+from .base import Refiner, check_inputs, paste, removal_prompt, working_size
+from .loading import load_model, load_pipeline, require_diffusers, resolve_device
+from .precision import resolve_precision
+
+DEFAULT_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
+DEFAULT_CONTROLNET = "lllyasviel/control_v11p_sd15_inpaint"
+CONTROLNET_LAYOUT = "a diffusers ControlNetModel folder (config.json and diffusion_pytorch_model.safetensors)"
+
+
+def inpaint_condition(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """(1, 3, H, W) ControlNet inpaint condition from ``image`` (H, W, 3) in [0, 1] and ``mask`` (H, W)
+    bool (or float, > 0.5 = masked): the image, with -1 at the masked pixels."""
+    chw = image.float().permute(2, 0, 1).clone()
+    chw[:, mask.cpu() > 0.5] = -1.0
+    return chw[None]
+
+
+class ControlNetInpaintRefiner(Refiner):
+    """Repaint the masked region with a frozen text-to-image model guided by a mask ControlNet.
+
+    ``model``: the base model (hub id, diffusers folder or a loaded
+    StableDiffusionControlNetInpaintPipeline); ``controlnet``: the mask ControlNet (hub id, folder, or
+    a ControlNetModel). ``steps`` sampling steps, guidance ``guidance``, ControlNet weight
+    ``conditioning_scale``, at most ``max_side`` px. With ``prior`` the masked area's seed (an
+    outpaint's mirror-padded, noised border) is the start, noised to ``prior_strength``; removal
+    paints the background description plus the background trigger (``removal_prompt``) away from
+    ``negative_prompt``."""
+
+    name = "controlnet-inpaint"
+
+    def __init__(self, model: Any = DEFAULT_MODEL, device: str | None = None, *, controlnet: Any = None,
+                 steps: int = 30, guidance: float = 7.5, conditioning_scale: float = 1.0, prior_strength: float = 0.85,
+                 negative_prompt: str | None = "object, person, text, watermark", max_side: int = 512,
+                 precision: Any = None) -> None:
+        require_diffusers()
+        from diffusers import ControlNetModel, DiffusionPipeline, StableDiffusionControlNetInpaintPipeline
+
+        self.device = resolve_device(device)
+        precision = resolve_precision(precision, self.device) if isinstance(precision, (str, type(None))) else precision
+        extra = {}
+        if not isinstance(model, DiffusionPipeline):
+            extra["controlnet"] = load_model(ControlNetModel, DEFAULT_CONTROLNET if controlnet is None else controlnet,
+                                             precision.dtype, "--controlnet-model", CONTROLNET_LAYOUT)
+        self.pipeline = load_pipeline(StableDiffusionControlNetInpaintPipeline, model, self.device, precision, **extra)
+        self.steps, self.guidance, self.conditioning_scale = steps, guidance, conditioning_scale
+        self.prior_strength, self.negative_prompt, self.max_side = prior_strength, negative_prompt, max_side
+
+    def prompts(self, prompt: str, remove: bool) -> tuple[str, str | None]:
+        """(prompt, negative prompt) sent to the pipeline."""
+        return (removal_prompt(prompt), self.negative_prompt) if remove else (prompt, None)
+
+    def refine(self, image: torch.Tensor, mask: torch.Tensor, prompt: str, *, seed: int = 0, remove: bool = False,
+               prior: bool = False) -> torch.Tensor:
+        check_inputs(image, mask, prompt)
+        pipe = self.pipeline
+        multiple = pipe.vae_scale_factor * 2 ** (len(pipe.unet.config.block_out_channels) - 1)
+        height, width = working_size(image.shape[0], image.shape[1], multiple, self.max_side)
+        text, negative = self.prompts(prompt, remove)
+        mask_image = Image.fromarray(mask.cpu().numpy().astype(np.uint8) * 255)
+        result = pipe(prompt=text, negative_prompt=negative, image=Image.fromarray(to_uint8(image)),
+                      mask_image=mask_image, control_image=inpaint_condition(image, mask), height=height, width=width,
+                      num_inference_steps=self.steps, guidance_scale=self.guidance,
+                      controlnet_conditioning_scale=self.conditioning_scale,
+                      strength=self.prior_strength if prior else 1.0,
+                      generator=torch.Generator().manual_seed(seed), output_type="np").images[0]
+        return paste(image, torch.from_numpy(np.ascontiguousarray(result)), mask)
