@@ -128,7 +128,7 @@ def render_torch(scene: Scene, width: int, height: int, background: torch.Tensor
     scale = torch.tensor([width / scene.width, height / scene.height], dtype=scene.points.dtype, device=device)
     edges, items = draw_items(scene, scale)
     order = torch.argsort(items, stable=True)
-    edges, items = edges[order], items[order]
+    edges, items = edges.index_select(0, order), items.index_select(0, order)
     num_pixels = width * height
     premultiplied = scale.new_zeros(num_pixels, 3)
     coverage = scale.new_zeros(num_pixels)
