@@ -20,7 +20,8 @@ import torch
 from svgelements import SVG, SVG_STRUCT_ATTRIB, Group as SVGGroup, Matrix, Shape, Use, Viewbox
 
 from ..errors import SVGParseError
-from ..scene import CAPS, JOINS, Path, Scene, Solid, Stroke
+from ..render.outline import stroke_outline
+from ..scene import CAPS, JOINS, Path, Scene, Solid, Stroke, Subpath
 from ..scene.tree import Blur, ClipPath, Group, Mask, map_paths
 from .document import (SVG_NS, XLINK_HREF, build_tree, check_uses, extract_definitions, inline_symbols, local_name,
                        nested_viewports_to_groups, normalize_path_data, parse_xml, read_source, strip_unsupported,
@@ -180,6 +181,10 @@ class _Reader:
             bbox = functools.cache(lambda: _shape_bbox(node))
             clip, mask, blur = (None, None, None) if clip_mode else self._effects(own, matrix3(node.transform), bbox)
             drawn: list[Group | int] = [index]
+            outline = None if clip_mode else self._stroke_as_fill(node, path)
+            if outline is not None:
+                drawn.append(len(self.paths))
+                self.paths.append(outline)
             pattern = None if clip_mode else self._pattern_fill(node, index, bbox)
             if pattern is not None:
                 drawn.insert(0, pattern)
@@ -258,6 +263,28 @@ class _Reader:
         return Path(subpaths, fill=fill, stroke=stroke,
                     fill_rule="evenodd" if values.get("fill-rule") == "evenodd" else "nonzero",
                     layer=layer, id=path_id)
+
+    def _stroke_as_fill(self, shape: Shape, path: Path) -> Path | None:
+        """Under a non-uniform scale or a skew a stroke's width varies with direction: its outline is
+        made in the shape's own space, transformed, and returned as a filled path (``path`` loses its
+        stroke); None (nothing changed) under a similarity."""
+        ctm = matrix3(shape.transform)
+        if path.stroke is None or _is_similarity(ctm):
+            return None
+        scale = float(np.sqrt(abs(np.linalg.det(ctm[:2, :2]))))
+        if scale == 0:
+            return None
+        stroke = copy.copy(path.stroke)
+        stroke.width /= scale
+        stroke.dashes = None if stroke.dashes is None else tuple(d / scale for d in stroke.dashes)
+        stroke.dash_offset /= scale
+        loops = stroke_outline(to_subpaths(shape.segments(transformed=False), np.eye(3)), stroke)
+        if not loops:
+            return None
+        outline = Path([Subpath.polygon(loop @ ctm[:2, :2].T + ctm[:2, 2]) for loop in loops], fill=stroke.paint,
+                       layer=path.layer)
+        path.stroke = None
+        return outline
 
     def _dashes(self, shape: Shape, values: dict) -> tuple[tuple[float, ...] | None, float]:
         """Dash lengths and offset in canvas px (scaled like the stroke width)."""
@@ -528,6 +555,13 @@ class _Reader:
                     found.append(target)
                     pending.append(target)
         return found
+
+
+def _is_similarity(m: np.ndarray, tolerance: float = 1e-4) -> bool:
+    """Whether the linear part of ``m`` (3, 3) is a rotation times a uniform scale (maybe mirrored)."""
+    a, b, c, d = m[0, 0], m[1, 0], m[0, 1], m[1, 1]
+    size = max(abs(a), abs(b), abs(c), abs(d), 1e-12)
+    return abs(a * a + b * b - c * c - d * d) <= tolerance * size * size and abs(a * c + b * d) <= tolerance * size * size
 
 
 def _translated(path: Path, offset: np.ndarray) -> Path:

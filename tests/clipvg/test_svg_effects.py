@@ -97,6 +97,19 @@ def test_round_trip_keeps_structure_and_pixels() -> None:
     assert load_svg(scene_to_svg_string(again)).path_ids == scene.path_ids  # stable
 
 
+SQUASHED = """<svg xmlns="http://www.w3.org/2000/svg" width="32" height="32">
+ <g transform="matrix(1.6 0 0.4 0.7 2 3)"><circle cx="9" cy="14" r="7" fill="#ddd" stroke="#246" stroke-width="3"/>
+  <path d="M2 28 L16 24 L14 34" fill="none" stroke="#a22" stroke-width="2" stroke-linejoin="round"
+   stroke-dasharray="4 2"/></g>
+</svg>"""
+
+
+def test_strokes_under_non_uniform_transforms_match_resvg() -> None:
+    scene = load_svg(SQUASHED)
+    assert all(p.stroke is None for p in scene.paths())  # drawn as filled outlines
+    assert psnr(on_white(scene), resvg_supersampled(SQUASHED, 32, 32)) >= 40
+
+
 def test_subset_and_clone_keep_groups() -> None:
     scene = load_svg(EFFECTS)
     torch.testing.assert_close(render(scene.clone()), render(scene))

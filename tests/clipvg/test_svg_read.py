@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from clipvg import LinearGradient, RadialGradient, SVGParseError, Solid, load_svg
+from clipvg import LinearGradient, RadialGradient, SVGParseError, Solid, load_svg, render
 from clipvg.svg import UnsupportedSVGWarning
 from svg_samples import LAYERS, UNSUPPORTED, USE, VIEWPORTS, svg
 
@@ -90,10 +90,19 @@ def test_arc_becomes_cubics_on_the_arc():
 
 
 def test_nested_transforms_are_baked_and_scale_strokes():
-    path, _ = one_path('<g transform="translate(10 20)"><g transform="scale(2 8)">'
-                       '<rect width="5" height="1" fill="none" stroke="#000" stroke-width="0.5"/></g></g>')
+    scene = load_svg(svg('<g transform="translate(10 20)"><g transform="scale(2 8)">'
+                         '<rect width="5" height="1" fill="none" stroke="#000" stroke-width="0.5"/></g></g>'))
+    path = scene.path(0)
     np.testing.assert_allclose(path.subpaths[0].points, [[10, 20], [20, 20], [20, 28], [10, 28]])
-    assert path.stroke.width == pytest.approx(0.5 * 4)  # geometric mean of the scales
+    # a non-uniform scale makes the stroke 4 px thick across horizontal sides and 1 px across vertical
+    # ones: it is drawn as a filled outline (path 1) made before the transform
+    assert path.stroke is None and scene.path(1).fill == Solid((0.0, 0.0, 0.0, 1.0))
+    alpha = render(scene)[..., 3]
+    assert float(alpha[18:22, 15].min()) == pytest.approx(1.0, abs=1e-4) and float(alpha[17, 15]) == pytest.approx(0.0)
+    assert float(alpha[24, 10]) == pytest.approx(0.5, abs=1e-4) and float(alpha[24, 8]) == pytest.approx(0.0)
+    uniform = one_path('<g transform="scale(3)"><rect width="5" height="1" fill="none" stroke="#000"'
+                       ' stroke-width="0.5"/></g>')[0]
+    assert uniform.stroke.width == pytest.approx(1.5)  # a similarity keeps the stroke
 
 
 def test_viewbox_and_units_define_the_canvas():
