@@ -160,7 +160,7 @@ def test_files_are_recognised_by_content(client) -> None:
     html = upload(client, "<html><svg xmlns='http://www.w3.org/2000/svg'><rect width='5' height='5'/></svg></html>")
     assert html.status_code == 400 and "<html>" in html.json()["error"]
     assert upload(client, "<svg xmlns='http://www.w3.org/2000/svg'><rect").status_code == 400
-    empty = upload(client, "<svg xmlns='http://www.w3.org/2000/svg' width='9' height='9'><text>hi</text></svg>")
+    empty = upload(client, "<svg xmlns='http://www.w3.org/2000/svg' width='9' height='9'><desc>nothing to draw</desc></svg>")
     assert empty.status_code == 400 and "no shapes" in empty.json()["error"]
 
 
