@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
@@ -11,13 +11,19 @@ from tqdm.auto import tqdm
 
 from clipvg.scene import Path, Scene, Solid, Subpath
 
+from .budget import Level, budget_levels
 from .errors import ImageInputError
+from .fills import GRADIENT_KINDS
 from .image_io import load_image, resize_long_side
 from .quantize import quantize
 from .regions import find_regions
 from .trace import trace_regions
 
 BACKENDS = ("native", "vtracer")
+LEGACY_MIN_AREA = 18
+LEGACY_TOLERANCE = 0.7
+MIN_PRESET_PATHS = 16
+MIN_SIZE = 3  # smallest initial region in pixels with a budget
 # The backdrop reaches this many pixels past the canvas so jittered corners never uncover it.
 BACKDROP_MARGIN = 2.0
 OPAQUE = 254.5 / 255.0
@@ -62,25 +68,66 @@ class Region:
         return mask
 
 
+# Quality presets: a path budget for a 512 x 512 canvas (scaled by the square root of the working
+# canvas area), the Bézier tolerance in pixels, and which gradient fills may be fitted.
+@dataclass(frozen=True)
+class Preset:
+    paths: int
+    tolerance: float
+    gradients: str
+    scaled: bool = True  # ``paths`` is for a 512 x 512 canvas, scaled by sqrt(canvas area) / 512
+
+
+QUALITY = {
+    "draft": Preset(paths=250, tolerance=1.0, gradients="linear"),
+    "default": Preset(paths=1000, tolerance=0.5, gradients="radial"),
+    "fine": Preset(paths=3000, tolerance=0.35, gradients="radial"),
+}
+
+
 def vectorize(image: str | os.PathLike | Image.Image | np.ndarray, rounds: Sequence[int] = (10, 30),
-              regions: Sequence[Region] = (), max_size: int | None = 512, min_area: int = 18,
-              tolerance: float = 0.7, backdrop: bool = True, backend: str = "native", progress: bool = False,
-              seed: int = 0) -> Scene:
+              regions: Sequence[Region] = (), max_size: int | None = 512, min_area: int | None = None,
+              tolerance: float | None = None, backdrop: bool = True, backend: str = "native", progress: bool = False,
+              seed: int = 0, paths: int | None = None, quality: str | None = None,
+              gradients: str | None = None) -> Scene:
     """Vectorize ``image`` into a Scene of filled cubic Bézier paths, one layer per round.
 
     ``image``: a path, PIL image or array (see ``load_image``); it is downscaled so its long side is
     at most ``max_size`` pixels (a ResizeWarning says so; None keeps the size), and the Scene's
-    canvas is that working size, in its pixels. ``rounds``: colours per full-image round, bottom to
-    top (layers "round-1-10colors", ...). ``regions``: extra rounds over a box or mask (layers
-    "region-1-30colors", ...) on top. ``min_area``: regions smaller than this many pixels merge into
-    a neighbour. ``tolerance``: Bézier fitting tolerance in pixels. ``backdrop`` (when the image is
-    opaque): the bottom round's largest region becomes a rectangle covering the whole canvas, so
-    moving paths never uncovers the background. Fully transparent pixels get no paths; partial alpha becomes
-    path alpha. ``backend`` "vtracer" uses the vtracer package instead (one layer; ``rounds``,
-    ``regions``, ``min_area`` and ``tolerance`` do not apply). ``seed`` fixes the k-means.
+    canvas is that working size, in its pixels.
+
+    Two ways to choose detail:
+
+    * ``paths`` (a budget: at most this many paths in all) and/or ``quality`` ("draft", "default",
+      "fine": a budget of 250, 1000 or 3000 paths for a 512 x 512 canvas, scaled by the square root
+      of the canvas area, plus a fitting tolerance; ``paths`` overrides the preset's budget). The
+      picture is over-segmented and its adjacent regions merged, least added colour error first,
+      down to the budget; regions get flat or gradient fills (``gradients``: "none", "linear",
+      "radial" = linear and radial; default "radial"). ``rounds`` then sets the layers and their
+      relative detail: (10, 30) gives a bottom layer of a third as many regions as the budget under
+      the full-detail top layer (layers "round-1-Npaths", "round-2-Npaths", N their path counts);
+      each bottom region shows through where its largest top region would be, so layers cost no
+      extra paths. ``regions`` take their share of the budget (their share of the canvas area) as
+      extra single layers on top ("region-1-Npaths", ...).
+    * Otherwise (neither given), fixed colour rounds: ``rounds`` are colours per full-image round,
+      bottom to top (layers "round-1-10colors", ...), with as many paths as the picture needs;
+      ``regions`` are extra rounds over a box or mask (layers "region-1-30colors", ...) on top.
+
+    ``min_area``: regions smaller than this many pixels merge into a neighbour (default 18 for
+    rounds, 3 with a budget). ``tolerance``: Bézier fitting tolerance in pixels (default 0.7 for
+    rounds, else the preset's). ``backdrop`` (when the image is opaque): the bottom layer's largest
+    region becomes a rectangle covering the whole canvas, so moving paths never uncovers the
+    background. Fully transparent pixels get no paths; partial alpha becomes path alpha.
+    ``backend`` "vtracer" uses the vtracer package instead (one layer; ``rounds``, ``regions``,
+    ``paths``, ``quality``, ``min_area`` and ``tolerance`` do not apply). ``seed`` fixes the k-means.
     """
     if backend not in BACKENDS:
         raise ImageInputError(f"unknown vectorize backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    preset = _preset(paths, quality, gradients)
+    if min_area is not None and (isinstance(min_area, bool) or not isinstance(min_area, (int, np.integer)) or min_area < 1):
+        raise ImageInputError(f"min_area must be a whole number of pixels >= 1, got {min_area!r}")
+    if tolerance is not None and not (isinstance(tolerance, (int, float)) and np.isfinite(tolerance) and tolerance > 0):
+        raise ImageInputError(f"tolerance must be a positive number of pixels, got {tolerance!r}")
     rgba = load_image(image)
     source_size = (rgba.shape[1], rgba.shape[0])
     rgba = resize_long_side(rgba, max_size)
@@ -90,17 +137,88 @@ def vectorize(image: str | os.PathLike | Image.Image | np.ndarray, rounds: Seque
         return vectorize_vtracer(rgba)
     if not rounds and not regions:
         raise ImageInputError("nothing to do: give at least one round or region")
+    for colors in rounds:
+        if isinstance(colors, bool) or not isinstance(colors, (int, np.integer)) or colors < 1:
+            raise ImageInputError(f"a round needs a whole number of colours >= 1, got {colors!r}")
+    if preset is not None:
+        return _budget_scene(rgba, source_size, rounds, regions, preset, min_area, tolerance, backdrop)
     # Translucent pixels are traced by the bottom round only, so stacked rounds never add up alpha.
     visible, opaque = rgba[..., 3] > 0, rgba[..., 3] >= OPAQUE
     jobs = [(f"round-{i + 1}-{n}colors", n, visible if i == 0 else opaque) for i, n in enumerate(rounds)]
     jobs += [(f"region-{j + 1}-{r.colors}colors", r.colors,
               r.raster(source_size, (width, height)) & (opaque if rounds else visible)) for j, r in enumerate(regions)]
     backdrop = backdrop and bool(rounds) and bool(opaque.all())
-    paths: list[Path] = []
+    min_area = LEGACY_MIN_AREA if min_area is None else min_area
+    tolerance = LEGACY_TOLERANCE if tolerance is None else tolerance
+    out: list[Path] = []
     for index, (layer, colors, mask) in enumerate(tqdm(jobs, desc="vectorize", unit="round", disable=not progress)):
-        paths += _round_paths(rgba, mask, colors, layer, min_area, tolerance, seed + index,
-                              backdrop=backdrop and index == 0)
-    return Scene.from_paths(paths, width, height, [layer for layer, _, _ in jobs])
+        out += _round_paths(rgba, mask, colors, layer, min_area, tolerance, seed + index,
+                            backdrop=backdrop and index == 0)
+    return Scene.from_paths(out, width, height, [layer for layer, _, _ in jobs])
+
+
+def _preset(paths, quality, gradients) -> "Preset | None":
+    """The budget settings for ``paths``/``quality``/``gradients``, or None for colour rounds."""
+    if quality is not None and quality not in QUALITY:
+        raise ImageInputError(f"unknown quality {quality!r}; choose one of {', '.join(QUALITY)}")
+    if gradients is not None and gradients not in GRADIENT_KINDS:
+        raise ImageInputError(f"unknown gradients {gradients!r}; choose one of {', '.join(GRADIENT_KINDS)}")
+    if paths is not None and (isinstance(paths, bool) or not isinstance(paths, (int, np.integer)) or paths < 1):
+        raise ImageInputError(f"paths is a budget: a whole number of paths >= 1, got {paths!r}")
+    if paths is None and quality is None:
+        if gradients is not None:
+            raise ImageInputError("gradients apply to budgeted vectorizing: give paths= or quality= too")
+        return None
+    base = QUALITY[quality or "default"]
+    if paths is not None:
+        base = replace(base, paths=int(paths), scaled=False)
+    return replace(base, gradients=gradients or base.gradients)
+
+
+def _budget_scene(rgba: np.ndarray, source_size: tuple[int, int], rounds: Sequence[int], regions: Sequence[Region],
+                  preset: Preset, min_area: int | None, tolerance: float | None, backdrop: bool) -> Scene:
+    """``vectorize`` with a path budget (see its docstring)."""
+    height, width = rgba.shape[:2]
+    budget = max(MIN_PRESET_PATHS, round(preset.paths * np.sqrt(width * height) / 512)) if preset.scaled else preset.paths
+    tolerance = preset.tolerance if tolerance is None else tolerance
+    min_size = MIN_SIZE if min_area is None else int(min_area)
+    visible, opaque = rgba[..., 3] > 0, rgba[..., 3] >= OPAQUE
+    masks = [region.raster(source_size, (width, height)) & opaque for region in regions]
+    area = max(int(visible.sum()), 1) if rounds else max(sum(int(m.sum()) for m in masks), 1)
+    shares = [max(1, round(budget * int(mask.sum()) / area)) for mask in masks]
+    base = budget - sum(shares)
+    if (rounds and base < 1) or base < 0:
+        raise ImageInputError(f"a budget of {budget} paths is too small for {len(regions)} regions; give more paths")
+    out: list[Path] = []
+    names: list[str] = []
+    if rounds:
+        counts = [max(1, round(base * colors / rounds[-1])) for colors in rounds]
+        counts = list(np.maximum.accumulate(counts))  # a lower layer never finer than the one above
+        levels = budget_levels(rgba, visible, counts, tolerance, preset.gradients, min_size)
+        for index, level in enumerate(levels):
+            layer = f"round-{index + 1}-{len(level.paints)}paths"
+            names.append(layer)
+            out += _level_paths(level, layer, backdrop=backdrop and index == 0 and bool(opaque.all()))
+    for index, (mask, share) in enumerate(zip(masks, shares)):
+        (level,) = budget_levels(rgba, mask, [share], tolerance, preset.gradients, min_size)
+        layer = f"region-{index + 1}-{len(level.paints)}paths"
+        names.append(layer)
+        out += _level_paths(level, layer, backdrop=False)
+    return Scene.from_paths(out, width, height, names)
+
+
+def _level_paths(level: Level, layer: str, backdrop: bool) -> list[Path]:
+    """One level's paths, largest region first; with ``backdrop`` the largest becomes a rectangle
+    covering the canvas."""
+    height, width = level.labels.shape
+    areas = np.bincount(level.labels[level.labels >= 0], minlength=len(level.paints))
+    out = []
+    for rank, r in enumerate(np.argsort(-areas, kind="stable")):
+        subpaths = [Subpath(curve, np.full(len(curve) // 3, 3)) for curve in level.contours[r]]
+        if backdrop and rank == 0:
+            subpaths = [_canvas_rectangle(width, height)]
+        out.append(Path(subpaths, fill=level.paints[r], fill_rule="nonzero", layer=layer, id=f"{layer}-{rank}"))
+    return out
 
 
 def _round_paths(rgba: np.ndarray, mask: np.ndarray, colors: int, layer: str, min_area: int,

@@ -25,25 +25,42 @@ def trace_regions(labels: np.ndarray, tolerance: float) -> list[list[np.ndarray]
     control-point arrays: start point, then (handle, handle, end) per cubic segment with the last
     end point (= start) left out. Shared boundaries between regions are bit-identical.
     """
-    height, width = labels.shape
-    count = int(labels.max()) + 1 if labels.size else 0
+    return trace_levels([labels], labels, tolerance)[0]
+
+
+def trace_levels(levels: list[np.ndarray], finest: np.ndarray, tolerance: float) -> list[list[list[np.ndarray]]]:
+    """``trace_regions`` for several label maps at once, each (H, W) int with -1 = no path.
+
+    Every map's boundaries must be boundaries of ``finest`` (H, W) (each map's regions are unions
+    of its regions, or left out): all loops are cut at the junctions of ``finest``, so a boundary
+    that several maps share is one chain, fitted once, and the same curve in each of them.
+    Returns per map, per region, its contours as ``trace_regions`` does.
+    """
+    height, width = finest.shape
     stride = width + 1
-    padded = np.pad(labels, 1, constant_values=-1)
-    start, direction, owner = _boundary_edges(padded, stride)
-    successor = _successors(start, direction, owner, stride, (height + 1) * stride)
-    junction = _junctions(padded).ravel()
+    junction = _junctions(np.pad(finest, 1, constant_values=-1)).ravel()
     chains = _ChainSet(stride)
-    loops = []
-    for loop in _cycles(successor):
-        vertices = start[loop]
-        parts = _loop_chains(vertices, junction[vertices], chains)
-        loops.append((int(owner[loop[0]]), _signed_area(vertices, stride), parts))
+    traced = []
+    for labels in levels:
+        count = int(labels.max()) + 1 if labels.size else 0
+        padded = np.pad(labels, 1, constant_values=-1)
+        start, direction, owner = _boundary_edges(padded, stride)
+        successor = _successors(start, direction, owner, stride, (height + 1) * stride)
+        loops = []
+        for loop in _cycles(successor):
+            vertices = start[loop]
+            parts = _loop_chains(vertices, junction[vertices], chains)
+            loops.append((int(owner[loop[0]]), _signed_area(vertices, stride), parts))
+        traced.append((count, loops))
     curves = chains.fit(tolerance)
-    contours: list[list[np.ndarray]] = [[] for _ in range(count)]
-    # Outer contour (clockwise on screen: positive area with y down) first, holes after it.
-    for region, _, parts in sorted(loops, key=lambda item: -item[1]):
-        contours[region].append(_assemble(parts, curves))
-    return contours
+    result = []
+    for count, loops in traced:
+        contours: list[list[np.ndarray]] = [[] for _ in range(count)]
+        # Outer contour (clockwise on screen: positive area with y down) first, holes after it.
+        for region, _, parts in sorted(loops, key=lambda item: -item[1]):
+            contours[region].append(_assemble(parts, curves))
+        result.append(contours)
+    return result
 
 
 def _boundary_edges(padded: np.ndarray, stride: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

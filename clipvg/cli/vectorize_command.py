@@ -14,13 +14,25 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = sub.add_parser("vectorize", help="trace a raster image into a layered, editable SVG")
     parser.add_argument("input", help="image file (PNG, JPEG, ...; gray, RGB, RGBA, 8 or 16 bit)")
     parser.add_argument("-o", "--output", required=True, help="SVG file to write")
+    parser.add_argument("--paths", type=_paths, default=None, metavar="N",
+                        help="path budget: at most N paths in all; regions are merged, least colour error "
+                             "first, until it holds (overrides the --quality preset's budget)")
+    parser.add_argument("--quality", choices=("draft", "default", "fine"), default=None,
+                        help="budget preset: about 250, 1000 or 3000 paths at 512 px (scaled with the canvas), "
+                             "with a matching curve tolerance; without --paths or --quality the fixed colour "
+                             "rounds of --rounds are used")
+    parser.add_argument("--gradients", choices=("none", "linear", "radial"), default=None,
+                        help="with a budget: gradient fills to fit where they lower the error (default radial: "
+                             "linear and radial)")
     parser.add_argument("--rounds", type=_rounds, default=(10, 30), metavar="N,N,...",
-                        help="colours per full-image round, bottom to top (default 10,30)")
+                        help="colours per full-image round, bottom to top (default 10,30); with a budget, the "
+                             "layers and their relative detail (10,30: a bottom layer a third as detailed)")
     parser.add_argument("--region", type=_region, action="append", default=[], metavar="X,Y,W,H:N",
                         help="extra N-colour round over a box in input pixels, on top (repeatable)")
     parser.add_argument("--max-size", type=int, default=512,
                         help="downscale so the long side is at most this many pixels (default 512)")
-    parser.add_argument("--min-area", type=int, default=18, help="smallest region in pixels (default 18)")
+    parser.add_argument("--min-area", type=_positive("--min-area"), default=None,
+                        help="smallest region in pixels (default 18; 3 with a budget)")
     parser.add_argument("--backend", choices=("native", "vtracer"), default="native")
     parser.add_argument("--seed", type=int, default=0)
     return parser
@@ -40,7 +52,8 @@ def run(args: argparse.Namespace) -> None:
     with warnings.catch_warnings(record=True) as notes:
         warnings.simplefilter("always")
         scene = vectorize(image, rounds=args.rounds, regions=args.region, max_size=args.max_size,
-                          min_area=args.min_area, backend=args.backend, progress=True, seed=args.seed)
+                          min_area=args.min_area, backend=args.backend, progress=True, seed=args.seed,
+                          paths=args.paths, quality=args.quality, gradients=args.gradients)
         reference = resize_long_side(image, args.max_size)
     seconds = time.perf_counter() - started
     save_svg(scene, target)
@@ -59,6 +72,28 @@ def _rounds(text: str) -> tuple[int, ...]:
     if not rounds or min(rounds) < 1:
         raise argparse.ArgumentTypeError(f"every round needs at least 1 colour, got {text!r}")
     return rounds
+
+
+def _paths(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--paths is a whole number of paths, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"--paths must be at least 1, got {text!r}")
+    return value
+
+
+def _positive(flag: str):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag} is a whole number of pixels, got {text!r}") from None
+        if value < 1:
+            raise argparse.ArgumentTypeError(f"{flag} must be at least 1, got {text!r}")
+        return value
+    return parse
 
 
 def _region(text: str):

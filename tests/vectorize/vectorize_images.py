@@ -42,3 +42,21 @@ def photo(name: str, size: int = 128) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return resize_long_side(load_image(getattr(data, name)()), size)
+
+
+def linear_ramp(height: int = 48, width: int = 64) -> np.ndarray:
+    """(H, W, 4) opaque: a diagonal colour ramp (one direction for all channels) with a dark disc."""
+    y, x = np.mgrid[0:height, 0:width] + 0.5
+    t = (0.8 * x + 0.6 * y) / (0.8 * width + 0.6 * height)
+    image = np.stack([0.1 + 0.8 * t, 0.3 + 0.5 * t, 0.9 - 0.7 * t], axis=-1)
+    disc = (x - 0.3 * width) ** 2 + (y - 0.5 * height) ** 2 < (0.18 * height) ** 2
+    image[disc] = (0.1, 0.1, 0.15)
+    return load_image(np.round(image * 255).astype(np.uint8))
+
+
+def radial_glow(size: int = 64) -> np.ndarray:
+    """(size, size, 4) opaque: light falling off with the distance from an off-centre point."""
+    y, x = np.mgrid[0:size, 0:size] + 0.5
+    r = np.hypot(x - 0.4 * size, y - 0.45 * size) / size
+    image = np.clip(np.array([0.95, 0.85, 0.6]) - r[..., None] * np.array([0.9, 0.8, 0.5]), 0, 1)
+    return load_image(np.round(image * 255).astype(np.uint8))

@@ -1,0 +1,280 @@
+"""Rate-distortion benchmark of the budgeted vectorizer against vtracer: prints JSON, draws a PNG.
+
+For each picture (below, with its licence), scaled so its long side is ``--size`` px (384 by
+default: the benchmark's documented size), and each path budget B in ``--budgets`` (250, 500,
+1000, 2000):
+
+* vtracer runs over a grid of settings (filter_speckle x layer_difference x color_precision,
+  colour mode, stacked, splines; every setting once per picture); its point for B is the setting
+  with the highest PSNR among those giving at most B paths (or the fewest paths when none does);
+* clipvg runs with ``paths`` = that setting's path count (at most B): the same or fewer paths;
+* PSNR: each SVG as written (``clipvg.save_svg``, vtracer's own text) rendered by resvg at 1x on
+  white against the picture on white, over RGB in [0, 1]; SSIM likewise (scikit-image, 7 px
+  window). Seconds: ``vectorize.vectorize`` from the array to a Scene, and vtracer's conversion of
+  the PNG bytes to SVG text (its fastest form; reading it back into a Scene, as
+  ``backend="vtracer"`` does, takes longer and is not counted).
+
+The summary says where the goal (PSNR >= vtracer's at the same or fewer paths at every budget on
+every picture, >= 1 dB better on average, time <= 3x vtracer's) is met and where not.
+
+Pictures: scikit-image's sample data (astronaut, rocket, hubble_deep_field: NASA / SpaceX, public
+domain; chelsea, coffee, camera: CC0 by their photographers; coins, immunohistochemistry, text:
+no known copyright restrictions; retina: CC0; gravel, brick: CC0 Textures; colorwheel, logo:
+scikit-image's own, BSD-3-Clause) and three drawn here (sky, studio, screenshot: this project's
+MIT licence).
+
+Usage: python benchmarks/vectorize_rd.py [--pictures astronaut,sky] [--budgets 250,1000] [--size 384]
+       [--png docs/vectorize_rd.png] [--quick]
+Needs the bench extra (pip install -e '.[bench]': vtracer, resvg-py, matplotlib).
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import itertools
+import json
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+# This script shares a folder with benchmarks/vectorize.py: keep that folder off the import path.
+sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+from clipvg.svg import save_svg  # noqa: E402
+from vectorize import load_image, vectorize  # noqa: E402
+from vectorize.image_io import resize_long_side  # noqa: E402
+
+SKIMAGE = ("astronaut", "chelsea", "coffee", "rocket", "camera", "coins", "hubble_deep_field",
+           "immunohistochemistry", "retina", "colorwheel", "logo", "text", "gravel", "brick")
+DRAWN = ("sky", "studio", "screenshot")
+PICTURES = SKIMAGE + DRAWN
+BUDGETS = (250, 500, 1000, 2000)
+SIZE = 384
+# vtracer settings searched per picture (its defaults: speckle 4, precision 6, difference 16).
+SPECKLE = (2, 4, 8, 16, 32)
+DIFFERENCE = (4, 8, 16, 32, 64)
+PRECISION = (6,)
+QUICK = dict(speckle=(2, 4, 8, 16), difference=(4, 16, 32), precision=(6,))
+
+
+# ---------------------------------------------------------------- pictures drawn here
+
+def sky(size: int = SIZE) -> np.ndarray:
+    """A sunset: a vertical sky gradient, a radial sun glow, two hills with soft shading."""
+    h, w = int(size * 0.75), size
+    y, x = np.mgrid[0:h, 0:w] + 0.5
+    t = y / h
+    top, horizon = np.array([0.15, 0.25, 0.6]), np.array([1.0, 0.62, 0.35])
+    image = top + (horizon - top) * t[..., None] ** 0.8
+    glow = np.exp(-((x - 0.7 * w) ** 2 + (y - 0.55 * h) ** 2) / (2 * (0.12 * w) ** 2))
+    image = image + glow[..., None] * np.array([0.6, 0.45, 0.2])
+    hill1 = y > h * (0.7 - 0.12 * np.sin(x / w * 3.0))
+    hill2 = y > h * (0.82 - 0.06 * np.cos(x / w * 5.0 + 1))
+    image = np.where(hill1[..., None], np.array([0.2, 0.35, 0.18]) * (1.2 - 0.4 * t[..., None]), image)
+    image = np.where(hill2[..., None], np.array([0.1, 0.22, 0.1]) + 0.1 * (x / w)[..., None], image)
+    return _finish(image)
+
+
+def studio(size: int = SIZE) -> np.ndarray:
+    """A studio backdrop: a radial light falloff behind a disc with a linear shading and a box."""
+    h, w = size, size
+    y, x = np.mgrid[0:h, 0:w] + 0.5
+    r = np.hypot(x - 0.45 * w, y - 0.35 * h) / w
+    image = np.array([0.85, 0.8, 0.75]) - r[..., None] * np.array([0.7, 0.65, 0.5])
+    disc = np.hypot(x - 0.35 * w, y - 0.6 * h) < 0.2 * w
+    shade = ((x - 0.15 * w) / (0.4 * w)).clip(0, 1)[..., None]
+    image = np.where(disc[..., None], np.array([0.9, 0.3, 0.2]) * (1.1 - 0.6 * shade), image)
+    box = (np.abs(x - 0.72 * w) < 0.12 * w) & (np.abs(y - 0.65 * h) < 0.18 * h)
+    image = np.where(box[..., None], np.array([0.2, 0.4, 0.8]) * (0.6 + 0.5 * (y / h))[..., None], image)
+    return _finish(image)
+
+
+def screenshot(size: int = SIZE) -> np.ndarray:
+    """A desktop-app screenshot: title bar, side bar, text lines, buttons, an icon grid, a chart."""
+    w, h = size, int(size * 0.7)
+    canvas = Image.new("RGB", (w, h), (246, 246, 248))
+    draw = ImageDraw.Draw(canvas)
+    font = ImageFont.load_default()
+    draw.rectangle([0, 0, w, 22], fill=(52, 58, 72))
+    for i, colour in enumerate([(237, 95, 87), (245, 190, 60), (98, 197, 84)]):
+        draw.ellipse([8 + 16 * i, 6, 18 + 16 * i, 16], fill=colour)
+    draw.text((70, 5), "report.txt - Editor", fill=(230, 230, 235), font=font)
+    draw.rectangle([0, 22, 86, h], fill=(228, 231, 238))
+    for i in range(8):
+        draw.text((10, 32 + 18 * i), f"Folder {i + 1}", fill=(40, 45, 60), font=font)
+    for i in range(9):
+        draw.text((100, 34 + 14 * i), f"Line {i + 1}: the quick brown fox jumps", fill=(20, 20, 20), font=font)
+    for i, label in enumerate(["OK", "Cancel", "Help"]):
+        x0 = 100 + 70 * i
+        draw.rounded_rectangle([x0, h - 40, x0 + 60, h - 16], radius=6, fill=(66, 133, 244) if i == 0 else (225, 228, 235))
+        draw.text((x0 + 18, h - 34), label, fill=(255, 255, 255) if i == 0 else (30, 30, 30), font=font)
+    for i, j in itertools.product(range(3), range(2)):
+        x0, y0 = w - 120 + 36 * i, 40 + 36 * j
+        draw.rounded_rectangle([x0, y0, x0 + 28, y0 + 28], radius=5, fill=(80 + 50 * i, 160 - 30 * j, 200 - 40 * i))
+    bars = [30, 55, 42, 70, 38]
+    for i, value in enumerate(bars):
+        draw.rectangle([w - 120 + 20 * i, h - 20 - value, w - 106 + 20 * i, h - 20], fill=(90, 170, 120))
+    return load_image(np.asarray(canvas))
+
+
+def _finish(image: np.ndarray) -> np.ndarray:
+    """Float RGB -> 8-bit -> straight RGBA (as a file would hold it)."""
+    return load_image(np.round(np.clip(image, 0, 1) * 255).astype(np.uint8))
+
+
+def picture(name: str, size: int) -> np.ndarray:
+    if name in DRAWN:
+        image = globals()[name](size)
+    else:
+        from skimage import data
+        image = load_image(getattr(data, name)())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return resize_long_side(image, size)
+
+
+# ---------------------------------------------------------------- measuring
+
+def on_white(rgba: np.ndarray) -> np.ndarray:
+    return rgba[..., :3] * rgba[..., 3:] + (1.0 - rgba[..., 3:])
+
+
+def resvg_render(svg: str) -> np.ndarray:
+    """(H, W, 3) float RGB in [0, 1]: ``svg`` rendered by resvg at 1x on white."""
+    import resvg_py
+
+    png = bytes(resvg_py.svg_to_bytes(svg_string=svg, background="white"))
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), np.float64) / 255.0
+
+
+def quality(svg: str, reference: np.ndarray) -> dict:
+    from skimage.metrics import structural_similarity
+
+    rendered = resvg_render(svg)
+    if rendered.shape != reference.shape:
+        raise RuntimeError(f"render is {rendered.shape}, the picture {reference.shape}")
+    error = float(np.mean((rendered - reference) ** 2))
+    return {"psnr_db": round(10 * np.log10(1.0 / max(error, 1e-12)), 2),
+            "ssim": round(float(structural_similarity(rendered, reference, channel_axis=2, data_range=1.0)), 4)}
+
+
+def run_vtracer(rgba: np.ndarray, speckle: int, difference: int, precision: int) -> tuple[str, float]:
+    import vtracer
+
+    png = io.BytesIO()
+    Image.fromarray(np.round(rgba * 255).astype(np.uint8), "RGBA").save(png, "PNG")
+    started = time.perf_counter()
+    svg = vtracer.convert_raw_image_to_svg(png.getvalue(), img_format="png", colormode="color",
+                                           hierarchical="stacked", mode="spline", filter_speckle=speckle,
+                                           layer_difference=difference, color_precision=precision)
+    return svg, time.perf_counter() - started
+
+
+def run_ours(rgba: np.ndarray, paths: int) -> tuple[str, int, float]:
+    started = time.perf_counter()
+    scene = vectorize(rgba, paths=paths, max_size=None)
+    seconds = time.perf_counter() - started
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "out.svg"
+        save_svg(scene, target)
+        return target.read_text(encoding="utf-8"), scene.num_paths, seconds
+
+
+def bench_picture(name: str, size: int, budgets: tuple[int, ...], grid: dict) -> dict:
+    rgba = picture(name, size)
+    reference = on_white(rgba.astype(np.float64))
+    settings = []
+    for speckle, difference, precision in itertools.product(grid["speckle"], grid["difference"], grid["precision"]):
+        svg, seconds = run_vtracer(rgba, speckle, difference, precision)
+        settings.append({"settings": {"filter_speckle": speckle, "layer_difference": difference,
+                                      "color_precision": precision},
+                         "paths": svg.count("<path"), "seconds": round(seconds, 3), **quality(svg, reference)})
+    rows = []
+    for budget in budgets:
+        within = [s for s in settings if s["paths"] <= budget]
+        theirs = max(within, key=lambda s: s["psnr_db"]) if within else min(settings, key=lambda s: s["paths"])
+        svg, paths, seconds = run_ours(rgba, min(budget, theirs["paths"]))
+        ours = {"paths": paths, "seconds": round(seconds, 3), **quality(svg, reference)}
+        rows.append({"budget": budget, "ours": ours, "vtracer": theirs,
+                     "psnr_gain_db": round(ours["psnr_db"] - theirs["psnr_db"], 2),
+                     "time_ratio": round(seconds / max(theirs["seconds"], 1e-3), 2)})
+    return {"size": [int(rgba.shape[1]), int(rgba.shape[0])], "budgets": rows,
+            "vtracer_grid": sorted(((s["paths"], s["psnr_db"]) for s in settings))}
+
+
+def summarise(results: dict) -> dict:
+    rows = [(name, row) for name, r in results.items() for row in r["budgets"]]
+    gains = [row["psnr_gain_db"] for _, row in rows]
+    ratios = [row["time_ratio"] for _, row in rows]
+    behind = [{"picture": name, "budget": row["budget"], "psnr_gain_db": row["psnr_gain_db"]}
+              for name, row in rows if row["psnr_gain_db"] < 0 or row["ours"]["paths"] > row["vtracer"]["paths"]]
+    slow = [{"picture": name, "budget": row["budget"], "time_ratio": row["time_ratio"]}
+            for name, row in rows if row["time_ratio"] > 3]
+    return {"comparisons": len(rows), "mean_psnr_gain_db": round(float(np.mean(gains)), 2),
+            "min_psnr_gain_db": round(float(np.min(gains)), 2),
+            "mean_ssim_gain": round(float(np.mean([row["ours"]["ssim"] - row["vtracer"]["ssim"] for _, row in rows])), 4),
+            "median_time_ratio": round(float(np.median(ratios)), 2), "max_time_ratio": round(float(np.max(ratios)), 2),
+            "psnr_at_least_vtracer_everywhere": not behind, "mean_gain_at_least_1db": float(np.mean(gains)) >= 1.0,
+            "time_within_3x_everywhere": not slow, "behind_vtracer": behind, "slower_than_3x": slow}
+
+
+def draw(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(results)
+    cols = 4
+    rows = -(-len(names) // cols)
+    figure, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.5 * rows), squeeze=False)
+    for ax, name in zip(axes.flat, names):
+        grid = np.array(results[name]["vtracer_grid"])
+        ax.scatter(grid[:, 0], grid[:, 1], s=6, color="#bbbbbb", label="vtracer settings")
+        theirs = np.array([(r["vtracer"]["paths"], r["vtracer"]["psnr_db"]) for r in results[name]["budgets"]])
+        ours = np.array([(r["ours"]["paths"], r["ours"]["psnr_db"]) for r in results[name]["budgets"]])
+        ax.plot(theirs[:, 0], theirs[:, 1], "o--", color="#d62728", ms=3, label="vtracer (best at <= budget)")
+        ax.plot(ours[:, 0], ours[:, 1], "o-", color="#1f77b4", ms=3, label="clipvg --paths")
+        ax.set_xscale("log")
+        ax.set_title(name, fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    for ax in axes.flat[len(names):]:
+        ax.axis("off")
+    axes.flat[0].legend(fontsize=6, loc="lower right")
+    figure.supxlabel("paths (log)", fontsize=9)
+    figure.supylabel("PSNR vs input, dB (resvg render)", fontsize=9)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pictures", default=",".join(PICTURES))
+    parser.add_argument("--budgets", default=",".join(map(str, BUDGETS)))
+    parser.add_argument("--size", type=int, default=SIZE)
+    parser.add_argument("--png", default=None, help="draw the curves into this PNG file")
+    parser.add_argument("--quick", action="store_true", help="a smaller vtracer grid")
+    args = parser.parse_args()
+    grid = QUICK if args.quick else dict(speckle=SPECKLE, difference=DIFFERENCE, precision=PRECISION)
+    budgets = tuple(int(b) for b in args.budgets.split(","))
+    results = {}
+    for name in args.pictures.split(","):
+        results[name] = bench_picture(name, args.size, budgets, grid)
+        print(f"{name}: " + ", ".join(f"{r['budget']}: {r['ours']['psnr_db']:.2f} vs {r['vtracer']['psnr_db']:.2f} dB "
+                                       f"({r['ours']['paths']}/{r['vtracer']['paths']} paths, x{r['time_ratio']})"
+                                       for r in results[name]["budgets"]), file=sys.stderr, flush=True)
+    if args.png:
+        draw(results, Path(args.png))
+    print(json.dumps({"settings": {"size": args.size, "budgets": list(budgets), "vtracer_grid": grid},
+                      "pictures": results, "summary": summarise(results)}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
