@@ -19,5 +19,5 @@ if command -v apt-get >/dev/null; then apt_install; else echo "no apt-get: insta
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 # torch and torchvision resolve together from the registry (never pin torch alone first)
-.venv/bin/python -m pip install -q -e ".[test,diffusion,int8,vtracer,serve,ray]"
+.venv/bin/python -m pip install -q -e ".[test,diffusion,int8,vtracer,serve,ray,bench]"
 CLIPVG_REQUIRE_SYSTEM_TOOLS=1 .venv/bin/python -m pytest "$@"

@@ -60,3 +60,31 @@ def test_malformed_options_are_usage_errors(png, flag):
     with pytest.raises(SystemExit) as stop:
         main(["vectorize", str(png), "-o", "x.svg", *flag])
     assert stop.value.code == 2
+
+
+def test_paths_quality_and_gradients_flags(png, tmp_path, capsys):
+    out = tmp_path / "budget.svg"
+    assert main(["vectorize", str(png), "-o", str(out), "--paths", "4", "--rounds", "30"]) == 0
+    assert "4 paths" in capsys.readouterr().out
+    root = ET.parse(out).getroot()
+    assert len(list(root.iter("{http://www.w3.org/2000/svg}path"))) <= 4
+    assert [g.get("id") for g in root.iter("{http://www.w3.org/2000/svg}g")] == ["round-1-4paths"]
+    draft = tmp_path / "draft.svg"
+    assert main(["vectorize", str(png), "-o", str(draft), "--quality", "draft", "--gradients", "none"]) == 0
+    assert "linearGradient" not in draft.read_text() and "radialGradient" not in draft.read_text()
+
+
+@pytest.mark.parametrize("flag", [["--paths", "0"], ["--paths", "x"], ["--paths", "2.5"], ["--quality", "ultra"],
+                                  ["--gradients", "cubic"], ["--min-area", "0"]])
+def test_bad_budget_flags_are_usage_errors(png, flag, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["vectorize", str(png), "-o", "x.svg", *flag])
+    assert stop.value.code == 2
+    assert flag[0] in capsys.readouterr().err
+
+
+def test_gradients_without_a_budget_is_a_one_line_error(png, tmp_path, capsys):
+    assert main(["vectorize", str(png), "-o", str(tmp_path / "x.svg"), "--gradients", "linear"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--paths" in err or "paths=" in err
+    assert len(err.splitlines()) == 1
