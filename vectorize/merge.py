@@ -8,10 +8,11 @@ radial gradient around some centre). Its least-squares error comes in closed for
 the region's pixels (count, colour sums, squared colour, feature moments and feature-colour
 products), so the error of any union is the error of summed statistics: no pixel is revisited.
 
-Merging is batched: each pass computes every adjacent pair's cost, takes the pairs that are each
-other's cheapest (ties broken by position, so at least the globally cheapest pair qualifies) and
-merges the cheapest of them; close to a target only a small share of the remaining merges is done
-per pass, which keeps the result close to one-merge-at-a-time greedy (measured: within 0.05 dB).
+Far above the budget, merging goes in numpy passes: every pair's cost, then the pairs that are each
+other's cheapest (ties broken by rank, so the globally cheapest pair always qualifies), the cheaper
+half of them merged. From GREEDY_FACTOR times the budget on it is greedy, one pair at a time, from a
+heap (pure Python on scalars, costs refreshed lazily): batches there lost up to 1 dB at 250-1000
+paths on astronaut; the heap is within 0.1 dB of greedy with every cost kept fresh (measured).
 """
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 # Above GREEDY_FACTOR times the largest target, each numpy pass merges this share of the mutual
-# cheapest pairs; below it merging is exactly greedy, one pair at a time.
+# cheapest pairs (and hands over to the heap early when fewer than BULK_MIN_SHARE of the regions
+# pair up, as when many small regions all want one large neighbour); below it, one pair at a time.
 BULK_SHARE = 0.5
 BULK_MIN_SHARE = 0.02
 GREEDY_FACTOR = 4

@@ -14,7 +14,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser = sub.add_parser("vectorize", help="trace a raster image into a layered, editable SVG")
     parser.add_argument("input", help="image file (PNG, JPEG, ...; gray, RGB, RGBA, 8 or 16 bit)")
     parser.add_argument("-o", "--output", required=True, help="SVG file to write")
-    parser.add_argument("--paths", type=_paths, default=None, metavar="N",
+    parser.add_argument("--paths", type=_positive("--paths", "paths"), default=None, metavar="N",
                         help="path budget: at most N paths in all; regions are merged, least colour error "
                              "first, until it holds (overrides the --quality preset's budget)")
     parser.add_argument("--quality", choices=("draft", "default", "fine"), default=None,
@@ -31,7 +31,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         help="extra N-colour round over a box in input pixels, on top (repeatable)")
     parser.add_argument("--max-size", type=int, default=512,
                         help="downscale so the long side is at most this many pixels (default 512)")
-    parser.add_argument("--min-area", type=_positive("--min-area"), default=None,
+    parser.add_argument("--min-area", type=_positive("--min-area", "pixels"), default=None,
                         help="smallest region in pixels (default 18; 3 with a budget)")
     parser.add_argument("--backend", choices=("native", "vtracer"), default="native")
     parser.add_argument("--seed", type=int, default=0)
@@ -74,22 +74,13 @@ def _rounds(text: str) -> tuple[int, ...]:
     return rounds
 
 
-def _paths(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--paths is a whole number of paths, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"--paths must be at least 1, got {text!r}")
-    return value
-
-
-def _positive(flag: str):
+def _positive(flag: str, unit: str):
+    """An argparse type for ``flag``: a whole number of ``unit`` >= 1."""
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{flag} is a whole number of pixels, got {text!r}") from None
+            raise argparse.ArgumentTypeError(f"{flag} is a whole number of {unit}, got {text!r}") from None
         if value < 1:
             raise argparse.ArgumentTypeError(f"{flag} must be at least 1, got {text!r}")
         return value
