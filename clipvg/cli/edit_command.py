@@ -60,6 +60,9 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--deterministic", action="store_true", default=None,
                         help="bit-identical results for a seed on CUDA too (slower there; always on for the CPU)")
+    parser.add_argument("--backend", choices=("torch", "diffvg"), default="torch",
+                        help="renderer the edit differentiates: torch (default) or diffvg (pydiffvg, if "
+                             "installed, as CLIPVG; see README)")
     parser.add_argument("--save-every", type=int, metavar="N",
                         help="every N steps save a frame (OUT_frames/), a checkpoint, and at the end OUT.gif")
     parser.add_argument("--resume", metavar="DIR",
@@ -106,7 +109,7 @@ def run_options(args: argparse.Namespace, params: str | list[str], **extra) -> E
     return EditOptions(args.prompt, params=params, iterations=args.iterations, seed=args.seed, device=args.device,
                        deterministic=args.deterministic,
                        clip_model=args.clip_model, clip_weights=args.clip_weights, num_patches=args.patches,
-                       **extra)
+                       backend=args.backend, **extra)
 
 
 def run_session(args: argparse.Namespace, options: EditOptions, new_editor: Callable[[EditOptions], Editor],

@@ -145,7 +145,7 @@ class Editor:
 
     def render(self) -> torch.Tensor:
         """(H, W, 3) float in [0, 1]: the current scene on white, at canvas size (differentiable)."""
-        return render_on_white(self.scene)
+        return render_on_white(self.scene, backend=self.options.backend)
 
     def _lap(self, phase: str, start: float) -> float:
         if self.profile and self.device.type == "cuda":

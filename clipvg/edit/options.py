@@ -67,7 +67,8 @@ class EditOptions:
     random weights (benchmarks). ``region_mask`` (an image path or an (H, W) array) adds to the ROI
     boxes for region-only edits. Learning rates are Adam's, per parameter kind. ``deterministic``:
     the same seed gives a bit-identical result (None: yes on the CPU, the fast path on CUDA, where
-    results vary in the last bits unless True).
+    results vary in the last bits unless True). ``backend``: the renderer the loop differentiates,
+    "auto"/"torch" (clipvg's) or "diffvg" (pydiffvg, as CLIPVG; see the README).
     """
 
     prompt: str
@@ -85,9 +86,13 @@ class EditOptions:
     lr_stroke_widths: float = 0.1
     region_mask: Any = None
     deterministic: bool | None = None
+    backend: str = "auto"
 
     def __post_init__(self) -> None:
+        from ..render.api import BACKENDS
         self.params = Params.parse(self.params)
+        if self.backend not in BACKENDS:
+            raise InvalidInputError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
         if not isinstance(self.prompt, str) or not self.prompt.strip():
             raise InvalidInputError("the prompt is empty; describe the edit, e.g. --prompt 'a green circle'")
         if self.iterations < 0:
@@ -120,6 +125,8 @@ class EditOptions:
         keep = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
                 if f.name not in ("rois", "iterations", "device", "region_mask", "params", "deterministic")}
         mask = None if self.region_mask is None else _digest(self.region_mask)
+        if keep["backend"] in ("auto", "torch"):  # the default: checkpoints from before the option resume
+            del keep["backend"]
         return {**keep, "rois": rois, "params": dataclasses.asdict(self.params), "region_mask": mask}
 
 
