@@ -223,7 +223,7 @@ def test_vectorized_photo_agrees():
     scene = vectorize.vectorize(skimage.data.chelsea(), rounds=(6, 16), max_size=160)
     assert scene.num_paths > 100
     ours, theirs = both(scene)
-    assert psnr(ours, theirs) >= 34
+    assert psnr(ours, theirs) >= 40  # measured 41.8 dB (212 paths, 160 x 106 px)
 
 
 def _icons(folder: str, every: int) -> list[Path]:
