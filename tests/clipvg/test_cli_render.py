@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 
 import numpy as np
 import pytest
@@ -43,10 +44,11 @@ def test_transparent_background(svg_file, tmp_path) -> None:
     (lambda d: (d / "bad.svg").write_text("<svg><path d='M0 0'") and d / "bad.svg", [], "bad.svg"),
     (lambda d: d / "x.svg", ["--backend", "diffvg"], "pydiffvg"),
 ])
-def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, make_input, extra, message, svg_file) -> None:
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, monkeypatch, make_input, extra, message, svg_file) -> None:
     source = make_input(tmp_path)
     if source.name == "x.svg":
         source.write_text(SHAPES)
+        monkeypatch.setitem(sys.modules, "pydiffvg", None)  # as where it is not built, even where it is
     code = main(["render", str(source), "-o", str(tmp_path / "o.png"), *extra])
     err = capsys.readouterr().err
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
