@@ -1,6 +1,6 @@
 """The GPU figures in one JSON (run by scripts/gpu_check.sh): machine, commit, test counts, the renderer on
 the vectorized astronaut (fast and deterministic), edit steps with 1 and 3 ROIs, the official-style loop,
-a whole 150-step ``clipvg edit`` at 512 px, and the renderer benchmark's random blobs.
+a whole 150-step ``clipvg edit`` at 512 px, and the renderer benchmark (real scenes and random blobs at 512 px).
 
     python benchmarks/gpu_report.py --json OUT.json [--junit TESTS.xml] [--commit SHA] [--device cuda]
 """
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> dict:
     report["edit_1roi_deterministic"] = run_json(edit + ["--deterministic", "--no-official"])
     report["edit_3roi"] = run_json(edit + ["--rois", "3", "--no-official"])
     report["clipvg_edit_150_steps"] = time_cli_edit(device)
-    report["render_blobs"] = run_json(["benchmarks/render.py", "--device", str(device), "--sizes", "512"])
+    report["render_benchmark"] = run_json(["benchmarks/render.py", "--device", str(device), "--sizes", "512"])
     text = json.dumps(report, indent=2)
     Path(args.json).write_text(text + "\n")
     print(text)
