@@ -232,6 +232,7 @@ def draw(results: dict, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     names = list(results)
     cols = 4
@@ -245,6 +246,7 @@ def draw(results: dict, path: Path) -> None:
         ax.plot(theirs[:, 0], theirs[:, 1], "o--", color="#d62728", ms=3, label="vtracer (best at <= budget)")
         ax.plot(ours[:, 0], ours[:, 1], "o-", color="#1f77b4", ms=3, label="clipvg --paths")
         ax.set_xscale("log")
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.set_title(name, fontsize=9)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
