@@ -18,14 +18,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import torch
-from PIL import Image
 
-from ..image_out import to_uint8
-from .base import Refiner, check_inputs, paste, removal_prompt, working_size
 from .loading import load_model, load_pipeline, require_diffusers, resolve_device
 from .precision import resolve_precision
+from .sd_inpaint import SDInpaintRefiner
 
 DEFAULT_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
 DEFAULT_CONTROLNET = "lllyasviel/control_v11p_sd15_inpaint"
@@ -40,7 +37,7 @@ def inpaint_condition(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return chw[None]
 
 
-class ControlNetInpaintRefiner(Refiner):
+class ControlNetInpaintRefiner(SDInpaintRefiner):
     """Repaint the masked region with a frozen text-to-image model guided by a mask ControlNet.
 
     ``model``: the base model (hub id, diffusers folder or a loaded
@@ -70,22 +67,7 @@ class ControlNetInpaintRefiner(Refiner):
         self.steps, self.guidance, self.conditioning_scale = steps, guidance, conditioning_scale
         self.prior_strength, self.negative_prompt, self.max_side = prior_strength, negative_prompt, max_side
 
-    def prompts(self, prompt: str, remove: bool) -> tuple[str, str | None]:
-        """(prompt, negative prompt) sent to the pipeline."""
-        return (removal_prompt(prompt), self.negative_prompt) if remove else (prompt, None)
-
-    def refine(self, image: torch.Tensor, mask: torch.Tensor, prompt: str, *, seed: int = 0, remove: bool = False,
-               prior: bool = False) -> torch.Tensor:
-        check_inputs(image, mask, prompt)
-        pipe = self.pipeline
-        multiple = pipe.vae_scale_factor * 2 ** (len(pipe.unet.config.block_out_channels) - 1)
-        height, width = working_size(image.shape[0], image.shape[1], multiple, self.max_side)
-        text, negative = self.prompts(prompt, remove)
-        mask_image = Image.fromarray(mask.cpu().numpy().astype(np.uint8) * 255)
-        result = pipe(prompt=text, negative_prompt=negative, image=Image.fromarray(to_uint8(image)),
-                      mask_image=mask_image, control_image=inpaint_condition(image, mask), height=height, width=width,
-                      num_inference_steps=self.steps, guidance_scale=self.guidance,
-                      controlnet_conditioning_scale=self.conditioning_scale,
-                      strength=self.prior_strength if prior else 1.0,
-                      generator=torch.Generator().manual_seed(seed), output_type="np").images[0]
-        return paste(image, torch.from_numpy(np.ascontiguousarray(result)), mask)
+    def conditioning(self, image: torch.Tensor, mask: torch.Tensor) -> dict[str, Any]:
+        """The ControlNet's input (the image with the masked pixels at -1) and its weight."""
+        return {"control_image": inpaint_condition(image, mask),
+                "controlnet_conditioning_scale": self.conditioning_scale}

@@ -51,5 +51,10 @@ class SDInpaintRefiner(Refiner):
                       mask_image=Image.fromarray(mask.cpu().numpy().astype(np.uint8) * 255), height=height,
                       width=width, num_inference_steps=self.steps, guidance_scale=self.guidance,
                       strength=self.prior_strength if prior else 1.0,
-                      generator=torch.Generator().manual_seed(seed), output_type="np").images[0]
+                      generator=torch.Generator().manual_seed(seed), output_type="np",
+                      **self.conditioning(image, mask)).images[0]
         return paste(image, torch.from_numpy(np.ascontiguousarray(result)), mask)
+
+    def conditioning(self, image: torch.Tensor, mask: torch.Tensor) -> dict[str, Any]:
+        """Extra pipeline arguments for ``image`` (H, W, 3) and ``mask`` (H, W): none for plain inpainting."""
+        return {}
