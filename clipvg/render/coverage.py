@@ -57,11 +57,11 @@ def split_at_grid(edges: torch.Tensor, edge_item: torch.Tensor, width: int, heig
         line = torch.where(is_x, first_x[edge_of_break] + kx,
                            torch.where(is_y, first_y[edge_of_break] + ky, is_end.to(a.dtype)))
         axis = is_y.long()  # 0: a vertical line x = line, 1: a horizontal line y = line
-        t_sort = _break_parameter(a.detach(), b.detach(), edge_of_break, line, axis, is_x | is_y)
-        order = torch.argsort(edge_of_break.double() * 2 + t_sort.clamp(0, 1).double())
-        edge_of_break, line, axis, crossing = (edge_of_break[order], line[order], axis[order],
-                                               (is_x | is_y)[order])
-    t = _break_parameter(a, b, edge_of_break, line, axis, crossing)
+    t = _break_parameter(a, b, edge_of_break, line, axis, is_x | is_y)
+    with torch.no_grad():
+        order = torch.argsort(edge_of_break.double() * 2 + t.detach().clamp(0, 1).double())
+        edge_of_break = edge_of_break.index_select(0, order)
+    t = t.index_select(0, order)
     ae = a.index_select(0, edge_of_break)
     point = ae + t[:, None] * (b.index_select(0, edge_of_break) - ae)
     with torch.no_grad():
@@ -111,8 +111,10 @@ def rasterize(edges: torch.Tensor, edge_item: torch.Tensor, evenodd: torch.Tenso
         box_h = torch.where(present, y1 + 1 - y0, 0)
         sizes = box_w * box_h
         offsets = torch.cumsum(sizes, 0) - sizes
-        base = (offsets.index_select(0, item) + (row - y0.index_select(0, item)) * box_w.index_select(0, item)
-                + (col - x0.index_select(0, item)))
+        piece_w = box_w.index_select(0, item)
+        row_first = offsets.index_select(0, item) + (row - y0.index_select(0, item)) * piece_w
+        base = row_first + (col - x0.index_select(0, item))
+        row_last = row_first + piece_w - 1  # the spill cell of the piece's row
         rows = _RowTable.of(box_w, box_h, offsets, x0, y0, width)
     dy = pieces[:, 1, 1] - pieces[:, 0, 1]
     x_mid = (pieces[:, 0, 0] + pieces[:, 1, 0]) / 2
@@ -125,7 +127,6 @@ def rasterize(edges: torch.Tensor, edge_item: torch.Tensor, evenodd: torch.Tenso
         # Every closed loop adds zero per row, so one global prefix sum is a per-row prefix sum; what
         # rounding leaves of a row's sum is taken back in its last (spill) cell, so that it never
         # leaks into the rows and items after it as faint coverage.
-        row_last = base - (col - x0.index_select(0, item)) + box_w.index_select(0, item) - 1
         accumulator.index_add_(0, torch.cat([row_last, row_last]), -contribution.detach())
     winding = torch.cumsum(accumulator, 0).to(pieces.dtype)
     with torch.no_grad():
