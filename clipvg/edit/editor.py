@@ -163,7 +163,7 @@ class Editor:
         try:
             with deterministic() if self.deterministic else contextlib.nullcontext():
                 return self._step()
-        except (torch.cuda.OutOfMemoryError, RuntimeError) as error:
+        except RuntimeError as error:  # torch.cuda.OutOfMemoryError is one
             if not _out_of_memory(error):
                 raise
             self.optimizer.zero_grad(set_to_none=True)
