@@ -42,7 +42,7 @@ _NOT_INHERITED = {"id", "transform", "x", "y", "width", "height", "clipPathUnits
                   "clip-path", "mask", "filter", "opacity", "style", "class"}
 
 
-def load_svg(source: str | os.PathLike, *, device: str | torch.device = "cpu") -> Scene:
+def load_svg(source: str | os.PathLike, *, device: str | torch.device = "cpu", base_dir: str | None = None) -> Scene:
     """Read an SVG file (or SVG markup given as a string starting with '<') into a Scene.
 
     The canvas is the SVG viewport in pixels (96 dpi for physical units). The Scene's tree keeps the
@@ -52,9 +52,13 @@ def load_svg(source: str | os.PathLike, *, device: str | torch.device = "cpu") -
     layers included) are also layers named by ``inkscape:label`` or ``id``; shapes outside any group
     go to the layer ``"layer"``. What cannot be drawn (text, images, other filters, markers,
     patterns, ...) is skipped with one ``UnsupportedSVGWarning`` naming each kind.
-    Raises SVGParseError for a missing, empty, malformed or absurdly large file.
+    ``base_dir``: the folder ``<image>`` file names resolve in (default the SVG file's folder; none
+    for markup given as a string). Raises SVGParseError for a missing, empty, malformed or absurdly
+    large file.
     """
     data, name = read_source(source)
+    if base_dir is None and name != "<string>":
+        base_dir = os.path.dirname(os.path.abspath(name))
     root = parse_xml(data, name)
     normalize_path_data(root)
     size = _root_size(root)
