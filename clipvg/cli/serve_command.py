@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> None:
         import uvicorn
 
         from ..serve import ServeConfig, create_app
+        from ..serve.net import listening_socket
         from ..serve.security import resolve_token
     except ImportError as error:
         raise BackendUnavailableError(f"clipvg serve needs its web extra ({error.name} is missing): "
@@ -71,15 +72,7 @@ def run(args: argparse.Namespace) -> None:
     config = ServeConfig(**settings)
     config.defaults.update(iterations=args.iterations, patches=args.patches)
     app = create_app(config)
-    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((args.host, args.port))
-    except OSError as error:
-        sock.close()
-        raise InvalidInputError(f"cannot listen on {args.host}:{args.port} ({error.strerror}); "
-                                "choose another --port or --host") from None
+    sock = listening_socket(args.host, args.port)
     port = sock.getsockname()[1]
     config.port = port
     lines = ["clipvg serve: the editor is running at"] + [f"    {url}" for url in urls(args.host, port, token)]

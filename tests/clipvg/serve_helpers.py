@@ -9,7 +9,6 @@ import contextlib
 import importlib
 import io
 import os
-import socket
 import threading
 import time
 from pathlib import Path
@@ -131,8 +130,9 @@ def live_server(app) -> Iterator[str]:
     """Serve ``app`` with uvicorn on a free port of 127.0.0.1 in a thread; yields its base URL."""
     import uvicorn
 
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.bind(("127.0.0.1", 0))
+    from clipvg.serve.net import listening_socket
+
+    sock = listening_socket("127.0.0.1", 0)
     port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
