@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .fit import fit_polylines
+from .loops import walk_loops
 
 # Directions east, south, west, north in pixel coordinates (y down); turning right is d -> d + 1.
 _DX = np.array([1, 0, -1, 0])
@@ -39,27 +40,30 @@ def trace_levels(levels: list[np.ndarray], finest: np.ndarray, tolerance: float)
     height, width = finest.shape
     stride = width + 1
     junction = _junctions(np.pad(finest, 1, constant_values=-1)).ravel()
-    chains = _ChainSet(stride)
-    traced = []
-    for labels in levels:
-        count = int(labels.max()) + 1 if labels.size else 0
-        padded = np.pad(labels, 1, constant_values=-1)
-        start, direction, owner = _boundary_edges(padded, stride)
-        successor = _successors(start, direction, owner, stride, (height + 1) * stride)
-        loops = []
-        for loop in _cycles(successor):
-            vertices = start[loop]
-            parts = _loop_chains(vertices, junction[vertices], chains)
-            loops.append((int(owner[loop[0]]), _signed_area(vertices, stride), parts))
-        traced.append((count, loops))
-    curves = chains.fit(tolerance)
-    result = []
-    for count, loops in traced:
-        contours: list[list[np.ndarray]] = [[] for _ in range(count)]
-        # Outer contour (clockwise on screen: positive area with y down) first, holes after it.
-        for region, _, parts in sorted(loops, key=lambda item: -item[1]):
-            contours[region].append(_assemble(parts, curves))
-        result.append(contours)
+    counts, owners, starts, successors = [], [], [], []
+    edges = 0
+    for labels in levels:  # every map's edges in one packed set, each map's successors offset
+        counts.append(int(labels.max()) + 1 if labels.size else 0)
+        start, direction, owner = _boundary_edges(np.pad(labels, 1, constant_values=-1), stride)
+        successors.append(_successors(start, direction, owner, stride, (height + 1) * stride) + edges)
+        starts.append(start)
+        owners.append(owner)
+        edges += len(start)
+    start, owner = np.concatenate(starts), np.concatenate(owners)
+    level = np.repeat(np.arange(len(levels)), [len(s) for s in starts])
+    (loop_edge, area2, part_offsets, part_chain, part_forward, vertices, chain_offsets,
+     chain_closed) = walk_loops(np.concatenate(successors), start, junction, stride)
+    points = np.stack([vertices % stride, vertices // stride], axis=1).astype(np.float64)
+    curves = fit_polylines(points, chain_offsets, chain_closed, tolerance) if len(chain_closed) else []
+    reversed_curves = [curve[::-1] for curve in curves]
+    result: list[list[list[np.ndarray]]] = [[[] for _ in range(count)] for count in counts]
+    # Outer contour (clockwise on screen: positive area with y down) first, holes after it.
+    for loop in np.argsort(-area2, kind="stable").tolist():
+        lo, hi = part_offsets[loop], part_offsets[loop + 1]
+        oriented = [curves[c] if forward else reversed_curves[c]
+                    for c, forward in zip(part_chain[lo:hi].tolist(), part_forward[lo:hi].tolist())]
+        edge = loop_edge[loop]
+        result[level[edge]][owner[edge]].append(_assemble(oriented))
     return result
 
 
@@ -104,79 +108,9 @@ def _junctions(padded: np.ndarray) -> np.ndarray:
     return (distinct >= 3) | saddle
 
 
-def _cycles(successor: np.ndarray) -> list[np.ndarray]:
-    """Decompose the permutation ``successor`` into cycles, each an (L,) array of edge indices."""
-    nxt = successor.tolist()
-    seen = bytearray(len(nxt))
-    cycles = []
-    for first in range(len(nxt)):
-        if seen[first]:
-            continue
-        cycle = []
-        edge = first
-        while not seen[edge]:
-            seen[edge] = 1
-            cycle.append(edge)
-            edge = nxt[edge]
-        cycles.append(np.array(cycle, np.int64))
-    return cycles
-
-
-class _ChainSet:
-    """Unique boundary chains in canonical direction, so each shared boundary is fitted once."""
-
-    def __init__(self, stride: int) -> None:
-        self.stride = stride
-        self.index: dict[tuple[int, int], int] = {}
-        self.chains: list[np.ndarray] = []
-        self.closed: list[bool] = []
-
-    def add(self, chain: np.ndarray, closed: bool) -> tuple[int, bool]:
-        """Register ``chain`` (L,) vertex ids; returns (chain index, whether ``chain`` runs forward).
-        A closed chain is rotated to start at its smallest vertex id, as its neighbour's will be."""
-        if closed:
-            chain = np.roll(chain, -int(chain.argmin()))
-            forward = bool(chain[1] < chain[-1])
-            canonical = chain if forward else np.roll(chain[::-1], 1)
-        else:
-            forward = (chain[0], chain[1]) <= (chain[-1], chain[-2])
-            canonical = chain if forward else chain[::-1]
-        key = (int(canonical[0]), int(canonical[1]))
-        if key not in self.index:
-            self.index[key] = len(self.chains)
-            self.chains.append(canonical)
-            self.closed.append(closed)
-        return self.index[key], forward
-
-    def fit(self, tolerance: float) -> list[np.ndarray]:
-        """Fit every chain at once -> list of (3 S + 1, 2) control points (closed: last == first)."""
-        if not self.chains:
-            return []
-        ids = np.concatenate(self.chains)
-        points = np.stack([ids % self.stride, ids // self.stride], axis=1).astype(np.float64)
-        offsets = np.r_[0, np.cumsum([len(c) for c in self.chains])]
-        return fit_polylines(points, offsets, np.array(self.closed), tolerance)
-
-
-def _loop_chains(vertices: np.ndarray, is_junction: np.ndarray, chains: _ChainSet) -> list[tuple[int, bool]]:
-    """Cut one closed lattice loop ``vertices`` (L,) at its junctions; register and return its chains
-    in order as (chain index, forward)."""
-    cuts = np.nonzero(is_junction)[0]
-    if len(cuts) == 0:
-        return [chains.add(vertices, closed=True)]
-    ring = np.roll(vertices, -cuts[0])
-    ring = np.r_[ring, ring[:1]]
-    bounds = np.r_[cuts - cuts[0], len(vertices)]
-    return [chains.add(ring[lo:hi + 1], closed=False) for lo, hi in zip(bounds[:-1], bounds[1:])]
-
-
-def _assemble(parts: list[tuple[int, bool]], curves: list[np.ndarray]) -> np.ndarray:
-    """Join a loop's fitted chains into one closed control-point array (3 S, 2), last end dropped."""
-    oriented = [curves[i] if forward else curves[i][::-1] for i, forward in parts]
+def _assemble(oriented: list[np.ndarray]) -> np.ndarray:
+    """Join a loop's fitted chains, each oriented along the loop, into one closed control-point
+    array (3 S, 2), the last end point (= the start) dropped."""
+    if len(oriented) == 1:
+        return oriented[0][:-1]
     return np.concatenate([oriented[0]] + [curve[1:] for curve in oriented[1:]])[:-1]
-
-
-def _signed_area(vertices: np.ndarray, stride: int) -> float:
-    """Shoelace area of a lattice loop; positive for clockwise-on-screen (y down) loops."""
-    x, y = (vertices % stride).astype(np.float64), (vertices // stride).astype(np.float64)
-    return 0.5 * float((x * np.roll(y, -1) - np.roll(x, -1) * y).sum())

@@ -1,0 +1,204 @@
+"""Compiled greedy region merging (numba): one pair at a time, cheapest added error first.
+
+The kernel behind ``merge.merge_levels``. Regions are rows of a statistics matrix (see
+``merge.Layout``); a union is the sum of two rows and its error comes from ``row_error``. Pair costs
+live in a heap and are refreshed lazily: a popped pair is re-costed and put back when it is no longer
+the cheapest, and all pairs of a region are re-costed only when it has grown by REFRESH_GROWTH since
+they last were. Adjacency is kept as linked lists of half-edges (one per side of each initial pair)
+whose far end is resolved through the union-find forest, so a merge concatenates two lists instead
+of copying sets; a list is compacted (dead and repeated neighbours dropped) whenever it is walked.
+"""
+from __future__ import annotations
+
+import heapq
+import math
+
+import numpy as np
+from numba import njit
+
+# A region's pair costs are all recomputed when it has grown this much since they last were.
+REFRESH_GROWTH = 1.25
+
+
+@njit(cache=True, nogil=True)
+def row_error(row: np.ndarray, channels: int, features: int, ridge: float) -> float:
+    """Least-squares error of one statistics ``row`` (width,) under its best colour model: the mean
+    colour (``features`` = 0) or the rank-1 (x, y) gradient (``features`` = 2); see ``merge``."""
+    n = row[0]
+    if n <= 0:
+        return 0.0
+    total = 0.0
+    for k in range(channels):
+        total += row[1 + k] * row[1 + k]
+    flat = row[1 + channels] - total / n
+    if features == 0 or n < 3:
+        return flat if flat > 0 else 0.0
+    at = 2 + channels
+    fx, fy, fxx, fxy, fyy = row[at], row[at + 1], row[at + 2], row[at + 3], row[at + 5]
+    sxx = fxx - fx * fx / n + ridge * n
+    sxy = fxy - fx * fy / n
+    syy = fyy - fy * fy / n + ridge * n
+    det = sxx * syy - sxy * sxy
+    if det <= 0:
+        return flat if flat > 0 else 0.0
+    mx, my = fx / n, fy / n
+    xc, yc = at + 6, at + 6 + channels
+    b11 = b12 = b22 = 0.0
+    for k in range(channels):
+        x = row[xc + k] - mx * row[1 + k]
+        y = row[yc + k] - my * row[1 + k]
+        b11 += x * x
+        b12 += x * y
+        b22 += y * y
+    i11, i12, i22 = syy / det, -sxy / det, sxx / det
+    m11, m12 = i11 * b11 + i12 * b12, i11 * b12 + i12 * b22
+    m21, m22 = i12 * b11 + i22 * b12, i12 * b12 + i22 * b22
+    trace, determinant = m11 + m22, m11 * m22 - m12 * m21
+    disc = trace * trace - 4 * determinant
+    top = 0.5 * (trace + math.sqrt(disc if disc > 0 else 0.0))
+    left = flat - (top if top > 0 else 0.0)
+    return left if left > 0 else 0.0
+
+
+@njit(cache=True, nogil=True)
+def _pair_cost(rows, errors, a, b, scratch, channels, features, ridge):
+    for k in range(rows.shape[1]):
+        scratch[k] = rows[a, k] + rows[b, k]
+    return row_error(scratch, channels, features, ridge) - errors[a] - errors[b]
+
+
+@njit(cache=True, nogil=True)
+def _find(parent, r):
+    root = r
+    while parent[root] != root:
+        root = parent[root]
+    while parent[r] != root:  # path compression
+        up = parent[r]
+        parent[r] = root
+        r = up
+    return root
+
+
+@njit(cache=True, nogil=True)
+def _compact(region, exclude, head, tail, nxt, other, parent, stamp, tick, out):
+    """Walk ``region``'s half-edge list, dropping edges to ``region``, to ``exclude`` and repeats;
+    point the kept ones at their current roots, stamp those roots with ``tick`` and write them to
+    ``out``. Returns how many were written."""
+    count = 0
+    previous = -1
+    h = head[region]
+    while h >= 0:
+        c = _find(parent, other[h])
+        following = nxt[h]
+        if c == region or c == exclude or stamp[c] == tick:
+            if previous < 0:
+                head[region] = following
+            else:
+                nxt[previous] = following
+        else:
+            other[h] = c
+            stamp[c] = tick
+            out[count] = c
+            count += 1
+            previous = h
+        h = following
+    tail[region] = previous
+    return count
+
+
+@njit(cache=True, nogil=True)
+def greedy_merge(stats: np.ndarray, first: np.ndarray, second: np.ndarray, channels: int, features: int,
+                 ridge: float, targets: np.ndarray) -> np.ndarray:
+    """Merge R regions with ``stats`` (R, width) and unique adjacent pairs (first, second) (E,)
+    greedily down to each of ``targets`` (descending region counts). Returns (T, R) int64 union-find
+    parents after each target (roots are the surviving regions)."""
+    count = stats.shape[0]
+    rows = stats.copy()
+    errors = np.empty(count)
+    for r in range(count):
+        errors[r] = row_error(rows[r], channels, features, ridge)
+    pairs = len(first)
+    other = np.empty(2 * pairs, np.int64)
+    nxt = np.full(2 * pairs, -1, np.int64)
+    head = np.full(count, -1, np.int64)
+    tail = np.full(count, -1, np.int64)
+    degree = np.zeros(count, np.int64)
+    scratch = np.empty(rows.shape[1])
+    heap = [(0.0, 0, 0, 0, 0)]
+    heap.pop()
+    for i in range(pairs):
+        a, b = first[i], second[i]
+        for h, owner, far in ((2 * i, a, b), (2 * i + 1, b, a)):
+            other[h] = far
+            if tail[owner] < 0:
+                head[owner] = h
+            else:
+                nxt[tail[owner]] = h
+            tail[owner] = h
+            degree[owner] += 1
+        heap.append((_pair_cost(rows, errors, a, b, scratch, channels, features, ridge), a, b, 0, 0))
+    heapq.heapify(heap)
+    version = np.zeros(count, np.int64)
+    costed_size = rows[:, 0].copy()
+    alive = np.ones(count, np.bool_)
+    parent = np.arange(count)
+    stamp_a = np.full(count, -1, np.int64)
+    stamp_b = np.full(count, -1, np.int64)
+    around_a = np.empty(count, np.int64)
+    gained = np.empty(count, np.int64)
+    remaining = count
+    tick = 0
+    out = np.empty((len(targets), count), np.int64)
+    for t in range(len(targets)):
+        while remaining > targets[t] and len(heap) > 0:
+            _, a, b, va, vb = heapq.heappop(heap)
+            if not (alive[a] and alive[b]) or version[a] != va or version[b] != vb:
+                continue
+            now = _pair_cost(rows, errors, a, b, scratch, channels, features, ridge)
+            if len(heap) > 0 and now > heap[0][0] + 1e-12 * abs(now):
+                heapq.heappush(heap, (now, a, b, va, vb))
+                continue
+            if degree[a] < degree[b]:
+                a, b = b, a
+            tick += 1
+            kept = _compact(a, b, head, tail, nxt, other, parent, stamp_a, tick, around_a)
+            n_gained = 0
+            h = head[b]
+            while h >= 0:  # b's neighbours: common ones lose b, the others are gained by a
+                c = _find(parent, other[h])
+                if c != a and c != b and stamp_b[c] != tick:
+                    stamp_b[c] = tick
+                    if stamp_a[c] == tick:
+                        degree[c] -= 1
+                    else:
+                        gained[n_gained] = c
+                        n_gained += 1
+                h = nxt[h]
+            if head[b] >= 0:  # a's list takes b's half-edges (stale ones are dropped on a later walk)
+                if tail[a] < 0:
+                    head[a] = head[b]
+                else:
+                    nxt[tail[a]] = head[b]
+                tail[a] = tail[b]
+            head[b] = tail[b] = -1
+            degree[a] = kept + n_gained
+            degree[b] = 0
+            for k in range(rows.shape[1]):
+                rows[a, k] += rows[b, k]
+            errors[a] = row_error(rows[a], channels, features, ridge)
+            alive[b] = False
+            parent[b] = a
+            remaining -= 1
+            if rows[a, 0] > REFRESH_GROWTH * costed_size[a]:
+                version[a] += 1
+                costed_size[a] = rows[a, 0]
+                for k in range(kept):
+                    gained[n_gained + k] = around_a[k]
+                n_gained += kept
+            for k in range(n_gained):
+                c = gained[k]
+                lo, hi = (a, c) if a < c else (c, a)
+                heapq.heappush(heap, (_pair_cost(rows, errors, a, c, scratch, channels, features, ridge),
+                                      lo, hi, version[lo], version[hi]))
+        out[t] = parent
+    return out

@@ -1,0 +1,123 @@
+"""Compiled walks over directed boundary edges (numba): loops, and their cut into shared chains.
+
+The kernel behind ``trace.trace_levels``. Boundary edges come packed from any number of label maps
+(each edge's successor is an edge of the same map and region), so one call walks every map.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def _register(ring, lo, hi, closed, vertex_count, index, chain_vertices, chain_offsets, chain_closed, counts):
+    """Find or add the chain ``ring[lo:hi]`` in canonical direction; returns (chain, forward).
+
+    An open chain runs forward when (first, second) <= (last, second last) vertex ids; a closed one
+    is rotated to start at its smallest vertex id and runs towards the smaller of that vertex's two
+    neighbours, as its neighbour's copy (walked the other way) will be.
+    """
+    length = hi - lo
+    if closed:
+        low = lo
+        for i in range(lo, hi):
+            if ring[i] < ring[low]:
+                low = i
+        after = ring[lo + (low - lo + 1) % length]
+        before = ring[lo + (low - lo - 1) % length]
+        forward = after < before
+        key0, key1 = ring[low], after if forward else before
+    else:
+        a0, a1, z0, z1 = ring[lo], ring[lo + 1], ring[hi - 1], ring[hi - 2]
+        forward = a0 < z0 or (a0 == z0 and a1 <= z1)
+        key0, key1 = (a0, a1) if forward else (z0, z1)
+    key = key0 * vertex_count + key1
+    found = index.get(key, -1)
+    if found >= 0:
+        return found, forward
+    chain, at = counts[0], counts[1]
+    for k in range(length):
+        if closed:
+            step = k if forward else -k
+            chain_vertices[at + k] = ring[lo + (low - lo + step) % length]
+        else:
+            chain_vertices[at + k] = ring[lo + k] if forward else ring[hi - 1 - k]
+    chain_closed[chain] = closed
+    chain_offsets[chain + 1] = at + length
+    counts[0], counts[1] = chain + 1, at + length
+    index[key] = chain
+    return chain, forward
+
+
+@njit(cache=True, nogil=True)
+def walk_loops(successor: np.ndarray, start: np.ndarray, junction: np.ndarray, stride: int):
+    """Decompose the permutation ``successor`` (E,) of directed edges (starting at lattice vertex
+    ids ``start`` (E,), vertex = y * ``stride`` + x) into closed loops, cut each at its vertices
+    where ``junction`` (V,) bool holds, and register each piece once as a chain.
+
+    Returns (loop_edge (L,) first edge of each loop, loop_area2 (L,) twice its signed area
+    (positive: clockwise on screen), part_offsets (L+1,), part_chain (P,), part_forward (P,) bool,
+    chain_vertices (M,), chain_offsets (C+1,), chain_closed (C,) bool): loop l is the chains
+    part_chain[part_offsets[l]:part_offsets[l+1]] in order, each walked forward or backwards;
+    chain c is vertices chain_vertices[chain_offsets[c]:chain_offsets[c+1]] (a closed chain does
+    not repeat its first vertex).
+    """
+    edges = len(successor)
+    vertex_count = len(junction)
+    seen = np.zeros(edges, np.bool_)
+    ring = np.empty(edges + 1, np.int64)
+    loop_edge = np.empty(edges, np.int64)
+    loop_area2 = np.empty(edges, np.int64)
+    part_offsets = np.zeros(edges + 1, np.int64)
+    part_chain = np.empty(edges, np.int64)
+    part_forward = np.empty(edges, np.bool_)
+    chain_vertices = np.empty(2 * edges, np.int64)
+    chain_offsets = np.zeros(edges + 1, np.int64)
+    chain_closed = np.empty(edges, np.bool_)
+    counts = np.zeros(2, np.int64)  # chains, chain vertices so far
+    index = dict()
+    index[np.int64(-1)] = np.int64(-1)
+    loops = 0
+    parts = 0
+    for first in range(edges):
+        if seen[first]:
+            continue
+        # Walk the loop, starting at its first junction vertex when it has one.
+        length = 0
+        cut = -1
+        edge = first
+        area2 = 0
+        while not seen[edge]:
+            seen[edge] = True
+            v = start[edge]
+            if cut < 0 and junction[v]:
+                cut = length
+            ring[length] = v
+            w = start[successor[edge]]
+            area2 += (v % stride) * (w // stride) - (w % stride) * (v // stride)
+            length += 1
+            edge = successor[edge]
+        loop_edge[loops] = first
+        loop_area2[loops] = area2
+        if cut < 0:
+            chain, forward = _register(ring, 0, length, True, vertex_count, index, chain_vertices,
+                                       chain_offsets, chain_closed, counts)
+            part_chain[parts], part_forward[parts] = chain, forward
+            parts += 1
+        else:
+            rotated = np.empty(length + 1, np.int64)
+            for k in range(length + 1):
+                rotated[k] = ring[(cut + k) % length]
+            lo = 0
+            for k in range(1, length + 1):
+                if k == length or junction[rotated[k]]:
+                    chain, forward = _register(rotated, lo, k + 1, False, vertex_count, index, chain_vertices,
+                                               chain_offsets, chain_closed, counts)
+                    part_chain[parts], part_forward[parts] = chain, forward
+                    parts += 1
+                    lo = k
+        loops += 1
+        part_offsets[loops] = parts
+    chains, used = counts[0], counts[1]
+    return (loop_edge[:loops], loop_area2[:loops], part_offsets[:loops + 1], part_chain[:parts],
+            part_forward[:parts], chain_vertices[:used], chain_offsets[:chains + 1], chain_closed[:chains])
