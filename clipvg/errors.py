@@ -9,6 +9,10 @@ class InvalidInputError(ClipvgError, ValueError):
     """An argument or a file's content is unusable (bad ROI, empty prompt, corrupt image, ...)."""
 
 
+class FontError(InvalidInputError):
+    """A font cannot be found (by file or family name) or read (truncated or not a font file)."""
+
+
 class SVGParseError(ClipvgError):
     """An SVG file cannot be read (malformed XML, missing file, no drawable content)."""
 

@@ -1,5 +1,7 @@
 """Text set in a font as a Scene: fontTools glyph outlines, one layer per glyph.
 
+A font is a file path or an installed family name looked up through fontconfig (``find_font``).
+
 TrueType quadratics and CFF/CFF2 cubics become Bézier segments as they are; holes stay holes (one
 compound path per glyph, nonzero fill, outline directions as in the font); kerning comes from the
 GPOS ``kern`` feature (pair adjustments) or, failing that, the legacy ``kern`` table.
@@ -11,9 +13,9 @@ from typing import Sequence
 
 import numpy as np
 from fontTools.pens.basePen import BasePen
-from fontTools.ttLib import TTFont, TTLibError
+from fontTools.ttLib import TTFont
 
-from .errors import InvalidInputError
+from .errors import FontError, InvalidInputError
 from .scene import Path, Scene, Solid, Subpath
 
 
@@ -107,30 +109,68 @@ def _kerning(font: TTFont, left: str, right: str, gpos: list) -> float:
     return 0.0
 
 
+FONT_SUFFIXES = (".ttf", ".otf", ".ttc", ".otc", ".woff", ".woff2")
+
+
+def find_font(font: str | os.PathLike) -> str:
+    """The file of ``font``: an existing path as it is, else an installed family name (optionally
+    ``"Family:bold"``-style fontconfig pattern) resolved through fontconfig. Raises FontError when
+    neither is found, naming what to pass instead."""
+    path = os.fspath(font)
+    if os.path.isfile(path):
+        return path
+    if path.lower().endswith(FONT_SUFFIXES) or os.sep in path:
+        raise FontError(f"font file not found: {path}; pass an existing .ttf/.otf file or an installed family name")
+    from .svg.text.faces import installed
+
+    found = installed(path)
+    if found is None:
+        raise FontError(f"font family {path!r} is not installed (fontconfig has no such family); pass a font "
+                        "file path, or a family that `fc-list : family` lists")
+    return found
+
+
 def _open_font(font_path: str | os.PathLike) -> TTFont:
     try:
-        return TTFont(os.fspath(font_path), lazy=False)
+        font = TTFont(find_font(font_path), lazy=False, fontNumber=0)
+        font.getGlyphSet(), font["head"], font["hhea"]  # read now, so a truncated file fails here
+        return font
+    except FontError:
+        raise
     except FileNotFoundError:
-        raise InvalidInputError(f"font file not found: {font_path}") from None
-    except (TTLibError, OSError, ValueError, AssertionError) as error:
-        raise InvalidInputError(f"cannot read font {font_path} ({error}); pass a .ttf or .otf file") from None
+        raise FontError(f"font file not found: {font_path}") from None
+    except Exception as error:  # TTLibError, struct.error, KeyError ...: a damaged or non-font file
+        raise FontError(f"cannot read font {font_path} ({type(error).__name__}: {error}); pass a complete .ttf "
+                        "or .otf file") from None
 
 
-def text_to_scene(text: str, font_path: str | os.PathLike, size: float = 128.0, *,
+def _contours(glyph_set, name: str, font_path) -> list:
+    """The outline contours of glyph ``name``; FontError when the glyph data is damaged."""
+    pen = _OutlinePen(glyph_set)
+    try:
+        glyph_set[name].draw(pen)
+    except Exception as error:  # truncated or corrupt glyph data (struct.error, IndexError, ...)
+        raise FontError(f"cannot read glyph {name!r} of font {font_path} ({type(error).__name__}); the file is "
+                        "damaged: pass a complete .ttf or .otf file") from None
+    return pen.contours
+
+
+def text_to_scene(text: str, font: str | os.PathLike, size: float = 128.0, *,
                   fill: Sequence[float] = (0.0, 0.0, 0.0, 1.0), margin: float | None = None,
                   kerning: bool = True) -> Scene:
-    """Set ``text`` in the font at ``font_path`` as filled paths, one layer (and one path) per glyph.
+    """Set ``text`` in ``font`` (a file path or an installed family name) as filled paths, one layer
+    (and one path) per glyph.
 
     ``size`` the em size in pixels; ``fill`` straight RGBA in [0, 1]; ``margin`` pixels around the
     text (default a quarter of ``size``). Lines split at "\\n". The canvas fits the text; glyphs sit on
-    baselines ``ascender`` below each line top. Raises InvalidInputError for an unreadable font, empty
-    text, or a character the font has no glyph for.
+    baselines ``ascender`` below each line top. Raises FontError (an InvalidInputError) for a font
+    not found or unreadable, InvalidInputError for empty text or a character the font has no glyph for.
     """
     if not text.strip():
         raise InvalidInputError("the text is empty; pass at least one visible character")
     if size <= 0:
         raise InvalidInputError(f"font size must be positive, got {size}")
-    font = _open_font(font_path)
+    font_path, font = font, _open_font(font)
     glyph_set, cmap = font.getGlyphSet(), font.getBestCmap() or {}
     missing = sorted({c for c in text if c != "\n" and ord(c) not in cmap})
     if missing:
@@ -149,9 +189,8 @@ def text_to_scene(text: str, font_path: str | os.PathLike, size: float = 128.0, 
             name = cmap[ord(char)]
             if previous is not None and kerning:
                 x += _kerning(font, previous, name, gpos) * scale
-            pen = _OutlinePen(glyph_set)
-            glyph_set[name].draw(pen)
-            subpaths = [s for s in (_subpath(start, segs, (x, baseline), scale) for start, segs in pen.contours)
+            subpaths = [s for s in (_subpath(start, segs, (x, baseline), scale)
+                                    for start, segs in _contours(glyph_set, name, font_path))
                         if s is not None]
             if subpaths:
                 paths.append(Path(subpaths, fill=Solid(tuple(float(v) for v in fill)),

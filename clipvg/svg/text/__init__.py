@@ -1,0 +1,64 @@
+"""``<text>`` set as outlines before svgelements reads the tree, laid out as browsers do.
+
+Each ``<text>`` becomes a ``<g>`` carrying the text's attributes (its id, paint, transform, CSS
+class), with a ``<g>`` per ``<tspan>``/``<a>``/``<tref>``/``<textPath>`` keeping theirs, and one
+``<path>`` per glyph where its characters were: the drawing stays editable, glyph by glyph.
+
+Modules: ``style`` (properties and inheritance), ``whitespace`` (xml:space / white-space),
+``content`` (text nodes and output groups), ``positions`` (x/y/dx/dy/rotate lists), ``faces``
+(fontconfig and HarfBuzz faces), ``shaping`` (bidi, kerning, fallback), ``spans`` (chunks and
+span styles), ``clusters`` (spacing, textLength, vertical glyphs), ``baselines``, ``textpath``,
+``layout`` and ``emit``. The layout follows SVG 2 as Chrome and resvg draw it; features neither
+draws (textPath ``side``/``path``/``method``/``spacing``, ``text-orientation``) are ignored likewise.
+"""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections import Counter
+
+from ..document import local_name
+from .content import collect
+from .emit import emit
+from .layout import layout
+from .positions import resolve
+from .spans import build
+from .style import Chain
+from .textpath import guide, start_offset
+
+_VERTICAL = ("tb", "tb-rl", "vertical-rl", "vertical-lr")
+
+
+def texts_to_paths(root: ET.Element, viewport: tuple[float, float]) -> Counter[str]:
+    """Replace every ``<text>`` in ``root`` by outlines, in place; returns notes on what was
+    substituted or skipped (fonts not installed, characters no font has, missing text paths).
+    ``viewport`` (w, h) in user units resolves percentages."""
+    notes: Counter[str] = Counter()
+    parents = {child: parent for parent in root.iter() for child in parent}
+    by_id = {e.get("id"): e for e in root.iter() if e.get("id")}
+    for text in [e for e in root.iter() if local_name(e.tag) == "text"]:
+        ancestors = [text]
+        while ancestors[-1] in parents:
+            ancestors.append(parents[ancestors[-1]])
+        group = convert(text, Chain(ancestors), by_id, viewport, notes)
+        parent = parents.get(text)
+        if parent is not None:
+            parent[list(parent).index(text)] = group
+    return notes
+
+
+def convert(text: ET.Element, chain: Chain, by_id: dict[str, ET.Element], viewport: tuple[float, float],
+            notes: Counter[str]) -> ET.Element:
+    """The output group for one ``<text>`` (``chain`` starts at it and goes up to the root)."""
+    content = collect(text, chain, by_id)
+    positions = resolve(content, viewport)
+    paths = {}
+    for index, element in enumerate(content.elements):
+        if element.text_path is not None:
+            path = guide(element.text_path, by_id)
+            if path is None:
+                notes["textPath whose path is missing (its text is not drawn)"] += 1
+            else:
+                paths[index] = (path, start_offset(element.text_path, element.chain, path, viewport))
+    chunks = build(content, positions, viewport, set(paths), notes)
+    vertical = (chain.find("writing-mode") or "lr-tb") in _VERTICAL
+    return emit(content, layout(chunks, positions, vertical, paths, notes))

@@ -1,0 +1,66 @@
+"""Laid-out text -> SVG elements: one ``<path>`` per glyph inside the group of the element that
+holds its characters, decoration lines inside the group of the element whose paint they use
+(underline and overline before the glyphs, line-through after), so fills, strokes and CSS apply.
+Glyphs fill with the nonzero rule whatever ``fill-rule`` says, as SVG 2 specifies for text."""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import numpy as np
+
+from ..document import SVG_NS
+from .content import Content
+from .layout import PlacedSpan
+
+_PATH = f"{{{SVG_NS}}}path"
+
+
+def glyph_data(operations: list[tuple[str, tuple]], matrix: np.ndarray) -> str:
+    """SVG path data of a glyph outline (font units, y up) mapped by ``matrix`` (3, 3)."""
+    parts = []
+    for op, points in operations:
+        if op == "Z":
+            parts.append("Z")
+            continue
+        xy = np.asarray(points, dtype=np.float64).reshape(-1, 2) @ matrix[:2, :2].T + matrix[:2, 2]
+        parts.append(op + " ".join(f"{x:.4f},{y:.4f}" for x, y in xy))
+    return " ".join(parts)
+
+
+def _rectangles(corners: list[np.ndarray]) -> str:
+    return " ".join("M" + " L".join(f"{x:.4f},{y:.4f}" for x, y in rect) + " Z" for rect in corners)
+
+
+def _child_toward(group: ET.Element, target: ET.Element, parents: dict[ET.Element, ET.Element]) -> ET.Element:
+    """The child of ``group`` that is ``target`` or contains it."""
+    while parents.get(target) is not None and parents[target] is not group:
+        target = parents[target]
+    return target
+
+
+def emit(content: Content, placed: list[PlacedSpan]) -> ET.Element:
+    """The output group of the text with glyphs and decorations filled in, placeholders removed."""
+    root = content.elements[0].group
+    parents = {child: parent for parent in root.iter() for child in parent}
+    for item in placed:
+        node = item.span.node
+        if not item.span.visible:
+            continue
+        for kind, corners in item.decorations.items():
+            group = content.elements[item.span.decorations[kind]].group
+            anchor = _child_toward(group, node.placeholder, parents)
+            path = ET.Element(_PATH, {"d": _rectangles(corners)})
+            position = list(group).index(anchor) if anchor in list(group) else len(group)
+            group.insert(position + (kind == "line-through"), path)
+            parents[path] = group
+        for face, glyph, matrix in item.glyphs:
+            data = glyph_data(face.outline(glyph), matrix)
+            if data:
+                ET.SubElement(node.placeholder, _PATH, {"d": data, "fill-rule": "nonzero"})
+    for placeholder in [n.placeholder for n in content.nodes]:
+        parent = parents.get(placeholder)
+        if parent is None:
+            continue
+        position = list(parent).index(placeholder)
+        parent[position:position + 1] = list(placeholder)
+    return root

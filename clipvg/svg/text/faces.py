@@ -1,0 +1,221 @@
+"""Fonts for SVG text: faces chosen through fontconfig, opened with HarfBuzz, metrics from the tables.
+
+A ``FontSpec`` (families, weight, style, stretch, variations) resolves to the first installed
+family in its list (generic families through fontconfig's aliases); when none is installed, the
+generic ``serif`` family is used, as browsers and resvg do, and the substitution is reported.
+Characters the face lacks come from fontconfig's best face that has them (``charset``).
+"""
+from __future__ import annotations
+
+import functools
+import io
+import shutil
+import subprocess
+from dataclasses import dataclass
+
+import uharfbuzz as hb
+from fontTools.ttLib import TTFont
+
+from .style import DEFAULT_FAMILY, GENERIC
+
+_FC_WEIGHTS = {100: 0, 200: 40, 300: 50, 400: 80, 500: 100, 600: 180, 700: 200, 800: 205, 900: 210}
+_FC_SLANTS = {"normal": 0, "italic": 100, "oblique": 110}
+
+
+@dataclass(frozen=True)
+class FontSpec:
+    """What a text span asks for; ``stretch`` in percent, ``variations`` ((tag, value), ...)."""
+
+    families: tuple[str, ...]
+    weight: int = 400
+    style: str = "normal"
+    stretch: float = 100.0
+    variations: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Vertical metrics in font units (y up), as resvg reads them."""
+
+    units: int
+    ascent: float
+    descent: float
+    x_height: float
+    underline_position: float
+    underline_thickness: float
+    line_through_position: float
+    subscript_offset: float
+    superscript_offset: float
+
+
+class Face:
+    """One opened font file (a face of it) at one point of its variation space."""
+
+    def __init__(self, path: str, index: int, family: str, variations: tuple[tuple[str, float], ...] = ()) -> None:
+        self.path, self.index, self.family, self.variations = path, index, family, variations
+        with open(path, "rb") as handle:
+            data = handle.read()
+        self.hb_face = hb.Face(hb.Blob(data), index)
+        self.font = hb.Font(self.hb_face)
+        axes = {axis.tag for axis in self.hb_face.axis_infos}
+        self.axes = axes
+        if variations:
+            self.font.set_variations({tag: value for tag, value in variations if tag in axes})
+        self.cmap = set(self.hb_face.unicodes)
+        with TTFont(io.BytesIO(data), fontNumber=index, lazy=True) as tables:
+            self.metrics = _metrics(tables)
+        self._outlines: dict[int, list] = {}
+
+    def has(self, char: str) -> bool:
+        return ord(char) in self.cmap
+
+    def outline(self, glyph: int) -> list[tuple[str, tuple]]:
+        """Pen operations of one glyph in font units (y up): ("M"|"L"|"Q"|"C"|"Z", points)."""
+        if glyph not in self._outlines:
+            pen = _RecordingPen()
+            self.font.draw_glyph_with_pen(glyph, pen)
+            self._outlines[glyph] = pen.operations
+        return self._outlines[glyph]
+
+
+class _RecordingPen:
+    """The pen protocol HarfBuzz draws with; quadratic runs arrive one control point at a time."""
+
+    def __init__(self) -> None:
+        self.operations: list[tuple[str, tuple]] = []
+
+    def moveTo(self, p) -> None:
+        self.operations.append(("M", (p,)))
+
+    def lineTo(self, p) -> None:
+        self.operations.append(("L", (p,)))
+
+    def qCurveTo(self, *points) -> None:
+        self.operations.append(("Q", points))
+
+    def curveTo(self, *points) -> None:
+        self.operations.append(("C", points))
+
+    def closePath(self) -> None:
+        self.operations.append(("Z", ()))
+
+    endPath = closePath
+
+
+def _metrics(font: TTFont) -> Metrics:
+    units = int(font["head"].unitsPerEm)
+    os2 = font["OS/2"] if "OS/2" in font else None
+    hhea = font["hhea"] if "hhea" in font else None
+    if os2 is not None and (os2.fsSelection & (1 << 7) or hhea is None or (hhea.ascent == 0 and hhea.descent == 0)):
+        ascent, descent = float(os2.sTypoAscender), float(os2.sTypoDescender)
+    else:
+        ascent, descent = float(hhea.ascent), float(hhea.descent)
+    x_height = float(getattr(os2, "sxHeight", 0) or 0) if os2 is not None else 0.0
+    if x_height <= 0:
+        x_height = round((ascent - descent) * 0.45)
+    line_through = float(os2.yStrikeoutPosition) if os2 is not None else x_height // 2
+    if "post" in font:
+        underline = float(font["post"].underlinePosition)
+        thickness = float(font["post"].underlineThickness) or units // 12
+    else:
+        underline, thickness = -(units // 9), units // 12
+    subscript = float(os2.ySubscriptYOffset) if os2 is not None else round(units / 0.2)
+    superscript = float(os2.ySuperscriptYOffset) if os2 is not None else round(units / 0.4)
+    return Metrics(units, ascent, descent, x_height, underline, float(thickness), line_through, subscript, superscript)
+
+
+def _fc(pattern: str) -> list[tuple[list[str], str, int]]:
+    """fontconfig's best match for ``pattern``: [(family names, file, face index)] or []."""
+    if shutil.which("fc-match") is None:
+        return []
+    try:
+        out = subprocess.run(["fc-match", "-f", "%{family}|%{file}|%{index}", pattern], capture_output=True,
+                             text=True, timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    parts = out.split("|")
+    if len(parts) != 3 or not parts[1]:
+        return []
+    return [([n.strip() for n in parts[0].split(",")], parts[1], int(parts[2] or 0))]
+
+
+def _pattern(family: str, spec: FontSpec) -> str:
+    weight = _FC_WEIGHTS.get(min(_FC_WEIGHTS, key=lambda w: abs(w - spec.weight)), 80)
+    escaped = family.replace("-", "\\-").replace(":", "\\:").replace(",", "\\,")
+    return f"{escaped}:weight={weight}:slant={_FC_SLANTS.get(spec.style, 0)}:width={spec.stretch:g}"
+
+
+@functools.lru_cache(maxsize=256)
+def _installed(family: str, spec: FontSpec) -> tuple[str, str, int] | None:
+    """(family name, file, index) of ``family`` in ``spec``'s style, or None when not installed."""
+    found = _fc(_pattern(family, spec))
+    if not found:
+        return None
+    names, path, index = found[0]
+    if family.lower() in GENERIC or family.lower() in (n.lower() for n in names):
+        return names[0], path, index
+    return None
+
+
+@functools.lru_cache(maxsize=128)
+def open_face(path: str, index: int, family: str, variations: tuple[tuple[str, float], ...]) -> Face | None:
+    """A Face, or None when the file cannot be read as a font."""
+    try:
+        return Face(path, index, family, variations)
+    except Exception:  # an unreadable or truncated font file: its text is skipped and reported
+        return None
+
+
+def select(spec: FontSpec, size: float) -> tuple[Face | None, str | None]:
+    """The face for ``spec`` at ``size`` px (for automatic optical size) and a note when the
+    family had to be substituted or the face could not be read."""
+    note = None
+    chosen = next((found for found in (_installed(f, spec) for f in spec.families) if found), None)
+    if chosen is None:
+        chosen = _installed(DEFAULT_FAMILY, spec)
+        if chosen is None:
+            return None, "text (no fonts found through fontconfig)"
+        note = f"font '{spec.families[0]}' not installed (text drawn in {chosen[0]})"
+    face = open_face(chosen[1], chosen[2], chosen[0], _variations(spec, chosen, size))
+    if face is None:
+        return None, f"text in unreadable font file {chosen[1]}"
+    return face, note
+
+
+def _variations(spec: FontSpec, chosen: tuple[str, str, int], size: float) -> tuple[tuple[str, float], ...]:
+    """Explicit settings plus wght/wdth/ital/slnt/opsz from the font properties, as browsers map them."""
+    explicit = dict(spec.variations)
+    mapped = {"wght": float(spec.weight)}
+    if spec.stretch != 100:
+        mapped["wdth"] = spec.stretch
+    if spec.style == "italic":
+        mapped["ital"] = 1.0
+    elif spec.style == "oblique":
+        mapped["slnt"] = -12.0
+    mapped["opsz"] = size
+    return tuple(sorted({**mapped, **explicit}.items()))
+
+
+@functools.lru_cache(maxsize=1024)
+def fallback(char: str, base: Face, spec: FontSpec) -> Face | None:
+    """A face that has ``char``, fontconfig's choice closest to ``base``'s family, or None."""
+    found = _fc(f"{_pattern(base.family, spec)}:charset={ord(char):x}")
+    if not found:
+        return None
+    names, path, index = found[0]
+    if path == base.path and index == base.index:
+        return None
+    face = open_face(path, index, names[0], base.variations)
+    return face if face is not None and face.has(char) else None
+
+
+
+def installed(name: str) -> str | None:
+    """The file of an installed family ``"DejaVu Sans"`` (a fontconfig style may follow a colon:
+    ``"DejaVu Sans:bold"``), or None when fontconfig has no such family."""
+    family, _, style = name.partition(":")
+    escaped = family.strip().replace("-", "\\-").replace(",", "\\,")
+    found = _fc(escaped + (":" + style if style else ""))
+    if found and family.strip().lower() in (n.lower() for n in found[0][0]):
+        return found[0][1]
+    return None
