@@ -23,8 +23,19 @@ no known copyright restrictions; retina: CC0; gravel, brick: CC0 Textures; color
 scikit-image's own, BSD-3-Clause) and three drawn here (sky, studio, screenshot: this project's
 MIT licence).
 
+Scaling (``--scaling 256,512,1024,2048,4096``): one photo per size, astronaut at 256 and 512 px and
+from 1024 px on a mosaic of 512 px tiles of astronaut, chelsea, coffee and rocket (so the detail per
+pixel stays that of a 512 px photo and the growth is the method's, not the picture's). Per size, in
+one fresh process: vtracer at its default settings from the PNG bytes to SVG text, and clipvg with
+``paths`` = vtracer's path count from the array to SVG text (``vectorize`` + ``scene_to_svg_string``),
+interleaved, ``--repeats`` times (median seconds); peak memory is the process's peak resident set
+during the call above its resident set just before it (image, libraries and compiled kernels already
+loaded), in bytes per input pixel; PSNR as above. The growth exponent is the slope of log seconds
+(and log peak bytes) over log pixels, least squares over the sizes.
+
 Usage: python benchmarks/vectorize_rd.py [--pictures astronaut,sky] [--budgets 250,1000] [--size 384]
        [--png docs/vectorize_rd.png] [--quick]
+       python benchmarks/vectorize_rd.py --scaling 256,512,1024,2048,4096 [--repeats 3]
 Needs the bench extra (pip install -e '.[bench]': vtracer, resvg-py, matplotlib).
 """
 from __future__ import annotations
@@ -260,6 +271,125 @@ def draw(results: dict, path: Path) -> None:
     figure.savefig(path, dpi=110)
 
 
+# ---------------------------------------------------------------- scaling with the picture size
+
+TILE = 512
+MOSAIC = ("astronaut", "chelsea", "coffee", "rocket")
+
+
+def scaling_picture(size: int) -> np.ndarray:
+    """(size, size, 4) photo: astronaut up to TILE px, else a mosaic of TILE px photo tiles (MOSAIC in
+    turn, every other round mirrored)."""
+    from skimage import data
+
+    def tile(name: str, side: int) -> np.ndarray:
+        image = load_image(getattr(data, name)())
+        h, w = image.shape[:2]
+        top, left = (h - min(h, w)) // 2, (w - min(h, w)) // 2
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return resize_long_side(image[top:top + min(h, w), left:left + min(h, w)], side)
+
+    if size <= TILE:
+        return tile("astronaut", size)
+    k = size // TILE
+    tiles = [tile(name, TILE) for name in MOSAIC]
+    rows = [[tiles[(i * k + j) % 4][:, ::(-1 if (i * k + j) // 4 % 2 else 1)] for j in range(k)] for i in range(k)]
+    return np.ascontiguousarray(np.concatenate([np.concatenate(row, axis=1) for row in rows], axis=0))
+
+
+def _resident() -> tuple[int, int]:
+    """(current, peak) resident set of this process in bytes (Linux)."""
+    fields = {line.split(":")[0]: int(line.split()[1]) * 1024 for line in open("/proc/self/status")
+              if line.startswith(("VmRSS", "VmHWM"))}
+    return fields["VmRSS"], fields["VmHWM"]
+
+
+def _measured(call):
+    """(result, seconds, peak bytes above the resident set before ``call()``)."""
+    with open("/proc/self/clear_refs", "w") as handle:  # the peak restarts from the current resident set
+        handle.write("5")
+    before = _resident()[0]
+    started = time.perf_counter()
+    result = call()
+    seconds = time.perf_counter() - started
+    return result, seconds, max(_resident()[1] - before, 0)
+
+
+def scaling_size(size: int, repeats: int) -> dict:
+    """One size's row of the scaling table (run in a fresh process: see ``scaling``)."""
+    import vtracer
+    from clipvg.svg import scene_to_svg_string
+
+    rgba = scaling_picture(size)
+    png = io.BytesIO()
+    Image.fromarray(np.round(rgba * 255).astype(np.uint8), "RGBA").save(png, "PNG")
+    data = png.getvalue()
+
+    def theirs() -> str:
+        return vtracer.convert_raw_image_to_svg(data, img_format="png")
+
+    def ours(paths: int):
+        def call() -> tuple[str, int]:
+            scene = vectorize(rgba, paths=paths, max_size=None)
+            return scene_to_svg_string(scene), scene.num_paths
+        return call
+
+    vectorize(rgba[:64, :64], paths=16, max_size=None)  # loads the compiled kernels once
+    runs = {"vtracer": [], "ours": []}
+    for _ in range(repeats):  # interleaved, so both see the same load on a shared machine
+        svg_theirs, seconds, peak = _measured(theirs)
+        paths = svg_theirs.count("<path")
+        runs["vtracer"].append((seconds, peak))
+        (svg_ours, our_paths), seconds, peak = _measured(ours(paths))
+        runs["ours"].append((seconds, peak))
+    reference = on_white(rgba.astype(np.float64))
+    pixels = size * size
+    row = {"size": size, "pixels": pixels}
+    for name, svg, count in (("vtracer", svg_theirs, paths), ("ours", svg_ours, our_paths)):
+        seconds = [r[0] for r in runs[name]]
+        peak = max(r[1] for r in runs[name])
+        row[name] = {"paths": count, "seconds_median": round(float(np.median(seconds)), 3),
+                     "seconds": [round(t, 3) for t in seconds], "peak_bytes": peak,
+                     "peak_bytes_per_pixel": round(peak / pixels, 1), **quality(svg, reference)}
+    row["time_ratio"] = round(row["ours"]["seconds_median"] / max(row["vtracer"]["seconds_median"], 1e-3), 2)
+    row["psnr_gain_db"] = round(row["ours"]["psnr_db"] - row["vtracer"]["psnr_db"], 2)
+    return row
+
+
+def _exponent(pixels: list[int], values: list[float]) -> float:
+    """Least-squares slope of log(values) over log(pixels)."""
+    return round(float(np.polyfit(np.log(pixels), np.log(np.maximum(values, 1e-9)), 1)[0]), 3)
+
+
+def scaling(sizes: list[int], repeats: int) -> dict:
+    """The scaling table: one fresh process per size (so each size's memory peak is its own)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    rows = []
+    with context.Pool(1, maxtasksperchild=1) as pool:
+        for size in sizes:
+            rows.append(pool.apply(scaling_size, (size, repeats)))
+            r = rows[-1]
+            print(f"{size} px: ours {r['ours']['seconds_median']} s {r['ours']['peak_bytes_per_pixel']} B/px "
+                  f"{r['ours']['psnr_db']} dB, vtracer {r['vtracer']['seconds_median']} s "
+                  f"{r['vtracer']['peak_bytes_per_pixel']} B/px {r['vtracer']['psnr_db']} dB, "
+                  f"{r['vtracer']['paths']} paths", file=sys.stderr, flush=True)
+    pixels = [r["pixels"] for r in rows]
+    summary = {}
+    for name in ("ours", "vtracer"):
+        summary[f"{name}_time_exponent"] = _exponent(pixels, [r[name]["seconds_median"] for r in rows])
+        summary[f"{name}_memory_exponent"] = _exponent(pixels, [r[name]["peak_bytes"] for r in rows])
+    summary["goals"] = {
+        "time_at_most_vtracer_every_size": all(r["time_ratio"] <= 1 for r in rows),
+        "psnr_at_least_vtracer_every_size": all(r["psnr_gain_db"] >= 0 for r in rows),
+        "paths_at_most_vtracer_every_size": all(r["ours"]["paths"] <= r["vtracer"]["paths"] for r in rows),
+        "time_exponent_at_most_1.1": summary["ours_time_exponent"] <= 1.1,
+        "memory_at_most_40_bytes_per_pixel": all(r["ours"]["peak_bytes_per_pixel"] <= 40 for r in rows)}
+    return {"sizes": rows, "summary": summary}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pictures", default=",".join(PICTURES))
@@ -267,7 +397,15 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=SIZE)
     parser.add_argument("--png", default=None, help="draw the curves into this PNG file")
     parser.add_argument("--quick", action="store_true", help="a smaller vtracer grid")
+    parser.add_argument("--scaling", default=None, metavar="SIZES",
+                        help="instead: time and memory per picture size, e.g. 256,512,1024,2048,4096")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per size with --scaling")
     args = parser.parse_args()
+    if args.scaling:
+        sizes = [int(size) for size in args.scaling.split(",")]
+        print(json.dumps({"settings": {"scaling_sizes": sizes, "repeats": args.repeats},
+                          "scaling": scaling(sizes, args.repeats)}, indent=1))
+        return
     grid = QUICK if args.quick else dict(speckle=SPECKLE, difference=DIFFERENCE, precision=PRECISION)
     budgets = tuple(int(b) for b in args.budgets.split(","))
     results = {}

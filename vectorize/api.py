@@ -5,21 +5,21 @@ import os
 from dataclasses import dataclass, replace
 from typing import Sequence
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from PIL import Image
-from tqdm.auto import tqdm
 
-from clipvg.scene import Path, Scene, Solid, Subpath
-
-from .budget import Level, budget_levels
 from .errors import ImageInputError
-from .fills import GRADIENT_KINDS
 from .image_io import load_image, resize_long_side
-from .quantize import quantize
-from .regions import find_regions
-from .trace import trace_regions
+
+if TYPE_CHECKING:  # the Scene (torch) and the tracing steps load when a vectorize call needs them
+    from clipvg.scene import Path, Scene, Subpath
+
+    from .budget import Level
 
 BACKENDS = ("native", "vtracer")
+GRADIENT_KINDS = ("none", "linear", "radial")
 LEGACY_MIN_AREA = 18
 LEGACY_TOLERANCE = 0.7
 MIN_PRESET_PATHS = 16
@@ -150,6 +150,10 @@ def vectorize(image: str | os.PathLike | Image.Image | np.ndarray, rounds: Seque
     backdrop = backdrop and bool(rounds) and bool(opaque.all())
     min_area = LEGACY_MIN_AREA if min_area is None else min_area
     tolerance = LEGACY_TOLERANCE if tolerance is None else tolerance
+    from tqdm.auto import tqdm
+
+    from clipvg.scene import Scene
+
     out: list[Path] = []
     for index, (layer, colors, mask) in enumerate(tqdm(jobs, desc="vectorize", unit="round", disable=not progress)):
         out += _round_paths(rgba, mask, colors, layer, min_area, tolerance, seed + index,
@@ -178,6 +182,10 @@ def _preset(paths, quality, gradients) -> "Preset | None":
 def _budget_scene(rgba: np.ndarray, source_size: tuple[int, int], rounds: Sequence[int], regions: Sequence[Region],
                   preset: Preset, min_area: int | None, tolerance: float | None, backdrop: bool) -> Scene:
     """``vectorize`` with a path budget (see its docstring)."""
+    from clipvg.scene import Scene
+
+    from .budget import budget_levels
+
     height, width = rgba.shape[:2]
     budget = max(MIN_PRESET_PATHS, round(preset.paths * np.sqrt(width * height) / 512)) if preset.scaled else preset.paths
     tolerance = preset.tolerance if tolerance is None else tolerance
@@ -210,6 +218,8 @@ def _budget_scene(rgba: np.ndarray, source_size: tuple[int, int], rounds: Sequen
 def _level_paths(level: Level, layer: str, backdrop: bool) -> list[Path]:
     """One level's paths, largest region first; with ``backdrop`` the largest becomes a rectangle
     covering the canvas."""
+    from clipvg.scene import Path, Subpath
+
     height, width = level.labels.shape
     areas = np.bincount(level.labels[level.labels >= 0], minlength=len(level.paints))
     out = []
@@ -224,6 +234,12 @@ def _level_paths(level: Level, layer: str, backdrop: bool) -> list[Path]:
 def _round_paths(rgba: np.ndarray, mask: np.ndarray, colors: int, layer: str, min_area: int,
                  tolerance: float, seed: int, backdrop: bool) -> list[Path]:
     """One round: quantize the pixels in ``mask``, merge speckles, trace, fit; largest region first."""
+    from clipvg.scene import Path, Solid, Subpath
+
+    from .quantize import quantize
+    from .regions import find_regions
+    from .trace import trace_regions
+
     if colors < 1:
         raise ImageInputError(f"a round needs at least 1 colour, got {colors}")
     regions = find_regions(quantize(rgba, colors, mask, seed), rgba, min_area)
@@ -241,6 +257,8 @@ def _round_paths(rgba: np.ndarray, mask: np.ndarray, colors: int, layer: str, mi
 
 def _canvas_rectangle(width: int, height: int) -> Subpath:
     """A clockwise rectangle covering the canvas plus BACKDROP_MARGIN, as four straight cubics."""
+    from clipvg.scene import Subpath
+
     m = BACKDROP_MARGIN
     corners = np.array([[-m, -m], [width + m, -m], [width + m, height + m], [-m, height + m]])
     ends = np.roll(corners, -1, axis=0)

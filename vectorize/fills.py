@@ -15,7 +15,6 @@ from clipvg.scene import GradientStops, LinearGradient, Paint, RadialGradient, S
 
 from .merge import Layout, centred_moments
 
-GRADIENT_KINDS = ("none", "linear", "radial")
 # A gradient must remove at least this share of the flat colour's squared error, and the region
 # must have this many pixels.
 MIN_GAIN = 0.05

@@ -1,11 +1,12 @@
 """How well a Scene reproduces its source image."""
 from __future__ import annotations
 
-import numpy as np
-import torch
+from typing import TYPE_CHECKING
 
-from clipvg.render import render
-from clipvg.scene import Scene
+import numpy as np
+
+if TYPE_CHECKING:
+    from clipvg.scene import Scene
 
 
 def on_white(rgba: np.ndarray) -> np.ndarray:
@@ -16,6 +17,10 @@ def on_white(rgba: np.ndarray) -> np.ndarray:
 
 def render_rgba(scene: Scene) -> np.ndarray:
     """Render ``scene`` at its canvas size with a transparent background -> (H, W, 4) float32 numpy."""
+    import torch
+
+    from clipvg.render import render
+
     with torch.no_grad():
         return render(scene).cpu().numpy()
 
