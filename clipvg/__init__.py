@@ -1,20 +1,46 @@
 """clipvg: text-guided editing of pictures in the vector domain (CLIPVG, AAAI 2023).
 
 Public API: ``load_svg``, ``save_svg``, ``render``, ``Scene`` and the per-path view types, and the
-editor: ``edit``, ``Editor``, ``EditResult``. ``clipvg.edit`` is the editor's package and can be
-called: ``clipvg.edit(source, prompt=...)`` is ``clipvg.edit.edit(source, prompt=...)``.
+editor: ``edit``, ``Editor``, ``EditResult``, ``JobSpec``, ``run_job``. ``clipvg.edit`` is the
+editor's package and can be called: ``clipvg.edit(source, prompt=...)`` is
+``clipvg.edit.edit(source, prompt=...)``.
+
+Names load on first use (module ``__getattr__``), so ``import clipvg.render`` or ``import losses``
+loads nothing above the layer asked for.
 """
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from .errors import BackendUnavailableError, ClipvgError, InvalidInputError, SVGParseError
-from .render import render
-from .scene import (GradientStops, LinearGradient, Path, RadialGradient, Scene, Solid, Stroke, Subpath,
-                    concat)
-from .svg import load_svg, save_svg
-from . import edit  # callable module: clipvg.edit(source, prompt=...) runs an edit
-from .edit import EditResult, Editor
+
+# public name -> the submodule that defines it
+_LAZY = {
+    **dict.fromkeys(("GradientStops", "LinearGradient", "Path", "RadialGradient", "Scene", "Solid", "Stroke",
+                     "Subpath", "concat"), ".scene"),
+    **dict.fromkeys(("load_svg", "save_svg"), ".svg"),
+    **dict.fromkeys(("EditResult", "Editor", "JobResult", "JobSpec", "run_job"), ".edit"),
+}
 
 __all__ = [
     "BackendUnavailableError", "ClipvgError", "EditResult", "Editor", "GradientStops", "InvalidInputError",
-    "LinearGradient", "Path", "RadialGradient", "SVGParseError", "Scene", "Solid", "Stroke", "Subpath",
-    "concat", "edit", "load_svg", "render", "save_svg",
+    "JobResult", "JobSpec", "LinearGradient", "Path", "RadialGradient", "SVGParseError", "Scene", "Solid", "Stroke",
+    "Subpath", "concat", "edit", "load_svg", "render", "run_job", "save_svg",
 ]
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> Any:
+    """Load a public name (or the ``edit`` package) on first access."""
+    if name in ("edit", "render"):  # callable packages: clipvg.edit(source, prompt=...), clipvg.render(scene)
+        return importlib.import_module(f".{name}", __name__)
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -188,7 +188,7 @@ def _spec(options: Mapping[str, Any]) -> str:
 
 def _check(options: dict[str, Any]) -> None:
     """What ``clipvg edit`` would reject before starting, raised as InvalidInputError."""
-    from ..cli.edit_command import parse_roi
+    from ..edit.flat import parse_roi
     from ..edit.outputs import check_targets
 
     args = edit_namespace(options)

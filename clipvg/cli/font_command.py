@@ -2,11 +2,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from ..errors import InvalidInputError
-from ..edit.editor import Editor
-from .edit_command import add_run_options, file_digest, run_options, run_session
+from ..edit.spec import Subset
+from .edit_command import RUN_OPTIONS, add_run_options, job_spec, run_and_report
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -19,10 +17,17 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> None:
+    from ..edit.editor import Editor
+    from ..edit.job import edit_options, file_digest, run_session
     from ..fonts import text_to_scene
 
-    if not Path(args.font).is_file():
-        raise InvalidInputError(f"font file not found: {args.font}")
+    spec = job_spec(args, RUN_OPTIONS, input=args.font)
+    spec.subset = Subset(points=True, colors=False, stroke_widths=True)
     text = args.text.replace("\\n", "\n")
-    run_session(args, run_options(args, "shapes_only"), lambda options: Editor(text_to_scene(text, args.font, args.size), options),
-                (args.font,), {"text": text, "font": file_digest(args.font), "size": args.size})
+    meta = {"text": text, "font": file_digest(args.font), "size": args.size}
+
+    def new_editor(options, clip) -> Editor:
+        return Editor(text_to_scene(text, args.font, args.size), options, clip)
+
+    run_and_report(spec, lambda s, show_bar: run_session(s, edit_options(s), new_editor, meta, show_bar=show_bar),
+                   args.quiet)

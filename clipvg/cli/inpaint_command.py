@@ -1,9 +1,9 @@
 """``clipvg inpaint IN -o OUT.svg --mask MASK.png|--box X,Y,W,H --prompt TEXT [--remove]``: repaint a
 region of a photo or SVG; only the region's new layer changes.
 
-``run_prepared`` is shared with ``clipvg outpaint``: it starts an edit on a prepared scene (fixed
-path subset, area ROIs) through ``run_session``'s resume path, so both commands get every output,
-frame, checkpoint and Ctrl-C behaviour of ``clipvg edit``.
+``run_prepared`` is shared with ``clipvg outpaint``: it runs an edit on a prepared scene (fixed path
+subset, area ROIs) through ``clipvg.edit.job.run_session``, so both commands get every output,
+frame, checkpoint, ownership and Ctrl-C behaviour of ``clipvg edit``.
 """
 from __future__ import annotations
 
@@ -12,31 +12,41 @@ import dataclasses
 from pathlib import Path
 from typing import Callable
 
+from ..atomic import ensure_not_input
 from ..edit.checkpoint import has_checkpoint
 from ..edit.options import EditOptions
+from ..edit.spec import JobSpec
 from ..errors import InvalidInputError
 from ..inpaint.prepared import AreaEditOptions, Prepared, make_editor
 from ..refiners.cli import refiner_meta
-from .edit_command import add_run_options, file_digest, run_options, run_session
+from .edit_command import RUN_OPTIONS, add_run_options, job_spec, run_and_report
+
+AREA_OPTIONS = RUN_OPTIONS + ("max_size",)
 
 
-def area_run_options(args: argparse.Namespace, prepared_boxes: list) -> AreaEditOptions:
-    """The shared run options as AreaEditOptions whose loss looks at ``prepared_boxes`` only."""
-    base = run_options(args, "all")
+def area_run_options(spec: JobSpec, prepared_boxes: list) -> AreaEditOptions:
+    """The job's edit options as AreaEditOptions whose loss looks at ``prepared_boxes`` only."""
+    from ..edit.job import edit_options
+
+    base = edit_options(spec)
     fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(EditOptions)}
     return AreaEditOptions(**fields, area_boxes=tuple(tuple(int(v) for v in b) for b in prepared_boxes))
 
 
-def run_prepared(args: argparse.Namespace, prepare: Callable[[], Prepared],
-                 options_for: Callable[[Prepared | None], EditOptions], inputs: tuple[str, ...], meta: dict) -> None:
-    """Run an edit on a prepared scene (fixed path subset, area ROIs) through ``run_session``; with
-    ``--resume DIR`` holding a checkpoint, the prepared scene comes from the checkpoint instead."""
-    if args.resume and has_checkpoint(args.resume):
-        options = options_for(None)
-        run_session(args, options, lambda _: None, inputs, meta)  # resumes; never builds an editor
-        return
-    prepared = prepare()
-    run_session(args, options_for(prepared), lambda options: make_editor(prepared, options), inputs, meta)
+def run_prepared(args: argparse.Namespace, spec: JobSpec, prepare: Callable[[], Prepared],
+                 resume_boxes: Callable[[], list], meta: dict) -> None:
+    """Run an edit on a prepared scene (fixed path subset, area ROIs) through ``run_session``; when
+    the job resumes from a checkpoint, the prepared scene comes from it (``resume_boxes()`` gives
+    the same ROI boxes) instead of ``prepare()``."""
+    from ..edit.job import run_session
+
+    if spec.checkpoint.resume and has_checkpoint(spec.checkpoint_dir()):
+        options, new_editor = area_run_options(spec, resume_boxes()), None
+    else:
+        prepared = prepare()
+        options = area_run_options(spec, prepared.boxes)
+        new_editor = lambda options_, clip: make_editor(prepared, options_, clip)  # noqa: E731
+    run_and_report(spec, lambda s, show_bar: run_session(s, options, new_editor, meta, show_bar=show_bar), args.quiet)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -58,6 +68,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> None:
     from ..edit.api import load_source
+    from ..edit.job import file_digest
     from ..edit.regions import canvas_shape
     from ..inpaint import load_mask, parse_box, prepare_inpaint, prepare_removal
     from ..refiners.cli import refiner_from_args
@@ -70,7 +81,9 @@ def run(args: argparse.Namespace) -> None:
         raise InvalidInputError("give the region with --mask MASK.png or --box X,Y,W,H")
     if getattr(args, "layered", False) and not args.refiner:
         raise InvalidInputError("--layered needs a --refiner")
-    run_options(args, "all")  # check the shared options before any heavy work
+    spec = job_spec(args, AREA_OPTIONS, input=args.input)  # checks the shared options before any heavy work
+    for target in spec.outputs.paths:
+        ensure_not_input(target, tuple(filter(None, (args.mask,))))
 
     def prepare() -> Prepared:
         from ..refiners import LayeredRefiner, refine_layered, refine_prepared
@@ -91,14 +104,11 @@ def run(args: argparse.Namespace) -> None:
         return refine_prepared(make, refiner, args.prompt, seed=args.seed, remove=args.remove,
                                iterations=args.refit_iterations)
 
-    def options_for(prepared: Prepared | None) -> EditOptions:
-        if prepared is None:  # resuming: the same ROI box from the same input and mask
-            from ..inpaint.inpaint import context_box
+    def resume_boxes() -> list:  # the same ROI box from the same input and mask
+        from ..inpaint.inpaint import context_box
 
-            return area_run_options(args, [context_box(load_mask(canvas_shape(load_source(args.input, args.max_size)),
-                                                                 args.mask, box))])
-        return area_run_options(args, prepared.boxes)
+        return [context_box(load_mask(canvas_shape(load_source(args.input, args.max_size)), args.mask, box))]
 
     meta = {"input": file_digest(args.input), "max_size": args.max_size, "box": args.box, "remove": args.remove,
             "mask": file_digest(args.mask) if args.mask else None, **refiner_meta(args)}
-    run_prepared(args, prepare, options_for, (args.input,) + ((args.mask,) if args.mask else ()), meta)
+    run_prepared(args, spec, prepare, resume_boxes, meta)

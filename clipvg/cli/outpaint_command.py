@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..edit.options import EditOptions
 from ..errors import InvalidInputError
 from ..inpaint.prepared import Prepared
 from ..refiners.cli import refiner_meta
-from .edit_command import add_run_options, file_digest, run_options
-from .inpaint_command import area_run_options, run_prepared
+from .edit_command import add_run_options, job_spec
+from .inpaint_command import AREA_OPTIONS, run_prepared
 
 SIDES = ("left", "right", "top", "bottom")
 
@@ -31,6 +30,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> None:
     from ..edit.api import load_source
+    from ..edit.job import file_digest
     from ..edit.regions import canvas_shape
     from ..inpaint.outpaint import extend_canvas, margin_boxes, prepare_outpaint
     from ..refiners.cli import refiner_from_args
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> None:
     margins = {side: getattr(args, side) for side in SIDES}
     if any(v < 0 for v in margins.values()) or not any(margins.values()):
         raise InvalidInputError("give at least one of --left/--right/--top/--bottom in pixels (>= 0)")
-    run_options(args, "all")  # check the shared options before any heavy work
+    spec = job_spec(args, AREA_OPTIONS, input=args.input)  # checks the shared options before any heavy work
 
     def prepare() -> Prepared:
         from ..refiners import refine_prepared
@@ -53,11 +53,9 @@ def run(args: argparse.Namespace) -> None:
         return refine_prepared(make, refiner, args.prompt, seed=args.seed, prior=True,
                                iterations=args.refit_iterations)
 
-    def options_for(prepared: Prepared | None) -> EditOptions:
-        if prepared is None:  # resuming: the same strips on the same grown canvas
-            grown = extend_canvas(load_source(args.input, args.max_size), **margins)
-            return area_run_options(args, margin_boxes(canvas_shape(grown), *margins.values()))
-        return area_run_options(args, prepared.boxes)
+    def resume_boxes() -> list:  # the same strips on the same grown canvas
+        grown = extend_canvas(load_source(args.input, args.max_size), **margins)
+        return margin_boxes(canvas_shape(grown), *margins.values())
 
     meta = {"input": file_digest(args.input), "max_size": args.max_size, **margins, **refiner_meta(args)}
-    run_prepared(args, prepare, options_for, (args.input,), meta)
+    run_prepared(args, spec, prepare, resume_boxes, meta)

@@ -1,27 +1,26 @@
-"""Text-guided editing (CLIPVG): ``edit`` in one call, ``Editor`` step by step, checkpoints to resume.
+"""Text-guided editing (CLIPVG): ``edit`` in one call, ``Editor`` step by step, ``run_job`` for a
+whole job (load or vectorize, optimise, checkpoint, resume, write outputs), checkpoints to resume.
 
 Public API: ``edit``, ``EditResult``, ``EditInterrupted``, ``Editor``, ``EditOptions``, ``Params``,
-``load_source``, ``save_checkpoint``, ``load_checkpoint``, ``paths_touching``, ``region_mask``.
+``load_source``, ``save_checkpoint``, ``load_checkpoint``, ``paths_touching``, ``region_mask``; the
+job: ``JobSpec`` (with ``Region``, ``Subset``, ``ClipSettings``, ``RefinerSettings``, ``Outputs``,
+``CheckpointPolicy``, ``Limits``), ``run_job``, ``JobResult``, ``JobProgress``, ``JobOwnedError``,
+``EditOutOfMemoryError``, ``inspect_checkpoint``.
 """
-import sys
-import types
-
+from ..callable_module import make_callable
 from .api import EditInterrupted, EditResult, edit, load_source
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import CheckpointInfo, inspect_checkpoint, load_checkpoint, save_checkpoint
 from .editor import Editor
+from .job import JobProgress, JobResult, run_job
+from .memory import EditOutOfMemoryError
 from .options import EditOptions, Params
+from .ownership import JobOwnedError
 from .regions import paths_touching, region_mask
+from .spec import CheckpointPolicy, ClipSettings, JobSpec, Limits, Outputs, RefinerSettings, Region, Subset
 
-__all__ = ["EditInterrupted", "EditOptions", "EditResult", "Editor", "Params", "edit", "load_checkpoint",
-           "load_source", "paths_touching", "region_mask", "save_checkpoint"]
+__all__ = ["CheckpointInfo", "CheckpointPolicy", "ClipSettings", "EditInterrupted", "EditOptions",
+           "EditOutOfMemoryError", "EditResult", "Editor", "JobOwnedError", "JobProgress", "JobResult", "JobSpec",
+           "Limits", "Outputs", "Params", "RefinerSettings", "Region", "Subset", "edit", "inspect_checkpoint",
+           "load_checkpoint", "load_source", "paths_touching", "region_mask", "run_job", "save_checkpoint"]
 
-
-class _CallableModule(types.ModuleType):
-    """Makes ``clipvg.edit(source, prompt=...)`` call ``edit`` while ``clipvg.edit.Editor`` and the
-    other names above stay reachable as module attributes."""
-
-    def __call__(self, *args, **kwargs) -> EditResult:
-        return edit(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
+make_callable(__name__, "edit")

@@ -14,6 +14,7 @@ from ..errors import InvalidInputError
 from ..scene import Scene
 from ..svg import load_svg
 from .editor import Callback, Editor
+from .memory import MemoryGuard
 from .options import EditOptions, Params
 
 Source = str | os.PathLike | np.ndarray | Image.Image | torch.Tensor | Scene
@@ -74,13 +75,15 @@ def edit(source: Source, prompt: str, rois: Sequence[Any] = (), params: Params |
     ``seed`` seeds the loss's augmentations, ``device`` cpu/cuda (default cuda when available),
     ``callback(step, loss, editor)`` after each step, ``clip`` a preloaded ``losses.load_clip`` model,
     ``progress`` a tqdm bar. Other keywords go to ``EditOptions`` (clip_model, clip_weights,
-    num_patches, region_mask, lr_points, lr_colors, source_prompt, ...). Ctrl-C raises
-    ``EditInterrupted`` carrying the partial result.
+    num_patches, region_mask, lr_points, lr_colors, source_prompt, precision, ...). Ctrl-C raises
+    ``EditInterrupted`` carrying the partial result; running out of memory raises
+    ``EditOutOfMemoryError`` saying what to lower.
     """
     edit_options = EditOptions(prompt, rois=rois, params=params, iterations=iterations, seed=seed, device=device,
                                **options)
-    editor = Editor(load_source(source, max_size), edit_options, clip)
-    interrupted = editor.run(callback=callback, progress=progress)
+    with MemoryGuard() as guard:
+        editor = guard.editor = Editor(load_source(source, max_size), edit_options, clip)
+        interrupted = editor.run(callback=callback, progress=progress)
     result = EditResult.from_editor(editor)
     if interrupted:
         raise EditInterrupted(result)

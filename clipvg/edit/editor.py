@@ -55,29 +55,19 @@ def deterministic() -> Iterator[None]:
 
 def resolve_deterministic(deterministic: bool | None, device: torch.device) -> bool:
     """``deterministic`` as given; by default True on the CPU (it costs little there) and False on
-    CUDA, where the fast path adds gradients in a varying order (results vary in the last bits)."""
+    CUDA, where the fast path adds gradients in a varying order (results vary in the last bits).
+    On CUDA, cuBLAS reduces reproducibly only with ``CUBLAS_WORKSPACE_CONFIG=:4096:8`` set before
+    CUDA starts: the CLI and batch workers set it at start-up (``set_startup_environment``); a
+    library user sets it in the environment."""
     if deterministic is None:
         return device.type == "cpu"
-    if deterministic and device.type == "cuda":
-        # cuBLAS picks reproducible reductions only with a fixed workspace (read when its handle is made)
-        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     return bool(deterministic)
 
 
-def _out_of_memory(error: BaseException) -> bool:
-    """CUDA's out-of-memory error, or the CPU allocator's."""
-    return isinstance(error, torch.cuda.OutOfMemoryError) or "can't allocate memory" in str(error)
-
-
-def out_of_memory_error(error: BaseException, scene: Scene, options: EditOptions, device: torch.device
-                        ) -> InvalidInputError:
-    """A clear error for an out-of-memory ``error`` during an edit: what was asked, and what to lower."""
-    views = sum(1 + roi.num_patches for roi in options.build_rois())
-    where = "GPU" if device.type == "cuda" else "the machine"
-    return InvalidInputError(
-        f"{where} ran out of memory editing a {round(scene.width)}x{round(scene.height)} scene of "
-        f"{scene.num_paths} paths with {views} CLIP views per step; lower --max-size (the picture's size) or "
-        f"--patches (views per step), or free memory on the device ({str(error).splitlines()[0][:120]})")
+def set_startup_environment() -> None:
+    """Environment a process running edits wants before CUDA starts (called once at start-up by the
+    CLI and the batch workers, never during a job): cuBLAS's reproducible workspace."""
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
 
 def build_optimizer(scene: Scene, options: EditOptions, path_mask: torch.Tensor | None = None) -> torch.optim.Adam:
@@ -119,7 +109,7 @@ class Editor:
         self.path_mask = self._select_paths() if path_mask is None else path_mask.to(self.device)
         self.source_image = (self.render().detach() if source_image is None else source_image.to(self.device))
         self.clip = clip if clip is not None else losses.load_clip(options.clip_model, options.clip_weights,
-                                                                   device=self.device)
+                                                                   device=self.device, precision=options.precision)
         self.generator = torch.Generator().manual_seed(options.seed)  # the views are drawn on the CPU
         # deterministic on CUDA: views are resampled on the CPU (CUDA's bicubic resampling gradient is not)
         view_device = "cpu" if self.deterministic and self.device.type == "cuda" else None
@@ -134,7 +124,7 @@ class Editor:
     def _select_paths(self) -> torch.Tensor | None:
         if not self.options.params.region_only:
             return None
-        boxes = [roi.box for roi in self.rois[1:] if roi.box is not None]
+        boxes = [roi.box for roi in self.rois if roi.box is not None]
         if not boxes and self.options.region_mask is None:
             raise InvalidInputError("a region-only edit needs at least one ROI box (--roi) or a region mask")
         region = region_mask(canvas_shape(self.scene), boxes, self.options.region_mask)
@@ -158,16 +148,11 @@ class Editor:
         """One iteration: render, loss, backward, Adam, clamp colours. Returns the loss value.
 
         Waits for the device once per step (the finite check and the loss value travel together).
-        Running out of memory raises InvalidInputError saying what to lower; the scene is unchanged.
+        Out of memory propagates as torch raises it; ``run_job`` and ``edit`` turn it into one
+        EditOutOfMemoryError with advice (``clipvg.edit.memory``).
         """
-        try:
-            with deterministic() if self.deterministic else contextlib.nullcontext():
-                return self._step()
-        except RuntimeError as error:  # torch.cuda.OutOfMemoryError is one
-            if not _out_of_memory(error):
-                raise
-            self.optimizer.zero_grad(set_to_none=True)
-            raise out_of_memory_error(error, self.scene, self.options, self.device) from None
+        with deterministic() if self.deterministic else contextlib.nullcontext():
+            return self._step()
 
     def _step(self) -> float:
         start = time.perf_counter()

@@ -60,14 +60,16 @@ class Params:
 class EditOptions:
     """Everything an edit needs besides the scene. Defaults follow CLIPVG.
 
-    ``prompt`` covers the whole canvas; ``rois`` adds boxed regions, each a ``losses.ROI``, a
+    ``prompt`` covers the whole canvas (it may be empty when ``rois`` are given: then only the
+    regions are looked at); ``rois`` adds boxed regions, each a ``losses.ROI``, a
     ``(box, prompt)`` pair with box (x, y, w, h) in canvas pixels (rounded to whole pixels), or a
     dict of ``losses.ROI`` fields.
     ``num_patches`` is the patch count for the canvas ROI and for pairs. ``clip_weights`` None means
     random weights (benchmarks). ``region_mask`` (an image path or an (H, W) array) adds to the ROI
     boxes for region-only edits. Learning rates are Adam's, per parameter kind. ``deterministic``:
     the same seed gives a bit-identical result (None: yes on the CPU, the fast path on CUDA, where
-    results vary in the last bits unless True). ``backend``: the renderer the loop differentiates,
+    results vary in the last bits unless True). ``precision``: CLIP's, "fp32", or "fp16"/"bf16"
+    autocast on CUDA. ``backend``: the renderer the loop differentiates,
     "auto"/"torch" (clipvg's) or "diffvg" (pydiffvg, as CLIPVG; see the README).
     """
 
@@ -87,25 +89,28 @@ class EditOptions:
     region_mask: Any = None
     deterministic: bool | None = None
     backend: str = "auto"
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
         from ..render.api import BACKENDS
         self.params = Params.parse(self.params)
         if self.backend not in BACKENDS:
             raise InvalidInputError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
-        if not isinstance(self.prompt, str) or not self.prompt.strip():
-            raise InvalidInputError("the prompt is empty; describe the edit, e.g. --prompt 'a green circle'")
+        if not isinstance(self.prompt, str) or (not self.prompt.strip() and not self.rois):
+            raise InvalidInputError("the prompt is empty; describe the edit, e.g. --prompt 'a green circle', or give "
+                                    "regions with their own prompts")
         if self.iterations < 0:
             raise InvalidInputError(f"iterations must be >= 0, got {self.iterations}")
         if self.num_patches < 0:
             raise InvalidInputError(f"the patch count must be >= 0, got {self.num_patches}")
 
     def build_rois(self) -> list:
-        """``losses.ROI`` objects: the whole canvas with ``prompt``, then every entry of ``rois``."""
+        """``losses.ROI`` objects: the whole canvas with ``prompt`` (unless it is empty), then every
+        entry of ``rois``."""
         import losses
 
         defaults = dict(source_prompt=self.source_prompt, num_patches=self.num_patches)
-        result = [losses.ROI(self.prompt, box=None, **defaults)]
+        result = [losses.ROI(self.prompt, box=None, **defaults)] if self.prompt.strip() else []
         for item in self.rois:
             if isinstance(item, losses.ROI):
                 result.append(item)
@@ -127,6 +132,8 @@ class EditOptions:
         mask = None if self.region_mask is None else _digest(self.region_mask)
         if keep["backend"] in ("auto", "torch"):  # the default: checkpoints from before the option resume
             del keep["backend"]
+        if keep["precision"] == "fp32":  # likewise
+            del keep["precision"]
         return {**keep, "rois": rois, "params": dataclasses.asdict(self.params), "region_mask": mask}
 
 

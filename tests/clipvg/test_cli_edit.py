@@ -156,7 +156,7 @@ def test_font_command(tmp_path, capsys, clip_args):
     (["{photo}", "-o", "{photo}"], "also an input"),
     (["{photo}", "-o", "out.txt"], "must end in"),
     (["{photo}", "--device", "tpu"], "unknown device"),
-    (["{photo}", "--iterations", "-1"], "--iterations must be at least 0"),
+    (["{photo}", "--iterations", "-1"], "--iterations (steps) must be at least 0"),
 ])
 def test_bad_input_gives_one_line_and_exit_2(photo, tmp_path, capsys, clip_args, argv, message):
     garbage = tmp_path / "garbage.png"

@@ -157,15 +157,18 @@ def test_edit_options_take_the_backend():
         EditOptions("x", backend="cairo")
 
 
-def test_cli_backend_option_reaches_the_options():
+def test_cli_backend_option_reaches_the_options(tmp_path):
     from clipvg.cli import build_parser
-    from clipvg.cli.edit_command import run_options
+    from clipvg.cli.edit_command import RUN_OPTIONS, job_spec
+    from clipvg.edit.job import edit_options
 
+    source = tmp_path / "in.svg"
+    source.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="4" height="4"/></svg>')
     parser = build_parser()
-    args = parser.parse_args(["edit", "in.svg", "-o", "out.svg", "--prompt", "a cat", "--backend", "diffvg"])
-    assert run_options(args, "all").backend == "diffvg"
-    args = parser.parse_args(["edit", "in.svg", "-o", "out.svg", "--prompt", "a cat"])
-    assert run_options(args, "all").backend == "torch"
+    args = parser.parse_args(["edit", str(source), "-o", "out.svg", "--prompt", "a cat", "--backend", "diffvg"])
+    assert edit_options(job_spec(args, RUN_OPTIONS, input=args.input)).backend == "diffvg"
+    args = parser.parse_args(["edit", str(source), "-o", "out.svg", "--prompt", "a cat"])
+    assert edit_options(job_spec(args, RUN_OPTIONS, input=args.input)).backend == "torch"
     with pytest.raises(SystemExit):
         parser.parse_args(["edit", "in.svg", "-o", "out.svg", "--prompt", "a cat", "--backend", "cairo"])
 

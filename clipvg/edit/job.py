@@ -1,0 +1,300 @@
+"""``run_job(spec, progress=, cancel=) -> JobResult``: the one edit job behind the CLI, batch and the
+web editor.
+
+A job loads or vectorizes its input (or continues from its checkpoint), optimises, saves checkpoints
+by its policy, and writes its outputs atomically; it owns its checkpoint directory while it runs
+(``clipvg.edit.ownership``), so two processes never write one job's outputs. Front ends build a
+``JobSpec`` and read the ``JobResult``; none of them has a step loop of its own.
+
+``run_session`` is the same machinery for commands that prepare their scene themselves (``clipvg
+font``, ``inpaint``, ``outpaint``).
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ..atomic import ensure_not_input
+from ..errors import ClipvgError, InvalidInputError
+from ..scene import Scene
+from .checkpoint import checkpoint_file, has_checkpoint, load_checkpoint, save_checkpoint
+from .editor import Editor
+from .memory import MemoryGuard
+from .options import EditOptions
+from .outputs import FrameRecorder, export_layers, write_scene
+from .ownership import JobLock, own_job
+from .spec import JobSpec
+
+Cancel = threading.Event | Callable[[], bool] | None
+NewEditor = Callable[[EditOptions, Any], Editor]  # (options, clip or None) -> a fresh Editor
+FINISHED, CANCELLED, INTERRUPTED = "finished", "cancelled", "interrupted"
+
+
+@dataclass
+class JobProgress:
+    """What ``progress`` receives: the ``phase`` ("preparing", "editing", "writing"), ``step`` of
+    ``total``, the last ``loss`` (None before the first step), seconds ``elapsed`` since the job
+    started, ``checkpoint_step`` (the step of the last checkpoint written, None if none) and the
+    live ``scene`` (read it, e.g. for a preview; do not modify it; None while preparing)."""
+
+    phase: str
+    step: int
+    total: int
+    loss: float | None
+    elapsed: float
+    checkpoint_step: int | None = None
+    scene: Scene | None = None
+
+
+@dataclass
+class JobResult:
+    """What a job did. ``status``: "finished", "cancelled" (``cancel``, or ``limits.max_seconds``)
+    or "interrupted" (Ctrl-C); ``files`` every file written (outputs first, then layers, frames,
+    GIF); ``steps`` done of ``total``; ``losses`` one per step (the resumed steps' included);
+    ``resumed_from`` the step a checkpoint continued from (None: started afresh); ``checkpoint``
+    the checkpoint directory when one is left to resume from; ``timings`` seconds per phase
+    (prepare, optimise, write, and the editor's render/clip/render_backward/optimizer);
+    ``num_paths`` of the scene; ``taken_over_from`` a description of the dead process whose job
+    this one took over."""
+
+    status: str
+    files: list[str]
+    steps: int
+    total: int
+    losses: list[float]
+    resumed_from: int | None
+    checkpoint: str | None
+    timings: dict[str, float]
+    num_paths: int
+    taken_over_from: str | None = None
+    message: str = field(default="")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able data."""
+        return dataclasses.asdict(self)
+
+    def summary(self) -> str:
+        """One line: what was written, paths, steps, last loss, seconds."""
+        loss = f"{self.losses[-1]:.4f}" if self.losses else "n/a"
+        seconds = sum(self.timings.get(k, 0.0) for k in ("prepare", "optimise", "write"))
+        outputs = [f for f in self.files if not Path(f).parent.name.endswith(("_layers", "_frames"))]
+        return (f"wrote {', '.join(outputs)} ({self.num_paths} paths, step {self.steps}/{self.total}, loss {loss}, "
+                f"{seconds:.1f} s)")
+
+
+def edit_options(spec: JobSpec) -> EditOptions:
+    """The EditOptions of ``spec`` (its prompt, regions, subset, CLIP and loop settings)."""
+    rois = [dict(prompt=r.prompt, box=tuple(r.box), num_patches=spec.clip.patches if r.patches is None else r.patches)
+            for r in spec.regions]
+    return EditOptions(spec.prompt.strip(), rois=rois, params=spec.subset.names(), iterations=spec.steps,
+                       seed=spec.seed, device=spec.device, clip_model=spec.clip.model, clip_weights=spec.clip.weights,
+                       precision=spec.clip.precision, source_prompt=spec.clip.source_prompt,
+                       num_patches=spec.clip.patches, region_mask=spec.subset.mask,
+                       deterministic=spec.deterministic, backend=spec.backend)
+
+
+def file_digest(path: str | Path) -> str:
+    """Short SHA-256 of a file's bytes (ties a checkpoint to its input)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+def input_meta(spec: JobSpec) -> dict:
+    """Checkpoint meta of what the edit starts from (a resume must start from the same)."""
+    source = file_digest(spec.input) if spec.input is not None else hashlib.sha256(spec.svg.encode()).hexdigest()[:16]
+    refiner = None if spec.refiner is None else dataclasses.asdict(spec.refiner)
+    return {"input": source, "max_size": spec.size, "refiner": refiner}
+
+
+def load_scene(spec: JobSpec) -> Scene:
+    """The scene ``spec`` starts from: its SVG (file or markup) read, or its photo vectorized."""
+    from .api import load_source
+    from ..svg import load_svg
+
+    return load_svg(spec.svg) if spec.svg is not None else load_source(spec.input, spec.size)
+
+
+def check_limits(scene: Scene, spec: JobSpec) -> None:
+    """InvalidInputError when ``scene`` exceeds ``spec.limits`` (paths, canvas pixels)."""
+    limits = spec.limits
+    if limits.max_paths is not None and scene.num_paths > limits.max_paths:
+        raise InvalidInputError(f"the scene has {scene.num_paths} paths; this job takes at most {limits.max_paths} "
+                                "(simplify the SVG, or vectorize with fewer colours / a smaller --max-size)")
+    pixels = round(scene.width) * round(scene.height)
+    if limits.max_pixels is not None and pixels > limits.max_pixels:
+        raise InvalidInputError(f"the canvas is {round(scene.width)}x{round(scene.height)} px; this job takes at most "
+                                f"{limits.max_pixels} pixels (use a smaller --max-size)")
+
+
+def run_job(spec: JobSpec, progress: Callable[[JobProgress], Any] | None = None, cancel: Cancel = None, *,
+            clip=None, show_bar: bool = False) -> JobResult:
+    """Run the edit ``spec`` describes; returns its JobResult.
+
+    ``progress(JobProgress)`` is called while preparing and after every step; ``cancel`` (a
+    ``threading.Event`` or a callable returning True) stops the job after the current step: the
+    checkpoint is saved and the outputs are written, status "cancelled". ``clip`` a preloaded
+    ``losses.load_clip`` model (default: loaded, and cached, from ``spec.clip``). ``show_bar`` a
+    tqdm bar. Raises InvalidInputError (bad spec or input), JobOwnedError (another live process
+    runs this job), EditOutOfMemoryError (with advice), or the ClipvgError that stopped the edit
+    (the outputs and a checkpoint of the last good step are written first).
+    """
+    spec.validate()
+    options = edit_options(spec)
+
+    def new_editor(edit_options_: EditOptions, clip_) -> Editor:
+        scene = load_scene(spec)
+        check_limits(scene, spec)
+        if spec.refiner is not None:
+            scene = _refine(scene, spec)
+        return Editor(scene, edit_options_, clip_)
+
+    return run_session(spec, options, new_editor, input_meta(spec), progress, cancel, clip=clip, show_bar=show_bar)
+
+
+def _refine(scene: Scene, spec: JobSpec) -> Scene:
+    from ..refiners import refine_scene
+    from ..refiners.registry import build_refiner
+
+    refiner = build_refiner(spec.refiner.name, spec.refiner.model, spec.device, spec.refiner.settings)
+    return refine_scene(scene, refiner, spec.prompt, seed=spec.seed, iterations=spec.refiner.refit_iterations)
+
+
+def _cancelled(cancel: Cancel) -> bool:
+    if cancel is None:
+        return False
+    return cancel.is_set() if isinstance(cancel, threading.Event) else bool(cancel())
+
+
+class _Stop(Exception):
+    """Raised from the step callback to stop after a full step (cancel or time limit)."""
+
+
+def run_session(spec: JobSpec, options: EditOptions, new_editor: NewEditor, meta: dict,
+                progress: Callable[[JobProgress], Any] | None = None, cancel: Cancel = None, *, clip=None,
+                show_bar: bool = False) -> JobResult:
+    """Run ``options``' edit under ``spec``'s outputs, checkpoint policy and limits: continue from a
+    checkpoint when the policy allows and one matches ``options`` and ``meta``, else start with
+    ``new_editor(options, clip)``. See ``run_job`` for the rest."""
+    spec.validate()
+    inputs = spec.input_files()
+    for target in spec.outputs.paths:
+        ensure_not_input(target, inputs)
+    directory = spec.checkpoint_dir()
+    start = time.perf_counter()
+    with own_job(directory) as lock, MemoryGuard() as guard:
+        session = _Session(spec, lock, progress, start)
+        session.report("preparing", 0, options.iterations, None, None)
+        editor, resumed_from = _open(spec, options, new_editor, meta, clip)
+        guard.editor = session.editor = editor
+        session.timings["prepare"] = time.perf_counter() - start
+        return session.run(editor, options, meta, resumed_from, cancel, show_bar)
+
+
+def _open(spec: JobSpec, options: EditOptions, new_editor: NewEditor, meta: dict, clip) -> tuple[Editor, int | None]:
+    """(editor, the step it resumed from or None): from the job's checkpoint, ``resume_from``'s, or new."""
+    policy = spec.checkpoint
+    sources = ([spec.checkpoint_dir()] if policy.resume else []) + ([Path(policy.resume_from)] if policy.resume_from else [])
+    for source in sources:
+        if has_checkpoint(source):
+            editor = load_checkpoint(source, options, clip, meta=meta)
+            return editor, editor.step_count
+    return new_editor(options, clip), None
+
+
+class _Session:
+    """The running part of a job: progress, periodic checkpoints and frames, stop, outputs."""
+
+    def __init__(self, spec: JobSpec, lock: JobLock, progress, start: float) -> None:
+        self.spec, self.lock, self.progress, self.start = spec, lock, progress, start
+        self.editor: Editor | None = None
+        self.timings: dict[str, float] = {}
+        self.checkpoint_step: int | None = None
+        self.saved_at = time.monotonic()
+        first = Path(spec.outputs.paths[0]).with_suffix("")
+        self.stem = first
+        self.frames = FrameRecorder(first.with_name(first.name + "_frames")) if spec.outputs.frames_every else None
+
+    def report(self, phase: str, step: int, total: int, loss: float | None, scene: Scene | None) -> None:
+        if self.progress is not None:
+            self.progress(JobProgress(phase, step, total, loss, time.perf_counter() - self.start,
+                                      self.checkpoint_step, scene))
+
+    def save(self, editor: Editor, meta: dict) -> None:
+        self.lock.check()
+        save_checkpoint(editor, self.lock.directory, meta, owner=dataclasses.asdict(self.lock.owner))
+        self.checkpoint_step, self.saved_at = editor.step_count, time.monotonic()
+
+    def run(self, editor: Editor, options: EditOptions, meta: dict, resumed_from: int | None, cancel: Cancel,
+            show_bar: bool) -> JobResult:
+        spec, policy, total = self.spec, self.spec.checkpoint, options.iterations
+        if self.frames and editor.step_count == 0:
+            self.frames.add(editor.scene, 0)
+        loop_start = time.perf_counter()
+        deadline = None if spec.limits.max_seconds is None else time.monotonic() + spec.limits.max_seconds
+
+        def after_step(step: int, loss: float, current: Editor) -> None:
+            if self.frames and step % spec.outputs.frames_every == 0:
+                self.frames.add(current.scene, step)
+            due_steps = policy.every_steps is not None and step % policy.every_steps == 0
+            due_time = policy.every_seconds is not None and time.monotonic() - self.saved_at >= policy.every_seconds
+            if (due_steps or due_time) and step < total:
+                self.save(current, meta)
+            self.report("editing", step, total, loss, current.scene)
+            if step < total and (_cancelled(cancel) or (deadline is not None and time.monotonic() >= deadline)):
+                raise _Stop
+
+        status, mid_step, failure = FINISHED, False, None
+        try:
+            if editor.run(callback=after_step, progress=show_bar):
+                status = INTERRUPTED
+        except _Stop:
+            status = CANCELLED
+        except KeyboardInterrupt:  # a second Ctrl-C: the scene may be mid-step, so no checkpoint
+            status, mid_step = INTERRUPTED, True
+        except ClipvgError as error:  # e.g. a non-finite gradient: the scene is the last good one
+            failure = error
+        self.timings["optimise"] = time.perf_counter() - loop_start
+        return self.finish(editor, meta, status, mid_step, failure, resumed_from)
+
+    def finish(self, editor: Editor, meta: dict, status: str, mid_step: bool, failure: ClipvgError | None,
+               resumed_from: int | None) -> JobResult:
+        spec = self.spec
+        write_start = time.perf_counter()
+        self.report("writing", editor.step_count, editor.options.iterations, editor.losses[-1] if editor.losses else None,
+                    editor.scene)
+        keep = spec.checkpoint.keep or (status != FINISHED and not mid_step)
+        if keep and not mid_step:
+            self.save(editor, meta)
+        self.lock.check()
+        files = self.write_outputs(editor)
+        if not keep:
+            with contextlib.suppress(FileNotFoundError):
+                checkpoint_file(self.lock.directory).unlink()
+        self.timings.update(editor.timings, write=time.perf_counter() - write_start)
+        previous = self.lock.taken_over_from
+        result = JobResult(status, files, editor.step_count, editor.options.iterations, list(editor.losses),
+                           resumed_from, str(self.lock.directory) if keep and not mid_step else None,
+                           dict(self.timings), editor.scene.num_paths,
+                           previous.describe() if previous is not None else None)
+        result.message = result.summary()
+        if failure is not None:
+            raise failure
+        return result
+
+    def write_outputs(self, editor: Editor) -> list[str]:
+        spec, inputs = self.spec, self.spec.input_files()
+        for target in spec.outputs.paths:
+            write_scene(editor.scene, target, inputs)
+        files = list(spec.outputs.paths)
+        if spec.outputs.export_layers:
+            files += map(str, export_layers(editor.scene, self.stem.with_name(self.stem.name + "_layers"), inputs))
+        if self.frames:
+            files.append(str(self.frames.add(editor.scene, editor.step_count)))
+            gif = self.frames.write_gif(self.stem.with_suffix(".gif"))
+            files += [str(gif)] if gif else []
+        return files
