@@ -2,7 +2,6 @@
 denoising loss used for embedding optimisation and fine-tuning, and a guided DDIM sampler."""
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -10,6 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from .base import resize, working_size
+from .finetune import TuneSettings, Tuned, finetune
 from .loading import load_pipeline, require_diffusers, resolve_device
 
 Predict = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -103,35 +103,54 @@ class Components:
         prediction = unet(noisy, t, encoder_hidden_states=embedding).sample
         return F.mse_loss(prediction.float(), target.float())
 
-    def finetune(self, latents: torch.Tensor, embedding: torch.Tensor, steps: int, lr: float,
-                 generator: torch.Generator, batch: int = 1) -> Any:
-        """A copy of the UNet fine-tuned for ``steps`` Adam steps (``batch`` noised copies a step) to
-        denoise ``latents`` given ``embedding`` (the loaded UNet is left as it was)."""
-        unet = copy.deepcopy(self.unet)
-        unet.requires_grad_(True).train()
-        optimizer = torch.optim.Adam(unet.parameters(), lr=lr)
-        for _ in range(steps):
-            optimizer.zero_grad(set_to_none=True)
-            self.denoising_loss(unet, latents, embedding, generator, batch).backward()
-            optimizer.step()
-        return unet.requires_grad_(False).eval()
+    def finetune(self, latents: torch.Tensor, embedding: torch.Tensor, settings: TuneSettings,
+                 generator: torch.Generator) -> Tuned:
+        """A float32 copy of the UNet fine-tuned by ``settings`` to denoise ``latents`` (1, C, h, w)
+        given ``embedding`` (1, L, D), under autocast at the model's dtype (``finetune.py``: correct
+        in fp32, fp16 and bf16); the loaded UNet is left as it was."""
+
+        def loss(unet: Any, batch: int) -> torch.Tensor:
+            return self.denoising_loss(unet, latents, embedding, generator, batch)
+
+        return finetune(self.unet, loss, settings, self.device, self.dtype)
+
+    def timesteps(self, steps: int, strength: float = 1.0) -> torch.Tensor:
+        """The DDIM timesteps a ``steps``-step sample runs, descending: all of them, or (``strength``
+        < 1, SDEdit) the last ``strength`` share of them (rounded, at least one)."""
+        timesteps = self.ddim(steps).timesteps
+        if strength >= 1.0:
+            return timesteps
+        return timesteps[min(len(timesteps) - 1, int(round(len(timesteps) * (1.0 - strength)))):]
+
+    def latent_keep(self, mask: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor | None:
+        """(1, 1, h, w) float: 1 on the latents whose pixels all lie outside ``mask`` (H, W) bool (the
+        edit region, dilated to whole latents), for latents of ``shape`` (1, C, h, w); None when
+        the mask covers every latent (nothing to keep)."""
+        edit = F.adaptive_max_pool2d(mask.float().cpu()[None, None], tuple(shape[-2:]))
+        keep = (1.0 - edit).to(self.device, self.dtype)
+        return keep if bool(keep.any()) else None
 
     @torch.no_grad()
     def sample(self, predict: Predict, shape: tuple[int, ...], steps: int, generator: torch.Generator,
-               init: torch.Tensor | None = None, strength: float = 1.0) -> torch.Tensor:
+               init: torch.Tensor | None = None, strength: float = 1.0,
+               keep: torch.Tensor | None = None) -> torch.Tensor:
         """Latents from DDIM with ``steps`` steps and noise predictions ``predict(latents, t)``; from
-        pure noise, or (``init`` latents, ``strength`` < 1) from ``init`` noised to that level (SDEdit)."""
+        pure noise, or (``init`` latents, ``strength`` < 1) from ``init`` noised to that level (SDEdit).
+        ``keep`` (1, 1, h, w) with ``init``: where it is 1 the latents are ``init`` noised to each
+        step's level (the same noise), and ``init`` itself at the end: only the rest is generated."""
         scheduler = self.ddim(steps)
-        timesteps = scheduler.timesteps
+        timesteps = self.timesteps(steps, 1.0 if init is None else strength)
         noise = self.randn(shape, generator)
         if init is None or strength >= 1.0:
             latents = noise * scheduler.init_noise_sigma
         else:
-            start = min(len(timesteps) - 1, int(round(len(timesteps) * (1.0 - strength))))
-            timesteps = timesteps[start:]
             latents = scheduler.add_noise(init, noise, timesteps[:1])
         for t in timesteps:
+            if keep is not None and init is not None:
+                latents = torch.lerp(latents, scheduler.add_noise(init, noise, t[None]), keep)
             latents = scheduler.step(predict(scheduler.scale_model_input(latents, t), t), t, latents).prev_sample
+        if keep is not None and init is not None:
+            latents = torch.lerp(latents, init.to(latents.dtype), keep)
         return latents
 
 
