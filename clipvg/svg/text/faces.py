@@ -141,20 +141,88 @@ def _fc(pattern: str) -> list[tuple[list[str], str, int]]:
 
 def _pattern(family: str, spec: FontSpec) -> str:
     weight = _FC_WEIGHTS.get(min(_FC_WEIGHTS, key=lambda w: abs(w - spec.weight)), 80)
-    escaped = family.replace("-", "\\-").replace(":", "\\:").replace(",", "\\,")
-    return f"{escaped}:weight={weight}:slant={_FC_SLANTS.get(spec.style, 0)}:width={spec.stretch:g}"
+    return f"{_escape(family)}:weight={weight}:slant={_FC_SLANTS.get(spec.style, 0)}:width={spec.stretch:g}"
+
+
+def _escape(family: str) -> str:
+    return family.replace("-", "\\-").replace(":", "\\:").replace(",", "\\,")
+
+
+@dataclass(frozen=True)
+class _Installed:
+    """One installed face: family names, file, face index, CSS weight, fontconfig slant, width %."""
+
+    names: tuple[str, ...]
+    path: str
+    index: int
+    weight: int
+    slant: int
+    width: float
+
+
+@functools.lru_cache(maxsize=256)
+def _faces_of(family: str) -> tuple[_Installed, ...]:
+    """Every installed face of ``family`` (fontconfig's ``fc-list``)."""
+    if shutil.which("fc-list") is None:
+        return ()
+    try:
+        out = subprocess.run(["fc-list", "-f", "%{family}|%{file}|%{index}|%{weight}|%{slant}|%{width}\n",
+                              _escape(family)], capture_output=True, text=True, timeout=20).stdout
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    faces = []
+    for line in out.splitlines():
+        parts = line.split("|")
+        if len(parts) != 6 or not parts[1]:
+            continue
+        fc_weight = float((parts[3].strip("[]").split() or ["80"])[0])
+        css = min(_FC_WEIGHTS, key=lambda w: abs(_FC_WEIGHTS[w] - fc_weight))
+        faces.append(_Installed(tuple(n.strip() for n in parts[0].split(",")), parts[1], int(parts[2] or 0), css,
+                                int(float(parts[4] or 0)), float((parts[5].strip("[]").split() or ["100"])[0])))
+    return tuple(sorted(faces, key=lambda f: (f.path, f.index)))
+
+
+def _css_match(faces: tuple[_Installed, ...], spec: FontSpec) -> _Installed:
+    """CSS Fonts' matching: the nearest stretch, then style (italic, oblique, normal fallbacks),
+    then weight (lighter first below 400, heavier first above 500)."""
+    widths = sorted({f.width for f in faces})
+    narrower = [w for w in widths if w <= spec.stretch][::-1]
+    wider = [w for w in widths if w > spec.stretch]
+    width = (narrower + wider if spec.stretch <= 100 else wider + narrower)[0]
+    faces = tuple(f for f in faces if f.width == width)
+    order = {"italic": (100, 110, 0), "oblique": (110, 100, 0), "normal": (0, 110, 100)}[spec.style]
+    slant = next(s for s in order + tuple(f.slant for f in faces) if any(f.slant == s for f in faces))
+    faces = tuple(f for f in faces if f.slant == slant)
+    weights = sorted({f.weight for f in faces})
+    desired = spec.weight
+    below = [w for w in weights if w < desired][::-1]
+    above = [w for w in weights if w > desired]
+    if desired in weights:
+        weight = desired
+    elif 400 <= desired <= 500:
+        middle = [w for w in weights if desired < w <= 500]
+        weight = (middle + below + above)[0]
+    elif desired < 400:
+        weight = (below + above)[0]
+    else:
+        weight = (above + below)[0]
+    return next(f for f in faces if f.weight == weight)
 
 
 @functools.lru_cache(maxsize=256)
 def _installed(family: str, spec: FontSpec) -> tuple[str, str, int] | None:
-    """(family name, file, index) of ``family`` in ``spec``'s style, or None when not installed."""
-    found = _fc(_pattern(family, spec))
-    if not found:
+    """(family name, file, index) of ``family`` in ``spec``'s style, or None when not installed.
+    A generic family is fontconfig's choice for it."""
+    if family.lower() in GENERIC:
+        found = _fc(_escape(family))
+        if not found:
+            return None
+        family = found[0][0][0]
+    faces = tuple(f for f in _faces_of(family) if family.lower() in (n.lower() for n in f.names))
+    if not faces:
         return None
-    names, path, index = found[0]
-    if family.lower() in GENERIC or family.lower() in (n.lower() for n in names):
-        return names[0], path, index
-    return None
+    chosen = _css_match(faces, spec)
+    return family, chosen.path, chosen.index
 
 
 @functools.lru_cache(maxsize=128)
@@ -214,8 +282,7 @@ def installed(name: str) -> str | None:
     """The file of an installed family ``"DejaVu Sans"`` (a fontconfig style may follow a colon:
     ``"DejaVu Sans:bold"``), or None when fontconfig has no such family."""
     family, _, style = name.partition(":")
-    escaped = family.strip().replace("-", "\\-").replace(",", "\\,")
-    found = _fc(escaped + (":" + style if style else ""))
+    found = _fc(_escape(family.strip()) + (":" + style if style else ""))
     if found and family.strip().lower() in (n.lower() for n in found[0][0]):
         return found[0][1]
     return None

@@ -27,14 +27,21 @@ class Positions:
     rotate: list[float]
 
 
-def _numbers(content: Content, index: int, name: str, relative: float) -> list[float] | None:
+def _numbers(content: Content, index: int, name: str, relative: float | None) -> list[float] | None:
+    """The element's list of lengths (``relative`` for %), or of plain numbers when ``relative`` is
+    None; None when absent or unreadable."""
     element = content.elements[index]
     text = element.chain.elements[0].get(name)
     if text is None or not text.strip():
         return None
     values = []
     for item in _SEPARATOR.split(text.strip()):
-        if item:
+        if item and relative is None:
+            try:
+                values.append(float(item))
+            except ValueError:
+                return None
+        elif item:
             values.append(element.chain.to_user(item, relative, float("nan")))
     if any(v != v for v in values):  # an unreadable list is ignored as a whole
         return None
@@ -56,7 +63,7 @@ def resolve(content: Content, viewport: tuple[float, float]) -> Positions:
                 values = _numbers(content, index, name, viewport[axis])
                 for i, value in enumerate((values or [])[:count]):
                     target[start + i] = value
-        angles = _numbers(content, index, "rotate", 1.0)
+        angles = _numbers(content, index, "rotate", None)
         if angles:
             for i in range(count):
                 if i < len(angles):

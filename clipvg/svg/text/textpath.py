@@ -13,36 +13,79 @@ from ..document import SVG_NS, XLINK_HREF
 from .style import Chain
 
 SHAPES = ("path", "rect", "circle", "ellipse", "line", "polyline", "polygon")
-_SAMPLES = 64  # arc-length samples per segment
 
 
 class GuidePath:
-    """Bézier segments (each (4, 2) cubic control points) with cumulative arc length tables."""
+    """Bézier segments (each (4, 2) cubic control points; lines as cubics with controls at 0.33 and
+    0.66, as resvg makes them) measured by arc length.
 
-    def __init__(self, cubics: list[np.ndarray]) -> None:
+    Positions along a segment are found as resvg finds them (kurbo's ``inv_arclen``: an ITP root
+    search that stops within ``accuracy`` user units), so glyphs land where resvg puts them."""
+
+    def __init__(self, cubics: list[np.ndarray], accuracy: float = 0.5) -> None:
         self.cubics = cubics
-        t = np.linspace(0.0, 1.0, _SAMPLES + 1)
-        self.t = t
-        self.tables = []
-        total = 0.0
-        for c in cubics:
-            points = _eval(c, t)
-            lengths = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(points, axis=0).T))])
-            self.tables.append(total + lengths)
-            total += float(lengths[-1])
-        self.length = total
+        self.accuracy = accuracy
+        self.lengths = [_arclen(c, 0.0, 1.0) for c in cubics]
+        self.length = float(sum(self.lengths))
 
     def at(self, distance: float) -> tuple[float, float, float] | None:
         """(x, y, tangent angle in degrees) at ``distance`` along the path; None beyond its ends."""
-        if distance < 0 or distance > self.length + 1e-9 or not self.cubics:
+        if distance < 0:
             return None
-        for cubic, table in zip(self.cubics, self.tables):
-            if distance <= table[-1] + 1e-9:
-                t = float(np.interp(distance, table, self.t))
+        start = 0.0
+        for cubic, length in zip(self.cubics, self.lengths):
+            if start <= distance <= start + length:
+                t = _inv_arclen(cubic, distance - start, length, self.accuracy)
                 x, y = _eval(cubic, np.array([t]))[0]
                 dx, dy = _derivative(cubic, t)
                 return float(x), float(y), math.degrees(math.atan2(dy, dx))
+            start += length
         return None
+
+
+_GAUSS_X, _GAUSS_W = np.polynomial.legendre.leggauss(24)
+
+
+def _arclen(c: np.ndarray, t0: float, t1: float) -> float:
+    """Arc length of cubic ``c`` between parameters t0 and t1 (Gauss-Legendre, 4 x 24 points)."""
+    total = 0.0
+    for a, b in zip(np.linspace(t0, t1, 5)[:-1], np.linspace(t0, t1, 5)[1:]):
+        t = (b - a) / 2 * _GAUSS_X + (a + b) / 2
+        u = 1 - t
+        d = (3 * (u * u)[:, None] * (c[1] - c[0]) + 6 * (u * t)[:, None] * (c[2] - c[1])
+             + 3 * (t * t)[:, None] * (c[3] - c[2]))
+        total += (b - a) / 2 * float(np.sum(_GAUSS_W * np.hypot(d[:, 0], d[:, 1])))
+    return total
+
+
+def _inv_arclen(c: np.ndarray, target: float, total: float, accuracy: float) -> float:
+    """The parameter where the arc length from 0 reaches ``target``, by kurbo's ITP search
+    (k1 0.2, k2 2, n0 1) to ``accuracy`` / length in t."""
+    if target <= 0:
+        return 0.0
+    if target >= total:
+        return 1.0
+    epsilon = accuracy / total
+    a, b, ya, yb = 0.0, 1.0, -target, total - target
+    n_max = 1 + max(math.ceil(math.log2((b - a) / epsilon)) - 1, 0)
+    scaled = epsilon * (1 << n_max)
+    while b - a > 2 * epsilon:
+        middle = 0.5 * (a + b)
+        r = scaled - 0.5 * (b - a)
+        xf = (yb * a - ya * b) / (yb - ya)
+        sigma = middle - xf
+        delta = 0.2 * (b - a) ** 2
+        xt = xf + math.copysign(delta, sigma) if delta <= abs(sigma) else middle
+        x = xt if abs(xt - middle) <= r else middle - math.copysign(r, sigma)
+        y = _arclen(c, 0.0, x) - target
+        if y > 0:
+            b, yb = x, y
+        elif y < 0:
+            a, ya = x, y
+        else:
+            return x
+        scaled *= 0.5
+    return 0.5 * (a + b)
 
 
 def _eval(c: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -57,6 +100,12 @@ def _derivative(c: np.ndarray, t: float) -> tuple[float, float]:
     if not np.any(d):  # a degenerate end (coincident control points): the chord's direction
         d = c[3] - c[0]
     return float(d[0]), float(d[1])
+
+
+def _arc_pieces(arc: Arc) -> int:
+    """Cubics per arc as resvg's path parser makes them (kurbo, tolerance 0.1)."""
+    per_turn = max((1.1163 * max(abs(arc.rx), abs(arc.ry)) / 0.1) ** (1 / 6), 3.999999)
+    return max(1, math.ceil(per_turn * abs(arc.sweep) / (2 * math.pi)))
 
 
 def _cubics(shape: Shape) -> list[np.ndarray]:
@@ -78,7 +127,7 @@ def _cubics(shape: Shape) -> list[np.ndarray]:
             cubics.append(np.array([current, [segment.control1.x, segment.control1.y],
                                     [segment.control2.x, segment.control2.y], [segment.end.x, segment.end.y]]))
         elif isinstance(segment, Arc):
-            for piece in segment.as_cubic_curves(max(1, int(math.ceil(abs(segment.sweep) / (math.pi / 4))))):
+            for piece in segment.as_cubic_curves(_arc_pieces(segment)):
                 cubics.append(np.array([[piece.start.x, piece.start.y], [piece.control1.x, piece.control1.y],
                                         [piece.control2.x, piece.control2.y], [piece.end.x, piece.end.y]]))
         else:
