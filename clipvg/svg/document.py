@@ -1,12 +1,11 @@
 """Loading an SVG document: source resolution, XML checks, and XML rewrites before svgelements.
 
 The XML is parsed with ElementTree first, so malformed input raises our own ``SVGParseError``;
-unsupported elements are removed (and counted), and symbols and nested viewports are rewritten as
-plain groups, before svgelements builds the drawable tree.
+unsupported elements are removed (and counted) before svgelements builds the drawable tree (the
+structure rewrites are in ``structure``).
 """
 from __future__ import annotations
 
-import copy
 import io
 import os
 import re
@@ -15,7 +14,7 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
 
-from svgelements import DEFAULT_PPI, SVG, Length, Viewbox
+from svgelements import DEFAULT_PPI, SVG, Length
 
 from ..errors import SVGParseError
 
@@ -173,54 +172,10 @@ def check_uses(root: ET.Element, name: str) -> Counter[str]:
     return skipped
 
 
-def inline_symbols(root: ET.Element) -> None:
-    """Replace each ``<use>`` of a ``<symbol>`` by a group holding a nested ``<svg>`` viewport with a
-    copy of the symbol's content, as SVG specifies; then drop the symbols, which never draw alone."""
-    symbols = {e.get("id"): e for e in root.iter() if local_name(e.tag) == "symbol" and e.get("id")}
-    parents = {child: parent for parent in root.iter() for child in parent}
-    for use in [e for e in root.iter() if local_name(e.tag) == "use"]:
-        symbol = symbols.get((use.get("href") or use.get(XLINK_HREF) or "").lstrip("#"))
-        if symbol is None:
-            continue
-        viewport = ET.SubElement(use, f"{{{SVG_NS}}}svg", {k: v for k, v in symbol.attrib.items() if k != "id"})
-        for name in ("x", "y", "width", "height"):
-            if name in use.attrib:
-                viewport.set(name, use.attrib.pop(name))
-        viewport.extend(copy.deepcopy(list(symbol)))
-        use.attrib.pop("href", None)
-        use.attrib.pop(XLINK_HREF, None)
-        use.tag = f"{{{SVG_NS}}}g"
-    for symbol in symbols.values():
-        parents[symbol].remove(symbol)
-
-
 def user_length(text: str, relative: float) -> float:
     """An SVG length in user units (px at 96 dpi); percentages of ``relative``; font units as numbers."""
     value = Length(text).value(ppi=DEFAULT_PPI, relative_length=relative)
     return float(value) if isinstance(value, (int, float)) else float(Length(text).amount or 0.0)
-
-
-def nested_viewports_to_groups(root: ET.Element) -> None:
-    """Turn nested ``<svg>`` elements into ``<g>`` with the equivalent transform, in place (svgelements
-    lets their x/y/width/height leak into the children). Percentages refer to the root's user space;
-    a nested viewport's clipping is not applied."""
-    if root.get("viewBox"):
-        box = Viewbox(root.get("viewBox"))
-        size = (box.width, box.height)
-    else:
-        size = tuple(user_length(root.get(name, "100%"), 1000.0) for name in ("width", "height"))
-    for element in list(root.iter())[1:]:
-        if local_name(element.tag) != "svg":
-            continue
-        x, y, width, height = (user_length(element.attrib.pop(name, default), size[axis]) for name, default, axis
-                               in (("x", "0", 0), ("y", "0", 1), ("width", "100%", 0), ("height", "100%", 1)))
-        transform = f"translate({x}, {y})"
-        if element.get("viewBox"):
-            box = Viewbox(element.attrib.pop("viewBox"))
-            transform = Viewbox.viewbox_transform(x, y, width, height, box.x, box.y, box.width, box.height,
-                                                  element.attrib.pop("preserveAspectRatio", None))
-        element.tag = f"{{{SVG_NS}}}g"
-        element.set("transform", transform)
 
 
 def build_tree(root: ET.Element, name: str) -> SVG:

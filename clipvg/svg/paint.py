@@ -7,9 +7,11 @@ from math import sqrt
 from typing import Callable
 
 import numpy as np
-from svgelements import Color, Matrix
+from svgelements import Matrix
 
 from ..scene import SPREADS, GradientStops, LinearGradient, Paint, RadialGradient, Solid
+from .colors import parse_color
+from .css import properties
 from .document import XLINK_HREF, local_name, user_length
 
 GRADIENTS = ("linearGradient", "radialGradient")
@@ -39,12 +41,10 @@ def matrix3(m: Matrix) -> np.ndarray:
 
 def solid(text: str, opacity: float) -> Solid | None:
     """A CSS colour times ``opacity``; None for 'none' or an empty value."""
-    if not text or text == "none":
+    rgba = parse_color(text)
+    if rgba is None:
         return None
-    color = Color(text)
-    if color.value is None:
-        return None
-    return Solid((color.red / 255, color.green / 255, color.blue / 255, color.alpha / 255 * opacity))
+    return Solid((rgba[0], rgba[1], rgba[2], rgba[3] * opacity))
 
 
 class PaintServers:
@@ -149,11 +149,7 @@ def _stops(gradient: ET.Element, opacity: float) -> GradientStops:
     """The ``<stop>`` children of ``gradient``: offsets made non-decreasing, colours times ``opacity``."""
     offsets, colors, previous = [], [], 0.0
     for stop in gradient.findall("{*}stop"):
-        style = dict(stop.attrib)
-        for declaration in stop.get("style", "").split(";"):
-            key, _, value = declaration.partition(":")
-            if value:
-                style[key.strip()] = value.strip()
+        style = properties(stop)
         previous = max(previous, unit_number(stop.get("offset"), 0.0))
         color = solid(style.get("stop-color", "black"), unit_number(style.get("stop-opacity")) * opacity)
         offsets.append(previous)

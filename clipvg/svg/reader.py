@@ -23,11 +23,12 @@ from ..errors import SVGParseError
 from ..render.outline import stroke_outline
 from ..scene import CAPS, JOINS, Path, Scene, Solid, Stroke, Subpath
 from ..scene.tree import Blur, ClipPath, Group, Mask, map_paths
-from .document import (SVG_NS, XLINK_HREF, build_tree, check_uses, extract_definitions, inline_symbols, local_name,
-                       nested_viewports_to_groups, normalize_path_data, parse_xml, read_source, strip_unsupported,
-                       user_length, warn_skipped)
+from .css import USE_INSTANCE, properties
+from .document import (SVG_NS, XLINK_HREF, build_tree, extract_definitions, local_name, normalize_path_data,
+                       parse_xml, read_source, strip_unsupported, user_length, warn_skipped)
 from .geometry import to_subpaths
 from .paint import PaintServers, matrix3, number, unit_number
+from .structure import normalize
 from .text import texts_to_paths
 
 INKSCAPE_NS = "http://www.inkscape.org/namespaces/inkscape"
@@ -60,16 +61,14 @@ def load_svg(source: str | os.PathLike, *, device: str | torch.device = "cpu", b
     if base_dir is None and name != "<string>":
         base_dir = os.path.dirname(os.path.abspath(name))
     root = parse_xml(data, name)
+    skipped = normalize(root, name)
     normalize_path_data(root)
     size = _root_size(root)
     text_notes = texts_to_paths(root, size)
     servers = PaintServers(root, size)
     definitions = extract_definitions(root)
-    skipped = strip_unsupported(root)
+    skipped.update(strip_unsupported(root))
     skipped.update(text_notes)
-    skipped.update(check_uses(root, name))
-    inline_symbols(root)
-    nested_viewports_to_groups(root)
     svg = build_tree(root, name)
     width, height = float(svg.width), float(svg.height)
     if not (np.isfinite(width) and np.isfinite(height)) or width <= 0 or height <= 0:
@@ -133,7 +132,6 @@ class _Reader:
         self.definitions = definitions
         self.viewport = viewport
         self.by_id = {e.get("id"): e for e in root.iter() if e.get("id")}
-        self.styles = [e for e in root.iter() if local_name(e.tag) == "style"]
         self.paths: list[Path] = []
         self.layers: list[str] = []
         self._ids: set[str] = set()
@@ -145,7 +143,7 @@ class _Reader:
         tree = Group()
         loose: Group | None = None  # shapes and <use> outside any group: the layer "layer"
         for index, child in enumerate(svg):
-            if isinstance(child, SVGGroup) and not isinstance(child, SVG):
+            if isinstance(child, SVGGroup) and not isinstance(child, SVG) and USE_INSTANCE not in _own(child):
                 own = _own(child)
                 layer = own.get(INKSCAPE_LABEL) or child.id or f"layer{index + 1}"
                 self._add_layer(layer)
@@ -447,7 +445,7 @@ class _Reader:
         self._chain += (reference,)
         try:
             content = self._fragment(element, ctm @ own_transform @ frame, clip_mode=True)
-            nested = self._clip(_reference(element.get("clip-path") or _style(element).get("clip-path")), ctm, bbox)
+            nested = self._clip(_reference(properties(element).get("clip-path")), ctm, bbox)
         finally:
             self._chain = self._chain[:-1]
         return ClipPath(list(content.drawn_paths()), nested, reference)
@@ -457,7 +455,7 @@ class _Reader:
         if element is None:
             return None
         frame = self._units_frame(element.get("maskUnits"), "objectBoundingBox", bbox)
-        kind = "alpha" if (element.get("mask-type") or _style(element).get("mask-type")) == "alpha" else "luminance"
+        kind = "alpha" if properties(element).get("mask-type") == "alpha" else "luminance"
         if frame is None:
             return Mask(Group(), kind, (0.0, 0.0, 0.0, 0.0), reference)
         region = self._region(element, frame, ctm, element.get("maskUnits") or "objectBoundingBox")
@@ -518,20 +516,9 @@ class _Reader:
         ``matrix`` (canvas px per content unit); its paths are appended to the Scene's paths."""
         width, height = self.viewport
         doc = ET.Element(f"{{{SVG_NS}}}svg", {"width": repr(float(width)), "height": repr(float(height))})
-        for style in self.styles:
-            doc.append(copy.deepcopy(style))
-        defs = ET.SubElement(doc, f"{{{SVG_NS}}}defs")
-        for referenced in self._referenced(element):
-            defs.append(copy.deepcopy(referenced))
         inherited = {k: v for k, v in element.attrib.items() if local_name(k) not in _NOT_INHERITED}
-        style = ";".join(f"{k}:{v}" for k, v in _style(element).items()
-                         if k not in ("opacity", "clip-path", "mask", "filter", "mask-type"))
-        if style:
-            inherited["style"] = style
         wrapper = ET.SubElement(doc, f"{{{SVG_NS}}}g", {**inherited, "transform": _matrix_text(matrix)})
         wrapper.extend(copy.deepcopy(list(element)))
-        inline_symbols(doc)
-        nested_viewports_to_groups(doc)
         skipped = strip_unsupported(doc)
         self.skipped.update(skipped)
         svg = build_tree(doc, self.name)
@@ -543,23 +530,6 @@ class _Reader:
                 and inner.mask is None and inner.blur is None):
             return inner  # the wrapper that carried the transform: its children are the content
         return group
-
-    def _referenced(self, element: ET.Element, limit: int = 256) -> list[ET.Element]:
-        """Elements that ``<use>`` inside ``element`` refers to (transitively), outside of it."""
-        found: list[ET.Element] = []
-        pending = [element]
-        inside = set(id(e) for e in element.iter())
-        while pending and len(found) < limit:
-            current = pending.pop()
-            for e in current.iter():
-                if local_name(e.tag) != "use":
-                    continue
-                target = self.by_id.get((e.get("href") or e.get(XLINK_HREF) or "").lstrip("#"))
-                if target is not None and id(target) not in inside and all(target is not f for f in found):
-                    found.append(target)
-                    pending.append(target)
-        return found
-
 
 def _is_similarity(m: np.ndarray, tolerance: float = 1e-4) -> bool:
     """Whether the linear part of ``m`` (3, 3) is a rotation times a uniform scale (maybe mirrored)."""

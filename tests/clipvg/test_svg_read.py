@@ -117,7 +117,8 @@ def test_viewbox_and_units_define_the_canvas():
 
 def test_use_and_symbol_are_resolved():
     scene = load_svg(USE)
-    assert scene.num_paths == 5  # two triangles, a rect and a circle of the pair, the symbol's rect
+    # two triangles, a rect and a circle of the pair, the symbol's rect, and the symbol viewport's clip rect
+    assert scene.num_paths == 6
     first = scene.path(0)
     np.testing.assert_allclose(first.subpaths[0].points, [[4, 4], [16, 4], [10, 14]])
     assert first.id == "tri" and scene.path(1).id is None  # ids stay unique
@@ -126,7 +127,7 @@ def test_use_and_symbol_are_resolved():
 
 def test_nested_svg_and_symbol_viewports():
     scene = load_svg(VIEWPORTS)
-    nested, dot = scene.path(1), scene.path(2)
+    nested, dot = scene.path(1), scene.path(3)  # each viewport's clip rect follows its content
     np.testing.assert_allclose(nested.subpaths[0].points, [[4, 18], [16, 18], [16, 30], [4, 30]], atol=1e-4)
     np.testing.assert_allclose(dot.subpaths[0].points.mean(0), [52, 16], atol=1e-3)  # centre of the viewport
     np.testing.assert_allclose(dot.fill.rgba, [0x33 / 255, 0x88 / 255, 0xcc / 255, 1], rtol=1e-6)

@@ -1,0 +1,167 @@
+"""The CSS cascade of an SVG document, resolved into presentation attributes.
+
+``apply_stylesheets`` matches the document's ``<style>`` sheets (type, class, id, universal,
+attribute and pseudo-class selectors, combinators; via cssselect2) and each ``style`` attribute
+against the elements, and writes the winning declaration of each property as an attribute, in the
+CSS order: presentation attribute < style sheet (by specificity, then source order) < ``style``
+attribute < ``!important`` sheet < ``!important`` ``style``. Only presentation properties (and
+``transform``, as browsers do) are taken from CSS: geometry such as ``height`` in CSS is ignored.
+``declarations`` is the one parser of ``style`` attribute text in the package.
+"""
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from typing import Iterable
+
+import cssselect2
+import tinycss2
+
+from .colors import normalize_paint
+
+PRESENTATION = frozenset({
+    "alignment-baseline", "baseline-shift", "clip", "clip-path", "clip-rule", "color", "color-interpolation",
+    "color-interpolation-filters", "color-profile", "color-rendering", "cursor", "direction", "display",
+    "dominant-baseline", "enable-background", "fill", "fill-opacity", "fill-rule", "filter", "flood-color",
+    "flood-opacity", "font", "font-family", "font-feature-settings", "font-kerning", "font-size",
+    "font-size-adjust", "font-stretch", "font-style", "font-synthesis", "font-variant", "font-variant-caps",
+    "font-variant-east-asian", "font-variant-ligatures", "font-variant-numeric", "font-variant-position",
+    "font-variation-settings", "font-weight", "glyph-orientation-horizontal", "glyph-orientation-vertical",
+    "image-rendering", "inline-size", "isolation", "kerning", "letter-spacing", "lighting-color", "line-height",
+    "marker", "marker-end", "marker-mid", "marker-start", "mask", "mask-type", "mix-blend-mode", "opacity",
+    "overflow", "paint-order", "pointer-events", "shape-rendering", "stop-color", "stop-opacity", "stroke",
+    "stroke-dasharray", "stroke-dashoffset", "stroke-linecap", "stroke-linejoin", "stroke-miterlimit",
+    "stroke-opacity", "stroke-width", "text-anchor", "text-decoration", "text-decoration-color",
+    "text-decoration-fill", "text-decoration-line", "text-decoration-stroke", "text-decoration-style",
+    "text-orientation", "text-rendering", "transform", "transform-box", "transform-origin", "unicode-bidi",
+    "vector-effect", "visibility", "white-space", "word-spacing", "writing-mode",
+})
+"""Properties CSS may set on SVG elements (SVG 1.1 presentation attributes and the SVG 2 / CSS ones
+browsers apply to SVG)."""
+
+Declaration = tuple[str, str, bool]  # (property, value, important)
+
+
+def declarations(text: str) -> list[Declaration]:
+    """``'fill: red; stroke: blue !important'`` -> ``[('fill', 'red', False), ('stroke', 'blue', True)]``;
+    comments and malformed declarations are dropped, names are lower-cased."""
+    found = []
+    for item in tinycss2.parse_declaration_list(text, skip_comments=True, skip_whitespace=True):
+        if item.type == "declaration":
+            value = tinycss2.serialize(item.value).strip()
+            if value:
+                found.append((item.lower_name, value, item.important))
+    return found
+
+
+def properties(element: ET.Element, names: Iterable[str] | None = None) -> dict[str, str]:
+    """The element's own properties: presentation attributes overridden by its ``style`` attribute
+    (``!important`` ones last), optionally only ``names``."""
+    keep = None if names is None else set(names)
+    values = {key: value for key, value in element.attrib.items() if key in PRESENTATION}
+    style = declarations(element.get("style", ""))
+    for name, value, important in sorted(style, key=lambda d: d[2]):
+        values[name] = value
+    return values if keep is None else {k: v for k, v in values.items() if k in keep}
+
+
+def _sheet_rules(root: ET.Element) -> cssselect2.Matcher:
+    """A matcher holding every rule of the document's CSS ``<style>`` elements, its payload the
+    rule's declarations."""
+    matcher = cssselect2.Matcher()
+    for style in root.iter():
+        if style.tag.rsplit("}", 1)[-1] != "style" or style.get("type", "text/css").strip() not in ("", "text/css"):
+            continue
+        for rule in tinycss2.parse_stylesheet("".join(style.itertext()), skip_comments=True, skip_whitespace=True):
+            if rule.type != "qualified-rule":
+                continue  # @import, @media, @font-face: not applied
+            try:
+                selectors = cssselect2.compile_selector_list(rule.prelude)
+            except cssselect2.SelectorError:
+                continue
+            found = declarations(tinycss2.serialize(rule.content))
+            for selector in selectors:
+                if selector.pseudo_element is None:
+                    matcher.add_selector(selector, found)
+    return matcher
+
+
+def apply_stylesheets(root: ET.Element) -> None:
+    """Resolve the cascade into attributes in place (see the module docstring), then remove the
+    ``style`` attributes and ``<style>`` elements."""
+    matcher = _sheet_rules(root)
+    for wrapper in cssselect2.ElementWrapper.from_xml_root(root).iter_subtree():
+        element = wrapper.etree_element
+        ranked: list[tuple[tuple, str, str]] = []  # (priority, property, value)
+        for specificity, order, _, found in matcher.match(wrapper):
+            for position, (name, value, important) in enumerate(found):
+                ranked.append(((important, 0, specificity, order, position), name, value))
+        for position, (name, value, important) in enumerate(declarations(element.attrib.pop("style", ""))):
+            ranked.append(((important, 1, (1 << 20, 0, 0), 1 << 30, position), name, value))
+        for _, name, value in sorted(ranked, key=lambda item: item[0]):
+            if name in PRESENTATION:
+                element.set(name, value)
+    parents = {child: parent for parent in root.iter() for child in parent}
+    for style in [e for e in root.iter() if e.tag.rsplit("}", 1)[-1] == "style"]:
+        parents[style].remove(style)
+
+
+INHERITED = frozenset({
+    "clip-rule", "color", "color-interpolation", "color-interpolation-filters", "color-rendering", "cursor",
+    "direction", "fill", "fill-opacity", "fill-rule", "font", "font-family", "font-feature-settings", "font-kerning",
+    "font-size", "font-size-adjust", "font-stretch", "font-style", "font-synthesis", "font-variant",
+    "font-variant-caps", "font-variant-east-asian", "font-variant-ligatures", "font-variant-numeric",
+    "font-variant-position", "font-variation-settings", "font-weight", "glyph-orientation-horizontal",
+    "glyph-orientation-vertical", "image-rendering", "kerning", "letter-spacing", "line-height", "marker",
+    "marker-end", "marker-mid", "marker-start", "paint-order", "pointer-events", "shape-rendering", "stroke",
+    "stroke-dasharray", "stroke-dashoffset", "stroke-linecap", "stroke-linejoin", "stroke-miterlimit",
+    "stroke-opacity", "stroke-width", "text-anchor", "text-orientation", "text-rendering", "visibility",
+    "white-space", "word-spacing", "writing-mode",
+})
+COLOR_PROPERTIES = ("fill", "stroke", "stop-color", "flood-color", "lighting-color")
+USE_INSTANCE = "data-clipvg-use"
+"""Attribute marking the group an expanded ``<use>`` became: ``context-fill``/``context-stroke`` in
+its content refer to its paint."""
+_CURRENT = re.compile(r"currentcolor", re.IGNORECASE)
+
+
+def resolve_inherited(root: ET.Element) -> None:
+    """Resolve ``inherit``, ``currentColor`` (in fill, stroke, stop-color, flood-color and
+    lighting-color; it inherits as a keyword, so each element uses its own ``color``) and, inside
+    expanded ``<use>`` content, ``context-fill``/``context-stroke``, in place. An ``inherit`` with
+    nothing to inherit is dropped (the property's initial value applies)."""
+
+    def visit(element: ET.Element, inherited: dict[str, str], parent_own: dict[str, str],
+              context_paint: dict[str, str] | None) -> None:
+        for name, value in list(element.attrib.items()):
+            if name in PRESENTATION and value.strip().lower() == "inherit":
+                source = (inherited if name in INHERITED else parent_own).get(name)
+                if source is None:
+                    del element.attrib[name]
+                else:
+                    element.set(name, source)
+        own = {k: v for k, v in element.attrib.items() if k in PRESENTATION}
+        color = own.get("color", inherited.get("color", "black"))
+        if _CURRENT.fullmatch(color.strip()):
+            color = inherited.get("color", "black")
+            element.set("color", color)
+        here = {**inherited, **{k: v for k, v in own.items() if k in INHERITED}, "color": color}
+        for name in COLOR_PROPERTIES:
+            value = own.get(name, here.get(name) if name in INHERITED else None)
+            if value is not None and _CURRENT.search(value):
+                element.set(name, _CURRENT.sub(color, value))
+            if name in own:
+                normalized = normalize_paint(element.get(name), name in ("fill", "stroke"))
+                if normalized is None:
+                    del element.attrib[name]
+                else:
+                    element.set(name, normalized)
+            if context_paint is not None and value is not None and value.strip() in ("context-fill", "context-stroke"):
+                element.set(name, context_paint[value.strip()[8:]])
+        if element.get(USE_INSTANCE) is not None:
+            context_paint = {key: element.get(key, here.get(key, default)) for key, default
+                             in (("fill", "black"), ("stroke", "none"))}
+        for child in element:
+            visit(child, here, {k: element.get(k) for k in own}, context_paint)
+
+    visit(root, {}, {}, None)

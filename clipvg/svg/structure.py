@@ -1,0 +1,218 @@
+"""Structure rewrites on the XML tree, before svgelements reads it: conditional processing
+(``<switch>``, ``systemLanguage``, ``requiredExtensions``), ``<use>`` expanded into groups (symbols and
+``<svg>`` targets become viewports), and nested ``<svg>`` viewports turned into groups with their
+viewBox transform and their clip (``overflow``)."""
+from __future__ import annotations
+
+import copy
+import xml.etree.ElementTree as ET
+from collections import Counter
+
+from ..errors import SVGParseError
+from .css import USE_INSTANCE, apply_stylesheets, resolve_inherited
+from .document import SVG_NS, XLINK_HREF, check_uses, local_name
+from .units import ABSOLUTE, parse_length, resolve_lengths, viewbox
+
+LANGUAGES = ("en",)
+"""Primary language subtags the reader accepts in ``systemLanguage`` (a user agent set to en-US)."""
+GRAPHICS = frozenset({"a", "circle", "ellipse", "foreignObject", "g", "image", "line", "path", "polygon", "polyline",
+                      "rect", "svg", "switch", "text", "use"})
+"""Elements a ``<switch>`` may choose."""
+MAX_EXPANDED = 200_000  # elements created by expanding <use>; beyond, the file is refused as a use bomb
+VIEWPORT_CLIP = "clipvg-viewport-{}"
+
+
+def _href(element: ET.Element) -> str:
+    return (element.get("href") or element.get(XLINK_HREF) or "").strip()
+
+
+def _svg(tag: str) -> str:
+    return f"{{{SVG_NS}}}{tag}"
+
+
+def conditions_pass(element: ET.Element) -> bool:
+    """Whether ``systemLanguage`` and ``requiredExtensions`` let ``element`` draw (requiredFeatures
+    is always true, as in SVG 2 browsers)."""
+    if element.get("requiredExtensions") is not None:
+        return False
+    languages = element.get("systemLanguage")
+    if languages is None:
+        return True
+    return any(tag.strip().split("-")[0].lower() in LANGUAGES for tag in languages.split(",") if tag.strip())
+
+
+def apply_conditions(root: ET.Element) -> None:
+    """Keep only the first child of each ``<switch>`` that is a graphics element passing its
+    conditions (the switch becomes a ``<g>``), and remove other elements that fail theirs, in place."""
+
+    def visit(parent: ET.Element) -> None:
+        if local_name(parent.tag) == "switch":
+            chosen = next((c for c in parent if isinstance(c.tag, str) and local_name(c.tag) in GRAPHICS
+                           and c.tag.startswith(f"{{{SVG_NS}}}") and conditions_pass(c)), None)
+            for child in list(parent):
+                if child is not chosen:
+                    parent.remove(child)
+            parent.tag = _svg("g")
+        for child in list(parent):
+            if not conditions_pass(child):
+                parent.remove(child)
+            else:
+                visit(child)
+
+    visit(root)
+
+
+def _use_target(use: ET.Element, target: ET.Element) -> ET.Element:
+    """What a ``<use>`` draws: a copy of ``target``; a ``<symbol>`` becomes an ``<svg>`` viewport
+    (default size 100 %), and the use's width/height override an ``<svg>``'s."""
+    copied = copy.deepcopy(target)
+    if local_name(target.tag) == "symbol":
+        copied.tag = _svg("svg")
+        for name in ("x", "y"):
+            copied.attrib.pop(name, None)
+        copied.set("width", use.get("width", target.get("width", "100%")))
+        copied.set("height", use.get("height", target.get("height", "100%")))
+    elif local_name(target.tag) == "svg":
+        for name in ("width", "height"):
+            if use.get(name) is not None:
+                copied.set(name, use.get(name))
+    return copied
+
+
+def expand_uses(root: ET.Element, name: str) -> Counter[str]:
+    """Replace every ``<use>`` by a ``<g>`` holding a copy of what it refers to (translated by its
+    x/y, with its attributes), in place; uses of missing elements or of their own ancestors are
+    removed and counted. Raises SVGParseError past MAX_EXPANDED created elements (a use bomb).
+    Symbols, which never draw by themselves, are removed afterwards."""
+    skipped: Counter[str] = Counter()
+    by_id: dict[str, ET.Element] = {}
+    for element in root.iter():
+        if element.get("id") and element.get("id") not in by_id:
+            by_id[element.get("id")] = element
+    created = 0
+
+    def expand(parent: ET.Element, ancestors: tuple[int, ...]) -> None:
+        nonlocal created
+        for index, child in enumerate(list(parent)):
+            if not isinstance(child.tag, str):
+                continue
+            if local_name(child.tag) != "use":
+                expand(child, ancestors + (id(child),))
+                continue
+            reference = _href(child)
+            target = by_id.get(reference[1:]) if reference.startswith("#") else None
+            if target is None or id(target) in ancestors:
+                skipped["use of a missing element or of its own ancestor (not drawn)"] += 1
+                parent.remove(child)
+                continue
+            group = ET.Element(_svg("g"), {k: v for k, v in child.attrib.items()
+                                           if k not in ("x", "y", "width", "height", "href", XLINK_HREF)})
+            group.set(USE_INSTANCE, "1")
+            x, y = child.get("x", "0"), child.get("y", "0")
+            group.set("transform", f"{child.get('transform', '')} translate({x or 0}, {y or 0})".strip())
+            group.append(_use_target(child, target))
+            created += sum(1 for _ in group.iter())
+            if created > MAX_EXPANDED:
+                raise SVGParseError(f"{name} expands to more than {MAX_EXPANDED} elements through nested <use> "
+                                    "references; it looks like a use bomb, not a drawing")
+            parent.remove(child)
+            parent.insert(index, group)
+            expand(group, ancestors + (id(target),))
+
+    expand(root, (id(root),))
+    parents = {child: parent for parent in root.iter() for child in parent}
+    for symbol in [e for e in root.iter() if local_name(e.tag) == "symbol"]:
+        parents[symbol].remove(symbol)
+    return skipped
+
+
+def viewbox_transform(viewport: tuple[float, float, float, float], box: tuple[float, float, float, float],
+                      aspect: str | None) -> tuple[float, float, float, float]:
+    """(sx, sy, tx, ty) mapping ``box`` (viewBox x, y, w, h) into ``viewport`` (x, y, w, h) with
+    ``preserveAspectRatio`` (default xMidYMid meet)."""
+    x, y, width, height = viewport
+    bx, by, bw, bh = box
+    words = (aspect or "xMidYMid meet").replace("defer", "").split()
+    align = words[0] if words else "xMidYMid"
+    sx, sy = width / bw, height / bh
+    if align != "none":
+        sx = sy = max(sx, sy) if len(words) > 1 and words[1] == "slice" else min(sx, sy)
+    tx, ty = x - bx * sx, y - by * sy
+    if align != "none":
+        fx = {"xMin": 0.0, "xMid": 0.5, "xMax": 1.0}.get(align[:4], 0.5)
+        fy = {"YMin": 0.0, "YMid": 0.5, "YMax": 1.0}.get(align[4:], 0.5)
+        tx += (width - bw * sx) * fx
+        ty += (height - bh * sy) * fy
+    return sx, sy, tx, ty
+
+
+def nested_viewports(root: ET.Element) -> None:
+    """Turn each nested ``<svg>`` (lengths already in user units) into a ``<g>`` keeping its other
+    attributes, holding a group clipped to its viewport (unless ``overflow`` is visible or auto) that
+    holds its content under the viewBox transform; an empty viewport draws nothing. The clip paths are
+    added to the root's first ``<defs>``."""
+    defs = ET.SubElement(root, _svg("defs"))
+    count = 0
+    parents = {child: parent for parent in root.iter() for child in parent}
+    for element in [e for e in root.iter() if e is not root and local_name(e.tag) == "svg"]:
+        x, y = (float(element.get(n, "0") or 0) for n in ("x", "y"))
+        width, height = (float(element.get(n, "100%")) if not element.get(n, "%").endswith("%") else None
+                         for n in ("width", "height"))
+        if width is None or height is None:  # 100 % of a viewport that was not resolved: the root's
+            continue
+        if width <= 0 or height <= 0:
+            parents[element].remove(element)
+            continue
+        box = viewbox(element)
+        content = list(element)
+        for child in content:
+            element.remove(child)
+        inner = ET.SubElement(element, _svg("g"))
+        if box is not None:
+            sx, sy, tx, ty = viewbox_transform((x, y, width, height), box, element.get("preserveAspectRatio"))
+            inner.set("transform", f"matrix({sx!r} 0 0 {sy!r} {tx!r} {ty!r})")
+        else:
+            inner.set("transform", f"translate({x!r} {y!r})")
+        inner.extend(content)
+        if element.get("overflow", "hidden").strip() not in ("visible", "auto"):
+            count += 1
+            clip_id = VIEWPORT_CLIP.format(count)
+            clip = ET.SubElement(defs, _svg("clipPath"), {"id": clip_id, "clipPathUnits": "userSpaceOnUse"})
+            ET.SubElement(clip, _svg("rect"), {"x": repr(x), "y": repr(y), "width": repr(width),
+                                               "height": repr(height)})
+            element.remove(inner)
+            clipped = ET.SubElement(element, _svg("g"), {"clip-path": f"url(#{clip_id})"})
+            clipped.append(inner)
+        for name in ("x", "y", "width", "height", "viewBox", "preserveAspectRatio", "overflow"):
+            element.attrib.pop(name, None)
+        element.tag = _svg("g")
+    if not len(defs):
+        root.remove(defs)
+
+
+def window_size(root: ET.Element) -> tuple[float, float]:
+    """The root viewport's size in px: its width and height, where missing or relative the viewBox's
+    size, else 100 x 100."""
+    box = viewbox(root)
+    size = []
+    for axis, name in enumerate(("width", "height")):
+        parsed = parse_length(root.get(name))
+        if parsed is not None and parsed[1] in ABSOLUTE:
+            size.append(parsed[0] * ABSOLUTE[parsed[1]])
+        else:
+            size.append(box[2 + axis] if box is not None else 100.0)
+    return size[0], size[1]
+
+
+def normalize(root: ET.Element, name: str) -> Counter[str]:
+    """Every rewrite the reader needs before svgelements, in order, in place: CSS cascade, conditional
+    processing, ``<use>`` expansion, ``inherit``/``currentColor``, lengths in user units, nested
+    viewports. Returns what was skipped, counted by kind."""
+    apply_stylesheets(root)
+    apply_conditions(root)
+    skipped = check_uses(root, name)
+    skipped.update(expand_uses(root, name))
+    resolve_inherited(root)
+    resolve_lengths(root, window_size(root))
+    nested_viewports(root)
+    return skipped

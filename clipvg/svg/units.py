@@ -1,0 +1,173 @@
+"""SVG/CSS lengths -> user units (px at 96 dpi), resolved in the XML before svgelements reads it.
+
+Units: none, px, in, cm, mm, Q, pt, pc (absolute); em, ex, ch, cap, ic, lh (the element's font
+size: ex = ch = em / 2, cap = 0.7 em, ic = em, lh = 1.2 em, as user agents approximate them without
+font metrics); rem, rlh (the root's font size); vw, vh, vmin, vmax, vi, vb (1 % of the root
+viewport); % per axis (x: viewport width, y: height, other: the diagonal / sqrt 2). ``resolve_lengths``
+rewrites font sizes, shape geometry and stroke lengths in place; an unreadable length is dropped, so
+the attribute takes its default, as SVG says for invalid values.
+"""
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, replace
+from math import sqrt
+
+from .document import local_name
+
+DEFAULT_FONT_SIZE = 12.0  # px: resvg's, and what the text layout uses
+ABSOLUTE = {"": 1.0, "px": 1.0, "in": 96.0, "cm": 96 / 2.54, "mm": 96 / 25.4, "q": 96 / 101.6, "pt": 4 / 3,
+            "pc": 16.0}
+FONT_RELATIVE = {"em": 1.0, "ex": 0.5, "ch": 0.5, "cap": 0.7, "ic": 1.0, "lh": 1.2}
+ROOT_RELATIVE = {"rem": 1.0, "rlh": 1.2}
+FONT_KEYWORDS = {"xx-small": 3 / 5, "x-small": 3 / 4, "small": 8 / 9, "medium": 1.0, "large": 6 / 5,
+                 "x-large": 3 / 2, "xx-large": 2.0, "xxx-large": 3.0}
+_LENGTH = re.compile(r"\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*(%|[a-zA-Z]*)\s*$")
+
+# attribute -> axis ("x", "y" or "d" for the diagonal) per element kind; "*" for every element
+GEOMETRY = {
+    "rect": {"x": "x", "y": "y", "width": "x", "height": "y", "rx": "x", "ry": "y"},
+    "circle": {"cx": "x", "cy": "y", "r": "d"},
+    "ellipse": {"cx": "x", "cy": "y", "rx": "x", "ry": "y"},
+    "line": {"x1": "x", "y1": "y", "x2": "x", "y2": "y"},
+    "svg": {"x": "x", "y": "y", "width": "x", "height": "y"},
+    "symbol": {"x": "x", "y": "y", "width": "x", "height": "y"},
+    "use": {"x": "x", "y": "y", "width": "x", "height": "y"},
+    "image": {"x": "x", "y": "y", "width": "x", "height": "y"},
+    "foreignObject": {"x": "x", "y": "y", "width": "x", "height": "y"},
+    "*": {"stroke-width": "d", "stroke-dashoffset": "d"},
+}
+# lengths whose percentages mean something else (bounding-box fractions, ...): units resolved, % kept
+KEEP_PERCENT = {
+    "linearGradient": ("x1", "y1", "x2", "y2"), "radialGradient": ("cx", "cy", "r", "fx", "fy", "fr"),
+    "pattern": ("x", "y", "width", "height"), "mask": ("x", "y", "width", "height"),
+    "filter": ("x", "y", "width", "height"), "marker": ("markerWidth", "markerHeight", "refX", "refY"),
+}
+
+
+@dataclass(frozen=True)
+class LengthContext:
+    """What relative lengths refer to at one element: font sizes (px), the nearest viewport's size
+    (user units, for %) and the root viewport's size (px, for vw/vh)."""
+
+    font_size: float = DEFAULT_FONT_SIZE
+    root_font_size: float = DEFAULT_FONT_SIZE
+    viewport: tuple[float, float] = (100.0, 100.0)
+    window: tuple[float, float] = (100.0, 100.0)
+
+    def reference(self, axis: str) -> float:
+        """The length 100 % stands for along ``axis`` ("x", "y" or "d")."""
+        width, height = self.viewport
+        return {"x": width, "y": height}.get(axis, sqrt((width * width + height * height) / 2))
+
+
+def parse_length(text: str | None) -> tuple[float, str] | None:
+    """``'2.5em'`` -> ``(2.5, 'em')``; None when ``text`` is not a length."""
+    match = _LENGTH.match(text or "")
+    return (float(match.group(1)), match.group(2).lower()) if match else None
+
+
+def to_user(text: str | None, context: LengthContext, axis: str = "d", percent: bool = True) -> float | None:
+    """``text`` in user units, or None when it is not a length (or a % and ``percent`` is False)."""
+    parsed = parse_length(text)
+    if parsed is None:
+        return None
+    value, unit = parsed
+    if unit in ABSOLUTE:
+        return value * ABSOLUTE[unit]
+    if unit in FONT_RELATIVE:
+        return value * FONT_RELATIVE[unit] * context.font_size
+    if unit in ROOT_RELATIVE:
+        return value * ROOT_RELATIVE[unit] * context.root_font_size
+    if unit == "%":
+        return value / 100 * context.reference(axis) if percent else None
+    width, height = context.window
+    per = {"vw": width, "vi": width, "vh": height, "vb": height, "vmin": min(width, height),
+           "vmax": max(width, height)}.get(unit)
+    return None if per is None else value * per / 100
+
+
+def font_size(text: str | None, parent: LengthContext) -> float:
+    """The computed font size (px) for a ``font-size`` value under ``parent``'s font size."""
+    if text is None:
+        return parent.font_size
+    keyword = text.strip().lower()
+    if keyword in FONT_KEYWORDS:
+        return DEFAULT_FONT_SIZE * FONT_KEYWORDS[keyword]
+    if keyword in ("larger", "smaller"):
+        return parent.font_size * (1.2 if keyword == "larger" else 1 / 1.2)
+    parsed = parse_length(text)
+    if parsed is not None and parsed[1] == "%":
+        return parent.font_size * parsed[0] / 100
+    size = to_user(text, parent)
+    return parent.font_size if size is None or size < 0 else size
+
+
+def _number(value: float) -> str:
+    return repr(float(value))
+
+
+def _resolve_list(text: str, context: LengthContext) -> str | None:
+    items = [item for item in re.split(r"[\s,]+", text.strip()) if item]
+    values = [to_user(item, context) for item in items]
+    return None if any(v is None for v in values) else " ".join(_number(v) for v in values)
+
+
+def resolve_lengths(root: ET.Element, window: tuple[float, float]) -> None:
+    """Rewrite lengths in ``root`` as user-unit numbers, in place (see the module docstring).
+    ``window`` is the root viewport's size in px; nested ``<svg>`` elements start new viewports for
+    percentages (their viewBox size, or their own width and height)."""
+    def visit(element: ET.Element, parent: LengthContext, is_root: bool) -> None:
+        kind = local_name(element.tag)
+        size = font_size(element.get("font-size"), parent)
+        context = replace(parent, font_size=size, root_font_size=size if is_root else parent.root_font_size)
+        if element.get("font-size") is not None:
+            element.set("font-size", _number(size))
+        if not is_root:
+            for name, axis in {**GEOMETRY["*"], **GEOMETRY.get(kind, {})}.items():
+                if element.get(name) is not None:
+                    value = to_user(element.get(name), context, axis)
+                    if value is None:
+                        del element.attrib[name]
+                    else:
+                        element.set(name, _number(value))
+            for name in KEEP_PERCENT.get(kind, ()):
+                parsed = parse_length(element.get(name))
+                if parsed is not None and parsed[1] != "%":
+                    element.set(name, _number(to_user(element.get(name), context)))
+        dashes = element.get("stroke-dasharray")
+        if dashes is not None and dashes.strip() != "none":
+            resolved = _resolve_list(dashes, context)
+            if resolved is None:
+                del element.attrib["stroke-dasharray"]
+            else:
+                element.set("stroke-dasharray", resolved)
+        if kind == "svg":
+            context = replace(context, viewport=viewport_size(element, context))
+        for child in element:
+            visit(child, context, False)
+
+    start = LengthContext(viewport=window, window=window)
+    visit(root, replace(start, viewport=viewport_size(root, start)), True)
+
+
+def viewbox(element: ET.Element) -> tuple[float, float, float, float] | None:
+    """The element's ``viewBox`` (x, y, width, height), or None when absent or unusable."""
+    values = re.split(r"[\s,]+", (element.get("viewBox") or "").strip())
+    try:
+        box = tuple(float(v) for v in values)
+    except ValueError:
+        return None
+    return box if len(box) == 4 and box[2] > 0 and box[3] > 0 else None
+
+
+def viewport_size(svg: ET.Element, parent: LengthContext) -> tuple[float, float]:
+    """The size (user units) percentages refer to inside ``svg``: its viewBox size, else its width
+    and height (default 100 % of ``parent``'s viewport)."""
+    box = viewbox(svg)
+    if box is not None:
+        return box[2], box[3]
+    width = to_user(svg.get("width", "100%"), parent, "x")
+    height = to_user(svg.get("height", "100%"), parent, "y")
+    return (parent.viewport[0] if width is None else width, parent.viewport[1] if height is None else height)
