@@ -57,7 +57,8 @@ def prepare_outpaint(scene: Scene, left: int = 0, right: int = 0, top: int = 0, 
 
     The old paths are translated and never change again; the new layer vectorizes (``colors``
     colours) the picture mirrored across the border with Gaussian noise of std ``noise`` (from
-    ``seed``), or ``seed_image`` (H', W', 3) when given (e.g. a diffusion refiner's result).
+    ``seed``), or ``seed_image`` (H', W', 3) when given (e.g. a diffusion refiner's result). The
+    mirrored seed raster itself is kept as the result's ``prior`` (a refiner's starting point).
     """
     margins = (left, right, top, bottom)
     if any(int(m) != m or m < 0 for m in margins) or not any(margins):
@@ -66,12 +67,14 @@ def prepare_outpaint(scene: Scene, left: int = 0, right: int = 0, top: int = 0, 
     grown = extend_canvas(scene, left, right, top, bottom)
     shape = canvas_shape(grown)
     area = new_area(shape, left, right, top, bottom)
+    prior = None
     if seed_image is None:
-        seed_image, _ = seed_outpaint(scene, left, right, top, bottom, seed=seed, noise=noise)
+        prior, _ = seed_outpaint(scene, left, right, top, bottom, seed=seed, noise=noise)
+        seed_image = prior
     if tuple(seed_image.shape[:2]) != shape:
         raise InvalidInputError(f"the seed image is {tuple(seed_image.shape[:2])}, the grown canvas {shape}")
     result, moving = stack(grown, vectorize_layer(seed_image, area, LAYER, colors, seed))
-    return Prepared(result, moving, area, margin_boxes(shape, left, right, top, bottom))
+    return Prepared(result, moving, area, margin_boxes(shape, left, right, top, bottom), prior)
 
 
 def seed_outpaint(scene: Scene, left: int = 0, right: int = 0, top: int = 0, bottom: int = 0, *,

@@ -17,12 +17,15 @@ from .masks import Box
 @dataclass
 class Prepared:
     """``scene`` ready to edit; only the paths of ``path_mask`` (N,) bool may change; ``area`` (H, W)
-    bool is the region being (re)painted; ``boxes`` (x, y, w, h) are the ROI boxes of the loss."""
+    bool is the region being (re)painted; ``boxes`` (x, y, w, h) are the ROI boxes of the loss;
+    ``prior`` (H, W, 3) in [0, 1], when set, is the raster seed the new layer was vectorized from
+    (an outpaint's mirrored border plus noise), what a diffusion refiner starts from."""
 
     scene: Scene
     path_mask: torch.Tensor
     area: torch.Tensor
     boxes: list[Box]
+    prior: torch.Tensor | None = None
 
     def render(self) -> torch.Tensor:
         """(H, W, 3) float in [0, 1]: the prepared scene on white (CPU)."""

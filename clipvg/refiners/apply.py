@@ -22,10 +22,13 @@ def refine_prepared(prepare: Prepare, refiner: Refiner, prompt: str, *, seed: in
                     prior: bool = False, iterations: int = 100, options: EditOptions | None = None) -> Prepared:
     """``prepare(seed_image)`` (e.g. ``lambda s: prepare_outpaint(scene, left=64, seed_image=s)``)
     first with its own seed; the refiner repaints that render's area (``prior``: starting from the
-    seed, the border prior); ``prepare`` again on the refined raster makes the new layer, which is
-    then re-fitted to the raster for ``iterations`` steps (``refit``)."""
+    seed, the border prior: the raster seed itself (``Prepared.prior``, e.g. the outpaint's mirrored
+    border plus noise) where the preparation kept one, not the render of its vectorized, flattened
+    copy); ``prepare`` again on the refined raster makes the new layer, which is then re-fitted to
+    the raster for ``iterations`` steps (``refit``)."""
     first = prepare(None)
-    refined = refiner.refine(first.render(), first.area, prompt, seed=seed, remove=remove, prior=prior)
+    start = first.prior if prior and first.prior is not None else first.render()
+    refined = refiner.refine(start, first.area, prompt, seed=seed, remove=remove, prior=prior)
     prepared = prepare(refined)
     scene = refit(prepared.scene, refined, prepared.path_mask, iterations=iterations, options=options)
     return dataclasses.replace(prepared, scene=scene)
