@@ -71,15 +71,15 @@ def collect(text: ET.Element, chain: Chain, by_id: dict[str, ET.Element]) -> Con
     def mode(element_chain: Chain) -> bool:
         return preserves(element_chain.find("white-space"), element_chain.find("xml:space"))
 
-    def add_text(raw: str | None, owner: int, parent_group: ET.Element, depth: int, text_path: int | None) -> None:
+    def add_text(raw: str | None, owner: int, parent_group: ET.Element, text_path: int | None) -> None:
         if not raw:
             return
         placeholder = ET.SubElement(parent_group, f"{{{SVG_NS}}}g")
         element_chain = content.elements[owner].chain
-        piece = Piece(collapse(raw, mode(element_chain)), depth, mode(element_chain))
+        piece = Piece(collapse(raw, mode(element_chain)), mode(element_chain))
         content.nodes.append(Node(piece, owner, placeholder, text_path))
 
-    def visit(element: ET.Element, element_chain: Chain, parent_group: ET.Element | None, depth: int,
+    def visit(element: ET.Element, element_chain: Chain, parent_group: ET.Element | None,
               text_path: int | None) -> ET.Element:
         group = _group(element)
         if parent_group is not None:
@@ -92,17 +92,17 @@ def collect(text: ET.Element, chain: Chain, by_id: dict[str, ET.Element]) -> Con
         if local_name(element.tag) == "tref":
             target = by_id.get((element.get("href") or element.get(XLINK_HREF) or "").strip().lstrip("#"))
             if target is not None:
-                add_text("".join(target.itertext()), index, group, depth, text_path)
+                add_text("".join(target.itertext()), index, group, text_path)
         else:
-            add_text(element.text, index, group, depth, text_path)
+            add_text(element.text, index, group, text_path)
             for child in element:
                 kind = local_name(child.tag)
                 if kind in CONTAINERS and (kind != "textPath" or element is text):
-                    visit(child, element_chain.child(child), group, depth + 1, text_path)
-                add_text(child.tail, index, group, depth, text_path)
+                    visit(child, element_chain.child(child), group, text_path)
+                add_text(child.tail, index, group, text_path)
         content.elements[index].end = len(content.nodes)
         return group
 
-    visit(text, chain, None, 0, None)
+    visit(text, chain, None, None)
     trim([node.piece for node in content.nodes])
     return content

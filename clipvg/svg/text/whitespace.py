@@ -3,7 +3,7 @@
 ``xml:space="default"`` (or CSS ``white-space`` normal/nowrap/pre-line): tabs and line breaks become
 spaces and runs of spaces collapse to one; then, across the text nodes of one ``<text>``, a space
 that follows a space collapses (a tspan opening with a space after a space loses it), and the
-text's first leading and last trailing space go. ``preserve`` (or ``white-space`` pre, pre-wrap,
+text's leading and trailing spaces go. ``preserve`` (or ``white-space`` pre, pre-wrap,
 break-spaces) keeps every space, line breaks and tabs becoming spaces.
 """
 from __future__ import annotations
@@ -36,50 +36,26 @@ def collapse(text: str, preserve: bool) -> str:
 
 @dataclass
 class Piece:
-    """A text node of a ``<text>``: its characters, nesting depth and white-space mode."""
+    """A text node of a ``<text>``: its characters and white-space mode."""
 
     text: str
-    depth: int
     preserve: bool
 
 
 def trim(pieces: list[Piece]) -> None:
-    """Collapse spaces across the text nodes of one ``<text>`` in place (after ``collapse``)."""
-    if len(pieces) == 1:
-        piece = pieces[0]
-        if not piece.preserve:
-            piece.text = _strip_one(piece.text)
-        return
-    last_non_empty: Piece | None = None
-    for i in range(len(pieces) - 1):
-        first, second = pieces[i], pieces[i + 1]
-        if not first.text and last_non_empty is not None:
-            first = last_non_empty
-        c1, c2 = first.text[:1], first.text[-1:]
-        c3, c4 = second.text[:1], second.text[-1:]
-        if first.depth < second.depth:
-            if c3 == " " and not second.preserve:
-                second.text = second.text[1:]
-        elif c2 == " " and c3 == " ":
-            if not first.preserve and not second.preserve:
-                first.text = first.text[:-1]
-            elif first.preserve and not second.preserve:
-                second.text = second.text[1:]
-        is_last = i == len(pieces) - 2
-        if i == 0 and c1 == " " and not first.preserve and first.text:
-            first.text = first.text[1:]
-        elif is_last and c4 == " " and second.text and not second.preserve:
-            second.text = second.text[:-1]
-        if is_last and c2 == " " and first.text and not second.text and first.text.endswith(" "):
-            first.text = first.text[:-1]
-        if first.text.strip():
-            last_non_empty = first
-
-
-def _strip_one(text: str) -> str:
-    """Drop one leading and one trailing space."""
-    if text.startswith(" "):
-        text = text[1:]
-    if text.endswith(" "):
-        text = text[:-1]
-    return text
+    """Collapse spaces across the text nodes of one ``<text>`` in place (after ``collapse``): a
+    collapsible space after any space goes, as do collapsible spaces at the start and the end."""
+    previous_space = True  # the start of the text: leading collapsible spaces go
+    for piece in pieces:
+        kept = []
+        for char in piece.text:
+            if char == " " and not piece.preserve and previous_space:
+                continue
+            kept.append(char)
+            previous_space = char == " "
+        piece.text = "".join(kept)
+    for piece in reversed(pieces):
+        if piece.text:
+            if piece.text.endswith(" ") and not piece.preserve:
+                piece.text = piece.text[:-1]
+            break

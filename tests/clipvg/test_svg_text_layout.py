@@ -1,0 +1,175 @@
+"""SVG text layout: glyph positions from the synthetic test font (1000 units per em at font-size
+100, so 1 unit = 0.1 px; A spans 50..750 units, O 100..700, every advance 800)."""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import clipvg
+from clipvg.svg.document import UnsupportedSVGWarning
+from text_fonts import FAMILY, SUBSCRIPT, SUPERSCRIPT, THICKNESS, UNDERLINE, X_HEIGHT, boxes, load, svg, text_font  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("text_font")
+FONT = f'font-family="{FAMILY}" font-size="100"'
+
+
+def lefts(markup: str) -> list[float]:
+    return [b[0] for b in boxes(load(markup))]
+
+
+def test_absolute_x_list_places_each_character():
+    assert lefts(svg(f'<text x="10 100 200" y="100" {FONT}>AOA</text>')) == pytest.approx([15, 110, 205])
+
+
+def test_relative_lists_are_inherited_and_overridden_by_nested_tspans():
+    markup = svg(f'<text x="10" y="100" {FONT}><tspan dx="10 20 30">A<tspan dx="5">O</tspan>O</tspan>A</text>',
+                 width=500)
+    # A +10, O +5 (the inner list wins), O +30 (the outer list's third value), A +0
+    assert lefts(markup) == pytest.approx([25, 115, 225, 300])
+
+
+def test_dy_list_moves_characters_down_cumulatively():
+    tops = [b[1] for b in boxes(load(svg(f'<text x="10" y="100" dy="0 10 10" {FONT}>AAA</text>')))]
+    assert tops == pytest.approx([30, 40, 50])
+
+
+def test_rotate_list_repeats_its_last_angle():
+    rotated = boxes(load(svg(f'<text x="10" y="100" rotate="0 90" {FONT}>AOA</text>')))
+    x0 = 10 + 160  # origin of the third glyph
+    # A's outline (x 5..75, y -70..0 about its origin) turned 90 degrees clockwise
+    assert rotated[2] == pytest.approx((x0, 105, x0 + 70, 175))
+    assert rotated[0] == pytest.approx((15, 30, 85, 100))
+
+
+@pytest.mark.parametrize("anchor, shift", [("start", 0), ("middle", -120), ("end", -240)])
+def test_text_anchor_aligns_each_chunk(anchor, shift):
+    markup = svg(f'<text x="200" y="100" text-anchor="{anchor}" {FONT}>AOA</text>')
+    assert lefts(markup)[0] == pytest.approx(200 + shift + 5)
+
+
+def test_letter_word_spacing_and_kerning():
+    assert lefts(svg(f'<text x="0" y="100" letter-spacing="10" {FONT}>AOA</text>')) == pytest.approx([5, 100, 185])
+    assert lefts(svg(f'<text x="0" y="100" word-spacing="20" {FONT}>A A</text>')) == pytest.approx([5, 185])
+    assert lefts(svg(f'<text x="0" y="100" {FONT}>AV</text>'))[1] == pytest.approx(80 - 10 + 5)
+    assert lefts(svg(f'<text x="0" y="100" style="font-kerning: none" {FONT}>AV</text>'))[1] == pytest.approx(85)
+
+
+def test_text_length_spreads_or_scales():
+    spaced = lefts(svg(f'<text x="0" y="100" textLength="300" {FONT}>AOA</text>'))
+    assert spaced == pytest.approx([5, 110 + 10, 220 + 5])  # (300 - 240) / 2 more after each glyph
+    scaled = boxes(load(svg(f'<text x="0" y="100" textLength="480" lengthAdjust="spacingAndGlyphs" {FONT}>'
+                            'AOA</text>', width=500)))
+    assert scaled[0][2] - scaled[0][0] == pytest.approx(140)  # twice as wide
+    assert scaled[2][0] == pytest.approx(320 + 10)
+
+
+def test_text_on_a_straight_path_matches_the_line():
+    path = '<defs><path id="p" d="M 10 100 L 390 100"/></defs>'
+    along = lefts(svg(f'{path}<text {FONT}><textPath href="#p" startOffset="20">AOA</textPath></text>'))
+    assert along == pytest.approx([35, 120, 195], abs=0.5)  # within resvg's arc-length tolerance
+
+
+def test_text_on_a_path_follows_its_direction():
+    path = '<defs><path id="p" d="M 100 10 L 100 390"/></defs>'  # downward: glyphs turn 90 degrees
+    box = boxes(load(svg(f'{path}<text {FONT}><textPath xlink:href="#p">A</textPath></text>', height=400)))[0]
+    assert box == pytest.approx((100, 10 + 5, 100 + 70, 10 + 75), abs=0.5)
+
+
+@pytest.mark.parametrize("shift, up", [("super", SUPERSCRIPT / 10), ("sub", -SUBSCRIPT / 10), ("20", 20),
+                                       ("50%", 50), ("baseline", 0)])
+def test_baseline_shift(shift, up):
+    markup = svg(f'<text x="0" y="150" {FONT}>A<tspan baseline-shift="{shift}">A</tspan></text>')
+    first, second = boxes(load(markup))
+    assert second[3] == pytest.approx(first[3] - up)
+
+
+@pytest.mark.parametrize("baseline, down", [("central", 80 - 50), ("middle", X_HEIGHT / 20), ("hanging", 64),
+                                            ("mathematical", 40), ("text-after-edge", -20),
+                                            ("text-before-edge", 80), ("alphabetic", 0)])
+def test_dominant_baseline(baseline, down):
+    box = boxes(load(svg(f'<text x="0" y="100" dominant-baseline="{baseline}" {FONT}>A</text>')))[0]
+    assert box[3] == pytest.approx(100 + down)
+
+
+def test_decoration_uses_the_decorating_elements_paint():
+    markup = svg(f'<text x="0" y="100" fill="red" text-decoration="underline line-through" {FONT}>'
+                 '<tspan fill="blue">AO</tspan></text>')
+    scene = load(markup)
+    fills = [tuple(round(v, 3) for v in scene.path(i).fill.rgba) for i in range(scene.num_paths)]
+    red, blue = (1.0, 0.0, 0.0, 1.0), (0.0, 0.0, 1.0, 1.0)
+    assert fills == [red, blue, blue, red]  # underline, glyphs, line-through over them
+    thickness = THICKNESS / 10
+    underline, strike = boxes(scene)[0], boxes(scene)[3]
+    assert underline == pytest.approx((0, 100 - UNDERLINE / 10 - thickness / 2, 160, 100 - UNDERLINE / 10 + thickness / 2))
+    assert strike[1] == pytest.approx(100 - 30 - thickness / 2)  # OS/2 strikeout position 300 units
+
+
+def test_vertical_writing_stacks_glyphs_down():
+    first, second = boxes(load(svg(f'<text x="100" y="10" writing-mode="tb" {FONT}>AO</text>', height=300)))
+    assert second[1] >= first[3] - 1e-6  # the second glyph starts below the first
+    assert first[0] < 100 < first[2]  # centred on the line x = 100
+
+
+def test_groups_keep_ids_and_glyphs_stay_separate_paths():
+    scene = load(svg(f'<text id="title" x="0" y="100" {FONT}>A<tspan id="word">OA</tspan></text>'))
+    assert scene.num_paths == 3
+
+    def find(group, wanted):
+        if getattr(group, "id", None) == wanted:
+            return group
+        for child in getattr(group, "children", []):
+            if not isinstance(child, int):
+                found = find(child, wanted)
+                if found is not None:
+                    return found
+        return None
+
+    title, word = find(scene.tree, "title"), find(scene.tree, "word")
+    assert title is not None and word is not None
+    assert sorted(word.drawn_paths()) == [1, 2] and sorted(title.drawn_paths()) == [0, 1, 2]
+
+
+def test_tref_draws_the_referenced_text():
+    markup = svg(f'<defs><text id="source">AO</text></defs><text x="0" y="100" {FONT}><tref xlink:href="#source"/></text>')
+    assert lefts(markup) == pytest.approx([5, 90])
+
+
+def test_xml_space_preserve_keeps_spaces():
+    assert lefts(svg(f'<text x="0" y="100" {FONT}>  A   O </text>')) == pytest.approx([5, 170])
+    assert lefts(svg(f'<text x="0" y="100" xml:space="preserve" {FONT}>A  O</text>')) == pytest.approx([5, 250])
+
+
+def test_fallback_font_is_named_in_a_warning():
+    with pytest.warns(UnsupportedSVGWarning, match=r"character 'B' \(U\+0042\) missing from font Clipvg Test"):
+        scene = clipvg.load_svg(svg(f'<text x="0" y="100" {FONT}>AB</text>'))
+    assert scene.num_paths == 2
+
+
+def test_missing_family_is_drawn_in_serif_and_reported():
+    with pytest.warns(UnsupportedSVGWarning, match="font 'No Such Family' not installed"):
+        scene = clipvg.load_svg(svg('<text x="0" y="100" font-family="No Such Family">Hi</text>'))
+    assert scene.num_paths == 2
+
+
+def test_font_size_keywords_and_relative_sizes():
+    widths = []
+    for size in ("large", "200%", "2em"):
+        markup = svg(f'<g font-size="50"><text x="0" y="100" font-family="{FAMILY}" font-size="{size}">A</text></g>')
+        box = boxes(load(markup))[0]
+        widths.append(box[2] - box[0])
+    assert widths == pytest.approx([70 * 0.5 * 1.2, 70, 70])
+
+
+def test_font_shorthand_in_style():
+    box = boxes(load(svg(f'<text x="0" y="100" style="font: 200px \'{FAMILY}\'">A</text>', width=500)))[0]
+    assert box[2] - box[0] == pytest.approx(140)
+
+
+def test_glyphs_render_where_their_outlines_are():
+    image = clipvg.render(load(svg(f'<text x="10" y="100" fill="black" {FONT}>O</text>')))
+    alpha = image[..., 3].numpy()
+    assert alpha[100 - 17, 10 + 40] > 0.99  # on the ring's bottom side (y 100..250 units)
+    assert alpha[100 - 40, 10 + 40] < 0.01  # in the hole
+    assert np.isclose(alpha[:, :10].max(), 0)
