@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, TextIO
 
 from ..errors import InvalidInputError
-from .jobs import Job, edit_actions, load_jobs
+from ..edit.flat import BY_NAME
+from .jobs import Job, load_jobs
 from .local import WORKER_PREFIX
 from .manifest import Manifest, locked
 from .progress import Tracker, summary_table
@@ -61,7 +62,7 @@ class BatchInterrupted(KeyboardInterrupt):
 
 def _preload(jobs: list[Job]) -> dict | None:
     """The CLIP (model, weights, device) most jobs use: each worker loads it once at start."""
-    defaults = {d: edit_actions()[d].default for d in ("clip_model", "clip_weights", "device")}
+    defaults = {d: BY_NAME[d].default for d in ("clip_model", "clip_weights", "device")}
     keys = Counter(tuple(job.options.get(k, v) for k, v in defaults.items()) for job in jobs)
     if not keys:
         return None
@@ -74,7 +75,7 @@ def _checkpoint_dir(out_dir: Path) -> Callable[[Job], Path]:
 
 def run(jobs: str | os.PathLike | Iterable[dict], out_dir: str | os.PathLike, *, executor: str = "local",
         workers: int | None = None, threads: int | None = None, ray_address: str | None = None, gpus_per_job: float | None = None,
-        cpus_per_job: float = 1.0, ray_files: str = "auto", formats: Iterable[str] = ("svg",),
+        cpus_per_job: float = 1.0, ray_files: str = "auto", ray_timeout: float = 30.0, formats: Iterable[str] = ("svg",),
         quiet: bool = False, out: TextIO | None = None, callback: Callable[[str, dict], Any] | None = None,
         **edit_options: Any) -> BatchSummary:
     """Run a batch of edits; returns a BatchSummary (``.ok`` when every job is done).
@@ -88,7 +89,8 @@ def run(jobs: str | os.PathLike | Iterable[dict], out_dir: str | os.PathLike, *,
     ``clip_weights``, ``device``, ``patches``, ``colors_only``, ...).
 
     ``executor``: "local" (``workers`` processes, default one per visible GPU, else 1) or "ray"
-    (``ray_address``, ``gpus_per_job``, ``cpus_per_job``, ``ray_files``; see RayExecutor).
+    (``ray_address``, ``gpus_per_job``, ``cpus_per_job``, ``ray_files``, ``ray_timeout`` seconds to reach
+    the cluster; see RayExecutor).
     ``threads``: torch threads of each worker on the CPU (default: the cores shared out between the
     local workers, ``cpus_per_job`` for Ray). CPU sums depend on it: a job's result is bit-identical to
     ``clipvg edit`` run with as many threads (``OMP_NUM_THREADS``).
@@ -115,7 +117,8 @@ def run(jobs: str | os.PathLike | Iterable[dict], out_dir: str | os.PathLike, *,
         if executor == "ray":
             from .ray_executor import RayExecutor
 
-            runner = RayExecutor(ray_address, workers, gpus_per_job, cpus_per_job, ray_files, preload, threads)
+            runner = RayExecutor(ray_address, workers, gpus_per_job, cpus_per_job, ray_files, preload, threads,
+                                 ray_timeout)
         else:
             from .local import LocalExecutor
 

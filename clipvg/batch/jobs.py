@@ -1,18 +1,17 @@
-"""Batch jobs: each one is a ``clipvg edit`` command line, read from a JSON Lines file, a folder of
-inputs, or Python dicts.
+"""Batch jobs: each one is an edit job (``clipvg.edit.JobSpec``) written as flat options, read from a
+JSON Lines file, a folder of inputs, or Python dicts.
 
-A job's keys are ``clipvg edit``'s options by their long names (``input``, ``output``, ``prompt``,
-``roi``, ``colors_only``, ``region_only``, ``mask``, ``iterations``, ``patches``, ``seed``,
-``clip_model``, ``clip_weights``, ``device``, ``max_size``, ``save_every``, ``export_layers``, the
-refiner options, ...; dashes or underscores), plus ``id`` and a few aliases (``outputs``, ``rois``,
-``num_patches``, ``params``). Every job is checked by ``clipvg edit``'s own argument parser, so a
-job means exactly what the same ``clipvg edit`` command line means.
+A job's keys are the edit options of ``clipvg.edit.flat.OPTIONS`` by name (``input``, ``output``,
+``prompt``, ``roi``, ``colors_only``, ``region_only``, ``mask``, ``iterations``, ``patches``,
+``seed``, ``clip_model``, ``clip_weights``, ``precision``, ``device``, ``max_size``, ``save_every``,
+``checkpoint_every``, ``checkpoint_seconds``, ``export_layers``, the refiner settings, ...; dashes or
+underscores), plus ``id`` and a few aliases (``outputs``, ``rois``, ``num_patches``, ``steps``,
+``params``). The same table reads ``clipvg edit``'s command line, so a job means exactly what the
+same ``clipvg edit`` command line means.
 """
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import functools
 import hashlib
 import json
 import os
@@ -22,120 +21,20 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from ..atomic import ensure_not_input
+from ..edit.flat import normalize as normalize_options
+from ..edit.flat import spec_from_options
+from ..edit.spec import JobSpec
 from ..errors import ClipvgError, InvalidInputError
 
 INPUT_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".svg", ".svgz")
 FORMATS = ("svg", "png", "pdf")
-ALIASES = {"outputs": "output", "rois": "roi", "num_patches": "patches"}
-# Set by batch itself for every job: the checkpoint directory and no per-job progress bar.
-CONTROLLED = ("resume", "quiet", "help")
-# The parameter subsets ``clipvg edit`` can express, as ``params`` values.
-PARAMS = {"all": (), "colors_only": ("colors_only",), "shapes_only": ("shapes_only",),
-          "region_only": ("region_only",)}
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
-class _RaisingParser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors raise InvalidInputError instead of exiting."""
-
-    def error(self, message: str):  # noqa: D401 - argparse's hook
-        raise InvalidInputError(message)
-
-
-@functools.lru_cache(maxsize=None)
-def edit_parser() -> argparse.ArgumentParser:
-    """``clipvg edit``'s own argument parser (raising InvalidInputError on bad arguments)."""
-    from ..cli import edit_command
-
-    sub = _RaisingParser(prog="clipvg", add_help=False).add_subparsers()
-    return edit_command.add_parser(sub)
-
-
-def edit_actions() -> dict[str, argparse.Action]:
-    """``clipvg edit``'s options by destination name (``input`` included; batch-controlled ones not)."""
-    return {a.dest: a for a in edit_parser()._actions if a.dest not in CONTROLLED}
-
-
-def _flag(action: argparse.Action) -> str:
-    return next((s for s in action.option_strings if s.startswith("--")), action.option_strings[0])
-
-
-def edit_argv(options: Mapping[str, Any], resume: str | os.PathLike | None = None) -> list[str]:
-    """The ``clipvg edit`` arguments (after ``edit``) of a job's options, with ``--quiet`` and, when
-    given, ``--resume DIR``. ``None`` means 'not given', except for ``clip_weights`` (random weights)."""
-    actions = edit_actions()
-    argv: list[str] = []
-    for dest, value in options.items():
-        if dest == "input":
-            continue
-        action = actions[dest]
-        flag = _flag(action)
-        if isinstance(action, argparse._StoreTrueAction):
-            if not isinstance(value, bool):
-                raise InvalidInputError(f"{dest} must be true or false, got {value!r}")
-            argv += [flag] * value
-        elif isinstance(action, argparse._AppendAction):
-            argv += [f"{flag}={item}" for item in ([value] if isinstance(value, str) else value)]
-        elif value is None:
-            argv += [f"{flag}=none"] if dest == "clip_weights" else []
-        elif isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise InvalidInputError(f"{dest} must be a string or a number, got {value!r}")
-        else:
-            argv.append(f"{flag}={value}")
-    argv += ["--quiet"] + ([f"--resume={resume}"] if resume is not None else [])
-    return argv + ["--", str(options.get("input", ""))]
-
-
-def edit_namespace(options: Mapping[str, Any], resume: str | os.PathLike | None = None) -> argparse.Namespace:
-    """The parsed ``clipvg edit`` arguments of a job (what ``edit_command.run`` takes)."""
-    return edit_parser().parse_args(edit_argv(options, resume))
-
-
-def _roi_text(roi: Any) -> str:
-    """A job's ROI as ``clipvg edit --roi`` text: "X,Y,W,H=TEXT", {"box": [x, y, w, h], "prompt": TEXT}
-    or [[x, y, w, h], TEXT]."""
-    if isinstance(roi, str):
-        return roi
-    if isinstance(roi, Mapping) and set(roi) == {"box", "prompt"}:
-        box, prompt = roi["box"], roi["prompt"]
-    elif isinstance(roi, (list, tuple)) and len(roi) == 2:
-        box, prompt = roi
-    else:
-        raise InvalidInputError(f"malformed ROI {roi!r}; write \"X,Y,W,H=TEXT\", {{\"box\": [x, y, w, h], "
-                                "\"prompt\": TEXT}} or [[x, y, w, h], TEXT]")
-    if not isinstance(box, (list, tuple)) or not all(isinstance(v, (int, float)) for v in box):
-        raise InvalidInputError(f"malformed ROI box {box!r}; give four whole pixel numbers [x, y, w, h]")
-    numbers = [str(int(v)) if float(v).is_integer() else str(v) for v in box]
-    return f"{','.join(numbers)}={prompt}"
-
-
 def normalize(entry: Mapping[str, Any]) -> dict[str, Any]:
-    """A job's (or the batch defaults') keys as ``clipvg edit`` destinations; raises InvalidInputError
-    on keys ``clipvg edit`` does not take."""
-    actions = edit_actions()
-    options: dict[str, Any] = {}
-    for key, value in entry.items():
-        dest = ALIASES.get(str(key).replace("-", "_"), str(key).replace("-", "_"))
-        if dest == "id":
-            options["id"] = value
-        elif dest == "params":
-            names = [value] if isinstance(value, str) else list(value)
-            names = [n for part in names for n in str(part).replace("-", "_").split(",") if n.strip()]
-            unknown = sorted(set(n.strip() for n in names) - set(PARAMS))
-            if unknown:
-                raise InvalidInputError(f"params {unknown} are not clipvg edit options; choose from {sorted(PARAMS)}")
-            for name in names:
-                options.update(dict.fromkeys(PARAMS[name.strip()], True))
-        elif dest in actions:
-            if isinstance(actions[dest], argparse._AppendAction):
-                value = [value] if isinstance(value, (str, Mapping)) else list(value)
-                if dest == "roi":
-                    value = [_roi_text(roi) for roi in value]
-            options[dest] = value
-        else:
-            known = sorted(set(actions) | set(ALIASES) | {"id", "params"})
-            raise InvalidInputError(f"unknown job key {key!r}; clipvg edit takes {', '.join(known)}")
-    return options
+    """A job's (or the batch defaults') keys as edit option names; raises InvalidInputError on keys
+    that are not edit options."""
+    return normalize_options(entry, extra=("id",))
 
 
 @dataclasses.dataclass
@@ -159,10 +58,16 @@ class Job:
     def outputs(self) -> list[str]:
         return list(self.options.get("output") or [])
 
+    def job_spec(self, checkpoint: str | os.PathLike | None = None) -> JobSpec:
+        """The job's JobSpec; with ``checkpoint``, the job checkpoints and resumes there (and owns it)."""
+        spec = spec_from_options(self.options, id=self.id)
+        if checkpoint is not None:
+            spec.checkpoint.directory, spec.checkpoint.resume, spec.checkpoint.keep = str(checkpoint), True, False
+        return spec
+
     def payload(self, checkpoint: str | os.PathLike | None) -> dict[str, Any]:
-        """What a worker needs to run the job (plain data, picklable)."""
-        return {"id": self.id, "options": dict(self.options),
-                "checkpoint": None if checkpoint is None else str(checkpoint)}
+        """What a worker needs to run the job (plain JSON-able data): its id and JobSpec."""
+        return {"id": self.id, "spec": self.job_spec(checkpoint).to_dict()}
 
 
 def _absolute(base: Path, path: Any) -> str:
@@ -187,19 +92,10 @@ def _spec(options: Mapping[str, Any]) -> str:
 
 
 def _check(options: dict[str, Any]) -> None:
-    """What ``clipvg edit`` would reject before starting, raised as InvalidInputError."""
-    from ..edit.flat import parse_roi
-    from ..edit.outputs import check_targets
-
-    args = edit_namespace(options)
-    for text in args.roi:
-        parse_roi(text)
-    check_targets(args.output)
-    for path in filter(None, (args.input, args.mask)):
-        if not os.path.isfile(path):
-            raise InvalidInputError(f"input file not found: {path}")
-    for target in args.output:
-        ensure_not_input(target, tuple(filter(None, (args.input, args.mask))))
+    """What the edit job would reject before starting, raised as InvalidInputError."""
+    spec = spec_from_options(options)
+    for target in spec.outputs.paths:
+        ensure_not_input(target, spec.input_files())
 
 
 def _read_entries(source: Any, defaults: Mapping[str, Any]) -> tuple[list[tuple[str, Any]], Path]:

@@ -55,7 +55,7 @@ class _Worker:
 
         self.name = f"local-{index}" + (f" (GPU {gpu})" if gpu is not None else "")
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=worker.serve, args=(child, gpu, threads, preload),
+        self.process = context.Process(target=worker.serve, args=(child, gpu, threads, preload, os.getpid()),
                                        name=f"{WORKER_PREFIX}{index}", daemon=True)
         self.process.start()
         child.close()

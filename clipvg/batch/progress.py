@@ -63,6 +63,8 @@ class Tracker:
         fields = {"state": "pending" if state == "interrupted" else state, "error": result.get("error"),
                   "seconds": result.get("seconds"), "message": result.get("message", ""),
                   "log": result.get("log", ""), "input": job.input, "outputs": job.outputs, "spec": job.spec}
+        edit = result.get("result") or {}
+        fields.update({k: edit[k] for k in ("steps", "resumed_from") if k in edit})
         if state == "interrupted":
             fields["error"] = "interrupted; the next run continues it"
         record = self.manifest.update(job_id, **fields)

@@ -7,18 +7,90 @@ travel as bytes with the job and its result ("bytes"; the driver writes the outp
 from __future__ import annotations
 
 import math
+import socket
+import threading
 from collections import deque
 from pathlib import Path
 from typing import Callable
+from urllib.parse import urlsplit
 
 from ..atomic import write_bytes_atomic
 from ..edit.interrupt import deferred_interrupt
-from ..errors import BackendUnavailableError, InvalidInputError
+from ..errors import BackendUnavailableError, ClipvgError, InvalidInputError
 from .jobs import Job
 from .progress import Tracker
 
 POLL_S = 0.25
 FILE_MODES = ("auto", "shared", "bytes")
+CONNECT_TIMEOUT_S = 30.0
+TOKEN_HELP = ("this Ray cluster asks for an authentication token: set RAY_AUTH_MODE=token and RAY_AUTH_TOKEN (or "
+              "RAY_AUTH_TOKEN_PATH, or put it in ~/.ray/auth_token) in the environment, as for the ray command, "
+              "then run again")
+
+
+class RayConnectError(ClipvgError):
+    """The Ray cluster cannot be reached, or refuses this client."""
+
+
+def _host_port(address: str) -> tuple[str, int] | None:
+    """(host, port) of a Ray address ("ray://host:10001", "host:6379"); None for "auto"/"local"."""
+    if address in ("auto", "local"):
+        return None
+    parts = urlsplit(address if "://" in address else f"gcs://{address}")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if not parts.hostname or port is None:
+        raise InvalidInputError(f"cannot read the Ray address {address!r}; write host:port (the head's GCS port, "
+                                "e.g. 10.0.0.5:6379), ray://host:10001 or auto")
+    return parts.hostname, port
+
+
+def probe(address: str, timeout: float) -> None:
+    """Fail fast when nothing listens at ``address`` (RayConnectError within ``timeout`` seconds)."""
+    target = _host_port(address)
+    if target is None:
+        return
+    try:
+        socket.create_connection(target, timeout=timeout).close()
+    except OSError as error:
+        raise RayConnectError(f"nothing answers at the Ray address {address} ({error}); start the cluster (ray start "
+                              "--head on the head node), check the address and port, or leave out --ray-address "
+                              "to start Ray on this machine") from None
+
+
+def connect(ray, address: str | None, timeout: float = CONNECT_TIMEOUT_S) -> None:
+    """``ray.init`` for ``address`` (None: a Ray instance started on this machine), failing within
+    ``timeout`` seconds with RayConnectError when the cluster cannot be reached, and with a clear
+    message when it wants an authentication token this client lacks."""
+    if address is not None:
+        probe(address, timeout)
+    outcome: dict = {}
+
+    def init() -> None:
+        try:
+            ray.init(address=address, include_dashboard=False, configure_logging=False)
+        except BaseException as error:  # handed to the caller's thread
+            outcome["error"] = error
+
+    thread = threading.Thread(target=init, name="clipvg-ray-connect", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    where = address or "this machine"
+    if thread.is_alive():
+        raise RayConnectError(f"Ray at {where} did not answer within {timeout:g} s; check that the cluster is up "
+                              "(ray status on the head node) or raise --ray-timeout")
+    error = outcome.get("error")
+    if error is None:
+        return
+    text = str(error)
+    if type(error).__name__ == "AuthenticationError" or "auth" in text.lower() and "token" in text.lower():
+        raise RayConnectError(f"Ray at {where}: {TOKEN_HELP}") from None
+    if isinstance(error, (ConnectionError, TimeoutError, RuntimeError)):
+        raise RayConnectError(f"cannot connect to Ray at {where}: {text.splitlines()[0] if text else type(error).__name__}"
+                              ) from None
+    raise error
 
 
 def import_ray():
@@ -58,11 +130,12 @@ class RayExecutor:
     0.5 puts two actors on each GPU. ``cpus_per_job``: CPUs per actor (default 1); ``threads`` torch
     threads per actor (default: ``cpus_per_job``).
     ``files``: "shared", "bytes", or "auto" (shared when the cluster is this one machine, else bytes).
+    ``timeout``: seconds to reach the cluster before giving up with RayConnectError.
     """
 
     def __init__(self, address: str | None = None, workers: int | None = None, gpus_per_job: float | None = None,
                  cpus_per_job: float = 1.0, files: str = "auto", preload: dict | None = None,
-                 threads: int | None = None) -> None:
+                 threads: int | None = None, timeout: float = CONNECT_TIMEOUT_S) -> None:
         if files not in FILE_MODES:
             raise InvalidInputError(f"unknown file mode {files!r}; choose from {', '.join(FILE_MODES)}")
         if workers is not None and workers < 1:
@@ -72,6 +145,9 @@ class RayExecutor:
         self.address, self.workers, self.gpus_per_job = address, workers, gpus_per_job
         self.cpus_per_job, self.files, self.preload = cpus_per_job, files, preload
         self.threads = threads or max(1, int(cpus_per_job))
+        if timeout <= 0:
+            raise InvalidInputError(f"--ray-timeout must be positive, got {timeout:g}")
+        self.timeout = timeout
         self.summary = ""
 
     @property
@@ -119,7 +195,7 @@ class RayExecutor:
         ray = self.ray
         started_here = not ray.is_initialized()
         if started_here:
-            ray.init(address=self.address, include_dashboard=False, configure_logging=False)
+            connect(ray, self.address, self.timeout)
         try:
             self._run(jobs, tracker, checkpoint_for)
         finally:

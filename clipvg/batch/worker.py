@@ -1,5 +1,6 @@
 """Running batch jobs inside a worker (a local worker process or a Ray actor): CLIP loaded once per
-worker, each job run by ``clipvg edit``'s own code, every failure of a job caught and described.
+worker, each job run by ``clipvg.edit.run_job`` on its JobSpec, every failure of a job caught and
+described. A local worker dies with the batch that started it (``die_with_parent``).
 
 Imported by the workers (and preloaded by the local executor's fork server), so it imports what an
 edit needs up front.
@@ -7,11 +8,12 @@ edit needs up front.
 from __future__ import annotations
 
 import contextlib
-import io
+import ctypes
 import os
-import shutil
 import signal
+import sys
 import tempfile
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -20,21 +22,19 @@ from typing import Any
 import torch
 
 import losses
-from ..cli import edit_command
+from ..edit.editor import set_startup_environment
+from ..edit.job import run_job
+from ..edit.spec import JobSpec
 from ..errors import ClipvgError
-from .jobs import edit_namespace
 
 LOG_CHARS = 4000
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+WATCH_S = 1.0
 
 
 def describe(error: BaseException) -> str:
     """One line (or a few) saying what went wrong, for the manifest."""
-    if isinstance(error, ClipvgError):
-        text = str(error)
-    elif isinstance(error, torch.cuda.OutOfMemoryError):
-        text = f"out of GPU memory: {str(error).splitlines()[0] if str(error) else ''}".rstrip(": ")
-    else:
-        text = f"{type(error).__name__}: {error}"
+    text = str(error) if isinstance(error, ClipvgError) else f"{type(error).__name__}: {error}"
     return text if len(text) <= 1000 else text[:1000] + " ..."
 
 
@@ -53,34 +53,29 @@ def preload_clip(spec: dict | None) -> str | None:
 
 
 def execute(payload: dict[str, Any]) -> dict[str, Any]:
-    """Run one job in this process, as ``clipvg edit`` would with the job's options and
-    ``--resume CHECKPOINT`` (so an interrupted job continues where it stopped).
+    """Run one job (``payload["spec"]``, a JobSpec as data) in this process with ``run_job``; a job
+    that stopped early continues from its checkpoint.
 
-    Returns ``{"id", "state": "done" | "failed" | "interrupted", "error", "message", "log", "seconds"}``:
-    an exception of the job (bad image, bad ROI, NaN, out of memory, ...) fails the job only.
-    Ctrl-C (SIGINT) lets the edit finish its step and save its checkpoint, and gives "interrupted".
+    Returns ``{"id", "state": "done" | "failed" | "interrupted", "error", "message", "log",
+    "seconds", "result"}`` (``result`` the JobResult as data, None when the job failed): an exception
+    of the job (bad image, bad ROI, NaN, out of memory, owned by another process, ...) fails the job
+    only. Ctrl-C (SIGINT) lets the edit finish its step and save its checkpoint: "interrupted".
     """
     start = time.perf_counter()
-    checkpoint = payload.get("checkpoint")
-    buffer = io.StringIO()
-    state, error = "done", None
-    try:
-        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer), warnings.catch_warnings():
-            warnings.simplefilter("default")  # each job shows its own warnings
-            edit_command.run(edit_namespace(payload["options"], checkpoint))
-    except KeyboardInterrupt:
-        state = "interrupted"
-    except Exception as exc:  # noqa: BLE001 - any failure of one job is recorded, the others go on
-        state, error = "failed", describe(exc)
-        if isinstance(exc, torch.cuda.OutOfMemoryError):
-            torch.cuda.empty_cache()
-    if state != "interrupted" and checkpoint:
-        shutil.rmtree(checkpoint, ignore_errors=True)  # done, or failed: a retry starts afresh
-    output = buffer.getvalue()
-    lines = [line for line in output.splitlines() if line.startswith("wrote ")]
-    log = output.strip()[-LOG_CHARS:] if state != "done" else ""
-    return {"id": payload["id"], "state": state, "error": error, "message": lines[-1] if lines else "",
-            "log": log, "seconds": round(time.perf_counter() - start, 3)}
+    state, error, result = "done", None, None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")  # each job shows its own warnings
+        try:
+            result = run_job(JobSpec.from_dict(payload["spec"]))
+            state = "done" if result.status == "finished" else "interrupted"
+        except KeyboardInterrupt:
+            state = "interrupted"
+        except Exception as exc:  # noqa: BLE001 - any failure of one job is recorded, the others go on
+            state, error = "failed", describe(exc)
+    log = "\n".join(f"{w.category.__name__}: {w.message}" for w in caught)[-LOG_CHARS:] if state != "done" else ""
+    return {"id": payload["id"], "state": state, "error": error, "message": result.message if result else "",
+            "log": log, "seconds": round(time.perf_counter() - start, 3),
+            "result": result.to_dict() if result else None}
 
 
 def _remote_path(root: Path, path: str) -> Path:
@@ -92,23 +87,30 @@ def execute_with_bytes(payload: dict[str, Any]) -> dict[str, Any]:
     """``execute`` on a machine that does not see the driver's files: the input (and mask) come as
     bytes in ``payload["files"]``, the job runs in a temporary folder, and every file it wrote comes
     back in ``result["files"]`` ({absolute path on the driver: bytes})."""
-    options = dict(payload["options"])
+    spec = JobSpec.from_dict(payload["spec"])
+    wanted = list(spec.outputs.paths)
     with tempfile.TemporaryDirectory(prefix="clipvg-batch-") as tmp:
         root = Path(tmp)
         renamed = {}  # worker path -> driver path, to say the driver's paths in messages
         for key, data in payload["files"].items():
-            local = root / "in" / key / Path(options[key]).name
+            there = spec.input if key == "input" else spec.subset.mask
+            local = root / "in" / key / Path(there).name
             local.parent.mkdir(parents=True)
             local.write_bytes(data)
-            renamed[str(local)], options[key] = options[key], str(local)
+            renamed[str(local)] = there
+            if key == "input":
+                spec.input = str(local)
+            else:
+                spec.subset.mask = str(local)
         out = root / "out"
-        options["output"] = [str(_remote_path(out, p)) for p in options["output"]]
-        renamed.update(zip(options["output"], payload["options"]["output"]))
-        result = execute({"id": payload["id"], "options": options, "checkpoint": str(root / "checkpoint")})
+        spec.outputs.paths = [str(_remote_path(out, p)) for p in wanted]
+        spec.checkpoint.directory = str(root / "checkpoint")
+        renamed.update(zip(spec.outputs.paths, wanted))
+        result = execute({"id": payload["id"], "spec": spec.to_dict()})
         for key in ("error", "message", "log"):
             for here, there in renamed.items():
                 result[key] = result[key] and result[key].replace(here, there)
-        anchor = Path(payload["options"]["output"][0]).anchor
+        anchor = Path(wanted[0]).anchor
         result["files"] = {str(Path(anchor) / p.relative_to(out)): p.read_bytes()
                            for p in sorted(out.rglob("*")) if p.is_file()}
     return result
@@ -126,19 +128,56 @@ def _send(conn, message) -> None:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
-def serve(conn, gpu: str | None, threads: int | None, preload: dict | None) -> None:
-    """A local worker process: load CLIP, then run the jobs the coordinator sends over ``conn`` one
-    by one until it sends None, the pipe closes or Ctrl-C.
+def die_with_parent(parent: int) -> None:
+    """Make this process end when process ``parent`` (the batch coordinator) ends, however it ends
+    (SIGKILL included): the kernel's parent-death signal on Linux (for the process that forked this
+    one), and a thread that checks ``parent`` every second everywhere."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        while True:
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:  # a pid reused by another user's process: the coordinator is gone
+                os._exit(1)
+            time.sleep(WATCH_S)
+
+    if _alive(parent):
+        threading.Thread(target=watch, name="clipvg-parent-watch", daemon=True).start()
+    else:
+        os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+def serve(conn, gpu: str | None, threads: int | None, preload: dict | None, parent: int | None = None) -> None:
+    """A local worker process: load CLIP, then run the jobs the coordinator (process ``parent``) sends
+    over ``conn`` one by one until it sends None, the pipe closes, Ctrl-C or the coordinator dies.
 
     Messages to the coordinator: ("ready", None, {"error"}) then ("result", job_id, result) per job.
     The worker leaves the terminal's process group, so Ctrl-C reaches only the coordinator, which
     forwards one SIGINT to each worker: a running edit finishes its step and saves its checkpoint.
     """
+    if parent is not None:
+        die_with_parent(parent)
     with contextlib.suppress(OSError, AttributeError):
         os.setpgid(0, 0)
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    set_startup_environment()  # this process's start-up: before CUDA starts
     if gpu is not None:
-        os.environ["CUDA_VISIBLE_DEVICES"] = gpu  # before CUDA starts in this process
+        os.environ["CUDA_VISIBLE_DEVICES"] = gpu  # likewise
     try:
         if threads:
             torch.set_num_threads(threads)

@@ -9,10 +9,9 @@ batch, 130 after Ctrl-C (run the same command again to continue).
 from __future__ import annotations
 
 import argparse
-import copy
 import sys
 
-EXCLUDED = ("help", "input", "output", "resume", "quiet")
+EXCLUDED = ("output",)  # set per job
 
 
 def _float(text: str) -> float:
@@ -23,7 +22,7 @@ def _float(text: str) -> float:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    from ..batch.jobs import edit_parser
+    from ..edit.flat import add_arguments, all_options
 
     parser = sub.add_parser("batch", help="run many edits (a JSON Lines file or a folder) on every GPU or a Ray cluster",
                             description=__doc__.split("\n\n")[1].replace("``", ""))
@@ -53,30 +52,27 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                           "runs two per GPU)")
     ray.add_argument("--cpus-per-job", type=_float, default=1.0, metavar="F",
                      help="CPUs of each Ray worker (default 1)")
+    ray.add_argument("--ray-timeout", type=_float, default=30.0, metavar="S",
+                     help="seconds to reach the Ray cluster before giving up (default 30)")
     ray.add_argument("--ray-files", choices=("auto", "shared", "bytes"), default="auto",
                      help="shared: every node sees the inputs and OUT_DIR at the same paths; bytes: inputs "
                           "and outputs travel with the jobs; auto: shared on a one-machine cluster, else "
                           "bytes (default)")
     edit = parser.add_argument_group("edit options (for every job that does not set its own; see clipvg edit -h)")
-    for action in edit_parser()._actions:
-        if action.dest in EXCLUDED or not action.option_strings:
-            continue
-        option = copy.copy(action)
-        option.default, option.required = argparse.SUPPRESS, False
-        edit._add_action(option)
+    add_arguments(edit, [name for name in all_options() if name not in EXCLUDED], defaults=False)
     return parser
 
 
 def run(args: argparse.Namespace) -> int:
     from ..batch import BatchInterrupted
     from ..batch import run as run_batch
-    from ..batch.jobs import edit_actions
+    from ..edit.flat import all_options
 
-    edit_options = {dest: getattr(args, dest) for dest in edit_actions() if hasattr(args, dest) and dest != "input"}
+    edit_options = {name: getattr(args, name) for name in all_options() if hasattr(args, name)}
     try:
         summary = run_batch(args.jobs, args.out_dir, executor="ray" if args.ray or args.ray_address else "local",
                             workers=args.workers, threads=args.threads, ray_address=args.ray_address, gpus_per_job=args.gpus_per_job,
-                            cpus_per_job=args.cpus_per_job, ray_files=args.ray_files,
+                            cpus_per_job=args.cpus_per_job, ray_files=args.ray_files, ray_timeout=args.ray_timeout,
                             formats=args.formats.split(","), quiet=args.quiet, **edit_options)
     except BatchInterrupted as stop:
         print(f"interrupted with {len(stop.summary.pending)} jobs pending; run the same command again to "

@@ -1,15 +1,18 @@
 """``clipvg batch`` without running edits: reading jobs, the manifest, the summary and the command line."""
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 
 import pytest
 
 from clipvg.batch import Manifest, load_jobs
-from clipvg.batch.jobs import edit_namespace, edit_parser
 from clipvg.batch.progress import summary_table
 from clipvg.cli import build_parser, main
+from clipvg.cli.edit_command import job_spec
+from clipvg.edit import JobSpec
+from clipvg.edit.flat import all_options
 from clipvg.errors import InvalidInputError
 
 
@@ -35,13 +38,15 @@ def test_a_job_means_the_same_clipvg_edit_command_line(inputs, tmp_path):
                        "clip-weights": None, "outputs": ["cat.svg", "png/cat.png"]})
     [job] = load_jobs(jobs, tmp_path / "out", {"prompt": "unused", "seed": 1, "clip_model": "RN50"})
     assert job.error is None and job.id == "cat"
-    args = edit_namespace(job.options)
-    expected = edit_parser().parse_args([
-        str(inputs / "cat.png"), "-o", str(tmp_path / "out" / "cat.svg"), "-o", str(tmp_path / "out" / "png" / "cat.png"),
-        "--prompt", "a tiger", "--roi", "1,2,3,4=a hat", "--roi", "5,6,7,8=a tie", "--roi", "0,0,2,2=eyes",
-        "--colors-only", "--region-only", "--iterations", "7", "--seed", "3", "--patches", "5",
-        "--clip-weights", "none", "--clip-model", "RN50", "--quiet"])
-    assert vars(args) == vars(expected)
+    args = build_parser().parse_args([
+        "edit", str(inputs / "cat.png"), "-o", str(tmp_path / "out" / "cat.svg"), "-o",
+        str(tmp_path / "out" / "png" / "cat.png"), "--prompt", "a tiger", "--roi", "1,2,3,4=a hat", "--roi",
+        "5,6,7,8=a tie", "--roi", "0,0,2,2=eyes", "--colors-only", "--region-only", "--iterations", "7", "--seed", "3",
+        "--patches", "5", "--clip-weights", "none", "--clip-model", "RN50", "--quiet"])
+    expected = job_spec(args, tuple(all_options()), input=args.input)
+    spec = job.job_spec()
+    assert spec == dataclasses.replace(expected, id="cat", checkpoint=spec.checkpoint)  # the command line's resume rule aside
+    assert JobSpec.from_dict(job.payload(tmp_path / "ck")["spec"]).checkpoint.directory == str(tmp_path / "ck")
 
 
 def test_ids_default_outputs_and_jobs_that_cannot_run(inputs, tmp_path):
@@ -62,7 +67,7 @@ def test_ids_default_outputs_and_jobs_that_cannot_run(inputs, tmp_path):
     assert "line 7: unknown job key 'colour'" in errors["dog"]
     assert "line 8: not JSON" in errors["line-8"]
     assert "malformed ROI" in errors["dog-2"]
-    assert "invalid int value: 'many'" in errors["dog-3"]
+    assert "iterations must be a whole number, got 'many'" in errors["dog-3"]
     assert "also an input" in errors["dog-4"]
     assert "must end in" in errors["dog-5"]
     assert by_id["cat"].spec and by_id["cat"].spec != by_id["cat-2"].spec
