@@ -28,6 +28,8 @@ def build_text_font(directory: Path) -> Path:
     os2.ySubscriptYOffset, os2.ySuperscriptYOffset, os2.yStrikeoutPosition = SUBSCRIPT, SUPERSCRIPT, STRIKEOUT
     os2.sxHeight, os2.sCapHeight, os2.usDefaultChar, os2.usBreakChar, os2.usMaxContext = X_HEIGHT, 700, 0, 32, 2
     font["post"].underlinePosition, font["post"].underlineThickness = UNDERLINE, THICKNESS
+    for name_id, value in ((1, FAMILY), (2, "Regular"), (4, FAMILY), (6, "ClipvgTest-Regular")):
+        font["name"].setName(value, name_id, 3, 1, 0x409)  # Windows English names, which resvg's fontdb reads
     font.save(path)
     return path
 

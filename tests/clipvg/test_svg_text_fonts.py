@@ -1,0 +1,37 @@
+"""Fonts by family name through fontconfig, and damaged font files, for text_to_scene."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from clipvg.errors import FontError, InvalidInputError
+from clipvg.fonts import find_font, text_to_scene
+from text_fonts import FAMILY, text_font  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures("text_font")
+
+
+def test_family_name_and_path_give_the_same_scene(text_font):
+    assert find_font(FAMILY) == str(text_font)
+    assert find_font(str(text_font)) == str(text_font)
+    by_name = text_to_scene("AVO", FAMILY, 50)
+    by_path = text_to_scene("AVO", text_font, 50)
+    assert torch.equal(by_name.points, by_path.points)
+
+
+def test_unknown_family_and_missing_file_raise_font_error(tmp_path):
+    with pytest.raises(FontError, match="not installed"):
+        find_font("No Such Family")
+    with pytest.raises(FontError, match="not found"):
+        text_to_scene("A", tmp_path / "missing.ttf")
+
+
+@pytest.mark.parametrize("keep", [0.1, 0.5, 0.9])
+def test_truncated_font_raises_font_error(text_font, tmp_path, keep):
+    data = text_font.read_bytes()
+    damaged = tmp_path / "damaged.ttf"
+    damaged.write_bytes(data[: int(len(data) * keep)])
+    with pytest.raises(FontError) as caught:
+        text_to_scene("AVO", damaged, 50)
+    assert isinstance(caught.value, InvalidInputError)  # the CLI's one-line error path
+
