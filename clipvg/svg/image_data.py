@@ -110,6 +110,15 @@ def _source(data: bytes, mime: str, base_dir: str | None, name: str) -> ImageSou
     return ImageSource(data, True, base_dir, name)
 
 
+def png_data_uri(pixels: np.ndarray) -> str:
+    """A ``data:image/png;base64,`` URI of ``pixels`` (H, W, 4) straight RGBA in [0, 1] (8 bits)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.round(np.clip(pixels, 0, 1) * 255).astype(np.uint8), "RGBA").save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
 def _data_uri(href: str) -> tuple[str, bytes]:
     """(media type, payload bytes) of a ``data:`` URI."""
     match = _DATA.match(href)
@@ -159,9 +168,11 @@ def _decode_raster(data: bytes, name: str) -> np.ndarray:
             image = ImageOps.exif_transpose(image) if image.format == "JPEG" else image
     except ImageDataError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError,
+    except UnidentifiedImageError:
+        raise ImageDataError(f"image {name} is not a PNG, JPEG, GIF, WebP or SVG image") from None
+    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError,
             Image.DecompressionBombWarning) as error:
-        raise ImageDataError(f"image {name} cannot be decoded as PNG, JPEG, GIF or WebP ({error})") from None
+        raise ImageDataError(f"image {name} cannot be decoded ({error})") from None
     return _to_rgba(image)
 
 
@@ -217,4 +228,4 @@ def _render_svg(source: ImageSource, svg_size: tuple[int, int] | None) -> np.nda
 
 
 __all__ = ["MAX_IMAGE_PIXELS", "ImageDataError", "ImageSource", "decode_image", "decode_image_href", "image_size",
-           "read_image_href"]
+           "png_data_uri", "read_image_href"]

@@ -1,0 +1,157 @@
+"""Drawing a raster image (SVG ``<image>``) as a textured quad, differentiably in its texels.
+
+The texture's premultiplied texels are sampled at each output pixel's centre mapped back into image
+space: bicubic (Mitchell-Netravali B = C = 1/3, tiny-skia's "bicubic", what resvg uses for smooth
+images), bilinear (for textures drawn near their own resolution, e.g. rendered SVG images) or nearest
+(``image-rendering: pixelated``/``optimizeSpeed``), edge texels repeated. A texture
+drawn at less than half its size is first box-filtered by the whole factor (no aliasing). The quad's
+edges are antialiased by each pixel's overlap with the strip between two opposite edges (exact for
+axis-aligned quads). Only pixels within the quad's bounding box are computed.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+MITCHELL_B = MITCHELL_C = 1.0 / 3.0
+
+
+SAMPLINGS = ("bicubic", "bilinear", "nearest")
+
+
+def draw_image(texture: torch.Tensor, matrix: torch.Tensor, width: int, height: int, sampling: str = "bicubic",
+               opacity: float | torch.Tensor = 1.0, view: tuple[float, float, float, float] | None = None
+               ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Premultiplied colour (H*W, 3) and alpha (H*W,) of ``texture`` (h, w, 4) straight RGBA in [0, 1]
+    drawn through ``matrix`` (3, 3) float64, image px (texel corners at integers) -> output px, on a
+    ``width`` x ``height`` canvas, faded by ``opacity``, sampled by ``sampling`` (one of SAMPLINGS); ``view`` (x, y, w, h image px) the part drawn
+    (None: all). Differentiable w.r.t. ``texture`` and ``opacity``; in the texture's dtype and device."""
+    dtype, device = texture.dtype, texture.device
+    color = torch.zeros(height * width, 3, dtype=dtype, device=device)
+    alpha = torch.zeros(height * width, dtype=dtype, device=device)
+    h, w = texture.shape[:2]
+    view = (0.0, 0.0, float(w), float(h)) if view is None else view
+    box = _pixel_box(matrix, view, width, height) if h and w and view[2] > 0 and view[3] > 0 else None
+    if box is None or abs(float(torch.linalg.det(matrix[:2, :2]))) < 1e-12:
+        return color, alpha
+    x0, y0, x1, y1 = box
+    premultiplied = torch.cat([texture[..., :3] * texture[..., 3:], texture[..., 3:]], -1)
+    inverse = torch.linalg.inv(matrix)
+    texture_scale = _minify(matrix)
+    if sampling != "nearest" and texture_scale > 1:
+        premultiplied = _box_filter(premultiplied, texture_scale)
+        inverse = torch.diag(torch.tensor([1.0 / texture_scale, 1.0 / texture_scale, 1.0],
+                                          dtype=inverse.dtype, device=inverse.device)) @ inverse
+    ys, xs = torch.meshgrid(torch.arange(y0, y1, dtype=torch.float64, device=device) + 0.5,
+                            torch.arange(x0, x1, dtype=torch.float64, device=device) + 0.5, indexing="ij")
+    u = inverse[0, 0] * xs + inverse[0, 1] * ys + inverse[0, 2]
+    v = inverse[1, 0] * xs + inverse[1, 1] * ys + inverse[1, 2]
+    sampler = {"bicubic": _bicubic, "bilinear": _bilinear, "nearest": _nearest}[sampling]
+    sample = sampler(premultiplied, u.reshape(-1), v.reshape(-1))
+    clamped = torch.minimum(sample.clamp(0, 1), sample[:, 3:].clamp(0, 1))  # premultiplied: colour <= alpha
+    sample = sample - (sample - clamped).detach()  # cubic overshoot clamped, gradients kept (straight-through)
+    coverage = _quad_coverage(matrix, view, xs, ys).reshape(-1, 1).to(dtype)
+    sample = sample * coverage * opacity
+    index = (torch.arange(y0, y1, device=device)[:, None] * width + torch.arange(x0, x1, device=device)[None, :])
+    index = index.reshape(-1)
+    color = color.index_copy(0, index, sample[:, :3])
+    alpha = alpha.index_copy(0, index, sample[:, 3])
+    return color, alpha
+
+
+def _pixel_box(matrix: torch.Tensor, view: tuple[float, float, float, float], width: int, height: int
+               ) -> tuple[int, int, int, int] | None:
+    """The output pixels [x0, x1) x [y0, y1) the image of the ``view`` rect can touch, or None."""
+    corners = matrix @ _rect_corners(matrix, view)
+    if not bool(torch.isfinite(corners).all()):
+        return None
+    x0, y0 = (max(0, math.floor(float(corners[i].min()))) for i in (0, 1))
+    x1 = min(width, math.ceil(float(corners[0].max())))
+    y1 = min(height, math.ceil(float(corners[1].max())))
+    return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
+
+
+def _minify(matrix: torch.Tensor) -> int:
+    """The whole factor (>= 1) by which the texture is drawn smaller than half its size on both axes."""
+    scale_x = float(torch.hypot(matrix[0, 0], matrix[1, 0]))
+    scale_y = float(torch.hypot(matrix[0, 1], matrix[1, 1]))
+    smallest = max(scale_x, scale_y)
+    return max(1, int(math.floor(1.0 / smallest))) if smallest > 0 else 1
+
+
+def _box_filter(texture: torch.Tensor, factor: int) -> torch.Tensor:
+    """(h / factor, w / factor, 4) area average (a partial last cell averages what it holds)."""
+    chw = texture.permute(2, 0, 1)[None]
+    return F.avg_pool2d(chw, factor, factor, ceil_mode=True, count_include_pad=False)[0].permute(1, 2, 0)
+
+
+def _mitchell(t: torch.Tensor) -> torch.Tensor:
+    """(..., 4) Mitchell-Netravali weights of the taps at -1, 0, 1, 2 for fractional offsets ``t``."""
+    b, c = MITCHELL_B, MITCHELL_C
+    d = torch.stack([1 + t, t, 1 - t, 2 - t], -1).abs()
+    near = ((12 - 9 * b - 6 * c) * d ** 3 + (-18 + 12 * b + 6 * c) * d ** 2 + (6 - 2 * b)) / 6
+    far = ((-b - 6 * c) * d ** 3 + (6 * b + 30 * c) * d ** 2 + (-12 * b - 48 * c) * d + (8 * b + 24 * c)) / 6
+    return torch.where(d < 1, near, torch.where(d < 2, far, torch.zeros_like(d)))
+
+
+def _bicubic(texture: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """(N, 4) Mitchell-filtered texels of ``texture`` (h, w, 4) at image coordinates (u, v) (N,)."""
+    return _separable(texture, u, v, torch.arange(-1, 3, device=texture.device), _mitchell)
+
+
+def _bilinear(texture: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """(N, 4) linearly interpolated texels of ``texture`` (h, w, 4) at image coordinates (u, v) (N,)."""
+    return _separable(texture, u, v, torch.arange(0, 2, device=texture.device),
+                      lambda t: torch.stack([1 - t, t], -1))
+
+
+def _separable(texture: torch.Tensor, u: torch.Tensor, v: torch.Tensor, taps: torch.Tensor, weights) -> torch.Tensor:
+    """(N, 4) sum of the texels around (u, v) (N,) at offsets ``taps`` (T,) from the texel left of/above
+    the point, weighted per axis by ``weights(fraction) -> (N, T)``; edge texels repeated."""
+    h, w = texture.shape[:2]
+    x, y = u - 0.5, v - 0.5
+    ix, iy = torch.floor(x), torch.floor(y)
+    wx, wy = weights(x - ix).to(texture.dtype), weights(y - iy).to(texture.dtype)
+    cols = (ix.long()[:, None] + taps).clamp(0, w - 1)  # (N, T)
+    rows = (iy.long()[:, None] + taps).clamp(0, h - 1)
+    count = len(taps)
+    gathered = texture.reshape(-1, 4)[(rows[:, :, None] * w + cols[:, None, :]).reshape(-1)]
+    return torch.einsum("nrck,nr,nc->nk", gathered.reshape(-1, count, count, 4), wy, wx)
+
+
+def _nearest(texture: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """(N, 4) the texel under each (u, v) (N,), edge texels repeated."""
+    h, w = texture.shape[:2]
+    cols = torch.floor(u).long().clamp(0, w - 1)
+    rows = torch.floor(v).long().clamp(0, h - 1)
+    return texture.reshape(-1, 4)[rows * w + cols]
+
+
+def _rect_corners(like: torch.Tensor, rect: tuple[float, float, float, float]) -> torch.Tensor:
+    """(3, 4) homogeneous corners of ``rect`` (x, y, w, h): origin, +w, +h, opposite."""
+    x, y, w, h = rect
+    return like.new_tensor([[x, x + w, x, x + w], [y, y, y + h, y + h], [1.0, 1.0, 1.0, 1.0]])
+
+
+def _quad_coverage(matrix: torch.Tensor, view: tuple[float, float, float, float], xs: torch.Tensor,
+                   ys: torch.Tensor) -> torch.Tensor:
+    """Share of each pixel (centres xs, ys) inside the image of the ``view`` rect under ``matrix``: per
+    pair of opposite edges, the pixel's overlap with the strip between them along its normal."""
+    corners = matrix @ _rect_corners(matrix, view)
+    origin = corners[:2, 0]
+    coverage = torch.ones_like(xs)
+    for edge_end, other in ((corners[:2, 1], corners[:2, 2]), (corners[:2, 2], corners[:2, 1])):
+        direction = edge_end - origin  # one side of the quad; the strip spans ``other - origin`` across it
+        normal = torch.stack([-direction[1], direction[0]])
+        normal = normal / normal.norm().clamp(min=1e-12)
+        width = float((other - origin) @ normal)
+        if width < 0:
+            normal, width = -normal, -width
+        distance = (xs - origin[0]) * normal[0] + (ys - origin[1]) * normal[1]
+        # half-extent of a unit pixel along the normal (0.5 for axis-aligned edges, up to 0.707 at 45 degrees)
+        half = 0.5 * (normal[0].abs() + normal[1].abs())
+        inside = torch.minimum(distance, half) + torch.minimum(width - distance, half)
+        coverage = coverage * (inside / (2 * half)).clamp(0, 1)
+    return coverage

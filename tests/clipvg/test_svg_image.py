@@ -1,0 +1,113 @@
+"""<image> in load_svg/save_svg: placement (x/y/width/height, auto sizes, preserveAspectRatio,
+transforms), image-rendering, opacity and clip, SVG images, files next to the SVG, refusals and
+corrupt data (warned, the rest drawn), and round trips; pixels against resvg."""
+from __future__ import annotations
+
+import base64
+import io
+import warnings
+
+import numpy as np
+import pytest
+from PIL import Image as PILImage
+
+from clipvg import load_svg
+from clipvg.scene.tree import Image
+from clipvg.svg import UnsupportedSVGWarning, save_svg, scene_to_svg_string
+from resvg_compare import clipvg_on_white, resvg_on_white
+from svg_renderers import psnr
+
+RNG = np.random.default_rng(3)
+PIXELS = RNG.integers(0, 256, size=(6, 8, 4), dtype=np.uint8)
+PIXELS[..., 3] = np.where(PIXELS[..., 3] > 60, 255, PIXELS[..., 3])  # mostly opaque, some translucent texels
+
+
+def png_uri(pixels: np.ndarray = PIXELS) -> str:
+    buffer = io.BytesIO()
+    PILImage.fromarray(pixels, "RGBA").save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def document(body: str, size: int = 48) -> str:
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="{size}" '
+            f'height="{size}">{body}</svg>')
+
+
+def images(scene) -> list[Image]:
+    return [c for g in scene.tree.groups() for c in g.children if isinstance(c, Image)]
+
+
+PLACEMENTS = {
+    "plain": 'x="4" y="6" width="32" height="24"',
+    "meet": 'x="2" y="2" width="40" height="20" preserveAspectRatio="xMaxYMid meet"',
+    "slice": 'x="2" y="2" width="40" height="20" preserveAspectRatio="xMinYMax slice"',
+    "none": 'x="2" y="2" width="40" height="44" preserveAspectRatio="none"',
+    "auto_width": 'x="4" y="4" height="30"',
+    "auto_both": 'x="4" y="4" width="auto" height="auto"',
+    "rotated": 'x="8" y="8" width="24" height="18" transform="rotate(25 24 24)"',
+    "pixelated": 'x="4" y="4" width="40" height="30" style="image-rendering:optimizeSpeed"',
+    "faded_clipped": 'x="4" y="4" width="40" height="30" opacity="0.6" clip-path="url(#c)"',
+}
+
+
+@pytest.mark.parametrize("name", sorted(PLACEMENTS))
+def test_image_draws_like_resvg(name):
+    body = (f'<clipPath id="c"><circle cx="24" cy="20" r="14"/></clipPath>'
+            f'<image {PLACEMENTS[name]} xlink:href="{png_uri()}"/>')
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scene = load_svg(document(body))
+    assert len(images(scene)) == 1
+    assert psnr(clipvg_on_white(scene), resvg_on_white(document(body), 48, 48)) >= 30
+
+
+def test_auto_size_is_the_intrinsic_size():
+    (image,) = images(load_svg(document(f'<image x="3" y="5" xlink:href="{png_uri()}"/>')))
+    assert image.texture.shape == (6, 8, 4)
+    assert image.transform == pytest.approx((1.0, 0.0, 0.0, 1.0, 3.0, 5.0))
+
+
+def test_svg_image_is_drawn_through_clipvg():
+    inner = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 20 10"><rect width="10" height="10" fill="#08f"/>'
+             '<circle cx="15" cy="5" r="4" fill="#f80"/></svg>')
+    uri = "data:image/svg+xml;base64," + base64.b64encode(inner.encode()).decode()
+    body = f'<image x="4" y="4" width="40" height="20" href="{uri}"/>'
+    scene = load_svg(document(body))
+    assert psnr(clipvg_on_white(scene), resvg_on_white(document(body), 48, 48)) >= 30
+
+
+def test_file_next_to_the_svg(tmp_path):
+    (tmp_path / "img").mkdir()
+    PILImage.fromarray(PIXELS, "RGBA").save(tmp_path / "img" / "pic.png")
+    body = '<image x="4" y="6" width="32" height="24" href="img/pic.png"/>'
+    (tmp_path / "doc.svg").write_text(document(body))
+    scene = load_svg(tmp_path / "doc.svg")
+    reference = resvg_on_white(document(body), 48, 48, resources_dir=str(tmp_path))
+    assert psnr(clipvg_on_white(scene), reference) >= 30
+
+
+@pytest.mark.parametrize("href, reason", [
+    ("https://example.com/a.png", "never reads https: URLs"),
+    ("missing.png", "given as a string"),
+    (png_uri()[:120], "cannot be decoded"),  # a PNG cut short
+    ("data:text/plain,hello", "not a PNG, JPEG"),
+])
+def test_unusable_images_warn_by_id_and_the_rest_draws(href, reason):
+    body = f'<image id="pic" width="10" height="10" href="{href}"/><rect x="20" y="20" width="8" height="8"/>'
+    with pytest.warns(UnsupportedSVGWarning, match="image #pic") as record:
+        scene = load_svg(document(body))
+    assert reason in str(record[0].message)
+    assert scene.num_paths == 1 and not images(scene)
+
+
+def test_round_trip_keeps_images(tmp_path):
+    body = (f'<image x="4" y="6" width="32" height="24" opacity="0.8" xlink:href="{png_uri()}"/>'
+            f'<image x="2" y="2" width="40" height="20" preserveAspectRatio="xMinYMax slice" '
+            f'style="image-rendering:pixelated" xlink:href="{png_uri(PIXELS[::-1])}"/>')
+    scene = load_svg(document(body))
+    save_svg(scene, tmp_path / "out.svg")
+    again = load_svg(tmp_path / "out.svg")
+    assert [i.sampling for i in images(again)] == ["bicubic", "nearest"]
+    np.testing.assert_allclose(clipvg_on_white(again), clipvg_on_white(scene), atol=2e-3)
+    written = scene_to_svg_string(scene)
+    assert psnr(resvg_on_white(written, 48, 48), resvg_on_white(document(body), 48, 48)) >= 40
