@@ -32,6 +32,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--patches", type=int, default=64, help="the page's default patches per ROI (64)")
     parser.add_argument("--preview-interval", type=float, default=0.5,
                         help="seconds between live SVG updates of a running edit (default 0.5)")
+    parser.add_argument("--checkpoint-steps", type=int, default=10, metavar="N",
+                        help="a running edit saves its checkpoint every N steps (default 10; 0: off) ...")
+    parser.add_argument("--checkpoint-seconds", type=float, default=30.0, metavar="S",
+                        help="... and every S seconds (default 30; 0: off); an edit cut short by a crash "
+                             "resumes from it")
+    parser.add_argument("--keep-days", type=float, default=7.0, metavar="D",
+                        help="delete documents untouched for D days (default 7; 0: keep them for ever)")
     parser.add_argument("--no-preload", action="store_true", help="load CLIP at the first edit, not at start-up")
     return parser
 
@@ -60,13 +67,17 @@ def run(args: argparse.Namespace) -> None:
         raise InvalidInputError("--max-upload-mb must be positive")
     if args.iterations < 1 or args.patches < 0:
         raise InvalidInputError("--iterations must be at least 1 and --patches at least 0")
+    if min(args.checkpoint_steps, args.checkpoint_seconds, args.keep_days) < 0:
+        raise InvalidInputError("--checkpoint-steps, --checkpoint-seconds and --keep-days must be 0 or more")
     try:
         token, generated = resolve_token(args.host, args.token)
     except ValueError as error:
         raise InvalidInputError(str(error)) from None
     settings = dict(host=args.host, token=token, clip_model=args.clip_model, clip_weights=args.clip_weights,
                     devices=tuple(args.device), max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
-                    preview_interval=args.preview_interval, preload=not args.no_preload)
+                    preview_interval=args.preview_interval, preload=not args.no_preload,
+                    checkpoint_steps=args.checkpoint_steps or None, checkpoint_seconds=args.checkpoint_seconds or None,
+                    keep_days=args.keep_days)
     if args.work_dir is not None:
         settings["work_dir"] = args.work_dir
     config = ServeConfig(**settings)
@@ -79,7 +90,8 @@ def run(args: argparse.Namespace) -> None:
     if generated:
         lines.append("  (an access token is required on this host; it was generated for this run: "
                      "open the URL above, or pass --token)")
-    lines.append(f"  work directory {config.work_dir}; model {args.clip_model} ({args.clip_weights}) on "
+    kept = f"documents kept {args.keep_days:g} days" if args.keep_days else "documents kept for ever"
+    lines.append(f"  work directory {config.work_dir} ({kept}); model {args.clip_model} ({args.clip_weights}) on "
                  f"{', '.join(config.devices)}; Ctrl-C stops")
     print("\n".join(lines), flush=True)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5))

@@ -15,6 +15,7 @@ Routes (all under the access token when one is set):
   GET  /api/jobs/{job}                     a job's state
   GET  /api/jobs/{job}/events              its live state and SVG previews (text/event-stream)
   POST /api/jobs/{job}/stop                cancel it while queued, stop it (result kept) while running
+  POST /api/jobs/{job}/resume              continue an edit interrupted by a crash or restart from its checkpoint
 """
 from __future__ import annotations
 
@@ -96,12 +97,11 @@ async def example(request: Request) -> Response:
 
 async def document(request: Request) -> Response:
     service = _service(request)
+    doc_id = request.path_params["doc"]
     if request.method == "DELETE":
-        doc_id = request.path_params["doc"]
-        service._check_idle(service.store.get(doc_id))
-        await run_in_threadpool(service.store.delete, doc_id)
+        await run_in_threadpool(service.delete, doc_id)
         return JSONResponse({"deleted": doc_id})
-    return JSONResponse(service.document(request.path_params["doc"]))
+    return JSONResponse(await run_in_threadpool(service.document, doc_id))
 
 
 async def download(request: Request) -> Response:
@@ -150,7 +150,13 @@ async def job_state(request: Request) -> Response:
 
 
 async def stop_job(request: Request) -> Response:
-    return JSONResponse(_service(request).stop(request.path_params["job"]).snapshot())
+    job = await run_in_threadpool(_service(request).stop, request.path_params["job"])
+    return JSONResponse(job.snapshot())
+
+
+async def resume_job(request: Request) -> Response:
+    job = await run_in_threadpool(_service(request).resume, request.path_params["job"])
+    return JSONResponse(job.snapshot(), status_code=202)
 
 
 def _event(name: str, data: dict) -> bytes:
@@ -244,6 +250,7 @@ def create_app(config: ServeConfig | None = None, **settings) -> Starlette:
         Route("/api/jobs/{job}", job_state),
         Route("/api/jobs/{job}/events", job_events),
         Route("/api/jobs/{job}/stop", stop_job, methods=["POST"]),
+        Route("/api/jobs/{job}/resume", resume_job, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
     handlers = {ClipvgError: _handle_clipvg, UploadError: _handle_upload, NotFound: _handle_not_found,

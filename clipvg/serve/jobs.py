@@ -2,6 +2,9 @@
 each, in submission order; queued jobs know their place and can be cancelled, running ones stopped."""
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import logging
 import secrets
 import threading
@@ -11,7 +14,7 @@ from typing import Any, Callable
 
 log = logging.getLogger("clipvg.serve")
 
-DONE = frozenset({"finished", "stopped", "cancelled", "failed"})
+DONE = frozenset({"finished", "stopped", "cancelled", "failed", "interrupted"})
 KEEP_DONE = 500  # finished jobs remembered per queue (their results live in the work directory)
 KEEP_PREVIEWS = 20  # finished jobs that keep their last SVG in memory
 
@@ -21,16 +24,20 @@ class Job:
 
     The worker updates it through ``begin``, ``progress``, ``preview`` and ``end``; readers take
     ``snapshot()``. ``revision`` grows with every change, ``svg_revision`` with every new preview.
+    ``spec`` is the job's record (small JSON-able data; never decoded images or tensors).
+    ``checkpoint_step``: the step of the edit's last checkpoint. An "interrupted" job (found after a
+    restart) can be queued again with ``requeue``.
     """
 
-    def __init__(self, kind: str, document: str, spec: dict[str, Any]) -> None:
-        self.id = secrets.token_hex(16)
+    def __init__(self, kind: str, document: str, spec: dict[str, Any], job_id: str | None = None) -> None:
+        self.id = job_id or secrets.token_hex(16)
         self.kind = kind
         self.document = document
         self.spec = spec
         self.status = "queued"
         self.message = ""
         self.step = self.first_step = self.total = 0
+        self.checkpoint_step: int | None = None
         self.losses: list[float] = []
         self.created = time.time()
         self.started: float | None = None
@@ -59,10 +66,18 @@ class Job:
             self.started = time.time()
             self._changed()
 
-    def progress(self, step: int, loss: float) -> None:
+    def progress(self, step: int, loss: float, checkpoint_step: int | None = None) -> None:
         with self._lock:
             self.step = step
             self.losses.append(loss)
+            self.checkpoint_step = checkpoint_step
+            self._changed()
+
+    def requeue(self) -> None:
+        """Make a finished (e.g. interrupted) job ready to run again, keeping its id."""
+        with self._lock:
+            self.status, self.message, self.ended, self.version = "queued", "", None, None
+            self.stop_requested.clear()
             self._changed()
 
     def preview(self, svg: str, step: int) -> None:
@@ -95,7 +110,7 @@ class Job:
                     "eta": self.eta(), "elapsed": elapsed, "version": self.version,
                     "losses_from": losses_from, "losses": self.losses[losses_from:],
                     "svg_revision": self.svg_revision, "base": self.spec.get("base"),
-                    "stop_requested": self.stop_requested.is_set()}
+                    "checkpoint_step": self.checkpoint_step, "stop_requested": self.stop_requested.is_set()}
 
 
 class JobQueue:
@@ -202,3 +217,24 @@ class JobQueue:
                 with self._cond:
                     self._running.pop(device, None)
                     self._remember(job)
+                release_memory()
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim`` (None elsewhere)."""
+    name = ctypes.util.find_library("c")
+    try:
+        return ctypes.CDLL(name).malloc_trim if name else None
+    except (OSError, AttributeError):
+        return None
+
+
+_TRIM = _malloc_trim()
+
+
+def release_memory() -> None:
+    """After a job: collect its garbage and hand the freed heap back to the system (glibc keeps
+    freed memory of worker threads' arenas otherwise; the server's size would only grow)."""
+    gc.collect()
+    if _TRIM is not None:
+        _TRIM(0)

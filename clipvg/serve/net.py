@@ -10,15 +10,19 @@ import socket
 
 from ..errors import InvalidInputError
 
+BACKLOG = 2048  # uvicorn's default
+
 
 def listening_socket(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to ``host``:``port`` (0 picks a free port), ready for uvicorn's ``sockets=``.
-    Raises InvalidInputError when the address is taken or cannot be bound."""
+    """A TCP socket listening on ``host``:``port`` (0 picks a free port), ready for uvicorn's
+    ``sockets=``: from now on connections wait in its backlog until the server accepts them (none is
+    refused while the server starts). Raises InvalidInputError when the address is taken."""
     family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host.strip("[]"), port))
+        sock.listen(BACKLOG)
     except OSError as error:
         sock.close()
         raise InvalidInputError(f"cannot listen on {host}:{port} ({error.strerror}); "

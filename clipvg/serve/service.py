@@ -1,6 +1,12 @@
 """The server's state and work, without HTTP: settings (``ServeConfig``), the CLIP model loaded once
 per device (``ModelPool``), documents in the work directory, and the queues that run edits (one at a
-time per device) and vectorize photos. Editing goes through ``clipvg.edit``'s public API only."""
+time per device, each a ``clipvg.edit`` job: ``serve.edits``) and vectorize photos.
+
+Every job is recorded in its document's folder before it is queued. After a crash or restart,
+``Service.start`` finds them: a photo still to vectorize is queued again, an edit is shown as
+"interrupted at step k of n" and ``resume`` continues it from its checkpoint (same job id, so an
+open page's event stream reconnects to it). Documents untouched for ``keep_days`` are removed.
+"""
 from __future__ import annotations
 
 import io
@@ -13,13 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import torch
 from PIL import Image
 
-from ..edit import EditOptions, Editor, load_checkpoint, save_checkpoint
+from ..edit import JobSpec
+from ..edit.checkpoint import has_checkpoint
 from ..edit.editor import resolve_device
 from ..errors import ClipvgError, InvalidInputError
-from ..svg import load_svg, scene_to_svg_string
+from ..svg import load_svg
+from .edits import EditSettings, checkpoint_step, continued_spec, edit_spec, parse_int, run_edit
 from .jobs import Job, JobQueue
 from .security import UploadError, check_svg_markup, gunzip_limited, sniff
 from .store import DocumentStore, NotFound
@@ -28,7 +35,8 @@ log = logging.getLogger("clipvg.serve")
 
 EXAMPLES_DIR = Path(__file__).with_name("examples")
 REPO_EXAMPLE_PHOTO = Path(__file__).resolve().parents[2] / "examples" / "data" / "astronaut.png"
-CHANGES = ("all", "colors_only", "shapes_only")
+SWEEP_INTERVAL = 3600.0  # seconds between looks for expired documents
+DAY = 86400.0
 
 
 def default_work_dir() -> Path:
@@ -44,8 +52,10 @@ class ServeConfig:
     ``host``/``token``: the address served and the access token (required unless ``host`` is
     loopback). ``devices``: one edit runs at a time on each (default cuda when available, else cpu).
     ``clip_model``/``clip_weights`` as for ``clipvg edit``. ``max_upload_bytes``: bigger uploads get
-    413. ``preview_interval``: seconds between live SVG updates of a running edit. ``defaults``: what
-    the page's fields start with.
+    413. ``preview_interval``: seconds between live SVG updates of a running edit.
+    ``checkpoint_steps``/``checkpoint_seconds``: a running edit saves its checkpoint at most this
+    often (whichever comes first; None turns one off). ``keep_days``: documents untouched this long
+    are deleted (0: kept for ever). ``defaults``: what the page's fields start with.
     """
 
     work_dir: Path = field(default_factory=default_work_dir)
@@ -61,6 +71,9 @@ class ServeConfig:
     max_patches: int = 512
     max_rois: int = 16
     preview_interval: float = 0.5
+    checkpoint_steps: int | None = 10
+    checkpoint_seconds: float | None = 30.0
+    keep_days: float = 7.0
     preload: bool = False
     defaults: dict[str, Any] = field(default_factory=lambda: dict(
         iterations=150, patches=64, seed=0, rounds="10,30", max_size=512, prompt=""))
@@ -68,6 +81,12 @@ class ServeConfig:
     def __post_init__(self) -> None:
         self.work_dir = Path(self.work_dir)
         self.devices = tuple(str(resolve_device(d)) for d in (self.devices or (None,)))
+        if self.keep_days < 0:
+            raise InvalidInputError(f"keep_days must be 0 (keep for ever) or more, got {self.keep_days}")
+
+    def edit_settings(self) -> EditSettings:
+        return EditSettings(self.clip_model, self.clip_weights, self.max_iterations, self.max_patches,
+                            self.max_rois, self.checkpoint_steps, self.checkpoint_seconds)
 
 
 class ModelPool:
@@ -100,10 +119,6 @@ class ModelPool:
             return self._models[device]
 
 
-class _StopEdit(Exception):
-    """Raised from the editor callback when the user pressed Stop (after a full step)."""
-
-
 def parse_rounds(text: Any) -> tuple[int, ...]:
     """``"10,30"`` -> (10, 30): 1 to 6 rounds of 2 to 256 colours."""
     try:
@@ -115,18 +130,6 @@ def parse_rounds(text: Any) -> tuple[int, ...]:
     return rounds
 
 
-def parse_int(value: Any, name: str, low: int, high: int) -> int:
-    try:
-        number = int(value)
-        if isinstance(value, float) and number != value:
-            raise ValueError
-    except (TypeError, ValueError):
-        raise InvalidInputError(f"{name} must be a whole number, got {value!r}") from None
-    if not low <= number <= high:
-        raise InvalidInputError(f"{name} must be between {low} and {high}, got {number}")
-    return number
-
-
 class Service:
     """Documents, queues and model of one server process."""
 
@@ -134,20 +137,26 @@ class Service:
         self.config = config
         self.store = DocumentStore(config.work_dir)
         self.models = ModelPool(config.clip_model, config.clip_weights)
-        self.edits = JobQueue("edit", list(config.devices), self._run_edit)
-        self.prep = JobQueue("vectorize", ["cpu"], self._run_vectorize)
+        self.edits = JobQueue("edit", list(config.devices), self._recorded(self._run_edit))
+        self.prep = JobQueue("vectorize", ["cpu"], self._recorded(self._run_vectorize))
         self.jobs: dict[str, Job] = {}
         self._jobs_lock = threading.Lock()
         self._submit_lock = threading.Lock()  # one check-then-queue at a time: one active job per document
+        self._closing = threading.Event()
+        self._examples = _examples()
         self.started = False
 
     # -- life ----------------------------------------------------------------------------------------
     def start(self) -> None:
+        """Pick up the jobs a previous process left, start the queues and the expiry sweep."""
         if self.started:
             return
         self.started = True
+        self.recover()
         self.edits.start()
         self.prep.start()
+        if self.config.keep_days:
+            threading.Thread(target=self._sweep, name="clipvg-expire", daemon=True).start()
         if self.config.preload:
             threading.Thread(target=self._preload, name="clipvg-preload", daemon=True).start()
 
@@ -158,29 +167,113 @@ class Service:
             log.warning("%s", error)
 
     def close(self) -> None:
+        self._closing.set()
         self.edits.close()
         self.prep.close()
 
     def info(self) -> dict[str, Any]:
-        running = self.edits.running()
-        return {"version": _version(), "devices": list(self.config.devices), "clip_model": self.config.clip_model,
-                "clip_weights": self.config.clip_weights, "model": {"status": self.models.status,
-                                                                   "error": self.models.error},
-                "queue": {"running": len(running), "waiting": self.edits.pending_count()},
-                "max_upload_bytes": self.config.max_upload_bytes, "defaults": self.config.defaults,
-                "limits": {"iterations": self.config.max_iterations, "patches": self.config.max_patches,
-                           "rois": self.config.max_rois},
+        config = self.config
+        return {"version": _version(), "devices": list(config.devices), "clip_model": config.clip_model,
+                "clip_weights": config.clip_weights, "model": {"status": self.models.status,
+                                                              "error": self.models.error},
+                "queue": {"running": len(self.edits.running()), "waiting": self.edits.pending_count()},
+                "max_upload_bytes": config.max_upload_bytes, "defaults": config.defaults,
+                "limits": {"iterations": config.max_iterations, "patches": config.max_patches,
+                           "rois": config.max_rois},
+                "keep_days": config.keep_days,
+                "checkpoint": {"steps": config.checkpoint_steps, "seconds": config.checkpoint_seconds},
                 "examples": self.examples()}
 
+    # -- recovery and expiry -------------------------------------------------------------------------
+    def recover(self) -> None:
+        """After a restart: queue again the photos that were being vectorized, show cut-short edits as
+        interrupted (resumable), delete documents left empty and those past ``keep_days``."""
+        for doc_id in self.store.ids():
+            try:
+                document = self.store.get(doc_id)
+            except (NotFound, ValueError):
+                continue
+            if self._expired(document):
+                self.store.delete(doc_id)
+                continue
+            job_id = document.get("job")
+            record = self.store.read_job(doc_id, job_id) if job_id else None
+            if record is not None and "ended" not in record:
+                if record["kind"] == "vectorize" and self.store.upload_file(doc_id).is_file():
+                    self._register(Job("vectorize", doc_id, record, job_id))
+                    self.prep.submit(self.jobs[job_id])
+                    log.info("vectorizing %s again (the server stopped while it ran)", doc_id)
+                    continue
+                if record["kind"] == "edit":
+                    self._register(self._interrupted(doc_id, record, job_id))
+            if not document["versions"]:
+                self.store.delete(doc_id)
+
+    def _interrupted(self, doc_id: str, record: dict, job_id: str) -> Job:
+        job = Job("edit", doc_id, record, job_id)
+        steps, losses = checkpoint_step(self.store.job_dir(doc_id, job_id))
+        job.begin(steps, record["spec"]["steps"], losses)
+        job.checkpoint_step = steps
+        job.end("interrupted", f"the server stopped this edit at step {steps} of {job.total}; "
+                               "resume continues from its checkpoint")
+        return job
+
+    def _expired(self, document: dict) -> bool:
+        keep = self.config.keep_days * DAY
+        job = self.jobs.get(document.get("job") or "")
+        active = job is not None and not job.done
+        return bool(keep) and not active and time.time() - document.get("updated", document["created"]) > keep
+
+    def expire(self) -> list[str]:
+        """Delete the documents untouched for ``keep_days`` (not those with a job queued or running)."""
+        gone = []
+        for doc_id in self.store.ids():
+            with self._submit_lock:
+                try:
+                    if self._expired(self.store.get(doc_id)):
+                        self.store.delete(doc_id)
+                        gone.append(doc_id)
+                except (NotFound, ValueError, OSError):
+                    continue
+        return gone
+
+    def _sweep(self) -> None:
+        while not self._closing.wait(SWEEP_INTERVAL):
+            try:
+                self.expire()
+            except Exception:  # the sweep must not die; the next one tries again
+                log.exception("cannot remove expired documents")
+
     # -- jobs ----------------------------------------------------------------------------------------
-    def _add_job(self, job: Job, queue: JobQueue) -> Job:
+    def _register(self, job: Job) -> Job:
         with self._jobs_lock:
             self.jobs[job.id] = job
             if len(self.jobs) > 5000:  # forget the oldest finished jobs
                 for old in [j for j in self.jobs.values() if j.done][:1000]:
                     del self.jobs[old.id]
+        return job
+
+    def _add_job(self, job: Job, queue: JobQueue) -> Job:
+        """Record ``job`` in its document (so a restart finds it), then queue it."""
+        self.store.write_job(job.document, {"id": job.id, "created": time.time(), **job.spec})
         self.store.update(job.document, job=job.id)
+        self._register(job)
         return queue.submit(job)
+
+    def _recorded(self, runner):
+        """``runner`` that notes in the job's record how it ended (a job without the note was cut
+        short by a crash or a kill, and is picked up by ``recover``)."""
+        def run(job: Job, device: str) -> None:
+            try:
+                runner(job, device)
+            finally:
+                self._note_end(job)
+        return run
+
+    def _note_end(self, job: Job) -> None:
+        record = self.store.read_job(job.document, job.id) if self.store.exists(job.document) else None
+        if record is not None:
+            self.store.write_job(job.document, {**record, "ended": job.status if job.done else "failed"})
 
     def job(self, job_id: str) -> Job:
         job = self.jobs.get(job_id) if isinstance(job_id, str) else None
@@ -189,24 +282,49 @@ class Service:
         return job
 
     def stop(self, job_id: str) -> Job:
+        """Cancel a waiting job or stop a running one (an edit keeps its result). A photo whose
+        vectorizing is cancelled leaves no document behind."""
         job = self.job(job_id)
-        job.queue.stop(job)
+        if job.queue is not None and job.queue.stop(job) == "cancelled":
+            if job.kind == "vectorize":
+                self._discard(job.document)
+            else:
+                self._note_end(job)
         return job
+
+    def resume(self, job_id: str) -> Job:
+        """Queue an interrupted edit again; it continues from its checkpoint under the same job id."""
+        with self._submit_lock:
+            job = self.job(job_id)
+            if job.status != "interrupted":
+                raise InvalidInputError(f"this edit is {job.status}, not interrupted; only an interrupted edit resumes")
+            if self.store.get(job.document).get("job") != job.id:
+                raise InvalidInputError("a newer job of this document replaced the interrupted edit; start a new edit")
+            job.requeue()
+            return self.edits.submit(job)
 
     def document(self, doc_id: str) -> dict[str, Any]:
         """The document's metadata, with its current job's state if any."""
         document = self.store.get(doc_id)
         job = self.jobs.get(document.get("job") or "")
         document["job"] = job.snapshot() if job is not None else None
+        document["expires"] = (document["updated"] + self.config.keep_days * DAY) if self.config.keep_days else None
         return document
+
+    def delete(self, doc_id: str) -> None:
+        with self._submit_lock:
+            self._check_idle(self.store.get(doc_id))
+            self.store.delete(doc_id)
+
+    def _discard(self, doc_id: str) -> None:
+        try:
+            self.store.delete(doc_id)
+        except (NotFound, OSError):
+            pass
 
     # -- opening pictures ----------------------------------------------------------------------------
     def examples(self) -> list[dict[str, str]]:
-        found = [{"name": p.stem, "title": f"{p.stem.replace('_', ' ')} (SVG)"}
-                 for p in sorted(EXAMPLES_DIR.glob("*.svg"))]
-        if REPO_EXAMPLE_PHOTO.is_file():
-            found.append({"name": "astronaut", "title": "astronaut (photo)"})
-        return found
+        return self._examples
 
     def open_example(self, name: str, rounds: Any = None, max_size: Any = None) -> tuple[dict, Job | None]:
         by_name = {e["name"]: e for e in self.examples()}
@@ -217,7 +335,8 @@ class Service:
 
     def open_upload(self, data: bytes, name: str, rounds: Any = None, max_size: Any = None) -> tuple[dict, Job | None]:
         """A new document from uploaded bytes, recognised by content: an SVG is read now (through
-        clipvg's reader; version 0 is clipvg's re-written SVG), a photo is vectorized by a queued job."""
+        clipvg's reader; version 0 is clipvg's re-written SVG), a photo is checked, kept undecoded in
+        the document's folder and vectorized by a queued job."""
         config = self.config
         kind = sniff(data)
         name = str(name or "picture")[:200]
@@ -238,182 +357,116 @@ class Service:
         rounds = parse_rounds(config.defaults["rounds"] if rounds in (None, "") else rounds)
         max_size = parse_int(config.defaults["max_size"] if max_size in (None, "") else max_size,
                              "max size", 16, 4096)
-        image = _open_photo(data, config.max_pixels)
+        _open_photo(data, config.max_pixels).close()  # refuse what cannot be vectorized now
         document = self.store.create(name, "photo", rounds=list(rounds), max_size=max_size)
-        job = self._add_job(Job("vectorize", document["id"], {"image": image, "rounds": rounds,
+        self.store.upload_file(document["id"]).write_bytes(data)
+        job = self._add_job(Job("vectorize", document["id"], {"kind": "vectorize", "rounds": list(rounds),
                                                                "max_size": max_size}), self.prep)
         return self.document(document["id"]), job
 
     def _run_vectorize(self, job: Job, device: str) -> None:
+        """Vectorize the document's uploaded photo into its version 0; on failure the document goes."""
         import vectorize
 
-        spec = job.spec
+        doc_id, spec = job.document, job.spec
         job.begin(0, len(spec["rounds"]), [])
+        upload = self.store.upload_file(doc_id)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                scene = vectorize.vectorize(spec.pop("image"), rounds=spec["rounds"], max_size=spec["max_size"])
-        except ClipvgError as error:
+                image = _open_photo(upload.read_bytes(), self.config.max_pixels)
+                scene = vectorize.vectorize(image, rounds=tuple(spec["rounds"]), max_size=spec["max_size"])
+                del image
+        except (ClipvgError, UploadError) as error:
+            self._discard(doc_id)
             job.end("failed", f"cannot vectorize this picture: {error}")
             return
-        except MemoryError:
-            job.end("failed", "out of memory while vectorizing; try a smaller max size")
+        except (MemoryError, OSError) as error:
+            self._discard(doc_id)
+            job.end("failed", f"cannot vectorize this picture ({type(error).__name__}); try a smaller max size")
             return
         rounds = ",".join(map(str, spec["rounds"]))
-        entry = self.store.add_version(job.document, scene, kind="source", status="finished",
+        entry = self.store.add_version(doc_id, scene, kind="source", status="finished", job=job.id,
                                        title=f"vectorized ({rounds} colours, max {spec['max_size']} px)")
+        upload.unlink(missing_ok=True)
         job.step = len(spec["rounds"])
         job.end("finished", version=entry["index"])
 
     # -- edits ---------------------------------------------------------------------------------------
     def start_edit(self, doc_id: str, request: dict[str, Any]) -> Job:
         """Queue an edit of one version of a document; ``request`` holds version, prompt, rois
-        ([{x, y, w, h, prompt}]), change (all/colors_only/shapes_only), region_only, iterations,
-        patches and seed. Bad values raise InvalidInputError."""
+        ([{x, y, w, h, prompt}]; boxes with prompts alone are an edit too), change
+        (all/colors_only/shapes_only), region_only, iterations, patches and seed. Bad values raise
+        InvalidInputError."""
         with self._submit_lock:
-            return self._start_edit(doc_id, request)
-
-    def _start_edit(self, doc_id: str, request: dict[str, Any]) -> Job:
-        config = self.config
-        document = self.store.get(doc_id)
-        self._check_idle(document)
-        version = parse_int(request.get("version", len(document["versions"]) - 1), "version", 0,
-                            max(len(document["versions"]) - 1, 0))
-        self.store.version(doc_id, version)
-        prompt = str(request.get("prompt") or "").strip()[:1000]
-        change = request.get("change", "all")
-        if change not in CHANGES:
-            raise InvalidInputError(f"change must be one of {', '.join(CHANGES)}, got {change!r}")
-        region_only = bool(request.get("region_only", False))
-        rois = self._rois(request.get("rois") or [], document)
-        options = dict(prompt=prompt, rois=rois, params=[change] + ["region_only"] * region_only,
-                       iterations=parse_int(request.get("iterations", config.defaults["iterations"]), "iterations",
-                                            1, config.max_iterations),
-                       num_patches=parse_int(request.get("patches", config.defaults["patches"]), "patches", 0,
-                                             config.max_patches),
-                       seed=parse_int(request.get("seed", 0), "seed", 0, 2 ** 31 - 1))
-        self._options(options, config.devices[0])  # validate now, so mistakes answer 400
-        if region_only and not rois:
-            raise InvalidInputError("'only paths touching the boxes' needs at least one ROI box")
-        return self._add_job(Job("edit", doc_id, {"base": version, "options": options, "resume": False}),
-                             self.edits)
+            document = self.store.get(doc_id)
+            self._check_idle(document)
+            last = len(document["versions"]) - 1
+            version = parse_int(request.get("version", last), "version", 0, max(last, 0))
+            self.store.version(doc_id, version)
+            job = Job("edit", doc_id, {})
+            spec = edit_spec(request, self.store.version_file(doc_id, version), document["width"] or 0,
+                             document["height"] or 0, self.store.job_dir(doc_id, job.id),
+                             self.config.edit_settings(), self.config.defaults)
+            title = spec.prompt or ", ".join(region.prompt for region in spec.regions)
+            options = {"prompt": spec.prompt, "rois": [[list(r.box), r.prompt] for r in spec.regions],
+                       "change": request.get("change", "all"), "region_only": spec.subset.region_only,
+                       "iterations": spec.steps, "patches": spec.clip.patches, "seed": spec.seed}
+            job.spec = {"kind": "edit", "base": version, "title": title, "options": options, "continued": False,
+                        "spec": spec.to_dict()}
+            return self._add_job(job, self.edits)
 
     def continue_edit(self, doc_id: str, version: int, iterations: Any = None) -> Job:
-        """Queue the continuation of the edit that made ``version`` (its checkpoint): to the edit's
-        total if it was stopped early, else ``iterations`` more steps (default: as many as before)."""
+        """Queue the continuation of the edit that made ``version`` (from its checkpoint): to the
+        edit's total if it was stopped early, else ``iterations`` more steps (default: as many as before)."""
         with self._submit_lock:
-            return self._continue_edit(doc_id, version, iterations)
-
-    def _continue_edit(self, doc_id: str, version: int, iterations: Any) -> Job:
-        document = self.store.get(doc_id)
-        self._check_idle(document)
-        entry = self.store.version(doc_id, parse_int(version, "version", 0, 10 ** 6))
-        if not entry.get("checkpoint") or not (self.store.checkpoint_dir(doc_id, entry["index"])
-                                               / "checkpoint.pt").is_file():
-            raise InvalidInputError(f"version {entry['index']} is not an edit that can be continued; start a new edit")
-        options = dict(entry["options"])
-        steps, total = entry["steps"], entry["total"]
-        more = parse_int(options["iterations"] if iterations in (None, "") else iterations, "iterations", 1,
-                         self.config.max_iterations)
-        options["iterations"] = total if steps < total else steps + more
-        return self._add_job(Job("edit", doc_id, {"base": entry["index"], "options": options, "resume": True}),
-                             self.edits)
+            document = self.store.get(doc_id)
+            self._check_idle(document)
+            entry = self.store.version(doc_id, parse_int(version, "version", 0, 10 ** 6))
+            record = self.store.read_job(doc_id, entry["job"]) if entry.get("job") else None
+            if record is None or record["kind"] != "edit" or not has_checkpoint(self.store.checkpoint_dir(doc_id, entry["index"])):
+                raise InvalidInputError(f"version {entry['index']} is not an edit that can be continued; start a new edit")
+            previous = JobSpec.from_dict(record["spec"])
+            steps, total = entry["steps"], entry["total"]
+            more = parse_int(previous.steps if iterations in (None, "") else iterations, "iterations", 1,
+                             self.config.max_iterations)
+            job = Job("edit", doc_id, {})
+            spec = continued_spec(previous, self.store.job_dir(doc_id, job.id),
+                                  total if steps < total else steps + more, self.config.edit_settings())
+            job.spec = {**record, "base": entry["index"], "continued": True, "spec": spec.to_dict()}
+            return self._add_job(job, self.edits)
 
     def _check_idle(self, document: dict) -> None:
         job = self.jobs.get(document.get("job") or "")
         if job is not None and not job.done:
             raise InvalidInputError("this document already has a job queued or running (an edit, or vectorizing); stop it first")
 
-    def _rois(self, items: Any, document: dict) -> list[tuple[tuple[int, int, int, int], str]]:
-        if not isinstance(items, list) or len(items) > self.config.max_rois:
-            raise InvalidInputError(f"rois must be a list of at most {self.config.max_rois} boxes")
-        width, height = document["width"] or 0, document["height"] or 0
-        rois = []
-        for number, item in enumerate(items, 1):
-            try:
-                x, y, w, h = (float(item[k]) for k in ("x", "y", "w", "h"))
-                text = str(item.get("prompt") or "").strip()[:1000]
-            except (TypeError, KeyError, ValueError):
-                raise InvalidInputError(f"ROI {number}: give x, y, w, h and a prompt") from None
-            x0, y0 = max(0.0, x), max(0.0, y)
-            x1, y1 = min(width, x + w), min(height, y + h)
-            box = (round(x0), round(y0), round(x1 - x0), round(y1 - y0))
-            if box[2] < 1 or box[3] < 1:
-                raise InvalidInputError(f"ROI {number} lies outside the picture or is smaller than a pixel")
-            if not text:
-                raise InvalidInputError(f"ROI {number} has no prompt; describe what this box should show")
-            rois.append((box, text))
-        return rois
-
-    def _options(self, options: dict, device: str) -> EditOptions:
-        return EditOptions(**options, device=device, clip_model=self.config.clip_model,
-                           clip_weights=self.config.clip_weights)
-
     def _run_edit(self, job: Job, device: str) -> None:
-        spec, doc_id = job.spec, job.document
-        meta = {"document": doc_id}
-        editor = None
+        doc_id, record = job.document, job.spec
         try:
             clip = self.models.get(device)
-            options = self._options(spec["options"], device)
-            if spec["resume"]:
-                editor = load_checkpoint(self.store.checkpoint_dir(doc_id, spec["base"]), options, clip, meta=meta)
-            else:
-                editor = Editor(self.store.load_scene(doc_id, spec["base"]), options, clip)
         except ClipvgError as error:
             job.end("failed", str(error))
             return
-        except torch.cuda.OutOfMemoryError:
-            _free_memory()
-            job.end("failed", "the GPU ran out of memory while preparing the edit; try fewer patches or a smaller "
-                              "picture")
+        outcome = run_edit(job, JobSpec.from_dict(record["spec"]), clip, device, self.config.preview_interval)
+        if outcome.svg_file is None:
+            job.end(outcome.status, outcome.message)
             return
-        total = options.iterations
-        job.begin(editor.step_count, total, editor.losses)
-        last_preview = time.monotonic()
-
-        def callback(step: int, loss: float, current: Editor) -> None:
-            nonlocal last_preview
-            job.progress(step, loss)
-            if step < total and time.monotonic() - last_preview >= self.config.preview_interval:
-                job.preview(scene_to_svg_string(current.scene), step)
-                last_preview = time.monotonic()
-            if job.stop_requested.is_set():
-                raise _StopEdit
-
-        status, message, start_step = "finished", "", editor.step_count
-        try:
-            editor.run(iterations=total, callback=callback)
-        except _StopEdit:
-            status = "stopped"
-        except torch.cuda.OutOfMemoryError:
-            _free_memory()
-            status, message = "failed", ("the GPU ran out of memory; try fewer patches or a smaller picture "
-                                         "(the result so far is kept)")
-        except MemoryError:
-            status, message = "failed", "out of memory; try fewer patches or a smaller picture"
-        except ClipvgError as error:  # e.g. a non-finite gradient: the scene is the last good one
-            status, message = "failed", str(error)
-        if editor.step_count == start_step:
-            job.end(status if status != "finished" else "failed", message or "no step was taken")
-            return
+        scene = load_svg(outcome.svg_file)
         entry = self.store.add_version(
-            doc_id, editor.scene, kind="edit", parent=spec["base"], status=status, steps=editor.step_count,
-            total=total, losses=list(editor.losses), options=spec["options"], continued=spec["resume"],
-            title=spec["options"]["prompt"] or ", ".join(text for _, text in spec["options"]["rois"]),
-            checkpoint=False)
-        try:
-            save_checkpoint(editor, self.store.checkpoint_dir(doc_id, entry["index"]), meta)
-            self.store.set_version_fields(doc_id, entry["index"], checkpoint=True)
-        except Exception:  # the version is kept even when its checkpoint cannot be written
-            log.exception("cannot write the checkpoint of %s v%d", doc_id, entry["index"])
-        job.preview(self.store.svg_text(doc_id, entry["index"]), editor.step_count)
-        job.end(status, message, version=entry["index"])
+            doc_id, scene, svg_file=outcome.svg_file, kind="edit", parent=record["base"], status=outcome.status,
+            steps=outcome.steps, total=outcome.total, losses=outcome.losses, continued=record["continued"],
+            title=record["title"], options=record["options"], job=job.id, checkpoint=has_checkpoint(self.store.job_dir(doc_id, job.id)))
+        job.preview(self.store.svg_text(doc_id, entry["index"]), outcome.steps)
+        job.end(outcome.status, outcome.message, version=entry["index"])
 
 
-def _free_memory() -> None:
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
+def _examples() -> list[dict[str, str]]:
+    """The bundled examples (looked up once: ``info`` answers every few seconds per page)."""
+    found = [{"name": p.stem, "title": f"{p.stem.replace('_', ' ')} (SVG)"} for p in sorted(EXAMPLES_DIR.glob("*.svg"))]
+    if REPO_EXAMPLE_PHOTO.is_file():
+        found.append({"name": "astronaut", "title": "astronaut (photo)"})
+    return found
 
 
 def _read_svg(data: bytes, work_dir: Path):

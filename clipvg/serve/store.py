@@ -1,11 +1,14 @@
 """The server's work directory: one folder per document, holding ``document.json`` (its versions'
-metadata) and, per version, the SVG clipvg wrote, the edit's checkpoint (to continue it) and
-downloads made on first request. Documents are named by random ids; every path is built from a
-checked id and version number, so no request names a file outside the work directory."""
+metadata), the uploaded photo while it is vectorized, per version the SVG clipvg wrote and downloads
+made on first request, and per job a folder ``jobs/<job id>/`` (``job.json``: what to run; the edit's
+checkpoint and owner lock, kept to resume or continue it). Documents and jobs are named by random
+ids; every path is built from a checked id and version number, so no request names a file outside
+the work directory."""
 from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import secrets
 import shutil
@@ -20,7 +23,7 @@ from ..edit.outputs import export_layers, write_scene
 from ..scene import Scene
 from ..svg import load_svg, save_svg
 
-DOCUMENT_ID = re.compile(r"[0-9a-f]{32}")
+DOCUMENT_ID = JOB_ID = re.compile(r"[0-9a-f]{32}")
 FORMATS = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf", "zip": "application/zip"}
 MAX_VERSIONS = 10_000
 
@@ -54,7 +57,46 @@ class DocumentStore:
         return self.folder(doc_id) / f"v{version:04d}{suffix}"
 
     def checkpoint_dir(self, doc_id: str, version: int) -> Path:
-        return self.folder(doc_id) / f"v{version:04d}.checkpoint"
+        """The checkpoint folder of the edit that made ``version``: its job's folder (older work
+        directories: ``vNNNN.checkpoint``)."""
+        job = self._version(doc_id, version).get("job")
+        return self.job_dir(doc_id, job) if job else self.folder(doc_id) / f"v{version:04d}.checkpoint"
+
+    def job_dir(self, doc_id: str, job_id: str) -> Path:
+        """The folder of one job of the document (made on demand)."""
+        if not isinstance(job_id, str) or not JOB_ID.fullmatch(job_id):
+            raise NotFound(f"no job {job_id!r}")
+        return self.folder(doc_id) / "jobs" / job_id
+
+    def upload_file(self, doc_id: str) -> Path:
+        """Where a photo waits, undecoded, for its vectorizing job."""
+        return self.folder(doc_id) / "upload.bin"
+
+    # -- jobs --------------------------------------------------------------------------------------
+    def write_job(self, doc_id: str, record: dict) -> None:
+        """Record a job (``record["id"]``) before it is queued, so a restart finds it."""
+        folder = self.job_dir(doc_id, record["id"])
+        folder.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomic(folder / "job.json", json.dumps(record, indent=1).encode("utf-8"))
+
+    def read_job(self, doc_id: str, job_id: str) -> dict | None:
+        """A job's record, None when there is none (or it is unreadable)."""
+        try:
+            return json.loads((self.job_dir(doc_id, job_id) / "job.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def exists(self, doc_id: str) -> bool:
+        try:
+            self.folder(doc_id)
+        except NotFound:
+            return False
+        return True
+
+    def ids(self) -> list[str]:
+        """The ids of all documents in the work directory."""
+        return sorted(p.name for p in self.documents.iterdir()
+                      if DOCUMENT_ID.fullmatch(p.name) and (p / "document.json").is_file())
 
     # -- documents ---------------------------------------------------------------------------------
     def create(self, name: str, kind: str, **extra) -> dict:
@@ -62,7 +104,8 @@ class DocumentStore:
         doc_id = secrets.token_hex(16)
         folder = self.documents / doc_id
         folder.mkdir()
-        document = {"id": doc_id, "name": name, "kind": kind, "created": time.time(), "width": None,
+        now = time.time()
+        document = {"id": doc_id, "name": name, "kind": kind, "created": now, "updated": now, "width": None,
                     "height": None, "versions": [], "job": None, **extra}
         self._write(document)
         return document
@@ -83,6 +126,7 @@ class DocumentStore:
             shutil.rmtree(self.folder(doc_id))
 
     def _write(self, document: dict) -> None:
+        document["updated"] = time.time()
         write_bytes_atomic(self.documents / document["id"] / "document.json",
                            json.dumps(document, indent=1).encode("utf-8"))
 
@@ -97,14 +141,19 @@ class DocumentStore:
         return self._version(doc_id, version)
 
     # -- versions ----------------------------------------------------------------------------------
-    def add_version(self, doc_id: str, scene: Scene, **meta) -> dict:
-        """Write ``scene`` (clipvg's SVG writer) as the document's next version; returns its metadata."""
+    def add_version(self, doc_id: str, scene: Scene, svg_file: Path | None = None, **meta) -> dict:
+        """Make ``scene`` the document's next version: ``svg_file`` (clipvg's SVG of it, moved in) or,
+        without one, the scene written by clipvg's SVG writer; returns the version's metadata."""
         with self._lock:
             document = self.get(doc_id)
             index = len(document["versions"])
             if index >= MAX_VERSIONS:
                 raise ValueError(f"document {doc_id} has {MAX_VERSIONS} versions; start a new document")
-            save_svg(scene.to("cpu"), self.folder(doc_id) / f"v{index:04d}.svg")
+            target = self.folder(doc_id) / f"v{index:04d}.svg"
+            if svg_file is not None:
+                os.replace(svg_file, target)
+            else:
+                save_svg(scene.to("cpu"), target)
             entry = {"index": index, "created": time.time(), "paths": scene.num_paths,
                      "layers": list(scene.layer_names), **meta}
             document["versions"].append(entry)

@@ -148,3 +148,42 @@ def live_server(app) -> Iterator[str]:
         server.should_exit = True
         thread.join(30)
         sock.close()
+
+
+@contextlib.contextmanager
+def serve_process(work_dir: Path, port: int = 0, *options: str) -> Iterator[tuple]:
+    """A real ``clipvg serve`` process (CPU, the shapes CLIP, a checkpoint after every step unless
+    ``options`` say otherwise) on ``port`` of 127.0.0.1 (0: a free one); yields (process, base URL).
+    Killed at the end if still running."""
+    import subprocess
+    import sys
+
+    import losses
+
+    model, weights = losses.shapes_clip_paths()
+    command = [sys.executable, "-c", "import sys; from clipvg.cli import main; sys.exit(main())", "serve",
+               "--port", str(port), "--work-dir", str(work_dir), "--device", "cpu", "--clip-model", model,
+               "--clip-weights", weights, "--checkpoint-steps", "1", "--preview-interval", "0", *options]
+    log = Path(f"{work_dir}.log")  # its warnings, read when it fails to start
+    with open(log, "a") as errors:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True,
+                                   env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        first = process.stdout.readline()
+        if not first.startswith("clipvg serve"):
+            process.wait(30)
+            raise RuntimeError(f"clipvg serve did not start: {first}{log.read_text()}")
+        yield process, process.stdout.readline().strip().rstrip("/")
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(30)
+        process.stdout.close()
+
+
+def free_port() -> int:
+    """A port of 127.0.0.1 that nothing listens on now."""
+    from clipvg.serve.net import listening_socket
+
+    with listening_socket("127.0.0.1", 0) as sock:
+        return sock.getsockname()[1]

@@ -7,13 +7,15 @@ const SVG_NS = "http://www.w3.org/2000/svg";
 const INKSCAPE_NS = "http://www.inkscape.org/namespaces/inkscape";
 const COLORS = ["#e6194b", "#2e9d4a", "#4363d8", "#f58231", "#911eb4", "#0aa5b8", "#d6299a", "#7a8a00"];
 const MIN_BOX = 2; // px of canvas: a smaller drag is a click, not a box
+const DONE = ["finished", "stopped", "cancelled", "failed", "interrupted"];
+const RECONNECT_MAX = 15000; // ms: the longest wait between tries to reach a server that went away
 
 // Every element the script touches, looked up once (before any SVG is inserted into the page).
 const $ = {};
 for (const id of ["file", "rounds", "max-size", "example", "open-example", "server-status", "stage", "picture",
   "overlay", "placeholder", "layer-list", "prompt", "roi-list", "roi-empty", "change", "region-only", "iterations",
   "patches", "seed", "start", "stop", "continue", "progress", "progress-text", "loss-line", "message", "dl-svg",
-  "dl-png", "dl-pdf", "dl-zip", "version-list"]) {
+  "dl-png", "dl-pdf", "dl-zip", "version-list", "interrupted", "interrupted-text", "resume", "keep-note"]) {
   $[id] = document.getElementById(id);
 }
 
@@ -25,6 +27,7 @@ const state = {
   selected: -1,     // index of the selected box
   job: null,        // the last job state seen
   events: null,     // the EventSource of the watched job
+  reconnect: null,  // the timer of the next try to reach the server again
   losses: [],
   hiddenLayers: new Set(),
   drag: null,
@@ -92,6 +95,7 @@ function detach() {
   // Stop following the current job (it goes on on the server) before showing another document.
   if (state.events) state.events.close();
   state.events = null;
+  clearTimeout(state.reconnect);
   state.job = null;
   state.losses = [];
   $.progress.max = 1;
@@ -113,7 +117,8 @@ async function loadDocument(id) {
   try {
     const doc = await api(`/api/documents/${encodeURIComponent(id)}`);
     setDocument(doc, readHash().v);
-    if (doc.job && !["finished", "stopped", "cancelled", "failed"].includes(doc.job.status)) watch(doc.job);
+    if (doc.job && !DONE.includes(doc.job.status)) watch(doc.job);
+    else if (doc.job && doc.job.status === "interrupted") showJob(doc.job);
   } catch (error) {
     showMessage(`Cannot reopen the last picture: ${error.message}`);
     history.replaceState(null, "", location.pathname + location.search);
@@ -122,6 +127,10 @@ async function loadDocument(id) {
 
 function setDocument(doc, version) {
   state.doc = doc;
+  // in the address from the start (a photo still vectorizing too), so a reload finds it again
+  if (!doc.versions.length) history.replaceState(null, "", `#doc=${doc.id}`);
+  $["keep-note"].textContent = doc.expires ? `This document is kept on the server until ` +
+    `${new Date(doc.expires * 1000).toLocaleString()} (${keptFor()} after its last change).` : "";
   const width = doc.width || 1, height = doc.height || 1;
   $.stage.classList.toggle("empty", !doc.versions.length);
   $.stage.style.setProperty("--ratio", String(width / height));
@@ -429,6 +438,13 @@ function updateButtons() {
   $.stop.disabled = !active || (state.job && state.job.stop_requested);
   $.stop.textContent = state.job && state.job.status === "queued" ? "Cancel" : "Stop";
   $.continue.disabled = active || !entry || !entry.checkpoint;
+  const interrupted = Boolean(state.job && state.job.status === "interrupted" && state.doc &&
+    state.job.document === state.doc.id);
+  $.interrupted.hidden = !interrupted;
+  if (interrupted) {
+    $["interrupted-text"].textContent = `Interrupted at step ${state.job.step} of ${state.job.total} ` +
+      "(the server stopped); resume continues from there.";
+  }
 }
 
 async function startEdit() {
@@ -472,13 +488,35 @@ async function stopJob() {
   }
 }
 
+async function resumeJob() {
+  if (!state.job) return;
+  showMessage("");
+  try {
+    watch(await api(`/api/jobs/${state.job.id}/resume`, { method: "POST" }));
+  } catch (error) {
+    showMessage(error.message);
+  }
+}
+
 function watch(job) {
   if (state.events) state.events.close();
+  clearTimeout(state.reconnect);
   state.losses = [];
   showJob(job);
   const events = new EventSource(`/api/jobs/${job.id}/events`);
   state.events = events;
   events.addEventListener("state", (event) => showJob(JSON.parse(event.data)));
+  events.addEventListener("open", () => { if (state.events === events) showMessage(""); });
+  events.addEventListener("error", () => {
+    // The browser retries by itself while the server is unreachable; when it gives up (the server
+    // answered with an error) the page keeps asking, less and less often, until it answers again.
+    if (state.events !== events) return;
+    showMessage("Lost the connection to the server; reconnecting…", "info");
+    if (events.readyState === EventSource.CLOSED) {
+      state.events = null;
+      reconnect(job, 1000);
+    }
+  });
   events.addEventListener("svg", (event) => {
     if (state.events === events) showSvg(JSON.parse(event.data).svg);
   });
@@ -490,7 +528,36 @@ function watch(job) {
   });
 }
 
+function reconnect(job, delay) {
+  clearTimeout(state.reconnect);
+  state.reconnect = setTimeout(async () => {
+    if (!state.doc || state.doc.id !== job.document) return;
+    let answer;
+    try {
+      answer = await fetch(`/api/jobs/${job.id}`, { credentials: "same-origin" });
+    } catch (error) {
+      reconnect(job, Math.min(delay * 2, RECONNECT_MAX));  // still unreachable
+      return;
+    }
+    showMessage("");
+    if (answer.ok) {
+      const current = await answer.json();
+      if (DONE.includes(current.status)) { showJob(current); await finished(current); } else watch(current);
+    } else {
+      await loadDocument(job.document);  // the server forgot the job: show what the document says
+    }
+  }, delay);
+}
+
 async function finished(job) {
+  if (job.kind === "vectorize" && job.status !== "finished") {
+    // a photo that could not be vectorized leaves no document behind
+    state.doc = null;
+    history.replaceState(null, "", location.pathname + location.search);
+    setDocumentEmpty();
+    showMessage(job.status === "cancelled" ? "Cancelled; the photo was not kept." : (job.message || "Vectorizing failed."));
+    return;
+  }
   try {
     const doc = await api(`/api/documents/${job.document}`);
     if (!state.doc || state.doc.id !== doc.id) return;
@@ -502,6 +569,23 @@ async function finished(job) {
   if (job.status === "failed") showMessage(job.message || "The job failed.");
   else if (job.status === "stopped" && job.kind === "edit") showMessage(`Stopped at step ${job.step}; the result is kept as v${job.version}.`, "info");
   else if (job.status === "cancelled") showMessage("Cancelled.", "info");
+}
+
+function setDocumentEmpty() {
+  $.picture.replaceChildren();
+  $["layer-list"].replaceChildren();
+  $["version-list"].replaceChildren();
+  $.stage.classList.add("empty");
+  $["keep-note"].textContent = "";
+  state.rois = [];
+  renderRois();
+  updateButtons();
+}
+
+function keptFor() {
+  const days = state.info ? state.info.keep_days : 0;
+  if (!days) return "for ever";
+  return days >= 1 ? `${days} day${days === 1 ? "" : "s"}` : `${Math.round(days * 24 * 60)} minutes`;
 }
 
 function formatSeconds(seconds) {
@@ -526,6 +610,10 @@ function showJob(job) {
   } else if (job.status === "running") {
     text = job.total ? `Step ${job.step} / ${job.total} · ETA ${formatSeconds(job.eta)}` : "Loading the model…";
     if (job.stop_requested) text += " · stopping after this step";
+    $.progress.max = Math.max(job.total, 1);
+    $.progress.value = job.step;
+  } else if (job.status === "interrupted") {
+    text = `Edit interrupted at step ${job.step} / ${job.total}.`;
     $.progress.max = Math.max(job.total, 1);
     $.progress.value = job.step;
   } else {
@@ -586,6 +674,7 @@ async function init() {
     $["max-size"].value = d.max_size;
     $.prompt.value = d.prompt || "";
     $.iterations.max = state.info.limits.iterations;
+    $["keep-note"].textContent = `Pictures you open are kept on the server for ${keptFor()} after their last change.`;
     $.patches.max = state.info.limits.patches;
     for (const example of state.info.examples) {
       const option = document.createElement("option");
@@ -605,6 +694,7 @@ async function init() {
   $.start.addEventListener("click", startEdit);
   $.stop.addEventListener("click", stopJob);
   $.continue.addEventListener("click", continueEdit);
+  $.resume.addEventListener("click", resumeJob);
   $.stage.addEventListener("dragover", (event) => { event.preventDefault(); $.stage.classList.add("dragover"); });
   $.stage.addEventListener("dragleave", () => $.stage.classList.remove("dragover"));
   $.stage.addEventListener("drop", (event) => {
