@@ -38,6 +38,7 @@ PRESENTATION = frozenset({
 })
 """Properties CSS may set on SVG elements (SVG 1.1 presentation attributes and the SVG 2 / CSS ones
 browsers apply to SVG)."""
+CSS_ONLY = ("mix-blend-mode", "isolation")  # properties an attribute of that name does not set
 
 Declaration = tuple[str, str, bool]  # (property, value, important)
 
@@ -93,13 +94,15 @@ def apply_stylesheets(root: ET.Element) -> None:
     for wrapper in cssselect2.ElementWrapper.from_xml_root(root).iter_subtree():
         element = wrapper.etree_element
         ranked: list[tuple[tuple, str, str]] = []  # (priority, property, value)
+        for name in CSS_ONLY:  # not presentation attributes: only CSS sets them (as resvg, browsers)
+            element.attrib.pop(name, None)
         for specificity, order, _, found in matcher.match(wrapper):
             for position, (name, value, important) in enumerate(found):
                 ranked.append(((important, 0, specificity, order, position), name, value))
         for position, (name, value, important) in enumerate(declarations(element.attrib.pop("style", ""))):
             ranked.append(((important, 1, (1 << 20, 0, 0), 1 << 30, position), name, value))
         for _, name, value in sorted(ranked, key=lambda item: item[0]):
-            if name in PRESENTATION:
+            if name in PRESENTATION or (name == "background-color" and element is root):
                 element.set(name, value)
     parents = {child: parent for parent in root.iter() for child in parent}
     for style in [e for e in root.iter() if e.tag.rsplit("}", 1)[-1] == "style"]:

@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
 
-from svgelements import DEFAULT_PPI, SVG, Length
+from svgelements import DEFAULT_PPI, SVG, Length, Path as SVGPath
 
 from ..errors import SVGParseError
 
@@ -123,6 +123,37 @@ def normalize_path_data(root: ET.Element) -> None:
         data = element.get("d")
         if data and re.search(r"\d\.(?!\d)", data):
             element.set("d", _NUMBER.sub(fix, data))
+
+
+def _readable_prefix(data: str) -> str:
+    """The longest prefix of path data, cut before a command letter, that svgelements reads."""
+    cuts = [m.start() for m in re.finditer(r"[MmZzLlHhVvCcSsQqTtAa]", data)][1:] + [len(data)]
+    for end in reversed(cuts):
+        try:
+            SVGPath(data[:end])
+            return data[:end]
+        except Exception:  # svgelements raises many types for malformed data
+            continue
+    return ""
+
+
+def drop_bad_paths(root: ET.Element) -> Counter[str]:
+    """Check path data in place, as browsers draw it: a path whose data does not start with a
+    moveto draws nothing; one with an error draws up to the error. Returns what was changed, counted."""
+    skipped: Counter[str] = Counter()
+    for element in root.iter():
+        data = (element.get("d") or "").strip() if local_name(element.tag) == "path" else ""
+        if not data:
+            continue
+        if data[0] not in "Mm":
+            element.set("d", "")
+            skipped["path data not starting with a moveto (path not drawn)"] += 1
+            continue
+        prefix = _readable_prefix(data)
+        if prefix != data:
+            element.set("d", prefix)
+            skipped["path data with an error (drawn up to the error)"] += 1
+    return skipped
 
 
 MAX_EXPANDED_ELEMENTS = 200_000  # elements after expanding every <use>: beyond, a "use bomb" is refused

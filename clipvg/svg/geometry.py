@@ -55,6 +55,7 @@ def to_subpaths(segments: Iterable[PathSegment], transform: np.ndarray) -> list[
     """
     subpaths: list[Subpath] = []
     contour: _Contour | None = None
+    previous: PathSegment | None = None
 
     def flush(closed: bool) -> None:
         subpath = contour.finish(closed, transform) if contour else None
@@ -65,6 +66,7 @@ def to_subpaths(segments: Iterable[PathSegment], transform: np.ndarray) -> list[
         if isinstance(segment, Move):
             flush(False)
             contour = _Contour(segment.end)
+            previous = segment
             continue
         if contour is None:
             contour = _Contour(segment.start)
@@ -76,10 +78,14 @@ def to_subpaths(segments: Iterable[PathSegment], transform: np.ndarray) -> list[
         elif isinstance(segment, Line):
             contour.add(1, segment.end)
         elif isinstance(segment, QuadraticBezier):
-            contour.add(2, segment.control, segment.end)
+            smooth_after_other = getattr(segment, "smooth", False) and not isinstance(previous, QuadraticBezier)
+            contour.add(2, segment.start if smooth_after_other else segment.control, segment.end)
         elif isinstance(segment, CubicBezier):
-            contour.add(3, segment.control1, segment.control2, segment.end)
+            # per SVG, S/T reflect the previous control point only after a segment of their own degree
+            smooth_after_other = getattr(segment, "smooth", False) and not isinstance(previous, CubicBezier)
+            contour.add(3, segment.start if smooth_after_other else segment.control1, segment.control2, segment.end)
         elif isinstance(segment, Arc):
             contour.add_arc(segment)
+        previous = segment
     flush(False)
     return subpaths

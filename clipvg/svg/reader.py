@@ -24,8 +24,8 @@ from ..render.outline import stroke_outline
 from ..scene import CAPS, JOINS, Path, Scene, Solid, Stroke, Subpath
 from ..scene.tree import Blur, ClipPath, Group, Mask, map_paths
 from .css import USE_INSTANCE, properties
-from .document import (SVG_NS, XLINK_HREF, build_tree, extract_definitions, local_name, normalize_path_data,
-                       parse_xml, read_source, strip_unsupported, user_length, warn_skipped)
+from .document import (SVG_NS, XLINK_HREF, build_tree, extract_definitions, local_name, parse_xml, read_source,
+                       strip_unsupported, user_length, warn_skipped)
 from .geometry import to_subpaths
 from .paint import PaintServers, matrix3, number, unit_number
 from .structure import normalize
@@ -62,7 +62,6 @@ def load_svg(source: str | os.PathLike, *, device: str | torch.device = "cpu", b
         base_dir = os.path.dirname(os.path.abspath(name))
     root = parse_xml(data, name)
     skipped = normalize(root, name)
-    normalize_path_data(root)
     size = _root_size(root)
     text_notes = texts_to_paths(root, size)
     servers = PaintServers(root, size)

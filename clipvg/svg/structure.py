@@ -9,8 +9,9 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 
 from ..errors import SVGParseError
+from .colors import parse_color
 from .css import USE_INSTANCE, apply_stylesheets, resolve_inherited
-from .document import SVG_NS, XLINK_HREF, check_uses, local_name
+from .document import SVG_NS, XLINK_HREF, check_uses, drop_bad_paths, local_name, normalize_path_data
 from .units import ABSOLUTE, parse_length, resolve_lengths, viewbox
 
 LANGUAGES = ("en",)
@@ -43,7 +44,11 @@ def conditions_pass(element: ET.Element) -> bool:
 
 def apply_conditions(root: ET.Element) -> None:
     """Keep only the first child of each ``<switch>`` that is a graphics element passing its
-    conditions (the switch becomes a ``<g>``), and remove other elements that fail theirs, in place."""
+    conditions (the switch becomes a ``<g>``), and remove other graphics elements that fail theirs
+    (a failing root draws nothing), in place. Conditions on definitions (gradients, clip paths,
+    ``<defs>``) are ignored, as browsers do."""
+    if not conditions_pass(root):
+        root[:] = []
 
     def visit(parent: ET.Element) -> None:
         if local_name(parent.tag) == "switch":
@@ -54,12 +59,57 @@ def apply_conditions(root: ET.Element) -> None:
                     parent.remove(child)
             parent.tag = _svg("g")
         for child in list(parent):
-            if not conditions_pass(child):
+            if isinstance(child.tag, str) and local_name(child.tag) in GRAPHICS and not conditions_pass(child):
                 parent.remove(child)
             else:
                 visit(child)
 
     visit(root)
+
+
+KNOWN = frozenset({
+    "a", "altGlyph", "altGlyphDef", "altGlyphItem", "animate", "animateColor", "animateMotion", "animateTransform",
+    "circle", "clipPath", "color-profile", "cursor", "defs", "desc", "discard", "ellipse", "filter", "font",
+    "font-face", "font-face-format", "font-face-name", "font-face-src", "font-face-uri", "foreignObject", "g",
+    "glyph", "glyphRef", "hatch", "hatchpath", "hkern", "image", "line", "linearGradient", "marker", "mask",
+    "mesh", "meshgradient", "meshpatch", "meshrow", "metadata", "missing-glyph", "mpath", "path", "pattern",
+    "polygon", "polyline", "radialGradient", "rect", "script", "set", "solidcolor", "stop", "style", "svg",
+    "switch", "symbol", "text", "textPath", "title", "tref", "tspan", "unknown", "use", "view", "vkern",
+})
+"""SVG element names; other elements (and anything outside the SVG namespace) draw nothing,
+content included."""
+SHAPES = frozenset({"rect", "circle", "ellipse", "line", "polyline", "polygon", "path", "image"})
+
+
+def prune(root: ET.Element) -> None:
+    """Remove elements that are not SVG elements, with their content, and the children of shapes
+    (which never draw), in place."""
+
+    def visit(parent: ET.Element) -> None:
+        shape = local_name(parent.tag) in SHAPES
+        for child in list(parent):
+            if not isinstance(child.tag, str):
+                continue
+            name = local_name(child.tag)
+            svg = child.tag.startswith(f"{{{SVG_NS}}}") or "}" not in child.tag
+            if not svg or not (name in KNOWN or name.startswith("fe")) or (shape and name not in ("title", "desc")):
+                parent.remove(child)
+            else:
+                visit(child)
+
+    visit(root)
+
+
+def background(root: ET.Element) -> None:
+    """A root ``background-color`` (an SVG 2 / CSS property resvg and browsers paint) becomes a
+    rectangle under the content covering the viewBox (or the canvas), in place."""
+    color = root.attrib.pop("background-color", None)
+    if color is None or parse_color(color) is None:
+        return
+    box = viewbox(root)
+    x, y, width, height = box if box is not None else (0.0, 0.0, "100%", "100%")
+    root.insert(0, ET.Element(_svg("rect"), {"x": str(x), "y": str(y), "width": str(width), "height": str(height),
+                                             "fill": color, "stroke": "none"}))
 
 
 def _use_target(use: ET.Element, target: ET.Element) -> ET.Element:
@@ -68,7 +118,7 @@ def _use_target(use: ET.Element, target: ET.Element) -> ET.Element:
     copied = copy.deepcopy(target)
     if local_name(target.tag) == "symbol":
         copied.tag = _svg("svg")
-        for name in ("x", "y"):
+        for name in ("x", "y", "transform"):  # SVG 1.1 symbols have no transform; resvg ignores it
             copied.attrib.pop(name, None)
         copied.set("width", use.get("width", target.get("width", "100%")))
         copied.set("height", use.get("height", target.get("height", "100%")))
@@ -206,12 +256,16 @@ def window_size(root: ET.Element) -> tuple[float, float]:
 
 def normalize(root: ET.Element, name: str) -> Counter[str]:
     """Every rewrite the reader needs before svgelements, in order, in place: CSS cascade, conditional
-    processing, ``<use>`` expansion, ``inherit``/``currentColor``, lengths in user units, nested
+    processing, path data checks, ``<use>`` expansion, non-SVG elements removed, ``inherit``/``currentColor``, lengths in user units, nested
     viewports. Returns what was skipped, counted by kind."""
     apply_stylesheets(root)
     apply_conditions(root)
-    skipped = check_uses(root, name)
+    background(root)
+    normalize_path_data(root)
+    skipped = drop_bad_paths(root)
+    skipped.update(check_uses(root, name))
     skipped.update(expand_uses(root, name))
+    prune(root)
     resolve_inherited(root)
     resolve_lengths(root, window_size(root))
     nested_viewports(root)

@@ -136,6 +136,10 @@ def resolve_lengths(root: ET.Element, window: tuple[float, float]) -> None:
                 parsed = parse_length(element.get(name))
                 if parsed is not None and parsed[1] != "%":
                     element.set(name, _number(to_user(element.get(name), context)))
+            valid_geometry(element, kind)
+        origin = element.attrib.pop("transform-origin", None)
+        if origin is not None:
+            apply_transform_origin(element, origin, context)
         dashes = element.get("stroke-dasharray")
         if dashes is not None and dashes.strip() != "none":
             resolved = _resolve_list(dashes, context)
@@ -171,3 +175,73 @@ def viewport_size(svg: ET.Element, parent: LengthContext) -> tuple[float, float]
     width = to_user(svg.get("width", "100%"), parent, "x")
     height = to_user(svg.get("height", "100%"), parent, "y")
     return (parent.viewport[0] if width is None else width, parent.viewport[1] if height is None else height)
+
+
+TRANSFORMS = ("transform", "gradientTransform", "patternTransform")
+_ORIGIN_KEYWORDS = {"left": ("x", "0%"), "right": ("x", "100%"), "top": ("y", "0%"), "bottom": ("y", "100%"),
+                    "center": (None, "50%")}
+
+
+def transform_origin(text: str, context: LengthContext) -> tuple[float, float] | None:
+    """The point (user units) a CSS ``transform-origin`` names: one or two keywords or lengths (a
+    third, z, is ignored); percentages of the viewport. None when unreadable."""
+    words = text.split()[:2]
+    if not words:
+        return None
+    placed: dict[str, str] = {}
+    free: list[str] = []
+    for word in words:
+        axis, value = _ORIGIN_KEYWORDS.get(word.lower(), (None, word))
+        if axis is None or axis in placed:
+            free.append(value)
+        else:
+            placed[axis] = value
+    for axis in ("x", "y"):
+        if axis not in placed:
+            placed[axis] = free.pop(0) if free else "50%"
+    x, y = to_user(placed["x"], context, "x"), to_user(placed["y"], context, "y")
+    return None if x is None or y is None else (x, y)
+
+
+def apply_transform_origin(element: ET.Element, text: str, context: LengthContext) -> None:
+    """Fold ``transform-origin`` into the element's transform attribute(s), in place:
+    ``translate(o) T translate(-o)``."""
+    origin = transform_origin(text, context)
+    if origin is None or origin == (0.0, 0.0):
+        return
+    x, y = origin
+    for name in TRANSFORMS:
+        if element.get(name) is not None:
+            element.set(name, f"translate({x!r} {y!r}) {element.get(name)} translate({-x!r} {-y!r})")
+
+
+CONTAINERS = ("g", "a", "switch", "defs")
+_GEOMETRY_NAMES = frozenset(name for kind, names in GEOMETRY.items() if kind != "*" for name in names)
+
+
+def valid_geometry(element: ET.Element, kind: str) -> None:
+    """Apply SVG 2's rules for shape geometry in place (lengths already numbers): a negative width,
+    height or r draws nothing (``display="none"``); a negative or missing ellipse radius, or a negative
+    rect corner radius, is ``auto`` (the other radius); containers lose geometry attributes, which
+    they do not have (svgelements would pass them on to their children)."""
+    if kind in CONTAINERS:
+        for name in _GEOMETRY_NAMES & set(element.attrib):
+            del element.attrib[name]
+        return
+
+    def value(name: str) -> float | None:
+        return float(element.get(name)) if element.get(name) is not None else None
+
+    negative = {"rect": ("width", "height"), "circle": ("r",)}.get(kind, ())
+    if any((value(name) or 0.0) < 0 for name in negative):
+        element.set("display", "none")
+    if kind in ("rect", "ellipse"):
+        for name in ("rx", "ry"):
+            if (value(name) or 0.0) < 0 or element.get(name) in ("auto", ""):
+                element.attrib.pop(name, None)
+    if kind == "ellipse":
+        rx, ry = value("rx"), value("ry")
+        if rx is None and ry is None:
+            element.set("display", "none")
+        elif rx is None or ry is None:
+            element.set("rx" if rx is None else "ry", _number(ry if rx is None else rx))
