@@ -20,13 +20,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from skimage.measure import label as label_components
-from skimage.segmentation import felzenszwalb
-
 from clipvg.scene import Paint
 
+from .felzenszwalb import segment
 from .fills import region_paints
-from .merge import Layout, merge_levels, pixel_features, pixel_ridge, region_stats
+from .merge import Layout, merge_levels, pixel_ridge
+from .pixel_sums import region_sums
 from .trace import trace_levels
 
 OPAQUE = 254.5 / 255.0
@@ -62,24 +61,18 @@ def budget_levels(rgba: np.ndarray, mask: np.ndarray, counts: list[int], toleran
     merge_features = 0 if gradients == "none" else 2
     layout = Layout(colours.shape[-1], merge_features)
     ridge = pixel_ridge(height, width)
-    flat_colours = colours.reshape(-1, colours.shape[-1])
-    inside = initial.ravel() >= 0
-    features = pixel_features(height, width, merge_features)
-    stats = region_stats(initial.ravel()[inside], count, flat_colours[inside], features[inside], layout)
+    stats = region_sums(initial, count, colours, merge_features)
     maps = merge_levels(initial, stats, layout, ridge, list(counts))[::-1]  # coarse to fine
     initial, stats, maps = _drop_to_budget(initial, stats, maps, counts[-1], layout)
     finest = _apply(maps[-1], initial)
     top_count = int(maps[-1].max()) + 1
     # The fills see x² + y² too when radial gradients are allowed (the merging does not need it).
     fill_layout = Layout(colours.shape[-1], 3 if gradients == "radial" else merge_features)
-    fill_features = pixel_features(height, width, fill_layout.features)
-    inside = finest.ravel() >= 0
-    top_stats = region_stats(finest.ravel()[inside], top_count, flat_colours[inside], fill_features[inside], fill_layout)
+    top_stats = region_sums(finest, top_count, colours, fill_layout.features)
     n = top_stats[:, 0]
     alpha = np.ones(top_count) if opaque_image else top_stats[:, 4] / np.maximum(n, 1e-12)
     solid = alpha >= OPAQUE
-    paints = region_paints(top_stats, fill_layout, ridge, finest.ravel(), fill_features, 2.0 / max(height, width),
-                           (width, height), solid, gradients)
+    paints = region_paints(top_stats, fill_layout, ridge, finest, solid, gradients)
     drawn, paint_of = _stacking(maps, n, solid)
     level_labels = []
     for level_map, draw in zip(maps, drawn):
@@ -100,10 +93,9 @@ def oversegment(colours: np.ndarray, mask: np.ndarray, budget: int, min_size: in
     scale = BASE_SCALE
     want = min(MIN_OVERSEGMENTATION * budget, int(mask.sum()) // 4)
     while True:
-        segments = felzenszwalb(colours, scale=scale, sigma=SMOOTHING, min_size=min_size, channel_axis=-1)
-        labels = label_components(np.where(mask, segments + 1, 0), background=0, connectivity=1) - 1
+        labels = segment(colours, mask, scale, SMOOTHING, min_size)
         if int(labels.max()) + 1 >= want or scale <= 1.0:
-            return labels.astype(np.int32)
+            return labels
         scale = max(1.0, scale / 3.0)
 
 

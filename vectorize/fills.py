@@ -14,6 +14,7 @@ import numpy as np
 from clipvg.scene import GradientStops, LinearGradient, Paint, RadialGradient, Solid
 
 from .merge import Layout, centred_moments
+from .pixel_sums import region_extremes
 
 # A gradient must remove at least this share of the flat colour's squared error, and the region
 # must have this many pixels.
@@ -26,16 +27,16 @@ RADIAL_REACH = 4.0
 RADIAL_STOPS = 5
 
 
-def region_paints(stats: np.ndarray, layout: Layout, ridge: float, labels: np.ndarray, features: np.ndarray,
-                  scale: float, size: tuple[int, int], opaque: np.ndarray, gradients: str) -> list[Paint]:
-    """One paint per region of ``labels`` (H*W,) (-1: none) with ``stats`` (R, width).
-
-    ``features`` (H*W, F) are merge.pixel_features (F = 3 keeps radial fits possible), ``scale``
-    their units per pixel and ``size`` = (W, H). ``opaque`` (R,) bool: regions that may take a
+def region_paints(stats: np.ndarray, layout: Layout, ridge: float, labels: np.ndarray, opaque: np.ndarray,
+                  gradients: str) -> list[Paint]:
+    """One paint per region of ``labels`` (H, W) (-1: none) with ``stats`` (R, width) over the
+    coordinate features of ``pixel_sums`` (F = 3 keeps radial fits possible). ``opaque`` (R,) bool: regions that may take a
     gradient; the others (translucent, premultiplied RGBA channels) get a flat colour with alpha.
     ``gradients``: "none", "linear" or "radial" (linear and radial).
     """
     n, colour, square, fsum, ff, fc = layout.split(stats)
+    height, width = labels.shape
+    scale, size = 2.0 / max(height, width), (width, height)
     count = np.maximum(n, 1e-12)
     mean = colour / count[:, None]
     paints: list[Paint] = [_flat(m, layout.channels) for m in mean]
@@ -57,19 +58,14 @@ def region_paints(stats: np.ndarray, layout: Layout, ridge: float, labels: np.nd
         use_radial = (candidates & curved & near & (radial[0] > MIN_GAIN * flat_error)
                       & (radial[0] - linear[0] > RADIAL_MARGIN * flat_error))
     use_linear &= ~use_radial
-    inside = labels >= 0
-    region = labels[inside]
-    xy = features[inside, :2]
     if use_linear.any():
         _, b, gamma, f_mean = linear
-        s = ((xy - f_mean[region]) * gamma[region]).sum(1)
-        low, high = _extremes(s, region, len(n))
+        low, high = region_extremes(labels, np.ascontiguousarray(f_mean), np.ascontiguousarray(gamma), False)
         for r in np.nonzero(use_linear & (high > low))[0]:
             paints[r] = _linear(mean[r], b[r], gamma[r], f_mean[r], low[r], high[r], scale, size)
     if use_radial.any():
         _, b, gamma, f_mean = radial
-        distance = np.linalg.norm(xy - centre[region], axis=1)
-        low, high = _extremes(distance, region, len(n))
+        low, high = region_extremes(labels, np.ascontiguousarray(centre), np.ascontiguousarray(centre), True)
         for r in np.nonzero(use_radial & (high > low))[0]:
             paints[r] = _radial(mean[r], b[r], gamma[r], f_mean[r], centre[r], low[r], high[r], scale, size)
     return paints
@@ -91,14 +87,6 @@ def _rank_one(n, colour, fsum, ff, fc, ridge):
     gamma = np.where(tiny[:, None], 0.0, gamma)
     reduction = np.where(tiny, 0.0, top ** 2)
     return reduction, b, gamma, fsum / np.maximum(n, 1e-12)[:, None]
-
-
-def _extremes(values: np.ndarray, region: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
-    low = np.full(count, np.inf)
-    high = np.full(count, -np.inf)
-    np.minimum.at(low, region, values)
-    np.maximum.at(high, region, values)
-    return low, high
 
 
 def _flat(mean: np.ndarray, channels: int) -> Solid:

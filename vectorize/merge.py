@@ -47,32 +47,10 @@ class Layout:
         return n, colour, square, fsum, ff, fc
 
 
-def pixel_features(height: int, width: int, features: int) -> np.ndarray:
-    """(H*W, F) coordinate features of pixel centres, scaled so the long side spans [-1, 1]:
-    (x, y) for F = 2, plus x² + y² for F = 3; (H*W, 0) for F = 0."""
-    scale = 2.0 / max(height, width)
-    ys, xs = np.mgrid[0:height, 0:width]
-    x = ((xs + 0.5) * scale - width * scale / 2).ravel()
-    y = ((ys + 0.5) * scale - height * scale / 2).ravel()
-    columns = [x, y, x * x + y * y][:features]
-    return np.stack(columns, axis=1) if columns else np.zeros((height * width, 0))
-
-
 def pixel_ridge(height: int, width: int) -> float:
-    """Variance of a coordinate over one pixel (a uniform square) in pixel_features' units: added to
+    """Variance of a coordinate over one pixel (a uniform square) in the units of the coordinate features (``pixel_sums``): added to
     every region's coordinate covariance, it keeps tiny regions' fits well posed."""
     return (2.0 / max(height, width)) ** 2 / 12.0
-
-
-def region_stats(labels: np.ndarray, count: int, colours: np.ndarray, features: np.ndarray,
-                 layout: Layout) -> np.ndarray:
-    """(count, layout.width) statistics of each region of ``labels`` (N,) int in [0, count) from
-    pixel ``colours`` (N, C) and coordinate ``features`` (N, F)."""
-    columns = [np.ones(len(labels))]
-    columns += list(colours.T) + [(colours ** 2).sum(1)] + list(features.T)
-    columns += [features[:, i] * features[:, j] for i in range(layout.features) for j in range(layout.features)]
-    columns += [features[:, i] * colours[:, k] for i in range(layout.features) for k in range(layout.channels)]
-    return np.stack([np.bincount(labels, column, minlength=count) for column in columns], axis=1)
 
 
 def centred_moments(n, colour, fsum, ff, fc, ridge):

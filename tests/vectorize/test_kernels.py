@@ -1,0 +1,98 @@
+"""The compiled kernels of the budgeted vectorizer against plain numpy / scikit-image references."""
+import numpy as np
+from scipy.optimize import least_squares
+from skimage.measure import label
+from skimage.segmentation import felzenszwalb
+
+from vectorize.felzenszwalb import segment
+from vectorize.heap_merge import row_error
+from vectorize.merge import Layout, merge_levels, pixel_ridge
+from vectorize.pixel_sums import region_extremes, region_sums
+
+from vectorize_images import photo
+
+
+def features_of(height: int, width: int) -> np.ndarray:
+    """(H, W, 3) coordinate features (x, y, x² + y²) as pixel_sums defines them."""
+    scale = 2.0 / max(height, width)
+    ys, xs = np.mgrid[0:height, 0:width]
+    x = (xs + 0.5) * scale - width * scale / 2
+    y = (ys + 0.5) * scale - height * scale / 2
+    return np.stack([x, y, x * x + y * y], axis=-1)
+
+
+def test_region_sums_match_bincount():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(-1, 5, (9, 13))
+    colours = rng.random((9, 13, 3))
+    f = features_of(9, 13)
+    sums = region_sums(labels, 5, colours, 3)
+    for r in range(5):
+        at = labels == r
+        c, g = colours[at], f[at]
+        expected = np.concatenate([[at.sum()], c.sum(0), [(c ** 2).sum()], g.sum(0), (g.T @ g).ravel(), (g.T @ c).ravel()])
+        np.testing.assert_allclose(sums[r], expected, rtol=1e-12, atol=1e-12)
+
+
+def test_row_error_is_the_least_squares_error_of_the_gradient_model():
+    rng = np.random.default_rng(1)
+    height, width = 7, 9
+    f = features_of(height, width)[..., :2].reshape(-1, 2)
+    colours = 0.5 + 0.3 * np.outer(f @ [0.7, -0.4], [1.0, 0.5, -0.2]) + 0.05 * rng.standard_normal((len(f), 3))
+    row = region_sums(np.zeros((height, width), np.int64), 1, colours.reshape(height, width, 3), 2)[0]
+    flat = ((colours - colours.mean(0)) ** 2).sum()
+    assert abs(row_error(row, 3, 0, 0.0) - flat) < 1e-9
+    # Brute force: c(p) = m + b (g . (f(p) - mean f)) fitted by nonlinear least squares (no ridge).
+    centred = f - f.mean(0)
+
+    def residual(theta):
+        m, b, g = theta[:3], theta[3:6], theta[6:]
+        return (colours - m - np.outer(centred @ g, b)).ravel()
+
+    best = least_squares(residual, np.r_[colours.mean(0), 1.0, 0.5, -0.2, 0.2, -0.1]).fun
+    assert abs(row_error(row, 3, 2, 0.0) - (best ** 2).sum()) < 1e-6 * flat
+    assert (best ** 2).sum() < 0.3 * flat  # the gradient explains most of the colour
+    # The ridge (one pixel's coordinate variance) only damps the gradient a little.
+    assert (best ** 2).sum() < row_error(row, 3, 2, pixel_ridge(height, width)) < 1.1 * (best ** 2).sum()
+
+
+def test_merging_recovers_flat_blocks():
+    blocks = np.kron(np.arange(6).reshape(2, 3), np.ones((8, 8), int))
+    palette = np.random.default_rng(2).random((6, 3))
+    colours = palette[blocks]
+    initial = np.arange(blocks.size).reshape(blocks.shape)  # every pixel its own region
+    layout = Layout(3, 2)
+    stats = region_sums(initial, blocks.size, colours, 2)
+    six, one = merge_levels(initial, stats, layout, pixel_ridge(*blocks.shape), [6, 1])
+    merged = six[initial]
+    assert len(np.unique(merged)) == 6
+    for b in range(6):  # each block is exactly one merged region
+        assert len(np.unique(merged[blocks == b])) == 1
+    assert (one == 0).all()
+
+
+def test_felzenszwalb_matches_scikit_image_and_keeps_to_the_mask():
+    image = photo("chelsea", 128)[..., :3].astype(np.float64)
+    mask = np.ones(image.shape[:2], bool)
+    ours = segment(image, mask, 8.0, 0.5, 3)
+    theirs = label(felzenszwalb(image, scale=8.0, sigma=0.5, min_size=3) + 1, connectivity=1)
+    assert abs((ours.max() + 1) - theirs.max()) <= 0.02 * theirs.max()
+    # 4-connected segments (the tracing's connectivity): labelling them again splits nothing.
+    assert label(ours + 1, connectivity=1).max() == ours.max() + 1
+    mask[:, :40] = False
+    masked = segment(image, mask, 8.0, 0.5, 3)
+    assert (masked[~mask] == -1).all() and (masked[mask] >= 0).all()
+    assert label(masked + 1, connectivity=1, background=0).max() == masked.max() + 1
+
+
+def test_region_extremes_match_numpy():
+    rng = np.random.default_rng(3)
+    labels = rng.integers(-1, 4, (10, 12))
+    f = features_of(10, 12)[..., :2]
+    origin, direction = rng.standard_normal((4, 2)), rng.standard_normal((4, 2))
+    for radial in (False, True):
+        low, high = region_extremes(labels, origin, direction, radial)
+        for r in range(4):
+            d = f[labels == r] - origin[r]
+            values = np.linalg.norm(d, axis=1) if radial else d @ direction[r]
+            assert np.isclose(low[r], values.min()) and np.isclose(high[r], values.max())

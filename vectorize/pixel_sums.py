@@ -1,0 +1,73 @@
+"""Per-region sums and extremes over a label map in one compiled pass (numba), with no per-pixel
+temporaries: a pixel's coordinate features are computed where they are used.
+
+Coordinate features of the pixel centre (x + 0.5, y + 0.5), scaled so the long side spans [-1, 1]
+around the canvas centre: (x, y), and x² + y² as the third feature (see ``merge.pixel_features``).
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def region_sums(labels: np.ndarray, count: int, colours: np.ndarray, features: int) -> np.ndarray:
+    """(count, width) statistics of each region of ``labels`` (H, W) int (-1: none) from pixel
+    ``colours`` (H, W, C): count, colour sums (C), squared colour sum, feature sums (F), feature
+    products (F x F, row-major) and feature-colour products (F x C, row-major), F = ``features``
+    (0, 2 or 3); the column layout of ``merge.Layout``."""
+    height, width, channels = colours.shape
+    f = features
+    out = np.zeros((count, 2 + channels + f + f * f + f * channels))
+    scale = 2.0 / max(height, width)
+    feature = np.zeros(3)
+    for y in range(height):
+        for x in range(width):
+            r = labels[y, x]
+            if r < 0:
+                continue
+            row = out[r]
+            row[0] += 1.0
+            square = 0.0
+            for c in range(channels):
+                v = colours[y, x, c]
+                row[1 + c] += v
+                square += v * v
+            row[1 + channels] += square
+            if f == 0:
+                continue
+            feature[0] = (x + 0.5) * scale - width * scale / 2
+            feature[1] = (y + 0.5) * scale - height * scale / 2
+            feature[2] = feature[0] * feature[0] + feature[1] * feature[1]
+            at = 2 + channels
+            for i in range(f):
+                row[at + i] += feature[i]
+                for j in range(f):
+                    row[at + f + i * f + j] += feature[i] * feature[j]
+                for c in range(channels):
+                    row[at + f + f * f + i * channels + c] += feature[i] * colours[y, x, c]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def region_extremes(labels: np.ndarray, origin: np.ndarray, direction: np.ndarray, radial: bool):
+    """Per region r of ``labels`` (H, W) (-1: none), the least and greatest value over its pixels of
+    (f - origin[r]) . direction[r] (``radial`` False) or |f - origin[r]| (True), f = (x, y) features;
+    ``origin``, ``direction`` (R, 2). Returns (low (R,), high (R,)); +inf/-inf for empty regions."""
+    height, width = labels.shape
+    count = len(origin)
+    low = np.full(count, np.inf)
+    high = np.full(count, -np.inf)
+    scale = 2.0 / max(height, width)
+    for y in range(height):
+        fy = (y + 0.5) * scale - height * scale / 2
+        for x in range(width):
+            r = labels[y, x]
+            if r < 0:
+                continue
+            dx = (x + 0.5) * scale - width * scale / 2 - origin[r, 0]
+            dy = fy - origin[r, 1]
+            value = np.sqrt(dx * dx + dy * dy) if radial else dx * direction[r, 0] + dy * direction[r, 1]
+            low[r] = min(low[r], value)
+            high[r] = max(high[r], value)
+    return low, high
