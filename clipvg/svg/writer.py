@@ -56,6 +56,7 @@ class _Writer:
         self.drawing = svgwrite.Drawing(size=(width, height), viewBox=f"0 0 {width} {height}", debug=False)
         self.drawing.attribs["xmlns:inkscape"] = INKSCAPE_NS
         self.taken = {i for i in scene.path_ids if i}
+        self.suffix: dict[str, int] = {}  # last number tried per id base, so ids are found in O(1)
 
     def num(self, value: float) -> str:
         """``value`` with at most ``precision`` decimals, trailing zeros dropped."""
@@ -71,11 +72,13 @@ class _Writer:
         """An id not used yet in the document, made from ``base``."""
         base = re.sub(r"[^\w.-]", "_", base)
         base = base if re.match(r"[A-Za-z_]", base) else f"id_{base}"
-        candidate, count = base, 1
+        count = self.suffix.get(base, 1)
+        candidate = base if count == 1 else f"{base}-{count}"
         while candidate in self.taken:
             count += 1
             candidate = f"{base}-{count}"
         self.taken.add(candidate)
+        self.suffix[base] = count
         return candidate
 
     def write(self) -> str:
