@@ -7,7 +7,7 @@ Images in, scalars out; this package knows nothing of vector paths.
     loss = loss_fn(image)                               # differentiable scalar
 """
 
-from losses.clip_model import ClipModel, load_clip
+from losses.clip_model import ClipModel, cache_bytes, clear_cache, load_clip, set_cache_limit
 from losses.directional import DirectionalClipLoss
 from losses.errors import LossInputError, WeightsUnavailableError
 from losses.roi import ROI, ROIClipLoss
@@ -16,5 +16,5 @@ from losses.templates import IMAGENET_TEMPLATES
 
 __all__ = [
     "IMAGENET_TEMPLATES", "ROI", "ClipModel", "DirectionalClipLoss", "LossInputError", "ROIClipLoss",
-    "WeightsUnavailableError", "load_clip", "shapes_clip_paths",
+    "WeightsUnavailableError", "cache_bytes", "clear_cache", "load_clip", "set_cache_limit", "shapes_clip_paths",
 ]

@@ -1,4 +1,9 @@
-"""Loading a frozen open_clip model and encoding images / prompts with it."""
+"""Loading a frozen open_clip model and encoding images / prompts with it.
+
+Loaded models are kept in a cache bounded by bytes (least recently used first out; see
+``set_cache_limit``, ``clear_cache``, ``cache_bytes``); logging goes through this package's own
+loggers, never the root logger.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,9 @@ import json
 import logging
 import os
 import tempfile
+import threading
 import zipfile
+from collections import OrderedDict
 from pathlib import Path
 
 import open_clip
@@ -21,7 +28,10 @@ from losses.templates import expand_prompt
 
 _AUTOCAST_DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16}
 _PRECISIONS = ("fp32", *_AUTOCAST_DTYPES)
-_CACHE: dict[tuple[str, str | None, str, str], ClipModel] = {}
+_CACHE: OrderedDict[tuple[str, str | None, str, str], ClipModel] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
+_cache_limit = 2 * 1024 ** 3  # bytes of model weights kept loaded (two ViT-B/32 in fp32 fit)
+log = logging.getLogger(__name__)
 
 
 class ClipModel:
@@ -95,7 +105,9 @@ def load_clip(
     device: str | torch.device | None = None,
     precision: str | None = None,
 ) -> ClipModel:
-    """Load a frozen CLIP through open_clip's factory, cached per (model, weights, device, precision).
+    """Load a frozen CLIP through open_clip's factory, cached per (model, weights, device, precision)
+    in an LRU cache bounded by bytes (``set_cache_limit``; a model larger than the limit is returned
+    but not kept).
 
     model: an open_clip architecture name ("ViT-B-32") or the path of an open_clip model-config JSON.
     pretrained: an open_clip tag ("openai"; downloaded once by open_clip), a local checkpoint path
@@ -108,11 +120,59 @@ def load_clip(
     arch = register_architecture(model)
     weights = _resolve_weights(arch, pretrained)
     key = (arch, weights, str(device), precision)
-    if key not in _CACHE:
-        net = _create_model(arch, weights, device)
-        net.eval().requires_grad_(False)
-        _CACHE[key] = ClipModel(net, open_clip.get_tokenizer(arch), device, precision)
-    return _CACHE[key]
+    with _CACHE_LOCK:
+        if key in _CACHE:
+            _CACHE.move_to_end(key)
+            return _CACHE[key]
+    net = _create_model(arch, weights, device)
+    net.eval().requires_grad_(False)
+    clip = ClipModel(net, open_clip.get_tokenizer(arch), device, precision)
+    with _CACHE_LOCK:
+        clip = _CACHE.setdefault(key, clip)  # another thread may have loaded it meanwhile
+        _CACHE.move_to_end(key)
+        _evict(_cache_limit)
+    log.debug("loaded CLIP %s (%s) on %s: %.0f MB", arch, weights or "random weights", device, model_bytes(clip) / 1e6)
+    return clip
+
+
+def model_bytes(clip: ClipModel) -> int:
+    """Bytes of ``clip``'s parameters and buffers."""
+    tensors = list(clip.model.parameters()) + list(clip.model.buffers())
+    return sum(t.numel() * t.element_size() for t in tensors)
+
+
+def cache_bytes() -> int:
+    """Bytes of the CLIP models the cache holds."""
+    with _CACHE_LOCK:
+        return sum(model_bytes(clip) for clip in _CACHE.values())
+
+
+def _evict(limit: int) -> None:
+    """Drop least recently used models until the cache holds at most ``limit`` bytes (lock held)."""
+    total = sum(model_bytes(clip) for clip in _CACHE.values())
+    while _CACHE and total > limit:
+        key, clip = _CACHE.popitem(last=False)
+        total -= model_bytes(clip)
+        log.debug("evicted CLIP %s from the cache", key[0])
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def set_cache_limit(max_bytes: int) -> None:
+    """Keep at most ``max_bytes`` of CLIP weights loaded (default 2 GiB), evicting the least recently
+    used models now if needed; 0 keeps none (every ``load_clip`` loads afresh)."""
+    global _cache_limit
+    if max_bytes < 0:
+        raise LossInputError(f"the CLIP cache limit must be >= 0 bytes, got {max_bytes}")
+    with _CACHE_LOCK:
+        _cache_limit = int(max_bytes)
+        _evict(_cache_limit)
+
+
+def clear_cache() -> None:
+    """Free every cached CLIP model (models still referenced elsewhere live on there)."""
+    with _CACHE_LOCK:
+        _evict(0)
 
 
 def _resolve_precision(precision: str | None, device: torch.device) -> str:
@@ -194,19 +254,29 @@ def _create_model(arch: str, weights: str | None, device: torch.device) -> torch
         ) from exc
 
 
-@contextlib.contextmanager
-def _quiet_downloads():
-    """Silence the per-retry warnings of huggingface_hub and open_clip's own error log while
-    weights load: a failure becomes one WeightsUnavailableError that says what to do."""
-    loggers = [logging.getLogger(), logging.getLogger("huggingface_hub")]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.CRITICAL)
-    try:
-        yield
-    finally:
-        for logger, level in zip(loggers, levels):
-            logger.setLevel(level)
+class _quiet_downloads(logging.Filter):
+    """While weights load, hold back huggingface_hub's per-retry warnings (its own logger's level,
+    restored after) and open_clip's error log (open_clip logs through the root logger: only records
+    from open_clip's files are dropped there, by a filter removed after; the root logger's level and
+    handlers never change). A failure becomes one WeightsUnavailableError that says what to do; the
+    held-back messages go to this module's logger at debug level."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "open_clip" in record.pathname.replace(os.sep, "/").split("/"):
+            log.debug("while loading CLIP weights: %s", record.getMessage())
+            return False
+        return True
+
+    def __enter__(self) -> "_quiet_downloads":
+        self._hub = logging.getLogger("huggingface_hub")
+        self._level = self._hub.level
+        self._hub.setLevel(logging.CRITICAL)
+        logging.getLogger().addFilter(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        logging.getLogger().removeFilter(self)
+        self._hub.setLevel(self._level)
 
 
 def _is_torchscript(path: Path) -> bool:

@@ -25,6 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: parse ``argv``, run the subcommand; user errors print one line and exit 2; a
     subcommand may return its own exit status (``batch``: 1 when some jobs failed)."""
+    from ..edit.editor import set_startup_environment
+
+    set_startup_environment()  # the process's start-up: before CUDA starts
     args = build_parser().parse_args(argv)
     try:
         code = args.run(args)
