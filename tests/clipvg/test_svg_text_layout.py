@@ -155,7 +155,7 @@ def test_missing_family_is_drawn_in_serif_and_reported():
 
 def test_font_size_keywords_and_relative_sizes():
     widths = []
-    for size in ("large", "200%", "2em"):
+    for size in ("larger", "200%", "2em"):
         markup = svg(f'<g font-size="50"><text x="0" y="100" font-family="{FAMILY}" font-size="{size}">A</text></g>')
         box = boxes(load(markup))[0]
         widths.append(box[2] - box[0])

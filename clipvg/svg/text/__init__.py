@@ -8,15 +8,19 @@ Modules: ``style`` (properties and inheritance), ``whitespace`` (xml:space / whi
 ``content`` (text nodes and output groups), ``positions`` (x/y/dx/dy/rotate lists), ``faces``
 (fontconfig and HarfBuzz faces), ``shaping`` (bidi, kerning, fallback), ``spans`` (chunks and
 span styles), ``clusters`` (spacing, textLength, vertical glyphs), ``baselines``, ``textpath``,
-``layout`` and ``emit``. The layout follows SVG 2 as Chrome and resvg draw it; features neither
+``layout``, ``bbox_paint`` (gradients on the text's box) and ``emit``. The layout follows SVG 2 as Chrome and resvg draw it; features neither
 draws (textPath ``side``/``path``/``method``/``spacing``, ``text-orientation``) are ignored likewise.
 """
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
 from collections import Counter
 
-from ..document import local_name
+from svgelements import Matrix
+
+from ..document import SVG_NS, local_name
+from .bbox_paint import rebind
 from .content import collect
 from .emit import emit
 from .layout import layout
@@ -35,30 +39,48 @@ def texts_to_paths(root: ET.Element, viewport: tuple[float, float]) -> Counter[s
     notes: Counter[str] = Counter()
     parents = {child: parent for parent in root.iter() for child in parent}
     by_id = {e.get("id"): e for e in root.iter() if e.get("id")}
+    defs: list[ET.Element] = []
     for text in [e for e in root.iter() if local_name(e.tag) == "text"]:
         ancestors = [text]
         while ancestors[-1] in parents:
             ancestors.append(parents[ancestors[-1]])
-        group = convert(text, Chain(ancestors), by_id, viewport, notes)
+        group = convert(text, Chain(ancestors), by_id, viewport, notes, defs)
         parent = parents.get(text)
         if parent is not None:
             parent[list(parent).index(text)] = group
+    if defs:
+        ET.SubElement(root, f"{{{SVG_NS}}}defs").extend(defs)
     return notes
 
 
+def _scale(chain: Chain) -> float:
+    """sqrt(sx * sy) of the text's transform and its ancestors' (the root's viewBox left out)."""
+    matrix = Matrix()
+    for element in chain.elements:
+        if element.get("transform"):
+            try:
+                matrix = Matrix(element.get("transform")) * matrix
+            except Exception:  # an unreadable transform: svgelements reports it when it reads the tree
+                continue
+    return math.sqrt(math.hypot(matrix.a, matrix.b) * math.hypot(matrix.c, matrix.d))
+
+
 def convert(text: ET.Element, chain: Chain, by_id: dict[str, ET.Element], viewport: tuple[float, float],
-            notes: Counter[str]) -> ET.Element:
-    """The output group for one ``<text>`` (``chain`` starts at it and goes up to the root)."""
+            notes: Counter[str], defs: list[ET.Element]) -> ET.Element:
+    """The output group for one ``<text>`` (``chain`` starts at it and goes up to the root);
+    gradients its paint needs on its bounding box are appended to ``defs``."""
     content = collect(text, chain, by_id)
     positions = resolve(content, viewport)
     paths = {}
     for index, element in enumerate(content.elements):
         if element.text_path is not None:
-            path = guide(element.text_path, by_id)
+            path = guide(element.text_path, by_id, _scale(chain))
             if path is None:
                 notes["textPath whose path is missing (its text is not drawn)"] += 1
             else:
                 paths[index] = (path, start_offset(element.text_path, element.chain, path, viewport))
     chunks = build(content, positions, viewport, set(paths), notes)
     vertical = (chain.find("writing-mode") or "lr-tb") in _VERTICAL
-    return emit(content, layout(chunks, positions, vertical, paths, notes))
+    placed, box = layout(chunks, positions, vertical, paths, notes)
+    rebind(content, box, by_id, defs)
+    return emit(content, placed)

@@ -70,7 +70,9 @@ def _cluster(glyphs: list[Glyph], text: str, size: float) -> Cluster:
 
 
 def make_clusters(chunk: Chunk, missing: Counter[str]) -> list[Cluster]:
-    """Shape the chunk with each span's font; each span keeps the clusters of its own characters."""
+    """Shape the whole chunk with each span's font; each span's characters take the clusters of
+    its own shaping, put where the first span's shaping had them (a ligature in one font swallows
+    the clusters it covers in another)."""
     shaped: dict[tuple, list[Glyph]] = {}
     base: list[list[Glyph]] | None = None
     for span in chunk.spans:
@@ -81,8 +83,15 @@ def make_clusters(chunk: Chunk, missing: Counter[str]) -> list[Cluster]:
         if base is None:
             base = groups
             continue
-        replacement = {g[0].cluster: g for g in groups if span.start <= g[0].cluster < span.end}
-        base = [replacement.get(g[0].cluster, g) if span.start <= g[0].cluster < span.end else g for g in base]
+        inside = [g for g in groups if span.start <= g[0].cluster < span.end]
+        merged: list[list[Glyph]] = []
+        for group in base:
+            if span.start <= group[0].cluster < span.end:
+                merged.extend(inside)
+                inside = []
+            else:
+                merged.append(group)
+        base = merged
     clusters = []
     for glyphs in base or []:
         span = chunk.span_at(glyphs[0].cluster)

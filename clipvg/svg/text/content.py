@@ -18,6 +18,19 @@ CONTAINERS = ("tspan", "a", "tref", "textPath")
 # attributes that position or lay out characters: they do not go onto the output groups
 LAYOUT_ATTRIBUTES = frozenset({"x", "y", "dx", "dy", "rotate", "textLength", "lengthAdjust", "href", XLINK_HREF,
                                "startOffset", "method", "spacing", "side", "path"})
+# SVG elements a <tref> may take its characters from (anything else, e.g. a foreign element, gives none)
+SVG_ELEMENTS = frozenset(
+    "a circle clipPath defs desc ellipse feBlend feColorMatrix feComponentTransfer feComposite feConvolveMatrix "
+    "feDiffuseLighting feDisplacementMap feDistantLight feDropShadow feFlood feFuncA feFuncB feFuncG feFuncR "
+    "feGaussianBlur feImage feMerge feMergeNode feMorphology feOffset fePointLight feSpecularLighting feSpotLight "
+    "feTile feTurbulence filter g image line linearGradient marker mask metadata path pattern polygon polyline "
+    "radialGradient rect script set stop style svg switch symbol text textPath title tref tspan use view".split())
+
+
+def reference(element: ET.Element, by_id: dict[str, ET.Element]) -> ET.Element | None:
+    """The element an ``href``/``xlink:href`` of the form ``#id`` points to, or None."""
+    link = (element.get("href") or element.get(XLINK_HREF) or "").strip()
+    return by_id.get(link[1:]) if link.startswith("#") else None
 
 
 @dataclass
@@ -59,8 +72,11 @@ class Content:
         return result
 
 
-def _group(element: ET.Element) -> ET.Element:
-    attributes = {k: v for k, v in element.attrib.items() if k not in LAYOUT_ATTRIBUTES}
+def _group(element: ET.Element, is_text: bool) -> ET.Element:
+    """The output group of a text-content element; only ``<text>`` keeps its transform (browsers
+    ignore one on a tspan or textPath)."""
+    attributes = {k: v for k, v in element.attrib.items()
+                  if k not in LAYOUT_ATTRIBUTES and (is_text or k != "transform")}
     return ET.Element(f"{{{SVG_NS}}}g", attributes)
 
 
@@ -81,7 +97,7 @@ def collect(text: ET.Element, chain: Chain, by_id: dict[str, ET.Element]) -> Con
 
     def visit(element: ET.Element, element_chain: Chain, parent_group: ET.Element | None,
               text_path: int | None) -> ET.Element:
-        group = _group(element)
+        group = _group(element, element is text)
         if parent_group is not None:
             parent_group.append(group)
         index = len(content.elements)
@@ -90,8 +106,9 @@ def collect(text: ET.Element, chain: Chain, by_id: dict[str, ET.Element]) -> Con
             content.elements[index].text_path = element
             text_path = index
         if local_name(element.tag) == "tref":
-            target = by_id.get((element.get("href") or element.get(XLINK_HREF) or "").strip().lstrip("#"))
-            if target is not None:
+            target = reference(element, by_id)
+            if target is not None and target.tag == f"{{{SVG_NS}}}{local_name(target.tag)}" and \
+                    local_name(target.tag) in SVG_ELEMENTS:
                 add_text("".join(target.itertext()), index, group, text_path)
         else:
             add_text(element.text, index, group, text_path)

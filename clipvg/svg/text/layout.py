@@ -110,11 +110,25 @@ def _decoration_offset(kind: str, span: Span, vertical: bool) -> float:
             "line-through": -m.line_through_position}[kind] * scale
 
 
+def _metric_corners(clusters: list[Cluster], span_ts: np.ndarray) -> list[np.ndarray]:
+    """Corners of each visible cluster's em box (advance by ascent - descent), as resvg measures
+    a text's bounding box (from font metrics, not outlines)."""
+    corners = []
+    for c in clusters:
+        if c.visible:
+            width = c.advance if c.advance > 0 else 1.0
+            box = [(0, -c.ascent), (width, -c.ascent), (width, -c.descent), (0, -c.descent)]
+            corners.append(affine.apply(span_ts @ c.matrix(), box))
+    return corners
+
+
 def layout(chunks: list[Chunk], positions: Positions, vertical: bool, paths: dict[int, tuple[GuidePath, float]],
-           missing: Counter[str]) -> list[PlacedSpan]:
+           missing: Counter[str]) -> tuple[list[PlacedSpan], tuple[float, float, float, float] | None]:
     """Place every glyph of ``chunks``; ``paths`` maps a textPath's element index to its guide
-    path and start offset."""
+    path and start offset. Also returns the text's bounding box (x0, y0, x1, y1) from font
+    metrics and decorations, the box that objectBoundingBox units of its paint refer to."""
     placed: list[PlacedSpan] = []
+    extent: list[np.ndarray] = []
     last_x = last_y = 0.0
     for chunk in chunks:
         on_path = paths.get(chunk.text_path) if chunk.text_path is not None else None
@@ -145,6 +159,8 @@ def layout(chunks: list[Chunk], positions: Positions, vertical: bool, paths: dic
                     out.decorations[kind] = [
                         affine.apply(span_ts @ transform @ affine.translate(0.0, offset),
                                      [(u * width, v) for u, v in rect]) for width, transform in runs]
+            extent.extend(_metric_corners([c for c in clusters if span.start <= c.index < span.end], span_ts))
+            extent.extend(corners for rects in out.decorations.values() for corners in rects)
             for c in clusters:
                 if not c.visible or not span.start <= c.index < span.end:
                     continue
@@ -156,4 +172,8 @@ def layout(chunks: list[Chunk], positions: Positions, vertical: bool, paths: dic
         if vertical and not on_path:
             current = (current[1], current[0])
         last_x, last_y = x + current[0], y + current[1]
-    return placed
+    if not extent:
+        return placed, None
+    points = np.concatenate(extent)
+    return placed, (float(points[:, 0].min()), float(points[:, 1].min()), float(points[:, 0].max()),
+                    float(points[:, 1].max()))

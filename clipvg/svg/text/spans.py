@@ -133,9 +133,10 @@ def build(content: Content, positions: Positions, viewport: tuple[float, float],
         element = content.elements[node.owner]
         chain = element.chain
         count = len(node.text)
-        if node.text_path != previous_path:
+        on_path = node.text_path if node.text_path in paths else None  # a broken textPath: plain text
+        if on_path != previous_path:
             split = True
-            previous_path = node.text_path
+            previous_path = on_path
         if not count:
             continue
         size = chain.font_size()

@@ -19,7 +19,6 @@ _WEIGHTS = {"normal": 400, "bold": 700, **{str(w): w for w in range(100, 1000, 1
 STRETCHES = {"ultra-condensed": 50.0, "extra-condensed": 62.5, "condensed": 75.0, "narrower": 75.0,
              "semi-condensed": 87.5, "normal": 100.0, "semi-expanded": 112.5, "expanded": 125.0, "wider": 125.0,
              "extra-expanded": 150.0, "ultra-expanded": 200.0}
-_CSS_ONLY = ("font", "font-kerning")
 _LENGTH = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*(%|[a-zA-Z]*)\s*$")
 
 
@@ -34,11 +33,10 @@ def _style(element: ET.Element) -> dict[str, str]:
 
 
 def declarations(element: ET.Element) -> dict[str, str]:
-    """``_style`` with the ``font`` shorthand expanded into its longhands (which it resets)."""
+    """``_style`` with the ``font`` shorthand expanded into its longhands (which it resets). The
+    cascade (clipvg.svg.css) has already dropped ``font``/``font-kerning`` attributes, which only
+    CSS may set."""
     values = _style(element)
-    for name in _CSS_ONLY:  # properties without a presentation attribute: an attribute is ignored
-        if name in values and not re.search(rf"(^|;)\s*{name}\s*:", element.get("style", "")):
-            del values[name]
     shorthand = values.pop("font", None)
     if shorthand:
         values.update(parse_font_shorthand(shorthand))

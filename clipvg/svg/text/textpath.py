@@ -9,7 +9,8 @@ import xml.etree.ElementTree as ET
 import numpy as np
 from svgelements import SVG, Arc, Close, CubicBezier, Line, Move, QuadraticBezier, Shape
 
-from ..document import SVG_NS, XLINK_HREF
+from ..document import SVG_NS
+from .content import reference
 from .style import Chain
 
 SHAPES = ("path", "rect", "circle", "ellipse", "line", "polyline", "polygon")
@@ -136,9 +137,10 @@ def _cubics(shape: Shape) -> list[np.ndarray]:
     return cubics
 
 
-def guide(text_path: ET.Element, by_id: dict[str, ET.Element]) -> GuidePath | None:
-    """The guide path of ``text_path`` (its ``href`` to a path or basic shape), None when missing."""
-    target = by_id.get((text_path.get("href") or text_path.get(XLINK_HREF) or "").strip().lstrip("#"))
+def guide(text_path: ET.Element, by_id: dict[str, ET.Element], scale: float = 1.0) -> GuidePath | None:
+    """The guide path of ``text_path`` (its ``href`` to a path or basic shape), None when missing.
+    ``scale`` is how much the text's transforms enlarge it: positions are found to 0.5 px."""
+    target = reference(text_path, by_id)
     if target is None or target.tag.rsplit("}", 1)[-1] not in SHAPES:
         return None
     document = ET.Element(f"{{{SVG_NS}}}svg", {"width": "100", "height": "100"})
@@ -149,7 +151,7 @@ def guide(text_path: ET.Element, by_id: dict[str, ET.Element]) -> GuidePath | No
         cubics = _cubics(shapes[0]) if shapes else []
     except Exception:  # unreadable shape data: no path, as for a missing reference
         return None
-    return GuidePath(cubics) if cubics else None
+    return GuidePath(cubics, 0.5 / max(scale, 1.0)) if cubics else None
 
 
 def start_offset(text_path: ET.Element, chain: Chain, path: GuidePath, viewport: tuple[float, float]) -> float:
