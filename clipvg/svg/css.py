@@ -38,7 +38,7 @@ PRESENTATION = frozenset({
 })
 """Properties CSS may set on SVG elements (SVG 1.1 presentation attributes and the SVG 2 / CSS ones
 browsers apply to SVG)."""
-CSS_ONLY = ("mix-blend-mode", "isolation")  # properties an attribute of that name does not set
+CSS_ONLY = ("mix-blend-mode", "isolation", "font", "font-kerning")  # properties an attribute of that name does not set
 
 Declaration = tuple[str, str, bool]  # (property, value, important)
 
@@ -122,6 +122,7 @@ INHERITED = frozenset({
     "white-space", "word-spacing", "writing-mode",
 })
 COLOR_PROPERTIES = ("fill", "stroke", "stop-color", "flood-color", "lighting-color")
+DEFINITIONS = ("clipPath", "mask", "pattern", "marker")
 USE_INSTANCE = "data-clipvg-use"
 """Attribute marking the group an expanded ``<use>`` became: ``context-fill``/``context-stroke`` in
 its content refer to its paint."""
@@ -161,6 +162,10 @@ def resolve_inherited(root: ET.Element) -> None:
                     element.set(name, normalized)
             if context_paint is not None and value is not None and value.strip() in ("context-fill", "context-stroke"):
                 element.set(name, context_paint[value.strip()[8:]])
+        if element.tag.rsplit("}", 1)[-1] in DEFINITIONS:  # their content inherits from here when used
+            for name, value in here.items():
+                if name not in own and name != "font":
+                    element.set(name, value)
         if element.get(USE_INSTANCE) is not None:
             context_paint = {key: element.get(key, here.get(key, default)) for key, default
                              in (("fill", "black"), ("stroke", "none"))}
