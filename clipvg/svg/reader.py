@@ -178,6 +178,8 @@ class _Reader:
             self._add_layer(layer)
             index = len(self.paths)
             self.paths.append(path)
+            if clip_mode and own.get("clip-path") not in (None, "none"):
+                self.skipped["clip-path on a clipPath child (ignored)"] += 1
             opacity = 1.0 if clip_mode else unit_number(own.get("opacity"))
             bbox = functools.cache(lambda: _shape_bbox(node))
             clip, mask, blur = (None, None, None) if clip_mode else self._effects(own, matrix3(node.transform), bbox)
@@ -464,8 +466,11 @@ class _Reader:
         self._chain += (reference,)
         try:
             content = self._fragment(element, ctm @ content_frame)
+            nested = self._mask(_mask_of_mask(element, self.definitions, self._chain), ctm, bbox)
         finally:
             self._chain = self._chain[:-1]
+        if nested is not None:  # a mask on the <mask>: its content is masked
+            content = Group([content], mask=nested)
         return Mask(content, kind, region, reference)
 
     def _region(self, element: ET.Element, frame: np.ndarray, ctm: np.ndarray, units: str
@@ -529,6 +534,21 @@ class _Reader:
                 and inner.mask is None and inner.blur is None):
             return inner  # the wrapper that carried the transform: its children are the content
         return group
+
+def _mask_of_mask(element: ET.Element, definitions: dict[str, ET.Element], chain: tuple[str, ...]) -> str | None:
+    """The id of the mask a ``<mask>`` element is itself masked by, or None when there is none or
+    following ``mask`` attributes from it comes back to a mask in ``chain`` (then, as resvg does, the
+    attribute is ignored)."""
+    first = _reference(properties(element).get("mask"))
+    seen, current = set(chain), first
+    while current is not None:
+        if current in seen:
+            return None
+        seen.add(current)
+        target = definitions.get(current)
+        current = _reference(properties(target).get("mask")) if target is not None else None
+    return first
+
 
 def _is_similarity(m: np.ndarray, tolerance: float = 1e-4) -> bool:
     """Whether the linear part of ``m`` (3, 3) is a rotation times a uniform scale (maybe mirrored)."""

@@ -100,6 +100,37 @@ def prune(root: ET.Element) -> None:
     visit(root)
 
 
+CLIP_CHILDREN = frozenset({"rect", "circle", "ellipse", "line", "polyline", "polygon", "path", "text"})
+
+
+def valid_clip_children(root: ET.Element) -> None:
+    """Remove what a ``<clipPath>`` may not hold, in place: only shapes, text and ``<use>`` of a shape
+    or text clip (groups, switches, symbols do not)."""
+    for clip in [e for e in root.iter() if local_name(e.tag) == "clipPath"]:
+        for child in list(clip):
+            if not isinstance(child.tag, str):
+                continue
+            name = local_name(child.tag)
+            used = [c for c in child if isinstance(c.tag, str)] if child.get(USE_INSTANCE) is not None else []
+            if name in CLIP_CHILDREN or (len(used) == 1 and local_name(used[0].tag) in CLIP_CHILDREN):
+                continue
+            if name not in ("title", "desc"):
+                clip.remove(child)
+
+
+ROOT_EFFECTS = ("opacity", "clip-path", "mask", "filter", "mix-blend-mode", "isolation")
+
+
+def root_effects(root: ET.Element) -> None:
+    """Move the root's group effects (opacity, clip-path, mask, filter, blending) onto a ``<g>`` holding
+    its content, in place, so they apply like a group's (in the viewBox's user space)."""
+    moved = {name: root.attrib.pop(name) for name in ROOT_EFFECTS if name in root.attrib}
+    if moved:
+        group = ET.Element(_svg("g"), moved)
+        group.extend(list(root))
+        root[:] = [group]
+
+
 def background(root: ET.Element) -> None:
     """A root ``background-color`` (an SVG 2 / CSS property resvg and browsers paint) becomes a
     rectangle under the content covering the viewBox (or the canvas), in place."""
@@ -266,6 +297,8 @@ def normalize(root: ET.Element, name: str) -> Counter[str]:
     skipped.update(check_uses(root, name))
     skipped.update(expand_uses(root, name))
     prune(root)
+    valid_clip_children(root)
+    root_effects(root)
     resolve_inherited(root)
     resolve_lengths(root, window_size(root))
     nested_viewports(root)
