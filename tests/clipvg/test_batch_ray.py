@@ -82,3 +82,47 @@ def test_ray_batch_with_files_passed_as_bytes_resumes_after_ctrl_c(ray_session, 
     assert (out / "disc.svg").read_text() == references["disc"]
     assert (out / "shapes" / "circle.svg").read_text() == references["circle"]
     assert sorted(p.name for p in out.iterdir()) == [".batch.lock", "disc.svg", "manifest.json", "shapes"]
+
+
+def test_nothing_listening_at_the_ray_address_fails_fast_with_exit_2(tmp_path, capsys):
+    import socket
+    import time
+
+    from clipvg.cli import main
+
+    with socket.socket() as unused:
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]  # closed again before Ray tries it
+    jobs = tmp_path / "jobs.jsonl"
+    jobs.write_text(json.dumps({"input": str(make_inputs(tmp_path / "in") / "circle.svg"), "prompt": "a cat"}) + "\n")
+    start = time.monotonic()
+    code = main(["batch", str(jobs), "-o", str(tmp_path / "out"), "--ray-address", f"127.0.0.1:{port}",
+                 "--ray-timeout", "5", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and time.monotonic() - start < 30
+    assert f"nothing answers at the Ray address 127.0.0.1:{port}" in err and "Traceback" not in err
+
+
+def test_a_cluster_that_wants_a_token_says_which_to_set(monkeypatch):
+    from clipvg.batch.ray_executor import RayConnectError, connect
+
+    def refuse(**kwargs):
+        raise ray.exceptions.AuthenticationError("Authentication failed: no token")
+
+    monkeypatch.setattr(ray, "init", refuse)
+    with pytest.raises(RayConnectError, match="RAY_AUTH_TOKEN"):
+        connect(ray, None, timeout=5)
+
+
+def test_a_hanging_connection_gives_up_after_the_timeout(monkeypatch):
+    import threading
+
+    from clipvg.batch.ray_executor import RayConnectError, connect
+
+    release = threading.Event()
+    monkeypatch.setattr(ray, "init", lambda **kwargs: release.wait(30))
+    try:
+        with pytest.raises(RayConnectError, match="did not answer within 0.5 s"):
+            connect(ray, None, timeout=0.5)
+    finally:
+        release.set()

@@ -64,7 +64,9 @@ def test_bad_specs_name_the_field(source, tmp_path, change, message):
 
 def test_run_job_writes_outputs_and_returns_metrics(source, tmp_path):
     seen = []
+    deterministic = torch.are_deterministic_algorithms_enabled()
     result = run_job(make_spec(source, tmp_path), progress=lambda p: seen.append((p.phase, p.step)))
+    assert torch.are_deterministic_algorithms_enabled() == deterministic  # the job's mode was scoped to it
     assert result.status == "finished" and result.steps == result.total == 4 and len(result.losses) == 4
     assert result.files == [str(tmp_path / "e.svg"), str(tmp_path / "e.png")] and result.resumed_from is None
     assert {"prepare", "optimise", "write", "render", "clip"} <= set(result.timings)
@@ -158,3 +160,7 @@ def test_out_of_memory_in_the_renderer_gives_advice(source, tmp_path, monkeypatc
                  "--clip-model", settings["clip_model"], "--clip-weights", settings["clip_weights"], "--quiet"])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "ran out of memory" in err[0] and "--precision" in err[0]
+    from clipvg.batch.worker import execute  # a batch worker runs the same job code
+
+    outcome = execute({"id": "job", "spec": make_spec(source, tmp_path / "batch").to_dict()})
+    assert outcome["state"] == "failed" and "ran out of memory" in outcome["error"] and "--precision" in outcome["error"]
