@@ -146,7 +146,8 @@ def _flatten_groups(scene: Scene) -> tuple[list[int], torch.Tensor]:
         first = next(group.drawn_paths(), None)
         name = (f"group {group.id!r}" if group.id else
                 "a group" + (f" (the one drawing {_path_name(scene, first)})" if first is not None else ""))
-        effects = [kind for kind in ("clip", "mask", "blur") if getattr(group, kind) is not None]
+        effects = [kind for kind in ("clip", "mask") if getattr(group, kind) is not None]
+        effects += ["filters"] * bool(group.filters) + ["blend mode"] * (group.blend != "normal")
         if effects:
             raise BackendUnavailableError(
                 f"backend='diffvg' cannot draw {name}: its {' and '.join(effects)} (pydiffvg draws a flat list "

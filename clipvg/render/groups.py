@@ -1,17 +1,19 @@
-"""Rendering a Scene's tree: groups with opacity, clip paths, masks and blur drawn in isolation.
+"""Rendering a Scene's tree: groups with opacity, clip paths, masks, filters and blend modes drawn
+in isolation.
 
 Runs of paths with no effect between them are drawn in one ``render_torch`` call; a group with an
-effect is drawn off-screen (its own premultiplied RGBA), then blurred, clipped, masked and faded in
-that order (as SVG's filter, clip-path, mask, opacity), and composited source-over. Everything stays
-differentiable: group opacities, clip-path points, mask contents and what they draw.
+effect is drawn off-screen (its own premultiplied RGBA), then filtered, clipped, masked and faded in
+that order (as SVG's filter, clip-path, mask, opacity), and composited onto what is below it with its
+blend mode (source-over for "normal"). Everything stays differentiable: group opacities, clip-path
+points, mask contents, filter parameters and what they draw.
 """
 from __future__ import annotations
 
 import torch
 
 from ..scene import Scene
-from ..scene.tree import Blur, ClipPath, Group, Mask, Rect
-from .blur import gaussian_blur
+from ..scene.tree import ClipPath, Group, Image, Mask, Rect
+from .filters import apply_filter, blend
 
 LUMINANCE = (0.2125, 0.7154, 0.0721)  # SVG/CSS mask luminance coefficients (sRGB values)
 MAX_DEPTH = 64  # nested isolated groups / masks deeper than this are not drawn (a guard; readers stop earlier)
@@ -38,6 +40,16 @@ class _Canvas:
         image = render_torch(self.scene.take(paths), self.width, self.height, None).reshape(-1, 4)
         alpha = image[:, 3]
         return image[:, :3] * alpha[:, None], alpha
+
+    def draw_image(self, image: Image) -> tuple[torch.Tensor, torch.Tensor]:
+        """Premultiplied colour (HW, 3) and alpha (HW,) of an image quad."""
+        from .image import draw_image
+        a, b, c, d, e, f = image.transform
+        sx, sy = self.scale
+        matrix = torch.tensor([[a * sx, c * sx, e * sx], [b * sy, d * sy, f * sy], [0.0, 0.0, 1.0]],
+                              dtype=torch.float64, device=self.device)
+        texture = image.texture.to(self.device, self.dtype)
+        return draw_image(texture, matrix, self.width, self.height, image.sampling, image.opacity, image.view)
 
     def coverage(self, paths: list[int]) -> torch.Tensor:
         """(HW,) union coverage of the fills of ``paths`` (each with its own fill rule), as clip shapes."""
@@ -83,11 +95,15 @@ def _draw_group_content(canvas: _Canvas, group: Group, depth: int) -> tuple[torc
     color, alpha = canvas.empty()
     run: list[int] = []
 
-    def over(top: tuple[torch.Tensor, torch.Tensor]) -> None:
+    def over(top: tuple[torch.Tensor, torch.Tensor], mode: str = "normal") -> None:
         nonlocal color, alpha
         top_color, top_alpha = top
-        color = top_color + color * (1 - top_alpha)[:, None]
-        alpha = top_alpha + alpha * (1 - top_alpha)
+        if mode == "normal":
+            color = top_color + color * (1 - top_alpha)[:, None]
+            alpha = top_alpha + alpha * (1 - top_alpha)
+        else:
+            mixed, alpha = blend(top_color.T, top_alpha, color.T, alpha, mode)
+            color = mixed.T
 
     def flush() -> None:
         if run:
@@ -96,13 +112,16 @@ def _draw_group_content(canvas: _Canvas, group: Group, depth: int) -> tuple[torc
 
     def visit(children: list) -> None:
         for child in children:
-            if not isinstance(child, Group):
+            if isinstance(child, Image):
+                flush()
+                over(canvas.draw_image(child))
+            elif not isinstance(child, Group):
                 run.append(int(child))
             elif not _needs_isolation(canvas, child):
                 visit(child.children)  # plain structure: its paths join the current run
             elif depth < MAX_DEPTH:
                 flush()
-                over(_draw_isolated(canvas, child, depth + 1))
+                over(_draw_isolated(canvas, child, depth + 1), child.blend)
 
     visit(group.children)
     flush()
@@ -110,7 +129,7 @@ def _draw_group_content(canvas: _Canvas, group: Group, depth: int) -> tuple[torc
 
 
 def _needs_isolation(canvas: _Canvas, group: Group) -> bool:
-    if group.clip is not None or group.mask is not None or group.blur is not None:
+    if group.clip is not None or group.mask is not None or group.filters or group.blend != "normal" or group.isolate:
         return True
     if group.index >= 0 and len(canvas.scene.group_opacity) > group.index:
         opacity = canvas.scene.group_opacity[group.index]
@@ -120,8 +139,8 @@ def _needs_isolation(canvas: _Canvas, group: Group) -> bool:
 
 def _draw_isolated(canvas: _Canvas, group: Group, depth: int) -> tuple[torch.Tensor, torch.Tensor]:
     color, alpha = _draw_group_content(canvas, group, depth)
-    if group.blur is not None:
-        color, alpha = _blur(canvas, group.blur, color, alpha)
+    if group.filters:
+        color, alpha = _filter(canvas, group, color, alpha, depth)
     factor = None
     if group.clip is not None:
         factor = _clip_coverage(canvas, group.clip, depth)
@@ -157,30 +176,18 @@ def _mask_value(canvas: _Canvas, mask: Mask, depth: int) -> torch.Tensor:
     return value
 
 
-def _blur(canvas: _Canvas, blur: Blur, color: torch.Tensor, alpha: torch.Tensor
-          ) -> tuple[torch.Tensor, torch.Tensor]:
-    sx, sy = canvas.scale
-    rgba = torch.cat([color, alpha[:, None]], 1).T.reshape(4, canvas.height, canvas.width)
-    if blur.linear_rgb:
-        rgba = torch.cat([_to_linear(rgba[:3], rgba[3:]), rgba[3:]])
-    rgba = gaussian_blur(rgba, blur.std[0] * sx, blur.std[1] * sy)
-    if blur.linear_rgb:
-        rgba = torch.cat([_to_srgb(rgba[:3], rgba[3:]), rgba[3:]])
+def _filter(canvas: _Canvas, group: Group, color: torch.Tensor, alpha: torch.Tensor, depth: int
+            ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The group's image (premultiplied (HW, 3), (HW,)) through its filters, in order."""
+
+    def image(c: torch.Tensor, a: torch.Tensor) -> torch.Tensor:
+        return torch.cat([c, a[:, None]], 1).T.reshape(4, canvas.height, canvas.width)
+
+    def draw(content: Group) -> torch.Tensor:
+        return image(*_draw_group_content(canvas, content, depth + 1))
+
+    rgba = image(color, alpha)
+    for filter in group.filters:
+        rgba = apply_filter(filter, rgba, canvas.scale, draw)
     rgba = rgba.reshape(4, -1).T
-    if blur.region is not None:
-        rgba = rgba * canvas.rect(blur.region)[:, None]
     return rgba[:, :3], rgba[:, 3]
-
-
-def _to_linear(color: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
-    """Premultiplied sRGB -> premultiplied linear RGB."""
-    c = (color / alpha.clamp(min=1e-6)).clamp(0, 1)
-    linear = torch.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055).clamp(min=1e-12) ** 2.4)
-    return linear * alpha
-
-
-def _to_srgb(color: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
-    """Premultiplied linear RGB -> premultiplied sRGB."""
-    c = (color / alpha.clamp(min=1e-6)).clamp(0, 1)
-    srgb = torch.where(c <= 0.0031308, c * 12.92, 1.055 * c.clamp(min=1e-12) ** (1 / 2.4) - 0.055)
-    return srgb * alpha

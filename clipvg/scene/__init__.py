@@ -3,7 +3,7 @@ from .paint import (CAPS, JOINS, SPREADS, GradientStops, LinearGradient, Paint, 
                     Stroke)
 from .path import Path, Subpath
 from .scene import Scene, concat
-from .tree import Blur, ClipPath, Group, Mask
+from .tree import ClipPath, Filter, FilterPrimitive, Group, Mask
 
-__all__ = ["Blur", "ClipPath", "Group", "Mask", "CAPS", "JOINS", "SPREADS", "GradientStops", "LinearGradient", "Paint", "Path",
+__all__ = ["ClipPath", "Filter", "FilterPrimitive", "Group", "Mask", "CAPS", "JOINS", "SPREADS", "GradientStops", "LinearGradient", "Paint", "Path",
            "RadialGradient", "Scene", "Solid", "Stroke", "Subpath", "concat"]

@@ -21,7 +21,7 @@ Dashes: path_dash_offsets (N+1,) int64, dash_array (D,) px (path k's pattern is
     dash_array[o[k]:o[k+1]], empty for a solid stroke), dash_offset (N,) px
 Layers: layer_names list[str]; path_layer (N,) int64; path_ids list[str | None].
 Structure: tree (``clipvg.scene.tree.Group`` or None) lists what is drawn, in groups with opacity
-    (group_opacity (G,) in [0, 1], one per group), clip paths, masks and blur; None draws every path.
+    (group_opacity (G,) in [0, 1], one per group), clip paths, masks, filters and blend modes; None draws every path.
 """
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ from ..ragged import expand, owners
 from .paint import (CAPS, JOINS, SPREADS, GradientStops, LinearGradient, Paint,
                     RadialGradient, Solid, Stroke, gradient_kind)
 from .path import Path, Subpath
-from .tree import Group, map_paths, number_groups
+from .tree import Group, Image, map_paths, number_groups
 
 _TENSOR_FIELDS = (
     "points", "segment_degrees", "subpath_segment_offsets", "subpath_point_offsets", "subpath_closed",
@@ -124,7 +124,10 @@ class Scene:
         tree of plain groups over all paths): the renderer's fast path."""
         if self.tree is None:
             return True
-        if any(g.clip is not None or g.mask is not None or g.blur is not None for g in self.tree.groups()):
+        if self.tree.draws_images():
+            return False
+        if any(g.clip is not None or g.mask is not None or g.filters or g.blend != "normal"
+               for g in self.tree.groups()):
             return False
         opacity = self.group_opacity
         if len(opacity) and (opacity.requires_grad or bool((opacity < 1).any())):
@@ -469,6 +472,9 @@ def _check_tree(tree: Group, num_paths: int) -> None:
         for child in group.children:
             if isinstance(child, Group):
                 visit(child)
+            elif isinstance(child, Image):
+                if child.texture.dim() != 3 or child.texture.shape[-1] != 4:
+                    raise ValueError(f"image texture must be (H, W, 4), got {tuple(child.texture.shape)}")
             elif not 0 <= int(child) < num_paths:
                 raise ValueError(f"tree path index {child} out of range for {num_paths} paths")
         if group.mask is not None:

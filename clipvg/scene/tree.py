@@ -1,4 +1,4 @@
-"""Group structure of a Scene: nested groups with opacity, clip paths, masks and blur.
+"""Group structure of a Scene: nested groups with opacity, clip paths, masks, filters and blend modes.
 
 A Scene without a tree draws its paths bottom to top. A Scene with a tree draws what its root
 ``Group`` lists: path indices and nested groups, in order. Paths that give a clip path its shape or
@@ -11,8 +11,10 @@ A group's opacity lives in ``Scene.group_opacity[group.index]`` (a tensor, so it
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Iterator, Union
+
+import torch
 
 MASK_KINDS = ("luminance", "alpha")
 Rect = tuple[float, float, float, float]  # x, y, width, height in canvas px
@@ -44,35 +46,100 @@ class Mask:
             raise ValueError(f"mask kind must be one of {MASK_KINDS}, got {self.kind!r}")
 
 
-@dataclass
-class Blur:
-    """A Gaussian blur (SVG ``feGaussianBlur``) of standard deviation ``std`` (x, y) canvas px, its
-    result cut to ``region`` (canvas px; None: everywhere). ``linear_rgb``: blur linear-light values
-    (SVG's default ``color-interpolation-filters: linearRGB``), else sRGB values."""
+BLEND_MODES = ("normal", "multiply", "screen", "overlay", "darken", "lighten", "color-dodge", "color-burn",
+               "hard-light", "soft-light", "difference", "exclusion", "hue", "saturation", "color", "luminosity")
 
-    std: tuple[float, float]
+
+@dataclass
+class FilterPrimitive:
+    """One SVG filter primitive. ``kind`` is its element name (``"feGaussianBlur"``, ``"feFlood"`` ...,
+    see ``clipvg.render.filters.PRIMITIVES``); ``inputs`` are ``"SourceGraphic"``, ``"SourceAlpha"`` or
+    an earlier primitive's ``result``; ``subregion`` is in canvas px. ``params`` holds the primitive's
+    values in canvas px: numbers as tensors (an optimiser can reach them, e.g. ``params["std"]`` (2,)),
+    choices as strings. ``content``: what an ``feImage`` draws (Scene paths, like a mask's content).
+    ``linear_rgb``: work on linear-light values (``color-interpolation-filters: linearRGB``)."""
+
+    kind: str
+    inputs: list[str] = field(default_factory=list)
+    result: str = ""
+    subregion: Rect | None = None
+    linear_rgb: bool = True
+    params: dict = field(default_factory=dict)
+    content: Group | None = None
+
+
+@dataclass
+class Filter:
+    """An SVG ``<filter>`` (or a CSS filter function): ``primitives`` run in order inside ``region``
+    (canvas px; None: the whole canvas); the last one's result replaces what the group draws."""
+
+    primitives: list[FilterPrimitive]
     region: Rect | None = None
     id: str | None = None
-    linear_rgb: bool = True
+
+    @classmethod
+    def blur(cls, std: tuple[float, float], region: Rect | None = None, id: str | None = None,
+             linear_rgb: bool = True) -> Filter:
+        """A one-``feGaussianBlur`` filter of standard deviation ``std`` (x, y) canvas px."""
+        return cls([FilterPrimitive("feGaussianBlur", ["SourceGraphic"], "result1", region, linear_rgb,
+                                    {"std": torch.tensor([float(std[0]), float(std[1])])})], region, id)
+
+    def tensors(self) -> list[torch.Tensor]:
+        """Every numeric parameter tensor of the primitives (what an optimiser can update)."""
+        found: list[torch.Tensor] = []
+
+        def collect(value) -> None:
+            if isinstance(value, torch.Tensor) and value.is_floating_point():
+                found.append(value)
+            elif isinstance(value, dict):
+                for item in value.values():
+                    collect(item)
+            elif isinstance(value, list):
+                for item in value:
+                    collect(item)
+
+        for primitive in self.primitives:
+            collect(primitive.params)
+        return found
+
+
+@dataclass(eq=False)
+class Image:
+    """A raster image (SVG ``<image>``): ``texture`` (h, w, 4) straight RGBA in [0, 1] (a tensor an
+    optimiser can update) drawn as a quad through ``transform`` (a, b, c, d, e, f: SVG matrix order),
+    image px (texel corners at integers) -> canvas px, faded by ``opacity``. ``sampling``: "bicubic"
+    (``image-rendering`` auto/optimizeQuality), "nearest" (pixelated/optimizeSpeed) or "bilinear" (a
+    texture made at about the drawn resolution, such as a rendered SVG image).
+    ``view``: the part drawn (x, y, w, h image px; None: the whole texture)."""
+
+    texture: torch.Tensor
+    transform: tuple[float, float, float, float, float, float] = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    opacity: float = 1.0
+    sampling: str = "bicubic"
+    view: Rect | None = None
+    id: str | None = None
 
 
 @dataclass
 class Group:
     """A group: ``children`` are Scene path indices and nested groups, bottom to top.
 
-    A group with ``opacity`` < 1, a ``clip``, a ``mask`` or a ``blur`` is drawn in isolation (its
-    content composited on its own, then faded, clipped, masked, blurred) as SVG specifies; one without
-    them is only structure. ``attributes`` are extra SVG attributes written back (e.g. Inkscape's
+    A group with ``opacity`` < 1, a ``clip``, a ``mask``, ``filters``, a ``blend`` mode other than
+    "normal" (CSS ``mix-blend-mode``, one of ``BLEND_MODES``) or ``isolate`` is drawn in isolation (its
+    content composited on its own, then filtered, clipped, masked, faded and blended onto what is below)
+    as SVG specifies; one without them is only structure. ``attributes`` are extra SVG attributes written back (e.g. Inkscape's
     ``inkscape:label``/``inkscape:groupmode``). ``index`` is set by the Scene (its ``group_opacity``
     slot).
     """
 
-    children: list[Union[Group, int]] = field(default_factory=list)
+    children: list[Union[Group, int, Image]] = field(default_factory=list)
     id: str | None = None
     opacity: float = 1.0
     clip: ClipPath | None = None
     mask: Mask | None = None
-    blur: Blur | None = None
+    filters: list[Filter] = field(default_factory=list)
+    blend: str = "normal"
+    isolate: bool = False
     attributes: dict[str, str] = field(default_factory=dict)
     index: int = -1
 
@@ -84,6 +151,9 @@ class Group:
                 yield from child.groups()
         if self.mask is not None:
             yield from self.mask.content.groups()
+        for primitive in (p for f in self.filters for p in f.primitives):
+            if primitive.content is not None:
+                yield from primitive.content.groups()
 
     def drawn_paths(self) -> Iterator[int]:
         """The path indices this group draws directly or through nested groups (not clip shapes
@@ -91,13 +161,17 @@ class Group:
         for child in self.children:
             if isinstance(child, Group):
                 yield from child.drawn_paths()
-            else:
+            elif not isinstance(child, Image):
                 yield child
+
+    def draws_images(self) -> bool:
+        """Whether this group or one below it (mask and filter contents included) draws an Image."""
+        return any(isinstance(child, Image) for g in self.groups() for child in g.children)
 
     def has_effects(self) -> bool:
         """Whether this group or one below it needs an isolated (off-screen) render."""
-        return any(g.opacity < 1 or g.clip is not None or g.mask is not None or g.blur is not None
-                   for g in self.groups())
+        return any(g.opacity < 1 or g.clip is not None or g.mask is not None or g.filters or g.blend != "normal"
+                   or g.isolate for g in self.groups())
 
 
 def number_groups(root: Group) -> list[Group]:
@@ -118,12 +192,14 @@ def map_paths(root: Group, mapping: dict[int, int]) -> Group | None:
         return ClipPath([mapping[p] for p in clip.paths if p in mapping], clip_copy(clip.clip), clip.id)
 
     def group_copy(group: Group, keep_empty: bool = False) -> Group | None:
-        children: list[Group | int] = []
+        children: list[Group | int | Image] = []
         for child in group.children:
             if isinstance(child, Group):
                 copied = group_copy(child)
                 if copied is not None:
                     children.append(copied)
+            elif isinstance(child, Image):
+                children.append(child)
             elif child in mapping:
                 children.append(mapping[child])
         if not children and not keep_empty:
@@ -132,9 +208,11 @@ def map_paths(root: Group, mapping: dict[int, int]) -> Group | None:
         if group.mask is not None:
             content = group_copy(group.mask.content, keep_empty=True)
             mask = Mask(content, group.mask.kind, group.mask.region, group.mask.id)
-        blur = None if group.blur is None else Blur(group.blur.std, group.blur.region, group.blur.id)
-        return Group(children, group.id, group.opacity, clip_copy(group.clip), mask, blur,
-                     dict(group.attributes), group.index)
+        filters = [Filter([replace(p, params=dict(p.params), content=None if p.content is None
+                                   else group_copy(p.content, keep_empty=True)) for p in f.primitives],
+                          f.region, f.id) for f in group.filters]
+        return Group(children, group.id, group.opacity, clip_copy(group.clip), mask, filters, group.blend,
+                     group.isolate, dict(group.attributes), group.index)
 
     return group_copy(root, keep_empty=True)
 
@@ -142,7 +220,7 @@ def map_paths(root: Group, mapping: dict[int, int]) -> Group | None:
 # ---------------------------------------------------------------------- plain data (checkpoints)
 def tree_to_data(node):
     """The tree as nested dicts/lists of plain values (what ``torch.load(weights_only=True)`` reads)."""
-    if node is None or isinstance(node, (int, float, str)):
+    if node is None or isinstance(node, (int, float, str, torch.Tensor)):
         return node
     if isinstance(node, (list, tuple)):
         return [tree_to_data(v) for v in node]
@@ -154,12 +232,21 @@ def tree_to_data(node):
     return data
 
 
-_TYPES = {"Group": Group, "ClipPath": ClipPath, "Mask": Mask, "Blur": Blur}
-_TUPLES = {"std", "region"}
+_TYPES = {"Group": Group, "ClipPath": ClipPath, "Mask": Mask, "Filter": Filter, "FilterPrimitive": FilterPrimitive,
+          "Image": Image}
+_TUPLES = {"region", "subregion", "transform", "view"}
+
+
+def _blur_from_data(data: dict) -> Filter:
+    """A checkpoint's old single-blur node (``Blur``: std, region, id, linear_rgb) as a Filter."""
+    return Filter.blur(tuple(data["std"]), None if data.get("region") is None else tuple(data["region"]),
+                       data.get("id"), data.get("linear_rgb", True))
 
 
 def tree_from_data(data):
-    """Inverse of ``tree_to_data``."""
+    """Inverse of ``tree_to_data`` (also reads old checkpoints' ``Blur`` nodes, as filters)."""
+    if isinstance(data, dict) and data.get("type") == "Blur":
+        return _blur_from_data(data)
     if isinstance(data, dict) and data.get("type") in _TYPES:
         cls = _TYPES[data["type"]]
         values = {}
@@ -167,13 +254,15 @@ def tree_from_data(data):
             value = tree_from_data(data.get(f.name))
             if f.name in _TUPLES and value is not None:
                 value = tuple(value)
-            if value is not None or f.name in ("clip", "mask", "blur", "id", "region"):
+            if value is not None or f.name in ("clip", "mask", "id", "region", "subregion", "content", "view"):
                 values[f.name] = value
+        if cls is Group and data.get("blur") is not None:
+            values["filters"] = [_blur_from_data(data["blur"])]
         return cls(**values)
     if isinstance(data, list):
         return [tree_from_data(v) for v in data]
     return data
 
 
-__all__ = ["MASK_KINDS", "Blur", "ClipPath", "Group", "Mask", "map_paths", "number_groups", "tree_from_data",
+__all__ = ["BLEND_MODES", "MASK_KINDS", "ClipPath", "Filter", "FilterPrimitive", "Group", "Image", "Mask", "map_paths", "number_groups", "tree_from_data",
            "tree_to_data"]

@@ -2,7 +2,7 @@
 
 Geometry and styles come from svgelements (shapes, transforms, CSS, ``use``, units, viewBox); the
 element transform is baked into the points. Groups become ``clipvg.scene.Group`` nodes keeping their
-ids, opacity, clip path, mask and blur filter; top-level groups are also the Scene's layers. Clip
+ids, opacity, clip path, mask, filters and blend mode; top-level groups are also the Scene's layers. Clip
 paths, masks and filters are read per referencing element (their geometry is baked with that
 element's transform and bounding box) by parsing their content as a small document of its own.
 """
@@ -22,11 +22,14 @@ from svgelements import SVG, SVG_STRUCT_ATTRIB, Group as SVGGroup, Matrix, Shape
 from ..errors import SVGParseError
 from ..render.outline import stroke_outline
 from ..scene import CAPS, JOINS, Path, Scene, Solid, Stroke, Subpath
-from ..scene.tree import Blur, ClipPath, Group, Mask, map_paths
+from ..scene.tree import BLEND_MODES, ClipPath, Filter, Group, Mask, map_paths
 from .css import USE_INSTANCE, properties
 from .document import (SVG_NS, XLINK_HREF, build_tree, extract_definitions, local_name, parse_xml, read_source,
                        strip_unsupported, user_length, warn_skipped)
+from .filters import FilterReader, InvalidFilter
 from .geometry import to_subpaths
+from .images import IMAGE_KEY, ImageDataError, image_node, mark_images
+from .markers import drop_marker_attributes, marker_placement, marker_references, paint_order, vertices
 from .paint import PaintServers, matrix3, number, unit_number
 from .structure import normalize
 from .text import texts_to_paths
@@ -61,7 +64,9 @@ def load_svg(source: str | os.PathLike, *, device: str | torch.device = "cpu", b
     if base_dir is None and name != "<string>":
         base_dir = os.path.dirname(os.path.abspath(name))
     root = parse_xml(data, name)
+    drop_marker_attributes(root)
     skipped = normalize(root, name)
+    images = mark_images(root)
     size = _root_size(root)
     text_notes = texts_to_paths(root, size)
     servers = PaintServers(root, size)
@@ -77,7 +82,7 @@ def load_svg(source: str | os.PathLike, *, device: str | torch.device = "cpu", b
         raise SVGParseError(f"{name} has a canvas of {width:g} x {height:g} px, more than {MAX_CANVAS} px on a "
                             "side; fix its width/height (a viewBox alone sets the size)")
     viewport = (svg.viewbox.width, svg.viewbox.height) if svg.viewbox else (width, height)
-    reader = _Reader(root, name, servers, skipped, definitions, viewport)
+    reader = _Reader(root, name, servers, skipped, definitions, viewport, images, base_dir)
     tree = reader.read(svg)
     for kind, count in servers.unresolved.items():
         skipped[f"{kind} (drawn with its fallback colour)"] += count
@@ -123,8 +128,11 @@ class _Reader:
     """Walks the svgelements tree, collecting paths, layer names, groups and skipped features."""
 
     def __init__(self, root: ET.Element, name: str, servers: PaintServers, skipped: Counter[str],
-                 definitions: dict[str, ET.Element], viewport: tuple[float, float]) -> None:
+                 definitions: dict[str, ET.Element], viewport: tuple[float, float],
+                 images: list[ET.Element] | None = None, base_dir: str | None = None) -> None:
         self.root = root
+        self.images = images or []  # the original <image> elements (see clipvg.svg.images)
+        self.base_dir = base_dir
         self.name = name
         self.servers = servers
         self.skipped = skipped
@@ -135,6 +143,8 @@ class _Reader:
         self.layers: list[str] = []
         self._ids: set[str] = set()
         self._chain: tuple[str, ...] = ()  # clip paths / masks / filters being read (cycle guard)
+        self._contexts: list[dict] = []  # per marker being read: its shape's fill/stroke (see _paint_source)
+        self.filters = FilterReader(definitions, self.by_id, viewport, skipped, self._fe_image_content, base_dir)
 
     # ------------------------------------------------------------------ drawn tree
     def read(self, svg: SVG) -> Group:
@@ -182,7 +192,12 @@ class _Reader:
                 self.skipped["clip-path on a clipPath child (ignored)"] += 1
             opacity = 1.0 if clip_mode else unit_number(own.get("opacity"))
             bbox = functools.cache(lambda: _shape_bbox(node))
-            clip, mask, blur = (None, None, None) if clip_mode else self._effects(own, matrix3(node.transform), bbox)
+            try:
+                clip, mask, filters = (None, None, []) if clip_mode else self._effects(
+                    own, matrix3(node.transform), bbox, node.values)
+            except InvalidFilter:
+                return  # a filter linking to nothing: the element is not drawn (as resvg, Chrome)
+            blend, isolate = ("normal", False) if clip_mode else _blending(own)
             drawn: list[Group | int] = [index]
             outline = None if clip_mode else self._stroke_as_fill(node, path)
             if outline is not None:
@@ -191,28 +206,39 @@ class _Reader:
             pattern = None if clip_mode else self._pattern_fill(node, index, bbox)
             if pattern is not None:
                 drawn.insert(0, pattern)
+            if not clip_mode:
+                drawn = self._paint_order(node, drawn, index, outline is not None)
             both = len(drawn) > 1 or (path.fill is not None and path.stroke is not None)
-            if clip is None and mask is None and blur is None and not (opacity < 1 and both):
+            if clip is None and mask is None and not filters and blend == "normal" and not (opacity < 1 and both):
                 path.opacity = opacity  # exact for a path drawn with one paint
                 parent.children.extend(drawn)
             else:
-                parent.children.append(Group(drawn, opacity=opacity, clip=clip, mask=mask, blur=blur))
-            self._markers(node, own)
+                parent.children.append(Group(drawn, opacity=opacity, clip=clip, mask=mask, filters=filters,
+                                             blend=blend, isolate=isolate))
 
     def _group(self, node, layer: str, attributes: dict | None, clip_mode: bool = False) -> Group | None:
         own = _own(node)
         group = Group(id=own.get("id"), attributes=dict(attributes or {}))
+        if own.get(IMAGE_KEY) is not None and not clip_mode:
+            image = self._image(node, int(own[IMAGE_KEY]))
+            if image is not None:
+                group.children.append(image)
         for child in node:
             self._node(child, layer, group, clip_mode)
         if clip_mode:
             return group if group.children else None
         group.opacity = unit_number(own.get("opacity"))
         bbox = functools.cache(lambda: self._group_bbox(group, matrix3(node.transform)))
-        group.clip, group.mask, group.blur = self._effects(own, matrix3(node.transform), bbox)
-        if not group.children and group.id is None and not attributes:
+        try:
+            group.clip, group.mask, group.filters = self._effects(own, matrix3(node.transform), bbox, node.values)
+        except InvalidFilter:
+            return None  # a filter linking to nothing: the group is not drawn (as resvg, Chrome)
+        group.blend, group.isolate = _blending(own)
+        if not group.children and group.id is None and not attributes and not group.filters:
             return None
-        if (group.opacity < 1 and group.clip is None and group.mask is None and group.blur is None
-                and len(group.children) == 1 and not isinstance(group.children[0], Group)):
+        if (group.opacity < 1 and group.clip is None and group.mask is None and not group.filters
+                and group.blend == "normal"
+                and len(group.children) == 1 and isinstance(group.children[0], int)):
             path = self.paths[group.children[0]]
             if path.fill is None or path.stroke is None:  # one paint: fading the path is exact
                 path.opacity *= group.opacity
@@ -232,6 +258,16 @@ class _Reader:
         lo, hi = mapped.min(0), mapped.max(0)
         return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
 
+    def _image(self, node: SVGGroup, key: int):
+        """The Image node for the ``<image>`` standing as ``node``, or None (skipped with a warning
+        naming it when its data cannot be had)."""
+        element = self.images[key]
+        try:
+            return image_node(element, node.values, matrix3(node.transform), self.viewport, self.base_dir)
+        except ImageDataError as error:
+            self.skipped[f"image{' #' + element.get('id') if element.get('id') else ''} ({error})"] += 1
+            return None
+
     # ------------------------------------------------------------------ paths
     def _path(self, shape: Shape, layer: str, clip_mode: bool = False) -> Path | None:
         """The Scene path for one shape, or None when it draws nothing."""
@@ -248,12 +284,13 @@ class _Reader:
             return Path(subpaths, fill=Solid((0.0, 0.0, 0.0, 1.0)), fill_rule="evenodd"
                         if values.get("clip-rule") == "evenodd" else "nonzero", layer=layer, id=path_id)
         bbox = functools.cache(lambda: shape.bbox(transformed=False))
-        fill_value = values.get("fill")
+        fill_value, fill_space, fill_bbox = self._paint_source(values.get("fill"), shape.transform, bbox)
         if self._pattern_element(_reference(fill_value)) is not None:
             fill_value = "none"  # drawn by _pattern_fill as tiles under the path
-        fill = self.servers.paint(fill_value, unit_number(values.get("fill-opacity")), shape.transform, bbox)
-        stroke_paint = self.servers.paint(values.get("stroke"), unit_number(values.get("stroke-opacity")),
-                                          shape.transform, bbox)
+        fill = self.servers.paint(fill_value, unit_number(values.get("fill-opacity")), fill_space, fill_bbox)
+        stroke_value, stroke_space, stroke_bbox = self._paint_source(values.get("stroke"), shape.transform, bbox)
+        stroke_paint = self.servers.paint(stroke_value, unit_number(values.get("stroke-opacity")), stroke_space,
+                                          stroke_bbox)
         stroke = None
         width = shape.implicit_stroke_width or 0.0
         if stroke_paint is not None and width > 0:
@@ -307,12 +344,65 @@ class _Reader:
             offset = 0.0
         return dashes, offset
 
-    def _markers(self, shape: Shape, own: dict) -> None:
-        for name in ("marker-start", "marker-mid", "marker-end", "marker"):
-            reference = _reference(shape.values.get(name) or own.get(name))
-            if reference is not None:
-                self.skipped["marker"] += 1
-                return
+    # ------------------------------------------------------------------ paint order, markers, context paints
+    def _paint_order(self, shape: Shape, drawn: list[Group | int], index: int, outlined: bool) -> list[Group | int]:
+        """``drawn`` (a pattern fill, the path, its stroke outline) with the shape's markers, in its
+        ``paint-order``; a path's stroke is split off when something comes between fill and stroke."""
+        order = paint_order(shape.values.get("paint-order"))
+        path = self.paths[index]
+        fill_items, stroke_items = (drawn[:-1], drawn[-1:]) if outlined else (list(drawn), [])
+        if not outlined and path.stroke is not None:
+            if path.fill is None:
+                fill_items, stroke_items = [d for d in drawn if d != index], [index]
+            elif order.index("stroke") != order.index("fill") + 1:
+                stroke_path = copy.copy(path)
+                stroke_path.fill, stroke_path.id, path.stroke = None, None, None
+                stroke_items = [len(self.paths)]
+                self.paths.append(stroke_path)
+        parts = {"fill": fill_items, "stroke": stroke_items, "markers": self._markers(shape)}
+        return [item for name in order for item in parts[name]]
+
+    def _markers(self, shape: Shape) -> list[Group]:
+        """One group per marker drawn on ``shape`` (content through its placement, clipped to its viewport)."""
+        references = marker_references(shape.values)
+        if not references:
+            return []
+        ctm = matrix3(shape.transform)
+        stroke_width = float(shape.stroke_width) if shape.stroke_width is not None else 1.0
+        bbox = functools.cache(lambda: _shape_bbox(shape))
+        context = {kind: self._paint_source(shape.values.get(kind), shape.transform, bbox) for kind in ("fill", "stroke")}
+        groups = []
+        for vertex in vertices(list(shape.segments(transformed=False))):
+            reference = _reference(references.get(vertex.kind))
+            element = self._definition(reference, "marker")
+            placement = None if element is None else marker_placement(element, ctm, vertex, stroke_width,
+                                                                       self.viewport)
+            if placement is None:
+                continue
+            matrix, outline = placement
+            self._chain += (reference,)
+            self._contexts.append(context)
+            try:
+                content = self._fragment(element, matrix)
+            finally:
+                self._chain = self._chain[:-1]
+                self._contexts.pop()
+            clip = None
+            if outline is not None:
+                self.paths.append(Path([Subpath.polygon(outline)], fill=Solid((0.0, 0.0, 0.0, 1.0))))
+                clip = ClipPath([len(self.paths) - 1])
+            groups.append(Group([content], clip=clip))
+        return groups
+
+    def _paint_source(self, value: str | None, transform: Matrix, bbox) -> tuple[str | None, Matrix, object]:
+        """(paint value, the user space -> canvas transform and bounding box its paint server is laid out
+        in): ``context-fill``/``context-stroke`` become the paint of the shape the marker being read is
+        on, in that shape's space ("none" outside markers: ``<use>`` content is resolved by the cascade)."""
+        if value not in ("context-fill", "context-stroke"):
+            return value, transform, bbox
+        if not self._contexts:
+            return "none", transform, bbox
+        return self._contexts[-1][value[len("context-"):]]
 
     # ------------------------------------------------------------------ patterns
     def _pattern_element(self, reference: str | None) -> ET.Element | None:
@@ -331,7 +421,8 @@ class _Reader:
     def _pattern_fill(self, shape: Shape, index: int, bbox) -> Group | None:
         """A ``<pattern>`` fill as tiles of its content clipped to the shape (a group), or None.
         Tiles are not clipped to their own cell (content overflowing a cell overlaps its neighbour)."""
-        reference = _reference(shape.values.get("fill"))
+        value, space, bbox = self._paint_source(shape.values.get("fill"), shape.transform, bbox)
+        reference = _reference(value)
         element = self._pattern_element(reference)
         if element is None:
             return None
@@ -364,7 +455,7 @@ class _Reader:
         elif (attr("patternContentUnits") or "userSpaceOnUse") == "objectBoundingBox":
             box = bbox()
             inner = np.diag([box[2] - box[0], box[3] - box[1], 1.0])
-        pattern_space = matrix3(shape.transform) @ matrix3(Matrix(attr("patternTransform", "")))
+        pattern_space = matrix3(space) @ matrix3(Matrix(attr("patternTransform", "")))
         box = bbox()
         if box is None:
             return Group()
@@ -404,11 +495,29 @@ class _Reader:
         return Group(tiles, opacity=opacity, clip=ClipPath([len(self.paths) - 1]))
 
     # ------------------------------------------------------------------ clip paths, masks, filters
-    def _effects(self, own: dict, ctm: np.ndarray, bbox) -> tuple[ClipPath | None, Mask | None, Blur | None]:
+    def _effects(self, own: dict, ctm: np.ndarray, bbox, values: dict | None = None
+                 ) -> tuple[ClipPath | None, Mask | None, list[Filter]]:
+        """The element's clip path, mask and filters. Raises InvalidFilter when its ``filter`` links to
+        nothing (the element is then not drawn)."""
         clip = self._clip(_reference(own.get("clip-path")), ctm, bbox)
         mask = self._mask(_reference(own.get("mask")), ctm, bbox)
-        blur = self._filter(_reference(own.get("filter")), ctm, bbox)
-        return clip, mask, blur
+        filters = self.filters.read(own.get("filter"), ctm, bbox, (values or {}).get("color"))
+        return clip, mask, filters
+
+    def _fe_image_content(self, element: ET.Element, matrix: np.ndarray) -> Group | None:
+        """What an ``feImage`` linking to ``element`` draws, through ``matrix`` (canvas px per user
+        unit); None for a link back into itself."""
+        key = f"feImage#{element.get('id')}"
+        if key in self._chain or len(self._chain) >= MAX_REFERENCE_DEPTH:
+            self.skipped["feImage that draws itself (transparent)"] += 1
+            return None
+        holder = ET.Element(f"{{{SVG_NS}}}g")
+        holder.append(copy.deepcopy(element))
+        self._chain += (key,)
+        try:
+            return self._fragment(holder, matrix)
+        finally:
+            self._chain = self._chain[:-1]
 
     def _definition(self, reference: str | None, kind: str) -> ET.Element | None:
         if reference is None:
@@ -487,34 +596,6 @@ class _Reader:
         x, y, w, h = values
         return _map_rect(ctm @ frame, x, y, w, h)
 
-    def _filter(self, reference: str | None, ctm: np.ndarray, bbox) -> Blur | None:
-        element = self._definition(reference, "filter")
-        if element is None:
-            return None
-        primitives = [child for child in element if local_name(child.tag).startswith("fe")]
-        names = [local_name(p.tag) for p in primitives]
-        if names != ["feGaussianBlur"] or primitives[0].get("in") not in (None, "SourceGraphic"):
-            listed = ", ".join(sorted(set(names))) or "empty filter"
-            self.skipped[f"filter {listed} (drawn unfiltered)"] += 1
-            return None
-        frame = self._units_frame(element.get("filterUnits"), "objectBoundingBox", bbox)
-        if frame is None:
-            return None
-        primitive_frame = self._units_frame(element.get("primitiveUnits"), "userSpaceOnUse", bbox)
-        if primitive_frame is None:
-            return None
-        values = [number(v, 0.0) for v in re.split(r"[\s,]+", primitives[0].get("stdDeviation", "0").strip()) if v]
-        sx, sy = (values + values)[:2] if values else (0.0, 0.0)
-        linear = (primitives[0].get("color-interpolation-filters") or element.get("color-interpolation-filters")
-                  or _style(primitives[0]).get("color-interpolation-filters")
-                  or _style(element).get("color-interpolation-filters") or "linearRGB") != "sRGB"
-        if sx < 0 or sy < 0:
-            return None
-        m = ctm @ primitive_frame
-        std = (float(sx * np.hypot(m[0, 0], m[1, 0])), float(sy * np.hypot(m[0, 1], m[1, 1])))
-        region = self._region(element, frame, ctm, element.get("filterUnits") or "objectBoundingBox")
-        return Blur(std, region, reference, linear)
-
     def _fragment(self, element: ET.Element, matrix: np.ndarray, clip_mode: bool = False) -> Group:
         """The content of a ``<clipPath>``/``<mask>`` read as a document of its own, drawn through
         ``matrix`` (canvas px per content unit); its paths are appended to the Scene's paths."""
@@ -531,7 +612,7 @@ class _Reader:
             self._node(child, self.layers[-1] if self.layers else DEFAULT_LAYER, group, clip_mode)
         inner = group.children[0] if len(group.children) == 1 else None
         if (isinstance(inner, Group) and inner.id is None and inner.opacity == 1 and inner.clip is None
-                and inner.mask is None and inner.blur is None):
+                and inner.mask is None and not inner.filters and inner.blend == "normal" and not inner.isolate):
             return inner  # the wrapper that carried the transform: its children are the content
         return group
 
@@ -570,13 +651,11 @@ def _translated(path: Path, offset: np.ndarray) -> Path:
     return moved
 
 
-def _style(element: ET.Element) -> dict[str, str]:
-    style = {}
-    for declaration in element.get("style", "").split(";"):
-        key, _, value = declaration.partition(":")
-        if value.strip():
-            style[key.strip()] = value.strip()
-    return style
+def _blending(own: dict) -> tuple[str, bool]:
+    """The element's ``mix-blend-mode`` (unknown values read as normal) and whether ``isolation`` is
+    isolate (CSS-only properties: the cascade drops attributes of those names)."""
+    mode = (own.get("mix-blend-mode") or "normal").strip()
+    return (mode if mode in BLEND_MODES else "normal"), (own.get("isolation") or "").strip() == "isolate"
 
 
 def _shape_bbox(shape: Shape) -> tuple[float, float, float, float] | None:

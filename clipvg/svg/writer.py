@@ -1,6 +1,8 @@
 """``save_svg`` / ``scene_to_svg_string``: a Scene -> SVG (svgwrite) that keeps everything it holds:
 every subpath, fill rule, colours and opacities, strokes and dashes, gradients, layers and ids, and
-the group tree: nested groups with ids and attributes, group opacity, clip paths, masks and blur."""
+the group tree: nested groups with ids and attributes, group opacity, clip paths, masks, filters (every
+primitive, see ``clipvg.svg.filter_writer``), blend modes and isolation, and
+images (PNG data URIs)."""
 from __future__ import annotations
 
 import os
@@ -15,7 +17,9 @@ from ..atomic import atomic_path
 from ..errors import InvalidInputError
 from ..scene import LinearGradient, Paint, Path, Scene, Solid, Stroke, Subpath
 from ..scene.paint import IDENTITY
-from ..scene.tree import Blur, ClipPath, Group, Mask
+from ..scene.tree import ClipPath, Filter, Group, Image, Mask
+from .filter_writer import FilterWriter
+from .image_data import png_data_uri
 
 INKSCAPE_NS = "http://www.inkscape.org/namespaces/inkscape"
 XML_DECLARATION = '<?xml version="1.0" encoding="utf-8" ?>\n'
@@ -102,7 +106,9 @@ class _Writer:
     def write_tree(self) -> str:
         self.views = list(self.scene.paths())
         self.group_opacity = self.scene.group_opacity.detach().cpu().tolist()
-        self.defined: dict[int, str] = {}  # id(ClipPath | Mask | Blur) -> its element id
+        self.defined: dict[int, str] = {}  # id(ClipPath | Mask | Filter) -> its element id
+        self.filter_writer = FilterWriter(self.drawing, lambda v: self.nums(np.asarray(
+            v.detach().cpu() if isinstance(v, torch.Tensor) else v, dtype=np.float64).reshape(-1)), self.fe_image)
         tree = self.scene.tree
         layers_written = set()
         for child in tree.children:
@@ -116,6 +122,8 @@ class _Writer:
         return self.drawing.tostring()
 
     def node(self, node):
+        if isinstance(node, Image):
+            return self.image(node)
         if not isinstance(node, Group):
             return self.path(self.views[int(node)])
         attributes = {}
@@ -130,14 +138,40 @@ class _Writer:
             attributes["clip-path"] = f"url(#{self.clip(node.clip)})"
         if node.mask is not None:
             attributes["mask"] = f"url(#{self.mask(node.mask)})"
-        if node.blur is not None:
-            attributes["filter"] = f"url(#{self.blur(node.blur)})"
+        if node.filters:
+            attributes["filter"] = " ".join(f"url(#{self.filter(f)})" for f in node.filters)
+        style = ([f"mix-blend-mode:{node.blend}"] if node.blend != "normal" else []) + \
+            (["isolation:isolate"] if node.isolate else [])
+        if style:
+            attributes["style"] = ";".join(style)
         group = self.drawing.g(**attributes)
         for child in node.children:
             group.add(self.node(child))
         return group
 
-    def defined_name(self, definition: ClipPath | Mask | Blur, base: str) -> tuple[str, bool]:
+    def image(self, image: Image) -> svgwrite.image.Image:
+        """An ``<image>`` holding the texture as a PNG data URI, placed by its transform; its view as a
+        clip rect in image px."""
+        height, width = image.texture.shape[:2]
+        element = self.drawing.image(href=png_data_uri(image.texture.detach().cpu().numpy()), insert=(0, 0),
+                                     size=(width, height), preserveAspectRatio="none",
+                                     transform="matrix({})".format(" ".join(self.num(v) for v in image.transform)))
+        if image.id:
+            element["id"] = self.fresh_id(image.id)
+        if image.opacity != 1.0:
+            element["opacity"] = self.num(image.opacity)
+        if image.sampling == "nearest":
+            element["style"] = "image-rendering:optimizeSpeed"
+        if image.view is not None:
+            name = self.fresh_id("image-view")
+            clip = self.drawing.clipPath(id=name, clipPathUnits="userSpaceOnUse")
+            x, y, w, h = image.view
+            clip.add(self.drawing.rect(insert=(self.num(x), self.num(y)), size=(self.num(w), self.num(h))))
+            self.drawing.defs.add(clip)
+            element["clip-path"] = f"url(#{name})"
+        return element
+
+    def defined_name(self, definition: ClipPath | Mask | Filter, base: str) -> tuple[str, bool]:
         """The element id of ``definition`` and whether it is new (to be written now)."""
         if id(definition) in self.defined:
             return self.defined[id(definition)], False
@@ -187,14 +221,19 @@ class _Writer:
         self.drawing.defs.add(element)
         return name
 
-    def blur(self, blur: Blur) -> str:
-        name, new = self.defined_name(blur, "blur")
-        if not new:
-            return name
-        element = self.drawing.filter(id=name, filterUnits="userSpaceOnUse", **self.region(blur.region))
-        element["color-interpolation-filters"] = "linearRGB" if blur.linear_rgb else "sRGB"
-        element.feGaussianBlur(stdDeviation=self.nums(blur.std))
-        self.drawing.defs.add(element)
+    def filter(self, filter: Filter) -> str:
+        name, new = self.defined_name(filter, "filter")
+        if new:
+            self.drawing.defs.add(self.filter_writer.filter(filter, name, self.region(filter.region)))
+        return name
+
+    def fe_image(self, content: Group, shift: tuple[float, float]) -> str:
+        """An feImage's content as a ``<g>`` in ``<defs>`` (moved by -``shift``: readers draw an feImage's
+        element from its subregion's corner); returns its id."""
+        name = self.fresh_id("fe-image")
+        group = self.drawing.g(id=name, transform=f"translate({self.num(-shift[0])} {self.num(-shift[1])})")
+        group.add(self.node(content))
+        self.drawing.defs.add(group)
         return name
 
     def layer(self, name: str) -> svgwrite.container.Group:

@@ -377,7 +377,7 @@ REFUSED = {
                   <rect width="64" height="64" fill="url(#g)"/>""", "spreadMethod='reflect'"),
     "blur": ("""<filter id="b"><feGaussianBlur stdDeviation="2"/></filter>
                <g id="soft" filter="url(#b)"><rect x="8" y="8" width="30" height="30"/></g>""",
-             "group 'soft': its blur"),
+             "group 'soft': its filters"),
     "dashes": ("""<path id="dots" d="M4 32 H60" stroke="#000" stroke-width="2" stroke-dasharray="4 2"/>""",
                "path 0 (id 'dots'): its stroke is dashed"),
     "group opacity over two paths": ("""<g id="pair" opacity="0.5"><rect width="30" height="30"/>

@@ -13,7 +13,7 @@ from PIL import Image
 
 from clipvg import GradientStops, LinearGradient, Path, Scene, Solid, Stroke, Subpath, render
 from clipvg.render import dash as dash_module
-from clipvg.scene import Blur, ClipPath, Group, Mask
+from clipvg.scene import ClipPath, Filter, Group, Mask
 from clipvg.svg import scene_to_svg_string
 from svg_renderers import psnr
 
@@ -45,7 +45,7 @@ def effects_scene() -> Scene:
     tree = Group([
         Group([0, 1], id="faded", opacity=0.7, clip=ClipPath([2], id="diamond")),
         Group([5], mask=Mask(Group([3, 4]), "luminance", (0.0, 16.0, 32.0, 16.0), id="m")),
-        Group([6], blur=Blur((1.3, 1.3), (17.0, 16.0, 15.0, 16.0), id="soft")),
+        Group([6], filters=[Filter.blur((1.3, 1.3), (17.0, 16.0, 15.0, 16.0), id="soft")]),
         7,
     ])
     return Scene.from_paths(paths, 32, 32, tree=tree, device="cpu")
@@ -178,7 +178,7 @@ def point_entries(scene: Scene, path: int) -> list[int]:
 ])
 def test_gradient_matches_central_differences(field: str, entries) -> None:
     scene = double(effects_scene())
-    scene.tree.children[2].blur = None  # blur's own gradient is a plain convolution; keep this fast
+    scene.tree.children[2].filters = []  # blur's own gradient is a plain convolution; keep this fast
     if entries == "clip":
         entries = point_entries(scene, 2)[:4] + point_entries(scene, 2)[8:10]  # outer diamond and hole
     elif entries == "mask":
