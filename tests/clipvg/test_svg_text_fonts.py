@@ -35,3 +35,24 @@ def test_truncated_font_raises_font_error(text_font, tmp_path, keep):
         text_to_scene("AVO", damaged, 50)
     assert isinstance(caught.value, InvalidInputError)  # the CLI's one-line error path
 
+
+
+def test_font_command_takes_a_family_name(tmp_path, capsys):
+    from clipvg.cli import main
+    from clipvg.svg import load_svg
+    from edit_scenes import quick_settings
+
+    settings = quick_settings()
+    code = main(["font", "AVO", "--font", FAMILY, "-o", str(tmp_path / "word.svg"), "--prompt", "flames",
+                 "--size", "32", "--iterations", "1", "--clip-model", settings["clip_model"], "--clip-weights",
+                 settings["clip_weights"], "--patches", "1", "--device", "cpu", "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    assert load_svg(tmp_path / "word.svg").layer_names == ["glyph0_A", "glyph1_V", "glyph2_O"]
+
+
+def test_font_command_names_a_missing_family_in_one_line(capsys):
+    from clipvg.cli import main
+
+    code = main(["font", "AVO", "--font", "No Such Family", "-o", "never.svg", "--prompt", "flames"])
+    err = capsys.readouterr().err
+    assert code != 0 and "'No Such Family' is not installed" in err and "Traceback" not in err
