@@ -2,9 +2,10 @@
 
 The texture's premultiplied texels are sampled at each output pixel's centre mapped back into image
 space: bicubic (Mitchell-Netravali B = C = 1/3, tiny-skia's "bicubic", what resvg uses for smooth
-images), bilinear (for textures drawn near their own resolution, e.g. rendered SVG images) or nearest
-(``image-rendering: pixelated``/``optimizeSpeed``), edge texels repeated. A texture
-drawn at less than half its size is first box-filtered by the whole factor (no aliasing). The quad's
+images; a texture drawn at less than half its size is first box-filtered by the whole factor, so it
+does not alias), bilinear (an area average over each pixel's footprint when minified; for textures
+made at about the drawn resolution, e.g. rendered SVG images) or nearest (``image-rendering:
+pixelated``/``optimizeSpeed``), edge texels repeated. The quad's
 edges are antialiased by each pixel's overlap with the strip between two opposite edges (exact for
 axis-aligned quads). Only pixels within the quad's bounding box are computed.
 """
@@ -39,17 +40,22 @@ def draw_image(texture: torch.Tensor, matrix: torch.Tensor, width: int, height: 
     x0, y0, x1, y1 = box
     premultiplied = torch.cat([texture[..., :3] * texture[..., 3:], texture[..., 3:]], -1)
     inverse = torch.linalg.inv(matrix)
-    texture_scale = _minify(matrix)
-    if sampling != "nearest" and texture_scale > 1:
+    # texels per output pixel along the texture's axes (> 1: minified)
+    footprint = [1.0 / max(float(torch.hypot(matrix[0, k], matrix[1, k])), 1e-12) for k in (0, 1)]
+    texture_scale = _minify(footprint, sampling)
+    if texture_scale > 1:
         premultiplied = _box_filter(premultiplied, texture_scale)
         inverse = torch.diag(torch.tensor([1.0 / texture_scale, 1.0 / texture_scale, 1.0],
                                           dtype=inverse.dtype, device=inverse.device)) @ inverse
+        footprint = [f / texture_scale for f in footprint]
     ys, xs = torch.meshgrid(torch.arange(y0, y1, dtype=torch.float64, device=device) + 0.5,
                             torch.arange(x0, x1, dtype=torch.float64, device=device) + 0.5, indexing="ij")
     u = inverse[0, 0] * xs + inverse[0, 1] * ys + inverse[0, 2]
     v = inverse[1, 0] * xs + inverse[1, 1] * ys + inverse[1, 2]
-    sampler = {"bicubic": _bicubic, "bilinear": _bilinear, "nearest": _nearest}[sampling]
-    sample = sampler(premultiplied, u.reshape(-1), v.reshape(-1))
+    if sampling == "bilinear":
+        sample = _area(premultiplied, u.reshape(-1), v.reshape(-1), footprint)
+    else:
+        sample = (_bicubic if sampling == "bicubic" else _nearest)(premultiplied, u.reshape(-1), v.reshape(-1))
     clamped = torch.minimum(sample.clamp(0, 1), sample[:, 3:].clamp(0, 1))  # premultiplied: colour <= alpha
     sample = sample - (sample - clamped).detach()  # cubic overshoot clamped, gradients kept (straight-through)
     coverage = _quad_coverage(matrix, view, xs, ys).reshape(-1, 1).to(dtype)
@@ -73,12 +79,15 @@ def _pixel_box(matrix: torch.Tensor, view: tuple[float, float, float, float], wi
     return (x0, y0, x1, y1) if x1 > x0 and y1 > y0 else None
 
 
-def _minify(matrix: torch.Tensor) -> int:
-    """The whole factor (>= 1) by which the texture is drawn smaller than half its size on both axes."""
-    scale_x = float(torch.hypot(matrix[0, 0], matrix[1, 0]))
-    scale_y = float(torch.hypot(matrix[0, 1], matrix[1, 1]))
-    smallest = max(scale_x, scale_y)
-    return max(1, int(math.floor(1.0 / smallest))) if smallest > 0 else 1
+def _minify(footprint: list[float], sampling: str) -> int:
+    """The whole factor to box-filter the texture by first: for bicubic, by how much it is drawn smaller
+    than half its size (on its less minified axis); for bilinear, what keeps its area window within
+    4 texels; 1 for nearest."""
+    if sampling == "bicubic":
+        return max(1, int(math.floor(min(footprint))))
+    if sampling == "bilinear":
+        return max(1, int(math.floor(min(footprint) / 2)))
+    return 1
 
 
 def _box_filter(texture: torch.Tensor, factor: int) -> torch.Tensor:
@@ -101,10 +110,21 @@ def _bicubic(texture: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> torch.T
     return _separable(texture, u, v, torch.arange(-1, 3, device=texture.device), _mitchell)
 
 
-def _bilinear(texture: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    """(N, 4) linearly interpolated texels of ``texture`` (h, w, 4) at image coordinates (u, v) (N,)."""
-    return _separable(texture, u, v, torch.arange(0, 2, device=texture.device),
-                      lambda t: torch.stack([1 - t, t], -1))
+def _area(texture: torch.Tensor, u: torch.Tensor, v: torch.Tensor, footprint: list[float]) -> torch.Tensor:
+    """(N, 4) average of ``texture`` (h, w, 4) over a window of ``footprint`` (x, y) texels (at least
+    one) centred on each (u, v) (N,): bilinear interpolation when magnified, area averaging when
+    minified; edge texels repeated."""
+    h, w = texture.shape[:2]
+    radius = [max(f, 1.0) / 2 for f in footprint]
+    weights, indices = [], []
+    for coordinate, r, size in ((u, radius[0], w), (v, radius[1], h)):
+        taps = torch.arange(math.ceil(2 * r) + 1, device=texture.device)
+        first = torch.floor(coordinate - r)
+        cells = first[:, None] + taps  # (N, T) texel indices
+        overlap = (torch.minimum(coordinate[:, None] + r, cells + 1) - torch.maximum(coordinate[:, None] - r, cells))
+        weights.append((overlap.clamp(min=0) / (2 * r)).to(texture.dtype))
+        indices.append(cells.long().clamp(0, size - 1))
+    return _gather(texture, indices[1], indices[0], weights[1], weights[0])
 
 
 def _separable(texture: torch.Tensor, u: torch.Tensor, v: torch.Tensor, taps: torch.Tensor, weights) -> torch.Tensor:
@@ -116,9 +136,15 @@ def _separable(texture: torch.Tensor, u: torch.Tensor, v: torch.Tensor, taps: to
     wx, wy = weights(x - ix).to(texture.dtype), weights(y - iy).to(texture.dtype)
     cols = (ix.long()[:, None] + taps).clamp(0, w - 1)  # (N, T)
     rows = (iy.long()[:, None] + taps).clamp(0, h - 1)
-    count = len(taps)
+    return _gather(texture, rows, cols, wy, wx)
+
+
+def _gather(texture: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor, wy: torch.Tensor, wx: torch.Tensor
+            ) -> torch.Tensor:
+    """(N, 4) sum over r, c of texture[rows[n, r], cols[n, c]] * wy[n, r] * wx[n, c]; rows/wy (N, R), cols/wx (N, C)."""
+    w = texture.shape[1]
     gathered = texture.reshape(-1, 4)[(rows[:, :, None] * w + cols[:, None, :]).reshape(-1)]
-    return torch.einsum("nrck,nr,nc->nk", gathered.reshape(-1, count, count, 4), wy, wx)
+    return torch.einsum("nrck,nr,nc->nk", gathered.reshape(len(rows), rows.shape[1], cols.shape[1], 4), wy, wx)
 
 
 def _nearest(texture: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:

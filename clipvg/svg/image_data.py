@@ -51,7 +51,8 @@ def decode_image_href(href: str, base_dir: str | None, *, svg_size: tuple[int, i
     """(H, W, 4) float32 straight RGBA in [0, 1] of the image ``href`` refers to.
 
     ``base_dir``: the folder relative file names are resolved in (the referencing SVG's folder; None
-    for SVG given as a string, where only absolute file names work). ``svg_size`` (width, height) px:
+    for SVG given as a string, where only absolute file names work); an SVG embedded as a data URI
+    has no folder. ``svg_size`` (width, height) px:
     the size an SVG image is rendered at (default its own canvas size). Raises ``ImageDataError``
     for remote or unsupported URLs, missing files, undecodable data, images over MAX_IMAGE_PIXELS,
     and SVG images that include themselves.
@@ -66,7 +67,7 @@ def read_image_href(href: str, base_dir: str | None) -> ImageSource:
         raise ImageDataError("image has an empty href; point it at a file next to the SVG or a data: URI")
     if href.lower().startswith("data:"):
         mime, data = _data_uri(href)
-        return _source(data, mime, base_dir, href[:40] + "...")
+        return _source(data, mime, None, href[:40] + "...")  # embedded SVG: no folder to read files from (as resvg)
     path = _local_path(href, base_dir)
     try:
         with open(path, "rb") as file:
