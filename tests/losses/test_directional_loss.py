@@ -1,5 +1,8 @@
 """DirectionalClipLoss: 1 - cos(image delta, text delta), with cos(0, .) defined as 0."""
 
+import math
+
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -18,6 +21,22 @@ def test_aligned_orthogonal_and_opposite_deltas():
     reference = torch.tensor([0.5, 0.5])
     images = reference + torch.tensor([[0.0, 0.3], [0.4, 0.0], [0.0, -0.1]])
     torch.testing.assert_close(loss(images, reference), torch.tensor([0.0, 1.0, 2.0]))
+
+
+def test_matches_an_independent_computation():
+    """1 - cos(image delta, text delta) written out in float64 from the formula, per region."""
+    rng = np.random.default_rng(7)
+    text, images, reference = rng.normal(size=(3, 8)), rng.normal(size=(5, 8)), rng.normal(size=8)
+    region = [0, 2, 1, 1, 0]
+    expected = []
+    for image, r in zip(images, region):
+        delta = [a - b for a, b in zip(image, reference)]
+        dot = sum(a * b for a, b in zip(delta, text[r]))
+        norms = math.sqrt(sum(a * a for a in delta)) * math.sqrt(sum(b * b for b in text[r]))
+        expected.append(1 - dot / norms)
+    loss = losses.DirectionalClipLoss(torch.tensor(text))
+    got = loss(torch.tensor(images), torch.tensor(reference), torch.tensor(region))
+    np.testing.assert_allclose(got.numpy(), expected, rtol=1e-12, atol=1e-12)
 
 
 def test_per_region_directions_are_picked_by_index():
