@@ -66,9 +66,9 @@ def load_svg(source: str | os.PathLike, *, device: str | torch.device = "cpu", b
     root = parse_xml(data, name)
     drop_marker_attributes(root)
     skipped = normalize(root, name)
-    images = mark_images(root)
     size = _root_size(root)
     text_notes = texts_to_paths(root, size)
+    images = mark_images(root)  # after text: colour bitmap glyphs are <image>s
     servers = PaintServers(root, size)
     definitions = extract_definitions(root)
     skipped.update(strip_unsupported(root))
@@ -223,8 +223,14 @@ class _Reader:
             image = self._image(node, int(own[IMAGE_KEY]))
             if image is not None:
                 group.children.append(image)
-        for child in node:
-            self._node(child, layer, group, clip_mode)
+        if USE_INSTANCE in own:  # context-fill/-stroke with a paint server inside: laid out in the <use>'s space
+            self._contexts.append(self._context(node, functools.cache(lambda: _canvas_bbox_in(node))))
+        try:
+            for child in node:
+                self._node(child, layer, group, clip_mode)
+        finally:
+            if USE_INSTANCE in own:
+                self._contexts.pop()
         if clip_mode:
             return group if group.children else None
         group.opacity = unit_number(own.get("opacity"))
@@ -369,8 +375,7 @@ class _Reader:
             return []
         ctm = matrix3(shape.transform)
         stroke_width = float(shape.stroke_width) if shape.stroke_width is not None else 1.0
-        bbox = functools.cache(lambda: _shape_bbox(shape))
-        context = {kind: self._paint_source(shape.values.get(kind), shape.transform, bbox) for kind in ("fill", "stroke")}
+        context = self._context(shape, functools.cache(lambda: _shape_bbox(shape)))
         groups = []
         for vertex in vertices(list(shape.segments(transformed=False))):
             reference = _reference(references.get(vertex.kind))
@@ -394,10 +399,15 @@ class _Reader:
             groups.append(Group([content], clip=clip))
         return groups
 
+    def _context(self, element, bbox) -> dict:
+        """The fill and stroke of a context element (a marked shape, a ``<use>``) as ``_paint_source`` gives them."""
+        return {kind: self._paint_source(element.values.get(kind), element.transform, bbox) for kind in ("fill", "stroke")}
+
     def _paint_source(self, value: str | None, transform: Matrix, bbox) -> tuple[str | None, Matrix, object]:
         """(paint value, the user space -> canvas transform and bounding box its paint server is laid out
         in): ``context-fill``/``context-stroke`` become the paint of the shape the marker being read is
-        on, in that shape's space ("none" outside markers: ``<use>`` content is resolved by the cascade)."""
+        on or of the ``<use>`` being read (colours there are resolved by the cascade), in its space;
+        "none" without one."""
         if value not in ("context-fill", "context-stroke"):
             return value, transform, bbox
         if not self._contexts:
@@ -656,6 +666,21 @@ def _blending(own: dict) -> tuple[str, bool]:
     isolate (CSS-only properties: the cascade drops attributes of those names)."""
     mode = (own.get("mix-blend-mode") or "normal").strip()
     return (mode if mode in BLEND_MODES else "normal"), (own.get("isolation") or "").strip() == "isolate"
+
+
+def _canvas_bbox_in(node) -> tuple[float, float, float, float] | None:
+    """The bounding box of a group's content in the group's own user space (its canvas box mapped back)."""
+    try:
+        box = node.bbox()
+        inverse = np.linalg.inv(matrix3(node.transform))
+    except Exception:  # svgelements fails on some degenerate content; a singular transform has no space
+        return None
+    if box is None:
+        return None
+    x0, y0, x1, y1 = box
+    corners = np.array([[x0, y0, 1], [x1, y0, 1], [x0, y1, 1], [x1, y1, 1.0]]) @ inverse.T
+    return (float(corners[:, 0].min()), float(corners[:, 1].min()), float(corners[:, 0].max()),
+            float(corners[:, 1].max()))
 
 
 def _shape_bbox(shape: Shape) -> tuple[float, float, float, float] | None:

@@ -173,3 +173,10 @@ def test_glyphs_render_where_their_outlines_are():
     assert alpha[100 - 17, 10 + 40] > 0.99  # on the ring's bottom side (y 100..250 units)
     assert alpha[100 - 40, 10 + 40] < 0.01  # in the hole
     assert np.isclose(alpha[:, :10].max(), 0)
+
+
+def test_svg_table_glyph_is_drawn_as_its_svg_content():
+    scene = load(svg('<text x="10" y="100" font-family="Clipvg Colour" font-size="100">AO</text>'))
+    assert [tuple(scene.path(i).fill.rgba) for i in range(scene.num_paths)][0] == (1.0, 0.0, 0.0, 1.0)
+    assert boxes(scene)[0] == pytest.approx((20, 50, 70, 100))  # the square, 0.1 px per unit
+    assert boxes(scene)[1][0] == pytest.approx(10 + 80 + 10)  # O drawn from its outline after A's advance

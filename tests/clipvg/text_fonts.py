@@ -42,6 +42,7 @@ def text_font(tmp_path_factory) -> Path:
         pytest.skip("fontconfig (fc-match) is not installed")
     directory = tmp_path_factory.mktemp("text-fonts")
     path = build_text_font(directory)
+    build_svg_glyph_font(path)
     conf = directory / "fonts.conf"
     conf.write_text(f"""<?xml version="1.0"?>
 <!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
@@ -80,3 +81,22 @@ def boxes(scene: clipvg.Scene) -> list[tuple[float, float, float, float]]:
         result.append((float(points[:, 0].min()), float(points[:, 1].min()), float(points[:, 0].max()),
                        float(points[:, 1].max())))
     return result
+
+
+def build_svg_glyph_font(base: Path) -> Path:
+    """``base`` (the test font) with an ``SVG `` table drawing A as a red 500 x 500 unit square standing on the
+    baseline (SVG glyphs are y-down), under the family name "Clipvg Colour"."""
+    from fontTools.ttLib import newTable
+
+    font = TTFont(base)
+    table = newTable("SVG ")
+    gid = font.getGlyphID("A")
+    table.docList = [(f'<svg xmlns="http://www.w3.org/2000/svg"><rect id="box" x="100" y="-500" width="500" '
+                      f'height="500" fill="red"/></svg>', gid, gid)]
+    font["SVG "] = table
+    for name_id, value in ((1, "Clipvg Colour"), (4, "Clipvg Colour"), (6, "ClipvgColour-Regular")):
+        font["name"].setName(value, name_id, 3, 1, 0x409)
+        font["name"].setName(value, name_id, 1, 0, 0)
+    path = base.with_name("clipvg-colour.ttf")
+    font.save(path)
+    return path

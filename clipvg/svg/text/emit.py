@@ -1,7 +1,8 @@
 """Laid-out text -> SVG elements: one ``<path>`` per glyph inside the group of the element that
 holds its characters, decoration lines inside the group of the element whose paint they use
 (underline and overline before the glyphs, line-through after), so fills, strokes and CSS apply.
-Glyphs fill with the nonzero rule whatever ``fill-rule`` says, as SVG 2 specifies for text."""
+Glyphs fill with the nonzero rule whatever ``fill-rule`` says, as SVG 2 specifies for text; a glyph
+the font draws in its ``SVG `` table (colour emoji) is that SVG content instead of an outline."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -10,7 +11,9 @@ import numpy as np
 
 from ..document import SVG_NS
 from .content import Content
+from .faces import Face
 from .layout import PlacedSpan
+from .color_glyphs import bitmap_glyph_image, svg_glyph_group
 
 _PATH = f"{{{SVG_NS}}}path"
 
@@ -25,6 +28,20 @@ def glyph_data(operations: list[tuple[str, tuple]], matrix: np.ndarray) -> str:
         xy = np.asarray(points, dtype=np.float64).reshape(-1, 2) @ matrix[:2, :2].T + matrix[:2, 2]
         parts.append(op + " ".join(f"{x:.4f},{y:.4f}" for x, y in xy))
     return " ".join(parts)
+
+
+_FLIP = np.diag([1.0, -1.0, 1.0])  # colour glyphs are y-down: the outline map's flip undone
+
+
+def _colour_glyph(face: Face, glyph: int, matrix: np.ndarray) -> ET.Element | None:
+    """An SVG-table glyph, else a bitmap glyph, else None (resvg's order after COLR)."""
+    document = face.svg_glyph(glyph)
+    if document is not None:
+        group = svg_glyph_group(document[0], glyph, document[1], matrix)
+        if group is not None:
+            return group
+    bitmap = face.bitmaps.get(glyph)
+    return None if bitmap is None else bitmap_glyph_image(bitmap, face.metrics.units, matrix)
 
 
 def _rectangles(corners: list[np.ndarray]) -> str:
@@ -54,6 +71,10 @@ def emit(content: Content, placed: list[PlacedSpan]) -> ET.Element:
             group.insert(position + (kind == "line-through"), path)
             parents[path] = group
         for face, glyph, matrix in item.glyphs:
+            colour = _colour_glyph(face, glyph, matrix @ _FLIP)
+            if colour is not None:
+                node.placeholder.append(colour)
+                continue
             data = glyph_data(face.outline(glyph), matrix)
             if data:
                 ET.SubElement(node.placeholder, _PATH, {"d": data, "fill-rule": "nonzero"})

@@ -14,6 +14,7 @@ import subprocess
 from dataclasses import dataclass
 
 import uharfbuzz as hb
+from fontTools.pens.boundsPen import ControlBoundsPen
 from fontTools.ttLib import TTFont
 
 from .style import DEFAULT_FAMILY, GENERIC
@@ -64,10 +65,20 @@ class Face:
         self.cmap = set(self.hb_face.unicodes)
         with TTFont(io.BytesIO(data), fontNumber=index, lazy=True) as tables:
             self.metrics = _metrics(tables)
+            self.svg_documents = _svg_documents(tables)
+            self.bitmaps = _bitmaps(tables)
         self._outlines: dict[int, list] = {}
 
     def has(self, char: str) -> bool:
         return ord(char) in self.cmap
+
+    def svg_glyph(self, glyph: int) -> tuple[str, bool] | None:
+        """The SVG document drawing ``glyph`` (font units, y down) and whether it holds other
+        glyphs too (then the element ``glyph<id>`` is the glyph), or None."""
+        for first, last, document in self.svg_documents:
+            if first <= glyph <= last:
+                return document, first != last
+        return None
 
     def outline(self, glyph: int) -> list[tuple[str, tuple]]:
         """Pen operations of one glyph in font units (y up): ("M"|"L"|"Q"|"C"|"Z", points)."""
@@ -76,6 +87,62 @@ class Face:
             self.font.draw_glyph_with_pen(glyph, pen)
             self._outlines[glyph] = pen.operations
         return self._outlines[glyph]
+
+
+def _svg_documents(font: TTFont) -> list[tuple[int, int, str]]:
+    """The OpenType ``SVG `` table's documents: (first glyph, last glyph, SVG text)."""
+    if "SVG " not in font:
+        return []
+    try:
+        return [(int(first), int(last), str(doc)) for doc, first, last, *_ in font["SVG "].docList]
+    except Exception:  # a damaged SVG table: the glyphs' outlines are drawn instead
+        return []
+
+
+@dataclass(frozen=True)
+class Bitmap:
+    """A PNG colour glyph (CBDT or sbix, the largest strike): ``bearing`` in strike pixels (CBDT:
+    left and top above the baseline; sbix: origin offset), ``ppem`` the strike's pixels per em,
+    ``size`` the image's (w, h) pixels, ``low`` the outline's (x_min, y_min) in font units (sbix)."""
+
+    png: bytes
+    bearing: tuple[float, float]
+    ppem: float
+    size: tuple[int, int]
+    sbix: bool
+    low: tuple[float, float] = (0.0, 0.0)
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def _bitmaps(font: TTFont) -> dict[int, Bitmap]:
+    """PNG glyphs of the largest CBDT or sbix strike, by glyph id ({} without or when damaged)."""
+    try:
+        order = {name: gid for gid, name in enumerate(font.getGlyphOrder())}
+        found: dict[int, Bitmap] = {}
+        if "CBDT" in font and "CBLC" in font:
+            strikes = list(zip(font["CBLC"].strikes, font["CBDT"].strikeData))
+            index, data = max(strikes, key=lambda s: s[0].bitmapSizeTable.ppemX)
+            for name, glyph in data.items():
+                if getattr(glyph, "imageData", b"")[:4] == b"\x89PNG" and name in order:
+                    m = glyph.metrics
+                    found[order[name]] = Bitmap(glyph.imageData, (m.BearingX, m.BearingY),
+                                                index.bitmapSizeTable.ppemX, (m.width, m.height), False)
+        elif "sbix" in font:
+            ppem = max(font["sbix"].strikes)
+            glyph_set = font.getGlyphSet()
+            for name, glyph in font["sbix"].strikes[ppem].glyphs.items():
+                if glyph.graphicType == "png " and name in order:
+                    pen = ControlBoundsPen(glyph_set)
+                    glyph_set[name].draw(pen)
+                    low = pen.bounds[:2] if pen.bounds else (0.0, 0.0)
+                    found[order[name]] = Bitmap(glyph.imageData, (glyph.originOffsetX, glyph.originOffsetY), ppem,
+                                                _png_size(glyph.imageData), True, low)
+        return found
+    except Exception:  # a damaged bitmap table: the glyphs' outlines are drawn instead
+        return {}
 
 
 class _RecordingPen:
