@@ -57,6 +57,12 @@ def resize(image: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.interpolate(chw, size=size, mode="bilinear", align_corners=False, antialias=True)[0].permute(1, 2, 0)
 
 
+def latent_mask(mask: torch.Tensor, shape: tuple[int, ...]) -> torch.Tensor:
+    """(1, 1, h, w) float on the CPU, for latents of ``shape`` (..., h, w): 1 on each latent any of
+    whose pixels lies in ``mask`` (H, W) bool (the mask dilated to whole latents), 0 elsewhere."""
+    return F.adaptive_max_pool2d(mask.float().cpu()[None, None], tuple(shape[-2:]))
+
+
 def paste(image: torch.Tensor, refined: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     """``refined`` (h, w, 3) resized to ``image`` (H, W, 3) inside ``mask`` (H, W), ``image`` outside."""
     refined = resize(refined.float().cpu(), tuple(image.shape[:2])).clamp(0, 1)

@@ -23,6 +23,7 @@ import torch
 from .loading import load_model, load_pipeline, require_diffusers, resolve_device
 from .precision import resolve_precision
 from .sd_inpaint import SDInpaintRefiner
+from .texture import TextureModel
 
 DEFAULT_MODEL = "stable-diffusion-v1-5/stable-diffusion-v1-5"
 DEFAULT_CONTROLNET = "lllyasviel/control_v11p_sd15_inpaint"
@@ -46,14 +47,15 @@ class ControlNetInpaintRefiner(SDInpaintRefiner):
     ``conditioning_scale``, at most ``max_side`` px. With ``prior`` the masked area's seed (an
     outpaint's mirror-padded, noised border) is the start, noised to ``prior_strength``; removal
     paints the background description plus the background trigger (``removal_prompt``) away from
-    ``negative_prompt``."""
+    ``negative_prompt``; ``texture_model``: the texture-detail hook (see SDInpaintRefiner)."""
 
     name = "controlnet-inpaint"
 
     def __init__(self, model: Any = DEFAULT_MODEL, device: str | None = None, *, controlnet: Any = None,
                  steps: int = 30, guidance: float = 7.5, conditioning_scale: float = 1.0, prior_strength: float = 0.85,
                  negative_prompt: str | None = "object, person, text, watermark", max_side: int = 512,
-                 precision: Any = None) -> None:
+                 precision: Any = None, texture_model: TextureModel | None = None, texture_scale: float = 1.0,
+                 texture_share: float = 0.3) -> None:
         require_diffusers()
         from diffusers import ControlNetModel, DiffusionPipeline, StableDiffusionControlNetInpaintPipeline
 
@@ -66,6 +68,7 @@ class ControlNetInpaintRefiner(SDInpaintRefiner):
         self.pipeline = load_pipeline(StableDiffusionControlNetInpaintPipeline, model, self.device, precision, **extra)
         self.steps, self.guidance, self.conditioning_scale = steps, guidance, conditioning_scale
         self.prior_strength, self.negative_prompt, self.max_side = prior_strength, negative_prompt, max_side
+        self.texture = (texture_model, texture_scale, texture_share)
 
     def conditioning(self, image: torch.Tensor, mask: torch.Tensor) -> dict[str, Any]:
         """The ControlNet's input (the image with the masked pixels at -1) and its weight."""

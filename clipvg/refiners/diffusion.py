@@ -8,7 +8,7 @@ from typing import Any, Callable
 import torch
 import torch.nn.functional as F
 
-from .base import resize, working_size
+from .base import latent_mask, resize, working_size
 from .finetune import TuneSettings, Tuned, finetune
 from .loading import load_pipeline, require_diffusers, resolve_device
 
@@ -126,8 +126,7 @@ class Components:
         """(1, 1, h, w) float: 1 on the latents whose pixels all lie outside ``mask`` (H, W) bool (the
         edit region, dilated to whole latents), for latents of ``shape`` (1, C, h, w); None when
         the mask covers every latent (nothing to keep)."""
-        edit = F.adaptive_max_pool2d(mask.float().cpu()[None, None], tuple(shape[-2:]))
-        keep = (1.0 - edit).to(self.device, self.dtype)
+        keep = (1.0 - latent_mask(mask, shape)).to(self.device, self.dtype)
         return keep if bool(keep.any()) else None
 
     @torch.no_grad()

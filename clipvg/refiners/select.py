@@ -52,3 +52,13 @@ def recognise_scene(image: torch.Tensor, clip: Any, vocabulary: Sequence[str] = 
         raise InvalidInputError("scene recognition needs a non-empty vocabulary of scene descriptions")
     scores = ClipScorer(clip).similarities(image, vocabulary)
     return vocabulary[int(scores.argmax())]
+
+
+def scene_prompt(image: torch.Tensor, area: torch.Tensor, clip: Any, vocabulary: Sequence[str] = SCENES) -> str:
+    """MiracleVision's outpaint prompt: the scene CLIP recognises (``recognise_scene``) in the known
+    part of ``image`` (H, W, 3), the bounding box of the pixels outside ``area`` (H, W) bool."""
+    known = ~area.cpu().bool()
+    if not bool(known.any()):
+        raise InvalidInputError("the whole picture is to be painted: there is no known part to recognise a scene in")
+    rows, cols = known.any(1).nonzero()[:, 0], known.any(0).nonzero()[:, 0]
+    return recognise_scene(image[int(rows[0]):int(rows[-1]) + 1, int(cols[0]):int(cols[-1]) + 1], clip, vocabulary)
