@@ -161,7 +161,9 @@ def resolve_inherited(root: ET.Element) -> None:
                 else:
                     element.set(name, normalized)
             if context_paint is not None and value is not None and value.strip() in ("context-fill", "context-stroke"):
-                element.set(name, context_paint[value.strip()[8:]])
+                paint = context_paint[value.strip()[8:]]
+                if not paint.lstrip().startswith("url("):  # paint servers: the reader lays them out in the <use>'s space
+                    element.set(name, paint)
         if element.tag.rsplit("}", 1)[-1] in DEFINITIONS:  # their content inherits from here when used
             for name, value in here.items():
                 if name not in own and name != "font":
