@@ -218,19 +218,21 @@ class Service:
                                "resume continues from its checkpoint")
         return job
 
-    def _expired(self, document: dict) -> bool:
+    def _expired(self, document: dict, now: float | None = None) -> bool:
         keep = self.config.keep_days * DAY
         job = self.jobs.get(document.get("job") or "")
         active = job is not None and not job.done
-        return bool(keep) and not active and time.time() - document.get("updated", document["created"]) > keep
+        age = (time.time() if now is None else now) - document.get("updated", document["created"])
+        return bool(keep) and not active and age > keep
 
-    def expire(self) -> list[str]:
-        """Delete the documents untouched for ``keep_days`` (not those with a job queued or running)."""
+    def expire(self, now: float | None = None) -> list[str]:
+        """Delete the documents untouched for ``keep_days`` at time ``now`` (default: now), not those
+        with a job queued or running; returns their ids."""
         gone = []
         for doc_id in self.store.ids():
             with self._submit_lock:
                 try:
-                    if self._expired(self.store.get(doc_id)):
+                    if self._expired(self.store.get(doc_id), now):
                         self.store.delete(doc_id)
                         gone.append(doc_id)
                 except (NotFound, ValueError, OSError):

@@ -1,19 +1,25 @@
 """``clipvg serve`` end to end in a real browser: Playwright drives the system Chromium (nothing is
 downloaded) against a live server with the project's shapes CLIP on a 32 px canvas. The page is
 used the way a person would: open an SVG, draw a box with the mouse, start an edit, watch the SVG
-change, stop, continue, pick versions and download the result."""
+change, stop, continue, pick versions and download the result; a photo is in the address while it
+is vectorized; a real server killed mid-edit and started again: the open page reconnects by itself,
+says where the edit was interrupted and resumes it."""
 from __future__ import annotations
 
+import os
+import signal
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).parent))
-from serve_helpers import (CHROMIUM, CHROMIUM_ARGS, edit_request, make_app, require_browser,  # noqa: E402
-                           require_modules, tiny_png, tiny_svg)
+from serve_helpers import (CHROMIUM, CHROMIUM_ARGS, edit_request, free_port, make_app, require_browser,  # noqa: E402
+                           require_modules, serve_process, tiny_png, tiny_svg)
 
 require_modules("starlette", "uvicorn", "httpx")
 require_browser()
@@ -240,3 +246,54 @@ def test_a_token_protected_server(browser, tmp_path) -> None:
             assert "1/1 steps" in page.inner_text("#version-list li:nth-child(2)")
         finally:
             context.close()
+
+
+def test_a_photo_is_in_the_address_while_it_is_vectorized(page, base_url, tmp_path) -> None:
+    rng = np.random.default_rng(0)
+    photo = tmp_path / "noise.png"
+    Image.fromarray(rng.integers(0, 255, (256, 256, 3), dtype=np.uint8)).save(photo)
+    open_page(page, base_url)
+    page.fill("#rounds", "4,8")
+    page.fill("#max-size", "256")
+    page.set_input_files("#file", str(photo))
+    wait_until(lambda: page.evaluate("location.hash").startswith("#doc="), what="the document in the address")
+    doc = page.evaluate("location.hash").split("#doc=")[1].split("&")[0]
+    page.reload()  # while vectorizing, or just after: the document is there either way
+    page.wait_for_selector("body[data-ready=true]")
+    page.wait_for_selector("#layer-list input[data-layer=round-2-8colors]")
+    assert page.url.split("#doc=")[1].split("&")[0] == doc
+    assert "kept on the server until" in page.inner_text("#keep-note")
+
+
+def test_a_killed_server_comes_back_and_the_page_resumes_the_edit(browser, tmp_path) -> None:
+    work, port = tmp_path / "work", free_port()
+    context = browser.new_context(viewport={"width": 1100, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    try:
+        with serve_process(work, port) as (process, url), httpx.Client(base_url=url, timeout=60) as api:
+            doc = new_document(api)
+            open_page(page, url, f"#doc={doc}")
+            page.wait_for_selector("#picture svg")
+            page.fill("#prompt", "a blue circle")
+            page.fill("#iterations", "12")
+            page.fill("#patches", "1")
+            page.click("#start")
+            wait_until(lambda: ((api.get(f"/api/documents/{doc}").json()["job"] or {}).get("checkpoint_step") or 0) >= 2,
+                       what="the edit's second checkpoint")
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait(30)
+        wait_until(lambda: "reconnecting" in page.inner_text("#message"), what="the page to notice")
+        assert page.is_hidden("#interrupted")
+        with serve_process(work, port):  # the same address: the open page finds the server again
+            page.wait_for_selector("#interrupted:not([hidden])")
+            text = page.inner_text("#interrupted-text")
+            step = int(text.split("step ")[1].split(" ")[0])
+            assert text.startswith(f"Interrupted at step {step} of 12") and 2 <= step < 12
+            assert page.inner_text("#message") == ""
+            page.click("#resume")
+            page.wait_for_selector("#version-list li:nth-child(2) button.selected")
+            assert "12/12 steps" in page.inner_text("#version-list li:nth-child(2)")
+            assert page.is_hidden("#interrupted")
+    finally:
+        context.close()

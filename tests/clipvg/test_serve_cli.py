@@ -103,3 +103,13 @@ def test_the_command_serves_until_ctrl_c(tmp_path) -> None:
         _, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     assert "stopped" in err
+
+
+def test_checkpoint_and_expiry_options(started, tmp_path, capsys) -> None:
+    assert main(["serve", "--port", "0", "--work-dir", str(tmp_path), "--device", "cpu", "--no-preload",
+                 "--checkpoint-steps", "5", "--checkpoint-seconds", "0", "--keep-days", "2.5"]) == 0
+    assert "documents kept 2.5 days" in capsys.readouterr().out
+    config = started["app"].state.config
+    assert (config.checkpoint_steps, config.checkpoint_seconds, config.keep_days) == (5, None, 2.5)
+    assert main(["serve", "--keep-days", "-1", "--work-dir", str(tmp_path)]) == 2
+    assert "--keep-days" in capsys.readouterr().err
