@@ -283,12 +283,11 @@ def scaling_picture(size: int) -> np.ndarray:
     from skimage import data
 
     def tile(name: str, side: int) -> np.ndarray:
-        image = load_image(getattr(data, name)())
+        image = getattr(data, name)()
         h, w = image.shape[:2]
         top, left = (h - min(h, w)) // 2, (w - min(h, w)) // 2
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return resize_long_side(image[top:top + min(h, w), left:left + min(h, w)], side)
+        square = Image.fromarray(image[top:top + min(h, w), left:left + min(h, w)])
+        return load_image(square.resize((side, side), Image.Resampling.LANCZOS))
 
     if size <= TILE:
         return tile("astronaut", size)

@@ -102,12 +102,13 @@ def oversegment(colours: np.ndarray, mask: np.ndarray, budget: int, min_size: in
 def _colours(rgba: np.ndarray, opaque: bool) -> np.ndarray:
     """What the merge error is measured on: RGB for an opaque picture, else premultiplied RGBA."""
     if opaque:
-        return rgba[..., :3].astype(np.float64)
-    return np.concatenate([rgba[..., :3] * rgba[..., 3:], rgba[..., 3:]], axis=-1).astype(np.float64)
+        return np.ascontiguousarray(rgba[..., :3], np.float32)
+    return np.concatenate([rgba[..., :3] * rgba[..., 3:], rgba[..., 3:]], axis=-1).astype(np.float32)
 
 
 def _apply(mapping: np.ndarray, initial: np.ndarray) -> np.ndarray:
-    return np.where(initial >= 0, mapping[np.maximum(initial, 0)], -1)
+    """(H, W) int32: ``mapping`` (R,) of each pixel's initial region in ``initial`` (H, W), -1 kept."""
+    return np.where(initial >= 0, mapping.astype(np.int32)[np.maximum(initial, 0)], np.int32(-1))
 
 
 def _group_stats(stats: np.ndarray, mapping: np.ndarray, count: int) -> np.ndarray:

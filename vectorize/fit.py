@@ -255,9 +255,10 @@ def _fit_cubics(points: np.ndarray, indices: np.ndarray, offsets: np.ndarray, le
 def _segment_argmax(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """(P,) position within each packed segment of its maximum value (first on ties)."""
     lengths = np.diff(offsets)
-    owner = np.repeat(np.arange(len(lengths)), lengths)
-    order = np.lexsort((np.arange(len(values)), -values, owner))
-    return order[offsets[:-1]] - offsets[:-1]
+    top = np.maximum.reduceat(values, offsets[:-1])
+    position = np.arange(len(values)) - np.repeat(offsets[:-1], lengths)
+    at_top = np.where(values == np.repeat(top, lengths), position, len(values))
+    return np.minimum.reduceat(at_top, offsets[:-1])
 
 
 def _chord_parameters(points: np.ndarray, offsets: np.ndarray) -> np.ndarray:

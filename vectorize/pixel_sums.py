@@ -30,7 +30,7 @@ def region_sums(labels: np.ndarray, count: int, colours: np.ndarray, features: i
             row[0] += 1.0
             square = 0.0
             for c in range(channels):
-                v = colours[y, x, c]
+                v = np.float64(colours[y, x, c])  # squares in double precision, also for float32 input
                 row[1 + c] += v
                 square += v * v
             row[1 + channels] += square
@@ -45,7 +45,7 @@ def region_sums(labels: np.ndarray, count: int, colours: np.ndarray, features: i
                 for j in range(f):
                     row[at + f + i * f + j] += feature[i] * feature[j]
                 for c in range(channels):
-                    row[at + f + f * f + i * channels + c] += feature[i] * colours[y, x, c]
+                    row[at + f + f * f + i * channels + c] += feature[i] * np.float64(colours[y, x, c])
     return out
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from .fit import fit_polylines
 from .loops import walk_loops
 
+FIT_BATCH = 1 << 17  # chain points fitted in one batch
 # Directions east, south, west, north in pixel coordinates (y down); turning right is d -> d + 1.
 _DX = np.array([1, 0, -1, 0])
 _DY = np.array([0, 1, 0, -1])
@@ -53,8 +54,7 @@ def trace_levels(levels: list[np.ndarray], finest: np.ndarray, tolerance: float)
     level = np.repeat(np.arange(len(levels)), [len(s) for s in starts])
     (loop_edge, area2, part_offsets, part_chain, part_forward, vertices, chain_offsets,
      chain_closed) = walk_loops(np.concatenate(successors), start, junction, stride)
-    points = np.stack([vertices % stride, vertices // stride], axis=1).astype(np.float64)
-    curves = fit_polylines(points, chain_offsets, chain_closed, tolerance) if len(chain_closed) else []
+    curves = _fit_chains(vertices, chain_offsets, chain_closed, stride, tolerance)
     reversed_curves = [curve[::-1] for curve in curves]
     result: list[list[list[np.ndarray]]] = [[[] for _ in range(count)] for count in counts]
     # Outer contour (clockwise on screen: positive area with y down) first, holes after it.
@@ -67,10 +67,24 @@ def trace_levels(levels: list[np.ndarray], finest: np.ndarray, tolerance: float)
     return result
 
 
+def _fit_chains(vertices: np.ndarray, offsets: np.ndarray, closed: np.ndarray, stride: int,
+                tolerance: float) -> list[np.ndarray]:
+    """``fit_polylines`` of the packed lattice chains (vertex ids), FIT_BATCH points at a time at
+    most (chains are fitted independently: batches bound the memory, not the result)."""
+    curves: list[np.ndarray] = []
+    first = 0
+    while first < len(closed):
+        last = max(int(np.searchsorted(offsets, offsets[first] + FIT_BATCH, side="right")) - 1, first + 1)
+        ids = vertices[offsets[first]:offsets[last]]
+        points = np.stack([ids % stride, ids // stride], axis=1).astype(np.float64)
+        curves += fit_polylines(points, offsets[first:last + 1] - offsets[first], closed[first:last], tolerance)
+        first = last
+    return curves
+
+
 def _boundary_edges(padded: np.ndarray, stride: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Directed boundary edges: start vertex id (E,), direction (E,) and owning label (E,)."""
     inner = padded[1:-1, 1:-1]
-    ys, xs = np.mgrid[0:inner.shape[0], 0:inner.shape[1]]
     neighbours = (padded[:-2, 1:-1], padded[1:-1, 2:], padded[2:, 1:-1], padded[1:-1, :-2])
     # Side of pixel (x, y) facing each neighbour, walked clockwise: top goes east from (x, y), right
     # goes south from (x+1, y), bottom goes west from (x+1, y+1), left goes north from (x, y+1).
@@ -78,8 +92,9 @@ def _boundary_edges(padded: np.ndarray, stride: int) -> tuple[np.ndarray, np.nda
     starts, directions, owners = [], [], []
     for d, (neighbour, (cx, cy)) in enumerate(zip(neighbours, corners)):
         edge = (inner >= 0) & (neighbour != inner)
-        starts.append(((ys[edge] + cy) * stride + xs[edge] + cx).astype(np.int64))
-        directions.append(np.full(int(edge.sum()), d, np.int64))
+        ys, xs = np.nonzero(edge)
+        starts.append((ys + cy) * stride + xs + cx)
+        directions.append(np.full(len(ys), d, np.int64))
         owners.append(inner[edge])
     return np.concatenate(starts), np.concatenate(directions), np.concatenate(owners)
 
@@ -88,7 +103,7 @@ def _successors(start: np.ndarray, direction: np.ndarray, owner: np.ndarray, str
                 vertex_count: int) -> np.ndarray:
     """(E,) index of the next edge of the same region; at a saddle the walk turns right, which
     keeps diagonal pixels apart (4-connectivity, matching the region labelling)."""
-    edge_at = np.full((vertex_count, 4), -1, np.int64)
+    edge_at = np.full((vertex_count, 4), -1, np.int32 if len(start) < 2 ** 31 else np.int64)
     edge_at[start, direction] = np.arange(len(start))
     end = start + _DX[direction] + _DY[direction] * stride
     successor = np.full(len(start), -1, np.int64)
