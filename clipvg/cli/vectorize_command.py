@@ -7,7 +7,6 @@ import warnings
 from pathlib import Path
 
 from ..errors import InvalidInputError
-from ..svg import save_svg
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -41,6 +40,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> None:
     from vectorize import load_image, psnr, vectorize
     from vectorize.image_io import resize_long_side
+
+    from ..svg import save_svg
 
     source, target = Path(args.input), Path(args.output)
     if target.suffix.lower() != ".svg":
