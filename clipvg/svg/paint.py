@@ -3,7 +3,8 @@ the element they paint (``href`` chains, units, ``gradientTransform``, ``spreadM
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from math import sqrt
+from collections import Counter
+from math import hypot, sqrt
 from typing import Callable
 
 import numpy as np
@@ -15,6 +16,9 @@ from .css import properties
 from .document import XLINK_HREF, local_name, user_length
 
 GRADIENTS = ("linearGradient", "radialGradient")
+LEADING_STEP = 1e-6
+"""Gap put between stops at the first offset, so the first of them pads the gradient's start (as
+browsers and resvg draw it) while the last one starts the ramp."""
 BBox = tuple[float, float, float, float]
 
 
@@ -58,6 +62,7 @@ class PaintServers:
         self._by_id = {element.get("id"): element for element in root.iter() if element.get("id")}
         self._viewport = viewport
         self.unresolved: dict[str, int] = {}  # kinds of paint servers drawn with their fallback
+        self.notes: Counter[str] = Counter()  # paint servers drawn approximately
 
     def paint(self, value: str | None, opacity: float, ctm: Matrix, bbox: Callable[[], BBox | None]
               ) -> Paint | None:
@@ -141,8 +146,24 @@ class PaintServers:
         radius = length(attr("r", "50%", True), 2) * similarity[0, 0]
         if radius <= 0:
             return Solid(tuple(float(v) for v in stops.colors[-1]))
-        return RadialGradient(point(cx, cy), radius, stops,
-                              point(attr("fx", cx, True), attr("fy", cy, True)), matrix, spread)
+        focal_radius = length(attr("fr", "0%", True), 2) * similarity[0, 0]
+        if focal_radius > 0:  # the ramp runs from the focal circle to the circle (exact when centred)
+            if spread != "pad" or attr("fx", cx, True) != cx or attr("fy", cy, True) != cy:
+                self.notes["radial gradient fr with a focal point or spread (approximated)"] += 1
+            stops, radius = _focal_circle(stops, radius, focal_radius)
+        center, focal = point(cx, cy), point(attr("fx", cx, True), attr("fy", cy, True))
+        if hypot(focal[0] - center[0], focal[1] - center[1]) > radius:
+            self.notes["radial gradient with its focal point outside the circle (moved onto it; SVG 2 draws a cone)"] += 1
+        return RadialGradient(center, radius, stops, focal, matrix, spread)
+
+
+def _focal_circle(stops: GradientStops, radius: float, focal_radius: float) -> tuple[GradientStops, float]:
+    """Stops and radius of a centred radial gradient whose ramp starts on the circle ``focal_radius``
+    and ends on ``radius`` (either may be the larger), as an ordinary gradient from the centre."""
+    outer = max(radius, focal_radius)
+    offsets = (focal_radius + stops.offsets * (radius - focal_radius)) / outer
+    order = np.argsort(offsets, kind="stable")
+    return GradientStops(offsets[order], stops.colors[order]), outer
 
 
 def _stops(gradient: ET.Element, opacity: float) -> GradientStops:
@@ -154,4 +175,7 @@ def _stops(gradient: ET.Element, opacity: float) -> GradientStops:
         color = solid(style.get("stop-color", "black"), unit_number(style.get("stop-opacity")) * opacity)
         offsets.append(previous)
         colors.append(color.rgba if color else (0.0, 0.0, 0.0, 0.0))
-    return GradientStops(np.array(offsets), np.array(colors))
+    for k in range(1, len(offsets)):  # stops sharing the first offset: the first one pads before it
+        if offsets[k] == offsets[0]:
+            offsets[k] += k * LEADING_STEP
+    return GradientStops(np.maximum.accumulate(np.array(offsets)), np.array(colors))

@@ -86,6 +86,7 @@ def load_svg(source: str | os.PathLike, *, device: str | torch.device = "cpu", b
     tree = reader.read(svg)
     for kind, count in servers.unresolved.items():
         skipped[f"{kind} (drawn with its fallback colour)"] += count
+    skipped.update(servers.notes)
     warn_skipped(skipped, name)
     return Scene.from_paths(reader.paths, width, height, reader.layers, device, tree=tree)
 
@@ -489,6 +490,8 @@ class _Reader:
         finally:
             self._chain = self._chain[:-1]
         end = len(self.paths)
+        if self._overflows(start, end, pattern_space @ shift, tile_w, tile_h):
+            self.skipped["pattern content reaching out of its tile (not clipped to it)"] += 1
         tiles: list[Group | int] = [base]
         for i in range(i1 - i0):
             for j in range(j1 - j0):
@@ -503,6 +506,21 @@ class _Reader:
         self.paths.append(clip_path)
         opacity = unit_number(shape.values.get("fill-opacity"))
         return Group(tiles, opacity=opacity, clip=ClipPath([len(self.paths) - 1]))
+
+    def _overflows(self, start: int, end: int, matrix: np.ndarray, width: float, height: float) -> bool:
+        """Whether the content of a pattern cell (paths ``start:end``, strokes included) reaches out
+        of the cell (0, 0, width, height), mapped to the canvas by ``matrix`` (3, 3)."""
+        points = [s.points for p in self.paths[start:end] for s in p.subpaths]
+        if not points:
+            return False
+        try:
+            inverse = np.linalg.inv(matrix)
+        except np.linalg.LinAlgError:
+            return False
+        local = np.concatenate(points).astype(np.float64) @ inverse[:2, :2].T + inverse[:2, 2]
+        stroke = max((p.stroke.width for p in self.paths[start:end] if p.stroke is not None), default=0.0)
+        margin = stroke / 2 * float(np.sqrt(abs(np.linalg.det(inverse[:2, :2])))) + 1e-6
+        return bool((local.min(0) < -margin).any() or (local.max(0) > np.array([width, height]) + margin).any())
 
     # ------------------------------------------------------------------ clip paths, masks, filters
     def _effects(self, own: dict, ctm: np.ndarray, bbox, values: dict | None = None

@@ -8,6 +8,8 @@ import copy
 import xml.etree.ElementTree as ET
 from collections import Counter
 
+from svgelements import Matrix
+
 from ..errors import SVGParseError
 from .colors import parse_color
 from .css import USE_INSTANCE, apply_stylesheets, resolve_inherited
@@ -129,6 +131,22 @@ def root_effects(root: ET.Element) -> None:
         group = ET.Element(_svg("g"), moved)
         group.extend(list(root))
         root[:] = [group]
+
+
+def drop_singular_paint_transforms(root: ET.Element) -> None:
+    """Remove ``gradientTransform``/``patternTransform`` values that cannot be inverted or read, in
+    place: like resvg, the paint server is then drawn untransformed."""
+    for element in root.iter():
+        for name in ("gradientTransform", "patternTransform"):
+            if element.get(name) is None:
+                continue
+            try:
+                matrix = Matrix(element.get(name))
+                singular = abs(matrix.a * matrix.d - matrix.b * matrix.c) < 1e-12
+            except Exception:  # svgelements raises many types for unreadable transforms
+                singular = True
+            if singular:
+                del element.attrib[name]
 
 
 def background(root: ET.Element) -> None:
@@ -299,6 +317,7 @@ def normalize(root: ET.Element, name: str) -> Counter[str]:
     prune(root)
     valid_clip_children(root)
     root_effects(root)
+    drop_singular_paint_transforms(root)
     resolve_inherited(root)
     resolve_lengths(root, window_size(root))
     nested_viewports(root)
