@@ -24,6 +24,7 @@ import torch
 import losses
 from ..edit.editor import set_startup_environment
 from ..edit.job import run_job
+from ..edit.ownership import process_alive
 from ..edit.spec import JobSpec
 from ..errors import ClipvgError
 
@@ -139,27 +140,11 @@ def die_with_parent(parent: int) -> None:
             pass
 
     def watch() -> None:
-        while True:
-            try:
-                os.kill(parent, 0)
-            except ProcessLookupError:
-                os._exit(1)
-            except PermissionError:  # a pid reused by another user's process: the coordinator is gone
-                os._exit(1)
+        while process_alive(parent):
             time.sleep(WATCH_S)
-
-    if _alive(parent):
-        threading.Thread(target=watch, name="clipvg-parent-watch", daemon=True).start()
-    else:
         os._exit(1)
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        return False
-    return True
+    threading.Thread(target=watch, name="clipvg-parent-watch", daemon=True).start()
 
 
 def serve(conn, gpu: str | None, threads: int | None, preload: dict | None, parent: int | None = None) -> None:

@@ -53,13 +53,18 @@ class Owner:
         """Whether this owner still runs (on another host: assumed so)."""
         if self.host != socket.gethostname():
             return True
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:  # someone else's process
-            return True
-        return abs(process_start_time(self.pid) - self.started) < 2.0
+        return process_alive(self.pid) and abs(process_start_time(self.pid) - self.started) < 2.0
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host (someone else's process counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def process_start_time(pid: int) -> float:

@@ -13,7 +13,7 @@ import time
 import pytest
 
 from clipvg.edit import inspect_checkpoint
-from clipvg.edit.ownership import read_owner
+from clipvg.edit.ownership import process_alive, read_owner
 from test_batch_local import CLI_COMMON, clipvg_edit, make_inputs
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "killpg"), reason="process groups are POSIX")
@@ -31,14 +31,6 @@ def wait_for(condition, seconds: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def test_kill_9_mid_job_then_rerun_resumes_and_keeps_finished_outputs(tmp_path):
@@ -67,7 +59,7 @@ def test_kill_9_mid_job_then_rerun_resumes_and_keeps_finished_outputs(tmp_path):
             os.killpg(first.pid, signal.SIGKILL)
         first.wait()
     assert worker is not None and worker.pid != first.pid
-    wait_for(lambda: not alive(worker.pid), 10, f"the orphaned worker {worker.pid} to die")
+    wait_for(lambda: not process_alive(worker.pid), 10, f"the orphaned worker {worker.pid} to die")
 
     rerun = subprocess.run(batch(jobs, out), env=env, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr
