@@ -6,7 +6,8 @@ Published weights (download once with ``huggingface-cli download ID``):
 * base model: ``stable-diffusion-v1-5/stable-diffusion-v1-5`` (any SD 1.x text-to-image diffusers
   folder: 4-channel UNet);
 * mask ControlNet: ``lllyasviel/control_v11p_sd15_inpaint`` (ControlNet v1.1 inpaint, diffusers
-  format), or a checkpoint written by ``python -m clipvg.refiners.train_mask_controlnet``.
+  format), or a checkpoint written by ``python -m clipvg.refiners.train_mask_controlnet`` (full, or
+  compressed with ``--compress``: ``compressed_controlnet.py``).
 
 The ControlNet's condition is the v1.1 inpaint convention, which carries both inputs in one
 3-channel image: the picture in [0, 1] with every masked pixel set to -1 (``inpaint_condition``;
@@ -20,6 +21,7 @@ from typing import Any
 
 import torch
 
+from .compressed_controlnet import controlnet_class
 from .loading import load_model, load_pipeline, require_diffusers, resolve_device
 from .precision import resolve_precision
 from .sd_inpaint import SDInpaintRefiner
@@ -57,14 +59,15 @@ class ControlNetInpaintRefiner(SDInpaintRefiner):
                  precision: Any = None, texture_model: TextureModel | None = None, texture_scale: float = 1.0,
                  texture_share: float = 0.3) -> None:
         require_diffusers()
-        from diffusers import ControlNetModel, DiffusionPipeline, StableDiffusionControlNetInpaintPipeline
+        from diffusers import DiffusionPipeline, StableDiffusionControlNetInpaintPipeline
 
         self.device = resolve_device(device)
         precision = resolve_precision(precision, self.device) if isinstance(precision, (str, type(None))) else precision
         extra = {}
         if not isinstance(model, DiffusionPipeline):
-            extra["controlnet"] = load_model(ControlNetModel, DEFAULT_CONTROLNET if controlnet is None else controlnet,
-                                             precision.dtype, "--controlnet-model", CONTROLNET_LAYOUT)
+            controlnet = DEFAULT_CONTROLNET if controlnet is None else controlnet
+            extra["controlnet"] = load_model(controlnet_class(controlnet), controlnet, precision.dtype,
+                                             "--controlnet-model", CONTROLNET_LAYOUT)
         self.pipeline = load_pipeline(StableDiffusionControlNetInpaintPipeline, model, self.device, precision, **extra)
         self.steps, self.guidance, self.conditioning_scale = steps, guidance, conditioning_scale
         self.prior_strength, self.negative_prompt, self.max_side = prior_strength, negative_prompt, max_side

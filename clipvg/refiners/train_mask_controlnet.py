@@ -5,7 +5,8 @@
     clipvg inpaint in.png --box ... --refiner controlnet-inpaint --controlnet-model my-mask-controlnet
 
 The base model (UNet, VAE, text encoder) stays frozen; only the ControlNet learns (initialised from
-the base UNet, or from ``--controlnet``, e.g. lllyasviel/control_v11p_sd15_inpaint, to fine-tune).
+the base UNet, or from ``--controlnet``, e.g. lllyasviel/control_v11p_sd15_inpaint, to fine-tune; or
+``--compress RATIO``: MiracleVision's compressed ControlNet, ``compressed_controlnet.py``).
 Its condition is the v1.1 inpaint image (picture in [0, 1], -1 where masked; ``inpaint_condition``),
 so the checkpoint drops into the refiner like the published one. The three data strategies of the
 MiracleVision report:
@@ -140,6 +141,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                                      description="Train a mask ControlNet (inpainting on a frozen base model).")
     parser.add_argument("--base", required=True, metavar="ID|DIR", help="frozen text-to-image model (diffusers)")
     parser.add_argument("--controlnet", metavar="ID|DIR", help="ControlNet to start from (default: a copy of the base UNet's encoder)")
+    parser.add_argument("--compress", type=float, metavar="RATIO",
+                        help="train a compressed ControlNet, its blocks RATIO times as wide as the UNet's (e.g. 0.25; "
+                             "random start) instead of a full copy of the UNet's encoder")
     parser.add_argument("--output", required=True, help="folder the ControlNet is saved into (save_pretrained)")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--data", help="folder of training images (+ NAME.txt captions, NAME.mask.png object masks)")
@@ -158,6 +162,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         raise InvalidInputError("--steps and --batch-size must be >= 1, --resolution >= 8")
     if not 0.0 <= args.background_share <= 1.0:
         raise InvalidInputError("--background-share must be in [0, 1]")
+    if args.compress is not None and not 0.0 < args.compress <= 1.0:
+        raise InvalidInputError("--compress must be in (0, 1]")
     if args.synthetic is not None and args.synthetic < 1:
         raise InvalidInputError("--synthetic must be >= 1")
     return args
@@ -165,6 +171,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def train(args: argparse.Namespace) -> tuple[Path, list[float]]:
     """Run the training ``args`` describe; returns (output folder, loss per step)."""
+    from .compressed_controlnet import compressed_from_unet
     from .loading import load_model, load_pipeline, require_diffusers, resolve_device
 
     require_diffusers()
@@ -180,14 +187,19 @@ def train(args: argparse.Namespace) -> tuple[Path, list[float]]:
         module.requires_grad_(False).eval()
     if args.controlnet:
         from .controlnet_inpaint import CONTROLNET_LAYOUT
+        from .compressed_controlnet import controlnet_class
 
-        controlnet = load_model(ControlNetModel, args.controlnet, torch.float32, "--controlnet", CONTROLNET_LAYOUT)
+        controlnet = load_model(controlnet_class(args.controlnet), args.controlnet, torch.float32, "--controlnet",
+                                CONTROLNET_LAYOUT)
     else:
         # the condition embedding downsamples the picture to the latent size: SD's (16, 32, 96, 256) for
         # 8x VAEs, its first log2(scale) + 1 entries for others
-        levels = int(round(math.log2(base.vae_scale_factor))) + 1
-        controlnet = ControlNetModel.from_unet(base.unet, conditioning_channels=3,
-                                               conditioning_embedding_out_channels=(16, 32, 96, 256)[:levels])
+        embedding = (16, 32, 96, 256)[:int(round(math.log2(base.vae_scale_factor))) + 1]
+        if args.compress:
+            controlnet = compressed_from_unet(base.unet, args.compress, embedding)
+        else:
+            controlnet = ControlNetModel.from_unet(base.unet, conditioning_channels=3,
+                                                   conditioning_embedding_out_channels=embedding)
     controlnet.to(device).train().requires_grad_(True)
     noise_scheduler = DDPMScheduler.from_config(base.scheduler.config)
     optimizer = torch.optim.AdamW(controlnet.parameters(), lr=args.lr)

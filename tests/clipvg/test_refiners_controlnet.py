@@ -106,3 +106,33 @@ def test_missing_controlnet_says_how_to_get_it(trained, tmp_path):
         ControlNetInpaintRefiner(trained[0], "cpu", controlnet=tmp_path / "empty")
     assert train_main(["--base", str(trained[0]), "--output", str(tmp_path / "x"), "--synthetic", "2",
                        "--steps", "0"]) == 2
+
+
+def test_a_compressed_controlnet_trains_against_the_frozen_unet_and_drives_the_refiner(tmp_path):
+    from diffusers import ControlNetModel, UNet2DConditionModel
+
+    from clipvg.refiners.compressed_controlnet import compressed_class, compressed_from_unet
+
+    base = build_tiny_sd(tmp_path / "sd")
+    code = train_main(["--base", str(base), "--output", str(tmp_path / "small"), "--synthetic", "4", "--steps", "2",
+                       "--batch-size", "2", "--resolution", "32", "--device", "cpu", "--compress", "0.5",
+                       "--lr", "1e-3"])
+    assert code == 0
+    assert json.loads((tmp_path / "small" / "config.json").read_text())["_class_name"] == "CompressedControlNet"
+    unet = UNet2DConditionModel.from_pretrained(base, subfolder="unet")
+    untrained = compressed_from_unet(unet, 0.5, (16, 32))
+    full = ControlNetModel.from_unet(unet, conditioning_embedding_out_channels=(16, 32))
+    count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    assert untrained.config.block_out_channels == (8, 16) and count(untrained) < 0.4 * count(full)
+    assert all(not c.weight.detach().any() for c in untrained.controlnet_down_blocks)  # a no-op at the start
+    refiner = ControlNetInpaintRefiner(base, "cpu", controlnet=tmp_path / "small", steps=2)
+    controlnet = refiner.pipeline.controlnet
+    assert isinstance(controlnet, compressed_class()) and count(controlnet) == count(untrained)
+    assert any(float(c.weight.abs().max()) > 0 for c in controlnet.controlnet_down_blocks)  # the outputs learned
+    image = torch.rand(32, 32, 3, generator=torch.Generator().manual_seed(0))
+    mask = torch.zeros(32, 32, dtype=torch.bool)
+    mask[8:24, 8:24] = True
+    out = refiner.refine(image, mask, "a red circle", seed=0)
+    assert torch.equal(out[~mask], image[~mask]) and not torch.equal(out[mask], image[mask])
+    with pytest.raises(InvalidInputError, match="compress"):
+        compressed_from_unet(unet, 1.5, (16, 32))
