@@ -115,6 +115,8 @@ class Scene:
     def _map(self, fn) -> "Scene":
         changes = {name: fn(getattr(self, name)) for name in _TENSOR_FIELDS}
         tree = None if self.tree is None else map_paths(self.tree, {i: i for i in range(self.num_paths)})
+        for image in [] if tree is None else tree.images():  # textures follow the scene (device, copies)
+            image.texture = fn(image.texture)
         return replace(self, layer_names=list(self.layer_names), path_ids=list(self.path_ids), tree=tree,
                        **changes)
 

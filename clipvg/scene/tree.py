@@ -164,9 +164,13 @@ class Group:
             elif not isinstance(child, Image):
                 yield child
 
+    def images(self) -> Iterator[Image]:
+        """Every Image this group or one below it (mask and filter contents included) draws."""
+        return (child for g in self.groups() for child in g.children if isinstance(child, Image))
+
     def draws_images(self) -> bool:
         """Whether this group or one below it (mask and filter contents included) draws an Image."""
-        return any(isinstance(child, Image) for g in self.groups() for child in g.children)
+        return next(self.images(), None) is not None
 
     def has_effects(self) -> bool:
         """Whether this group or one below it needs an isolated (off-screen) render."""
@@ -199,7 +203,7 @@ def map_paths(root: Group, mapping: dict[int, int]) -> Group | None:
                 if copied is not None:
                     children.append(copied)
             elif isinstance(child, Image):
-                children.append(child)
+                children.append(replace(child))
             elif child in mapping:
                 children.append(mapping[child])
         if not children and not keep_empty:

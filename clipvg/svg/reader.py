@@ -225,7 +225,7 @@ class _Reader:
             if image is not None:
                 group.children.append(image)
         if USE_INSTANCE in own:  # context-fill/-stroke with a paint server inside: laid out in the <use>'s space
-            self._contexts.append(self._context(node, functools.cache(lambda: _canvas_bbox_in(node))))
+            self._contexts.append(self._context(node, functools.cache(lambda: _content_bbox(node))))
         try:
             for child in node:
                 self._node(child, layer, group, clip_mode)
@@ -686,19 +686,23 @@ def _blending(own: dict) -> tuple[str, bool]:
     return (mode if mode in BLEND_MODES else "normal"), (own.get("isolation") or "").strip() == "isolate"
 
 
-def _canvas_bbox_in(node) -> tuple[float, float, float, float] | None:
-    """The bounding box of a group's content in the group's own user space (its canvas box mapped back)."""
+def _content_bbox(node) -> tuple[float, float, float, float] | None:
+    """The fill bounding box of a group's shapes in the group's own user space."""
     try:
-        box = node.bbox()
         inverse = np.linalg.inv(matrix3(node.transform))
-    except Exception:  # svgelements fails on some degenerate content; a singular transform has no space
+    except np.linalg.LinAlgError:
         return None
-    if box is None:
+    corners = []
+    for element in node.select():
+        box = _shape_bbox(element) if isinstance(element, Shape) else None
+        if box is not None:
+            x0, y0, x1, y1 = box
+            to_group = inverse @ matrix3(element.transform)
+            corners.append(np.array([[x0, y0, 1], [x1, y0, 1], [x0, y1, 1], [x1, y1, 1.0]]) @ to_group.T)
+    if not corners:
         return None
-    x0, y0, x1, y1 = box
-    corners = np.array([[x0, y0, 1], [x1, y0, 1], [x0, y1, 1], [x1, y1, 1.0]]) @ inverse.T
-    return (float(corners[:, 0].min()), float(corners[:, 1].min()), float(corners[:, 0].max()),
-            float(corners[:, 1].max()))
+    points = np.concatenate(corners)
+    return float(points[:, 0].min()), float(points[:, 1].min()), float(points[:, 0].max()), float(points[:, 1].max())
 
 
 def _shape_bbox(shape: Shape) -> tuple[float, float, float, float] | None:

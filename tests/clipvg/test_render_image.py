@@ -81,3 +81,15 @@ def test_image_node_in_a_scene_tree():
     texture.requires_grad_(True)
     render(scene)[..., 0].sum().backward()
     assert texture.grad is not None and texture.grad.abs().sum() > 0
+
+
+def test_scene_copies_carry_their_own_textures():
+    texture = torch.rand(2, 2, 4)
+    scene = Scene.from_paths([], 4, 4, tree=Group([Image(texture, (2.0, 0.0, 0.0, 2.0, 0.0, 0.0))]))
+    copy = scene.clone()
+    (image,) = copy.tree.images()
+    assert image.texture is not texture and torch.equal(image.texture, texture)
+    image.texture.zero_()
+    assert texture.abs().sum() > 0  # the original is untouched
+    (moved,) = scene.to("cpu").tree.images()
+    assert moved.texture.device.type == "cpu" and moved is not next(scene.tree.images())

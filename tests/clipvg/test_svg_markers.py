@@ -115,3 +115,16 @@ def test_round_trip_keeps_markers_as_paths(tmp_path):
     again = load_svg(io.StringIO(written).getvalue())
     np.testing.assert_allclose(clipvg_on_white(again), clipvg_on_white(load_svg(svg)), atol=2e-3)
     assert psnr(resvg_on_white(written, 64, 64), resvg_on_white(svg, 64, 64)) >= 35
+
+
+USE_GRADIENT = document(
+    '<linearGradient id="lg"><stop offset="0" stop-color="#fff"/><stop offset="0.5" stop-color="#c00"/>'
+    '<stop offset="1" stop-color="#060"/></linearGradient>'
+    '<defs><g id="pair"><rect x="8" y="8" width="20" height="40" fill="context-fill" stroke="context-stroke"/>'
+    '<circle cx="44" cy="28" r="12" fill="context-stroke" stroke="context-fill" stroke-width="3"/></g></defs>'
+    '<use href="#pair" fill="url(#lg)" stroke="#36c" transform="rotate(10 32 32)"/>')
+
+
+def test_context_paint_servers_in_use_are_laid_out_in_the_use_space():
+    scene = load_svg(USE_GRADIENT)
+    assert psnr(clipvg_on_white(scene), resvg_on_white(USE_GRADIENT, 64, 64)) >= 30
