@@ -71,8 +71,8 @@ def _cluster(glyphs: list[Glyph], text: str, size: float) -> Cluster:
 
 def make_clusters(chunk: Chunk, missing: Counter[str]) -> list[Cluster]:
     """Shape the whole chunk with each span's font; each span's characters take the clusters of
-    its own shaping, put where the first span's shaping had them (a ligature in one font swallows
-    the clusters it covers in another)."""
+    its own shaping, cluster by cluster where the first span's shaping had them (bidi runs keep
+    their visual order; a ligature in one font swallows the clusters it covers in another)."""
     shaped: dict[tuple, list[Glyph]] = {}
     base: list[list[Glyph]] | None = None
     for span in chunk.spans:
@@ -83,14 +83,16 @@ def make_clusters(chunk: Chunk, missing: Counter[str]) -> list[Cluster]:
         if base is None:
             base = groups
             continue
-        inside = [g for g in groups if span.start <= g[0].cluster < span.end]
+        own = {g[0].cluster: g for g in groups if span.start <= g[0].cluster < span.end}
+        starts = sorted(g[0].cluster for g in base)
         merged: list[list[Glyph]] = []
         for group in base:
-            if span.start <= group[0].cluster < span.end:
-                merged.extend(inside)
-                inside = []
-            else:
+            cluster = group[0].cluster
+            if not span.start <= cluster < span.end:
                 merged.append(group)
+            elif cluster in own:  # the span's own cluster, and those its font splits off up to the next one
+                following = next((c for c in starts if c > cluster), span.end)
+                merged.extend(own[c] for c in sorted(own) if cluster <= c < following)
         base = merged
     clusters = []
     for glyphs in base or []:
