@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# Install everything clipvg's tests need on a fresh Debian/Ubuntu machine, then run them.
-#   system: inkscape and chromium (SVG export checks), icon themes and openclipart (real-world SVGs:
-#   tests and benchmarks/svg_corpus.py), fonts
-#   python: a virtualenv in .venv with clipvg and its test, diffusion, int8, vtracer, serve and ray extras
-#   (the serve tests drive the apt Chromium through Playwright; `playwright install` is never run)
+# Install what clipvg's tests need on a fresh Debian/Ubuntu machine, then run them.
+#
+#   ./scripts/test.sh           the full suite (what CI runs): system packages with apt (inkscape and chromium for
+#                               the SVG export and web-editor checks, icon themes and openclipart for real-world
+#                               SVGs, fonts), a virtualenv in .venv with every extra, the package build check and
+#                               the docs build, then every test; a missing system tool is a failure
+#   ./scripts/test.sh --core    the core suite: no apt, a virtualenv with the test extra only; tests that need a
+#                               system tool or an optional extra are skipped, with the reason
+# Further arguments go to pytest (e.g. ./scripts/test.sh --core tests/clipvg -k svg).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+core=0
+if [ "${1:-}" = "--core" ]; then core=1; shift; fi
 
 apt_install() {
   local sudo=""
@@ -14,10 +21,17 @@ apt_install() {
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq --no-install-recommends inkscape chromium papirus-icon-theme breeze-icon-theme tango-icon-theme elementary-xfce-icon-theme openclipart-svg fonts-dejavu-core fonts-texgyre >/dev/null
 }
-if command -v apt-get >/dev/null; then apt_install; else echo "no apt-get: install inkscape and papirus-icon-theme yourself" >&2; fi
 
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 # torch and torchvision resolve together from the registry (never pin torch alone first)
-.venv/bin/python -m pip install -q -e ".[test,diffusion,int8,vtracer,serve,ray,bench]"
+if [ "$core" -eq 1 ]; then
+  .venv/bin/python -m pip install -q -e ".[test]"
+  exec .venv/bin/python -m pytest "$@"
+fi
+
+if command -v apt-get >/dev/null; then apt_install; else echo "no apt-get: install inkscape and papirus-icon-theme yourself" >&2; fi
+.venv/bin/python -m pip install -q -e ".[all,test,docs]"
+./scripts/check_package.sh
+.venv/bin/mkdocs build --strict -q
 CLIPVG_REQUIRE_SYSTEM_TOOLS=1 .venv/bin/python -m pytest "$@"
