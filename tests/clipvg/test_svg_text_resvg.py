@@ -35,6 +35,7 @@ CASES = {
     "stroke-transform": (f'<text x="20" y="120" transform="rotate(-10 200 100)" fill="gold" stroke="black" '
                          f'stroke-width="1.5" font-family="DejaVu Sans" font-size="48">Outlined</text>'),
     "synthetic-kerning": f'<text x="20" y="150" font-family="{FAMILY}" font-size="100">AVO A</text>',
+    "bidi": f'<text x="20" y="100" {DEJAVU}>Hello <tspan fill="green">שָׁלוֹם</tspan> عالم 123.</text>',
     "white-space": (f'<text x="20" y="100" {DEJAVU}>\n   Several   <tspan> spaces </tspan>\n  '
                     f'<tspan xml:space="preserve">kept   here</tspan></text>'),  # a tspan's space after a space
 }
