@@ -23,8 +23,30 @@ def resvg(svg: Path) -> np.ndarray:
     return _on_white(bytes(resvg_py.svg_to_bytes(svg_path=str(svg))))
 
 
+def resvg_supersampled(svg: str, width: int, height: int, zoom: int = 4) -> np.ndarray:
+    """(height, width, 3) on white: resvg's render of the markup ``svg`` at ``zoom`` x, box-filtered
+    down (the exact-area coverage clipvg computes)."""
+    return _on_white(bytes(resvg_py.svg_to_bytes(svg_string=svg, zoom=zoom))).reshape(
+        height, zoom, width, zoom, 3).mean((1, 3))
+
+
 def cairo(svg: Path) -> np.ndarray:
     return _on_white(cairosvg.svg2png(url=str(svg)))
+
+
+def assert_draws_like_resvg(document: str, expected: str | None = None, min_psnr: float = 40.0) -> None:
+    """clipvg draws the markup ``document`` without an UnsupportedSVGWarning and within ``min_psnr``
+    dB of resvg's supersampled render of ``expected`` (default: the same markup)."""
+    import warnings
+
+    from clipvg import load_svg, render
+    from clipvg.svg import UnsupportedSVGWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnsupportedSVGWarning)
+        scene = load_svg(document)
+    image = render(scene, background=(1, 1, 1))[..., :3].double().numpy()
+    assert psnr(image, resvg_supersampled(expected or document, *image.shape[1::-1])) >= min_psnr
 
 
 def inkscape(svg: Path) -> np.ndarray:

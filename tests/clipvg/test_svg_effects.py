@@ -9,15 +9,13 @@ import warnings
 
 import numpy as np
 import pytest
-import resvg_py
 import torch
-from PIL import Image
 
 from clipvg import Scene, SVGParseError, load_svg, render
 from clipvg.scene import Group
 from clipvg.scene.tree import tree_to_data
 from clipvg.svg import UnsupportedSVGWarning, scene_to_svg_string
-from svg_renderers import psnr
+from svg_renderers import psnr, resvg_supersampled
 
 EFFECTS = """<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"
   xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape" width="32" height="32" viewBox="0 0 64 64">
@@ -43,13 +41,6 @@ EFFECTS = """<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.
   <rect x="30" y="44" width="12" height="12" fill="gold" stroke="brown" stroke-width="4" opacity="0.5"/>
  </g>
 </svg>"""
-
-
-def resvg_supersampled(svg: str, width: int, height: int, zoom: int = 4) -> np.ndarray:
-    rgba = np.asarray(Image.open(io.BytesIO(bytes(resvg_py.svg_to_bytes(svg_string=svg, zoom=zoom)))),
-                      dtype=np.float64) / 255
-    on_white = rgba[..., :3] * rgba[..., 3:] + (1 - rgba[..., 3:])
-    return on_white.reshape(height, zoom, width, zoom, 3).mean((1, 3))
 
 
 def on_white(scene) -> np.ndarray:

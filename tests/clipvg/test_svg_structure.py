@@ -1,0 +1,98 @@
+"""Document structure: <switch> and conditions, <use> of groups/<svg>/<symbol>, nested viewports with
+their clip and preserveAspectRatio, transform-origin, broken path data; drawn like resvg."""
+from __future__ import annotations
+
+import pytest
+
+from clipvg import SVGParseError, load_svg, render
+from clipvg.svg import UnsupportedSVGWarning
+from svg_renderers import assert_draws_like_resvg, psnr, resvg_supersampled
+from svg_samples import svg
+
+SIZE = 'width="48" height="48"'
+
+
+def assert_like_resvg(body: str, expected: str | None = None) -> None:
+    assert_draws_like_resvg(svg(body, SIZE), svg(expected, SIZE) if expected else None)
+
+
+def test_switch_draws_the_first_child_whose_conditions_pass() -> None:
+    # resvg-py's language list differs from resvg's test suite (en-US, as a browser here): compared
+    # with the one child a browser chooses
+    assert_like_resvg("""
+      <switch fill="#208040">
+        <rect width="40" height="40" fill="red" requiredExtensions="http://example.org/bogus"/>
+        <rect width="40" height="40" fill="red" systemLanguage="ru"/>
+        <unknown-element/>
+        <rect x="4" y="4" width="30" height="20" systemLanguage="fr, en-GB"/>
+        <rect width="40" height="40" fill="red"/>
+      </switch>
+      <circle cx="40" cy="40" r="6" fill="red" systemLanguage="de"/>""",
+                      '<rect x="4" y="4" width="30" height="20" fill="#208040"/>')
+
+
+def test_use_of_groups_svg_and_symbols_with_viewports() -> None:
+    assert_like_resvg("""
+      <defs>
+        <g id="pair"><rect width="6" height="6" fill="#2040c0"/><circle cx="12" cy="3" r="3"/></g>
+        <svg id="port" width="10" height="10" viewBox="0 0 20 20">
+          <circle cx="10" cy="10" r="14" fill="#c04020"/></svg>
+        <symbol id="sym" viewBox="0 0 10 10" preserveAspectRatio="xMaxYMid slice">
+          <rect x="-5" width="20" height="10" fill="#40a060"/><circle cx="5" cy="5" r="4" fill="#fff"/>
+        </symbol>
+      </defs>
+      <use href="#pair" x="2" y="2" fill="#806020"/>
+      <use href="#port" x="24" y="2" width="20" height="20"/>
+      <use href="#sym" x="4" y="26" width="20" height="12"/>
+      <use href="#sym" x="28" y="26" width="12" height="20" transform="rotate(5 34 36)"/>""")
+
+
+def test_nested_svg_viewports_clip_unless_overflow_is_visible() -> None:
+    assert_like_resvg("""
+      <svg x="4" y="4" width="40%" height="20" viewBox="0 0 10 10" preserveAspectRatio="none">
+        <circle cx="5" cy="5" r="7" fill="#3060c0"/></svg>
+      <svg x="28" y="4" width="16" height="16" overflow="visible">
+        <circle cx="8" cy="8" r="10" fill="#c03060" fill-opacity="0.5"/></svg>
+      <svg x="4" y="28" width="40" height="16" viewBox="0 0 10 10">
+        <rect width="100%" height="50%" fill="#30a060"/></svg>""")
+
+
+def test_transform_origin_on_shapes_and_gradients() -> None:
+    assert_like_resvg("""
+      <linearGradient id="g" gradientUnits="userSpaceOnUse" x1="0" x2="24" gradientTransform="rotate(90)"
+                      transform-origin="12 12"><stop stop-color="#c04020"/><stop offset="1" stop-color="#2040c0"/>
+      </linearGradient>
+      <rect width="24" height="24" fill="url(#g)"/>
+      <rect x="30" y="6" width="12" height="12" fill="#208040" transform="rotate(45)" transform-origin="center"
+            style="transform-origin: 36px 12px"/>
+      <rect x="8" y="30" width="12" height="12" fill="#806020" transform="scale(1.5)" transform-origin="left top"
+            style="transform-origin: 8px 30px"/>""")
+
+
+def test_bad_path_data_drops_only_what_browsers_drop() -> None:
+    document = svg('<path d="A 5 5 0 0 1 50 50" fill="red"/><path d="M 4 4 L 40 4 L 40 40 L" fill="#208040"/>'
+                   '<path d="M 4 30 L 20 30 L 4" stroke="#000"/>', SIZE)
+    with pytest.warns(UnsupportedSVGWarning) as record:
+        scene = load_svg(document)
+    counts = record[0].message.counts
+    assert counts == {"path data not starting with a moveto (path not drawn)": 1,
+                      "path data with an error (drawn up to the error)": 2}
+    image = render(scene, background=(1, 1, 1))[..., :3].double().numpy()
+    assert psnr(image, resvg_supersampled(document, 48, 48)) >= 40
+
+
+def test_smooth_curves_after_other_segment_kinds() -> None:
+    assert_like_resvg('<path d="M 4 4 T 10 44 S 44 44 44 4 Q 30 20 20 10 S 10 4 4 20" fill="none" stroke="#000"/>')
+
+
+def test_use_cycles_and_missing_targets_are_skipped() -> None:
+    with pytest.warns(UnsupportedSVGWarning, match="use"):
+        scene = load_svg(svg('<g id="a"><use href="#a"/><rect width="4" height="4"/></g><use href="#nothing"/>'))
+    assert scene.num_paths == 1
+
+
+def test_use_bomb_is_refused() -> None:
+    levels = ['<rect id="l0" width="1" height="1"/>'] + [
+        f'<g id="l{k}">' + f'<use href="#l{k - 1}"/>' * 10 + "</g>" for k in range(1, 7)]
+    with pytest.raises(SVGParseError, match="use bomb"):
+        load_svg(svg("<defs>" + "".join(levels) + '</defs><use href="#l6"/>'))
