@@ -26,7 +26,7 @@ from ..scene.tree import BLEND_MODES, ClipPath, Filter, Group, Mask, map_paths
 from .css import USE_INSTANCE, properties
 from .document import (SVG_NS, XLINK_HREF, build_tree, extract_definitions, local_name, parse_xml, read_source,
                        strip_unsupported, user_length, warn_skipped)
-from .filters import FilterReader, InvalidFilter
+from .filters import FilterReader, InvalidFilter, break_fe_image_cycles
 from .geometry import to_subpaths
 from .images import IMAGE_KEY, ImageDataError, image_node, mark_images
 from .markers import drop_marker_attributes, marker_placement, marker_references, paint_order, vertices
@@ -71,6 +71,7 @@ def load_svg(source: str | os.PathLike, *, device: str | torch.device = "cpu", b
     images = mark_images(root)  # after text: colour bitmap glyphs are <image>s
     servers = PaintServers(root, size)
     definitions = extract_definitions(root)
+    break_fe_image_cycles(root, definitions)
     skipped.update(strip_unsupported(root))
     skipped.update(text_notes)
     svg = build_tree(root, name)
@@ -200,6 +201,7 @@ class _Reader:
                 return  # a filter linking to nothing: the element is not drawn (as resvg, Chrome)
             blend, isolate = ("normal", False) if clip_mode else _blending(own)
             drawn: list[Group | int] = [index]
+            stroke_tiles = None if clip_mode else self._pattern_stroke(node, path, bbox)
             outline = None if clip_mode else self._stroke_as_fill(node, path)
             if outline is not None:
                 drawn.append(len(self.paths))
@@ -207,8 +209,10 @@ class _Reader:
             pattern = None if clip_mode else self._pattern_fill(node, index, bbox)
             if pattern is not None:
                 drawn.insert(0, pattern)
+            if stroke_tiles is not None:
+                drawn.append(stroke_tiles)
             if not clip_mode:
-                drawn = self._paint_order(node, drawn, index, outline is not None)
+                drawn = self._paint_order(node, drawn, index, outline is not None or stroke_tiles is not None)
             both = len(drawn) > 1 or (path.fill is not None and path.stroke is not None)
             if clip is None and mask is None and not filters and blend == "normal" and not (opacity < 1 and both):
                 path.opacity = opacity  # exact for a path drawn with one paint
@@ -296,6 +300,8 @@ class _Reader:
             fill_value = "none"  # drawn by _pattern_fill as tiles under the path
         fill = self.servers.paint(fill_value, unit_number(values.get("fill-opacity")), fill_space, fill_bbox)
         stroke_value, stroke_space, stroke_bbox = self._paint_source(values.get("stroke"), shape.transform, bbox)
+        if self._pattern_element(_reference(stroke_value)) is not None:
+            stroke_value = "black"  # a stand-in: _pattern_stroke draws tiles clipped to the stroke's outline
         stroke_paint = self.servers.paint(stroke_value, unit_number(values.get("stroke-opacity")), stroke_space,
                                           stroke_bbox)
         stroke = None
@@ -311,12 +317,12 @@ class _Reader:
                     fill_rule="evenodd" if values.get("fill-rule") == "evenodd" else "nonzero",
                     layer=layer, id=path_id)
 
-    def _stroke_as_fill(self, shape: Shape, path: Path) -> Path | None:
-        """Under a non-uniform scale or a skew a stroke's width varies with direction: its outline is
-        made in the shape's own space, transformed, and returned as a filled path (``path`` loses its
-        stroke); None (nothing changed) under a similarity."""
+    def _stroke_as_fill(self, shape: Shape, path: Path, always: bool = False) -> Path | None:
+        """Under a non-uniform scale or a skew (or ``always``) a stroke's width varies with direction: its
+        outline is made in the shape's own space, transformed, and returned as a filled path (``path``
+        loses its stroke); None (nothing changed) under a similarity."""
         ctm = matrix3(shape.transform)
-        if path.stroke is None or _is_similarity(ctm):
+        if path.stroke is None or (_is_similarity(ctm) and not always):
             return None
         scale = float(np.sqrt(abs(np.linalg.det(ctm[:2, :2]))))
         if scale == 0:
@@ -429,10 +435,30 @@ class _Reader:
             chain.append(parent)
         return chain
 
-    def _pattern_fill(self, shape: Shape, index: int, bbox) -> Group | None:
-        """A ``<pattern>`` fill as tiles of its content clipped to the shape (a group), or None.
-        Tiles are not clipped to their own cell (content overflowing a cell overlaps its neighbour)."""
-        value, space, bbox = self._paint_source(shape.values.get("fill"), shape.transform, bbox)
+    def _pattern_stroke(self, shape: Shape, path: Path, bbox) -> Group | None:
+        """A ``<pattern>`` stroke as tiles clipped to the stroke's outline (``path`` loses its stand-in
+        stroke), or None when the stroke is no pattern."""
+        value = self._paint_source(shape.values.get("stroke"), shape.transform, bbox)[0]
+        if path.stroke is None or self._pattern_element(_reference(value)) is None:
+            return None
+        outline = self._stroke_as_fill(shape, path, always=True)
+        if outline is None:
+            return None
+        self.paths.append(outline)  # the clip shape, not drawn
+        try:
+            inverse = np.linalg.inv(matrix3(shape.transform))
+        except np.linalg.LinAlgError:
+            return None
+        points = np.concatenate([s.points for s in outline.subpaths]).astype(np.float64) @ inverse[:2, :2].T + inverse[:2, 2]
+        extent = (*points.min(0).tolist(), *points.max(0).tolist())
+        return self._pattern_fill(shape, len(self.paths) - 1, bbox, "stroke", extent)
+
+    def _pattern_fill(self, shape: Shape, index: int, bbox, kind: str = "fill",
+                      extent: tuple[float, float, float, float] | None = None) -> Group | None:
+        """A ``<pattern>`` fill (or stroke: ``kind``) as tiles of its content clipped to the fill of
+        path ``index`` (a group), or None; tiles cover ``extent`` (user units; default the bounding
+        box). Tiles are not clipped to their own cell (content overflowing a cell overlaps its neighbour)."""
+        value, space, bbox = self._paint_source(shape.values.get(kind), shape.transform, bbox)
         reference = _reference(value)
         element = self._pattern_element(reference)
         if element is None:
@@ -467,7 +493,7 @@ class _Reader:
             box = bbox()
             inner = np.diag([box[2] - box[0], box[3] - box[1], 1.0])
         pattern_space = matrix3(space) @ matrix3(Matrix(attr("patternTransform", "")))
-        box = bbox()
+        box = bbox() if extent is None else extent
         if box is None:
             return Group()
         try:
@@ -504,7 +530,7 @@ class _Reader:
         clip_path = copy.copy(self.paths[index])
         clip_path.fill, clip_path.stroke, clip_path.id = Solid((0.0, 0.0, 0.0, 1.0)), None, None
         self.paths.append(clip_path)
-        opacity = unit_number(shape.values.get("fill-opacity"))
+        opacity = unit_number(shape.values.get(f"{kind}-opacity"))
         return Group(tiles, opacity=opacity, clip=ClipPath([len(self.paths) - 1]))
 
     def _overflows(self, start: int, end: int, matrix: np.ndarray, width: float, height: float) -> bool:

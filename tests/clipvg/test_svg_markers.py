@@ -128,3 +128,17 @@ USE_GRADIENT = document(
 def test_context_paint_servers_in_use_are_laid_out_in_the_use_space():
     scene = load_svg(USE_GRADIENT)
     assert psnr(clipvg_on_white(scene), resvg_on_white(USE_GRADIENT, 64, 64)) >= 30
+
+
+PATTERN_STROKE = document(
+    '<pattern id="dots" patternUnits="userSpaceOnUse" width="8" height="8"><circle cx="4" cy="4" r="3" fill="#c30"/>'
+    '</pattern><defs><path id="zig" d="M8 12 L32 40 L56 12" fill="none" stroke="context-stroke" stroke-width="10"/>'
+    '</defs><use href="#zig" stroke="url(#dots)"/><rect x="8" y="46" width="48" height="12" fill="none" '
+    'stroke="url(#dots)" stroke-width="6" paint-order="stroke fill"/>')
+
+
+def test_pattern_strokes_are_tiles_clipped_to_the_stroke_outline():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scene = load_svg(PATTERN_STROKE)
+    assert psnr(clipvg_on_white(scene), resvg_on_white(PATTERN_STROKE, 64, 64)) >= 30
