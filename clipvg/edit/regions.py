@@ -14,8 +14,8 @@ import torch
 from skimage.measure import label
 
 from ..errors import InvalidInputError
-from ..ragged import expand, owners
-from ..render.geometry import closing_edges, flatten
+from ..ragged import expand
+from ..render import path_outlines
 from ..scene import Scene
 
 Box = tuple[float, float, float, float]
@@ -66,16 +66,6 @@ def _load_mask(mask, shape: tuple[int, int]) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(array))
 
 
-def outline(scene: Scene) -> tuple[torch.Tensor, torch.Tensor]:
-    """The flattened outlines of all paths (the renderer's flattening, implicit closing edges
-    included): edges (E, 2, 2) in canvas pixels and the path of each edge (E,)."""
-    points = scene.points.detach()
-    lines = flatten(scene, points)
-    closing, closing_subpaths = closing_edges(scene, points)
-    path_of_subpath = owners(scene.path_subpath_offsets)
-    return torch.cat([lines.edges, closing]), path_of_subpath[torch.cat([lines.subpath, closing_subpaths])]
-
-
 def _samples(edges: torch.Tensor, spacing: float = SPACING) -> tuple[torch.Tensor, torch.Tensor]:
     """Points (M, 2) along ``edges`` (E, 2, 2) at most ``spacing`` apart, ends included; edge ids (M,)."""
     pieces = torch.ceil((edges[:, 1] - edges[:, 0]).norm(dim=-1) / spacing).clamp(1, 1 << 16).long()
@@ -93,7 +83,7 @@ def paths_touching(scene: Scene, region: torch.Tensor) -> torch.Tensor:
     touched = torch.zeros(cpu.num_paths, dtype=torch.bool)
     if cpu.num_paths == 0 or not region.any():
         return touched.to(scene.device)
-    edges, edge_path = outline(cpu)
+    edges, edge_path = path_outlines(cpu)
     radius = SPACING + torch.where(cpu.has_stroke, cpu.stroke_width / 2, torch.zeros_like(cpu.stroke_width))
     samples, sample_edge = _samples(edges)
     sample_path = edge_path[sample_edge]

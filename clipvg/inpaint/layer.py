@@ -6,27 +6,21 @@ import warnings
 
 import torch
 
-from ..render.coverage import rasterize
-from ..render.torch_backend import draw_items
+from ..render import pixels_covered
 from ..scene import Scene, concat
 
 
 def path_coverage(scene: Scene, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Per path of ``scene``: the area (px) its fill and stroke cover on the canvas, and the part of
     it inside ``mask`` (H, W) bool; two (N,) float tensors on the CPU (occlusion ignored)."""
-    cpu = scene.to("cpu")
     height, width = mask.shape
-    area = torch.zeros(cpu.num_paths)
-    inside = torch.zeros(cpu.num_paths)
-    if cpu.num_paths == 0:
+    area = torch.zeros(scene.num_paths)
+    inside = torch.zeros(scene.num_paths)
+    if scene.num_paths == 0:
         return area, inside
-    with torch.no_grad():
-        edges, items = draw_items(cpu, torch.ones(2))
-        evenodd = torch.stack([cpu.evenodd, torch.zeros_like(cpu.evenodd)], 1).flatten()
-        fragments = rasterize(edges, items, evenodd, width, height)
-    path = fragments.item // 2
-    area.index_add_(0, path, fragments.coverage)
-    inside.index_add_(0, path, fragments.coverage * mask.cpu().flatten()[fragments.pixel].float())
+    pixel, path, coverage = pixels_covered(scene, width, height)
+    area.index_add_(0, path, coverage)
+    inside.index_add_(0, path, coverage * mask.cpu().flatten()[pixel].float())
     return area, inside
 
 

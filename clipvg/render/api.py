@@ -64,3 +64,32 @@ def render_on_white(scene: Scene, width: int | None = None, height: int | None =
     """(H, W, 3) float in [0, 1]: ``scene`` composited on white, as CLIPVG's loss and outputs see
     it; differentiable like ``render``."""
     return render(scene, width, height, background=WHITE, backend=backend)[..., :3]
+
+
+def path_outlines(scene: Scene) -> tuple[torch.Tensor, torch.Tensor]:
+    """The outline of every path as the renderer flattens it (the implicit closing edges of open
+    subpaths included): edges (E, 2, 2) in canvas pixels and the path index of each edge (E,).
+    Detached from the scene's gradients."""
+    from ..ragged import owners
+    from .geometry import closing_edges, flatten
+
+    points = scene.points.detach()
+    lines = flatten(scene, points)
+    closing, closing_subpaths = closing_edges(scene, points)
+    path_of_subpath = owners(scene.path_subpath_offsets)
+    return torch.cat([lines.edges, closing]), path_of_subpath[torch.cat([lines.subpath, closing_subpaths])]
+
+
+def pixels_covered(scene: Scene, width: int, height: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Which canvas pixels each path's fill and stroke cover, occlusion ignored, on the CPU:
+    ``pixel`` (F,) row-major index into the ``height`` x ``width`` canvas, ``path`` (F,) path index
+    and ``coverage`` (F,) in (0, 1] (a pixel covered by both fill and stroke appears twice)."""
+    from .coverage import rasterize
+    from .torch_backend import draw_items
+
+    cpu = scene.to("cpu")
+    with torch.no_grad():
+        edges, items = draw_items(cpu, torch.ones(2))
+        evenodd = torch.stack([cpu.evenodd, torch.zeros_like(cpu.evenodd)], 1).flatten()
+        fragments = rasterize(edges, items, evenodd, width, height)
+    return fragments.pixel, fragments.item // 2, fragments.coverage
