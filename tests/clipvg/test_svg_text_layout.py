@@ -180,3 +180,11 @@ def test_svg_table_glyph_is_drawn_as_its_svg_content():
     assert [tuple(scene.path(i).fill.rgba) for i in range(scene.num_paths)][0] == (1.0, 0.0, 0.0, 1.0)
     assert boxes(scene)[0] == pytest.approx((20, 50, 70, 100))  # the square, 0.1 px per unit
     assert boxes(scene)[1][0] == pytest.approx(10 + 80 + 10)  # O drawn from its outline after A's advance
+
+
+@pytest.mark.parametrize("style, width", [("", 20), ("font-weight: 900", 60),
+                                          ("font-variation-settings: 'wght' 650", 40),
+                                          ("font-weight: 900; font-variation-settings: 'wght' 400", 20)])
+def test_variable_font_axes_follow_weight_and_variation_settings(style, width):
+    box = boxes(load(svg(f'<text x="0" y="100" font-family="Clipvg Var" font-size="100" style="{style}">A</text>')))[0]
+    assert box[2] - box[0] == pytest.approx(width)

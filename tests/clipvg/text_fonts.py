@@ -43,6 +43,7 @@ def text_font(tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("text-fonts")
     path = build_text_font(directory)
     build_svg_glyph_font(path)
+    build_variable_font(directory)
     conf = directory / "fonts.conf"
     conf.write_text(f"""<?xml version="1.0"?>
 <!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
@@ -99,4 +100,32 @@ def build_svg_glyph_font(base: Path) -> Path:
         font["name"].setName(value, name_id, 1, 0, 0)
     path = base.with_name("clipvg-colour.ttf")
     font.save(path)
+    return path
+
+
+def build_variable_font(directory: Path) -> Path:
+    """"Clipvg Var": one glyph A, a bar 200 units wide at wght 400 (the default) that widens by 400
+    units at wght 900 (fvar axis 100..900, gvar delta on its right side)."""
+    from fontTools.fontBuilder import FontBuilder
+    from fontTools.pens.ttGlyphPen import TTGlyphPen
+    from fontTools.ttLib.tables._g_v_a_r import TupleVariation
+
+    builder = FontBuilder(1000, isTTF=True)
+    builder.setupGlyphOrder([".notdef", "A"])
+    builder.setupCharacterMap({ord("A"): "A"})
+    pens = {name: TTGlyphPen(None) for name in (".notdef", "A")}
+    pen = pens["A"]
+    pen.moveTo((100, 0)), pen.lineTo((100, 700)), pen.lineTo((300, 700)), pen.lineTo((300, 0)), pen.closePath()
+    builder.setupGlyf({name: p.glyph() for name, p in pens.items()})
+    builder.setupHorizontalMetrics({".notdef": (800, 0), "A": (800, 100)})
+    builder.setupHorizontalHeader(ascent=800, descent=-200)
+    builder.setupNameTable({"familyName": "Clipvg Var", "styleName": "Regular"})
+    builder.setupOS2(sTypoAscender=800, sTypoDescender=-200, usWinAscent=800, usWinDescent=200)
+    builder.setupPost()
+    builder.setupFvar(axes=[("wght", 100, 400, 900, "Weight")], instances=[])
+    right = (400, 0)  # the two right-side points move; the left ones and the phantom points stay
+    builder.setupGvar({"A": [TupleVariation({"wght": (0, 1.0, 1.0)},
+                                            [(0, 0), (0, 0), right, right, (0, 0), (0, 0), (0, 0), (0, 0)])]})
+    path = directory / "clipvg-var.ttf"
+    builder.save(path)
     return path
