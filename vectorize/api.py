@@ -27,6 +27,7 @@ MIN_SIZE = 3  # smallest initial region in pixels with a budget
 # The backdrop reaches this many pixels past the canvas so jittered corners never uncover it.
 BACKDROP_MARGIN = 2.0
 OPAQUE = 254.5 / 255.0
+PROGRESS_DELAY = 1.0  # seconds before a budgeted call shows its progress bar
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ def vectorize(image: str | os.PathLike | Image.Image | np.ndarray, rounds: Seque
         if isinstance(colors, bool) or not isinstance(colors, (int, np.integer)) or colors < 1:
             raise ImageInputError(f"a round needs a whole number of colours >= 1, got {colors!r}")
     if preset is not None:
-        return _budget_scene(rgba, source_size, rounds, regions, preset, min_area, tolerance, backdrop)
+        return _budget_scene(rgba, source_size, rounds, regions, preset, min_area, tolerance, backdrop, progress)
     # Translucent pixels are traced by the bottom round only, so stacked rounds never add up alpha.
     visible, opaque = rgba[..., 3] > 0, rgba[..., 3] >= OPAQUE
     jobs = [(f"round-{i + 1}-{n}colors", n, visible if i == 0 else opaque) for i, n in enumerate(rounds)]
@@ -180,11 +181,15 @@ def _preset(paths, quality, gradients) -> "Preset | None":
 
 
 def _budget_scene(rgba: np.ndarray, source_size: tuple[int, int], rounds: Sequence[int], regions: Sequence[Region],
-                  preset: Preset, min_area: int | None, tolerance: float | None, backdrop: bool) -> Scene:
-    """``vectorize`` with a path budget (see its docstring)."""
+                  preset: Preset, min_area: int | None, tolerance: float | None, backdrop: bool,
+                  progress: bool) -> Scene:
+    """``vectorize`` with a path budget (see its docstring); ``progress``: a bar by step (segment,
+    merge, fill, trace) per pass, shown when the call takes over PROGRESS_DELAY seconds."""
+    from tqdm.auto import tqdm
+
     from clipvg.scene import Scene
 
-    from .budget import budget_levels
+    from .budget import STEPS, budget_levels
 
     height, width = rgba.shape[:2]
     budget = max(MIN_PRESET_PATHS, round(preset.paths * np.sqrt(width * height) / 512)) if preset.scaled else preset.paths
@@ -199,19 +204,26 @@ def _budget_scene(rgba: np.ndarray, source_size: tuple[int, int], rounds: Sequen
         raise ImageInputError(f"a budget of {budget} paths is too small for {len(regions)} regions; give more paths")
     out: list[Path] = []
     names: list[str] = []
-    if rounds:
-        counts = [max(1, round(base * colors / rounds[-1])) for colors in rounds]
-        counts = list(np.maximum.accumulate(counts))  # a lower layer never finer than the one above
-        levels = budget_levels(rgba, visible, counts, tolerance, preset.gradients, min_size)
-        for index, level in enumerate(levels):
-            layer = f"round-{index + 1}-{len(level.paints)}paths"
+    with tqdm(total=len(STEPS) * (bool(rounds) + len(masks)), desc="vectorize", unit="step",
+              disable=not progress, delay=PROGRESS_DELAY) as bar:
+
+        def step(name: str) -> None:  # Ctrl-C lands between steps; nothing partial is returned
+            bar.set_postfix_str(name, refresh=False)
+            bar.update()
+
+        if rounds:
+            counts = [max(1, round(base * colors / rounds[-1])) for colors in rounds]
+            counts = list(np.maximum.accumulate(counts))  # a lower layer never finer than the one above
+            levels = budget_levels(rgba, visible, counts, tolerance, preset.gradients, min_size, step)
+            for index, level in enumerate(levels):
+                layer = f"round-{index + 1}-{len(level.paints)}paths"
+                names.append(layer)
+                out += _level_paths(level, layer, backdrop=backdrop and index == 0 and bool(opaque.all()))
+        for index, (mask, share) in enumerate(zip(masks, shares)):
+            (level,) = budget_levels(rgba, mask, [share], tolerance, preset.gradients, min_size, step)
+            layer = f"region-{index + 1}-{len(level.paints)}paths"
             names.append(layer)
-            out += _level_paths(level, layer, backdrop=backdrop and index == 0 and bool(opaque.all()))
-    for index, (mask, share) in enumerate(zip(masks, shares)):
-        (level,) = budget_levels(rgba, mask, [share], tolerance, preset.gradients, min_size)
-        layer = f"region-{index + 1}-{len(level.paints)}paths"
-        names.append(layer)
-        out += _level_paths(level, layer, backdrop=False)
+            out += _level_paths(level, layer, backdrop=False)
     return Scene.from_paths(out, width, height, names)
 
 

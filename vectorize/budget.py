@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 from clipvg.scene import Paint
@@ -46,25 +47,32 @@ class Level:
     contours: list[list[np.ndarray]]
 
 
+STEPS = ("segment", "merge", "fill", "trace")  # reported to ``step`` as each begins
+
+
 def budget_levels(rgba: np.ndarray, mask: np.ndarray, counts: list[int], tolerance: float, gradients: str,
-                  min_size: int = 3) -> list[Level]:
+                  min_size: int = 3, step: Callable[[str], None] = lambda name: None) -> list[Level]:
     """Vectorize the pixels of ``rgba`` (H, W, 4) under ``mask`` (H, W) bool into stacked levels
     with ``counts`` regions each (ascending; the last is the path budget and the total path count,
-    or less when the picture has fewer regions). Returns the levels bottom to top."""
+    or less when the picture has fewer regions). Returns the levels bottom to top. ``step`` is
+    called with each name of STEPS as that step begins (progress)."""
     height, width = mask.shape
     if not mask.any():
         return [Level(np.full(mask.shape, -1), [], []) for _ in counts]
     opaque_image = bool((rgba[..., 3][mask] >= OPAQUE).all())
     colours = _colours(rgba, opaque_image)
+    step("segment")
     initial = oversegment(colours, mask, counts[-1], min_size)
     count = int(initial.max()) + 1
     merge_features = 0 if gradients == "none" else 2
     layout = Layout(colours.shape[-1], merge_features)
     ridge = pixel_ridge(height, width)
     stats = region_sums(initial, count, colours, merge_features)
+    step("merge")
     maps = merge_levels(initial, stats, layout, ridge, list(counts))[::-1]  # coarse to fine
     initial, stats, maps = _drop_to_budget(initial, stats, maps, counts[-1], layout)
     finest = _apply(maps[-1], initial)
+    step("fill")
     top_count = int(maps[-1].max()) + 1
     # The fills see x² + y² too when radial gradients are allowed (the merging does not need it).
     fill_layout = Layout(colours.shape[-1], 3 if gradients == "radial" else merge_features)
@@ -79,6 +87,7 @@ def budget_levels(rgba: np.ndarray, mask: np.ndarray, counts: list[int], toleran
         keep = np.full(len(draw), -1)
         keep[draw] = np.arange(int(draw.sum()))
         level_labels.append(_apply(keep[level_map], initial))
+    step("trace")
     traced = trace_levels(level_labels, finest, tolerance)
     levels = []
     for draw, leaf, contours, labels in zip(drawn, paint_of, traced, level_labels):

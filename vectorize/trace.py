@@ -14,7 +14,7 @@ import numpy as np
 from .fit import fit_polylines
 from .loops import walk_loops
 
-FIT_BATCH = 1 << 17  # chain points fitted in one batch
+FIT_BATCH = 1 << 15  # chain points fitted in one batch (bounds the fit's memory to a few MB)
 # Directions east, south, west, north in pixel coordinates (y down); turning right is d -> d + 1.
 _DX = np.array([1, 0, -1, 0])
 _DY = np.array([0, 1, 0, -1])
