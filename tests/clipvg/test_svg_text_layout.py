@@ -115,19 +115,8 @@ def test_vertical_writing_stacks_glyphs_down():
 def test_groups_keep_ids_and_glyphs_stay_separate_paths():
     scene = load(svg(f'<text id="title" x="0" y="100" {FONT}>A<tspan id="word">OA</tspan></text>'))
     assert scene.num_paths == 3
-
-    def find(group, wanted):
-        if getattr(group, "id", None) == wanted:
-            return group
-        for child in getattr(group, "children", []):
-            if not isinstance(child, int):
-                found = find(child, wanted)
-                if found is not None:
-                    return found
-        return None
-
-    title, word = find(scene.tree, "title"), find(scene.tree, "word")
-    assert title is not None and word is not None
+    by_id = {g.id: g for g in _groups(scene.tree)}
+    title, word = by_id["title"], by_id["word"]
     assert sorted(word.drawn_paths()) == [1, 2] and sorted(title.drawn_paths()) == [0, 1, 2]
 
 
@@ -188,3 +177,20 @@ def test_svg_table_glyph_is_drawn_as_its_svg_content():
 def test_variable_font_axes_follow_weight_and_variation_settings(style, width):
     box = boxes(load(svg(f'<text x="0" y="100" font-family="Clipvg Var" font-size="100" style="{style}">A</text>')))[0]
     assert box[2] - box[0] == pytest.approx(width)
+
+
+def test_text_saved_as_glyph_paths_reloads_the_same(tmp_path):
+    scene = load(svg(f'<text id="title" x="10" y="100" fill="navy" {FONT}>A<tspan id="word" fill="red">OA</tspan>'
+                     '</text>'))
+    clipvg.save_svg(scene, tmp_path / "out.svg")
+    again = load(str(tmp_path / "out.svg"))
+    assert again.num_paths == scene.num_paths == 3
+    assert np.allclose(again.points.numpy(), scene.points.numpy(), atol=1e-3)
+    assert {"title", "word"} <= {g.id for g in _groups(again.tree)}
+
+
+def _groups(group):
+    yield group
+    for child in group.children:
+        if not isinstance(child, int):
+            yield from _groups(child)
