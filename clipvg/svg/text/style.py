@@ -134,12 +134,14 @@ class Chain:
         families = [f.strip().strip("'\"").strip() for f in text.split(",")]
         return [f for f in families if f] or [DEFAULT_FAMILY]
 
-    def length(self, name: str, relative: float, default: float = 0.0, inherited: bool = True) -> float:
-        """A length property in user units (em/ex of this element's font size, % of ``relative``)."""
-        text = self.find(name) if inherited else self.own(name)
-        return self.to_user(text, relative, default)
+    def length(self, name: str, relative: float, default: float = 0.0) -> float:
+        """An inherited length property in user units (em/ex of this element's font size, % of
+        ``relative``)."""
+        return self.to_user(self.find(name), relative, default)
 
     def to_user(self, text: str | None, relative: float, default: float = 0.0) -> float:
+        """A length in user units: em/ex of this element's font size, % of ``relative``, absolute
+        units at 96 dpi; ``default`` for none, ``normal``/``auto`` or an unreadable value."""
         if text is None or text in ("normal", "auto"):
             return default
         match = _LENGTH.match(text)
