@@ -44,7 +44,13 @@ def texts_to_paths(root: ET.Element, viewport: tuple[float, float]) -> Counter[s
         ancestors = [text]
         while ancestors[-1] in parents:
             ancestors.append(parents[ancestors[-1]])
-        group = convert(text, Chain(ancestors), by_id, viewport, notes, defs)
+        try:
+            group = convert(text, Chain(ancestors), by_id, viewport, notes, defs)
+        except Exception as error:  # a font or input the layout cannot handle: this text only is lost
+            notes[f"text that could not be laid out ({type(error).__name__}: {error})"] += 1
+            group = ET.Element(f"{{{SVG_NS}}}g", {"id": text.get("id")} if text.get("id") else {})
+        for kind in ("marker-start", "marker-mid", "marker-end"):  # markers are for shapes, never glyphs
+            group.set(kind, "none")
         parent = parents.get(text)
         if parent is not None:
             parent[list(parent).index(text)] = group
