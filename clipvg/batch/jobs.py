@@ -29,6 +29,8 @@ from ..errors import ClipvgError, InvalidInputError
 INPUT_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".svg", ".svgz")
 FORMATS = ("svg", "png", "pdf")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+CHECKPOINT_SECONDS = 60.0  # a job that sets no checkpoint policy saves its state this often (kill -9 loses less)
+NOT_DECISIVE = ("checkpoint_every", "checkpoint_seconds", "max_seconds")
 
 
 def normalize(entry: Mapping[str, Any]) -> dict[str, Any]:
@@ -83,7 +85,10 @@ def _file_digest(path: str) -> str:
 
 
 def _spec(options: Mapping[str, Any]) -> str:
-    digest = hashlib.sha256(json.dumps(options, sort_keys=True, default=str).encode())
+    """A digest of what decides a job's result: its options (not how often it checkpoints) and the
+    bytes of its input files."""
+    decisive = {k: v for k, v in options.items() if k not in NOT_DECISIVE}
+    digest = hashlib.sha256(json.dumps(decisive, sort_keys=True, default=str).encode())
     for key in ("input", "mask"):
         path = options.get(key)
         if path and os.path.isfile(path):
@@ -194,6 +199,8 @@ def load_jobs(source: Any, out_dir: str | os.PathLike, defaults: Mapping[str, An
             if not options.get("input"):
                 raise InvalidInputError("the job has no input")
             options = {**defaults, **options}
+            if options.get("checkpoint_every") is None and options.get("checkpoint_seconds") is None:
+                options["checkpoint_seconds"] = CHECKPOINT_SECONDS
             for key in ("input", "mask"):
                 if options.get(key):
                     options[key] = _absolute(base, options[key])

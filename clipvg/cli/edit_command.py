@@ -70,9 +70,8 @@ def run_and_report(spec: JobSpec, run: Callable[..., JobResult], quiet: bool) ->
 
 
 def run(args: argparse.Namespace) -> None:
+    from ..edit.flat import refiner_options
     from ..edit.job import run_job
-    from ..refiners.registry import SETTINGS
 
-    names = RUN_OPTIONS + EDIT_OPTIONS + ("colors_only", "shapes_only", "refiner", "refiner_model",
-                                          "refit_iterations", *SETTINGS)
+    names = RUN_OPTIONS + EDIT_OPTIONS + ("colors_only", "shapes_only", *refiner_options())
     run_and_report(job_spec(args, names, input=args.input), run_job, args.quiet)

@@ -72,19 +72,25 @@ OPTIONS: tuple[Option, ...] = (
     Option("max_size", "value", "long side in pixels a photo is resized to before vectorizing (default 512)", int, 512),
     Option("max_seconds", "value", "stop editing after S seconds (checkpoint saved; run again to continue)", float,
            metavar="S"),
-    Option("refiner", "value", "repaint with a diffusion model first, then fit the paths to it (see clipvg edit -h)"),
-    Option("refiner_model", "value", "Hugging Face model id or local diffusers folder", metavar="ID|DIR"),
-    Option("refit_iterations", "value", "steps fitting the paths to the refined picture (default 100)", int, 100),
 )
 BY_NAME = {o.name: o for o in OPTIONS}
 ALIASES = {"outputs": "output", "rois": "roi", "num_patches": "patches", "steps": "iterations"}
 
 
 def refiner_options() -> dict[str, Option]:
-    """The refiner registry's settings as options (``refiner_steps``, ``tune_steps``, ...)."""
-    from ..refiners.registry import SETTINGS
+    """The refiner options, from the refiner registry's table: ``refiner`` (its names),
+    ``refiner_model``, every registry setting (``refiner_steps``, ``tune_steps``, ...) and
+    ``refit_iterations``."""
+    from ..refiners.registry import NAMES, SETTINGS
 
-    return {name: Option(name, "value", s.help, s.type, s.default, choices=s.choices) for name, s in SETTINGS.items()}
+    options = [Option("refiner", "value", "repaint the region with a diffusion model first, then fit the paths to it",
+                      choices=NAMES),
+               Option("refiner_model", "value", "Hugging Face model id (downloaded on first use) or local diffusers "
+                      "folder", metavar="ID|DIR")]
+    options += [Option(name, "value", s.help, s.type, s.default, s.metavar, s.choices) for name, s in SETTINGS.items()]
+    options.append(Option("refit_iterations", "value", "steps fitting the paths to the refined picture (default 100)",
+                          int, 100))
+    return {option.name: option for option in options}
 
 
 def all_options() -> dict[str, Option]:
@@ -191,6 +197,9 @@ def spec_from_options(options: Mapping[str, Any], **fixed: Any) -> JobSpec:
     defaults). ``fixed``: JobSpec fields set directly (``checkpoint``, ``id``, ...)."""
     given = normalize(options)
     values = {name: _typed(name, given.get(name, option.default)) for name, option in all_options().items()}
+    if values["refiner"] is not None and values["refiner"] not in all_options()["refiner"].choices:
+        raise InvalidInputError(f"unknown refiner {values['refiner']!r}; choose one of "
+                                f"{', '.join(all_options()['refiner'].choices)}")
     if values["colors_only"] and values["shapes_only"]:
         raise InvalidInputError("colors_only and shapes_only exclude each other; pick one")
     subset = Subset(points=not values["colors_only"], colors=not values["shapes_only"],
@@ -202,7 +211,9 @@ def spec_from_options(options: Mapping[str, Any], **fixed: Any) -> JobSpec:
 
         if values["refit_iterations"] < 1:
             raise InvalidInputError("--refit-iterations must be at least 1")
-        settings = check_settings(values["refiner"], {k: values[k] for k in refiner_options()})
+        from ..refiners.registry import SETTINGS
+
+        settings = check_settings(values["refiner"], {k: values[k] for k in SETTINGS})
         refiner = RefinerSettings(values["refiner"], values["refiner_model"], settings, values["refit_iterations"])
     every = values["checkpoint_every"] if values["checkpoint_every"] is not None else values["save_every"]
     spec = JobSpec(

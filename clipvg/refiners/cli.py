@@ -1,30 +1,21 @@
-"""The ``--refiner`` options shared by ``clipvg edit``, ``inpaint`` and ``outpaint``, generated from
-the registry's table (``clipvg.refiners.registry.SETTINGS``)."""
+"""The ``--refiner`` options shared by ``clipvg edit``, ``inpaint`` and ``outpaint``, from the edit
+options table (``clipvg.edit.flat``), which reads the refiner registry's table."""
 from __future__ import annotations
 
 import argparse
 
 from ..errors import InvalidInputError
 from .base import Refiner
-from .registry import NAMES, SETTINGS, build_refiner, check_settings
-
-METAVARS = {"controlnet_model": "ID|DIR", "layer_model": "ID|DIR", "upscaler_model": "ID|DIR|bicubic",
-            "refiner_native_size": "PX"}
+from .registry import build_refiner, check_settings
 
 
 def add_refiner_options(parser: argparse.ArgumentParser, layered: bool = False) -> None:
-    """``--refiner NAME``, ``--refiner-model ID|DIR``, ``--refit-iterations`` and one option per
-    registry setting (``--refiner-steps``, ``--tune-steps``, ...); ``--layered`` when ``layered``."""
+    """``--refiner NAME``, ``--refiner-model ID|DIR``, one option per registry setting
+    (``--refiner-steps``, ``--tune-steps``, ...), ``--refit-iterations``; ``--layered`` when ``layered``."""
+    from ..edit.flat import add_arguments, refiner_options
+
     group = parser.add_argument_group("diffusion refiner (needs pip install 'clipvg[diffusion]')")
-    group.add_argument("--refiner", choices=NAMES,
-                       help="repaint the region with a diffusion model first, then fit the paths to it")
-    group.add_argument("--refiner-model", metavar="ID|DIR",
-                       help="Hugging Face model id (downloaded on first use) or local diffusers folder")
-    for name, setting in SETTINGS.items():
-        group.add_argument(f"--{name.replace('_', '-')}", type=setting.type, default=setting.default,
-                           choices=setting.choices, metavar=METAVARS.get(name), help=setting.help)
-    group.add_argument("--refit-iterations", type=int, default=100,
-                       help="steps fitting the paths to the refined picture (default 100)")
+    add_arguments(group, refiner_options())
     if layered:
         group.add_argument("--layered", action="store_true",
                            help="write the refined region as a background layer and a transparent foreground layer")
@@ -32,6 +23,8 @@ def add_refiner_options(parser: argparse.ArgumentParser, layered: bool = False) 
 
 def refiner_settings(args: argparse.Namespace) -> dict:
     """The registry settings given on the command line, by name."""
+    from .registry import SETTINGS
+
     return {name: getattr(args, name) for name in SETTINGS if hasattr(args, name)}
 
 

@@ -20,13 +20,15 @@ PRECISION_CHOICES = ("auto", "fp32", "fp16", "bf16", "int8")
 
 @dataclass(frozen=True)
 class Setting:
-    """A refiner setting: its job/CLI ``name`` (``--refiner-steps``), ``type``, ``default``, ``help``."""
+    """A refiner setting: its job/CLI ``name`` (``--refiner-steps``), ``type``, ``default``, ``help``,
+    ``choices`` and the ``metavar`` the command line shows."""
 
     name: str
     type: type
     default: Any
     help: str
     choices: tuple[str, ...] | None = None
+    metavar: str | None = None
 
 
 SETTINGS = {s.name: s for s in (
@@ -34,14 +36,16 @@ SETTINGS = {s.name: s for s in (
     Setting("tune_steps", int, 100, "imagic/unitune: embedding-optimisation and fine-tuning steps (default 100)"),
     Setting("eta", float, 0.7, "imagic: interpolation toward the prompt (default 0.7)"),
     Setting("controlnet_model", str, None, "controlnet-inpaint: the mask ControlNet (default "
-            "lllyasviel/control_v11p_sd15_inpaint, or a folder from python -m clipvg.refiners.train_mask_controlnet)"),
-    Setting("layer_model", str, None, "layerdiffusion: the LayerDiffusion weights (default lllyasviel/LayerDiffuse_Diffusers)"),
+            "lllyasviel/control_v11p_sd15_inpaint, or a folder from python -m clipvg.refiners.train_mask_controlnet)",
+            metavar="ID|DIR"),
+    Setting("layer_model", str, None, "layerdiffusion: the LayerDiffusion weights (default "
+            "lllyasviel/LayerDiffuse_Diffusers)", metavar="ID|DIR"),
     Setting("refiner_precision", str, "auto", "weights as fp32, fp16, bf16 or int8 (torchao; pip install "
             "'clipvg[int8]'); auto: fp16 on CUDA, fp32 on the CPU", PRECISION_CHOICES),
     Setting("refiner_native_size", int, 0, "above this long side, repaint a crop shrunk to it, super-resolve the new "
-            "region and blend it in (pixels outside the region stay identical); default 0: off"),
+            "region and blend it in (pixels outside the region stay identical); default 0: off", metavar="PX"),
     Setting("upscaler_model", str, DEFAULT_UPSCALER, "with --refiner-native-size: the x4 super-resolution model, "
-            "or bicubic"),
+            "or bicubic", metavar="ID|DIR|bicubic"),
 )}
 
 

@@ -46,6 +46,10 @@ def test_a_job_means_the_same_clipvg_edit_command_line(inputs, tmp_path):
     expected = job_spec(args, tuple(all_options()), input=args.input)
     spec = job.job_spec()
     assert spec == dataclasses.replace(expected, id="cat", checkpoint=spec.checkpoint)  # the command line's resume rule aside
+    assert spec.checkpoint.every_seconds == 60  # a batch job checkpoints by default
+    [often] = load_jobs(jobs, tmp_path / "out", {"prompt": "unused", "seed": 1, "clip_model": "RN50",
+                                                  "checkpoint_every": 1})
+    assert often.job_spec().checkpoint.every_steps == 1 and often.spec == job.spec  # the same job: done stays done
     assert JobSpec.from_dict(job.payload(tmp_path / "ck")["spec"]).checkpoint.directory == str(tmp_path / "ck")
 
 
