@@ -300,8 +300,8 @@ class _Reader:
             fill_value = "none"  # drawn by _pattern_fill as tiles under the path
         fill = self.servers.paint(fill_value, unit_number(values.get("fill-opacity")), fill_space, fill_bbox)
         stroke_value, stroke_space, stroke_bbox = self._paint_source(values.get("stroke"), shape.transform, bbox)
-        if self._pattern_element(_reference(stroke_value)) is not None:
-            stroke_value = "black"  # a stand-in: _pattern_stroke draws tiles clipped to the stroke's outline
+        if self._pattern_element(_reference(stroke_value)) is not None:  # _pattern_stroke draws tiles in its outline
+            stroke_value = stroke_value.partition(")")[2].strip() or "black"  # a stand-in: the fallback colour
         stroke_paint = self.servers.paint(stroke_value, unit_number(values.get("stroke-opacity")), stroke_space,
                                           stroke_bbox)
         stroke = None
@@ -439,7 +439,13 @@ class _Reader:
         """A ``<pattern>`` stroke as tiles clipped to the stroke's outline (``path`` loses its stand-in
         stroke), or None when the stroke is no pattern."""
         value = self._paint_source(shape.values.get("stroke"), shape.transform, bbox)[0]
-        if path.stroke is None or self._pattern_element(_reference(value)) is None:
+        element = self._pattern_element(_reference(value))
+        if path.stroke is None or element is None:
+            return None
+        units = next((e.get("patternUnits") for e in self._pattern_chain(element) if e.get("patternUnits")), None)
+        if self._units_frame(units, "objectBoundingBox", bbox) is None:  # an empty box: the fallback colour, if any
+            if not value.partition(")")[2].strip():
+                path.stroke = None
             return None
         outline = self._stroke_as_fill(shape, path, always=True)
         if outline is None:
