@@ -75,9 +75,12 @@ class PaintServers:
             reference, _, fallback = value.partition(")")
             element = self._by_id.get(reference[4:].strip(" '\"").lstrip("#"))
             if element is not None and local_name(element.tag) in GRADIENTS:
-                return self._gradient(element, opacity, matrix3(ctm), bbox)
-            kind = f"{local_name(element.tag)} paint" if element is not None else "missing paint reference"
-            self.unresolved[kind] = self.unresolved.get(kind, 0) + 1
+                gradient = self._gradient(element, opacity, matrix3(ctm), bbox)
+                if gradient is not None or not fallback.strip():
+                    return gradient
+            else:  # without stops or on a flat bounding box, a gradient gives way to the fallback, as in resvg
+                kind = f"{local_name(element.tag)} paint" if element is not None else "missing paint reference"
+                self.unresolved[kind] = self.unresolved.get(kind, 0) + 1
             value = fallback.strip()
         return solid(value, opacity)
 

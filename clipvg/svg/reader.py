@@ -43,7 +43,7 @@ MAX_PATTERN_TILES = 2000  # more tiles than this: the pattern fill is skipped wi
 MAX_CANVAS = 1 << 16  # px: a larger canvas is refused (render sizes follow the canvas by default)
 # attributes a clip path's or mask's content inherits from the <clipPath>/<mask> element
 _NOT_INHERITED = {"id", "transform", "x", "y", "width", "height", "clipPathUnits", "maskUnits", "maskContentUnits",
-                  "clip-path", "mask", "filter", "opacity", "style", "class"}
+                  "clip-path", "mask", "filter", "opacity", "style", "class", "display"}
 
 
 def load_svg(source: str | os.PathLike, *, device: str | torch.device = "cpu", base_dir: str | None = None) -> Scene:

@@ -47,9 +47,9 @@ def conditions_pass(element: ET.Element) -> bool:
 def apply_conditions(root: ET.Element) -> None:
     """Keep only the first child of each ``<switch>`` that is a graphics element passing its
     conditions (the switch becomes a ``<g>``), and remove other graphics elements that fail theirs
-    (a failing root draws nothing), in place. Conditions on definitions (gradients, clip paths,
-    ``<defs>``) are ignored, as browsers do."""
-    if not conditions_pass(root):
+    (a failing root, like one with ``display="none"``, draws nothing), in place. Conditions on
+    definitions (gradients, clip paths, ``<defs>``) are ignored, as browsers do."""
+    if not conditions_pass(root) or root.attrib.pop("display", "").strip() == "none":
         root[:] = []
 
     def visit(parent: ET.Element) -> None:
