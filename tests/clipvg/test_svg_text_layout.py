@@ -194,3 +194,15 @@ def _groups(group):
     for child in group.children:
         if not isinstance(child, int):
             yield from _groups(child)
+
+
+def test_a_text_that_fails_to_lay_out_is_reported_and_the_rest_drawn(monkeypatch):
+    import sys
+
+    def broken(*args, **kwargs):
+        raise ValueError("bad font tables")
+
+    monkeypatch.setattr(sys.modules["clipvg.svg.text"], "convert", broken)
+    with pytest.warns(UnsupportedSVGWarning, match="text that could not be laid out .ValueError: bad font tables"):
+        scene = clipvg.load_svg(svg(f'<text x="0" y="100" {FONT}>AO</text><rect width="5" height="5"/>'))
+    assert scene.num_paths == 1
