@@ -451,13 +451,8 @@ class _Reader:
         if outline is None:
             return None
         self.paths.append(outline)  # the clip shape, not drawn
-        try:
-            inverse = np.linalg.inv(matrix3(shape.transform))
-        except np.linalg.LinAlgError:
-            return None
-        points = np.concatenate([s.points for s in outline.subpaths]).astype(np.float64) @ inverse[:2, :2].T + inverse[:2, 2]
-        extent = (*points.min(0).tolist(), *points.max(0).tolist())
-        return self._pattern_fill(shape, len(self.paths) - 1, bbox, "stroke", extent)
+        extent = self._group_bbox(Group([len(self.paths) - 1]), matrix3(shape.transform))
+        return None if extent is None else self._pattern_fill(shape, len(self.paths) - 1, bbox, "stroke", extent)
 
     def _pattern_fill(self, shape: Shape, index: int, bbox, kind: str = "fill",
                       extent: tuple[float, float, float, float] | None = None) -> Group | None:

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import io
+import warnings
 
 import numpy as np
 import resvg_py
 from PIL import Image
 
-from clipvg import render
+from clipvg import load_svg, render
+from svg_renderers import psnr
 
 
 def resvg_on_white(svg: str, width: int, height: int, zoom: int = 4, resources_dir: str | None = None) -> np.ndarray:
@@ -21,3 +23,13 @@ def resvg_on_white(svg: str, width: int, height: int, zoom: int = 4, resources_d
 def clipvg_on_white(scene) -> np.ndarray:
     """(H, W, 3) float64: clipvg's render of ``scene`` at its canvas size, on white."""
     return render(scene, background=(1, 1, 1))[..., :3].detach().double().numpy()
+
+
+def assert_like_resvg(svg: str, size: int, min_psnr: float = 30, resources_dir: str | None = None, source=None):
+    """Load ``svg`` (or ``source``, a file) with every warning an error, check its render against
+    resvg's (``size`` px square) by PSNR, and return the Scene."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scene = load_svg(svg if source is None else source)
+    assert psnr(clipvg_on_white(scene), resvg_on_white(svg, size, size, resources_dir=resources_dir)) >= min_psnr
+    return scene

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import io
-import warnings
 
 import numpy as np
 import pytest
@@ -14,7 +13,7 @@ from PIL import Image as PILImage
 from clipvg import load_svg
 from clipvg.scene.tree import Image
 from clipvg.svg import UnsupportedSVGWarning, save_svg, scene_to_svg_string
-from resvg_compare import clipvg_on_white, resvg_on_white
+from resvg_compare import assert_like_resvg, clipvg_on_white, resvg_on_white
 from svg_renderers import psnr
 
 RNG = np.random.default_rng(3)
@@ -54,11 +53,7 @@ PLACEMENTS = {
 def test_image_draws_like_resvg(name):
     body = (f'<clipPath id="c"><circle cx="24" cy="20" r="14"/></clipPath>'
             f'<image {PLACEMENTS[name]} xlink:href="{png_uri()}"/>')
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        scene = load_svg(document(body))
-    assert len(images(scene)) == 1
-    assert psnr(clipvg_on_white(scene), resvg_on_white(document(body), 48, 48)) >= 30
+    assert len(images(assert_like_resvg(document(body), 48))) == 1
 
 
 def test_auto_size_is_the_intrinsic_size():
@@ -71,9 +66,7 @@ def test_svg_image_is_drawn_through_clipvg():
     inner = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 20 10"><rect width="10" height="10" fill="#08f"/>'
              '<circle cx="15" cy="5" r="4" fill="#f80"/></svg>')
     uri = "data:image/svg+xml;base64," + base64.b64encode(inner.encode()).decode()
-    body = f'<image x="4" y="4" width="40" height="20" href="{uri}"/>'
-    scene = load_svg(document(body))
-    assert psnr(clipvg_on_white(scene), resvg_on_white(document(body), 48, 48)) >= 30
+    assert_like_resvg(document(f'<image x="4" y="4" width="40" height="20" href="{uri}"/>'), 48)
 
 
 def test_file_next_to_the_svg(tmp_path):
@@ -81,9 +74,7 @@ def test_file_next_to_the_svg(tmp_path):
     PILImage.fromarray(PIXELS, "RGBA").save(tmp_path / "img" / "pic.png")
     body = '<image x="4" y="6" width="32" height="24" href="img/pic.png"/>'
     (tmp_path / "doc.svg").write_text(document(body))
-    scene = load_svg(tmp_path / "doc.svg")
-    reference = resvg_on_white(document(body), 48, 48, resources_dir=str(tmp_path))
-    assert psnr(clipvg_on_white(scene), reference) >= 30
+    assert_like_resvg(document(body), 48, resources_dir=str(tmp_path), source=tmp_path / "doc.svg")
 
 
 @pytest.mark.parametrize("href, reason", [

@@ -2,16 +2,15 @@
 resvg (marker-start/mid/end, orient, markerUnits, viewBox, refX/refY, overflow, the marker shorthand)."""
 from __future__ import annotations
 
-import io
-import warnings
 
 import numpy as np
 import pytest
 from svgelements import Path as SVGPath
 
 from clipvg import load_svg
+from clipvg.svg import scene_to_svg_string
 from clipvg.svg.markers import paint_order, vertices
-from resvg_compare import clipvg_on_white, resvg_on_white
+from resvg_compare import assert_like_resvg, clipvg_on_white, resvg_on_white
 from svg_renderers import psnr
 
 ARROW = ('<marker id="arrow" viewBox="0 0 10 10" refX="5" refY="5" orient="{orient}"{extra}><path d="M0 0 L10 5 L0 10 Z" fill="#c00"/><circle cx="5" cy="5" r="6" '
@@ -79,11 +78,7 @@ CASES = {
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_markers_draw_like_resvg(name):
     shape, orient, extra = CASES[name]
-    svg = document(ARROW.format(orient=orient, extra=extra) + shape)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        scene = load_svg(svg)
-    assert psnr(clipvg_on_white(scene), resvg_on_white(svg, 64, 64)) >= 30
+    assert_like_resvg(document(ARROW.format(orient=orient, extra=extra) + shape), 64)
 
 
 def test_the_marker_attribute_is_not_a_property():
@@ -101,18 +96,14 @@ CONTEXT = document(
 
 
 def test_context_paints_in_markers_and_use_like_resvg():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        scene = load_svg(CONTEXT)
-    assert psnr(clipvg_on_white(scene), resvg_on_white(CONTEXT, 64, 64)) >= 30
+    assert_like_resvg(CONTEXT, 64)
 
 
 def test_round_trip_keeps_markers_as_paths(tmp_path):
     shape, orient, extra = CASES["auto_path"]
     svg = document(ARROW.format(orient=orient, extra=extra) + shape)
-    from clipvg.svg import scene_to_svg_string
     written = scene_to_svg_string(load_svg(svg))
-    again = load_svg(io.StringIO(written).getvalue())
+    again = load_svg(written)
     np.testing.assert_allclose(clipvg_on_white(again), clipvg_on_white(load_svg(svg)), atol=2e-3)
     assert psnr(resvg_on_white(written, 64, 64), resvg_on_white(svg, 64, 64)) >= 35
 
@@ -126,8 +117,7 @@ USE_GRADIENT = document(
 
 
 def test_context_paint_servers_in_use_are_laid_out_in_the_use_space():
-    scene = load_svg(USE_GRADIENT)
-    assert psnr(clipvg_on_white(scene), resvg_on_white(USE_GRADIENT, 64, 64)) >= 30
+    assert_like_resvg(USE_GRADIENT, 64)
 
 
 PATTERN_STROKE = document(
@@ -138,7 +128,4 @@ PATTERN_STROKE = document(
 
 
 def test_pattern_strokes_are_tiles_clipped_to_the_stroke_outline():
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        scene = load_svg(PATTERN_STROKE)
-    assert psnr(clipvg_on_white(scene), resvg_on_white(PATTERN_STROKE, 64, 64)) >= 30
+    assert_like_resvg(PATTERN_STROKE, 64)
