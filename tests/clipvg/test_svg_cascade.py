@@ -85,3 +85,12 @@ def test_cascade_writes_attributes_and_removes_style_sheets() -> None:
 def test_rules_that_cannot_apply_are_ignored(sheet: str) -> None:
     scene = load_svg(svg(f"<style>{sheet}</style><rect width='4' height='4' fill='#00ff00'/>"))
     assert scene.path(0).fill.rgba == pytest.approx((0, 1, 0, 1))
+
+
+@pytest.mark.parametrize("paint", ["url(#empty) #208040", "url(#flat) #208040"])
+def test_gradients_that_cannot_paint_give_way_to_the_fallback(paint: str) -> None:
+    assert_like_resvg(f"""
+      <linearGradient id="empty"/>
+      <linearGradient id="flat"><stop stop-color="red"/><stop offset="1" stop-color="blue"/></linearGradient>
+      <line x1="4" y1="24" x2="44" y2="24" stroke="{paint}"
+            stroke-width="6"/>""", '<line x1="4" y1="24" x2="44" y2="24" stroke="#208040" stroke-width="6"/>')

@@ -96,3 +96,32 @@ def test_use_bomb_is_refused() -> None:
         f'<g id="l{k}">' + f'<use href="#l{k - 1}"/>' * 10 + "</g>" for k in range(1, 7)]
     with pytest.raises(SVGParseError, match="use bomb"):
         load_svg(svg("<defs>" + "".join(levels) + '</defs><use href="#l6"/>'))
+
+
+def test_root_display_none_draws_an_empty_canvas() -> None:
+    scene = load_svg(svg('<rect width="9" height="9"/>', 'width="20" height="10" display="none"'))
+    assert (scene.num_paths, scene.width, scene.height) == (0, 20, 10)
+
+
+def test_root_effects_and_background_apply_to_the_whole_drawing() -> None:
+    document = svg('<rect x="4" y="4" width="30" height="30" fill="#2040c0"/>', f'{SIZE} opacity="0.5"')
+    expected = svg('<rect x="4" y="4" width="30" height="30" fill="#2040c0" opacity="0.5"/>', SIZE)
+    assert_draws_like_resvg(document, expected)
+    document = svg('<rect x="4" y="4" width="30" height="30" fill="#2040c0"/>',
+                   f'{SIZE} style="background-color: #ffcc00"')
+    expected = svg('<rect width="48" height="48" fill="#ffcc00"/><rect x="4" y="4" width="30" height="30" '
+                   'fill="#2040c0"/>', SIZE)
+    assert_draws_like_resvg(document, expected)
+
+
+def test_clip_path_children_and_masks_on_masks() -> None:
+    assert_like_resvg("""
+      <clipPath id="c"><g><rect width="48" height="48"/></g><switch><rect width="48" height="48"/></switch>
+        <circle cx="24" cy="24" r="16"/></clipPath>
+      <mask id="m1"><rect x="8" y="8" width="32" height="32" fill="#808080"/></mask>
+      <mask id="m2" mask="url(#m1)" maskUnits="userSpaceOnUse"><rect width="48" height="48" fill="#fff"/></mask>
+      <rect width="48" height="24" fill="#2040c0" clip-path="url(#c)"/>
+      <rect y="24" width="48" height="24" fill="#c04020" mask="url(#m2)"/>""",
+                      """<clipPath id="c"><circle cx="24" cy="24" r="16"/></clipPath>
+      <rect width="48" height="24" fill="#2040c0" clip-path="url(#c)"/>
+      <rect x="8" y="24" width="32" height="16" fill="#c04020" opacity="0.5"/>""")
