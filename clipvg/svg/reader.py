@@ -258,16 +258,11 @@ class _Reader:
 
     def _group_bbox(self, group: Group, ctm: np.ndarray) -> tuple[float, float, float, float] | None:
         """The group's bounding box in its own user space (from its paths' baked points)."""
-        points = [s.points for i in group.drawn_paths() for s in self.paths[i].subpaths]
-        if not points:
+        bounds = _local_bounds([self.paths[i] for i in group.drawn_paths()], ctm)
+        if bounds is None:
             return None
-        try:
-            inverse = np.linalg.inv(ctm)
-        except np.linalg.LinAlgError:
-            return None
-        mapped = np.concatenate(points).astype(np.float64) @ inverse[:2, :2].T + inverse[:2, 2]
-        lo, hi = mapped.min(0), mapped.max(0)
-        return float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1])
+        (x0, y0), (x1, y1) = bounds
+        return float(x0), float(y0), float(x1), float(y1)
 
     def _image(self, node: SVGGroup, key: int):
         """The Image node for the ``<image>`` standing as ``node``, or None (skipped with a warning
@@ -537,17 +532,12 @@ class _Reader:
     def _overflows(self, start: int, end: int, matrix: np.ndarray, width: float, height: float) -> bool:
         """Whether the content of a pattern cell (paths ``start:end``, strokes included) reaches out
         of the cell (0, 0, width, height), mapped to the canvas by ``matrix`` (3, 3)."""
-        points = [s.points for p in self.paths[start:end] for s in p.subpaths]
-        if not points:
+        bounds = _local_bounds(self.paths[start:end], matrix)
+        if bounds is None:
             return False
-        try:
-            inverse = np.linalg.inv(matrix)
-        except np.linalg.LinAlgError:
-            return False
-        local = np.concatenate(points).astype(np.float64) @ inverse[:2, :2].T + inverse[:2, 2]
         stroke = max((p.stroke.width for p in self.paths[start:end] if p.stroke is not None), default=0.0)
-        margin = stroke / 2 * float(np.sqrt(abs(np.linalg.det(inverse[:2, :2])))) + 1e-6
-        return bool((local.min(0) < -margin).any() or (local.max(0) > np.array([width, height]) + margin).any())
+        margin = stroke / 2 / float(np.sqrt(abs(np.linalg.det(matrix[:2, :2])))) + 1e-6
+        return bool((bounds[0] < -margin).any() or (bounds[1] > np.array([width, height]) + margin).any())
 
     # ------------------------------------------------------------------ clip paths, masks, filters
     def _effects(self, own: dict, ctm: np.ndarray, bbox, values: dict | None = None
@@ -670,6 +660,20 @@ class _Reader:
                 and inner.mask is None and not inner.filters and inner.blend == "normal" and not inner.isolate):
             return inner  # the wrapper that carried the transform: its children are the content
         return group
+
+def _local_bounds(paths: list[Path], matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(low, high) corners (2,) of the bounding box of the points of ``paths`` (canvas px) in the
+    space that ``matrix`` (3, 3) maps to the canvas; None without points or for a singular matrix."""
+    points = [s.points for p in paths for s in p.subpaths]
+    if not points:
+        return None
+    try:
+        inverse = np.linalg.inv(matrix)
+    except np.linalg.LinAlgError:
+        return None
+    mapped = np.concatenate(points).astype(np.float64) @ inverse[:2, :2].T + inverse[:2, 2]
+    return mapped.min(0), mapped.max(0)
+
 
 def _mask_of_mask(element: ET.Element, definitions: dict[str, ET.Element], chain: tuple[str, ...]) -> str | None:
     """The id of the mask a ``<mask>`` element is itself masked by, or None when there is none or
