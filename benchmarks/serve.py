@@ -3,15 +3,15 @@ uvicorn app started the same way, then a burst of work, and the server's memory 
 Prints one JSON object.
 
     python benchmarks/serve.py [--requests 200] [--info 500] [--clients 32] [--uploads 100] [--edits 12]
-                               [--listeners 4] [--iterations 20] [--cancels 6] [--source DIR]
+                               [--listeners 4] [--iterations 10] [--edit-size 64] [--cancels 6] [--source DIR]
 
 Latency (milliseconds, p50/p99): ``/api/info``, ``/`` and a static file, over one keep-alive
 connection and over a fresh connection per request. The burst: ``--edits`` queued edits of the bundled
-house drawing (the project's shapes CLIP, random weights are not needed), ``--listeners`` event
+house drawing at ``--edit-size`` px (the project's shapes CLIP), ``--listeners`` event
 streams on each, ``--uploads`` uploads (half SVG, half photos that are vectorized), ``--cancels``
 large photos cancelled while queued, and ``--info`` ``/api/info`` requests from ``--clients``
-keep-alive clients, all at once. Memory is the server's resident set: after start-up (model loaded),
-and after the queue has drained. ``--source`` runs another checkout's ``clipvg`` (to measure an older
+keep-alive clients, all at once. Memory is the server's resident set: after start-up (model loaded)
+and one warm-up upload, photo and edit, and after the burst's queue has drained. ``--source`` runs another checkout's ``clipvg`` (to measure an older
 commit with this script).
 """
 from __future__ import annotations
@@ -65,12 +65,20 @@ class Connection:
 
     async def request(self, method: str, path: str, body: bytes = b"",
                       content_type: str = "application/octet-stream") -> tuple[int, bytes]:
-        if self.writer is None:
+        """(status, body); a connection the server closed while idle is opened again once."""
+        reused = self.writer is not None
+        if not reused:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         head = f"{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: {len(body)}\r\n"
         head += f"content-type: {content_type}\r\n\r\n" if body else "\r\n"
         self.writer.write(head.encode() + body)
-        status, headers = await read_head(self.reader)
+        try:
+            status, headers = await read_head(self.reader)
+        except (asyncio.IncompleteReadError, ConnectionResetError):
+            if not reused:
+                raise
+            self.close()  # uvicorn closes keep-alive connections idle for 5 s
+            return await self.request(method, path, body, content_type)
         if headers.get("transfer-encoding") == "chunked":
             data = await read_chunked(self.reader)
         else:
@@ -206,15 +214,32 @@ async def drained(port: int, jobs: list[str], timeout: float) -> None:
     raise SystemExit("the queue did not drain in time")
 
 
-async def burst(port: int, args: argparse.Namespace) -> dict:
-    control = Connection(port)
+async def warm_up(port: int) -> None:
+    """One upload, one vectorized photo and one edit: what the server loads once (modules, CLIP's
+    text side) is loaded before its memory is measured."""
+    connection = Connection(port)
     house = (ROOT / "clipvg" / "serve" / "examples" / "house.svg").read_bytes()
+    doc = json.loads((await connection.request("POST", "/api/documents?name=warm.svg", house))[1])["document"]["id"]
+    job = json.loads((await connection.request("POST", "/api/documents?name=warm.png&rounds=4&max_size=48",
+                                               photo(64, 0)))[1])["job"]["id"]
+    edit = await post_json(connection, f"/api/documents/{doc}/edits", dict(prompt="a house", iterations=2, patches=1))
+    connection.close()
+    await drained(port, [job, edit["id"]], 600)
+
+
+async def burst(port: int, args: argparse.Namespace) -> dict:
+    house = (ROOT / "clipvg" / "serve" / "examples" / "house.svg").read_bytes()
+    small = re.sub(rb'width="256" height="256"', f'width="{args.edit_size}" height="{args.edit_size}"'.encode(), house)
+    big = photo(args.cancel_size, 99)
+    bodies = [(f"u{i}.svg", house) if i % 2 else (f"u{i}.png", photo(64, i)) for i in range(args.uploads)]
+    control = Connection(port)
     docs = []
     for i in range(args.edits):
-        status, body = await control.request("POST", f"/api/documents?name=house{i}.svg", house)
+        status, body = await control.request("POST", f"/api/documents?name=house{i}.svg", small)
         docs.append(json.loads(body)["document"]["id"])
-    big = photo(args.cancel_size, 99)
-    edit = dict(prompt="a house at night", rois=[{"x": 60, "y": 90, "w": 120, "h": 120, "prompt": "a red door"}],
+    box = args.edit_size // 2
+    edit = dict(prompt="a house at night", rois=[{"x": box // 2, "y": box // 2, "w": box, "h": box,
+                                                  "prompt": "a red door"}],
                 iterations=args.iterations, patches=2, seed=0)
     start = time.perf_counter()
     jobs = [(await post_json(control, f"/api/documents/{doc}/edits", edit))["id"] for doc in docs]
@@ -222,9 +247,8 @@ async def burst(port: int, args: argparse.Namespace) -> dict:
     vectorize_jobs: list[str] = []
     cancelled = []
     for i in range(args.cancels):  # big photos queued behind the uploads, then cancelled
-        status, body = await control.request("POST", f"/api/documents?name=big{i}.png&rounds=10,30", big)
+        status, body = await control.request("POST", f"/api/documents?name=big{i}.png&rounds=4&max_size=48", big)
         cancelled.append(json.loads(body)["job"]["id"])
-    bodies = [(f"u{i}.svg", house) if i % 2 else (f"u{i}.png", photo(64, i)) for i in range(args.uploads)]
     info_times: list[float] = []
     upload_times: list[float] = []
     per_client = -(-args.info // args.clients)
@@ -303,7 +327,8 @@ def main() -> None:
     parser.add_argument("--uploads", type=int, default=100)
     parser.add_argument("--edits", type=int, default=12)
     parser.add_argument("--listeners", type=int, default=4, help="event streams per edit")
-    parser.add_argument("--iterations", type=int, default=20)
+    parser.add_argument("--iterations", type=int, default=10, help="steps per queued edit")
+    parser.add_argument("--edit-size", type=int, default=64, help="canvas side in px of the edited drawing")
     parser.add_argument("--cancels", type=int, default=6)
     parser.add_argument("--cancel-size", type=int, default=2048, help="side in px of the cancelled photos")
     parser.add_argument("--timeout", type=float, default=900)
@@ -326,6 +351,8 @@ def main() -> None:
                       "commit": commit(args.source), "python": platform.python_version(),
                       "plain_starlette": asyncio.run(latency(plain_port, args.requests)),
                       "clipvg_serve": asyncio.run(latency(port, args.requests))}
+            asyncio.run(warm_up(port))
+            time.sleep(2.0)
             rss_start = rss_mb(serve)
             result["burst"] = asyncio.run(burst(port, args))
             time.sleep(2.0)

@@ -121,6 +121,14 @@ def checkpoint_step(job_dir: Path) -> tuple[int, list[float]]:
     return (info.step, info.losses) if info is not None else (0, [])
 
 
+def resume_point(spec: JobSpec) -> tuple[int, list[float]]:
+    """(step, losses so far) where ``spec`` starts: its own checkpoint, else the one it continues."""
+    step, losses = checkpoint_step(Path(spec.checkpoint.directory))
+    if not step and spec.checkpoint.resume_from:
+        step, losses = checkpoint_step(Path(spec.checkpoint.resume_from))
+    return step, losses
+
+
 @dataclasses.dataclass
 class EditOutcome:
     """How an edit ended: ``status`` (finished, stopped, failed), a ``message``, the ``steps`` done
@@ -140,9 +148,7 @@ def run_edit(job: Job, spec: JobSpec, clip, device: str, preview_interval: float
     cancel (the result so far is kept). Errors of the edit (out of memory with its advice, a
     non-finite gradient ...) end it as failed, keeping the steps done when a checkpoint has them."""
     job_dir = Path(spec.checkpoint.directory)
-    start_step, losses = checkpoint_step(job_dir)
-    if not start_step and spec.checkpoint.resume_from:
-        start_step, losses = checkpoint_step(Path(spec.checkpoint.resume_from))
+    start_step, losses = resume_point(spec)
     job.begin(start_step, spec.steps, losses)
     last_preview = time.monotonic()
 

@@ -26,7 +26,7 @@ from ..edit.checkpoint import has_checkpoint
 from ..edit.editor import resolve_device
 from ..errors import ClipvgError, InvalidInputError
 from ..svg import load_svg
-from .edits import EditSettings, checkpoint_step, continued_spec, edit_spec, parse_int, run_edit
+from .edits import EditSettings, continued_spec, edit_spec, parse_int, resume_point, run_edit
 from .jobs import Job, JobQueue
 from .security import UploadError, check_svg_markup, gunzip_limited, sniff
 from .store import DocumentStore, NotFound
@@ -144,6 +144,8 @@ class Service:
         self._submit_lock = threading.Lock()  # one check-then-queue at a time: one active job per document
         self._closing = threading.Event()
         self._examples = _examples()
+        # one upload read at a time: reading holds the GIL, and the event loop must get it in between
+        self._reading = threading.Lock()
         self.started = False
 
     # -- life ----------------------------------------------------------------------------------------
@@ -198,7 +200,8 @@ class Service:
                 continue
             job_id = document.get("job")
             record = self.store.read_job(doc_id, job_id) if job_id else None
-            if record is not None and "ended" not in record:
+            made = any(v.get("job") == job_id for v in document["versions"])  # killed just before the note
+            if record is not None and "ended" not in record and not made:
                 if record["kind"] == "vectorize" and self.store.upload_file(doc_id).is_file():
                     self._register(Job("vectorize", doc_id, record, job_id))
                     self.prep.submit(self.jobs[job_id])
@@ -211,7 +214,7 @@ class Service:
 
     def _interrupted(self, doc_id: str, record: dict, job_id: str) -> Job:
         job = Job("edit", doc_id, record, job_id)
-        steps, losses = checkpoint_step(self.store.job_dir(doc_id, job_id))
+        steps, losses = resume_point(JobSpec.from_dict(record["spec"]))
         job.begin(steps, record["spec"]["steps"], losses)
         job.checkpoint_step = steps
         job.end("interrupted", f"the server stopped this edit at step {steps} of {job.total}; "
@@ -351,7 +354,8 @@ class Service:
                 raise UploadError(415, "the gzip file does not hold an SVG")
         if kind == "svg":
             check_svg_markup(data)
-            scene = _read_svg(data, self.store.root)
+            with self._reading:
+                scene = _read_svg(data, self.store.root)
             document = self.store.create(name, "svg")
             self.store.add_version(document["id"], scene, kind="source", status="finished",
                                    title="opened " + name)
@@ -359,7 +363,8 @@ class Service:
         rounds = parse_rounds(config.defaults["rounds"] if rounds in (None, "") else rounds)
         max_size = parse_int(config.defaults["max_size"] if max_size in (None, "") else max_size,
                              "max size", 16, 4096)
-        _open_photo(data, config.max_pixels).close()  # refuse what cannot be vectorized now
+        with self._reading:
+            _open_photo(data, config.max_pixels).close()  # refuse what cannot be vectorized now
         document = self.store.create(name, "photo", rounds=list(rounds), max_size=max_size)
         self.store.upload_file(document["id"]).write_bytes(data)
         job = self._add_job(Job("vectorize", document["id"], {"kind": "vectorize", "rounds": list(rounds),
