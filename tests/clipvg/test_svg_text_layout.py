@@ -206,3 +206,10 @@ def test_a_text_that_fails_to_lay_out_is_reported_and_the_rest_drawn(monkeypatch
     with pytest.warns(UnsupportedSVGWarning, match="text that could not be laid out .ValueError: bad font tables"):
         scene = clipvg.load_svg(svg(f'<text x="0" y="100" {FONT}>AO</text><rect width="5" height="5"/>'))
     assert scene.num_paths == 1
+
+
+def test_markers_on_text_are_not_drawn():
+    marker = ('<defs><marker id="m" markerWidth="20" markerHeight="20"><rect width="20" height="20" fill="blue"/>'
+              '</marker></defs>')
+    scene = load(svg(f'{marker}<text x="0" y="100" marker-start="url(#m)" marker-end="url(#m)" {FONT}>AO</text>'))
+    assert scene.num_paths == 2

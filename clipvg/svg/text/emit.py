@@ -1,7 +1,8 @@
 """Laid-out text -> SVG elements: one ``<path>`` per glyph inside the group of the element that
 holds its characters, decoration lines inside the group of the element whose paint they use
 (underline and overline before the glyphs, line-through after), so fills, strokes and CSS apply.
-Glyphs fill with the nonzero rule whatever ``fill-rule`` says, as SVG 2 specifies for text; a glyph
+Glyphs fill with the nonzero rule whatever ``fill-rule`` says, as SVG 2 specifies for text, and
+carry no markers; a glyph
 the font draws in its ``SVG `` table (colour emoji) is that SVG content instead of an outline."""
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from .layout import PlacedSpan
 from .color_glyphs import bitmap_glyph_image, svg_glyph_group
 
 _PATH = f"{{{SVG_NS}}}path"
+_NO_MARKERS = {"marker-start": "none", "marker-mid": "none", "marker-end": "none"}  # text draws no markers
 
 
 def glyph_data(operations: list[tuple[str, tuple]], matrix: np.ndarray) -> str:
@@ -66,7 +68,7 @@ def emit(content: Content, placed: list[PlacedSpan]) -> ET.Element:
         for kind, corners in item.decorations.items():
             group = content.elements[item.span.decorations[kind]].group
             anchor = _child_toward(group, node.placeholder, parents)
-            path = ET.Element(_PATH, {"d": _rectangles(corners)})
+            path = ET.Element(_PATH, {"d": _rectangles(corners), **_NO_MARKERS})
             position = list(group).index(anchor) if anchor in list(group) else len(group)
             group.insert(position + (kind == "line-through"), path)
             parents[path] = group
@@ -77,7 +79,7 @@ def emit(content: Content, placed: list[PlacedSpan]) -> ET.Element:
                 continue
             data = glyph_data(face.outline(glyph), matrix)
             if data:
-                ET.SubElement(node.placeholder, _PATH, {"d": data, "fill-rule": "nonzero"})
+                ET.SubElement(node.placeholder, _PATH, {"d": data, "fill-rule": "nonzero", **_NO_MARKERS})
     for placeholder in [n.placeholder for n in content.nodes]:
         parent = parents.get(placeholder)
         if parent is None:
