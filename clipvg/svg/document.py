@@ -137,6 +137,41 @@ def _readable_prefix(data: str) -> str:
     return ""
 
 
+_ARGUMENTS = {"m": 2, "l": 2, "h": 1, "v": 1, "c": 6, "s": 4, "q": 4, "t": 2, "a": 7, "z": 0}
+_PATH_COMMAND = re.compile(r"([MmZzLlHhVvCcSsQqTtAa])([^MmZzLlHhVvCcSsQqTtAa]*)")
+_SEPARATOR = re.compile(r"[\s,]*")
+_SEPARATOR_ONLY = re.compile(r"[\s,]*$")
+_FLAG = re.compile(r"[01]")
+
+
+def _arguments_well_formed(command: str, text: str) -> bool:
+    """Whether ``text`` holds whole argument groups of ``command`` (numbers, arc flags that may be
+    written without separators)."""
+    count = _ARGUMENTS[command.lower()]
+    if command not in "Aa":  # numbers alone: counted with C-level regex calls
+        if _SEPARATOR_ONLY.match(_NUMBER.sub(" ", text)) is None:
+            return False
+        values = len(_NUMBER.findall(text))
+    else:
+        position, values = 0, 0
+        while True:
+            position = _SEPARATOR.match(text, position).end()
+            if position == len(text):
+                break
+            match = (_FLAG if values % 7 in (3, 4) else _NUMBER).match(text, position)
+            if match is None:
+                return False
+            position, values = match.end(), values + 1
+    return not values if count == 0 else values > 0 and values % count == 0
+
+
+def _well_formed(data: str) -> bool:
+    """Whether SVG path data is free of syntax errors; cheaper than parsing it into segments."""
+    if _PATH_COMMAND.sub("", data).strip():
+        return False
+    return all(_arguments_well_formed(command, text) for command, text in _PATH_COMMAND.findall(data))
+
+
 def drop_bad_paths(root: ET.Element) -> Counter[str]:
     """Check path data in place, as browsers draw it: a path whose data does not start with a
     moveto draws nothing; one with an error draws up to the error. Returns what was changed, counted."""
@@ -149,7 +184,7 @@ def drop_bad_paths(root: ET.Element) -> Counter[str]:
             element.set("d", "")
             skipped["path data not starting with a moveto (path not drawn)"] += 1
             continue
-        prefix = _readable_prefix(data)
+        prefix = data if _well_formed(data) else _readable_prefix(data)
         if prefix != data:
             element.set("d", prefix)
             skipped["path data with an error (drawn up to the error)"] += 1

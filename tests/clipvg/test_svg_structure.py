@@ -6,6 +6,7 @@ import pytest
 
 from clipvg import SVGParseError, load_svg, render
 from clipvg.svg import UnsupportedSVGWarning
+from clipvg.svg.document import _well_formed
 from svg_renderers import assert_draws_like_resvg, psnr, resvg_supersampled
 from svg_samples import svg
 
@@ -125,3 +126,12 @@ def test_clip_path_children_and_masks_on_masks() -> None:
                       """<clipPath id="c"><circle cx="24" cy="24" r="16"/></clipPath>
       <rect width="48" height="24" fill="#2040c0" clip-path="url(#c)"/>
       <rect x="8" y="24" width="32" height="16" fill="#c04020" opacity="0.5"/>""")
+
+
+@pytest.mark.parametrize("data, valid", [
+    ("M 10 10 L 20 20 Z", True), ("M10-10l5.5.5z", True), ("m0 0a5 5 0 1150 50", True),
+    ("M 1e2 1E-2 h 5 v 6 c 1 2 3 4 5 6 s 1 2 3 4 q 1 2 3 4 t 5 6 Z M 1 2", True), ("M 1,2,3,4", True),
+    ("M 10 10 L 20", False), ("M 0 0 L 1 1 x", False), ("M 1 2 Z 3 4", False), ("M 1 2 a 1 1 0 2 0 3 4", False),
+])
+def test_path_data_syntax_check_agrees_with_the_grammar(data: str, valid: bool) -> None:
+    assert _well_formed(data) is valid
