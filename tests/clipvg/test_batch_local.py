@@ -102,7 +102,7 @@ def test_batch_equals_clipvg_edit_reports_bad_jobs_and_reruns_only_what_is_not_d
 
 
 def test_an_interrupted_batch_resumes_where_it_stopped(inputs, references, tmp_path):
-    jobs = [{"input": str(inputs / "disc.png"), "prompt": "a green circle", "iterations": 0, "id": "short"},
+    jobs = [{"input": str(inputs / "circle.svg"), "prompt": "a green circle", "iterations": 0, "id": "short"},
             {"input": str(inputs / "circle.svg"), "prompt": "a green circle", "iterations": 40, "id": "long"}]
     out = tmp_path / "out"
 
