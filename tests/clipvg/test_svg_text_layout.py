@@ -213,3 +213,13 @@ def test_markers_on_text_are_not_drawn():
               '</marker></defs>')
     scene = load(svg(f'{marker}<text x="0" y="100" marker-start="url(#m)" marker-end="url(#m)" {FONT}>AO</text>'))
     assert scene.num_paths == 2
+
+
+def test_tspan_ignores_transform_opacity_and_effects():
+    plain = load(svg(f'<text x="0" y="100" {FONT}>A<tspan>O</tspan></text>'))
+    markup = ('<defs><clipPath id="c"><rect width="1" height="1"/></clipPath></defs>'
+              f'<text x="0" y="100" {FONT}>A<tspan transform="skewX(30)" opacity="0.5" clip-path="url(#c)">O</tspan>'
+              '</text>')
+    decorated = load(svg(markup))
+    assert np.allclose(decorated.points.numpy(), plain.points.numpy())
+    assert np.array_equal(clipvg.render(decorated).numpy(), clipvg.render(plain).numpy())

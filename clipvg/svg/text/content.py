@@ -72,11 +72,15 @@ class Content:
         return result
 
 
+# what browsers ignore on a tspan, textPath, tref or a: they apply to graphics and containers only
+_NOT_ON_SPANS = frozenset({"transform", "opacity", "clip-path", "mask", "filter", "mix-blend-mode", "isolation"})
+
+
 def _group(element: ET.Element, is_text: bool) -> ET.Element:
-    """The output group of a text-content element; only ``<text>`` keeps its transform (browsers
-    ignore one on a tspan or textPath)."""
+    """The output group of a text-content element; only ``<text>`` keeps its transform, opacity,
+    clipping, masking, filter and blending."""
     attributes = {k: v for k, v in element.attrib.items()
-                  if k not in LAYOUT_ATTRIBUTES and (is_text or k != "transform")}
+                  if k not in LAYOUT_ATTRIBUTES and (is_text or k not in _NOT_ON_SPANS)}
     return ET.Element(f"{{{SVG_NS}}}g", attributes)
 
 
