@@ -4,14 +4,16 @@ corrupt data (warned, the rest drawn), and round trips; pixels against resvg."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image as PILImage
 
-from clipvg import load_svg
-from clipvg.scene.tree import Image
+from clipvg import Scene, load_svg, render
+from clipvg.scene.tree import Image, tree_to_data
 from clipvg.svg import UnsupportedSVGWarning, save_svg, scene_to_svg_string
 from resvg_compare import assert_like_resvg, clipvg_on_white, resvg_on_white
 from svg_renderers import psnr
@@ -102,3 +104,17 @@ def test_round_trip_keeps_images(tmp_path):
     np.testing.assert_allclose(clipvg_on_white(again), clipvg_on_white(scene), atol=2e-3)
     written = scene_to_svg_string(scene)
     assert psnr(resvg_on_white(written, 48, 48), resvg_on_white(document(body), 48, 48)) >= 40
+
+
+def test_images_survive_a_weights_only_checkpoint():
+    scene = load_svg(document(f'<image x="4" y="6" width="32" height="24" xlink:href="{png_uri()}" '
+                              'style="image-rendering:pixelated" preserveAspectRatio="xMidYMid slice"/>'))
+    state = {f.name: getattr(scene, f.name) for f in dataclasses.fields(Scene)}
+    state["tree"] = tree_to_data(state["tree"])
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    buffer.seek(0)
+    restored = Scene(**torch.load(buffer, weights_only=True))
+    (image,) = images(restored)
+    assert image.sampling == "nearest" and image.view is not None
+    torch.testing.assert_close(render(restored), render(scene))
