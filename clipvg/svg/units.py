@@ -125,6 +125,9 @@ def resolve_lengths(root: ET.Element, window: tuple[float, float]) -> None:
         if element.get("font-size") is not None:
             element.set("font-size", _number(size))
         if not is_root:
+            if kind == "svg":  # a nested viewport's size defaults to its parent viewport's
+                for name in ("width", "height"):
+                    element.attrib.setdefault(name, "100%")
             for name, axis in {**GEOMETRY["*"], **GEOMETRY.get(kind, {})}.items():
                 if element.get(name) is not None:
                     value = to_user(element.get(name), context, axis)

@@ -135,3 +135,9 @@ def test_clip_path_children_and_masks_on_masks() -> None:
 ])
 def test_path_data_syntax_check_agrees_with_the_grammar(data: str, valid: bool) -> None:
     assert _well_formed(data) is valid
+
+
+def test_nested_viewport_without_size_fills_its_parent_viewport() -> None:
+    assert_like_resvg("""
+      <svg x="4" y="6" width="20" height="30">
+        <svg viewBox="0 0 20 10"><circle cx="10" cy="10" r="10" fill="#208040"/></svg></svg>""")
