@@ -305,14 +305,14 @@ def _resident() -> tuple[int, int]:
 
 
 def _measured(call):
-    """(result, seconds, peak bytes above the resident set before ``call()``)."""
+    """(result, seconds, CPU seconds (all threads), peak bytes above the resident set before ``call()``)."""
     with open("/proc/self/clear_refs", "w") as handle:  # the peak restarts from the current resident set
         handle.write("5")
     before = _resident()[0]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = call()
-    seconds = time.perf_counter() - started
-    return result, seconds, max(_resident()[1] - before, 0)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return result, seconds, cpu, max(_resident()[1] - before, 0)
 
 
 def scaling_size(size: int, repeats: int) -> dict:
@@ -337,23 +337,36 @@ def scaling_size(size: int, repeats: int) -> dict:
     vectorize(rgba[:64, :64], paths=16, max_size=None)  # loads the compiled kernels once
     runs = {"vtracer": [], "ours": []}
     for _ in range(repeats):  # interleaved, so both see the same load on a shared machine
-        svg_theirs, seconds, peak = _measured(theirs)
+        svg_theirs, *measures = _measured(theirs)
         paths = svg_theirs.count("<path")
-        runs["vtracer"].append((seconds, peak))
-        (svg_ours, our_paths), seconds, peak = _measured(ours(paths))
-        runs["ours"].append((seconds, peak))
+        runs["vtracer"].append(measures)
+        (svg_ours, our_paths), *measures = _measured(ours(paths))
+        runs["ours"].append(measures)
     reference = on_white(rgba.astype(np.float64))
     pixels = size * size
     row = {"size": size, "pixels": pixels}
     for name, svg, count in (("vtracer", svg_theirs, paths), ("ours", svg_ours, our_paths)):
-        seconds = [r[0] for r in runs[name]]
-        peak = max(r[1] for r in runs[name])
+        seconds, cpu = [r[0] for r in runs[name]], [r[1] for r in runs[name]]
+        peak = max(r[2] for r in runs[name])
         row[name] = {"paths": count, "seconds_median": round(float(np.median(seconds)), 3),
-                     "seconds": [round(t, 3) for t in seconds], "peak_bytes": peak,
+                     "seconds": [round(t, 3) for t in seconds], "cpu_seconds_median": round(float(np.median(cpu)), 3),
+                     "peak_bytes": peak,
                      "peak_bytes_per_pixel": round(peak / pixels, 1), **quality(svg, reference)}
     row["time_ratio"] = round(row["ours"]["seconds_median"] / max(row["vtracer"]["seconds_median"], 1e-3), 2)
     row["psnr_gain_db"] = round(row["ours"]["psnr_db"] - row["vtracer"]["psnr_db"], 2)
     return row
+
+
+def machine() -> dict:
+    """Where the figures come from: CPU count and model, load average, the commit."""
+    import os
+    import platform
+    import subprocess
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                            cwd=Path(__file__).parent).stdout.strip()
+    return {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine(),
+            "load_average_1_5_15": [round(v, 2) for v in os.getloadavg()], "commit": commit}
 
 
 def _exponent(pixels: list[int], values: list[float]) -> float:
@@ -379,6 +392,7 @@ def scaling(sizes: list[int], repeats: int) -> dict:
     summary = {}
     for name in ("ours", "vtracer"):
         summary[f"{name}_time_exponent"] = _exponent(pixels, [r[name]["seconds_median"] for r in rows])
+        summary[f"{name}_cpu_time_exponent"] = _exponent(pixels, [r[name]["cpu_seconds_median"] for r in rows])
         summary[f"{name}_memory_exponent"] = _exponent(pixels, [r[name]["peak_bytes"] for r in rows])
     summary["goals"] = {
         "time_at_most_vtracer_every_size": all(r["time_ratio"] <= 1 for r in rows),
@@ -402,7 +416,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.scaling:
         sizes = [int(size) for size in args.scaling.split(",")]
-        print(json.dumps({"settings": {"scaling_sizes": sizes, "repeats": args.repeats},
+        print(json.dumps({"settings": {"scaling_sizes": sizes, "repeats": args.repeats}, "machine": machine(),
                           "scaling": scaling(sizes, args.repeats)}, indent=1))
         return
     grid = QUICK if args.quick else dict(speckle=SPECKLE, difference=DIFFERENCE, precision=PRECISION)
@@ -415,7 +429,7 @@ def main() -> None:
                                        for r in results[name]["budgets"]), file=sys.stderr, flush=True)
     if args.png:
         draw(results, Path(args.png))
-    print(json.dumps({"settings": {"size": args.size, "budgets": list(budgets), "vtracer_grid": grid},
+    print(json.dumps({"settings": {"size": args.size, "budgets": list(budgets), "vtracer_grid": grid}, "machine": machine(),
                       "pictures": results, "summary": summarise(results)}, indent=1))
 
 
