@@ -85,8 +85,8 @@ def _color(text: str | None, current: str | None, default: tuple[float, float, f
 
 
 def _scale(ctm: np.ndarray) -> tuple[float, float]:
-    """The transform's scale per axis (resvg's ``get_scale``)."""
-    return float(math.hypot(ctm[0, 0], ctm[1, 0])), float(math.hypot(ctm[0, 1], ctm[1, 1]))
+    """The transform's scale per axis as resvg takes it (tiny-skia's ``get_scale``: row norms)."""
+    return float(math.hypot(ctm[0, 0], ctm[0, 1])), float(math.hypot(ctm[1, 0], ctm[1, 1]))
 
 
 def _map_rect(ctm: np.ndarray, rect: Rect) -> Rect:
@@ -102,19 +102,35 @@ def _in_box(rect: Rect, box: BBox) -> Rect:
     return rect[0] * w + box[0], rect[1] * h + box[1], rect[2] * w, rect[3] * h
 
 
+def break_fe_image_cycles(root: ET.Element, definitions: dict[str, ET.Element]) -> None:
+    """An element that an ``feImage`` draws and that uses that feImage's own filter loses its
+    ``filter`` (set to none, everywhere it is drawn), as usvg does; in place."""
+    by_id = {e.get("id"): e for e in root.iter() if e.get("id")}
+    for filter_id, element in definitions.items():
+        if local_name(element.tag) != "filter":
+            continue
+        for fe_image in element.iter():
+            if not isinstance(fe_image.tag, str) or local_name(fe_image.tag) != "feImage":
+                continue
+            target = by_id.get((fe_image.get("href") or fe_image.get(XLINK_HREF) or "").strip().lstrip("#"))
+            value = target.get("filter", "") if target is not None else ""
+            if re.search(r"url\(\s*['\"]?#" + re.escape(filter_id) + r"['\"]?\s*\)", value):
+                target.set("filter", "none")
+
+
 class FilterReader:
     """Turns ``filter`` properties into Filter nodes. ``definitions``: filters by id; ``by_id``: every
     element (feImage targets); ``draw``: reads an element as content drawn through a matrix (feImage);
-    ``load_image``: decodes an feImage href placed in a subregion; ``skipped`` counts what is not drawn."""
+    ``base_dir``: where feImage file names resolve; ``skipped`` counts what is not drawn."""
 
     def __init__(self, definitions: dict[str, ET.Element], by_id: dict[str, ET.Element],
-                 viewport: tuple[float, float], skipped: Counter[str], draw: DrawElement, load_image: LoadImage) -> None:
+                 viewport: tuple[float, float], skipped: Counter[str], draw: DrawElement, base_dir: str | None) -> None:
         self.definitions = definitions
         self.by_id = by_id
         self.viewport = viewport
         self.skipped = skipped
         self.draw = draw
-        self.load_image = load_image
+        self.base_dir = base_dir
 
     # ------------------------------------------------------------------ the property
     def read(self, value: str | None, ctm: np.ndarray, bbox: Callable[[], BBox | None], color: str | None = None,
@@ -424,7 +440,7 @@ class FilterReader:
         if kind == "feTurbulence":
             return _turbulence(child, ctm), []
         if kind in ("feDiffuseLighting", "feSpecularLighting"):
-            params = self._lighting(child, kind, box, units)
+            params = self._lighting(child, kind)
             return (_dummy(), []) if params is None else (params, first)
         if kind == "feImage":
             return {}, []
@@ -442,7 +458,7 @@ class FilterReader:
             a *= min(max(value, 0.0), 1.0)
         return r, g, b, a
 
-    def _lighting(self, child: ET.Element, kind: str, box: BBox | None, units: str) -> dict | None:
+    def _lighting(self, child: ET.Element, kind: str) -> dict | None:
         light_element = next((n for n in child if isinstance(n.tag, str) and local_name(n.tag) in LIGHTS), None)
         if light_element is None:
             return None
@@ -461,16 +477,10 @@ class FilterReader:
         if light_kind == "feDistantLight":
             light = {"type": "distant", "azimuth": _tensor(value("azimuth")), "elevation": _tensor(value("elevation"))}
         else:
-            point = [value("x"), value("y"), value("z")]
-            if units == "objectBoundingBox" and box is not None:
-                w, h = box[2] - box[0], box[3] - box[1]
-                point = [box[0] + point[0] * w, box[1] + point[1] * h, point[2] * math.sqrt((w * w + h * h) / 2)]
+            point = [value("x"), value("y"), value("z")]  # user units even under objectBoundingBox (resvg)
             light = {"type": "point" if light_kind == "fePointLight" else "spot", "position": _tensor(*point)}
             if light_kind == "feSpotLight":
                 target = [value("pointsAtX"), value("pointsAtY"), value("pointsAtZ")]
-                if units == "objectBoundingBox" and box is not None:
-                    w, h = box[2] - box[0], box[3] - box[1]
-                    target = [box[0] + target[0] * w, box[1] + target[1] * h, target[2] * math.sqrt((w * w + h * h) / 2)]
                 spot_exponent = _number(light_element.get("specularExponent"), 1.0)
                 cone = light_element.get("limitingConeAngle")
                 light.update(points_at=_tensor(*target), exponent=_tensor(spot_exponent if spot_exponent > 0 else 1.0),
@@ -639,4 +649,4 @@ def _to_canvas(primitive: FilterPrimitive, ctm: np.ndarray) -> FilterPrimitive:
     return primitive
 
 
-__all__ = ["FilterReader", "InvalidFilter"]
+__all__ = ["FilterReader", "InvalidFilter", "break_fe_image_cycles"]

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from clipvg.render.filters import apply_filter
-from clipvg.render.filters.spatial import offset
+from clipvg.render.filters.spatial import displacement_map, offset
 from clipvg.scene.tree import Filter, FilterPrimitive, Group, tree_from_data, tree_to_data
 
 SIZE = 10
@@ -86,6 +86,15 @@ def test_offset_without_grad_moves_whole_pixels_toward_zero() -> None:
     moved = offset(image, torch.tensor(1.7), torch.tensor(-2.5))
     torch.testing.assert_close(moved[:, :8, 1:], image[:, 2:, :-1])  # (1, -2): truncated as resvg
     assert moved[:, :, 0].abs().sum() == 0 and moved[:, 8:].abs().sum() == 0
+
+
+def test_displacement_map_moves_by_the_channel_value() -> None:
+    image = source_image()
+    shift = torch.zeros(4, SIZE, SIZE, dtype=torch.float64)
+    shift[0], shift[1] = 0.75, 0.25  # R: +0.25 * scale, G: -0.25 * scale
+    moved = displacement_map(image, shift, (torch.tensor(8.0), torch.tensor(8.0)), "R", "G")
+    torch.testing.assert_close(moved[:, 2:, :-2], image[:, :-2, 2:])  # pixel (x, y) takes (x + 2, y - 2)
+    assert moved[:, :2].abs().sum() == 0 and moved[:, :, -2:].abs().sum() == 0
 
 
 def test_region_cuts_the_result_and_subregion_cuts_a_primitive() -> None:

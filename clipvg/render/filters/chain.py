@@ -100,8 +100,8 @@ def _run(primitive: FilterPrimitive, context: _Context) -> _Result:
         source = inputs[0]
         shift = _scaled(primitive.params["offset"], context.scale)
         image = spatial.offset(source.image, shift[0], shift[1])
-        named = primitive.inputs[0] in context.results
-        return _Result(image, source.linear, source.box if named else (0, 0, context.region[2], context.region[3]))
+        named = primitive.inputs[0] in context.results  # resvg: not cut, its data box from a named input
+        return _Result(image, source.linear, source.box if named else box)
     image, linear = RUNNERS[primitive.kind](primitive, inputs, context, box)
     x, y, w, h = box
     if (x, y, w, h) != (0, 0, context.region[2], context.region[3]):

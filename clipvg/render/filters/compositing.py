@@ -42,11 +42,14 @@ def _lum(c: torch.Tensor) -> torch.Tensor:
 
 
 def _set_lum(c: torch.Tensor, lum: torch.Tensor) -> torch.Tensor:
+    """SetLum then ClipColor as tiny-skia (resvg) draws them: the low clip only when every channel is
+    negative (it tests the largest), the high clip as the spec, then negative channels cut to 0."""
     c = c + (lum - _lum(c))
     l = _lum(c)
     low, high = c.min(0, keepdim=True).values, c.max(0, keepdim=True).values
-    c = torch.where(low < 0, l + (c - l) * l / (l - low).clamp(min=1e-12), c)
-    return torch.where(high > 1, l + (c - l) * (1 - l) / (high - l).clamp(min=1e-12), c)
+    c = torch.where(high >= 0, c, l + (c - l) * l / (l - low).clamp(min=1e-12))
+    c = torch.where(high > 1, l + (c - l) * (1 - l) / (high - l).clamp(min=1e-12), c)
+    return c.clamp(min=0)
 
 
 def _sat(c: torch.Tensor) -> torch.Tensor:
