@@ -539,6 +539,21 @@ class _Reader:
         margin = stroke / 2 / float(np.sqrt(abs(np.linalg.det(matrix[:2, :2])))) + 1e-6
         return bool((bounds[0] < -margin).any() or (bounds[1] > np.array([width, height]) + margin).any())
 
+    def _overflows(self, start: int, end: int, matrix: np.ndarray, width: float, height: float) -> bool:
+        """Whether the content of a pattern cell (paths ``start:end``, strokes included) reaches out
+        of the cell (0, 0, width, height), mapped to the canvas by ``matrix`` (3, 3)."""
+        points = [s.points for p in self.paths[start:end] for s in p.subpaths]
+        if not points:
+            return False
+        try:
+            inverse = np.linalg.inv(matrix)
+        except np.linalg.LinAlgError:
+            return False
+        local = np.concatenate(points).astype(np.float64) @ inverse[:2, :2].T + inverse[:2, 2]
+        stroke = max((p.stroke.width for p in self.paths[start:end] if p.stroke is not None), default=0.0)
+        margin = stroke / 2 * float(np.sqrt(abs(np.linalg.det(inverse[:2, :2])))) + 1e-6
+        return bool((local.min(0) < -margin).any() or (local.max(0) > np.array([width, height]) + margin).any())
+
     # ------------------------------------------------------------------ clip paths, masks, filters
     def _effects(self, own: dict, ctm: np.ndarray, bbox, values: dict | None = None
                  ) -> tuple[ClipPath | None, Mask | None, list[Filter]]:
@@ -625,11 +640,21 @@ class _Reader:
             self._chain = self._chain[:-1]
         if nested is not None:  # a mask on the <mask>: its content is masked
             content = Group([content], mask=nested)
+        matrix = ctm @ frame
+        if abs(matrix[0, 1]) > 1e-9 or abs(matrix[1, 0]) > 1e-9:  # a rotated or skewed region: clip to its shape
+            x, y, w, h = self._region_box(element, element.get("maskUnits") or "objectBoundingBox")
+            corners = np.array([[x, y, 1], [x + w, y, 1], [x + w, y + h, 1], [x, y + h, 1.0]]) @ matrix.T
+            self.paths.append(Path([Subpath(corners[:, :2], [1, 1, 1, 1], True)], fill=Solid((0.0, 0.0, 0.0, 1.0))))
+            content = Group([content], clip=ClipPath([len(self.paths) - 1]))
         return Mask(content, kind, region, reference)
 
     def _region(self, element: ET.Element, frame: np.ndarray, ctm: np.ndarray, units: str
                 ) -> tuple[float, float, float, float]:
-        """The canvas rect of a mask's or filter's x/y/width/height (default -10 %, 120 %)."""
+        """The canvas rect bounding a mask's or filter's x/y/width/height region."""
+        return _map_rect(ctm @ frame, *self._region_box(element, units))
+
+    def _region_box(self, element: ET.Element, units: str) -> tuple[float, float, float, float]:
+        """A mask's or filter's x, y, width, height in its ``units`` (default -10 %, 120 %)."""
         defaults = {"x": "-10%", "y": "-10%", "width": "120%", "height": "120%"}
         values = []
         for axis, attribute in enumerate(("x", "y", "width", "height")):
@@ -639,7 +664,7 @@ class _Reader:
             else:
                 values.append(user_length(text, self.viewport[axis % 2]))
         x, y, w, h = values
-        return _map_rect(ctm @ frame, x, y, w, h)
+        return x, y, w, h
 
     def _fragment(self, element: ET.Element, matrix: np.ndarray, clip_mode: bool = False) -> Group:
         """The content of a ``<clipPath>``/``<mask>`` read as a document of its own, drawn through
