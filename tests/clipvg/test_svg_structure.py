@@ -141,3 +141,9 @@ def test_nested_viewport_without_size_fills_its_parent_viewport() -> None:
     assert_like_resvg("""
       <svg x="4" y="6" width="20" height="30">
         <svg viewBox="0 0 20 10"><circle cx="10" cy="10" r="10" fill="#208040"/></svg></svg>""")
+
+
+def test_rotated_mask_region_clips_to_its_shape() -> None:
+    assert_like_resvg("""
+      <mask id="m" x="0" y="0" width="0.5" height="1"><rect width="48" height="48" fill="#fff"/></mask>
+      <g transform="rotate(30 24 24)"><rect x="8" y="8" width="32" height="32" fill="#2040c0" mask="url(#m)"/></g>""")
