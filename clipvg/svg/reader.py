@@ -32,7 +32,7 @@ from .images import IMAGE_KEY, ImageDataError, image_node, mark_images
 from .markers import drop_marker_attributes, marker_placement, marker_references, paint_order, vertices
 from .paint import PaintServers, matrix3, number, unit_number
 from .structure import normalize
-from .text import texts_to_paths
+from .text import TEXT_BOX, text_box, texts_to_paths
 
 INKSCAPE_NS = "http://www.inkscape.org/namespaces/inkscape"
 INKSCAPE_LABEL = f"{{{INKSCAPE_NS}}}label"
@@ -40,6 +40,7 @@ INKSCAPE_GROUPMODE = f"{{{INKSCAPE_NS}}}groupmode"
 DEFAULT_LAYER = "layer"
 MAX_REFERENCE_DEPTH = 16  # clip paths inside masks inside clip paths ...: deeper chains are cut with a warning
 MAX_PATTERN_TILES = 2000  # more tiles than this: the pattern fill is skipped with a warning
+MAX_MARKERS = 1000  # marker instances per document (each is its own small document to read); more are skipped
 MAX_CANVAS = 1 << 16  # px: a larger canvas is refused (render sizes follow the canvas by default)
 # attributes a clip path's or mask's content inherits from the <clipPath>/<mask> element
 _NOT_INHERITED = {"id", "transform", "x", "y", "width", "height", "clipPathUnits", "maskUnits", "maskContentUnits",
@@ -145,6 +146,7 @@ class _Reader:
         self.layers: list[str] = []
         self._ids: set[str] = set()
         self._chain: tuple[str, ...] = ()  # clip paths / masks / filters being read (cycle guard)
+        self._markers_drawn = 0
         self._contexts: list[dict] = []  # per marker being read: its shape's fill/stroke (see _paint_source)
         self.filters = FilterReader(definitions, self.by_id, viewport, skipped, self._fe_image_content, base_dir)
 
@@ -239,7 +241,7 @@ class _Reader:
         if clip_mode:
             return group if group.children else None
         group.opacity = unit_number(own.get("opacity"))
-        bbox = functools.cache(lambda: self._group_bbox(group, matrix3(node.transform)))
+        bbox = functools.cache(lambda: text_box(own.get(TEXT_BOX)) or self._group_bbox(group, matrix3(node.transform)))
         try:
             group.clip, group.mask, group.filters = self._effects(own, matrix3(node.transform), bbox, node.values)
         except InvalidFilter:
@@ -386,6 +388,10 @@ class _Reader:
                                                                        self.viewport)
             if placement is None:
                 continue
+            if self._markers_drawn >= MAX_MARKERS:
+                self.skipped[f"markers beyond the first {MAX_MARKERS} (not drawn)"] += 1
+                continue
+            self._markers_drawn += 1
             matrix, outline = placement
             self._chain += (reference,)
             self._contexts.append(context)
@@ -395,11 +401,27 @@ class _Reader:
                 self._chain = self._chain[:-1]
                 self._contexts.pop()
             clip = None
-            if outline is not None:
+            if outline is not None and not self._inside(content, outline):
                 self.paths.append(Path([Subpath.polygon(outline)], fill=Solid((0.0, 0.0, 0.0, 1.0))))
                 clip = ClipPath([len(self.paths) - 1])
             groups.append(Group([content], clip=clip))
         return groups
+
+    def _inside(self, content: Group, polygon: np.ndarray) -> bool:
+        """Whether ``content`` (plain paths only: no images or group effects) lies within the convex
+        ``polygon`` (K, 2) canvas px, strokes included, so that clipping to it changes nothing."""
+        if content.draws_images() or content.has_effects():
+            return False
+        paths = [self.paths[i] for i in content.drawn_paths()]
+        if not paths:
+            return True
+        points = np.concatenate([s.points for p in paths for s in p.subpaths]).astype(np.float64)
+        margin = max((p.stroke.width / 2 * max(p.stroke.miter_limit, 1.0) for p in paths if p.stroke), default=0.0)
+        edges = np.roll(polygon, -1, axis=0) - polygon
+        normals = np.stack([-edges[:, 1], edges[:, 0]], 1) / np.linalg.norm(edges, axis=1).clip(1e-12)[:, None]
+        distance = np.einsum("nkd,kd->nk", points[:, None, :] - polygon[None], normals)  # to each edge's line
+        orientation = np.sign(np.cross(edges[0], edges[1])) or 1.0
+        return bool((distance * orientation >= margin).all())
 
     def _context(self, element, bbox) -> dict:
         """The fill and stroke of a context element (a marked shape, a ``<use>``) as ``_paint_source`` gives them."""

@@ -223,3 +223,11 @@ def test_tspan_ignores_transform_opacity_and_effects():
     decorated = load(svg(markup))
     assert np.allclose(decorated.points.numpy(), plain.points.numpy())
     assert np.array_equal(clipvg.render(decorated).numpy(), clipvg.render(plain).numpy())
+
+
+def test_bounding_box_units_of_a_clip_refer_to_the_text_metric_box():
+    clip = ('<defs><clipPath id="top" clipPathUnits="objectBoundingBox"><rect width="1" height="0.5"/></clipPath>'
+            '</defs>')
+    alpha = clipvg.render(load(svg(f'{clip}<text x="0" y="100" clip-path="url(#top)" {FONT}>A</text>')))[..., 3]
+    # the box runs from the ascent (y 20) to the descent (y 120): its top half ends at y 70, above A's foot
+    assert alpha[65, 40] > 0.9 and alpha[75, 40] < 0.1

@@ -30,6 +30,18 @@ from .style import Chain
 from .textpath import guide, start_offset
 
 _VERTICAL = ("tb", "tb-rl", "vertical-rl", "vertical-lr")
+TEXT_BOX = "clipvg-text-box"
+"""Attribute of a text's output group: its metric box "x0 y0 x1 y1" in its own user space, the box
+objectBoundingBox units of its clip path, mask and filter refer to (as for its paint)."""
+
+
+def text_box(value: str | None) -> tuple[float, float, float, float] | None:
+    """The box a ``TEXT_BOX`` attribute holds, or None."""
+    try:
+        x0, y0, x1, y1 = (float(v) for v in (value or "").split())
+    except ValueError:
+        return None
+    return x0, y0, x1, y1
 
 
 def texts_to_paths(root: ET.Element, viewport: tuple[float, float]) -> Counter[str]:
@@ -89,4 +101,7 @@ def convert(text: ET.Element, chain: Chain, by_id: dict[str, ET.Element], viewpo
     vertical = (chain.find("writing-mode") or "lr-tb") in _VERTICAL
     placed, box = layout(chunks, positions, vertical, paths, notes)
     rebind(content, box, by_id, defs)
-    return emit(content, placed)
+    group = emit(content, placed)
+    if box is not None:
+        group.set(TEXT_BOX, " ".join(repr(v) for v in box))
+    return group
