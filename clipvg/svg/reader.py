@@ -420,7 +420,7 @@ class _Reader:
         edges = np.roll(polygon, -1, axis=0) - polygon
         normals = np.stack([-edges[:, 1], edges[:, 0]], 1) / np.linalg.norm(edges, axis=1).clip(1e-12)[:, None]
         distance = np.einsum("nkd,kd->nk", points[:, None, :] - polygon[None], normals)  # to each edge's line
-        orientation = np.sign(np.cross(edges[0], edges[1])) or 1.0
+        orientation = np.sign(edges[0, 0] * edges[1, 1] - edges[0, 1] * edges[1, 0]) or 1.0
         return bool((distance * orientation >= margin).all())
 
     def _context(self, element, bbox) -> dict:

@@ -129,3 +129,12 @@ PATTERN_STROKE = document(
 
 def test_pattern_strokes_are_tiles_clipped_to_the_stroke_outline():
     assert_like_resvg(PATTERN_STROKE, 64)
+
+
+@pytest.mark.parametrize("radius, clipped", [(1.5, False), (3, True)])
+def test_marker_viewport_clip_only_when_the_content_reaches_out(radius, clipped):
+    svg = document(f'<marker id="m" markerWidth="4" markerHeight="4" refX="2" refY="2"><circle cx="2" cy="2" '
+                   f'r="{radius}"/></marker><path d="M8 8 L56 8 L32 40" fill="none" stroke="#000" marker-mid="url(#m)" '
+                   'marker-end="url(#m)"/>')
+    scene = assert_like_resvg(svg, 64)
+    assert sum(g.clip is not None for g in scene.tree.groups()) == (2 if clipped else 0)
