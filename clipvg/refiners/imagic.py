@@ -52,19 +52,20 @@ class ImagicRefiner(Refiner):
     """Imagic on a Stable Diffusion model (hub id, local diffusers folder, or a loaded pipeline):
     stages A, B, C of the module docstring, sampling with ``steps`` DDIM steps and classifier-free
     guidance ``guidance`` at most ``max_side`` px; ``samples`` seeds (seed, seed + 1, ...) are drawn
-    and the one ``scorer`` rates best for the prompt is kept."""
+    and the one ``scorer`` rates best for the prompt is kept. ``optimizer``: both stages' optimizer,
+    ``adamw`` (weight decay 0: the paper's Adam) or ``adafactor``."""
 
     name = "imagic"
 
     def __init__(self, model: Any = DEFAULT_MODEL, device: str | None = None, *, embed_steps: int = 1000,
                  embed_lr: float = 1e-3, finetune_steps: int = 1500, finetune_lr: float = 1e-6, eta: float = 0.7,
                  samples: int = 1, scorer: Scorer | None = None, steps: int = 50, guidance: float = 3.0,
-                 max_side: int = 512, precision: Any = None) -> None:
+                 max_side: int = 512, precision: Any = None, optimizer: str = "adamw") -> None:
         if samples < 1 or (samples > 1 and scorer is None):
             raise InvalidInputError(f"imagic: samples must be >= 1, and more than one needs scorer= (e.g. "
                                     f"clipvg.refiners.select.ClipScorer(losses.load_clip(...))); got {samples}")
-        self.embedding = TuneSettings(embed_steps, embed_lr, "adamw")
-        self.tuning = TuneSettings(finetune_steps, finetune_lr, "adamw")
+        self.embedding = TuneSettings(embed_steps, embed_lr, optimizer)
+        self.tuning = TuneSettings(finetune_steps, finetune_lr, optimizer)
         self.model = Components.load(model, device, precision)
         self.eta, self.samples, self.scorer = eta, samples, scorer
         self.steps, self.guidance, self.max_side = steps, guidance, max_side

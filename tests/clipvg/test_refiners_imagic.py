@@ -41,6 +41,8 @@ def test_defaults_are_the_papers_settings(model):
     assert refiner.embedding == TuneSettings(1000, 1e-3, "adamw")
     assert refiner.tuning == TuneSettings(1500, 1e-6, "adamw")
     assert (refiner.eta, refiner.samples) == (0.7, 1)
+    other = ImagicRefiner(model, "cpu", optimizer="adafactor")
+    assert other.embedding.optimizer == other.tuning.optimizer == "adafactor"
     with pytest.raises(InvalidInputError, match="scorer"):
         ImagicRefiner(model, "cpu", samples=4)
 
