@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextvars
+import functools
 import gzip
 import io
 import os
@@ -190,6 +191,7 @@ def _to_rgba(image) -> np.ndarray:
     return np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0
 
 
+@functools.lru_cache(maxsize=8)  # its size and its pixels are asked for one after the other
 def _load_svg_scene(source: ImageSource):
     """The Scene of an SVG image, guarded against including itself."""
     from ..errors import ClipvgError

@@ -51,7 +51,8 @@ def image_node(element: ET.Element, values: dict, ctm: np.ndarray, viewport: tup
         return None
     href = element.get("href") or element.get(XLINK_HREF) or ""
     source = read_image_href(href, base_dir)
-    natural_w, natural_h = image_size(source)
+    pixels = None if source.is_svg else decode_image(source)  # a raster is decoded once, its size read from it
+    natural_w, natural_h = image_size(source) if pixels is None else (float(pixels.shape[1]), float(pixels.shape[0]))
     if natural_w <= 0 or natural_h <= 0:
         return None
     x, y = (user_length(element.get(name) or "0", viewport[axis]) for axis, name in enumerate("xy"))
@@ -73,8 +74,6 @@ def image_node(element: ET.Element, values: dict, ctm: np.ndarray, viewport: tup
         to_canvas = to_canvas @ texel
         view = None if view is None else (view[0] * tw / natural_w, view[1] * th / natural_h,
                                           view[2] * tw / natural_w, view[3] * th / natural_h)
-    else:
-        pixels = decode_image(source)
     m = to_canvas
     return Image(torch.from_numpy(np.ascontiguousarray(pixels)),
                  (float(m[0, 0]), float(m[1, 0]), float(m[0, 1]), float(m[1, 1]), float(m[0, 2]), float(m[1, 2])),
