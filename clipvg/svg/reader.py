@@ -145,7 +145,8 @@ class _Reader:
         self.paths: list[Path] = []
         self.layers: list[str] = []
         self._ids: set[str] = set()
-        self._chain: tuple[str, ...] = ()  # clip paths / masks / filters being read (cycle guard)
+        self._chain: tuple[str, ...] = ()
+        self._hidden: dict[int, list[np.ndarray]] = {}  # id(group) -> canvas points of its hidden shapes  # clip paths / masks / filters being read (cycle guard)
         self._markers_drawn = 0
         self._contexts: list[dict] = []  # per marker being read: its shape's fill/stroke (see _paint_source)
         self.filters = FilterReader(definitions, self.by_id, viewport, skipped, self._fe_image_content, base_dir)
@@ -188,6 +189,9 @@ class _Reader:
             own = _own(node)
             path = self._path(node, layer, clip_mode)
             if path is None:
+                if node.values.get("visibility") in ("hidden", "collapse"):  # not drawn, yet in bounding boxes
+                    self._hidden.setdefault(id(parent), []).extend(
+                        s.points for s in to_subpaths(node.segments(transformed=False), matrix3(node.transform)))
                 return
             self._add_layer(layer)
             index = len(self.paths)
@@ -258,9 +262,17 @@ class _Reader:
                 group.opacity = 1.0
         return group
 
+    def _hidden_points(self, group: Group) -> list[np.ndarray]:
+        """Canvas points (N, 2) of the hidden shapes in ``group`` and its subgroups."""
+        found = list(self._hidden.get(id(group), []))
+        for child in group.children:
+            if isinstance(child, Group):
+                found += self._hidden_points(child)
+        return found
+
     def _group_bbox(self, group: Group, ctm: np.ndarray) -> tuple[float, float, float, float] | None:
         """The group's bounding box in its own user space (from its paths' baked points)."""
-        bounds = _local_bounds([self.paths[i] for i in group.drawn_paths()], ctm)
+        bounds = _local_bounds([self.paths[i] for i in group.drawn_paths()], ctm, self._hidden_points(group))
         if bounds is None:
             return None
         (x0, y0), (x1, y1) = bounds
@@ -708,10 +720,12 @@ class _Reader:
             return inner  # the wrapper that carried the transform: its children are the content
         return group
 
-def _local_bounds(paths: list[Path], matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """(low, high) corners (2,) of the bounding box of the points of ``paths`` (canvas px) in the
-    space that ``matrix`` (3, 3) maps to the canvas; None without points or for a singular matrix."""
-    points = [s.points for p in paths for s in p.subpaths]
+def _local_bounds(paths: list[Path], matrix: np.ndarray, extra: list[np.ndarray] = ()
+                  ) -> tuple[np.ndarray, np.ndarray] | None:
+    """(low, high) corners (2,) of the bounding box of the points of ``paths`` and ``extra`` (canvas
+    px) in the space that ``matrix`` (3, 3) maps to the canvas; None without points or for a
+    singular matrix."""
+    points = [s.points for p in paths for s in p.subpaths] + list(extra)
     if not points:
         return None
     try:

@@ -149,3 +149,10 @@ def test_rotated_mask_region_clips_to_its_shape() -> None:
       <mask id="m" x="0" y="0" width="0.5" height="1"><rect width="48" height="48" fill="#fff"/></mask>
       <g transform="rotate(30 24 24)"><rect x="8" y="8" width="32" height="32" fill="#2040c0" mask="url(#m)"/></g>
       """, SIZE), min_psnr=33)
+
+
+def test_hidden_shapes_count_in_bounding_boxes() -> None:
+    assert_like_resvg("""
+      <clipPath id="c" clipPathUnits="objectBoundingBox"><circle cx="0.5" cy="0.5" r="0.45"/></clipPath>
+      <g clip-path="url(#c)"><rect x="4" y="4" width="40" height="40" fill="red" visibility="hidden"/>
+        <rect x="10" y="10" width="28" height="28" fill="#208040"/></g>""")
