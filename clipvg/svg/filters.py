@@ -180,7 +180,9 @@ class FilterReader:
     def _function(self, name: str, args: str, color: str | None, font_size: float) -> FilterPrimitive:
         """One CSS filter function as a primitive in user units (sRGB, on SourceGraphic). Raises
         ValueError for an unknown function or bad arguments."""
-        parts = [p for p in re.split(r"[\s,]+", args) if p]
+        if "," in args:
+            raise ValueError(args)  # CSS filter functions take space-separated values
+        parts = args.split()
 
         def length(text: str) -> float:
             match = _LENGTH.match(text)
@@ -225,8 +227,8 @@ class FilterReader:
                 raise ValueError(args)
             match = re.match(r"^([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(deg|grad|rad|turn)?$", parts[0]) \
                 if parts else None
-            if parts and match is None:
-                raise ValueError(args)
+            if parts and (match is None or (match.group(2) is None and float(match.group(1)) != 0)):
+                raise ValueError(args)  # an angle needs its unit unless it is 0 (CSS)
             degrees = float(match.group(1)) * _ANGLE_UNITS[match.group(2) or ""] if match else 0.0
             return primitive("feColorMatrix", matrix=hue_rotate_matrix(_tensor(degrees)))
         if name == "saturate":
