@@ -47,7 +47,7 @@ class _Canvas:
         a, b, c, d, e, f = image.transform
         sx, sy = self.scale
         matrix = torch.tensor([[a * sx, c * sx, e * sx], [b * sy, d * sy, f * sy], [0.0, 0.0, 1.0]],
-                              dtype=torch.float64, device=self.device)
+                              dtype=torch.float64)  # on the host: the placement needs no device syncs
         texture = image.texture.to(self.device, self.dtype)
         return draw_image(texture, matrix, self.width, self.height, image.sampling, image.opacity, image.view)
 

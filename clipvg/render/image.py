@@ -26,7 +26,7 @@ def draw_image(texture: torch.Tensor, matrix: torch.Tensor, width: int, height: 
                opacity: float | torch.Tensor = 1.0, view: tuple[float, float, float, float] | None = None
                ) -> tuple[torch.Tensor, torch.Tensor]:
     """Premultiplied colour (H*W, 3) and alpha (H*W,) of ``texture`` (h, w, 4) straight RGBA in [0, 1]
-    drawn through ``matrix`` (3, 3) float64, image px (texel corners at integers) -> output px, on a
+    drawn through ``matrix`` (3, 3) float64 on the host, image px (texel corners at integers) -> output px, on a
     ``width`` x ``height`` canvas, faded by ``opacity``, sampled by ``sampling`` (one of SAMPLINGS); ``view`` (x, y, w, h image px) the part drawn
     (None: all). Differentiable w.r.t. ``texture`` and ``opacity``; in the texture's dtype and device."""
     dtype, device = texture.dtype, texture.device
@@ -177,7 +177,7 @@ def _quad_coverage(matrix: torch.Tensor, view: tuple[float, float, float, float]
             normal, width = -normal, -width
         distance = (xs - origin[0]) * normal[0] + (ys - origin[1]) * normal[1]
         # half-extent of a unit pixel along the normal (0.5 for axis-aligned edges, up to 0.707 at 45 degrees)
-        half = 0.5 * (normal[0].abs() + normal[1].abs())
-        inside = torch.minimum(distance, half) + torch.minimum(width - distance, half)
+        half = 0.5 * float(normal[0].abs() + normal[1].abs())
+        inside = distance.clamp(max=half) + (width - distance).clamp(max=half)
         coverage = coverage * (inside / (2 * half)).clamp(0, 1)
     return coverage
