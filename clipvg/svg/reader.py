@@ -595,7 +595,8 @@ class _Reader:
         nothing (the element is then not drawn)."""
         clip = self._clip(_reference(own.get("clip-path")), ctm, bbox)
         mask = self._mask(_reference(own.get("mask")), ctm, bbox)
-        filters = self.filters.read(own.get("filter"), ctm, bbox, (values or {}).get("color"))
+        values = values or {}
+        filters = self.filters.read(own.get("filter"), ctm, bbox, values.get("color"), _font_size(values))
         return clip, mask, filters
 
     def _fe_image_content(self, element: ET.Element, matrix: np.ndarray) -> Group | None:
@@ -769,6 +770,14 @@ def _translated(path: Path, offset: np.ndarray) -> Path:
             a, b, c, d, e, f = paint.transform
             paint.transform = (a, b, c, d, e + float(offset[0]), f + float(offset[1]))
     return moved
+
+
+def _font_size(values: dict) -> float:
+    """The element's font size in user units (16 when unset or not a plain number), for em lengths."""
+    try:
+        return float(str(values.get("font-size", "16")).removesuffix("px"))
+    except ValueError:
+        return 16.0
 
 
 def _blending(own: dict) -> tuple[str, bool]:
