@@ -4,7 +4,8 @@ Geometry and styles come from svgelements (shapes, transforms, CSS, ``use``, uni
 element transform is baked into the points. Groups become ``clipvg.scene.Group`` nodes keeping their
 ids, opacity, clip path, mask, filters and blend mode; top-level groups are also the Scene's layers. Clip
 paths, masks and filters are read per referencing element (their geometry is baked with that
-element's transform and bounding box) by parsing their content as a small document of its own.
+element's transform and bounding box) by parsing their content as a small document of its own;
+so are markers, once per vertex, through their placement.
 """
 from __future__ import annotations
 
@@ -55,8 +56,10 @@ def load_svg(source: str | os.PathLike, *, device: str | torch.device = "cpu", b
     transform, clip-rule), ``mask`` (luminance or alpha) and ``filter`` when it is one
     ``feGaussianBlur``; dashed strokes keep their dashes. Top-level ``<g>`` elements (Inkscape
     layers included) are also layers named by ``inkscape:label`` or ``id``; shapes outside any group
-    go to the layer ``"layer"``. What cannot be drawn (text, images, other filters, markers,
-    patterns, ...) is skipped with one ``UnsupportedSVGWarning`` naming each kind.
+    go to the layer ``"layer"``. ``<image>`` elements become ``Image`` nodes (textured quads; see
+    ``clipvg.svg.images``); markers, ``paint-order`` and ``context-fill``/``context-stroke`` are
+    expanded into ordinary paths and groups (``clipvg.svg.markers``). What cannot be drawn is
+    skipped with one ``UnsupportedSVGWarning`` naming each kind (an unusable image by its id and reason).
     ``base_dir``: the folder ``<image>`` file names resolve in (default the SVG file's folder; none
     for markup given as a string). Raises SVGParseError for a missing, empty, malformed or absurdly
     large file.
