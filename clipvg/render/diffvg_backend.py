@@ -141,6 +141,11 @@ def _flatten_groups(scene: Scene) -> tuple[list[int], torch.Tensor]:
     tree = getattr(scene, "tree", None)
     if tree is None or getattr(scene, "is_flat", True):
         return list(range(scene.num_paths)), scene.opacity
+    image = next(tree.images(), None)
+    if image is not None:
+        name = f"image {image.id!r}" if image.id else "an image"
+        raise BackendUnavailableError(f"backend='diffvg' cannot draw {name} (pydiffvg draws shapes only, no "
+                                      "textures); use backend='torch'")
     opacity = scene.opacity
     for group in _drawn_groups(tree):
         first = next(group.drawn_paths(), None)
@@ -172,7 +177,7 @@ def _drawn_groups(group):
     """``group`` and the groups it draws (not clip shapes or mask content), depth first."""
     yield group
     for child in group.children:
-        if not isinstance(child, int):
+        if isinstance(child, type(group)):
             yield from _drawn_groups(child)
 
 

@@ -93,3 +93,13 @@ def test_scene_copies_carry_their_own_textures():
     assert texture.abs().sum() > 0  # the original is untouched
     (moved,) = scene.to("cpu").tree.images()
     assert moved.texture.device.type == "cpu" and moved is not next(scene.tree.images())
+
+
+def test_the_diffvg_backend_refuses_images_by_name():
+    from clipvg.errors import BackendUnavailableError
+    from clipvg.render.diffvg_backend import _flatten_groups
+
+    image = Image(torch.ones(2, 2, 4), (2.0, 0.0, 0.0, 2.0, 0.0, 0.0), id="photo")
+    scene = Scene.from_paths([], 4, 4, tree=Group([Group([image])]))
+    with pytest.raises(BackendUnavailableError, match="image 'photo'.*backend='torch'"):
+        _flatten_groups(scene)
