@@ -129,7 +129,9 @@ class Group:
     content composited on its own, then filtered, clipped, masked, faded and blended onto what is below)
     as SVG specifies; one without them is only structure. ``attributes`` are extra SVG attributes written back (e.g. Inkscape's
     ``inkscape:label``/``inkscape:groupmode``). ``index`` is set by the Scene (its ``group_opacity``
-    slot).
+    slot). ``source_text``: for the group of an SVG ``<text>``, its source (``markup``, ``transform``
+    (a..f, its user space -> canvas px) and the glyphs' ``signature``, see ``clipvg.svg.text.source``),
+    so the writer writes the ``<text>`` back while the glyphs are unedited.
     """
 
     children: list[Union[Group, int, Image]] = field(default_factory=list)
@@ -142,6 +144,7 @@ class Group:
     isolate: bool = False
     attributes: dict[str, str] = field(default_factory=dict)
     index: int = -1
+    source_text: dict | None = None
 
     def groups(self) -> Iterator[Group]:
         """This group and every group below it (mask contents included), depth first."""
@@ -216,7 +219,7 @@ def map_paths(root: Group, mapping: dict[int, int]) -> Group | None:
                                    else group_copy(p.content, keep_empty=True)) for p in f.primitives],
                           f.region, f.id) for f in group.filters]
         return Group(children, group.id, group.opacity, clip_copy(group.clip), mask, filters, group.blend,
-                     group.isolate, dict(group.attributes), group.index)
+                     group.isolate, dict(group.attributes), group.index, group.source_text)
 
     return group_copy(root, keep_empty=True)
 

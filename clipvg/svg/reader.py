@@ -34,6 +34,7 @@ from .markers import drop_marker_attributes, marker_placement, marker_references
 from .paint import PaintServers, matrix3, number, unit_number
 from .structure import normalize
 from .text import TEXT_BOX, text_box, texts_to_paths
+from .text.source import SOURCE, signature
 
 INKSCAPE_NS = "http://www.inkscape.org/namespaces/inkscape"
 INKSCAPE_LABEL = f"{{{INKSCAPE_NS}}}label"
@@ -254,6 +255,11 @@ class _Reader:
         except InvalidFilter:
             return None  # a filter linking to nothing: the group is not drawn (as resvg, Chrome)
         group.blend, group.isolate = _blending(own)
+        if own.get(SOURCE) and not group.draws_images():
+            glyphs = signature(self.paths[i] for i in group.drawn_paths())  # the text kept while they stay
+            if glyphs is not None:
+                ctm = [float(v) for v in matrix3(node.transform)[:2].T.reshape(-1)]  # a, b, c, d, e, f
+                group.source_text = {"markup": own[SOURCE], "transform": ctm, **glyphs}
         if not group.children and group.id is None and not attributes and not group.filters:
             return None
         if (group.opacity < 1 and group.clip is None and group.mask is None and not group.filters

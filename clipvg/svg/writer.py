@@ -1,12 +1,13 @@
 """``save_svg`` / ``scene_to_svg_string``: a Scene -> SVG (svgwrite) that keeps everything it holds:
 every subpath, fill rule, colours and opacities, strokes and dashes, gradients, layers and ids, and
 the group tree: nested groups with ids and attributes, group opacity, clip paths, masks, filters (every
-primitive, see ``clipvg.svg.filter_writer``), blend modes and isolation, and
-images (PNG data URIs)."""
+primitive, see ``clipvg.svg.filter_writer``), blend modes and isolation,
+images (PNG data URIs), and ``<text>`` read from an SVG as itself while its glyphs are unedited."""
 from __future__ import annotations
 
 import os
 import re
+import xml.etree.ElementTree as ET
 from itertools import groupby
 
 import numpy as np
@@ -20,6 +21,7 @@ from ..scene.paint import IDENTITY
 from ..scene.tree import ClipPath, Filter, Group, Image, Mask
 from .filter_writer import FilterWriter
 from .image_data import png_data_uri
+from .text.source import unchanged
 
 INKSCAPE_NS = "http://www.inkscape.org/namespaces/inkscape"
 XML_DECLARATION = '<?xml version="1.0" encoding="utf-8" ?>\n'
@@ -48,6 +50,17 @@ def scene_to_svg_string(scene: Scene, *, precision: int = 4) -> str:
 def _hex(rgba: np.ndarray) -> str:
     r, g, b = (int(round(min(max(float(v), 0.0), 1.0) * 255)) for v in rgba[:3])
     return f"#{r:02x}{g:02x}{b:02x}"
+
+
+class _Markup:
+    """An SVG element given as markup (a kept ``<text>``), placed by ``transform``, for svgwrite to add."""
+
+    def __init__(self, markup: str, transform: str) -> None:
+        self.element = ET.fromstring(markup)
+        self.element.set("transform", transform)
+
+    def get_xml(self) -> ET.Element:
+        return self.element
 
 
 class _Writer:
@@ -145,6 +158,10 @@ class _Writer:
         if style:
             attributes["style"] = ";".join(style)
         group = self.drawing.g(**attributes)
+        source = node.source_text
+        if source is not None and unchanged(source, (self.views[i] for i in node.drawn_paths())):
+            group.add(_Markup(source["markup"], "matrix({})".format(" ".join(f"{v:.10g}" for v in source["transform"]))))
+            return group  # an unedited text: its <text> (10 digits: glyphs land where they were read)
         for child in node.children:
             group.add(self.node(child))
         return group

@@ -25,6 +25,7 @@ from .content import collect
 from .emit import emit
 from .layout import layout
 from .positions import resolve
+from .source import SOURCE, markup
 from .spans import build
 from .style import Chain
 from .textpath import guide, start_offset
@@ -87,6 +88,7 @@ def convert(text: ET.Element, chain: Chain, by_id: dict[str, ET.Element], viewpo
             notes: Counter[str], defs: list[ET.Element]) -> ET.Element:
     """The output group for one ``<text>`` (``chain`` starts at it and goes up to the root);
     gradients its paint needs on its bounding box are appended to ``defs``."""
+    source = markup(text, chain)
     content = collect(text, chain, by_id)
     positions = resolve(content, viewport)
     paths = {}
@@ -104,4 +106,6 @@ def convert(text: ET.Element, chain: Chain, by_id: dict[str, ET.Element], viewpo
     group = emit(content, placed)
     if box is not None:
         group.set(TEXT_BOX, " ".join(repr(v) for v in box))
+    if source is not None:
+        group.set(SOURCE, source)
     return group
