@@ -25,6 +25,12 @@ def clipvg_on_white(scene) -> np.ndarray:
     return render(scene, background=(1, 1, 1))[..., :3].detach().double().numpy()
 
 
+def share_different(a: np.ndarray, b: np.ndarray, tolerance: float = 16 / 255) -> float:
+    """The share of pixels of two (H, W, 3) images where a channel differs by more than ``tolerance``
+    (the conformance rule counts a file as drawn alike when under 1 %)."""
+    return float((np.abs(a - b).max(-1) > tolerance).mean())
+
+
 def assert_like_resvg(svg: str, size: int, min_psnr: float = 30, resources_dir: str | None = None, source=None):
     """Load ``svg`` (or ``source``, a file) with every warning an error, check its render against
     resvg's (``size`` px square) by PSNR, and return the Scene."""

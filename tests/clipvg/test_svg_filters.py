@@ -9,11 +9,11 @@ import warnings
 
 import numpy as np
 import pytest
-import resvg_py
 from PIL import Image
 
-from clipvg import load_svg, render
+from clipvg import load_svg
 from clipvg.svg import UnsupportedSVGWarning, scene_to_svg_string
+from resvg_compare import clipvg_on_white, resvg_on_white, share_different
 
 SIZE = 48
 TOLERANCE = 16 / 255  # a pixel differs when a channel is off by more than this
@@ -100,16 +100,12 @@ FUNCTIONS = {
 
 
 def resvg_pixels(svg: str) -> np.ndarray:
-    rgba = np.asarray(Image.open(io.BytesIO(bytes(resvg_py.svg_to_bytes(svg_string=svg)))), dtype=np.float64) / 255
-    return rgba[..., :3] * rgba[..., 3:] + (1 - rgba[..., 3:])
-
-
-def ours(scene) -> np.ndarray:
-    return render(scene, background=(1, 1, 1))[..., :3].double().numpy()
+    """resvg's render of ``svg`` at its own size (pixel for pixel: filters work on whole pixels), on white."""
+    return resvg_on_white(svg, SIZE, SIZE, zoom=1)
 
 
 def different(a: np.ndarray, b: np.ndarray) -> float:
-    return float((np.abs(a - b).max(-1) > TOLERANCE).mean())
+    return share_different(a, b, TOLERANCE)
 
 
 CASES = {**{name: document(markup) for name, markup in FILTERS.items()},
@@ -122,7 +118,7 @@ def test_filters_draw_like_resvg(name: str) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # everything here is supported
         scene = load_svg(svg)
-    assert different(ours(scene), resvg_pixels(svg)) <= MAX_DIFFERENT
+    assert different(clipvg_on_white(scene), resvg_pixels(svg)) <= MAX_DIFFERENT
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -135,21 +131,21 @@ def test_round_trip_keeps_filters_and_pixels(name: str) -> None:
         return [[p.kind for p in f.primitives] for g in tree.groups() for f in g.filters]
 
     assert kinds(again.tree) == kinds(scene.tree) and kinds(scene.tree)
-    assert different(ours(again), ours(scene)) <= MAX_DIFFERENT
-    assert different(resvg_pixels(text), ours(scene)) <= MAX_DIFFERENT  # the saved file draws the same in resvg
+    assert different(clipvg_on_white(again), clipvg_on_white(scene)) <= MAX_DIFFERENT
+    assert different(resvg_pixels(text), clipvg_on_white(scene)) <= MAX_DIFFERENT  # the saved file draws the same in resvg
 
 
 def test_filter_linking_to_nothing_hides_the_element_and_bad_lists_are_ignored() -> None:
     hidden = load_svg(document("", 'filter="url(#missing)"'))
     ignored = load_svg(document("", 'filter="blur(2) nonsense(1)"'))
     plain = load_svg(document("", ""))
-    np.testing.assert_allclose(ours(hidden), ours(load_svg(document("", 'display="none"'))), atol=1e-6)
-    np.testing.assert_allclose(ours(ignored), ours(plain), atol=1e-6)
-    assert different(ours(hidden), ours(plain)) > 0.2
+    np.testing.assert_allclose(clipvg_on_white(hidden), clipvg_on_white(load_svg(document("", 'display="none"'))), atol=1e-6)
+    np.testing.assert_allclose(clipvg_on_white(ignored), clipvg_on_white(plain), atol=1e-6)
+    assert different(clipvg_on_white(hidden), clipvg_on_white(plain)) > 0.2
 
 
 def test_unsupported_inputs_warn_by_name() -> None:
     svg = document('<filter id="f"><feOffset in="BackgroundImage" dx="3"/><feFoo/></filter>')
     with pytest.warns(UnsupportedSVGWarning, match="BackgroundImage"):
         scene = load_svg(svg)
-    assert different(ours(scene), resvg_pixels(svg)) <= MAX_DIFFERENT
+    assert different(clipvg_on_white(scene), resvg_pixels(svg)) <= MAX_DIFFERENT
