@@ -90,11 +90,23 @@ def load_svg(source: str | os.PathLike, *, device: str | torch.device = "cpu", b
     viewport = (svg.viewbox.width, svg.viewbox.height) if svg.viewbox else (width, height)
     reader = _Reader(root, name, servers, skipped, definitions, viewport, images, base_dir)
     tree = reader.read(svg)
+    if not any(root.get(name) for name in ("width", "height", "viewBox")):
+        width, height = _content_extent(reader.paths, width, height)
     for kind, count in servers.unresolved.items():
         skipped[f"{kind} (drawn with its fallback colour)"] += count
     skipped.update(servers.notes)
     warn_skipped(skipped, name)
     return Scene.from_paths(reader.paths, width, height, reader.layers, device, tree=tree)
+
+
+def _content_extent(paths: list[Path], width: float, height: float) -> tuple[float, float]:
+    """The canvas of an SVG without width, height and viewBox: up to the far corner of its shapes'
+    geometry (as resvg; a browser would show 300 x 150); ``width``, ``height`` when nothing is drawn."""
+    points = [s.points for p in paths for s in p.subpaths]
+    if not points:
+        return width, height
+    far = np.concatenate(points).max(0)
+    return (float(far[0]), float(far[1])) if (far > 0).all() else (width, height)
 
 
 def _root_size(root: ET.Element) -> tuple[float, float]:

@@ -156,3 +156,8 @@ def test_hidden_shapes_count_in_bounding_boxes() -> None:
       <clipPath id="c" clipPathUnits="objectBoundingBox"><circle cx="0.5" cy="0.5" r="0.45"/></clipPath>
       <g clip-path="url(#c)"><rect x="4" y="4" width="40" height="40" fill="red" visibility="hidden"/>
         <rect x="10" y="10" width="28" height="28" fill="#208040"/></g>""")
+
+
+def test_svg_without_size_or_viewbox_takes_its_content_extent() -> None:
+    scene = load_svg('<svg xmlns="http://www.w3.org/2000/svg"><rect x="50" y="50" width="20" height="10"/></svg>')
+    assert (scene.width, scene.height) == (70, 60)  # as resvg
