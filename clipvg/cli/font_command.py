@@ -1,5 +1,6 @@
 """``clipvg font TEXT --font FONT -o OUT.svg --prompt TEXT``: font stylisation (shape-only edit); FONT is
-a .ttf/.otf file or an installed family name ("DejaVu Sans", found through fontconfig)."""
+a .ttf/.otf file or an installed family name ("DejaVu Sans", found through fontconfig). ``--letter-spacing``,
+``--baseline``, ``--vertical`` and ``--on-path`` set the text by the SVG text layout (``clipvg.font_layout``)."""
 from __future__ import annotations
 
 import argparse
@@ -14,6 +15,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--font", required=True,
                         help='TrueType (.ttf) or OpenType/CFF (.otf) font file, or an installed family ("DejaVu Sans")')
     parser.add_argument("--size", type=float, default=128.0, help="em size in pixels (default 128)")
+    parser.add_argument("--letter-spacing", help="extra space after each letter: px (4) or em (0.1em)")
+    parser.add_argument("--baseline", help="the baseline set on the line (dominant-baseline): alphabetic (default), "
+                        "middle, central, hanging, mathematical, ideographic, text-before-edge, text-after-edge")
+    parser.add_argument("--vertical", action="store_true", help="write top to bottom, lines right to left "
+                        "(writing-mode vertical-rl)")
+    parser.add_argument("--on-path", metavar="FILE.svg", help="set the text along the first path of this SVG "
+                        "(one line; the output keeps that SVG's canvas)")
     add_run_options(parser)
     return parser
 
@@ -28,9 +36,18 @@ def run(args: argparse.Namespace) -> None:
     spec.subset = Subset(points=True, colors=False, stroke_widths=True)
     text = args.text.replace("\\n", "\n")
     meta = {"text": text, "font": file_digest(font), "size": args.size}
+    layout = {k: v for k, v in (("letter_spacing", args.letter_spacing), ("baseline", args.baseline),
+                                ("vertical", args.vertical or None), ("on_path", args.on_path)) if v is not None}
+    laid_out = None
+    if layout:  # laid out now, so that bad values fail before a model loads
+        from ..font_layout import text_layout_scene
+
+        laid_out = text_layout_scene(text, args.font, args.size, **layout)
+        meta.update(layout, **({"on_path": file_digest(args.on_path)} if args.on_path else {}))
 
     def new_editor(options, clip) -> Editor:
-        return Editor(text_to_scene(text, font, args.size), options, clip)
+        scene = text_to_scene(text, font, args.size) if laid_out is None else laid_out.clone()
+        return Editor(scene, options, clip)
 
     run_and_report(spec, lambda s, show_bar: run_session(s, edit_options(s), new_editor, meta, show_bar=show_bar),
                    args.quiet)
