@@ -116,7 +116,7 @@ def text_layout_scene(text: str, font: str | os.PathLike, size: float = 128.0, *
     from .svg.reader import load_svg
 
     laid = load_svg(f'<svg xmlns="http://www.w3.org/2000/svg" width="{width!r}" height="{height!r}">{markup}</svg>')
-    glyphs = [p for p in laid.paths()]
+    glyphs = list(laid.paths())
     if not glyphs:
         raise InvalidInputError(f"the text {text!r} draws nothing (off the path, or no visible outlines)")
     points = np.concatenate([s.points for p in glyphs for s in p.subpaths])
