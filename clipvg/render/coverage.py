@@ -138,6 +138,7 @@ def _box_sums(cell: torch.Tensor, item: torch.Tensor, step: torch.Tensor, fx: to
     """Prefix-sum steps along rows: a step of ``step`` (M,) at offset ``fx`` (M,) in [0, 1] inside
     cell ``cell`` (M, 2) (col in [0, W], row) of item ``item`` (M,) adds ``step * (1 - fx)`` to that
     cell and ``step`` to every cell right of it. Each item accumulates over its bounding box only."""
+    dtype = step.dtype
     with torch.no_grad():
         col, row = cell[:, 0], cell[:, 1]
         x0, x1 = group_min_max(col, item, num_items)
@@ -154,14 +155,17 @@ def _box_sums(cell: torch.Tensor, item: torch.Tensor, step: torch.Tensor, fx: to
         row_last = row_first + piece_w - 1  # the spill cell of the piece's row
         rows = _RowTable.of(box_w, box_h, offsets, x0, y0, width)
     cells = torch.cat([base, base + 1])
-    contribution = torch.cat([step * (1 - fx), step * fx]).double()
+    # in float64 from the start: float32 products leave ~1e-7 in sums that cancel exactly (abutting
+    # stroke quads), and the coverage's kinks at 0 and 1 turn that noise into gradient noise
+    step, fx = step.double(), fx.double()
+    contribution = torch.cat([step * (1 - fx), step * fx])
     accumulator = contribution.new_zeros(int(sizes.sum())).index_add(0, cells, contribution)
     with torch.no_grad():
         # Every closed loop adds zero per row, so one global prefix sum is a per-row prefix sum; what
         # rounding leaves of a row's sum is taken back in its last (spill) cell, so that it never
         # leaks into the rows and items after it as faint coverage.
         accumulator.index_add_(0, torch.cat([row_last, row_last]), -contribution.detach())
-    value = torch.cumsum(accumulator, 0).to(step.dtype)
+    value = torch.cumsum(accumulator, 0).to(dtype)
     with torch.no_grad():
         # Cells a piece touched stay fragments even at value 0: an edge lying exactly on a pixel
         # boundary has its gradient there. Cells right of the canvas never are.

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from clipvg import Path, Scene, Solid, Stroke, Subpath, render
 from clipvg.render.coverage import rasterize
 
 
@@ -81,3 +82,25 @@ def test_thin_evenodd_ring_gradient_matches_central_differences() -> None:
             fd_shift = (loss(inner, shift + eps) - loss(inner, shift - eps)) / (2 * eps)
         torch.testing.assert_close(grad[0], fd_inner, rtol=1e-3, atol=1e-6)
         torch.testing.assert_close(grad[1], fd_shift, rtol=1e-3, atol=1e-6)
+
+
+def stroke_point_gradient(points: list[list[float]], degrees: list[int], dtype: torch.dtype,
+                          cap: str = "butt", size: int = 32) -> torch.Tensor:
+    """(P, 2) float64 gradient of a fixed random weighting of the render of one open stroke."""
+    scene = Scene.from_paths([Path([Subpath(np.array(points), degrees, closed=False)],
+                                   stroke=Stroke(Solid((0.1, 0.2, 0.7, 1.0)), width=3.1, cap=cap))], size, size)
+    for name in ("points", "stroke_color", "stroke_width", "fill_color", "opacity", "miter_limit"):
+        setattr(scene, name, getattr(scene, name).to(dtype))
+    scene.points.requires_grad_(True)
+    weights = torch.rand(size, size, 4, generator=torch.Generator().manual_seed(1), dtype=torch.float64).to(dtype)
+    (render(scene) * weights).sum().backward()
+    return scene.points.grad.double()
+
+
+def test_float32_gradient_of_tangent_line_curve_join_matches_float64() -> None:
+    """The line's end and the cubic's start share a tangent; float32 was off by 21 % of the largest
+    component (rounding in the coverage sums), now within 1 %."""
+    points = [[4.2, 16.3], [13.7, 16.3], [19.9, 16.3], [25.1, 11.2], [27.6, 4.4]]
+    g64 = stroke_point_gradient(points, [1, 3], torch.float64)
+    g32 = stroke_point_gradient(points, [1, 3], torch.float32)
+    assert (g32 - g64).abs().max() < 0.01 * g64.abs().max()
