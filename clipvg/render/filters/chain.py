@@ -203,13 +203,13 @@ def _tile(p: FilterPrimitive, inputs: list[_Result], c: _Context, box: Box):
 
 def _turbulence(p: FilterPrimitive, inputs: list[_Result], c: _Context, box: Box):
     q = p.params
-    a, d, e, f = (float(v) for v in q["transform"])
+    a, d, e, f = q["transform"].detach().tolist()
     sx, sy = a * c.scale[0], d * c.scale[1]
     _, h, w = c.source.shape
     if abs(sx) < 1e-12 or abs(sy) < 1e-12:
         return torch.zeros_like(c.source), p.linear_rgb
     origin = (c.region[0] - e * c.scale[0], c.region[1] - f * c.scale[1])
-    frequency = tuple(float(v) for v in q["base_frequency"])
+    frequency = tuple(q["base_frequency"].detach().tolist())
     image = turbulence(h, w, origin, (sx, sy), frequency, int(q["octaves"]), int(q["seed"]), bool(q["stitch"]),
                        q["type"] == "fractalNoise", c.source.dtype, c.source.device)
     return image, p.linear_rgb

@@ -68,7 +68,7 @@ def light_colors(light: dict, color: torch.Tensor, vectors: torch.Tensor) -> tor
         return color.to(vectors)[:, None, None].expand_as(vectors)
     position, target = light["position"].to(vectors), light["points_at"].to(vectors)
     direction = target - position
-    direction = direction / direction.norm().clamp(min=1e-12) if float(direction.norm()) > 0 else direction
+    direction = direction / direction.norm().clamp(min=1e-12) if float(direction.detach().norm()) > 0 else direction
     cos = -(vectors * direction[:, None, None]).sum(0)
     lit = cos > 0
     cone = light.get("cone")
@@ -98,7 +98,7 @@ def lighting(image: torch.Tensor, specular: bool, light: dict, color: torch.Tens
         n_dot_h = (normals * half).sum(0) / normal_length / half_length.clamp(min=1e-12)
         n_dot_h = torch.where(half_length > 0, n_dot_h, torch.zeros_like(n_dot_h))
         k = constant.to(image) * n_dot_h.clamp(min=0) ** exponent.to(image)
-        k = torch.where(n_dot_h > 0, k, torch.zeros_like(k)) if float(exponent) != 1 else constant.to(image) * n_dot_h
+        k = torch.where(n_dot_h > 0, k, torch.zeros_like(k)) if float(exponent.detach()) != 1 else constant.to(image) * n_dot_h
     else:
         k = constant.to(image) * (normals * vectors).sum(0) / normal_length
     rgb = (colors * k).clamp(0, 1)
