@@ -79,7 +79,8 @@ def build_models(name: str, size: str, root: Path) -> dict:
         from diffusers import ControlNetModel, UNet2DConditionModel
 
         base = build_tiny_sd(root / "sd")
-        controlnet = ControlNetModel.from_unet(UNet2DConditionModel.from_pretrained(base, subfolder="unet"))
+        controlnet = ControlNetModel.from_unet(UNet2DConditionModel.from_pretrained(base, subfolder="unet"),
+                                               conditioning_embedding_out_channels=(16, 32))  # the 2x tiny VAE
         controlnet.save_pretrained(root / "cn")
         return {"model": base, "controlnet": root / "cn"}
     return {"model": build_tiny_sd(root / "sd", inpaint=inpaint)}
