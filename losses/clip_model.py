@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from losses.errors import LossInputError, WeightsUnavailableError
+from losses.hub import cache_only, hub_offline, hub_reachable, weights_cached
 from losses.preprocess import clip_preprocess
 from losses.templates import expand_prompt
 
@@ -237,8 +238,11 @@ def _create_model(arch: str, weights: str | None, device: torch.device) -> torch
             torch.manual_seed(0)
             return open_clip.create_model(arch, pretrained=None, device=device)
     is_file = Path(weights).is_file()
+    cached = is_file or weights_cached(arch, weights)
+    if not cached and (hub_offline() or not hub_reachable()):
+        raise WeightsUnavailableError(offline_message(arch, weights))
     try:
-        with _quiet_downloads():
+        with _quiet_downloads(), cache_only() if cached and not is_file else contextlib.nullcontext():
             return open_clip.create_model(arch, pretrained=weights, device=device,
                                           weights_only=not (is_file and _is_torchscript(Path(weights))))
     except Exception as exc:  # open_clip raises bare RuntimeError/OSError for download and load failures
@@ -252,6 +256,17 @@ def _create_model(arch: str, weights: str | None, device: torch.device) -> torch
             "so open_clip caches them, or download the checkpoint yourself and pass its local path "
             "(`pretrained=` in Python, `--clip-weights PATH` on the command line)"
         ) from exc
+
+
+def offline_message(arch: str, tag: str) -> str:
+    """The one-line error for weights that are neither cached nor downloadable, naming the ways forward."""
+    why = "HF_HUB_OFFLINE is set" if hub_offline() else "the model hub cannot be reached"
+    from losses.shapes import CHECKPOINT_PATH, CONFIG_PATH
+
+    shapes = (CONFIG_PATH, CHECKPOINT_PATH)
+    return (f"CLIP weights {tag!r} for {arch} are not cached and {why}. Either download them once elsewhere and "
+            "pass --clip-weights FILE (pretrained= in Python), run with --quick, or use the offline shapes CLIP: "
+            f"--clip-model {shapes[0]} --clip-weights {shapes[1]} (losses.shapes_clip_paths())")
 
 
 class _quiet_downloads(logging.Filter):
