@@ -186,7 +186,12 @@ def _nonzero(edges: torch.Tensor, edge_item: torch.Tensor, num_items: int, width
         return _empty(edges)
     dy = pieces[:, 1, 1] - pieces[:, 0, 1]
     x_mid = (pieces[:, 0, 0] + pieces[:, 1, 0]) / 2
-    sums = _box_sums(cell, item, dy, x_mid - cell[:, 0].to(pieces.dtype), num_items, width)
+    fx = x_mid - cell[:, 0].to(pieces.dtype)
+    twin, shift = _on_grid_lines(pieces.detach(), cell)
+    step = dy * torch.ones_like(dy).index_fill(0, twin, 0.5)
+    sums = _box_sums(torch.cat([cell, cell.index_select(0, twin) - shift]), torch.cat([item, item.index_select(0, twin)]),
+                     torch.cat([step, step.index_select(0, twin)]),
+                     torch.cat([fx, fx.index_select(0, twin) + shift[:, 0].to(fx.dtype)]), num_items, width)
     with torch.no_grad():
         # an item's orientation (the sign of its covered area, -sum dy * x per piece) gives |value| a
         # useful gradient where value is 0
@@ -199,6 +204,22 @@ def _nonzero(edges: torch.Tensor, edge_item: torch.Tensor, num_items: int, width
     # not clamp(): its gradient is 0 at exactly 1, which would freeze edges lying on pixel boundaries
     coverage = torch.where(magnitude > 1, torch.ones_like(magnitude), magnitude)
     return Fragments(sums.pixel, sums.item, coverage)
+
+
+def _on_grid_lines(pieces: torch.Tensor, cell: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Vertical pieces (M, 2, 2) lying exactly on the left line of their cell (M, 2), which is not the
+    canvas border (a butt cap or an axis-aligned side on a pixel boundary): their indices (T,) and
+    the cell shift (T, 2) to the left neighbour.
+
+    Such a piece is split in two halves, one in its cell (fx = 0) and one in the left neighbour at
+    fx = 1. The coverage is the same, but a move of the piece then sends half the gradient to each
+    side: the central derivative, not the one-sided one towards its own cell.
+    """
+    col = cell[:, 0].to(pieces.dtype)
+    on_x = (pieces[:, 0, 0] == col) & (pieces[:, 1, 0] == col) & (col >= 1)
+    twin = torch.nonzero(on_x).flatten()
+    shift = torch.zeros(len(twin), 2, dtype=torch.long, device=cell.device)
+    return twin, shift.index_fill_(1, torch.zeros(1, dtype=torch.long, device=cell.device), 1)
 
 
 def _evenodd(edges: torch.Tensor, edge_item: torch.Tensor, num_items: int, width: int, height: int) -> Fragments:

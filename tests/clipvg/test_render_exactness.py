@@ -8,6 +8,7 @@ import torch
 
 from clipvg import Path, Scene, Solid, Stroke, Subpath, render
 from clipvg.render.coverage import rasterize
+from clipvg.render.torch_backend import draw_items
 
 
 def circle(cx: float, cy: float, r: torch.Tensor | float, n: int = 360) -> torch.Tensor:
@@ -104,3 +105,30 @@ def test_float32_gradient_of_tangent_line_curve_join_matches_float64() -> None:
     g64 = stroke_point_gradient(points, [1, 3], torch.float64)
     g32 = stroke_point_gradient(points, [1, 3], torch.float32)
     assert (g32 - g64).abs().max() < 0.01 * g64.abs().max()
+
+
+def test_butt_cap_edge_on_a_pixel_boundary_has_the_central_endpoint_gradient() -> None:
+    """The cap edge x = 20 lies on a pixel boundary: moving it right fills column 20, moving it left
+    empties column 19; the gradient must be their mean (it was the right-hand one alone)."""
+    weights = torch.rand(32, 32, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+
+    def loss(points: torch.Tensor) -> torch.Tensor:
+        scene = Scene.from_paths([Path([Subpath(points.detach().numpy(), [1], closed=False)],
+                                       stroke=Stroke(Solid((0.0, 0.0, 0.0, 1.0)), width=3.1))], 32, 32)
+        scene.stroke_width = scene.stroke_width.double()
+        scene.points = points
+        edges, items = draw_items(scene, torch.ones(2, dtype=torch.float64))
+        fragments = rasterize(edges, items, torch.tensor([False, False]), 32, 32)
+        image = torch.zeros(32 * 32, dtype=torch.float64).index_put((fragments.pixel,), fragments.coverage,
+                                                                     accumulate=True)
+        return (image.reshape(32, 32) * weights).sum()
+
+    points = torch.tensor([[4.3, 16.2], [20.0, 16.2]], dtype=torch.float64, requires_grad=True)
+    analytic = torch.autograd.grad(loss(points), points)[0]
+    eps = 1e-6
+    for axis in range(2):
+        step = torch.zeros(2, 2, dtype=torch.float64)
+        step[1, axis] = eps
+        with torch.no_grad():
+            numeric = (loss(points + step) - loss(points - step)) / (2 * eps)
+        torch.testing.assert_close(analytic[1, axis], numeric, rtol=1e-5, atol=1e-7)
