@@ -8,10 +8,10 @@ from pathlib import Path
 
 import clipvg.edit
 from clipvg.edit.outputs import write_scene
+from clipvg.edit.presets import quick_options
 
 DATA = Path(__file__).with_name("data")
 ASTRONAUT = DATA / "astronaut.png"  # 256 x 256 crop of skimage.data.astronaut() (NASA, public domain)
-QUICK = dict(iterations=3, num_patches=4)
 FULL = dict(iterations=150, num_patches=64)
 
 
@@ -30,20 +30,20 @@ def parser(description: str, prompt: str) -> argparse.ArgumentParser:
 
 def max_size(args: argparse.Namespace) -> int:
     """Long side in pixels photos are vectorized at: 64 with --quick, else 512."""
-    return 64 if args.quick else 512
+    return quick_options()["max_size"] if args.quick else 512
 
 
 def settings(args: argparse.Namespace) -> dict:
     """Keyword arguments for ``clipvg.edit``: iterations, patches, CLIP model and weights, device, seed."""
-    chosen = dict(QUICK if args.quick else FULL)
+    if args.quick:
+        quick = quick_options()
+        chosen = dict(iterations=quick["iterations"], num_patches=quick["patches"], clip_model=quick["clip_model"],
+                      clip_weights=quick["clip_weights"])
+    else:  # ViT-B-32 weights downloaded by open_clip on first use
+        chosen = dict(FULL, clip_model="ViT-B-32", clip_weights="openai")
     if args.iterations is not None:
         chosen["iterations"] = args.iterations
-    if args.quick:
-        from losses import shapes_clip_paths
-        model, weights = shapes_clip_paths()
-    else:
-        model, weights = "ViT-B-32", "openai"  # downloaded by open_clip on first use
-    return dict(chosen, clip_model=model, clip_weights=weights, device=args.device, seed=args.seed)
+    return dict(chosen, device=args.device, seed=args.seed)
 
 
 def scaled_box(box: tuple[float, float, float, float], size: float) -> tuple[float, float, float, float]:

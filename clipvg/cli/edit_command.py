@@ -11,11 +11,12 @@ import sys
 from typing import Callable
 
 from ..edit.flat import add_arguments, spec_from_options
+from ..edit.presets import CPU, cpu_seconds
 from ..edit.job import JobResult
 from ..edit.spec import JobSpec
 
 # the options every editing command takes (clipvg edit adds the ROI, subset and refiner ones)
-RUN_OPTIONS = ("output", "prompt", "iterations", "patches", "clip_model", "clip_weights", "precision", "seed",
+RUN_OPTIONS = ("output", "prompt", "quick", "iterations", "patches", "clip_model", "clip_weights", "precision", "seed",
                "device", "deterministic", "backend", "save_every", "checkpoint_every", "checkpoint_seconds",
                "max_seconds", "export_layers")
 EDIT_OPTIONS = ("roi", "region_only", "mask", "max_size")
@@ -49,18 +50,43 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def job_spec(args: argparse.Namespace, names: tuple[str, ...], **values) -> JobSpec:
     """The JobSpec of the parsed options ``names`` (plus ``values``, e.g. the input), with the
     command line's checkpoint rules: ``--resume DIR`` continues from DIR and keeps it updated;
-    without it a new edit starts, and its checkpoint is kept when ``--save-every`` asks for one."""
+    without it a new edit starts, and its checkpoint is kept when ``--save-every`` asks for one. On the
+    CPU, unset steps and patches take the CPU preset; ``args.cpu_note`` then says so (else "")."""
     options = {name: getattr(args, name) for name in names if hasattr(args, name)}
-    spec = spec_from_options({**options, **values})
+    preset = cpu_preset(options)
+    spec = spec_from_options({**options, **values, **preset})
+    args.cpu_note = cpu_preset_note(spec) if preset else ""
     spec.checkpoint.directory = args.resume
     spec.checkpoint.resume = args.resume is not None
     spec.checkpoint.keep = args.resume is not None or args.save_every is not None
     return spec
 
 
-def run_and_report(spec: JobSpec, run: Callable[..., JobResult], quiet: bool) -> None:
-    """``run(spec, show_bar=...)``, then print its summary; Ctrl-C prints how to continue and
-    raises KeyboardInterrupt."""
+def cpu_preset(options: dict) -> dict:
+    """``presets.CPU``'s steps and patches where the user set neither flag nor ``--quick``, when the
+    edit runs on the CPU (``--device cpu``, or no GPU); else nothing."""
+    import torch
+
+    device = options.get("device") or ("cuda" if torch.cuda.is_available() else "cpu")
+    if options.get("quick") or not str(device).startswith("cpu"):
+        return {}
+    return {name: value for name, value in CPU.items() if name not in options}
+
+
+def cpu_preset_note(spec: JobSpec) -> str:
+    """One line: the CPU preset's steps and patches, the expected time, how to restore the paper's setting."""
+    views = len(spec.regions) + bool(spec.prompt.strip())
+    expected = (f"about {cpu_seconds(spec.steps, spec.clip.patches, views) / 60:.0f} min on 2 cores"
+                if spec.clip.model == "ViT-B-32" else "time depends on the CLIP model")
+    return (f"clipvg: no GPU: {spec.steps} steps of {spec.clip.patches} patches, {expected} "
+            "(--patches 64 --iterations 150 for the paper's setting)")
+
+
+def run_and_report(spec: JobSpec, run: Callable[..., JobResult], quiet: bool, note: str = "") -> None:
+    """Print ``note`` (if any) to stderr, ``run(spec, show_bar=...)``, then print its summary; Ctrl-C
+    prints how to continue and raises KeyboardInterrupt."""
+    if note:
+        print(note, file=sys.stderr)
     result = run(spec, show_bar=not quiet)
     print(result.message)
     if result.status != "finished":
@@ -74,4 +100,4 @@ def run(args: argparse.Namespace) -> None:
     from ..edit.job import run_job
 
     names = RUN_OPTIONS + EDIT_OPTIONS + ("colors_only", "shapes_only", *refiner_options())
-    run_and_report(job_spec(args, names, input=args.input), run_job, args.quiet)
+    run_and_report(job_spec(args, names, input=args.input), run_job, args.quiet, args.cpu_note)

@@ -50,4 +50,4 @@ def run(args: argparse.Namespace) -> None:
         return Editor(scene, options, clip)
 
     run_and_report(spec, lambda s, show_bar: run_session(s, edit_options(s), new_editor, meta, show_bar=show_bar),
-                   args.quiet)
+                   args.quiet, args.cpu_note)

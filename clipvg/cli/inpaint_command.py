@@ -46,7 +46,8 @@ def run_prepared(args: argparse.Namespace, spec: JobSpec, prepare: Callable[[], 
         prepared = prepare()
         options = area_run_options(spec, prepared.boxes)
         new_editor = lambda options_, clip: make_editor(prepared, options_, clip)  # noqa: E731
-    run_and_report(spec, lambda s, show_bar: run_session(s, options, new_editor, meta, show_bar=show_bar), args.quiet)
+    run_and_report(spec, lambda s, show_bar: run_session(s, options, new_editor, meta, show_bar=show_bar), args.quiet,
+                   args.cpu_note)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:

@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from ..errors import InvalidInputError
+from .presets import quick_options
 from .spec import (BACKENDS, PRECISIONS, CheckpointPolicy, ClipSettings, JobSpec, Limits, Outputs, RefinerSettings,
                    Region, Subset)
 
 PARAMS = ("all", "colors_only", "shapes_only", "region_only")
+# options a preset (--quick, the CLI's CPU preset) sets when the user does not: the parser leaves them unset
+PRESET_OPTIONS = ("iterations", "patches", "max_size")
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,8 @@ OPTIONS: tuple[Option, ...] = (
            "random weights (default openai)", default="openai"),
     Option("precision", "value", "CLIP precision: fp32 (default), or fp16/bf16 autocast on CUDA (less memory)",
            default="fp32", choices=PRECISIONS),
+    Option("quick", "flag", "smoke run, offline: the project's shapes CLIP, 64 px canvas, 3 steps of 4 patches "
+           "(explicit options still win)"),
     Option("seed", "value", "random seed; the same seed gives the same SVG", int, 0),
     Option("device", "value", "cpu or cuda (default: cuda when available)"),
     Option("deterministic", "flag", "bit-identical results for a seed on CUDA too (slower there; always on for the CPU)"),
@@ -112,7 +117,7 @@ def add_arguments(parser: argparse.ArgumentParser | Any, names: Iterable[str], d
         else:
             kind = _weights if option.name == "clip_weights" else option.type
             extra.update(type=kind, default=option.default, metavar=option.metavar, choices=option.choices)
-        if not defaults:
+        if not defaults or option.name in PRESET_OPTIONS:
             extra["default"] = argparse.SUPPRESS
         parser.add_argument(*option.flags, **extra)
 
@@ -192,10 +197,20 @@ def _typed(name: str, value: Any) -> Any:
                             f"got {value!r}")
 
 
+def with_quick(given: Mapping[str, Any]) -> dict[str, Any]:
+    """``given`` (normalized options) with the ``--quick`` preset filled in when ``quick`` is set: for
+    options not given, and for a CLIP model or weights left at their defaults."""
+    if not given.get("quick"):
+        return dict(given)
+    preset = quick_options()
+    return {**given, **{name: value for name, value in preset.items()
+                        if name not in given or given[name] == BY_NAME[name].default}}
+
+
 def spec_from_options(options: Mapping[str, Any], **fixed: Any) -> JobSpec:
     """A validated JobSpec from flat options (``clipvg edit``'s, by name; missing ones take their
     defaults). ``fixed``: JobSpec fields set directly (``checkpoint``, ``id``, ...)."""
-    given = normalize(options)
+    given = with_quick(normalize(options))
     values = {name: _typed(name, given.get(name, option.default)) for name, option in all_options().items()}
     if values["refiner"] is not None and values["refiner"] not in all_options()["refiner"].choices:
         raise InvalidInputError(f"unknown refiner {values['refiner']!r}; choose one of "

@@ -1,0 +1,28 @@
+"""Named edit settings: ``--quick`` (offline smoke run) and the CPU preset the CLI picks without a GPU.
+
+Keys are flat option names (``clipvg.edit.flat.OPTIONS``).
+"""
+from __future__ import annotations
+
+# the paper's loop on a 64 px canvas with the project's shapes CLIP: seconds, no download
+QUICK = dict(iterations=3, patches=4, max_size=64)
+# without a GPU: 8 patches (9 CLIP views a step instead of 65) and 50 steps; --patches 64 restores the paper's
+CPU = dict(iterations=50, patches=8)
+# seconds per CLIP view (forward + backward) and per render of a step, ViT-B/32, 512 px, 2 CPU cores:
+# benchmarks/edit.py --device cpu measured 14.1 s a step with 64 patches (65 views), 13.8 s of it in CLIP (issue 26)
+CPU_VIEW_SECONDS = 13.8 / 65
+CPU_RENDER_SECONDS = 0.3
+
+
+def quick_options() -> dict:
+    """The ``--quick`` settings: ``QUICK`` plus the shapes CLIP's model config and checkpoint paths."""
+    from losses import shapes_clip_paths
+
+    model, weights = shapes_clip_paths()
+    return dict(QUICK, clip_model=model, clip_weights=weights)
+
+
+def cpu_seconds(iterations: int, patches: int, regions: int = 1) -> float:
+    """Expected seconds of an edit with ViT-B/32 on 2 CPU cores: ``iterations`` steps of
+    ``regions * (patches + 1)`` CLIP views each (from the measured per-view cost above)."""
+    return iterations * (regions * (patches + 1) * CPU_VIEW_SECONDS + CPU_RENDER_SECONDS)
