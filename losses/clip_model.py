@@ -233,8 +233,8 @@ def _resolve_weights(arch: str, pretrained: str | Path | None) -> str | None:
 
 
 def _create_model(arch: str, weights: str | None, device: torch.device) -> torch.nn.Module:
-    if weights is None:
-        with torch.random.fork_rng(devices=[]):
+    if weights is None:  # open_clip's "initialized randomly" warning goes to this module's debug log
+        with torch.random.fork_rng(devices=[]), _quiet_downloads():
             torch.manual_seed(0)
             return open_clip.create_model(arch, pretrained=None, device=device)
     is_file = Path(weights).is_file()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 
 from ..errors import ClipvgError
@@ -19,7 +20,19 @@ def build_parser() -> argparse.ArgumentParser:
         module = importlib.import_module(f"{__name__}.{name}_command")
         command = module.add_parser(sub)
         command.set_defaults(run=module.run)
+        command.add_argument("--verbose", action="store_true",
+                             help="show clipvg's log on stderr (debug level, with the libraries' held-back warnings)")
     return parser
+
+
+def show_log() -> None:
+    """Send the log of clipvg and its losses (debug level) to stderr."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    for name in ("clipvg", "losses"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.DEBUG)
+        logger.addHandler(handler)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
 
     set_startup_environment()  # the process's start-up: before CUDA starts
     args = build_parser().parse_args(argv)
+    if args.verbose:
+        show_log()
     try:
         code = args.run(args)
     except ClipvgError as error:

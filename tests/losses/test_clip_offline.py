@@ -67,7 +67,18 @@ def test_cli_prints_one_error_line_and_exits_non_zero(tmp_path):
                            "--quiet"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode != 0
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("clipvg edit: error: CLIP weights 'openai'"), done.stderr
-    _assert_ways_forward(lines[0])
+    note, error = done.stderr.strip().splitlines()  # the CPU preset's announcement, then the error
+    assert note.startswith("clipvg: no GPU:"), done.stderr
+    assert error.startswith("clipvg edit: error: CLIP weights 'openai'"), done.stderr
+    _assert_ways_forward(error)
 
+
+
+def test_random_weights_log_no_warning_unless_verbose(tmp_path):
+    command = [sys.executable, "-c", "import sys; from clipvg.cli import main, show_log; "
+               "import losses; '-v' in sys.argv and show_log(); losses.load_clip('RN50', None, device='cpu')", "-v"]
+    quiet = subprocess.run(command[:-1], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    verbose = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert quiet.returncode == verbose.returncode == 0, quiet.stderr + verbose.stderr
+    assert quiet.stderr == ""
+    assert "initialized randomly" in verbose.stderr
