@@ -54,7 +54,8 @@ OPTIONS: tuple[Option, ...] = (
            default="ViT-B-32"),
     Option("clip_weights", "value", "pretrained tag (downloaded on first use), local checkpoint path, or 'none' for "
            "random weights (default openai)", default="openai"),
-    Option("precision", "value", "CLIP precision: fp32 (default), or fp16/bf16 autocast on CUDA (less memory)",
+    Option("precision", "value", "CLIP precision: fp32 (default), fp16 autocast on CUDA, bf16 autocast on CUDA "
+           "and the CPU (less memory; faster on CPUs with bf16)",
            default="fp32", choices=PRECISIONS),
     Option("quick", "flag", "smoke run, offline: the project's shapes CLIP, 64 px canvas, 3 steps of 4 patches "
            "(explicit options still win)"),

@@ -31,7 +31,7 @@ def test_least_recently_used_models_go_first_when_over_the_byte_limit(bounded_ca
     first = losses.load_clip(TINY_CONFIG, None, device="cpu")
     size = model_bytes(first)
     assert size > 0 and losses.cache_bytes() == size
-    assert losses.load_clip(TINY_CONFIG, None, device="cpu", precision="bf16") is first  # fp32 on the CPU: same key
+    assert losses.load_clip(TINY_CONFIG, None, device="cpu", precision="fp16") is first  # fp32 on the CPU: same key
     other = losses.load_clip(*losses.shapes_clip_paths(), device="cpu")
     assert losses.cache_bytes() == size + model_bytes(other)
     assert losses.load_clip(TINY_CONFIG, None, device="cpu") is first  # now the most recently used
