@@ -13,6 +13,10 @@ class FontError(InvalidInputError):
     """A font cannot be found (by file or family name) or read (truncated or not a font file)."""
 
 
+class ResourceLimitError(InvalidInputError):
+    """An input or argument is larger than a ``clipvg.limits.ResourceLimits`` limit (the web answers 413)."""
+
+
 class SVGParseError(ClipvgError):
     """An SVG file cannot be read (malformed XML, missing file, no drawable content)."""
 

@@ -7,6 +7,8 @@ import warnings
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from clipvg.limits import resource_limits
+
 from .errors import ImageInputError, ResizeWarning
 
 
@@ -63,16 +65,28 @@ def unpremultiply(rgba: np.ndarray) -> np.ndarray:
 
 
 def _open(path: str | os.PathLike) -> Image.Image:
+    """The decoded image at ``path``; its size is checked against the megapixels limit (from the
+    header) before its pixels are decoded."""
     try:
         with Image.open(path) as image:
+            check_megapixels(image.width, image.height, os.fspath(path))
             image.load()
             return image.copy()
     except FileNotFoundError:
         raise ImageInputError(f"image file {os.fspath(path)!r} does not exist") from None
+    except Image.DecompressionBombError as error:  # over Pillow's own limit: its size is in the message
+        raise ImageInputError(f"image {os.fspath(path)!r} is too large ({error}); it exceeds the megapixels limit "
+                              f"of {resource_limits().megapixels:g}; downscale it") from None
     except IsADirectoryError:
         raise ImageInputError(f"{os.fspath(path)!r} is a directory, not an image file") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         raise ImageInputError(f"cannot read image {os.fspath(path)!r} ({error}); is it a valid PNG/JPEG file?") from None
+
+
+def check_megapixels(width: float, height: float, name: str) -> None:
+    """ImageInputError naming the megapixels limit when a ``width`` x ``height`` px raster is too large."""
+    resource_limits().check("megapixels", width * height / 1e6, f"image {name!r}: the size {width:g}x{height:g} "
+                            "in megapixels", ImageInputError)
 
 
 def _from_pil(image: Image.Image) -> np.ndarray:

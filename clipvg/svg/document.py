@@ -17,6 +17,7 @@ from pathlib import Path
 from svgelements import DEFAULT_PPI, SVG, Length, Path as SVGPath
 
 from ..errors import SVGParseError
+from ..limits import ResourceLimits, resource_limits
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
@@ -64,7 +65,34 @@ def parse_xml(data: bytes, name: str) -> ET.Element:
         raise SVGParseError(f"{name} is not well-formed XML ({error}); fix or re-export the file") from None
     if local_name(root.tag) != "svg":
         raise SVGParseError(f"{name} has root element <{local_name(root.tag)}>, not <svg>")
+    check_size(root, name, resource_limits())
     return root
+
+
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_MIN_CHARS_PER_POINT = 2  # "h1" is the shortest text that adds a point
+
+
+def check_size(root: ET.Element, name: str, limits: ResourceLimits) -> None:
+    """SVGParseError when ``root`` nests elements deeper than the group_depth limit, or its path data
+    (``d``, ``points``) holds more points than the points_per_path / points limits. Iterative (the
+    depth is the user's), and counts numbers only in data long enough to matter."""
+    stack, total = [(root, 1)], 0
+    while stack:
+        element, depth = stack.pop()
+        limits.check("group_depth", depth, f"{name}: the element nesting depth (at <{local_name(element.tag)}>)", SVGParseError)
+        data = element.get("d") or element.get("points") or ""
+        if len(data) > _MIN_CHARS_PER_POINT * min(limits.points_per_path, limits.points - total):
+            points = sum(1 for _ in _NUMBER.finditer(data)) // 2
+            label = f"<{local_name(element.tag)}{' id=' + repr(element.get('id')) if element.get('id') else ''}>"
+            limits.check("points_per_path", points, f"{name}: the point count of {label}", SVGParseError)
+            total += points
+        else:
+            total += len(data) // _MIN_CHARS_PER_POINT
+        stack.extend((child, depth + 1) for child in element)
+    if total > limits.points:
+        points = sum(sum(1 for _ in _NUMBER.finditer(e.get("d") or e.get("points") or "")) // 2 for e in root.iter())
+        limits.check("points", points, f"{name}: the point count of all path data", SVGParseError)
 
 
 def strip_unsupported(root: ET.Element) -> Counter[str]:

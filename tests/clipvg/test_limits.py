@@ -1,0 +1,85 @@
+"""Resource limits: one typed set, read from the environment, checked before large allocations."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from clipvg.errors import ResourceLimitError, SVGParseError
+from clipvg.limits import ResourceLimits, job_bytes, resource_limits
+from clipvg.svg import load_svg
+from vectorize import ImageInputError, load_image
+
+SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100">{}</svg>'
+
+
+def test_environment_overrides_defaults_and_bad_settings_are_refused():
+    assert resource_limits({}) == ResourceLimits()
+    limits = resource_limits({"CLIPVG_MAX_MEGAPIXELS": "2.5", "CLIPVG_MAX_PATHS": "7"})
+    assert limits.megapixels == 2.5 and limits.paths == 7 and isinstance(limits.paths, int)
+    for bad in ("-1", "nan", "lots"):
+        with pytest.raises(ResourceLimitError, match="CLIPVG_MAX_PATHS"):
+            resource_limits({"CLIPVG_MAX_PATHS": bad})
+
+
+def test_check_names_the_limit_and_its_setting_and_refuses_nan():
+    limits = ResourceLimits(paths=10)
+    limits.check("paths", 10, "x")
+    with pytest.raises(ResourceLimitError, match=r"x is 11, over the paths limit of 10.*CLIPVG_MAX_PATHS=N"):
+        limits.check("paths", 11, "x")
+    with pytest.raises(ResourceLimitError):
+        limits.check("paths", float("nan"), "x")
+
+
+def test_job_estimate_refuses_a_huge_canvas_before_allocating():
+    limits = ResourceLimits()
+    limits.check_job(512, 512, 10_000, 8, 32, "job")
+    assert job_bytes(512, 512, 10_000, 8) < 2 << 30  # a usual edit fits in 2 GB
+    with pytest.raises(ResourceLimitError, match="render_pixels"):
+        limits.check_job(60000, 60000, 10, 1, 1, "job")
+    with pytest.raises(ResourceLimitError, match="memory_bytes.*CLIPVG_MAX_MEMORY_BYTES"):
+        limits.check_job(7000, 7000, 10, 1, 1, "job")
+
+
+def test_image_over_the_megapixel_limit_is_refused_from_its_header(tmp_path, monkeypatch):
+    path = tmp_path / "big.png"
+    Image.fromarray(np.zeros((1000, 1500, 3), np.uint8)).save(path)
+    assert load_image(path).shape == (1000, 1500, 4)
+    monkeypatch.setenv("CLIPVG_MAX_MEGAPIXELS", "1")
+    with pytest.raises(ImageInputError, match=r"1500x1000.*megapixels limit of 1.*CLIPVG_MAX_MEGAPIXELS"):
+        load_image(path)
+
+
+def test_decompression_bomb_is_an_image_input_error(tmp_path, monkeypatch):
+    path = tmp_path / "bomb.png"
+    Image.fromarray(np.zeros((300, 300), np.uint8)).save(path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10_000)  # 90 000 px > 2 x the limit: Pillow raises
+    with pytest.raises(ImageInputError, match="megapixels limit"):
+        load_image(path)
+
+
+def test_deep_nesting_is_a_parse_error_naming_the_depth_limit():
+    def nested(depth: int) -> str:
+        return SVG.format("<g>" * depth + '<rect width="5" height="5"/>' + "</g>" * depth)
+
+    assert load_svg(nested(200)).num_paths == 1
+    with pytest.raises(SVGParseError, match="group_depth limit.*CLIPVG_MAX_GROUP_DEPTH"):
+        load_svg(nested(1200))
+
+
+def test_path_point_limits(monkeypatch):
+    markup = SVG.format('<path id="p" d="M0 0' + " L1 1" * 500 + '"/>')
+    assert load_svg(markup).num_paths == 1
+    monkeypatch.setenv("CLIPVG_MAX_POINTS_PER_PATH", "400")
+    with pytest.raises(SVGParseError, match=r"<path id='p'> is 501, over the points_per_path limit"):
+        load_svg(markup)
+    monkeypatch.setenv("CLIPVG_MAX_POINTS_PER_PATH", "1000")
+    monkeypatch.setenv("CLIPVG_MAX_POINTS", "800")
+    with pytest.raises(SVGParseError, match="all path data is 1,002, over the points limit"):
+        load_svg(SVG.format(markup[markup.index("<path"):markup.index("</svg>")] * 2))
+
+
+@pytest.mark.parametrize("size", ['width="1e309" height="100"', 'viewBox="0 0 1e309 100"', 'width="nan" height="5"'])
+def test_overflowing_canvas_sizes_are_parse_errors(size):
+    with pytest.raises(SVGParseError):
+        load_svg(f'<svg xmlns="http://www.w3.org/2000/svg" {size}><path d="M0 0L10 10L0 10z"/></svg>')
