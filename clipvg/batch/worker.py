@@ -22,11 +22,11 @@ from typing import Any
 import torch
 
 import losses
-from ..edit.editor import set_startup_environment
 from ..edit.job import run_job
 from ..edit.ownership import process_alive
 from ..edit.spec import JobSpec
 from ..errors import ClipvgError
+from ..startup import set_startup_environment
 
 LOG_CHARS = 4000
 PR_SET_PDEATHSIG = 1  # linux/prctl.h

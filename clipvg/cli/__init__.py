@@ -7,16 +7,22 @@ import logging
 import sys
 
 from ..errors import ClipvgError
+from ..startup import set_startup_environment
 
 # Subcommand modules, in the order ``clipvg --help`` lists them.
 COMMANDS = ("render", "vectorize", "edit", "font", "outpaint", "inpaint", "serve", "batch")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The top-level parser with every subcommand registered."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The top-level parser listing every subcommand. With ``only`` (a name in ``COMMANDS``) only
+    that command's module is imported and its options registered (the others may load torch and
+    CLIP code: seconds of start-up); None registers them all (``clipvg --help``, a mistyped name)."""
     parser = argparse.ArgumentParser(prog="clipvg", description="Edit pictures with words, as vectors.")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
+        if only is not None and name != only:
+            sub.add_parser(name)
+            continue
         module = importlib.import_module(f"{__name__}.{name}_command")
         command = module.add_parser(sub)
         command.set_defaults(run=module.run)
@@ -38,10 +44,9 @@ def show_log() -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point: parse ``argv``, run the subcommand; user errors print one line and exit 2; a
     subcommand may return its own exit status (``batch``: 1 when some jobs failed)."""
-    from ..edit.editor import set_startup_environment
-
     set_startup_environment()  # the process's start-up: before CUDA starts
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv[0] if argv and argv[0] in COMMANDS else None).parse_args(argv)
     if args.verbose:
         show_log()
     try:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 import warnings
 from typing import Callable, Iterator
@@ -62,12 +61,6 @@ def resolve_deterministic(deterministic: bool | None, device: torch.device) -> b
     if deterministic is None:
         return device.type == "cpu"
     return bool(deterministic)
-
-
-def set_startup_environment() -> None:
-    """Environment a process running edits wants before CUDA starts (called once at start-up by the
-    CLI and the batch workers, never during a job): cuBLAS's reproducible workspace."""
-    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
 
 def build_optimizer(scene: Scene, options: EditOptions, path_mask: torch.Tensor | None = None) -> torch.optim.Adam:

@@ -1,0 +1,29 @@
+"""The CLI loads only the subcommand it runs: ``clipvg vectorize`` starts without torch or the edit code."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from clipvg.cli import COMMANDS, build_parser
+
+PROBE = """
+import sys
+from clipvg.cli import build_parser
+args = build_parser("vectorize").parse_args(["vectorize", "in.png", "-o", "out.svg", "--paths", "40"])
+assert (args.input, args.output, args.paths) == ("in.png", "out.svg", 40), args
+print(sorted(m for m in ("torch", "clipvg.edit", "clipvg.cli.edit_command", "clipvg.cli.render_command")
+             if m in sys.modules))
+"""
+
+
+def test_vectorize_parser_imports_neither_torch_nor_other_commands():
+    out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_full_parser_lists_every_command_with_its_help():
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    assert tuple(sub.choices) == COMMANDS
+    assert all(choice.help for choice in sub._choices_actions)
+    assert build_parser().parse_args(["render", "a.svg", "-o", "a.png"]).command == "render"
