@@ -11,6 +11,7 @@ loads nothing above the layer asked for.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import Any
 
 from .errors import BackendUnavailableError, ClipvgError, InvalidInputError, SVGParseError
@@ -32,8 +33,9 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str) -> Any:
-    """Load a public name (or the ``edit`` package) on first access."""
-    if name in ("edit", "render"):  # callable packages: clipvg.edit(source, prompt=...), clipvg.render(scene)
+    """Load a public name or a subpackage on first access."""
+    if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+        # a submodule, imported on first access: clipvg.svg.load_svg(...); clipvg.edit(...), clipvg.render(...)
         return importlib.import_module(f".{name}", __name__)
     if name not in _LAZY:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -33,7 +33,8 @@ class Setting:
 
 SETTINGS = {s.name: s for s in (
     Setting("refiner_steps", int, 30, "diffusion sampling steps (default 30)"),
-    Setting("tune_steps", int, 100, "imagic/unitune: embedding-optimisation and fine-tuning steps (default 100)"),
+    Setting("tune_steps", int, None, "imagic/unitune: embedding-optimisation and fine-tuning steps (default: the "
+            "method's own: imagic 1000 + 1500, unitune 4 updates of 128 copies)"),
     Setting("eta", float, 0.7, "imagic: interpolation toward the prompt (default 0.7)"),
     Setting("controlnet_model", str, None, "controlnet-inpaint: the mask ControlNet (default "
             "lllyasviel/control_v11p_sd15_inpaint, or a folder from python -m clipvg.refiners.train_mask_controlnet)",
@@ -91,7 +92,7 @@ def check_settings(name: str, settings: Mapping[str, Any]) -> dict[str, Any]:
             raise InvalidInputError(f"refiner setting {key} must be one of {', '.join(setting.choices)}, got {value!r}")
     if values["refiner_steps"] < 1:
         raise InvalidInputError("--refiner-steps must be at least 1")
-    if values["tune_steps"] < 0:
+    if values["tune_steps"] is not None and values["tune_steps"] < 0:
         raise InvalidInputError("--tune-steps must be >= 0")
     native = values["refiner_native_size"]
     if native < 0 or 0 < native < 64:
