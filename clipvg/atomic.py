@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import stat
 import tempfile
 from pathlib import Path
 from typing import Iterator
@@ -30,15 +32,64 @@ def atomic_path(target: str | os.PathLike, inputs: tuple[str | os.PathLike, ...]
     target = Path(target)
     ensure_not_input(target, inputs)
     target.parent.mkdir(parents=True, exist_ok=True)
+    mode = _mode_for(target)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     try:
         yield Path(tmp)
+        with open(tmp, "rb+") as written:  # on disk before the rename, so a crash cannot leave it empty
+            os.fsync(written.fileno())
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _mode_for(target: Path) -> int:
+    """The permission bits ``open(target, "w")`` would leave: the existing file's, else 0o666 less the umask
+    (mkstemp's own 0o600 would hide outputs from the user's group and web server)."""
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        return 0o666 & ~current_umask()
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it where the system allows (Linux /proc)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o22)
+    os.umask(mask)
+    return mask
+
+
+def check_writable(targets: tuple[str | os.PathLike, ...], needed_bytes: float = 0) -> None:
+    """Raise InvalidInputError unless each target's folder exists or can be created, is a folder, can
+    be written, and has ``needed_bytes`` free (an estimate of the outputs). Run before long work,
+    so that it is not lost to an unwritable output."""
+    for target in map(Path, targets):
+        folder = target.parent
+        if target.is_dir():
+            raise InvalidInputError(f"cannot write {target}: it is a folder; give a file name")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, probe = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".probe", dir=folder)
+            os.close(fd)
+            os.unlink(probe)
+        except OSError as error:
+            raise InvalidInputError(f"cannot write {target}: {error.strerror or error} in {folder}; choose a "
+                                    "writable output folder (-o)") from None
+        free = shutil.disk_usage(folder).free
+        if free < needed_bytes:
+            raise InvalidInputError(f"cannot write {target}: {free / 1e6:.1f} MB free in {folder}, the outputs need "
+                                    f"about {needed_bytes / 1e6:.1f} MB; free some space or choose another folder")
 
 
 def write_bytes_atomic(target: str | os.PathLike, data: bytes,
