@@ -78,17 +78,20 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--model", default="ViT-B-32", help="open_clip architecture (random weights)")
     parser.add_argument("--rois", type=int, choices=(1, 3), default=1, help="ROIs: the canvas, or the canvas and two boxes")
     parser.add_argument("--deterministic", action="store_true", help="bit-reproducible numerics (default on CPU only)")
+    parser.add_argument("--precision", default="fp32", choices=("fp32", "fp16", "bf16"),
+                        help="CLIP autocast (bf16 also on the CPU)")
     parser.add_argument("--no-official", action="store_true", help="skip the official-style loop (slow on CPU)")
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
     scene = vectorize.vectorize(skimage.data.astronaut(), max_size=args.size)
     vectorize_s = time.perf_counter() - start
-    clip = losses.load_clip(args.model, pretrained=None, device=args.device)
+    clip = losses.load_clip(args.model, pretrained=None, device=args.device, precision=args.precision)
     rois = [([f * side for f, side in zip(box, (scene.width, scene.height) * 2)], prompt)
             for box, prompt in EXTRA_ROIS[:args.rois - 1]]
     options = EditOptions(PROMPT, rois=rois, device=args.device, clip_model=args.model, clip_weights=None,
-                          num_patches=args.patches, deterministic=args.deterministic or None)
+                          num_patches=args.patches, deterministic=args.deterministic or None,
+                          precision=args.precision)
     editor = Editor(scene, options, clip)
     if editor.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(editor.device)
@@ -109,7 +112,7 @@ def main(argv: list[str] | None = None) -> dict:
         "device_name": torch.cuda.get_device_name(editor.device) if editor.device.type == "cuda" else "cpu",
         "torch_threads": torch.get_num_threads(), "canvas": [round(scene.width), round(scene.height)],
         "paths": scene.num_paths, "rois": args.rois, "patches_per_roi": args.patches,
-        "deterministic": editor.deterministic, "clip": f"{args.model} (random weights)",
+        "deterministic": editor.deterministic, "clip": f"{args.model} (random weights)", "precision": clip.precision,
         "timed_iterations": args.iterations, "vectorize_s": round(vectorize_s, 3), **results,
     }
     print(json.dumps(report, indent=2))
