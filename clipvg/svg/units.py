@@ -224,7 +224,8 @@ _GEOMETRY_NAMES = frozenset(name for kind, names in GEOMETRY.items() if kind != 
 
 def valid_geometry(element: ET.Element, kind: str) -> None:
     """Apply SVG 2's rules for shape geometry in place (lengths already numbers): a negative width,
-    height or r draws nothing (``display="none"``); a negative or missing ellipse radius, or a negative
+    height or r, or a rect's missing (``auto``, unreadable) width or height, draws nothing
+    (``display="none"``); a negative or missing ellipse radius, or a negative
     rect corner radius, is ``auto`` (the other radius); containers lose geometry attributes, which
     they do not have (svgelements would pass them on to their children)."""
     if kind in CONTAINERS:
@@ -236,7 +237,8 @@ def valid_geometry(element: ET.Element, kind: str) -> None:
         return float(element.get(name)) if element.get(name) is not None else None
 
     negative = {"rect": ("width", "height"), "circle": ("r",)}.get(kind, ())
-    if any((value(name) or 0.0) < 0 for name in negative):
+    if any((value(name) or 0.0) < 0 for name in negative) or (
+            kind == "rect" and (value("width") is None or value("height") is None)):
         element.set("display", "none")
     if kind in ("rect", "ellipse"):
         for name in ("rx", "ry"):

@@ -83,6 +83,20 @@ def test_shape_rules_of_svg2() -> None:
     assert points.max(0) - points.min(0) == pytest.approx([40, 40], abs=1e-3)
 
 
+@pytest.mark.parametrize("size", ['width="40"', 'height="40"', 'width="auto" height="40"', 'width="4mmx" height="9"',
+                                  'width="0" height="40"'])
+def test_a_rect_without_a_width_or_height_draws_nothing(size: str) -> None:
+    # SVG 2: a missing width/height is auto, 0 for a rect (svgelements would take 100 %); an
+    # feImage showing such a rect shows nothing too
+    document = svg(f'<filter id="f"><feImage href="#r"/></filter><rect id="r" x="4" y="4" {size} fill="red"/>'
+                   '<rect x="8" y="8" width="30" height="30" fill="blue" filter="url(#f)"/>'
+                   '<rect x="10" y="10" width="20" height="20" fill="green"/>')
+    scene = load_svg(document)
+    drawn = render(scene, background=(1, 1, 1))[..., :3].detach().double().numpy()
+    assert psnr(drawn, resvg_supersampled(document, 64, 64)) >= 40
+    assert not ((drawn[..., 0] > 0.5) & (drawn[..., 1:] < 0.5).all(-1)).any()  # no red anywhere, as resvg
+
+
 channel = st.integers(0, 255)
 
 
