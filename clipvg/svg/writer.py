@@ -25,6 +25,10 @@ from .text.source import unchanged
 
 INKSCAPE_NS = "http://www.inkscape.org/namespaces/inkscape"
 XML_DECLARATION = '<?xml version="1.0" encoding="utf-8" ?>\n'
+# Dropped from printf-formatted numbers ("%.Nf"): the minus of a zero, and (N > 0) trailing decimal
+# zeros, with the point when no decimal is left; one regex pass with a literal replacement (fast)
+_MINUS_ZERO = r"-(?=0(?:\.0*)?(?![\d.]))"
+_TIDY = {False: re.compile(_MINUS_ZERO), True: re.compile(_MINUS_ZERO + r"|(?<=[1-9])0+(?![\d.])|\.0+(?!\d)")}
 
 
 def save_svg(scene: Scene, path: str | os.PathLike, *, precision: int = 4) -> None:
@@ -69,21 +73,30 @@ class _Writer:
     def __init__(self, scene: Scene, precision: int) -> None:
         self.scene = scene
         self.precision = precision
+        self.spec = f"%.{precision}f"
+        # the ``d`` of one segment of each degree (1 line, 2 quadratic, 3 cubic), as printf templates
+        self.segments = ["", *("LQC"[d - 1] + " ".join([self.spec] * (2 * d)) for d in (1, 2, 3))]
         width, height = self.num(scene.width), self.num(scene.height)
         self.drawing = svgwrite.Drawing(size=(width, height), viewBox=f"0 0 {width} {height}", debug=False)
         self.drawing.attribs["xmlns:inkscape"] = INKSCAPE_NS
         self.taken = {i for i in scene.path_ids if i}
         self.suffix: dict[str, int] = {}  # last number tried per id base, so ids are found in O(1)
 
+    def fill(self, template: str, values) -> str:
+        """``template``'s ``%.{precision}f`` slots filled from ``values`` (any shape, flattened), in one
+        formatting call; each number keeps at most ``precision`` decimals, trailing zeros dropped, and
+        a zero is never written ``-0``."""
+        text = template % tuple(np.asarray(values, dtype=np.float64).reshape(-1).tolist())
+        return _TIDY[self.precision > 0].sub("", text)
+
     def num(self, value: float) -> str:
-        """``value`` with at most ``precision`` decimals, trailing zeros dropped."""
-        text = f"{float(value):.{self.precision}f}"
-        if "." in text:
-            text = text.rstrip("0").rstrip(".")
-        return "0" if text == "-0" else text
+        """``value`` as written (see ``fill``)."""
+        return self.fill(self.spec, value)
 
     def nums(self, values) -> str:
-        return " ".join(self.num(v) for v in values)
+        """``values`` as written (see ``fill``), space-separated."""
+        values = np.asarray(values, dtype=np.float64).reshape(-1)
+        return self.fill(" ".join([self.spec] * len(values)), values)
 
     def fresh_id(self, base: str) -> str:
         """An id not used yet in the document, made from ``base``."""
@@ -279,11 +292,8 @@ class _Writer:
         """``M`` then one ``L``/``Q``/``C`` per segment; a closed subpath's last segment is written out
         to the start point, then ``Z``."""
         points = np.vstack([subpath.points, subpath.points[:1]]) if subpath.closed else subpath.points
-        parts, index = [f"M{self.nums(points[0])}"], 1
-        for degree in subpath.degrees.tolist():
-            parts.append("LQC"[degree - 1] + self.nums(points[index:index + degree].reshape(-1)))
-            index += degree
-        return " ".join(parts) + (" Z" if subpath.closed else "")
+        template = " ".join([f"M{self.spec} {self.spec}", *(self.segments[d] for d in subpath.degrees.tolist())])
+        return self.fill(template, points) + (" Z" if subpath.closed else "")
 
     def stroke(self, stroke: Stroke, opacity: float = 1.0) -> dict[str, str]:
         attributes = self.paint(stroke.paint, "stroke", opacity)

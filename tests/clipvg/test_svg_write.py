@@ -113,6 +113,25 @@ def test_precision_rounds_coordinates():
     assert d == "M1.23 2.5 L3 5 L0 1 L1.23 2.5 Z"
 
 
+@pytest.mark.parametrize("precision", [0, 1, 4, 6])
+def test_coordinates_are_written_like_per_number_formatting(precision):
+    """Each number (formatted a path at a time) reads as f"{v:.{precision}f}" with trailing zeros and a
+    bare point dropped, and a zero without its minus."""
+    rng = np.random.default_rng(precision)
+    values = np.concatenate([[0, -0.0, -1e-7, 100, -100, 10.05, 0.05, 2.5, 1234.5678901, -0.5, 0.5, 1.5],
+                             rng.normal(0, 300, 200) * 10.0 ** -rng.integers(0, 7, 200)]).astype(np.float32)
+    scene = Scene.from_paths([Path([Subpath.polygon(values.reshape(-1, 2))], fill=Solid((0, 0, 0, 1)))], 10, 10)
+    d = ET.fromstring(scene_to_svg_string(scene, precision=precision)).find(".//svg:path", NS).get("d")
+
+    def expected(value: float) -> str:
+        text = f"{value:.{precision}f}"
+        text = text.rstrip("0").rstrip(".") if "." in text else text
+        return "0" if text == "-0" else text
+
+    closed = np.concatenate([values, values[:2]])  # the closing segment returns to the start point
+    assert d.replace("M", "").replace("L", "").replace(" Z", "").split() == [expected(float(v)) for v in closed]
+
+
 def test_non_finite_scene_is_refused_and_the_target_kept(tmp_path):
     target = tmp_path / "scene.svg"
     target.write_text("old")
