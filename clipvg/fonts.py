@@ -16,6 +16,7 @@ from fontTools.pens.basePen import BasePen
 from fontTools.ttLib import TTFont
 
 from .errors import FontError, InvalidInputError
+from .limits import resource_limits
 from .scene import Path, Scene, Solid, Subpath
 
 
@@ -168,8 +169,9 @@ def text_to_scene(text: str, font: str | os.PathLike, size: float = 128.0, *,
     """
     if not text.strip():
         raise InvalidInputError("the text is empty; pass at least one visible character")
-    if size <= 0:
+    if not size > 0:
         raise InvalidInputError(f"font size must be positive, got {size}")
+    resource_limits().check("font_cells", size * len(text), f"the font size {size:g} px x {len(text)} characters")
     font_path, font = font, _open_font(font)
     glyph_set, cmap = font.getGlyphSet(), font.getBestCmap() or {}
     missing = sorted({c for c in text if c != "\n" and ord(c) not in cmap})

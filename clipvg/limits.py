@@ -31,24 +31,27 @@ class ResourceLimits:
     ``group_depth`` (nested elements), ``font_cells`` (font size in px x characters), ``outpaint_margin``
     (px added on one side), ``upload_bytes``, ``memory_bytes`` (estimated peak of one job)."""
 
-    megapixels: float = 50.0
+    megapixels: float = 30.0
     render_pixels: int = 8192 * 8192
     paths: int = 50_000
     points_per_path: int = 200_000
     points: int = 2_000_000
     group_depth: int = 256
-    font_cells: int = 4_000_000
+    font_cells: int = 256_000
     outpaint_margin: int = 8192
-    upload_bytes: int = 100 << 20
+    upload_bytes: int = 25 << 20
     memory_bytes: int = 16 * GIB
 
     def check(self, name: str, value: float, what: str, error: type[ClipvgError] = ResourceLimitError) -> None:
-        """Raise ``error`` when ``value`` exceeds the limit ``name``; ``what`` names the thing measured
-        (the file, element or argument), e.g. ``"photo.png: the megapixel count"``."""
+        """Raise ``error`` (its ``limit`` attribute set to ``name``) when ``value`` exceeds the limit
+        ``name``; ``what`` names the thing measured (the file, element or argument), e.g.
+        ``"photo.png: the megapixel count"``."""
         limit = getattr(self, name)
         if not value <= limit:  # also refuses NaN
-            raise error(f"{what} is {_show(value)}, over the {name} limit of {_show(limit)}; reduce it, or raise the "
-                        f"limit with the environment setting {env_name(name)}=N (or ResourceLimits({name}=N))")
+            refused = error(f"{what} is {_show(value)}, over the {name} limit of {_show(limit)}; reduce it, or raise "
+                            f"the limit with the environment setting {env_name(name)}=N (or ResourceLimits({name}=N))")
+            refused.limit = name  # which limit: serve answers 413
+            raise refused
 
     def check_job(self, width: float, height: float, points: int, paths: int, views: int, what: str,
                   error: type[ClipvgError] = ResourceLimitError) -> None:

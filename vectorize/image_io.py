@@ -75,8 +75,10 @@ def _open(path: str | os.PathLike) -> Image.Image:
     except FileNotFoundError:
         raise ImageInputError(f"image file {os.fspath(path)!r} does not exist") from None
     except Image.DecompressionBombError as error:  # over Pillow's own limit: its size is in the message
-        raise ImageInputError(f"image {os.fspath(path)!r} is too large ({error}); it exceeds the megapixels limit "
-                              f"of {resource_limits().megapixels:g}; downscale it") from None
+        refused = ImageInputError(f"image {os.fspath(path)!r} is too large ({error}); it exceeds the megapixels "
+                                  f"limit of {resource_limits().megapixels:g}; downscale it")
+        refused.limit = "megapixels"
+        raise refused from None
     except IsADirectoryError:
         raise ImageInputError(f"{os.fspath(path)!r} is a directory, not an image file") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:

@@ -28,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> None:
     from ..edit.editor import Editor
-    from ..edit.job import edit_options, file_digest, run_session
+    from ..edit.job import check_resources, edit_options, file_digest, run_session
     from ..fonts import find_font, text_to_scene
 
     font = find_font(args.font)
@@ -38,16 +38,17 @@ def run(args: argparse.Namespace) -> None:
     meta = {"text": text, "font": file_digest(font), "size": args.size}
     layout = {k: v for k, v in (("letter_spacing", args.letter_spacing), ("baseline", args.baseline),
                                 ("vertical", args.vertical or None), ("on_path", args.on_path)) if v is not None}
-    laid_out = None
-    if layout:  # laid out now, so that bad values fail before a model loads
+    if layout:  # laid out now, so that bad values and sizes fail before a model loads
         from ..font_layout import text_layout_scene
 
         laid_out = text_layout_scene(text, args.font, args.size, **layout)
         meta.update(layout, **({"on_path": file_digest(args.on_path)} if args.on_path else {}))
+    else:
+        laid_out = text_to_scene(text, font, args.size)
+    check_resources(laid_out, spec, "clipvg font (--size and the text set the canvas)")
 
     def new_editor(options, clip) -> Editor:
-        scene = text_to_scene(text, font, args.size) if laid_out is None else laid_out.clone()
-        return Editor(scene, options, clip)
+        return Editor(laid_out.clone(), options, clip)
 
     run_and_report(spec, lambda s, show_bar: run_session(s, edit_options(s), new_editor, meta, show_bar=show_bar),
                    args.quiet, args.cpu_note)

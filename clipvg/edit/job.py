@@ -20,14 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ..atomic import ensure_not_input
+from ..atomic import check_writable, ensure_not_input
 from ..errors import ClipvgError, InvalidInputError
+from ..limits import resource_limits
 from ..scene import Scene
 from .checkpoint import checkpoint_file, has_checkpoint, load_checkpoint, save_checkpoint
 from .editor import Editor
 from .memory import MemoryGuard
 from .options import EditOptions
-from .outputs import FrameRecorder, export_layers, write_scene
+from .outputs import FrameRecorder, export_layers, output_bytes, write_scene
 from .ownership import JobLock, own_job
 from .spec import JobSpec
 
@@ -129,6 +130,14 @@ def check_limits(scene: Scene, spec: JobSpec) -> None:
     if limits.max_pixels is not None and pixels > limits.max_pixels:
         raise InvalidInputError(f"the canvas is {round(scene.width)}x{round(scene.height)} px; this job takes at most "
                                 f"{limits.max_pixels} pixels (use a smaller --max-size)")
+    check_resources(scene, spec, f"job {spec.id or spec.input or 'svg'}")
+
+
+def check_resources(scene: Scene, spec: JobSpec, what: str) -> None:
+    """ResourceLimitError when editing ``scene`` under ``spec`` exceeds the resource limits (render
+    size, paths, points, estimated bytes with the CLIP views of every prompt); ``what`` names the job."""
+    views = spec.clip.patches + sum(spec.clip.patches if r.patches is None else r.patches for r in spec.regions)
+    resource_limits().check_job(scene.width, scene.height, len(scene.points), scene.num_paths, views, what)
 
 
 def run_job(spec: JobSpec, progress: Callable[[JobProgress], Any] | None = None, cancel: Cancel = None, *,
@@ -184,6 +193,7 @@ def run_session(spec: JobSpec, options: EditOptions, new_editor: NewEditor, meta
     inputs = spec.input_files()
     for target in spec.outputs.paths:
         ensure_not_input(target, inputs)
+    check_writable(tuple(spec.outputs.paths))  # before any work that an unwritable output would lose
     directory = spec.checkpoint_dir()
     start = time.perf_counter()
     with own_job(directory) as lock, MemoryGuard() as guard:
@@ -191,6 +201,7 @@ def run_session(spec: JobSpec, options: EditOptions, new_editor: NewEditor, meta
         session.report("preparing", 0, options.iterations, None, None)
         editor, resumed_from = _open(spec, options, new_editor, meta, clip)
         guard.editor = session.editor = editor
+        check_writable(tuple(spec.outputs.paths), output_bytes(editor.scene, spec.outputs.paths))
         session.timings["prepare"] = time.perf_counter() - start
         return session.run(editor, options, meta, resumed_from, cancel, show_bar)
 

@@ -30,6 +30,17 @@ def check_targets(targets: Sequence[str | os.PathLike]) -> None:
             raise InvalidInputError(f"cannot write {target}: the output must end in {', '.join(FORMATS)}")
 
 
+SVG_POINT_BYTES, SVG_PATH_BYTES = 24, 400  # generous: "12.3456,78.9012 " per point, attributes per path
+
+
+def output_bytes(scene: Scene, targets: Sequence[str | os.PathLike]) -> float:
+    """Estimated bytes of writing ``scene`` to ``targets``: SVG/PDF from its points and paths, PNG as
+    uncompressed RGBA (an upper bound)."""
+    vector = len(scene.points) * SVG_POINT_BYTES + scene.num_paths * SVG_PATH_BYTES
+    raster = round(scene.width) * round(scene.height) * 4
+    return sum(raster if Path(t).suffix.lower() == ".png" else vector for t in targets)
+
+
 def write_scene(scene: Scene, target: str | os.PathLike, inputs: Inputs = ()) -> None:
     """Write ``scene`` to ``target`` as SVG (layers kept), PNG (clipvg's render on white) or PDF
     (cairosvg), chosen by the suffix. Never overwrites a file in ``inputs``."""

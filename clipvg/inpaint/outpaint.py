@@ -8,6 +8,7 @@ import torch
 
 from ..edit.regions import canvas_shape
 from ..errors import InvalidInputError
+from ..limits import resource_limits
 from ..scene import Scene
 from .layer import stack, vectorize_layer
 from .masks import Box
@@ -17,9 +18,17 @@ from .seed import add_noise, mirror_extend
 LAYER = "outpaint"
 
 
+def check_margins(margins: dict[str, float], prefix: str = "") -> None:
+    """ResourceLimitError naming ``prefix + side`` when a margin exceeds the outpaint_margin limit."""
+    limits = resource_limits()
+    for side, value in margins.items():
+        limits.check("outpaint_margin", value, f"the margin {prefix}{side} in pixels")
+
+
 def extend_canvas(scene: Scene, left: int = 0, right: int = 0, top: int = 0, bottom: int = 0) -> Scene:
     """A copy of ``scene`` on a canvas grown by the margins (px): every path and gradient moved by
-    (``left``, ``top``); nothing else changes."""
+    (``left``, ``top``); nothing else changes. Margins over the outpaint_margin limit are refused."""
+    check_margins({"left": left, "right": right, "top": top, "bottom": bottom})
     grown = scene.clone()
     offset = torch.tensor([float(left), float(top)], device=scene.device)
     grown.points += offset

@@ -198,7 +198,7 @@ async def job_events(request: Request) -> Response:
 
 
 async def _handle_clipvg(request: Request, error: Exception) -> Response:
-    return _error(400, str(error))
+    return _error(413 if getattr(error, "limit", None) else 400, str(error))  # over a ResourceLimits limit: 413
 
 
 async def _handle_upload(request: Request, error: UploadError) -> Response:

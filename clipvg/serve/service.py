@@ -25,6 +25,7 @@ from ..edit import JobSpec
 from ..edit.checkpoint import has_checkpoint
 from ..edit.editor import resolve_device
 from ..errors import ClipvgError, InvalidInputError
+from ..limits import resource_limits
 from ..svg import load_svg
 from .edits import EditSettings, continued_spec, edit_spec, parse_int, resume_point, run_edit
 from .jobs import Job, JobQueue
@@ -65,8 +66,8 @@ class ServeConfig:
     devices: tuple[str, ...] = ()
     clip_model: str = "ViT-B-32"
     clip_weights: str | None = "openai"
-    max_upload_bytes: int = 25 * 1024 * 1024
-    max_pixels: int = 40_000_000
+    max_upload_bytes: int = field(default_factory=lambda: resource_limits().upload_bytes)
+    max_pixels: int = field(default_factory=lambda: round(resource_limits().megapixels * 1e6))
     max_iterations: int = 5000
     max_patches: int = 512
     max_rois: int = 16
@@ -489,8 +490,9 @@ def _read_svg(data: bytes, work_dir: Path):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 scene = load_svg(path)
-        except (SVGParseError, InvalidInputError) as error:
-            raise UploadError(400, str(error).replace(str(path), "the SVG")) from None
+        except (SVGParseError, InvalidInputError) as error:  # over a resource limit: 413
+            status = 413 if getattr(error, "limit", None) else 400
+            raise UploadError(status, str(error).replace(str(path), "the SVG")) from None
         except RecursionError:
             raise UploadError(400, "cannot read this SVG: its elements are nested too deeply") from None
         except Exception as error:  # svgelements raises many types on odd input
@@ -514,6 +516,9 @@ def _open_photo(data: bytes, max_pixels: int) -> Image.Image:
         image.load()
     except UploadError:
         raise
+    except Image.DecompressionBombError:  # larger than Pillow's own limit, so larger than ours
+        raise UploadError(413, f"the photo has more pixels than this server takes (at most {max_pixels / 1e6:.0f} "
+                               "megapixels)") from None
     except Exception as error:  # Pillow raises many types for corrupt files
         raise UploadError(400, f"cannot decode this picture ({type(error).__name__}: {error})") from None
     return image

@@ -164,3 +164,19 @@ def test_out_of_memory_in_the_renderer_gives_advice(source, tmp_path, monkeypatc
 
     outcome = execute({"id": "job", "spec": make_spec(source, tmp_path / "batch").to_dict()})
     assert outcome["state"] == "failed" and "ran out of memory" in outcome["error"] and "--precision" in outcome["error"]
+
+
+def test_unwritable_output_fails_before_any_work(source, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_bytes(b"")
+    steps = []
+    with pytest.raises(InvalidInputError, match="writable output folder"):
+        run_job(make_spec(source, blocker), progress=steps.append)
+    assert steps == []  # refused before preparing
+
+
+def test_resource_limits_refuse_a_job_before_optimising(source, tmp_path, monkeypatch):
+    monkeypatch.setenv("CLIPVG_MAX_MEMORY_BYTES", str(64 << 20))
+    with pytest.raises(InvalidInputError, match="memory_bytes limit.*CLIPVG_MAX_MEMORY_BYTES"):
+        run_job(make_spec(source, tmp_path))
+    assert not (tmp_path / "e.svg").exists()
