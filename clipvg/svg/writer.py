@@ -90,8 +90,8 @@ class _Writer:
         return _TIDY[self.precision > 0].sub("", text)
 
     def num(self, value: float) -> str:
-        """``value`` as written (see ``fill``)."""
-        return self.fill(self.spec, value)
+        """``value`` (a number or a one-element tensor on any device) as written (see ``fill``)."""
+        return self.fill(self.spec, float(value))
 
     def nums(self, values) -> str:
         """``values`` as written (see ``fill``), space-separated."""
