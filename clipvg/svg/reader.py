@@ -90,6 +90,7 @@ def load_svg(source: str | os.PathLike, *, device: str | torch.device = "cpu", b
     viewport = (svg.viewbox.width, svg.viewbox.height) if svg.viewbox else (width, height)
     reader = _Reader(root, name, servers, skipped, definitions, viewport, images, base_dir)
     tree = reader.read(svg)
+    _check_finite(reader.paths, name)
     if not any(root.get(name) for name in ("width", "height", "viewBox")):
         width, height = _content_extent(reader.paths, width, height)
     for kind, count in servers.unresolved.items():
@@ -97,6 +98,15 @@ def load_svg(source: str | os.PathLike, *, device: str | torch.device = "cpu", b
     skipped.update(servers.notes)
     warn_skipped(skipped, name)
     return Scene.from_paths(reader.paths, width, height, reader.layers, device, tree=tree)
+
+
+def _check_finite(paths: list[Path], name: str) -> None:
+    """SVGParseError naming the first shape whose coordinates overflowed (e.g. 1e309, or a huge transform)."""
+    for index, path in enumerate(paths):
+        if not all(np.isfinite(subpath.points).all() for subpath in path.subpaths):
+            label = f"id={path.id!r}" if path.id else f"number {index + 1}"
+            raise SVGParseError(f"{name}: the shape {label} has a coordinate too large to represent (over 1e308 "
+                                "after its transforms); fix its numbers")
 
 
 def _content_extent(paths: list[Path], width: float, height: float) -> tuple[float, float]:
@@ -508,7 +518,7 @@ class _Reader:
                       extent: tuple[float, float, float, float] | None = None) -> Group | None:
         """A ``<pattern>`` fill (or stroke: ``kind``) as tiles of its content clipped to the fill of
         path ``index`` (a group), or None; tiles cover ``extent`` (user units; default the bounding
-        box). Tiles are not clipped to their own cell (content overflowing a cell overlaps its neighbour)."""
+        box). Content overflowing its cell is clipped to it (unless the pattern's overflow is visible)."""
         value, space, bbox = self._paint_source(shape.values.get(kind), shape.transform, bbox)
         reference = _reference(value)
         element = self._pattern_element(reference)
@@ -567,17 +577,26 @@ class _Reader:
         finally:
             self._chain = self._chain[:-1]
         end = len(self.paths)
+        cell = None  # the first tile's cell (4, 2) on the canvas, when its content is clipped to it
         if self._overflows(start, end, pattern_space @ shift, tile_w, tile_h):
-            self.skipped["pattern content reaching out of its tile (not clipped to it)"] += 1
-        tiles: list[Group | int] = [base]
+            if attr("overflow", "hidden") in ("visible", "auto"):
+                self.skipped["pattern content reaching out of its tile (overflow visible: not clipped)"] += 1
+            else:
+                cell = (np.array([[0, 0, 1], [tile_w, 0, 1], [tile_w, tile_h, 1], [0, tile_h, 1.0]])
+                        @ (pattern_space @ shift).T)[:, :2]
+        tiles: list[Group | int] = []
         for i in range(i1 - i0):
             for j in range(j1 - j0):
-                if i == 0 and j == 0:
-                    continue
                 offset = pattern_space[:2, :2] @ np.array([i * tile_w, j * tile_h])
-                mapping = {old: len(self.paths) + k for k, old in enumerate(range(start, end))}
-                self.paths.extend(_translated(self.paths[old], offset) for old in range(start, end))
-                tiles.append(map_paths(base, mapping) or Group())
+                tile: Group | int = base
+                if i or j:
+                    mapping = {old: len(self.paths) + k for k, old in enumerate(range(start, end))}
+                    self.paths.extend(_translated(self.paths[old], offset) for old in range(start, end))
+                    tile = map_paths(base, mapping) or Group()
+                if cell is not None:
+                    self.paths.append(Path([Subpath.polygon(cell + offset)], fill=Solid((0.0, 0.0, 0.0, 1.0))))
+                    tile = Group([tile], clip=ClipPath([len(self.paths) - 1]))
+                tiles.append(tile)
         clip_path = copy.copy(self.paths[index])
         clip_path.fill, clip_path.stroke, clip_path.id = Solid((0.0, 0.0, 0.0, 1.0)), None, None
         self.paths.append(clip_path)
@@ -593,21 +612,6 @@ class _Reader:
         stroke = max((p.stroke.width for p in self.paths[start:end] if p.stroke is not None), default=0.0)
         margin = stroke / 2 / float(np.sqrt(abs(np.linalg.det(matrix[:2, :2])))) + 1e-6
         return bool((bounds[0] < -margin).any() or (bounds[1] > np.array([width, height]) + margin).any())
-
-    def _overflows(self, start: int, end: int, matrix: np.ndarray, width: float, height: float) -> bool:
-        """Whether the content of a pattern cell (paths ``start:end``, strokes included) reaches out
-        of the cell (0, 0, width, height), mapped to the canvas by ``matrix`` (3, 3)."""
-        points = [s.points for p in self.paths[start:end] for s in p.subpaths]
-        if not points:
-            return False
-        try:
-            inverse = np.linalg.inv(matrix)
-        except np.linalg.LinAlgError:
-            return False
-        local = np.concatenate(points).astype(np.float64) @ inverse[:2, :2].T + inverse[:2, 2]
-        stroke = max((p.stroke.width for p in self.paths[start:end] if p.stroke is not None), default=0.0)
-        margin = stroke / 2 * float(np.sqrt(abs(np.linalg.det(inverse[:2, :2])))) + 1e-6
-        return bool((local.min(0) < -margin).any() or (local.max(0) > np.array([width, height]) + margin).any())
 
     # ------------------------------------------------------------------ clip paths, masks, filters
     def _effects(self, own: dict, ctm: np.ndarray, bbox, values: dict | None = None

@@ -135,6 +135,22 @@ def test_patterns_render_like_resvg_and_round_trip() -> None:
     np.testing.assert_allclose(on_white(again), on_white(scene), atol=2e-3)
 
 
+@pytest.mark.parametrize("overflow", ["hidden", "visible"])
+def test_pattern_content_is_clipped_to_its_tile(overflow: str) -> None:
+    # a 16 px red square in 8 px tiles: each tile shows its top-left quarter red (resvg clips to
+    # the tile whatever overflow says); with overflow visible clipvg lets it overlap, and warns
+    document = ('<svg xmlns="http://www.w3.org/2000/svg" width="32" height="32"><pattern id="p" width="8" '
+                f'height="8" patternUnits="userSpaceOnUse" overflow="{overflow}"><rect width="4" height="4" '
+                'fill="blue"/><rect x="4" y="4" width="12" height="12" fill="red"/></pattern>'
+                '<rect x="2" y="2" width="28" height="28" fill="url(#p)"/></svg>')
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        drawn = on_white(load_svg(document))
+    assert (len(caught) > 0) == (overflow == "visible")
+    reference = resvg_supersampled(document, 32, 32)
+    assert (psnr(drawn, reference) >= 40) == (overflow == "hidden")
+
+
 def test_tree_survives_a_weights_only_checkpoint() -> None:
     scene = load_svg(EFFECTS)
     state = {f.name: getattr(scene, f.name) for f in dataclasses.fields(Scene)}
