@@ -6,6 +6,7 @@ from typing import Sequence
 import torch
 
 from ..errors import InvalidInputError
+from ..limits import resource_limits
 from ..scene import Scene
 
 BACKENDS = ("auto", "torch", "diffvg")
@@ -48,6 +49,7 @@ def render(scene: Scene, width: int | None = None, height: int | None = None,
         width = round(height * scene.width / scene.height)
     if width < 1 or height < 1:
         raise InvalidInputError(f"render size must be at least 1 x 1 pixels, got {width} x {height}")
+    resource_limits().check_job(width, height, len(scene.points), scene.num_paths, 0, "render (width/height, --width)")
     color = _background(background, scene.points)
     if backend == "diffvg":
         from .diffvg_backend import render_diffvg

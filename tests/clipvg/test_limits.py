@@ -83,3 +83,17 @@ def test_path_point_limits(monkeypatch):
 def test_overflowing_canvas_sizes_are_parse_errors(size):
     with pytest.raises(SVGParseError):
         load_svg(f'<svg xmlns="http://www.w3.org/2000/svg" {size}><path d="M0 0L10 10L0 10z"/></svg>')
+
+
+def test_overflowing_path_coordinates_are_parse_errors():
+    with pytest.raises(SVGParseError, match="shape id='p' has a coordinate too large"):
+        load_svg(SVG.format('<path id="p" d="M0 0L1e309 5L0 5z"/>'))
+
+
+def test_render_size_is_checked_before_allocating():
+    from clipvg.render import render
+
+    scene = load_svg(SVG.format('<rect width="5" height="5"/>'))
+    assert render(scene, 40).shape == (40, 40, 4)
+    with pytest.raises(ResourceLimitError, match="render_pixels limit"):
+        render(scene, 60000)  # 43 GB of float32 RGBA if allocated
