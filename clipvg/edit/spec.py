@@ -222,6 +222,8 @@ class JobSpec:
             data = json.loads(text)
         except json.JSONDecodeError as error:
             raise InvalidInputError(f"the job spec is not JSON ({error.msg} at line {error.lineno})") from None
+        except UnicodeDecodeError as error:
+            raise InvalidInputError(f"the job spec is not UTF-8 text ({error.reason} at byte {error.start})") from None
         return cls.from_dict(data)
 
 
@@ -253,6 +255,10 @@ def _build(cls: type, data: Mapping[str, Any], where: str) -> Any:
         elif name == "box" and isinstance(value, list):
             value = tuple(value)
         values[name] = value
+    missing = [f.name for f in dataclasses.fields(cls) if f.name not in values
+               and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    if missing:
+        raise InvalidInputError(f"job spec field {where}{missing[0]} is missing; give it a value")
     return cls(**values)
 
 
