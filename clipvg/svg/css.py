@@ -6,7 +6,8 @@ against the elements, and writes the winning declaration of each property as an 
 CSS order: presentation attribute < style sheet (by specificity, then source order) < ``style``
 attribute < ``!important`` sheet < ``!important`` ``style``. Only presentation properties (and
 ``transform``, as browsers do) are taken from CSS: geometry such as ``height`` in CSS is ignored.
-``declarations`` is the one parser of ``style`` attribute text in the package.
+``declarations`` is the one parser of ``style`` attribute text in the package, ``declared`` the one
+reader of an element's own attributes.
 """
 from __future__ import annotations
 
@@ -64,6 +65,17 @@ def properties(element: ET.Element, names: Iterable[str] | None = None) -> dict[
     for name, value, important in sorted(style, key=lambda d: d[2]):
         values[name] = value
     return values if keep is None else {k: v for k, v in values.items() if k in keep}
+
+
+def declared(element: ET.Element) -> dict[str, str]:
+    """The element's own attributes (un-namespaced ones and ``xml:space``), values stripped, with a
+    ``style`` attribute's declarations winning (``!important`` ones last). ``apply_stylesheets`` has
+    removed every ``style`` by the time text layout, filters and markers read a document, so this is
+    the one attribute reader they share."""
+    values = {k: v.strip() for k, v in element.attrib.items() if "}" not in k or k.endswith("}space")}
+    for name, value, important in sorted(declarations(values.pop("style", "")), key=lambda d: d[2]):
+        values[name] = value
+    return values
 
 
 def _sheet_rules(root: ET.Element) -> cssselect2.Matcher:

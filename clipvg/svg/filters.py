@@ -20,6 +20,7 @@ from svgelements import Color
 
 from ..render.filters.color import hue_rotate_matrix, luminance_to_alpha_matrix, saturate_matrix
 from ..scene.tree import Filter, FilterPrimitive, Group, Rect
+from .css import declared
 from .document import SVG_NS, XLINK_HREF, local_name, user_length
 from .images import ImageDataError, image_node
 
@@ -56,18 +57,9 @@ def _number(text: str | None, default: float) -> float:
     return values[0] if values and len(values) == 1 else default
 
 
-def _style(element: ET.Element) -> dict[str, str]:
-    style = {}
-    for declaration in element.get("style", "").split(";"):
-        key, _, value = declaration.partition(":")
-        if value.strip():
-            style[key.strip()] = value.strip()
-    return style
-
-
 def _property(element: ET.Element, name: str) -> str | None:
-    """A presentation attribute, the style declaration winning."""
-    return _style(element).get(name, element.get(name))
+    """A presentation attribute of the element itself (see clipvg.svg.css.declared)."""
+    return declared(element).get(name)
 
 
 def _color(text: str | None, current: str | None, default: tuple[float, float, float, float]

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from svgelements import Arc, Close, CubicBezier, Line, Matrix, Move, QuadraticBezier, Viewbox
 
+from .css import declared
 from .document import user_length
 from .paint import matrix3, number
 
@@ -101,7 +102,7 @@ def marker_placement(element: ET.Element, ctm: np.ndarray, vertex: Vertex, strok
     ref = view @ np.array([_ref(element, "refX", viewport[0]), _ref(element, "refY", viewport[1]), 1.0])
     frame = base @ np.array([[1.0, 0, -ref[0]], [0, 1.0, -ref[1]], [0, 0, 1.0]])
     clip = None
-    if (element.get("overflow") or _style_value(element, "overflow") or "hidden") not in ("visible", "auto"):
+    if (declared(element).get("overflow") or "hidden") not in ("visible", "auto"):
         corners = np.array([[0, 0, 1], [width, 0, 1], [width, height, 1], [0, height, 1.0]]) @ frame.T
         clip = corners[:, :2]
     return frame @ view, clip
@@ -121,14 +122,6 @@ def _ref(element: ET.Element, name: str, relative: float) -> float:
         return user_length(element.get(name) or "0", relative)
     except ValueError:  # SVG 2 keywords (left, center, ...): not supported, as in resvg
         return 0.0
-
-
-def _style_value(element: ET.Element, name: str) -> str | None:
-    for declaration in (element.get("style") or "").split(";"):
-        key, _, value = declaration.partition(":")
-        if key.strip() == name and value.strip():
-            return value.strip()
-    return None
 
 
 def _orient_angle(text: str) -> float:

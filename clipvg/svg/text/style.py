@@ -6,6 +6,7 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
+from ..css import declared
 from ..document import user_length
 
 DEFAULT_FONT_SIZE = 12.0  # px, as resvg and the SVG user agents it matches
@@ -22,21 +23,11 @@ STRETCHES = {"ultra-condensed": 50.0, "extra-condensed": 62.5, "condensed": 75.0
 _LENGTH = re.compile(r"^\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*(%|[a-zA-Z]*)\s*$")
 
 
-def _style(element: ET.Element) -> dict[str, str]:
-    """The element's declarations: presentation attributes, overridden by its ``style`` attribute."""
-    values = {k: v.strip() for k, v in element.attrib.items() if "}" not in k or k.endswith("}space")}
-    for declaration in element.get("style", "").split(";"):
-        key, _, value = declaration.partition(":")
-        if value.strip():
-            values[key.strip()] = value.strip()
-    return values
-
-
 def declarations(element: ET.Element) -> dict[str, str]:
-    """``_style`` with the ``font`` shorthand expanded into its longhands (which it resets). The
+    """``clipvg.svg.css.declared`` with the ``font`` shorthand expanded into its longhands (which it resets). The
     cascade (clipvg.svg.css) has already dropped ``font``/``font-kerning`` attributes, which only
     CSS may set."""
-    values = _style(element)
+    values = declared(element)
     shorthand = values.pop("font", None)
     if shorthand:
         values.update(parse_font_shorthand(shorthand))
