@@ -2,8 +2,6 @@
 supersampled), faithful round trips, and bad input that warns or fails clearly, never hangs."""
 from __future__ import annotations
 
-import dataclasses
-import io
 import shutil
 import warnings
 
@@ -11,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from clipvg import Scene, SVGParseError, load_svg, render
+from clipvg import SVGParseError, load_svg, render
 from clipvg.scene import Group
-from clipvg.scene.tree import tree_to_data
 from clipvg.svg import UnsupportedSVGWarning, scene_to_svg_string
+from scene_checkpoint import through_weights_only_checkpoint
 from svg_renderers import psnr, resvg_supersampled
 
 EFFECTS = """<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"
@@ -153,12 +151,7 @@ def test_pattern_content_is_clipped_to_its_tile(overflow: str) -> None:
 
 def test_tree_survives_a_weights_only_checkpoint() -> None:
     scene = load_svg(EFFECTS)
-    state = {f.name: getattr(scene, f.name) for f in dataclasses.fields(Scene)}
-    state["tree"] = tree_to_data(state["tree"])
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    buffer.seek(0)
-    restored = Scene(**torch.load(buffer, weights_only=True))
+    restored = through_weights_only_checkpoint(scene)
     assert isinstance(restored.tree, Group)
     torch.testing.assert_close(render(restored), render(scene))
 

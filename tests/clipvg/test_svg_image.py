@@ -4,7 +4,6 @@ corrupt data (warned, the rest drawn), and round trips; pixels against resvg."""
 from __future__ import annotations
 
 import base64
-import dataclasses
 import io
 
 import numpy as np
@@ -12,10 +11,11 @@ import pytest
 import torch
 from PIL import Image as PILImage
 
-from clipvg import Scene, load_svg, render
-from clipvg.scene.tree import Image, tree_to_data
+from clipvg import load_svg, render
+from clipvg.scene.tree import Image
 from clipvg.svg import UnsupportedSVGWarning, save_svg, scene_to_svg_string
 from resvg_compare import assert_like_resvg, clipvg_on_white, resvg_on_white
+from scene_checkpoint import through_weights_only_checkpoint
 from svg_renderers import psnr
 
 RNG = np.random.default_rng(3)
@@ -109,12 +109,7 @@ def test_round_trip_keeps_images(tmp_path):
 def test_images_survive_a_weights_only_checkpoint():
     scene = load_svg(document(f'<image x="4" y="6" width="32" height="24" xlink:href="{png_uri()}" '
                               'style="image-rendering:pixelated" preserveAspectRatio="xMidYMid slice"/>'))
-    state = {f.name: getattr(scene, f.name) for f in dataclasses.fields(Scene)}
-    state["tree"] = tree_to_data(state["tree"])
-    buffer = io.BytesIO()
-    torch.save(state, buffer)
-    buffer.seek(0)
-    restored = Scene(**torch.load(buffer, weights_only=True))
+    restored = through_weights_only_checkpoint(scene)
     (image,) = images(restored)
     assert image.sampling == "nearest" and image.view is not None
     torch.testing.assert_close(render(restored), render(scene))
