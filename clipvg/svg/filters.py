@@ -12,6 +12,7 @@ import math
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -110,19 +111,18 @@ def break_fe_image_cycles(root: ET.Element, definitions: dict[str, ET.Element]) 
                 target.set("filter", "none")
 
 
+@dataclass(eq=False)
 class FilterReader:
     """Turns ``filter`` properties into Filter nodes. ``definitions``: filters by id; ``by_id``: every
     element (feImage targets); ``draw``: reads an element as content drawn through a matrix (feImage);
     ``base_dir``: where feImage file names resolve; ``skipped`` counts what is not drawn."""
 
-    def __init__(self, definitions: dict[str, ET.Element], by_id: dict[str, ET.Element],
-                 viewport: tuple[float, float], skipped: Counter[str], draw: DrawElement, base_dir: str | None) -> None:
-        self.definitions = definitions
-        self.by_id = by_id
-        self.viewport = viewport
-        self.skipped = skipped
-        self.draw = draw
-        self.base_dir = base_dir
+    definitions: dict[str, ET.Element]
+    by_id: dict[str, ET.Element]
+    viewport: tuple[float, float]
+    skipped: Counter[str]
+    draw: DrawElement
+    base_dir: str | None
 
     # ------------------------------------------------------------------ the property
     def read(self, value: str | None, ctm: np.ndarray, bbox: Callable[[], BBox | None], color: str | None = None,
