@@ -533,10 +533,10 @@ class _Reader:
             return next((e.get(name) for e in chain if e.get(name) is not None), default)
 
         content = next((e for e in chain if len(e)), None)
-        frame = self._units_frame(attr("patternUnits"), "objectBoundingBox", bbox)
+        units = _units(attr("patternUnits"), "objectBoundingBox")
+        frame = self._units_frame(units, "objectBoundingBox", bbox)
         if content is None or frame is None:
             return Group()
-        units = attr("patternUnits") or "objectBoundingBox"
         values = []
         for axis, name in enumerate(("x", "y", "width", "height")):
             text = attr(name, "0")
@@ -656,8 +656,8 @@ class _Reader:
 
     def _units_frame(self, units: str | None, default: str, bbox) -> np.ndarray | None:
         """(3, 3) from unit space to user space: identity for userSpaceOnUse, the bounding box for
-        objectBoundingBox (None when that box is empty)."""
-        if (units or default) != "objectBoundingBox":
+        objectBoundingBox (None when that box is empty); a missing or invalid ``units`` is ``default``."""
+        if _units(units, default) != "objectBoundingBox":
             return np.eye(3)
         box = bbox()
         if box is None or box[2] <= box[0] or box[3] <= box[1]:
@@ -745,6 +745,11 @@ class _Reader:
                 and inner.mask is None and not inner.filters and inner.blend == "normal" and not inner.isolate):
             return inner  # the wrapper that carried the transform: its children are the content
         return group
+
+def _units(value: str | None, default: str) -> str:
+    """A ``*Units`` attribute's value: ``default`` when missing or neither userSpaceOnUse nor objectBoundingBox."""
+    return value if value in ("userSpaceOnUse", "objectBoundingBox") else default
+
 
 def _local_bounds(paths: list[Path], matrix: np.ndarray, extra: list[np.ndarray] = ()
                   ) -> tuple[np.ndarray, np.ndarray] | None:

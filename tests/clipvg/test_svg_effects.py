@@ -149,6 +149,14 @@ def test_pattern_content_is_clipped_to_its_tile(overflow: str) -> None:
     assert (psnr(drawn, reference) >= 40) == (overflow == "hidden")
 
 
+def test_invalid_pattern_units_are_the_defaults() -> None:
+    # patternUnits="qwe" is objectBoundingBox (tiles of half the box), patternContentUnits="qwe" userSpaceOnUse
+    document = ('<svg xmlns="http://www.w3.org/2000/svg" width="32" height="32"><pattern id="p" width="0.5" '
+                'height="0.5" patternUnits="qwe" patternContentUnits="qwe"><rect width="8" height="8" '
+                'fill="blue"/></pattern><rect width="32" height="32" fill="url(#p)"/></svg>')
+    assert psnr(on_white(load_svg(document)), resvg_supersampled(document, 32, 32)) >= 40
+
+
 def test_tree_survives_a_weights_only_checkpoint() -> None:
     scene = load_svg(EFFECTS)
     restored = through_weights_only_checkpoint(scene)
