@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import random
+import re
 import struct
 import subprocess
 import zlib
@@ -84,8 +85,6 @@ def _svg_cases(rng: random.Random) -> Iterator[Case]:
 
 def re_numbers(text: str) -> Iterator[tuple[int, int]]:
     """(start, end) of each number in ``text``."""
-    import re
-
     return ((m.start(), m.end()) for m in re.finditer(r"-?\d+(?:\.\d+)?", text))
 
 

@@ -1,24 +1,13 @@
 """The web editor answers 413 with one line for uploads over the shared resource limits."""
 from __future__ import annotations
 
-import struct
-import zlib
-
+from bad_corpus import png_header
 from serve_helpers import make_app, require_modules, serve_client, tiny_png, upload
 
 require_modules("starlette", "uvicorn", "httpx")
 
 from clipvg.limits import resource_limits  # noqa: E402
 from clipvg.serve import ServeConfig  # noqa: E402
-
-
-def png_header(width: int, height: int) -> bytes:
-    """A PNG whose header claims ``width`` x ``height`` px gray, with one tiny (wrong-size) IDAT."""
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0\0")) + chunk(b"IEND", b"")
 
 
 def test_serve_defaults_are_the_shared_limits(tmp_path):
