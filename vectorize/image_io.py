@@ -18,13 +18,16 @@ def load_image(source: str | os.PathLike | Image.Image | np.ndarray) -> np.ndarr
     ``source`` may be a file path (any format Pillow reads, 16-bit PNGs included), a PIL image
     (any mode) or a numpy array: (H, W) gray, (H, W, 1|2|3|4) gray/gray+alpha/RGB/RGBA, of dtype
     uint8, uint16 (full 16-bit range), bool, or float in [0, 1]. Raises ImageInputError for missing,
-    corrupt, empty or zero-size input.
+    corrupt, empty or zero-size input, or one over the megapixels limit (``clipvg.limits``).
     """
     if isinstance(source, (str, os.PathLike)):
         return _from_pil(_open(source))
     if isinstance(source, Image.Image):
+        check_megapixels(source.width, source.height, "the PIL image")
         return _from_pil(source)
     if isinstance(source, np.ndarray):
+        if source.ndim >= 2:
+            check_megapixels(source.shape[1], source.shape[0], "the array")
         return _from_array(source)
     raise ImageInputError(
         f"cannot read an image from a {type(source).__name__}; pass a file path, a PIL image or a numpy array")

@@ -48,6 +48,9 @@ def test_image_over_the_megapixel_limit_is_refused_from_its_header(tmp_path, mon
     monkeypatch.setenv("CLIPVG_MAX_MEGAPIXELS", "1")
     with pytest.raises(ImageInputError, match=r"1500x1000.*megapixels limit of 1.*CLIPVG_MAX_MEGAPIXELS"):
         load_image(path)
+    for source in (Image.open(path), np.zeros((1000, 1500, 3), np.uint8)):  # the Python API's other inputs
+        with pytest.raises(ImageInputError, match="megapixels limit"):
+            load_image(source)
 
 
 def test_decompression_bomb_is_an_image_input_error(tmp_path, monkeypatch):
