@@ -157,7 +157,8 @@ def test_out_of_memory_in_the_renderer_gives_advice(source, tmp_path, monkeypatc
         run_job(make_spec(source, tmp_path))
     settings = quick_settings()
     code = main(["edit", str(source), "-o", str(tmp_path / "cli.svg"), "--prompt", GREEN, "--device", "cpu",
-                 "--clip-model", settings["clip_model"], "--clip-weights", settings["clip_weights"], "--quiet"])
+                 "--clip-model", settings["clip_model"], "--clip-weights", settings["clip_weights"], "--quiet",
+                 "--iterations", "3", "--patches", "2"])  # set: no CPU-preset note beside the error
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1 and "ran out of memory" in err[0] and "--precision" in err[0]
     from clipvg.batch.worker import execute  # a batch worker runs the same job code
