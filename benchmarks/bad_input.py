@@ -42,6 +42,8 @@ def run_case(case: Case, timeout: float) -> dict:
             try:
                 with open(err_path, "w") as err, contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
                     code = main(argv)
+            except SystemExit as stop:  # argparse's own exit (usage and error line already printed)
+                code = stop.code if isinstance(stop.code, int) else 1
             except BaseException:  # noqa: BLE001 - an escaped exception is what the campaign counts
                 import traceback
 

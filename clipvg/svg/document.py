@@ -65,6 +65,9 @@ def parse_xml(data: bytes, name: str) -> ET.Element:
         raise SVGParseError(f"{name} is not well-formed XML ({error}); fix or re-export the file") from None
     if local_name(root.tag) != "svg":
         raise SVGParseError(f"{name} has root element <{local_name(root.tag)}>, not <svg>")
+    if root.tag not in ("svg", f"{{{SVG_NS}}}svg"):
+        raise SVGParseError(f"{name}: the <svg> root is in the namespace {root.tag[1:].split('}')[0]!r}; give it "
+                            f'xmlns="{SVG_NS}"')
     check_size(root, name, resource_limits())
     return root
 

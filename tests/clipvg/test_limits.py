@@ -100,3 +100,8 @@ def test_render_size_is_checked_before_allocating():
     assert render(scene, 40).shape == (40, 40, 4)
     with pytest.raises(ResourceLimitError, match="render_pixels limit"):
         render(scene, 60000)  # 43 GB of float32 RGBA if allocated
+
+
+def test_an_svg_root_in_another_namespace_is_a_parse_error():
+    with pytest.raises(SVGParseError, match="namespace 'http://www.w3.org/1e38/svg'"):
+        load_svg('<svg xmlns="http://www.w3.org/1e38/svg" width="9" height="9"><rect width="5" height="5"/></svg>')
