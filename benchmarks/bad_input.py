@@ -99,12 +99,12 @@ def main_() -> None:
 
     torch.set_num_threads(1)  # no OpenMP pool before fork: a child using one would deadlock
     warm_up()
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     results = [run_case(case, args.timeout) for case in cases(args.seed, args.cases)]
     refused = [r["seconds"] for r in results if r["outcome"] == "exit 2"]
     kinds = collections.defaultdict(list)
     for r in results:
         kinds[r["name"].split(" ")[0]].append(r)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     result = {
         "benchmark": "bad_input", "commit": commit, "seed": args.seed, "timeout_s": args.timeout,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, CPU, 1 torch thread per case", "load_average_1min": round(os.getloadavg()[0], 1),
