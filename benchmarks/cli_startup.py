@@ -1,6 +1,7 @@
-"""``clipvg vectorize`` start-up and SVG writing: wall time of the whole command (median of ``--runs``),
-``python -X importtime`` of the command (what it imports before and while working), ``clipvg --help``
-wall time, and the CPU time of ``scene_to_svg_string`` on the example photo's vectorization. Prints JSON.
+"""``clipvg vectorize`` start-up and SVG writing: wall time of the whole command and of ``clipvg --help``
+(medians of ``--runs``, the trees interleaved), ``python -X importtime`` of the command (what it imports
+before and while working), and the CPU time of ``scene_to_svg_string`` on the example photo's
+vectorization (best of 10). Prints JSON.
 
 Each ``--tree LABEL=DIR`` is a source tree of the project (e.g. an older commit unpacked with
 ``git archive``), run with this interpreter and ``PYTHONPATH=DIR``, so before/after share one run.
@@ -24,14 +25,14 @@ import sys, time
 from vectorize import load_image, vectorize
 from clipvg.svg import scene_to_svg_string
 image = load_image(sys.argv[1])
-for size, quality in ((512, None), (1024, "fine")):
-    scene = vectorize(image, max_size=size, quality=quality)
+for quality in ("default-rounds", "fine"):
+    scene = vectorize(image, quality=None if quality == "default-rounds" else quality)
     seconds = []
-    for _ in range(3):
+    for _ in range(10):
         start = time.process_time()
         text = scene_to_svg_string(scene)
         seconds.append(time.process_time() - start)
-    print(size, scene.num_paths, min(seconds), len(text))
+    print(quality, f"{scene.width}x{scene.height}", scene.num_paths, min(seconds), len(text))
 """
 
 
@@ -40,13 +41,10 @@ def run(tree: str, args: list[str]) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, *args], cwd=tree, env=env, capture_output=True, text=True, check=True)
 
 
-def wall(tree: str, args: list[str], runs: int) -> list[float]:
-    seconds = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        run(tree, args)
-        seconds.append(time.perf_counter() - start)
-    return seconds
+def wall(tree: str, args: list[str]) -> float:
+    start = time.perf_counter()
+    run(tree, args)
+    return time.perf_counter() - start
 
 
 def import_profile(stderr: str) -> dict:
@@ -63,21 +61,32 @@ def import_profile(stderr: str) -> dict:
             "largest": {name: round(s, 3) for name, s in largest}}
 
 
-def measure(tree: str, image: str, runs: int) -> dict:
-    output = os.path.join(tempfile.mkdtemp(), "out.svg")
-    command = ["-m", "clipvg.cli", "vectorize", os.path.abspath(image), "-o", output]
-    profile = import_profile(run(tree, ["-X", "importtime", *command]).stderr)
-    vectorize_s = wall(tree, command, runs)
-    help_s = wall(tree, ["-m", "clipvg.cli", "--help"], runs)
+def vectorize_command(image: str) -> list[str]:
+    return ["-m", "clipvg.cli", "vectorize", os.path.abspath(image), "-o", os.path.join(tempfile.mkdtemp(), "out.svg")]
+
+
+def walls(trees: dict[str, str], image: str, runs: int) -> dict[str, dict]:
+    """Median wall seconds of ``clipvg vectorize`` and ``clipvg --help`` per tree, the trees interleaved
+    run by run (a shared machine's load then weighs on each alike)."""
+    seconds = {label: {"vectorize": [], "help": []} for label in trees}
+    for _ in range(runs):
+        for label, tree in trees.items():
+            seconds[label]["vectorize"].append(wall(tree, vectorize_command(image)))
+            seconds[label]["help"].append(wall(tree, ["-m", "clipvg.cli", "--help"]))
+    return {label: {"vectorize_wall_s": [round(s, 2) for s in times["vectorize"]],
+                    "vectorize_wall_median_s": round(statistics.median(times["vectorize"]), 2),
+                    "help_wall_median_s": round(statistics.median(times["help"]), 2)}
+            for label, times in seconds.items()}
+
+
+def measure(tree: str, image: str) -> dict:
+    profile = import_profile(run(tree, ["-X", "importtime", *vectorize_command(image)]).stderr)
     writer = {}
     for line in run(tree, ["-c", WRITER, os.path.abspath(image)]).stdout.splitlines():
-        size, paths, seconds, chars = line.split()
-        writer[f"{size}px"] = {"paths": int(paths), "cpu_s": round(float(seconds), 3), "svg_chars": int(chars)}
-    return {"vectorize_wall_s": [round(s, 2) for s in vectorize_s],
-            "vectorize_wall_median_s": round(statistics.median(vectorize_s), 2),
-            "help_wall_median_s": round(statistics.median(help_s), 2),
-            "vectorize_imports": profile, "scene_to_svg_string": writer,
-            "load_average_after": os.getloadavg()[0]}
+        quality, canvas, paths, seconds, chars = line.split()
+        writer[quality] = {"canvas": canvas, "paths": int(paths), "cpu_s": round(float(seconds), 3),
+                           "svg_chars": int(chars)}
+    return {"vectorize_imports": profile, "scene_to_svg_string": writer, "load_average_after": os.getloadavg()[0]}
 
 
 def main() -> None:
@@ -90,9 +99,9 @@ def main() -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     result = {"machine": f"{os.cpu_count()} shared CPU cores, {platform.processor() or platform.machine()}, no GPU",
               "commit": commit, "image": args.image, "runs": args.runs}
-    for spec in args.tree:
-        label, tree = spec.split("=", 1)
-        result[label] = measure(tree, args.image, args.runs)
+    trees = dict(spec.split("=", 1) for spec in args.tree)
+    for label, timing in walls(trees, args.image, args.runs).items():
+        result[label] = {**timing, **measure(trees[label], args.image)}
     text = json.dumps(result, indent=1)
     print(text)
     if args.json:
