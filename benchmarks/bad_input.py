@@ -12,7 +12,6 @@ import argparse
 import collections
 import contextlib
 import io
-import json
 import os
 import platform
 import signal
@@ -21,6 +20,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from json_result import print_and_save  # benchmarks/, before it leaves sys.path
 
 HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
@@ -118,10 +119,7 @@ def main_() -> None:
         "slowest": sorted(results, key=lambda r: -r["seconds"])[:10],
         "heaviest": sorted(results, key=lambda r: -r["peak_rss_mb"])[:10],
     }
-    text = json.dumps(result, indent=1)
-    print(text)
-    if args.json:
-        Path(args.json).write_text(text + "\n")
+    print_and_save(result, args.json)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ Each ``--tree LABEL=DIR`` is a source tree of the project (e.g. an older commit 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -19,6 +18,8 @@ import subprocess
 import sys
 import tempfile
 import time
+
+from json_result import print_and_save
 
 WRITER = """
 import sys, time
@@ -102,11 +103,7 @@ def main() -> None:
     trees = dict(spec.split("=", 1) for spec in args.tree)
     for label, timing in walls(trees, args.image, args.runs).items():
         result[label] = {**timing, **measure(trees[label], args.image)}
-    text = json.dumps(result, indent=1)
-    print(text)
-    if args.json:
-        with open(args.json, "w") as handle:
-            handle.write(text + "\n")
+    print_and_save(result, args.json)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ parameter tensor.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import statistics
@@ -19,6 +18,7 @@ import subprocess
 import time
 
 import torch
+from json_result import print_and_save
 
 from clipvg import load_svg, render
 
@@ -95,11 +95,7 @@ def main() -> None:
               "machine": f"{platform.machine()}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads",
               "load_average_1min": round(os.getloadavg()[0], 1), "repeats": args.repeats,
               "cases": [measure(case, args.size, args.repeats, args.device) for case in CASES]}
-    text = json.dumps(result, indent=1)
-    print(text)
-    if args.json:
-        with open(args.json, "w") as handle:
-            handle.write(text + "\n")
+    print_and_save(result, args.json)
 
 
 if __name__ == "__main__":
