@@ -41,8 +41,8 @@ class Tracker:
         self.bar.refresh()
         self._drawn = time.monotonic()
 
-    def _changed(self, job_id: str, record: dict) -> None:
-        self.manifest.save(SAVE_EVERY_S)
+    def _changed(self, job_id: str, record: dict, at_most_every: float = SAVE_EVERY_S) -> None:
+        self.manifest.save(at_most_every)
         if self.callback is not None:
             self.callback(job_id, dict(record))
 
@@ -73,7 +73,7 @@ class Tracker:
             if not counted:
                 self.bar.update(1)
         self._show()
-        self._changed(job_id, record)
+        self._changed(job_id, record, at_most_every=0.0)  # an ended job is on disk before the next one runs
 
     def failed_before_start(self, job: Job) -> None:
         """A job that cannot run at all (its line or its files are wrong)."""
