@@ -1,15 +1,21 @@
 """One set of resource limits shared by the CLI, the Python API, batch and serve.
 
-``ResourceLimits`` holds every limit; ``resource_limits()`` reads the defaults overridden by the
-environment (``CLIPVG_MAX_<NAME>``, e.g. ``CLIPVG_MAX_MEGAPIXELS=200``). Each check raises the error
-class the caller names (default ``ResourceLimitError``) with a message naming the limit, the value
-seen and the setting that raises it. Checks run on counts and on an estimate of bytes, before
-anything large is allocated. Dependency-free on purpose (imported by the parsers).
+``ResourceLimits`` holds every limit. The limits in force are, from the strongest: those a front end
+set for the current work (``with using(limits):`` — the CLI's ``--max-<name>`` flags, a job spec's
+``limits``, serve's options), then the environment (``CLIPVG_MAX_<NAME>``, e.g.
+``CLIPVG_MAX_MEGAPIXELS=200``), then the defaults; ``resource_limits()`` returns them. Each check
+raises the error class the caller names (default ``ResourceLimitError``) with a message naming the
+limit, the value seen, and the flag and setting that raise it. Checks run on counts and on an
+estimate of bytes, before anything large is allocated. Dependency-free on purpose (imported by the
+parsers).
 """
 from __future__ import annotations
 
+import contextvars
 import os
-from dataclasses import dataclass, fields, replace
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Callable, Iterator, Mapping
 
 from .errors import ClipvgError, ResourceLimitError
 
@@ -24,32 +30,51 @@ RENDER_BUFFERS = 24
 CLIP_VIEW_BYTES = 96 << 20
 
 
+def option_name(name: str) -> str:
+    """The option for limit ``name`` in flat options, job files and argparse: ``paths`` -> ``max_paths``."""
+    return f"max_{name}"
+
+
+def flag(name: str) -> str:
+    """The command-line flag for limit ``name``: ``render_pixels`` -> ``--max-render-pixels``."""
+    return "--" + option_name(name).replace("_", "-")
+
+
+def env_name(name: str) -> str:
+    """The environment setting for limit ``name``: ``megapixels`` -> ``CLIPVG_MAX_MEGAPIXELS``."""
+    return option_name(name).upper().replace("MAX_", "CLIPVG_MAX_", 1)
+
+
+def _limit(default: float, help_text: str) -> Any:
+    return field(default=default, metadata={"help": help_text})
+
+
 @dataclass(frozen=True)
 class ResourceLimits:
-    """Limits that fit a 24 GB machine. Units: ``megapixels`` (input raster width x height / 1e6),
-    ``render_pixels`` (render width x height), ``paths``, ``points_per_path``, ``points`` (in all),
-    ``group_depth`` (nested elements), ``font_cells`` (font size in px x characters), ``outpaint_margin``
-    (px added on one side), ``upload_bytes``, ``memory_bytes`` (estimated peak of one job)."""
+    """Limits that fit a 24 GB machine; each field's ``metadata["help"]`` says its unit (the CLI's
+    ``--max-<name>`` help)."""
 
-    megapixels: float = 30.0
-    render_pixels: int = 8192 * 8192
-    paths: int = 50_000
-    points_per_path: int = 200_000
-    points: int = 2_000_000
-    group_depth: int = 256
-    font_cells: int = 256_000
-    outpaint_margin: int = 8192
-    upload_bytes: int = 25 << 20
-    memory_bytes: int = 16 * GIB
+    megapixels: float = _limit(30.0, "input raster width x height, in millions of pixels")
+    render_pixels: int = _limit(8192 * 8192, "render width x height, in pixels")
+    paths: int = _limit(50_000, "paths in a scene")
+    points_per_path: int = _limit(200_000, "points in one path's data")
+    points: int = _limit(2_000_000, "points in all paths")
+    group_depth: int = _limit(256, "nesting depth of SVG elements")
+    font_cells: int = _limit(256_000, "font size in px x characters of a text")
+    outpaint_margin: int = _limit(8192, "pixels outpainting adds on one side")
+    upload_bytes: int = _limit(25 << 20, "bytes of one upload to the web editor")
+    memory_bytes: int = _limit(16 * GIB, "estimated peak bytes of one job (scene, render buffers, CLIP views)")
 
-    def check(self, name: str, value: float, what: str, error: type[ClipvgError] = ResourceLimitError) -> None:
+    def check(self, name: str, value: float, what: str, error: type[ClipvgError] = ResourceLimitError,
+              at_least: bool = False) -> None:
         """Raise ``error`` (its ``limit`` attribute set to ``name``) when ``value`` exceeds the limit
         ``name``; ``what`` names the thing measured (the file, element or argument), e.g.
-        ``"photo.png: the megapixel count"``."""
+        ``"photo.png: the megapixel count"``; ``at_least``: ``value`` is a lower bound (counting stopped)."""
         limit = getattr(self, name)
         if not value <= limit:  # also refuses NaN
-            refused = error(f"{what} is {_show(value)}, over the {name} limit of {_show(limit)}; reduce it, or raise "
-                            f"the limit with the environment setting {env_name(name)}=N (or ResourceLimits({name}=N))")
+            seen = f"at least {_show(value)}" if at_least else _show(value)
+            refused = error(f"{what} is {seen}, over the {name} limit of {_show(limit)}; reduce it, or raise the "
+                            f"limit with {flag(name)} N (setting {env_name(name)}=N, job spec limits.{name})")
             refused.limit = name  # which limit: serve answers 413
             raise refused
 
@@ -62,6 +87,28 @@ class ResourceLimits:
         self.check("memory_bytes", job_bytes(width, height, points, views),
                    f"{what}: the estimated memory in bytes", error)
 
+    def with_values(self, values: Mapping[str, Any], name_of: Callable[[str], str] = option_name) -> "ResourceLimits":
+        """These limits with ``values`` (limit name -> positive number or its text; None keeps the
+        limit) put in; ResourceLimitError for a value that is not a positive number, naming it as
+        ``name_of(limit name)`` (``flag``, ``env_name``, ...)."""
+        changes = {}
+        for item in fields(self):
+            value = values.get(item.name)
+            if value is not None:
+                changes[item.name] = _positive(item.type, value, name_of(item.name))
+        return replace(self, **changes)
+
+
+def names() -> tuple[str, ...]:
+    """Every limit's name, in declaration order."""
+    return tuple(item.name for item in fields(ResourceLimits))
+
+
+def describe(name: str) -> str:
+    """The help text of limit ``name``, with its default."""
+    item = next(item for item in fields(ResourceLimits) if item.name == name)
+    return f"largest {item.metadata['help']} (default {_show(item.default)}; {env_name(name)})"
+
 
 def job_bytes(width: float, height: float, points: int, views: int) -> float:
     """Estimated peak bytes of one edit: scene tensors (``points``), render buffers of a
@@ -69,28 +116,40 @@ def job_bytes(width: float, height: float, points: int, views: int) -> float:
     return points * POINT_BYTES + width * height * 4 * FLOAT_BYTES * RENDER_BUFFERS + views * CLIP_VIEW_BYTES
 
 
-def env_name(name: str) -> str:
-    """The environment setting for limit ``name``: ``megapixels`` -> ``CLIPVG_MAX_MEGAPIXELS``."""
-    return f"CLIPVG_MAX_{name.upper()}"
+_ACTIVE: contextvars.ContextVar[ResourceLimits | None] = contextvars.ContextVar("clipvg_limits", default=None)
 
 
-def resource_limits(environ: dict[str, str] | None = None) -> ResourceLimits:
-    """The default limits overridden by ``CLIPVG_MAX_<NAME>`` settings in ``environ`` (default os.environ);
-    raises ResourceLimitError for a setting that is not a positive number."""
+@contextmanager
+def using(limits: ResourceLimits) -> Iterator[ResourceLimits]:
+    """Make ``limits`` the ones ``resource_limits()`` returns inside the ``with`` block (this thread
+    or task and what it starts with a copied context)."""
+    token = _ACTIVE.set(limits)
+    try:
+        yield limits
+    finally:
+        _ACTIVE.reset(token)
+
+
+def resource_limits(environ: Mapping[str, str] | None = None) -> ResourceLimits:
+    """The limits in force: those of the enclosing ``using`` block, else the defaults overridden by
+    ``CLIPVG_MAX_<NAME>`` settings in ``environ`` (default os.environ; given explicitly, ``using``
+    is ignored); raises ResourceLimitError for a setting that is not a positive number."""
+    active = _ACTIVE.get()
+    if environ is None and active is not None:
+        return active
     environ = os.environ if environ is None else environ
-    changes = {}
-    for item in fields(ResourceLimits):
-        text = environ.get(env_name(item.name))
-        if text is None:
-            continue
-        try:
-            value = float(text)
-        except ValueError:
-            value = float("nan")
-        if not value > 0:
-            raise ResourceLimitError(f"{env_name(item.name)}={text!r} is not a positive number")
-        changes[item.name] = value if item.type == "float" else int(min(value, 1 << 62))
-    return replace(ResourceLimits(), **changes)
+    return ResourceLimits().with_values({name: environ.get(env_name(name)) for name in names()}, env_name)
+
+
+def _positive(kind: str, value: Any, what: str) -> float | int:
+    """``value`` (a number or its text) as a positive float, or int when ``kind`` is "int"."""
+    try:
+        number = float(value) if not isinstance(value, bool) else float("nan")
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not number > 0:
+        raise ResourceLimitError(f"{what}={value!r} is not a positive number")
+    return number if kind == "float" else int(min(number, 1 << 62))
 
 
 def _show(value: float) -> str:

@@ -6,7 +6,8 @@ import pytest
 from PIL import Image
 
 from clipvg.errors import ResourceLimitError, SVGParseError
-from clipvg.limits import ResourceLimits, job_bytes, resource_limits
+from clipvg.limits import ResourceLimits, describe, env_name, flag, job_bytes, names, resource_limits, using
+from clipvg.svg.document import count_points, point_bounds
 from clipvg.svg import load_svg
 from vectorize import ImageInputError, load_image
 
@@ -74,11 +75,11 @@ def test_path_point_limits(monkeypatch):
     markup = SVG.format('<path id="p" d="M0 0' + " L1 1" * 500 + '"/>')
     assert load_svg(markup).num_paths == 1
     monkeypatch.setenv("CLIPVG_MAX_POINTS_PER_PATH", "400")
-    with pytest.raises(SVGParseError, match=r"<path id='p'> is 501, over the points_per_path limit"):
+    with pytest.raises(SVGParseError, match=r"<path id=.p.> is at least 501, over the points_per_path limit"):
         load_svg(markup)
     monkeypatch.setenv("CLIPVG_MAX_POINTS_PER_PATH", "1000")
     monkeypatch.setenv("CLIPVG_MAX_POINTS", "800")
-    with pytest.raises(SVGParseError, match="all path data is 1,002, over the points limit"):
+    with pytest.raises(SVGParseError, match="all path data is at least 1,002, over the points limit"):
         load_svg(SVG.format(markup[markup.index("<path"):markup.index("</svg>")] * 2))
 
 
@@ -105,3 +106,35 @@ def test_render_size_is_checked_before_allocating():
 def test_an_svg_root_in_another_namespace_is_a_parse_error():
     with pytest.raises(SVGParseError, match="namespace 'http://www.w3.org/1e38/svg'"):
         load_svg('<svg xmlns="http://www.w3.org/1e38/svg" width="9" height="9"><rect width="5" height="5"/></svg>')
+
+
+@pytest.mark.parametrize("data", ["M1 2L3,4", "M1-2l.5.5 1e-5 2E+3", "M-1 -2 10.5,20.3z", "1ee2 3", "e . - 1", ""])
+def test_point_bounds_hold_the_exact_count(data):
+    least, most = point_bounds(data)
+    assert least <= count_points(data, 1 << 30) <= most
+
+
+def test_compact_path_data_is_counted_exactly_past_the_lower_bound(monkeypatch):
+    data = "M0 0" + "l1-1" * 500  # one run of number characters per segment: the lower bound is 250
+    assert point_bounds(data)[0] < 400 < point_bounds(data)[1]
+    compact = SVG.format(f'<path d="{data}"/>')
+    monkeypatch.setenv("CLIPVG_MAX_POINTS_PER_PATH", "400")
+    with pytest.raises(SVGParseError, match="is at least 401, over the points_per_path limit"):
+        load_svg(compact)
+
+
+def test_using_sets_the_limits_in_force_and_restores_them(monkeypatch):
+    monkeypatch.setenv("CLIPVG_MAX_PATHS", "7")
+    assert resource_limits().paths == 7
+    with using(ResourceLimits(paths=3)) as limits:
+        assert resource_limits() is limits
+    assert resource_limits().paths == 7
+
+
+def test_every_limit_has_a_flag_a_setting_and_help():
+    for name in names():
+        assert flag(name) == "--max-" + name.replace("_", "-") and env_name(name) == "CLIPVG_MAX_" + name.upper()
+        assert describe(name).startswith("largest ")
+    with pytest.raises(ResourceLimitError, match="--max-paths='0' is not a positive number"):
+        ResourceLimits().with_values({"paths": "0"}, flag)
+    assert ResourceLimits().with_values({"megapixels": "2.5", "paths": None}).megapixels == 2.5
