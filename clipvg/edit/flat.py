@@ -13,8 +13,9 @@ from typing import Any, Iterable, Mapping
 
 from ..errors import InvalidInputError
 from .presets import quick_options
-from .spec import (BACKENDS, PRECISIONS, CheckpointPolicy, ClipSettings, JobSpec, Limits, Outputs, RefinerSettings,
-                   Region, Subset)
+from ..limits import describe, names as limit_names, option_name, resource_limits
+from .spec import (BACKENDS, PRECISIONS, CheckpointPolicy, ClipSettings, JobSpec, Outputs, RefinerSettings, Region,
+                   Subset)
 
 PARAMS = ("all", "colors_only", "shapes_only", "region_only")
 # options a preset (--quick, the CLI's CPU preset) sets when the user does not: the parser leaves them unset
@@ -57,7 +58,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("precision", "value", "CLIP precision: fp32 (default), fp16 autocast on CUDA, bf16 autocast on CUDA "
            "and the CPU (less memory; faster on CPUs with bf16)",
            default="fp32", choices=PRECISIONS),
-    Option("quick", "flag", "smoke run, offline: the project's shapes CLIP, 64 px canvas, 3 steps of 4 patches "
+    Option("quick", "flag", "smoke run, offline: the project's shapes CLIP, 3 steps of 4 patches "
            "(explicit options still win)"),
     Option("seed", "value", "random seed; the same seed gives the same SVG", int, 0),
     Option("device", "value", "cpu or cuda (default: cuda when available)"),
@@ -79,7 +80,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("max_seconds", "value", "stop editing after S seconds (checkpoint saved; run again to continue)", float,
            metavar="S"),
 )
-BY_NAME = {o.name: o for o in OPTIONS}
+# the resource limits (clipvg.limits), by their option names: in job files; the CLI adds their flags to every command
+LIMIT_OPTIONS: tuple[Option, ...] = tuple(
+    Option(option_name(name), "value", describe(name), float, metavar="N") for name in limit_names())
+BY_NAME = {o.name: o for o in OPTIONS + LIMIT_OPTIONS}
 ALIASES = {"outputs": "output", "rois": "roi", "num_patches": "patches", "steps": "iterations"}
 
 
@@ -239,7 +243,8 @@ def spec_from_options(options: Mapping[str, Any], **fixed: Any) -> JobSpec:
         refiner=refiner,
         outputs=Outputs(list(values["output"] or []), bool(values["export_layers"]), values["save_every"]),
         checkpoint=CheckpointPolicy(every_steps=every, every_seconds=values["checkpoint_seconds"]),
-        limits=Limits(max_seconds=values["max_seconds"]), device=values["device"],
+        limits=resource_limits().with_values({name: values[option_name(name)] for name in limit_names()}, option_name),
+        max_seconds=values["max_seconds"], device=values["device"],
         deterministic=values["deterministic"], backend=values["backend"])
     for key, value in fixed.items():
         setattr(spec, key, value)

@@ -4,8 +4,9 @@ Keys are flat option names (``clipvg.edit.flat.OPTIONS``).
 """
 from __future__ import annotations
 
-# the paper's loop on a 64 px canvas with the project's shapes CLIP: seconds, no download
-QUICK = dict(iterations=3, patches=4, max_size=64)
+# the paper's loop with the project's shapes CLIP: seconds, no download. The canvas is the photo's usual one
+# (--max-size): a smaller canvas would resize the bundled 256 px photo (a ResizeWarning) and save nothing there
+QUICK = dict(iterations=3, patches=4)
 # without a GPU: 8 patches (9 CLIP views a step instead of 65) and 50 steps; --patches 64 restores the paper's
 CPU = dict(iterations=50, patches=8)
 # seconds per CLIP view (forward + backward) and per render of a step, ViT-B/32, 512 px, 2 CPU cores:

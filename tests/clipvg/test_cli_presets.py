@@ -46,7 +46,7 @@ def test_explicit_flags_win_over_the_cpu_preset(flags, steps, patches):
 def test_quick_takes_the_shared_preset_and_the_shapes_clip():
     spec, note = _spec("--device", "cpu", "--quick")
     quick = quick_options()
-    assert (spec.steps, spec.clip.patches, spec.size) == (QUICK["iterations"], QUICK["patches"], QUICK["max_size"])
+    assert (spec.steps, spec.clip.patches, spec.size) == (QUICK["iterations"], QUICK["patches"], 512)
     assert (spec.clip.model, spec.clip.weights) == (quick["clip_model"], quick["clip_weights"])
     assert note == ""  # no CPU preset on top of --quick
     assert _spec("--quick", "--iterations", "5")[0].steps == 5
@@ -60,8 +60,8 @@ def test_quick_edit_runs_offline_through_the_cli(tmp_path):
                            "--quiet"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert re.search(r"step 3/3", done.stdout), done.stdout
-    assert 'width="64"' in svg.read_text() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "WARNING" not in done.stderr
+    assert 'width="256"' in svg.read_text() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "WARNING" not in done.stderr and "Warning" not in done.stderr  # the photo is not resized
 
 
 def test_the_note_is_printed_before_the_edit_starts(capsys):
