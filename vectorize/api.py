@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # the Scene (torch) and the tracing steps load when a vectori
     from clipvg.scene import Path, Scene, Subpath
 
     from .budget import Level
+    from .result import FillLevel, Vectorized
 
 BACKENDS = ("native", "vtracer")
 GRADIENT_KINDS = ("none", "linear", "radial")
@@ -91,10 +92,22 @@ def vectorize(image: str | os.PathLike | Image.Image | np.ndarray, rounds: Seque
               tolerance: float | None = None, backdrop: bool = True, backend: str = "native", progress: bool = False,
               seed: int = 0, paths: int | None = None, quality: str | None = None,
               gradients: str | None = None) -> Scene:
-    """Vectorize ``image`` into a Scene of filled cubic Bézier paths, one layer per round.
+    """Vectorize ``image`` into a Scene of filled cubic Bézier paths, one layer per round: the Scene of
+    ``vectorize_paths`` with the same arguments (see there)."""
+    return vectorize_paths(image, rounds, regions, max_size, min_area, tolerance, backdrop, backend, progress,
+                           seed, paths, quality, gradients).scene()
+
+
+def vectorize_paths(image: str | os.PathLike | Image.Image | np.ndarray, rounds: Sequence[int] = (10, 30),
+                    regions: Sequence[Region] = (), max_size: int | None = 512, min_area: int | None = None,
+                    tolerance: float | None = None, backdrop: bool = True, backend: str = "native",
+                    progress: bool = False, seed: int = 0, paths: int | None = None, quality: str | None = None,
+                    gradients: str | None = None) -> Vectorized:
+    """Vectorize ``image`` into filled cubic Bézier paths, one layer per round, as numpy per-path views
+    (``Vectorized``: no torch; ``.scene()`` packs them, ``.save_svg()`` writes them).
 
     ``image``: a path, PIL image or array (see ``load_image``); it is downscaled so its long side is
-    at most ``max_size`` pixels (a ResizeWarning says so; None keeps the size), and the Scene's
+    at most ``max_size`` pixels (a ResizeWarning says so; None keeps the size), and the
     canvas is that working size, in its pixels.
 
     Two ways to choose detail:
@@ -133,9 +146,12 @@ def vectorize(image: str | os.PathLike | Image.Image | np.ndarray, rounds: Seque
     source_size = (rgba.shape[1], rgba.shape[0])
     rgba = resize_long_side(rgba, max_size)
     height, width = rgba.shape[:2]
+    from .result import FillLevel, Vectorized
+
     if backend == "vtracer":
         from .vtracer_backend import vectorize_vtracer
-        return vectorize_vtracer(rgba)
+        scene = vectorize_vtracer(rgba)
+        return Vectorized(list(scene.paths()), width, height, list(scene.layer_names))
     if not rounds and not regions:
         raise ImageInputError("nothing to do: give at least one round or region")
     for colors in rounds:
@@ -153,13 +169,14 @@ def vectorize(image: str | os.PathLike | Image.Image | np.ndarray, rounds: Seque
     tolerance = LEGACY_TOLERANCE if tolerance is None else tolerance
     from tqdm.auto import tqdm
 
-    from clipvg.scene import Scene
-
     out: list[Path] = []
+    levels: list[FillLevel] = []
     for index, (layer, colors, mask) in enumerate(tqdm(jobs, desc="vectorize", unit="round", disable=not progress)):
-        out += _round_paths(rgba, mask, colors, layer, min_area, tolerance, seed + index,
-                            backdrop=backdrop and index == 0)
-    return Scene.from_paths(out, width, height, [layer for layer, _, _ in jobs])
+        paths_of_round, level = _round_paths(rgba, mask, colors, layer, min_area, tolerance, seed + index,
+                                             backdrop=backdrop and index == 0)
+        out += paths_of_round
+        levels.append(level)
+    return Vectorized(out, width, height, [layer for layer, _, _ in jobs], levels)
 
 
 def _preset(paths, quality, gradients) -> "Preset | None":
@@ -182,14 +199,13 @@ def _preset(paths, quality, gradients) -> "Preset | None":
 
 def _budget_scene(rgba: np.ndarray, source_size: tuple[int, int], rounds: Sequence[int], regions: Sequence[Region],
                   preset: Preset, min_area: int | None, tolerance: float | None, backdrop: bool,
-                  progress: bool) -> Scene:
-    """``vectorize`` with a path budget (see its docstring); ``progress``: a bar by step (segment,
+                  progress: bool) -> Vectorized:
+    """``vectorize_paths`` with a path budget (see its docstring); ``progress``: a bar by step (segment,
     merge, fill, trace) per pass, shown when the call takes over PROGRESS_DELAY seconds."""
     from tqdm.auto import tqdm
 
-    from clipvg.scene import Scene
-
     from .budget import STEPS, budget_levels
+    from .result import FillLevel, Vectorized
 
     height, width = rgba.shape[:2]
     budget = max(MIN_PRESET_PATHS, round(preset.paths * np.sqrt(width * height) / 512)) if preset.scaled else preset.paths
@@ -204,6 +220,7 @@ def _budget_scene(rgba: np.ndarray, source_size: tuple[int, int], rounds: Sequen
         raise ImageInputError(f"a budget of {budget} paths is too small for {len(regions)} regions; give more paths")
     out: list[Path] = []
     names: list[str] = []
+    fills: list[FillLevel] = []
     with tqdm(total=len(STEPS) * (bool(rounds) + len(masks)), desc="vectorize", unit="step",
               disable=not progress, delay=PROGRESS_DELAY) as bar:
 
@@ -219,12 +236,14 @@ def _budget_scene(rgba: np.ndarray, source_size: tuple[int, int], rounds: Sequen
                 layer = f"round-{index + 1}-{len(level.paints)}paths"
                 names.append(layer)
                 out += _level_paths(level, layer, backdrop=backdrop and index == 0 and bool(opaque.all()))
+                fills.append(FillLevel(level.labels, level.paints))
         for index, (mask, share) in enumerate(zip(masks, shares)):
             (level,) = budget_levels(rgba, mask, [share], tolerance, preset.gradients, min_size, step)
             layer = f"region-{index + 1}-{len(level.paints)}paths"
             names.append(layer)
             out += _level_paths(level, layer, backdrop=False)
-    return Scene.from_paths(out, width, height, names)
+            fills.append(FillLevel(level.labels, level.paints))
+    return Vectorized(out, width, height, names, fills)
 
 
 def _level_paths(level: Level, layer: str, backdrop: bool) -> list[Path]:
@@ -244,12 +263,14 @@ def _level_paths(level: Level, layer: str, backdrop: bool) -> list[Path]:
 
 
 def _round_paths(rgba: np.ndarray, mask: np.ndarray, colors: int, layer: str, min_area: int,
-                 tolerance: float, seed: int, backdrop: bool) -> list[Path]:
-    """One round: quantize the pixels in ``mask``, merge speckles, trace, fit; largest region first."""
+                 tolerance: float, seed: int, backdrop: bool) -> tuple[list[Path], FillLevel]:
+    """One round: quantize the pixels in ``mask``, merge speckles, trace, fit; largest region first.
+    Returns the paths and the round's regions."""
     from clipvg.scene import Path, Solid, Subpath
 
     from .quantize import quantize
     from .regions import find_regions
+    from .result import FillLevel
     from .trace import trace_regions
 
     if colors < 1:
@@ -257,14 +278,14 @@ def _round_paths(rgba: np.ndarray, mask: np.ndarray, colors: int, layer: str, mi
     regions = find_regions(quantize(rgba, colors, mask, seed), rgba, min_area)
     contours = trace_regions(regions.labels, tolerance)
     order = np.argsort(-regions.areas, kind="stable")
+    fills = [Solid(tuple(float(c) for c in colour)) for colour in regions.colors]
     paths = []
     for rank, r in enumerate(order):
         subpaths = [Subpath(curve, np.full(len(curve) // 3, 3)) for curve in contours[r]]
         if backdrop and rank == 0:
             subpaths = [_canvas_rectangle(rgba.shape[1], rgba.shape[0])]
-        paths.append(Path(subpaths, fill=Solid(tuple(float(c) for c in regions.colors[r])),
-                          fill_rule="nonzero", layer=layer, id=f"{layer}-{rank}"))
-    return paths
+        paths.append(Path(subpaths, fill=fills[r], fill_rule="nonzero", layer=layer, id=f"{layer}-{rank}"))
+    return paths, FillLevel(regions.labels, fills)
 
 
 def _canvas_rectangle(width: int, height: int) -> Subpath:

@@ -28,5 +28,11 @@ def render_rgba(scene: Scene) -> np.ndarray:
 def psnr(scene: Scene, image: np.ndarray) -> float:
     """PSNR in dB of ``scene`` rendered against ``image`` (H, W, 4) straight RGBA of the canvas size,
     both composited on white (so transparency counts), over RGB in [0, 1]. ``inf`` when identical."""
-    error = np.mean((on_white(render_rgba(scene)) - on_white(image)) ** 2)
+    return raster_psnr(render_rgba(scene), image)
+
+
+def raster_psnr(rgba: np.ndarray, image: np.ndarray) -> float:
+    """PSNR in dB of ``rgba`` against ``image``, both (H, W, 4) straight RGBA in [0, 1], composited on
+    white, over RGB. ``inf`` when identical."""
+    error = np.mean((on_white(rgba) - on_white(image)) ** 2)
     return float("inf") if error == 0 else float(10.0 * np.log10(1.0 / error))
