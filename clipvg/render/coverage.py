@@ -36,11 +36,12 @@ def _grid_crossings(lo: torch.Tensor, hi: torch.Tensor, limit: int) -> tuple[tor
 
 
 def split_at_grid(edges: torch.Tensor, edge_item: torch.Tensor, width: int, height: int
-                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Cut edges (E, 2, 2) at the grid lines x = 0..W and y = 0..H and clamp them to the canvas.
 
-    Returns pieces (M, 2, 2) each inside one pixel column/row band, their items (M,), and their
-    cells (M, 2) as integer (col, row) with col in [0, W] (W: right of the canvas).
+    Returns pieces (M, 2, 2) each inside one pixel column/row band, their items (M,), their
+    cells (M, 2) as integer (col, row) with col in [0, W] (W: right of the canvas), and which of
+    each piece's two ends (M, 2) bool is an end point of its edge (not a grid crossing).
     """
     a, b = edges[:, 0], edges[:, 1]
     with torch.no_grad():
@@ -55,6 +56,7 @@ def split_at_grid(edges: torch.Tensor, edge_item: torch.Tensor, width: int, heig
         is_x = (kx >= 0) & (kx < count_x[edge_of_break])
         is_y = (ky >= 0) & (ky < count_y[edge_of_break])
         is_end = k == breaks[edge_of_break] - 1
+        is_vertex = (k == 0) | is_end
         # the grid line crossed (x or y line), or 0/1 for the end points
         line = torch.where(is_x, first_x[edge_of_break] + kx,
                            torch.where(is_y, first_y[edge_of_break] + ky, is_end.to(a.dtype)))
@@ -63,6 +65,7 @@ def split_at_grid(edges: torch.Tensor, edge_item: torch.Tensor, width: int, heig
     with torch.no_grad():
         order = torch.argsort(edge_of_break.double() * 2 + t.detach().clamp(0, 1).double())
         edge_of_break = edge_of_break.index_select(0, order)
+        is_vertex = is_vertex.index_select(0, order)
     t = t.index_select(0, order)
     ae = a.index_select(0, edge_of_break)
     point = ae + t[:, None] * (b.index_select(0, edge_of_break) - ae)
@@ -77,7 +80,8 @@ def split_at_grid(edges: torch.Tensor, edge_item: torch.Tensor, width: int, heig
     with torch.no_grad():
         mid = (start + end).detach() / 2
         cell = torch.stack([mid[:, 0].floor().clamp(0, width), mid[:, 1].floor().clamp(0, height - 1)], 1).long()
-    return torch.stack([start, end], 1), edge_item[edge_of_break[first]], cell
+        vertex = torch.stack([is_vertex.index_select(0, first), is_vertex.index_select(0, first + 1)], 1)
+    return torch.stack([start, end], 1), edge_item[edge_of_break[first]], cell, vertex
 
 
 def _break_parameter(a: torch.Tensor, b: torch.Tensor, edge: torch.Tensor, line: torch.Tensor, axis: torch.Tensor,
@@ -181,45 +185,103 @@ def _box_sums(cell: torch.Tensor, item: torch.Tensor, step: torch.Tensor, fx: to
 
 def _nonzero(edges: torch.Tensor, edge_item: torch.Tensor, num_items: int, width: int, height: int) -> Fragments:
     """Exact-area nonzero coverage: signed area per pixel from grid-cut edge pieces."""
-    pieces, item, cell = split_at_grid(edges, edge_item, width, height)
-    if len(pieces) == 0:
+    pieces = _Pieces.cut(edges, edge_item, width, height)
+    if len(pieces.points) == 0:
         return _empty(edges)
-    dy = pieces[:, 1, 1] - pieces[:, 0, 1]
-    x_mid = (pieces[:, 0, 0] + pieces[:, 1, 0]) / 2
-    fx = x_mid - cell[:, 0].to(pieces.dtype)
-    twin, shift = _on_grid_lines(pieces.detach(), cell)
-    step = dy * torch.ones_like(dy).index_fill(0, twin, 0.5)
-    sums = _box_sums(torch.cat([cell, cell.index_select(0, twin) - shift]), torch.cat([item, item.index_select(0, twin)]),
-                     torch.cat([step, step.index_select(0, twin)]),
-                     torch.cat([fx, fx.index_select(0, twin) + shift[:, 0].to(fx.dtype)]), num_items, width)
+    pieces = _ends_on_row_lines(_on_grid_line(_on_grid_line(pieces, 0), 1), height)
+    points, item, cell = pieces.points, pieces.item, pieces.cell
+    dy = points[:, 1, 1] - points[:, 0, 1]
+    x_mid = (points[:, 0, 0] + points[:, 1, 0]) / 2
+    sums = _box_sums(cell, item, dy * pieces.weight, x_mid - cell[:, 0].to(points.dtype), num_items, width)
     with torch.no_grad():
         # an item's orientation (the sign of its covered area, -sum dy * x per piece) gives |value| a
         # useful gradient where value is 0
         orientation = torch.sign(torch.zeros(num_items, dtype=dy.dtype, device=dy.device).index_add(0, item, -dy * x_mid))
     value = sums.value.index_select(0, sums.index)
     with torch.no_grad():
-        sign = torch.sign(value.detach())
-        sign = torch.where(sign == 0, orientation.index_select(0, sums.item), sign)
+        # a cell the item does not cover holds only the prefix sum's rounding (~1e-16), whose sign is noise
+        sign = torch.where(value.detach().abs() > 1e-9, torch.sign(value.detach()),
+                           orientation.index_select(0, sums.item))
     magnitude = value * sign
     # not clamp(): its gradient is 0 at exactly 1, which would freeze edges lying on pixel boundaries
     coverage = torch.where(magnitude > 1, torch.ones_like(magnitude), magnitude)
     return Fragments(sums.pixel, sums.item, coverage)
 
 
-def _on_grid_lines(pieces: torch.Tensor, cell: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Vertical pieces (M, 2, 2) lying exactly on the left line of their cell (M, 2), which is not the
-    canvas border (a butt cap or an axis-aligned side on a pixel boundary): their indices (T,) and
-    the cell shift (T, 2) to the left neighbour.
+@dataclass
+class _Pieces:
+    """Grid-cut edge pieces: ``points`` (M, 2, 2) px, ``item`` (M,), ``cell`` (M, 2) integer (col,
+    row), ``weight`` (M,) factor on the piece's area step, ``vertex`` (M, 2) which ends are end
+    points of their edge (not grid crossings)."""
 
-    Such a piece is split in two halves, one in its cell (fx = 0) and one in the left neighbour at
-    fx = 1. The coverage is the same, but a move of the piece then sends half the gradient to each
-    side: the central derivative, not the one-sided one towards its own cell.
+    points: torch.Tensor
+    item: torch.Tensor
+    cell: torch.Tensor
+    weight: torch.Tensor
+    vertex: torch.Tensor
+
+    @classmethod
+    def cut(cls, edges: torch.Tensor, edge_item: torch.Tensor, width: int, height: int) -> "_Pieces":
+        points, item, cell, vertex = split_at_grid(edges, edge_item, width, height)
+        return cls(points, item, cell, torch.ones(len(points), dtype=points.dtype, device=points.device), vertex)
+
+    def with_copies(self, index: torch.Tensor, cell: torch.Tensor, points: torch.Tensor | None = None,
+                    weight: torch.Tensor | None = None) -> "_Pieces":
+        """These pieces followed by copies of pieces ``index`` (T,) moved to ``cell`` (T, 2), with
+        new ``points`` (T, 2, 2) and ``weight`` (T,) where given."""
+        def grown(values: torch.Tensor, new: torch.Tensor | None) -> torch.Tensor:
+            return torch.cat([values, values.index_select(0, index) if new is None else new])
+
+        return _Pieces(grown(self.points, points), grown(self.item, None), torch.cat([self.cell, cell]),
+                       grown(self.weight, weight), grown(self.vertex, None))
+
+
+def _on_grid_line(pieces: _Pieces, axis: int) -> _Pieces:
+    """Split the pieces that lie exactly on their cell's first grid line on ``axis`` (0: a vertical
+    piece on the cell's left line, 1: a horizontal piece on its top line; not the canvas border)
+    into two halves of half the weight, one on each side of the line.
+
+    Such a piece is a butt cap or an axis-aligned side on a pixel boundary. Its half in the neighbour
+    cell adds the same coverage, but a move of the piece across the line then sends half the
+    gradient to each side: the central derivative, not the one-sided one towards its own cell.
     """
-    col = cell[:, 0].to(pieces.dtype)
-    on_x = (pieces[:, 0, 0] == col) & (pieces[:, 1, 0] == col) & (col >= 1)
-    twin = torch.nonzero(on_x).flatten()
-    shift = torch.zeros(len(twin), 2, dtype=torch.long, device=cell.device)
-    return twin, shift.index_fill_(1, torch.zeros(1, dtype=torch.long, device=cell.device), 1)
+    with torch.no_grad():
+        line = pieces.cell[:, axis].to(pieces.points.dtype)
+        coordinate = pieces.points.detach()[:, :, axis]
+        twin = torch.nonzero((coordinate[:, 0] == line) & (coordinate[:, 1] == line) & (line >= 1)).flatten()
+        cell = pieces.cell.index_select(0, twin)
+        cell[:, axis] -= 1
+    pieces.weight = pieces.weight.index_fill(0, twin, 0.5)
+    return pieces.with_copies(twin, cell)
+
+
+def _ends_on_row_lines(pieces: _Pieces, height: int) -> _Pieces:
+    """Central y derivatives at edge end points lying exactly on a horizontal pixel line.
+
+    A piece in row r ending at such a point V only sees V move into row r: moved the other way, the
+    edge would cross the line and go on into the neighbour row. Half of each side's derivative is
+    kept: the piece's end becomes the mean of V and the edge's crossing with the line (equal to V in
+    value), and a piece of zero length from the line to halfway to V is added in the neighbour row
+    (not across the canvas border). Horizontal pieces are ``_on_grid_line``'s.
+    """
+    with torch.no_grad():
+        y = pieces.points.detach()[:, :, 1]
+        on_line = pieces.vertex & (y == torch.floor(y)) & (y >= 1) & (y <= height - 1) & (y[:, :1] != y[:, 1:])
+        piece, end = torch.nonzero(on_line, as_tuple=True)
+        line = y[piece, end]
+        cell = pieces.cell.index_select(0, piece)
+        cell[:, 1] = torch.where(line == cell[:, 1].to(line.dtype), line - 1, line).long()
+    if len(piece) == 0:
+        return pieces
+    v, s = pieces.points[piece, end], pieces.points[piece, 1 - end]
+    crossing_x = s[:, 0] + (v[:, 0] - s[:, 0]) * (line - s[:, 1]) / (v[:, 1] - s[:, 1])
+    pieces.points = pieces.points.index_put((piece, end), torch.stack([(v[:, 0] + crossing_x) / 2, (v[:, 1] + line) / 2], 1))
+    on_the_line = torch.stack([v[:, 0], line.expand_as(v[:, 0])], 1)
+    halfway = torch.stack([v[:, 0], line + (v[:, 1] - line) / 2], 1)
+    # from the line towards V where V is the piece's end, from V's side to the line where it is its start
+    twin = torch.where((end == 1)[:, None, None], torch.stack([on_the_line, halfway], 1),
+                       torch.stack([halfway, on_the_line], 1))
+    return pieces.with_copies(piece, cell, points=twin)
 
 
 def _evenodd(edges: torch.Tensor, edge_item: torch.Tensor, num_items: int, width: int, height: int) -> Fragments:
