@@ -107,7 +107,7 @@ def names() -> tuple[str, ...]:
 def describe(name: str) -> str:
     """The help text of limit ``name``, with its default."""
     item = next(item for item in fields(ResourceLimits) if item.name == name)
-    return f"largest {item.metadata['help']} (default {_show(item.default)}; {env_name(name)})"
+    return f"limit on {item.metadata['help']} (default {_show(item.default)}; {env_name(name)})"
 
 
 def job_bytes(width: float, height: float, points: int, views: int) -> float:
@@ -142,14 +142,17 @@ def resource_limits(environ: Mapping[str, str] | None = None) -> ResourceLimits:
 
 
 def _positive(kind: str, value: Any, what: str) -> float | int:
-    """``value`` (a number or its text) as a positive float, or int when ``kind`` is "int"."""
+    """``value`` (a number or its text) as a positive float, or a whole number of at least 1 when
+    ``kind`` is "int"."""
     try:
         number = float(value) if not isinstance(value, bool) else float("nan")
     except (TypeError, ValueError):
         number = float("nan")
-    if not number > 0:
-        raise ResourceLimitError(f"{what}={value!r} is not a positive number")
-    return number if kind == "float" else int(min(number, 1 << 62))
+    if kind == "float" and number > 0:
+        return number
+    if kind == "int" and number >= 1:
+        return int(min(number, 1 << 62))
+    raise ResourceLimitError(f"{what}={value!r} is not a positive {'number' if kind == 'float' else 'whole number'}")
 
 
 def _show(value: float) -> str:

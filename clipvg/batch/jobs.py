@@ -25,12 +25,14 @@ from ..edit.flat import normalize as normalize_options
 from ..edit.flat import spec_from_options
 from ..edit.spec import JobSpec
 from ..errors import ClipvgError, InvalidInputError
+from ..limits import names as limit_names, option_name
 
 INPUT_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".svg", ".svgz")
 FORMATS = ("svg", "png", "pdf")
 _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 CHECKPOINT_SECONDS = 60.0  # a job that sets no checkpoint policy saves its state this often (kill -9 loses less)
-NOT_DECISIVE = ("checkpoint_every", "checkpoint_seconds", "max_seconds")
+# options that do not change a finished job's result (changing them does not redo it): checkpoints, limits
+NOT_DECISIVE = ("checkpoint_every", "checkpoint_seconds", "max_seconds", *(option_name(name) for name in limit_names()))
 
 
 def normalize(entry: Mapping[str, Any]) -> dict[str, Any]:

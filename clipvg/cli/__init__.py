@@ -7,7 +7,9 @@ import logging
 import sys
 
 from ..errors import ClipvgError
+from ..limits import using
 from ..startup import set_startup_environment
+from .limit_options import add_limit_arguments, limits_from_args
 
 # Subcommand modules, in the order ``clipvg --help`` lists them.
 COMMANDS = ("render", "vectorize", "edit", "font", "outpaint", "inpaint", "serve", "batch")
@@ -28,6 +30,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         command.set_defaults(run=module.run)
         command.add_argument("--verbose", action="store_true",
                              help="show clipvg's log on stderr (debug level, with the libraries' held-back warnings)")
+        add_limit_arguments(command)
     return parser
 
 
@@ -50,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.verbose:
         show_log()
     try:
-        code = args.run(args)
+        with using(limits_from_args(args)):
+            code = args.run(args)
     except ClipvgError as error:
         print(f"clipvg {args.command}: error: {error}", file=sys.stderr)
         return 2

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-EXCLUDED = ("output",)  # set per job
+EXCLUDED = ("output",)  # set per job (the --max-<limit> flags come with every command)
 
 
 def _float(text: str) -> float:
@@ -22,7 +22,7 @@ def _float(text: str) -> float:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    from ..edit.flat import add_arguments, all_options
+    from ..edit.flat import LIMIT_OPTIONS, add_arguments, all_options
 
     parser = sub.add_parser("batch", help="run many edits (a JSON Lines file or a folder) on every GPU or a Ray cluster",
                             description=__doc__.split("\n\n")[1].replace("``", ""))
@@ -59,7 +59,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                           "and outputs travel with the jobs; auto: shared on a one-machine cluster, else "
                           "bytes (default)")
     edit = parser.add_argument_group("edit options (for every job that does not set its own; see clipvg edit -h)")
-    add_arguments(edit, [name for name in all_options() if name not in EXCLUDED], defaults=False)
+    add_arguments(edit, [name for name, option in all_options().items()
+                        if name not in EXCLUDED and option not in LIMIT_OPTIONS], defaults=False)
     return parser
 
 

@@ -4,7 +4,7 @@ whole job (load or vectorize, optimise, checkpoint, resume, write outputs), chec
 Public API: ``edit``, ``EditResult``, ``EditInterrupted``, ``Editor``, ``EditOptions``, ``Params``,
 ``load_source``, ``save_checkpoint``, ``load_checkpoint``, ``paths_touching``, ``region_mask``; the
 job: ``JobSpec`` (with ``Region``, ``Subset``, ``ClipSettings``, ``RefinerSettings``, ``Outputs``,
-``CheckpointPolicy``, ``Limits``), ``run_job``, ``JobResult``, ``JobProgress``, ``JobOwnedError``,
+``CheckpointPolicy``, ``ResourceLimits``), ``run_job``, ``JobResult``, ``JobProgress``, ``JobOwnedError``,
 ``EditOutOfMemoryError``, ``inspect_checkpoint``.
 """
 from ..callable_module import make_callable
@@ -15,12 +15,13 @@ from .job import JobProgress, JobResult, run_job
 from .memory import EditOutOfMemoryError
 from .options import EditOptions, Params
 from .ownership import JobOwnedError
+from ..limits import ResourceLimits
 from .regions import paths_touching, region_mask
-from .spec import CheckpointPolicy, ClipSettings, JobSpec, Limits, Outputs, RefinerSettings, Region, Subset
+from .spec import CheckpointPolicy, ClipSettings, JobSpec, Outputs, RefinerSettings, Region, Subset
 
 __all__ = ["CheckpointInfo", "CheckpointPolicy", "ClipSettings", "EditInterrupted", "EditOptions",
            "EditOutOfMemoryError", "EditResult", "Editor", "JobOwnedError", "JobProgress", "JobResult", "JobSpec",
-           "Limits", "Outputs", "Params", "RefinerSettings", "Region", "Subset", "edit", "inspect_checkpoint",
+           "Outputs", "Params", "RefinerSettings", "Region", "ResourceLimits", "Subset", "edit", "inspect_checkpoint",
            "load_checkpoint", "load_source", "paths_touching", "region_mask", "run_job", "save_checkpoint"]
 
 make_callable(__name__, "edit")

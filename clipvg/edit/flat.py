@@ -13,7 +13,7 @@ from typing import Any, Iterable, Mapping
 
 from ..errors import InvalidInputError
 from .presets import quick_options
-from ..limits import describe, names as limit_names, option_name, resource_limits
+from ..limits import ResourceLimits, describe, names as limit_names, option_name, resource_limits
 from .spec import (BACKENDS, PRECISIONS, CheckpointPolicy, ClipSettings, JobSpec, Outputs, RefinerSettings, Region,
                    Subset)
 
@@ -82,7 +82,8 @@ OPTIONS: tuple[Option, ...] = (
 )
 # the resource limits (clipvg.limits), by their option names: in job files; the CLI adds their flags to every command
 LIMIT_OPTIONS: tuple[Option, ...] = tuple(
-    Option(option_name(name), "value", describe(name), float, metavar="N") for name in limit_names())
+    Option(option_name(name), "value", describe(name), type(getattr(ResourceLimits(), name)), metavar="N")
+    for name in limit_names())
 BY_NAME = {o.name: o for o in OPTIONS + LIMIT_OPTIONS}
 ALIASES = {"outputs": "output", "rois": "roi", "num_patches": "patches", "steps": "iterations"}
 

@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 from ..atomic import check_writable, ensure_not_input
 from ..errors import ClipvgError, InvalidInputError
-from ..limits import resource_limits
+from ..limits import using
 from ..scene import Scene
 from .checkpoint import checkpoint_file, has_checkpoint, load_checkpoint, save_checkpoint
 from .editor import Editor
@@ -55,7 +55,7 @@ class JobProgress:
 
 @dataclass
 class JobResult:
-    """What a job did. ``status``: "finished", "cancelled" (``cancel``, or ``limits.max_seconds``)
+    """What a job did. ``status``: "finished", "cancelled" (``cancel``, or ``max_seconds``)
     or "interrupted" (Ctrl-C); ``files`` every file written (outputs first, then layers, frames,
     GIF); ``steps`` done of ``total``; ``losses`` one per step (the resumed steps' included);
     ``resumed_from`` the step a checkpoint continued from (None: started afresh); ``checkpoint``
@@ -120,24 +120,11 @@ def load_scene(spec: JobSpec) -> Scene:
     return load_svg(spec.svg) if spec.svg is not None else load_source(spec.input, spec.size)
 
 
-def check_limits(scene: Scene, spec: JobSpec) -> None:
-    """InvalidInputError when ``scene`` exceeds ``spec.limits`` (paths, canvas pixels)."""
-    limits = spec.limits
-    if limits.max_paths is not None and scene.num_paths > limits.max_paths:
-        raise InvalidInputError(f"the scene has {scene.num_paths} paths; this job takes at most {limits.max_paths} "
-                                "(simplify the SVG, or vectorize with fewer colours / a smaller --max-size)")
-    pixels = round(scene.width) * round(scene.height)
-    if limits.max_pixels is not None and pixels > limits.max_pixels:
-        raise InvalidInputError(f"the canvas is {round(scene.width)}x{round(scene.height)} px; this job takes at most "
-                                f"{limits.max_pixels} pixels (use a smaller --max-size)")
-    check_resources(scene, spec, f"job {spec.id or spec.input or 'svg'}")
-
-
 def check_resources(scene: Scene, spec: JobSpec, what: str) -> None:
     """ResourceLimitError when editing ``scene`` under ``spec`` exceeds the resource limits (render
     size, paths, points, estimated bytes with the CLIP views of every prompt); ``what`` names the job."""
     views = spec.clip.patches + sum(spec.clip.patches if r.patches is None else r.patches for r in spec.regions)
-    resource_limits().check_job(scene.width, scene.height, len(scene.points), scene.num_paths, views, what)
+    spec.limits.check_job(scene.width, scene.height, len(scene.points), scene.num_paths, views, what)
 
 
 def run_job(spec: JobSpec, progress: Callable[[JobProgress], Any] | None = None, cancel: Cancel = None, *,
@@ -157,7 +144,7 @@ def run_job(spec: JobSpec, progress: Callable[[JobProgress], Any] | None = None,
 
     def new_editor(edit_options_: EditOptions, clip_) -> Editor:
         scene = load_scene(spec)
-        check_limits(scene, spec)
+        check_resources(scene, spec, f"job {spec.id or spec.input or 'svg'}")
         if spec.refiner is not None:
             scene = _refine(scene, spec)
         return Editor(scene, edit_options_, clip_)
@@ -196,7 +183,7 @@ def run_session(spec: JobSpec, options: EditOptions, new_editor: NewEditor, meta
     check_writable(tuple(spec.outputs.paths))  # before any work that an unwritable output would lose
     directory = spec.checkpoint_dir()
     start = time.perf_counter()
-    with own_job(directory) as lock, MemoryGuard() as guard:
+    with own_job(directory) as lock, MemoryGuard() as guard, using(spec.limits):  # the parsers read spec.limits
         session = _Session(spec, lock, progress, start)
         session.report("preparing", 0, options.iterations, None, None)
         editor, resumed_from = _open(spec, options, new_editor, meta, clip)
@@ -246,7 +233,7 @@ class _Session:
         if self.frames and editor.step_count == 0:
             self.frames.add(editor.scene, 0)
         loop_start = time.perf_counter()
-        deadline = None if spec.limits.max_seconds is None else time.monotonic() + spec.limits.max_seconds
+        deadline = None if spec.max_seconds is None else time.monotonic() + spec.max_seconds
 
         def after_step(step: int, loss: float, current: Editor) -> None:
             if self.frames and step % spec.outputs.frames_every == 0:

@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import InvalidInputError
+from ..limits import ResourceLimits, names as limit_names, resource_limits
 
 VERSION = 1
 OUTPUT_SUFFIXES = (".svg", ".png", ".pdf")
 PRECISIONS = ("fp32", "fp16", "bf16")
 BACKENDS = ("torch", "diffvg")
+LEGACY_LIMITS = {"max_paths": "paths", "max_pixels": "render_pixels"}  # JobSpec.limits before ResourceLimits
 
 
 @dataclass
@@ -109,17 +111,6 @@ class CheckpointPolicy:
 
 
 @dataclass
-class Limits:
-    """Resource limits checked by ``run_job``: ``max_seconds`` of optimisation (then the job stops
-    as if cancelled, checkpoint saved), ``max_paths`` and ``max_pixels`` (canvas width x height) of
-    the scene to edit (larger scenes are refused before CLIP loads)."""
-
-    max_seconds: float | None = None
-    max_paths: int | None = None
-    max_pixels: int | None = None
-
-
-@dataclass
 class JobSpec:
     """One edit job. ``input`` a photo (vectorized first, long side resized to ``size`` px) or SVG
     file, or ``svg`` SVG markup (exactly one of them). ``prompt`` covers the whole picture; it may be
@@ -127,7 +118,10 @@ class JobSpec:
     it), ``seed`` seeds everything random (same seed, same SVG), ``device`` cpu/cuda/cuda:N (None:
     cuda when available), ``deterministic`` bit-identical results on CUDA too (None: only on the
     CPU), ``backend`` the renderer differentiated (torch, or diffvg if installed). ``id`` names the
-    job in messages."""
+    job in messages. ``limits`` the resource limits the job runs under (default: those in force when
+    the spec is made, ``clipvg.limits.resource_limits()``; in JSON, the limits given are put into
+    those in force where the spec is read); ``max_seconds`` of optimisation, then the job stops as if
+    cancelled (checkpoint saved)."""
 
     input: str | None = None
     svg: str | None = None
@@ -141,7 +135,8 @@ class JobSpec:
     refiner: RefinerSettings | None = None
     outputs: Outputs = field(default_factory=Outputs)
     checkpoint: CheckpointPolicy = field(default_factory=CheckpointPolicy)
-    limits: Limits = field(default_factory=Limits)
+    limits: ResourceLimits = field(default_factory=resource_limits)
+    max_seconds: float | None = None
     device: str | None = None
     deterministic: bool | None = None
     backend: str = "torch"
@@ -175,6 +170,8 @@ class JobSpec:
         _at_least("--save-every (outputs.frames_every)", self.outputs.frames_every, 1)
         _at_least("--checkpoint-every (checkpoint.every_steps)", self.checkpoint.every_steps, 1)
         _at_least("--checkpoint-seconds (checkpoint.every_seconds)", self.checkpoint.every_seconds, 0)
+        _at_least("--max-seconds (max_seconds)", self.max_seconds, 0)
+        self.limits.with_values(dataclasses.asdict(self.limits), lambda name: f"job spec field limits.{name}")
         if self.clip.precision not in PRECISIONS:
             raise InvalidInputError(f"unknown precision {self.clip.precision!r}; choose one of {', '.join(PRECISIONS)}")
         if self.backend not in BACKENDS:
@@ -214,6 +211,8 @@ class JobSpec:
         version = data.pop("version", VERSION)
         if version != VERSION:
             raise InvalidInputError(f"job spec version {version!r} is not {VERSION}; write the spec again with this clipvg")
+        if "limits" in data:
+            data["limits"] = _limits(data["limits"], data)
         return _build(cls, data, "")
 
     @classmethod
@@ -225,6 +224,25 @@ class JobSpec:
         except UnicodeDecodeError as error:
             raise InvalidInputError(f"the job spec is not UTF-8 text ({error.reason} at byte {error.start})") from None
         return cls.from_dict(data)
+
+
+def _limits(given: Any, data: dict[str, Any]) -> ResourceLimits:
+    """The resource limits in force with the JSON object ``given`` put in (limit name -> number);
+    the limits of specs written before ResourceLimits (``max_seconds``, ``max_paths``, ``max_pixels``)
+    move to ``data["max_seconds"]`` and the limits ``paths``/``render_pixels``."""
+    if not isinstance(given, Mapping):
+        raise InvalidInputError(f"job spec field limits must be an object of resource limits, got {given!r}")
+    given = dict(given)
+    if "max_seconds" in given:
+        data.setdefault("max_seconds", given.pop("max_seconds"))
+    for old, new in LEGACY_LIMITS.items():
+        value = given.pop(old, None)
+        if value is not None:
+            given[new] = value
+    unknown = sorted(set(given) - set(limit_names()))
+    if unknown:
+        raise InvalidInputError(f"unknown job spec field limits.{unknown[0]}; known: {', '.join(limit_names())}")
+    return resource_limits().with_values(given, lambda name: f"job spec field limits.{name}")
 
 
 def _at_least(name: str, value: float | None, minimum: float) -> None:

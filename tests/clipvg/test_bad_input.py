@@ -30,7 +30,7 @@ JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st
                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
                     max_leaves=20)
 FIELDS = st.sampled_from(["input", "svg", "prompt", "regions", "subset", "steps", "seed", "size", "clip", "outputs",
-                          "checkpoint", "limits", "device", "refiner", "backend", "version", "id"])
+                          "checkpoint", "limits", "max_seconds", "device", "refiner", "backend", "version", "id"])
 
 
 @settings(max_examples=300, deadline=None)

@@ -15,10 +15,10 @@ import torch
 import clipvg
 import clipvg.edit.editor as editor_module
 from clipvg.cli import main
-from clipvg.edit import (CheckpointPolicy, ClipSettings, EditOutOfMemoryError, JobOwnedError, JobSpec, Limits,
-                         Outputs, Region, inspect_checkpoint, run_job)
+from clipvg.edit import (CheckpointPolicy, ClipSettings, EditOutOfMemoryError, JobOwnedError, JobSpec,
+                         Outputs, Region, ResourceLimits, inspect_checkpoint, run_job)
 from clipvg.edit.ownership import TOKEN, own_job
-from clipvg.errors import InvalidInputError
+from clipvg.errors import InvalidInputError, ResourceLimitError
 from edit_scenes import quick_settings, red_circle
 
 GREEN = "a green circle on a white background"
@@ -41,7 +41,7 @@ def make_spec(source, out, steps=4, **fields) -> JobSpec:
 
 def test_spec_round_trips_through_json(source, tmp_path):
     spec = make_spec(source, tmp_path, regions=[Region((1, 2, 30, 20), "a hat", patches=3)],
-                     checkpoint=CheckpointPolicy(every_steps=2, every_seconds=5.0), limits=Limits(max_paths=10))
+                     checkpoint=CheckpointPolicy(every_steps=2, every_seconds=5.0), limits=ResourceLimits(paths=10))
     text = spec.to_json()
     assert json.loads(text)["regions"][0] == {"box": [1, 2, 30, 20], "prompt": "a hat", "patches": 3}
     assert JobSpec.from_json(text) == spec
@@ -143,8 +143,8 @@ def test_region_prompts_alone_are_an_edit(source, tmp_path):
 
 
 def test_limits_refuse_a_large_scene(source, tmp_path):
-    with pytest.raises(InvalidInputError, match="has 2 paths; this job takes at most 1"):
-        run_job(make_spec(source, tmp_path, limits=Limits(max_paths=1)))
+    with pytest.raises(ResourceLimitError, match="the path count is 2, over the paths limit of 1.*--max-paths"):
+        run_job(make_spec(source, tmp_path, limits=ResourceLimits(paths=1)))
 
 
 @pytest.mark.parametrize("message", ["", "CUDA out of memory. Tried to allocate 20.00 GiB"])

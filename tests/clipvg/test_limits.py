@@ -134,7 +134,7 @@ def test_using_sets_the_limits_in_force_and_restores_them(monkeypatch):
 def test_every_limit_has_a_flag_a_setting_and_help():
     for name in names():
         assert flag(name) == "--max-" + name.replace("_", "-") and env_name(name) == "CLIPVG_MAX_" + name.upper()
-        assert describe(name).startswith("largest ")
-    with pytest.raises(ResourceLimitError, match="--max-paths='0' is not a positive number"):
+        assert describe(name).startswith("limit on ") and env_name(name) in describe(name)
+    with pytest.raises(ResourceLimitError, match="--max-paths='0' is not a positive whole number"):
         ResourceLimits().with_values({"paths": "0"}, flag)
     assert ResourceLimits().with_values({"megapixels": "2.5", "paths": None}).megapixels == 2.5
