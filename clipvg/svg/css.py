@@ -141,17 +141,23 @@ its content refer to its paint."""
 _CURRENT = re.compile(r"currentcolor", re.IGNORECASE)
 
 
+INITIAL = {"overflow": "visible"}
+"""Initial values that differ from what an element without the property gets (markers, patterns and
+inner ``<svg>`` default to ``overflow: hidden`` by the user-agent sheet; ``inherit`` from a parent
+without the property gives the initial value)."""
+
+
 def resolve_inherited(root: ET.Element) -> None:
     """Resolve ``inherit``, ``currentColor`` (in fill, stroke, stop-color, flood-color and
     lighting-color; it inherits as a keyword, so each element uses its own ``color``) and, inside
     expanded ``<use>`` content, ``context-fill``/``context-stroke``, in place. An ``inherit`` with
-    nothing to inherit is dropped (the property's initial value applies)."""
+    nothing to inherit gives the property's initial value (dropped where the element's default is that value)."""
 
     def visit(element: ET.Element, inherited: dict[str, str], parent_own: dict[str, str],
               context_paint: dict[str, str] | None) -> None:
         for name, value in list(element.attrib.items()):
             if name in PRESENTATION and value.strip().lower() == "inherit":
-                source = (inherited if name in INHERITED else parent_own).get(name)
+                source = (inherited if name in INHERITED else parent_own).get(name, INITIAL.get(name))
                 if source is None:
                     del element.attrib[name]
                 else:

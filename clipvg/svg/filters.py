@@ -347,7 +347,7 @@ class FilterReader:
             primitive = FilterPrimitive(kind, inputs, result, subregion, space != "sRGB", params)
             primitive = _to_canvas(primitive, ctm)
             if kind == "feImage":
-                self._image(child, primitive, ctm)
+                self._image(child, primitive, ctm, subregion[2:])
             primitives.append(primitive)
         return primitives
 
@@ -486,27 +486,29 @@ class FilterReader:
             params["exponent"] = _tensor(exponent)
         return params
 
-    def _image(self, child: ET.Element, primitive: FilterPrimitive, ctm: np.ndarray) -> None:
-        """An feImage's content: a referenced element drawn at the subregion's origin, or image data."""
+    def _image(self, child: ET.Element, primitive: FilterPrimitive, ctm: np.ndarray, size: tuple[float, float]
+               ) -> None:
+        """An feImage's content: a referenced element, or image data fitted into the subregion's ``size``
+        (user units), drawn through the transform's scale per axis from the canvas subregion's whole-pixel
+        origin (as resvg: under a rotation or skew the content stays upright)."""
         href = (child.get("href") or child.get(XLINK_HREF) or "").strip()
-        x, y = primitive.subregion[0], primitive.subregion[1]
+        sx, sy = _scale(ctm)
+        placement = np.array([[sx, 0, math.floor(primitive.subregion[0])], [0, sy, math.floor(primitive.subregion[1])],
+                              [0, 0, 1.0]])
         if href.startswith("#"):
             target = self.by_id.get(href[1:])
             if target is None:
                 self.skipped[f"feImage reference to missing {href} (transparent)"] += 1
                 return
-            sx, sy = _scale(ctm)
-            content = self.draw(target, np.array([[sx, 0, math.floor(x)], [0, sy, math.floor(y)], [0, 0, 1.0]]))
-            primitive.content = content
+            primitive.content = self.draw(target, placement)
             return
         if not href:
             return
-        x, y, w, h = primitive.subregion
-        picture = ET.Element(f"{{{SVG_NS}}}image", {"href": href, "x": repr(x), "y": repr(y), "width": repr(w),
-                                                     "height": repr(h),
+        picture = ET.Element(f"{{{SVG_NS}}}image", {"href": href, "x": "0", "y": "0", "width": repr(size[0]),
+                                                     "height": repr(size[1]),
                                                      "preserveAspectRatio": child.get("preserveAspectRatio", "")})
         try:
-            node = image_node(picture, {"image-rendering": _property(child, "image-rendering") or "auto"}, np.eye(3),
+            node = image_node(picture, {"image-rendering": _property(child, "image-rendering") or "auto"}, placement,
                               self.viewport, self.base_dir)
         except ImageDataError as error:
             self.skipped[f"feImage whose image cannot be read ({error}; transparent)"] += 1

@@ -22,6 +22,7 @@ from .image_data import MAX_IMAGE_PIXELS, ImageDataError, decode_image, image_si
 
 IMAGE_KEY = "clipvg-image"  # attribute of the <g> standing for an <image>: its index in the table
 SVG_OVERSAMPLE = 4  # an SVG image is drawn at this many texture pixels per canvas pixel (then resampled)
+MIN_SVG_TEXTURE_SIDE = 1024  # its longer side at least (sharp when rendered larger than the canvas)
 MAX_SVG_TEXTURE_SIDE = 4096
 _ALIGNS = {"xMin": 0.0, "xMid": 0.5, "xMax": 1.0, "YMin": 0.0, "YMid": 0.5, "YMax": 1.0}
 _NEAREST = {"optimizeSpeed", "pixelated", "crisp-edges"}
@@ -63,13 +64,14 @@ def image_node(element: ET.Element, values: dict, ctm: np.ndarray, viewport: tup
     to_canvas = ctm @ placement
     sampling = "nearest" if values.get("image-rendering", "auto") in _NEAREST else "bicubic"
     if source.is_svg:
-        scale = math.sqrt(abs(np.linalg.det(to_canvas[:2, :2]))) * SVG_OVERSAMPLE
+        scale = max(math.sqrt(abs(np.linalg.det(to_canvas[:2, :2]))) * SVG_OVERSAMPLE,
+                    MIN_SVG_TEXTURE_SIDE / max(natural_w, natural_h))
         tw = max(1, min(MAX_SVG_TEXTURE_SIDE, math.ceil(natural_w * scale)))
         th = max(1, min(MAX_SVG_TEXTURE_SIDE, math.ceil(natural_h * scale)))
         while tw * th > MAX_IMAGE_PIXELS:
             tw, th = max(1, tw // 2), max(1, th // 2)
         pixels = decode_image(source, (tw, th))
-        sampling = "bilinear" if sampling == "bicubic" else sampling
+        sampling = "bilinear"  # drawn as vectors: image-rendering does not apply (resvg, browsers)
         texel = np.diag([natural_w / tw, natural_h / th, 1.0])
         to_canvas = to_canvas @ texel
         view = None if view is None else (view[0] * tw / natural_w, view[1] * th / natural_h,

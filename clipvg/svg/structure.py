@@ -44,6 +44,22 @@ def conditions_pass(element: ET.Element) -> bool:
     return any(tag.strip().split("-")[0].lower() in LANGUAGES for tag in languages.split(",") if tag.strip())
 
 
+CONDITIONAL = GRAPHICS | {"tspan", "textPath", "tref"}
+"""Elements whose failing conditions remove them (inside text, the text after them stays)."""
+
+
+def _remove_keeping_tail(parent: ET.Element, child: ET.Element) -> None:
+    """Remove ``child`` from ``parent`` but keep the character data that follows it."""
+    if child.tail:
+        index = list(parent).index(child)
+        if index:
+            previous = parent[index - 1]
+            previous.tail = (previous.tail or "") + child.tail
+        else:
+            parent.text = (parent.text or "") + child.tail
+    parent.remove(child)
+
+
 def apply_conditions(root: ET.Element) -> None:
     """Keep only the first child of each ``<switch>`` that is a graphics element passing its
     conditions (the switch becomes a ``<g>``), and remove other graphics elements that fail theirs
@@ -61,8 +77,9 @@ def apply_conditions(root: ET.Element) -> None:
                     parent.remove(child)
             parent.tag = _svg("g")
         for child in list(parent):
-            if isinstance(child.tag, str) and local_name(child.tag) in GRAPHICS and not conditions_pass(child):
-                parent.remove(child)
+            name = local_name(child.tag) if isinstance(child.tag, str) else ""
+            if name in CONDITIONAL and not conditions_pass(child):
+                _remove_keeping_tail(parent, child)
             else:
                 visit(child)
 
@@ -121,6 +138,19 @@ def valid_clip_children(root: ET.Element) -> None:
 
 
 ROOT_EFFECTS = ("opacity", "clip-path", "mask", "filter", "mix-blend-mode", "isolation")
+
+
+def disabled_root(root: ET.Element) -> Counter[str]:
+    """A root ``<svg>`` whose width or height is zero or negative draws nothing (SVG: zero disables
+    rendering, a negative size is an error; resvg's reference draws an empty canvas): its content is
+    removed and those sizes dropped (the canvas falls back to the viewBox or 100 x 100), in place."""
+    sizes = [parse_length(root.get(name)) for name in ("width", "height")]
+    if not any(size is not None and size[0] <= 0 for size in sizes):
+        return Counter()
+    root[:] = []
+    for name in ("width", "height"):
+        root.attrib.pop(name, None)
+    return Counter({"root <svg> with a zero or negative width/height (nothing drawn)": 1})
 
 
 def root_effects(root: ET.Element) -> None:
@@ -308,10 +338,11 @@ def normalize(root: ET.Element, name: str) -> Counter[str]:
     processing, path data checks, ``<use>`` expansion, non-SVG elements removed, ``inherit``/``currentColor``, lengths in user units, nested
     viewports. Returns what was skipped, counted by kind."""
     apply_stylesheets(root)
+    skipped = disabled_root(root)
     apply_conditions(root)
     background(root)
     normalize_path_data(root)
-    skipped = drop_bad_paths(root)
+    skipped.update(drop_bad_paths(root))
     skipped.update(check_uses(root, name))
     skipped.update(expand_uses(root, name))
     prune(root)

@@ -149,3 +149,15 @@ def test_unsupported_inputs_warn_by_name() -> None:
     with pytest.warns(UnsupportedSVGWarning, match="BackgroundImage"):
         scene = load_svg(svg)
     assert different(clipvg_on_white(scene), resvg_pixels(svg)) <= MAX_DIFFERENT
+
+
+def test_fe_image_on_a_rotated_element_stays_upright_in_its_subregion() -> None:
+    # as resvg: placed at the subregion's bounding box corner, sized by the transform's scale per axis
+    svg = f"""<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="{SIZE}"
+     height="{SIZE}" viewBox="0 0 96 96"><filter id="f" x="0" y="0" width="1" height="1">
+     <feImage x="30" width="40" xlink:href="{png_uri()}" preserveAspectRatio="none"/></filter>
+     <rect x="20" y="20" width="56" height="56" fill="red" filter="url(#f)" transform="rotate(30 48 48)"/></svg>"""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scene = load_svg(svg)
+    assert different(clipvg_on_white(scene), resvg_pixels(svg)) <= MAX_DIFFERENT

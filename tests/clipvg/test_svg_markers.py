@@ -68,6 +68,8 @@ CASES = {
                          'markerHeight="14"'),
     "overflow_visible_polygon": ('<polygon points="12,12 52,16 40,52" fill="#ddd" stroke="#000" stroke-width="2" '
                                  'marker-mid="url(#arrow)"/>', "auto", SIZE + ' overflow="visible"'),
+    "overflow_inherit_from_root": ('<path d="M12 12 L52 16 L40 52" fill="none" stroke="#000" stroke-width="2" '
+                                   'marker-mid="url(#arrow)"/>', "auto", SIZE + ' overflow="inherit"'),
     "css_shorthand": ('<path style="marker:url(#arrow)" d="M10 10 C30 0 50 30 54 54" fill="none" stroke="#000" '
                       'stroke-width="2"/>', "auto", SIZE),
     "paint_order": ('<path d="M10 30 L32 10 L54 30" fill="#fc0" stroke="#039" stroke-width="8" '

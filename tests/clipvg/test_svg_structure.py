@@ -32,6 +32,14 @@ def test_switch_draws_the_first_child_whose_conditions_pass() -> None:
                       '<rect x="4" y="4" width="30" height="20" fill="#208040"/>')
 
 
+def test_text_content_failing_its_conditions_is_not_drawn() -> None:
+    assert_like_resvg("""
+      <text y="30" font-family="DejaVu Sans" font-size="20" fill="#208040"><tspan x="4">ab</tspan>
+        <tspan x="4" fill="red" systemLanguage="ru">ab</tspan>cd</text>""",
+                      '<text y="30" font-family="DejaVu Sans" font-size="20" fill="#208040">'
+                      '<tspan x="4">ab</tspan> cd</text>')
+
+
 def test_use_of_groups_svg_and_symbols_with_viewports() -> None:
     assert_like_resvg("""
       <defs>
