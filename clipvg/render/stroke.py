@@ -7,6 +7,7 @@ ends of open subpaths get caps. All polygons share one orientation, so their uni
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, fields
 
 import torch
 
@@ -99,77 +100,160 @@ def stroke_edges(lines: Polylines, half_width: torch.Tensor, join: torch.Tensor,
                     torch.tensor([1.0, 0.0], dtype=a.dtype, device=a.device))
     n = _normal(d)
     hw = half_width[sp][:, None]
-    with torch.no_grad():
+    ends = _Ends.of(sp, closed, len(half_width))
+    joints = _Joints.of(lines, d, n, hw, ends.join_from, ends.join_to)
+    quad_edges, quad = _quads(lines, n, hw, joints)
+    keep = ~joints.shared
+    apex = torch.where(joints.trimmed[:, None], joints.inner, joints.vertex)[keep]  # the inner point where trimmed
+    join_edges, join_owner = _join_pieces(joints.select(keep), apex, join, miter_limit)
+    cap_edges, cap_owner = _caps(lines, d, ends, half_width, cap)
+    return torch.cat([quad_edges, join_edges, cap_edges]), torch.cat([sp[quad], join_owner, cap_owner])
+
+
+@dataclass
+class _Ends:
+    """Where a subpath's edges (M,) start and end: ``is_first``/``is_last`` (M,) bool, ``closed_edge``
+    (M,) on a closed subpath, and the
+    joins (J,) between edge ``join_from`` and the edge ``join_to`` that follows it (wrapping round
+    on closed subpaths)."""
+
+    is_first: torch.Tensor
+    is_last: torch.Tensor
+    closed_edge: torch.Tensor
+    join_from: torch.Tensor
+    join_to: torch.Tensor
+
+    @classmethod
+    @torch.no_grad()
+    def of(cls, sp: torch.Tensor, closed: torch.Tensor, num_subpaths: int) -> "_Ends":
+        """From the edges' subpath ids ``sp`` (M,) and ``closed`` (Q,) per subpath."""
         index = torch.arange(len(sp), device=sp.device)
         is_last = torch.ones(len(sp), dtype=torch.bool, device=sp.device)
         is_last[:-1] = sp[1:] != sp[:-1]
         is_first = torch.ones(len(sp), dtype=torch.bool, device=sp.device)
         is_first[1:] = sp[1:] != sp[:-1]
-        first_of = torch.zeros(len(half_width), dtype=torch.long, device=sp.device)
+        first_of = torch.zeros(num_subpaths, dtype=torch.long, device=sp.device)
         first_of[sp[is_first]] = index[is_first]
         successor = torch.where(is_last, first_of[sp], index + 1)
         has_join = ~is_last | closed[sp]
-    i, j = index[has_join], successor[has_join]
-    vertex, join_hw, join_sp = b[i], hw[i], sp[i]
-    di, dj, ni, nj = d[i], d[j], n[i], n[j]
-    cross = di[:, 0] * dj[:, 1] - di[:, 1] * dj[:, 0]
-    side = torch.where(cross.detach() > 0, -1.0, 1.0).to(a.dtype)[:, None]  # towards the outer side
-    cos_half = torch.sqrt(((1 + (di * dj).sum(1)) / 2).clamp(min=_EPS))
-    bisector = _unit(ni + nj) / cos_half[:, None]  # length 1 / cos(turn / 2)
-    with torch.no_grad():
-        # Consecutive quads meet on the angle bisector where the inner side does not fold over
-        # (hw * tan(turn / 2) within half of both edges): inside a Bézier segment on both sides (no
-        # overlap, no gap), at corners on the inner side only (the join fills the outer side).
-        length = (b - a).detach().norm(dim=1)
-        tan_half = torch.sqrt((1 - cos_half.detach() ** 2).clamp(min=0)) / cos_half.detach()
-        fits = join_hw[:, 0].detach() * tan_half <= 0.5 * torch.minimum(length[i], length[j])
-        shared, trimmed = fits & ~lines.corner[i], fits & lines.corner[i]
-        inner_left = trimmed & (side[:, 0] < 0)
-        inner_right = trimmed & (side[:, 0] > 0)
-    offset = bisector * join_hw
-    inner = vertex - side * offset
+        return cls(is_first, is_last, closed[sp], index[has_join], successor[has_join])
+
+
+@dataclass
+class _Joints:
+    """The vertices (J,) where edge ``i`` (J,) meets edge ``j`` (J,): ``vertex`` (J, 2) px, ``hw`` (J, 1) half
+    width, ``sp`` (J,) subpath, unit directions ``di``/``dj`` and normals ``ni``/``nj`` (J, 2),
+    ``cross`` (J,) of the directions, ``side`` (J, 1) +-1 towards the outer side, ``cos_half`` (J,)
+    of half the turn, ``bisector`` (J, 2) of length 1 / cos_half, ``corner`` (J,) at a segment
+    junction (else inside a Bézier), ``offset`` (J, 2) bisector times half width, ``inner`` (J, 2)
+    the inner sides' meeting point. Where the quads meet: ``shared`` (J,) on the bisector on both
+    sides, ``trimmed`` (J,) at ``inner`` on the inner side only (``inner_left``/``inner_right`` (J,)
+    which side that is)."""
+
+    vertex: torch.Tensor
+    hw: torch.Tensor
+    sp: torch.Tensor
+    side: torch.Tensor
+    cos_half: torch.Tensor
+    i: torch.Tensor
+    di: torch.Tensor
+    dj: torch.Tensor
+    ni: torch.Tensor
+    nj: torch.Tensor
+    cross: torch.Tensor
+    j: torch.Tensor
+    bisector: torch.Tensor
+    corner: torch.Tensor
+    offset: torch.Tensor
+    inner: torch.Tensor
+    shared: torch.Tensor
+    trimmed: torch.Tensor
+    inner_left: torch.Tensor
+    inner_right: torch.Tensor
+
+    @classmethod
+    def of(cls, lines: Polylines, d: torch.Tensor, n: torch.Tensor, hw: torch.Tensor, i: torch.Tensor, j: torch.Tensor
+           ) -> "_Joints":
+        """From the polylines, their edges' unit directions ``d`` and normals ``n`` (M, 2) and half
+        widths ``hw`` (M, 1), for the joins from edges ``i`` (J,) to ``j`` (J,)."""
+        a, b = lines.edges[:, 0], lines.edges[:, 1]
+        vertex, join_hw, join_sp = b[i], hw[i], lines.subpath[i]
+        di, dj, ni, nj = d[i], d[j], n[i], n[j]
+        cross = di[:, 0] * dj[:, 1] - di[:, 1] * dj[:, 0]
+        side = torch.where(cross.detach() > 0, -1.0, 1.0).to(a.dtype)[:, None]  # towards the outer side
+        cos_half = torch.sqrt(((1 + (di * dj).sum(1)) / 2).clamp(min=_EPS))
+        bisector = _unit(ni + nj) / cos_half[:, None]  # length 1 / cos(turn / 2)
+        with torch.no_grad():
+            # Consecutive quads meet on the angle bisector where the inner side does not fold over
+            # (hw * tan(turn / 2) within half of both edges): inside a Bézier segment on both sides (no
+            # overlap, no gap), at corners on the inner side only (the join fills the outer side).
+            length = (b - a).detach().norm(dim=1)
+            tan_half = torch.sqrt((1 - cos_half.detach() ** 2).clamp(min=0)) / cos_half.detach()
+            fits = join_hw[:, 0].detach() * tan_half <= 0.5 * torch.minimum(length[i], length[j])
+            shared, trimmed = fits & ~lines.corner[i], fits & lines.corner[i]
+        offset = bisector * join_hw
+        inner = vertex - side * offset
+        return cls(vertex, join_hw, join_sp, side, cos_half, i, di, dj, ni, nj, cross, j, bisector, lines.corner[i],
+                   offset, inner, shared, trimmed, trimmed & (side[:, 0] < 0), trimmed & (side[:, 0] > 0))
+
+    def select(self, mask: torch.Tensor) -> "_Joints":
+        """The joints where ``mask`` (J,) is set."""
+        return _Joints(**{f.name: getattr(self, f.name)[mask] for f in fields(self)})
+
+
+def _quads(lines: Polylines, n: torch.Tensor, hw: torch.Tensor, joints: _Joints) -> tuple[torch.Tensor, torch.Tensor]:
+    """One quad per edge (M,), ``hw`` (M, 1) px to each side along its normal ``n`` (M, 2), with its
+    ends moved to where it meets its neighbours (see ``_Joints``): oriented edges (4M, 2, 2) and quad
+    ids (4M,)."""
+    a, b = lines.edges[:, 0], lines.edges[:, 1]
+    offset, inner = joints.offset, joints.inner
+    i, j = joints.i, joints.j
     left_start, right_start, left_end, right_end = a + n * hw, a - n * hw, b + n * hw, b - n * hw
-    for chosen, left, right in ((shared, vertex + offset, vertex - offset), (inner_left, inner, None),
-                                (inner_right, None, inner)):
+    for chosen, left, right in ((joints.shared, joints.vertex + offset, joints.vertex - offset),
+                                (joints.inner_left, inner, None), (joints.inner_right, None, inner)):
         if left is not None:
             left_end = left_end.index_put((i[chosen],), left[chosen])
             left_start = left_start.index_put((j[chosen],), left[chosen])
         if right is not None:
             right_end = right_end.index_put((i[chosen],), right[chosen])
             right_start = right_start.index_put((j[chosen],), right[chosen])
-    quad_edges, quad = _polygons(torch.stack([left_start, left_end, right_end, right_start], 1))
-    parts, owners = [quad_edges], [sp[quad]]
+    return _polygons(torch.stack([left_start, left_end, right_end, right_start], 1))
 
-    keep = ~shared
-    apex = torch.where(trimmed[:, None], inner, vertex)[keep]
-    vertex, join_hw, join_sp, side, cos_half = vertex[keep], join_hw[keep], join_sp[keep], side[keep], cos_half[keep]
-    i, di, dj, ni, nj, cross = i[keep], di[keep], dj[keep], ni[keep], nj[keep], cross[keep]
-    outer_i, outer_j = vertex + side * ni * join_hw, vertex + side * nj * join_hw
-    kind = torch.where(lines.corner[i], join[join_sp], torch.full_like(join_sp, BEVEL))
-    use_miter = (kind == MITER) & (1 / cos_half.detach() <= miter_limit[join_sp])
-    tip = torch.where(use_miter[:, None], vertex + side * bisector[keep] * join_hw, (outer_i + outer_j) / 2)
+
+def _join_pieces(joints: _Joints, apex: torch.Tensor, join: torch.Tensor, miter_limit: torch.Tensor
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The join polygons at ``joints`` (K,) that need one: a wedge from ``apex`` (K, 2) over the outer
+    corners (to the miter tip, or cut flat for bevels, for miters over ``miter_limit`` (Q,) and inside
+    Bézier segments), or a circular fan for round joins (``join`` (Q,) per subpath). Returns oriented
+    edges (M, 2, 2) and their subpath ids (M,)."""
+    vertex, hw, sp, side = joints.vertex, joints.hw, joints.sp, joints.side
+    outer_i, outer_j = vertex + side * joints.ni * hw, vertex + side * joints.nj * hw
+    kind = torch.where(joints.corner, join[sp], torch.full_like(sp, BEVEL))
+    use_miter = (kind == MITER) & (1 / joints.cos_half.detach() <= miter_limit[sp])
+    tip = torch.where(use_miter[:, None], vertex + side * joints.bisector * hw, (outer_i + outer_j) / 2)
     angular = kind == ROUND
-    join_edges, join_poly = _polygons(torch.stack([apex, outer_i, tip, outer_j], 1)[~angular])
-    parts.append(join_edges)
-    owners.append(join_sp[~angular][join_poly])
-    turn = torch.atan2(cross, (di * dj).sum(1))[angular]
-    fan_edges, fan = _fans(vertex[angular], (side * ni)[angular], turn, join_hw[angular, 0], apex[angular])
-    parts.append(fan_edges)
-    owners.append(join_sp[angular][fan])
+    wedge_edges, wedge = _polygons(torch.stack([apex, outer_i, tip, outer_j], 1)[~angular])
+    turn = torch.atan2(joints.cross, (joints.di * joints.dj).sum(1))[angular]
+    fan_edges, fan = _fans(vertex[angular], (side * joints.ni)[angular], turn, hw[angular, 0], apex[angular])
+    return torch.cat([wedge_edges, fan_edges]), torch.cat([sp[~angular][wedge], sp[angular][fan]])
 
-    cap_point = torch.cat([a[is_first & ~closed[sp]], b[is_last & ~closed[sp]]])
-    cap_dir = torch.cat([-d[is_first & ~closed[sp]], d[is_last & ~closed[sp]]])
-    cap_sp = torch.cat([sp[is_first & ~closed[sp]], sp[is_last & ~closed[sp]]])
+
+def _caps(lines: Polylines, d: torch.Tensor, ends: _Ends, half_width: torch.Tensor, cap: torch.Tensor
+          ) -> tuple[torch.Tensor, torch.Tensor]:
+    """The caps at the ends of open subpaths (butt caps add nothing): a half-square or a half-disc
+    of ``half_width`` (Q,) px beyond the end, along the edges' unit directions ``d`` (M, 2), per
+    ``cap`` (Q,). Returns oriented edges (M', 2, 2) and their subpath ids (M',)."""
+    a, b, sp = lines.edges[:, 0], lines.edges[:, 1], lines.subpath
+    closed = ends.closed_edge
+    cap_point = torch.cat([a[ends.is_first & ~closed], b[ends.is_last & ~closed]])
+    cap_dir = torch.cat([-d[ends.is_first & ~closed], d[ends.is_last & ~closed]])
+    cap_sp = torch.cat([sp[ends.is_first & ~closed], sp[ends.is_last & ~closed]])
     cap_hw = half_width[cap_sp]
     square = cap[cap_sp] == SQUARE
     cn, cd, cp, chw = _normal(cap_dir[square]), cap_dir[square], cap_point[square], cap_hw[square, None]
     square_edges, square_poly = _polygons(torch.stack([cp + cn * chw, cp + cn * chw + cd * chw,
                                                        cp - cn * chw + cd * chw, cp - cn * chw], 1))
-    parts.append(square_edges)
-    owners.append(cap_sp[square][square_poly])
     rounded = cap[cap_sp] == ROUND_CAP
     half_turn = torch.full((int(rounded.sum()),), math.pi, dtype=a.dtype, device=a.device)
     cap_edges, cap_fan = _fans(cap_point[rounded], -_normal(cap_dir[rounded]), half_turn, cap_hw[rounded])
-    parts.append(cap_edges)
-    owners.append(cap_sp[rounded][cap_fan])
-    return torch.cat(parts), torch.cat(owners)
+    return torch.cat([square_edges, cap_edges]), torch.cat([cap_sp[square][square_poly], cap_sp[rounded][cap_fan]])
