@@ -196,7 +196,8 @@ def _nonzero(edges: torch.Tensor, edge_item: torch.Tensor, num_items: int, width
     with torch.no_grad():
         # an item's orientation (the sign of its covered area, -sum dy * x per piece) gives |value| a
         # useful gradient where value is 0
-        orientation = torch.sign(torch.zeros(num_items, dtype=dy.dtype, device=dy.device).index_add(0, item, -dy * x_mid))
+        area = torch.zeros(num_items, dtype=dy.dtype, device=dy.device).index_add(0, item, -dy * x_mid)
+        orientation = torch.sign(area)
     value = sums.value.index_select(0, sums.index)
     with torch.no_grad():
         # a cell the item does not cover holds only the prefix sum's rounding (~1e-16), whose sign is noise
@@ -275,7 +276,8 @@ def _ends_on_row_lines(pieces: _Pieces, height: int) -> _Pieces:
         return pieces
     v, s = pieces.points[piece, end], pieces.points[piece, 1 - end]
     crossing_x = s[:, 0] + (v[:, 0] - s[:, 0]) * (line - s[:, 1]) / (v[:, 1] - s[:, 1])
-    pieces.points = pieces.points.index_put((piece, end), torch.stack([(v[:, 0] + crossing_x) / 2, (v[:, 1] + line) / 2], 1))
+    mean = torch.stack([(v[:, 0] + crossing_x) / 2, (v[:, 1] + line) / 2], 1)
+    pieces.points = pieces.points.index_put((piece, end), mean)
     on_the_line = torch.stack([v[:, 0], line.expand_as(v[:, 0])], 1)
     halfway = torch.stack([v[:, 0], line + (v[:, 1] - line) / 2], 1)
     # from the line towards V where V is the piece's end, from V's side to the line where it is its start

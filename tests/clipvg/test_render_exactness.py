@@ -170,5 +170,6 @@ def test_point_on_a_pixel_line_has_the_central_gradient(case: str, dtype: torch.
     step[point, axis] = eps
     base = torch.tensor(coordinates, dtype=torch.float64)
     with torch.no_grad():
-        numeric = (weighted_coverage(make(base + step), weights) - weighted_coverage(make(base - step), weights)) / (2 * eps)
+        numeric = (weighted_coverage(make(base + step), weights)
+                   - weighted_coverage(make(base - step), weights)) / (2 * eps)
     assert abs(float(analytic[point, axis]) - float(numeric)) <= tolerance * max(1.0, abs(float(numeric)))
