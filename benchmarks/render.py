@@ -1,82 +1,92 @@
-"""Renderer benchmark: forward and forward+backward time, peak memory and resvg's forward time of the
-same SVG at the same size, for random blobs and real scenes, per backend. Prints JSON.
+"""Renderer accuracy and speed as one table: per scene and size, forward and forward+backward time,
+peak memory and pixel error against a 16x16-supersampled reference, beside resvg (time and error
+against the same reference) and pydiffvg (when installed), in one run. Prints JSON.
 
-Scenes:
-- ``blobs``: N random closed 4-segment cubic blobs (``--paths``, ``--sizes``), radii drawn so that
-  their total area is ``--depth`` times the canvas (default 4: a layered vectorization covers each
-  pixel a few times), random colours with alpha in [0.5, 1];
-- ``astronaut``: ``vectorize(skimage.data.astronaut(), rounds=(10, 30))`` at 512 px (about 1105
-  paths, 18.8k cubic segments), the scene of an edit of the astronaut photo;
-- ``chelsea``: the same for ``skimage.data.chelsea()`` (512 x 340);
-- ``icon``: a real SVG, a Papirus (else Tango) icon at 512 px, when one is installed;
-- ``illustration``: a hand-written SVG (gradients, strokes, compound paths) at 512 px, always there.
+Scenes (each written by clipvg's SVG writer, so that every renderer draws the same document):
+- ``blobs``: ``--paths`` random closed 4-segment cubic blobs on a canvas of the row's size, radii
+  drawn so that their total area is ``--depth`` times the canvas, colours with alpha in [0.5, 1];
+- ``astronaut``: ``vectorize(skimage.data.astronaut(), rounds=(10, 30))`` (about 1100 paths);
+- ``icons``: a set of real icons, every ``len // ICON_COUNT``-th SVG of the Debian package
+  papirus-icon-theme (64x64/apps); times are summed over the set, errors taken over all its pixels;
+- ``strokes``: a hand-written stroke-heavy SVG (dashes and offsets, miter/round/bevel joins,
+  butt/round/square caps, curves, thin and wide, translucent strokes).
 
-``--backend torch diffvg`` measures both backends on the same scenes in one run (pydiffvg must be
-importable; where it is not, or cannot draw a scene, the entry says "not measured" and why). Each
-(scene, backend) runs in its own process so that peak memory (ru_maxrss on CPU,
-max_memory_allocated on CUDA) is its own. Times are medians, in seconds; ``fwd_bwd_over_resvg`` is
-forward+backward over resvg's forward render (resvg_py, PNG encoding included, system fonts not
-loaded: no scene has text), measured in the same process on the CPU.
+Reference: resvg with ``shape-rendering`` crisp edges (one point sample per pixel centre) at 16x the
+row's size, drawn in tiles and box-filtered down to 16x16 samples per pixel, on white. Its own error
+is about 1/32 at worst (an axis-aligned edge between two sample rows) and far less on average; it
+shares resvg's geometry (flattening, stroking), so resvg's error is its anti-aliasing alone.
+Errors are over RGB on white in [0, 1]: ``max_abs``, ``mean_abs`` and ``psnr`` (dB). Times are
+medians in seconds; ``resvg_forward_s`` includes PNG encoding; ``fwd_bwd_over_resvg`` is forward+
+backward over resvg's forward (the CPU goal: <= 2 at 512 px). Each (scene, size, backend, device)
+runs in its own process, so peak memory (VmHWM from the first render on, on the CPU; CUDA's
+max_memory_allocated) is its own; ``--threads`` 1 by default. ``--device`` defaults to the CPU and
+CUDA when present, ``--backend`` to torch and pydiffvg when importable.
 
-    python benchmarks/render.py [--device cpu|cuda] [--backend torch diffvg]
-        [--scenes blobs astronaut chelsea icon illustration] [--paths 256 1024 4096] [--sizes 224 512 1024]
+    python benchmarks/render.py [--scenes blobs astronaut icons strokes] [--sizes 256 512 ...]
+        [--paths 1000] [--device cpu cuda] [--backend torch diffvg] [--json out.json]
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import io
 import json
 import math
 import os
-import resource
+import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
+from json_result import print_and_save  # benchmarks/, before it leaves sys.path
 
 # this folder holds a vectorize.py of its own: import the package, not the benchmark
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-SCENES = ("blobs", "astronaut", "chelsea", "icon", "illustration")
-ICON_CANDIDATES = ("/usr/share/icons/Papirus/64x64/apps/firefox.svg", "/usr/share/icons/Papirus/64x64/apps/gimp.svg",
-                   "/usr/share/icons/Tango/scalable/apps/internet-mail.svg")
-ICON_DIRS = ("/usr/share/icons/Papirus/64x64/apps", "/usr/share/icons/Tango/scalable/apps")
-REAL_SIZE = 512
+SCENES = ("blobs", "astronaut", "icons", "strokes")
+SIZES = {"blobs": (256, 512, 1024, 2048), "astronaut": (512, 1024), "icons": (256, 512), "strokes": (256, 512, 2048)}
+ICON_DIR = Path("/usr/share/icons/Papirus/64x64/apps")
+ICON_COUNT = 8
+REFERENCE_ZOOM = 16
+TILE = 128  # output px per reference tile side (2048^2 samples)
 
-ILLUSTRATION = """<svg xmlns="http://www.w3.org/2000/svg" width="128" height="128">
-  <defs>
-    <linearGradient id="sky" x1="0" y1="0" x2="0" y2="1">
-      <stop offset="0" stop-color="#3a7bd5"/><stop offset="1" stop-color="#c9e6ff"/></linearGradient>
-    <radialGradient id="sun" cx="0.5" cy="0.5" r="0.5">
-      <stop offset="0" stop-color="#fff6b0"/><stop offset="1" stop-color="#ffb300"/></radialGradient>
-    <linearGradient id="hill" gradientUnits="userSpaceOnUse" x1="0" y1="70" x2="40" y2="128"
-                    gradientTransform="rotate(-12 64 100)">
-      <stop offset="0" stop-color="#6fbf3a"/><stop offset="1" stop-color="#2d6a1e"/></linearGradient>
-  </defs>
-  <rect width="128" height="128" fill="url(#sky)"/>
-  <circle cx="96" cy="30" r="14" fill="url(#sun)"/>
-  <path d="M0 86 C 30 64, 56 70, 80 84 S 118 96, 128 80 V 128 H 0 Z" fill="url(#hill)"/>
-  <path d="M0 104 C 36 92, 70 100, 128 96 V 128 H 0 Z" fill="#3f8f2a" fill-opacity="0.85"/>
-  <path d="M22 100 V 70 M22 80 L 14 72 M22 86 L 31 76" stroke="#5b3a1a" stroke-width="3" fill="none"
-        stroke-linecap="round" stroke-linejoin="round"/>
-  <circle cx="22" cy="64" r="11" fill="#2f7d32"/><circle cx="15" cy="70" r="8" fill="#388e3c"/>
-  <circle cx="30" cy="70" r="8" fill="#43a047"/>
-  <path fill-rule="evenodd" fill="#ffffff" fill-opacity="0.9"
-        d="M40 30 a10 7 0 0 1 18 -4 a8 6 0 0 1 12 6 a6 5 0 0 1 -2 10 h-26 a6 6 0 0 1 -2 -12 z M50 34 h6 v3 h-6 z"/>
-  <path d="M60 118 Q 80 104 100 118 T 126 114" stroke="#1e88e5" stroke-width="2.5" fill="none"
-        stroke-linecap="round"/>
-  <rect x="84" y="88" width="22" height="16" rx="2" fill="#d84315" stroke="#3e2723" stroke-width="1.5"
-        stroke-linejoin="round"/>
-  <path d="M82 89 L 95 78 L 108 89 Z" fill="#6d4c41" stroke="#3e2723" stroke-width="1.5" stroke-linejoin="round"/>
+STROKES = """<svg xmlns="http://www.w3.org/2000/svg" width="256" height="256" viewBox="0 0 256 256">
+  <rect width="256" height="256" fill="#fbfaf4"/>
+  <g fill="none" stroke="#1d3557">
+    <path d="M12 20 L60 60 L108 20 L156 60 L204 20 L244 60" stroke-width="6" stroke-linejoin="miter"/>
+    <path d="M12 48 L60 88 L108 48 L156 88 L204 48 L244 88" stroke-width="6" stroke-linejoin="round"
+          stroke="#e63946"/>
+    <path d="M12 76 L60 116 L108 76 L156 116 L204 76 L244 116" stroke-width="6" stroke-linejoin="bevel"
+          stroke="#457b9d"/>
+    <path d="M20 132 H236" stroke-width="9" stroke-linecap="butt"/>
+    <path d="M20 148 H236" stroke-width="9" stroke-linecap="round" stroke="#2a9d8f"/>
+    <path d="M20 164 H236" stroke-width="9" stroke-linecap="square" stroke="#e9c46a"/>
+    <path d="M20 182 C70 150 110 214 160 182 S 230 160 240 190" stroke-width="4" stroke-dasharray="12 6"
+          stroke-linecap="round" stroke="#6a4c93"/>
+    <path d="M20 200 C70 168 110 232 160 200 S 230 178 240 208" stroke-width="2.5" stroke-dasharray="1 4 7 4"
+          stroke-dashoffset="3" stroke="#264653"/>
+    <circle cx="56" cy="230" r="18" stroke-width="5" stroke-dasharray="9 5" stroke="#f4a261"/>
+    <rect x="90" y="214" width="44" height="32" rx="6" stroke-width="3.5" stroke-dasharray="10 3 2 3"
+          stroke-linejoin="round" stroke="#8d99ae"/>
+    <path d="M150 246 L170 214 L190 246 L210 214 L230 246" stroke-width="7" stroke-linejoin="miter"
+          stroke-miterlimit="2" stroke-dasharray="18 7" stroke-linecap="square" stroke="#d62828"
+          stroke-opacity="0.7"/>
+    <path d="M12 8 Q 128 -4 244 8" stroke-width="0.6" stroke="#000"/>
+    <path d="M4 30 V 240 M250 30 V 240" stroke-width="1.3" stroke-dasharray="0.5 2.5" stroke-linecap="round"/>
+    <polyline points="30,100 38,96 46,104 54,92 62,108 70,90" stroke-width="1.5" stroke-linejoin="miter"
+              stroke="#111"/>
+  </g>
 </svg>"""
 
 
 def random_scene(num_paths: int, size: int, depth: float, seed: int = 0):
-    from clipvg import Path, Scene, Solid, Subpath
+    from clipvg import Path as VectorPath, Scene, Solid, Subpath
     rng = np.random.default_rng(seed)
     mean_radius = math.sqrt(depth * size * size / (num_paths * math.pi))
     paths = []
@@ -92,35 +102,89 @@ def random_scene(num_paths: int, size: int, depth: float, seed: int = 0):
                 r = radius * stretch * rng.uniform(0.7, 1.0)
                 points.append(centre + r * np.array([math.cos(a), math.sin(a)]))
         color = (*rng.uniform(0, 1, 3), rng.uniform(0.5, 1.0))
-        paths.append(Path([Subpath(np.array(points), [3, 3, 3, 3], closed=True)], fill=Solid(tuple(color))))
+        paths.append(VectorPath([Subpath(np.array(points), [3, 3, 3, 3], closed=True)], fill=Solid(tuple(color))))
     return Scene.from_paths(paths, size, size)
 
 
-def icon_file() -> str | None:
-    for candidate in ICON_CANDIDATES:
-        if os.path.isfile(candidate):
-            return candidate
-    for folder in ICON_DIRS:
-        files = sorted(Path(folder).glob("*.svg")) if os.path.isdir(folder) else []
-        if files:
-            return str(files[0])
-    return None
+def icon_files() -> list[Path]:
+    files = sorted(ICON_DIR.glob("*.svg")) if ICON_DIR.is_dir() else []
+    return files[:: max(1, len(files) // ICON_COUNT)][:ICON_COUNT]
 
 
-def prepare_real(name: str, folder: str) -> str | None:
-    """An SVG file for real scene ``name`` in ``folder`` (vectorized once per run), or None."""
-    target = os.path.join(folder, f"{name}.svg")
-    if name in ("astronaut", "chelsea"):
+def written(source) -> str:
+    """The SVG that clipvg's writer makes of ``source`` (a Scene, SVG text or a file)."""
+    import clipvg
+    from clipvg.svg import scene_to_svg_string
+    if not isinstance(source, clipvg.Scene):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            source = clipvg.load_svg(source)
+    return scene_to_svg_string(source)
+
+
+def scene_documents(name: str, size: int, num_paths: int, depth: float, cache: Path) -> list[str]:
+    """The SVG documents of scene ``name`` (one, or the icon set) for rows of ``size`` px."""
+    if name == "blobs":
+        return [written(random_scene(num_paths, size, depth))]
+    if name == "icons":
+        return [written(path) for path in icon_files()]
+    if name == "strokes":
+        return [written(STROKES)]
+    target = cache / "astronaut.svg"
+    if not target.exists():
         import skimage.data
         import vectorize
         from clipvg.svg import save_svg
-        image = getattr(skimage.data, name)()
-        save_svg(vectorize.vectorize(image, rounds=(10, 30), max_size=REAL_SIZE), target)
-        return target
-    if name == "icon":
-        return icon_file()
-    Path(target).write_text(ILLUSTRATION)
-    return target
+        save_svg(vectorize.vectorize(skimage.data.astronaut(), rounds=(10, 30), max_size=512), target)
+    return [written(target)]
+
+
+def _root_size(svg: str) -> tuple[float, float]:
+    """The writer's canvas (viewBox width, height) of ``svg``."""
+    box = re.search(r'<svg\b[^>]*\bviewBox="([^"]+)"', svg).group(1).split()
+    return float(box[2]), float(box[3])
+
+
+def _retargeted(svg: str, view: tuple[float, float, float, float], width: int, height: int) -> str:
+    """``svg`` with its root drawing the canvas region ``view`` (x, y, w, h) onto width x height px."""
+    def root(match: re.Match) -> str:
+        tag = re.sub(r'\s(width|height|viewBox|preserveAspectRatio)="[^"]*"', "", match.group(0))
+        return (tag[:-1] + f' width="{width}" height="{height}" viewBox="{" ".join(map(repr, view))}"'
+                f' preserveAspectRatio="none">')
+    return re.sub(r"<svg\b[^>]*>", root, svg, count=1)
+
+
+def resvg_on_white(svg: str, width: int, height: int, shape_rendering: str = "geometric_precision") -> np.ndarray:
+    """(height, width, 3) float32 in [0, 1]: resvg's render of ``svg`` on white."""
+    import resvg_py
+    from PIL import Image
+    png = resvg_py.svg_to_bytes(svg_string=svg, width=width, height=height, skip_system_fonts=True,
+                                shape_rendering=shape_rendering)
+    rgba = np.asarray(Image.open(io.BytesIO(bytes(png))).convert("RGBA"), dtype=np.float32) / 255
+    return rgba[..., :3] * rgba[..., 3:] + (1 - rgba[..., 3:])
+
+
+def reference_on_white(svg: str, width: int, height: int, zoom: int = REFERENCE_ZOOM, tile: int = TILE) -> np.ndarray:
+    """(height, width, 3) float32: ``zoom`` x ``zoom`` point samples per pixel (resvg, crisp edges),
+    averaged, on white; drawn in tiles of ``tile`` output px."""
+    canvas_w, canvas_h = _root_size(svg)
+    sx, sy = canvas_w / width, canvas_h / height
+    out = np.empty((height, width, 3), dtype=np.float32)
+    for y0 in range(0, height, tile):
+        for x0 in range(0, width, tile):
+            w, h = min(tile, width - x0), min(tile, height - y0)
+            part = _retargeted(svg, (x0 * sx, y0 * sy, w * sx, h * sy), w * zoom, h * zoom)
+            samples = resvg_on_white(part, w * zoom, h * zoom, shape_rendering="crisp_edges")
+            out[y0:y0 + h, x0:x0 + w] = samples.reshape(h, zoom, w, zoom, 3).mean((1, 3))
+    return out
+
+
+def pixel_errors(images: list[np.ndarray], references: list[np.ndarray]) -> dict:
+    """max_abs, mean_abs and PSNR (dB, peak 1) of (H, W, 3) images against references, over all pixels."""
+    diff = np.concatenate([np.abs(a.astype(np.float64) - b).ravel() for a, b in zip(images, references)])
+    mse = float((diff ** 2).mean())
+    return {"max_abs": round(float(diff.max()), 4), "mean_abs": round(float(diff.mean()), 5),
+            "psnr": round(10 * math.log10(1 / mse), 2) if mse > 0 else math.inf}
 
 
 def _sync(device: str) -> None:
@@ -145,119 +209,158 @@ def median_seconds(fn, device: str, repeats: int, budget: float) -> float:
     return statistics.median(times)
 
 
-def resvg_seconds(svg: str, width: int, height: int, repeats: int, budget: float) -> float:
-    import resvg_py
-    return median_seconds(lambda: resvg_py.svg_to_bytes(svg_string=svg, width=width, height=height,
-                                                        skip_system_fonts=True), "cpu", repeats, budget)
+def _status_mb(field: str) -> float:
+    """A memory field of /proc/self/status (VmRSS, VmHWM) in MiB."""
+    line = next(line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith(field + ":"))
+    return int(line.split()[1]) / 1024
 
 
-def run_one(scene_name: str, source: str | None, num_paths: int, size: int, depth: float, backend: str, device: str,
-            repeats: int, budget: float) -> dict:
-    """Measure one (scene, backend) in this process."""
-    import warnings
+def _reset_peak_rss() -> float:
+    """Start the peak resident set size (VmHWM) afresh from now (Linux); the current RSS in MiB."""
+    Path("/proc/self/clear_refs").write_text("5")
+    return _status_mb("VmRSS")
 
+
+def _output_size(svg: str, size: int) -> tuple[int, int]:
+    canvas_w, canvas_h = _root_size(svg)
+    scale = size / max(canvas_w, canvas_h)
+    return round(canvas_w * scale), round(canvas_h * scale)
+
+
+def run_case(case: dict) -> dict:
+    """Measure one (scene, size, backend, device) in this process. ``case``: scene, size, backend,
+    device, documents (SVG files), references (.npy files), repeats, budget, threads."""
     import clipvg
     from clipvg.errors import BackendUnavailableError
-    from clipvg.svg import scene_to_svg_string
 
-    if scene_name == "blobs":
-        scene = random_scene(num_paths, size, depth)
-        width = height = size
-    else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            scene = clipvg.load_svg(source)
-        scale = REAL_SIZE / max(scene.width, scene.height)
-        width, height = round(scene.width * scale), round(scene.height * scale)
-    result = {"scene": scene_name, "paths": scene.num_paths, "segments": len(scene.segment_degrees),
-              "width": width, "height": height, "backend": backend, "device": device}
-    if scene_name == "blobs":
-        result["size"] = size
-    if scene_name == "icon":
-        result["file"] = source
-    scene = scene.to(device)
+    torch.set_num_threads(case["threads"])
+    documents = [Path(path).read_text() for path in case["documents"]]
+    device, backend = case["device"], case["backend"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scenes = [clipvg.load_svg(svg).to(device) for svg in documents]
+    sizes = [_output_size(svg, case["size"]) for svg in documents]
+    row = {"scene": case["scene"], "size": case["size"], "backend": backend, "device": device,
+           "files": len(documents), "paths": sum(s.num_paths for s in scenes),
+           "segments": sum(len(s.segment_degrees) for s in scenes)}
     white = (1.0, 1.0, 1.0)
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss_before = _reset_peak_rss()
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()
 
-    def forward():
+    def forward(scene, width: int, height: int) -> torch.Tensor:
         with torch.no_grad():
-            clipvg.render(scene, width, height, background=white, backend=backend)
+            return clipvg.render(scene, width, height, background=white, backend=backend)
 
-    def forward_backward():
+    def forward_backward(scene, width: int, height: int) -> None:
         params = scene.parameters(points=True, colors=True)
         clipvg.render(scene, width, height, background=white, backend=backend)[..., :3].mean().backward()
         for p in params:
             p.grad = None
 
+    def timed(fn) -> float:
+        return sum(median_seconds(lambda: fn(scene, w, h), device, case["repeats"], case["budget"])
+                   for scene, (w, h) in zip(scenes, sizes))
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # pydiffvg's round joins: the picture differs, not the cost
-            result["forward_s"] = round(median_seconds(forward, device, repeats, budget), 4)
-            result["forward_backward_s"] = round(median_seconds(forward_backward, device, repeats, budget), 4)
+            row["forward_s"] = round(timed(forward), 4)
+            row["forward_backward_s"] = round(timed(forward_backward), 4)
+            images = [forward(scene, w, h)[..., :3].cpu().numpy() for scene, (w, h) in zip(scenes, sizes)]
     except BackendUnavailableError as error:
-        result["not_measured"] = str(error)
-        return result
+        row["not_measured"] = str(error)
+        return row
     if device == "cuda":
-        result["peak_memory_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
+        row["peak_memory_mb"] = round(torch.cuda.max_memory_allocated() / 2**20, 1)
     else:
-        peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        result["peak_memory_mb"] = round(peak_kb / 1024, 1)
-        result["peak_memory_above_start_mb"] = round((peak_kb - rss_before) / 1024, 1)
-    svg = scene_to_svg_string(scene.to("cpu"))
-    result["resvg_forward_s"] = round(resvg_seconds(svg, width, height, repeats, budget), 4)
-    result["fwd_bwd_over_resvg"] = round(result["forward_backward_s"] / result["resvg_forward_s"], 2)
-    return result
+        peak = _status_mb("VmHWM")
+        row["peak_memory_mb"] = round(peak, 1)
+        row["peak_memory_above_start_mb"] = round(peak - rss_before, 1)
+    references = [np.load(path) for path in case["references"]]
+    row["error"] = pixel_errors(images, references)
+    import resvg_py
+    row["resvg_forward_s"] = round(sum(median_seconds(
+        lambda: resvg_py.svg_to_bytes(svg_string=svg, width=w, height=h, skip_system_fonts=True), "cpu",
+        case["repeats"], case["budget"]) for svg, (w, h) in zip(documents, sizes)), 4)
+    row["resvg_error"] = pixel_errors([resvg_on_white(svg, w, h) for svg, (w, h) in zip(documents, sizes)],
+                                      references)
+    row["fwd_bwd_over_resvg"] = round(row["forward_backward_s"] / row["resvg_forward_s"], 2)
+    return row
+
+
+def prepare(scene: str, size: int, args: argparse.Namespace, folder: Path) -> tuple[list[str], list[str]]:
+    """Write the documents of (scene, size) and their references to ``folder``: (SVG files, .npy files)."""
+    documents, references = [], []
+    for k, svg in enumerate(scene_documents(scene, size, args.paths, args.depth, folder)):
+        stem = folder / f"{scene}_{size}_{k}"
+        stem.with_suffix(".svg").write_text(svg)
+        np.save(stem.with_suffix(".npy"), reference_on_white(svg, *_output_size(svg, size)))
+        documents.append(str(stem.with_suffix(".svg")))
+        references.append(str(stem.with_suffix(".npy")))
+    return documents, references
 
 
 def main() -> None:
+    has_cuda = torch.cuda.is_available()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--device", choices=("cpu", "cuda"), default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--backend", nargs="+", choices=("torch", "diffvg"), default=["torch"])
     parser.add_argument("--scenes", nargs="+", choices=SCENES, default=list(SCENES))
-    parser.add_argument("--paths", type=int, nargs="+", default=[256, 1024, 4096], help="blob counts")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[224, 512, 1024], help="blob canvas sizes")
+    parser.add_argument("--sizes", type=int, nargs="+", help="output sizes (px) for every scene (default: per scene)")
+    parser.add_argument("--paths", type=int, default=1000, help="blob count")
     parser.add_argument("--depth", type=float, default=4.0)
+    parser.add_argument("--device", nargs="+", choices=("cpu", "cuda"),
+                        default=["cpu", "cuda"] if has_cuda else ["cpu"])
+    parser.add_argument("--backend", nargs="+", choices=("torch", "diffvg"),
+                        default=["torch", "diffvg"] if importlib.util.find_spec("pydiffvg") else ["torch"])
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--budget", type=float, default=30.0,
+    parser.add_argument("--budget", type=float, default=20.0,
                         help="seconds per timing at most: slow configurations are timed fewer times (at least once)")
-    parser.add_argument("--one", nargs=2, metavar=("SCENE", "SOURCE"), help=argparse.SUPPRESS)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch CPU threads (1: on a shared machine, threads spinning against other processes' "
+                             "load made 2 threads 10-40x slower than 1 here)")
+    parser.add_argument("--json", help="also write the result to this file")
+    parser.add_argument("--commit", help="the commit measured (default: git rev-parse HEAD here)")
+    parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.device == "cuda" and not torch.cuda.is_available():
+    if "cuda" in args.device and not has_cuda:
         parser.error("--device cuda: no CUDA device here")
     if args.one:
-        scene_name, source = args.one
-        print(json.dumps(run_one(scene_name, None if source == "-" else source, args.paths[0], args.sizes[0],
-                                 args.depth, args.backend[0], args.device, args.repeats, args.budget)))
+        print(json.dumps(run_case(json.loads(Path(args.one).read_text()))))
         return
-    results = []
-    with tempfile.TemporaryDirectory() as folder:
-        jobs = []
-        for scene_name in args.scenes:
-            if scene_name == "blobs":
-                jobs += [(scene_name, "-", n, s) for s in args.sizes for n in args.paths]
-                continue
-            source = prepare_real(scene_name, folder)
-            if source is None:
-                results.append({"scene": scene_name, "not_measured": "no Papirus or Tango icon installed"})
-                continue
-            jobs.append((scene_name, source, 0, REAL_SIZE))
-        for scene_name, source, num_paths, size in jobs:
-            for backend in args.backend:
-                command = [sys.executable, __file__, "--one", scene_name, source, "--device", args.device,
-                           "--backend", backend, "--paths", str(num_paths), "--sizes", str(size),
-                           "--depth", str(args.depth), "--repeats", str(args.repeats), "--budget", str(args.budget)]
-                done = subprocess.run(command, capture_output=True, text=True)
-                if done.returncode == 0:
-                    results.append(json.loads(done.stdout.strip().splitlines()[-1]))
-                else:  # e.g. pydiffvg aborting the process
-                    results.append({"scene": scene_name, "backend": backend, "device": args.device,
-                                    "not_measured": f"exit status {done.returncode}: {done.stderr.strip()[-300:]}"})
-                print(json.dumps(results[-1]), file=sys.stderr)
-    print(json.dumps({"benchmark": "render", "threads": torch.get_num_threads(), "torch": torch.__version__,
-                      "device_name": torch.cuda.get_device_name(0) if args.device == "cuda" else "cpu",
-                      "depth": args.depth, "results": results}, indent=1))
+    if "icons" in args.scenes and not icon_files():
+        parser.error(f"no icons in {ICON_DIR}: apt-get install papirus-icon-theme, or leave out 'icons'")
+    commit = args.commit or subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                                           text=True, cwd=Path(__file__).parent).stdout.strip()
+    rows = []
+    started, load_start = time.time(), round(os.getloadavg()[0], 1)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for scene in args.scenes:
+            for size in args.sizes or SIZES[scene]:
+                documents, references = prepare(scene, size, args, folder)
+                for device in args.device:
+                    for backend in args.backend:
+                        case = {"scene": scene, "size": size, "backend": backend, "device": device,
+                                "documents": documents, "references": references, "repeats": args.repeats,
+                                "budget": args.budget, "threads": args.threads}
+                        case_file = folder / "case.json"
+                        case_file.write_text(json.dumps(case))
+                        done = subprocess.run([sys.executable, __file__, "--one", str(case_file)], capture_output=True,
+                                              text=True)
+                        if done.returncode == 0:
+                            rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+                        else:  # e.g. pydiffvg aborting the process
+                            failure = f"exit status {done.returncode}: {done.stderr.strip()[-300:]}"
+                            rows.append({"scene": scene, "size": size, "backend": backend, "device": device,
+                                         "not_measured": failure})
+                        print(json.dumps(rows[-1]), file=sys.stderr)
+    print_and_save({"benchmark": "render", "commit": commit, "machine": f"{os.cpu_count()} CPU cores"
+                    + (f", {torch.cuda.get_device_name(0)}" if has_cuda else ", no GPU"),
+                    "threads": args.threads, "torch": torch.__version__,
+                    "load_average_1min_start_end": [load_start, round(os.getloadavg()[0], 1)],
+                    "reference": f"resvg crisp edges at {REFERENCE_ZOOM}x, {REFERENCE_ZOOM}x{REFERENCE_ZOOM} samples "
+                                 "per pixel, box-filtered, on white", "blob_paths": args.paths, "depth": args.depth,
+                    "wall_s": round(time.time() - started), "rows": rows}, args.json)
 
 
 if __name__ == "__main__":
