@@ -4,15 +4,19 @@ Prints one JSON object.
 
     python benchmarks/serve.py [--requests 200] [--info 500] [--clients 32] [--uploads 100] [--edits 12]
                                [--listeners 4] [--iterations 10] [--edit-size 64] [--cancels 6] [--source DIR]
+                               [--plain-clients 4] [--out FILE]
 
 Latency (milliseconds, p50/p99): ``/api/info``, ``/`` and a static file, over one keep-alive
 connection and over a fresh connection per request. The burst: ``--edits`` queued edits of the bundled
 house drawing at ``--edit-size`` px (the project's shapes CLIP), ``--listeners`` event
 streams on each, ``--uploads`` uploads (half SVG, half photos that are vectorized), ``--cancels``
 large photos cancelled while queued, and ``--info`` ``/api/info`` requests from ``--clients``
-keep-alive clients, all at once. Memory is the server's resident set: after start-up (model loaded)
-and one warm-up upload, photo and edit, and after the burst's queue has drained. ``--source`` runs another checkout's ``clipvg`` (to measure an older
-commit with this script).
+keep-alive clients, all at once; meanwhile ``--plain-clients`` clients ask the plain app's
+``/api/info`` at the same pace (what the shared machine and this client alone cost under the burst).
+Memory is the resident set of the server and its worker processes (and the server's alone):
+after start-up (model loaded) and one warm-up upload, photo and edit, and after the burst's queue has
+drained. ``meta`` has the load average (``uptime``) before and after. ``--source`` runs another
+checkout's ``clipvg`` (to measure an older commit with this script); ``--out`` also writes the JSON there.
 """
 from __future__ import annotations
 
@@ -29,6 +33,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from json_result import print_and_save  # benchmarks/, before it leaves sys.path
 
 # benchmarks/losses.py and benchmarks/vectorize.py would shadow the packages of the same names
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
@@ -176,6 +182,7 @@ async def listen(port: int, job_id: str) -> bool:
 
 
 async def info_client(port: int, count: int, times: list[float]) -> None:
+    """``count`` keep-alive GETs of /api/info, 10 ms apart; their seconds go to ``times``."""
     connection = Connection(port)
     for _ in range(count):
         start = time.perf_counter()
@@ -227,7 +234,7 @@ async def warm_up(port: int) -> None:
     await drained(port, [job, edit["id"]], 600)
 
 
-async def burst(port: int, args: argparse.Namespace) -> dict:
+async def burst(port: int, plain_port: int, args: argparse.Namespace) -> dict:
     house = (ROOT / "clipvg" / "serve" / "examples" / "house.svg").read_bytes()
     small = re.sub(rb'width="256" height="256"', f'width="{args.edit_size}" height="{args.edit_size}"'.encode(), house)
     big = photo(args.cancel_size, 99)
@@ -250,9 +257,11 @@ async def burst(port: int, args: argparse.Namespace) -> dict:
         status, body = await control.request("POST", f"/api/documents?name=big{i}.png&rounds=4&max_size=48", big)
         cancelled.append(json.loads(body)["job"]["id"])
     info_times: list[float] = []
+    plain_times: list[float] = []
     upload_times: list[float] = []
     per_client = -(-args.info // args.clients)
     work = [info_client(port, per_client, info_times) for _ in range(args.clients)]
+    work += [info_client(plain_port, per_client, plain_times) for _ in range(args.plain_clients)]
     work += [uploader(port, bodies[i::4], upload_times, vectorize_jobs) for i in range(4)]
     for job in cancelled:
         await control.request("POST", f"/api/jobs/{job}/stop")
@@ -260,7 +269,8 @@ async def burst(port: int, args: argparse.Namespace) -> dict:
     ended = await asyncio.gather(*listeners)
     await drained(port, jobs + vectorize_jobs + cancelled, args.timeout)
     control.close()
-    return {"api_info_under_load": summary(info_times), "upload": summary(upload_times),
+    return {"api_info_under_load": summary(info_times), "plain_starlette_api_info_under_load": summary(plain_times),
+            "upload": summary(upload_times),
             "listeners_that_saw_the_end": f"{sum(ended)}/{len(ended)}",
             "burst_seconds": round(time.perf_counter() - start, 1)}
 
@@ -307,8 +317,23 @@ def wait_ready(port: int, timeout: float = 120) -> None:
     asyncio.run(poll())
 
 
-def rss_mb(process: subprocess.Popen) -> float:
-    return round(psutil.Process(process.pid).memory_info().rss / 2 ** 20, 1)
+def rss_mb(process: subprocess.Popen) -> dict[str, float]:
+    """Resident MB of the server alone and with its worker processes (all its descendants)."""
+    server = psutil.Process(process.pid)
+    family = [server] + server.children(recursive=True)
+    total = 0
+    for member in family:
+        try:
+            total += member.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return {"server": round(server.memory_info().rss / 2 ** 20, 1), "with_workers": round(total / 2 ** 20, 1),
+            "processes": len(family)}
+
+
+def load_average() -> str:
+    """``uptime``'s line (load averages over 1, 5 and 15 minutes)."""
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
 def commit(source: Path) -> str:
@@ -332,7 +357,9 @@ def main() -> None:
     parser.add_argument("--cancels", type=int, default=6)
     parser.add_argument("--cancel-size", type=int, default=2048, help="side in px of the cancelled photos")
     parser.add_argument("--timeout", type=float, default=900)
+    parser.add_argument("--plain-clients", type=int, default=4, help="clients of the plain app during the burst")
     parser.add_argument("--source", type=Path, default=ROOT, help="checkout whose clipvg is served")
+    parser.add_argument("--out", type=Path, help="also write the JSON result to this file")
     args = parser.parse_args()
     import losses
 
@@ -349,22 +376,25 @@ def main() -> None:
             wait_ready(port)
             result = {"benchmark": "serve", "machine": f"{psutil.cpu_count()} cores, CPU ({platform.processor() or platform.machine()})",
                       "commit": commit(args.source), "python": platform.python_version(),
+                      "meta": {"uptime_before": load_average()},
                       "plain_starlette": asyncio.run(latency(plain_port, args.requests)),
                       "clipvg_serve": asyncio.run(latency(port, args.requests))}
             asyncio.run(warm_up(port))
             time.sleep(2.0)
             rss_start = rss_mb(serve)
-            result["burst"] = asyncio.run(burst(port, args))
+            result["burst"] = asyncio.run(burst(port, plain_port, args))
             time.sleep(2.0)
             rss_end = rss_mb(serve)
             result["memory"] = {"rss_start_mb": rss_start, "rss_after_drain_mb": rss_end,
-                                "change_percent": round((rss_end - rss_start) / rss_start * 100, 1)}
+                                "change_percent": {k: round((rss_end[k] - rss_start[k]) / rss_start[k] * 100, 1)
+                                                   for k in ("server", "with_workers")}}
+            result["meta"]["uptime_after"] = load_average()
             result["settings"] = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
         finally:
             for process in (plain, serve):
                 process.terminate()
                 process.wait(30)
-    print(json.dumps(result, indent=1))
+    print_and_save(result, args.out)
 
 
 if __name__ == "__main__":

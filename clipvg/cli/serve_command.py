@@ -42,6 +42,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--keep-days", type=float, default=7.0, metavar="D",
                         help="delete documents untouched for D days (default 7; 0: keep them for ever)")
     parser.add_argument("--no-preload", action="store_true", help="load CLIP at the first edit, not at start-up")
+    parser.add_argument("--worker-threads", type=int, metavar="N",
+                        help="CPU threads of each worker process that runs edits and vectorizes (default: the "
+                             "cores less one, at least 1, so the server keeps a core to answer requests)")
     return parser
 
 
@@ -80,6 +83,8 @@ def run(args: argparse.Namespace) -> None:
                     preview_interval=args.preview_interval, preload=not args.no_preload,
                     checkpoint_steps=args.checkpoint_steps or None, checkpoint_seconds=args.checkpoint_seconds or None,
                     keep_days=args.keep_days)
+    if args.worker_threads is not None:
+        settings["worker_threads"] = args.worker_threads
     if args.work_dir is not None:
         settings["work_dir"] = args.work_dir
     config = ServeConfig(**settings)
@@ -96,7 +101,7 @@ def run(args: argparse.Namespace) -> None:
     lines.append(f"  work directory {config.work_dir} ({kept}); model {args.clip_model} ({args.clip_weights}) on "
                  f"{', '.join(config.devices)}; Ctrl-C stops")
     print("\n".join(lines), flush=True)
-    # the event loop shares the GIL with edit, vectorize and upload threads: let it in every 1 ms, not 5
+    # the event loop shares the GIL with the threads that wait for the workers: let it in every 1 ms, not 5
     sys.setswitchinterval(SWITCH_INTERVAL)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5))
     try:

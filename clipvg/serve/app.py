@@ -109,7 +109,7 @@ async def download(request: Request) -> Response:
     doc_id, version, fmt = (request.path_params[k] for k in ("doc", "version", "fmt"))
     if fmt not in FORMATS:
         raise NotFound(f"no format {fmt!r}")
-    path = await run_in_threadpool(service.store.export, doc_id, version, fmt)
+    path = await run_in_threadpool(service.export, doc_id, version, fmt)
     root = service.store.root
     if not path.resolve().is_relative_to(root):  # never, by construction; checked all the same
         raise NotFound("no such file")

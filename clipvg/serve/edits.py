@@ -1,6 +1,7 @@
 """Edits of the web editor as ``clipvg.edit`` jobs: the page's request checked and turned into a
-``JobSpec`` (``edit_spec``), and one queued edit run through ``run_job`` (``run_edit``), its
-progress and previews fed to the ``Job`` that the event streams read.
+``JobSpec`` (``edit_spec``), and one queued edit run through ``run_job`` in a worker process
+(``run_edit``), its progress and previews reported to the server, which gives them to the ``Job``
+that the event streams read (``apply_report``).
 
 A job's folder (``jobs/<id>/`` in the document) holds its record, its checkpoint and owner lock:
 the job writes a checkpoint as it runs (every ``checkpoint_steps`` steps or ``checkpoint_seconds``
@@ -11,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..edit import (CheckpointPolicy, ClipSettings, JobProgress, JobSpec, Outputs, Region, Subset, inspect_checkpoint,
                     run_job)
@@ -141,30 +142,35 @@ class EditOutcome:
     losses: list[float]
     svg_file: Path | None
 
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (``svg_file`` as text)."""
+        return {**dataclasses.asdict(self), "svg_file": None if self.svg_file is None else str(self.svg_file)}
 
-def run_edit(job: Job, spec: JobSpec, clip, device: str, preview_interval: float) -> EditOutcome:
-    """Run ``spec`` on ``device`` with the CLIP model ``clip``, reporting to ``job``: its steps and
-    losses, an SVG preview every ``preview_interval`` s, and its ``stop_requested`` as the job's
-    cancel (the result so far is kept). Errors of the edit (out of memory with its advice, a
+
+def run_edit(spec: JobSpec, clip, device: str, preview_interval: float, report: Callable[..., None],
+             cancel: Callable[[], bool]) -> EditOutcome:
+    """Run ``spec`` on ``device`` with the CLIP model ``clip`` (in a worker process), reporting
+    ("begin", first step, total, losses so far), ("progress", step, loss, checkpoint step) after
+    every step and ("preview", SVG text, step) every ``preview_interval`` s; ``cancel()`` stops it
+    after a step (the result so far is kept). Errors of the edit (out of memory with its advice, a
     non-finite gradient ...) end it as failed, keeping the steps done when a checkpoint has them."""
     job_dir = Path(spec.checkpoint.directory)
     start_step, losses = resume_point(spec)
-    job.begin(start_step, spec.steps, losses)
+    report("begin", start_step, spec.steps, losses)
     last_preview = time.monotonic()
 
     def progress(state: JobProgress) -> None:
         nonlocal last_preview
         if state.phase != "editing":
             return
-        job.progress(state.step, state.loss, state.checkpoint_step)
+        report("progress", state.step, state.loss, state.checkpoint_step)
         if state.step < state.total and time.monotonic() - last_preview >= preview_interval:
-            job.preview(scene_to_svg_string(state.scene), state.step)
+            report("preview", scene_to_svg_string(state.scene), state.step)
             last_preview = time.monotonic()
 
     result_file = Path(spec.outputs.paths[0])
     try:
-        result = run_job(dataclasses.replace(spec, device=device), progress=progress, cancel=job.stop_requested,
-                         clip=clip)
+        result = run_job(dataclasses.replace(spec, device=device), progress=progress, cancel=cancel, clip=clip)
     except ClipvgError as error:  # out of memory (with advice), a bad input, a non-finite gradient...
         steps, losses = checkpoint_step(job_dir)
         kept = result_file if result_file.is_file() and steps > start_step else None
@@ -174,3 +180,13 @@ def run_edit(job: Job, spec: JobSpec, clip, device: str, preview_interval: float
     message = "" if kept else "no step was taken"
     return EditOutcome(status if kept else ("failed" if status == "finished" else status), message, result.steps,
                        result.total, list(result.losses), kept)
+
+
+JOB_UPDATES = {"begin": Job.begin, "progress": Job.progress, "preview": Job.preview}  # run_edit's reports
+
+
+def apply_report(job: Job, kind: str, *values) -> None:
+    """Give ``job`` one of ``run_edit``'s reports (other kinds are not the job's)."""
+    update = JOB_UPDATES.get(kind)
+    if update is not None:
+        update(job, *values)

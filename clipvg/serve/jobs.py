@@ -217,7 +217,7 @@ class JobQueue:
                 with self._cond:
                     self._running.pop(device, None)
                     self._remember(job)
-                release_memory()
+                trim_heap()  # no gc.collect() here: a full collection holds the GIL (the event loop) ~0.5 s
 
 
 def _malloc_trim() -> Callable[[int], int] | None:
@@ -232,9 +232,14 @@ def _malloc_trim() -> Callable[[int], int] | None:
 _TRIM = _malloc_trim()
 
 
-def release_memory() -> None:
-    """After a job: collect its garbage and hand the freed heap back to the system (glibc keeps
-    freed memory of worker threads' arenas otherwise; the server's size would only grow)."""
-    gc.collect()
+def trim_heap() -> None:
+    """Hand the freed heap back to the system (glibc keeps freed memory of threads' arenas
+    otherwise; the process's size would only grow). ctypes lets go of the GIL meanwhile."""
     if _TRIM is not None:
         _TRIM(0)
+
+
+def release_memory() -> None:
+    """After a worker's task: collect its garbage, then ``trim_heap``."""
+    gc.collect()
+    trim_heap()

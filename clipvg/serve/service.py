@@ -1,6 +1,12 @@
-"""The server's state and work, without HTTP: settings (``ServeConfig``), the CLIP model loaded once
-per device (``ModelPool``), documents in the work directory, and the queues that run edits (one at a
-time per device, each a ``clipvg.edit`` job: ``serve.edits``) and vectorize photos.
+"""The server's state and work, without HTTP: settings (``ServeConfig``), documents in the work
+directory, and the queues that run edits (one at a time per device, each a ``clipvg.edit`` job:
+``serve.edits``) and vectorize photos.
+
+The work itself runs in worker processes (``serve.workers``): one per device for edits (it loads
+the CLIP model once), one for vectorizing photos, reading uploaded SVGs and making downloads. The
+server process only checks requests, keeps the documents' records and streams what the workers
+report, so its event loop answers at once while they compute. A worker that dies mid-edit leaves
+the edit "interrupted at step k of n", as a restart does.
 
 Every job is recorded in its document's folder before it is queued. After a crash or restart,
 ``Service.start`` finds them: a photo still to vectorize is queued again, an edit is shown as
@@ -9,12 +15,13 @@ open page's event stream reconnects to it). Documents untouched for ``keep_days`
 """
 from __future__ import annotations
 
+import gc
 import io
 import logging
 import os
+import tempfile
 import threading
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,13 +31,14 @@ from PIL import Image
 from ..edit import JobSpec
 from ..edit.checkpoint import has_checkpoint
 from ..edit.editor import resolve_device
-from ..errors import ClipvgError, InvalidInputError
+from ..errors import InvalidInputError
 from ..limits import resource_limits
-from ..svg import load_svg
-from .edits import EditSettings, continued_spec, edit_spec, parse_int, resume_point, run_edit
+from .edits import EditSettings, apply_report, continued_spec, edit_spec, parse_int, resume_point
 from .jobs import Job, JobQueue
-from .security import UploadError, check_svg_markup, gunzip_limited, sniff
+from .security import UploadError, sniff
 from .store import DocumentStore, NotFound
+from .tasks import photo_limits
+from .workers import TaskError, Worker, WorkerDied, WorkerSettings, default_threads
 
 log = logging.getLogger("clipvg.serve")
 
@@ -57,6 +65,9 @@ class ServeConfig:
     ``checkpoint_steps``/``checkpoint_seconds``: a running edit saves its checkpoint at most this
     often (whichever comes first; None turns one off). ``keep_days``: documents untouched this long
     are deleted (0: kept for ever). ``defaults``: what the page's fields start with.
+    ``worker_threads``: torch threads of each worker process (default: the cores less one, at least
+    1, so the server's event loop keeps a core). ``worker_init``: a ``"module:function"`` each worker
+    process calls once at start (logging set-up; the tests inject faults with it).
     """
 
     work_dir: Path = field(default_factory=default_work_dir)
@@ -76,6 +87,8 @@ class ServeConfig:
     checkpoint_seconds: float | None = 30.0
     keep_days: float = 7.0
     preload: bool = False
+    worker_threads: int = field(default_factory=default_threads)
+    worker_init: str | None = None
     defaults: dict[str, Any] = field(default_factory=lambda: dict(
         iterations=150, patches=64, seed=0, rounds="10,30", max_size=512, prompt=""))
 
@@ -84,40 +97,26 @@ class ServeConfig:
         self.devices = tuple(str(resolve_device(d)) for d in (self.devices or (None,)))
         if self.keep_days < 0:
             raise InvalidInputError(f"keep_days must be 0 (keep for ever) or more, got {self.keep_days}")
+        if self.worker_threads < 1:
+            raise InvalidInputError(f"worker threads must be at least 1, got {self.worker_threads}")
 
     def edit_settings(self) -> EditSettings:
         return EditSettings(self.clip_model, self.clip_weights, self.max_iterations, self.max_patches,
                             self.max_rois, self.checkpoint_steps, self.checkpoint_seconds)
 
 
-class ModelPool:
-    """The CLIP model, loaded at most once per device for the life of the process (a failed load,
-    e.g. missing weights, is retried by the next edit)."""
+class ModelStatus:
+    """What the edit workers report of the CLIP model: ``status`` (not loaded, loading, ready,
+    failed), the load's ``error``, and how many ``loads`` the workers made."""
 
-    def __init__(self, model: str, weights: str | None) -> None:
-        self.model, self.weights = model, weights
-        self.loads = 0
-        self.status = "not loaded"
-        self.error = ""
-        self._models: dict[str, Any] = {}
-        self._lock = threading.Lock()
+    def __init__(self) -> None:
+        self.status, self.error, self.loads = "not loaded", "", 0
 
-    def get(self, device: str):
-        with self._lock:
-            if device not in self._models:
-                import losses
-
-                self.status = "loading"
-                try:
-                    self._models[device] = losses.load_clip(self.model, self.weights, device=device)
-                except Exception as error:
-                    self.status, self.error = "failed", str(error)
-                    raise InvalidInputError(
-                        f"cannot load the CLIP model {self.model} with weights {self.weights}: {error} "
-                        "(restart clipvg serve with other --clip-model/--clip-weights)") from None
-                self.loads += 1
-                self.status, self.error = "ready", ""
-            return self._models[device]
+    def report(self, kind: str, status: str = "", error: str = "", loaded: bool = False) -> None:
+        """One ("model", status, error, loaded now) message of a worker (other kinds are ignored)."""
+        if kind == "model":
+            self.status, self.error = status, error
+            self.loads += loaded
 
 
 def parse_rounds(text: Any) -> tuple[int, ...]:
@@ -137,7 +136,10 @@ class Service:
     def __init__(self, config: ServeConfig) -> None:
         self.config = config
         self.store = DocumentStore(config.work_dir)
-        self.models = ModelPool(config.clip_model, config.clip_weights)
+        self.models = ModelStatus()
+        settings = WorkerSettings(config.worker_threads, config.worker_init, os.getpid())
+        self.edit_workers = {device: Worker(f"edit-{device}", settings) for device in config.devices}
+        self.prep_worker = Worker("prep", settings)  # vectorizing, reading SVGs, downloads
         self.edits = JobQueue("edit", list(config.devices), self._recorded(self._run_edit))
         self.prep = JobQueue("vectorize", ["cpu"], self._recorded(self._run_vectorize))
         self.jobs: dict[str, Job] = {}
@@ -145,8 +147,6 @@ class Service:
         self._submit_lock = threading.Lock()  # one check-then-queue at a time: one active job per document
         self._closing = threading.Event()
         self._examples = _examples()
-        # one upload read at a time: reading holds the GIL, and the event loop must get it in between
-        self._reading = threading.Lock()
         self.started = False
 
     # -- life ----------------------------------------------------------------------------------------
@@ -155,6 +155,7 @@ class Service:
         if self.started:
             return
         self.started = True
+        gc.freeze()  # what is loaded by now lives for good: later collections (holding the GIL) skip it
         self.recover()
         self.edits.start()
         self.prep.start()
@@ -164,15 +165,22 @@ class Service:
             threading.Thread(target=self._preload, name="clipvg-preload", daemon=True).start()
 
     def _preload(self) -> None:
+        """Start the worker processes now and load CLIP in the first edit worker (not at the first edit)."""
+        device = self.config.devices[0]
+        self.prep_worker.start()
         try:
-            self.models.get(self.config.devices[0])
-        except ClipvgError as error:
+            self.edit_workers[device].call("load_model", {"model": self.config.clip_model, "device": device,
+                                                          "weights": self.config.clip_weights}, self.models.report)
+        except (TaskError, WorkerDied) as error:
             log.warning("%s", error)
 
     def close(self) -> None:
+        """Stop the queues (running edits keep their results), then the worker processes."""
         self._closing.set()
         self.edits.close()
         self.prep.close()
+        for worker in (*self.edit_workers.values(), self.prep_worker):
+            worker.close()
 
     def info(self) -> dict[str, Any]:
         config = self.config
@@ -202,7 +210,7 @@ class Service:
             job_id = document.get("job")
             record = self.store.read_job(doc_id, job_id) if job_id else None
             made = any(v.get("job") == job_id for v in document["versions"])  # killed just before the note
-            if record is not None and "ended" not in record and not made:
+            if record is not None and record.get("ended") in (None, "interrupted") and not made:
                 if record["kind"] == "vectorize" and self.store.upload_file(doc_id).is_file():
                     self._register(Job("vectorize", doc_id, record, job_id))
                     self.prep.submit(self.jobs[job_id])
@@ -215,11 +223,7 @@ class Service:
 
     def _interrupted(self, doc_id: str, record: dict, job_id: str) -> Job:
         job = Job("edit", doc_id, record, job_id)
-        steps, losses = resume_point(JobSpec.from_dict(record["spec"]))
-        job.begin(steps, record["spec"]["steps"], losses)
-        job.checkpoint_step = steps
-        job.end("interrupted", f"the server stopped this edit at step {steps} of {job.total}; "
-                               "resume continues from its checkpoint")
+        _interrupt(job, "the server stopped")
         return job
 
     def _expired(self, document: dict, now: float | None = None) -> bool:
@@ -340,65 +344,70 @@ class Service:
         return self.open_upload(path.read_bytes(), path.name, rounds, max_size)
 
     def open_upload(self, data: bytes, name: str, rounds: Any = None, max_size: Any = None) -> tuple[dict, Job | None]:
-        """A new document from uploaded bytes, recognised by content: an SVG is read now (through
-        clipvg's reader; version 0 is clipvg's re-written SVG), a photo is checked, kept undecoded in
-        the document's folder and vectorized by a queued job."""
+        """A new document from uploaded bytes, recognised by content: an SVG (or gzipped SVG) is read
+        now, by the prep worker (through clipvg's reader; version 0 is clipvg's re-written SVG), a
+        photo's header is checked, the photo kept undecoded in the document's folder and vectorized
+        by a queued job."""
         config = self.config
         kind = sniff(data)
         name = str(name or "picture")[:200]
         if kind is None:
             raise UploadError(415, "not a PNG, JPEG, WebP or SVG file (files are recognised by their content, "
                                    "not their name)")
-        if kind == "svgz":
-            data, kind = gunzip_limited(data, config.max_upload_bytes), "svg"
-            if sniff(data) != "svg":
-                raise UploadError(415, "the gzip file does not hold an SVG")
-        if kind == "svg":
-            check_svg_markup(data)
-            with self._reading:
-                scene = _read_svg(data, self.store.root)
-            document = self.store.create(name, "svg")
-            self.store.add_version(document["id"], scene, kind="source", status="finished",
-                                   title="opened " + name)
+        if kind in ("svg", "svgz"):
+            with tempfile.TemporaryDirectory(dir=self.store.root) as folder:
+                svg_file = Path(folder) / "read.svg"
+                shape = self._in_worker(self.prep_worker, "read_svg", {
+                    "data": data, "gzip": kind == "svgz", "max_bytes": config.max_upload_bytes, "out": str(svg_file)})
+                document = self.store.create(name, "svg")
+                self.store.add_version(document["id"], shape, svg_file, kind="source", status="finished",
+                                       title="opened " + name)
             return self.document(document["id"]), None
         rounds = parse_rounds(config.defaults["rounds"] if rounds in (None, "") else rounds)
         max_size = parse_int(config.defaults["max_size"] if max_size in (None, "") else max_size,
                              "max size", 16, 4096)
-        with self._reading:
-            _open_photo(data, config.max_pixels).close()  # refuse what cannot be vectorized now
+        _check_photo(data, config.max_pixels)  # refuse now what cannot be vectorized
         document = self.store.create(name, "photo", rounds=list(rounds), max_size=max_size)
         self.store.upload_file(document["id"]).write_bytes(data)
         job = self._add_job(Job("vectorize", document["id"], {"kind": "vectorize", "rounds": list(rounds),
                                                                "max_size": max_size}), self.prep)
         return self.document(document["id"]), job
 
-    def _run_vectorize(self, job: Job, device: str) -> None:
-        """Vectorize the document's uploaded photo into its version 0; on failure the document goes."""
-        import vectorize
+    @staticmethod
+    def _in_worker(worker: Worker, task: str, args: dict[str, Any]) -> Any:
+        """``task`` run by ``worker``; its refusal, or the worker's death, as an UploadError."""
+        try:
+            return worker.call(task, args)
+        except TaskError as error:
+            raise UploadError(error.status, error.message) from None
+        except WorkerDied as error:
+            raise UploadError(500, f"the server's worker process failed ({error}); try again") from None
 
+    def _run_vectorize(self, job: Job, device: str) -> None:
+        """Vectorize the document's uploaded photo into its version 0 (in the prep worker); on failure
+        the document goes."""
         doc_id, spec = job.document, job.spec
         job.begin(0, len(spec["rounds"]), [])
         upload = self.store.upload_file(doc_id)
+        svg_file = upload.with_name("vectorized.svg")
+        args = {"path": str(upload), "rounds": spec["rounds"], "max_size": spec["max_size"],
+                "max_pixels": self.config.max_pixels, "out": str(svg_file)}
         try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                image = _open_photo(upload.read_bytes(), self.config.max_pixels)
-                scene = vectorize.vectorize(image, rounds=tuple(spec["rounds"]), max_size=spec["max_size"])
-                del image
-        except (ClipvgError, UploadError) as error:
+            shape = self._in_worker(self.prep_worker, "vectorize", args)
+        except UploadError as error:
             self._discard(doc_id)
-            job.end("failed", f"cannot vectorize this picture: {error}")
-            return
-        except (MemoryError, OSError) as error:
-            self._discard(doc_id)
-            job.end("failed", f"cannot vectorize this picture ({type(error).__name__}); try a smaller max size")
+            job.end("failed", f"cannot vectorize this picture: {error.message}")
             return
         rounds = ",".join(map(str, spec["rounds"]))
-        entry = self.store.add_version(doc_id, scene, kind="source", status="finished", job=job.id,
+        entry = self.store.add_version(doc_id, shape, svg_file, kind="source", status="finished", job=job.id,
                                        title=f"vectorized ({rounds} colours, max {spec['max_size']} px)")
         upload.unlink(missing_ok=True)
         job.step = len(spec["rounds"])
         job.end("finished", version=entry["index"])
+
+    def export(self, doc_id: str, version: int, fmt: str) -> Path:
+        """The file of ``version`` in ``fmt`` (``DocumentStore.export``), made by the prep worker."""
+        return self.store.export(doc_id, version, fmt, lambda args: self._in_worker(self.prep_worker, "export", args))
 
     # -- edits ---------------------------------------------------------------------------------------
     def start_edit(self, doc_id: str, request: dict[str, Any]) -> Job:
@@ -450,23 +459,42 @@ class Service:
             raise InvalidInputError("this document already has a job queued or running (an edit, or vectorizing); stop it first")
 
     def _run_edit(self, job: Job, device: str) -> None:
+        """Run the edit in ``device``'s worker; its reports go to ``job``, its result becomes a version.
+        A worker that dies leaves the edit interrupted at its last checkpoint, to resume."""
         doc_id, record = job.document, job.spec
+
+        def on_message(kind: str, *values) -> None:
+            self.models.report(kind, *values)
+            apply_report(job, kind, *values)
+
+        args = {"spec": record["spec"], "device": device, "preview_interval": self.config.preview_interval}
         try:
-            clip = self.models.get(device)
-        except ClipvgError as error:
-            job.end("failed", str(error))
+            outcome = self.edit_workers[device].call("edit", args, on_message, job.stop_requested)
+        except WorkerDied as error:
+            _interrupt(job, f"the worker process (exit code {error.exitcode}) stopped")
             return
-        outcome = run_edit(job, JobSpec.from_dict(record["spec"]), clip, device, self.config.preview_interval)
-        if outcome.svg_file is None:
-            job.end(outcome.status, outcome.message)
+        except TaskError as error:
+            job.end("failed", error.message)
             return
-        scene = load_svg(outcome.svg_file)
+        if outcome["svg_file"] is None:
+            job.end(outcome["status"], outcome["message"])
+            return
         entry = self.store.add_version(
-            doc_id, scene, svg_file=outcome.svg_file, kind="edit", parent=record["base"], status=outcome.status,
-            steps=outcome.steps, total=outcome.total, losses=outcome.losses, continued=record["continued"],
-            title=record["title"], options=record["options"], job=job.id, checkpoint=has_checkpoint(self.store.job_dir(doc_id, job.id)))
-        job.preview(self.store.svg_text(doc_id, entry["index"]), outcome.steps)
-        job.end(outcome.status, outcome.message, version=entry["index"])
+            doc_id, outcome["shape"], Path(outcome["svg_file"]), kind="edit", parent=record["base"],
+            status=outcome["status"], steps=outcome["steps"], total=outcome["total"], losses=outcome["losses"],
+            continued=record["continued"], title=record["title"], options=record["options"], job=job.id,
+            checkpoint=has_checkpoint(self.store.job_dir(doc_id, job.id)))
+        job.preview(self.store.svg_text(doc_id, entry["index"]), outcome["steps"])
+        job.end(outcome["status"], outcome["message"], version=entry["index"])
+
+
+def _interrupt(job: Job, cause: str) -> None:
+    """End ``job`` (an edit) as interrupted at its checkpoint's step: ``cause`` (e.g. "the server
+    stopped") "this edit at step k of n"; ``Service.resume`` continues it from there."""
+    steps, losses = resume_point(JobSpec.from_dict(job.spec["spec"]))
+    job.begin(steps, job.spec["spec"]["steps"], losses)
+    job.checkpoint_step = steps
+    job.end("interrupted", f"{cause} this edit at step {steps} of {job.total}; resume continues from its checkpoint")
 
 
 def _examples() -> list[dict[str, str]]:
@@ -477,51 +505,21 @@ def _examples() -> list[dict[str, str]]:
     return found
 
 
-def _read_svg(data: bytes, work_dir: Path):
-    """A Scene from SVG bytes, through clipvg's reader (never the bytes themselves)."""
-    import tempfile
+def _check_photo(data: bytes, max_pixels: int) -> None:
+    """Refuse an uploaded photo that is not a PNG, JPEG or WebP, or over ``max_pixels`` pixels (the
+    megapixels check of ``vectorize``, from the header: nothing is decoded here)."""
+    from vectorize.image_io import check_megapixels
 
-    from ..errors import SVGParseError
-
-    with tempfile.TemporaryDirectory(dir=work_dir) as folder:
-        path = Path(folder) / "upload.svg"
-        path.write_bytes(data)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                scene = load_svg(path)
-        except (SVGParseError, InvalidInputError) as error:  # over a resource limit: 413
-            status = 413 if getattr(error, "limit", None) else 400
-            raise UploadError(status, str(error).replace(str(path), "the SVG")) from None
-        except RecursionError:
-            raise UploadError(400, "cannot read this SVG: its elements are nested too deeply") from None
-        except Exception as error:  # svgelements raises many types on odd input
-            raise UploadError(400, f"cannot read this SVG ({type(error).__name__})") from None
-    if scene.num_paths == 0:
-        raise UploadError(400, "the SVG has no shapes clipvg can edit (text, images and filters are skipped)")
-    if not (1 <= scene.width <= 8192 and 1 <= scene.height <= 8192):
-        raise UploadError(400, f"the SVG canvas is {scene.width:g} x {scene.height:g} px; clipvg serve edits "
-                               "canvases from 1 to 8192 px on a side")
-    return scene
-
-
-def _open_photo(data: bytes, max_pixels: int) -> Image.Image:
-    """The uploaded photo, decoded (PNG, JPEG or WebP only; at most ``max_pixels`` pixels)."""
     try:
-        image = Image.open(io.BytesIO(data), formats=["PNG", "JPEG", "WEBP"])
-        width, height = image.size
-        if width * height > max_pixels:
-            raise UploadError(413, f"the photo is {width} x {height} pixels; this server takes at most "
-                                   f"{max_pixels / 1e6:.0f} megapixels")
-        image.load()
-    except UploadError:
-        raise
+        with Image.open(io.BytesIO(data), formats=["PNG", "JPEG", "WEBP"]) as image, photo_limits(max_pixels):
+            check_megapixels(image.width, image.height, "the photo")
     except Image.DecompressionBombError:  # larger than Pillow's own limit, so larger than ours
-        raise UploadError(413, f"the photo has more pixels than this server takes (at most {max_pixels / 1e6:.0f} "
+        raise UploadError(413, f"the photo has more pixels than this server takes (at most {max_pixels / 1e6:g} "
                                "megapixels)") from None
     except Exception as error:  # Pillow raises many types for corrupt files
+        if getattr(error, "limit", None):
+            raise
         raise UploadError(400, f"cannot decode this picture ({type(error).__name__}: {error})") from None
-    return image
 
 
 def _version() -> str:

@@ -6,22 +6,17 @@ ids; every path is built from a checked id and version number, so no request nam
 the work directory."""
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
 import secrets
 import shutil
-import tempfile
 import threading
 import time
-import zipfile
 from pathlib import Path
+from typing import Callable
 
 from ..atomic import write_bytes_atomic
-from ..edit.outputs import export_layers, write_scene
-from ..scene import Scene
-from ..svg import load_svg, save_svg
 
 DOCUMENT_ID = JOB_ID = re.compile(r"[0-9a-f]{32}")
 FORMATS = {"svg": "image/svg+xml", "png": "image/png", "pdf": "application/pdf", "zip": "application/zip"}
@@ -141,24 +136,20 @@ class DocumentStore:
         return self._version(doc_id, version)
 
     # -- versions ----------------------------------------------------------------------------------
-    def add_version(self, doc_id: str, scene: Scene, svg_file: Path | None = None, **meta) -> dict:
-        """Make ``scene`` the document's next version: ``svg_file`` (clipvg's SVG of it, moved in) or,
-        without one, the scene written by clipvg's SVG writer; returns the version's metadata."""
+    def add_version(self, doc_id: str, shape: dict, svg_file: Path, **meta) -> dict:
+        """Make ``svg_file`` (clipvg's SVG of a scene, moved in) the document's next version; ``shape``
+        is the scene's {paths, layers, width, height} (``serve.tasks.shape``). Returns the version's metadata."""
         with self._lock:
             document = self.get(doc_id)
             index = len(document["versions"])
             if index >= MAX_VERSIONS:
                 raise ValueError(f"document {doc_id} has {MAX_VERSIONS} versions; start a new document")
-            target = self.folder(doc_id) / f"v{index:04d}.svg"
-            if svg_file is not None:
-                os.replace(svg_file, target)
-            else:
-                save_svg(scene.to("cpu"), target)
-            entry = {"index": index, "created": time.time(), "paths": scene.num_paths,
-                     "layers": list(scene.layer_names), **meta}
+            os.replace(svg_file, self.folder(doc_id) / f"v{index:04d}.svg")
+            entry = {"index": index, "created": time.time(), "paths": shape["paths"], "layers": shape["layers"],
+                     **meta}
             document["versions"].append(entry)
             if document["width"] is None:
-                document["width"], document["height"] = float(scene.width), float(scene.height)
+                document["width"], document["height"] = shape["width"], shape["height"]
             self._write(document)
             return entry
 
@@ -168,15 +159,13 @@ class DocumentStore:
             document["versions"][version].update(fields)
             self._write(document)
 
-    def load_scene(self, doc_id: str, version: int) -> Scene:
-        return load_svg(self.version_file(doc_id, version))
-
     def svg_text(self, doc_id: str, version: int) -> str:
         return self.version_file(doc_id, version).read_text(encoding="utf-8")
 
-    def export(self, doc_id: str, version: int, fmt: str) -> Path:
+    def export(self, doc_id: str, version: int, fmt: str, build: Callable[[dict], None]) -> Path:
         """The file of ``version`` in ``fmt`` (svg, png, pdf, or zip of per-layer PNGs and SVGs), made
-        from the version's SVG on first request and kept."""
+        from the version's SVG on first request by ``build({"svg", "fmt", "target"})`` (the
+        ``export`` task of a worker) and kept."""
         if fmt not in FORMATS:
             raise NotFound(f"no format {fmt!r}; choose one of {', '.join(FORMATS)}")
         svg = self.version_file(doc_id, version)
@@ -187,20 +176,6 @@ class DocumentStore:
             lock = self._export_locks.setdefault((doc_id, version, fmt), threading.Lock())
         with lock:
             if not target.is_file():
-                scene = load_svg(svg)
-                if fmt == "zip":
-                    write_bytes_atomic(target, _layers_zip(scene))
-                else:
-                    write_scene(scene, target)
+                build({"svg": str(svg), "fmt": fmt, "target": str(target)})
         return target
 
-
-def _layers_zip(scene: Scene) -> bytes:
-    """A zip of ``export_layers``' files: one transparent PNG and one SVG per layer."""
-    with tempfile.TemporaryDirectory() as folder:
-        files = export_layers(scene, folder)
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for path in files:
-                archive.write(path, path.name)
-        return buffer.getvalue()

@@ -107,9 +107,13 @@ def test_the_command_serves_until_ctrl_c(tmp_path) -> None:
 
 def test_checkpoint_and_expiry_options(started, tmp_path, capsys) -> None:
     assert main(["serve", "--port", "0", "--work-dir", str(tmp_path), "--device", "cpu", "--no-preload",
-                 "--checkpoint-steps", "5", "--checkpoint-seconds", "0", "--keep-days", "2.5"]) == 0
+                 "--checkpoint-steps", "5", "--checkpoint-seconds", "0", "--keep-days", "2.5",
+                 "--worker-threads", "3"]) == 0
     assert "documents kept 2.5 days" in capsys.readouterr().out
     config = started["app"].state.config
     assert (config.checkpoint_steps, config.checkpoint_seconds, config.keep_days) == (5, None, 2.5)
+    assert config.worker_threads == 3
+    assert main(["serve", "--worker-threads", "0", "--work-dir", str(tmp_path)]) == 2
+    assert "worker threads" in capsys.readouterr().err
     assert main(["serve", "--keep-days", "-1", "--work-dir", str(tmp_path)]) == 2
     assert "--keep-days" in capsys.readouterr().err

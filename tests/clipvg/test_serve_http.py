@@ -12,6 +12,7 @@ import pytest
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
+from serve_faults import FAULTY_SEED  # noqa: E402
 from serve_helpers import (edit_request, make_app, require_modules, serve_client, tiny_png, tiny_svg,  # noqa: E402
                            upload, wait_job)
 
@@ -258,25 +259,18 @@ def test_missing_clip_weights_show_as_a_message(tmp_path) -> None:
         assert client.get(f"/api/documents/{doc}").json()["versions"][-1]["index"] == 0
 
 
-def test_out_of_memory_is_reported_and_the_next_edit_runs(client, doc, monkeypatch) -> None:
-    from clipvg.edit.editor import Editor
+def test_out_of_memory_is_reported_and_the_next_edit_runs(tmp_path) -> None:
     from clipvg.edit.memory import ADVICE
 
-    real_step = Editor.step
-
-    def out_of_memory(self):
-        if self.step_count >= 1:
-            raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
-        return real_step(self)
-
-    monkeypatch.setattr(Editor, "step", out_of_memory)
-    job = client.post(f"/api/documents/{doc}/edits", json=edit_request(iterations=5)).json()
-    state = wait_job(client, job["id"])
-    assert state["status"] == "failed" and "out of memory" in state["message"]
-    assert ADVICE in state["message"]  # the advice the CLI and batch give
-    monkeypatch.setattr(Editor, "step", real_step)
-    again = client.post(f"/api/documents/{doc}/edits", json=edit_request(iterations=1)).json()
-    assert wait_job(client, again["id"])["status"] == "finished"
+    # Editor.step raises CUDA's out-of-memory error in its second step, inside the worker process
+    with serve_client(make_app(tmp_path, worker_init="serve_faults:out_of_memory_after_first_step")) as client:
+        doc = upload(client, tiny_svg()).json()["document"]["id"]
+        job = client.post(f"/api/documents/{doc}/edits", json=edit_request(iterations=5, seed=FAULTY_SEED)).json()
+        state = wait_job(client, job["id"])
+        assert state["status"] == "failed" and "out of memory" in state["message"]
+        assert ADVICE in state["message"]  # the advice the CLI and batch give
+        again = client.post(f"/api/documents/{doc}/edits", json=edit_request(iterations=1)).json()
+        assert wait_job(client, again["id"])["status"] == "finished"
 
 
 def test_one_model_load_per_process(client, doc) -> None:

@@ -1,7 +1,8 @@
 """What happens to documents and jobs over a server's life: a photo is in the work directory (and
 the page's address) from its upload on, is vectorized again after a restart, and leaves nothing
 when it fails or is cancelled; queued jobs hold no decoded image; an edit checkpoints as it runs, is
-interrupted by a restart and resumes; finished jobs free their tensors; old documents expire.
+interrupted by a restart and resumes; the server process holds no editor (edits run in worker
+processes); old documents expire.
 Restarts here are a new ``Service`` on the same work directory (``test_serve_recovery`` kills a
 real process)."""
 from __future__ import annotations
@@ -126,17 +127,15 @@ def test_region_prompts_alone_are_an_edit(tmp_path) -> None:
         assert before != after
 
 
-def test_finished_and_stopped_edits_free_their_editors(tmp_path) -> None:
-    with serve_client(make_app(tmp_path)) as client:
+def test_the_server_process_never_holds_an_editor(tmp_path) -> None:
+    images = alive(Image.Image)
+    with serve_client(make_app(tmp_path)) as client:  # the edits run in a worker process
         doc = upload(client, tiny_svg()).json()["document"]["id"]
-        job = client.post(f"/api/documents/{doc}/edits", json=edit_request(iterations=2)).json()
-        wait_job(client, job["id"])
-        assert alive(Editor) == 0
         job = client.post(f"/api/documents/{doc}/edits", json=edit_request(iterations=1000)).json()
         wait_job(client, job["id"], until=lambda s: s["step"] >= 1)
-        assert alive(Editor) == 1
+        assert alive(Editor) == 0 and alive(Image.Image) == images
         client.post(f"/api/jobs/{job['id']}/stop")
-        wait_job(client, job["id"])
+        assert wait_job(client, job["id"])["status"] == "stopped"
         assert alive(Editor) == 0
 
 
