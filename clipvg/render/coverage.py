@@ -10,7 +10,7 @@ Even-odd items instead step the coverage at every parity change of the winding a
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -226,15 +226,14 @@ class _Pieces:
         points, item, cell, vertex = split_at_grid(edges, edge_item, width, height)
         return cls(points, item, cell, torch.ones(len(points), dtype=points.dtype, device=points.device), vertex)
 
-    def with_copies(self, index: torch.Tensor, cell: torch.Tensor, points: torch.Tensor | None = None,
-                    weight: torch.Tensor | None = None) -> "_Pieces":
+    def with_copies(self, index: torch.Tensor, cell: torch.Tensor, points: torch.Tensor | None = None) -> "_Pieces":
         """These pieces followed by copies of pieces ``index`` (T,) moved to ``cell`` (T, 2), with
-        new ``points`` (T, 2, 2) and ``weight`` (T,) where given."""
-        def grown(values: torch.Tensor, new: torch.Tensor | None) -> torch.Tensor:
-            return torch.cat([values, values.index_select(0, index) if new is None else new])
+        new ``points`` (T, 2, 2) where given."""
+        def grown(values: torch.Tensor) -> torch.Tensor:
+            return torch.cat([values, values.index_select(0, index)])
 
-        return _Pieces(grown(self.points, points), grown(self.item, None), torch.cat([self.cell, cell]),
-                       grown(self.weight, weight), grown(self.vertex, None))
+        return _Pieces(grown(self.points) if points is None else torch.cat([self.points, points]), grown(self.item),
+                       torch.cat([self.cell, cell]), grown(self.weight), grown(self.vertex))
 
 
 def _on_grid_line(pieces: _Pieces, axis: int) -> _Pieces:
@@ -252,8 +251,7 @@ def _on_grid_line(pieces: _Pieces, axis: int) -> _Pieces:
         twin = torch.nonzero((coordinate[:, 0] == line) & (coordinate[:, 1] == line) & (line >= 1)).flatten()
         cell = pieces.cell.index_select(0, twin)
         cell[:, axis] -= 1
-    pieces.weight = pieces.weight.index_fill(0, twin, 0.5)
-    return pieces.with_copies(twin, cell)
+    return replace(pieces, weight=pieces.weight.index_fill(0, twin, 0.5)).with_copies(twin, cell)
 
 
 def _ends_on_row_lines(pieces: _Pieces, height: int) -> _Pieces:
@@ -277,13 +275,12 @@ def _ends_on_row_lines(pieces: _Pieces, height: int) -> _Pieces:
     v, s = pieces.points[piece, end], pieces.points[piece, 1 - end]
     crossing_x = s[:, 0] + (v[:, 0] - s[:, 0]) * (line - s[:, 1]) / (v[:, 1] - s[:, 1])
     mean = torch.stack([(v[:, 0] + crossing_x) / 2, (v[:, 1] + line) / 2], 1)
-    pieces.points = pieces.points.index_put((piece, end), mean)
     on_the_line = torch.stack([v[:, 0], line.expand_as(v[:, 0])], 1)
     halfway = torch.stack([v[:, 0], line + (v[:, 1] - line) / 2], 1)
     # from the line towards V where V is the piece's end, from V's side to the line where it is its start
     twin = torch.where((end == 1)[:, None, None], torch.stack([on_the_line, halfway], 1),
                        torch.stack([halfway, on_the_line], 1))
-    return pieces.with_copies(piece, cell, points=twin)
+    return replace(pieces, points=pieces.points.index_put((piece, end), mean)).with_copies(piece, cell, points=twin)
 
 
 def _evenodd(edges: torch.Tensor, edge_item: torch.Tensor, num_items: int, width: int, height: int) -> Fragments:
