@@ -1,6 +1,6 @@
 """``clipvg vectorize`` start-up and SVG writing: wall time of the whole command and of ``clipvg --help``
-(medians of ``--runs``, the trees interleaved), ``python -X importtime`` of the command (what it imports
-before and while working), and the CPU time of ``scene_to_svg_string`` on the example photo's
+(medians of ``--runs``, the trees interleaved, after one untimed run per tree), ``python -X importtime``
+of the command (what it imports before and while working), and the CPU time of ``scene_to_svg_string`` on the example photo's
 vectorization (best of 10). Prints JSON.
 
 Each ``--tree LABEL=DIR`` is a source tree of the project (e.g. an older commit unpacked with
@@ -70,6 +70,8 @@ def walls(trees: dict[str, str], image: str, runs: int) -> dict[str, dict]:
     """Median wall seconds of ``clipvg vectorize`` and ``clipvg --help`` per tree, the trees interleaved
     run by run (a shared machine's load then weighs on each alike)."""
     seconds = {label: {"vectorize": [], "help": []} for label in trees}
+    for tree in trees.values():  # untimed: a fresh tree compiles its numba kernels into its cache first
+        run(tree, vectorize_command(image))
     for _ in range(runs):
         for label, tree in trees.items():
             seconds[label]["vectorize"].append(wall(tree, vectorize_command(image)))

@@ -78,12 +78,14 @@ class Preset:
     tolerance: float
     gradients: str
     scaled: bool = True  # ``paths`` is for a 512 x 512 canvas, scaled by sqrt(canvas area) / 512
+    knee: bool = False  # ``paths`` is the most: the budget is the knee of the picture's RD curve
 
 
 QUALITY = {
     "draft": Preset(paths=250, tolerance=1.0, gradients="linear"),
     "default": Preset(paths=1000, tolerance=0.5, gradients="radial"),
     "fine": Preset(paths=3000, tolerance=0.35, gradients="radial"),
+    "auto": Preset(paths=3000, tolerance=0.5, gradients="radial", knee=True),
 }
 
 
@@ -114,7 +116,10 @@ def vectorize_paths(image: str | os.PathLike | Image.Image | np.ndarray, rounds:
 
     * ``paths`` (a budget: at most this many paths in all) and/or ``quality`` ("draft", "default",
       "fine": a budget of 250, 1000 or 3000 paths for a 512 x 512 canvas, scaled by the square root
-      of the canvas area, plus a fitting tolerance; ``paths`` overrides the preset's budget). The
+      of the canvas area, plus a fitting tolerance; ``paths`` overrides the preset's budget; "auto":
+      the budget is the knee of the picture's rate-distortion curve (the path count past which a
+      path buys less error than on average, see ``budget.knee_count``), at most 3000 at 512 px,
+      so a photo gets few paths when few describe it well). The
       picture is over-segmented and its adjacent regions merged, least added colour error first,
       down to the budget; regions get flat or gradient fills (``gradients``: "none", "linear",
       "radial" = linear and radial; default "radial"). ``rounds`` then sets the layers and their
@@ -142,7 +147,7 @@ def vectorize_paths(image: str | os.PathLike | Image.Image | np.ndarray, rounds:
         raise ImageInputError(f"min_area must be a whole number of pixels >= 1, got {min_area!r}")
     if tolerance is not None and not (isinstance(tolerance, (int, float)) and np.isfinite(tolerance) and tolerance > 0):
         raise ImageInputError(f"tolerance must be a positive number of pixels, got {tolerance!r}")
-    rgba = load_image(image)
+    rgba = load_image(image, copy=False)  # only read: a float32 RGBA array is used as given
     source_size = (rgba.shape[1], rgba.shape[0])
     rgba = resize_long_side(rgba, max_size)
     height, width = rgba.shape[:2]
@@ -231,14 +236,14 @@ def _budget_scene(rgba: np.ndarray, source_size: tuple[int, int], rounds: Sequen
         if rounds:
             counts = [max(1, round(base * colors / rounds[-1])) for colors in rounds]
             counts = list(np.maximum.accumulate(counts))  # a lower layer never finer than the one above
-            levels = budget_levels(rgba, visible, counts, tolerance, preset.gradients, min_size, step)
+            levels = budget_levels(rgba, visible, counts, tolerance, preset.gradients, min_size, step, preset.knee)
             for index, level in enumerate(levels):
                 layer = f"round-{index + 1}-{len(level.paints)}paths"
                 names.append(layer)
                 out += _level_paths(level, layer, backdrop=backdrop and index == 0 and bool(opaque.all()))
                 fills.append(FillLevel(level.labels, level.paints))
         for index, (mask, share) in enumerate(zip(masks, shares)):
-            (level,) = budget_levels(rgba, mask, [share], tolerance, preset.gradients, min_size, step)
+            (level,) = budget_levels(rgba, mask, [share], tolerance, preset.gradients, min_size, step, preset.knee)
             layer = f"region-{index + 1}-{len(level.paints)}paths"
             names.append(layer)
             out += _level_paths(level, layer, backdrop=False)

@@ -25,7 +25,7 @@ from clipvg.scene import Paint
 
 from .felzenszwalb import segment
 from .fills import region_paints
-from .merge import Layout, merge_levels, pixel_ridge
+from .merge import Layout, MergeOrder, merge_order, pixel_ridge
 from .pixel_sums import region_sums
 from .trace import trace_levels
 
@@ -35,6 +35,7 @@ OPAQUE = 254.5 / 255.0
 BASE_SCALE = 8.0
 MIN_OVERSEGMENTATION = 6
 SMOOTHING = 0.5
+MIN_KNEE = 16  # the knee is sought from this many regions up
 
 
 @dataclass
@@ -51,11 +52,14 @@ STEPS = ("segment", "merge", "fill", "trace")  # reported to ``step`` as each be
 
 
 def budget_levels(rgba: np.ndarray, mask: np.ndarray, counts: list[int], tolerance: float, gradients: str,
-                  min_size: int = 3, step: Callable[[str], None] = lambda name: None) -> list[Level]:
+                  min_size: int = 3, step: Callable[[str], None] = lambda name: None,
+                  knee: bool = False) -> list[Level]:
     """Vectorize the pixels of ``rgba`` (H, W, 4) under ``mask`` (H, W) bool into stacked levels
     with ``counts`` regions each (ascending; the last is the path budget and the total path count,
-    or less when the picture has fewer regions). Returns the levels bottom to top. ``step`` is
-    called with each name of STEPS as that step begins (progress)."""
+    or less when the picture has fewer regions). ``knee``: ``counts[-1]`` is only the most paths,
+    the budget is the knee of the picture's rate-distortion curve up to it (``knee_count``) and
+    every count is scaled alike. Returns the levels bottom to top. ``step`` is called with each
+    name of STEPS as that step begins (progress)."""
     height, width = mask.shape
     if not mask.any():
         return [Level(np.full(mask.shape, -1), [], []) for _ in counts]
@@ -69,14 +73,24 @@ def budget_levels(rgba: np.ndarray, mask: np.ndarray, counts: list[int], toleran
     ridge = pixel_ridge(height, width)
     stats = region_sums(initial, count, colours, merge_features)
     step("merge")
-    maps = merge_levels(initial, stats, layout, ridge, list(counts))[::-1]  # coarse to fine
-    initial, stats, maps = _drop_to_budget(initial, stats, maps, counts[-1], layout)
+    square = stats[:, 1 + layout.channels].copy()  # the merge overwrites ``stats``
+    most = counts[-1]
+    order = merge_order(initial, stats, layout, ridge, min(counts) if not knee else
+                        max(1, min(counts[0], MIN_KNEE * counts[0] // most)))
+    del stats
+    if knee:
+        # squared error floor: 60 dB PSNR over the masked pixels' channels
+        best = knee_count(order, MIN_KNEE, most, 1e-6 * float(mask.sum()) * colours.shape[-1])
+        counts = [max(1, round(c * best / most)) for c in counts]
+    maps = [order.partition(target) for target in counts]  # coarse to fine
+    initial, maps = _drop_to_budget(initial, square, maps, counts[-1])
     finest = _apply(maps[-1], initial)
     step("fill")
     top_count = int(maps[-1].max()) + 1
     # The fills see x² + y² too when radial gradients are allowed (the merging does not need it).
     fill_layout = Layout(colours.shape[-1], 3 if gradients == "radial" else merge_features)
     top_stats = region_sums(finest, top_count, colours, fill_layout.features)
+    del colours  # 12 bytes per pixel, not needed from here on
     n = top_stats[:, 0]
     alpha = np.ones(top_count) if opaque_image else top_stats[:, 4] / np.maximum(n, 1e-12)
     solid = alpha >= OPAQUE
@@ -87,12 +101,30 @@ def budget_levels(rgba: np.ndarray, mask: np.ndarray, counts: list[int], toleran
         keep = np.full(len(draw), -1)
         keep[draw] = np.arange(int(draw.sum()))
         level_labels.append(_apply(keep[level_map], initial))
+    del initial
     step("trace")
     traced = trace_levels(level_labels, finest, tolerance)
     levels = []
     for draw, leaf, contours, labels in zip(drawn, paint_of, traced, level_labels):
         levels.append(Level(labels, [paints[leaf[r]] for r in np.nonzero(draw)[0]], contours))
     return levels
+
+
+def knee_count(order: MergeOrder, low: int, high: int, floor: float = 0.0) -> int:
+    """The knee of the rate-distortion curve of ``order`` between ``low`` and ``high`` regions: the
+    count K where PSNR(K) (from the merge model's squared error, at least ``floor``: an error the
+    eye cannot tell from none) rises farthest above the straight line from (low, PSNR(low)) to
+    (high, PSNR(high)), both axes linear (Kneedle); past it each added path buys less than the
+    average over the range. All that is left when the merges stopped above ``low``."""
+    errors = order.errors()
+    counts = order.count - np.arange(len(errors))
+    inside = (counts >= low) & (counts <= high)
+    if counts[-1] > low or not inside.any():
+        return min(high, int(counts[-1]))
+    k, psnr = counts[inside], -10.0 * np.log10(np.maximum(errors[inside], max(floor, 1e-300)))
+    x = (k - k.min()) / max(k.max() - k.min(), 1)
+    y = (psnr - psnr[k.argmin()]) / max(psnr[k.argmax()] - psnr[k.argmin()], 1e-12)
+    return int(k[np.argmax(y - x)])
 
 
 def oversegment(colours: np.ndarray, mask: np.ndarray, budget: int, min_size: int = 3) -> np.ndarray:
@@ -109,9 +141,10 @@ def oversegment(colours: np.ndarray, mask: np.ndarray, budget: int, min_size: in
 
 
 def _colours(rgba: np.ndarray, opaque: bool) -> np.ndarray:
-    """What the merge error is measured on: RGB for an opaque picture, else premultiplied RGBA."""
+    """What the merge error is measured on: RGB for an opaque picture (a view of ``rgba``: no
+    copy), else premultiplied RGBA."""
     if opaque:
-        return np.ascontiguousarray(rgba[..., :3], np.float32)
+        return rgba[..., :3]
     return np.concatenate([rgba[..., :3] * rgba[..., 3:], rgba[..., 3:]], axis=-1).astype(np.float32)
 
 
@@ -120,20 +153,15 @@ def _apply(mapping: np.ndarray, initial: np.ndarray) -> np.ndarray:
     return np.where(initial >= 0, mapping.astype(np.int32)[np.maximum(initial, 0)], np.int32(-1))
 
 
-def _group_stats(stats: np.ndarray, mapping: np.ndarray, count: int) -> np.ndarray:
-    out = np.zeros((count, stats.shape[1]))
-    np.add.at(out, mapping, stats)
-    return out
-
-
-def _drop_to_budget(initial, stats, maps, budget, layout):
+def _drop_to_budget(initial, square, maps, budget):
     """When merging stopped above the budget (regions that touch no other, e.g. islands in a
     transparent picture), leave out the regions that cost least to leave out (their squared
-    colour, premultiplied) until the budget holds. Returns (initial, stats, maps) without them."""
+    colour, premultiplied: ``square`` (R,) per initial region) until the budget holds. Returns
+    (initial, maps) without them."""
     count = int(maps[-1].max()) + 1 if len(maps[-1]) else 0
     if count <= budget:
-        return initial, stats, maps
-    square = _group_stats(stats, maps[-1], count)[:, 1 + layout.channels]
+        return initial, maps
+    square = np.bincount(maps[-1], square, minlength=count)
     dropped = np.zeros(count, bool)
     dropped[np.argsort(square, kind="stable")[:count - budget]] = True
     keep = ~dropped[maps[-1]]  # initial regions that stay
@@ -141,7 +169,7 @@ def _drop_to_budget(initial, stats, maps, budget, layout):
     lookup[keep] = np.arange(int(keep.sum()))
     initial = np.where(initial >= 0, lookup[np.maximum(initial, 0)], -1)
     maps = [np.unique(m[keep], return_inverse=True)[1].reshape(-1) for m in maps]
-    return initial, stats[keep], maps
+    return initial, maps
 
 
 def _stacking(maps: list[np.ndarray], leaf_area: np.ndarray, solid: np.ndarray):

@@ -108,18 +108,23 @@ def _compact(region, exclude, head, tail, nxt, other, parent, stamp, tick, out):
 
 @njit(cache=True, nogil=True)
 def greedy_merge(stats: np.ndarray, first: np.ndarray, second: np.ndarray, channels: int, features: int,
-                 ridge: float, targets: np.ndarray) -> np.ndarray:
+                 ridge: float, stop: int):
     """Merge R regions with ``stats`` (R, width) and unique adjacent pairs (first, second) (E,)
-    greedily down to each of ``targets`` (descending region counts). Returns (T, R) int64 union-find
-    parents after each target (roots are the surviving regions)."""
+    greedily down to ``stop`` regions (or until no adjacent pair is left). Returns the merges in
+    order: (kept (M,) int64, merged (M,) int64, cost (M,) float64, error): merge i joined region
+    merged[i] into kept[i], adding cost[i] to the squared error, which is ``error`` before any merge
+    (so the first R - K merges give K regions: ``merge.merge_levels``). ``stats`` is the working
+    copy: its rows are overwritten with the merged regions' sums (no second copy of R x width
+    doubles)."""
     count = stats.shape[0]
-    rows = stats.copy()
+    rows = stats
     errors = np.empty(count)
     for r in range(count):
         errors[r] = row_error(rows[r], channels, features, ridge)
+    start_error = errors.sum()
     pairs = len(first)
-    other = np.empty(2 * pairs, np.int64)
-    nxt = np.full(2 * pairs, -1, np.int64)
+    other = np.empty(2 * pairs, np.int32)  # half-edge lists in int32: regions and pairs < 2**31
+    nxt = np.full(2 * pairs, -1, np.int32)
     head = np.full(count, -1, np.int64)
     tail = np.full(count, -1, np.int64)
     degree = np.zeros(count, np.int64)
@@ -148,57 +153,59 @@ def greedy_merge(stats: np.ndarray, first: np.ndarray, second: np.ndarray, chann
     gained = np.empty(count, np.int64)
     remaining = count
     tick = 0
-    out = np.empty((len(targets), count), np.int64)
-    for t in range(len(targets)):
-        while remaining > targets[t] and len(heap) > 0:
-            _, a, b, va, vb = heapq.heappop(heap)
-            if not (alive[a] and alive[b]) or version[a] != va or version[b] != vb:
-                continue
-            now = _pair_cost(rows, errors, a, b, scratch, channels, features, ridge)
-            if len(heap) > 0 and now > heap[0][0] + 1e-12 * abs(now):
-                heapq.heappush(heap, (now, a, b, va, vb))
-                continue
-            if degree[a] < degree[b]:
-                a, b = b, a
-            tick += 1
-            kept = _compact(a, b, head, tail, nxt, other, parent, stamp_a, tick, around_a)
-            n_gained = 0
-            h = head[b]
-            while h >= 0:  # b's neighbours: common ones lose b, the others are gained by a
-                c = _find(parent, other[h])
-                if c != a and c != b and stamp_b[c] != tick:
-                    stamp_b[c] = tick
-                    if stamp_a[c] == tick:
-                        degree[c] -= 1
-                    else:
-                        gained[n_gained] = c
-                        n_gained += 1
-                h = nxt[h]
-            if head[b] >= 0:  # a's list takes b's half-edges (stale ones are dropped on a later walk)
-                if tail[a] < 0:
-                    head[a] = head[b]
+    kept_of = np.empty(count, np.int64)
+    merged_of = np.empty(count, np.int64)
+    cost_of = np.empty(count)
+    while remaining > stop and len(heap) > 0:
+        _, a, b, va, vb = heapq.heappop(heap)
+        if not (alive[a] and alive[b]) or version[a] != va or version[b] != vb:
+            continue
+        now = _pair_cost(rows, errors, a, b, scratch, channels, features, ridge)
+        if len(heap) > 0 and now > heap[0][0] + 1e-12 * abs(now):
+            heapq.heappush(heap, (now, a, b, va, vb))
+            continue
+        if degree[a] < degree[b]:
+            a, b = b, a
+        tick += 1
+        kept = _compact(a, b, head, tail, nxt, other, parent, stamp_a, tick, around_a)
+        n_gained = 0
+        h = head[b]
+        while h >= 0:  # b's neighbours: common ones lose b, the others are gained by a
+            c = _find(parent, other[h])
+            if c != a and c != b and stamp_b[c] != tick:
+                stamp_b[c] = tick
+                if stamp_a[c] == tick:
+                    degree[c] -= 1
                 else:
-                    nxt[tail[a]] = head[b]
-                tail[a] = tail[b]
-            head[b] = tail[b] = -1
-            degree[a] = kept + n_gained
-            degree[b] = 0
-            for k in range(rows.shape[1]):
-                rows[a, k] += rows[b, k]
-            errors[a] = row_error(rows[a], channels, features, ridge)
-            alive[b] = False
-            parent[b] = a
-            remaining -= 1
-            if rows[a, 0] > REFRESH_GROWTH * costed_size[a]:
-                version[a] += 1
-                costed_size[a] = rows[a, 0]
-                for k in range(kept):
-                    gained[n_gained + k] = around_a[k]
-                n_gained += kept
-            for k in range(n_gained):
-                c = gained[k]
-                lo, hi = (a, c) if a < c else (c, a)
-                heapq.heappush(heap, (_pair_cost(rows, errors, a, c, scratch, channels, features, ridge),
-                                      lo, hi, version[lo], version[hi]))
-        out[t] = parent
-    return out
+                    gained[n_gained] = c
+                    n_gained += 1
+            h = nxt[h]
+        if head[b] >= 0:  # a's list takes b's half-edges (stale ones are dropped on a later walk)
+            if tail[a] < 0:
+                head[a] = head[b]
+            else:
+                nxt[tail[a]] = head[b]
+            tail[a] = tail[b]
+        head[b] = tail[b] = -1
+        degree[a] = kept + n_gained
+        degree[b] = 0
+        for k in range(rows.shape[1]):
+            rows[a, k] += rows[b, k]
+        errors[a] = row_error(rows[a], channels, features, ridge)
+        alive[b] = False
+        parent[b] = a
+        kept_of[count - remaining], merged_of[count - remaining], cost_of[count - remaining] = a, b, now
+        remaining -= 1
+        if rows[a, 0] > REFRESH_GROWTH * costed_size[a]:
+            version[a] += 1
+            costed_size[a] = rows[a, 0]
+            for k in range(kept):
+                gained[n_gained + k] = around_a[k]
+            n_gained += kept
+        for k in range(n_gained):
+            c = gained[k]
+            lo, hi = (a, c) if a < c else (c, a)
+            heapq.heappush(heap, (_pair_cost(rows, errors, a, c, scratch, channels, features, ridge),
+                                  lo, hi, version[lo], version[hi]))
+    done = count - remaining
+    return kept_of[:done].copy(), merged_of[:done].copy(), cost_of[:done].copy(), start_error

@@ -12,8 +12,11 @@ from clipvg.limits import resource_limits
 from .errors import ImageInputError, ResizeWarning
 
 
-def load_image(source: str | os.PathLike | Image.Image | np.ndarray) -> np.ndarray:
+def load_image(source: str | os.PathLike | Image.Image | np.ndarray, copy: bool = True) -> np.ndarray:
     """Return ``source`` as an (H, W, 4) float32 straight-RGBA array in [0, 1].
+
+    ``copy`` False: an array that already is one (float32, C-contiguous) is returned as itself (for
+    callers that only read it), else a new array as always.
 
     ``source`` may be a file path (any format Pillow reads, 16-bit PNGs included), a PIL image
     (any mode) or a numpy array: (H, W) gray, (H, W, 1|2|3|4) gray/gray+alpha/RGB/RGBA, of dtype
@@ -28,7 +31,7 @@ def load_image(source: str | os.PathLike | Image.Image | np.ndarray) -> np.ndarr
     if isinstance(source, np.ndarray):
         if source.ndim >= 2:
             check_megapixels(source.shape[1], source.shape[0], "the array")
-        return _from_array(source)
+        return _from_array(source, copy)
     raise ImageInputError(
         f"cannot read an image from a {type(source).__name__}; pass a file path, a PIL image or a numpy array")
 
@@ -109,7 +112,7 @@ def _from_pil(image: Image.Image) -> np.ndarray:
     return _from_array(np.asarray(image))
 
 
-def _from_array(array: np.ndarray) -> np.ndarray:
+def _from_array(array: np.ndarray, copy: bool = True) -> np.ndarray:
     if array.ndim == 2:
         array = array[..., None]
     if array.ndim != 3 or array.shape[-1] not in (1, 2, 3, 4):
@@ -117,7 +120,7 @@ def _from_array(array: np.ndarray) -> np.ndarray:
             f"image array must have shape (H, W), (H, W, 1|2|3|4), got {tuple(array.shape)}")
     if array.shape[0] == 0 or array.shape[1] == 0:
         raise ImageInputError(f"image has zero size ({array.shape[1]}x{array.shape[0]})")
-    values = _to_unit_float(array)
+    values = _to_unit_float(array, copy)
     channels = values.shape[-1]
     if channels in (1, 2):
         values = np.concatenate([np.repeat(values[..., :1], 3, axis=-1), values[..., 1:]], axis=-1)
@@ -126,7 +129,7 @@ def _from_array(array: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(values, dtype=np.float32)
 
 
-def _to_unit_float(array: np.ndarray) -> np.ndarray:
+def _to_unit_float(array: np.ndarray, copy: bool = True) -> np.ndarray:
     if array.dtype == np.bool_:
         return array.astype(np.float32)
     if array.dtype == np.uint8:
@@ -140,5 +143,5 @@ def _to_unit_float(array: np.ndarray) -> np.ndarray:
             raise ImageInputError(
                 f"float image values must lie in [0, 1], got [{array.min():.3g}, {array.max():.3g}]; "
                 "divide by 255 (8-bit) or 65535 (16-bit) first")
-        return array.astype(np.float32)
+        return array.astype(np.float32, copy=copy)
     raise ImageInputError(f"unsupported image dtype {array.dtype}; use uint8, uint16, bool or float in [0, 1]")

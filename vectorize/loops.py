@@ -31,7 +31,7 @@ def _register(ring, lo, hi, closed, vertex_count, index, chain_vertices, chain_o
         a0, a1, z0, z1 = ring[lo], ring[lo + 1], ring[hi - 1], ring[hi - 2]
         forward = a0 < z0 or (a0 == z0 and a1 <= z1)
         key0, key1 = (a0, a1) if forward else (z0, z1)
-    key = key0 * vertex_count + key1
+    key = np.int64(key0) * vertex_count + key1
     found = index.get(key, -1)
     if found >= 0:
         return found, forward
@@ -49,6 +49,34 @@ def _register(ring, lo, hi, closed, vertex_count, index, chain_vertices, chain_o
     return chain, forward
 
 
+# Directions east, south, west, north in pixel coordinates (y down); turning right is d -> d + 1.
+_DX = (1, 0, -1, 0)
+_DY = (0, 1, 0, -1)
+
+
+@njit(cache=True, nogil=True)
+def successors(start: np.ndarray, direction: np.ndarray, owner: np.ndarray, stride: int, vertex_count: int):
+    """(E,) int32 index of the next edge of the same region after each directed boundary edge (start
+    vertex id ``start`` (E,), ``direction`` (E,) 0..3 = east, south, west, north, ``owner`` (E,)
+    label), or -1; at a saddle the walk turns right, which keeps diagonal pixels apart
+    (4-connectivity, matching the region labelling). Needs a (V, 4) int32 table of the edges
+    leaving each vertex, V = ``vertex_count``."""
+    edges = len(start)
+    edge_at = np.full((vertex_count, 4), -1, np.int32)
+    for i in range(edges):
+        edge_at[start[i], direction[i]] = i
+    out = np.full(edges, -1, np.int32)
+    for i in range(edges):
+        d = direction[i]
+        end = np.int64(start[i]) + _DX[d] + _DY[d] * stride
+        for turn in (1, 0, 3):  # right, straight, left
+            candidate = edge_at[end, (d + turn) % 4]
+            if candidate >= 0 and owner[candidate] == owner[i]:
+                out[i] = candidate
+                break
+    return out
+
+
 @njit(cache=True, nogil=True)
 def walk_loops(successor: np.ndarray, start: np.ndarray, junction: np.ndarray, stride: int):
     """Decompose the permutation ``successor`` (E,) of directed edges (starting at lattice vertex
@@ -64,15 +92,17 @@ def walk_loops(successor: np.ndarray, start: np.ndarray, junction: np.ndarray, s
     """
     edges = len(successor)
     vertex_count = len(junction)
+    # int32 ids (vertex ids, edges and chain vertices stay below 2**31: canvases up to 46 000 px a side)
     seen = np.zeros(edges, np.bool_)
-    ring = np.empty(edges + 1, np.int64)
-    loop_edge = np.empty(edges, np.int64)
-    loop_area2 = np.empty(edges, np.int64)
-    part_offsets = np.zeros(edges + 1, np.int64)
-    part_chain = np.empty(edges, np.int64)
+    ring = np.empty(edges + 1, np.int32)
+    most_loops = edges // 4 + 1  # a loop has 4 edges at least (around one pixel)
+    loop_edge = np.empty(most_loops, np.int32)
+    loop_area2 = np.empty(most_loops, np.int64)
+    part_offsets = np.zeros(most_loops + 1, np.int32)
+    part_chain = np.empty(edges, np.int32)
     part_forward = np.empty(edges, np.bool_)
-    chain_vertices = np.empty(2 * edges, np.int64)
-    chain_offsets = np.zeros(edges + 1, np.int64)
+    chain_vertices = np.empty(2 * edges, np.int32)
+    chain_offsets = np.zeros(edges + 1, np.int32)
     chain_closed = np.empty(edges, np.bool_)
     counts = np.zeros(2, np.int64)  # chains, chain vertices so far
     index = dict()
@@ -89,11 +119,11 @@ def walk_loops(successor: np.ndarray, start: np.ndarray, junction: np.ndarray, s
         area2 = 0
         while not seen[edge]:
             seen[edge] = True
-            v = start[edge]
+            v = np.int64(start[edge])
             if cut < 0 and junction[v]:
                 cut = length
             ring[length] = v
-            w = start[successor[edge]]
+            w = np.int64(start[successor[edge]])
             area2 += (v % stride) * (w // stride) - (w % stride) * (v // stride)
             length += 1
             edge = successor[edge]
@@ -105,7 +135,7 @@ def walk_loops(successor: np.ndarray, start: np.ndarray, junction: np.ndarray, s
             part_chain[parts], part_forward[parts] = chain, forward
             parts += 1
         else:
-            rotated = np.empty(length + 1, np.int64)
+            rotated = np.empty(length + 1, np.int32)
             for k in range(length + 1):
                 rotated[k] = ring[(cut + k) % length]
             lo = 0
@@ -119,5 +149,7 @@ def walk_loops(successor: np.ndarray, start: np.ndarray, junction: np.ndarray, s
         loops += 1
         part_offsets[loops] = parts
     chains, used = counts[0], counts[1]
-    return (loop_edge[:loops], loop_area2[:loops], part_offsets[:loops + 1], part_chain[:parts],
-            part_forward[:parts], chain_vertices[:used], chain_offsets[:chains + 1], chain_closed[:chains])
+    # copies, so the buffers sized for the worst case are freed
+    return (loop_edge[:loops].copy(), loop_area2[:loops].copy(), part_offsets[:loops + 1].copy(),
+            part_chain[:parts].copy(), part_forward[:parts].copy(), chain_vertices[:used].copy(),
+            chain_offsets[:chains + 1].copy(), chain_closed[:chains].copy())

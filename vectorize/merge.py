@@ -71,15 +71,48 @@ def merge_levels(labels: np.ndarray, stats: np.ndarray, layout: Layout, ridge: f
     Returns, per target, an (R,) map from initial region to merged region index (0..K-1, K the
     count reached: the target, or more when no adjacent pairs are left to merge). Each map is a
     coarsening of the one before it. The merging runs compiled (``heap_merge``); the merge model
-    has no features (flat colour) or F = 2 (linear gradients).
+    has no features (flat colour) or F = 2 (linear gradients). ``stats``, when float64 and
+    C-contiguous, is used as the merge's working rows and overwritten (no copy).
     """
+    order = merge_order(labels, stats, layout, ridge, min(targets))
+    return [order.partition(target) for target in sorted(targets, reverse=True)]
+
+
+@dataclass
+class MergeOrder:
+    """The greedy merges of ``count`` regions in order: merge i joined region ``merged[i]`` into
+    ``kept[i]`` and added ``cost[i]`` to the squared error of the merge model (all (M,)), which
+    was ``error`` before the first merge."""
+
+    count: int
+    kept: np.ndarray
+    merged: np.ndarray
+    cost: np.ndarray
+    error: float
+
+    def errors(self) -> np.ndarray:
+        """(M + 1,) squared error after 0..M merges: with ``count`` - i regions after i merges."""
+        return self.error + np.concatenate([[0.0], np.cumsum(self.cost)])
+
+    def partition(self, target: int) -> np.ndarray:
+        """(R,) map from initial region to merged region index 0..K-1 after the merges down to
+        ``target`` regions (K = target, or more when the merges ran out first)."""
+        done = min(max(self.count - int(target), 0), len(self.kept))
+        parent = np.arange(self.count)
+        parent[self.merged[:done]] = self.kept[:done]
+        return _roots(parent)
+
+
+def merge_order(labels: np.ndarray, stats: np.ndarray, layout: Layout, ridge: float, stop: int) -> MergeOrder:
+    """The greedy merges of the regions of ``labels`` with ``stats`` (see ``merge_levels``) down to
+    ``stop`` regions, in order, with their costs (the RD curve: the error at K regions is the
+    unmerged error plus the costs of the first R - K merges)."""
     if layout.features not in (0, 2):
         raise ValueError(f"merging models flat colours or linear gradients (F = 0 or 2), got F = {layout.features}")
-    targets = sorted(targets, reverse=True)
     first, second = _adjacent_pairs(labels, len(stats))
-    parents = greedy_merge(np.ascontiguousarray(stats, np.float64), first, second, layout.channels,
-                           layout.features, float(ridge), np.asarray(targets, np.int64))
-    return [_roots(parent) for parent in parents]
+    kept, merged, cost, error = greedy_merge(np.ascontiguousarray(stats, np.float64), first, second,
+                                             layout.channels, layout.features, float(ridge), int(stop))
+    return MergeOrder(len(stats), kept, merged, cost, float(error))
 
 
 def _roots(parent: np.ndarray) -> np.ndarray:
@@ -94,18 +127,13 @@ def _roots(parent: np.ndarray) -> np.ndarray:
 
 
 def _adjacent_pairs(labels: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """Unique (a < b) pairs of 4-adjacent regions."""
-    pairs = []
+    """Unique (a < b) pairs of 4-adjacent regions, (E,) int64 each, sorted by (a, b). Each direction
+    is made unique on its own first, so the temporaries stay a few bytes per boundary pixel."""
+    keys = []
     for a, b in ((labels[:, :-1], labels[:, 1:]), (labels[:-1, :], labels[1:, :])):
         differ = (a != b) & (a >= 0) & (b >= 0)
-        pairs.append((a[differ], b[differ]))
-    a = np.concatenate([p[0] for p in pairs]).astype(np.int64)
-    b = np.concatenate([p[1] for p in pairs]).astype(np.int64)
-    return _unique_pairs(a, b, count)
-
-
-def _unique_pairs(a: np.ndarray, b: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
-    keep = a != b
-    lo, hi = np.minimum(a[keep], b[keep]), np.maximum(a[keep], b[keep])
-    key = np.unique(lo * count + hi)
+        first, second = a[differ].astype(np.int64), b[differ].astype(np.int64)
+        del differ
+        keys.append(np.unique(np.minimum(first, second) * count + np.maximum(first, second)))
+    key = np.unique(np.concatenate(keys))
     return key // count, key % count

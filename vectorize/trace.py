@@ -12,12 +12,10 @@ from __future__ import annotations
 import numpy as np
 
 from .fit import fit_polylines
+from .loops import successors as edge_successors
 from .loops import walk_loops
 
 FIT_BATCH = 1 << 15  # chain points fitted in one batch (bounds the fit's memory to a few MB)
-# Directions east, south, west, north in pixel coordinates (y down); turning right is d -> d + 1.
-_DX = np.array([1, 0, -1, 0])
-_DY = np.array([0, 1, 0, -1])
 
 
 def trace_regions(labels: np.ndarray, tolerance: float) -> list[list[np.ndarray]]:
@@ -46,14 +44,18 @@ def trace_levels(levels: list[np.ndarray], finest: np.ndarray, tolerance: float)
     for labels in levels:  # every map's edges in one packed set, each map's successors offset
         counts.append(int(labels.max()) + 1 if labels.size else 0)
         start, direction, owner = _boundary_edges(np.pad(labels, 1, constant_values=-1), stride)
-        successors.append(_successors(start, direction, owner, stride, (height + 1) * stride) + edges)
+        successors.append(edge_successors(start, direction, owner, stride, (height + 1) * stride) + edges)
         starts.append(start)
         owners.append(owner)
         edges += len(start)
     start, owner = np.concatenate(starts), np.concatenate(owners)
-    level = np.repeat(np.arange(len(levels)), [len(s) for s in starts])
+    level = np.repeat(np.arange(len(levels), dtype=np.int32), [len(s) for s in starts])
+    successor = np.concatenate(successors)
+    del starts, owners, successors
     (loop_edge, area2, part_offsets, part_chain, part_forward, vertices, chain_offsets,
-     chain_closed) = walk_loops(np.concatenate(successors), start, junction, stride)
+     chain_closed) = walk_loops(successor, start, junction, stride)
+    loop_owner, loop_level = owner[loop_edge], level[loop_edge]
+    del successor, start, owner, level, junction  # the per-edge arrays: free before fitting
     curves = _fit_chains(vertices, chain_offsets, chain_closed, stride, tolerance)
     reversed_curves = [curve[::-1] for curve in curves]
     result: list[list[list[np.ndarray]]] = [[[] for _ in range(count)] for count in counts]
@@ -62,8 +64,7 @@ def trace_levels(levels: list[np.ndarray], finest: np.ndarray, tolerance: float)
         lo, hi = part_offsets[loop], part_offsets[loop + 1]
         oriented = [curves[c] if forward else reversed_curves[c]
                     for c, forward in zip(part_chain[lo:hi].tolist(), part_forward[lo:hi].tolist())]
-        edge = loop_edge[loop]
-        result[level[edge]][owner[edge]].append(_assemble(oriented))
+        result[loop_level[loop]][loop_owner[loop]].append(_assemble(oriented))
     return result
 
 
@@ -93,26 +94,10 @@ def _boundary_edges(padded: np.ndarray, stride: int) -> tuple[np.ndarray, np.nda
     for d, (neighbour, (cx, cy)) in enumerate(zip(neighbours, corners)):
         edge = (inner >= 0) & (neighbour != inner)
         ys, xs = np.nonzero(edge)
-        starts.append((ys + cy) * stride + xs + cx)
-        directions.append(np.full(len(ys), d, np.int64))
+        starts.append(((ys + cy) * stride + xs + cx).astype(np.int32))
+        directions.append(np.full(len(ys), d, np.int8))
         owners.append(inner[edge])
     return np.concatenate(starts), np.concatenate(directions), np.concatenate(owners)
-
-
-def _successors(start: np.ndarray, direction: np.ndarray, owner: np.ndarray, stride: int,
-                vertex_count: int) -> np.ndarray:
-    """(E,) index of the next edge of the same region; at a saddle the walk turns right, which
-    keeps diagonal pixels apart (4-connectivity, matching the region labelling)."""
-    edge_at = np.full((vertex_count, 4), -1, np.int32 if len(start) < 2 ** 31 else np.int64)
-    edge_at[start, direction] = np.arange(len(start))
-    end = start + _DX[direction] + _DY[direction] * stride
-    successor = np.full(len(start), -1, np.int64)
-    for turn in (1, 0, 3):  # right, straight, left
-        candidate = edge_at[end, (direction + turn) % 4]
-        ok = (successor < 0) & (candidate >= 0)
-        ok[ok] &= owner[candidate[ok]] == owner[ok]
-        successor[ok] = candidate[ok]
-    return successor
 
 
 def _junctions(padded: np.ndarray) -> np.ndarray:

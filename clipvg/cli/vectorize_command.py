@@ -16,16 +16,18 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--paths", type=_positive("--paths", "paths"), default=None, metavar="N",
                         help="path budget: at most N paths in all; regions are merged, least colour error "
                              "first, until it holds (overrides the --quality preset's budget)")
-    parser.add_argument("--quality", choices=("draft", "default", "fine"), default=None,
+    parser.add_argument("--quality", choices=("draft", "default", "fine", "auto"), default=None,
                         help="budget preset: about 250, 1000 or 3000 paths at 512 px (scaled with the canvas), "
-                             "with a matching curve tolerance; without --paths or --quality the fixed colour "
-                             "rounds of --rounds are used")
+                             "with a matching curve tolerance; auto (the default when no --paths, --quality or "
+                             "--rounds is given): the knee of the picture's rate-distortion curve, at most 3000 "
+                             "paths at 512 px; --rounds alone gives the fixed colour rounds")
     parser.add_argument("--gradients", choices=("none", "linear", "radial"), default=None,
                         help="with a budget: gradient fills to fit where they lower the error (default radial: "
                              "linear and radial)")
-    parser.add_argument("--rounds", type=_rounds, default=(10, 30), metavar="N,N,...",
-                        help="colours per full-image round, bottom to top (default 10,30); with a budget, the "
-                             "layers and their relative detail (10,30: a bottom layer a third as detailed)")
+    parser.add_argument("--rounds", type=_rounds, default=None, metavar="N,N,...",
+                        help="colours per full-image round, bottom to top (10,30); alone, fixed colour rounds "
+                             "with as many paths as they need; with a budget, the layers and their relative "
+                             "detail (default 10,30: a bottom layer a third as detailed)")
     parser.add_argument("--region", type=_region, action="append", default=[], metavar="X,Y,W,H:N",
                         help="extra N-colour round over a box in input pixels, on top (repeatable)")
     parser.add_argument("--max-size", type=int, default=512,
@@ -59,9 +61,11 @@ def run(args: argparse.Namespace) -> None:
     image = load_image(source)
     with warnings.catch_warnings(record=True) as notes:
         warnings.simplefilter("always")
-        result = vectorize_paths(image, rounds=args.rounds, regions=args.region, max_size=args.max_size,
-                                 min_area=args.min_area, backend=args.backend, progress=True, seed=args.seed,
-                                 paths=args.paths, quality=args.quality, gradients=args.gradients)
+        no_detail_flag = args.paths is None and args.quality is None and args.rounds is None
+        result = vectorize_paths(image, rounds=args.rounds or (10, 30), regions=args.region,
+                                 max_size=args.max_size, min_area=args.min_area, backend=args.backend,
+                                 progress=True, seed=args.seed, paths=args.paths,
+                                 quality="auto" if no_detail_flag else args.quality, gradients=args.gradients)
         reference = resize_long_side(image, args.max_size)
     seconds = time.perf_counter() - started
     result.save_svg(target)

@@ -123,3 +123,43 @@ def test_regions_take_a_share_of_the_budget(chelsea):
 def test_bad_budget_values_raise_clear_errors(kwargs, message):
     with pytest.raises(ImageInputError, match=message):
         vectorize(flat_shapes(), **kwargs)
+
+
+def test_knee_is_where_the_rd_curve_bends():
+    from vectorize.budget import knee_count
+    from vectorize.merge import MergeOrder
+
+    # 200 regions: merging down to 40 costs almost nothing, each merge below 40 costs a lot.
+    cost = np.r_[np.full(160, 1e-3), np.geomspace(1.0, 100.0, 39)]
+    order = MergeOrder(200, np.zeros(199, np.int64), np.arange(1, 200), cost, error=1.0)
+    assert knee_count(order, 16, 200) == 40
+    assert knee_count(order, 16, 30) <= 30  # never above the most paths allowed
+    stopped = MergeOrder(200, np.zeros(10, np.int64), np.arange(1, 11), np.ones(10), error=1.0)
+    assert knee_count(stopped, 16, 200) == 190  # merges ran out above the low end: all that is left
+
+
+def test_auto_quality_spends_paths_where_the_picture_needs_them(chelsea):
+    flat = vectorize(flat_shapes(), quality="auto")
+    photo_scene = vectorize(chelsea, quality="auto")
+    most = round(3000 * np.sqrt(chelsea.shape[0] * chelsea.shape[1]) / 512)
+    assert flat.num_paths < photo_scene.num_paths <= most
+    assert psnr(flat, flat_shapes()) > 30.0
+    assert all(name.endswith("paths") for name in photo_scene.layer_names)
+
+
+@pytest.mark.parametrize("name", ["coffee", "retina"])
+def test_default_is_not_dominated_by_vtracers_default(name):
+    """Without flags (the CLI's default, quality "auto"), never more paths *and* a lower PSNR than
+    vtracer at its defaults; PSNR of each SVG as resvg draws it."""
+    pytest.importorskip("vtracer")
+    from vectorize import vectorize_paths
+    from vectorize.metrics import raster_psnr
+
+    from test_paths_output import resvg_rgba
+
+    image = photo(name, 256)
+    ours = vectorize_paths(image, quality="auto")
+    theirs = vectorize_paths(image, backend="vtracer")
+    our_psnr = raster_psnr(resvg_rgba(ours.svg_string()), image)
+    their_psnr = raster_psnr(resvg_rgba(theirs.svg_string()), image)
+    assert ours.num_paths <= theirs.num_paths or our_psnr >= their_psnr

@@ -83,8 +83,18 @@ def test_bad_budget_flags_are_usage_errors(png, flag, capsys):
     assert flag[0] in capsys.readouterr().err
 
 
-def test_gradients_without_a_budget_is_a_one_line_error(png, tmp_path, capsys):
-    assert main(["vectorize", str(png), "-o", str(tmp_path / "x.svg"), "--gradients", "linear"]) == 2
+def test_gradients_with_fixed_colour_rounds_is_a_one_line_error(png, tmp_path, capsys):
+    assert main(["vectorize", str(png), "-o", str(tmp_path / "x.svg"), "--rounds", "10,30", "--gradients", "linear"]) == 2
     err = capsys.readouterr().err.strip()
     assert "--paths" in err or "paths=" in err
     assert len(err.splitlines()) == 1
+
+
+def test_no_detail_flag_gives_the_knee_budget(png, tmp_path, capsys):
+    out = tmp_path / "auto.svg"
+    assert main(["vectorize", str(png), "-o", str(out)]) == 0
+    assert "paths" in capsys.readouterr().out
+    groups = [g.get("id") for g in ET.parse(out).getroot().iter("{http://www.w3.org/2000/svg}g")]
+    assert len(groups) == 2 and all(g.startswith("round-") and g.endswith("paths") for g in groups)
+    assert main(["vectorize", str(png), "-o", str(out), "--gradients", "none"]) == 0  # auto, flat fills
+    assert "linearGradient" not in out.read_text()
