@@ -306,6 +306,7 @@ def chart(summary: dict, renderers: tuple[str, ...], target: Path) -> None:
     axes.set_yticks(rows + height * (len(renderers) - 1) / 2)
     axes.set_yticklabels([f"{f} ({summary['folders'][f]['files']})" for f in folders], fontsize=7)
     axes.invert_yaxis()
+    axes.margins(y=0.005)
     axes.set_xlim(0, 100)
     axes.set_xlabel(f"files passing (%): < {100 * MAX_DIFFERING:g} % of pixels differ by > {THRESHOLD}/255")
     axes.set_title("resvg test suite, per folder", pad=50)
