@@ -64,9 +64,13 @@ FILTERS = {
         </feComponentTransfer></filter>""",
     "luminance to alpha (linearRGB)": '<filter id="f"><feColorMatrix type="luminanceToAlpha"/></filter>',
     "morphology": '<filter id="f"><feMorphology operator="dilate" radius="3 1"/><feMorphology radius="1.5"/></filter>',
+    "morphology with a huge radius": '<filter id="f"><feMorphology radius="9999 1"/></filter>',
     "convolve": """<filter id="f"><feConvolveMatrix order="3" kernelMatrix="1 -1 0 2 0 -2 0 1 -1" divisor="2" bias="0.1"
         edgeMode="wrap" targetX="0"/></filter>""",
     "tile": """<filter id="f"><feOffset dx="3" dy="2" x="24" y="26" width="20" height="14"/><feTile/></filter>""",
+    "tile of a subregion the region cuts": """<filter id="f" x="0.2" y="0.2" width="0.7" height="0.7">
+        <feFlood flood-color="seagreen" x="24" y="28" width="16" height="14"/><feOffset dx="4" dy="3"/><feTile/>
+        </filter>""",
     "turbulence": """<filter id="f" x="0" y="0" width="1" height="1">
         <feTurbulence baseFrequency="0.03 0.06" numOctaves="3" seed="7" type="fractalNoise"/>
         </filter>""",

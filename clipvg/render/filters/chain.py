@@ -23,6 +23,7 @@ class _Result:
     image: torch.Tensor  # (4, h, w) premultiplied, the filter region
     linear: bool  # linear-light values (else sRGB)
     box: Box  # where it has data, in region px
+    origin: tuple[int, int] | None = None  # the corner of its subregion before the region cut it (None: box's)
 
 
 @dataclass
@@ -84,31 +85,34 @@ def _space(result: _Result, linear: bool) -> torch.Tensor:
     return color.to_linear(result.image) if linear else color.to_srgb(result.image)
 
 
-def _subregion(primitive: FilterPrimitive, context: _Context) -> Box:
+def _subregion(primitive: FilterPrimitive, context: _Context) -> tuple[Box, tuple[int, int] | None]:
+    """The primitive's subregion in region px, cut to the region, and its corner before the cut."""
     full = (0, 0, context.region[2], context.region[3])
     if primitive.subregion is None:
-        return full
+        return full, None
     x, y, w, h = int_box(primitive.subregion, context.scale)
-    local = _intersect((x - context.region[0], y - context.region[1], w, h), full)
-    return local if local is not None else (0, 0, 0, 0)
+    origin = (x - context.region[0], y - context.region[1])
+    local = _intersect((*origin, w, h), full)
+    return (local, origin) if local is not None else ((0, 0, 0, 0), None)
 
 
 def _run(primitive: FilterPrimitive, context: _Context) -> _Result:
     inputs = [_input(name, context) for name in primitive.inputs]
-    box = _subregion(primitive, context)
+    box, origin = _subregion(primitive, context)
     if primitive.kind == "feOffset":
         source = inputs[0]
         shift = _scaled(primitive.params["offset"], context.scale)
         image = spatial.offset(source.image, shift[0], shift[1])
-        named = primitive.inputs[0] in context.results  # resvg: not cut, its data box from a named input
-        return _Result(image, source.linear, source.box if named else box)
+        if primitive.inputs[0] in context.results:  # resvg: not cut, its data box from a named input
+            return _Result(image, source.linear, source.box, source.origin)
+        return _Result(image, source.linear, box, origin)
     image, linear = RUNNERS[primitive.kind](primitive, inputs, context, box)
     x, y, w, h = box
     if (x, y, w, h) != (0, 0, context.region[2], context.region[3]):
         keep = torch.zeros_like(image[:1])
         keep[:, y:y + h, x:x + w] = 1
         image = image * keep
-    return _Result(image, linear, box)
+    return _Result(image, linear, box, origin)
 
 
 def _scaled(values: torch.Tensor, scale: tuple[float, float]) -> torch.Tensor:
@@ -198,7 +202,7 @@ def _displacement(p: FilterPrimitive, inputs: list[_Result], c: _Context, box: B
 
 
 def _tile(p: FilterPrimitive, inputs: list[_Result], c: _Context, box: Box):
-    return spatial.tile(inputs[0].image, inputs[0].box), False
+    return spatial.tile(inputs[0].image, inputs[0].box, inputs[0].origin), False
 
 
 def _turbulence(p: FilterPrimitive, inputs: list[_Result], c: _Context, box: Box):

@@ -38,16 +38,17 @@ def offset(image: torch.Tensor, dx: torch.Tensor, dy: torch.Tensor) -> torch.Ten
 
 def morphology(image: torch.Tensor, operator: str, rx: float, ry: float) -> torch.Tensor:
     """``feMorphology`` as resvg draws it: the min ("erode") or max ("dilate") of each channel over a
-    window of 2*ceil(r) px per axis (pixels outside the image ignored); a zero radius gives nothing."""
+    window of 2*ceil(r) px per axis (pixels outside the image ignored); a zero radius gives nothing.
+    Separable (a row pass, then a column pass), so a huge radius costs O(H*W*(H+W))."""
     _, h, w = image.shape
     if not (rx > 0 and ry > 0):
         return torch.zeros_like(image)
     cols, rows = min(math.ceil(rx) * 2, w), min(math.ceil(ry) * 2, h)
     tx, ty = cols // 2, rows // 2
-    pad = (tx, cols - 1 - tx, ty, rows - 1 - ty)
-    if operator == "dilate":
-        return F.max_pool2d(F.pad(image[None], pad, value=0.0), (rows, cols), stride=1)[0]
-    return -F.max_pool2d(F.pad(-image[None], pad, value=-1.0), (rows, cols), stride=1)[0]
+    sign, outside = (1.0, 0.0) if operator == "dilate" else (-1.0, -1.0)
+    rows_done = F.max_pool2d(F.pad(sign * image[None], (tx, cols - 1 - tx, 0, 0), value=outside), (1, cols), stride=1)
+    both = F.max_pool2d(F.pad(rows_done, (0, 0, ty, rows - 1 - ty), value=outside), (rows, 1), stride=1)
+    return sign * both[0]
 
 
 def convolve(image: torch.Tensor, kernel: torch.Tensor, target: tuple[int, int], divisor: torch.Tensor,
@@ -89,15 +90,18 @@ def displacement_map(image: torch.Tensor, displacement: torch.Tensor, scale: tup
     return image.reshape(4, -1)[:, index].reshape(4, h, w) * inside
 
 
-def tile(image: torch.Tensor, cell: tuple[int, int, int, int]) -> torch.Tensor:
+def tile(image: torch.Tensor, cell: tuple[int, int, int, int], origin: tuple[int, int] | None = None
+         ) -> torch.Tensor:
     """``feTile``: the ``cell`` (x, y, width, height px in the image) of ``image`` (4, H, W) repeated
-    over the whole image, aligned with the cell."""
+    over the whole image, a copy starting at ``origin`` (x, y px; default the cell's corner: resvg
+    starts at the corner of an input subregion the image edge cut)."""
     _, h, w = image.shape
     x0, y0, cw, ch = cell
+    ox, oy = origin if origin is not None else (x0, y0)
     if cw <= 0 or ch <= 0:
         return torch.zeros_like(image)
-    xs = (torch.arange(w, device=image.device) - x0) % cw + x0
-    ys = (torch.arange(h, device=image.device) - y0) % ch + y0
+    xs = (torch.arange(w, device=image.device) - ox) % cw + x0
+    ys = (torch.arange(h, device=image.device) - oy) % ch + y0
     inside_x, inside_y = (xs >= 0) & (xs < w), (ys >= 0) & (ys < h)
     out = image[:, ys.clamp(0, h - 1)][:, :, xs.clamp(0, w - 1)]
     return out * (inside_y[:, None] & inside_x[None, :])
