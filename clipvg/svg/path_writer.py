@@ -27,6 +27,12 @@ XML_DECLARATION = '<?xml version="1.0" encoding="utf-8" ?>\n'
 # zeros, with the point when no decimal is left; one regex pass with a literal replacement (fast)
 _MINUS_ZERO = r"-(?=0(?:\.0*)?(?![\d.]))"
 _TIDY = {False: re.compile(_MINUS_ZERO), True: re.compile(_MINUS_ZERO + r"|(?<=[1-9])0+(?![\d.])|\.0+(?!\d)")}
+# The root element's attributes besides the size, as svgwrite writes them.
+_ROOT = {"baseProfile": "full", "version": "1.1", "xmlns": "http://www.w3.org/2000/svg",
+         "xmlns:ev": "http://www.w3.org/2001/xml-events", "xmlns:inkscape": INKSCAPE_NS,
+         "xmlns:xlink": "http://www.w3.org/1999/xlink"}
+_ATTRIBUTE_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("\r", "&#13;"),
+                      ("\n", "&#10;"), ("\t", "&#09;"))
 
 
 def write_text(text: str, path: str | os.PathLike) -> None:
@@ -56,6 +62,20 @@ def paths_to_svg_string(paths: Sequence[Path], width: float, height: float, laye
     return writer.write_paths(paths, layer_names)
 
 
+def markup(tag: str, attributes: dict[str, str], content: str = "") -> str:
+    """``<tag ...>content</tag>`` (``<tag ... />`` when empty) with the attributes sorted by name and
+    escaped, byte for byte as svgwrite (ElementTree) serialises the same element."""
+    parts = [tag]
+    for name, value in sorted(attributes.items()):
+        value = str(value)
+        for char, escape in _ATTRIBUTE_ESCAPES:
+            if char in value:
+                value = value.replace(char, escape)
+        parts.append(f'{name}="{value}"')
+    opening = " ".join(parts)
+    return f"<{opening}>{content}</{tag}>" if content else f"<{opening} />"
+
+
 def hex_colour(rgba: np.ndarray) -> str:
     """``#rrggbb`` of the first three values of ``rgba`` in [0, 1] (clamped, 8 bits)."""
     r, g, b = (int(round(min(max(float(v), 0.0), 1.0) * 255)) for v in rgba[:3])
@@ -63,7 +83,9 @@ def hex_colour(rgba: np.ndarray) -> str:
 
 
 class PathWriter:
-    """Builds the svgwrite Drawing of a canvas: number formatting, ids, layers and paths."""
+    """Builds the svgwrite Drawing of a canvas: number formatting, ids, layers and paths. A document of
+    paths in layers only (``write_paths``) is written as text directly (svgwrite's bytes, without its
+    element objects); the group tree's writer (``clipvg.svg.writer``) adds svgwrite elements."""
 
     def __init__(self, width: float, height: float, ids: Iterable[str | None], precision: int) -> None:
         self.width, self.height = float(width), float(height)
@@ -76,22 +98,25 @@ class PathWriter:
         self.drawing.attribs["xmlns:inkscape"] = INKSCAPE_NS
         self.taken = {i for i in ids if i}
         self.suffix: dict[str, int] = {}  # last number tried per id base, so ids are found in O(1)
+        self.defs: list[str] | None = None  # gradients as text while ``write_paths`` writes text
 
     def write_paths(self, paths: Sequence[Path], layer_names: Sequence[str]) -> str:
         """The SVG text (no XML declaration) of ``paths`` in their layers, empty layers kept in the
         order of ``layer_names``."""
+        self.defs = []
         used = {p.layer for p in paths}
         empty = [name for name in layer_names if name not in used]
         order = list(layer_names)
+        layers = []
         for layer, run in groupby(paths, key=lambda p: p.layer):
             while empty and order.index(empty[0]) < order.index(layer):
-                self.layer(empty.pop(0))
-            group = self.layer(layer)
-            for path in run:
-                group.add(self.path(path))
-        for name in empty:
-            self.layer(name)
-        return self.drawing.tostring()
+                layers.append(markup("g", self.layer_attributes(empty.pop(0))))
+            content = "".join(markup("path", self.path_attributes(path)) for path in run)
+            layers.append(markup("g", self.layer_attributes(layer), content))
+        layers += [markup("g", self.layer_attributes(name)) for name in empty]
+        w, h = self.num(self.width), self.num(self.height)
+        root = {**_ROOT, "width": w, "height": h, "viewBox": f"0 0 {w} {h}"}
+        return markup("svg", root, markup("defs", {}, "".join(self.defs)) + "".join(layers))
 
     def fill(self, template: str, values) -> str:
         """``template``'s ``%.{precision}f`` slots filled from ``values`` (any shape, flattened), in one
@@ -122,13 +147,20 @@ class PathWriter:
         self.suffix[base] = count
         return candidate
 
+    def layer_attributes(self, name: str) -> dict[str, str]:
+        """An Inkscape layer ``<g>``'s attributes (a fresh id from ``name``)."""
+        return {"id": self.fresh_id(name), "inkscape:groupmode": "layer", "inkscape:label": name}
+
     def layer(self, name: str) -> svgwrite.container.Group:
-        group = self.drawing.g(id=self.fresh_id(name),
-                               **{"inkscape:groupmode": "layer", "inkscape:label": name})
+        group = self.drawing.g(**self.layer_attributes(name))
         self.drawing.add(group)
         return group
 
     def path(self, path: Path) -> svgwrite.path.Path:
+        return self.drawing.path(**self.path_attributes(path))
+
+    def path_attributes(self, path: Path) -> dict[str, str]:
+        """A ``<path>``'s attributes: its data, id, paints (gradients added to the definitions)."""
         attributes = {"d": " ".join(self.subpath_data(s) for s in path.subpaths)}
         if path.id:
             attributes["id"] = path.id
@@ -142,7 +174,7 @@ class PathWriter:
             attributes["opacity"] = self.num(path.opacity)
         if path.stroke is not None:
             attributes.update(self.stroke(path.stroke, fold))
-        return self.drawing.path(**attributes)
+        return attributes
 
     def subpath_data(self, subpath: Subpath) -> str:
         """``M`` then one ``L``/``Q``/``C`` per segment; a closed subpath's last segment is written out
@@ -188,13 +220,22 @@ class PathWriter:
             attributes["spreadMethod"] = paint.spread
         if isinstance(paint, LinearGradient):
             (x1, y1), (x2, y2) = paint.start, paint.end
-            values = {"x1": x1, "y1": y1, "x2": x2, "y2": y2}
-            element = self.drawing.linearGradient(**attributes, **{k: self.num(v) for k, v in values.items()})
+            tag, values = "linearGradient", {"x1": x1, "y1": y1, "x2": x2, "y2": y2}
         else:
             (cx, cy), (fx, fy) = paint.center, paint.focal or paint.center
-            values = {"cx": cx, "cy": cy, "r": paint.radius, "fx": fx, "fy": fy}
-            element = self.drawing.radialGradient(**attributes, **{k: self.num(v) for k, v in values.items()})
+            tag, values = "radialGradient", {"cx": cx, "cy": cy, "r": paint.radius, "fx": fx, "fy": fy}
+        attributes.update({k: self.num(v) for k, v in values.items()})
+        stops = []
         for offset, color in zip(paint.stops.offsets, paint.stops.colors):
-            element.add_stop_color(self.num(offset), hex_colour(color), None if color[3] == 1 else self.num(color[3]))
+            stop = {"offset": self.num(offset), "stop-color": hex_colour(color)}
+            if color[3] != 1:
+                stop["stop-opacity"] = self.num(color[3])
+            stops.append(stop)
+        if self.defs is not None:
+            self.defs.append(markup(tag, attributes, "".join(markup("stop", stop) for stop in stops)))
+            return attributes["id"]
+        element = getattr(self.drawing, tag)(**attributes)
+        for stop in stops:
+            element.add_stop_color(stop["offset"], stop["stop-color"], stop.get("stop-opacity"))
         self.drawing.defs.add(element)
         return attributes["id"]
