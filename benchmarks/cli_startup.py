@@ -62,8 +62,12 @@ def import_profile(stderr: str) -> dict:
             "largest": {name: round(s, 3) for name, s in largest}}
 
 
+FLAGS: list[str] = []  # extra ``clipvg vectorize`` flags (``--flags``)
+
+
 def vectorize_command(image: str) -> list[str]:
-    return ["-m", "clipvg.cli", "vectorize", os.path.abspath(image), "-o", os.path.join(tempfile.mkdtemp(), "out.svg")]
+    return ["-m", "clipvg.cli", "vectorize", os.path.abspath(image), "-o", os.path.join(tempfile.mkdtemp(), "out.svg"),
+            *FLAGS]
 
 
 def walls(trees: dict[str, str], image: str, runs: int) -> dict[str, dict]:
@@ -98,10 +102,12 @@ def main() -> None:
     parser.add_argument("--image", default="examples/data/astronaut.png")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", default=None, help="also write the result here")
+    parser.add_argument("--flags", default="", help="extra clipvg vectorize flags, e.g. '--paths 1000'")
     args = parser.parse_args()
+    FLAGS.extend(args.flags.split())
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     result = {"machine": f"{os.cpu_count()} shared CPU cores, {platform.processor() or platform.machine()}, no GPU",
-              "commit": commit, "image": args.image, "runs": args.runs}
+              "commit": commit, "image": args.image, "flags": args.flags, "runs": args.runs}
     trees = dict(spec.split("=", 1) for spec in args.tree)
     for label, timing in walls(trees, args.image, args.runs).items():
         result[label] = {**timing, **measure(trees[label], args.image)}

@@ -8,11 +8,15 @@ default: the benchmark's documented size), and each path budget B in ``--budgets
   colour mode, stacked, splines; every setting once per picture); its point for B is the setting
   with the highest PSNR among those giving at most B paths (or the fewest paths when none does);
 * clipvg runs with ``paths`` = that setting's path count (at most B): the same or fewer paths;
-* PSNR: each SVG as written (``clipvg.save_svg``, vtracer's own text) rendered by resvg at 1x on
-  white against the picture on white, over RGB in [0, 1]; SSIM likewise (scikit-image, 7 px
-  window). Seconds: ``vectorize.vectorize`` from the array to a Scene, and vtracer's conversion of
-  the PNG bytes to SVG text (its fastest form; reading it back into a Scene, as
-  ``backend="vtracer"`` does, takes longer and is not counted).
+* PSNR: each SVG as written (``vectorize_paths(...).svg_string()``, what ``clipvg vectorize``
+  writes; vtracer's own text) rendered by resvg at 1x on white against the picture on white, over
+  RGB in [0, 1]; SSIM likewise (scikit-image, 7 px window). Seconds: ``vectorize.vectorize_paths``
+  from the array to SVG text (no torch), and vtracer's conversion of the PNG bytes to SVG text (its
+  fastest form; reading it back into a Scene, as ``backend="vtracer"`` does, takes longer and is
+  not counted).
+* Defaults: clipvg without a budget (``quality="auto"``, the CLI's default: the knee of the RD
+  curve) against vtracer at its default settings; the summary lists pictures where ours has more
+  paths *and* a lower PSNR (dominated).
 
 The summary says where the goal (PSNR >= vtracer's at the same or fewer paths at every budget on
 every picture, >= 1 dB better on average, time <= 3x vtracer's) is met and where not.
@@ -27,10 +31,11 @@ Scaling (``--scaling 256,512,1024,2048,4096``): one photo per size, astronaut at
 from 1024 px on a mosaic of 512 px tiles of astronaut, chelsea, coffee and rocket (so the detail per
 pixel stays that of a 512 px photo and the growth is the method's, not the picture's). Per size, in
 one fresh process: vtracer at its default settings from the PNG bytes to SVG text, and clipvg with
-``paths`` = vtracer's path count from the array to SVG text (``vectorize`` + ``scene_to_svg_string``),
-interleaved, ``--repeats`` times (median seconds); peak memory is the process's peak resident set
-during the call above its resident set just before it (image, libraries and compiled kernels already
-loaded), in bytes per input pixel; PSNR as above. The growth exponent is the slope of log seconds
+``paths`` = vtracer's path count from the array to SVG text (``vectorize_paths`` + ``svg_string``, no
+torch), interleaved, ``--repeats`` times (median seconds); peak memory is RSS sampling by the kernel:
+the process's peak resident set (VmHWM, reset through /proc/self/clear_refs) during the call above
+its resident set just before it (image, libraries and compiled kernels already loaded), in bytes per
+input pixel; PSNR as above. The growth exponent is the slope of log seconds
 (and log peak bytes) over log pixels, least squares over the sizes.
 
 Usage: python benchmarks/vectorize_rd.py [--pictures astronaut,sky] [--budgets 250,1000] [--size 384]
@@ -45,7 +50,6 @@ import io
 import itertools
 import json
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -56,8 +60,7 @@ from PIL import Image, ImageDraw, ImageFont
 # This script shares a folder with benchmarks/vectorize.py: keep that folder off the import path.
 sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
-from clipvg.svg import save_svg  # noqa: E402
-from vectorize import load_image, vectorize  # noqa: E402
+from vectorize import load_image, vectorize_paths  # noqa: E402
 from vectorize.image_io import resize_long_side  # noqa: E402
 
 SKIMAGE = ("astronaut", "chelsea", "coffee", "rocket", "camera", "coins", "hubble_deep_field",
@@ -186,14 +189,13 @@ def run_vtracer(rgba: np.ndarray, speckle: int, difference: int, precision: int)
     return svg, time.perf_counter() - started
 
 
-def run_ours(rgba: np.ndarray, paths: int) -> tuple[str, int, float]:
+def run_ours(rgba: np.ndarray, paths: int | None) -> tuple[str, int, float]:
+    """(SVG text, paths, seconds) of clipvg from the array to SVG text; ``paths`` None: the default
+    (quality "auto")."""
     started = time.perf_counter()
-    scene = vectorize(rgba, paths=paths, max_size=None)
-    seconds = time.perf_counter() - started
-    with tempfile.TemporaryDirectory() as folder:
-        target = Path(folder) / "out.svg"
-        save_svg(scene, target)
-        return target.read_text(encoding="utf-8"), scene.num_paths, seconds
+    result = vectorize_paths(rgba, paths=paths, quality="auto" if paths is None else None, max_size=None)
+    svg = result.svg_string()
+    return svg, result.num_paths, time.perf_counter() - started
 
 
 def bench_picture(name: str, size: int, budgets: tuple[int, ...], grid: dict) -> dict:
@@ -218,7 +220,13 @@ def bench_picture(name: str, size: int, budgets: tuple[int, ...], grid: dict) ->
         rows.append({"budget": budget, "ours": ours, "vtracer": theirs,
                      "psnr_gain_db": round(ours["psnr_db"] - theirs["psnr_db"], 2),
                      "time_ratio": round(seconds / max(theirs["seconds"], 1e-3), 2)})
-    return {"size": [int(rgba.shape[1]), int(rgba.shape[0])], "budgets": rows,
+    svg, paths, seconds = run_ours(rgba, None)
+    ours = {"paths": paths, "seconds": round(seconds, 3), **quality(svg, reference)}
+    svg, seconds = run_vtracer(rgba, 4, 16, 6)
+    theirs = {"paths": svg.count("<path"), "seconds": round(seconds, 3), **quality(svg, reference)}
+    defaults = {"ours_auto": ours, "vtracer_default": theirs,
+                "dominated": bool(ours["paths"] > theirs["paths"] and ours["psnr_db"] < theirs["psnr_db"])}
+    return {"size": [int(rgba.shape[1]), int(rgba.shape[0])], "budgets": rows, "defaults": defaults,
             "vtracer_grid": sorted(((s["paths"], s["psnr_db"]) for s in settings))}
 
 
@@ -230,7 +238,8 @@ def summarise(results: dict) -> dict:
               for name, row in rows if row["psnr_gain_db"] < 0 or row["ours"]["paths"] > row["vtracer"]["paths"]]
     slow = [{"picture": name, "budget": row["budget"], "time_ratio": row["time_ratio"]}
             for name, row in rows if row["time_ratio"] > 3]
-    return {"comparisons": len(rows), "mean_psnr_gain_db": round(float(np.mean(gains)), 2),
+    dominated = [name for name, r in results.items() if r["defaults"]["dominated"]]
+    return {"default_dominated_by_vtracer_default": dominated, "comparisons": len(rows), "mean_psnr_gain_db": round(float(np.mean(gains)), 2),
             "min_psnr_gain_db": round(float(np.min(gains)), 2),
             "mean_ssim_gain": round(float(np.mean([row["ours"]["ssim"] - row["vtracer"]["ssim"] for _, row in rows])), 4),
             "median_time_ratio": round(float(np.median(ratios)), 2), "max_time_ratio": round(float(np.max(ratios)), 2),
@@ -318,7 +327,6 @@ def _measured(call):
 def scaling_size(size: int, repeats: int) -> dict:
     """One size's row of the scaling table (run in a fresh process: see ``scaling``)."""
     import vtracer
-    from clipvg.svg import scene_to_svg_string
 
     rgba = scaling_picture(size)
     png = io.BytesIO()
@@ -330,11 +338,11 @@ def scaling_size(size: int, repeats: int) -> dict:
 
     def ours(paths: int):
         def call() -> tuple[str, int]:
-            scene = vectorize(rgba, paths=paths, max_size=None)
-            return scene_to_svg_string(scene), scene.num_paths
+            result = vectorize_paths(rgba, paths=paths, max_size=None)
+            return result.svg_string(), result.num_paths
         return call
 
-    vectorize(rgba[:64, :64], paths=16, max_size=None)  # loads the compiled kernels once
+    vectorize_paths(rgba[:64, :64], paths=16, max_size=None)  # loads the compiled kernels once
     runs = {"vtracer": [], "ours": []}
     for _ in range(repeats):  # interleaved, so both see the same load on a shared machine
         svg_theirs, *measures = _measured(theirs)
@@ -352,6 +360,7 @@ def scaling_size(size: int, repeats: int) -> dict:
                      "seconds": [round(t, 3) for t in seconds], "cpu_seconds_median": round(float(np.median(cpu)), 3),
                      "peak_bytes": peak,
                      "peak_bytes_per_pixel": round(peak / pixels, 1), **quality(svg, reference)}
+    row["torch_loaded"] = "torch" in sys.modules  # clipvg's path to SVG text needs none
     row["time_ratio"] = round(row["ours"]["seconds_median"] / max(row["vtracer"]["seconds_median"], 1e-3), 2)
     row["psnr_gain_db"] = round(row["ours"]["psnr_db"] - row["vtracer"]["psnr_db"], 2)
     return row
