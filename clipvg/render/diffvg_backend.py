@@ -146,6 +146,10 @@ def _flatten_groups(scene: Scene) -> tuple[list[int], torch.Tensor]:
         name = f"image {image.id!r}" if image.id else "an image"
         raise BackendUnavailableError(f"backend='diffvg' cannot draw {name} (pydiffvg draws shapes only, no "
                                       "textures); use backend='torch'")
+    pattern = next(tree.patterns(), None)
+    if pattern is not None:
+        raise BackendUnavailableError(f"backend='diffvg' cannot draw the pattern fill {pattern.id or ''!r} (pydiffvg "
+                                      "has no tile textures); use backend='torch'")
     opacity = scene.opacity
     for group in _drawn_groups(tree):
         first = next(group.drawn_paths(), None)

@@ -4,16 +4,21 @@ in isolation.
 Runs of paths with no effect between them are drawn in one ``render_torch`` call; a group with an
 effect is drawn off-screen (its own premultiplied RGBA), then filtered, clipped, masked and faded in
 that order (as SVG's filter, clip-path, mask, opacity), and composited onto what is below it with its
-blend mode (source-over for "normal"). Everything stays differentiable: group opacities, clip-path
-points, mask contents, filter parameters and what they draw.
+blend mode (source-over for "normal"). A pattern fill draws its tile on a canvas of its own, then
+repeats it (``clipvg.render.pattern``). Everything stays differentiable: group opacities, clip-path
+points, mask contents, filter parameters, pattern tiles and what they draw.
 """
 from __future__ import annotations
+
+import math
+from dataclasses import replace
 
 import torch
 
 from ..scene import Scene
-from ..scene.tree import ClipPath, Group, Image, Mask, Rect
+from ..scene.tree import ClipPath, Group, Image, Mask, Pattern, Rect
 from .filters import apply_filter, blend
+from .pattern import draw_repeated, tile_layout
 
 LUMINANCE = (0.2125, 0.7154, 0.0721)  # SVG/CSS mask luminance coefficients (sRGB values)
 MAX_DEPTH = 64  # nested isolated groups / masks deeper than this are not drawn (a guard; readers stop earlier)
@@ -62,6 +67,17 @@ class _Canvas:
         sub.fill_gradient = torch.full((n,), -1, dtype=torch.int64, device=self.device)
         sub.opacity = torch.ones(n, dtype=sub.opacity.dtype, device=self.device)
         return render_torch(sub, self.width, self.height, None).reshape(-1, 4)[:, 3]
+
+    def path_box(self, path: int) -> tuple[int, int, int, int] | None:
+        """The output pixels [x0, x1) x [y0, y1) holding path ``path``'s control points (its fill), or None."""
+        points = self.scene.take([path]).points.detach()
+        if not len(points):
+            return None
+        scale = torch.tensor(self.scale, dtype=points.dtype, device=points.device)
+        (x0, y0), (x1, y1) = (points.min(0).values * scale).tolist(), (points.max(0).values * scale).tolist()
+        box = (max(0, math.floor(x0)), max(0, math.floor(y0)), min(self.width, math.ceil(x1)),
+               min(self.height, math.ceil(y1)))
+        return box if box[2] > box[0] and box[3] > box[1] else None
 
     def rect(self, region: Rect) -> torch.Tensor:
         """(HW,) exact area of each pixel inside the axis-aligned ``region`` (canvas px)."""
@@ -115,6 +131,9 @@ def _draw_group_content(canvas: _Canvas, group: Group, depth: int) -> tuple[torc
             if isinstance(child, Image):
                 flush()
                 over(canvas.draw_image(child))
+            elif isinstance(child, Pattern):
+                flush()
+                over(_draw_pattern(canvas, child, depth))
             elif not isinstance(child, Group):
                 run.append(int(child))
             elif not _needs_isolation(canvas, child):
@@ -126,6 +145,22 @@ def _draw_group_content(canvas: _Canvas, group: Group, depth: int) -> tuple[torc
     visit(group.children)
     flush()
     return color, alpha
+
+
+def _draw_pattern(canvas: _Canvas, pattern: Pattern, depth: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Premultiplied colour and alpha of a pattern fill: its tile drawn once into a texture at the
+    output's resolution (on a canvas of its own, in tile px), repeated over the filled shape."""
+    layout = tile_layout(pattern.size, pattern.transform, canvas.scale)
+    box = canvas.path_box(pattern.path)
+    if layout is None or box is None or depth >= MAX_DEPTH:
+        return canvas.empty()
+    kx, ky = layout.scale
+    tile = _Canvas(replace(canvas.scene, width=layout.width / kx, height=layout.height / ky), layout.width,
+                   layout.height)
+    color, alpha = _draw_group_content(tile, pattern.content, depth + 1)
+    texture = torch.cat([color, alpha[:, None]], 1).reshape(layout.height, layout.width, 4)
+    return draw_repeated(texture, layout.matrix, canvas.coverage([pattern.path]), box, canvas.width, canvas.height,
+                         pattern.opacity, pattern.sampling)
 
 
 def _needs_isolation(canvas: _Canvas, group: Group) -> bool:
@@ -159,6 +194,8 @@ def _draw_isolated(canvas: _Canvas, group: Group, depth: int) -> tuple[torch.Ten
 
 def _clip_coverage(canvas: _Canvas, clip: ClipPath, depth: int) -> torch.Tensor:
     coverage = canvas.coverage(clip.paths) if clip.paths else canvas.empty()[1]
+    for part in clip.parts if depth < MAX_DEPTH else []:  # union with the clipPath's own clipped children
+        coverage = 1 - (1 - coverage) * (1 - _clip_coverage(canvas, part, depth + 1))
     if clip.clip is not None and depth < MAX_DEPTH:
         coverage = coverage * _clip_coverage(canvas, clip.clip, depth + 1)
     return coverage

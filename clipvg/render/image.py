@@ -30,14 +30,11 @@ def draw_image(texture: torch.Tensor, matrix: torch.Tensor, width: int, height: 
     ``width`` x ``height`` canvas, faded by ``opacity``, sampled by ``sampling`` (one of SAMPLINGS); ``view`` (x, y, w, h image px) the part drawn
     (None: all). Differentiable w.r.t. ``texture`` and ``opacity``; in the texture's dtype and device."""
     dtype, device = texture.dtype, texture.device
-    color = torch.zeros(height * width, 3, dtype=dtype, device=device)
-    alpha = torch.zeros(height * width, dtype=dtype, device=device)
     h, w = texture.shape[:2]
     view = (0.0, 0.0, float(w), float(h)) if view is None else view
     box = _pixel_box(matrix, view, width, height) if h and w and view[2] > 0 and view[3] > 0 else None
     if box is None or abs(float(torch.linalg.det(matrix[:2, :2]))) < 1e-12:
-        return color, alpha
-    x0, y0, x1, y1 = box
+        return scatter(texture.new_zeros(0, 4), (0, 0, 0, 0), width, height)
     premultiplied = torch.cat([texture[..., :3] * texture[..., 3:], texture[..., 3:]], -1)
     inverse = torch.linalg.inv(matrix)
     # texels per output pixel along the texture's axes (> 1: minified)
@@ -48,23 +45,50 @@ def draw_image(texture: torch.Tensor, matrix: torch.Tensor, width: int, height: 
         inverse = torch.diag(torch.tensor([1.0 / texture_scale, 1.0 / texture_scale, 1.0],
                                           dtype=inverse.dtype, device=inverse.device)) @ inverse
         footprint = [f / texture_scale for f in footprint]
+    xs, ys = pixel_centres(box, device)
+    u, v = map_back(inverse, xs, ys)
+    if sampling == "bilinear":
+        sample = _area(premultiplied, u, v, footprint)
+    else:
+        sample = (_bicubic if sampling == "bicubic" else _nearest)(premultiplied, u, v)
+    coverage = _quad_coverage(matrix, view, xs, ys).reshape(-1, 1).to(dtype)
+    return scatter(clamp_premultiplied(sample) * coverage * opacity, box, width, height)
+
+
+def pixel_centres(box: tuple[int, int, int, int], device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """x and y (y1 - y0, x1 - x0) float64 of the centres of the output pixels [x0, x1) x [y0, y1) of ``box``."""
+    x0, y0, x1, y1 = box
     ys, xs = torch.meshgrid(torch.arange(y0, y1, dtype=torch.float64, device=device) + 0.5,
                             torch.arange(x0, x1, dtype=torch.float64, device=device) + 0.5, indexing="ij")
+    return xs, ys
+
+
+def map_back(inverse: torch.Tensor, xs: torch.Tensor, ys: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Texture coordinates u, v (N,) of the output points ``xs``, ``ys`` through ``inverse`` (3, 3): output
+    px -> texel (corners at integers)."""
     u = inverse[0, 0] * xs + inverse[0, 1] * ys + inverse[0, 2]
     v = inverse[1, 0] * xs + inverse[1, 1] * ys + inverse[1, 2]
-    if sampling == "bilinear":
-        sample = _area(premultiplied, u.reshape(-1), v.reshape(-1), footprint)
-    else:
-        sample = (_bicubic if sampling == "bicubic" else _nearest)(premultiplied, u.reshape(-1), v.reshape(-1))
-    clamped = torch.minimum(sample.clamp(0, 1), sample[:, 3:].clamp(0, 1))  # premultiplied: colour <= alpha
-    sample = sample - (sample - clamped).detach()  # cubic overshoot clamped, gradients kept (straight-through)
-    coverage = _quad_coverage(matrix, view, xs, ys).reshape(-1, 1).to(dtype)
-    sample = sample * coverage * opacity
+    return u.reshape(-1), v.reshape(-1)
+
+
+def clamp_premultiplied(sample: torch.Tensor) -> torch.Tensor:
+    """(N, 4) premultiplied samples clamped to [0, 1] with colour <= alpha (a cubic filter overshoots);
+    straight-through, so gradients pass unchanged."""
+    clamped = torch.minimum(sample.clamp(0, 1), sample[:, 3:].clamp(0, 1))
+    return sample - (sample - clamped).detach()
+
+
+def scatter(sample: torch.Tensor, box: tuple[int, int, int, int], width: int, height: int
+            ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Premultiplied colour (H*W, 3) and alpha (H*W,) of a ``width`` x ``height`` canvas holding ``sample``
+    ((y1 - y0) * (x1 - x0), 4) premultiplied RGBA, row-major) on the pixels of ``box`` and nothing elsewhere."""
+    x0, y0, x1, y1 = box
+    device = sample.device
+    color = torch.zeros(height * width, 3, dtype=sample.dtype, device=device)
+    alpha = torch.zeros(height * width, dtype=sample.dtype, device=device)
     index = (torch.arange(y0, y1, device=device)[:, None] * width + torch.arange(x0, x1, device=device)[None, :])
     index = index.reshape(-1)
-    color = color.index_copy(0, index, sample[:, :3])
-    alpha = alpha.index_copy(0, index, sample[:, 3])
-    return color, alpha
+    return color.index_copy(0, index, sample[:, :3]), alpha.index_copy(0, index, sample[:, 3])
 
 
 def _pixel_box(matrix: torch.Tensor, view: tuple[float, float, float, float], width: int, height: int
@@ -105,9 +129,15 @@ def _mitchell(t: torch.Tensor) -> torch.Tensor:
     return torch.where(d < 1, near, torch.where(d < 2, far, torch.zeros_like(d)))
 
 
-def _bicubic(texture: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    """(N, 4) Mitchell-filtered texels of ``texture`` (h, w, 4) at image coordinates (u, v) (N,)."""
-    return _separable(texture, u, v, torch.arange(-1, 3, device=texture.device), _mitchell)
+def _bicubic(texture: torch.Tensor, u: torch.Tensor, v: torch.Tensor, repeat: bool = False) -> torch.Tensor:
+    """(N, 4) Mitchell-filtered texels of ``texture`` (h, w, 4) at image coordinates (u, v) (N,);
+    ``repeat``: the texture tiles the plane (else edge texels repeat)."""
+    return _separable(texture, u, v, torch.arange(-1, 3, device=texture.device), _mitchell, repeat)
+
+
+def _fold(index: torch.Tensor, size: int, repeat: bool) -> torch.Tensor:
+    """Texel indices folded into [0, ``size``): wrapped around (``repeat``) or clamped to the edge."""
+    return index.remainder(size) if repeat else index.clamp(0, size - 1)
 
 
 def _area(texture: torch.Tensor, u: torch.Tensor, v: torch.Tensor, footprint: list[float]) -> torch.Tensor:
@@ -138,15 +168,17 @@ def _integral(table: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Te
             + a * b * table[j1, i1])
 
 
-def _separable(texture: torch.Tensor, u: torch.Tensor, v: torch.Tensor, taps: torch.Tensor, weights) -> torch.Tensor:
+def _separable(texture: torch.Tensor, u: torch.Tensor, v: torch.Tensor, taps: torch.Tensor, weights,
+               repeat: bool = False) -> torch.Tensor:
     """(N, 4) sum of the texels around (u, v) (N,) at offsets ``taps`` (T,) from the texel left of/above
-    the point, weighted per axis by ``weights(fraction) -> (N, T)``; edge texels repeated."""
+    the point, weighted per axis by ``weights(fraction) -> (N, T)``; edge texels repeated (or, with
+    ``repeat``, the texture tiling the plane)."""
     h, w = texture.shape[:2]
     x, y = u - 0.5, v - 0.5
     ix, iy = torch.floor(x), torch.floor(y)
     wx, wy = weights(x - ix).to(texture.dtype), weights(y - iy).to(texture.dtype)
-    cols = (ix.long()[:, None] + taps).clamp(0, w - 1)  # (N, T)
-    rows = (iy.long()[:, None] + taps).clamp(0, h - 1)
+    cols = _fold(ix.long()[:, None] + taps, w, repeat)  # (N, T)
+    rows = _fold(iy.long()[:, None] + taps, h, repeat)
     return _gather(texture, rows, cols, wy, wx)
 
 
@@ -158,11 +190,11 @@ def _gather(texture: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor, wy: t
     return torch.einsum("nrck,nr,nc->nk", gathered.reshape(len(rows), rows.shape[1], cols.shape[1], 4), wy, wx)
 
 
-def _nearest(texture: torch.Tensor, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    """(N, 4) the texel under each (u, v) (N,), edge texels repeated."""
+def _nearest(texture: torch.Tensor, u: torch.Tensor, v: torch.Tensor, repeat: bool = False) -> torch.Tensor:
+    """(N, 4) the texel under each (u, v) (N,), edge texels repeated (or the texture tiling the plane)."""
     h, w = texture.shape[:2]
-    cols = torch.floor(u).long().clamp(0, w - 1)
-    rows = torch.floor(v).long().clamp(0, h - 1)
+    cols = _fold(torch.floor(u).long(), w, repeat)
+    rows = _fold(torch.floor(v).long(), h, repeat)
     return texture.reshape(-1, 4)[rows * w + cols]
 
 

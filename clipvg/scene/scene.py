@@ -35,7 +35,7 @@ from ..ragged import expand, owners
 from .paint import (CAPS, JOINS, SPREADS, GradientStops, LinearGradient, Paint,
                     RadialGradient, Solid, Stroke, gradient_kind)
 from .path import Path, Subpath
-from .tree import Group, Image, map_paths, number_groups
+from .tree import Group, Image, Pattern, map_paths, number_groups
 
 _TENSOR_FIELDS = (
     "points", "segment_degrees", "subpath_segment_offsets", "subpath_point_offsets", "subpath_closed",
@@ -126,7 +126,7 @@ class Scene:
         tree of plain groups over all paths): the renderer's fast path."""
         if self.tree is None:
             return True
-        if self.tree.draws_images():
+        if self.tree.draws_images() or next(self.tree.patterns(), None) is not None:
             return False
         if any(g.clip is not None or g.mask is not None or g.filters or g.blend != "normal"
                for g in self.tree.groups()):
@@ -464,6 +464,8 @@ def _check_tree(tree: Group, num_paths: int) -> None:
             for p in clip.paths:
                 if not 0 <= p < num_paths:
                     raise ValueError(f"clip path index {p} out of range for {num_paths} paths")
+            for part in clip.parts:
+                clip_ok(part, chain)
             clip = clip.clip
 
     def visit(group: Group) -> None:
@@ -477,6 +479,10 @@ def _check_tree(tree: Group, num_paths: int) -> None:
             elif isinstance(child, Image):
                 if child.texture.dim() != 3 or child.texture.shape[-1] != 4:
                     raise ValueError(f"image texture must be (H, W, 4), got {tuple(child.texture.shape)}")
+            elif isinstance(child, Pattern):
+                if not 0 <= child.path < num_paths:
+                    raise ValueError(f"pattern path index {child.path} out of range for {num_paths} paths")
+                visit(child.content)
             elif not 0 <= int(child) < num_paths:
                 raise ValueError(f"tree path index {child} out of range for {num_paths} paths")
         if group.mask is not None:

@@ -23,11 +23,13 @@ Rect = tuple[float, float, float, float]  # x, y, width, height in canvas px
 @dataclass
 class ClipPath:
     """The union of the fills of ``paths`` (Scene path indices; each path's fill rule is its
-    clip-rule), itself clipped by ``clip`` when set (a ``clip-path`` on the ``<clipPath>``)."""
+    clip-rule) and of ``parts`` (clip paths of their own: children of the ``<clipPath>`` that have a
+    ``clip-path`` themselves), itself clipped by ``clip`` when set (a ``clip-path`` on the ``<clipPath>``)."""
 
     paths: list[int]
     clip: ClipPath | None = None
     id: str | None = None
+    parts: list[ClipPath] = field(default_factory=list)
 
 
 @dataclass
@@ -120,6 +122,24 @@ class Image:
     id: str | None = None
 
 
+@dataclass(eq=False)
+class Pattern:
+    """The fill area of Scene path ``path`` (its fill rule; the path itself is not drawn) painted with a
+    repeated tile (SVG ``<pattern>``): ``content`` (its paths in tile px, one tile spanning (0, 0) to
+    ``size``) is drawn once into a texture that repeats every ``size`` along both axes, placed by
+    ``transform`` (a, b, c, d, e, f: SVG matrix order, tile px -> canvas px), faded by ``opacity``.
+    ``sampling``: "auto" (the texel under each pixel when the tile lands on the pixel grid by a
+    translation, else bicubic, as tiny-skia) or "bicubic" (always filtered)."""
+
+    path: int
+    content: Group
+    size: tuple[float, float]
+    transform: tuple[float, float, float, float, float, float] = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    opacity: float = 1.0
+    id: str | None = None
+    sampling: str = "auto"
+
+
 @dataclass
 class Group:
     """A group: ``children`` are Scene path indices and nested groups, bottom to top.
@@ -134,7 +154,7 @@ class Group:
     so the writer writes the ``<text>`` back while the glyphs are unedited.
     """
 
-    children: list[Union[Group, int, Image]] = field(default_factory=list)
+    children: list[Union[Group, int, Image, Pattern]] = field(default_factory=list)
     id: str | None = None
     opacity: float = 1.0
     clip: ClipPath | None = None
@@ -147,11 +167,13 @@ class Group:
     source_text: dict | None = None
 
     def groups(self) -> Iterator[Group]:
-        """This group and every group below it (mask contents included), depth first."""
+        """This group and every group below it (mask, filter and pattern contents included), depth first."""
         yield self
         for child in self.children:
             if isinstance(child, Group):
                 yield from child.groups()
+            elif isinstance(child, Pattern):
+                yield from child.content.groups()
         if self.mask is not None:
             yield from self.mask.content.groups()
         for primitive in (p for f in self.filters for p in f.primitives):
@@ -164,12 +186,16 @@ class Group:
         for child in self.children:
             if isinstance(child, Group):
                 yield from child.drawn_paths()
-            elif not isinstance(child, Image):
+            elif not isinstance(child, (Image, Pattern)):
                 yield child
 
     def images(self) -> Iterator[Image]:
         """Every Image this group or one below it (mask and filter contents included) draws."""
         return (child for g in self.groups() for child in g.children if isinstance(child, Image))
+
+    def patterns(self) -> Iterator[Pattern]:
+        """Every Pattern this group or one below it (mask, filter and pattern contents included) draws."""
+        return (child for g in self.groups() for child in g.children if isinstance(child, Pattern))
 
     def draws_images(self) -> bool:
         """Whether this group or one below it (mask and filter contents included) draws an Image."""
@@ -196,7 +222,8 @@ def map_paths(root: Group, mapping: dict[int, int]) -> Group | None:
     def clip_copy(clip: ClipPath | None) -> ClipPath | None:
         if clip is None:
             return None
-        return ClipPath([mapping[p] for p in clip.paths if p in mapping], clip_copy(clip.clip), clip.id)
+        return ClipPath([mapping[p] for p in clip.paths if p in mapping], clip_copy(clip.clip), clip.id,
+                        [clip_copy(part) for part in clip.parts])
 
     def group_copy(group: Group, keep_empty: bool = False) -> Group | None:
         children: list[Group | int | Image] = []
@@ -207,6 +234,10 @@ def map_paths(root: Group, mapping: dict[int, int]) -> Group | None:
                     children.append(copied)
             elif isinstance(child, Image):
                 children.append(replace(child))
+            elif isinstance(child, Pattern):
+                if child.path in mapping:
+                    children.append(replace(child, path=mapping[child.path],
+                                            content=group_copy(child.content, keep_empty=True)))
             elif child in mapping:
                 children.append(mapping[child])
         if not children and not keep_empty:
@@ -240,8 +271,8 @@ def tree_to_data(node):
 
 
 _TYPES = {"Group": Group, "ClipPath": ClipPath, "Mask": Mask, "Filter": Filter, "FilterPrimitive": FilterPrimitive,
-          "Image": Image}
-_TUPLES = {"region", "subregion", "transform", "view"}
+          "Image": Image, "Pattern": Pattern}
+_TUPLES = {"region", "subregion", "transform", "view", "size"}
 
 
 def _blur_from_data(data: dict) -> Filter:
@@ -271,5 +302,6 @@ def tree_from_data(data):
     return data
 
 
-__all__ = ["BLEND_MODES", "MASK_KINDS", "ClipPath", "Filter", "FilterPrimitive", "Group", "Image", "Mask", "map_paths", "number_groups", "tree_from_data",
+__all__ = ["BLEND_MODES", "MASK_KINDS", "ClipPath", "Filter", "FilterPrimitive", "Group", "Image", "Mask", "Pattern",
+           "map_paths", "number_groups", "tree_from_data",
            "tree_to_data"]

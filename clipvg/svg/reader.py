@@ -23,15 +23,17 @@ from svgelements import SVG, SVG_STRUCT_ATTRIB, Group as SVGGroup, Matrix, Shape
 from ..errors import SVGParseError
 from ..render.outline import stroke_outline
 from ..scene import CAPS, JOINS, Path, Scene, Solid, Stroke, Subpath
-from ..scene.tree import BLEND_MODES, ClipPath, Filter, Group, Mask, map_paths
+from ..scene.tree import BLEND_MODES, ClipPath, Filter, Group, Mask, Pattern
 from .css import USE_INSTANCE, properties
-from .document import (SVG_NS, XLINK_HREF, build_tree, extract_definitions, local_name, parse_xml, read_source,
+from .cycles import break_reference_cycles, url_id
+from .document import (SVG_NS, build_tree, extract_definitions, local_name, parse_xml, read_source,
                        strip_unsupported, user_length, warn_skipped)
 from .filters import FilterReader, InvalidFilter, break_fe_image_cycles
 from .geometry import to_subpaths
 from .images import IMAGE_KEY, ImageDataError, image_node, mark_images
 from .markers import drop_marker_attributes, marker_placement, marker_references, paint_order, vertices
 from .paint import PaintServers, matrix3, number, unit_number
+from .patterns import chain_attr, pattern_chain, tile_of, units_value
 from .structure import normalize
 from .text import TEXT_BOX, text_box, texts_to_paths
 from .text.source import SOURCE, signature
@@ -41,7 +43,6 @@ INKSCAPE_LABEL = f"{{{INKSCAPE_NS}}}label"
 INKSCAPE_GROUPMODE = f"{{{INKSCAPE_NS}}}groupmode"
 DEFAULT_LAYER = "layer"
 MAX_REFERENCE_DEPTH = 16  # clip paths inside masks inside clip paths ...: deeper chains are cut with a warning
-MAX_PATTERN_TILES = 2000  # more tiles than this: the pattern fill is skipped with a warning
 MAX_MARKERS = 1000  # marker instances per document (each is its own small document to read); more are skipped
 MAX_CANVAS = 1 << 16  # px: a larger canvas is refused (render sizes follow the canvas by default)
 # attributes a clip path's or mask's content inherits from the <clipPath>/<mask> element
@@ -71,6 +72,7 @@ def load_svg(source: str | os.PathLike, *, device: str | torch.device = "cpu", b
     root = parse_xml(data, name)
     drop_marker_attributes(root)
     skipped = normalize(root, name)
+    skipped.update(break_reference_cycles(root))
     size = _root_size(root)
     text_notes = texts_to_paths(root, size)
     images = mark_images(root)  # after text: colour bitmap glyphs are <image>s
@@ -134,12 +136,20 @@ def _own(node) -> dict:
     return node.values.get(SVG_STRUCT_ATTRIB, {})
 
 
-def _reference(value: str | None) -> str | None:
-    """``url(#id)`` -> ``id``; None for none/absent."""
-    if not value:
-        return None
-    match = re.match(r"\s*url\(\s*['\"]?#([^'\")]+)['\"]?\s*\)", value)
-    return match.group(1) if match else None
+def _clip_path(children: list, clip: ClipPath | None, reference: str | None) -> ClipPath:
+    """The ClipPath of clip content ``children`` (path indices and groups): groups with a clip of their
+    own become its parts, others are flattened into its paths; ``clip`` clips the whole."""
+    paths, parts = [], []
+    for child in children:
+        if isinstance(child, Group) and child.clip is not None:
+            parts.append(_clip_path(child.children, child.clip, None))
+        elif isinstance(child, Group):
+            flat = _clip_path(child.children, None, None)
+            paths += flat.paths
+            parts += flat.parts
+        elif isinstance(child, int):
+            paths.append(child)
+    return ClipPath(paths, clip, reference, parts)
 
 
 def _map_rect(matrix: np.ndarray, x: float, y: float, w: float, h: float) -> tuple[float, float, float, float]:
@@ -222,13 +232,12 @@ class _Reader:
             self._add_layer(layer)
             index = len(self.paths)
             self.paths.append(path)
-            if clip_mode and own.get("clip-path") not in (None, "none"):
-                self.skipped["clip-path on a clipPath child (ignored)"] += 1
             opacity = 1.0 if clip_mode else unit_number(own.get("opacity"))
             bbox = functools.cache(lambda: _shape_bbox(node))
-            try:
-                clip, mask, filters = (None, None, []) if clip_mode else self._effects(
-                    own, matrix3(node.transform), bbox, node.values)
+            try:  # a clipPath's child may have a clip-path of its own (a part of the clip, see ClipPath)
+                clip, mask, filters = (self._clip(url_id(own.get("clip-path")), matrix3(node.transform), bbox), None,
+                                       []) if clip_mode else self._effects(own, matrix3(node.transform), bbox,
+                                                                          node.values)
             except InvalidFilter:
                 return  # a filter linking to nothing: the element is not drawn (as resvg, Chrome)
             blend, isolate = ("normal", False) if clip_mode else _blending(own)
@@ -268,10 +277,12 @@ class _Reader:
         finally:
             if USE_INSTANCE in own:
                 self._contexts.pop()
-        if clip_mode:
+        bbox = functools.cache(lambda: text_box(own.get(TEXT_BOX)) or self._group_bbox(group, matrix3(node.transform)))
+        if clip_mode:  # a clipPath's child (a <use>, a text) may have a clip-path of its own
+            if group.children:
+                group.clip = self._clip(url_id(own.get("clip-path")), matrix3(node.transform), bbox)
             return group if group.children else None
         group.opacity = unit_number(own.get("opacity"))
-        bbox = functools.cache(lambda: text_box(own.get(TEXT_BOX)) or self._group_bbox(group, matrix3(node.transform)))
         try:
             group.clip, group.mask, group.filters = self._effects(own, matrix3(node.transform), bbox, node.values)
         except InvalidFilter:
@@ -336,11 +347,11 @@ class _Reader:
                         if values.get("clip-rule") == "evenodd" else "nonzero", layer=layer, id=path_id)
         bbox = functools.cache(lambda: shape.bbox(transformed=False))
         fill_value, fill_space, fill_bbox = self._paint_source(values.get("fill"), shape.transform, bbox)
-        if self._pattern_element(_reference(fill_value)) is not None:
-            fill_value = "none"  # drawn by _pattern_fill as tiles under the path
+        if self._pattern_element(url_id(fill_value)) is not None:
+            fill_value = "none"  # drawn by _pattern_fill: a Pattern under the path
         fill = self.servers.paint(fill_value, unit_number(values.get("fill-opacity")), fill_space, fill_bbox)
         stroke_value, stroke_space, stroke_bbox = self._paint_source(values.get("stroke"), shape.transform, bbox)
-        if self._pattern_element(_reference(stroke_value)) is not None:  # _pattern_stroke draws tiles in its outline
+        if self._pattern_element(url_id(stroke_value)) is not None:  # _pattern_stroke fills its outline
             stroke_value = stroke_value.partition(")")[2].strip() or "black"  # a stand-in: the fallback colour
         stroke_paint = self.servers.paint(stroke_value, unit_number(values.get("stroke-opacity")), stroke_space,
                                           stroke_bbox)
@@ -425,7 +436,7 @@ class _Reader:
         context = self._context(shape, functools.cache(lambda: _shape_bbox(shape)))
         groups = []
         for vertex in vertices(list(shape.segments(transformed=False))):
-            reference = _reference(references.get(vertex.kind))
+            reference = url_id(references.get(vertex.kind))
             element = self._definition(reference, "marker")
             placement = None if element is None else marker_placement(element, ctm, vertex, stroke_width,
                                                                        self.viewport)
@@ -486,23 +497,14 @@ class _Reader:
         element = self.definitions.get(reference) if reference else None
         return element if element is not None and local_name(element.tag) == "pattern" else None
 
-    def _pattern_chain(self, element: ET.Element) -> list[ET.Element]:
-        chain = [element]
-        while len(chain) < 16:
-            parent = self._pattern_element((chain[-1].get("href") or chain[-1].get(XLINK_HREF) or "").lstrip("#"))
-            if parent is None or any(parent is c for c in chain):
-                break
-            chain.append(parent)
-        return chain
-
-    def _pattern_stroke(self, shape: Shape, path: Path, bbox) -> Group | None:
-        """A ``<pattern>`` stroke as tiles clipped to the stroke's outline (``path`` loses its stand-in
+    def _pattern_stroke(self, shape: Shape, path: Path, bbox) -> Pattern | None:
+        """A ``<pattern>`` stroke as a pattern fill of the stroke's outline (``path`` loses its stand-in
         stroke), or None when the stroke is no pattern."""
         value = self._paint_source(shape.values.get("stroke"), shape.transform, bbox)[0]
-        element = self._pattern_element(_reference(value))
+        element = self._pattern_element(url_id(value))
         if path.stroke is None or element is None:
             return None
-        units = next((e.get("patternUnits") for e in self._pattern_chain(element) if e.get("patternUnits")), None)
+        units = chain_attr(pattern_chain(element, self.definitions), "patternUnits")
         if self._units_frame(units, "objectBoundingBox", bbox) is None:  # an empty box: the fallback colour, if any
             if not value.partition(")")[2].strip():
                 path.stroke = None
@@ -510,116 +512,42 @@ class _Reader:
         outline = self._stroke_as_fill(shape, path, always=True)
         if outline is None:
             return None
-        self.paths.append(outline)  # the clip shape, not drawn
-        extent = self._group_bbox(Group([len(self.paths) - 1]), matrix3(shape.transform))
-        return None if extent is None else self._pattern_fill(shape, len(self.paths) - 1, bbox, "stroke", extent)
+        self.paths.append(outline)  # the area the pattern fills, not drawn itself
+        return self._pattern_fill(shape, len(self.paths) - 1, bbox, "stroke")
 
-    def _pattern_fill(self, shape: Shape, index: int, bbox, kind: str = "fill",
-                      extent: tuple[float, float, float, float] | None = None) -> Group | None:
-        """A ``<pattern>`` fill (or stroke: ``kind``) as tiles of its content clipped to the fill of
-        path ``index`` (a group), or None; tiles cover ``extent`` (user units; default the bounding
-        box). Content overflowing its cell is clipped to it (unless the pattern's overflow is visible)."""
+    def _pattern_fill(self, shape: Shape, index: int, bbox, kind: str = "fill") -> Pattern | None:
+        """The ``<pattern>`` fill of ``shape`` as a Pattern filling the fill area of path ``index`` (or,
+        for ``kind`` "stroke", filling path ``index``: the stroke's outline), or None when its paint is
+        no pattern or the pattern draws nothing."""
         value, space, bbox = self._paint_source(shape.values.get(kind), shape.transform, bbox)
-        reference = _reference(value)
-        element = self._pattern_element(reference)
-        if element is None:
+        reference = url_id(value)
+        if self._pattern_element(reference) is None:
             return None
         element = self._definition(reference, "pattern")
-        if element is None:
+        tile = None if element is None else tile_of(pattern_chain(element, self.definitions), matrix3(space), bbox,
+                                                     self.viewport, matrix3(shape.transform))
+        if tile is None:
             return None
-        chain = self._pattern_chain(element)
-
-        def attr(name: str, default: str | None = None) -> str | None:
-            return next((e.get(name) for e in chain if e.get(name) is not None), default)
-
-        content = next((e for e in chain if len(e)), None)
-        units = _units(attr("patternUnits"), "objectBoundingBox")
-        frame = self._units_frame(units, "objectBoundingBox", bbox)
-        if content is None or frame is None:
-            return Group()
-        values = []
-        for axis, name in enumerate(("x", "y", "width", "height")):
-            text = attr(name, "0")
-            values.append(number(text, 0.0) if units == "objectBoundingBox" else user_length(text, self.viewport[axis % 2]))
-        origin = frame @ np.array([values[0], values[1], 1.0])
-        tile_w, tile_h = values[2] * frame[0, 0], values[3] * frame[1, 1]
-        if tile_w <= 0 or tile_h <= 0:
-            return Group()
-        inner = np.eye(3)
-        if attr("viewBox"):
-            box = Viewbox(attr("viewBox"))
-            inner = matrix3(Matrix(Viewbox.viewbox_transform(0, 0, tile_w, tile_h, box.x, box.y, box.width,
-                                                             box.height, attr("preserveAspectRatio"))))
-        elif (attr("patternContentUnits") or "userSpaceOnUse") == "objectBoundingBox":
-            box = bbox()
-            inner = np.diag([box[2] - box[0], box[3] - box[1], 1.0])
-        pattern_space = matrix3(space) @ matrix3(Matrix(attr("patternTransform", "")))
-        box = bbox() if extent is None else extent
-        if box is None:
-            return Group()
-        try:
-            to_pattern = np.linalg.inv(matrix3(Matrix(attr("patternTransform", ""))))
-        except np.linalg.LinAlgError:
-            return Group()
-        corners = np.array([[box[0], box[1], 1], [box[2], box[1], 1], [box[0], box[3], 1], [box[2], box[3], 1]]) @ to_pattern.T
-        i0, i1 = (int(np.floor((corners[:, 0].min() - origin[0]) / tile_w)),
-                  int(np.ceil((corners[:, 0].max() - origin[0]) / tile_w)))
-        j0, j1 = (int(np.floor((corners[:, 1].min() - origin[1]) / tile_h)),
-                  int(np.ceil((corners[:, 1].max() - origin[1]) / tile_h)))
-        if (i1 - i0) * (j1 - j0) > MAX_PATTERN_TILES:
-            self.skipped[f"pattern with more than {MAX_PATTERN_TILES} tiles (drawn with no fill)"] += 1
-            return None
-        shift = np.array([[1, 0, origin[0] + i0 * tile_w], [0, 1, origin[1] + j0 * tile_h], [0, 0, 1.0]])
         self._chain += (reference,)
         try:
-            start = len(self.paths)
-            base = self._fragment(content, pattern_space @ shift @ inner)
+            content = self._fragment(tile.content, tile.content_matrix)
         finally:
             self._chain = self._chain[:-1]
-        end = len(self.paths)
-        cell = None  # the first tile's cell (4, 2) on the canvas, when its content is clipped to it
-        if self._overflows(start, end, pattern_space @ shift, tile_w, tile_h):
-            if attr("overflow", "hidden") in ("visible", "auto"):
-                self.skipped["pattern content reaching out of its tile (overflow visible: not clipped)"] += 1
-            else:
-                cell = (np.array([[0, 0, 1], [tile_w, 0, 1], [tile_w, tile_h, 1], [0, tile_h, 1.0]])
-                        @ (pattern_space @ shift).T)[:, :2]
-        tiles: list[Group | int] = []
-        for i in range(i1 - i0):
-            for j in range(j1 - j0):
-                offset = pattern_space[:2, :2] @ np.array([i * tile_w, j * tile_h])
-                tile: Group | int = base
-                if i or j:
-                    mapping = {old: len(self.paths) + k for k, old in enumerate(range(start, end))}
-                    self.paths.extend(_translated(self.paths[old], offset) for old in range(start, end))
-                    tile = map_paths(base, mapping) or Group()
-                if cell is not None:
-                    self.paths.append(Path([Subpath.polygon(cell + offset)], fill=Solid((0.0, 0.0, 0.0, 1.0))))
-                    tile = Group([tile], clip=ClipPath([len(self.paths) - 1]))
-                tiles.append(tile)
-        clip_path = copy.copy(self.paths[index])
-        clip_path.fill, clip_path.stroke, clip_path.id = Solid((0.0, 0.0, 0.0, 1.0)), None, None
-        self.paths.append(clip_path)
-        opacity = unit_number(shape.values.get(f"{kind}-opacity"))
-        return Group(tiles, opacity=opacity, clip=ClipPath([len(self.paths) - 1]))
-
-    def _overflows(self, start: int, end: int, matrix: np.ndarray, width: float, height: float) -> bool:
-        """Whether the content of a pattern cell (paths ``start:end``, strokes included) reaches out
-        of the cell (0, 0, width, height), mapped to the canvas by ``matrix`` (3, 3)."""
-        bounds = _local_bounds(self.paths[start:end], matrix)
-        if bounds is None:
-            return False
-        stroke = max((p.stroke.width for p in self.paths[start:end] if p.stroke is not None), default=0.0)
-        margin = stroke / 2 / float(np.sqrt(abs(np.linalg.det(matrix[:2, :2])))) + 1e-6
-        return bool((bounds[0] < -margin).any() or (bounds[1] > np.array([width, height]) + margin).any())
+        if kind == "fill":  # the fill geometry alone: the area the pattern fills, not drawn itself
+            area = copy.copy(self.paths[index])
+            area.fill, area.stroke, area.id = Solid((0.0, 0.0, 0.0, 1.0)), None, None
+            self.paths.append(area)
+            index = len(self.paths) - 1
+        return Pattern(index, content, tile.size, tile.transform, unit_number(shape.values.get(f"{kind}-opacity")),
+                       reference, tile.sampling)
 
     # ------------------------------------------------------------------ clip paths, masks, filters
     def _effects(self, own: dict, ctm: np.ndarray, bbox, values: dict | None = None
                  ) -> tuple[ClipPath | None, Mask | None, list[Filter]]:
         """The element's clip path, mask and filters. Raises InvalidFilter when its ``filter`` links to
         nothing (the element is then not drawn)."""
-        clip = self._clip(_reference(own.get("clip-path")), ctm, bbox)
-        mask = self._mask(_reference(own.get("mask")), ctm, bbox)
+        clip = self._clip(url_id(own.get("clip-path")), ctm, bbox)
+        mask = self._mask(url_id(own.get("mask")), ctm, bbox)
         values = values or {}
         filters = self.filters.read(own.get("filter"), ctm, bbox, values.get("color"), _font_size(values))
         return clip, mask, filters
@@ -657,7 +585,7 @@ class _Reader:
     def _units_frame(self, units: str | None, default: str, bbox) -> np.ndarray | None:
         """(3, 3) from unit space to user space: identity for userSpaceOnUse, the bounding box for
         objectBoundingBox (None when that box is empty); a missing or invalid ``units`` is ``default``."""
-        if _units(units, default) != "objectBoundingBox":
+        if units_value(units, default) != "objectBoundingBox":
             return np.eye(3)
         box = bbox()
         if box is None or box[2] <= box[0] or box[3] <= box[1]:
@@ -675,10 +603,10 @@ class _Reader:
         self._chain += (reference,)
         try:
             content = self._fragment(element, ctm @ own_transform @ frame, clip_mode=True)
-            nested = self._clip(_reference(properties(element).get("clip-path")), ctm, bbox)
+            nested = self._clip(url_id(properties(element).get("clip-path")), ctm, bbox)
         finally:
             self._chain = self._chain[:-1]
-        return ClipPath(list(content.drawn_paths()), nested, reference)
+        return _clip_path(content.children, nested, reference)
 
     def _mask(self, reference: str | None, ctm: np.ndarray, bbox) -> Mask | None:
         element = self._definition(reference, "mask")
@@ -746,11 +674,6 @@ class _Reader:
             return inner  # the wrapper that carried the transform: its children are the content
         return group
 
-def _units(value: str | None, default: str) -> str:
-    """A ``*Units`` attribute's value: ``default`` when missing or neither userSpaceOnUse nor objectBoundingBox."""
-    return value if value in ("userSpaceOnUse", "objectBoundingBox") else default
-
-
 def _local_bounds(paths: list[Path], matrix: np.ndarray, extra: list[np.ndarray] = ()
                   ) -> tuple[np.ndarray, np.ndarray] | None:
     """(low, high) corners (2,) of the bounding box of the points of ``paths`` and ``extra`` (canvas
@@ -771,14 +694,14 @@ def _mask_of_mask(element: ET.Element, definitions: dict[str, ET.Element], chain
     """The id of the mask a ``<mask>`` element is itself masked by, or None when there is none or
     following ``mask`` attributes from it comes back to a mask in ``chain`` (then, as resvg does, the
     attribute is ignored)."""
-    first = _reference(properties(element).get("mask"))
+    first = url_id(properties(element).get("mask"))
     seen, current = set(chain), first
     while current is not None:
         if current in seen:
             return None
         seen.add(current)
         target = definitions.get(current)
-        current = _reference(properties(target).get("mask")) if target is not None else None
+        current = url_id(properties(target).get("mask")) if target is not None else None
     return first
 
 
@@ -787,19 +710,6 @@ def _is_similarity(m: np.ndarray, tolerance: float = 1e-4) -> bool:
     a, b, c, d = m[0, 0], m[1, 0], m[0, 1], m[1, 1]
     size = max(abs(a), abs(b), abs(c), abs(d), 1e-12)
     return abs(a * a + b * b - c * c - d * d) <= tolerance * size * size and abs(a * c + b * d) <= tolerance * size * size
-
-
-def _translated(path: Path, offset: np.ndarray) -> Path:
-    """A copy of ``path`` moved by ``offset`` (2,) canvas px, gradients with it."""
-    moved = copy.deepcopy(path)
-    moved.id = None
-    for subpath in moved.subpaths:
-        subpath.points = subpath.points + offset.astype(np.float32)
-    for paint in (moved.fill, moved.stroke.paint if moved.stroke else None):
-        if paint is not None and not isinstance(paint, Solid):
-            a, b, c, d, e, f = paint.transform
-            paint.transform = (a, b, c, d, e + float(offset[0]), f + float(offset[1]))
-    return moved
 
 
 def _font_size(values: dict) -> float:

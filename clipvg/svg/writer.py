@@ -1,7 +1,7 @@
 """``save_svg`` / ``scene_to_svg_string``: a Scene -> SVG (svgwrite) that keeps everything it holds:
 every subpath, fill rule, colours and opacities, strokes and dashes, gradients, layers and ids, and
 the group tree: nested groups with ids and attributes, group opacity, clip paths, masks, filters (every
-primitive, see ``clipvg.svg.filter_writer``), blend modes and isolation,
+primitive, see ``clipvg.svg.filter_writer``), blend modes and isolation, pattern fills (``<pattern>``),
 images (PNG data URIs), and ``<text>`` read from an SVG as itself while its glyphs are unedited."""
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import torch
 
 from ..errors import InvalidInputError
 from ..scene import Scene
-from ..scene.tree import ClipPath, Filter, Group, Image, Mask
+from ..scene.tree import ClipPath, Filter, Group, Image, Mask, Pattern
 from .filter_writer import FilterWriter
 from .image_data import png_data_uri
 from .path_writer import PathWriter, write_text
@@ -84,6 +84,8 @@ class _Writer(PathWriter):
     def node(self, node):
         if isinstance(node, Image):
             return self.image(node)
+        if isinstance(node, Pattern):
+            return self.pattern_fill(node)
         if not isinstance(node, Group):
             return self.path(self.views[int(node)])
         attributes = {}
@@ -135,7 +137,25 @@ class _Writer(PathWriter):
             element["clip-path"] = f"url(#{name})"
         return element
 
-    def defined_name(self, definition: ClipPath | Mask | Filter, base: str) -> tuple[str, bool]:
+    def pattern_fill(self, pattern: Pattern) -> svgwrite.path.Path:
+        """The area a pattern fills as a ``<path>`` painted with a ``<pattern>`` in ``<defs>``: one tile in
+        tile px (userSpaceOnUse, at 0, 0), placed by its ``patternTransform``, its content inside."""
+        name, new = self.defined_name(pattern, "pattern")
+        if new:
+            width, height = pattern.size
+            element = self.drawing.pattern(id=name, patternUnits="userSpaceOnUse", width=self.num(width),
+                                           height=self.num(height), patternTransform=f"matrix({self.nums(pattern.transform)})")
+            element.add(self.node(pattern.content))
+            self.drawing.defs.add(element)
+        area = self.views[pattern.path]
+        attributes = {"d": " ".join(self.subpath_data(s) for s in area.subpaths), "fill": f"url(#{name})"}
+        if area.fill_rule == "evenodd":
+            attributes["fill-rule"] = "evenodd"
+        if pattern.opacity != 1.0:
+            attributes["fill-opacity"] = self.num(pattern.opacity)
+        return self.drawing.path(**attributes)
+
+    def defined_name(self, definition: ClipPath | Mask | Filter | Pattern, base: str) -> tuple[str, bool]:
         """The element id of ``definition`` and whether it is new (to be written now)."""
         if id(definition) in self.defined:
             return self.defined[id(definition)], False
@@ -157,15 +177,30 @@ class _Writer(PathWriter):
         if clip.clip is not None:
             element["clip-path"] = f"url(#{self.clip(clip.clip)})"
         for index in clip.paths:
-            path = self.views[index]
-            attributes = {"d": " ".join(self.subpath_data(s) for s in path.subpaths)}
-            if path.id:
-                attributes["id"] = path.id
-            if path.fill_rule == "evenodd":
-                attributes["clip-rule"] = "evenodd"
-            element.add(self.drawing.path(**attributes))
+            element.add(self.clip_shape(index))
+        for part in clip.parts:  # children with a clip-path of their own
+            if part.parts:  # nested further: the part as a clipPath of its own, on a rect over everything
+                w, h = self.scene.width, self.scene.height
+                element.add(self.drawing.rect(insert=(self.num(-w), self.num(-h)), size=(self.num(3 * w),
+                                              self.num(3 * h)), clip_path=f"url(#{self.clip(part)})"))
+                continue
+            for index in part.paths:
+                shape = self.clip_shape(index)
+                if part.clip is not None:
+                    shape["clip-path"] = f"url(#{self.clip(part.clip)})"
+                element.add(shape)
         self.drawing.defs.add(element)
         return name
+
+    def clip_shape(self, index: int) -> svgwrite.path.Path:
+        """Path ``index`` as a clipPath child (its geometry and clip-rule)."""
+        path = self.views[index]
+        attributes = {"d": " ".join(self.subpath_data(s) for s in path.subpaths)}
+        if path.id:
+            attributes["id"] = path.id
+        if path.fill_rule == "evenodd":
+            attributes["clip-rule"] = "evenodd"
+        return self.drawing.path(**attributes)
 
     def mask(self, mask: Mask) -> str:
         name, new = self.defined_name(mask, "mask")

@@ -30,6 +30,12 @@ def resvg_supersampled(svg: str, width: int, height: int, zoom: int = 4) -> np.n
         height, zoom, width, zoom, 3).mean((1, 3))
 
 
+def resvg_zoomed(svg: str, zoom: int) -> np.ndarray:
+    """(H * zoom, W * zoom, 3) on white: resvg's render of the markup ``svg`` at ``zoom`` x (for what
+    resvg draws at the output's resolution, such as pattern tiles, compared at that resolution)."""
+    return _on_white(bytes(resvg_py.svg_to_bytes(svg_string=svg, zoom=zoom)))
+
+
 def cairo(svg: Path) -> np.ndarray:
     return _on_white(cairosvg.svg2png(url=str(svg)))
 
