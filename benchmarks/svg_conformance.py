@@ -334,12 +334,13 @@ def run(base: Path, names: list[str], renderers: tuple[str, ...], workers: int, 
     return sorted(results, key=lambda r: r["name"])
 
 
-def git_commit() -> str:
+def git(*args: str) -> str:
+    """``git args`` in this checkout, its stdout without trailing white space ('' when git fails)."""
     try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                              cwd=Path(__file__).parent, timeout=10).stdout.strip() or "unknown"
+        return subprocess.run(["git", *args], capture_output=True, text=True, cwd=Path(__file__).parent,
+                              timeout=10).stdout.rstrip()
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
+        return ""
 
 
 def chromium_version() -> str | None:
@@ -373,6 +374,9 @@ def main(argv: list[str] | None = None) -> int:
     version = chromium_version() if "chromium" in renderers else None
     if "chromium" in renderers and not version:
         parser.error(f"{CHROMIUM} is missing: apt-get install chromium, or pass --no-chromium")
+    # the run draws the working tree as it is now: the commit, and clipvg files that differ from it
+    tree = {"commit": git("rev-parse", "--short", "HEAD") or "unknown",
+            "uncommitted_clipvg_files": git("status", "--porcelain", "--", ":(top)clipvg").splitlines()}
     with tempfile.TemporaryDirectory(prefix="svg_conformance_") as scratch:
         if args.fonts:
             if not args.fonts.is_dir():
@@ -393,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
                 notes = ("" if record.get("warned") or record["error"] else "  (silent)") + (
                     "  (matches chromium)" if reference_quirk(result) else "")
                 print(f"  {result['name']}: {outcome}{notes}")
-    meta = {"commit": git_commit(), "suite": str(base), "files": len(names), "only": args.only,
+    meta = {**tree, "suite": str(base), "files": len(names), "only": args.only,
             "fonts": str(args.fonts) if args.fonts else None, "workers": args.workers, "cpus": os.cpu_count(),
             "wall_s": round(wall, 1), "load_average_start_end": [load_start, os.getloadavg()[0]],
             # per renderer, the files' drawing seconds summed over workers (wall time of the column ~ this / workers)
