@@ -15,6 +15,7 @@ import importlib.util
 from typing import Any
 
 from .errors import BackendUnavailableError, ClipvgError, InvalidInputError, SVGParseError
+from .lazy import lazy_attributes
 
 # public name -> the submodule that defines it
 _LAZY = {
@@ -32,16 +33,15 @@ __all__ = [
 __version__ = "0.1.0"
 
 
+_named = lazy_attributes(__name__, _LAZY, globals())
+
+
 def __getattr__(name: str) -> Any:
     """Load a public name or a subpackage on first access."""
     if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
         # a submodule, imported on first access: clipvg.svg.load_svg(...); clipvg.edit(...), clipvg.render(...)
         return importlib.import_module(f".{name}", __name__)
-    if name not in _LAZY:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-    globals()[name] = value
-    return value
+    return _named(name)
 
 
 def __dir__() -> list[str]:

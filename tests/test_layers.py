@@ -24,8 +24,8 @@ FORBIDDEN = {
     "clipvg.edit": FRONT_ENDS,
     "clipvg.batch": ("clipvg.serve", "clipvg.cli"),
 }
-# layers that may load only these clipvg modules (the shared, dependency-free errors module)
-ALLOWED = {"clipvg": {"clipvg", "clipvg.errors"}, "losses": {"clipvg", "clipvg.errors"}}
+# layers that may load only these clipvg modules (the shared, dependency-free errors and lazy-import modules)
+ALLOWED = {"clipvg": {"clipvg", "clipvg.errors", "clipvg.lazy"}, "losses": {"clipvg", "clipvg.errors", "clipvg.lazy"}}
 
 
 def loaded_by(module: str) -> list[str]:
