@@ -22,18 +22,25 @@ def _linear_t(coords: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
     return ((p - start) * axis).sum(1) / (axis * axis).sum(1).clamp(min=1e-12)
 
 
-def _radial_t(coords: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
-    """Parameter t with p on the circle centred at f + t (c - f), radius t r (focal f kept inside)."""
+def _radial_t(coords: torch.Tensor, p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Parameter t (F,) with p on the circle centred at f + t (c - f), radius t r, and whether p is
+    painted at all (F,) bool. A focal point f inside the circle (or on it: moved just inside) paints
+    everywhere; one outside paints the cone of circles from f, larger t winning (SVG 2, as resvg and
+    browsers), and nothing outside that cone."""
     center, radius, focal = coords[:, 0:2], coords[:, 2], coords[:, 3:5]
     offset = focal - center
     dist = offset.norm(dim=1, keepdim=True).clamp(min=1e-12)
+    outside = dist[:, 0] > 1.001 * radius
     limit = 0.999 * radius[:, None]
-    focal = torch.where(dist > limit, center + offset / dist * limit, focal)
+    focal = torch.where((dist > limit) & ~outside[:, None], center + offset / dist * limit, focal)
     cd, pd = center - focal, p - focal
-    a = (cd * cd).sum(1) - radius * radius
+    a = (cd * cd).sum(1) - radius * radius  # < 0 inside, > 0 outside
     b = (pd * cd).sum(1)
     c = (pd * pd).sum(1)
-    return (b - torch.sqrt((b * b - a * c).clamp(min=1e-12))) / a.clamp(max=-1e-12)
+    discriminant = b * b - a * c
+    root = torch.sqrt(discriminant.clamp(min=1e-12))
+    t = torch.where(outside, (b + root) / a.clamp(min=1e-12), (b - root) / a.clamp(max=-1e-12))
+    return t, ~outside | ((discriminant >= 0) & (t >= 0))
 
 
 def _spread(t: torch.Tensor, mode: torch.Tensor) -> torch.Tensor:
@@ -89,8 +96,9 @@ def fragment_colors(scene: Scene, item_colors: torch.Tensor, item_gradients: tor
     centre = torch.stack([graded_pixel % width, graded_pixel // width], 1).to(scale.dtype) + 0.5
     p = _to_gradient_space(scene.gradient_transform[g], centre / scale)
     coords = scene.gradient_coords[g]
-    t = torch.where(scene.gradient_kind[g] == 0, _linear_t(coords, p), _radial_t(coords, p))
-    t = _spread(t, scene.gradient_spread[g])
+    radial_t, painted = _radial_t(coords, p)
+    linear = scene.gradient_kind[g] == 0
+    t = _spread(torch.where(linear, _linear_t(coords, p), radial_t), scene.gradient_spread[g])
     stop_colors = _stop_color(scene, g, t)
-    opacity = scene.opacity[item.index_select(0, graded) // 2]
+    opacity = scene.opacity[item.index_select(0, graded) // 2] * (linear | painted)
     return rgb.index_put((graded,), stop_colors[:, :3]), alpha.index_put((graded,), stop_colors[:, 3] * opacity)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections import Counter
-from math import hypot, sqrt
+from math import sqrt
 from typing import Callable
 
 import numpy as np
@@ -155,9 +155,7 @@ class PaintServers:
                 self.notes["radial gradient fr with a focal point or spread (approximated)"] += 1
             stops, radius = _focal_circle(stops, radius, focal_radius)
         center, focal = point(cx, cy), point(attr("fx", cx, True), attr("fy", cy, True))
-        if hypot(focal[0] - center[0], focal[1] - center[1]) > radius:
-            self.notes["radial gradient with its focal point outside the circle (moved onto it; SVG 2 draws a cone)"] += 1
-        return RadialGradient(center, radius, stops, focal, matrix, spread)
+        return RadialGradient(center, radius, stops, focal, matrix, spread)  # a focal point outside: a cone
 
 
 def _focal_circle(stops: GradientStops, radius: float, focal_radius: float) -> tuple[GradientStops, float]:
