@@ -3,7 +3,10 @@ CLIP and optimizer time, for clipvg's batched loss and for the official code's s
 ROI, every patch cut out in a Python loop, ``losses.reference``). Prints one JSON object.
 
     python benchmarks/edit.py [--size 512] [--patches 64] [--rois 1|3] [--iterations 3] [--device cuda]
-                              [--deterministic] [--no-official]
+                              [--deterministic] [--no-official] [--precision bf16] [--reference]
+
+``--reference`` also times the loop with open_clip's own image forward (``ClipModel.lean = False``), its
+steps interleaved with clipvg's (one step of each in turn), so a load change on a shared machine hits both.
 
 Peak memory: the device's (torch.cuda.max_memory_allocated) on CUDA, the process's (ru_maxrss) on the CPU.
 
@@ -12,11 +15,14 @@ CLIP is the ViT-B-32 architecture with random weights (costs the same as the rea
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import resource
 import sys
 import time
 from pathlib import Path
+from typing import Callable
+
+from json_result import print_and_save  # benchmarks/json_result.py: imported before benchmarks/ leaves sys.path
 
 # benchmarks/losses.py and benchmarks/vectorize.py would shadow the packages of the same names
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
@@ -44,17 +50,32 @@ class OfficialStyleLoss:
         return reference_loss(self.batched, image, self.batched.sample_views(), self.clips)
 
 
-def time_loop(editor: Editor, iterations: int) -> dict:
-    """Seconds per iteration, total and per phase, after one warm-up step."""
-    editor.profile = True
-    editor.step()
-    editor.timings = dict.fromkeys(editor.timings, 0.0)
-    start = time.perf_counter()
-    for _ in range(iterations):
+def time_interleaved(variants: dict[str, tuple[Editor, Callable[[], None]]], iterations: int) -> dict[str, dict]:
+    """Seconds per iteration, total and per phase, of each variant (an editor and a setup called before
+    each of its steps), after one warm-up step each; the variants' steps take turns."""
+    wall, cpu = dict.fromkeys(variants, 0.0), dict.fromkeys(variants, 0.0)
+    for editor, setup in variants.values():
+        editor.profile = True
+        setup()
         editor.step()
-    total = (time.perf_counter() - start) / iterations
+        editor.timings = dict.fromkeys(editor.timings, 0.0)
+    for _ in range(iterations):
+        for name, (editor, setup) in variants.items():
+            setup()
+            start, start_cpu = time.perf_counter(), time.process_time()
+            editor.step()
+            wall[name] += time.perf_counter() - start
+            cpu[name] += time.process_time() - start_cpu
+    return {name: split_timings(editor, wall[name], cpu[name], iterations) for name, (editor, _) in variants.items()}
+
+
+def split_timings(editor: Editor, seconds: float, cpu_seconds: float, iterations: int) -> dict:
+    """Per-iteration wall, process CPU (all threads) and phase seconds of ``editor`` (``seconds`` and
+    ``cpu_seconds`` in all over ``iterations``). On a loaded shared machine the CPU seconds divided by the
+    threads bound the wall time of a quiet one from below."""
+    total = seconds / iterations
     split = {phase: seconds / iterations for phase, seconds in editor.timings.items()}
-    return {"s_per_iteration": round(total, 4),
+    return {"s_per_iteration": round(total, 4), "cpu_s_per_iteration": round(cpu_seconds / iterations, 4),
             "render_s": round(split["render"] + split["render_backward"], 4),
             "render_forward_s": round(split["render"], 4),
             "render_backward_s": round(split["render_backward"], 4),
@@ -81,6 +102,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--precision", default="fp32", choices=("fp32", "fp16", "bf16"),
                         help="CLIP autocast (bf16 also on the CPU)")
     parser.add_argument("--no-official", action="store_true", help="skip the official-style loop (slow on CPU)")
+    parser.add_argument("--reference", action="store_true",
+                        help="also time open_clip's own image forward, interleaved (before/after the lean tower)")
+    parser.add_argument("--out", help="also write the JSON to this file")
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
@@ -95,27 +119,37 @@ def main(argv: list[str] | None = None) -> dict:
     editor = Editor(scene, options, clip)
     if editor.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(editor.device)
-    ours = time_loop(editor, args.iterations)
+
+    def lean(on: bool) -> Callable[[], None]:
+        return lambda: setattr(clip, "lean", on)
+
+    variants = {"clipvg": (editor, lean(True))}
+    if args.reference:
+        variants["open_clip_forward"] = (Editor(scene, options, clip), lean(False))
+    results = time_interleaved(variants, args.iterations)
+    ours = results["clipvg"]
     ours["peak_memory_mb"] = peak_memory_mb(editor.device)
-    results = {"clipvg": ours}
+    if args.reference:
+        results["speedup_vs_open_clip_forward"] = round(results["open_clip_forward"]["s_per_iteration"]
+                                                        / ours["s_per_iteration"], 2)
     if not args.no_official:
         official = Editor(scene, options, clip)
         official.loss_fn = OfficialStyleLoss(official.loss_fn, [clip] * len(official.rois))
-        results["official_style"] = time_loop(official, args.iterations)
+        results["official_style"] = time_interleaved({"official": (official, lean(True))}, args.iterations)["official"]
         results["speedup_vs_official_style"] = round(results["official_style"]["s_per_iteration"]
                                                      / ours["s_per_iteration"], 2)
     for result in results.values():
         if isinstance(result, dict):
             result["edit_150_iterations_s"] = round(vectorize_s + 150 * result["s_per_iteration"], 1)
     report = {
-        "benchmark": "edit", "device": str(editor.device),
+        "benchmark": "edit", "device": str(editor.device), "load_average": [round(x, 2) for x in os.getloadavg()],
         "device_name": torch.cuda.get_device_name(editor.device) if editor.device.type == "cuda" else "cpu",
         "torch_threads": torch.get_num_threads(), "canvas": [round(scene.width), round(scene.height)],
         "paths": scene.num_paths, "rois": args.rois, "patches_per_roi": args.patches,
         "deterministic": editor.deterministic, "clip": f"{args.model} (random weights)", "precision": clip.precision,
         "timed_iterations": args.iterations, "vectorize_s": round(vectorize_s, 3), **results,
     }
-    print(json.dumps(report, indent=2))
+    print_and_save(report, args.out)
     return report
 
 

@@ -22,6 +22,7 @@ import open_clip
 import torch
 import torch.nn.functional as F
 
+from losses import vision_tower
 from losses.errors import LossInputError, WeightsUnavailableError
 from losses.hub import cache_only, hub_offline, hub_reachable, weights_cached
 from losses.preprocess import clip_preprocess
@@ -40,6 +41,8 @@ class ClipModel:
 
     Embeddings are float32 and L2-normalised; `precision` "fp16"/"bf16" runs the towers under autocast
     on CUDA, "bf16" also on the CPU (where it pays on cores with AVX-512 bf16 / AMX). Build it with `load_clip`.
+    Images go through `losses.vision_tower`'s leaner forward of plain ViT towers while `lean` is True (the
+    default; False runs open_clip's own forward, the reference the tests and `benchmarks/edit.py` compare with).
     """
 
     def __init__(self, model: torch.nn.Module, tokenizer, device: torch.device, precision: str) -> None:
@@ -54,6 +57,7 @@ class ClipModel:
         self.std: tuple[float, ...] = tuple(cfg["std"])
         self._text_cache: dict[str, torch.Tensor] = {}
         self._template_cache: dict[str, torch.Tensor] = {}
+        self.lean = True
 
     def _autocast(self) -> contextlib.AbstractContextManager:
         dtype = _AUTOCAST_DTYPES.get(self.precision)
@@ -65,7 +69,10 @@ class ClipModel:
         """Embed `(B, 3, H, W)` images in [0, 1] (any H, W) -> `(B, D)` unit vectors, differentiable."""
         pixels = clip_preprocess(images.to(self.device), self.image_size, self.mean, self.std)
         with self._autocast():
-            features = self.model.encode_image(pixels)
+            if self.lean and vision_tower.supports(self.model.visual):
+                features = vision_tower.encode_image(self.model.visual, pixels)
+            else:
+                features = self.model.encode_image(pixels)
         return F.normalize(features.float(), dim=-1)
 
     def encode_text(self, prompts: list[str]) -> torch.Tensor:

@@ -24,7 +24,7 @@ def test_bf16_on_the_cpu_runs_under_autocast_close_to_fp32():
     loss.backward()
     assert torch.isfinite(images_bf16.grad).all() and images_bf16.grad.abs().sum() > 0
     seen = []
-    hook = bf16.model.visual.register_forward_hook(lambda m, i, o: seen.append(torch.get_autocast_dtype("cpu")
+    hook = bf16.model.visual.ln_post.register_forward_hook(lambda m, i, o: seen.append(torch.get_autocast_dtype("cpu")
                                                                                 if torch.is_autocast_enabled("cpu")
                                                                                 else None))
     bf16.encode_image(images)
