@@ -22,7 +22,7 @@ from .image_data import MAX_IMAGE_PIXELS, ImageDataError, decode_image, image_si
 
 IMAGE_KEY = "clipvg-image"  # attribute of the <g> standing for an <image>: its index in the table
 SVG_OVERSAMPLE = 4  # an SVG image is drawn at this many texture pixels per canvas pixel (then resampled)
-MIN_SVG_TEXTURE_SIDE = 1024  # its longer side at least (sharp when rendered larger than the canvas)
+MIN_SVG_TEXTURE_SIDE = 768  # its longer side at least (sharp when rendered larger than the canvas; ~0.5 s to draw)
 MAX_SVG_TEXTURE_SIDE = 4096
 _ALIGNS = {"xMin": 0.0, "xMid": 0.5, "xMax": 1.0, "YMin": 0.0, "YMid": 0.5, "YMax": 1.0}
 _NEAREST = {"optimizeSpeed", "pixelated", "crisp-edges"}
