@@ -126,7 +126,7 @@ class Scene:
         tree of plain groups over all paths): the renderer's fast path."""
         if self.tree is None:
             return True
-        if self.tree.draws_images() or next(self.tree.patterns(), None) is not None:
+        if self.tree.draws_textures():
             return False
         if any(g.clip is not None or g.mask is not None or g.filters or g.blend != "normal"
                for g in self.tree.groups()):

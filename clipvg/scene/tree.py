@@ -197,9 +197,10 @@ class Group:
         """Every Pattern this group or one below it (mask, filter and pattern contents included) draws."""
         return (child for g in self.groups() for child in g.children if isinstance(child, Pattern))
 
-    def draws_images(self) -> bool:
-        """Whether this group or one below it (mask and filter contents included) draws an Image."""
-        return next(self.images(), None) is not None
+    def draws_textures(self) -> bool:
+        """Whether this group or one below it (mask, filter and pattern contents included) draws an Image
+        or a Pattern (something sampled from a texture, not only filled paths)."""
+        return next(self.images(), None) is not None or next(self.patterns(), None) is not None
 
     def has_effects(self) -> bool:
         """Whether this group or one below it needs an isolated (off-screen) render."""

@@ -288,7 +288,7 @@ class _Reader:
         except InvalidFilter:
             return None  # a filter linking to nothing: the group is not drawn (as resvg, Chrome)
         group.blend, group.isolate = _blending(own)
-        if own.get(SOURCE) and not group.draws_images():
+        if own.get(SOURCE) and not group.draws_textures():
             glyphs = signature(self.paths[i] for i in group.drawn_paths())  # the text kept while they stay
             if glyphs is not None:
                 ctm = [float(v) for v in matrix3(node.transform)[:2].T.reshape(-1)]  # a, b, c, d, e, f
@@ -462,9 +462,9 @@ class _Reader:
         return groups
 
     def _inside(self, content: Group, polygon: np.ndarray) -> bool:
-        """Whether ``content`` (plain paths only: no images or group effects) lies within the convex
+        """Whether ``content`` (plain paths only: no images, patterns or group effects) lies within the convex
         ``polygon`` (K, 2) canvas px, strokes included, so that clipping to it changes nothing."""
-        if content.draws_images() or content.has_effects():
+        if content.draws_textures() or content.has_effects():
             return False
         paths = [self.paths[i] for i in content.drawn_paths()]
         if not paths:
