@@ -4,15 +4,15 @@ Prints one JSON object.
 
     python benchmarks/serve.py [--requests 200] [--info 500] [--clients 32] [--uploads 100] [--edits 12]
                                [--listeners 4] [--iterations 10] [--edit-size 64] [--cancels 6] [--source DIR]
-                               [--plain-clients 4] [--out FILE]
+                               [--plain-clients N] [--out FILE]
 
 Latency (milliseconds, p50/p99): ``/api/info``, ``/`` and a static file, over one keep-alive
 connection and over a fresh connection per request. The burst: ``--edits`` queued edits of the bundled
 house drawing at ``--edit-size`` px (the project's shapes CLIP), ``--listeners`` event
 streams on each, ``--uploads`` uploads (half SVG, half photos that are vectorized), ``--cancels``
 large photos cancelled while queued, and ``--info`` ``/api/info`` requests from ``--clients``
-keep-alive clients, all at once; meanwhile ``--plain-clients`` clients ask the plain app's
-``/api/info`` at the same pace (what the shared machine and this client alone cost under the burst).
+keep-alive clients, all at once; meanwhile ``--plain-clients`` (default: as many) clients ask the plain
+app's ``/api/info`` at the same pace: what the shared machine and this client alone cost under the burst.
 Memory is the resident set of the server and its worker processes (and the server's alone):
 after start-up (model loaded) and one warm-up upload, photo and edit, and after the burst's queue has
 drained. ``meta`` has the load average (``uptime``) before and after. ``--source`` runs another
@@ -357,10 +357,13 @@ def main() -> None:
     parser.add_argument("--cancels", type=int, default=6)
     parser.add_argument("--cancel-size", type=int, default=2048, help="side in px of the cancelled photos")
     parser.add_argument("--timeout", type=float, default=900)
-    parser.add_argument("--plain-clients", type=int, default=4, help="clients of the plain app during the burst")
+    parser.add_argument("--plain-clients", type=int, help="clients of the plain app's /api/info during the burst "
+                                                          "(default: as many as --clients)")
     parser.add_argument("--source", type=Path, default=ROOT, help="checkout whose clipvg is served")
     parser.add_argument("--out", type=Path, help="also write the JSON result to this file")
     args = parser.parse_args()
+    if args.plain_clients is None:
+        args.plain_clients = args.clients
     import losses
 
     model, weights = losses.shapes_clip_paths()
