@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 
 from clipvg import load_svg, render
-from clipvg.render.pattern import draw_repeated, tile_layout
+from clipvg.render.pattern import MAX_TILE_TEXELS, draw_repeated, tile_layout
 from clipvg.scene.tree import Pattern
 from clipvg.svg import UnsupportedSVGWarning, scene_to_svg_string
 from scene_checkpoint import through_weights_only_checkpoint
@@ -172,6 +172,17 @@ def test_patterns_and_clip_parts_survive_a_checkpoint() -> None:
     assert isinstance(next(restored.tree.patterns()), Pattern)
     assert any(g.clip is not None and g.clip.parts for g in restored.tree.groups())
     torch.testing.assert_close(render(restored), render(scene))
+
+
+def test_tile_texture_size_follows_resvg_and_stays_bounded() -> None:
+    # round(size x scale) texels, half away from zero: a 2.5-unit tile at 1.5 px per unit is 4 texels wide
+    layout = tile_layout((2.5, 3.0), (1.0, 0.0, 0.0, 1.0, 0.0, 0.0), (1.5, 1.5))
+    assert (layout.width, layout.height) == (4, 5)
+    assert tile_layout((0.2, 3.0), (1.0, 0.0, 0.0, 1.0, 0.0, 0.0), (1.5, 1.5)) is None  # no texel: not drawn
+    huge = tile_layout((1e5, 1e5), (2.0, 0.0, 0.0, 2.0, 5.0, 0.0), (1.0, 1.0))
+    assert huge.width * huge.height <= MAX_TILE_TEXELS
+    corner = huge.matrix @ torch.tensor([huge.width, huge.height, 1.0], dtype=torch.float64)
+    torch.testing.assert_close(corner[:2], torch.tensor([2e5 + 5.0, 2e5], dtype=torch.float64))
 
 
 # ---------------------------------------------------------------------- gradients
