@@ -1,0 +1,72 @@
+"""benchmarks/svg_corpus.py: one file measured against resvg at 1x, 4x and 16x, and the rule that tells
+a file drawn as accurately as resvg from one drawn differently."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).parents[2]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import svg_corpus as bench  # noqa: E402
+
+# many thin edges on fractional pixels: a 4x reference quantises them, a 16x one much less
+STARBURST = """<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100">
+  <path d="M50 90 L78.8 22.2 L10.03 48.5 L76.7 79.8 L52.9 10.1 L19.3 75.6 L89.8 54.4 L25.6 18.3 Z"
+        fill="#e0c040" stroke="#203080" stroke-width="0.7"/>
+</svg>"""
+# the same shape twice: the top one hides the bottom one except where per-shape coverage blends the seam
+SEAM = """<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100">
+  <circle cx="50.3" cy="50.3" r="30.4" fill="#000000"/><circle cx="50.3" cy="50.3" r="30.4" fill="#ffffff"/>
+</svg>"""
+
+
+def measured(tmp_path: Path, text: str) -> dict:
+    path = tmp_path / "picture.svg"
+    path.write_text(text)
+    result = bench.measure(str(path))
+    assert result["error"] is None
+    return result
+
+
+def test_box_down_is_the_block_mean():
+    image = np.arange(4 * 6 * 3, dtype=float).reshape(4, 6, 3)
+    down = bench._box_down(image, 2, 3, 2)
+    assert down.shape == (2, 3, 3)
+    np.testing.assert_allclose(down[1, 2], image[2:4, 4:6].mean((0, 1)))
+
+
+def test_fine_reference_is_closer_to_exact_coverage(tmp_path):
+    result = measured(tmp_path, STARBURST)
+    # clipvg's exact coverage is nearer the 16x picture than the 4x one, and nearer than resvg's own 1x
+    assert result["psnr_fine"] > result["psnr_ss"]
+    assert result["psnr_fine"] > result["resvg_psnr_fine"]
+    assert result["psnr_fine"] >= 40
+    assert bench.as_accurate_as_resvg(result)
+
+
+def test_a_seam_between_coincident_shapes_is_shared_with_resvg(tmp_path):
+    result = measured(tmp_path, SEAM)
+    # supersampled resvg draws no seam (each sample is inside both circles or neither); clipvg and resvg at
+    # 1x both blend the black circle into the white one's edge pixels, as browsers do
+    assert result["psnr_fine"] < 40 and result["resvg_psnr_fine"] < 40
+    assert abs(result["psnr_fine"] - result["resvg_psnr_fine"]) < 0.5
+    assert bench.as_accurate_as_resvg(result) == (result["psnr_fine"] >= result["resvg_psnr_fine"])
+
+
+def test_the_accuracy_rule():
+    assert bench.as_accurate_as_resvg({"psnr_fine": 40.0, "resvg_psnr_fine": 45.0})
+    assert bench.as_accurate_as_resvg({"psnr_fine": 31.0, "resvg_psnr_fine": 30.0})
+    assert not bench.as_accurate_as_resvg({"psnr_fine": 39.0, "resvg_psnr_fine": 45.0})
+    assert not bench.as_accurate_as_resvg({"psnr_fine": 29.0, "resvg_psnr_fine": 30.0})
+
+
+def test_summary_counts_and_orders_the_worst(tmp_path):
+    good = measured(tmp_path, STARBURST)
+    bad = dict(good, file="bad.svg", psnr_fine=30.0, resvg_psnr_fine=45.0)
+    summary = bench.summarize("two", [good, bad])
+    assert summary["files"] == 2 and summary["errors"] == 0
+    assert summary["share_as_accurate_as_resvg"] == 0.5 and summary["share_40_fine"] == 0.5
+    assert summary["worst"][0] == ("bad.svg", 30.0, 45.0)
