@@ -1,10 +1,21 @@
-"""Bad-input fuzz campaign: generated broken and oversized files and arguments (tests/clipvg/bad_corpus.py)
-through the CLI, each case in a forked child of one process that has clipvg imported. Prints JSON:
-cases, exit codes, tracebacks (exit other than 0/2, or a traceback on stderr), hangs (killed after
-``--timeout`` s), the peak RSS of each case's child (MB, it includes the ~0.5 GB of the imported
-libraries the child shares with its parent), and the seconds of each refused (exit 2) case.
+"""Bad-input fuzz campaign: generated broken and oversized files, arguments, batch job files and web
+requests (tests/clipvg/bad_corpus.py ``campaign_cases``) through every front end, each outcome
+classified as refused (the project's own error: exit 2, a 4xx, a failed job with its reason),
+accepted, traceback (any other exception, exit status or 5xx), hang (over ``--timeout`` s) or memory
+(resident set over ``--memory-mb``).
 
-    python benchmarks/bad_input.py [--cases 10000] [--seed 21] [--timeout 20] [--json out.json]
+Most runs happen in one long-lived child process that has clipvg imported (killed and forked again
+after a hang or memory kill): the Python API (load_svg + render, vectorize, text_to_scene), the CLI's
+``main`` in-process and batch (``load_jobs`` and each job's spec as a worker reads it). The web
+editor's cases (uploads and API requests through starlette's TestClient on ``create_app``; the work
+runs in serve's own worker processes) run in the parent after the last fork (no peak RSS, no kill). A stratified
+sample (the first ``--sample`` cases of each generator) also runs as real ``python -m clipvg.cli``
+processes (the CLI, and ``clipvg batch`` with worker processes and the test suite's small CLIP).
+Prints JSON: runs and outcomes per front end and per generator, every traceback in full, hangs,
+memory kills, the peak RSS of each run (VmHWM, reset per run; it includes the ~0.5 GB of imported
+libraries) and the slowest refusals.
+
+    python benchmarks/bad_input.py [--cases 4000] [--seed 21] [--timeout 20] [--sample 3] [--json out.json]
 """
 from __future__ import annotations
 
@@ -12,114 +23,455 @@ import argparse
 import collections
 import contextlib
 import io
+import json
+import logging
 import os
 import platform
+import re
+import select
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+import traceback
+import warnings
 from pathlib import Path
 
-from json_result import print_and_save  # benchmarks/, before it leaves sys.path
-
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
-sys.path.insert(0, str(HERE.parent / "tests" / "clipvg"))
+sys.path.insert(0, str(ROOT / "tests" / "clipvg"))
 
-from bad_corpus import COMMANDS, Case, cases, valid_svg  # noqa: E402
-from clipvg.cli import main  # noqa: E402
+from bad_corpus import Case, campaign_cases, valid_svg  # noqa: E402
+
+FRONT_ENDS = {"svg": ("api", "cli", "serve"), "png": ("api", "cli", "serve"), "ttf": ("api", "cli"), "arg": ("cli",),
+              "job": ("batch",), "request": ("serve",)}
+PROCESS_FRONT_ENDS = {"svg": "cli process", "png": "cli process", "ttf": "cli process", "arg": "cli process",
+                      "job": "batch process"}
 
 
-def run_case(case: Case, timeout: float) -> dict:
-    """Run ``case`` in a forked child; its outcome, seconds, peak RSS (MB) and last stderr line."""
-    with tempfile.TemporaryDirectory() as folder:
-        argv = case.argv(Path(folder))
-        err_path = Path(folder) / "stderr"
-        start = time.perf_counter()
-        pid = os.fork()
-        if pid == 0:  # the child: run the CLI with stderr to a file, exit with its code
-            code = 1
+def generator_of(case: Case) -> str:
+    """The case's generator: its name with numbers replaced by N (``svg nested 1200`` -> ``svg nested N``)."""
+    return re.sub(r"-?\d[\d.e]*", "N", case.name.split(" --")[0] if case.kind == "arg" else case.name)
+
+
+# -- the child: runs cases in-process ----------------------------------------------------------
+
+class Refused(Exception):
+    """A run ended in the project's own error (its message is the detail)."""
+
+
+class _Tracebacks(logging.Handler):
+    """Keeps the formatted traceback of every log record that carries one (serve logs a 500's)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info:
+            self.texts.append("".join(traceback.format_exception(*record.exc_info)))
+
+
+class Runner:
+    """The front ends, in-process; ``run(case, front_end)`` -> (outcome, detail)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.client = None
+        self.doc = None
+        self.logged = _Tracebacks()
+        logging.getLogger("clipvg").addHandler(self.logged)
+
+    def run(self, case: Case, front_end: str) -> tuple[str, str]:
+        from clipvg.errors import ClipvgError
+
+        folder = Path(tempfile.mkdtemp(dir=self.folder))
+        self.logged.texts.clear()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                detail = getattr(self, front_end.replace(" ", "_"))(case, folder)
+            if self.logged.texts:
+                return "traceback", self.logged.texts[0]
+            return "accepted", detail or ""
+        except Refused as refused:
+            return "refused", str(refused)
+        except ClipvgError as error:
+            return "refused", f"{type(error).__name__}: {error}"
+        except BaseException:  # noqa: BLE001 - what the campaign counts
+            return "traceback", traceback.format_exc()
+        finally:
+            subprocess.run(["rm", "-rf", str(folder)], check=False)
+
+    def api(self, case: Case, folder: Path) -> str:
+        import clipvg
+        from clipvg.fonts import text_to_scene
+        from vectorize import vectorize
+
+        path = folder / f"input.{case.kind}"
+        path.write_bytes(case.data)
+        if case.kind == "svg":
+            scene = clipvg.load_svg(path)
+            clipvg.render(scene, 48)
+            return f"{scene.num_paths} paths"
+        if case.kind == "png":
+            return f"{vectorize(path, rounds=(4,), max_size=16).num_paths} paths"
+        return f"{text_to_scene('AB', path, 32).num_paths} paths"
+
+    def cli(self, case: Case, folder: Path) -> str:
+        from clipvg.cli import main
+
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
             try:
-                with open(err_path, "w") as err, contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-                    code = main(argv)
-            except SystemExit as stop:  # argparse's own exit (usage and error line already printed)
+                code = main(case.argv(folder))
+            except SystemExit as stop:  # argparse's own exit 2 (usage and error line already printed)
                 code = stop.code if isinstance(stop.code, int) else 1
-            except BaseException:  # noqa: BLE001 - an escaped exception is what the campaign counts
-                import traceback
+        return _exit_outcome(code, err.getvalue())
 
-                with open(err_path, "a") as err:
-                    traceback.print_exc(file=err)
-            finally:
-                os._exit(code if isinstance(code, int) else 1)
-        status, usage, hung = None, None, False
-        while status is None:
-            done, raw, usage = os.wait4(pid, os.WNOHANG)
-            if done:
-                status = raw
-            elif time.perf_counter() - start > timeout:
-                os.kill(pid, signal.SIGKILL)
-                _, status, usage = os.wait4(pid, 0)
-                hung = True
-            else:
-                time.sleep(0.005)
-        seconds = time.perf_counter() - start
-        err = err_path.read_text(errors="replace") if err_path.exists() else ""
-    code = os.waitstatus_to_exitcode(status)
+    def batch(self, case: Case, folder: Path) -> str:
+        from clipvg.batch.jobs import load_jobs
+        from clipvg.edit import JobSpec
+
+        jobs_file = _job_file(case, folder)
+        jobs = load_jobs(jobs_file, folder / "out")  # a bad batch as a whole: InvalidInputError
+        accepted = 0
+        for job in jobs:
+            if job.error is None:  # what a worker reads: the payload's spec, from JSON
+                JobSpec.from_json(json.dumps(job.payload(folder / "checkpoint")["spec"])).validate()
+                accepted += 1
+        if not accepted:
+            raise Refused("; ".join(job.error for job in jobs) or "no jobs")
+        return f"{accepted} of {len(jobs)} jobs accepted"
+
+    def serve(self, case: Case, folder: Path) -> str:
+        client = self._client()
+        if case.kind == "request":
+            request = json.loads(case.data)
+            path = request["path"].replace("{doc}", self.doc)
+            kwargs = {"params": request.get("query")}
+            if "json" in request:
+                kwargs["content"] = json.dumps(request["json"], allow_nan=True).encode()
+            elif "body" in request or "raw" in request:
+                kwargs["content"] = (request.get("body") or request.get("raw")).encode("utf-8", "surrogatepass")
+            response = client.request(request["method"], path, **kwargs)
+        else:
+            response = client.post("/api/documents", params={"name": f"input.{case.kind}"}, content=case.data)
+        return self._answer(response)
+
+    def _answer(self, response) -> str:
+        if response.status_code >= 500:
+            raise AssertionError(f"HTTP {response.status_code}: {response.text[:500]}")
+        body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
+        if response.status_code >= 400:
+            error = body.get("error", "")
+            if not error or "\n" in error:
+                raise AssertionError(f"HTTP {response.status_code} without a one-line reason: {response.text[:300]}")
+            raise Refused(f"HTTP {response.status_code}: {error}")
+        job = body.get("job") if isinstance(body, dict) else None
+        if isinstance(job, dict) and job.get("id"):
+            state = self._settle(job["id"])
+            if state.get("status") == "failed":
+                message = str(state.get("message"))
+                if "internal error" in message or "Traceback" in message:
+                    raise AssertionError(f"job failed: {message}")
+                raise Refused(f"job failed: {message}")
+        return f"HTTP {response.status_code}"
+
+    def _settle(self, job_id: str) -> dict:
+        """Wait for a vectorize job (photo upload) to end; stop an edit job at once."""
+        deadline = time.monotonic() + 15
+        while True:
+            state = self.client.get(f"/api/jobs/{job_id}").json()
+            if state.get("kind") == "edit":
+                self.client.post(f"/api/jobs/{job_id}/stop")
+                return state
+            if state.get("status") in ("finished", "stopped", "cancelled", "failed") or time.monotonic() > deadline:
+                return state
+            time.sleep(0.02)
+
+    def close(self) -> None:
+        if self.client is not None:
+            self._context.__exit__(None, None, None)
+
+    def _client(self):
+        if self.client is None:
+            from serve_helpers import make_app
+            from starlette.testclient import TestClient
+
+            work = Path(tempfile.mkdtemp(dir=self.folder))
+            self._context = TestClient(make_app(work), base_url="http://127.0.0.1")
+            self.client = self._context.__enter__()
+            answer = self.client.post("/api/documents", params={"name": "doc.svg"}, content=valid_svg(
+                __import__("random").Random(0)).encode())
+            self.doc = answer.json()["document"]["id"]
+        return self.client
+
+
+def _exit_outcome(code: int, err: str) -> str:
     lines = err.strip().splitlines()
-    outcome = "hang" if hung else "traceback" if code not in (0, 2) or "Traceback" in err else f"exit {code}"
-    return {"name": case.name, "outcome": outcome, "seconds": round(seconds, 3), "peak_rss_mb": usage.ru_maxrss // 1024,
-            "last_line": lines[-1][:200] if lines else ""}
+    if code not in (0, 2) or "Traceback" in err:
+        raise AssertionError(f"exit {code}\n{err[-4000:]}")
+    if code == 2:
+        raise Refused(lines[-1] if lines else "exit 2")
+    return "exit 0"
 
+
+def _job_file(case: Case, folder: Path) -> Path:
+    svg = folder / "valid.svg"
+    svg.write_text(valid_svg(__import__("random").Random(1)))
+    jobs = folder / "jobs.jsonl"
+    jobs.write_bytes(case.data.replace(b"{svg}", str(svg).encode()))
+    return jobs
+
+
+def _peak_rss_mb() -> int:
+    status = Path("/proc/self/status").read_text()
+    return int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) // 1024
+
+
+def child_loop(cases: list[Case], read_fd: int, write_fd: int, folder: Path) -> None:
+    """Run the (index, front end) tasks read from ``read_fd``; write one JSON result line each."""
+    runner = Runner(folder)
+    with os.fdopen(read_fd) as tasks, os.fdopen(write_fd, "w") as results:
+        for line in tasks:
+            index, front_end = json.loads(line)
+            Path("/proc/self/clear_refs").write_text("5")  # restart the peak RSS count
+            start = time.perf_counter()
+            outcome, detail = runner.run(cases[index], front_end)
+            results.write(json.dumps({"outcome": outcome, "detail": detail, "seconds": time.perf_counter() - start,
+                                      "peak_rss_mb": _peak_rss_mb()}) + "\n")
+            results.flush()
+
+
+class Child:
+    """The forked child, restarted after a kill."""
+
+    def __init__(self, cases: list[Case], folder: Path) -> None:
+        self.cases, self.folder, self.pid = cases, folder, None
+
+    def start(self) -> None:
+        to_child, from_parent = os.pipe()
+        to_parent, from_child = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(from_parent)
+            os.close(to_parent)
+            try:
+                child_loop(self.cases, to_child, from_child, self.folder)
+            finally:
+                os._exit(0)
+        os.close(to_child)
+        os.close(from_child)
+        self.pid, self.tasks, self.results = pid, os.fdopen(from_parent, "w"), os.fdopen(to_parent)
+
+    def run(self, index: int, front_end: str, timeout: float, memory_mb: int) -> dict:
+        if self.pid is None:
+            self.start()
+        start = time.perf_counter()
+        self.tasks.write(json.dumps([index, front_end]) + "\n")
+        self.tasks.flush()
+        killed = None
+        while killed is None:
+            ready, _, _ = select.select([self.results], [], [], 0.02)
+            if ready:
+                line = self.results.readline()
+                if line:
+                    return json.loads(line)
+                killed = "traceback"  # the child died (a crash of the interpreter)
+            elif time.perf_counter() - start > timeout:
+                killed = "hang"
+            elif _rss_mb(self.pid) > memory_mb:
+                killed = "memory"
+        self.kill()
+        return {"outcome": killed, "detail": f"killed after {time.perf_counter() - start:.1f} s ({killed})",
+                "seconds": time.perf_counter() - start, "peak_rss_mb": None}
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        os.waitpid(self.pid, 0)
+        self.tasks.close()
+        self.results.close()
+        self.pid = None
+
+
+def _rss_mb(pid: int) -> int:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return 0
+    match = re.search(r"VmRSS:\s+(\d+)", status)
+    return int(match.group(1)) // 1024 if match else 0
+
+
+# -- real processes ------------------------------------------------------------------------------
+
+def run_process(case: Case, timeout: float, clip: dict[str, str]) -> dict:
+    """``case`` through a real ``python -m clipvg.cli`` process (its CLI, or ``clipvg batch`` with one worker)."""
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        if case.kind == "job":
+            argv = ["batch", str(_job_file(case, folder)), "-o", str(folder / "out"), "--iterations", "1", "--patches",
+                    "1", "--device", "cpu", "--workers", "1", "--threads", "1", "--quiet",
+                    "--clip-model", clip["clip_model"], "--clip-weights", clip["clip_weights"]]
+        else:
+            argv = case.argv(folder)
+        start = time.perf_counter()
+        try:
+            done = subprocess.run([sys.executable, "-m", "clipvg.cli", *argv], capture_output=True, text=True,
+                                  timeout=timeout, cwd=ROOT, errors="replace")
+        except subprocess.TimeoutExpired:
+            return {"outcome": "hang", "detail": f"over {timeout} s", "seconds": timeout, "peak_rss_mb": None}
+        seconds = time.perf_counter() - start
+        manifest = folder / "out" / "manifest.json"
+        errors = [str(job.get("error")) for job in json.loads(manifest.read_text())["jobs"].values()
+                  ] if manifest.exists() else []
+    lines = done.stderr.strip().splitlines()
+    bad = "Traceback" in done.stderr or any("Traceback" in e or "internal error" in e for e in errors)
+    expected = (0, 1, 2) if case.kind == "job" else (0, 2)  # batch: 1 when some jobs failed (their reasons kept)
+    if bad or done.returncode not in expected:
+        outcome, detail = "traceback", f"exit {done.returncode}\n{done.stderr[-4000:]}\n{errors}"
+    elif done.returncode == 0:
+        outcome, detail = "accepted", "exit 0"
+    else:
+        outcome, detail = "refused", (lines[-1] if lines else "") + (f" {errors}" if errors else "")
+    return {"outcome": outcome, "detail": detail[:4000], "seconds": seconds, "peak_rss_mb": None}
+
+
+# -- the campaign ----------------------------------------------------------------------------------
 
 def warm_up() -> None:
-    """Run one valid case per command in this process, so that every child forks with the lazily
-    imported modules (torch, the renderer, vectorize, fontTools) already loaded."""
-    import random
-
+    """Run one valid case per front end in this process before forking, so that the child starts with
+    the lazily imported modules (torch, the renderer, vectorize, fontTools, starlette) loaded."""
     import numpy as np
     from PIL import Image
 
     buffer = io.BytesIO()
     Image.fromarray(np.full((12, 12, 3), 128, np.uint8)).save(buffer, "PNG")
-    valid = {"svg": valid_svg(random.Random(0)).encode(), "png": buffer.getvalue(), "ttf": b""}
-    with tempfile.TemporaryDirectory() as folder, contextlib.redirect_stderr(io.StringIO()), \
+    import clipvg.serve  # noqa: F401
+    import starlette.testclient  # noqa: F401
+    import vectorize  # noqa: F401
+    from clipvg.batch.jobs import load_jobs  # noqa: F401
+    from clipvg.cli import main
+
+    with tempfile.TemporaryDirectory() as name, contextlib.redirect_stderr(io.StringIO()), \
             contextlib.redirect_stdout(io.StringIO()):
-        for kind, args in COMMANDS.items():
-            main(Case("warm-up", kind, valid[kind], args).argv(Path(folder)))
+        for case in (Case("w", "svg", valid_svg(__import__("random").Random(0)).encode(), ["render", "{file}", "-o", "{out}.png"]),
+                     Case("w", "png", buffer.getvalue(), ["vectorize", "{file}", "-o", "{out}.svg", "--max-size", "16"])):
+            with contextlib.suppress(Exception):  # a traceback here is the campaign's to count, not the warm-up's
+                main(case.argv(Path(name)))
+
+
+def summarise(results: list[dict]) -> dict:
+    by = collections.defaultdict(lambda: collections.Counter())
+    for r in results:
+        by[r["front_end"]][r["outcome"]] += 1
+    return {k: dict(v) for k, v in sorted(by.items())}
+
+
+def report(results: list[dict], cases: list[Case], args: argparse.Namespace, commit: str, started: float,
+           partial: bool = False) -> dict:
+    """The campaign's JSON result."""
+    # refusal times in-process (a real process adds its start-up: 3-20 s on a loaded 2-core machine)
+    refused = [r for r in results if r["outcome"] == "refused" and r["front_end"] not in PROCESS_FRONT_ENDS.values()]
+    generators = collections.defaultdict(collections.Counter)
+    for r in results:
+        generators[r["generator"]][r["outcome"]] += 1
+    measured = [r for r in results if r["peak_rss_mb"] is not None]
+    return {
+        "benchmark": "bad_input", "commit": commit, "partial": partial, "seed": args.seed,
+        "timeout_s": args.timeout, "memory_limit_mb": args.memory_mb,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, CPU, 1 torch thread",
+        "load_average_1min_end": round(os.getloadavg()[0], 1), "wall_s": round(time.time() - started),
+        "inputs": len(cases), "runs": len(results),
+        "outcomes": dict(collections.Counter(r["outcome"] for r in results)),
+        "by_front_end": summarise(results),
+        "by_generator": {k: dict(v) for k, v in sorted(generators.items())},
+        "peak_rss_mb_max": max((r["peak_rss_mb"] for r in measured), default=None),
+        "refused_seconds_max": round(max((r["seconds"] for r in refused), default=0.0), 3),
+        "refused_over_1s": [{k: r[k] for k in ("generator", "front_end", "seconds", "detail")}
+                            for r in refused if r["seconds"] > 1.0],
+        "failures": [{**r, "input": cases[r["case"]].data[:300].decode("utf-8", "replace")}
+                     for r in results if r["outcome"] in ("traceback", "hang", "memory")],
+        "slowest": [{k: r[k] for k in ("generator", "front_end", "outcome", "seconds")}
+                    for r in sorted(results, key=lambda r: -r["seconds"])[:10]],
+        "heaviest": [{k: r[k] for k in ("generator", "front_end", "outcome", "peak_rss_mb")}
+                     for r in sorted(measured, key=lambda r: -r["peak_rss_mb"])[:10]],
+    }
+
+
+def save(result: dict, path: str | None, show: bool = False) -> None:
+    """Write ``result`` to ``path`` (and print it when ``show``)."""
+    sys.path.insert(0, str(HERE))  # only now: serve's spawned workers import this module without benchmarks/
+    from json_result import print_and_save
+
+    sys.path.remove(str(HERE))
+    if show:
+        print_and_save(result, path)
+    elif path:
+        Path(path).write_text(json.dumps(result, indent=1) + "\n")
 
 
 def main_() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument("--cases", type=int, default=4000, help="generated inputs (each runs through its front ends)")
     parser.add_argument("--seed", type=int, default=21)
     parser.add_argument("--timeout", type=float, default=20.0)
+    parser.add_argument("--memory-mb", type=int, default=2560, help="resident set that counts as runaway memory")
+    parser.add_argument("--sample", type=int, default=3, help="cases per generator also run as real processes")
     parser.add_argument("--json", help="also write the result to this file")
     args = parser.parse_args()
     import torch
 
     torch.set_num_threads(1)  # no OpenMP pool before fork: a child using one would deadlock
-    warm_up()
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    results = [run_case(case, args.timeout) for case in cases(args.seed, args.cases)]
-    refused = [r["seconds"] for r in results if r["outcome"] == "exit 2"]
-    kinds = collections.defaultdict(list)
-    for r in results:
-        kinds[r["name"].split(" ")[0]].append(r)
-    result = {
-        "benchmark": "bad_input", "commit": commit, "seed": args.seed, "timeout_s": args.timeout,
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, CPU, 1 torch thread per case", "load_average_1min": round(os.getloadavg()[0], 1),
-        "cases": len(results), "outcomes": dict(collections.Counter(r["outcome"] for r in results)),
-        "peak_rss_mb_max": max(r["peak_rss_mb"] for r in results),
-        "refused_seconds_max": max(refused, default=None),
-        "refused_over_1s": sum(s > 1.0 for s in refused),
-        "by_kind": {k: {"cases": len(v), "peak_rss_mb_max": max(r["peak_rss_mb"] for r in v),
-                        "seconds_max": max(r["seconds"] for r in v)} for k, v in sorted(kinds.items())},
-        "failures": [r for r in results if r["outcome"] in ("traceback", "hang")],
-        "slowest": sorted(results, key=lambda r: -r["seconds"])[:10],
-        "heaviest": sorted(results, key=lambda r: -r["peak_rss_mb"])[:10],
-    }
-    print_and_save(result, args.json)
+    logging.getLogger("clipvg").setLevel(logging.ERROR)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
+                                text=True, cwd=ROOT).stdout.strip())
+    commit += "+dirty" * dirty  # other sessions' uncommitted work in the tree
+    cases = list(campaign_cases(args.seed, args.cases))
+    started = time.time()
+    results = []
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        warm_up()
+        child = Child(cases, folder)
+        for index, case in enumerate(cases):
+            for front_end in FRONT_ENDS[case.kind]:
+                if front_end != "serve":
+                    result = child.run(index, front_end, args.timeout, args.memory_mb)
+                    results.append({"case": index, "generator": generator_of(case), "front_end": front_end, **result})
+                    if len(results) % 1000 == 0 and args.json:  # a partial result, in case the run is cut short
+                        save(report(results, cases, args, commit, started, partial=True), args.json)
+        if child.pid is not None:
+            child.kill()
+        # serve's work runs in its own worker processes (spawned from a thread, which a forked child
+        # cannot do safely): its cases run here, after the last fork, through one app
+        runner = Runner(folder)
+        runner._client()  # the app and its worker processes start before the first timed request
+        for index, case in enumerate(cases):
+            if "serve" in FRONT_ENDS[case.kind]:
+                start = time.perf_counter()
+                outcome, detail = runner.run(case, "serve")
+                results.append({"case": index, "generator": generator_of(case), "front_end": "serve", "outcome": outcome,
+                                "detail": detail, "seconds": time.perf_counter() - start, "peak_rss_mb": None})
+        runner.close()
+    from losses import shapes_clip_paths
+
+    clip = dict(zip(("clip_model", "clip_weights"), map(str, shapes_clip_paths())))
+    sampled = collections.Counter()
+    for index, case in enumerate(cases):
+        generator = generator_of(case)
+        if case.kind in PROCESS_FRONT_ENDS and sampled[generator] < args.sample:
+            sampled[generator] += 1
+            result = run_process(case, args.timeout * 3, clip)
+            results.append({"case": index, "generator": generator, "front_end": PROCESS_FRONT_ENDS[case.kind], **result})
+    save(report(results, cases, args, commit, started), args.json, show=True)
+
+
 
 
 if __name__ == "__main__":

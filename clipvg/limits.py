@@ -28,6 +28,9 @@ POINT_BYTES = 2 * FLOAT_BYTES * 4 + 16 * FLOAT_BYTES
 RENDER_BUFFERS = 24
 # one CLIP view (224 x 224 RGB) through ViT-B/32 with gradients: activations kept for backward
 CLIP_VIEW_BYTES = 96 << 20
+# the largest coordinate (px, after transforms) a shape may have: float32 spacing there is 64 px already,
+# and the renderer's flattening squares lengths (overflow past ~1e19)
+MAX_COORDINATE = 1e9
 
 
 def option_name(name: str) -> str:

@@ -119,15 +119,20 @@ def _read_entries(source: Any, defaults: Mapping[str, Any]) -> tuple[list[tuple[
         if not path.is_file():
             raise InvalidInputError(f"jobs file not found: {path}")
         entries: list[tuple[str, Any]] = []
-        with open(path, encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
-                if not line.strip() or line.lstrip().startswith("#"):
-                    continue
-                try:
-                    entry = json.loads(line)
-                except json.JSONDecodeError as error:
-                    entry = InvalidInputError(f"not JSON ({error.msg} at column {error.colno})")
-                entries.append((f"{path.name} line {number}", entry))
+        for number, raw in enumerate(path.read_bytes().splitlines(), 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as error:  # this job fails, the others run
+                entries.append((f"{path.name} line {number}", InvalidInputError(
+                    f"not UTF-8 text ({error.reason} at byte {error.start + 1}); save the jobs file as UTF-8")))
+                continue
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError as error:
+                entry = InvalidInputError(f"not JSON ({error.msg} at column {error.colno})")
+            entries.append((f"{path.name} line {number}", entry))
         if not entries:
             raise InvalidInputError(f"{path} holds no jobs; write one JSON object per line")
         return entries, path.parent

@@ -167,6 +167,8 @@ def normalize(entry: Mapping[str, Any], extra: Iterable[str] = ()) -> dict[str, 
         name = str(key).replace("-", "_")
         name = ALIASES.get(name, name)
         if name == "params":
+            if not isinstance(value, (str, list, tuple)):
+                raise InvalidInputError(f"params must be a name or a list of names from {list(PARAMS)}, got {value!r}")
             names = [value] if isinstance(value, str) else list(value)
             names = [n.strip() for part in names for n in str(part).replace("-", "_").split(",") if n.strip()]
             unknown = sorted(set(names) - set(PARAMS))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..limits import MAX_COORDINATE
 from ..scene import Path, Scene, Solid, Stroke, Subpath
 
 
@@ -12,6 +13,8 @@ def stroke_outline(subpaths: list[Subpath], stroke: Stroke) -> list[np.ndarray]:
     the stroke of ``subpaths`` with ``stroke`` (flattened as the renderer flattens at scale 1)."""
     from .torch_backend import draw_items
 
+    if not all((np.abs(s.points) <= MAX_COORDINATE).all() for s in subpaths):
+        return []  # NaN or absurdly far: nothing drawable (the reader refuses such shapes with its own error)
     scene = Scene.from_paths([Path(subpaths, stroke=Stroke(Solid((0.0, 0.0, 0.0, 1.0)), stroke.width, stroke.cap,
                                                            stroke.join, stroke.miter_limit, stroke.dashes,
                                                            stroke.dash_offset))], 1.0, 1.0, device="cpu")

@@ -56,6 +56,7 @@ def to_subpaths(segments: Iterable[PathSegment], transform: np.ndarray) -> list[
     subpaths: list[Subpath] = []
     contour: _Contour | None = None
     previous: PathSegment | None = None
+    quad_control = None  # the control point drawn for the last quadratic (svgelements reflects its own, unfixed one)
 
     def flush(closed: bool) -> None:
         subpath = contour.finish(closed, transform) if contour else None
@@ -78,8 +79,11 @@ def to_subpaths(segments: Iterable[PathSegment], transform: np.ndarray) -> list[
         elif isinstance(segment, Line):
             contour.add(1, segment.end)
         elif isinstance(segment, QuadraticBezier):
-            smooth_after_other = getattr(segment, "smooth", False) and not isinstance(previous, QuadraticBezier)
-            contour.add(2, segment.start if smooth_after_other else segment.control, segment.end)
+            control = segment.control
+            if getattr(segment, "smooth", False):  # T: the reflection of the control used for the previous Q/T
+                control = segment.start * 2 - quad_control if isinstance(previous, QuadraticBezier) else segment.start
+            contour.add(2, control, segment.end)
+            quad_control = control
         elif isinstance(segment, CubicBezier):
             # per SVG, S/T reflect the previous control point only after a segment of their own degree
             smooth_after_other = getattr(segment, "smooth", False) and not isinstance(previous, CubicBezier)

@@ -21,6 +21,7 @@ import torch
 from svgelements import SVG, SVG_STRUCT_ATTRIB, Group as SVGGroup, Matrix, Shape, Use, Viewbox
 
 from ..errors import SVGParseError
+from ..limits import MAX_COORDINATE
 from ..render.outline import stroke_outline
 from ..scene import CAPS, JOINS, Path, Scene, Solid, Stroke, Subpath
 from ..scene.tree import BLEND_MODES, ClipPath, Filter, Group, Mask, Pattern
@@ -105,10 +106,10 @@ def load_svg(source: str | os.PathLike, *, device: str | torch.device = "cpu", b
 def _check_finite(paths: list[Path], name: str) -> None:
     """SVGParseError naming the first shape whose coordinates overflowed (e.g. 1e309, or a huge transform)."""
     for index, path in enumerate(paths):
-        if not all(np.isfinite(subpath.points).all() for subpath in path.subpaths):
+        if not all((np.abs(subpath.points) <= MAX_COORDINATE).all() for subpath in path.subpaths):
             label = f"id={path.id!r}" if path.id else f"number {index + 1}"
-            raise SVGParseError(f"{name}: the shape {label} has a coordinate too large to represent (over 1e308 "
-                                "after its transforms); fix its numbers")
+            raise SVGParseError(f"{name}: the shape {label} has a coordinate too large (over {MAX_COORDINATE:g} px "
+                                "after its transforms, or not a number); fix its numbers")
 
 
 def _content_extent(paths: list[Path], width: float, height: float) -> tuple[float, float]:

@@ -9,6 +9,7 @@ the attribute takes its default, as SVG says for invalid values.
 """
 from __future__ import annotations
 
+import math
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, replace
@@ -124,7 +125,18 @@ def resolve_lengths(root: ET.Element, window: tuple[float, float]) -> None:
         context = replace(parent, font_size=size, root_font_size=size if is_root else parent.root_font_size)
         if element.get("font-size") is not None:
             element.set("font-size", _number(size))
-        if not is_root:
+        if kind == "circle":  # not a circle's attributes (svgelements would take them for its radii)
+            for name in ("rx", "ry"):
+                element.attrib.pop(name, None)
+        if element.get("viewBox") is not None and _malformed_viewbox(element.get("viewBox")):
+            del element.attrib["viewBox"]  # not four finite numbers: ignored, as browsers do
+        if is_root:  # the canvas size in units svgelements cannot resolve (em, ex): in px; percentages kept
+            for name, axis in (("width", "x"), ("height", "y")):
+                parsed = parse_length(element.get(name))
+                value = to_user(element.get(name), context, axis) if parsed is not None and parsed[1] != "%" else None
+                if value is not None:
+                    element.set(name, _number(value))
+        else:
             if kind == "svg":  # a nested viewport's size defaults to its parent viewport's
                 for name in ("width", "height"):
                     element.attrib.setdefault(name, "100%")
@@ -137,8 +149,9 @@ def resolve_lengths(root: ET.Element, window: tuple[float, float]) -> None:
                         element.set(name, _number(value))
             for name in KEEP_PERCENT.get(kind, ()):
                 parsed = parse_length(element.get(name))
-                if parsed is not None and parsed[1] != "%":
-                    element.set(name, _number(to_user(element.get(name), context)))
+                value = to_user(element.get(name), context) if parsed is not None and parsed[1] != "%" else None
+                if value is not None:
+                    element.set(name, _number(value))
             valid_geometry(element, kind)
         origin = element.attrib.pop("transform-origin", None)
         if origin is not None:
@@ -167,6 +180,15 @@ def viewbox(element: ET.Element) -> tuple[float, float, float, float] | None:
     except ValueError:
         return None
     return box if len(box) == 4 and box[2] > 0 and box[3] > 0 else None
+
+
+def _malformed_viewbox(text: str) -> bool:
+    """Whether a ``viewBox`` value is not four finite numbers."""
+    try:
+        values = [float(v) for v in re.split(r"[\s,]+", text.strip())]
+    except ValueError:
+        return True
+    return len(values) != 4 or not all(math.isfinite(v) for v in values)
 
 
 def viewport_size(svg: ET.Element, parent: LengthContext) -> tuple[float, float]:

@@ -154,3 +154,173 @@ def cases(seed: int, count: int) -> Iterator[Case]:
                     return
                 made += 1
                 yield case
+
+
+# -- the wider campaign (benchmarks/bad_input.py): SVG attribute fuzz, batch job lines, web requests --
+
+FUZZ_NUMBERS = NUMBERS + ("1", "2.5", "-3", "1e3", ".5", "1.5.5", "0x10", "++1", "1e", "12345678901234567890e10")
+TRANSFORMS = ("translate({a} {b})", "rotate({a} {b} {c})", "scale({a})", "scale({a},{b})", "skewX({a})", "skewY({a})",
+              "matrix({a} {b} {c} {a} {b} {c})", "matrix({a},{b})", "rotate(", "translate({a}) scale({b}) rotate({c})",
+              "foo({a})", "matrix({a} 0 0 {a} 0 0)")
+COLOURS = ("red", "#f00", "#ff000080", "#12", "rgb({a},{b},{c})", "rgb({a}%,{b}%,{c}%)", "rgba({a},{b},{c},{a})",
+           "hsl({a},{b}%,{c}%)", "currentColor", "none", "url(#g)", "url(#missing) red", "url(#g", "transparent",
+           "icc-color(x)", "#gggggg", "rgb(1e309,0,0)", "inherit")
+LENGTHS = ("{a}", "{a}px", "{a}mm", "{a}em", "{a}%", "{a}in", "{a}pt", "{a}ex", "{a}q", "{a}furlong", " {a} ")
+ASPECTS = ("none", "xMidYMid", "xMinYMax slice", "xMaxYMin meet", "defer xMidYMid", "junk", "xMidYMid sliced", "")
+PATH_COMMANDS = "MmLlHhVvCcSsQqTtAaZz"
+ELEMENTS = ("path", "rect", "circle", "ellipse", "line", "polyline", "polygon", "g", "use", "text")
+
+
+def _numbers(rng: random.Random, count: int) -> list[str]:
+    return [rng.choice(FUZZ_NUMBERS) if rng.random() < 0.15 else f"{rng.uniform(-50, 90):.{rng.randrange(4)}f}"
+            for _ in range(count)]
+
+
+def _fill(template: str, rng: random.Random) -> str:
+    a, b, c = _numbers(rng, 3)
+    return template.format(a=a, b=b, c=c)
+
+
+def fuzz_path_data(rng: random.Random) -> str:
+    """Random path data: real commands with 0-7 numbers each, odd numbers and junk tokens mixed in."""
+    parts = []
+    for _ in range(rng.randrange(1, 12)):
+        command = rng.choice(PATH_COMMANDS + "XY,") if rng.random() < 0.95 else rng.choice(("", " ", "..", "#"))
+        parts.append(command + rng.choice((" ", ",", "")).join(_numbers(rng, rng.randrange(8))))
+    return rng.choice((" ", "")).join(parts)
+
+
+def _fuzz_element(rng: random.Random, depth: int = 0) -> str:
+    kind = rng.choice(ELEMENTS)
+    attributes = {"fill": _fill(rng.choice(COLOURS), rng), "transform": _fill(rng.choice(TRANSFORMS), rng)}
+    if kind == "path":
+        attributes["d"] = fuzz_path_data(rng)
+    elif kind in ("polyline", "polygon"):
+        attributes["points"] = " ".join(_numbers(rng, rng.randrange(9)))
+    elif kind == "use":
+        attributes["href"] = rng.choice(("#a", "#g", "#self", "#", "http://x/y#z", ""))
+    else:
+        for name in rng.sample(("x", "y", "width", "height", "r", "rx", "ry", "cx", "cy", "x1", "y2"), 4):
+            attributes[name] = _fill(rng.choice(LENGTHS), rng)
+    for name in rng.sample(("stroke", "stroke-width", "opacity", "fill-opacity", "stroke-dasharray", "style",
+                            "clip-path", "mask", "filter", "font-size", "stroke-linejoin"), rng.randrange(4)):
+        value = {"stroke": lambda: _fill(rng.choice(COLOURS), rng), "style": lambda: _fuzz_style(rng),
+                 "stroke-dasharray": lambda: ",".join(_numbers(rng, rng.randrange(5))),
+                 "clip-path": lambda: "url(#c)", "mask": lambda: "url(#m)", "filter": lambda: "url(#f)",
+                 "stroke-linejoin": lambda: rng.choice(("miter", "round", "arcs", "x"))}.get(
+                     name, lambda: _fill(rng.choice(LENGTHS), rng))()
+        attributes[name] = value
+    attributes["id"] = rng.choice(("a", "b", "self", "c", "m"))
+    text = " ".join(f'{k}="{escape(v)}"' for k, v in attributes.items())
+    if kind == "g" and depth < 3:
+        return f"<g {text}>" + "".join(_fuzz_element(rng, depth + 1) for _ in range(rng.randrange(3))) + "</g>"
+    if kind == "text":
+        return f"<text {text}>{escape(rng.choice(('Hi', '', 'x' * 40, chr(rng.randrange(32, 0x2FFF)))))}</text>"
+    return f"<{kind} {text}/>"
+
+
+def _fuzz_style(rng: random.Random) -> str:
+    declarations = [f"{rng.choice(('fill', 'stroke', 'opacity', 'stroke-width', 'display', 'x', ''))}:"
+                    f"{_fill(rng.choice(COLOURS + LENGTHS), rng)}" for _ in range(rng.randrange(4))]
+    return rng.choice((";", "; ", ";;")).join(declarations) + rng.choice(("", ";", "}", "/*", "!important"))
+
+
+def escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+
+
+def fuzz_svg(rng: random.Random) -> str:
+    """A small SVG document with fuzzed sizes, viewBox, preserveAspectRatio, paint servers, clip paths,
+    masks, filters and shapes (each attribute valid or broken at random)."""
+    width, height = (_fill(rng.choice(LENGTHS), rng) for _ in range(2))
+    viewbox = " ".join(_numbers(rng, rng.choice((4, 4, 4, 3, 5))))
+    defs = ('<defs><linearGradient id="g" x1="{a}" x2="{b}" gradientTransform="{t}"><stop offset="{c}" '
+            'stop-color="{k}"/><stop offset="1" stop-color="blue"/></linearGradient>'
+            '<clipPath id="c"><circle r="{a}" cx="{b}" cy="{c}"/></clipPath><mask id="m"><rect width="{b}" '
+            'height="{c}" fill="{k}"/></mask><filter id="f"><feGaussianBlur stdDeviation="{a}"/></filter></defs>')
+    a, b, c = _numbers(rng, 3)
+    defs = defs.format(a=a, b=b, c=c, t=escape(_fill(rng.choice(TRANSFORMS), rng)), k=escape(_fill(rng.choice(COLOURS), rng)))
+    body = "".join(_fuzz_element(rng) for _ in range(rng.randrange(1, 6)))
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="{escape(width)}" '
+            f'height="{escape(height)}" viewBox="{viewbox}" preserveAspectRatio="{rng.choice(ASPECTS)}">{defs}{body}</svg>')
+
+
+def _svg_fuzz_cases(rng: random.Random) -> Iterator[Case]:
+    yield Case("svg fuzzed attributes", "svg", fuzz_svg(rng).encode(), COMMANDS["svg"])
+
+
+JOB_VALUES = (None, True, 0, -1, 1.5, 1e309, "", "x", "10,10,5,5=a box", [], {}, [1, 2], {"box": [1, 2, 3], "prompt": 1},
+              [[0, 0, 10, 10], "a cat"], "a" * 2000, 10 ** 30, float("nan"))
+JOB_KEYS = ("prompt", "roi", "iterations", "patches", "seed", "max_size", "colors_only", "mask", "output", "device",
+            "precision", "backend", "clip_model", "params", "max_paths", "max_megapixels", "max_seconds", "refiner",
+            "checkpoint_every", "id", "steps", "bogus", "input")
+
+
+def _job_cases(rng: random.Random) -> Iterator[Case]:
+    """A JSON Lines batch file of one to three jobs with junk values, keys, lines and bytes; ``{svg}`` in
+    it stands for a valid SVG written beside it."""
+    import json
+
+    lines = []
+    for _ in range(rng.randrange(1, 4)):
+        job = {"input": "{svg}", "prompt": "a green circle"}
+        for key in rng.sample(JOB_KEYS, rng.randrange(1, 4)):
+            job[key] = rng.choice(JOB_VALUES)
+        lines.append(json.dumps(job))
+    broken = rng.random()
+    if broken < 0.1:
+        lines.append(lines[0][: rng.randrange(len(lines[0]))])
+    elif broken < 0.15:
+        lines.append(rng.choice(("[]", "null", "7", '"job"', "{", "# comment", "")))
+    data = "\n".join(lines).encode()
+    if rng.random() < 0.05:
+        data += b"\n\xff\xfe{\x00"
+    yield Case("batch job lines", "job", data, ["batch", "{file}", "-o", "{out}", "--iterations", "1"])
+
+
+REQUEST_KEYS = ("version", "prompt", "rois", "change", "region_only", "iterations", "patches", "seed")
+
+
+def _request_cases(rng: random.Random) -> Iterator[Case]:
+    """A web editor request (JSON: method, path, query, body) with junk values; ``{doc}`` stands for a
+    document uploaded before (a small valid SVG)."""
+    import json
+
+    choice = rng.random()
+    if choice < 0.5:
+        body = {"version": 0, "prompt": "a blue circle", "iterations": 1, "patches": 1}
+        for key in rng.sample(REQUEST_KEYS, rng.randrange(1, 4)):
+            body[key] = rng.choice(JOB_VALUES + ([{"x": 1, "y": 1, "w": 5, "h": 5, "prompt": "x"}],
+                                                 [{"x": "a", "y": None}], "colors", "shapes"))
+        request = {"method": "POST", "path": "/api/documents/{doc}/edits", "json": body}
+    elif choice < 0.7:
+        request = {"method": "POST", "path": "/api/documents", "body": valid_svg(rng),
+                   "query": {"name": rng.choice(("a.svg", "../../x.svg", "", "x" * 300, "a\x00b.svg")),
+                             "rounds": rng.choice(("10,30", "a,b", "-1", "0", "99999", "")),
+                             "max_size": rng.choice(("16", "-5", "1e9", "x", "0"))}}
+    elif choice < 0.85:
+        request = {"method": rng.choice(("GET", "DELETE", "POST")),
+                   "path": rng.choice(("/api/documents/{doc}/versions/%s/%s", "/api/jobs/%s/%s", "/api/documents/%s/%s"))
+                   % (rng.choice(("0", "-1", "99", "x", "..", "%00")), rng.choice(("svg", "png", "zip", "pdf", "stop",
+                                                                                    "resume", "continue", "events", "x")))}
+    else:
+        request = {"method": "POST", "path": "/api/documents/{doc}/edits",
+                   "raw": rng.choice(("", "{", "[]", "null", '{"version": 0', "\xff", "x" * 5000))}
+    yield Case("web request", "request", json.dumps(request).encode(), [])
+
+
+CAMPAIGN_GENERATORS = GENERATORS + (_svg_fuzz_cases, _svg_fuzz_cases, _svg_fuzz_cases, _job_cases, _job_cases,
+                                    _request_cases, _request_cases)
+
+
+def campaign_cases(seed: int, count: int) -> Iterator[Case]:
+    """``count`` cases of the CLI corpus (``cases``) and the campaign's own generators, in turn."""
+    rng = random.Random(seed)
+    made = 0
+    while True:
+        for generator in CAMPAIGN_GENERATORS:
+            for case in generator(rng):
+                if made == count:
+                    return
+                made += 1
+                yield case

@@ -83,10 +83,17 @@ def test_path_point_limits(monkeypatch):
         load_svg(SVG.format(markup[markup.index("<path"):markup.index("</svg>")] * 2))
 
 
-@pytest.mark.parametrize("size", ['width="1e309" height="100"', 'viewBox="0 0 1e309 100"', 'width="nan" height="5"'])
+@pytest.mark.parametrize("size", ['width="1e309" height="100"', 'width="nan" height="5"'])
 def test_overflowing_canvas_sizes_are_parse_errors(size):
     with pytest.raises(SVGParseError):
         load_svg(f'<svg xmlns="http://www.w3.org/2000/svg" {size}><path d="M0 0L10 10L0 10z"/></svg>')
+
+
+@pytest.mark.parametrize("box", ["0 0 1e309 100", "-45 47 nan", "1 2 3", "0 0 1.5.5 9"])
+def test_a_malformed_viewbox_is_ignored_as_browsers_do(box):
+    scene = load_svg(f'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="30" viewBox="{box}">'
+                     '<path d="M0 0L10 10L0 10z"/></svg>')
+    assert (scene.width, scene.height) == (40, 30) and scene.path(0).subpaths[0].points.max() == 10
 
 
 def test_overflowing_path_coordinates_are_parse_errors():

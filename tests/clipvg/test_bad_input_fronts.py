@@ -1,0 +1,26 @@
+"""Bad input the fuzz campaign (benchmarks/bad_input.py) turned into tracebacks, each now the project's
+own error through the front end that met it."""
+from __future__ import annotations
+
+import json
+
+from bad_corpus import valid_svg
+from clipvg.batch.jobs import load_jobs
+
+
+def test_a_job_line_that_is_not_utf8_fails_alone(tmp_path):
+    import random
+
+    (tmp_path / "in.svg").write_text(valid_svg(random.Random(0)))
+    good = json.dumps({"input": "in.svg", "prompt": "a cat"}).encode()
+    (tmp_path / "jobs.jsonl").write_bytes(good + b"\n\xff\xfe{\x00\n" + good + b"\n")
+    jobs = load_jobs(tmp_path / "jobs.jsonl", tmp_path / "out")
+    assert [job.error is None for job in jobs] == [True, False, True]
+    assert "jobs.jsonl line 2: not UTF-8 text (invalid start byte at byte 1)" in jobs[1].error
+
+
+def test_job_params_of_the_wrong_type_fail_that_job(tmp_path):
+    (tmp_path / "in.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"/>')
+    (tmp_path / "jobs.jsonl").write_text(json.dumps({"input": "in.svg", "prompt": "a cat", "params": 7}) + "\n")
+    [job] = load_jobs(tmp_path / "jobs.jsonl", tmp_path / "out")
+    assert "params must be a name or a list of names" in job.error
