@@ -92,7 +92,8 @@ def vectorize_photo(args: dict[str, Any], report: Report, cancel: Cancel) -> dic
 
 
 def export(args: dict[str, Any], report: Report, cancel: Cancel) -> None:
-    """The SVG ``args["svg"]`` as ``args["fmt"]`` (png, pdf, or zip of per-layer PNGs and SVGs) at ``args["target"]``."""
+    """The SVG ``args["svg"]`` as ``args["fmt"]`` (png, pdf, or zip of per-layer PNGs and SVGs) at
+    ``args["target"]``."""
     from ..atomic import write_bytes_atomic
 
     scene = load_svg(args["svg"])

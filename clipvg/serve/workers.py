@@ -85,6 +85,7 @@ class Worker:
         return process.pid if process is not None and process.is_alive() else None
 
     def _ensure(self):
+        """The running process: started now (from the spawner thread) if there is none or it died."""
         if self._process is None or not self._process.is_alive():
             from . import worker_main
 
