@@ -133,6 +133,22 @@ def using(limits: ResourceLimits) -> Iterator[ResourceLimits]:
         _ACTIVE.reset(token)
 
 
+@contextmanager
+def exported(limits: ResourceLimits) -> Iterator[ResourceLimits]:
+    """``limits`` as the ``CLIPVG_MAX_<NAME>`` environment inside the ``with`` block (processes started
+    there inherit them, e.g. serve's workers); the environment is restored after."""
+    saved = {env_name(name): os.environ.get(env_name(name)) for name in names()}
+    os.environ.update({env_name(name): str(getattr(limits, name)) for name in names()})
+    try:
+        yield limits
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 def resource_limits(environ: Mapping[str, str] | None = None) -> ResourceLimits:
     """The limits in force: those of the enclosing ``using`` block, else the defaults overridden by
     ``CLIPVG_MAX_<NAME>`` settings in ``environ`` (default os.environ; given explicitly, ``using``

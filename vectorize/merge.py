@@ -138,7 +138,7 @@ def _adjacent_pairs(labels: np.ndarray, count: int) -> tuple[np.ndarray, np.ndar
         first, second = a[differ].astype(np.int64), b[differ].astype(np.int64)
         del differ
         key = np.minimum(first, second) * count + np.maximum(first, second)
-        keys.append(_sorted_unique(key[np.r_[True, key[1:] != key[:-1]]]))
+        keys.append(_sorted_unique(key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key))  # none: one region
     key = _sorted_unique(np.concatenate(keys))
     return key // count, key % count
 

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from ..errors import BackendUnavailableError, InvalidInputError
+from ..limits import exported, resource_limits
 from .edit_command import add_clip_options
 
 SWITCH_INTERVAL = 0.001  # seconds a thread may hold the GIL while another waits (Python's default 0.005)
@@ -25,7 +26,6 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                                         "printed at start-up on any other host)")
     parser.add_argument("--work-dir", type=Path,
                         help="where documents and results are kept (default ~/.cache/clipvg/serve)")
-    parser.add_argument("--max-upload-mb", type=float, default=25.0, help="largest upload in MB (default 25)")
     add_clip_options(parser)
     parser.add_argument("--device", action="append", default=[], metavar="DEVICE",
                         help="cpu, cuda or cuda:N; repeat for one edit queue worker per GPU "
@@ -68,18 +68,18 @@ def run(args: argparse.Namespace) -> None:
     except ImportError as error:
         raise BackendUnavailableError(f"clipvg serve needs its web extra ({error.name} is missing): "
                                       "pip install -e '.[serve]'") from None
-    if args.max_upload_mb <= 0:
-        raise InvalidInputError("--max-upload-mb must be positive")
     if args.iterations < 1 or args.patches < 0:
         raise InvalidInputError("--iterations must be at least 1 and --patches at least 0")
     if min(args.checkpoint_steps, args.checkpoint_seconds, args.keep_days) < 0:
         raise InvalidInputError("--checkpoint-steps, --checkpoint-seconds and --keep-days must be 0 or more")
+    limits = resource_limits()  # the --max-<limit> flags over the environment (cli.main's using)
     try:
         token, generated = resolve_token(args.host, args.token)
     except ValueError as error:
         raise InvalidInputError(str(error)) from None
     settings = dict(host=args.host, token=token, clip_model=args.clip_model, clip_weights=args.clip_weights,
-                    devices=tuple(args.device), max_upload_bytes=int(args.max_upload_mb * 1024 * 1024),
+                    devices=tuple(args.device), max_upload_bytes=limits.upload_bytes,
+                    max_pixels=round(limits.megapixels * 1e6), limits=limits,
                     preview_interval=args.preview_interval, preload=not args.no_preload,
                     checkpoint_steps=args.checkpoint_steps or None, checkpoint_seconds=args.checkpoint_seconds or None,
                     keep_days=args.keep_days)
@@ -105,7 +105,8 @@ def run(args: argparse.Namespace) -> None:
     sys.setswitchinterval(SWITCH_INTERVAL)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5))
     try:
-        server.run(sockets=[sock])
+        with exported(limits):  # serve's worker processes (uploads, edits) start with these limits
+            server.run(sockets=[sock])
     except KeyboardInterrupt:  # uvicorn shuts down gracefully, then re-raises Ctrl-C: the normal way to stop
         pass
     finally:

@@ -177,6 +177,8 @@ def normalize(entry: Mapping[str, Any], extra: Iterable[str] = ()) -> dict[str, 
             result.update(dict.fromkeys((n for n in names if n != "all"), True))
         elif name in options or name in known:
             if name in options and options[name].kind == "list":
+                if not isinstance(value, (str, Mapping, list, tuple)):
+                    raise InvalidInputError(f"{name} must be a list (or one item), got {value!r}")
                 value = [value] if isinstance(value, (str, Mapping)) else list(value)
             result[name] = value
         else:

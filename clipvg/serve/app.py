@@ -34,6 +34,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from ..errors import ClipvgError
+from ..limits import flag
 from .security import AccessGuard, UploadError, megabytes, safe_stem
 from .service import ServeConfig, Service
 from .store import FORMATS, NotFound
@@ -55,7 +56,7 @@ def _service(request: Request) -> Service:
 async def _read_limited(request: Request, limit: int) -> bytes:
     """The request body, refusing (413) more than ``limit`` bytes without reading past it."""
     too_big = UploadError(413, f"the file is larger than this server's upload limit of {megabytes(limit)} "
-                               "(clipvg serve --max-upload-mb)")
+                               f"(clipvg serve {flag('upload_bytes')})")
     length = request.headers.get("content-length")
     if length is not None and length.isdigit() and int(length) > limit:
         raise too_big

@@ -17,6 +17,7 @@ from typing import Any, Callable
 from ..edit import (CheckpointPolicy, ClipSettings, JobProgress, JobSpec, Outputs, Region, Subset, inspect_checkpoint,
                     run_job)
 from ..errors import ClipvgError, InvalidInputError
+from ..limits import ResourceLimits, resource_limits
 from ..svg import scene_to_svg_string
 from .jobs import Job
 
@@ -64,7 +65,8 @@ def parse_rois(items: Any, width: float, height: float, limit: int) -> list[Regi
 @dataclasses.dataclass
 class EditSettings:
     """What the server puts into every edit: the CLIP model and weights, the limits on a request,
-    and the checkpoint policy (every ``checkpoint_steps`` steps and/or ``checkpoint_seconds`` s)."""
+    the checkpoint policy (every ``checkpoint_steps`` steps and/or ``checkpoint_seconds`` s) and the
+    resource ``limits`` every edit's job spec carries (default: those in force)."""
 
     clip_model: str
     clip_weights: str | None
@@ -73,6 +75,7 @@ class EditSettings:
     max_rois: int
     checkpoint_steps: int | None
     checkpoint_seconds: float | None
+    limits: ResourceLimits = dataclasses.field(default_factory=resource_limits)
 
 
 def edit_spec(request: dict[str, Any], source: Path, width: float, height: float, job_dir: Path,
@@ -97,7 +100,7 @@ def edit_spec(request: dict[str, Any], source: Path, width: float, height: float
         outputs=Outputs([str(job_dir / RESULT)]),
         checkpoint=CheckpointPolicy(directory=str(job_dir), every_steps=settings.checkpoint_steps,
                                     every_seconds=settings.checkpoint_seconds, resume=True, keep=True),
-        id=job_dir.name)
+        limits=settings.limits, id=job_dir.name)
     if not spec.prompt and not regions:
         raise InvalidInputError("write a prompt for the whole picture, or draw a box and give it a prompt")
     return spec.validate()

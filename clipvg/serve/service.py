@@ -32,7 +32,7 @@ from ..edit import JobSpec
 from ..edit.checkpoint import has_checkpoint
 from ..edit.editor import resolve_device
 from ..errors import InvalidInputError
-from ..limits import resource_limits
+from ..limits import ResourceLimits, resource_limits
 from .edits import EditSettings, apply_report, continued_spec, edit_spec, parse_int, resume_point
 from .jobs import Job, JobQueue
 from .security import UploadError, sniff
@@ -79,6 +79,7 @@ class ServeConfig:
     clip_weights: str | None = "openai"
     max_upload_bytes: int = field(default_factory=lambda: resource_limits().upload_bytes)
     max_pixels: int = field(default_factory=lambda: round(resource_limits().megapixels * 1e6))
+    limits: ResourceLimits = field(default_factory=resource_limits)
     max_iterations: int = 5000
     max_patches: int = 512
     max_rois: int = 16
@@ -102,7 +103,7 @@ class ServeConfig:
 
     def edit_settings(self) -> EditSettings:
         return EditSettings(self.clip_model, self.clip_weights, self.max_iterations, self.max_patches,
-                            self.max_rois, self.checkpoint_steps, self.checkpoint_seconds)
+                            self.max_rois, self.checkpoint_steps, self.checkpoint_seconds, self.limits)
 
 
 class ModelStatus:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from bad_corpus import valid_svg
+import pytest
+
+from bad_corpus import png_header, valid_svg
 from clipvg.batch.jobs import load_jobs
 
 
@@ -24,3 +26,19 @@ def test_job_params_of_the_wrong_type_fail_that_job(tmp_path):
     (tmp_path / "jobs.jsonl").write_text(json.dumps({"input": "in.svg", "prompt": "a cat", "params": 7}) + "\n")
     [job] = load_jobs(tmp_path / "jobs.jsonl", tmp_path / "out")
     assert "params must be a name or a list of names" in job.error
+
+
+@pytest.mark.parametrize("roi", [1.5, None, 7, True])
+def test_a_list_option_of_the_wrong_type_fails_that_job(tmp_path, roi):
+    (tmp_path / "in.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"/>')
+    (tmp_path / "jobs.jsonl").write_text(json.dumps({"input": "in.svg", "prompt": "a cat", "roi": roi}) + "\n")
+    [job] = load_jobs(tmp_path / "jobs.jsonl", tmp_path / "out")
+    assert f"roi must be a list (or one item), got {roi!r}" in job.error
+
+
+def test_a_one_pixel_png_vectorizes(tmp_path):
+    from vectorize import vectorize
+
+    path = tmp_path / "one.png"
+    path.write_bytes(png_header(1, 1))  # the campaign's "PNG header 1 px": one region, no adjacent pairs
+    assert vectorize(path, max_size=16).num_paths >= 1

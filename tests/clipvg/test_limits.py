@@ -1,12 +1,14 @@
 """Resource limits: one typed set, read from the environment, checked before large allocations."""
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 from PIL import Image
 
 from clipvg.errors import ResourceLimitError, SVGParseError
-from clipvg.limits import ResourceLimits, describe, env_name, flag, job_bytes, names, resource_limits, using
+from clipvg.limits import ResourceLimits, describe, env_name, exported, flag, job_bytes, names, resource_limits, using
 from clipvg.svg.document import count_points, point_bounds
 from clipvg.svg import load_svg
 from vectorize import ImageInputError, load_image
@@ -136,6 +138,14 @@ def test_using_sets_the_limits_in_force_and_restores_them(monkeypatch):
     with using(ResourceLimits(paths=3)) as limits:
         assert resource_limits() is limits
     assert resource_limits().paths == 7
+
+
+def test_exported_limits_are_the_environment_of_the_block_only(monkeypatch):
+    monkeypatch.setenv("CLIPVG_MAX_PATHS", "7")
+    monkeypatch.delenv("CLIPVG_MAX_POINTS", raising=False)
+    with exported(ResourceLimits(paths=3, points=9)):
+        assert resource_limits({**os.environ}).paths == 3 and os.environ["CLIPVG_MAX_POINTS"] == "9"
+    assert os.environ["CLIPVG_MAX_PATHS"] == "7" and "CLIPVG_MAX_POINTS" not in os.environ
 
 
 def test_every_limit_has_a_flag_a_setting_and_help():

@@ -38,7 +38,7 @@ def started(monkeypatch):
 def test_serve_is_a_subcommand_with_the_edit_clip_options() -> None:
     assert "serve" in COMMANDS
     args = build_parser().parse_args(["serve"])
-    assert (args.host, args.port, args.token, args.max_upload_mb) == ("127.0.0.1", 8765, None, 25.0)
+    assert (args.host, args.port, args.token) == ("127.0.0.1", 8765, None)
     assert (args.clip_model, args.clip_weights) == ("ViT-B-32", "openai")
     args = build_parser().parse_args(["serve", "--clip-weights", "none", "--device", "cpu", "--device", "cuda:1"])
     assert args.clip_weights is None and args.device == ["cpu", "cuda:1"]
@@ -56,7 +56,7 @@ def test_loopback_prints_a_url_without_token(started, tmp_path, capsys) -> None:
 
 def test_other_hosts_get_a_generated_token(started, tmp_path, capsys) -> None:
     assert main(["serve", "--host", "0.0.0.0", "--port", "0", "--work-dir", str(tmp_path), "--device", "cpu",
-                 "--no-preload", "--max-upload-mb", "1", "--iterations", "7"]) == 0
+                 "--no-preload", "--max-upload-bytes", "1048576", "--max-paths", "3", "--iterations", "7"]) == 0
     out = capsys.readouterr().out
     token = re.search(r"http://127\.0\.0\.1:\d+/\?token=([0-9a-f]{48})\n", out).group(1)
     assert f"http://{socket.gethostname()}:" in out and "generated" in out
@@ -64,6 +64,8 @@ def test_other_hosts_get_a_generated_token(started, tmp_path, capsys) -> None:
         assert client.get("/api/info").status_code == 401
         info = client.get("/api/info", headers={"authorization": f"Bearer {token}"}).json()
         assert info["max_upload_bytes"] == 1024 * 1024 and info["defaults"]["iterations"] == 7
+    config = started["app"].state.service.config  # the limit flags reach the edits' job specs
+    assert config.limits.paths == 3 and config.edit_settings().limits.paths == 3
 
 
 def test_a_given_token_is_used(started, tmp_path, capsys) -> None:
@@ -80,7 +82,7 @@ def test_errors_are_one_line(tmp_path, capsys) -> None:
         port = busy.getsockname()[1]
         assert main(["serve", "--port", str(port), "--work-dir", str(tmp_path), "--device", "cpu"]) == 2
     assert "cannot listen on 127.0.0.1" in capsys.readouterr().err
-    assert main(["serve", "--max-upload-mb", "0", "--work-dir", str(tmp_path)]) == 2
+    assert main(["serve", "--keep-days", "-1", "--work-dir", str(tmp_path)]) == 2
     assert main(["serve", "--host", "0.0.0.0", "--token", " ", "--work-dir", str(tmp_path)]) == 2
     assert "token" in capsys.readouterr().err
 
