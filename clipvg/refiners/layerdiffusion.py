@@ -141,26 +141,81 @@ def apply_offsets(unet: Any, offsets: dict[str, torch.Tensor]) -> int:
     return len(offsets)
 
 
-def layer_files(layer_model: Any) -> tuple[Path, Path]:
-    """(attention offsets, decoder) files of ``layer_model``: a folder holding ATTN_FILE and
-    DECODER_FILE, or a hub repo id resolved through the local Hugging Face cache / download.
-    Missing files raise InvalidInputError."""
+def find_layer_files(layer_model: Any, names: tuple[str, ...], repo: str) -> tuple[Path, ...]:
+    """The files ``names`` of ``layer_model``: a folder holding them, or a hub repo id resolved
+    through the local Hugging Face cache / download (``repo``: the public one, for the message).
+    Missing files raise InvalidInputError saying how to get them."""
     folder = Path(os.fspath(layer_model))
+    listed = " ".join(names)
     if folder.is_dir():
-        files = folder / ATTN_FILE, folder / DECODER_FILE
+        files = tuple(folder / name for name in names)
         missing = [f.name for f in files if not f.is_file()]
         if missing:
             raise InvalidInputError(f"{folder} lacks {', '.join(missing)}; download them once with `huggingface-cli "
-                                    f"download {DEFAULT_LAYER_MODEL} {ATTN_FILE} {DECODER_FILE} --local-dir {folder}`")
+                                    f"download {repo} {listed} --local-dir {folder}`")
         return files
     try:
         from huggingface_hub import hf_hub_download
 
-        return tuple(Path(hf_hub_download(os.fspath(layer_model), name)) for name in (ATTN_FILE, DECODER_FILE))
+        return tuple(Path(hf_hub_download(os.fspath(layer_model), name)) for name in names)
     except Exception as error:  # offline, unknown repo, ...: all mean "not here"
         raise InvalidInputError(f"cannot load LayerDiffusion weights {os.fspath(layer_model)!r} ({first_line(error)}); "
-                                f"download them once with `huggingface-cli download {DEFAULT_LAYER_MODEL} {ATTN_FILE} "
-                                f"{DECODER_FILE}` or pass --layer-model DIR holding both files") from None
+                                f"download them once with `huggingface-cli download {repo} {listed}` or pass "
+                                "--layer-model DIR holding the files") from None
+
+
+def layer_files(layer_model: Any) -> tuple[Path, Path]:
+    """(attention offsets, decoder) files of the SDXL model ``layer_model`` (``find_layer_files``)."""
+    return find_layer_files(layer_model, (ATTN_FILE, DECODER_FILE), DEFAULT_LAYER_MODEL)
+
+
+def difference_fallback(error: InvalidInputError, name: str, model: Any, device: Any, steps: int, guidance: float,
+                        precision: Any) -> Any:
+    """The difference method (``LayeredRefiner`` over two inpainting runs on ``model``) in place of
+    the refiner ``name`` whose LayerDiffusion weights are absent (``error``), with a warning."""
+    from .layered import LayeredRefiner
+    from .sd_inpaint import SDInpaintRefiner
+
+    warnings.warn(f"{error}; --refiner {name} falls back to the difference method (two inpainting runs on the base "
+                  "model)", RuntimeWarning, stacklevel=3)
+    return LayeredRefiner(SDInpaintRefiner(model, device, steps=steps, guidance=guidance, precision=precision))
+
+
+def load_decoder(decoder_file: Path, decoder_config: dict | None, device: torch.device) -> Any:
+    """The transparent decoder of ``decoder_file`` (configuration: ``decoder_config``, else
+    DECODER_CONFIG beside the file when present, else the published one) in float32 on ``device``."""
+    config_file = decoder_file.with_name(DECODER_CONFIG)
+    if decoder_config is None and config_file.is_file():  # a non-published decoder (tests, retrained)
+        decoder_config = json.loads(config_file.read_text())
+    decoder = decoder_class()(**(decoder_config or {}))
+    try:
+        decoder.load_state_dict(load_state(decoder_file), strict=True)
+    except RuntimeError as error:
+        raise InvalidInputError(f"{decoder_file} is not a LayerDiffusion transparent decoder for this "
+                                f"configuration ({first_line(error)})") from None
+    return decoder.to(device).eval()
+
+
+def decode_transparent(decoder: Any, pixels: torch.Tensor, latent: torch.Tensor, augment: bool) -> torch.Tensor:
+    """(h, w, 4) straight RGBA in [0, 1] on the CPU from one picture ``pixels`` (1, 3, h, w) in [0, 1]
+    and its unscaled ``latent`` (1, 4, h/8, w/8); ``augment``: the 8-way median."""
+    pixels, latent = pixels.float(), latent.float()
+    out = median_of_flips(decoder, pixels, latent) if augment else decoder(pixels, latent).clamp(0, 1)
+    return torch.cat([out[0, 1:], out[0, :1]]).permute(1, 2, 0).float().cpu()
+
+
+def place_layer(layer: torch.Tensor, mask: torch.Tensor, box: tuple[int, int, int, int]) -> torch.Tensor:
+    """(H, W, 4) straight RGBA: ``layer`` (h, w, 4) resized (premultiplied) into ``box`` (top, left,
+    bottom, right) of ``mask`` (H, W) bool, transparent outside the mask."""
+    top, left, bottom, right = box
+    premultiplied = torch.cat([layer[..., :3] * layer[..., 3:], layer[..., 3:]], -1)
+    premultiplied = resize(premultiplied, (bottom - top, right - left)).clamp(0, 1)
+    alpha = premultiplied[..., 3:]
+    rgb = torch.where(alpha > 1e-6, premultiplied[..., :3] / alpha.clamp(min=1e-6), torch.zeros_like(alpha)).clamp(0, 1)
+    foreground = torch.zeros(*mask.shape, 4)
+    foreground[top:bottom, left:right] = torch.cat([rgb, alpha], -1)
+    foreground[..., 3] *= mask.float()
+    return foreground
 
 
 def median_of_flips(decoder: Any, pixels: torch.Tensor, latent: torch.Tensor) -> torch.Tensor:
@@ -206,13 +261,7 @@ class LayerDiffusionRefiner(Refiner):
         except InvalidInputError as error:
             if not fallback:
                 raise
-            from .layered import LayeredRefiner
-            from .sd_inpaint import SDInpaintRefiner
-
-            warnings.warn(f"{error}; --refiner layerdiffusion falls back to the difference method (two inpainting "
-                          "runs on the base model)", RuntimeWarning, stacklevel=2)
-            self.fallback = LayeredRefiner(SDInpaintRefiner(model, device, steps=steps, guidance=guidance,
-                                                            precision=precision))
+            self.fallback = difference_fallback(error, self.name, model, device, steps, guidance, precision)
             return
         # the offsets go onto full-precision weights; int8 quantization (if asked) comes after
         self.pipeline = load_pipeline(StableDiffusionXLPipeline, model, self.device,
@@ -222,21 +271,10 @@ class LayerDiffusionRefiner(Refiner):
 
         self.pipeline.clipvg_precision = quantize_int8(
             [self.pipeline.unet, self.pipeline.text_encoder, self.pipeline.text_encoder_2], precision)
-        cls = decoder_class()
-        config_file = decoder_file.with_name(DECODER_CONFIG)
-        if decoder_config is None and config_file.is_file():  # a non-published decoder (tests, retrained)
-            decoder_config = json.loads(config_file.read_text())
-        self.decoder = cls(**(decoder_config or {}))
-        state = load_state(decoder_file)
-        try:
-            self.decoder.load_state_dict(state, strict=True)
-        except RuntimeError as error:
-            raise InvalidInputError(f"{decoder_file} is not a LayerDiffusion transparent decoder for this "
-                                    f"configuration ({first_line(error)})") from None
+        self.decoder = load_decoder(decoder_file, decoder_config, self.device)
         # the VAE and the decoder run in float32 (SDXL's VAE overflows in float16)
         if self.pipeline.vae.dtype != torch.float32:
             self.pipeline.vae.to(torch.float32)
-        self.decoder.to(self.device).eval()
 
     @property
     def multiple(self) -> int:
@@ -253,9 +291,7 @@ class LayerDiffusionRefiner(Refiner):
                        generator=torch.Generator().manual_seed(seed)).images
         latent = latents.float() / pipe.vae.config.scaling_factor
         pixels = (pipe.vae.decode(latent).sample * 0.5 + 0.5).clamp(0, 1)
-        out = median_of_flips(self.decoder, pixels, latent) if self.augment else self.decoder(pixels, latent).clamp(0, 1)
-        alpha, rgb = out[0, :1], out[0, 1:]
-        return torch.cat([rgb, alpha]).permute(1, 2, 0).float().cpu()
+        return decode_transparent(self.decoder, pixels, latent, self.augment)
 
     def refine_layers(self, image: torch.Tensor, mask: torch.Tensor, prompt: str, *, seed: int = 0,
                       prior: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
@@ -271,16 +307,9 @@ class LayerDiffusionRefiner(Refiner):
         height, width = image.shape[:2]
         if not bool(mask.any()):
             return image, torch.zeros(height, width, 4)
-        top, left, bottom, right = bounding_box(mask, 0.0, height, width)
-        size = working_size(bottom - top, right - left, self.multiple, self.max_side)
-        layer = self.generate(prompt, size, seed)
-        premultiplied = torch.cat([layer[..., :3] * layer[..., 3:], layer[..., 3:]], -1)
-        premultiplied = resize(premultiplied, (bottom - top, right - left)).clamp(0, 1)
-        alpha = premultiplied[..., 3:]
-        rgb = torch.where(alpha > 1e-6, premultiplied[..., :3] / alpha.clamp(min=1e-6), torch.zeros_like(alpha)).clamp(0, 1)
-        foreground = torch.zeros(height, width, 4)
-        foreground[top:bottom, left:right] = torch.cat([rgb, alpha], -1)
-        foreground[..., 3] *= mask.float()
+        box = bounding_box(mask, 0.0, height, width)
+        size = working_size(box[2] - box[0], box[3] - box[1], self.multiple, self.max_side)
+        foreground = place_layer(self.generate(prompt, size, seed), mask, box)
         return image, foreground
 
     def refine(self, image: torch.Tensor, mask: torch.Tensor, prompt: str, *, seed: int = 0, remove: bool = False,

@@ -23,9 +23,10 @@ def tiny_tokenizer(directory: Path):
     return CLIPTokenizer(str(directory / "vocab.json"), str(directory / "merges.txt"), model_max_length=16)
 
 
-def build_tiny_sd(directory: Path, inpaint: bool = False) -> Path:
+def build_tiny_sd(directory: Path, inpaint: bool = False, vae_levels: int = 2) -> Path:
     """Save a tiny StableDiffusionPipeline (``inpaint``: StableDiffusionInpaintPipeline, 9-channel
-    UNet) to ``directory``: 32-channel UNet, 2-level VAE (latents at 1/2 size), 2-layer text encoder."""
+    UNet) to ``directory``: 32-channel UNet, 2-level VAE (latents at 1/2 size; ``vae_levels`` 4: an
+    8-channel VAE with latents at 1/8 size, as SD's), 2-layer text encoder."""
     from diffusers import (AutoencoderKL, DDIMScheduler, StableDiffusionInpaintPipeline, StableDiffusionPipeline,
                            UNet2DConditionModel)
     from transformers import CLIPTextConfig, CLIPTextModel
@@ -37,9 +38,10 @@ def build_tiny_sd(directory: Path, inpaint: bool = False) -> Path:
                                 down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
                                 up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), attention_head_dim=4,
                                 norm_num_groups=8)
-    vae = AutoencoderKL(block_out_channels=(8, 16), in_channels=3, out_channels=3, latent_channels=4,
-                        down_block_types=("DownEncoderBlock2D",) * 2, up_block_types=("UpDecoderBlock2D",) * 2,
-                        norm_num_groups=8, sample_size=32)
+    vae = AutoencoderKL(block_out_channels=(8, 16) if vae_levels == 2 else (8,) * vae_levels, in_channels=3,
+                        out_channels=3, latent_channels=4, down_block_types=("DownEncoderBlock2D",) * vae_levels,
+                        up_block_types=("UpDecoderBlock2D",) * vae_levels, norm_num_groups=8 if vae_levels == 2 else 4,
+                        sample_size=32)
     text = CLIPTextModel(CLIPTextConfig(vocab_size=len(tokenizer), hidden_size=16, intermediate_size=32,
                                         num_hidden_layers=2, num_attention_heads=2, max_position_embeddings=16,
                                         bos_token_id=len(tokenizer) - 2, eos_token_id=len(tokenizer) - 1,
@@ -136,4 +138,65 @@ def build_tiny_upscaler(directory: Path) -> Path:
                                           low_res_scheduler=DDPMScheduler(), scheduler=DDIMScheduler(prediction_type="v_prediction"),
                                           max_noise_level=350)
     pipe.save_pretrained(directory)
+    return directory
+
+
+def public_sharing_state(unet, frames: int, control: bool, scale: float = 0.01, seed: int = 2) -> dict:
+    """A random state dict in the public SD 1.5 attention-sharing layout (github
+    lllyasviel/sd-forge-layerdiffuse, lib_layerdiffusion/attention_sharing.py) for ``unet``: per layer
+    ``hookers.layers.<i>`` (the i-th attention: down blocks' attn1/attn2, up blocks', middle's),
+    rank-256 LoRA pairs per frame on q/k/v/out, the temporal projections and LayerNorm, with ``control``
+    the per-frame control convs and the ``kwargs_encoder`` (3 -> 256 channels in four stages)."""
+    generator = torch.Generator().manual_seed(seed)
+    state = {}
+
+    def put(key, *shape):
+        state[key] = scale * torch.randn(*shape, generator=generator)
+
+    attentions = [m for block in (*unet.down_blocks, *unet.up_blocks, unet.mid_block)
+                  for a in getattr(block, "attentions", ()) for m in (a.transformer_blocks[0].attn1,
+                                                                        a.transformer_blocks[0].attn2)]
+    for i, attn in enumerate(attentions):
+        prefix, hidden = f"hookers.layers.{i}.", attn.to_k.out_features
+        for name, linear in (("to_q", attn.to_q), ("to_k", attn.to_k), ("to_v", attn.to_v), ("to_out", attn.to_out[0])):
+            for f in range(frames):
+                put(f"{prefix}{name}_lora.{f}.down.weight", 256, linear.in_features)
+                put(f"{prefix}{name}_lora.{f}.up.weight", linear.out_features, 256)
+        for name in "iqkvo":
+            put(f"{prefix}temporal_{name}.weight", hidden, hidden)
+            put(f"{prefix}temporal_{name}.bias", hidden)
+        state[f"{prefix}temporal_n.weight"] = 1 + scale * torch.randn(hidden, generator=generator)
+        put(f"{prefix}temporal_n.bias", hidden)
+        for f in range(frames if control else 0):
+            put(f"{prefix}control_convs.{f}.0.weight", 256, 256, 3, 3)
+            put(f"{prefix}control_convs.{f}.0.bias", 256)
+            put(f"{prefix}control_convs.{f}.2.weight", hidden, 256, 1, 1)
+            put(f"{prefix}control_convs.{f}.2.bias", hidden)
+    if control:
+        widths = {0: [3, 32, 32, 64, 64, 128, 128, 256, 256], 1: [256] * 3, 2: [256] * 3, 3: [256] * 3}
+        for block, chain in widths.items():
+            for layer, (i, o) in enumerate(zip(chain, chain[1:])):
+                put(f"kwargs_encoder.blocks_{block}.{2 * layer}.weight", o, i, 3, 3)
+                put(f"kwargs_encoder.blocks_{block}.{2 * layer}.bias", o)
+    return state
+
+
+def build_tiny_sd15_layer_model(directory: Path, sd: Path) -> Path:
+    """The public SD 1.5 LayerDiffusion files for the tiny SD of ``sd`` (``build_tiny_sd(vae_levels=4)``):
+    the four attention-sharing models and a transparent decoder of configuration TINY_DECODER."""
+    from diffusers import UNet2DConditionModel
+    from safetensors.torch import save_file
+
+    from clipvg.refiners.layerdiffusion import DECODER_CONFIG, decoder_class
+    from clipvg.refiners.layerdiffusion_sd15 import DECODER_FILE, MODES
+
+    unet = UNet2DConditionModel.from_pretrained(sd, subfolder="unet")
+    directory.mkdir(parents=True, exist_ok=True)
+    for seed, mode in enumerate(MODES.values()):
+        save_file(public_sharing_state(unet, len(mode.frames), mode.control is not None, seed=seed),
+                  directory / mode.file)
+    torch.manual_seed(3)
+    decoder = decoder_class()(**TINY_DECODER)
+    save_file({k: v.contiguous() for k, v in decoder.state_dict().items()}, directory / DECODER_FILE)
+    (directory / DECODER_CONFIG).write_text(json.dumps(TINY_DECODER))
     return directory
