@@ -386,7 +386,7 @@ def report(results: list[dict], cases: list[Case], args: argparse.Namespace, com
         generators[r["generator"]][r["outcome"]] += 1
     measured = [r for r in results if r["peak_rss_mb"] is not None]
     return {
-        "benchmark": "bad_input", "commit": commit, "partial": partial, "seed": args.seed,
+        "benchmark": "bad_input", "commit": commit, "partial": partial, "phases": args.phases, "seed": args.seed,
         "timeout_s": args.timeout, "memory_limit_mb": args.memory_mb,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, CPU, 1 torch thread",
         "load_average_1min_end": round(os.getloadavg()[0], 1), "wall_s": round(time.time() - started),
@@ -427,6 +427,8 @@ def main_() -> None:
     parser.add_argument("--memory-mb", type=int, default=2560, help="resident set that counts as runaway memory")
     parser.add_argument("--sample", type=int, default=3, help="cases per generator also run as real processes")
     parser.add_argument("--json", help="also write the result to this file")
+    parser.add_argument("--phases", default="child,serve,process",
+                        help="which runs: child (API, CLI, batch in-process), serve, process (real processes)")
     args = parser.parse_args()
     import torch
 
@@ -442,10 +444,11 @@ def main_() -> None:
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         warm_up()
+        phases = args.phases.split(",")
         child = Child(cases, folder)
         for index, case in enumerate(cases):
             for front_end in FRONT_ENDS[case.kind]:
-                if front_end != "serve":
+                if front_end != "serve" and "child" in phases:
                     result = child.run(index, front_end, args.timeout, args.memory_mb)
                     results.append({"case": index, "generator": generator_of(case), "front_end": front_end, **result})
                     if len(results) % 1000 == 0 and args.json:  # a partial result, in case the run is cut short
@@ -455,9 +458,10 @@ def main_() -> None:
         # serve's work runs in its own worker processes (spawned from a thread, which a forked child
         # cannot do safely): its cases run here, after the last fork, through one app
         runner = Runner(folder)
-        runner._client()  # the app and its worker processes start before the first timed request
+        if "serve" in phases:
+            runner._client()  # the app and its worker processes start before the first timed request
         for index, case in enumerate(cases):
-            if "serve" in FRONT_ENDS[case.kind]:
+            if "serve" in FRONT_ENDS[case.kind] and "serve" in phases:
                 outcome, detail = runner.run(case, "serve")
                 results.append({"case": index, "generator": generator_of(case), "front_end": "serve", "outcome": outcome,
                                 "detail": detail, "seconds": runner.seconds, "peak_rss_mb": None})
@@ -468,7 +472,7 @@ def main_() -> None:
     sampled = collections.Counter()
     for index, case in enumerate(cases):
         generator = generator_of(case)
-        if case.kind in PROCESS_FRONT_ENDS and sampled[generator] < args.sample:
+        if case.kind in PROCESS_FRONT_ENDS and sampled[generator] < args.sample and "process" in args.phases:
             sampled[generator] += 1
             result = run_process(case, args.timeout * 3, clip)
             results.append({"case": index, "generator": generator, "front_end": PROCESS_FRONT_ENDS[case.kind], **result})

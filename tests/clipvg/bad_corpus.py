@@ -145,10 +145,15 @@ GENERATORS = (_svg_cases, _image_cases, _font_cases, _argument_cases)
 
 def cases(seed: int, count: int) -> Iterator[Case]:
     """``count`` cases drawn from every generator in turn (the same ``seed``, the same cases)."""
+    return _drawn(GENERATORS, seed, count)
+
+
+def _drawn(generators: tuple, seed: int, count: int) -> Iterator[Case]:
+    """``count`` cases from ``generators`` in turn, one random stream seeded with ``seed``."""
     rng = random.Random(seed)
     made = 0
     while True:
-        for generator in GENERATORS:
+        for generator in generators:
             for case in generator(rng):
                 if made == count:
                     return
@@ -315,12 +320,4 @@ CAMPAIGN_GENERATORS = GENERATORS + (_svg_fuzz_cases, _svg_fuzz_cases, _svg_fuzz_
 
 def campaign_cases(seed: int, count: int) -> Iterator[Case]:
     """``count`` cases of the CLI corpus (``cases``) and the campaign's own generators, in turn."""
-    rng = random.Random(seed)
-    made = 0
-    while True:
-        for generator in CAMPAIGN_GENERATORS:
-            for case in generator(rng):
-                if made == count:
-                    return
-                made += 1
-                yield case
+    return _drawn(CAMPAIGN_GENERATORS, seed, count)
