@@ -23,6 +23,9 @@ FORBIDDEN = {
     "vectorize": ("losses", "open_clip", "clipvg.svg", "clipvg.edit", "clipvg.inpaint", "clipvg.refiners") + FRONT_ENDS,
     "clipvg.edit": FRONT_ENDS,
     "clipvg.batch": ("clipvg.serve", "clipvg.cli"),
+    # what a spawned serve worker unpickles before its parent-death signal is set: nothing heavy
+    "clipvg.serve.workers": ABOVE_CORE[:-3] + ("clipvg.serve.app", "clipvg.serve.service", "clipvg.cli", "torch"),
+    "clipvg.startup": ABOVE_CORE + ("torch",),
 }
 # layers that may load only these clipvg modules (the shared, dependency-free errors and lazy-import modules)
 ALLOWED = {"clipvg": {"clipvg", "clipvg.errors", "clipvg.lazy"}, "losses": {"clipvg", "clipvg.errors", "clipvg.lazy"}}

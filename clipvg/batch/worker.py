@@ -8,12 +8,9 @@ edit needs up front.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
-import sys
 import tempfile
-import threading
 import time
 import warnings
 from pathlib import Path
@@ -23,14 +20,11 @@ import torch
 
 import losses
 from ..edit.job import run_job
-from ..edit.ownership import process_alive
 from ..edit.spec import JobSpec
 from ..errors import ClipvgError
-from ..startup import set_startup_environment
+from ..startup import die_with_parent, set_startup_environment
 
 LOG_CHARS = 4000
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
-WATCH_S = 1.0
 
 
 def describe(error: BaseException) -> str:
@@ -127,24 +121,6 @@ def _send(conn, message) -> None:
         conn.send(message)
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
-def die_with_parent(parent: int) -> None:
-    """Make this process end when process ``parent`` (the batch coordinator) ends, however it ends
-    (SIGKILL included): the kernel's parent-death signal on Linux (for the process that forked this
-    one), and a thread that checks ``parent`` every second everywhere."""
-    if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        except (OSError, AttributeError):
-            pass
-
-    def watch() -> None:
-        while process_alive(parent):
-            time.sleep(WATCH_S)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="clipvg-parent-watch", daemon=True).start()
 
 
 def serve(conn, gpu: str | None, threads: int | None, preload: dict | None, parent: int | None = None) -> None:

@@ -22,6 +22,7 @@ from typing import Iterator
 
 from ..atomic import write_bytes_atomic
 from ..errors import ClipvgError
+from ..startup import process_alive
 
 LOCK = "owner.lock"
 TOKEN = "owner.json"
@@ -54,17 +55,6 @@ class Owner:
         if self.host != socket.gethostname():
             return True
         return process_alive(self.pid) and abs(process_start_time(self.pid) - self.started) < 2.0
-
-
-def process_alive(pid: int) -> bool:
-    """Whether process ``pid`` exists on this host (someone else's process counts)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def process_start_time(pid: int) -> float:

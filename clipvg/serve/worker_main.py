@@ -29,13 +29,12 @@ TIDY_AFTER = frozenset({"edit", "vectorize"})  # tasks that leave big garbage (a
 
 
 def set_up(settings: WorkerSettings) -> None:
-    """Die with the server, yield the CPU to it, use ``settings.threads`` threads, run ``settings.init``."""
+    """Yield the CPU to the server, use ``settings.threads`` threads, run ``settings.init`` (the process
+    already dies with the server: ``startup.run_child``)."""
     import torch
 
-    from ..batch.worker import die_with_parent
     from ..startup import set_startup_environment
 
-    die_with_parent(settings.parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.nice(WORKER_NICE)
     set_startup_environment()

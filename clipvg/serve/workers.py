@@ -23,6 +23,8 @@ from multiprocessing import get_context
 from multiprocessing.connection import wait
 from typing import Any, Callable
 
+from ..startup import run_child
+
 log = logging.getLogger("clipvg.serve")
 
 POLL_S = 0.1  # seconds between looks at the job's cancel while a task runs
@@ -87,12 +89,12 @@ class Worker:
     def _ensure(self):
         """The running process: started now (from the spawner thread) if there is none or it died."""
         if self._process is None or not self._process.is_alive():
-            from . import worker_main
-
             self._discard()
             self._conn, child = self._context.Pipe()
-            process = self._context.Process(target=worker_main.main, args=(child, self._cancel, self.settings),
-                                            name=f"clipvg-serve-{self.name}", daemon=True)
+            # the child sets its parent-death signal before it imports worker_main (and torch)
+            process = self._context.Process(target=run_child, name=f"clipvg-serve-{self.name}", daemon=True,
+                                            args=(self.settings.parent, "clipvg.serve.worker_main:main",
+                                                  child, self._cancel, self.settings))
             _SPAWNER.submit(process.start).result()
             child.close()
             self._process = process
