@@ -46,6 +46,7 @@ DEFAULT_LAYER = "layer"
 MAX_REFERENCE_DEPTH = 16  # clip paths inside masks inside clip paths ...: deeper chains are cut with a warning
 MAX_MARKERS = 1000  # marker instances per document (each is its own small document to read); more are skipped
 MAX_CANVAS = 1 << 16  # px: a larger canvas is refused (render sizes follow the canvas by default)
+OUTLINE_OVERSAMPLE = 8  # a stroke outlined under a non-uniform transform is flattened this much finer than the canvas
 # attributes a clip path's or mask's content inherits from the <clipPath>/<mask> element
 _NOT_INHERITED = {"id", "transform", "x", "y", "width", "height", "clipPathUnits", "maskUnits", "maskContentUnits",
                   "clip-path", "mask", "filter", "opacity", "style", "class", "display"}
@@ -379,15 +380,18 @@ class _Reader:
         scale = float(np.sqrt(abs(np.linalg.det(ctm[:2, :2]))))
         if scale == 0:
             return None
+        # flattened in a space OUTLINE_OVERSAMPLE times finer than the canvas along the longest axis, so the
+        # polygon stays within the renderer's tolerance when the canvas is drawn zoomed in
+        fine = OUTLINE_OVERSAMPLE * float(np.linalg.norm(ctm[:2, :2], 2))
         stroke = copy.copy(path.stroke)
-        stroke.width /= scale
-        stroke.dashes = None if stroke.dashes is None else tuple(d / scale for d in stroke.dashes)
-        stroke.dash_offset /= scale
-        loops = stroke_outline(to_subpaths(shape.segments(transformed=False), np.eye(3)), stroke)
+        stroke.width *= fine / scale
+        stroke.dashes = None if stroke.dashes is None else tuple(d * fine / scale for d in stroke.dashes)
+        stroke.dash_offset *= fine / scale
+        loops = stroke_outline(to_subpaths(shape.segments(transformed=False), np.diag([fine, fine, 1.0])), stroke)
         if not loops:
             return None
-        outline = Path([Subpath.polygon(loop @ ctm[:2, :2].T + ctm[:2, 2]) for loop in loops], fill=stroke.paint,
-                       layer=path.layer)
+        outline = Path([Subpath.polygon(loop @ (ctm[:2, :2].T / fine) + ctm[:2, 2]) for loop in loops],
+                       fill=stroke.paint, layer=path.layer)
         path.stroke = None
         return outline
 

@@ -7,6 +7,7 @@ import torch
 
 from clipvg import LinearGradient, RadialGradient, SVGParseError, Solid, load_svg, render
 from clipvg.svg import UnsupportedSVGWarning
+from svg_renderers import psnr, resvg_zoomed
 from svg_samples import LAYERS, UNSUPPORTED, USE, VIEWPORTS, svg
 
 
@@ -103,6 +104,15 @@ def test_nested_transforms_are_baked_and_scale_strokes():
     uniform = one_path('<g transform="scale(3)"><rect width="5" height="1" fill="none" stroke="#000"'
                        ' stroke-width="0.5"/></g>')[0]
     assert uniform.stroke.width == pytest.approx(1.5)  # a similarity keeps the stroke
+
+
+def test_a_stroke_under_a_non_uniform_scale_stays_smooth_when_zoomed():
+    # the outline is flattened finer than the canvas: drawn 4x larger, its edges still follow the ellipse
+    document = svg('<path d="M30 16 A14 13 0 1 1 2 16 A14 13 0 1 1 30 16 Z" fill="none" stroke="#914900"'
+                   ' stroke-width="1" transform="matrix(0.94 0 0 0.98 0.9 0.3)"/>', 'width="32" height="32"')
+    image = render(load_svg(document), 128, 128, background=(1, 1, 1))[..., :3].double().numpy()
+    reference = resvg_zoomed(document, 32).reshape(128, 8, 128, 8, 3).mean((1, 3))
+    assert psnr(image, reference) >= 45
 
 
 def test_viewbox_and_units_define_the_canvas():
