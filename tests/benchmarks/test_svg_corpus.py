@@ -54,6 +54,24 @@ def test_a_seam_between_coincident_shapes_is_shared_with_resvg(tmp_path):
     assert result["psnr_fine"] < 40 and result["resvg_psnr_fine"] < 40
     assert abs(result["psnr_fine"] - result["resvg_psnr_fine"]) < 0.5
     assert bench.as_accurate_as_resvg(result) == (result["psnr_fine"] >= result["resvg_psnr_fine"])
+    # clipvg supersampled itself loses the seam: the file is classed as one
+    assert result["psnr_fine_clipvg_ss"] >= 40 and result["class"] == "seam"
+
+
+def test_a_real_difference_is_not_called_a_seam(tmp_path):
+    # a residual that supersampling clipvg does not remove is a real difference (or text), not a seam
+    result = measured(tmp_path, STARBURST)
+    wrong = dict(result, psnr_fine=25.0, psnr_fine_clipvg_ss=25.5)
+    assert bench.classify(wrong, b"<svg><path/></svg>") == "other"
+    assert bench.classify(wrong, b"<svg><svg:text>A</svg:text></svg>") == "text"
+    assert bench.classify(result, STARBURST.encode()) == "exact"
+
+
+def test_a_missing_font_falls_back_to_the_same_face_in_both(tmp_path):
+    # resvg-py's own fallback ("Times New Roman") is not installed here and would draw no text at all
+    result = measured(tmp_path, """<svg xmlns="http://www.w3.org/2000/svg" width="100" height="40">
+      <text x="4" y="30" font-family="No Such Font" font-size="24">Fallback</text></svg>""")
+    assert result["psnr_ss"] >= 30 and bench.as_accurate_as_resvg(result)
 
 
 def test_the_accuracy_rule():
