@@ -15,7 +15,9 @@ Prints JSON: runs and outcomes per front end and per generator, every traceback 
 memory kills, the peak RSS of each run (VmHWM, reset per run; it includes the ~0.5 GB of imported
 libraries) and the slowest refusals.
 
-    python benchmarks/bad_input.py [--cases 4000] [--seed 21] [--timeout 20] [--sample 3] [--json out.json]
+    python benchmarks/bad_input.py [--cases 4000] [--seed 21] [--timeout 20] [--sample 3] [--phases child,serve,process]
+                                   [--json out.json]
+    python benchmarks/bad_input.py --merge a.json b.json --json all.json   (runs split over processes or seeds)
 """
 from __future__ import annotations
 
@@ -419,6 +421,34 @@ def save(result: dict, path: str | None, show: bool = False) -> None:
         Path(path).write_text(json.dumps(result, indent=1) + "\n")
 
 
+def merge(parts: list[dict]) -> dict:
+    """One result from several runs' results (their parts listed: seed, phases, inputs, runs)."""
+    def added(key: str) -> dict:
+        total: dict = collections.defaultdict(collections.Counter)
+        for part in parts:
+            for name, counts in part[key].items():
+                total[name].update(counts)
+        return {name: dict(counts) for name, counts in sorted(total.items())}
+
+    outcomes = collections.Counter()
+    for part in parts:
+        outcomes.update(part["outcomes"])
+    peaks = [p["peak_rss_mb_max"] for p in parts if p["peak_rss_mb_max"] is not None]
+    return {
+        "benchmark": "bad_input", "commit": parts[0]["commit"], "machine": parts[0]["machine"],
+        "parts": [{k: p.get(k) for k in ("seed", "phases", "partial", "inputs", "runs", "wall_s", "load_average_1min_end")}
+                  for p in parts],
+        "timeout_s": parts[0]["timeout_s"], "memory_limit_mb": parts[0]["memory_limit_mb"],
+        "inputs": sum(p["inputs"] for p in parts), "runs": sum(p["runs"] for p in parts), "outcomes": dict(outcomes),
+        "by_front_end": added("by_front_end"), "by_generator": added("by_generator"),
+        "peak_rss_mb_max": max(peaks, default=None),
+        "refused_seconds_max": max(p["refused_seconds_max"] for p in parts),
+        **{key: sum((p[key] for p in parts), []) for key in ("refused_over_1s", "failures")},
+        **{key: sorted(sum((p[key] for p in parts), []), key=lambda r: -r[field])[:10]
+           for key, field in (("slowest", "seconds"), ("heaviest", "peak_rss_mb"))},
+    }
+
+
 def main_() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=4000, help="generated inputs (each runs through its front ends)")
@@ -429,7 +459,11 @@ def main_() -> None:
     parser.add_argument("--json", help="also write the result to this file")
     parser.add_argument("--phases", default="child,serve,process",
                         help="which runs: child (API, CLI, batch in-process), serve, process (real processes)")
+    parser.add_argument("--merge", nargs="+", metavar="JSON", help="only merge these results into one (--json)")
     args = parser.parse_args()
+    if args.merge:
+        save(merge([json.loads(Path(path).read_text()) for path in args.merge]), args.json, show=True)
+        return
     import torch
 
     torch.set_num_threads(1)  # no OpenMP pool before fork: a child using one would deadlock

@@ -147,10 +147,9 @@ class JobSpec:
         _check_types(self, "")
         if (self.input is None) == (self.svg is None):
             raise InvalidInputError("give the job exactly one of input (a photo or SVG file) or svg (SVG markup)")
-        if self.input is not None and not Path(self.input).is_file():
-            raise InvalidInputError(f"input file not found: {self.input}")
-        if self.subset.mask is not None and not Path(self.subset.mask).is_file():
-            raise InvalidInputError(f"input file not found: {self.subset.mask}")
+        for path in (self.input, self.subset.mask):
+            if path is not None and not _is_file(path):
+                raise InvalidInputError(f"input file not found: {path}")
         if not self.prompt.strip() and not self.regions:
             raise InvalidInputError("the prompt is empty; describe the edit, e.g. --prompt 'a green circle', or give "
                                     "regions with their own prompts (--roi X,Y,W,H=TEXT)")
@@ -243,6 +242,14 @@ def _limits(given: Any, data: dict[str, Any]) -> ResourceLimits:
     if unknown:
         raise InvalidInputError(f"unknown job spec field limits.{unknown[0]}; known: {', '.join(limit_names())}")
     return resource_limits().with_values(given, lambda name: f"job spec field limits.{name}")
+
+
+def _is_file(path: str) -> bool:
+    """Whether ``path`` names a file (False for a name the system refuses: too long, a NUL byte)."""
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def _at_least(name: str, value: float | None, minimum: float) -> None:

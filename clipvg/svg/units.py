@@ -39,6 +39,8 @@ GEOMETRY = {
     "foreignObject": {"x": "x", "y": "y", "width": "x", "height": "y"},
     "*": {"stroke-width": "d", "stroke-dashoffset": "d"},
 }
+# radii that are not the element's own attributes (a circle's rx, an ellipse's r): ignored, as browsers do
+FOREIGN_RADII = {"circle": ("rx", "ry"), "ellipse": ("r",)}
 # lengths whose percentages mean something else (bounding-box fractions, ...): units resolved, % kept
 KEEP_PERCENT = {
     "linearGradient": ("x1", "y1", "x2", "y2"), "radialGradient": ("cx", "cy", "r", "fx", "fy", "fr"),
@@ -125,9 +127,8 @@ def resolve_lengths(root: ET.Element, window: tuple[float, float]) -> None:
         context = replace(parent, font_size=size, root_font_size=size if is_root else parent.root_font_size)
         if element.get("font-size") is not None:
             element.set("font-size", _number(size))
-        if kind == "circle":  # not a circle's attributes (svgelements would take them for its radii)
-            for name in ("rx", "ry"):
-                element.attrib.pop(name, None)
+        for name in FOREIGN_RADII.get(kind, ()):  # svgelements would take them for the radii
+            element.attrib.pop(name, None)
         if element.get("viewBox") is not None and _malformed_viewbox(element.get("viewBox")):
             del element.attrib["viewBox"]  # not four finite numbers: ignored, as browsers do
         if is_root:  # the canvas size in units svgelements cannot resolve (em, ex): in px; percentages kept

@@ -42,3 +42,20 @@ def test_a_one_pixel_png_vectorizes(tmp_path):
     path = tmp_path / "one.png"
     path.write_bytes(png_header(1, 1))  # the campaign's "PNG header 1 px": one region, no adjacent pairs
     assert vectorize(path, max_size=16).num_paths >= 1
+
+
+@pytest.mark.parametrize("name", ["a" * 5000, "a\x00b.svg"])
+def test_an_input_name_the_system_refuses_is_not_found(tmp_path, name):
+    (tmp_path / "jobs.jsonl").write_text(json.dumps({"input": name, "prompt": "a cat"}) + "\n")
+    [job] = load_jobs(tmp_path / "jobs.jsonl", tmp_path / "out")
+    assert "input file not found" in job.error
+
+
+@pytest.mark.parametrize("shape", ['<circle r="5" rx="3em"/>', '<ellipse rx="4" ry="3" r="29em"/>',
+                                   '<ellipse rx="4" ry="3" r="2ex"/>'])
+def test_a_radius_that_is_not_the_shapes_own_is_ignored(shape):
+    from clipvg.svg import load_svg
+
+    scene = load_svg(f'<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20">{shape}</svg>')
+    extent = scene.path(0).subpaths[0].points.max(0) - scene.path(0).subpaths[0].points.min(0)
+    assert extent.tolist() == pytest.approx([10, 10] if "circle" in shape else [8, 6], abs=1e-4)
