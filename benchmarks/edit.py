@@ -104,8 +104,12 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--no-official", action="store_true", help="skip the official-style loop (slow on CPU)")
     parser.add_argument("--reference", action="store_true",
                         help="also time open_clip's own image forward, interleaved (before/after the lean tower)")
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's, the physical cores); on a "
+                        "loaded shared machine 1 thread's CPU seconds are the steadiest measure of the work")
     parser.add_argument("--out", help="also write the JSON to this file")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     start = time.perf_counter()
     scene = vectorize.vectorize(skimage.data.astronaut(), max_size=args.size)
