@@ -14,8 +14,9 @@ to that fine reference: a file where clipvg is >= 40 dB from the fine reference,
 it as resvg itself, is drawn "as accurately as resvg". What remains below that is drawn differently
 (clipvg composites each shape's exact coverage, so shapes sharing an edge blend there as in browsers,
 where a supersampled reference has no such seam; text; real defects). Each file below 40 dB from the
-fine reference is classed by measurement (see ``classify``): "seam" when clipvg rendered at 4x itself
-reaches 40 dB, else "text" or "other"; files at or above 40 dB are "exact".
+fine reference is classed by measurement (see ``classify``): "seam" or "coverage" when clipvg rendered
+at 4x itself reaches 40 dB (seam: resvg's 1x picture shares the residual), else "text" or "other"; files
+at or above 40 dB are "exact".
 
 resvg-py is given fontconfig's serif/sans-serif/monospace faces as its generic families, the faces clipvg
 falls back to, so a font missing on the machine is drawn in the same face by both.
@@ -142,16 +143,20 @@ def classify(result: dict, source: bytes) -> str:
     """Why a file is (not) within 40 dB of the fine reference, from measurements only:
 
     - "exact": it is.
-    - "seam": it is not at 1x, but is when clipvg itself renders at 4x, box-filtered down. Geometry and
-      paint are the same at both sizes; what changes is that each shape's exact coverage is composited
-      per pixel, so the 1x residual is conflation where shapes share an edge (as browsers and resvg at 1x
-      draw it; a supersampled reference has no such seam).
+    - "seam" and "coverage": it is not at 1x, but is when clipvg itself renders at 4x, box-filtered
+      down. Geometry and paint are the same at both sizes; what changes is how each pixel's exact-area
+      coverage is formed and composited, so the 1x residual lies in edge pixels:
+      - "seam" when resvg's own 1x picture shares it (clipvg within 40 dB of resvg at 1x, or at least as
+        close to the fine reference): shapes sharing an edge blend there, as browsers and resvg at 1x
+        draw them (a supersampled reference has no such seam);
+      - "coverage" when resvg's 1x picture does not: clipvg's per-pixel coverage differs from per-sample
+        winding (overlapping or opposite-wound parts of one nonzero path within a pixel add up or cancel).
     - "text": neither, and the file draws text (glyph outlines and fallbacks differ between resvg-py and clipvg).
     - "other": neither; look at the strip (geometry, paint or effects drawn differently)."""
     if result["psnr_fine"] >= 40:
         return "exact"
     if result["psnr_fine_clipvg_ss"] >= 40:
-        return "seam"
+        return "seam" if result["psnr"] >= 40 or as_accurate_as_resvg(result) else "coverage"
     return "text" if _TEXT.search(source) else "other"
 
 
@@ -217,7 +222,7 @@ def measure(path: str, worst_dir: str | None = None) -> dict:
             result["psnr_fine_clipvg_ss"] = psnr(_box_down(image_ss[..., :3].double().numpy(), height, width,
                                                            SUPERSAMPLE), fine)
         result["class"] = classify(result, Path(path).read_bytes())
-        if worst_dir and (result["class"] in ("text", "other") or not as_accurate_as_resvg(result)):
+        if worst_dir and (result["class"] not in ("exact", "seam") or not as_accurate_as_resvg(result)):
             from PIL import Image
             name = re.sub(r"[^\w.-]", "_", path.strip("/"))
             strip = np.concatenate([image, fine, np.abs(image - fine)], 1)

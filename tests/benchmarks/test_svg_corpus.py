@@ -58,10 +58,19 @@ def test_a_seam_between_coincident_shapes_is_shared_with_resvg(tmp_path):
     assert result["psnr_fine_clipvg_ss"] >= 40 and result["class"] == "seam"
 
 
+def test_overlap_within_one_path_is_a_coverage_difference(tmp_path):
+    # one path drawing the same thin line twice: per-sample winding (resvg, even at 1x) covers it once,
+    # clipvg's exact per-pixel coverage adds both up; supersampling clipvg shrinks that to the 4x pixels
+    result = measured(tmp_path, """<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100">
+      <path d="M10 10 L90 83 M10 10 L90 83" fill="none" stroke="#000" stroke-width="0.3"/></svg>""")
+    assert result["resvg_psnr_fine"] >= 40 > result["psnr_fine"]
+    assert result["class"] == "coverage"
+
+
 def test_a_real_difference_is_not_called_a_seam(tmp_path):
     # a residual that supersampling clipvg does not remove is a real difference (or text), not a seam
     result = measured(tmp_path, STARBURST)
-    wrong = dict(result, psnr_fine=25.0, psnr_fine_clipvg_ss=25.5)
+    wrong = dict(result, psnr=25.0, psnr_fine=25.0, psnr_fine_clipvg_ss=25.5)
     assert bench.classify(wrong, b"<svg><path/></svg>") == "other"
     assert bench.classify(wrong, b"<svg><svg:text>A</svg:text></svg>") == "text"
     assert bench.classify(result, STARBURST.encode()) == "exact"
