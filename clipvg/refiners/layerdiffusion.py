@@ -18,6 +18,10 @@ two files works as well (``--layer-model DIR``).
 
 Where the LayerDiffusion weights are absent, the refiner falls back (with a warning) to the
 difference method: ``LayeredRefiner`` over an inpainting pipeline on the same base model.
+
+The SDXL conditional layer models (``--layer-mode bg2fg|fg2bg``, public ldm-keyed files) are in
+``layerdiffusion_xl``, the SD 1.5 models in ``layerdiffusion_sd15``, the converter from the public key
+layouts in ``layerdiffusion_weights`` and ``layerdiffusion_sharing``.
 """
 from __future__ import annotations
 

@@ -41,9 +41,9 @@ SETTINGS = {s.name: s for s in (
             metavar="ID|DIR"),
     Setting("layer_model", str, None, "layerdiffusion: the LayerDiffusion weights (default "
             "lllyasviel/LayerDiffuse_Diffusers; layerdiffusion-sd15: LayerDiffusion/layerdiffusion-v1)", metavar="ID|DIR"),
-    Setting("layer_mode", str, "transparent", "layerdiffusion-sd15: transparent (a foreground layer), bg2fg (a "
-            "foreground given the picture as background), fg2bg (the background behind the mask's content), joint "
-            "(both); default transparent", ("transparent", "bg2fg", "fg2bg", "joint")),
+    Setting("layer_mode", str, "transparent", "layerdiffusion, layerdiffusion-sd15: transparent (a foreground layer), "
+            "bg2fg (a foreground given the picture as background), fg2bg (the background behind the mask's content), "
+            "joint (both; SD 1.5 only); default transparent", ("transparent", "bg2fg", "fg2bg", "joint")),
     Setting("refiner_precision", str, "auto", "weights as fp32, fp16, bf16 or int8 (torchao; pip install "
             "'clipvg[int8]'); auto: fp16 on CUDA, fp32 on the CPU", PRECISION_CHOICES),
     Setting("refiner_native_size", int, 0, "above this long side, repaint a crop shrunk to it, super-resolve the new "
@@ -71,8 +71,9 @@ REFINERS: dict[str, RefinerEntry] = {
     "imagic": RefinerEntry("imagic", "ImagicRefiner", {"steps": "refiner_steps", "embed_steps": "tune_steps",
                                                        "finetune_steps": "tune_steps", "eta": "eta"}),
     "unitune": RefinerEntry("unitune", "UniTuneRefiner", {"steps": "refiner_steps", "finetune_steps": "tune_steps"}),
-    "layerdiffusion": RefinerEntry("layerdiffusion", "LayerDiffusionRefiner",
-                                   {"steps": "refiner_steps", "layer_model": "layer_model"}, layered=True),
+    "layerdiffusion": RefinerEntry("layerdiffusion_xl", "layer_diffusion", {"steps": "refiner_steps", "layer_model":
+                                                                            "layer_model", "mode": "layer_mode"},
+                                   layered=True),
     "layerdiffusion-sd15": RefinerEntry("layerdiffusion_sd15", "LayerDiffusionSD15Refiner",
                                         {"steps": "refiner_steps", "layer_model": "layer_model", "mode": "layer_mode"},
                                         layered=True),

@@ -194,8 +194,44 @@ def build_tiny_sd15_layer_model(directory: Path, sd: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     for seed, mode in enumerate(MODES.values()):
         save_file(public_sharing_state(unet, len(mode.frames), mode.control is not None, seed=seed),
-                  directory / mode.file)
+                  directory / mode.files[0])
     torch.manual_seed(3)
+    decoder = decoder_class()(**TINY_DECODER)
+    save_file({k: v.contiguous() for k, v in decoder.state_dict().items()}, directory / DECODER_FILE)
+    (directory / DECODER_CONFIG).write_text(json.dumps(TINY_DECODER))
+    return directory
+
+
+# the tiny SDXL's attention blocks by their ldm names (1 layer a block: input block 3 is level 1's,
+# output blocks 0 and 1 are level 0's of the up path), all 32 wide with 32-dim cross-attention
+TINY_SDXL_LDM_ATTENTIONS = ("input_blocks.3.1", "output_blocks.0.1", "output_blocks.1.1", "middle_block.1")
+
+
+def build_tiny_xl_cond_layer_model(directory: Path) -> Path:
+    """The public SDXL conditional LayerDiffusion files for ``build_tiny_sdxl``, in the frozen-patch
+    layout (``diffusion_model.<ldm name>::lora|diff::<index>``): rank-4 LoRA on every attention
+    projection and a dense ``conv_in`` offset with 4 (``*2ble``) or 8 (``*ble2*``) more input channels;
+    and a transparent decoder of configuration TINY_DECODER."""
+    from safetensors.torch import save_file
+
+    from clipvg.refiners.layerdiffusion import DECODER_CONFIG, decoder_class
+    from clipvg.refiners.layerdiffusion_xl import DECODER_FILE, XL_MODES
+
+    directory.mkdir(parents=True, exist_ok=True)
+    generator = torch.Generator().manual_seed(5)
+    for mode in XL_MODES.values():
+        for extra, name in zip((4, 8), mode.files):
+            state = {}
+            for block in TINY_SDXL_LDM_ATTENTIONS:
+                for attn in ("attn1", "attn2"):
+                    for proj in ("to_q", "to_k", "to_v", "to_out.0"):
+                        key = f"diffusion_model.{block}.transformer_blocks.0.{attn}.{proj}.weight"
+                        state[f"{key}::lora::0"] = 0.05 * torch.randn(32, 4, generator=generator)
+                        state[f"{key}::lora::1"] = 0.05 * torch.randn(4, 32, generator=generator)
+            state["diffusion_model.input_blocks.0.0.weight::diff::0"] = 0.05 * torch.randn(16, 4 + extra, 3, 3,
+                                                                                           generator=generator)
+            save_file(state, directory / name)
+    torch.manual_seed(6)
     decoder = decoder_class()(**TINY_DECODER)
     save_file({k: v.contiguous() for k, v in decoder.state_dict().items()}, directory / DECODER_FILE)
     (directory / DECODER_CONFIG).write_text(json.dumps(TINY_DECODER))
