@@ -33,7 +33,7 @@ def parse_int(value: Any, name: str, low: int, high: int) -> int:
         number = int(value)
         if isinstance(value, float) and number != value:
             raise ValueError
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: Infinity
         raise InvalidInputError(f"{name} must be a whole number, got {value!r}") from None
     if not low <= number <= high:
         raise InvalidInputError(f"{name} must be between {low} and {high}, got {number}")
@@ -84,7 +84,7 @@ def edit_spec(request: dict[str, Any], source: Path, width: float, height: float
     patches, seed) of the version SVG ``source``; checkpoints and the result go to ``job_dir``.
     A prompt, boxes with prompts, or both. Raises InvalidInputError for bad values."""
     change = request.get("change", "all")
-    if change not in CHANGES:
+    if not isinstance(change, str) or change not in CHANGES:
         raise InvalidInputError(f"change must be one of {', '.join(CHANGES)}, got {change!r}")
     region_only = bool(request.get("region_only", False))
     regions = parse_rois(request.get("rois") or [], width, height, settings.max_rois)

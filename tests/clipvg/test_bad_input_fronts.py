@@ -59,3 +59,15 @@ def test_a_radius_that_is_not_the_shapes_own_is_ignored(shape):
     scene = load_svg(f'<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20">{shape}</svg>')
     extent = scene.path(0).subpaths[0].points.max(0) - scene.path(0).subpaths[0].points.min(0)
     assert extent.tolist() == pytest.approx([10, 10] if "circle" in shape else [8, 6], abs=1e-4)
+
+
+@pytest.mark.parametrize("field, value", [("change", {}), ("change", [1]), ("patches", float("inf")),
+                                          ("iterations", float("-inf"))])
+def test_web_edit_requests_with_junk_values_are_our_error(tmp_path, field, value):
+    from clipvg.errors import InvalidInputError
+    from clipvg.serve.edits import EditSettings, edit_spec
+
+    settings = EditSettings("ViT-B-32", None, 100, 64, 4, None, None)
+    request = {"version": 0, "prompt": "a cat", "iterations": 1, "patches": 1, field: value}
+    with pytest.raises(InvalidInputError, match=field):
+        edit_spec(request, tmp_path / "v.svg", 32, 32, tmp_path / "job", settings, {"iterations": 1, "patches": 1})
