@@ -9,10 +9,11 @@ from __future__ import annotations
 QUICK = dict(iterations=3, patches=4)
 # without a GPU: 8 patches (9 CLIP views a step instead of 65) and 50 steps; --patches 64 restores the paper's
 CPU = dict(iterations=50, patches=8)
-# seconds per CLIP view (forward + backward) and per render of a step, ViT-B/32, 512 px, 2 CPU cores:
-# benchmarks/edit.py --device cpu measured 14.1 s a step with 64 patches (65 views), 13.8 s of it in CLIP (issue 26)
-CPU_VIEW_SECONDS = 13.8 / 65
-CPU_RENDER_SECONDS = 0.3
+# seconds per CLIP view (forward + backward) and per render of a step, ViT-B/32 fp32, 512 px, 2 CPU cores:
+# benchmarks/edit.py --device cpu --threads 1 measured 10.0 CPU s a step with 64 patches (65 views), 1.4 s of it
+# rendering, halved for 2 cores (benchmarks/results/edit_cpu_5627d05_2cpu.json)
+CPU_VIEW_SECONDS = (10.0 - 1.4) / 65 / 2
+CPU_RENDER_SECONDS = 0.7
 
 
 def quick_options() -> dict:
