@@ -239,7 +239,8 @@ class LayerDiffusionRefiner(Refiner):
     """Generates the prompt's content as a transparent layer (LayerDiffusion) inside the mask.
 
     ``model``: SDXL base (hub id, folder, or a loaded StableDiffusionXLPipeline); ``layer_model``: the
-    LayerDiffusion weights (hub id or folder, see the module docstring); ``decoder_config``: the decoder
+    LayerDiffusion weights (hub id or folder, see the module docstring); ``mode``: transparent, or
+    bg2fg / fg2bg for the conditional models (``conditional``: a LayerDiffusionXLCondRefiner doing the work); ``decoder_config``: the decoder
     configuration when it is not the published one (default: DECODER_CONFIG beside the decoder file
     when present, else the published configuration). ``steps``, ``guidance``, at most
     ``max_side`` px (sides multiples of 64), ``augment``: the 8-way median decoding.
@@ -249,12 +250,26 @@ class LayerDiffusionRefiner(Refiner):
     name = "layerdiffusion"
     layered = True
 
-    def __init__(self, model: Any = DEFAULT_MODEL, device: str | None = None, *, layer_model: Any = DEFAULT_LAYER_MODEL,
-                 steps: int = 25, guidance: float = 7.0, max_side: int = 1024, augment: bool = True,
-                 negative_prompt: str | None = "face asymmetry, deformed, text, watermark", fallback: bool = True,
-                 decoder_config: dict | None = None, precision: Any = None) -> None:
+    def __init__(self, model: Any = DEFAULT_MODEL, device: str | None = None, *, layer_model: Any = None,
+                 mode: str = "transparent", steps: int = 25, guidance: float = 7.0, max_side: int = 1024,
+                 augment: bool = True, negative_prompt: str | None = "face asymmetry, deformed, text, watermark",
+                 fallback: bool = True, decoder_config: dict | None = None, precision: Any = None) -> None:
         require_diffusers()
         from diffusers import StableDiffusionXLPipeline
+
+        self.conditional = None
+        if mode == "joint":
+            raise InvalidInputError("--layer-mode joint is SD 1.5 only: use --refiner layerdiffusion-sd15")
+        if mode != "transparent":  # the conditional models (layerdiffusion_xl) do the work
+            from .layerdiffusion_xl import DEFAULT_LAYER_MODEL as CONDITIONAL_LAYER_MODEL, LayerDiffusionXLCondRefiner
+
+            self.conditional = LayerDiffusionXLCondRefiner(
+                model, device, mode=mode, layer_model=layer_model or CONDITIONAL_LAYER_MODEL, steps=steps,
+                guidance=guidance, max_side=max_side, augment=augment, negative_prompt=negative_prompt,
+                fallback=fallback, decoder_config=decoder_config, precision=precision)
+            self.fallback = self.conditional.fallback
+            return
+        layer_model = layer_model or DEFAULT_LAYER_MODEL
 
         self.device = resolve_device(device)
         precision = resolve_precision(precision, self.device) if isinstance(precision, (str, type(None))) else precision
@@ -303,8 +318,9 @@ class LayerDiffusionRefiner(Refiner):
         (H, W, 4) straight RGBA: the layer generated for the mask's bounding box, transparent outside
         the mask)."""
         check_inputs(image, mask, prompt)
-        if self.fallback is not None:
-            return self.fallback.refine_layers(image, mask, prompt, seed=seed, prior=prior)
+        inner = self.conditional or self.fallback
+        if inner is not None:
+            return inner.refine_layers(image, mask, prompt, seed=seed, prior=prior)
         from .highres import bounding_box
 
         image, mask = image.float().cpu(), mask.cpu().bool()
@@ -318,6 +334,8 @@ class LayerDiffusionRefiner(Refiner):
 
     def refine(self, image: torch.Tensor, mask: torch.Tensor, prompt: str, *, seed: int = 0, remove: bool = False,
                prior: bool = False) -> torch.Tensor:
+        if self.conditional is not None:
+            return self.conditional.refine(image, mask, prompt, seed=seed, remove=remove, prior=prior)
         if remove:
             raise InvalidInputError("--refiner layerdiffusion generates a transparent foreground; remove with "
                                     "--refiner sd-inpaint or controlnet-inpaint")

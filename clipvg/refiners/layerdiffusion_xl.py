@@ -105,16 +105,3 @@ class LayerDiffusionXLCondRefiner(LayerFramesRefiner):
             out["background"] = pixels[0].permute(1, 2, 0).cpu()
         return out
 
-
-def layer_diffusion(model: Any = DEFAULT_MODEL, device: str | None = None, *, mode: str = "transparent",
-                    layer_model: Any = None, **settings: Any) -> LayerFramesRefiner | Any:
-    """``--refiner layerdiffusion``: the SDXL transparent model (``LayerDiffusionRefiner``) or, for
-    ``mode`` bg2fg / fg2bg, the conditional models (``LayerDiffusionXLCondRefiner``)."""
-    if mode == "joint":
-        raise InvalidInputError("--layer-mode joint is SD 1.5 only: use --refiner layerdiffusion-sd15")
-    if mode == "transparent":
-        from .layerdiffusion import DEFAULT_LAYER_MODEL as TRANSPARENT_LAYER_MODEL, LayerDiffusionRefiner
-
-        return LayerDiffusionRefiner(model, device, layer_model=layer_model or TRANSPARENT_LAYER_MODEL, **settings)
-    return LayerDiffusionXLCondRefiner(model, device, mode=mode, layer_model=layer_model or DEFAULT_LAYER_MODEL,
-                                       **settings)

@@ -71,8 +71,8 @@ REFINERS: dict[str, RefinerEntry] = {
     "imagic": RefinerEntry("imagic", "ImagicRefiner", {"steps": "refiner_steps", "embed_steps": "tune_steps",
                                                        "finetune_steps": "tune_steps", "eta": "eta"}),
     "unitune": RefinerEntry("unitune", "UniTuneRefiner", {"steps": "refiner_steps", "finetune_steps": "tune_steps"}),
-    "layerdiffusion": RefinerEntry("layerdiffusion_xl", "layer_diffusion", {"steps": "refiner_steps", "layer_model":
-                                                                            "layer_model", "mode": "layer_mode"},
+    "layerdiffusion": RefinerEntry("layerdiffusion", "LayerDiffusionRefiner", {"steps": "refiner_steps", "layer_model":
+                                                                               "layer_model", "mode": "layer_mode"},
                                    layered=True),
     "layerdiffusion-sd15": RefinerEntry("layerdiffusion_sd15", "LayerDiffusionSD15Refiner",
                                         {"steps": "refiner_steps", "layer_model": "layer_model", "mode": "layer_mode"},

@@ -23,9 +23,10 @@ def tiny(tmp_path_factory):
 @pytest.mark.parametrize("mode,precision", [("bg2fg", "fp32"), ("fg2bg", "fp32"), ("bg2fg", "bf16"), ("fg2bg", "fp16")])
 def test_conditional_modes_paint_inside_the_mask_and_restore_the_unet(tiny, mode, precision):
     sdxl, layers, _ = tiny
-    refiner = build_refiner("layerdiffusion", sdxl, "cpu", {"layer_model": str(layers), "layer_mode": mode,
-                                                           "refiner_steps": 2, "refiner_precision": precision})
-    assert isinstance(refiner, LayerDiffusionXLCondRefiner) and refiner.fallback is None
+    outer = build_refiner("layerdiffusion", sdxl, "cpu", {"layer_model": str(layers), "layer_mode": mode,
+                                                         "refiner_steps": 2, "refiner_precision": precision})
+    refiner = outer.conditional
+    assert isinstance(refiner, LayerDiffusionXLCondRefiner) and refiner.fallback is None and outer.fallback is None
     refiner.max_side, refiner.augment = 64, False
     unet = refiner.pipeline.unet
     before = {k: v.clone() for k, v in unet.state_dict().items()}
@@ -42,7 +43,7 @@ def test_conditional_modes_paint_inside_the_mask_and_restore_the_unet(tiny, mode
     changed = refiner.refine_layers(other, mask, "a red circle", seed=0)
     index = 1 if mode == "bg2fg" else 0  # the generated layer depends on the condition picture
     assert not torch.equal(changed[index], (background, foreground)[index])
-    composite = refiner.refine(image, mask, "a red circle", seed=0, remove=mode == "fg2bg")
+    composite = outer.refine(image, mask, "a red circle", seed=0, remove=mode == "fg2bg")
     assert torch.equal(composite[~mask], image[~mask])
 
 
@@ -50,7 +51,7 @@ def test_mode_choice_and_missing_files(tiny, tmp_path):
     sdxl, layers, _ = tiny
     transparent = build_refiner("layerdiffusion", sdxl, "cpu", {"layer_model": str(build_tiny_layer_model(
         tmp_path / "t", sdxl)), "refiner_steps": 2})
-    assert isinstance(transparent, LayerDiffusionRefiner)
+    assert isinstance(transparent, LayerDiffusionRefiner) and transparent.conditional is None
     with pytest.raises(InvalidInputError, match="joint is SD 1.5 only"):
         build_refiner("layerdiffusion", sdxl, "cpu", {"layer_model": str(layers), "layer_mode": "joint"})
     (tmp_path / "empty").mkdir()
