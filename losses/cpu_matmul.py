@@ -62,7 +62,8 @@ class _FrozenLinear(torch.autograd.Function):
 def linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
     """``F.linear(x (..., in), weight (out, in), bias (out,))`` -> ``(..., out)``; through oneDNN for
     float32 on the CPU when ``onednn_exact()`` and the weight is frozen, else plain ``F.linear``."""
-    if (x.device.type != "cpu" or x.dtype != torch.float32 or torch.is_autocast_enabled("cpu")
-            or weight.requires_grad or (bias is not None and bias.requires_grad) or not onednn_exact()):
+    # onednn_exact() first: torches without the oneDNN setting (< 2.9) may lack is_autocast_enabled(device)
+    if (x.device.type != "cpu" or x.dtype != torch.float32 or not onednn_exact() or torch.is_autocast_enabled("cpu")
+            or weight.requires_grad or (bias is not None and bias.requires_grad)):
         return F.linear(x, weight, bias)
     return _FrozenLinear.apply(x, weight, bias)
