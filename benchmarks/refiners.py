@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(ROOT / "tests" / "clipvg"))  # tiny_diffusion: the suite's builders
 
-TINY = ("sd-inpaint", "controlnet-inpaint", "imagic", "unitune", "layerdiffusion")
+TINY = ("sd-inpaint", "controlnet-inpaint", "imagic", "unitune", "layerdiffusion", "layerdiffusion-sd15")
 FULL = ("sd-inpaint", "imagic", "unitune")
 # sampling steps and (where the method's defaults take minutes per picture even on tiny weights) tuning steps
 SETTINGS = {
@@ -37,6 +37,7 @@ SETTINGS = {
     "imagic": dict(steps=20, embed_steps=100, finetune_steps=100),
     "unitune": dict(steps=20),  # the article's 4 updates of 128 copies
     "layerdiffusion": dict(steps=20, augment=False),
+    "layerdiffusion-sd15": dict(steps=20, augment=False),  # the transparent mode (attention sharing, one frame)
 }
 
 
@@ -67,7 +68,7 @@ def build_sd15(directory: Path, inpaint: bool) -> Path:
 
 def build_models(name: str, size: str, root: Path) -> dict:
     """The refiner's model arguments (folders saved under ``root``)."""
-    from tiny_diffusion import build_tiny_layer_model, build_tiny_sd, build_tiny_sdxl
+    from tiny_diffusion import build_tiny_layer_model, build_tiny_sd, build_tiny_sd15_layer_model, build_tiny_sdxl
 
     inpaint = name == "sd-inpaint"
     if size == "sd15":
@@ -75,6 +76,9 @@ def build_models(name: str, size: str, root: Path) -> dict:
     if name == "layerdiffusion":
         sdxl = build_tiny_sdxl(root / "sdxl")
         return {"model": sdxl, "layer_model": build_tiny_layer_model(root / "layers", sdxl)}
+    if name == "layerdiffusion-sd15":
+        sd = build_tiny_sd(root / "sd", vae_levels=4)  # the transparent decoder's 64 px granularity
+        return {"model": sd, "layer_model": build_tiny_sd15_layer_model(root / "layers", sd)}
     if name == "controlnet-inpaint":
         from diffusers import ControlNetModel, UNet2DConditionModel
 
