@@ -15,7 +15,7 @@ import resvg_py
 from PIL import Image
 
 ROOT = Path(__file__).parents[2]
-sys.path.insert(0, str(ROOT / "benchmarks"))
+sys.path.append(str(ROOT / "benchmarks"))  # last: its losses.py and vectorize.py must not hide the packages
 sys.path.insert(0, str(ROOT / "tests" / "clipvg"))  # serve_helpers: the system-Chromium requirement
 
 import svg_conformance as bench  # noqa: E402
