@@ -55,7 +55,7 @@ def test_outputs_get_the_users_umask_and_keep_an_existing_files_mode(tmp_path) -
 
 @pytest.mark.parametrize("interrupt", [KeyboardInterrupt, RuntimeError])
 def test_an_interrupted_write_leaves_the_previous_file_or_nothing(tmp_path, interrupt) -> None:
-    import clipvg.svg.writer as writer
+    import clipvg.svg.path_writer as writer  # save_svg writes through its atomic_path
     from clipvg.svg import load_svg, save_svg
 
     scene = load_svg('<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20">'
