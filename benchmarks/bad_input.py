@@ -41,6 +41,8 @@ import traceback
 import warnings
 from pathlib import Path
 
+from json_result import git_commit  # benchmarks/, before it leaves sys.path
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
@@ -468,10 +470,7 @@ def main_() -> None:
 
     torch.set_num_threads(1)  # no OpenMP pool before fork: a child using one would deadlock
     logging.getLogger("clipvg").setLevel(logging.ERROR)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
-    dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], capture_output=True,
-                                text=True, cwd=ROOT).stdout.strip())
-    commit += "+dirty" * dirty  # other sessions' uncommitted work in the tree
+    commit = git_commit(mark_dirty=True)  # other sessions' uncommitted work in the tree
     cases = list(campaign_cases(args.seed, args.cases))
     started = time.time()
     results = []

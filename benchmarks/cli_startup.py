@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 
-from json_result import print_and_save
+from json_result import git_commit, print_and_save
 
 WRITER = """
 import sys, time
@@ -105,7 +105,7 @@ def main() -> None:
     parser.add_argument("--flags", default="", help="extra clipvg vectorize flags, e.g. '--paths 1000'")
     args = parser.parse_args()
     FLAGS.extend(args.flags.split())
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    commit = git_commit()
     result = {"machine": f"{os.cpu_count()} shared CPU cores, {platform.processor() or platform.machine()}, no GPU",
               "commit": commit, "image": args.image, "flags": args.flags, "runs": args.runs}
     trees = dict(spec.split("=", 1) for spec in args.tree)

@@ -14,11 +14,10 @@ import argparse
 import os
 import platform
 import statistics
-import subprocess
 import time
 
 import torch
-from json_result import print_and_save
+from json_result import git_commit, print_and_save
 
 from clipvg import load_svg, render
 
@@ -90,7 +89,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--json", help="also write the result to this file")
     args = parser.parse_args()
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    commit = git_commit()
     result = {"benchmark": "filters", "commit": commit, "device": args.device, "size": args.size,
               "machine": f"{platform.machine()}, {os.cpu_count()} cores, {torch.get_num_threads()} torch threads",
               "load_average_1min": round(os.getloadavg()[0], 1), "repeats": args.repeats,

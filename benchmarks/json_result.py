@@ -15,12 +15,14 @@ def print_and_save(result: dict, path: str | Path | None) -> None:
         Path(path).write_text(text + "\n")
 
 
-def git_commit() -> str:
-    """The checkout's short commit ("unknown" outside git), with "+dirty" when tracked files differ from it."""
+def git_commit(mark_dirty: bool = False) -> str:
+    """The checkout's short commit ("unknown" outside git); with ``mark_dirty``, "+dirty" appended when
+    tracked files differ from it (other work in a shared tree)."""
     def git(*args: str) -> str:
         try:
             return subprocess.run(["git", *args], capture_output=True, text=True, check=True,
                                   cwd=Path(__file__).parent).stdout.strip()
         except (OSError, subprocess.CalledProcessError):
             return ""
-    return (git("rev-parse", "--short", "HEAD") or "unknown") + ("+dirty" if git("status", "--porcelain", "-uno") else "")
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    return commit + "+dirty" if mark_dirty and git("status", "--porcelain", "-uno") else commit

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import torch
 
+from json_result import git_commit  # benchmarks/, before it leaves sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(ROOT / "tests" / "clipvg"))  # tiny_diffusion: the suite's builders
@@ -138,8 +140,7 @@ def main() -> None:
         lines = child.stdout.strip().splitlines()
         results[name] = json.loads(lines[-1]) if child.returncode == 0 and lines else {
             "error": (child.stderr.strip().splitlines() or ["no output"])[-1]}
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True).stdout.strip()
+    commit = git_commit()
     device = torch.cuda.get_device_name(0) if args.device == "cuda" else f"cpu ({torch.get_num_threads()} threads)"
     print(json.dumps({"benchmark": "refiners", "size": args.size, "device": device, "precision": args.precision,
                       "picture": picture, "torch": torch.__version__, "commit": commit, "results": results},

@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from json_result import print_and_save  # benchmarks/, before it leaves sys.path
+from json_result import git_commit, print_and_save  # benchmarks/, before it leaves sys.path
 
 # this folder holds a vectorize.py of its own: import the package, not the benchmark
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
@@ -332,8 +332,7 @@ def main() -> None:
         return
     if "icons" in args.scenes and not icon_files():
         parser.error(f"no icons in {ICON_DIR}: apt-get install papirus-icon-theme, or leave out 'icons'")
-    commit = args.commit or subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                                           text=True, cwd=Path(__file__).parent).stdout.strip()
+    commit = args.commit or git_commit()
     rows = []
     started, load_start = time.time(), round(os.getloadavg()[0], 1)
     with tempfile.TemporaryDirectory() as tmp:

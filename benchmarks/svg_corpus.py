@@ -345,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
             everything[name] = results
     if args.json:
         meta = {"command": " ".join(["python", "benchmarks/svg_corpus.py", *(argv if argv is not None else sys.argv[1:])]),
-                "commit": git_commit(), "cpus": os.cpu_count(), "load_average_end": os.getloadavg()}
+                "commit": git_commit(mark_dirty=True), "cpus": os.cpu_count(), "load_average_end": os.getloadavg()}
         Path(args.json).write_text(json.dumps({"meta": meta, "summaries": summaries, "results": everything}, indent=1))
     return 0
 

@@ -57,6 +57,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from json_result import git_commit  # noqa: E402 - benchmarks/, before it leaves the import path
+
 # This script shares a folder with benchmarks/vectorize.py: keep that folder off the import path.
 sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
@@ -370,10 +372,8 @@ def machine() -> dict:
     """Where the figures come from: CPU count and model, load average, the commit."""
     import os
     import platform
-    import subprocess
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            cwd=Path(__file__).parent).stdout.strip()
+    commit = git_commit()
     return {"cpus": os.cpu_count(), "processor": platform.processor() or platform.machine(),
             "load_average_1_5_15": [round(v, 2) for v in os.getloadavg()], "commit": commit}
 
