@@ -22,6 +22,17 @@ def ensure_not_input(target: str | os.PathLike, inputs: tuple[str | os.PathLike,
             raise InvalidInputError(f"output {target} is also an input; choose another output path")
 
 
+TEMPORARY_SUFFIX = ".tmp"  # atomic_path's temporaries: ".<target name>.<random>.tmp" beside the target
+
+
+def remove_temporaries(folder: str | os.PathLike) -> None:
+    """Remove atomic_path's temporaries left in ``folder`` by a writer killed mid-write (SIGKILL skips its
+    clean-up). Only for a folder no live process writes to, e.g. a job folder this process owns."""
+    for leftover in Path(folder).glob(f".*{TEMPORARY_SUFFIX}"):
+        with contextlib.suppress(OSError):
+            leftover.unlink()
+
+
 @contextlib.contextmanager
 def atomic_path(target: str | os.PathLike, inputs: tuple[str | os.PathLike, ...] = ()) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; on success it replaces ``target`` atomically.
@@ -33,7 +44,7 @@ def atomic_path(target: str | os.PathLike, inputs: tuple[str | os.PathLike, ...]
     ensure_not_input(target, inputs)
     target.parent.mkdir(parents=True, exist_ok=True)
     mode = _mode_for(target)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMPORARY_SUFFIX, dir=target.parent)
     os.close(fd)
     try:
         yield Path(tmp)

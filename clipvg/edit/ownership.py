@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator
 
-from ..atomic import write_bytes_atomic
+from ..atomic import remove_temporaries, write_bytes_atomic
 from ..errors import ClipvgError
 from ..startup import process_alive
 
@@ -105,11 +105,13 @@ class JobLock:
                                 "without writing")
 
     def release(self) -> None:
-        """Give the job up: the token and lock files go (only a killed owner leaves them behind)."""
+        """Give the job up: the token and lock files go, and temporaries of a killed owner's unfinished
+        write (only a killed owner leaves them behind)."""
         if self.held():
             for name in (TOKEN, LOCK):
                 with contextlib.suppress(OSError):
                     (self.directory / name).unlink()
+            remove_temporaries(self.directory)
         _unlock(self._handle)
         self._handle.close()
         with contextlib.suppress(OSError):  # only when empty: no checkpoint left in it

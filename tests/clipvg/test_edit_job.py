@@ -117,6 +117,17 @@ def test_a_live_owner_refuses_and_a_dead_one_is_taken_over(source, tmp_path):
     assert result.status == "finished" and f"process {holder.pid}" in result.taken_over_from
 
 
+def test_a_write_cut_by_sigkill_leaves_nothing_once_the_job_finishes(source, tmp_path):
+    spec = make_spec(source, tmp_path)
+    directory = spec.checkpoint_dir()
+    directory.mkdir(parents=True)
+    cut = directory / ".checkpoint.pt.k1ll3d.tmp"  # what atomic_path leaves when its writer is killed
+    cut.write_bytes(b"half a checkpoint")
+    result = run_job(spec)
+    assert result.status == "finished" and (tmp_path / "e.svg").is_file()
+    assert not directory.exists()
+
+
 def test_a_job_taken_away_stops_without_writing(source, tmp_path):
     spec = make_spec(source, tmp_path, checkpoint=CheckpointPolicy(every_steps=1))
     directory = spec.checkpoint_dir()
