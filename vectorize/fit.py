@@ -1,6 +1,7 @@
 """Cubic Bézier fitting of many polylines at once: corner detection, smoothing, and Schneider's
 least-squares fit with error tolerance ("An Algorithm for Automatically Fitting Digitized Curves",
-Graphics Gems, 1990), batched over all pieces with numpy so no Python loop runs per curve.
+Graphics Gems, 1990). Corners, smoothing and pieces are batched over all polylines with numpy;
+the fit runs compiled (numba), piece by piece, so no Python loop runs per curve.
 
 Polylines come packed: ``points`` (N, 2) pixels, ``offsets`` (C+1,) so polyline c is
 ``points[offsets[c]:offsets[c+1]]``, ``closed`` (C,) bool (a closed polyline does not repeat its
@@ -9,7 +10,10 @@ cubic segments two handles and the end point; a closed curve ends where it start
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
+from numba import njit
 
 CORNER_WINDOW = 4        # points each side used to measure the turning angle
 RUN = 3                  # identical steps each side that make a turn between them a corner
@@ -199,122 +203,159 @@ def _unit(vectors: np.ndarray, fallback: np.ndarray) -> np.ndarray:
 def _fit_cubics(points: np.ndarray, indices: np.ndarray, offsets: np.ndarray, left: np.ndarray,
                 right: np.ndarray, tolerance: float, chain: np.ndarray, start: np.ndarray
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Schneider's fit of every piece at once. A piece within ``tolerance`` is accepted; one within
-    4x tolerance is reparameterised (Newton) up to MAX_REPARAMETERIZE times; otherwise it is split
-    at its worst point with a shared centred tangent. Returns (chain, start, beziers (B, 4, 2)) of
-    the accepted cubics; ``start`` orders them along their chain."""
-    done_chain, done_start, done_bezier = [], [], []
-    u = _chord_parameters(points[indices], offsets)
-    tries = np.zeros(len(offsets) - 1, np.int64)
-    while len(offsets) > 1:
-        lengths = np.diff(offsets)
-        owner = np.repeat(np.arange(len(lengths)), lengths)
-        pts = points[indices]
-        first, last = pts[offsets[:-1]], pts[offsets[1:] - 1]
-        line = lengths <= 2
-        chord_dir = _unit(last - first, left)
-        left = np.where(line[:, None], chord_dir, left)
-        right = np.where(line[:, None], -chord_dir, right)
-        bezier = _least_squares(pts, u, owner, first, last, left, right)
-        distance = np.linalg.norm(np.einsum("nk,nkd->nd", _bernstein(u), bezier[owner]) - pts, axis=1)
-        error = np.maximum.reduceat(distance, offsets[:-1])
-        accept = (error <= tolerance) | line
-        retry = ~accept & (error <= 4 * tolerance) & (tries < MAX_REPARAMETERIZE)
-        split = ~accept & ~retry
-        done_chain.append(chain[accept])
-        done_start.append(start[accept])
-        done_bezier.append(bezier[accept])
-        # Worst interior point of each piece to split at.
-        position = np.arange(len(pts)) - offsets[owner]
-        interior = (position > 0) & (position < lengths[owner] - 1)
-        score = np.where(interior, distance, -1.0)
-        worst = offsets[:-1] + _segment_argmax(score, offsets)
-        centre = _unit(pts[worst - 1] - pts[worst + 1], (first - last))
-        new_u = np.where(retry[owner], _newton(pts, bezier[owner], u), 0.0)
-        # Next round: retried pieces keep their points; split pieces become head [lo, worst] and tail [worst, hi].
-        keep = [(retry, offsets[:-1], offsets[1:] - 1, left, right, start, tries + 1),
-                (split, offsets[:-1], worst, left, centre, start, np.zeros_like(tries)),
-                (split, worst, offsets[1:] - 1, -centre, right, start + (worst - offsets[:-1]), np.zeros_like(tries))]
-        parts = [(mask, lo[mask], hi[mask], l[mask], r[mask], s[mask], t[mask]) for mask, lo, hi, l, r, s, t in keep]
-        lo = np.concatenate([p[1] for p in parts])
-        hi = np.concatenate([p[2] for p in parts])
-        counts = hi - lo + 1
-        gather = np.repeat(lo - np.r_[0, np.cumsum(counts)][:-1], counts) + np.arange(counts.sum())
-        is_retry = np.repeat(np.r_[np.ones(retry.sum(), bool), np.zeros(2 * split.sum(), bool)], counts)
-        indices = indices[gather]
-        offsets = np.r_[0, np.cumsum(counts)]
-        u = np.where(is_retry, new_u[gather], _chord_parameters(points[indices], offsets))
-        left = np.concatenate([p[3] for p in parts])
-        right = np.concatenate([p[4] for p in parts])
-        start = np.concatenate([p[5] for p in parts])
-        tries = np.concatenate([p[6] for p in parts])
-        chain = np.concatenate([chain[mask] for mask, *_ in keep])
-    return np.concatenate(done_chain), np.concatenate(done_start), np.concatenate(done_bezier)
+    """Schneider's fit of every piece (points ``points[indices[offsets[p]:offsets[p+1]]]``, end tangents
+    ``left``/``right`` (P, 2)). A piece within ``tolerance`` is accepted; one within 4x tolerance is
+    reparameterised (Newton) up to MAX_REPARAMETERIZE times; otherwise it is split at its worst point
+    with a shared centred tangent. Returns (chain, start, beziers (B, 4, 2)) of the accepted cubics;
+    ``start`` orders them along their chain."""
+    return _fit_pieces(np.ascontiguousarray(points, np.float64), np.asarray(indices, np.int64),
+                       np.asarray(offsets, np.int64), np.ascontiguousarray(left, np.float64),
+                       np.ascontiguousarray(right, np.float64), float(tolerance),
+                       np.asarray(chain, np.int64), np.asarray(start, np.int64))
 
 
-def _segment_argmax(values: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """(P,) position within each packed segment of its maximum value (first on ties)."""
-    lengths = np.diff(offsets)
-    top = np.maximum.reduceat(values, offsets[:-1])
-    position = np.arange(len(values)) - np.repeat(offsets[:-1], lengths)
-    at_top = np.where(values == np.repeat(top, lengths), position, len(values))
-    return np.minimum.reduceat(at_top, offsets[:-1])
+@njit(cache=True, nogil=True)
+def _unit2(x: float, y: float, fx: float, fy: float) -> tuple[float, float]:
+    """(x, y) normalised; a vector of zero length uses the fallback (fx, fy), then +x (as ``_unit``)."""
+    if math.sqrt(x * x + y * y) <= 1e-9:
+        x, y = fx, fy
+    if math.sqrt(x * x + y * y) <= 1e-9:
+        x, y = 1.0, 0.0
+    norm = max(math.sqrt(x * x + y * y), 1e-12)
+    return x / norm, y / norm
 
 
-def _chord_parameters(points: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """(M,) chord-length parameters in [0, 1] of packed runs ``points`` (M, 2)."""
-    step = np.r_[0.0, np.linalg.norm(np.diff(points, axis=0), axis=1)]
-    step[offsets[:-1]] = 0.0
-    total = np.cumsum(step)
-    lengths = np.diff(offsets)
-    relative = total - np.repeat(total[offsets[:-1]], lengths)
-    span = np.repeat(relative[offsets[1:] - 1], lengths)
-    return relative / np.maximum(span, 1e-12)
+@njit(cache=True, nogil=True)
+def _fit_pieces(points, indices, offsets, left, right, tolerance, chain, start):
+    """Compiled ``_fit_cubics``: each piece depth first, its cubics in order along it."""
+    pieces = len(offsets) - 1
+    capacity = max(len(indices) - pieces, 1)  # a cubic spans 2+ points; neighbours share one
+    out_chain = np.empty(capacity, np.int64)
+    out_start = np.empty(capacity, np.int64)
+    out = np.empty((capacity, 4, 2))
+    longest = 1
+    for p in range(pieces):
+        longest = max(longest, offsets[p + 1] - offsets[p])
+    pts = np.empty((longest, 2))
+    u = np.empty(longest)
+    distance = np.empty(longest)
+    # Task stack: (lo, hi, start, tries) and (left, right) tangents, pending tails of split pieces.
+    stack = np.empty((longest + 1, 4), np.int64)
+    tangents = np.empty((longest + 1, 4))
+    made = 0
+    for p in range(pieces):
+        n = offsets[p + 1] - offsets[p]
+        for i in range(n):
+            pts[i, 0] = points[indices[offsets[p] + i], 0]
+            pts[i, 1] = points[indices[offsets[p] + i], 1]
+        stack[0, 0], stack[0, 1], stack[0, 2], stack[0, 3] = 0, n - 1, start[p], 0
+        tangents[0, 0], tangents[0, 1], tangents[0, 2], tangents[0, 3] = left[p, 0], left[p, 1], right[p, 0], right[p, 1]
+        depth = 1
+        while depth > 0:
+            depth -= 1
+            lo, hi, at, tries = stack[depth, 0], stack[depth, 1], stack[depth, 2], stack[depth, 3]
+            lx, ly, rx, ry = tangents[depth, 0], tangents[depth, 1], tangents[depth, 2], tangents[depth, 3]
+            if tries == 0:
+                _chord_parameters(pts, lo, hi, u)
+            x0, y0, x3, y3 = pts[lo, 0], pts[lo, 1], pts[hi, 0], pts[hi, 1]
+            line = hi - lo + 1 <= 2
+            if line:
+                lx, ly = _unit2(x3 - x0, y3 - y0, lx, ly)
+                rx, ry = -lx, -ly
+            x1, y1, x2, y2 = _least_squares(pts, u, lo, hi, lx, ly, rx, ry)
+            error = 0.0
+            for i in range(lo, hi + 1):
+                t = u[i]
+                v = 1.0 - t
+                b0, b1, b2, b3 = v * v * v, 3 * t * v * v, 3 * t * t * v, t * t * t
+                dx = b0 * x0 + b1 * x1 + b2 * x2 + b3 * x3 - pts[i, 0]
+                dy = b0 * y0 + b1 * y1 + b2 * y2 + b3 * y3 - pts[i, 1]
+                distance[i] = math.sqrt(dx * dx + dy * dy)
+                error = max(error, distance[i])
+            if error <= tolerance or line:
+                out_chain[made], out_start[made] = chain[p], at
+                out[made, 0, 0], out[made, 0, 1], out[made, 1, 0], out[made, 1, 1] = x0, y0, x1, y1
+                out[made, 2, 0], out[made, 2, 1], out[made, 3, 0], out[made, 3, 1] = x2, y2, x3, y3
+                made += 1
+                continue
+            if error <= 4 * tolerance and tries < MAX_REPARAMETERIZE:
+                _newton(pts, u, lo, hi, x0, y0, x1, y1, x2, y2, x3, y3)
+                stack[depth, 3] = tries + 1
+                tangents[depth, 0], tangents[depth, 1], tangents[depth, 2], tangents[depth, 3] = lx, ly, rx, ry
+                depth += 1
+                continue
+            worst, top = lo + 1, -1.0  # worst interior point (first on ties)
+            for i in range(lo + 1, hi):
+                if distance[i] > top:
+                    worst, top = i, distance[i]
+            cx, cy = _unit2(pts[worst - 1, 0] - pts[worst + 1, 0], pts[worst - 1, 1] - pts[worst + 1, 1],
+                            x0 - x3, y0 - y3)
+            stack[depth, 0], stack[depth, 1], stack[depth, 2], stack[depth, 3] = worst, hi, at + worst - lo, 0
+            tangents[depth, 0], tangents[depth, 1], tangents[depth, 2], tangents[depth, 3] = -cx, -cy, rx, ry
+            depth += 1
+            stack[depth, 0], stack[depth, 1], stack[depth, 2], stack[depth, 3] = lo, worst, at, 0
+            tangents[depth, 0], tangents[depth, 1], tangents[depth, 2], tangents[depth, 3] = lx, ly, cx, cy
+            depth += 1
+    return out_chain[:made].copy(), out_start[:made].copy(), out[:made].copy()
 
 
-def _bernstein(u: np.ndarray) -> np.ndarray:
-    """(n, 4) cubic Bernstein basis at ``u`` (n,)."""
-    v = 1.0 - u
-    return np.stack([v ** 3, 3 * u * v * v, 3 * u * u * v, u ** 3], axis=1)
+@njit(cache=True, nogil=True)
+def _chord_parameters(pts, lo, hi, u):
+    """Chord-length parameters in [0, 1] of ``pts[lo:hi + 1]`` (K, 2), written to ``u[lo:hi + 1]``."""
+    u[lo] = 0.0
+    for i in range(lo + 1, hi + 1):
+        dx, dy = pts[i, 0] - pts[i - 1, 0], pts[i, 1] - pts[i - 1, 1]
+        u[i] = u[i - 1] + math.sqrt(dx * dx + dy * dy)
+    span = max(u[hi], 1e-12)
+    for i in range(lo, hi + 1):
+        u[i] /= span
 
 
-def _least_squares(points: np.ndarray, u: np.ndarray, owner: np.ndarray, first: np.ndarray,
-                   last: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """(P, 4, 2): per piece, the cubic with fixed ends and tangent directions closest (least squares)
-    to its points at parameters ``u``; degenerate systems fall back to handles of chord / 3."""
-    count = len(first)
-    basis = _bernstein(u)
-    a1 = basis[:, 1:2] * left[owner]
-    a2 = basis[:, 2:3] * right[owner]
-    rest = points - (basis[:, :1] + basis[:, 1:2]) * first[owner] - (basis[:, 2:3] + basis[:, 3:]) * last[owner]
-
-    def total(values: np.ndarray) -> np.ndarray:
-        return np.bincount(owner, values.sum(1), minlength=count)
-
-    c11, c12, c22 = total(a1 * a1), total(a1 * a2), total(a2 * a2)
-    x1, x2 = total(rest * a1), total(rest * a2)
+@njit(cache=True, nogil=True)
+def _least_squares(pts, u, lo, hi, lx, ly, rx, ry):
+    """Inner control points (x1, y1, x2, y2) of the cubic from ``pts[lo]`` to ``pts[hi]`` with end
+    tangent directions (lx, ly), (rx, ry) closest (least squares) to the points at parameters ``u``;
+    a degenerate system falls back to handles of chord / 3."""
+    x0, y0, x3, y3 = pts[lo, 0], pts[lo, 1], pts[hi, 0], pts[hi, 1]
+    c11 = c12 = c22 = r1 = r2 = 0.0
+    for i in range(lo, hi + 1):
+        t = u[i]
+        v = 1.0 - t
+        b0, b1, b2, b3 = v * v * v, 3 * t * v * v, 3 * t * t * v, t * t * t
+        ax, ay, bx, by = b1 * lx, b1 * ly, b2 * rx, b2 * ry
+        ex = pts[i, 0] - (b0 + b1) * x0 - (b2 + b3) * x3
+        ey = pts[i, 1] - (b0 + b1) * y0 - (b2 + b3) * y3
+        c11 += ax * ax + ay * ay
+        c12 += ax * bx + ay * by
+        c22 += bx * bx + by * by
+        r1 += ex * ax + ey * ay
+        r2 += ex * bx + ey * by
     det = c11 * c22 - c12 * c12
-    chord = np.linalg.norm(last - first, axis=1)
-    safe = np.where(np.abs(det) > 1e-12, det, 1.0)
-    alpha_l, alpha_r = (x1 * c22 - x2 * c12) / safe, (c11 * x2 - c12 * x1) / safe
-    good = (np.abs(det) > 1e-12) & (alpha_l > 1e-6 * chord) & (alpha_r > 1e-6 * chord)
-    alpha_l = np.where(good, alpha_l, chord / 3)[:, None]
-    alpha_r = np.where(good, alpha_r, chord / 3)[:, None]
-    return np.stack([first, first + alpha_l * left, last + alpha_r * right, last], axis=1)
+    chord = math.sqrt((x3 - x0) ** 2 + (y3 - y0) ** 2)
+    alpha_l = alpha_r = chord / 3
+    if abs(det) > 1e-12:
+        a, b = (r1 * c22 - r2 * c12) / det, (c11 * r2 - c12 * r1) / det
+        if a > 1e-6 * chord and b > 1e-6 * chord:
+            alpha_l, alpha_r = a, b
+    return x0 + alpha_l * lx, y0 + alpha_l * ly, x3 + alpha_r * rx, y3 + alpha_r * ry
 
 
-def _newton(points: np.ndarray, bezier: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """One Newton-Raphson step moving each ``u`` (n,) towards the nearest parameter on its cubic
-    ``bezier`` (n, 4, 2) for ``points`` (n, 2)."""
-    v = (1.0 - u)[:, None]
-    d1 = 3 * np.diff(bezier, axis=1)
-    d2 = 2 * np.diff(d1, axis=1)
-    uu = u[:, None]
-    q = np.einsum("nk,nkd->nd", _bernstein(u), bezier)
-    q1 = v * v * d1[:, 0] + 2 * uu * v * d1[:, 1] + uu * uu * d1[:, 2]
-    q2 = v * d2[:, 0] + uu * d2[:, 1]
-    diff = q - points
-    numerator = (diff * q1).sum(1)
-    denominator = (q1 * q1).sum(1) + (diff * q2).sum(1)
-    step = numerator / np.where(np.abs(denominator) > 1e-12, denominator, np.inf)
-    return np.clip(u - step, 0.0, 1.0)
+@njit(cache=True, nogil=True)
+def _newton(pts, u, lo, hi, x0, y0, x1, y1, x2, y2, x3, y3):
+    """One Newton-Raphson step moving each ``u[lo:hi + 1]`` towards the nearest parameter on the cubic
+    (x0, y0) .. (x3, y3) for its point, clipped to [0, 1]."""
+    d0x, d0y, d1x, d1y, d2x, d2y = 3 * (x1 - x0), 3 * (y1 - y0), 3 * (x2 - x1), 3 * (y2 - y1), 3 * (x3 - x2), 3 * (y3 - y2)
+    e0x, e0y, e1x, e1y = 2 * (d1x - d0x), 2 * (d1y - d0y), 2 * (d2x - d1x), 2 * (d2y - d1y)
+    for i in range(lo, hi + 1):
+        t = u[i]
+        v = 1.0 - t
+        b0, b1, b2, b3 = v * v * v, 3 * t * v * v, 3 * t * t * v, t * t * t
+        qx = b0 * x0 + b1 * x1 + b2 * x2 + b3 * x3 - pts[i, 0]
+        qy = b0 * y0 + b1 * y1 + b2 * y2 + b3 * y3 - pts[i, 1]
+        q1x = v * v * d0x + 2 * t * v * d1x + t * t * d2x
+        q1y = v * v * d0y + 2 * t * v * d1y + t * t * d2y
+        q2x, q2y = v * e0x + t * e1x, v * e0y + t * e1y
+        numerator = qx * q1x + qy * q1y
+        denominator = q1x * q1x + q1y * q1y + qx * q2x + qy * q2y
+        step = numerator / denominator if abs(denominator) > 1e-12 else 0.0
+        u[i] = min(max(t - step, 0.0), 1.0)
