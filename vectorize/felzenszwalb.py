@@ -64,30 +64,13 @@ DIRECTIONS = 4
 
 
 @njit(cache=True, nogil=True)
-def _ends(width, edge):
-    p = edge // DIRECTIONS
-    k = edge % DIRECTIONS
-    return p, p + DY[k] * width + DX[k]
-
-
-@njit(cache=True, nogil=True)
-def _weight(smooth, width, edge):
-    """Colour distance across ``edge`` = DIRECTIONS * pixel + direction."""
-    p, q = _ends(width, edge)
-    y, x, y2, x2 = p // width, p % width, q // width, q % width
+def _weight(smooth, y, x, y2, x2):
+    """Colour distance between pixels (y, x) and (y2, x2)."""
     total = 0.0
     for c in range(smooth.shape[2]):
         d = smooth[y, x, c] - smooth[y2, x2, c]
         total += d * d
     return np.sqrt(total)
-
-
-@njit(cache=True, nogil=True)
-def _valid(mask, height, width, edge):
-    p = edge // DIRECTIONS
-    k = edge % DIRECTIONS
-    y, x = p // width + DY[k], p % width + DX[k]
-    return 0 <= x < width and y < height and mask[p // width, p % width] and mask[y, x]
 
 
 @njit(cache=True, nogil=True)
@@ -99,39 +82,59 @@ def _find(parent, p):
 
 
 @njit(cache=True, nogil=True)
-def _segment(smooth, mask, scale, min_size):
+def _sorted_edges(smooth, mask):
+    """(E,) int32 edges (DIRECTIONS * pixel + direction) inside ``mask``, by increasing quantised
+    weight (a counting sort, stable in edge order), and (E,) float64 their exact weights."""
     height, width, channels = smooth.shape
-    pixels = height * width
     top = np.sqrt(float(channels)) * 1.0000001  # colours in [0, 1]: the largest possible weight
+    key = np.full(DIRECTIONS * height * width, -1, np.int32)
     counts = np.zeros(LEVELS + 1, np.int64)
-    for edge in range(DIRECTIONS * pixels):
-        if _valid(mask, height, width, edge):
-            counts[int(_weight(smooth, width, edge) / top * (LEVELS - 1)) + 1] += 1
+    for y in range(height):
+        for x in range(width):
+            if not mask[y, x]:
+                continue
+            for k in range(DIRECTIONS):
+                y2, x2 = y + DY[k], x + DX[k]
+                if 0 <= x2 < width and y2 < height and mask[y2, x2]:
+                    level = int(_weight(smooth, y, x, y2, x2) / top * (LEVELS - 1))
+                    key[DIRECTIONS * (y * width + x) + k] = level
+                    counts[level + 1] += 1
     for k in range(LEVELS):
         counts[k + 1] += counts[k]
     order = np.empty(counts[LEVELS], np.int32)
-    for edge in range(DIRECTIONS * pixels):
-        if _valid(mask, height, width, edge):
-            key = int(_weight(smooth, width, edge) / top * (LEVELS - 1))
-            order[counts[key]] = edge
-            counts[key] += 1
+    for edge in range(len(key)):
+        if key[edge] >= 0:
+            order[counts[key[edge]]] = edge
+            counts[key[edge]] += 1
+    return order
+
+
+@njit(cache=True, nogil=True)
+def _segment(smooth, mask, scale, min_size):
+    height, width, channels = smooth.shape
+    pixels = height * width
+    order = _sorted_edges(smooth, mask)
     parent = np.arange(pixels).astype(np.int32)
     size = np.ones(pixels, np.int32)
     inner = np.zeros(pixels, np.float32)
     for edge in order:
-        p, q = _ends(width, edge)
+        p, k = edge // DIRECTIONS, edge % DIRECTIONS
+        y, x = p // width, p % width
+        q = p + DY[k] * width + DX[k]
         a, b = _find(parent, p), _find(parent, q)
         if a == b:
             continue
-        weight = _weight(smooth, width, edge)
+        weight = _weight(smooth, y, x, y + DY[k], x + DX[k])
         if weight < min(inner[a] + scale / size[a], inner[b] + scale / size[b]):
             root, child = (a, b) if a < b else (b, a)
             parent[child] = root
             size[root] += size[child]
             inner[root] = weight
+    for p in range(pixels):  # flattened: the pass below finds most roots in one step
+        parent[p] = _find(parent, p)
     for edge in order:  # small segments join their neighbour across the lightest edge
-        p, q = _ends(width, edge)
-        a, b = _find(parent, p), _find(parent, q)
+        p, k = edge // DIRECTIONS, edge % DIRECTIONS
+        a, b = _find(parent, p), _find(parent, p + DY[k] * width + DX[k])
         if a != b and (size[a] < min_size or size[b] < min_size):
             root, child = (a, b) if a < b else (b, a)
             parent[child] = root
