@@ -23,16 +23,21 @@ from ..scene.path import Path, Subpath
 
 INKSCAPE_NS = "http://www.inkscape.org/namespaces/inkscape"
 XML_DECLARATION = '<?xml version="1.0" encoding="utf-8" ?>\n'
-# Dropped from printf-formatted numbers ("%.Nf"): the minus of a zero, and (N > 0) trailing decimal
-# zeros, with the point when no decimal is left; one regex pass with a literal replacement (fast)
-_MINUS_ZERO = r"-(?=0(?:\.0*)?(?![\d.]))"
-_TIDY = {False: re.compile(_MINUS_ZERO), True: re.compile(_MINUS_ZERO + r"|(?<=[1-9])0+(?![\d.])|\.0+(?!\d)")}
+# Path data is formatted this many numbers at a time (whole paths), so its temporaries stay near 1 MB.
+CHUNK = 1 << 16
+# The batch rounds float32 points x 10**precision in float64 as printf rounds them, exactly: a float32
+# v = m 2**e (24-bit m) lies 0 or at least 2**e from a decimal half, and the product's error stays below
+# that while 10**precision < 2**29 and the product < 2**52. Other chunks are formatted a number at a time.
+MAX_PRECISION = 8
+EXACT = 2.0 ** 52
+_LETTERS = np.frombuffer(b"MLQC", np.uint8)  # 0: a subpath's start, else the command of a degree
+_SPACE, _MINUS, _POINT, _ZERO, _CLOSE = (ord(c) for c in " -.0Z")
 # The root element's attributes besides the size, as svgwrite writes them.
 _ROOT = {"baseProfile": "full", "version": "1.1", "xmlns": "http://www.w3.org/2000/svg",
          "xmlns:ev": "http://www.w3.org/2001/xml-events", "xmlns:inkscape": INKSCAPE_NS,
          "xmlns:xlink": "http://www.w3.org/1999/xlink"}
-_ATTRIBUTE_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("\r", "&#13;"),
-                      ("\n", "&#10;"), ("\t", "&#09;"))
+_ATTRIBUTE_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\r": "&#13;",
+                                    "\n": "&#10;", "\t": "&#09;"})
 
 
 def write_text(text: str, path: str | os.PathLike) -> None:
@@ -65,21 +70,122 @@ def paths_to_svg_string(paths: Sequence[Path], width: float, height: float, laye
 def markup(tag: str, attributes: dict[str, str], content: str = "") -> str:
     """``<tag ...>content</tag>`` (``<tag ... />`` when empty) with the attributes sorted by name and
     escaped, byte for byte as svgwrite (ElementTree) serialises the same element."""
-    parts = [tag]
-    for name, value in sorted(attributes.items()):
-        value = str(value)
-        for char, escape in _ATTRIBUTE_ESCAPES:
-            if char in value:
-                value = value.replace(char, escape)
-        parts.append(f'{name}="{value}"')
-    opening = " ".join(parts)
+    opening = _opening(tag, attributes)
     return f"<{opening}>{content}</{tag}>" if content else f"<{opening} />"
+
+
+def _opening(tag: str, attributes: dict[str, str]) -> str:
+    """``tag`` and its sorted, escaped attributes: the inside of ``markup``'s opening tag."""
+    return " ".join([tag, *(f'{name}="{str(value).translate(_ATTRIBUTE_ESCAPES)}"'
+                            for name, value in sorted(attributes.items()))])
 
 
 def hex_colour(rgba: np.ndarray) -> str:
     """``#rrggbb`` of the first three values of ``rgba`` in [0, 1] (clamped, 8 bits)."""
     r, g, b = (int(round(min(max(float(v), 0.0), 1.0) * 255)) for v in rgba[:3])
     return f"#{r:02x}{g:02x}{b:02x}"
+
+
+def decimal(value: float, precision: int) -> str:
+    """``value`` with at most ``precision`` decimals, correctly rounded as printf's ``%.{precision}f``,
+    trailing decimal zeros dropped (with the point when no decimal is left) and never ``-0``."""
+    text = "%.*f" % (precision, value)
+    if precision > 0 and "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
+
+
+def path_data(paths: Sequence[Sequence[Subpath]], precision: int) -> list[str]:
+    """The ``d`` of each path (a sequence of subpaths): per subpath ``M`` then one ``L``/``Q``/``C``
+    per segment (a closed subpath's last segment written out to the start point, then ``Z``),
+    subpaths joined by a space, numbers as ``decimal`` writes them. Formatted in numpy CHUNK
+    numbers at a time, byte for byte what the per-number ``decimal`` gives."""
+    out: list[str] = []
+    start = 0
+    while start < len(paths):
+        stop, numbers = start, 0
+        while stop < len(paths) and (stop == start or numbers < CHUNK):
+            numbers += sum(2 * (len(s.points) + s.closed) for s in paths[stop])
+            stop += 1
+        out += _chunk_data(paths[start:stop], precision)
+        start = stop
+    return out
+
+
+def _chunk_data(paths: Sequence[Sequence[Subpath]], precision: int) -> list[str]:
+    """``path_data`` of a few paths at once: every number becomes one row of bytes (a lead: the
+    command letter, a space before it; the number; a trail: `` Z``), the rows are cut to what each
+    number needs and joined, and the text is split at the paths' ends."""
+    subpaths = [s for path in paths for s in path]
+    if not subpaths:
+        return [""] * len(paths)
+    sizes = np.array([len(s.points) for s in subpaths])
+    closed = np.array([s.closed for s in subpaths])
+    points = np.concatenate([s.points for s in subpaths])
+    batch = points.dtype == np.float32 and precision <= MAX_PRECISION
+    points = points.astype(np.float64)
+    first = np.cumsum(sizes) - sizes
+    points = np.insert(points, (first + sizes)[closed], points[first[closed]], axis=0)  # back to the start
+    rows = sizes + closed
+    row_first = np.cumsum(rows) - rows
+    degrees = [s.degrees for s in subpaths]
+    segments = np.array([len(d) for d in degrees])
+    degrees = np.concatenate(degrees)
+    owner = np.repeat(np.arange(len(subpaths)), segments)
+    done = np.cumsum(degrees) - degrees  # points before each segment, counted from the chunk's start
+    segment_row = row_first[owner] + 1 + done - done[(np.cumsum(segments) - segments)[owner]]
+    count = 2 * len(points)
+    letter = np.zeros(count, np.uint8)  # the command before each number (0: none, a space only)
+    letter[2 * row_first] = _LETTERS[0]
+    letter[2 * segment_row] = _LETTERS[degrees]
+    spaced = letter != _LETTERS[0]  # a space before each number, except before a path's first M
+    per_path = np.array([len(path) for path in paths])
+    later = np.ones(len(subpaths), bool)
+    later[(np.cumsum(per_path) - per_path)[per_path > 0]] = False
+    spaced[2 * row_first[later]] = True
+    trail = np.zeros(count, bool)
+    trail[2 * (row_first + rows)[closed] - 1] = True
+    values = points.reshape(-1)
+    bounds = np.r_[0, np.cumsum(2 * rows)][np.r_[0, np.cumsum(per_path)]]  # each path's first number
+    scaled = values * 10.0 ** precision
+    if not (batch and np.all(np.abs(scaled) < EXACT)):  # see MAX_PRECISION
+        pieces = [(" " if gap else "") + (chr(c) if c else "") + decimal(v, precision) + (" Z" if z else "")
+                  for gap, c, v, z in zip(spaced.tolist(), letter.tolist(), values.tolist(), trail.tolist())]
+        return ["".join(pieces[lo:hi]) for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
+    grid, keep = _number_bytes(values, scaled, precision)
+    lead = np.stack([np.where(letter > 0, _SPACE, 0), np.where(letter > 0, letter, _SPACE)], axis=1)
+    grid = np.concatenate([lead.astype(np.uint8), grid, np.broadcast_to(np.uint8([_SPACE, _CLOSE]), (count, 2))], axis=1)
+    keep = np.concatenate([np.stack([spaced & (letter > 0), np.ones(count, bool)], axis=1), keep,
+                           np.repeat(trail[:, None], 2, axis=1)], axis=1)
+    text = grid[keep].tobytes().decode("ascii")
+    ends = np.r_[0, np.cumsum(keep.sum(axis=1))][bounds]
+    return [text[lo:hi] for lo, hi in zip(ends[:-1].tolist(), ends[1:].tolist())]
+
+
+def _number_bytes(values: np.ndarray, scaled: np.ndarray, precision: int) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 1 + I + 1 + precision) uint8 rows (sign, I integer digits, point, decimals) of ``values``
+    (N,) float32 values in float64, and which bytes of each row its text keeps (``decimal``'s text).
+    ``scaled`` = ``values`` x 10**precision, below EXACT in magnitude, precision <= MAX_PRECISION."""
+    whole = np.rint(scaled).astype(np.int64)  # halves to even, as printf (see MAX_PRECISION)
+    magnitude = np.abs(whole)
+    unit = 10 ** precision
+    integer, fraction = magnitude // unit, magnitude % unit
+    digits = 1 + sum(integer >= 10 ** k for k in range(1, 19))  # integer digits written
+    width = int(digits.max())
+    zeros = sum(fraction % 10 ** k == 0 for k in range(1, precision + 1))  # trailing decimal zeros
+    decimals = precision - zeros if precision else np.zeros(len(values), np.int64)
+    grid = np.empty((len(values), width + 2 + precision), np.uint8)
+    keep = np.empty(grid.shape, bool)
+    grid[:, 0], keep[:, 0] = _MINUS, whole < 0
+    for column in range(width):
+        place = width - 1 - column
+        grid[:, 1 + column] = _ZERO + integer // 10 ** place % 10
+        keep[:, 1 + column] = digits > place
+    grid[:, 1 + width], keep[:, 1 + width] = _POINT, decimals > 0
+    for column in range(precision):
+        grid[:, 2 + width + column] = _ZERO + fraction // 10 ** (precision - 1 - column) % 10
+        keep[:, 2 + width + column] = decimals > column
+    return grid, keep
 
 
 class PathWriter:
@@ -90,9 +196,6 @@ class PathWriter:
     def __init__(self, width: float, height: float, ids: Iterable[str | None], precision: int) -> None:
         self.width, self.height = float(width), float(height)
         self.precision = precision
-        self.spec = f"%.{precision}f"
-        # the ``d`` of one segment of each degree (1 line, 2 quadratic, 3 cubic), as printf templates
-        self.segments = ["", *("LQC"[d - 1] + " ".join([self.spec] * (2 * d)) for d in (1, 2, 3))]
         w, h = self.num(width), self.num(height)
         self.drawing = svgwrite.Drawing(size=(w, h), viewBox=f"0 0 {w} {h}", debug=False)
         self.drawing.attribs["xmlns:inkscape"] = INKSCAPE_NS
@@ -102,37 +205,33 @@ class PathWriter:
 
     def write_paths(self, paths: Sequence[Path], layer_names: Sequence[str]) -> str:
         """The SVG text (no XML declaration) of ``paths`` in their layers, empty layers kept in the
-        order of ``layer_names``."""
+        order of ``layer_names``; the paths' data formatted in one batch (``path_data``), the
+        document joined once."""
         self.defs = []
         used = {p.layer for p in paths}
         empty = [name for name in layer_names if name not in used]
         order = list(layer_names)
-        layers = []
-        for layer, run in groupby(paths, key=lambda p: p.layer):
+        data = path_data([p.subpaths for p in paths], self.precision)
+        layers: list[str] = []
+        for layer, run in groupby(zip(paths, data), key=lambda item: item[0].layer):
             while empty and order.index(empty[0]) < order.index(layer):
                 layers.append(markup("g", self.layer_attributes(empty.pop(0))))
-            content = "".join(markup("path", self.path_attributes(path)) for path in run)
-            layers.append(markup("g", self.layer_attributes(layer), content))
+            layers.append(f"<{_opening('g', self.layer_attributes(layer))}>")
+            layers += [markup("path", self.path_attributes(path, d)) for path, d in run]
+            layers.append("</g>")
+        del data
         layers += [markup("g", self.layer_attributes(name)) for name in empty]
         w, h = self.num(self.width), self.num(self.height)
         root = {**_ROOT, "width": w, "height": h, "viewBox": f"0 0 {w} {h}"}
-        return markup("svg", root, markup("defs", {}, "".join(self.defs)) + "".join(layers))
-
-    def fill(self, template: str, values) -> str:
-        """``template``'s ``%.{precision}f`` slots filled from ``values`` (any shape, flattened), in one
-        formatting call; each number keeps at most ``precision`` decimals, trailing zeros dropped, and
-        a zero is never written ``-0``."""
-        text = template % tuple(np.asarray(values, dtype=np.float64).reshape(-1).tolist())
-        return _TIDY[self.precision > 0].sub("", text)
+        return "".join([f"<{_opening('svg', root)}>", markup("defs", {}, "".join(self.defs)), *layers, "</svg>"])
 
     def num(self, value: float) -> str:
-        """``value`` (a number or a one-element tensor on any device) as written (see ``fill``)."""
-        return self.fill(self.spec, float(value))
+        """``value`` (a number or a one-element tensor on any device) as written (see ``decimal``)."""
+        return decimal(float(value), self.precision)
 
     def nums(self, values) -> str:
-        """``values`` as written (see ``fill``), space-separated."""
-        values = np.asarray(values, dtype=np.float64).reshape(-1)
-        return self.fill(" ".join([self.spec] * len(values)), values)
+        """``values`` as written (see ``decimal``), space-separated."""
+        return " ".join(decimal(v, self.precision) for v in np.asarray(values, dtype=np.float64).reshape(-1).tolist())
 
     def fresh_id(self, base: str) -> str:
         """An id not used yet in the document, made from ``base``."""
@@ -159,9 +258,10 @@ class PathWriter:
     def path(self, path: Path) -> svgwrite.path.Path:
         return self.drawing.path(**self.path_attributes(path))
 
-    def path_attributes(self, path: Path) -> dict[str, str]:
-        """A ``<path>``'s attributes: its data, id, paints (gradients added to the definitions)."""
-        attributes = {"d": " ".join(self.subpath_data(s) for s in path.subpaths)}
+    def path_attributes(self, path: Path, data: str | None = None) -> dict[str, str]:
+        """A ``<path>``'s attributes: its data (``data`` when given, else formatted here), id, paints
+        (gradients added to the definitions)."""
+        attributes = {"d": self.data(path.subpaths) if data is None else data}
         if path.id:
             attributes["id"] = path.id
         # clipvg fades a path's fill and stroke each by its opacity; SVG's ``opacity`` fades them as a
@@ -176,12 +276,9 @@ class PathWriter:
             attributes.update(self.stroke(path.stroke, fold))
         return attributes
 
-    def subpath_data(self, subpath: Subpath) -> str:
-        """``M`` then one ``L``/``Q``/``C`` per segment; a closed subpath's last segment is written out
-        to the start point, then ``Z``."""
-        points = np.vstack([subpath.points, subpath.points[:1]]) if subpath.closed else subpath.points
-        template = " ".join([f"M{self.spec} {self.spec}", *(self.segments[d] for d in subpath.degrees.tolist())])
-        return self.fill(template, points) + (" Z" if subpath.closed else "")
+    def data(self, subpaths: Sequence[Subpath]) -> str:
+        """The ``d`` of one path's ``subpaths`` (see ``path_data``)."""
+        return path_data([subpaths], self.precision)[0]
 
     def stroke(self, stroke: Stroke, opacity: float = 1.0) -> dict[str, str]:
         attributes = self.paint(stroke.paint, "stroke", opacity)

@@ -148,7 +148,7 @@ class _Writer(PathWriter):
             element.add(self.node(pattern.content))
             self.drawing.defs.add(element)
         area = self.views[pattern.path]
-        attributes = {"d": " ".join(self.subpath_data(s) for s in area.subpaths), "fill": f"url(#{name})"}
+        attributes = {"d": self.data(area.subpaths), "fill": f"url(#{name})"}
         if area.fill_rule == "evenodd":
             attributes["fill-rule"] = "evenodd"
         if pattern.opacity != 1.0:
@@ -195,7 +195,7 @@ class _Writer(PathWriter):
     def clip_shape(self, index: int) -> svgwrite.path.Path:
         """Path ``index`` as a clipPath child (its geometry and clip-rule)."""
         path = self.views[index]
-        attributes = {"d": " ".join(self.subpath_data(s) for s in path.subpaths)}
+        attributes = {"d": self.data(path.subpaths)}
         if path.id:
             attributes["id"] = path.id
         if path.fill_rule == "evenodd":

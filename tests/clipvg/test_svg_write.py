@@ -122,14 +122,58 @@ def test_coordinates_are_written_like_per_number_formatting(precision):
                              rng.normal(0, 300, 200) * 10.0 ** -rng.integers(0, 7, 200)]).astype(np.float32)
     scene = Scene.from_paths([Path([Subpath.polygon(values.reshape(-1, 2))], fill=Solid((0, 0, 0, 1)))], 10, 10)
     d = ET.fromstring(scene_to_svg_string(scene, precision=precision)).find(".//svg:path", NS).get("d")
-
-    def expected(value: float) -> str:
-        text = f"{value:.{precision}f}"
-        text = text.rstrip("0").rstrip(".") if "." in text else text
-        return "0" if text == "-0" else text
-
     closed = np.concatenate([values, values[:2]])  # the closing segment returns to the start point
-    assert d.replace("M", "").replace("L", "").replace(" Z", "").split() == [expected(float(v)) for v in closed]
+    assert d.replace("M", "").replace("L", "").replace(" Z", "").split() == [printf(float(v), precision) for v in closed]
+
+
+def printf(value: float, precision: int) -> str:
+    """f"{value:.{precision}f}" with trailing zeros and a bare point dropped, and a zero without its minus."""
+    text = f"{value:.{precision}f}"
+    text = text.rstrip("0").rstrip(".") if "." in text else text
+    return "0" if text == "-0" else text
+
+
+def per_number_data(subpaths: list[Subpath], precision: int) -> str:
+    """A path's ``d`` written a number at a time (``printf``), the reference for the batched writer."""
+    parts = []
+    for subpath in subpaths:
+        points = subpath.points.astype(np.float64).tolist() + (subpath.points[:1].tolist() if subpath.closed else [])
+        words, row = [f"M{printf(points[0][0], precision)} {printf(points[0][1], precision)}"], 1
+        for degree in subpath.degrees.tolist():
+            numbers = [printf(v, precision) for point in points[row:row + degree] for v in point]
+            words.append("LQC"[degree - 1] + " ".join(numbers))
+            row += degree
+        parts.append(" ".join(words) + (" Z" if subpath.closed else ""))
+    return " ".join(parts)
+
+
+@pytest.mark.parametrize("precision", [0, 2, 4, 8, 9])
+def test_batched_path_data_matches_per_number_formatting(precision, monkeypatch):
+    """``path_data`` over many paths, in several chunks, writes what per-number printf writes: mixed
+    degrees, open and closed subpaths, paths without subpaths, exact halves (printf rounds them to even),
+    and a chunk with a number too large for the batch or a precision past it (a number at a time)."""
+    from clipvg.svg import path_writer
+
+    monkeypatch.setattr(path_writer, "CHUNK", 40)
+    rng = np.random.default_rng(precision)
+    halves = np.array([0.03125, -0.03125, 0.125, 2.5, -2.5, 0.5, 1.5, -0.0, 1e-9, -1e-9, 4095.99995, 1e6])
+    paths = []
+    for index in range(30):
+        subpaths = []
+        for _ in range(int(rng.integers(0, 4))):
+            degrees = rng.integers(1, 4, int(rng.integers(1, 5)))
+            closed = bool(rng.integers(0, 2))
+            count = 1 + int(degrees.sum()) - closed
+            values = rng.normal(0, 500, 2 * count) * 10.0 ** -rng.integers(0, 6, 2 * count)
+            values[: min(len(halves), 2 * count)] = rng.permutation(halves)[: 2 * count]
+            if index == 17:
+                values[0] = 2.0 ** 60  # past an exact integer once scaled by 10**precision
+            subpaths.append(Subpath(values.reshape(-1, 2), degrees, closed=closed))
+        paths.append(subpaths)
+    near_halves = (rng.integers(-10 ** 6, 10 ** 6, 4000) + 0.5) / 10.0 ** min(precision, 3)  # as float32
+    paths.append([Subpath.polygon((near_halves * rng.choice([1, 1e-3, 1e-5], 4000)).reshape(-1, 2))])
+    assert path_writer.path_data(paths, precision) == [per_number_data(s, precision) for s in paths]
+    assert "1152921504606846976" in path_writer.path_data(paths, precision)[17]
 
 
 def test_non_finite_scene_is_refused_and_the_target_kept(tmp_path):
