@@ -2,15 +2,14 @@
 
 The kernel behind ``merge.merge_levels``. Regions are rows of a statistics matrix (see
 ``merge.Layout``); a union is the sum of two rows and its error comes from ``row_error``. Pair costs
-live in a heap and are refreshed lazily: a popped pair is re-costed and put back when it is no longer
-the cheapest, and all pairs of a region are re-costed only when it has grown by REFRESH_GROWTH since
+live in a binary heap of arrays and are refreshed lazily: a popped pair is re-costed and put back when
+it is no longer the cheapest, and all pairs of a region are re-costed only when it has grown by REFRESH_GROWTH since
 they last were. Adjacency is kept as linked lists of half-edges (one per side of each initial pair)
 whose far end is resolved through the union-find forest, so a merge concatenates two lists instead
 of copying sets; a list is compacted (dead and repeated neighbours dropped) whenever it is walked.
 """
 from __future__ import annotations
 
-import heapq
 import math
 
 import numpy as np
@@ -106,6 +105,67 @@ def _compact(region, exclude, head, tail, nxt, other, parent, stamp, tick, out):
     return count
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _before(cost, ends, i, j):
+    """Heap order of entries i and j: by cost, then the pair and versions (as tuples compare)."""
+    if cost[i] != cost[j]:
+        return cost[i] < cost[j]
+    for k in range(4):
+        if ends[i, k] != ends[j, k]:
+            return ends[i, k] < ends[j, k]
+    return False
+
+
+@njit(cache=True, nogil=True)
+def _swap(cost, ends, i, j):
+    cost[i], cost[j] = cost[j], cost[i]
+    for k in range(4):
+        ends[i, k], ends[j, k] = ends[j, k], ends[i, k]
+
+
+@njit(cache=True, nogil=True)
+def _sift_down(cost, ends, size, i):
+    while True:
+        child = 2 * i + 1
+        if child >= size:
+            return
+        if child + 1 < size and _before(cost, ends, child + 1, child):
+            child += 1
+        if not _before(cost, ends, child, i):
+            return
+        _swap(cost, ends, i, child)
+        i = child
+
+
+@njit(cache=True, nogil=True)
+def _push(cost, ends, size, value, a, b, va, vb):
+    """Add (value, a, b, va, vb) to the heap of ``size`` entries (arrays grown when full); returns
+    the arrays and the new size."""
+    if size == len(cost):
+        grown_cost, grown_ends = np.empty(2 * size + 16), np.empty((2 * size + 16, 4), np.int32)
+        grown_cost[:size] = cost[:size]
+        grown_ends[:size] = ends[:size]
+        cost, ends = grown_cost, grown_ends
+    i = size
+    cost[i], ends[i, 0], ends[i, 1], ends[i, 2], ends[i, 3] = value, a, b, va, vb
+    while i > 0:
+        up = (i - 1) // 2
+        if not _before(cost, ends, i, up):
+            break
+        _swap(cost, ends, i, up)
+        i = up
+    return cost, ends, size + 1
+
+
+@njit(cache=True, nogil=True)
+def _pop(cost, ends, size):
+    """Remove the first entry of the heap (moved to index ``size - 1``); returns the new size."""
+    size -= 1
+    _swap(cost, ends, 0, size)
+    _sift_down(cost, ends, size, 0)
+    return size
+
+
 @njit(cache=True, nogil=True)
 def greedy_merge(stats: np.ndarray, first: np.ndarray, second: np.ndarray, channels: int, features: int,
                  ridge: float, stop: int):
@@ -129,8 +189,9 @@ def greedy_merge(stats: np.ndarray, first: np.ndarray, second: np.ndarray, chann
     tail = np.full(count, -1, np.int64)
     degree = np.zeros(count, np.int64)
     scratch = np.empty(rows.shape[1])
-    heap = [(0.0, 0, 0, 0, 0)]
-    heap.pop()
+    # The heap of pair costs: cost (S,) and (a, b, version of a, version of b) (S, 4), a binary heap.
+    cost = np.empty(pairs + 16)
+    ends = np.zeros((pairs + 16, 4), np.int32)
     for i in range(pairs):
         a, b = first[i], second[i]
         for h, owner, far in ((2 * i, a, b), (2 * i + 1, b, a)):
@@ -141,8 +202,10 @@ def greedy_merge(stats: np.ndarray, first: np.ndarray, second: np.ndarray, chann
                 nxt[tail[owner]] = h
             tail[owner] = h
             degree[owner] += 1
-        heap.append((_pair_cost(rows, errors, a, b, scratch, channels, features, ridge), a, b, 0, 0))
-    heapq.heapify(heap)
+        cost[i], ends[i, 0], ends[i, 1] = _pair_cost(rows, errors, a, b, scratch, channels, features, ridge), a, b
+    size = pairs
+    for i in range(size // 2 - 1, -1, -1):
+        _sift_down(cost, ends, size, i)
     version = np.zeros(count, np.int64)
     costed_size = rows[:, 0].copy()
     alive = np.ones(count, np.bool_)
@@ -156,13 +219,14 @@ def greedy_merge(stats: np.ndarray, first: np.ndarray, second: np.ndarray, chann
     kept_of = np.empty(count, np.int64)
     merged_of = np.empty(count, np.int64)
     cost_of = np.empty(count)
-    while remaining > stop and len(heap) > 0:
-        _, a, b, va, vb = heapq.heappop(heap)
+    while remaining > stop and size > 0:
+        size = _pop(cost, ends, size)
+        a, b, va, vb = np.int64(ends[size, 0]), np.int64(ends[size, 1]), ends[size, 2], ends[size, 3]
         if not (alive[a] and alive[b]) or version[a] != va or version[b] != vb:
             continue
         now = _pair_cost(rows, errors, a, b, scratch, channels, features, ridge)
-        if len(heap) > 0 and now > heap[0][0] + 1e-12 * abs(now):
-            heapq.heappush(heap, (now, a, b, va, vb))
+        if size > 0 and now > cost[0] + 1e-12 * abs(now):
+            cost, ends, size = _push(cost, ends, size, now, a, b, va, vb)
             continue
         if degree[a] < degree[b]:
             a, b = b, a
@@ -205,7 +269,7 @@ def greedy_merge(stats: np.ndarray, first: np.ndarray, second: np.ndarray, chann
         for k in range(n_gained):
             c = gained[k]
             lo, hi = (a, c) if a < c else (c, a)
-            heapq.heappush(heap, (_pair_cost(rows, errors, a, c, scratch, channels, features, ridge),
-                                  lo, hi, version[lo], version[hi]))
+            cost, ends, size = _push(cost, ends, size, _pair_cost(rows, errors, a, c, scratch, channels, features, ridge),
+                                     lo, hi, version[lo], version[hi])
     done = count - remaining
     return kept_of[:done].copy(), merged_of[:done].copy(), cost_of[:done].copy(), start_error
