@@ -34,8 +34,11 @@ one fresh process: vtracer at its default settings from the PNG bytes to SVG tex
 ``paths`` = vtracer's path count from the array to SVG text (``vectorize_paths`` + ``svg_string``, no
 torch), interleaved, ``--repeats`` times (median seconds); peak memory is RSS sampling by the kernel:
 the process's peak resident set (VmHWM, reset through /proc/self/clear_refs) during the call above
-its resident set just before it (image, libraries and compiled kernels already loaded), in bytes per
-input pixel; PSNR as above. The growth exponent is the slope of log seconds
+its resident set just before it, in bytes per input pixel, the largest over the repeats. Before the
+timed runs one small call to SVG text loads the libraries, the compiled kernels and the writer's
+imports (the process baseline, not counted); before each run the garbage collector runs and glibc
+hands its free heap back (malloc_trim), so the resident set before a run is what is alive (the image
+and the libraries) and a run cannot hide its peak in heap pages an earlier run freed. PSNR as above. The growth exponent is the slope of log seconds
 (and log peak bytes) over log pixels, least squares over the sizes.
 
 Usage: python benchmarks/vectorize_rd.py [--pictures astronaut,sky] [--budgets 250,1000] [--size 384]
@@ -316,7 +319,13 @@ def _resident() -> tuple[int, int]:
 
 
 def _measured(call):
-    """(result, seconds, CPU seconds (all threads), peak bytes above the resident set before ``call()``)."""
+    """(result, seconds, CPU seconds (all threads), peak bytes above the resident set before ``call()``,
+    which is what is alive: garbage collected and glibc's free heap returned first)."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
     with open("/proc/self/clear_refs", "w") as handle:  # the peak restarts from the current resident set
         handle.write("5")
     before = _resident()[0]
@@ -344,7 +353,7 @@ def scaling_size(size: int, repeats: int) -> dict:
             return result.svg_string(), result.num_paths
         return call
 
-    vectorize_paths(rgba[:64, :64], paths=16, max_size=None)  # loads the compiled kernels once
+    vectorize_paths(rgba[:64, :64], paths=16, max_size=None).svg_string()  # loads kernels and writer once
     runs = {"vtracer": [], "ours": []}
     for _ in range(repeats):  # interleaved, so both see the same load on a shared machine
         svg_theirs, *measures = _measured(theirs)

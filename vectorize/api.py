@@ -218,6 +218,8 @@ def _budget_scene(rgba: np.ndarray, source_size: tuple[int, int], rounds: Sequen
     min_size = MIN_SIZE if min_area is None else int(min_area)
     visible, opaque = rgba[..., 3] > 0, rgba[..., 3] >= OPAQUE
     masks = [region.raster(source_size, (width, height)) & opaque for region in regions]
+    backdrop = backdrop and bool(opaque.all())
+    del opaque  # a byte per pixel, not needed from here on
     area = max(int(visible.sum()), 1) if rounds else max(sum(int(m.sum()) for m in masks), 1)
     shares = [max(1, round(budget * int(mask.sum()) / area)) for mask in masks]
     base = budget - sum(shares)
@@ -240,7 +242,7 @@ def _budget_scene(rgba: np.ndarray, source_size: tuple[int, int], rounds: Sequen
             for index, level in enumerate(levels):
                 layer = f"round-{index + 1}-{len(level.paints)}paths"
                 names.append(layer)
-                out += _level_paths(level, layer, backdrop=backdrop and index == 0 and bool(opaque.all()))
+                out += _level_paths(level, layer, backdrop=backdrop and index == 0)
                 fills.append(FillLevel(level.labels, level.paints))
         for index, (mask, share) in enumerate(zip(masks, shares)):
             (level,) = budget_levels(rgba, mask, [share], tolerance, preset.gradients, min_size, step, preset.knee)
@@ -260,7 +262,7 @@ def _level_paths(level: Level, layer: str, backdrop: bool) -> list[Path]:
     areas = np.bincount(level.labels[level.labels >= 0], minlength=len(level.paints))
     out = []
     for rank, r in enumerate(np.argsort(-areas, kind="stable")):
-        subpaths = [Subpath(curve, np.full(len(curve) // 3, 3)) for curve in level.contours[r]]
+        subpaths = [Subpath(curve, _cubics(len(curve) // 3)) for curve in level.contours[r]]
         if backdrop and rank == 0:
             subpaths = [_canvas_rectangle(width, height)]
         out.append(Path(subpaths, fill=level.paints[r], fill_rule="nonzero", layer=layer, id=f"{layer}-{rank}"))
@@ -286,11 +288,17 @@ def _round_paths(rgba: np.ndarray, mask: np.ndarray, colors: int, layer: str, mi
     fills = [Solid(tuple(float(c) for c in colour)) for colour in regions.colors]
     paths = []
     for rank, r in enumerate(order):
-        subpaths = [Subpath(curve, np.full(len(curve) // 3, 3)) for curve in contours[r]]
+        subpaths = [Subpath(curve, _cubics(len(curve) // 3)) for curve in contours[r]]
         if backdrop and rank == 0:
             subpaths = [_canvas_rectangle(rgba.shape[1], rgba.shape[0])]
         paths.append(Path(subpaths, fill=fills[r], fill_rule="nonzero", layer=layer, id=f"{layer}-{rank}"))
     return paths, FillLevel(regions.labels, fills)
+
+
+def _cubics(count: int) -> np.ndarray:
+    """(count,) int64 degrees of ``count`` cubic segments: one read-only 3 repeated (no memory per
+    segment: the result holds one per subpath)."""
+    return np.broadcast_to(np.int64(3), (count,))
 
 
 def _canvas_rectangle(width: int, height: int) -> Subpath:

@@ -21,10 +21,15 @@ if TYPE_CHECKING:
 @dataclass
 class FillLevel:
     """One layer's regions as the vectorizer found them: ``labels`` (H, W) int (-1: nothing drawn)
-    and the paint of each label (``paints[label]``), in canvas pixels."""
+    and the paint of each label (``paints[label]``), in canvas pixels. The labels are kept in the
+    smallest of int16 and int32 that holds them (a result holds one map per layer)."""
 
     labels: np.ndarray
     paints: list[Paint]
+
+    def __post_init__(self) -> None:
+        dtype = np.int16 if len(self.paints) <= np.iinfo(np.int16).max else np.int32
+        self.labels = np.asarray(self.labels, dtype)
 
 
 @dataclass

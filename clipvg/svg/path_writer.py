@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from itertools import groupby
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 import svgwrite
@@ -24,7 +24,7 @@ from ..scene.path import Path, Subpath
 INKSCAPE_NS = "http://www.inkscape.org/namespaces/inkscape"
 XML_DECLARATION = '<?xml version="1.0" encoding="utf-8" ?>\n'
 # Path data is formatted this many numbers at a time (whole paths), so its temporaries stay near 1 MB.
-CHUNK = 1 << 16
+CHUNK = 1 << 13
 # The batch rounds float32 points x 10**precision in float64 as printf rounds them, exactly: a float32
 # v = m 2**e (24-bit m) lies 0 or at least 2**e from a decimal half, and the product's error stays below
 # that while 10**precision < 2**29 and the product < 2**52. Other chunks are formatted a number at a time.
@@ -95,21 +95,20 @@ def decimal(value: float, precision: int) -> str:
     return "0" if text == "-0" else text
 
 
-def path_data(paths: Sequence[Sequence[Subpath]], precision: int) -> list[str]:
-    """The ``d`` of each path (a sequence of subpaths): per subpath ``M`` then one ``L``/``Q``/``C``
-    per segment (a closed subpath's last segment written out to the start point, then ``Z``),
-    subpaths joined by a space, numbers as ``decimal`` writes them. Formatted in numpy CHUNK
-    numbers at a time, byte for byte what the per-number ``decimal`` gives."""
-    out: list[str] = []
+def path_data(paths: Sequence[Sequence[Subpath]], precision: int) -> Iterator[str]:
+    """The ``d`` of each path (a sequence of subpaths), in order: per subpath ``M`` then one
+    ``L``/``Q``/``C`` per segment (a closed subpath's last segment written out to the start point,
+    then ``Z``), subpaths joined by a space, numbers as ``decimal`` writes them. Formatted in numpy
+    CHUNK numbers at a time (made as they are consumed), byte for byte what the per-number
+    ``decimal`` gives."""
     start = 0
     while start < len(paths):
         stop, numbers = start, 0
         while stop < len(paths) and (stop == start or numbers < CHUNK):
             numbers += sum(2 * (len(s.points) + s.closed) for s in paths[stop])
             stop += 1
-        out += _chunk_data(paths[start:stop], precision)
+        yield from _chunk_data(paths[start:stop], precision)
         start = stop
-    return out
 
 
 def _chunk_data(paths: Sequence[Sequence[Subpath]], precision: int) -> list[str]:
@@ -205,13 +204,13 @@ class PathWriter:
 
     def write_paths(self, paths: Sequence[Path], layer_names: Sequence[str]) -> str:
         """The SVG text (no XML declaration) of ``paths`` in their layers, empty layers kept in the
-        order of ``layer_names``; the paths' data formatted in one batch (``path_data``), the
+        order of ``layer_names``; the paths' data formatted in batches (``path_data``), the
         document joined once."""
         self.defs = []
         used = {p.layer for p in paths}
         empty = [name for name in layer_names if name not in used]
         order = list(layer_names)
-        data = path_data([p.subpaths for p in paths], self.precision)
+        data = path_data([p.subpaths for p in paths], self.precision)  # a chunk of paths at a time
         layers: list[str] = []
         for layer, run in groupby(zip(paths, data), key=lambda item: item[0].layer):
             while empty and order.index(empty[0]) < order.index(layer):
@@ -219,7 +218,6 @@ class PathWriter:
             layers.append(f"<{_opening('g', self.layer_attributes(layer))}>")
             layers += [markup("path", self.path_attributes(path, d)) for path, d in run]
             layers.append("</g>")
-        del data
         layers += [markup("g", self.layer_attributes(name)) for name in empty]
         w, h = self.num(self.width), self.num(self.height)
         root = {**_ROOT, "width": w, "height": h, "viewBox": f"0 0 {w} {h}"}
@@ -278,7 +276,7 @@ class PathWriter:
 
     def data(self, subpaths: Sequence[Subpath]) -> str:
         """The ``d`` of one path's ``subpaths`` (see ``path_data``)."""
-        return path_data([subpaths], self.precision)[0]
+        return next(path_data([subpaths], self.precision))
 
     def stroke(self, stroke: Stroke, opacity: float = 1.0) -> dict[str, str]:
         attributes = self.paint(stroke.paint, "stroke", opacity)

@@ -172,8 +172,8 @@ def test_batched_path_data_matches_per_number_formatting(precision, monkeypatch)
         paths.append(subpaths)
     near_halves = (rng.integers(-10 ** 6, 10 ** 6, 4000) + 0.5) / 10.0 ** min(precision, 3)  # as float32
     paths.append([Subpath.polygon((near_halves * rng.choice([1, 1e-3, 1e-5], 4000)).reshape(-1, 2))])
-    assert path_writer.path_data(paths, precision) == [per_number_data(s, precision) for s in paths]
-    assert "1152921504606846976" in path_writer.path_data(paths, precision)[17]
+    assert list(path_writer.path_data(paths, precision)) == [per_number_data(s, precision) for s in paths]
+    assert "1152921504606846976" in list(path_writer.path_data(paths, precision))[17]
 
 
 def test_non_finite_scene_is_refused_and_the_target_kept(tmp_path):
