@@ -59,21 +59,34 @@ def successors(start: np.ndarray, direction: np.ndarray, owner: np.ndarray, stri
     """(E,) int32 index of the next edge of the same region after each directed boundary edge (start
     vertex id ``start`` (E,), ``direction`` (E,) 0..3 = east, south, west, north, ``owner`` (E,)
     label), or -1; at a saddle the walk turns right, which keeps diagonal pixels apart
-    (4-connectivity, matching the region labelling). Needs a (V, 4) int32 table of the edges
-    leaving each vertex, V = ``vertex_count``."""
+    (4-connectivity, matching the region labelling). The edges come in blocks of one direction,
+    0 to 3, each in increasing start order (as ``trace`` makes them; else ValueError): an edge's
+    candidates in each direction are found by one merge walk along that block (no per-vertex
+    table). ``vertex_count``: the lattice's vertices (start ids are below it)."""
     edges = len(start)
-    edge_at = np.full((vertex_count, 4), -1, np.int32)
+    bounds = np.zeros(5, np.int64)  # block of direction d: bounds[d]:bounds[d + 1]
     for i in range(edges):
-        edge_at[start[i], direction[i]] = i
+        if direction[i] < 0 or direction[i] > 3 or start[i] < 0 or start[i] >= vertex_count or (
+                i > 0 and (direction[i] < direction[i - 1] or (direction[i] == direction[i - 1]
+                                                             and start[i] <= start[i - 1]))):
+            raise ValueError("boundary edges must come in direction blocks 0..3, each in increasing start order")
+        bounds[direction[i] + 1] = i + 1
+    for d in range(4):
+        bounds[d + 1] = max(bounds[d + 1], bounds[d])
     out = np.full(edges, -1, np.int32)
-    for i in range(edges):
-        d = direction[i]
-        end = np.int64(start[i]) + _DX[d] + _DY[d] * stride
-        for turn in (1, 0, 3):  # right, straight, left
-            candidate = edge_at[end, (d + turn) % 4]
-            if candidate >= 0 and owner[candidate] == owner[i]:
-                out[i] = candidate
-                break
+    for turn in (1, 0, 3):  # right, straight, left: the first that continues the region wins
+        for d in range(4):
+            target = (d + turn) % 4
+            shift = _DX[d] + _DY[d] * stride
+            j, stop = bounds[target], bounds[target + 1]
+            for i in range(bounds[d], bounds[d + 1]):  # the ends of block d increase like its starts
+                if out[i] >= 0:
+                    continue
+                end = np.int64(start[i]) + shift
+                while j < stop and start[j] < end:
+                    j += 1
+                if j < stop and start[j] == end and owner[j] == owner[i]:
+                    out[i] = j
     return out
 
 
@@ -153,3 +166,31 @@ def walk_loops(successor: np.ndarray, start: np.ndarray, junction: np.ndarray, s
     return (loop_edge[:loops].copy(), loop_area2[:loops].copy(), part_offsets[:loops + 1].copy(),
             part_chain[:parts].copy(), part_forward[:parts].copy(), chain_vertices[:used].copy(),
             chain_offsets[:chains + 1].copy(), chain_closed[:chains].copy())
+
+
+@njit(cache=True, nogil=True)
+def assemble_loops(control: np.ndarray, curve_offsets: np.ndarray, part_offsets: np.ndarray, part_chain: np.ndarray,
+                   part_forward: np.ndarray, order: np.ndarray):
+    """Each loop of ``order`` (L,) as one closed control-point array: its chains' fitted curves
+    (chain c: ``control[curve_offsets[c]:curve_offsets[c+1]]``, (3 S + 1, 2)) joined in the loop's
+    order (``walk_loops``'s parts), each walked forward or backwards, the end point shared by two
+    curves once and the loop's last end point (= its start) left out. Returns the loops packed in
+    the order of ``order``: points (N, 2) and offsets (L+1,); loop k is (3 S, 2)."""
+    bounds = np.zeros(len(order) + 1, np.int64)
+    for k in range(len(order)):
+        total = 0
+        for part in range(part_offsets[order[k]], part_offsets[order[k] + 1]):
+            c = part_chain[part]
+            total += curve_offsets[c + 1] - curve_offsets[c] - 1
+        bounds[k + 1] = bounds[k] + total
+    out = np.empty((bounds[-1], 2))
+    for k in range(len(order)):
+        at = bounds[k]
+        for part in range(part_offsets[order[k]], part_offsets[order[k] + 1]):
+            c = part_chain[part]
+            lo, hi = curve_offsets[c], curve_offsets[c + 1]
+            for i in range(hi - lo - 1):
+                j = lo + i if part_forward[part] else hi - 1 - i
+                out[at, 0], out[at, 1] = control[j, 0], control[j, 1]
+                at += 1
+    return out, bounds

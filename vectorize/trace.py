@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .fit import fit_polylines
+from .fit import fit_packed
+from .loops import assemble_loops, walk_loops
 from .loops import successors as edge_successors
-from .loops import walk_loops
 
 FIT_BATCH = 1 << 15  # chain points fitted in one batch (bounds the fit's memory to a few MB)
 
@@ -56,31 +56,32 @@ def trace_levels(levels: list[np.ndarray], finest: np.ndarray, tolerance: float)
      chain_closed) = walk_loops(successor, start, junction, stride)
     loop_owner, loop_level = owner[loop_edge], level[loop_edge]
     del successor, start, owner, level, junction  # the per-edge arrays: free before fitting
-    curves = _fit_chains(vertices, chain_offsets, chain_closed, stride, tolerance)
-    reversed_curves = [curve[::-1] for curve in curves]
-    result: list[list[list[np.ndarray]]] = [[[] for _ in range(count)] for count in counts]
+    control, curve_offsets = _fit_chains(vertices, chain_offsets, chain_closed, stride, tolerance)
     # Outer contour (clockwise on screen: positive area with y down) first, holes after it.
-    for loop in np.argsort(-area2, kind="stable").tolist():
-        lo, hi = part_offsets[loop], part_offsets[loop + 1]
-        oriented = [curves[c] if forward else reversed_curves[c]
-                    for c, forward in zip(part_chain[lo:hi].tolist(), part_forward[lo:hi].tolist())]
-        result[loop_level[loop]][loop_owner[loop]].append(_assemble(oriented))
+    order = np.argsort(-area2, kind="stable")
+    packed, bounds = assemble_loops(control, curve_offsets, part_offsets, part_chain, part_forward, order)
+    result: list[list[list[np.ndarray]]] = [[[] for _ in range(count)] for count in counts]
+    for loop, lo, hi in zip(order.tolist(), bounds[:-1].tolist(), bounds[1:].tolist()):
+        result[loop_level[loop]][loop_owner[loop]].append(packed[lo:hi])
     return result
 
 
 def _fit_chains(vertices: np.ndarray, offsets: np.ndarray, closed: np.ndarray, stride: int,
-                tolerance: float) -> list[np.ndarray]:
-    """``fit_polylines`` of the packed lattice chains (vertex ids), FIT_BATCH points at a time at
-    most (chains are fitted independently: batches bound the memory, not the result)."""
-    curves: list[np.ndarray] = []
+                tolerance: float) -> tuple[np.ndarray, np.ndarray]:
+    """``fit_packed`` of the packed lattice chains (vertex ids), FIT_BATCH points at a time at
+    most (chains are fitted independently: batches bound the memory, not the result). Returns the
+    packed curves: control points (N', 2) and offsets (C+1,)."""
+    controls, bounds = [], [np.zeros(1, np.int64)]
     first = 0
     while first < len(closed):
         last = max(int(np.searchsorted(offsets, offsets[first] + FIT_BATCH, side="right")) - 1, first + 1)
         ids = vertices[offsets[first]:offsets[last]]
         points = np.stack([ids % stride, ids // stride], axis=1).astype(np.float64)
-        curves += fit_polylines(points, offsets[first:last + 1] - offsets[first], closed[first:last], tolerance)
+        control, bound = fit_packed(points, offsets[first:last + 1] - offsets[first], closed[first:last], tolerance)
+        bounds.append(bound[1:] + bounds[-1][-1])
+        controls.append(control)
         first = last
-    return curves
+    return (np.concatenate(controls) if controls else np.empty((0, 2))), np.concatenate(bounds)
 
 
 def _boundary_edges(padded: np.ndarray, stride: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -103,14 +104,7 @@ def _boundary_edges(padded: np.ndarray, stride: int) -> tuple[np.ndarray, np.nda
 def _junctions(padded: np.ndarray) -> np.ndarray:
     """(H+1, W+1) bool: lattice vertices where 3+ labels meet (-1 counts) or labels form a saddle."""
     tl, tr, bl, br = padded[:-1, :-1], padded[:-1, 1:], padded[1:, :-1], padded[1:, 1:]
-    distinct = 1 + (tr != tl) + ((bl != tl) & (bl != tr)) + ((br != tl) & (br != tr) & (br != bl))
+    distinct = (tr != tl).view(np.int8) + ((bl != tl) & (bl != tr)).view(np.int8)  # int8: a byte a vertex
+    distinct += ((br != tl) & (br != tr) & (br != bl)).view(np.int8) + np.int8(1)
     saddle = (distinct == 2) & (tl == br) & (tr == bl) & (tl != tr)
     return (distinct >= 3) | saddle
-
-
-def _assemble(oriented: list[np.ndarray]) -> np.ndarray:
-    """Join a loop's fitted chains, each oriented along the loop, into one closed control-point
-    array (3 S, 2), the last end point (= the start) dropped."""
-    if len(oriented) == 1:
-        return oriented[0][:-1]
-    return np.concatenate([oriented[0]] + [curve[1:] for curve in oriented[1:]])[:-1]

@@ -59,3 +59,32 @@ def test_diagonal_pixels_stay_apart():
     regions = label(checker + 1, background=0, connectivity=1) - 1
     image = render_rgba(scene_of(regions, tolerance=0.3))
     assert np.abs(image - COLOURS[regions % 5]).max() < 1e-3
+
+
+def test_successors_follow_each_region_turning_right_first():
+    """The merge walk along direction blocks finds what a per-vertex table of edges finds: the next
+    edge of the same region leaving an edge's end, right turn before straight before left; edges out
+    of block order are refused."""
+    import pytest
+
+    from vectorize.loops import _DX, _DY, successors
+    from vectorize.trace import _boundary_edges
+
+    rng = np.random.default_rng(3)
+    labels = rng.integers(-1, 3, (23, 31))  # speckle: saddles, holes, -1 (no region) around regions
+    stride = labels.shape[1] + 1
+    start, direction, owner = _boundary_edges(np.pad(labels, 1, constant_values=-1), stride)
+    table = {(int(s), int(d)): i for i, (s, d) in enumerate(zip(start, direction))}
+    expected = np.full(len(start), -1)
+    for i, (s, d) in enumerate(zip(start.tolist(), direction.tolist())):
+        end = s + _DX[d] + _DY[d] * stride
+        for turn in (1, 0, 3):
+            j = table.get((end, (d + turn) % 4), -1)
+            if j >= 0 and owner[j] == owner[i]:
+                expected[i] = j
+                break
+    vertices = (labels.shape[0] + 1) * stride
+    found = successors(start, direction, owner, stride, vertices)
+    assert np.array_equal(found, expected) and (found >= 0).all()  # every boundary edge continues
+    with pytest.raises(ValueError, match="direction blocks"):
+        successors(start[::-1].copy(), direction[::-1].copy(), owner[::-1].copy(), stride, vertices)
