@@ -22,13 +22,21 @@ MAX_REPARAMETERIZE = 4   # Newton passes before a piece is split
 
 
 def fit_polylines(points: np.ndarray, offsets: np.ndarray, closed: np.ndarray, tolerance: float) -> list[np.ndarray]:
+    """One (3 S + 1, 2) array per polyline, in input order: ``fit_packed`` split per polyline."""
+    control, bounds = fit_packed(points, offsets, closed, tolerance)
+    return [control[lo:hi] for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
+
+
+def fit_packed(points: np.ndarray, offsets: np.ndarray, closed: np.ndarray, tolerance: float
+               ) -> tuple[np.ndarray, np.ndarray]:
     """Fit cubic Béziers to each packed polyline (see module docstring) within ``tolerance`` pixels
     of its smoothed points.
 
     Corners (turns sharper than CORNER_ANGLE over CORNER_WINDOW points, local maxima) and the ends of
     open polylines are kept exactly; other points get one [1, 2, 1] / 4 smoothing pass, which takes
     the stairs out of pixel boundaries. A closed curve starts at its first corner, or at its first
-    point when it has none. Returns one (3 S + 1, 2) array per polyline, in input order.
+    point when it has none. Returns the curves packed: control points (N', 2) and offsets (C+1,),
+    curve c is ``control[offsets[c]:offsets[c+1]]`` ((3 S + 1, 2), see module docstring).
     """
     points = np.asarray(points, np.float64)
     batch = _Batch(np.asarray(offsets, np.int64), np.asarray(closed, bool))
@@ -46,8 +54,15 @@ def fit_polylines(points: np.ndarray, offsets: np.ndarray, closed: np.ndarray, t
                                         pieces.chain, pieces.start)
     order = np.lexsort((start, chain))
     chain, beziers = chain[order], beziers[order]
-    bounds = np.searchsorted(chain, np.arange(len(batch.closed) + 1))
-    return [np.concatenate([beziers[lo, :1], beziers[lo:hi, 1:].reshape(-1, 2)]) for lo, hi in zip(bounds[:-1], bounds[1:])]
+    first = np.searchsorted(chain, np.arange(len(batch.closed) + 1))  # each curve's first cubic
+    # Curve c starts at c + 3 * first[c]: its start point, then 3 points per cubic.
+    bounds = np.arange(len(first)) + 3 * first
+    control = np.empty((bounds[-1], 2))
+    control[bounds[:-1]] = beziers[first[:-1], 0]
+    at = chain + 1 + 3 * np.arange(len(chain))
+    for k in range(3):
+        control[at + k] = beziers[:, 1 + k]
+    return control, bounds
 
 
 def fit_polyline(points: np.ndarray, closed: bool, tolerance: float) -> np.ndarray:
