@@ -3,7 +3,7 @@ CLIP and optimizer time, for clipvg's batched loss and for the official code's s
 ROI, every patch cut out in a Python loop, ``losses.reference``). Prints one JSON object.
 
     python benchmarks/edit.py [--size 512] [--patches 64] [--rois 1|3] [--iterations 3] [--device cuda]
-                              [--deterministic] [--no-official] [--precision bf16] [--reference]
+                              [--deterministic] [--no-official] [--precision auto|fp32|fp16|bf16] [--reference]
 
 ``--reference`` also times the loop with open_clip's own image forward (``ClipModel.lean = False``), its
 steps interleaved with clipvg's (one step of each in turn), so a load change on a shared machine hits both.
@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from json_result import print_and_save  # benchmarks/json_result.py: imported before benchmarks/ leaves sys.path
+from json_result import git_commit, print_and_save  # benchmarks/json_result.py: imported before benchmarks/ leaves sys.path
 
 # benchmarks/losses.py and benchmarks/vectorize.py would shadow the packages of the same names
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
@@ -99,8 +99,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--model", default="ViT-B-32", help="open_clip architecture (random weights)")
     parser.add_argument("--rois", type=int, choices=(1, 3), default=1, help="ROIs: the canvas, or the canvas and two boxes")
     parser.add_argument("--deterministic", action="store_true", help="bit-reproducible numerics (default on CPU only)")
-    parser.add_argument("--precision", default="fp32", choices=("fp32", "fp16", "bf16"),
-                        help="CLIP autocast (bf16 also on the CPU)")
+    parser.add_argument("--precision", default="auto", choices=("auto", "fp32", "fp16", "bf16"),
+                        help="CLIP autocast (bf16 also on the CPU); auto, the editor's default: bf16 on a CPU "
+                        "with native bf16, else fp32")
     parser.add_argument("--no-official", action="store_true", help="skip the official-style loop (slow on CPU)")
     parser.add_argument("--reference", action="store_true",
                         help="also time open_clip's own image forward, interleaved (before/after the lean tower)")
@@ -146,12 +147,14 @@ def main(argv: list[str] | None = None) -> dict:
         if isinstance(result, dict):
             result["edit_150_iterations_s"] = round(vectorize_s + 150 * result["s_per_iteration"], 1)
     report = {
-        "benchmark": "edit", "device": str(editor.device), "load_average": [round(x, 2) for x in os.getloadavg()],
+        "benchmark": "edit", "commit": git_commit(mark_dirty=True), "device": str(editor.device),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "device_name": torch.cuda.get_device_name(editor.device) if editor.device.type == "cuda" else "cpu",
         "torch_threads": torch.get_num_threads(), "canvas": [round(scene.width), round(scene.height)],
         "paths": scene.num_paths, "rois": args.rois, "patches_per_roi": args.patches,
         "deterministic": editor.deterministic, "clip": f"{args.model} (random weights)", "precision": clip.precision,
-        "timed_iterations": args.iterations, "vectorize_s": round(vectorize_s, 3), **results,
+        "precision_asked": args.precision, "timed_iterations": args.iterations,
+        "vectorize_s": round(vectorize_s, 3), **results,
     }
     print_and_save(report, args.out)
     return report

@@ -25,11 +25,10 @@ import torch.nn.functional as F
 from losses import vision_tower
 from losses.errors import LossInputError, WeightsUnavailableError
 from losses.hub import cache_only, hub_offline, hub_reachable, weights_cached
+from losses.precision import autocast, resolve_precision
 from losses.preprocess import clip_preprocess
 from losses.templates import expand_prompt
 
-_AUTOCAST_DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16}
-_PRECISIONS = ("fp32", *_AUTOCAST_DTYPES)
 _CACHE: OrderedDict[tuple[str, str | None, str, str], ClipModel] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
 _cache_limit = 2 * 1024 ** 3  # bytes of model weights kept loaded (two ViT-B/32 in fp32 fit)
@@ -40,7 +39,8 @@ class ClipModel:
     """A frozen open_clip model with differentiable image encoding and cached text encoding.
 
     Embeddings are float32 and L2-normalised; `precision` "fp16"/"bf16" runs the towers under autocast
-    on CUDA, "bf16" also on the CPU (where it pays on cores with AVX-512 bf16 / AMX). Build it with `load_clip`.
+    on CUDA, "bf16" also on the CPU (where it pays on cores with AVX-512 bf16 / AMX), except inside
+    `losses.precision.full_precision`. Build it with `load_clip`.
     Images go through `losses.vision_tower`'s leaner forward of plain ViT towers while `lean` is True (the
     default; False runs open_clip's own forward, the reference the tests and `benchmarks/edit.py` compare with).
     """
@@ -60,10 +60,7 @@ class ClipModel:
         self.lean = True
 
     def _autocast(self) -> contextlib.AbstractContextManager:
-        dtype = _AUTOCAST_DTYPES.get(self.precision)
-        if dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=dtype)
+        return autocast(self.device, self.precision)
 
     def encode_image(self, images: torch.Tensor) -> torch.Tensor:
         """Embed `(B, 3, H, W)` images in [0, 1] (any H, W) -> `(B, D)` unit vectors, differentiable."""
@@ -121,11 +118,11 @@ def load_clip(
     pretrained: an open_clip tag ("openai"; downloaded once by open_clip), a local checkpoint path
         (open_clip state dict or OpenAI TorchScript .pt), or None for random weights (seeded, for tests).
     device: defaults to `cuda` when available, else `cpu`.
-    precision: None/"fp32", "fp16" (autocast on CUDA; float32 on the CPU) or "bf16" (autocast on CUDA
-        and the CPU).
+    precision: None/"fp32", "fp16" (autocast on CUDA; float32 on the CPU), "bf16" (autocast on CUDA
+        and the CPU) or "auto" (bf16 on a CPU with native bf16, else fp32: ``losses.precision``).
     """
     device = torch.device(device) if device is not None else default_device()
-    precision = _resolve_precision(precision, device)
+    precision = resolve_precision(precision, device)
     arch = register_architecture(model)
     weights = _resolve_weights(arch, pretrained)
     key = (arch, weights, str(device), precision)
@@ -182,13 +179,6 @@ def clear_cache() -> None:
     """Free every cached CLIP model (models still referenced elsewhere live on there)."""
     with _CACHE_LOCK:
         _evict(0)
-
-
-def _resolve_precision(precision: str | None, device: torch.device) -> str:
-    precision = precision or "fp32"
-    if precision not in _PRECISIONS:
-        raise LossInputError(f"precision must be one of {_PRECISIONS} or None, got {precision!r}")
-    return precision if device.type == "cuda" or (device.type == "cpu" and precision == "bf16") else "fp32"
 
 
 def register_architecture(model: str | Path) -> str:

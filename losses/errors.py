@@ -9,3 +9,7 @@ class LossInputError(InvalidInputError):
 
 class WeightsUnavailableError(LossInputError):
     """CLIP weights cannot be found locally nor downloaded."""
+
+
+class PrecisionWarning(UserWarning):
+    """A reduced-precision (bf16/fp16) CLIP step gave a non-finite loss or gradient and was redone in float32."""

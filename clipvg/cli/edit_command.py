@@ -51,7 +51,8 @@ def job_spec(args: argparse.Namespace, names: tuple[str, ...], **values) -> JobS
     """The JobSpec of the parsed options ``names`` (plus ``values``, e.g. the input), with the
     command line's checkpoint rules: ``--resume DIR`` continues from DIR and keeps it updated;
     without it a new edit starts, and its checkpoint is kept when ``--save-every`` asks for one. On the
-    CPU, unset steps and patches take the CPU preset; ``args.cpu_note`` then says so (else "")."""
+    CPU, unset steps and patches take the CPU preset; ``args.cpu_note`` is then the start line that
+    announces it (``cpu_preset_note``), else ""."""
     options = {name: getattr(args, name) for name in names if hasattr(args, name)}
     preset = cpu_preset(options)
     spec = spec_from_options({**options, **values, **preset})
@@ -74,12 +75,18 @@ def cpu_preset(options: dict) -> dict:
 
 
 def cpu_preset_note(spec: JobSpec) -> str:
-    """One line: the CPU preset's steps and patches, the expected time, how to restore the paper's setting."""
+    """One line: CLIP's precision (what ``--precision auto`` chose and why), the CPU preset's steps and
+    patches, the expected time, how to restore the paper's setting."""
+    from losses.precision import resolve_precision
+
+    precision = resolve_precision(spec.clip.precision, "cpu")
+    why = {"auto": " (native bf16 on this CPU; --precision fp32 for float32)" if precision == "bf16"
+           else " (this CPU has no native bf16)"}.get(spec.clip.precision, "")
     views = len(spec.regions) + bool(spec.prompt.strip())
-    expected = (f"about {cpu_seconds(spec.steps, spec.clip.patches, views) / 60:.0f} min on 2 cores"
+    expected = (f"about {cpu_seconds(spec.steps, spec.clip.patches, views, precision) / 60:.0f} min on 2 cores"
                 if spec.clip.model == "ViT-B-32" else "time depends on the CLIP model")
-    return (f"clipvg: no GPU: {spec.steps} steps of {spec.clip.patches} patches, {expected} "
-            "(--patches 64 --iterations 150 for the paper's setting)")
+    return (f"clipvg: no GPU: CLIP in {precision}{why}; {spec.steps} steps of {spec.clip.patches} patches, "
+            f"{expected} (--patches 64 --iterations 150 for the paper's setting)")
 
 
 def run_and_report(spec: JobSpec, run: Callable[..., JobResult], quiet: bool, note: str = "") -> None:

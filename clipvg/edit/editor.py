@@ -153,8 +153,7 @@ class Editor:
         image = self.render()
         start = self._lap("render", start)
         view = image.detach().requires_grad_(True)
-        loss = self.loss_fn(view)
-        loss.backward()
+        loss = self._clip_loss(view)
         start = self._lap("clip", start)
         image.backward(view.grad)
         start = self._lap("render_backward", start)
@@ -170,6 +169,30 @@ class Editor:
         self.step_count += 1
         self.losses.append(value)
         return value
+
+    def _clip_loss(self, view: torch.Tensor) -> torch.Tensor:
+        """The CLIP loss (a float32 scalar) of ``view`` (H, W, 3), its gradient left in ``view.grad``.
+        With a reduced-precision CLIP (bf16/fp16 autocast) the loss and gradient are checked finite (one
+        more wait for the device); if not, the step's CLIP pass is redone in float32 on the same views,
+        with a ``PrecisionWarning``."""
+        from losses.errors import PrecisionWarning
+        from losses.precision import full_precision
+
+        reduced = getattr(self.clip, "precision", "fp32") != "fp32"
+        state = self.generator.get_state() if reduced else None
+        loss = self.loss_fn(view)
+        loss.backward()
+        if not reduced or bool(torch.isfinite(loss.detach()) & torch.isfinite(view.grad).all()):
+            return loss
+        warnings.warn(f"step {self.step_count + 1}: CLIP's {self.clip.precision} loss or gradient is not finite; "
+                      "redoing the step's CLIP pass in fp32 (--precision fp32 does so for every step)",
+                      PrecisionWarning, stacklevel=4)  # at the caller of step()
+        self.generator.set_state(state)  # the same random views as the reduced-precision pass
+        view.grad = None
+        with full_precision():
+            loss = self.loss_fn(view)
+            loss.backward()
+        return loss
 
     def run(self, iterations: int | None = None, callback: Callback | None = None, progress: bool = False) -> bool:
         """Step until ``iterations`` steps in total (default ``options.iterations``) have been taken.

@@ -55,9 +55,9 @@ OPTIONS: tuple[Option, ...] = (
            default="ViT-B-32"),
     Option("clip_weights", "value", "pretrained tag (downloaded on first use), local checkpoint path, or 'none' for "
            "random weights (default openai)", default="openai"),
-    Option("precision", "value", "CLIP precision: fp32 (default), fp16 autocast on CUDA, bf16 autocast on CUDA "
-           "and the CPU (less memory; faster on CPUs with bf16)",
-           default="fp32", choices=PRECISIONS),
+    Option("precision", "value", "CLIP precision: auto (default: bf16 autocast on CPUs with native bf16, such as "
+           "AVX-512 bf16 or AMX, else fp32), fp32, fp16 autocast on CUDA, bf16 autocast on CUDA and the CPU",
+           default="auto", choices=PRECISIONS),
     Option("quick", "flag", "smoke run, offline: the project's shapes CLIP, 3 steps of 4 patches "
            "(explicit options still win)"),
     Option("seed", "value", "random seed; the same seed gives the same SVG", int, 0),

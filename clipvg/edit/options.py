@@ -68,9 +68,10 @@ class EditOptions:
     random weights (benchmarks). ``region_mask`` (an image path or an (H, W) array) adds to the ROI
     boxes for region-only edits. Learning rates are Adam's, per parameter kind. ``deterministic``:
     the same seed gives a bit-identical result (None: yes on the CPU, the fast path on CUDA, where
-    results vary in the last bits unless True). ``precision``: CLIP's, "fp32", or "fp16"/"bf16"
-    autocast on CUDA. ``backend``: the renderer the loop differentiates,
-    "auto"/"torch" (clipvg's) or "diffvg" (pydiffvg, as CLIPVG; see the README).
+    results vary in the last bits unless True). ``precision``: CLIP's, "auto" (bf16 autocast on
+    a CPU with native bf16, else fp32; ``losses.precision``), "fp32", or "fp16"/"bf16" autocast.
+    ``backend``: the renderer the loop differentiates, "auto"/"torch" (clipvg's) or "diffvg"
+    (pydiffvg, as CLIPVG; see the README).
     """
 
     prompt: str
@@ -89,7 +90,7 @@ class EditOptions:
     region_mask: Any = None
     deterministic: bool | None = None
     backend: str = "auto"
-    precision: str = "fp32"
+    precision: str = "auto"
 
     def __post_init__(self) -> None:
         from ..render.api import BACKENDS
@@ -132,7 +133,7 @@ class EditOptions:
         mask = None if self.region_mask is None else _digest(self.region_mask)
         if keep["backend"] in ("auto", "torch"):  # the default: checkpoints from before the option resume
             del keep["backend"]
-        if keep["precision"] == "fp32":  # likewise
+        if keep["precision"] in ("auto", "fp32"):  # likewise (fp32 was the default)
             del keep["precision"]
         return {**keep, "rois": rois, "params": dataclasses.asdict(self.params), "region_mask": mask}
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 QUICK = dict(iterations=3, patches=4)
 # without a GPU: 8 patches (9 CLIP views a step instead of 65) and 50 steps; --patches 64 restores the paper's
 CPU = dict(iterations=50, patches=8)
-# seconds per CLIP view (forward + backward) and per render of a step, ViT-B/32 fp32, 512 px, 2 CPU cores:
-# benchmarks/edit.py --device cpu --threads 1 measured 10.0 CPU s a step with 64 patches (65 views), 1.4 s of it
-# rendering, halved for 2 cores (benchmarks/results/edit_cpu_5627d05_2cpu.json)
-CPU_VIEW_SECONDS = (10.0 - 1.4) / 65 / 2
+# seconds per CLIP view (forward + backward) by CLIP's precision and per render of a step, ViT-B/32, 512 px,
+# 2 CPU cores: benchmarks/edit.py --device cpu --threads 1 measured 10.0 CPU s a step in fp32 and 6.3 in bf16 with
+# 64 patches (65 views), 1.4 s of it rendering, halved for 2 cores (benchmarks/results/edit_cpu_5627d05_2cpu.json)
+CPU_VIEW_SECONDS = {"fp32": (10.0 - 1.4) / 65 / 2, "bf16": (6.3 - 1.4) / 65 / 2}
 CPU_RENDER_SECONDS = 0.7
 
 
@@ -24,7 +24,8 @@ def quick_options() -> dict:
     return dict(QUICK, clip_model=model, clip_weights=weights)
 
 
-def cpu_seconds(iterations: int, patches: int, regions: int = 1) -> float:
+def cpu_seconds(iterations: int, patches: int, regions: int = 1, precision: str = "fp32") -> float:
     """Expected seconds of an edit with ViT-B/32 on 2 CPU cores: ``iterations`` steps of
-    ``regions * (patches + 1)`` CLIP views each (from the measured per-view cost above)."""
-    return iterations * (regions * (patches + 1) * CPU_VIEW_SECONDS + CPU_RENDER_SECONDS)
+    ``regions * (patches + 1)`` CLIP views each in ``precision`` ("fp32" or "bf16", as resolved by
+    ``losses.precision.resolve_precision``), from the measured per-view cost above."""
+    return iterations * (regions * (patches + 1) * CPU_VIEW_SECONDS[precision] + CPU_RENDER_SECONDS)

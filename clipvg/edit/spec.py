@@ -23,7 +23,7 @@ from ..limits import ResourceLimits, names as limit_names, resource_limits
 
 VERSION = 1
 OUTPUT_SUFFIXES = (".svg", ".png", ".pdf")
-PRECISIONS = ("fp32", "fp16", "bf16")
+PRECISIONS = ("auto", "fp32", "fp16", "bf16")  # losses.precision.PRECISIONS (not imported: open_clip is slow)
 BACKENDS = ("torch", "diffvg")
 LEGACY_LIMITS = {"max_paths": "paths", "max_pixels": "render_pixels"}  # JobSpec.limits before ResourceLimits
 
@@ -60,12 +60,13 @@ class Subset:
 class ClipSettings:
     """The CLIP model and loss views: ``model`` an open_clip architecture or model-config JSON path,
     ``weights`` a pretrained tag, a checkpoint path or None (random weights, for tests); ``patches``
-    random patches per region and step; ``precision`` fp32, or fp16/bf16 autocast on CUDA."""
+    random patches per region and step; ``precision`` auto (bf16 autocast on a CPU with native bf16,
+    else fp32), fp32, or fp16/bf16 autocast (bf16 also on the CPU)."""
 
     model: str = "ViT-B-32"
     weights: str | None = "openai"
     patches: int = 64
-    precision: str = "fp32"
+    precision: str = "auto"
     source_prompt: str = "A photo"
 
 

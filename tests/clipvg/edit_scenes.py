@@ -32,12 +32,13 @@ def red_circle(size: int = 64) -> Scene:
 
 
 def quick_settings(**overrides) -> dict:
-    """Keyword arguments for ``edit``/``EditOptions``: CPU, the project's small shapes CLIP, few patches."""
+    """Keyword arguments for ``edit``/``EditOptions``: CPU, the project's small shapes CLIP in fp32 (the same
+    numbers on every CPU; "auto" would pick bf16 on some: ``test_edit_precision``), few patches."""
     from losses import shapes_clip_paths
 
     model, weights = shapes_clip_paths()
     settings = dict(iterations=4, seed=0, device="cpu", clip_model=model, clip_weights=weights, num_patches=4,
-                    source_prompt="a red circle on a white background")
+                    source_prompt="a red circle on a white background", precision="fp32")
     return {**settings, **overrides}
 
 

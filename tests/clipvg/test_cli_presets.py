@@ -12,6 +12,7 @@ from clipvg.cli import build_parser
 from clipvg.cli.edit_command import EDIT_OPTIONS, RUN_OPTIONS, job_spec, run_and_report
 from clipvg.edit.job import JobResult
 from clipvg.edit.presets import CPU, QUICK, cpu_seconds, quick_options
+from losses import precision as clip_precision
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = RUN_OPTIONS + EDIT_OPTIONS
@@ -24,12 +25,16 @@ def _spec(*flags: str):
     return spec, args.cpu_note
 
 
-def test_cpu_preset_is_announced_with_the_expected_time():
+@pytest.mark.parametrize("native, precision", [(True, "bf16"), (False, "fp32")])
+def test_cpu_preset_is_announced_with_the_precision_and_the_expected_time(monkeypatch, native, precision):
+    monkeypatch.setattr(clip_precision, "native_bf16", lambda: native)
     spec, line = _spec("--device", "cpu")
     assert (spec.steps, spec.clip.patches) == (CPU["iterations"], CPU["patches"])
-    minutes = cpu_seconds(CPU["iterations"], CPU["patches"]) / 60
+    minutes = cpu_seconds(CPU["iterations"], CPU["patches"], precision=precision) / 60
+    assert line.startswith(f"clipvg: no GPU: CLIP in {precision} (")
     assert f"{CPU['iterations']} steps of {CPU['patches']} patches, about {minutes:.0f} min" in line
     assert "--patches 64" in line
+    assert _spec("--device", "cpu", "--precision", "fp32")[1].startswith("clipvg: no GPU: CLIP in fp32;")
 
 
 @pytest.mark.parametrize("flags, steps, patches", [
@@ -73,4 +78,4 @@ def test_the_note_is_printed_before_the_edit_starts(capsys):
         return JobResult("finished", [], 0, 0, [], None, None, {}, 0, message="done")
 
     run_and_report(spec, run, quiet=True, note=note)
-    assert seen == [note + "\n"] and note.startswith("clipvg: no GPU: 0 steps of 8 patches")
+    assert seen == [note + "\n"] and note.startswith("clipvg: no GPU: CLIP in ") and "; 0 steps of 8 patches" in note
