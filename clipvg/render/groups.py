@@ -54,7 +54,8 @@ class _Canvas:
         matrix = torch.tensor([[a * sx, c * sx, e * sx], [b * sy, d * sy, f * sy], [0.0, 0.0, 1.0]],
                               dtype=torch.float64)  # on the host: the placement needs no device syncs
         texture = image.texture.to(self.device, self.dtype)
-        return draw_image(texture, matrix, self.width, self.height, image.sampling, image.opacity, image.view)
+        return draw_image(texture, matrix, self.width, self.height, image.sampling, image.opacity, image.view,
+                          redraw=image.redraw)
 
     def coverage(self, paths: list[int]) -> torch.Tensor:
         """(HW,) union coverage of the fills of ``paths`` (each with its own fill rule), as clip shapes."""

@@ -12,6 +12,7 @@ axis-aligned quads). Only pixels within the quad's bounding box are computed.
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -23,15 +24,24 @@ SAMPLINGS = ("bicubic", "bilinear", "nearest")
 
 
 def draw_image(texture: torch.Tensor, matrix: torch.Tensor, width: int, height: int, sampling: str = "bicubic",
-               opacity: float | torch.Tensor = 1.0, view: tuple[float, float, float, float] | None = None
-               ) -> tuple[torch.Tensor, torch.Tensor]:
+               opacity: float | torch.Tensor = 1.0, view: tuple[float, float, float, float] | None = None,
+               redraw: Callable | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Premultiplied colour (H*W, 3) and alpha (H*W,) of ``texture`` (h, w, 4) straight RGBA in [0, 1]
     drawn through ``matrix`` (3, 3) float64 on the host, image px (texel corners at integers) -> output px, on a
     ``width`` x ``height`` canvas, faded by ``opacity``, sampled by ``sampling`` (one of SAMPLINGS); ``view`` (x, y, w, h image px) the part drawn
-    (None: all). Differentiable w.r.t. ``texture`` and ``opacity``; in the texture's dtype and device."""
+    (None: all). ``redraw`` (an SVG image's, see ``clipvg.scene.tree.Image``): when it can, it replaces the
+    texture by one drawn at the output pixels (then copied texel for pixel), unless ``texture`` needs a
+    gradient. Differentiable w.r.t. ``texture`` and ``opacity``; in the texture's dtype and device."""
     dtype, device = texture.dtype, texture.device
     h, w = texture.shape[:2]
     view = (0.0, 0.0, float(w), float(h)) if view is None else view
+    placed = None if redraw is None or texture.requires_grad else redraw(matrix.numpy(), (w, h), view, width, height)
+    if placed is not None:  # texel for pixel from (x0, y0): exact copies, its own edges already drawn
+        pixels, (x0, y0) = placed
+        texture = torch.from_numpy(pixels).to(device, dtype)
+        matrix = torch.tensor([[1.0, 0.0, x0], [0.0, 1.0, y0], [0.0, 0.0, 1.0]], dtype=torch.float64)
+        h, w = texture.shape[:2]
+        view = (0.0, 0.0, float(w), float(h))
     box = _pixel_box(matrix, view, width, height) if h and w and view[2] > 0 and view[3] > 0 else None
     if box is None or abs(float(torch.linalg.det(matrix[:2, :2]))) < 1e-12:
         return scatter(texture.new_zeros(0, 4), (0, 0, 0, 0), width, height)

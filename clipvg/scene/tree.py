@@ -12,7 +12,7 @@ A group's opacity lives in ``Scene.group_opacity[group.index]`` (a tensor, so it
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from typing import Iterator, Union
+from typing import Callable, Iterator, Union
 
 import torch
 
@@ -112,7 +112,9 @@ class Image:
     image px (texel corners at integers) -> canvas px, faded by ``opacity``. ``sampling``: "bicubic"
     (``image-rendering`` auto/optimizeQuality), "nearest" (pixelated/optimizeSpeed) or "bilinear" (a
     texture made at about the drawn resolution, such as a rendered SVG image).
-    ``view``: the part drawn (x, y, w, h image px; None: the whole texture)."""
+    ``view``: the part drawn (x, y, w, h image px; None: the whole texture). ``redraw``: for an SVG
+    image, what draws it anew at the output resolution (``clipvg.svg.image_data.SVGRedraw``; used
+    while ``texture`` needs no gradient)."""
 
     texture: torch.Tensor
     transform: tuple[float, float, float, float, float, float] = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
@@ -120,6 +122,7 @@ class Image:
     sampling: str = "bicubic"
     view: Rect | None = None
     id: str | None = None
+    redraw: Callable | None = field(default=None, metadata={"checkpoint": False})  # drawn from texture after a restore
 
 
 @dataclass(eq=False)
@@ -267,7 +270,8 @@ def tree_to_data(node):
         return {k: tree_to_data(v) for k, v in node.items()}
     data = {"type": type(node).__name__}
     for f in fields(node):
-        data[f.name] = tree_to_data(getattr(node, f.name))
+        if f.metadata.get("checkpoint", True):
+            data[f.name] = tree_to_data(getattr(node, f.name))
     return data
 
 

@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import contextvars
+import dataclasses
 import functools
 import gzip
 import io
+import math
 import os
 import re
 import urllib.parse
 import warnings
-from typing import NamedTuple
+import xml.etree.ElementTree as ET
+from typing import Iterator, NamedTuple
 
 import numpy as np
 
@@ -191,28 +195,121 @@ def _to_rgba(image) -> np.ndarray:
     return np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0
 
 
-@functools.lru_cache(maxsize=8)  # its size and its pixels are asked for one after the other
 def _load_svg_scene(source: ImageSource):
-    """The Scene of an SVG image, guarded against including itself."""
+    """The Scene of an SVG image, guarded against including itself (also when it is drawn anew)."""
+    with _opened(source):
+        return _read_svg_scene(source)
+
+
+@functools.lru_cache(maxsize=8)  # its size and its pixels are asked for one after the other
+def _read_svg_scene(source: ImageSource):
+    """The Scene of an SVG image (call it through ``_load_svg_scene``)."""
     from ..errors import ClipvgError
     from .reader import load_svg
 
+    try:
+        text = source.data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = source.data.decode("latin-1")
+    try:
+        return load_svg(text.lstrip("\ufeff \t\r\n"), base_dir=source.base_dir)
+    except ClipvgError as error:
+        raise ImageDataError(f"SVG image {source.name} cannot be read: {error}") from None
+
+
+@contextlib.contextmanager
+def _opened(source: ImageSource) -> Iterator[None]:
+    """``source`` marked open (being loaded or drawn) inside the block; ImageDataError when it already
+    is, or SVG images nest more than MAX_SVG_NESTING deep (an SVG image including itself)."""
     key = source.name if not source.name.endswith("...") else str(hash(source.data))
     open_svgs = _OPEN_SVGS.get()
     if key in open_svgs or len(open_svgs) >= MAX_SVG_NESTING:
         raise ImageDataError(f"SVG image {source.name} includes itself (or nests more than {MAX_SVG_NESTING} "
                              "SVG images deep); it is not drawn")
-    try:
-        text = source.data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = source.data.decode("latin-1")
     token = _OPEN_SVGS.set(open_svgs + (key,))
     try:
-        return load_svg(text.lstrip("\ufeff \t\r\n"), base_dir=source.base_dir)
-    except ClipvgError as error:
-        raise ImageDataError(f"SVG image {source.name} cannot be read: {error}") from None
+        yield
     finally:
         _OPEN_SVGS.reset(token)
+
+
+@dataclasses.dataclass(frozen=True)
+class SVGRedraw:
+    """An SVG image drawn anew, as vectors, at the output pixels (as resvg draws an SVG image), instead of
+    resampling the texture made at load time, whose texels do not line up with the output pixels (its
+    edges then blur by up to a texel). ``source``: the SVG document; ``natural``: its intrinsic
+    (width, height) px."""
+
+    source: ImageSource
+    natural: tuple[float, float]
+
+    def __call__(self, matrix: np.ndarray, texture_size: tuple[int, int], view: tuple[float, float, float, float],
+                 width: int, height: int) -> tuple[np.ndarray, tuple[int, int]] | None:
+        """For the load-time texture (``texture_size`` (w, h) texels, its part ``view`` (x, y, w, h texels)
+        drawn) placed by ``matrix`` (3, 3) texel -> output px on a ``width`` x ``height`` canvas: the
+        (h', w', 4) float32 straight-RGBA texture whose texels are the output pixels from (x0, y0) on
+        (the view cut out, edges antialiased), and that (x0, y0); None when the placement is singular,
+        the image lands outside the canvas, would take more than MAX_IMAGE_PIXELS, or is drawn inside
+        itself."""
+        to_texels = np.diag([texture_size[0] / self.natural[0], texture_size[1] / self.natural[1], 1.0])
+        placement = np.asarray(matrix, dtype=np.float64) @ to_texels  # natural px -> output px
+        if abs(np.linalg.det(placement[:2, :2])) < 1e-12:
+            return None
+        seen = tuple(float(v) for v in (view[0] / to_texels[0, 0], view[1] / to_texels[1, 1],
+                                         view[2] / to_texels[0, 0], view[3] / to_texels[1, 1]))
+        x, y, w, h = seen
+        corners = placement[:2, :2] @ np.array([[x, x + w, x + w, x], [y, y, y + h, y + h]]) + placement[:2, 2:]
+        seen = self._cut(seen, placement)
+        x0, y0 = max(0, math.floor(corners[0].min())), max(0, math.floor(corners[1].min()))
+        x1, y1 = min(width, math.ceil(corners[0].max())), min(height, math.ceil(corners[1].max()))
+        if x1 <= x0 or y1 <= y0 or (x1 - x0) * (y1 - y0) > MAX_IMAGE_PIXELS:
+            return None
+        shifted = np.array([[1.0, 0, -x0], [0, 1.0, -y0], [0, 0, 1.0]]) @ placement
+        affine = tuple(float(v) for v in shifted[:2].T.reshape(-1))  # a, b, c, d, e, f
+        try:
+            pixels = _render_svg_window(self.source, self.natural, affine, seen, (x1 - x0, y1 - y0))
+        except ImageDataError:  # drawn inside itself (the load-time texture has its finite recursion)
+            return None
+        return pixels, (x0, y0)
+
+    def _cut(self, seen: tuple[float, float, float, float], placement: np.ndarray) -> tuple[float, float, float, float]:
+        """The rect (x, y, w, h, own px) the image is cut to: ``seen``, but one output pixel wider on each
+        side where it is the image's own edge. Content reaching that edge then ends with its own
+        antialiasing only (a cut there would antialias it twice; resvg draws it once), and what the
+        image draws outside its viewBox shows at most one pixel (the texture holds only the pixels the
+        image touches); a slice cuts at its exact edges."""
+        x, y, w, h = seen
+        grow = [1.0 / max(float(np.hypot(*placement[:2, k])), 1e-12) for k in (0, 1)]  # own px per output px
+        left = x - grow[0] if abs(x) < 1e-9 * self.natural[0] else x
+        top = y - grow[1] if abs(y) < 1e-9 * self.natural[1] else y
+        right = x + w + (grow[0] if abs(x + w - self.natural[0]) < 1e-9 * self.natural[0] else 0.0)
+        bottom = y + h + (grow[1] if abs(y + h - self.natural[1]) < 1e-9 * self.natural[1] else 0.0)
+        return left, top, right - left, bottom - top
+
+
+@functools.lru_cache(maxsize=16)  # an edit loop draws at one size: each image is drawn once
+def _render_svg_window(source: ImageSource, natural: tuple[float, float], affine: tuple[float, ...],
+                       seen: tuple[float, float, float, float], size: tuple[int, int]) -> np.ndarray:
+    """(h, w, 4) float32 straight RGBA: an SVG image drawn on ``size`` (w, h) px through ``affine`` (a, b,
+    c, d, e, f: its own px -> these px), cut to ``seen`` (x, y, w, h of its own px). Its root becomes a
+    nested ``<svg>`` of its natural size (so its viewBox, percentages and stylesheet keep their meaning)
+    inside an ``<svg>`` viewport that cuts it, inside a transformed group of a new root."""
+    from .document import SVG_NS, parse_xml
+
+    inner = parse_xml(source.data, source.name)
+    for name in ("x", "y", "width", "height"):
+        inner.attrib.pop(name, None)
+    inner.attrib.update({"width": repr(natural[0]), "height": repr(natural[1]), "overflow": "visible"})
+    outer = ET.Element(f"{{{SVG_NS}}}svg", {"width": str(size[0]), "height": str(size[1]),
+                                            "viewBox": f"0 0 {size[0]} {size[1]}"})
+    group = ET.SubElement(outer, f"{{{SVG_NS}}}g", {"transform": "matrix({})".format(" ".join(map(repr, affine)))})
+    cut = ET.SubElement(group, f"{{{SVG_NS}}}svg", {**dict(zip(("x", "y", "width", "height"), map(repr, seen))),
+                                                    "viewBox": " ".join(map(repr, seen))})
+    cut.append(inner)
+    wrapped = ImageSource(ET.tostring(outer), True, source.base_dir, f"{source.name} (drawn on {size[0]} x {size[1]} px)")
+    with _opened(source), warnings.catch_warnings():  # what it cannot draw was reported when it was loaded
+        warnings.simplefilter("ignore")
+        return _render_svg(wrapped, size)
 
 
 def _render_svg(source: ImageSource, svg_size: tuple[int, int] | None) -> np.ndarray:
@@ -230,5 +327,5 @@ def _render_svg(source: ImageSource, svg_size: tuple[int, int] | None) -> np.nda
         return render(scene, int(width), int(height)).numpy().astype(np.float32)
 
 
-__all__ = ["MAX_IMAGE_PIXELS", "ImageDataError", "ImageSource", "decode_image", "decode_image_href", "image_size",
+__all__ = ["MAX_IMAGE_PIXELS", "ImageDataError", "ImageSource", "SVGRedraw", "decode_image", "decode_image_href", "image_size",
            "png_data_uri", "read_image_href"]

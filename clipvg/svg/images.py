@@ -18,7 +18,7 @@ import torch
 
 from ..scene.tree import Image
 from .document import SVG_NS, XLINK_HREF, local_name, user_length
-from .image_data import MAX_IMAGE_PIXELS, ImageDataError, decode_image, image_size, read_image_href
+from .image_data import MAX_IMAGE_PIXELS, ImageDataError, SVGRedraw, decode_image, image_size, read_image_href
 
 IMAGE_KEY = "clipvg-image"  # attribute of the <g> standing for an <image>: its index in the table
 SVG_OVERSAMPLE = 4  # an SVG image is drawn at this many texture pixels per canvas pixel (then resampled)
@@ -79,7 +79,8 @@ def image_node(element: ET.Element, values: dict, ctm: np.ndarray, viewport: tup
     m = to_canvas
     return Image(torch.from_numpy(np.ascontiguousarray(pixels)),
                  (float(m[0, 0]), float(m[1, 0]), float(m[0, 1]), float(m[1, 1]), float(m[0, 2]), float(m[1, 2])),
-                 sampling=sampling, view=view, id=element.get("id"))
+                 sampling=sampling, view=view, id=element.get("id"),
+                 redraw=SVGRedraw(source, (natural_w, natural_h)) if source.is_svg else None)
 
 
 def _size(element: ET.Element, viewport: tuple[float, float], natural_w: float, natural_h: float
