@@ -185,9 +185,10 @@ def greedy_merge(stats: np.ndarray, first: np.ndarray, second: np.ndarray, chann
     pairs = len(first)
     other = np.empty(2 * pairs, np.int32)  # half-edge lists in int32: regions and pairs < 2**31
     nxt = np.full(2 * pairs, -1, np.int32)
-    head = np.full(count, -1, np.int64)
-    tail = np.full(count, -1, np.int64)
-    degree = np.zeros(count, np.int64)
+    # per-region arrays in int32 too (regions, half-edges and merge ticks < 2**31): 4 bytes a region each
+    head = np.full(count, -1, np.int32)
+    tail = np.full(count, -1, np.int32)
+    degree = np.zeros(count, np.int32)
     scratch = np.empty(rows.shape[1])
     # The heap of pair costs: cost (S,) and (a, b, version of a, version of b) (S, 4), a binary heap.
     cost = np.empty(pairs + 16)
@@ -206,18 +207,18 @@ def greedy_merge(stats: np.ndarray, first: np.ndarray, second: np.ndarray, chann
     size = pairs
     for i in range(size // 2 - 1, -1, -1):
         _sift_down(cost, ends, size, i)
-    version = np.zeros(count, np.int64)
+    version = np.zeros(count, np.int32)
     costed_size = rows[:, 0].copy()
     alive = np.ones(count, np.bool_)
-    parent = np.arange(count)
-    stamp_a = np.full(count, -1, np.int64)
-    stamp_b = np.full(count, -1, np.int64)
-    around_a = np.empty(count, np.int64)
-    gained = np.empty(count, np.int64)
+    parent = np.arange(count).astype(np.int32)
+    stamp_a = np.full(count, -1, np.int32)
+    stamp_b = np.full(count, -1, np.int32)
+    around_a = np.empty(count, np.int32)
+    gained = np.empty(count, np.int32)
     remaining = count
     tick = 0
-    kept_of = np.empty(count, np.int64)
-    merged_of = np.empty(count, np.int64)
+    kept_of = np.empty(count, np.int32)
+    merged_of = np.empty(count, np.int32)
     cost_of = np.empty(count)
     while remaining > stop and size > 0:
         size = _pop(cost, ends, size)
@@ -272,4 +273,4 @@ def greedy_merge(stats: np.ndarray, first: np.ndarray, second: np.ndarray, chann
             cost, ends, size = _push(cost, ends, size, _pair_cost(rows, errors, a, c, scratch, channels, features, ridge),
                                      lo, hi, version[lo], version[hi])
     done = count - remaining
-    return kept_of[:done].copy(), merged_of[:done].copy(), cost_of[:done].copy(), start_error
+    return kept_of[:done].astype(np.int64), merged_of[:done].astype(np.int64), cost_of[:done].copy(), start_error
