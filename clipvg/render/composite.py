@@ -14,15 +14,56 @@ def composite(pixel: torch.Tensor, alpha: torch.Tensor, rgb: torch.Tensor, num_p
     first); ``alpha`` (F,) in [0, 1]; ``rgb`` (F, 3) straight colour. Returns premultiplied colour
     (num_pixels, 3) and alpha (num_pixels,), both differentiable.
     """
-    # Straight-through clamp: the value stays finite at alpha = 1 while the gradient of an opaque
-    # fragment's alpha still sees what it hides (d out / d alpha = own colour - colour below).
-    clamped = alpha - (alpha - alpha.clamp(max=_MAX_ALPHA)).detach()
-    log_clear = torch.log1p(-clamped)
-    running = torch.cumsum(log_clear.double(), 0)  # not dtype=: its backward would sum in float32
-    with torch.no_grad():
-        group_end = torch.cumsum(torch.bincount(pixel, minlength=num_pixels), 0).index_select(0, pixel) - 1
-    above = (running.index_select(0, group_end) - running).to(alpha.dtype)  # log transmittance of fragments above
-    weight = alpha * torch.exp(above)
-    premultiplied = rgb.new_zeros(num_pixels, 3).index_add(0, pixel, weight[:, None] * rgb)
-    total_log = alpha.new_zeros(num_pixels).index_add(0, pixel, log_clear)
-    return premultiplied, 1 - torch.exp(total_log)
+    return _Composite.apply(pixel, alpha, rgb, num_pixels)
+
+
+class _Composite(torch.autograd.Function):
+    """``composite`` with its gradient written out: fragment i of pixel p has weight
+    w_i = a_i T_i, T_i the transmittance exp(sum of log(1 - a_j)) of the fragments above it, and
+
+        d/dc_i = w_i g_p,    d/da_i = T_i (c_i . g_p) - (B_i - (1 - A_p) gA_p) / (1 - a_i),
+
+    g_p / gA_p the gradients of pixel p's premultiplied colour / alpha A_p, B_i the sum of
+    w_k (c_k . g_p) over the fragments k below i. The 1 - a_i there uses a_i clamped to 1 - 1e-6
+    (a straight-through clamp: the gradient of an opaque fragment's alpha still sees what it hides).
+    """
+
+    @staticmethod
+    def forward(ctx, pixel: torch.Tensor, alpha: torch.Tensor, rgb: torch.Tensor, num_pixels: int
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        clear = 1 - alpha.clamp(max=_MAX_ALPHA).double()
+        log_clear = torch.log(clear)
+        total_log = log_clear.new_zeros(num_pixels).index_add_(0, pixel, log_clear)
+        above = total_log.index_select(0, pixel) - _running_sums(log_clear, pixel, total_log)
+        transmittance = torch.exp(above).to(alpha.dtype)
+        weight = alpha * transmittance
+        premultiplied = rgb.new_zeros(num_pixels, 3).index_add_(0, pixel, weight[:, None] * rgb)
+        remaining = torch.exp(total_log).to(alpha.dtype)  # 1 - A per pixel
+        ctx.save_for_backward(pixel, rgb, clear, transmittance, weight, remaining)
+        return premultiplied, 1 - remaining
+
+    @staticmethod
+    def backward(ctx, grad_premultiplied: torch.Tensor, grad_alpha: torch.Tensor
+                 ) -> tuple[None, torch.Tensor | None, torch.Tensor | None, None]:
+        pixel, rgb, clear, transmittance, weight, remaining = ctx.saved_tensors
+        grad_color = grad_premultiplied.index_select(0, pixel)  # (F, 3)
+        grad_rgb = weight[:, None] * grad_color if ctx.needs_input_grad[2] else None
+        if not ctx.needs_input_grad[1]:
+            return None, None, grad_rgb, None
+        seen = (rgb * grad_color).sum(1)  # c_i . g_p
+        seen_weighted = (weight * seen).double()
+        totals = seen_weighted.new_zeros(len(remaining)).index_add_(0, pixel, seen_weighted)
+        below = _running_sums(seen_weighted, pixel, totals) - seen_weighted  # B_i
+        hidden = (grad_alpha * remaining).index_select(0, pixel).double()  # (1 - A_p) gA_p
+        grad_a = transmittance * seen - ((below - hidden) / clear).to(seen.dtype)
+        return None, grad_a, grad_rgb, None
+
+
+def _running_sums(values: torch.Tensor, pixel: torch.Tensor, totals: torch.Tensor) -> torch.Tensor:
+    """(F,) sum of ``values`` (F,) over each fragment and those before it in its pixel (``pixel`` (F,)
+    ascending; ``totals`` the sums per pixel). The running sum restarts at every pixel, so that its
+    rounding stays that of one pixel's sum (an opaque fragment divides it by 1e-6), not of all the
+    pixels before it."""
+    previous = torch.cat([pixel[:1], pixel[:-1]])
+    restarted = values - torch.where(pixel != previous, totals.index_select(0, previous), torch.zeros_like(values))
+    return torch.cumsum(restarted, 0)

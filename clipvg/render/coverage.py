@@ -142,7 +142,6 @@ def _box_sums(cell: torch.Tensor, item: torch.Tensor, step: torch.Tensor, fx: to
     """Prefix-sum steps along rows: a step of ``step`` (M,) at offset ``fx`` (M,) in [0, 1] inside
     cell ``cell`` (M, 2) (col in [0, W], row) of item ``item`` (M,) adds ``step * (1 - fx)`` to that
     cell and ``step`` to every cell right of it. Each item accumulates over its bounding box only."""
-    dtype = step.dtype
     with torch.no_grad():
         col, row = cell[:, 0], cell[:, 1]
         x0, x1 = group_min_max(col, item, num_items)
@@ -158,29 +157,55 @@ def _box_sums(cell: torch.Tensor, item: torch.Tensor, step: torch.Tensor, fx: to
         base = row_first + (col - x0.index_select(0, item))
         row_last = row_first + piece_w - 1  # the spill cell of the piece's row
         rows = _RowTable.of(box_w, box_h, offsets, x0, y0, width)
-    cells = torch.cat([base, base + 1])
-    # in float64 from the start: float32 products leave ~1e-7 in sums that cancel exactly (abutting
-    # stroke quads), and the coverage's kinks at 0 and 1 turn that noise into gradient noise
-    step, fx = step.double(), fx.double()
-    contribution = torch.cat([step * (1 - fx), step * fx])
-    accumulator = contribution.new_zeros(int(sizes.sum())).index_add(0, cells, contribution)
-    with torch.no_grad():
-        # Every closed loop adds zero per row, so one global prefix sum is a per-row prefix sum; what
-        # rounding leaves of a row's sum is taken back in its last (spill) cell, so that it never
-        # leaks into the rows and items after it as faint coverage.
-        accumulator.index_add_(0, torch.cat([row_last, row_last]), -contribution.detach())
-    value = torch.cumsum(accumulator, 0).to(dtype)
+    value = _RowPrefixSums.apply(step, fx, base, row_last, int(sizes.sum()))
     with torch.no_grad():
         # Cells a piece touched stay fragments even at value 0: an edge lying exactly on a pixel
         # boundary has its gradient there. Cells right of the canvas never are.
         keep = (value.detach().abs() > 1e-6).index_fill_(0, base, True).index_fill_(0, base + 1, True)
         keep.index_fill_(0, rows.outside, False)
         index = torch.nonzero(keep).flatten()
-        per_row = torch.cumsum(keep, 0).index_select(0, rows.end - 1)
+        count_dtype = torch.int32 if len(keep) < 2 ** 31 else torch.int64  # a bool cumsum to int64 is 10x slower
+        per_row = torch.cumsum(keep, 0, dtype=count_dtype).index_select(0, rows.end - 1).long()
         frag_row = torch.repeat_interleave(torch.diff(per_row, prepend=per_row.new_zeros(1)), output_size=len(index))
         frag_item = rows.item.index_select(0, frag_row)
         pixel = index + rows.pixel_shift.index_select(0, frag_row)
     return _Sums(value, index, frag_item, pixel)
+
+
+class _RowPrefixSums(torch.autograd.Function):
+    """Box cells' values (T,) in the dtype of ``step``: prefix sums along each box row of
+    ``step * (1 - fx)`` added at cell ``base`` and ``step * fx`` at ``base + 1`` (M,), each row ending
+    in its spill cell ``row_last`` (M,). Backward is the per-row suffix sum of the cells' gradient at
+    the pieces' two cells: two float64 passes instead of autograd's flips and copies of the boxes."""
+
+    @staticmethod
+    def forward(ctx, step: torch.Tensor, fx: torch.Tensor, base: torch.Tensor, row_last: torch.Tensor,
+                size: int) -> torch.Tensor:
+        # in float64 from the start: float32 products leave ~1e-7 in sums that cancel exactly (abutting
+        # stroke quads), and the coverage's kinks at 0 and 1 turn that noise into gradient noise
+        step64, fx64 = step.double(), fx.double()
+        contribution = torch.cat([step64 * (1 - fx64), step64 * fx64])
+        accumulator = contribution.new_zeros(size).index_add_(0, torch.cat([base, base + 1]), contribution)
+        # Every closed loop adds zero per row, so one global prefix sum is a per-row prefix sum; what
+        # rounding leaves of a row's sum is taken back in its last (spill) cell, so that it never
+        # leaks into the rows and items after it as faint coverage.
+        accumulator.index_add_(0, torch.cat([row_last, row_last]), -contribution)
+        ctx.save_for_backward(step64, fx64, base, row_last)
+        ctx.dtype = step.dtype
+        return torch.cumsum(accumulator, 0).to(step.dtype)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        step, fx, base, row_last = ctx.saved_tensors
+        grad = grad.double()
+        total = torch.cumsum(grad, 0)
+        row_total = total.index_select(0, row_last)
+        # gradient summed over cells c..row_last: what a step at c moves
+        at_base = row_total - total.index_select(0, base) + grad.index_select(0, base)
+        at_next = row_total - total.index_select(0, base + 1) + grad.index_select(0, base + 1)
+        grad_step = (at_base * (1 - fx) + at_next * fx).to(ctx.dtype) if ctx.needs_input_grad[0] else None
+        grad_fx = (step * (at_next - at_base)).to(ctx.dtype) if ctx.needs_input_grad[1] else None
+        return grad_step, grad_fx, None, None, None
 
 
 def _nonzero(edges: torch.Tensor, edge_item: torch.Tensor, num_items: int, width: int, height: int) -> Fragments:
