@@ -91,6 +91,17 @@ def successors(start: np.ndarray, direction: np.ndarray, owner: np.ndarray, stri
 
 
 @njit(cache=True, nogil=True)
+def _room(array: np.ndarray, used: int, need: int) -> np.ndarray:
+    """``array`` (its first ``used`` items kept) with room for ``need`` more: itself, or a copy grown
+    by half (at least to ``used`` + ``need``)."""
+    if used + need <= len(array):
+        return array
+    grown = np.empty(max(len(array) * 3 // 2, used + need), array.dtype)
+    grown[:used] = array[:used]
+    return grown
+
+
+@njit(cache=True, nogil=True)
 def walk_loops(successor: np.ndarray, start: np.ndarray, junction: np.ndarray, stride: int):
     """Decompose the permutation ``successor`` (E,) of directed edges (starting at lattice vertex
     ids ``start`` (E,), vertex = y * ``stride`` + x) into closed loops, cut each at its vertices
@@ -108,15 +119,16 @@ def walk_loops(successor: np.ndarray, start: np.ndarray, junction: np.ndarray, s
     # int32 ids (vertex ids, edges and chain vertices stay below 2**31: canvases up to 46 000 px a side)
     seen = np.zeros(edges, np.bool_)
     ring = np.empty(edges + 1, np.int32)
-    most_loops = edges // 4 + 1  # a loop has 4 edges at least (around one pixel)
-    loop_edge = np.empty(most_loops, np.int32)
-    loop_area2 = np.empty(most_loops, np.int64)
-    part_offsets = np.zeros(most_loops + 1, np.int32)
-    part_chain = np.empty(edges, np.int32)
-    part_forward = np.empty(edges, np.bool_)
-    chain_vertices = np.empty(2 * edges, np.int32)
-    chain_offsets = np.zeros(edges + 1, np.int32)
-    chain_closed = np.empty(edges, np.bool_)
+    # The outputs grow as needed (a loop, piece or chain has many edges: worst-case sizes are 5-30x
+    # what photos use); chains share their vertices between the two sides, about half the edges.
+    loop_edge = np.empty(1024, np.int32)
+    loop_area2 = np.empty(1024, np.int64)
+    part_offsets = np.zeros(1024, np.int32)
+    part_chain = np.empty(1024, np.int32)
+    part_forward = np.empty(1024, np.bool_)
+    chain_vertices = np.empty(edges // 2 + 16, np.int32)
+    chain_offsets = np.zeros(1024, np.int32)
+    chain_closed = np.empty(1024, np.bool_)
     counts = np.zeros(2, np.int64)  # chains, chain vertices so far
     index = dict()
     index[np.int64(-1)] = np.int64(-1)
@@ -140,6 +152,12 @@ def walk_loops(successor: np.ndarray, start: np.ndarray, junction: np.ndarray, s
             area2 += (v % stride) * (w // stride) - (w % stride) * (v // stride)
             length += 1
             edge = successor[edge]
+        # room for this loop: at most ``length`` pieces and chains, with ``length`` + pieces vertices
+        loop_edge, loop_area2 = _room(loop_edge, loops, 1), _room(loop_area2, loops, 1)
+        part_offsets = _room(part_offsets, loops + 1, 1)
+        part_chain, part_forward = _room(part_chain, parts, length), _room(part_forward, parts, length)
+        chain_closed, chain_offsets = _room(chain_closed, counts[0], length), _room(chain_offsets, counts[0] + 1, length)
+        chain_vertices = _room(chain_vertices, counts[1], 2 * length + 1)
         loop_edge[loops] = first
         loop_area2[loops] = area2
         if cut < 0:
@@ -162,7 +180,7 @@ def walk_loops(successor: np.ndarray, start: np.ndarray, junction: np.ndarray, s
         loops += 1
         part_offsets[loops] = parts
     chains, used = counts[0], counts[1]
-    # copies, so the buffers sized for the worst case are freed
+    # copies, so the buffers' spare room is freed
     return (loop_edge[:loops].copy(), loop_area2[:loops].copy(), part_offsets[:loops + 1].copy(),
             part_chain[:parts].copy(), part_forward[:parts].copy(), chain_vertices[:used].copy(),
             chain_offsets[:chains + 1].copy(), chain_closed[:chains].copy())
