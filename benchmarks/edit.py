@@ -4,9 +4,12 @@ ROI, every patch cut out in a Python loop, ``losses.reference``). Prints one JSO
 
     python benchmarks/edit.py [--size 512] [--patches 64] [--rois 1|3] [--iterations 3] [--device cuda]
                               [--deterministic] [--no-official] [--precision auto|fp32|fp16|bf16] [--reference]
+                              [--versus-fp32]
 
 ``--reference`` also times the loop with open_clip's own image forward (``ClipModel.lean = False``), its
 steps interleaved with clipvg's (one step of each in turn), so a load change on a shared machine hits both.
+``--versus-fp32`` likewise times the loop with an fp32 CLIP (the default precision, auto, is bf16 on CPUs
+with native bf16).
 
 Peak memory: the device's (torch.cuda.max_memory_allocated) on CUDA, the process's (ru_maxrss) on the CPU.
 
@@ -15,6 +18,7 @@ CLIP is the ViT-B-32 architecture with random weights (costs the same as the rea
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import resource
 import sys
@@ -105,6 +109,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--no-official", action="store_true", help="skip the official-style loop (slow on CPU)")
     parser.add_argument("--reference", action="store_true",
                         help="also time open_clip's own image forward, interleaved (before/after the lean tower)")
+    parser.add_argument("--versus-fp32", action="store_true",
+                        help="also time the loop with an fp32 CLIP, interleaved (what auto's bf16 gains on the CPU)")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's, the physical cores); on a "
                         "loaded shared machine 1 thread's CPU seconds are the steadiest measure of the work")
     parser.add_argument("--out", help="also write the JSON to this file")
@@ -125,18 +131,21 @@ def main(argv: list[str] | None = None) -> dict:
     if editor.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(editor.device)
 
-    def lean(on: bool) -> Callable[[], None]:
-        return lambda: setattr(clip, "lean", on)
+    def lean(on: bool, model: losses.ClipModel = clip) -> Callable[[], None]:
+        return lambda: setattr(model, "lean", on)
 
     variants = {"clipvg": (editor, lean(True))}
     if args.reference:
         variants["open_clip_forward"] = (Editor(scene, options, clip), lean(False))
+    if args.versus_fp32:
+        fp32 = losses.load_clip(args.model, pretrained=None, device=args.device, precision="fp32")
+        variants["fp32"] = (Editor(scene, dataclasses.replace(options, precision="fp32"), fp32), lean(True, fp32))
     results = time_interleaved(variants, args.iterations)
     ours = results["clipvg"]
     ours["peak_memory_mb"] = peak_memory_mb(editor.device)
-    if args.reference:
-        results["speedup_vs_open_clip_forward"] = round(results["open_clip_forward"]["s_per_iteration"]
-                                                        / ours["s_per_iteration"], 2)
+    for name in ("open_clip_forward", "fp32"):
+        if name in results:
+            results[f"speedup_vs_{name}"] = round(results[name]["s_per_iteration"] / ours["s_per_iteration"], 2)
     if not args.no_official:
         official = Editor(scene, options, clip)
         official.loss_fn = OfficialStyleLoss(official.loss_fn, [clip] * len(official.rois))
