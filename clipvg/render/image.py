@@ -217,7 +217,9 @@ def _rect_corners(like: torch.Tensor, rect: tuple[float, float, float, float]) -
 def _quad_coverage(matrix: torch.Tensor, view: tuple[float, float, float, float], xs: torch.Tensor,
                    ys: torch.Tensor) -> torch.Tensor:
     """Share of each pixel (centres xs, ys) inside the image of the ``view`` rect under ``matrix``: per
-    pair of opposite edges, the pixel's overlap with the strip between them along its normal."""
+    pair of opposite edges, the pixel's exact area between them (a unit square cut by two parallel
+    lines), multiplied over the two pairs (exact for axis-aligned quads, and along every edge of a
+    rotated or skewed one; an approximation only in pixels holding a corner)."""
     corners = matrix @ _rect_corners(matrix, view)
     origin = corners[:2, 0]
     coverage = torch.ones_like(xs)
@@ -229,8 +231,20 @@ def _quad_coverage(matrix: torch.Tensor, view: tuple[float, float, float, float]
         if width < 0:
             normal, width = -normal, -width
         distance = (xs - origin[0]) * normal[0] + (ys - origin[1]) * normal[1]
-        # half-extent of a unit pixel along the normal (0.5 for axis-aligned edges, up to 0.707 at 45 degrees)
-        half = 0.5 * float(normal[0].abs() + normal[1].abs())
-        inside = distance.clamp(max=half) + (width - distance).clamp(max=half)
-        coverage = coverage * (inside / (2 * half)).clamp(0, 1)
+        a, b = sorted((float(normal[0].abs()), float(normal[1].abs())), reverse=True)
+        inside = _half_plane_area(distance, a, b) + _half_plane_area(width - distance, a, b) - 1
+        coverage = coverage * inside.clamp(0, 1)
     return coverage
+
+
+def _half_plane_area(t: torch.Tensor, a: float, b: float) -> torch.Tensor:
+    """Area of a unit pixel on the inner side of a line at signed distance ``t`` (N,) from its centre
+    (positive: the centre inside), for a unit normal with components ``a`` >= ``b`` >= 0 (absolute
+    values): linear where the line crosses two opposite sides, quadratic where it cuts a corner."""
+    half, flat = (a + b) / 2, (a - b) / 2
+    linear = 0.5 + t / a
+    if b < 1e-9:
+        return linear.clamp(0, 1)
+    low = (half + t).clamp(min=0) ** 2 / (2 * a * b)
+    high = 1 - (half - t).clamp(min=0) ** 2 / (2 * a * b)
+    return torch.where(t > flat, high, torch.where(t < -flat, low, linear)).clamp(0, 1)
