@@ -1,0 +1,72 @@
+"""Counting the points (number pairs) in SVG path data at C speed, before anything parses it.
+
+``point_bounds`` brackets the count with two ``bytes.translate`` passes; ``count_points`` counts the
+numbers exactly (as the regular expression ``[-+]?(\\d+\\.?\\d*|\\.\\d+)([eE][-+]?\\d+)?`` finds them
+in well-formed data) with numpy masks over the bytes, chunk by chunk: 2 million decimal points
+(31 MB) in about 0.2 s where a regular expression's match loop took 1-2.7 s.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+# path data bytes -> "1" for a digit, " " for the rest; the lower bound deletes the other number characters
+_DIGITS = bytes(49 if 48 <= b <= 57 else 32 for b in range(256))
+# where a chunk may end: before a byte that is no part of a number, or before a sign that starts one
+_CHUNK_END = re.compile(rb"[^0-9.eE+-]|(?<![eE])[-+]")
+CHUNK_BYTES = 1 << 18  # cache-sized: 2-3x faster than 4 MB chunks
+# byte -> its class bits
+DIGIT, DOT, SIGN, EXPONENT = 1, 2, 4, 8
+_CLASS = np.zeros(256, np.uint8)
+_CLASS[48:58], _CLASS[ord(".")], _CLASS[[ord("+"), ord("-")]], _CLASS[[ord("e"), ord("E")]] = DIGIT, DOT, SIGN, EXPONENT
+
+
+def point_bounds(data: str) -> tuple[int, int]:
+    """Lower and upper bounds of the points (number pairs) in path data ``data``, counted at C speed;
+    equal for integers apart (``"M1 2L3,4"``). Every number holds a run of digits, whole (upper);
+    every run of number characters holding a digit holds a number (lower; ``"1-2"`` holds two)."""
+    raw = data.encode("utf-8", "replace")
+    digit_runs = raw.translate(_DIGITS)
+    number_runs = raw.translate(_DIGITS, b".eE+-")
+    count = lambda runs: runs.count(b" 1") + runs.startswith(b"1")  # noqa: E731
+    return count(number_runs) // 2, count(digit_runs) // 2
+
+
+def count_points(data: str) -> int:
+    """The points (number pairs) in path data ``data``: its numbers, halved. Exact for well-formed
+    numbers (a malformed one such as ``"1e"`` or ``"e5"`` may count one off); memory is a few bytes
+    per byte of a 256 KB chunk."""
+    raw = data.encode("utf-8", "replace")
+    numbers, start = 0, 0
+    while start < len(raw):
+        boundary = _CHUNK_END.search(raw, start + CHUNK_BYTES) if len(raw) - start > CHUNK_BYTES else None
+        end = boundary.start() if boundary else len(raw)
+        numbers += _count_numbers(np.frombuffer(raw, np.uint8, end - start, start))
+        start = end
+    return numbers // 2
+
+
+def _count_numbers(text: np.ndarray) -> int:
+    """The numbers in ``text`` (uint8 bytes, shape (n,)): the bytes where one starts. A sign starts one
+    unless it follows an exponent's e; a digit unless it follows a digit, dot, sign or e; a dot unless
+    it follows a sign or a digit, or after a digit when the digit run's number already holds a dot or
+    an exponent (``"1.5.5"`` is 1.5 and .5)."""
+    kinds = np.zeros(len(text) + 2, np.uint8)  # a byte of no class at either end
+    kinds[1:-1] = _CLASS[text]
+    before, kind, after = kinds[:-2], kinds[1:-1], kinds[2:]
+    signs = kind == SIGN
+    exponent_signs = signs & (before == EXPONENT)
+    starts = np.count_nonzero(signs & ~exponent_signs & ((after & (DIGIT | DOT)) != 0))
+    kind[exponent_signs] = EXPONENT  # part of the exponent, as its e
+    digits = kind == DIGIT
+    starts += np.count_nonzero(digits & (before == 0))
+    dots = kind == DOT
+    starts += np.count_nonzero(dots & ((before & (DIGIT | SIGN)) == 0) & (after == DIGIT))
+    between = dots & (before == DIGIT) & (after == DIGIT)
+    if between.any():  # a dot between digits starts a number when the byte before its digit run is a dot or e
+        run_starts = digits & (before != DIGIT)
+        run_of_dot = np.cumsum(run_starts, dtype=np.int32)[between] - 1  # the digit run just before each dot
+        prior = before[run_starts][run_of_dot]
+        starts += np.count_nonzero((prior == DOT) | (prior == EXPONENT))
+    return int(starts)
