@@ -15,7 +15,10 @@ from .fit import fit_packed
 from .loops import assemble_loops, walk_loops
 from .loops import successors as edge_successors
 
-FIT_BATCH = 1 << 15  # chain points fitted in one batch (bounds the fit's memory to a few MB)
+# Chain points fitted in one batch (the fit's temporaries: ~120 bytes a point): a 16th of the
+# canvas's pixels, within these bounds, so small pictures are not dominated by a fixed batch.
+FIT_BATCH = 1 << 15
+MIN_FIT_BATCH = 1 << 12
 
 
 def trace_regions(labels: np.ndarray, tolerance: float) -> list[list[np.ndarray]]:
@@ -56,7 +59,8 @@ def trace_levels(levels: list[np.ndarray], finest: np.ndarray, tolerance: float)
      chain_closed) = walk_loops(successor, start, junction, stride)
     loop_owner, loop_level = owner[loop_edge], level[loop_edge]
     del successor, start, owner, level, junction  # the per-edge arrays: free before fitting
-    control, curve_offsets = _fit_chains(vertices, chain_offsets, chain_closed, stride, tolerance)
+    batch = min(FIT_BATCH, max(MIN_FIT_BATCH, height * width // 16))
+    control, curve_offsets = _fit_chains(vertices, chain_offsets, chain_closed, stride, tolerance, batch)
     # Outer contour (clockwise on screen: positive area with y down) first, holes after it.
     order = np.argsort(-area2, kind="stable")
     packed, bounds = assemble_loops(control, curve_offsets, part_offsets, part_chain, part_forward, order)
@@ -67,14 +71,14 @@ def trace_levels(levels: list[np.ndarray], finest: np.ndarray, tolerance: float)
 
 
 def _fit_chains(vertices: np.ndarray, offsets: np.ndarray, closed: np.ndarray, stride: int,
-                tolerance: float) -> tuple[np.ndarray, np.ndarray]:
-    """``fit_packed`` of the packed lattice chains (vertex ids), FIT_BATCH points at a time at
+                tolerance: float, batch: int = FIT_BATCH) -> tuple[np.ndarray, np.ndarray]:
+    """``fit_packed`` of the packed lattice chains (vertex ids), ``batch`` points at a time at
     most (chains are fitted independently: batches bound the memory, not the result). Returns the
     packed curves: control points (N', 2) and offsets (C+1,)."""
     controls, bounds = [], [np.zeros(1, np.int64)]
     first = 0
     while first < len(closed):
-        last = max(int(np.searchsorted(offsets, offsets[first] + FIT_BATCH, side="right")) - 1, first + 1)
+        last = max(int(np.searchsorted(offsets, offsets[first] + batch, side="right")) - 1, first + 1)
         ids = vertices[offsets[first]:offsets[last]]
         points = np.stack([ids % stride, ids // stride], axis=1).astype(np.float64)
         control, bound = fit_packed(points, offsets[first:last + 1] - offsets[first], closed[first:last], tolerance)
