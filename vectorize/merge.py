@@ -128,7 +128,7 @@ def _roots(parent: np.ndarray) -> np.ndarray:
 
 
 def _adjacent_pairs(labels: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """Unique (a < b) pairs of 4-adjacent regions, (E,) int64 each, sorted by (a, b). Each direction
+    """Unique (a < b) pairs of 4-adjacent regions, (E,) int32 each, sorted by (a, b). Each direction
     is made unique on its own first, so the temporaries stay a few bytes per boundary pixel."""
     keys = []
     # Walked along each boundary (columns for left-right pairs), so a long boundary's repeats are
@@ -140,7 +140,7 @@ def _adjacent_pairs(labels: np.ndarray, count: int) -> tuple[np.ndarray, np.ndar
         key = np.minimum(first, second) * count + np.maximum(first, second)
         keys.append(_sorted_unique(key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key))  # none: one region
     key = _sorted_unique(np.concatenate(keys))
-    return key // count, key % count
+    return (key // count).astype(np.int32), (key % count).astype(np.int32)  # the merge keeps them: 8 bytes a pair
 
 
 def _sorted_unique(values: np.ndarray) -> np.ndarray:
