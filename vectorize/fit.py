@@ -45,7 +45,7 @@ def fit_packed(points: np.ndarray, offsets: np.ndarray, closed: np.ndarray, tole
     smooth = np.where(split[:, None], points, 0.25 * points[batch.shift(-1)] + 0.5 * points
                       + 0.25 * points[batch.shift(1)])
     pieces = _pieces(batch, split)
-    sharp = corner | ~batch.closed[batch.owner]
+    sharp = corner | ~batch.point_closed
     left = np.where(sharp[pieces.first, None], _ahead_tangent(smooth, pieces),
                     _centred_tangent(smooth, batch, pieces.first))
     right = np.where(sharp[pieces.last, None], _ahead_tangent(smooth, pieces.reversed()),
@@ -78,19 +78,24 @@ class _Batch:
         self.offsets, self.closed = offsets, closed
         self.lengths = np.diff(offsets)
         self.owner = np.repeat(np.arange(len(self.lengths)), self.lengths)
-        self.local = np.arange(offsets[-1]) - offsets[self.owner]
+        self.base = offsets[self.owner]  # global index of each point's polyline start
+        self.local = np.arange(offsets[-1]) - self.base
         self.size = self.lengths[self.owner]
+        self.point_closed = closed[self.owner]
+        self._shifts: dict[int, np.ndarray] = {}
 
     def shift(self, k: int) -> np.ndarray:
         """(N,) global index of the point ``k`` steps along each point's polyline (wrapping on
-        closed polylines, clamped to the ends of open ones)."""
-        moved = np.where(self.closed[self.owner], (self.local + k) % self.size,
-                         np.clip(self.local + k, 0, self.size - 1))
-        return self.offsets[self.owner] + moved
+        closed polylines, clamped to the ends of open ones); computed once per ``k``."""
+        if k not in self._shifts:
+            moved = self.local + k
+            self._shifts[k] = self.base + np.where(self.point_closed, moved % self.size,
+                                                   np.minimum(np.maximum(moved, 0), self.size - 1))
+        return self._shifts[k]
 
     def inside(self, k: int) -> np.ndarray:
         """(N,) bool: the point ``k`` steps along exists without clamping."""
-        return self.closed[self.owner] | ((self.local + k >= 0) & (self.local + k < self.size))
+        return self.point_closed | ((self.local + k >= 0) & (self.local + k < self.size))
 
 
 def find_corners(points: np.ndarray, batch: _Batch) -> np.ndarray:
@@ -150,7 +155,7 @@ def _step_corners(points: np.ndarray, batch: _Batch) -> np.ndarray:
 def _default_splits(batch: _Batch, corner: np.ndarray) -> np.ndarray:
     """(N,) bool: the ends of open polylines, and two opposite points of corner-free closed ones."""
     has_corner = np.bincount(batch.owner, corner, minlength=len(batch.closed)) > 0
-    closed = batch.closed[batch.owner]
+    closed = batch.point_closed
     ends = ~closed & ((batch.local == 0) | (batch.local == batch.size - 1))
     smooth_loop = closed & ~has_corner[batch.owner] & ((batch.local == 0) | (batch.local == batch.size // 2))
     return ends | smooth_loop
