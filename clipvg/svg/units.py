@@ -1,14 +1,16 @@
 """SVG/CSS lengths -> user units (px at 96 dpi), resolved in the XML before svgelements reads it.
 
-Units: none, px, in, cm, mm, Q, pt, pc (absolute); em, ex, ch, cap, ic, lh (the element's font
-size: ex = ch = em / 2, cap = 0.7 em, ic = em, lh = 1.2 em, as user agents approximate them without
-font metrics); rem, rlh (the root's font size); vw, vh, vmin, vmax, vi, vb (1 % of the root
+Units: none, px, in, cm, mm, Q, pt, pc (absolute); em, ex, cap (the element's font size: ex = em / 2
+as resvg takes it, cap = 0.7 em); ch, ic, lh from the first available face of the element's
+font-family (CSS Values 4: the advance of "0", of "水", the normal line height; without a face, em / 2,
+em and 1.2 em); rem, rlh (the root's font); vw, vh, vmin, vmax, vi, vb (1 % of the root
 viewport); % per axis (x: viewport width, y: height, other: the diagonal / sqrt 2). ``resolve_lengths``
 rewrites font sizes, shape geometry and stroke lengths in place; an unreadable length is dropped, so
 the attribute takes its default, as SVG says for invalid values.
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -20,8 +22,9 @@ from .document import local_name
 DEFAULT_FONT_SIZE = 12.0  # px: resvg's, and what the text layout uses
 ABSOLUTE = {"": 1.0, "px": 1.0, "in": 96.0, "cm": 96 / 2.54, "mm": 96 / 25.4, "q": 96 / 101.6, "pt": 4 / 3,
             "pc": 16.0}
-FONT_RELATIVE = {"em": 1.0, "ex": 0.5, "ch": 0.5, "cap": 0.7, "ic": 1.0, "lh": 1.2}
-ROOT_RELATIVE = {"rem": 1.0, "rlh": 1.2}
+FONT_RELATIVE = {"em": 1.0, "ex": 0.5, "ch": 0.5, "cap": 0.7, "ic": 1.0, "lh": 1.2}  # ch, ic, lh: without a face
+ROOT_RELATIVE = {"rem": "em", "rlh": "lh"}  # the root's font, in the unit named
+FONT_METRIC = ("ch", "ic", "lh")  # read from the face
 FONT_KEYWORDS = {"xx-small": 3 / 5, "x-small": 3 / 4, "small": 8 / 9, "medium": 1.0, "large": 6 / 5,
                  "x-large": 3 / 2, "xx-large": 2.0, "xxx-large": 3.0}
 _LENGTH = re.compile(r"\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*(%|[a-zA-Z]*)\s*$")
@@ -56,6 +59,8 @@ class LengthContext:
 
     font_size: float = DEFAULT_FONT_SIZE
     root_font_size: float = DEFAULT_FONT_SIZE
+    families: tuple[str, ...] = ()  # font-family, in order (empty: the default family)
+    root_families: tuple[str, ...] = ()
     viewport: tuple[float, float] = (100.0, 100.0)
     window: tuple[float, float] = (100.0, 100.0)
 
@@ -80,15 +85,52 @@ def to_user(text: str | None, context: LengthContext, axis: str = "d", percent: 
     if unit in ABSOLUTE:
         return value * ABSOLUTE[unit]
     if unit in FONT_RELATIVE:
-        return value * FONT_RELATIVE[unit] * context.font_size
+        return value * font_unit(unit, context.families, context.font_size)
     if unit in ROOT_RELATIVE:
-        return value * ROOT_RELATIVE[unit] * context.root_font_size
+        return value * font_unit(ROOT_RELATIVE[unit], context.root_families, context.root_font_size)
     if unit == "%":
         return value / 100 * context.reference(axis) if percent else None
     width, height = context.window
     per = {"vw": width, "vi": width, "vh": height, "vb": height, "vmin": min(width, height),
            "vmax": max(width, height)}.get(unit)
     return None if per is None else value * per / 100
+
+
+def font_unit(unit: str, families: tuple[str, ...], size: float) -> float:
+    """One ``unit`` (a key of FONT_RELATIVE) in px for the font ``families`` at ``size`` px; lh is
+    ascent + descent + line gap, each rounded to whole px, as Chromium lays out ``line-height: normal``."""
+    if unit not in FONT_METRIC:
+        return FONT_RELATIVE[unit] * size
+    measures = _face_measures(unit, families)
+    if measures is None:
+        return FONT_RELATIVE[unit] * size
+    return sum(round(m * size) for m in measures) if unit == "lh" else measures[0] * size
+
+
+@functools.lru_cache(maxsize=64)
+def _face_measures(unit: str, families: tuple[str, ...]) -> tuple[float, ...] | None:
+    """ch, ic or lh in em from the first available face of ``families`` (the default family's when
+    none is installed): (advance of "0" or "水",), or (ascent, descent, line gap); None without a face
+    or that glyph."""
+    from .text.faces import FontSpec, select
+    from .text.style import DEFAULT_FAMILY
+
+    face, _ = select(FontSpec(families or (DEFAULT_FAMILY,)), DEFAULT_FONT_SIZE)
+    if face is None:
+        return None
+    upem = face.hb_face.upem
+    if unit == "lh":
+        extents = face.font.get_font_extents("ltr")
+        return extents.ascender / upem, -extents.descender / upem, extents.line_gap / upem
+    glyph = face.font.get_nominal_glyph(ord("0" if unit == "ch" else "\u6c34"))
+    return None if glyph is None else (face.font.get_glyph_h_advance(glyph) / upem,)
+
+
+def font_families(text: str | None, parent: tuple[str, ...]) -> tuple[str, ...]:
+    """The family names of a ``font-family`` value (quotes removed), or ``parent``'s when it has none."""
+    names = tuple(name.strip().strip("'\"").strip() for name in (text or "").split(","))
+    names = tuple(name for name in names if name)
+    return names or parent
 
 
 def font_size(text: str | None, parent: LengthContext) -> float:
@@ -124,7 +166,9 @@ def resolve_lengths(root: ET.Element, window: tuple[float, float]) -> None:
     def visit(element: ET.Element, parent: LengthContext, is_root: bool) -> None:
         kind = local_name(element.tag)
         size = font_size(element.get("font-size"), parent)
-        context = replace(parent, font_size=size, root_font_size=size if is_root else parent.root_font_size)
+        families = font_families(element.get("font-family"), parent.families)
+        context = replace(parent, font_size=size, root_font_size=size if is_root else parent.root_font_size,
+                          families=families, root_families=families if is_root else parent.root_families)
         if element.get("font-size") is not None:
             element.set("font-size", _number(size))
         for name in FOREIGN_RADII.get(kind, ()):  # svgelements would take them for the radii

@@ -3,9 +3,11 @@ and drawings compared with resvg where resvg supports the unit."""
 from __future__ import annotations
 
 import colorsys
+import subprocess
 
 import numpy as np
 import pytest
+from fontTools.ttLib import TTFont
 from hypothesis import given, strategies as st
 
 from clipvg import load_svg, render
@@ -35,8 +37,8 @@ def test_percentages_refer_to_their_axis(value: float, axis: str) -> None:
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("2em", 40.0), ("2ex", 20.0), ("1ch", 10.0), ("3rem", 30.0), ("10vw", 40.0), ("10vh", 30.0),
-    ("10vmin", 30.0), ("10vmax", 40.0), ("1lh", 24.0), ("40Q", 96 / 2.54), ("1in", 96.0), (" 7 ", 7.0),
+    ("2em", 40.0), ("2ex", 20.0), ("3rem", 30.0), ("10vw", 40.0), ("10vh", 30.0),
+    ("10vmin", 30.0), ("10vmax", 40.0), ("40Q", 96 / 2.54), ("1in", 96.0), (" 7 ", 7.0),
 ])
 def test_relative_units(text: str, expected: float) -> None:
     assert to_user(text, CONTEXT) == pytest.approx(expected)
@@ -64,10 +66,38 @@ def test_em_ex_and_percent_draw_like_resvg() -> None:
     assert psnr(image, resvg_supersampled(document, 64, 32)) >= 40
 
 
+def face_measures(family: str) -> tuple[float, float, float, float]:
+    """(advance of "0", ascent, descent, line gap) in em of the file fontconfig gives for ``family``,
+    read with fontTools (hhea metrics: the face must not ask for its typo metrics)."""
+    path = subprocess.run(["fc-match", "-f", "%{file}", family], capture_output=True, text=True, check=True).stdout
+    with TTFont(path, fontNumber=0) as font:
+        upem = font["head"].unitsPerEm
+        assert not font["OS/2"].fsSelection & (1 << 7)
+        advance = font["hmtx"][font.getBestCmap()[ord("0")]][0]
+        hhea = font["hhea"]
+        return advance / upem, hhea.ascent / upem, -hhea.descent / upem, hhea.lineGap / upem
+
+
 def test_css3_units_follow_browsers() -> None:
-    # resvg leaves these unsupported; browsers resolve them against the root's font size and viewport
+    # resvg leaves these unsupported; browsers resolve them against the root's font size and viewport,
+    # ch as the advance of "0" in the first available face
+    zero = face_measures("DejaVu Sans")[0]
     assert rect_box('<rect x="1rem" y="5vh" width="10vw" height="2ch" fill="red"/>',
-                    'width="200" height="100" font-size="10"') == pytest.approx((10, 5, 30, 15))
+                    'width="200" height="100" font-size="10" font-family="DejaVu Sans"'
+                    ) == pytest.approx((10, 5, 30, 5 + 20 * zero), abs=1e-4)
+
+
+@pytest.mark.parametrize("size", [32.0, 13.0])
+def test_ch_and_lh_come_from_the_face_as_in_chromium(size: float) -> None:
+    # lh is line-height: normal: ascent + descent + line gap, each rounded to whole px as Chromium lays
+    # them out (resvg's shapes/rect/lh-values and ch-values now draw as Chromium draws them)
+    zero, ascent, descent, gap = face_measures("DejaVu Sans")
+    context = LengthContext(font_size=size, families=("DejaVu Sans",))
+    assert to_user("1ch", context) == pytest.approx(zero * size)
+    assert to_user("2lh", context) == pytest.approx(2 * (round(ascent * size) + round(descent * size)
+                                                         + round(gap * size)))
+    root = LengthContext(font_size=5.0, root_font_size=size, root_families=("DejaVu Sans",))
+    assert to_user("1rlh", root) == pytest.approx(to_user("1lh", context))
 
 
 def test_font_relative_units_follow_the_cascaded_font_size() -> None:
