@@ -60,13 +60,17 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from json_result import git_commit  # noqa: E402 - benchmarks/, before it leaves the import path
-
-# This script shares a folder with benchmarks/vectorize.py: keep that folder off the import path.
-sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+# This script shares a folder with benchmarks/vectorize.py: that folder goes to the end of the import
+# path once the vectorize package is loaded (--scaling's spawned workers get this path and import
+# json_result from there too).
+HERE = Path(__file__).resolve().parent
+sys.path = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
 from vectorize import load_image, vectorize_paths  # noqa: E402
 from vectorize.image_io import resize_long_side  # noqa: E402
+
+sys.path.append(str(HERE))
+from json_result import git_commit  # noqa: E402
 
 SKIMAGE = ("astronaut", "chelsea", "coffee", "rocket", "camera", "coins", "hubble_deep_field",
            "immunohistochemistry", "retina", "colorwheel", "logo", "text", "gravel", "brick")
