@@ -21,7 +21,7 @@ from svgelements import DEFAULT_PPI, SVG, Length, Path as SVGPath
 
 from ..errors import SVGParseError
 from ..limits import ResourceLimits, resource_limits
-from .point_count import count_points, point_bounds
+from .point_count import PointTally
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
@@ -91,38 +91,19 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-EXACT_COUNT_BYTES = 1 << 16  # path data from this length is counted exactly at once (bounds first cost as much)
-
-
 def check_size(root: ET.Element, name: str, limits: ResourceLimits) -> None:
     """SVGParseError when ``root`` nests elements deeper than the group_depth limit, or its path data
-    (``d``, ``points``) holds more points than the points_per_path / points limits. Iterative (the
-    depth is the user's). Short path data is first bounded at C speed (``point_bounds``); long data,
-    and short data whose bounds straddle a limit, is counted exactly (``count_points``, numpy masks:
-    about 0.2 s for 2 million decimal points)."""
-    stack, lower, inexact = [(root, 1)], 0, []
+    (``d``, ``points``) holds more points than the points_per_path / points limits (``PointTally``).
+    Iterative (the depth is the user's)."""
+    stack, tally = [(root, 1)], PointTally(name, limits)
     while stack:
         element, depth = stack.pop()
         limits.check("group_depth", depth, f"{name}: the element nesting depth (at <{local_name(element.tag)}>)", SVGParseError)
         stack.extend((child, depth + 1) for child in element)
         data = element.get("d") or element.get("points")
-        if not data:
-            continue
-        label = f"{name}: the point count of <{local_name(element.tag)}{' id=' + repr(element.get('id')) if element.get('id') else ''}>"
-        least, most = point_bounds(data) if len(data) < EXACT_COUNT_BYTES else (count_points(data),) * 2
-        limits.check("points_per_path", least, label, SVGParseError, at_least=True)
-        if most > limits.points_per_path:
-            least = most = count_points(data)
-            limits.check("points_per_path", least, label, SVGParseError)
-        lower += least
-        limits.check("points", lower, f"{name}: the point count of all path data", SVGParseError, at_least=True)
-        if most > least:
-            inexact.append((data, most - least))
-    if lower + sum(extra for _, extra in inexact) > limits.points:
-        points = lower
-        for data, _ in inexact:
-            points += count_points(data) - point_bounds(data)[0]
-            limits.check("points", points, f"{name}: the point count of all path data", SVGParseError, at_least=True)
+        if data:
+            tally.add(data, f"<{local_name(element.tag)}{' id=' + repr(element.get('id')) if element.get('id') else ''}>")
+    tally.finish()
 
 
 def strip_unsupported(root: ET.Element) -> Counter[str]:

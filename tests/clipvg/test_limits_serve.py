@@ -25,3 +25,18 @@ def test_oversized_uploads_get_413(tmp_path):
         assert bomb.status_code == 413 and "megapixels" in bomb.json()["error"]
         deep = upload(client, nested)
         assert deep.status_code == 413 and "group_depth limit" in deep.json()["error"]
+
+
+def test_svg_uploads_over_the_point_limits_are_refused_before_the_worker(tmp_path, monkeypatch):
+    from clipvg.serve.service import Service
+
+    many = '<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"><path d="M0 0' + " L1.5 2.25" * 1200 + '"/></svg>'
+    commented = many.replace("<path", "<!-- <path d='M1 2 3 4'/> --><path")
+    with serve_client(make_app(tmp_path, limits=resource_limits().with_values({"points_per_path": 1000}))) as client:
+        handed = []
+        monkeypatch.setattr(Service, "_in_worker", staticmethod(lambda *args: handed.append(args)))
+        answer = upload(client, commented)
+        assert answer.status_code == 413 and not handed  # the worker never got the bytes
+        assert answer.json()["error"].startswith("the SVG: the point count of <path> is at least 1,201, over the "
+                                                 "points_per_path limit of 1,000; reduce it, or raise the limit with "
+                                                 "--max-points-per-path N")
