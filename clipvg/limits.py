@@ -24,7 +24,11 @@ FLOAT_BYTES = 4
 # bytes per point while optimising: x, y as float32 for the value, gradient and Adam's two moments,
 # plus the renderer's per-segment work (about 16 floats per segment)
 POINT_BYTES = 2 * FLOAT_BYTES * 4 + 16 * FLOAT_BYTES
-# float32 RGBA pixels kept for the backward pass of one render (coverage, composite, blends)
+# float32 RGBA pixels kept for the backward pass of one render (coverage, composite, blends): 384 B/px.
+# Measured peak of a forward render (torch backend, 1 thread): 98-113 B/px with 10 paths at 512-2048 px
+# and at 48 x 80 000 px, 143-181 B/px with 300 paths at 1024 px; so a plain render is over-estimated
+# about 2-4x, an edit's forward+backward less. A tall thin render (a 0.5 x 5251 px canvas drawn 48 px
+# wide: 48 x 504 115 px, 2.4 GB, 23-32 s) is refused by render_side before this estimate.
 RENDER_BUFFERS = 24
 # one CLIP view (224 x 224 RGB) through ViT-B/32 with gradients: activations kept for backward
 CLIP_VIEW_BYTES = 96 << 20
@@ -59,6 +63,7 @@ class ResourceLimits:
 
     megapixels: float = _limit(30.0, "input raster width x height, in millions of pixels")
     render_pixels: int = _limit(8192 * 8192, "render width x height, in pixels")
+    render_side: int = _limit(16384, "render width and height each, in pixels (a thin canvas drawn wide is long)")
     paths: int = _limit(50_000, "paths in a scene")
     points_per_path: int = _limit(200_000, "points in one path's data")
     points: int = _limit(2_000_000, "points in all paths")
@@ -85,6 +90,8 @@ class ResourceLimits:
                   error: type[ClipvgError] = ResourceLimitError) -> None:
         """Check a job's render size, paths, points and its estimated peak memory (see ``job_bytes``)."""
         self.check("render_pixels", width * height, f"{what}: the render size {width:g}x{height:g} in pixels", error)
+        self.check("render_side", max(width, height), f"{what}: the longer side of the render size "
+                   f"{width:g}x{height:g} in pixels", error)
         self.check("paths", paths, f"{what}: the path count", error)
         self.check("points", points, f"{what}: the point count", error)
         self.check("memory_bytes", job_bytes(width, height, points, views),

@@ -112,6 +112,19 @@ def test_render_size_is_checked_before_allocating():
         render(scene, 60000)  # 43 GB of float32 RGBA if allocated
 
 
+def test_a_thin_canvas_drawn_wide_is_refused_by_its_long_side():
+    """0.5 x 5251 px drawn 48 px wide is 48 x 504 096 px: under render_pixels and the memory estimate,
+    but 2.4 GB and 23-32 s to draw; render_side refuses it before anything is allocated."""
+    from clipvg.render import render
+
+    scene = load_svg('<svg xmlns="http://www.w3.org/2000/svg" width="0.5" height="5251"><rect width="0.5" height="5251"/></svg>')
+    with pytest.raises(ResourceLimitError, match="longer side of the render size 48x504096 in pixels is 504,096, over "
+                                                 "the render_side limit of 16,384; reduce it, or raise the limit with "
+                                                 "--max-render-side N"):
+        render(scene, 48)
+    assert render(scene, 1).shape == (10502, 1, 4)  # one pixel wide fits
+
+
 def test_an_svg_root_in_another_namespace_is_a_parse_error():
     with pytest.raises(SVGParseError, match="namespace 'http://www.w3.org/1e38/svg'"):
         load_svg('<svg xmlns="http://www.w3.org/1e38/svg" width="9" height="9"><rect width="5" height="5"/></svg>')
