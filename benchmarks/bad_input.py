@@ -393,7 +393,8 @@ def report(results: list[dict], cases: list[Case], args: argparse.Namespace, com
         "benchmark": "bad_input", "commit": commit, "partial": partial, "phases": args.phases, "seed": args.seed,
         "timeout_s": args.timeout, "memory_limit_mb": args.memory_mb,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, CPU, 1 torch thread",
-        "load_average_1min_end": round(os.getloadavg()[0], 1), "wall_s": round(time.time() - started),
+        "load_average_1min_start": args.load_start, "load_average_1min_end": round(os.getloadavg()[0], 1),
+        "wall_s": round(time.time() - started),
         "inputs": len(cases), "runs": len(results),
         "outcomes": dict(collections.Counter(r["outcome"] for r in results)),
         "by_front_end": summarise(results),
@@ -438,7 +439,8 @@ def merge(parts: list[dict]) -> dict:
     peaks = [p["peak_rss_mb_max"] for p in parts if p["peak_rss_mb_max"] is not None]
     return {
         "benchmark": "bad_input", "commit": parts[0]["commit"], "machine": parts[0]["machine"],
-        "parts": [{k: p.get(k) for k in ("seed", "phases", "partial", "inputs", "runs", "wall_s", "load_average_1min_end")}
+        "parts": [{k: p.get(k) for k in ("seed", "phases", "partial", "inputs", "runs", "wall_s", "load_average_1min_start",
+                                         "load_average_1min_end")}
                   for p in parts],
         "timeout_s": parts[0]["timeout_s"], "memory_limit_mb": parts[0]["memory_limit_mb"],
         "inputs": sum(p["inputs"] for p in parts), "runs": sum(p["runs"] for p in parts), "outcomes": dict(outcomes),
@@ -470,6 +472,7 @@ def main_() -> None:
 
     torch.set_num_threads(1)  # no OpenMP pool before fork: a child using one would deadlock
     logging.getLogger("clipvg").setLevel(logging.ERROR)
+    args.load_start = round(os.getloadavg()[0], 1)
     commit = git_commit(mark_dirty=True)  # other sessions' uncommitted work in the tree
     cases = list(campaign_cases(args.seed, args.cases))
     started = time.time()
