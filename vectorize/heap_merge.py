@@ -193,16 +193,23 @@ def greedy_merge(stats: np.ndarray, first: np.ndarray, second: np.ndarray, chann
     # The heap of pair costs: cost (S,) and (a, b, version of a, version of b) (S, 4), a binary heap.
     cost = np.empty(pairs + 16)
     ends = np.zeros((pairs + 16, 4), np.int32)
+    # Each region's half-edges side by side (its list walks memory in order), in pair order.
+    for i in range(pairs):
+        degree[first[i]] += 1
+        degree[second[i]] += 1
+    at = 0
+    for r in range(count):
+        if degree[r] > 0:
+            head[r] = tail[r] = at
+            at += degree[r]
     for i in range(pairs):
         a, b = first[i], second[i]
-        for h, owner, far in ((2 * i, a, b), (2 * i + 1, b, a)):
+        for owner, far in ((a, b), (b, a)):
+            h = tail[owner]
             other[h] = far
-            if tail[owner] < 0:
-                head[owner] = h
-            else:
-                nxt[tail[owner]] = h
-            tail[owner] = h
-            degree[owner] += 1
+            if h + 1 < head[owner] + degree[owner]:
+                nxt[h] = h + 1
+                tail[owner] = h + 1
         cost[i], ends[i, 0], ends[i, 1] = _pair_cost(rows, errors, a, b, scratch, channels, features, ridge), a, b
     size = pairs
     for i in range(size // 2 - 1, -1, -1):
