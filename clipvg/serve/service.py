@@ -511,12 +511,15 @@ def _examples() -> list[dict[str, str]]:
 
 def _check_photo(data: bytes, max_pixels: int) -> None:
     """Refuse an uploaded photo that is not a PNG, JPEG or WebP, or over ``max_pixels`` pixels (the
-    megapixels check of ``vectorize``, from the header: nothing is decoded here)."""
+    megapixels check of ``vectorize``, from the header: nothing is decoded here), or a PNG whose
+    chunks fail their checksums (found at once instead of by the vectorize job)."""
     from vectorize.image_io import check_megapixels
 
     try:
         with Image.open(io.BytesIO(data), formats=["PNG", "JPEG", "WEBP"]) as image, photo_limits(max_pixels):
             check_megapixels(image.width, image.height, "the photo")
+            if image.format == "PNG":
+                image.verify()  # every chunk's CRC, without decompressing
     except Image.DecompressionBombError:  # larger than Pillow's own limit, so larger than ours
         raise UploadError(413, f"the photo has more pixels than this server takes (at most {max_pixels / 1e6:g} "
                                "megapixels)") from None

@@ -71,3 +71,19 @@ def test_web_edit_requests_with_junk_values_are_our_error(tmp_path, field, value
     request = {"version": 0, "prompt": "a cat", "iterations": 1, "patches": 1, field: value}
     with pytest.raises(InvalidInputError, match=field):
         edit_spec(request, tmp_path / "v.svg", 32, 32, tmp_path / "job", settings, {"iterations": 1, "patches": 1})
+
+
+def test_a_png_upload_with_a_broken_chunk_is_refused_before_a_job():
+    """A flipped byte in the pixel data passes the header check; the CRCs catch it at upload, where
+    the vectorize job found it only after queueing and decoding (1-1.6 s in the campaign)."""
+    from serve_helpers import tiny_png
+    from clipvg.serve.security import UploadError
+    from clipvg.serve.service import _check_photo
+
+    data = tiny_png()
+    _check_photo(data, 1_000_000)
+    broken = bytearray(data)
+    broken[data.index(b"IDAT") + 8] ^= 0xFF
+    with pytest.raises(UploadError, match="cannot decode this picture .*broken PNG") as refused:
+        _check_photo(bytes(broken), 1_000_000)
+    assert refused.value.status == 400
