@@ -38,17 +38,29 @@ def segment(colours: np.ndarray, mask: np.ndarray, scale: float, sigma: float, m
     height, width = mask.shape
     tiles = [(y, x) for y in range(0, height, TILE) for x in range(0, width, TILE)]
 
-    def run(corner: tuple[int, int]) -> np.ndarray:
-        y, x = corner
-        return _segment(np.ascontiguousarray(smooth[y:y + TILE, x:x + TILE]),
-                        np.ascontiguousarray(mask[y:y + TILE, x:x + TILE]), float(scale) / 255.0, int(min_size))
-
     workers = min(len(tiles), os.cpu_count() or 1)
+    # Every array the kernel uses is made here, on the calling thread: allocations on the worker
+    # threads would grow a malloc arena per thread (at 512 px, 40 bytes a pixel of resident memory).
+    parts = [np.empty((min(TILE, height - y), min(TILE, width - x)), np.int32) for y, x in tiles]
+    most, channels = min(TILE, height) * min(TILE, width), smooth.shape[2]  # pixels in the largest tile
+    buffers = [_buffers(most) for _ in range(workers)]
+    tile_colours = [np.empty(most * channels, np.float32) for _ in range(workers)]
+    tile_masks = [np.empty(most, np.bool_) for _ in range(workers)]
+
+    def run(worker: int) -> None:  # tiles worker, worker + workers, ... in turn, on that worker's buffers
+        for index in range(worker, len(tiles), workers):
+            (y, x), (h, w) = tiles[index], parts[index].shape
+            colours_tile = tile_colours[worker][:h * w * channels].reshape(h, w, channels)
+            mask_tile = tile_masks[worker][:h * w].reshape(h, w)
+            colours_tile[...], mask_tile[...] = smooth[y:y + h, x:x + w], mask[y:y + h, x:x + w]
+            _segment(colours_tile, mask_tile, float(scale) / 255.0, int(min_size), parts[index], *buffers[worker])
+
     if workers > 1:
         with ThreadPoolExecutor(workers) as pool:  # the kernel releases the GIL
-            parts = list(pool.map(run, tiles))
-    else:
-        parts = [run(corner) for corner in tiles]
+            list(pool.map(run, range(workers)))
+    elif tiles:
+        run(0)
+    del buffers, tile_colours, tile_masks
     labels = np.empty((height, width), np.int32)
     offset = 0
     for (y, x), part in zip(tiles, parts):
@@ -81,14 +93,24 @@ def _find(parent, p):
     return p
 
 
+def _buffers(pixels: int) -> tuple[np.ndarray, ...]:
+    """The kernel's working arrays for tiles of up to ``pixels`` pixels: edge keys, the counting
+    sort's counts, the edge order, and per pixel parent, size and internal difference."""
+    return (np.empty(DIRECTIONS * pixels, np.int32), np.empty(LEVELS + 1, np.int64),
+            np.empty(DIRECTIONS * pixels, np.int32), np.empty(pixels, np.int32), np.empty(pixels, np.int32),
+            np.empty(pixels, np.float32))
+
+
 @njit(cache=True, nogil=True)
-def _sorted_edges(smooth, mask):
+def _sorted_edges(smooth, mask, key, counts, order):
     """(E,) int32 edges (DIRECTIONS * pixel + direction) inside ``mask``, by increasing quantised
-    weight (a counting sort, stable in edge order), and (E,) float64 their exact weights."""
+    weight (a counting sort, stable in edge order): a view of ``order``; ``key`` and ``counts`` are
+    working space (see ``_buffers``)."""
     height, width, channels = smooth.shape
     top = np.sqrt(float(channels)) * 1.0000001  # colours in [0, 1]: the largest possible weight
-    key = np.full(DIRECTIONS * height * width, -1, np.int32)
-    counts = np.zeros(LEVELS + 1, np.int64)
+    key = key[:DIRECTIONS * height * width]
+    key[:] = -1
+    counts[:] = 0
     for y in range(height):
         for x in range(width):
             if not mask[y, x]:
@@ -101,7 +123,7 @@ def _sorted_edges(smooth, mask):
                     counts[level + 1] += 1
     for k in range(LEVELS):
         counts[k + 1] += counts[k]
-    order = np.empty(counts[LEVELS], np.int32)
+    order = order[:counts[LEVELS]]
     for edge in range(len(key)):
         if key[edge] >= 0:
             order[counts[key[edge]]] = edge
@@ -110,13 +132,15 @@ def _sorted_edges(smooth, mask):
 
 
 @njit(cache=True, nogil=True)
-def _segment(smooth, mask, scale, min_size):
+def _segment(smooth, mask, scale, min_size, labels, key, counts, order, parent, size, inner):
+    """Segment one tile into ``labels`` (its shape: -1 outside ``mask``, else 0..K-1), on the
+    working arrays of ``_buffers``; allocates nothing."""
     height, width, channels = smooth.shape
     pixels = height * width
-    order = _sorted_edges(smooth, mask)
-    parent = np.arange(pixels).astype(np.int32)
-    size = np.ones(pixels, np.int32)
-    inner = np.zeros(pixels, np.float32)
+    order = _sorted_edges(smooth, mask, key, counts, order)
+    parent, size, inner = parent[:pixels], size[:pixels], inner[:pixels]
+    for p in range(pixels):
+        parent[p], size[p], inner[p] = p, 1, 0.0
     for edge in order:
         p, k = edge // DIRECTIONS, edge % DIRECTIONS
         y, x = p // width, p % width
@@ -151,7 +175,7 @@ def _segment(smooth, mask, scale, min_size):
                 a, b = _find(parent, p), _find(parent, q)
                 if a != b:
                     parent[max(a, b)] = min(a, b)
-    labels = np.full((height, width), -1, np.int32)
+    labels[:] = -1
     number = size  # reused again: the segment number of each root
     number[:] = -1
     count = 0
@@ -163,4 +187,3 @@ def _segment(smooth, mask, scale, min_size):
                 number[root] = count
                 count += 1
             labels[y, x] = number[root]
-    return labels
