@@ -1,6 +1,8 @@
 """A stroke's outline as closed polygons (the pieces the renderer fills with nonzero to draw it)."""
 from __future__ import annotations
 
+from collections import defaultdict
+
 import numpy as np
 import torch
 
@@ -20,34 +22,25 @@ def stroke_outline(subpaths: list[Subpath], stroke: Stroke) -> list[np.ndarray]:
                                                            stroke.dash_offset))], 1.0, 1.0, device="cpu")
     with torch.no_grad():
         edges, items = draw_items(scene, torch.ones(2))
-    edges = edges[items == 1].double().numpy().reshape(-1, 4).tolist()
-    loops: list[list[tuple]] = []
-    current: list[tuple] = []
-    direction = 0  # +1: each edge starts where the last ended; -1: each ends where the last started (flipped)
+    return _loops(edges[items == 1].double().numpy().reshape(-1, 4).tolist())
 
-    def near(p: tuple, q: tuple) -> bool:
-        return abs(p[0] - q[0]) <= 1e-9 and abs(p[1] - q[1]) <= 1e-9
 
-    for x0, y0, x1, y1 in edges:  # every piece is a closed run of consecutive (maybe flipped) edges
-        a, b = (x0, y0), (x1, y1)
-        if current:
-            if direction >= 0 and near(a, current[-1][1]):
-                direction = 1
-            elif direction <= 0 and near(b, current[-1][0]):
-                direction = -1
-            else:
-                loops.append((direction, current))
-                current, direction = [], 0
-        current.append((a, b))
-        closes = near(b, current[0][0]) if direction > 0 else near(a, current[0][1])
-        if len(current) >= 3 and closes:
-            loops.append((direction, current))
-            current, direction = [], 0
-    if current:
-        loops.append((direction, current))
+def _loops(edges: list[list[float]]) -> list[np.ndarray]:
+    """Closed loops (each (K, 2)) of an edge soup ``edges`` (x0, y0, x1, y1) in which every point is
+    left as often as it is reached: from each unused edge, follow unused edges, each starting where the
+    last ended, until the walk is back at its start."""
+    leaving: dict[tuple[float, float], list[int]] = defaultdict(list)
+    for k, (x0, y0, _, _) in enumerate(edges):
+        leaving[(x0, y0)].append(k)
+    used = [False] * len(edges)
     polygons = []
-    for direction, loop in loops:
-        if len(loop) >= 3:
-            starts = [edge[0] for edge in loop]
-            polygons.append(np.array(starts if direction > 0 else starts[::-1]))
+    for first in range(len(edges)):
+        start, points, k = (edges[first][0], edges[first][1]), [], first
+        while k is not None and not used[k]:
+            used[k] = True
+            x0, y0, x1, y1 = edges[k]
+            points.append((x0, y0))
+            k = None if (x1, y1) == start else next((m for m in leaving[(x1, y1)] if not used[m]), None)
+        if len(points) >= 3:
+            polygons.append(np.array(points))
     return polygons

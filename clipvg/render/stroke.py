@@ -120,7 +120,40 @@ def stroke_edges(lines: Polylines, half_width: torch.Tensor, join: torch.Tensor,
     flip = torch.cat([torch.zeros(len(quads), dtype=torch.bool, device=a.device), wedge_flip,
                       torch.zeros(len(squares), dtype=torch.bool, device=a.device)])
     four_sp = torch.cat([sp, wedge_sp, square_sp]).repeat_interleave(4)
-    return torch.cat([_four_gon_edges(four_gons, flip), fan_edges]), torch.cat([four_sp, fan_sp])
+    return _drop_cancelling(torch.cat([_four_gon_edges(four_gons, flip), fan_edges]), torch.cat([four_sp, fan_sp]))
+
+
+def _drop_cancelling(edges: torch.Tensor, owner: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``edges`` (M, 2, 2) and their ``owner`` (M,) less the pairs of one owner that run along the same
+    segment in opposite directions (where two pieces meet: a quad and the next inside a Bézier, a quad
+    and its join or square cap). Such a pair adds and takes away the same area, so the fill and its
+    gradient stay the same, but each of the two would be cut at every grid line it crosses. What is
+    left still forms closed loops (every point is left as often as it is reached)."""
+    with torch.no_grad():
+        flat = edges.detach().reshape(-1, 4)
+        swapped = flat[:, [2, 3, 0, 1]]
+        forward = (flat[:, 0] < flat[:, 2]) | ((flat[:, 0] == flat[:, 2]) & (flat[:, 1] <= flat[:, 3]))
+        key = torch.cat([torch.where(forward[:, None], flat, swapped), owner[:, None].to(flat.dtype)], 1)
+        order = torch.arange(len(key), device=key.device)
+        for column in range(5):  # lexicographic: last column (the owner) first
+            order = order.index_select(0, torch.argsort(key[order, 4 - column], stable=True))
+        ordered = key.index_select(0, order)
+        new_segment = torch.ones(len(order), dtype=torch.long, device=key.device)
+        new_segment[1:] = (ordered[1:] != ordered[:-1]).any(1)
+        segment = torch.empty_like(order)
+        segment[order] = torch.cumsum(new_segment, 0) - 1
+        direction = segment * 2 + (~forward).long()  # (segment, direction) groups
+        order = torch.argsort(direction, stable=True)
+        sorted_group = direction[order]
+        group_start = torch.searchsorted(sorted_group, sorted_group)
+        rank = torch.empty_like(order)
+        rank[order] = torch.arange(len(order), device=order.device) - group_start
+        count = torch.bincount(direction, minlength=2 * (int(segment.max()) + 1) if len(segment) else 0)
+        pairs = torch.minimum(count[0::2], count[1::2])  # per segment, how many forward/backward pairs cancel
+        keep = torch.nonzero(rank >= pairs[segment]).flatten()
+    if len(keep) == len(edges):
+        return edges, owner
+    return edges.index_select(0, keep), owner.index_select(0, keep)
 
 
 @dataclass
