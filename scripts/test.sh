@@ -5,9 +5,12 @@
 #                               the SVG export and web-editor checks, icon themes and openclipart for real-world
 #                               SVGs, fonts), a virtualenv in .venv with every extra, the package build check and
 #                               the docs build, then every test; a missing system tool is a failure
-#   ./scripts/test.sh --core    the core suite: no apt, a virtualenv with the test extra only; tests that need a
-#                               system tool or an optional extra are skipped, with the reason
-# Further arguments go to pytest (e.g. ./scripts/test.sh --core tests/clipvg -k svg).
+#   ./scripts/test.sh --core    the core suite: no apt, no docs or package build, a virtualenv with the
+#                               test-core extra only (pytest, pytest-timeout, hypothesis, resvg-py) installed
+#                               without pip's .pyc pass, and no test marked slow; tests that need a system tool
+#                               or an optional extra are skipped, with the reason
+# Further arguments go to pytest (e.g. ./scripts/test.sh --core tests/clipvg -k svg; a -m of yours replaces
+# --core's -m "not slow"). pip keeps its download cache (~/.cache/pip), so a second run downloads nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,12 +26,12 @@ apt_install() {
 }
 
 python3 -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
 # torch and torchvision resolve together from the registry (never pin torch alone first)
 if [ "$core" -eq 1 ]; then
-  .venv/bin/python -m pip install -q -e ".[test]"
-  exec .venv/bin/python -m pytest "$@"
+  .venv/bin/python -m pip install -q --no-compile -e ".[test-core]"
+  exec .venv/bin/python -m pytest -m "not slow" "$@"
 fi
+.venv/bin/python -m pip install -q --upgrade pip
 
 if command -v apt-get >/dev/null; then apt_install; else echo "no apt-get: install inkscape and papirus-icon-theme yourself" >&2; fi
 .venv/bin/python -m pip install -q -e ".[all,test,docs]"

@@ -23,6 +23,8 @@ _HAS_CUDA = torch.cuda.is_available()
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "cpu: tests device-independent behaviour; runs on the CPU with CUDA hidden")
     config.addinivalue_line("markers", "gpu: tests GPU behaviour; runs on CUDA when a GPU is present")
+    config.addinivalue_line("markers", "slow: takes over 20 s on 2 CPU cores; ./scripts/test.sh --core leaves it out "
+                            "(the full suite, CI's, runs it)")
 
 
 def pytest_report_header(config: pytest.Config) -> str:

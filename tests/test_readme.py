@@ -190,6 +190,7 @@ def test_the_readme_has_the_set_up_commands():
     assert PYPROJECT["project"]["scripts"]["clipvg"] == "clipvg.cli:main"  # what .venv/bin/clipvg runs
 
 
+@pytest.mark.slow  # about 55 s for all the README's commands on 2 quiet cores
 @pytest.mark.parametrize("command", COMMANDS, ids=[f"line{c.line}-{c.words[-1][:20]}" for c in COMMANDS])
 def test_readme_command(command: Command, tmp_path: Path):
     words = command.words

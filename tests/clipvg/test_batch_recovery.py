@@ -33,6 +33,7 @@ def wait_for(condition, seconds: float, what: str) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.slow  # two batch runs of real edits in worker processes
 def test_kill_9_mid_job_then_rerun_resumes_and_keeps_finished_outputs(tmp_path):
     inputs = make_inputs(tmp_path / "in")
     jobs = tmp_path / "jobs.jsonl"
