@@ -67,3 +67,28 @@ def _running_sums(values: torch.Tensor, pixel: torch.Tensor, totals: torch.Tenso
     previous = torch.cat([pixel[:1], pixel[:-1]])
     restarted = values - torch.where(pixel != previous, totals.index_select(0, previous), torch.zeros_like(values))
     return torch.cumsum(restarted, 0)
+
+
+def unpremultiplied(color: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+    """(P, 4) straight RGBA in [0, 1] from premultiplied ``color`` (P, 3) and ``alpha`` (P,); colour 0
+    where alpha is 0. The clamp to [0, 1] is straight-through: rounding can leave 1 + 1e-7, and the
+    gradient must not die at colours of 0 or 1."""
+    return _Unpremultiplied.apply(color, alpha)
+
+
+class _Unpremultiplied(torch.autograd.Function):
+    """``unpremultiplied``, its gradient in one pass: d/dcolor = g / alpha, d/dalpha = g_alpha -
+    (g . color) / alpha^2 (the latter where alpha >= 1e-12, as the clamp that guards the division)."""
+
+    @staticmethod
+    def forward(ctx, color: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+        inverse = torch.where(alpha > 0, 1 / alpha.clamp(min=1e-12), torch.zeros_like(alpha))
+        ctx.save_for_backward(color, alpha, inverse)
+        return torch.cat([color * inverse[:, None], alpha[:, None]], 1).clamp_(0, 1)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        color, alpha, inverse = ctx.saved_tensors
+        grad_color = grad[:, :3] * inverse[:, None]
+        divided = torch.where(alpha >= 1e-12, inverse, torch.zeros_like(inverse))
+        return grad_color, grad[:, 3] - (grad_color * color).sum(1) * divided

@@ -34,14 +34,14 @@ def cubic_control_points(scene: Scene, points: torch.Tensor) -> tuple[torch.Tens
     seg_offsets = scene.subpath_segment_offsets
     subpath = owners(seg_offsets)
     before = torch.cumsum(degrees, 0) - degrees  # exclusive cumsum over all segments
-    first_in_subpath = before[seg_offsets[:-1]]
-    start = scene.subpath_point_offsets[:-1][subpath] + before - first_in_subpath[subpath]
-    point_end = scene.subpath_point_offsets[1:][subpath]
-    point_begin = scene.subpath_point_offsets[:-1][subpath]
+    first_in_subpath = before.index_select(0, seg_offsets[:-1])
+    point_begin = scene.subpath_point_offsets[:-1].index_select(0, subpath)
+    point_end = scene.subpath_point_offsets[1:].index_select(0, subpath)
+    start = point_begin + before - first_in_subpath.index_select(0, subpath)
 
     def at(k: torch.Tensor) -> torch.Tensor:
         index = start + k
-        return points[torch.where(index >= point_end, point_begin, index)]
+        return points.index_select(0, torch.where(index >= point_end, point_begin, index))
 
     p0 = at(torch.zeros_like(degrees))
     p1, p2, p3 = at(torch.ones_like(degrees)), at(torch.full_like(degrees, 2)), at(degrees)
@@ -69,11 +69,16 @@ def flatten(scene: Scene, points: torch.Tensor) -> Polylines:
         second = torch.maximum((c[:, 0] - 2 * c[:, 1] + c[:, 2]).norm(dim=1),
                                (c[:, 1] - 2 * c[:, 2] + c[:, 3]).norm(dim=1))
         pieces = torch.ceil(torch.sqrt(0.75 * second / FLATTEN_TOLERANCE)).clamp(1, MAX_PIECES_PER_SEGMENT).long()
-    segment, local = expand(pieces)
-    n = pieces[segment].to(points.dtype)
-    seg_controls = controls[segment]
-    edges = torch.stack([_evaluate(seg_controls, local / n), _evaluate(seg_controls, (local + 1) / n)], 1)
-    return Polylines(edges, subpath[segment], local == pieces[segment] - 1)
+    # each segment's pieces + 1 break points, evaluated once: an edge ends where the next one starts
+    with torch.no_grad():
+        break_segment, break_local = expand(pieces + 1)
+        t = break_local / pieces.index_select(0, break_segment).to(points.dtype)
+        segment, local = expand(pieces)
+        count = pieces.index_select(0, segment)
+        first = (torch.cumsum(pieces + 1, 0) - (pieces + 1)).index_select(0, segment) + local
+    at = _evaluate(controls.index_select(0, break_segment), t)
+    edges = torch.stack([at.index_select(0, first), at.index_select(0, first + 1)], 1)
+    return Polylines(edges, subpath.index_select(0, segment), local == count - 1)
 
 
 def closing_edges(scene: Scene, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -17,6 +17,7 @@ import torch
 
 from ..scene import Scene
 from ..scene.tree import ClipPath, Group, Image, Mask, Pattern, Rect
+from .composite import unpremultiplied
 from .filters import apply_filter, blend
 from .pattern import draw_repeated, tile_layout
 
@@ -101,10 +102,7 @@ def render_tree(scene: Scene, width: int, height: int, background: torch.Tensor 
     if background is not None:
         color = color + (background[:3] * background[3]) * (1 - alpha)[:, None]
         alpha = alpha + background[3] * (1 - alpha)
-    straight = torch.where(alpha[:, None] > 0, color / alpha.clamp(min=1e-12)[:, None], torch.zeros_like(color))
-    image = torch.cat([straight, alpha[:, None]], 1)
-    image = image - (image - image.clamp(0, 1)).detach()  # straight-through clamp, as render_torch
-    return image.reshape(height, width, 4)
+    return unpremultiplied(color, alpha).reshape(height, width, 4)
 
 
 def _draw_group_content(canvas: _Canvas, group: Group, depth: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -8,7 +8,7 @@ import torch.utils.checkpoint
 
 from ..ragged import group_min_max, owners
 from ..scene import Scene
-from .composite import composite
+from .composite import composite, unpremultiplied
 from .coverage import Fragments, rasterize
 from .dash import dash_polylines
 from .geometry import Polylines, closing_edges, flatten
@@ -24,16 +24,16 @@ def draw_items(scene: Scene, scale: torch.Tensor) -> tuple[torch.Tensor, torch.T
     points = scene.points * scale
     subpath_path = owners(scene.path_subpath_offsets)
     lines = flatten(scene, points)
-    line_path = subpath_path[lines.subpath]
+    line_path = subpath_path.index_select(0, lines.subpath)
 
-    filled = scene.has_fill[line_path]
+    filled = torch.nonzero(scene.has_fill.index_select(0, line_path)).flatten()
     close, close_subpath = closing_edges(scene, points)
     close_filled = scene.has_fill[subpath_path[close_subpath]]
-    parts = [lines.edges[filled], close[close_filled]]
-    items = [2 * line_path[filled], 2 * subpath_path[close_subpath][close_filled]]
+    parts = [lines.edges.index_select(0, filled), close[close_filled]]
+    items = [2 * line_path.index_select(0, filled), 2 * subpath_path[close_subpath][close_filled]]
 
     half_width = scene.stroke_width[subpath_path] * torch.sqrt(scale[0] * scale[1]) / 2
-    stroked = (scene.has_stroke[line_path] & (scene.stroke_width[line_path] > 0)).detach()
+    stroked = (scene.has_stroke & (scene.stroke_width.detach() > 0)).index_select(0, line_path)
     if stroked.any():
         subset = Polylines(lines.edges[stroked], lines.subpath[stroked], lines.corner[stroked])
         owner, closed = None, scene.subpath_closed
@@ -149,9 +149,4 @@ def render_torch(scene: Scene, width: int, height: int, background: torch.Tensor
             chunk_color, chunk_alpha = draw(edges[lo:hi])
         premultiplied = chunk_color + premultiplied * (1 - chunk_alpha)[:, None]
         coverage = chunk_alpha + coverage * (1 - chunk_alpha)
-    straight = torch.where(coverage[:, None] > 0, premultiplied / coverage.clamp(min=1e-12)[:, None],
-                           torch.zeros_like(premultiplied))
-    image = torch.cat([straight, coverage[:, None]], 1)
-    # straight-through clamp: rounding can leave 1 + 1e-7; the gradient must not die at colours of 0 or 1
-    image = image - (image - image.clamp(0, 1)).detach()
-    return image.reshape(height, width, 4)
+    return unpremultiplied(premultiplied, coverage).reshape(height, width, 4)
