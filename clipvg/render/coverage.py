@@ -7,6 +7,8 @@ the polygon inside it (the winding-weighted box-filtered coverage). Each draw it
 its own buffer over its bounding box only, so the cost grows with the pixels an item covers.
 Even-odd items instead step the coverage at every parity change of the winding along sub-scanlines
 (exact in x, sampled in y), since an area-averaged winding overcounts rings thinner than a pixel.
+For nonzero items the pixels where an item overlaps itself (``self_overlap``) get the exact area
+where the winding is nonzero instead of the signed area.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from dataclasses import dataclass, replace
 import torch
 
 from ..ragged import expand, group_min_max
+from .self_overlap import exact_cell_coverage, flag_cells
 
 
 @dataclass
@@ -214,6 +217,9 @@ def _nonzero(edges: torch.Tensor, edge_item: torch.Tensor, num_items: int, width
     pieces = _Pieces.cut(edges, edge_item, width, height)
     if len(pieces.points) == 0:
         return _empty(edges)
+    overlaps = flag_cells(pieces.points, pieces.item, pieces.cell, width, height)
+    overlap_coverage = exact_cell_coverage(pieces.points, pieces.cell, overlaps, width)
+    overlap_key = overlaps.fragment_keys(pieces.item, pieces.cell, width, height)
     pieces = _ends_on_row_lines(_on_grid_line(_on_grid_line(pieces, 0), 1), height)
     points, item, cell = pieces.points, pieces.item, pieces.cell
     dy = points[:, 1, 1] - points[:, 0, 1]
@@ -232,6 +238,11 @@ def _nonzero(edges: torch.Tensor, edge_item: torch.Tensor, num_items: int, width
     magnitude = value * sign
     # not clamp(): its gradient is 0 at exactly 1, which would freeze edges lying on pixel boundaries
     coverage = torch.where(magnitude > 1, torch.ones_like(magnitude), magnitude)
+    # where the item overlaps itself inside a pixel the signed area counts the overlap twice (or
+    # cancels opposite windings): those pixels take the exact area where the winding is nonzero
+    with torch.no_grad():
+        at = torch.searchsorted(sums.item * (width * height) + sums.pixel, overlap_key)
+    coverage = coverage.index_put((at,), overlap_coverage.to(coverage.dtype))
     return Fragments(sums.pixel, sums.item, coverage)
 
 
