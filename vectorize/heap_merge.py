@@ -142,7 +142,8 @@ def _push(cost, ends, size, value, a, b, va, vb):
     """Add (value, a, b, va, vb) to the heap of ``size`` entries (arrays grown when full); returns
     the arrays and the new size."""
     if size == len(cost):
-        grown_cost, grown_ends = np.empty(2 * size + 16), np.empty((2 * size + 16, 4), np.int32)
+        room = size + size // 4 + 16  # by a quarter: old and new arrays are both alive while copying
+        grown_cost, grown_ends = np.empty(room), np.empty((room, 4), np.int32)
         grown_cost[:size] = cost[:size]
         grown_ends[:size] = ends[:size]
         cost, ends = grown_cost, grown_ends
