@@ -41,8 +41,6 @@ import traceback
 import warnings
 from pathlib import Path
 
-from json_result import git_commit  # benchmarks/, before it leaves sys.path
-
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
@@ -412,12 +410,19 @@ def report(results: list[dict], cases: list[Case], args: argparse.Namespace, com
     }
 
 
-def save(result: dict, path: str | None, show: bool = False) -> None:
-    """Write ``result`` to ``path`` (and print it when ``show``)."""
-    sys.path.insert(0, str(HERE))  # only now: serve's spawned workers import this module without benchmarks/
-    from json_result import print_and_save
+def _json_result():
+    """benchmarks/json_result, imported only when called: serve's spawned workers import this module
+    as their main without benchmarks/ on sys.path."""
+    sys.path.insert(0, str(HERE))
+    import json_result
 
     sys.path.remove(str(HERE))
+    return json_result
+
+
+def save(result: dict, path: str | None, show: bool = False) -> None:
+    """Write ``result`` to ``path`` (and print it when ``show``)."""
+    print_and_save = _json_result().print_and_save
     if show:
         print_and_save(result, path)
     elif path:
@@ -473,7 +478,7 @@ def main_() -> None:
     torch.set_num_threads(1)  # no OpenMP pool before fork: a child using one would deadlock
     logging.getLogger("clipvg").setLevel(logging.ERROR)
     args.load_start = round(os.getloadavg()[0], 1)
-    commit = git_commit(mark_dirty=True)  # other sessions' uncommitted work in the tree
+    commit = _json_result().git_commit(mark_dirty=True)  # other sessions' uncommitted work in the tree
     cases = list(campaign_cases(args.seed, args.cases))
     started = time.time()
     results = []
