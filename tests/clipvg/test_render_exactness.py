@@ -9,6 +9,7 @@ import torch
 from clipvg import Path, Scene, Solid, Stroke, Subpath, render
 from clipvg.render.coverage import rasterize
 from clipvg.render.torch_backend import draw_items
+from winding_reference import sampled_winding
 
 
 def circle(cx: float, cy: float, r: torch.Tensor | float, n: int = 360) -> torch.Tensor:
@@ -33,17 +34,7 @@ def evenodd_image(polygons: list[torch.Tensor], size: int) -> torch.Tensor:
 
 def supersampled_evenodd(polygons: list[torch.Tensor], size: int, k: int = 16) -> np.ndarray:
     """(size, size) fraction of the k x k sample points per pixel inside an odd number of loops."""
-    grid = (np.arange(size * k) + 0.5) / k
-    x, y = np.meshgrid(grid, grid)
-    inside = np.zeros(x.shape, dtype=bool)
-    for polygon in polygons:
-        p = polygon.detach().numpy()
-        for (x0, y0), (x1, y1) in zip(p, np.roll(p, -1, 0)):
-            if y0 == y1:
-                continue
-            spans = (np.minimum(y0, y1) <= y) & (y < np.maximum(y0, y1))
-            inside ^= spans & (x < x0 + (y - y0) * (x1 - x0) / (y1 - y0))
-    return inside.reshape(size, k, size, k).mean((1, 3))
+    return (sampled_winding(polygons, size, k) % 2 != 0).mean((1, 3))
 
 
 @pytest.mark.parametrize("outer,inner,size", [(20.0, 19.7, 64), (20.0, 19.9, 64), (10.0, 9.8, 32)])

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clipvg.render.coverage import rasterize
+from winding_reference import sampled_winding
 
 
 def nonzero_image(polygons: list[torch.Tensor], size: int) -> torch.Tensor:
@@ -105,17 +106,7 @@ def test_nearly_coinciding_circles_match_supersampled_winding() -> None:
 
 def supersampled_nonzero(polygons: list[torch.Tensor], size: int, k: int = 16) -> np.ndarray:
     """(size, size) fraction of the k x k sample points per pixel with a nonzero winding number."""
-    grid = (np.arange(size * k) + 0.5) / k
-    x, y = np.meshgrid(grid, grid)
-    winding = np.zeros(x.shape, dtype=np.int64)
-    for polygon in polygons:
-        p = polygon.detach().numpy()
-        for (x0, y0), (x1, y1) in zip(p, np.roll(p, -1, 0)):
-            if y0 == y1:
-                continue
-            spans = (np.minimum(y0, y1) <= y) & (y < np.maximum(y0, y1))
-            winding += np.where(spans & (x < x0 + (y - y0) * (x1 - x0) / (y1 - y0)), int(np.sign(y1 - y0)), 0)
-    return (winding != 0).reshape(size, k, size, k).mean((1, 3))
+    return (sampled_winding(polygons, size, k) != 0).mean((1, 3))
 
 
 coordinate = st.floats(-1.0, 13.0, allow_nan=False)
