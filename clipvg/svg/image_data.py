@@ -287,7 +287,7 @@ class SVGRedraw:
         return left, top, right - left, bottom - top
 
 
-@functools.lru_cache(maxsize=16)  # an edit loop draws at one size: each image is drawn once
+@functools.lru_cache(maxsize=4)  # an edit loop draws at one size: each image is drawn once (few: up to 512 MB each)
 def _render_svg_window(source: ImageSource, natural: tuple[float, float], affine: tuple[float, ...],
                        seen: tuple[float, float, float, float], size: tuple[int, int]) -> np.ndarray:
     """(h, w, 4) float32 straight RGBA: an SVG image drawn on ``size`` (w, h) px through ``affine`` (a, b,
