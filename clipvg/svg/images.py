@@ -5,7 +5,8 @@ image's own attributes (so its transform, opacity, clip-path, mask, filter and c
 through as for any group) and a key into a table of the original elements. The reader then asks
 ``image_node`` for the textured quad: x/y/width/height (``auto`` or missing sizes from the image's
 intrinsic size), ``preserveAspectRatio`` (every align value, meet/slice, none; slice crops the
-texture to the viewport) and ``image-rendering``.
+texture to the viewport) and ``image-rendering``. An SVG image also carries an ``SVGRedraw``, so the
+renderer draws its vectors anew at the output pixels.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from .document import SVG_NS, XLINK_HREF, local_name, user_length
 from .image_data import MAX_IMAGE_PIXELS, ImageDataError, SVGRedraw, decode_image, image_size, read_image_href
 
 IMAGE_KEY = "clipvg-image"  # attribute of the <g> standing for an <image>: its index in the table
-SVG_OVERSAMPLE = 4  # an SVG image is drawn at this many texture pixels per canvas pixel (then resampled)
+SVG_OVERSAMPLE = 4  # an SVG image's load-time texture (saved; drawn where SVGRedraw cannot be): texels per canvas px
 MIN_SVG_TEXTURE_SIDE = 768  # its longer side at least (sharp when rendered larger than the canvas; ~0.5 s to draw)
 MAX_SVG_TEXTURE_SIDE = 4096
 _ALIGNS = {"xMin": 0.0, "xMid": 0.5, "xMax": 1.0, "YMin": 0.0, "YMid": 0.5, "YMax": 1.0}
