@@ -39,37 +39,44 @@ def _four_gon_edges(vertices: torch.Tensor, flip: torch.Tensor) -> torch.Tensor:
 
 
 class _Fans(NamedTuple):
-    """Circular sectors (K,): around ``center`` (K, 2), an arc of ``radius`` (K,) px starting at direction
-    ``start`` (K, 2, unit) and turning by ``sweep`` (K,) radians, closed through ``apex`` (K, 2: the
-    centre, or a point on the far side of it); ``sp`` (K,) their subpath."""
+    """Circular sectors (K,): around ``center`` (K, 2), an arc of ``radius`` (K,) px from direction
+    ``start`` to direction ``end`` (K, 2, unit), turning by ``sweep`` (K,) radians, closed through
+    ``apex`` (K, 2: the centre, or a point on the far side of it), or where ``chord`` (K,) straight from
+    the arc's end to its start (a half-disc); ``sp`` (K,) their subpath."""
 
     center: torch.Tensor
     start: torch.Tensor
+    end: torch.Tensor
     sweep: torch.Tensor
     radius: torch.Tensor
     apex: torch.Tensor
+    chord: torch.Tensor
     sp: torch.Tensor
 
     def edges(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Oriented edges (M, 2, 2) of the flattened sectors and their subpath ids (M,): apex, the arc's
-        pieces + 1 points, back to the apex. A sector turning by a positive sweep (the shoelace area of
-        every four-gon built by ``stroke_edges`` before it is flipped is negative; this one's is positive)
-        is reversed."""
+        """Oriented edges (M, 2, 2) of the flattened sectors and their subpath ids (M,): the apex (unless
+        closed by the chord), the arc's pieces + 1 points (the first and last exactly at ``start`` and
+        ``end``, where the quads' corners are), back to the first. A sector turning by a positive sweep
+        (the shoelace area of every four-gon built by ``stroke_edges`` before it is flipped is negative;
+        this one's is positive) is reversed."""
         with torch.no_grad():
             step = torch.sqrt(8 * FLATTEN_TOLERANCE / self.radius.detach().clamp(min=FLATTEN_TOLERANCE))
             pieces = torch.ceil(self.sweep.detach().abs() / step).clamp(1, 128).long()
-            count = pieces + 2  # vertices: the apex, then the arc's pieces + 1 points
+            has_apex = (~self.chord).long()
+            count = pieces + 1 + has_apex  # vertices: the apex, then the arc's pieces + 1 points
             owner, k = expand(count)
-            arc = k >= 1
+            arc_index = k - has_apex[owner]
+            n = pieces[owner]
             index = torch.arange(len(owner), device=owner.device)
             following = torch.where(k == count[owner] - 1, index - k, index + 1)  # the next vertex, wrapping
             flip = (self.sweep.detach() > 0)[owner]
-        fraction = (k - 1).clamp(min=0).to(self.center.dtype) / pieces[owner].to(self.center.dtype)
-        angle = self.sweep[owner] * fraction
+        angle = self.sweep[owner] * (arc_index.clamp(min=0).to(self.center.dtype) / n.to(self.center.dtype))
         cos, sin = torch.cos(angle), torch.sin(angle)
         u = self.start[owner]
         rotated = torch.stack([u[:, 0] * cos - u[:, 1] * sin, u[:, 0] * sin + u[:, 1] * cos], 1)
-        vertex = torch.where(arc[:, None], self.center[owner] + self.radius[owner, None] * rotated, self.apex[owner])
+        rotated = torch.where((arc_index == n)[:, None], self.end[owner], rotated)
+        vertex = torch.where((arc_index >= 0)[:, None], self.center[owner] + self.radius[owner, None] * rotated,
+                             self.apex[owner])
         begin, end = vertex, vertex.index_select(0, following)
         edges = torch.stack([torch.where(flip[:, None], end, begin), torch.where(flip[:, None], begin, end)], 1)
         return edges, self.sp[owner]
@@ -274,7 +281,8 @@ def _join_pieces(joints: _Joints, join: torch.Tensor, miter_limit: torch.Tensor
     tip = torch.where(use_miter[:, None], vertex + side * joints.offset, (outer_i + outer_j) / 2)
     wedges = torch.stack([apex, outer_i, tip, outer_j], 1)[wedge]
     turn = torch.atan2(joints.cross[fan], joints.dot[fan])
-    fans = _Fans(vertex[fan], (side * joints.ni)[fan], turn, hw[fan, 0], apex[fan], sp[fan])
+    fans = _Fans(vertex[fan], (side * joints.ni)[fan], (side * joints.nj)[fan], turn, hw[fan, 0], apex[fan],
+                 torch.zeros_like(fan, dtype=torch.bool), sp[fan])
     return wedges, sp[wedge], side[wedge, 0] < 0, fans
 
 
@@ -297,6 +305,7 @@ def _caps(lines: Polylines, d: torch.Tensor, ends: _Ends, half_width: torch.Tens
     across = _normal(forward)
     squares = torch.stack([p + across, p + across + forward, p - across + forward, p - across], 1)
     half_turn = torch.full((len(rounded),), math.pi, dtype=a.dtype, device=a.device)
-    fans = _Fans(point[rounded], -_normal(direction[rounded]), half_turn, cap_hw[rounded], point[rounded],
-                 cap_sp[rounded])
+    start = -_normal(direction[rounded])
+    fans = _Fans(point[rounded], start, -start, half_turn, cap_hw[rounded], point[rounded],
+                 torch.ones_like(rounded, dtype=torch.bool), cap_sp[rounded])
     return squares, cap_sp[square], fans
