@@ -8,7 +8,8 @@ simple chain (a single edge, a vertex, two vertices: two regions whose windings 
 two disjoint opposite chords sharing a height (a sliver or a gap: w, w +- 1, w). Every other cell
 (overlapping rings, a crossing, four or more pieces) is flagged, and its coverage is recomputed
 exactly: its height is cut into bands at the pieces' end points and crossings, inside which the
-length where w != 0 is linear in y, so the band's midpoint gives its area exactly. w on the cell's
+length where w != 0 is linear in y, so the band's midpoint gives its area exactly (cells crowded
+with more than ``EXACT_PIECES`` pieces: at fixed bands instead of crossings). w on the cell's
 left side comes from the pieces left of it in its row at one reference height, plus the edges
 crossing the cell's left side. The result is differentiable in the pieces' points.
 """
@@ -21,6 +22,11 @@ import torch
 from ..ragged import expand
 
 SAFE_PIECES = 3  # cells with more pieces than this are always recomputed
+# Cells with more pieces than this (their crossings alone would make the work grow as pieces^3) are cut
+# at their end points and at SAMPLED_BANDS equal bands instead of at their crossings: exact in x, the
+# midpoint rule in y (error below the band height times the pixel's boundary length).
+EXACT_PIECES = 48
+SAMPLED_BANDS = 16
 REFERENCE_HEIGHT = 0.4637  # where in its row a cell's entering winding is summed (a height no vertex favours)
 
 
@@ -191,11 +197,16 @@ class _Cuts:
         ``corner`` (F, 2)): their end points, their crossings, and each cell's top and bottom."""
         count, row = cells.count, corner[:, 1]
         pieces = len(seg)
-        crossing_y, crossing_owner = _crossings(seg, torch.cumsum(count, 0) - count, count)
+        exact = count <= EXACT_PIECES
+        crossing_y, crossing_owner = _crossings(seg, torch.cumsum(count, 0) - count, torch.where(exact, count, 0))
         every = torch.arange(len(count), device=seg.device)
-        y_owner = torch.cat([owner, owner, crossing_owner, every, every])
+        crowded = torch.nonzero(~exact).flatten()
+        sampled = (row.index_select(0, crowded)[:, None]
+                   + torch.arange(1, SAMPLED_BANDS, dtype=row.dtype, device=row.device) / SAMPLED_BANDS).flatten()
+        y_owner = torch.cat([owner, owner, crossing_owner, every, every, crowded.repeat_interleave(SAMPLED_BANDS - 1)])
         top = row.index_select(0, y_owner)
-        y = torch.minimum(torch.maximum(torch.cat([seg[:, 0, 1], seg[:, 1, 1], crossing_y, row, row + 1]), top), top + 1)
+        y = torch.cat([seg[:, 0, 1], seg[:, 1, 1], crossing_y, row, row + 1, sampled])
+        y = torch.minimum(torch.maximum(y, top), top + 1)
         with torch.no_grad():
             # an edge entering the cell through its left side at height y_e takes 1 off the winding
             # there below y_e, one leaving adds 1 (each cell's winding is known at the reference height)

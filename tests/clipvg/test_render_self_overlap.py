@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from clipvg.render.coverage import rasterize
+from clipvg.render import self_overlap
 from winding_reference import sampled_winding
 
 
@@ -102,6 +103,23 @@ def test_nearly_coinciding_circles_match_supersampled_winding() -> None:
     # the reference samples at 1/16 px: an edge crossing a pixel leaves it a few % off
     assert np.abs(image - reference).max() < 0.04
     assert float(image.max()) <= 1.0
+
+
+def test_crowded_pixels_of_a_starburst_stay_within_the_band_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """30 hairline spokes crossing in one pixel: 60 pieces there, more than EXACT_PIECES, so it is cut
+    at sampled bands (exact in x) instead of at its hundreds of crossings; against the exact cut."""
+    centre = torch.tensor([8.37, 7.61], dtype=torch.float64)
+    spokes = []
+    for k in range(30):
+        angle = math.pi * k / 30 + 0.013
+        d = torch.tensor([math.cos(angle), math.sin(angle)], dtype=torch.float64)
+        n = torch.stack([-d[1], d[0]]) * 0.01
+        spokes.append(torch.stack([centre - 7 * d - n, centre + 7 * d - n, centre + 7 * d + n, centre - 7 * d + n]))
+    sampled = nonzero_image(spokes, 16)
+    monkeypatch.setattr(self_overlap, "EXACT_PIECES", 1000)
+    exact = nonzero_image(spokes, 16)
+    assert 0 < (sampled - exact).abs().max() < 2e-3
+    assert np.abs(exact.numpy() - supersampled_nonzero(spokes, 16, k=32)).max() < 0.02
 
 
 def supersampled_nonzero(polygons: list[torch.Tensor], size: int, k: int = 16) -> np.ndarray:
