@@ -285,11 +285,7 @@ def _fit_pieces(points, indices, offsets, left, right, tolerance, chain, start):
             x1, y1, x2, y2 = _least_squares(pts, u, lo, hi, lx, ly, rx, ry)
             error = 0.0
             for i in range(lo, hi + 1):
-                t = u[i]
-                v = 1.0 - t
-                b0, b1, b2, b3 = v * v * v, 3 * t * v * v, 3 * t * t * v, t * t * t
-                dx = b0 * x0 + b1 * x1 + b2 * x2 + b3 * x3 - pts[i, 0]
-                dy = b0 * y0 + b1 * y1 + b2 * y2 + b3 * y3 - pts[i, 1]
+                dx, dy = _miss(pts, i, u[i], x0, y0, x1, y1, x2, y2, x3, y3)
                 distance[i] = math.sqrt(dx * dx + dy * dy)
                 error = max(error, distance[i])
             if error <= tolerance or line:
@@ -360,6 +356,14 @@ def _least_squares(pts, u, lo, hi, lx, ly, rx, ry):
     return x0 + alpha_l * lx, y0 + alpha_l * ly, x3 + alpha_r * rx, y3 + alpha_r * ry
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _miss(pts, i, t, x0, y0, x1, y1, x2, y2, x3, y3):
+    """The cubic (x0, y0) .. (x3, y3) at parameter ``t`` minus point ``pts[i]``: (dx, dy)."""
+    v = 1.0 - t
+    b0, b1, b2, b3 = v * v * v, 3 * t * v * v, 3 * t * t * v, t * t * t
+    return b0 * x0 + b1 * x1 + b2 * x2 + b3 * x3 - pts[i, 0], b0 * y0 + b1 * y1 + b2 * y2 + b3 * y3 - pts[i, 1]
+
+
 @njit(cache=True, nogil=True)
 def _newton(pts, u, lo, hi, x0, y0, x1, y1, x2, y2, x3, y3):
     """One Newton-Raphson step moving each ``u[lo:hi + 1]`` towards the nearest parameter on the cubic
@@ -369,9 +373,7 @@ def _newton(pts, u, lo, hi, x0, y0, x1, y1, x2, y2, x3, y3):
     for i in range(lo, hi + 1):
         t = u[i]
         v = 1.0 - t
-        b0, b1, b2, b3 = v * v * v, 3 * t * v * v, 3 * t * t * v, t * t * t
-        qx = b0 * x0 + b1 * x1 + b2 * x2 + b3 * x3 - pts[i, 0]
-        qy = b0 * y0 + b1 * y1 + b2 * y2 + b3 * y3 - pts[i, 1]
+        qx, qy = _miss(pts, i, t, x0, y0, x1, y1, x2, y2, x3, y3)
         q1x = v * v * d0x + 2 * t * v * d1x + t * t * d2x
         q1y = v * v * d0y + 2 * t * v * d1y + t * t * d2y
         q2x, q2y = v * e0x + t * e1x, v * e0y + t * e1y
