@@ -156,6 +156,16 @@ def _contours(glyph_set, name: str, font_path) -> list:
     return pen.contours
 
 
+def check_text(text: str, size: float) -> None:
+    """InvalidInputError for empty ``text`` or a ``size`` (em, px) that is not positive; ResourceLimitError
+    when size x characters is over the font_cells limit. Cheap: front ends call it before other work."""
+    if not text.strip():
+        raise InvalidInputError("the text is empty; pass at least one visible character")
+    if not size > 0:
+        raise InvalidInputError(f"font size must be positive, got {size}")
+    resource_limits().check("font_cells", size * len(text), f"the font size {size:g} px x {len(text)} characters")
+
+
 def text_to_scene(text: str, font: str | os.PathLike, size: float = 128.0, *,
                   fill: Sequence[float] = (0.0, 0.0, 0.0, 1.0), margin: float | None = None,
                   kerning: bool = True) -> Scene:
@@ -167,11 +177,7 @@ def text_to_scene(text: str, font: str | os.PathLike, size: float = 128.0, *,
     baselines ``ascender`` below each line top. Raises FontError (an InvalidInputError) for a font
     not found or unreadable, InvalidInputError for empty text or a character the font has no glyph for.
     """
-    if not text.strip():
-        raise InvalidInputError("the text is empty; pass at least one visible character")
-    if not size > 0:
-        raise InvalidInputError(f"font size must be positive, got {size}")
-    resource_limits().check("font_cells", size * len(text), f"the font size {size:g} px x {len(text)} characters")
+    check_text(text, size)
     font_path, font = font, _open_font(font)
     glyph_set, cmap = font.getGlyphSet(), font.getBestCmap() or {}
     missing = sorted({c for c in text if c != "\n" and ord(c) not in cmap})

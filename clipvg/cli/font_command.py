@@ -29,10 +29,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> None:
     from ..edit.editor import Editor
     from ..edit.job import check_resources, edit_options, file_digest, run_session
-    from ..fonts import find_font, text_to_scene
+    from ..fonts import check_text, find_font, text_to_scene
 
     font = find_font(args.font)
     text = args.text.replace("\\n", "\n")
+    check_text(text, args.size)  # before the job spec, whose CPU note loads CLIP's modules (seconds)
+    spec = job_spec(args, RUN_OPTIONS, input=font)
+    spec.subset = Subset(points=True, colors=False, stroke_widths=True)
     meta = {"text": text, "font": file_digest(font), "size": args.size}
     layout = {k: v for k, v in (("letter_spacing", args.letter_spacing), ("baseline", args.baseline),
                                 ("vertical", args.vertical or None), ("on_path", args.on_path)) if v is not None}
@@ -43,10 +46,6 @@ def run(args: argparse.Namespace) -> None:
         meta.update(layout, **({"on_path": file_digest(args.on_path)} if args.on_path else {}))
     else:
         laid_out = text_to_scene(text, font, args.size)
-    # the text's limits (font_cells, the canvas) are checked above, before the job spec (whose CPU note
-    # loads CLIP's modules: seconds)
-    spec = job_spec(args, RUN_OPTIONS, input=font)
-    spec.subset = Subset(points=True, colors=False, stroke_widths=True)
     check_resources(laid_out, spec, "clipvg font (--size and the text set the canvas)")
 
     def new_editor(options, clip) -> Editor:
