@@ -60,9 +60,7 @@ def flag_cells(points: torch.Tensor, item: torch.Tensor, cell: torch.Tensor, wid
     ``points`` (M, 2, 2) px of items ``item`` (M,) in cells ``cell`` (M, 2) (col, row)."""
     with torch.no_grad():
         p = points.detach()
-        key = _cell_key(item, cell, width, height)
-        order = torch.argsort(key)
-        key = key.index_select(0, order)
+        key, order = torch.sort(_cell_key(item, cell, width, height))
         _, count = torch.unique_consecutive(key, return_counts=True)
         first = torch.cumsum(count, 0) - count
         several = torch.nonzero(count >= 2).flatten()  # a cell of one piece is exact
