@@ -223,7 +223,8 @@ class _Cuts:
             start, end = position[:pieces], position[pieces:2 * pieces]
             dy = (seg[:, 1, 1] - seg[:, 0, 1]).detach()
             low, high = torch.where(dy > 0, start, end), torch.where(dy > 0, end, start)
-            pair_piece, k = expand(torch.where(dy != 0, high - low, torch.zeros_like(low)))
+            # (end points tied in the sort, a piece clamped flat onto the row's edge, can come out reversed)
+            pair_piece, k = expand(torch.where(dy != 0, high - low, torch.zeros_like(low)).clamp(min=0))
             pair_band = low.index_select(0, pair_piece) + k
         return cls(y.index_select(0, order), y_owner, winding, pair_band, pair_piece)
 

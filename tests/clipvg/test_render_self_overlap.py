@@ -13,8 +13,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clipvg.render.coverage import rasterize
 from clipvg.render import self_overlap
+from clipvg.render.coverage import rasterize
 from winding_reference import sampled_winding
 
 
