@@ -138,26 +138,28 @@ def _drop_cancelling(edges: torch.Tensor, owner: torch.Tensor) -> tuple[torch.Te
     left still forms closed loops (every point is left as often as it is reached)."""
     with torch.no_grad():
         flat = edges.detach().reshape(-1, 4)
-        swapped = flat[:, [2, 3, 0, 1]]
-        forward = (flat[:, 0] < flat[:, 2]) | ((flat[:, 0] == flat[:, 2]) & (flat[:, 1] <= flat[:, 3]))
-        key = torch.cat([torch.where(forward[:, None], flat, swapped), owner[:, None].to(flat.dtype)], 1)
-        order = torch.arange(len(key), device=key.device)
-        for column in range(5):  # lexicographic: last column (the owner) first
-            order = order.index_select(0, torch.argsort(key[order, 4 - column], stable=True))
-        ordered = key.index_select(0, order)
-        new_segment = torch.ones(len(order), dtype=torch.long, device=key.device)
-        new_segment[1:] = (ordered[1:] != ordered[:-1]).any(1)
-        segment = torch.empty_like(order)
-        segment[order] = torch.cumsum(new_segment, 0) - 1
-        direction = segment * 2 + (~forward).long()  # (segment, direction) groups
-        order = torch.argsort(direction, stable=True)
-        sorted_group = direction[order]
-        group_start = torch.searchsorted(sorted_group, sorted_group)
-        rank = torch.empty_like(order)
-        rank[order] = torch.arange(len(order), device=order.device) - group_start
-        count = torch.bincount(direction, minlength=2 * (int(segment.max()) + 1) if len(segment) else 0)
-        pairs = torch.minimum(count[0::2], count[1::2])  # per segment, how many forward/backward pairs cancel
-        keep = torch.nonzero(rank >= pairs[segment]).flatten()
+        backward = (flat[:, 0] > flat[:, 2]) | ((flat[:, 0] == flat[:, 2]) & (flat[:, 1] > flat[:, 3]))
+        segment = torch.cat([torch.where(backward[:, None], flat[:, [2, 3, 0, 1]], flat),
+                             owner[:, None].to(flat.dtype)], 1)
+        # sort by a hash of the segment's bits, then its direction; equal neighbours form the groups (a hash
+        # collision can only split a group: a pair left in, never one taken out wrongly)
+        bits = segment.double().view(torch.int64)
+        digest = bits[:, 0]
+        for column in range(1, 5):
+            digest = digest * 1000003 + bits[:, column]  # wraps around: only a hash
+        order = torch.argsort(digest * 2 + backward.long())
+        ordered = segment.index_select(0, order)
+        new_group = torch.ones(len(order), dtype=torch.bool, device=flat.device)
+        new_group[1:] = (ordered[1:] != ordered[:-1]).any(1)
+        group = torch.cumsum(new_group.long(), 0) - 1
+        is_backward = backward.index_select(0, order).long()
+        size = torch.zeros(len(order) and int(group[-1]) + 1, dtype=torch.long, device=flat.device)
+        backwards = size.index_add(0, group, is_backward)
+        forwards = size.index_add(0, group, 1 - is_backward)
+        first = torch.nonzero(new_group).flatten().index_select(0, group)
+        rank = torch.arange(len(order), device=flat.device) - first - is_backward * forwards.index_select(0, group)
+        cancelled = rank < torch.minimum(forwards, backwards).index_select(0, group)
+        keep = order[~cancelled].sort().values
     if len(keep) == len(edges):
         return edges, owner
     return edges.index_select(0, keep), owner.index_select(0, keep)
