@@ -39,12 +39,14 @@ def _grid_crossings(lo: torch.Tensor, hi: torch.Tensor, limit: int) -> tuple[tor
 
 
 def split_at_grid(edges: torch.Tensor, edge_item: torch.Tensor, width: int, height: int
-                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """Cut edges (E, 2, 2) at the grid lines x = 0..W and y = 0..H and clamp them to the canvas.
 
     Returns pieces (M, 2, 2) each inside one pixel column/row band, their items (M,), their
-    cells (M, 2) as integer (col, row) with col in [0, W] (W: right of the canvas), and which of
-    each piece's two ends (M, 2) bool is an end point of its edge (not a grid crossing).
+    cells (M, 2) as integer (col, row) with col in [0, W] (W: right of the canvas), which of
+    each piece's two ends (M, 2) bool is an end point of its edge (not a grid crossing), and which
+    pieces (M,) bool are the zero-length halves where an edge passes through a pixel corner
+    (``_through_corners``).
     """
     a, b = edges[:, 0], edges[:, 1]
     with torch.no_grad():
@@ -70,6 +72,7 @@ def split_at_grid(edges: torch.Tensor, edge_item: torch.Tensor, width: int, heig
         order = torch.argsort(edge_of_break.double() * 2 + t.detach().clamp(0, 1).double())
         edge_of_break = edge_of_break.index_select(0, order)
         is_vertex = is_vertex.index_select(0, order)
+        kind = (is_x.long() + 2 * is_y.long()).index_select(0, order)  # 1: x crossing, 2: y crossing
     t = t.index_select(0, order)
     ae = a.index_select(0, edge_of_break)
     point = ae + t[:, None] * (b.index_select(0, edge_of_break) - ae)
@@ -85,7 +88,54 @@ def split_at_grid(edges: torch.Tensor, edge_item: torch.Tensor, width: int, heig
         mid = (start + end).detach() / 2
         cell = torch.stack([mid[:, 0].floor().clamp(0, width), mid[:, 1].floor().clamp(0, height - 1)], 1).long()
         vertex = torch.stack([is_vertex.index_select(0, first), is_vertex.index_select(0, first + 1)], 1)
-    return torch.stack([start, end], 1), edge_item.index_select(0, edge_of_break.index_select(0, first)), cell, vertex
+    pieces = torch.stack([start, end], 1)
+    item = edge_item.index_select(0, edge_of_break.index_select(0, first))
+    return _through_corners(pieces, item, cell, vertex, edges, edge_of_break.index_select(0, first),
+                            kind.index_select(0, first), kind.index_select(0, first + 1), width, height)
+
+
+def _through_corners(pieces: torch.Tensor, item: torch.Tensor, cell: torch.Tensor, vertex: torch.Tensor,
+                     edges: torch.Tensor, edge: torch.Tensor, start_kind: torch.Tensor, end_kind: torch.Tensor,
+                     width: int, height: int
+                     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Central point gradients where an edge passes exactly through a pixel corner (X, Y).
+
+    Its x crossing P and y crossing Q there coincide in value, and the piece between them (of
+    length 0 up to rounding) lies, as the edge moves to one side or the other, in the cell after
+    the x line and before the y line, or the other way round. The mean of both sides is taken: the
+    pieces before and after end and start at (P + Q) / 2, and the piece between is replaced by two
+    halves, from (P + Q) / 2 to Q in the first of those cells and to P in the second.
+    ``edge``, ``start_kind``, ``end_kind`` (M,): each piece's edge and the kind of its two ends
+    (0: end point, 1: x crossing, 2: y crossing). Returns split_at_grid's five values.
+    """
+    with torch.no_grad():
+        p = pieces.detach()
+        tolerance = 16 * torch.finfo(p.dtype).eps * max(width, height, 1)
+        corner = torch.round(p[:, 0])
+        at = torch.nonzero((start_kind + end_kind == 3) & ((p[:, 1] - p[:, 0]).abs().amax(1) <= tolerance)
+                           & (corner > 0).all(1) & (corner[:, 0] < width) & (corner[:, 1] < height)).flatten()
+    corners = torch.zeros(len(pieces), dtype=torch.bool, device=pieces.device)
+    if len(at) == 0:
+        return pieces, item, cell, vertex, corners
+    with torch.no_grad():
+        # the pieces before and after on the same edge (a corner inside the canvas is never a first or last piece)
+        before, after = at - 1, at + 1
+        x_first = start_kind.index_select(0, at) == 1
+        direction = edges[:, 1] - edges[:, 0]
+        forward = (direction.detach().index_select(0, edge.index_select(0, at)) > 0).long()  # (T, 2)
+        line = corner.index_select(0, at).long()
+        after_x_line = torch.stack([line[:, 0] - 1 + forward[:, 0], line[:, 1] - forward[:, 1]], 1)
+        after_y_line = torch.stack([line[:, 0] - forward[:, 0], line[:, 1] - 1 + forward[:, 1]], 1)
+    piece = pieces.index_select(0, at)
+    mean = (piece[:, 0] + piece[:, 1]) / 2
+    p_x = torch.where(x_first[:, None], piece[:, 0], piece[:, 1])
+    p_y = torch.where(x_first[:, None], piece[:, 1], piece[:, 0])
+    pieces = pieces.index_put((before, torch.ones_like(before)), mean).index_put((after, torch.zeros_like(after)), mean)
+    pieces = torch.cat([pieces.index_put((at,), torch.stack([mean, p_y], 1)), torch.stack([mean, p_x], 1)])
+    cell = torch.cat([cell.index_put((at,), after_x_line), after_y_line])
+    corners = torch.cat([corners.index_fill(0, at, True), torch.ones(len(at), dtype=torch.bool, device=p.device)])
+    return pieces, torch.cat([item, item.index_select(0, at)]), cell, torch.cat([vertex, vertex.index_select(0, at)]), \
+        corners
 
 
 def _break_parameter(a: torch.Tensor, b: torch.Tensor, edge: torch.Tensor, line: torch.Tensor, axis: torch.Tensor,
@@ -250,18 +300,21 @@ def _nonzero(edges: torch.Tensor, edge_item: torch.Tensor, num_items: int, width
 class _Pieces:
     """Grid-cut edge pieces: ``points`` (M, 2, 2) px, ``item`` (M,), ``cell`` (M, 2) integer (col,
     row), ``weight`` (M,) factor on the piece's area step, ``vertex`` (M, 2) which ends are end
-    points of their edge (not grid crossings)."""
+    points of their edge (not grid crossings), ``corner`` (M,) the halves of a piece through a pixel
+    corner (not pieces on a grid line)."""
 
     points: torch.Tensor
     item: torch.Tensor
     cell: torch.Tensor
     weight: torch.Tensor
     vertex: torch.Tensor
+    corner: torch.Tensor
 
     @classmethod
     def cut(cls, edges: torch.Tensor, edge_item: torch.Tensor, width: int, height: int) -> "_Pieces":
-        points, item, cell, vertex = split_at_grid(edges, edge_item, width, height)
-        return cls(points, item, cell, torch.ones(len(points), dtype=points.dtype, device=points.device), vertex)
+        points, item, cell, vertex, corner = split_at_grid(edges, edge_item, width, height)
+        return cls(points, item, cell, torch.ones(len(points), dtype=points.dtype, device=points.device), vertex,
+                   corner)
 
     def with_copies(self, index: torch.Tensor, cell: torch.Tensor, points: torch.Tensor | None = None) -> "_Pieces":
         """These pieces followed by copies of pieces ``index`` (T,) moved to ``cell`` (T, 2), with
@@ -270,7 +323,7 @@ class _Pieces:
             return torch.cat([values, values.index_select(0, index)])
 
         return _Pieces(grown(self.points) if points is None else torch.cat([self.points, points]), grown(self.item),
-                       torch.cat([self.cell, cell]), grown(self.weight), grown(self.vertex))
+                       torch.cat([self.cell, cell]), grown(self.weight), grown(self.vertex), grown(self.corner))
 
 
 def _on_grid_line(pieces: _Pieces, axis: int) -> _Pieces:
@@ -285,7 +338,8 @@ def _on_grid_line(pieces: _Pieces, axis: int) -> _Pieces:
     with torch.no_grad():
         line = pieces.cell[:, axis].to(pieces.points.dtype)
         coordinate = pieces.points.detach()[:, :, axis]
-        twin = torch.nonzero((coordinate[:, 0] == line) & (coordinate[:, 1] == line) & (line >= 1)).flatten()
+        twin = torch.nonzero((coordinate[:, 0] == line) & (coordinate[:, 1] == line) & (line >= 1)
+                             & ~pieces.corner).flatten()
         cell = pieces.cell.index_select(0, twin)
         cell[:, axis] -= 1
     return replace(pieces, weight=pieces.weight.index_fill(0, twin, 0.5)).with_copies(twin, cell)

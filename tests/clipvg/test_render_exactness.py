@@ -142,6 +142,14 @@ KINK_CASES = {
     "fill corner on a horizontal line": (fill_scene, [[4.3, 5.2], [20.7, 5.2], [20.7, 20.0], [4.3, 20.0]], 2, 1),
     # the same corner moved along x, on the vertical line x = 21
     "fill corner on a vertical line": (fill_scene, [[4.3, 5.2], [21.0, 5.2], [21.0, 20.0], [4.3, 20.0]], 2, 0),
+    # butt cap edges through the pixel corners (14, 6) and (24, 14) (integer end points of a slanted
+    # stroke): the edge's x and y crossings coincide there
+    "cap edge through a pixel corner, x": (stroke_scene, [[14.0, 6.0], [24.0, 14.0]], 0, 0),
+    "cap edge through a pixel corner, y": (stroke_scene, [[14.0, 6.0], [24.0, 14.0]], 0, 1),
+    "far cap edge through a pixel corner": (stroke_scene, [[14.0, 6.0], [24.0, 14.0]], 1, 0),
+    # a fill side of slope 2 through the pixel corners (4, 5), (5, 7), ... (9, 15)
+    "fill side through pixel corners, y": (fill_scene, [[3.5, 4.0], [9.5, 16.0], [20.3, 16.4], [19.7, 3.2]], 0, 1),
+    "fill side through pixel corners, x": (fill_scene, [[3.5, 4.0], [9.5, 16.0], [20.3, 16.4], [19.7, 3.2]], 1, 0),
 }
 
 
@@ -151,7 +159,8 @@ def test_point_on_a_pixel_line_has_the_central_gradient(case: str, dtype: torch.
     """The point gradient of weighted coverage against central finite differences (float64, step 1e-6)
     on both sides of the kink; relative tolerance 1e-6 in float64 and 1e-4 in float32. The one-sided
     gradients were 0.919 for 1.162 (vertical cap edge), 2.144 for 2.072 (horizontal cap edge), off by
-    1.22 of 2.71 (slanted corner) and 9.87 of 4.30 (fill corner on a horizontal line)."""
+    1.22 of 2.71 (slanted corner) and 9.87 of 4.30 (fill corner on a horizontal line); through a pixel
+    corner the piece between the coinciding crossings went to a cell of neither side."""
     make, coordinates, point, axis = KINK_CASES[case]
     weights = torch.rand(32, 32, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
     points = torch.tensor(coordinates, dtype=dtype, requires_grad=True)
