@@ -201,26 +201,31 @@ class _Cuts:
         crowded = torch.nonzero(~exact).flatten()
         sampled = (row.index_select(0, crowded)[:, None]
                    + torch.arange(1, SAMPLED_BANDS, dtype=row.dtype, device=row.device) / SAMPLED_BANDS).flatten()
-        y_owner = torch.cat([owner, owner, crossing_owner, every, every, crowded.repeat_interleave(SAMPLED_BANDS - 1)])
+        # each cell's top first and its bottom last, so that the stable sort below keeps them outermost
+        # among equal heights: an end point on the cell's top or bottom (an edge through a pixel corner)
+        # then bounds a band of height 0 inside the cell, not the cell itself
+        flagged = len(count)
+        y_owner = torch.cat([every, owner, owner, crossing_owner, crowded.repeat_interleave(SAMPLED_BANDS - 1), every])
         top = row.index_select(0, y_owner)
-        y = torch.cat([seg[:, 0, 1], seg[:, 1, 1], crossing_y, row, row + 1, sampled])
+        y = torch.cat([row, seg[:, 0, 1], seg[:, 1, 1], crossing_y, sampled, row + 1])
         y = torch.minimum(torch.maximum(y, top), top + 1)
         with torch.no_grad():
             # an edge entering the cell through its left side at height y_e takes 1 off the winding
             # there below y_e, one leaving adds 1 (each cell's winding is known at the reference height)
             on_side = (seg[:, :, 0].detach() - corner[:, 0].index_select(0, owner)[:, None]).abs() <= tolerance
-            change = torch.cat([-on_side[:, 0].long(), on_side[:, 1].long(),
-                                torch.zeros(len(y) - 2 * pieces, dtype=torch.long, device=seg.device)])
+            change = torch.cat([torch.zeros(flagged, dtype=torch.long, device=seg.device), -on_side[:, 0].long(),
+                                on_side[:, 1].long(),
+                                torch.zeros(len(y) - 2 * pieces - flagged, dtype=torch.long, device=seg.device)])
             above = (y.detach() - top <= REFERENCE_HEIGHT).long() * change
             winding_at_top = cells.entering - torch.zeros_like(cells.entering).index_add_(0, y_owner, above)
-            order = torch.argsort(y_owner.double() * 2 + (y.detach() - top))
+            order = torch.argsort(y_owner.double() * 2 + (y.detach() - top), stable=True)
             y_owner, change = y_owner.index_select(0, order), change.index_select(0, order)
             reached = torch.cumsum(change, 0)
             cell_start = torch.searchsorted(y_owner, every)
             winding = (winding_at_top.index_select(0, y_owner) + reached
                        - (reached - change).index_select(0, cell_start).index_select(0, y_owner))
             position = torch.empty_like(order).index_copy_(0, order, torch.arange(len(order), device=seg.device))
-            start, end = position[:pieces], position[pieces:2 * pieces]
+            start, end = position[flagged:flagged + pieces], position[flagged + pieces:flagged + 2 * pieces]
             dy = (seg[:, 1, 1] - seg[:, 0, 1]).detach()
             low, high = torch.where(dy > 0, start, end), torch.where(dy > 0, end, start)
             # (end points tied in the sort, a piece clamped flat onto the row's edge, can come out reversed)

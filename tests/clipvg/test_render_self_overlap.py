@@ -55,6 +55,7 @@ def crossing(a: torch.Tensor, b: torch.Tensor, c: torch.Tensor, d: torch.Tensor)
     return a + t * u
 
 
+CORNER_TRIANGLE = torch.tensor([[3.0, 3.5], [21.0, 12.5], [6.3, 22.2]], dtype=torch.float64)
 BOW_TIE = torch.tensor([[2.3, 8.1], [29.6, 11.2], [29.4, 8.3], [2.2, 11.4]], dtype=torch.float64)
 
 
@@ -161,6 +162,10 @@ CASES = {
                                                   *[torch.zeros(2, dtype=torch.float64)] * 2])], [0.011, 0.007], 32),
     # hairline star, about two pixels across
     "hairline_star": (lambda v: [star(4.2, 4.6, 1.3) + v], [0.0, 0.0], 8),
+    # two same-direction triangles 0.3 px apart; the first's side of slope 1/2 passes through the pixel
+    # corners (4, 4), (6, 5) ... (20, 12) until its first vertex moves
+    "side_through_corners": (lambda v: [CORNER_TRIANGLE + torch.cat([v[None], torch.zeros(2, 2, dtype=v.dtype)]),
+                                        CORNER_TRIANGLE + torch.tensor([0.3, 0.1], dtype=v.dtype)], [0.0, 0.0], 32),
 }
 
 
