@@ -26,6 +26,8 @@ FORBIDDEN = {
     # what a spawned serve worker unpickles before its parent-death signal is set: nothing heavy
     "clipvg.serve.workers": ABOVE_CORE[:-3] + ("clipvg.serve.app", "clipvg.serve.service", "clipvg.cli", "torch"),
     "clipvg.startup": ABOVE_CORE + ("torch",),
+    # what a command line reads (precision, errors) before it has checked its arguments: no open_clip
+    "losses.precision": ("open_clip", "torchvision", "losses.clip_model"),
 }
 # layers that may load only these clipvg modules (the shared, dependency-free errors and lazy-import modules)
 ALLOWED = {"clipvg": {"clipvg", "clipvg.errors", "clipvg.lazy"}, "losses": {"clipvg", "clipvg.errors", "clipvg.lazy"}}
