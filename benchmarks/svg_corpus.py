@@ -149,10 +149,8 @@ def classify(result: dict, source: bytes) -> str:
       - "seam" when resvg's own 1x picture shares it (clipvg within 40 dB of resvg at 1x, or at least as
         close to the fine reference): shapes sharing an edge blend there, as browsers and resvg at 1x
         draw them (a supersampled reference has no such seam);
-      - "coverage" when resvg's 1x picture does not: either clipvg's per-pixel signed area differs from
-        per-sample winding (overlapping or opposite-wound parts of one nonzero path within a pixel add up
-        or cancel: a clipvg limitation), or a seam whose depth differs because resvg at 1x snaps edges to
-        quarter pixels (a shared edge at x = .33 blends with coverage 1/3 here, 1/4 there).
+      - "coverage" when resvg's 1x picture does not: a seam whose depth differs because resvg at 1x snaps
+        edges to quarter pixels (a shared edge at x = .33 blends with coverage 1/3 here, 1/4 there).
     - "text": neither, and the file draws text (glyph outlines and fallbacks differ between resvg-py and clipvg).
     - "other": neither; look at the strip (geometry, paint or effects drawn differently)."""
     if result["psnr_fine"] >= 40:
