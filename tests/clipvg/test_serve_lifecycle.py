@@ -110,7 +110,10 @@ def test_a_running_edit_writes_its_checkpoint_as_it_goes(tmp_path) -> None:
         state = wait_job(client, job["id"], until=lambda s: (s["checkpoint_step"] or 0) >= 4)
         saved = inspect_checkpoint(client.app.state.service.store.job_dir(doc, job["id"]))
         assert saved.step >= 4 and saved.step % 2 == 0 and state["status"] == "running"
-        assert saved.losses == pytest.approx(state["losses"][:saved.step])
+        # the edit runs on while the test reads: the checkpoint may be newer than the polled state
+        assert len(saved.losses) == saved.step
+        shared = min(saved.step, len(state["losses"]))
+        assert shared >= 4 and saved.losses[:shared] == pytest.approx(state["losses"][:shared])
         client.post(f"/api/jobs/{job['id']}/stop")
         assert wait_job(client, job["id"])["status"] == "stopped"
 
