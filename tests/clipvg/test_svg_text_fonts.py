@@ -1,6 +1,9 @@
 """Fonts by family name through fontconfig, and damaged font files, for text_to_scene."""
 from __future__ import annotations
 
+import shutil
+import subprocess
+
 import pytest
 import torch
 
@@ -17,6 +20,18 @@ def test_family_name_and_path_give_the_same_scene(text_font):
     by_name = text_to_scene("AVO", FAMILY, 50)
     by_path = text_to_scene("AVO", text_font, 50)
     assert torch.equal(by_name.points, by_path.points)
+
+
+@pytest.mark.skipif(shutil.which("fc-match") is None, reason="needs fontconfig's fc-match")
+@pytest.mark.parametrize("name", ["sans-serif", "sans-serif:bold", "serif", "monospace:italic"])
+def test_a_generic_family_is_fontconfigs_choice_for_it(name):
+    chosen = subprocess.run(["fc-match", "-f", "%{file}", name], capture_output=True, text=True, check=True).stdout
+    assert find_font(name) == chosen
+
+
+@pytest.mark.skipif(shutil.which("fc-match") is None, reason="needs fontconfig's fc-match")
+def test_a_style_after_the_generic_family_picks_another_face():
+    assert find_font("sans-serif:bold") != find_font("sans-serif")
 
 
 def test_unknown_family_and_missing_file_raise_font_error(tmp_path):

@@ -346,10 +346,11 @@ def fallback(char: str, base: Face, spec: FontSpec) -> Face | None:
 
 
 def installed(name: str) -> str | None:
-    """The file of an installed family ``"DejaVu Sans"`` (a fontconfig style may follow a colon:
-    ``"DejaVu Sans:bold"``), or None when fontconfig has no such family."""
+    """The file of an installed family ``"DejaVu Sans"`` or a generic one (``"sans-serif"``: fontconfig's
+    choice for it); a fontconfig style may follow a colon (``"DejaVu Sans:bold"``, ``"sans-serif:bold"``).
+    None when fontconfig has no such family."""
     family, _, style = name.partition(":")
     found = _fc(_escape(family.strip()) + (":" + style if style else ""))
-    if found and family.strip().lower() in (n.lower() for n in found[0][0]):
+    if found and (family.strip().lower() in GENERIC or family.strip().lower() in (n.lower() for n in found[0][0])):
         return found[0][1]
     return None
