@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from losses.precision import PRECISIONS
+
 from ..errors import InvalidInputError
 from ..limits import ResourceLimits, names as limit_names, resource_limits
 
 VERSION = 1
 OUTPUT_SUFFIXES = (".svg", ".png", ".pdf")
-PRECISIONS = ("auto", "fp32", "fp16", "bf16")  # losses.precision.PRECISIONS (not imported: open_clip is slow)
 BACKENDS = ("torch", "diffvg")
 LEGACY_LIMITS = {"max_paths": "paths", "max_pixels": "render_pixels"}  # JobSpec.limits before ResourceLimits
 
