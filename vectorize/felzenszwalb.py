@@ -37,36 +37,43 @@ def segment(colours: np.ndarray, mask: np.ndarray, scale: float, sigma: float, m
     mask = np.asarray(mask, np.bool_)
     height, width = mask.shape
     tiles = [(y, x) for y in range(0, height, TILE) for x in range(0, width, TILE)]
-
     workers = min(len(tiles), os.cpu_count() or 1)
     # Every array the kernel uses is made here, on the calling thread: allocations on the worker
     # threads would grow a malloc arena per thread (at 512 px, 40 bytes a pixel of resident memory).
-    parts = [np.empty((min(TILE, height - y), min(TILE, width - x)), np.int32) for y, x in tiles]
-    most, channels = min(TILE, height) * min(TILE, width), smooth.shape[2]  # pixels in the largest tile
+    # Each tile is segmented straight into its window of ``labels`` (numbered from 0 within it).
+    labels = np.empty((height, width), np.int32)
+    most = min(TILE, height) * min(TILE, width)  # pixels in the largest tile
     buffers = [_buffers(most) for _ in range(workers)]
-    tile_colours = [np.empty(most * channels, np.float32) for _ in range(workers)]
-    tile_masks = [np.empty(most, np.bool_) for _ in range(workers)]
+    counts = np.zeros(len(tiles), np.int64)
 
     def run(worker: int) -> None:  # tiles worker, worker + workers, ... in turn, on that worker's buffers
         for index in range(worker, len(tiles), workers):
-            (y, x), (h, w) = tiles[index], parts[index].shape
-            colours_tile = tile_colours[worker][:h * w * channels].reshape(h, w, channels)
-            mask_tile = tile_masks[worker][:h * w].reshape(h, w)
-            colours_tile[...], mask_tile[...] = smooth[y:y + h, x:x + w], mask[y:y + h, x:x + w]
-            _segment(colours_tile, mask_tile, float(scale) / 255.0, int(min_size), parts[index], *buffers[worker])
+            y, x = tiles[index]
+            window = (slice(y, y + TILE), slice(x, x + TILE))
+            counts[index] = _segment(smooth[window], mask[window], float(scale) / 255.0, int(min_size),
+                                     labels[window], *buffers[worker])
 
     if workers > 1:
         with ThreadPoolExecutor(workers) as pool:  # the kernel releases the GIL
             list(pool.map(run, range(workers)))
     elif tiles:
         run(0)
-    del buffers, tile_colours, tile_masks
-    labels = np.empty((height, width), np.int32)
-    offset = 0
-    for (y, x), part in zip(tiles, parts):
-        labels[y:y + TILE, x:x + TILE] = np.where(part >= 0, part + offset, -1)
-        offset += int(part.max()) + 1 if part.size else 0
+    del buffers
+    if len(tiles) > 1:  # number the segments tile by tile
+        _offset_tiles(labels, np.concatenate([[0], np.cumsum(counts)[:-1]]), TILE)
     return labels
+
+
+@njit(cache=True, nogil=True)
+def _offset_tiles(labels: np.ndarray, offsets: np.ndarray, tile: int) -> None:
+    """Add ``offsets[t]`` (T,) to the labels (>= 0) of tile t (row-major ``tile`` x ``tile``
+    tiles) of ``labels`` (H, W), in place."""
+    height, width = labels.shape
+    across = (width + tile - 1) // tile
+    for y in range(height):
+        for x in range(width):
+            if labels[y, x] >= 0:
+                labels[y, x] += offsets[(y // tile) * across + x // tile]
 
 
 # Edge k of pixel (y, x) goes to (y + DY[k], x + DX[k]): right, down, down-right, down-left.
@@ -94,9 +101,10 @@ def _find(parent, p):
 
 
 def _buffers(pixels: int) -> tuple[np.ndarray, ...]:
-    """The kernel's working arrays for tiles of up to ``pixels`` pixels: edge keys, the counting
-    sort's counts, the edge order, and per pixel parent, size and internal difference."""
-    return (np.empty(DIRECTIONS * pixels, np.int32), np.empty(LEVELS + 1, np.int64),
+    """The kernel's working arrays for tiles of up to ``pixels`` pixels: edge keys (quantised weight
+    + 1, 0: no edge), the counting sort's counts, the edge order, and per pixel parent, size and
+    internal difference."""
+    return (np.empty(DIRECTIONS * pixels, np.uint16), np.empty(LEVELS + 1, np.int32),
             np.empty(DIRECTIONS * pixels, np.int32), np.empty(pixels, np.int32), np.empty(pixels, np.int32),
             np.empty(pixels, np.float32))
 
@@ -109,7 +117,7 @@ def _sorted_edges(smooth, mask, key, counts, order):
     height, width, channels = smooth.shape
     top = np.sqrt(float(channels)) * 1.0000001  # colours in [0, 1]: the largest possible weight
     key = key[:DIRECTIONS * height * width]
-    key[:] = -1
+    key[:] = 0
     counts[:] = 0
     for y in range(height):
         for x in range(width):
@@ -118,23 +126,24 @@ def _sorted_edges(smooth, mask, key, counts, order):
             for k in range(DIRECTIONS):
                 y2, x2 = y + DY[k], x + DX[k]
                 if 0 <= x2 < width and y2 < height and mask[y2, x2]:
-                    level = int(_weight(smooth, y, x, y2, x2) / top * (LEVELS - 1))
-                    key[DIRECTIONS * (y * width + x) + k] = level
+                    level = int(_weight(smooth, y, x, y2, x2) / top * (LEVELS - 1))  # < LEVELS - 1
+                    key[DIRECTIONS * (y * width + x) + k] = level + 1
                     counts[level + 1] += 1
     for k in range(LEVELS):
         counts[k + 1] += counts[k]
     order = order[:counts[LEVELS]]
     for edge in range(len(key)):
-        if key[edge] >= 0:
-            order[counts[key[edge]]] = edge
-            counts[key[edge]] += 1
+        if key[edge] > 0:
+            level = np.int64(key[edge]) - 1
+            order[counts[level]] = edge
+            counts[level] += 1
     return order
 
 
 @njit(cache=True, nogil=True)
 def _segment(smooth, mask, scale, min_size, labels, key, counts, order, parent, size, inner):
     """Segment one tile into ``labels`` (its shape: -1 outside ``mask``, else 0..K-1), on the
-    working arrays of ``_buffers``; allocates nothing."""
+    working arrays of ``_buffers``; allocates nothing. Returns K."""
     height, width, channels = smooth.shape
     pixels = height * width
     order = _sorted_edges(smooth, mask, key, counts, order)
@@ -187,3 +196,4 @@ def _segment(smooth, mask, scale, min_size, labels, key, counts, order, parent, 
                 number[root] = count
                 count += 1
             labels[y, x] = number[root]
+    return count

@@ -39,7 +39,7 @@ def region_paints(stats: np.ndarray, layout: Layout, ridge: float, labels: np.nd
     scale, size = 2.0 / max(height, width), (width, height)
     count = np.maximum(n, 1e-12)
     mean = colour / count[:, None]
-    paints: list[Paint] = [_flat(m, layout.channels) for m in mean]
+    paints: list[Paint] = _flat(mean, layout.channels)
     if gradients == "none" or layout.features < 2 or len(stats) == 0:
         return paints
     flat_error = np.maximum(square - (colour ** 2).sum(1) / count, 0.0)
@@ -61,13 +61,17 @@ def region_paints(stats: np.ndarray, layout: Layout, ridge: float, labels: np.nd
     if use_linear.any():
         _, b, gamma, f_mean = linear
         low, high = region_extremes(labels, np.ascontiguousarray(f_mean), np.ascontiguousarray(gamma), False)
-        for r in np.nonzero(use_linear & (high > low))[0]:
-            paints[r] = _linear(mean[r], b[r], gamma[r], f_mean[r], low[r], high[r], scale, size)
+        chosen = np.nonzero(use_linear & (high > low))[0]
+        for r, paint in zip(chosen.tolist(), _linear(mean[chosen], b[chosen], gamma[chosen], f_mean[chosen],
+                                                     low[chosen], high[chosen], scale, size)):
+            paints[r] = paint
     if use_radial.any():
         _, b, gamma, f_mean = radial
         low, high = region_extremes(labels, np.ascontiguousarray(centre), np.ascontiguousarray(centre), True)
-        for r in np.nonzero(use_radial & (high > low))[0]:
-            paints[r] = _radial(mean[r], b[r], gamma[r], f_mean[r], centre[r], low[r], high[r], scale, size)
+        chosen = np.nonzero(use_radial & (high > low))[0]
+        for r, paint in zip(chosen.tolist(), _radial(mean[chosen], b[chosen], gamma[chosen], f_mean[chosen],
+                                                     centre[chosen], low[chosen], high[chosen], scale, size)):
+            paints[r] = paint
     return paints
 
 
@@ -89,37 +93,56 @@ def _rank_one(n, colour, fsum, ff, fc, ridge):
     return reduction, b, gamma, fsum / np.maximum(n, 1e-12)[:, None]
 
 
-def _flat(mean: np.ndarray, channels: int) -> Solid:
-    """Opaque RGB mean, or premultiplied RGBA mean -> straight colour with alpha."""
+def _flat(mean: np.ndarray, channels: int) -> list[Solid]:
+    """One flat paint per row of ``mean`` (R, C): opaque RGB means, or premultiplied RGBA means ->
+    straight colours with alpha."""
     if channels == 3:
-        return Solid(tuple(float(v) for v in np.clip(mean, 0, 1)) + (1.0,))
-    alpha = float(np.clip(mean[3], 0, 1))
-    rgb = np.clip(mean[:3] / max(alpha, 1e-12), 0, 1) if alpha > 0 else np.zeros(3)
-    return Solid(tuple(float(v) for v in rgb) + (alpha,))
+        return [Solid((r, g, b, 1.0)) for r, g, b in np.clip(mean, 0, 1).tolist()]
+    alpha = np.clip(mean[:, 3], 0, 1)
+    rgb = np.where((alpha > 0)[:, None], np.clip(mean[:, :3] / np.maximum(alpha, 1e-12)[:, None], 0, 1), 0.0)
+    return [Solid((r, g, b, a)) for (r, g, b), a in zip(rgb.tolist(), alpha.tolist())]
 
 
 def _stop_colours(mean: np.ndarray, b: np.ndarray, values: np.ndarray) -> np.ndarray:
-    rgb = np.clip(mean[None, :3] + values[:, None] * b[None, :3], 0.0, 1.0)
-    return np.concatenate([rgb, np.ones((len(values), 1))], axis=1)
+    """(R, T, 4) opaque stop colours mean + value b, clipped, of R regions' ``mean``, ``b`` (R, C) at
+    ``values`` (R, T)."""
+    rgb = np.clip(mean[:, None, :3] + values[:, :, None] * b[:, None, :3], 0.0, 1.0)
+    return np.concatenate([rgb, np.ones(rgb.shape[:2] + (1,))], axis=2).astype(np.float32)
 
 
-def _to_pixels(point: np.ndarray, scale: float, size: tuple[int, int]) -> tuple[float, float]:
+def _to_pixels(point: np.ndarray, scale: float, size: tuple[int, int]) -> list[tuple[float, float]]:
+    """Feature-space points (R, 2) as canvas pixel (x, y) tuples."""
     width, height = size
-    return (float(point[0] / scale + width / 2), float(point[1] / scale + height / 2))
+    return [(x, y) for x, y in (point / scale + np.array([width / 2, height / 2])).tolist()]
 
 
-def _linear(mean, b, gamma, f_mean, low, high, scale, size) -> LinearGradient:
-    direction = gamma[:2] / float(gamma[:2] @ gamma[:2])
-    start = _to_pixels(f_mean[:2] + low * direction, scale, size)
-    end = _to_pixels(f_mean[:2] + high * direction, scale, size)
-    return LinearGradient(start, end, GradientStops([0.0, 1.0], _stop_colours(mean, b, np.array([low, high]))))
+def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(R,) row-wise dot products of ``a``, ``b`` (R, K), each as ``a[r] @ b[r]`` computes it."""
+    return np.matmul(a[:, None, :], b[:, :, None])[:, 0, 0]
 
 
-def _radial(mean, b, gamma, f_mean, centre, low, high, scale, size) -> RadialGradient:
-    radii = np.linspace(low, high, RADIAL_STOPS)
+def _linear(mean, b, gamma, f_mean, low, high, scale, size) -> list[LinearGradient]:
+    """Linear gradients of R regions (all arguments (R, ...) rows, see ``_rank_one``) between their
+    extreme values ``low``, ``high`` (R,) of the model's scalar."""
+    direction = gamma[:, :2] / _dot(gamma[:, :2], gamma[:, :2])[:, None]
+    starts = _to_pixels(f_mean[:, :2] + low[:, None] * direction, scale, size)
+    ends = _to_pixels(f_mean[:, :2] + high[:, None] * direction, scale, size)
+    colours = _stop_colours(mean, b, np.stack([low, high], axis=1))
+    offsets = np.array([0.0, 1.0], np.float32)
+    return [LinearGradient(start, end, GradientStops(offsets, colour))
+            for start, end, colour in zip(starts, ends, colours)]
+
+
+def _radial(mean, b, gamma, f_mean, centre, low, high, scale, size) -> list[RadialGradient]:
+    """Radial gradients of R regions around ``centre`` (R, 2), RADIAL_STOPS stops from radius
+    ``low`` to ``high`` (R,) (see ``_linear``)."""
+    radii = np.linspace(low, high, RADIAL_STOPS, axis=1)
     # gamma . f(p) = g |p - c|² - g |c|² for the centre c = -gamma_xy / 2g, so at distance d
     # s = gamma . (f(p) - f_mean) = g d² - g |c|² - gamma . f_mean.
-    g = gamma[2]
-    s = g * radii ** 2 - g * float(centre @ centre) - float(gamma @ f_mean)
-    return RadialGradient(_to_pixels(centre, scale, size), float(high / scale),
-                          GradientStops(radii / high, _stop_colours(mean, b, s)))
+    g = gamma[:, 2:3]
+    s = g * radii ** 2 - g * _dot(centre, centre)[:, None] - _dot(gamma, f_mean)[:, None]
+    colours = _stop_colours(mean, b, s)
+    offsets = (radii / high[:, None]).astype(np.float32)
+    return [RadialGradient(point, radius, GradientStops(offset, colour))
+            for point, radius, offset, colour in zip(_to_pixels(centre, scale, size), (high / scale).tolist(),
+                                                     offsets, colours)]
