@@ -99,6 +99,6 @@ def fragment_colors(scene: Scene, item_colors: torch.Tensor, item_gradients: tor
     radial_t, painted = _radial_t(coords, p)
     linear = scene.gradient_kind[g] == 0
     t = _spread(torch.where(linear, _linear_t(coords, p), radial_t), scene.gradient_spread[g])
-    stop_colors = _stop_color(scene, g, t)
+    stop_colors = _stop_color(scene, g, t).to(rgb.dtype)
     opacity = scene.opacity[item.index_select(0, graded) // 2] * (linear | painted)
     return rgb.index_put((graded,), stop_colors[:, :3]), alpha.index_put((graded,), stop_colors[:, 3] * opacity)

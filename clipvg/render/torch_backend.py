@@ -104,6 +104,7 @@ class ItemTables:
     @classmethod
     def of(cls, scene: Scene) -> "ItemTables":
         colors, gradients = item_paint(scene)
+        colors = colors.to(scene.points.dtype)  # float64 points (gradient checks) with float32 colours
         evenodd = torch.stack([scene.evenodd, torch.zeros_like(scene.evenodd)], 1).flatten()
         solid_alpha = torch.where(gradients < 0, colors[:, 3], torch.zeros_like(colors[:, 3])).detach()
         return cls(colors, gradients, evenodd, solid_alpha)

@@ -7,6 +7,7 @@ import torch
 
 from clipvg.render import torch_backend
 from clipvg import BackendUnavailableError, InvalidInputError, Path, Scene, Solid, Stroke, Subpath, render
+from clipvg.scene import GradientStops, LinearGradient
 
 
 def scene_of_squares(count: int = 12, size: int = 48) -> Scene:
@@ -25,6 +26,19 @@ def test_default_size_and_dtype() -> None:
     image = render(scene_of_squares())
     assert image.shape == (48, 48, 4) and image.dtype == torch.float32
     assert float(image.min()) >= 0 and float(image.max()) <= 1
+
+
+def test_float64_points_with_float32_colours_render_in_float64() -> None:
+    """Gradient checks make only the points float64; colours, stops and widths stay float32."""
+    stops = GradientStops([0, 1], [[1, 0, 0, 1], [0, 0, 1, 0.5]])
+    ramp = Path([Subpath.polygon([[30, 30], [46, 32], [40, 46]])], fill=LinearGradient((30, 30), (46, 46), stops))
+    scene = Scene.from_paths([*scene_of_squares().paths(), ramp], 48, 48)
+    wide = scene.clone()
+    wide.points = wide.points.double()
+    assert scene.fill_color.dtype == torch.float32
+    image = render(wide, background=(1, 1, 1))
+    assert image.dtype == torch.float64
+    torch.testing.assert_close(image.float(), render(scene, background=(1, 1, 1)), atol=1e-5, rtol=0)
 
 
 def test_scaling_equals_rendering_a_scaled_scene() -> None:
