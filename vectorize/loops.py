@@ -8,6 +8,66 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+# A pixel's sides in walking order (top, right, bottom, left): the neighbour across each side, and
+# the corner where the side starts when walked clockwise (east, south, west, north).
+_NY, _NX = (-1, 0, 1, 0), (0, 1, 0, -1)
+_CY, _CX = (0, 0, 1, 1), (0, 1, 1, 0)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _label(labels, y, x):
+    """``labels[y, x]``, -1 outside the map."""
+    height, width = labels.shape
+    return labels[y, x] if 0 <= y < height and 0 <= x < width else -1
+
+
+@njit(cache=True, nogil=True)
+def boundary_edges(labels: np.ndarray):
+    """Directed boundary edges of the regions of ``labels`` (H, W) int (-1: none): start vertex id
+    (E,) int32 (vertex (x, y) = y * (W + 1) + x), direction (E,) int8 and owning label (E,) int32,
+    in blocks of one direction (0..3 = the top, right, bottom and left sides of a pixel, walked
+    clockwise: east, south, west, north), each in increasing start order (as ``successors`` needs).
+    A side is a boundary edge where the pixel has a label and its neighbour across it another."""
+    height, width = labels.shape
+    stride = width + 1
+    count = 0
+    for d in range(4):
+        for y in range(height):
+            for x in range(width):
+                own = labels[y, x]
+                if own >= 0 and _label(labels, y + _NY[d], x + _NX[d]) != own:
+                    count += 1
+    start = np.empty(count, np.int32)
+    direction = np.empty(count, np.int8)
+    owner = np.empty(count, np.int32)
+    at = 0
+    for d in range(4):
+        # the side facing neighbour d starts at corner (x + _CX[d], y + _CY[d])
+        for y in range(height):
+            for x in range(width):
+                own = labels[y, x]
+                if own >= 0 and _label(labels, y + _NY[d], x + _NX[d]) != own:
+                    start[at] = (y + _CY[d]) * stride + x + _CX[d]
+                    direction[at] = d
+                    owner[at] = own
+                    at += 1
+    return start, direction, owner
+
+
+@njit(cache=True, nogil=True)
+def junctions(labels: np.ndarray) -> np.ndarray:
+    """(H+1, W+1) bool: lattice vertices of ``labels`` (H, W) where 3+ labels meet (-1, also outside
+    the map, counts as one) or the labels form a saddle (diagonal pixels equal, the others not)."""
+    height, width = labels.shape
+    out = np.empty((height + 1, width + 1), np.bool_)
+    for y in range(height + 1):
+        for x in range(width + 1):
+            tl, tr = _label(labels, y - 1, x - 1), _label(labels, y - 1, x)
+            bl, br = _label(labels, y, x - 1), _label(labels, y, x)
+            distinct = 1 + (tr != tl) + (bl != tl and bl != tr) + (br != tl and br != tr and br != bl)
+            out[y, x] = distinct >= 3 or (distinct == 2 and tl == br and tr == bl and tl != tr)
+    return out
+
 
 @njit(cache=True, nogil=True)
 def _register(ring, lo, hi, closed, vertex_count, index, chain_vertices, chain_offsets, chain_closed, counts):
@@ -193,7 +253,8 @@ def assemble_loops(control: np.ndarray, curve_offsets: np.ndarray, part_offsets:
     (chain c: ``control[curve_offsets[c]:curve_offsets[c+1]]``, (3 S + 1, 2)) joined in the loop's
     order (``walk_loops``'s parts), each walked forward or backwards, the end point shared by two
     curves once and the loop's last end point (= its start) left out. Returns the loops packed in
-    the order of ``order``: points (N, 2) and offsets (L+1,); loop k is (3 S, 2)."""
+    the order of ``order``: points (N, 2) float32 (what a Subpath keeps) and offsets (L+1,); loop k
+    is (3 S, 2)."""
     bounds = np.zeros(len(order) + 1, np.int64)
     for k in range(len(order)):
         total = 0
@@ -201,7 +262,7 @@ def assemble_loops(control: np.ndarray, curve_offsets: np.ndarray, part_offsets:
             c = part_chain[part]
             total += curve_offsets[c + 1] - curve_offsets[c] - 1
         bounds[k + 1] = bounds[k] + total
-    out = np.empty((bounds[-1], 2))
+    out = np.empty((bounds[-1], 2), np.float32)
     for k in range(len(order)):
         at = bounds[k]
         for part in range(part_offsets[order[k]], part_offsets[order[k] + 1]):

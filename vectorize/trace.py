@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .fit import fit_packed
-from .loops import assemble_loops, walk_loops
+from .loops import assemble_loops, boundary_edges, junctions, walk_loops
 from .loops import successors as edge_successors
 
 # Chain points fitted in one batch (the fit's temporaries: ~120 bytes a point): a 16th of the
@@ -24,8 +24,8 @@ MIN_FIT_BATCH = 1 << 12
 def trace_regions(labels: np.ndarray, tolerance: float) -> list[list[np.ndarray]]:
     """Trace every region of ``labels`` (H, W) int, -1 = no region, regions numbered 0..R-1.
 
-    Returns, for each region, its closed contours (outer first, then holes) as (3 S, 2) float64
-    control-point arrays: start point, then (handle, handle, end) per cubic segment with the last
+    Returns, for each region, its closed contours (outer first, then holes) as (3 S, 2) float32
+    control-point arrays (views of one packed array; the fit runs in float64): start point, then (handle, handle, end) per cubic segment with the last
     end point (= start) left out. Shared boundaries between regions are bit-identical.
     """
     return trace_levels([labels], labels, tolerance)[0]
@@ -41,12 +41,12 @@ def trace_levels(levels: list[np.ndarray], finest: np.ndarray, tolerance: float)
     """
     height, width = finest.shape
     stride = width + 1
-    junction = _junctions(np.pad(finest, 1, constant_values=-1)).ravel()
+    junction = junctions(finest).ravel()
     counts, owners, starts, successors = [], [], [], []
     edges = 0
     for labels in levels:  # every map's edges in one packed set, each map's successors offset
         counts.append(int(labels.max()) + 1 if labels.size else 0)
-        start, direction, owner = _boundary_edges(np.pad(labels, 1, constant_values=-1), stride)
+        start, direction, owner = boundary_edges(labels)
         successors.append(edge_successors(start, direction, owner, stride, (height + 1) * stride) + edges)
         starts.append(start)
         owners.append(owner)
@@ -86,29 +86,3 @@ def _fit_chains(vertices: np.ndarray, offsets: np.ndarray, closed: np.ndarray, s
         controls.append(control)
         first = last
     return (np.concatenate(controls) if controls else np.empty((0, 2))), np.concatenate(bounds)
-
-
-def _boundary_edges(padded: np.ndarray, stride: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Directed boundary edges: start vertex id (E,), direction (E,) and owning label (E,)."""
-    inner = padded[1:-1, 1:-1]
-    neighbours = (padded[:-2, 1:-1], padded[1:-1, 2:], padded[2:, 1:-1], padded[1:-1, :-2])
-    # Side of pixel (x, y) facing each neighbour, walked clockwise: top goes east from (x, y), right
-    # goes south from (x+1, y), bottom goes west from (x+1, y+1), left goes north from (x, y+1).
-    corners = ((0, 0), (1, 0), (1, 1), (0, 1))
-    starts, directions, owners = [], [], []
-    for d, (neighbour, (cx, cy)) in enumerate(zip(neighbours, corners)):
-        edge = (inner >= 0) & (neighbour != inner)
-        ys, xs = np.nonzero(edge)
-        starts.append(((ys + cy) * stride + xs + cx).astype(np.int32))
-        directions.append(np.full(len(ys), d, np.int8))
-        owners.append(inner[edge])
-    return np.concatenate(starts), np.concatenate(directions), np.concatenate(owners)
-
-
-def _junctions(padded: np.ndarray) -> np.ndarray:
-    """(H+1, W+1) bool: lattice vertices where 3+ labels meet (-1 counts) or labels form a saddle."""
-    tl, tr, bl, br = padded[:-1, :-1], padded[:-1, 1:], padded[1:, :-1], padded[1:, 1:]
-    distinct = (tr != tl).view(np.int8) + ((bl != tl) & (bl != tr)).view(np.int8)  # int8: a byte a vertex
-    distinct += ((br != tl) & (br != tr) & (br != bl)).view(np.int8) + np.int8(1)
-    saddle = (distinct == 2) & (tl == br) & (tr == bl) & (tl != tr)
-    return (distinct >= 3) | saddle
