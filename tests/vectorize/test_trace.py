@@ -67,13 +67,12 @@ def test_successors_follow_each_region_turning_right_first():
     of block order are refused."""
     import pytest
 
-    from vectorize.loops import _DX, _DY, successors
-    from vectorize.trace import _boundary_edges
+    from vectorize.loops import _DX, _DY, boundary_edges, successors
 
     rng = np.random.default_rng(3)
     labels = rng.integers(-1, 3, (23, 31))  # speckle: saddles, holes, -1 (no region) around regions
     stride = labels.shape[1] + 1
-    start, direction, owner = _boundary_edges(np.pad(labels, 1, constant_values=-1), stride)
+    start, direction, owner = boundary_edges(labels)
     table = {(int(s), int(d)): i for i, (s, d) in enumerate(zip(start, direction))}
     expected = np.full(len(start), -1)
     for i, (s, d) in enumerate(zip(start.tolist(), direction.tolist())):
@@ -88,3 +87,31 @@ def test_successors_follow_each_region_turning_right_first():
     assert np.array_equal(found, expected) and (found >= 0).all()  # every boundary edge continues
     with pytest.raises(ValueError, match="direction blocks"):
         successors(start[::-1].copy(), direction[::-1].copy(), owner[::-1].copy(), stride, vertices)
+
+
+def test_boundary_edges_and_junctions_match_their_definition():
+    """The compiled scans give, on speckle with -1 pixels, what the definitions say pixel by pixel:
+    a pixel side is an edge where the neighbour across it (-1 outside) differs, blocks by side in
+    raster order; a lattice vertex is a junction where 3+ of its 4 pixels' labels differ, or 2 in a
+    diagonal saddle."""
+    from vectorize.loops import boundary_edges, junctions
+
+    rng = np.random.default_rng(5)
+    labels = rng.integers(-1, 4, (17, 29)).astype(np.int32)
+    height, width = labels.shape
+    padded = np.pad(labels, 1, constant_values=-1)
+    expected = []
+    corners = ((0, 0), (1, 0), (1, 1), (0, 1))  # (x, y) of the start of the top, right, bottom, left side
+    for d, (dy, dx) in enumerate(((-1, 0), (0, 1), (1, 0), (0, -1))):
+        for y in range(height):
+            for x in range(width):
+                if labels[y, x] >= 0 and padded[y + 1 + dy, x + 1 + dx] != labels[y, x]:
+                    expected.append(((y + corners[d][1]) * (width + 1) + x + corners[d][0], d, labels[y, x]))
+    start, direction, owner = boundary_edges(labels)
+    assert list(zip(start.tolist(), direction.tolist(), owner.tolist())) == expected
+    found = junctions(labels)
+    for y in range(height + 1):
+        for x in range(width + 1):
+            tl, tr, bl, br = padded[y, x], padded[y, x + 1], padded[y + 1, x], padded[y + 1, x + 1]
+            saddle = tl == br and tr == bl and tl != tr
+            assert found[y, x] == (len({tl, tr, bl, br}) >= 3 or saddle), (y, x)
