@@ -16,8 +16,9 @@ def to_uint8(image: torch.Tensor) -> np.ndarray:
     return (image.detach().clamp(0, 1).cpu().numpy() * 255 + 0.5).astype(np.uint8)
 
 
-def save_png(image: torch.Tensor, path: str | os.PathLike, inputs: tuple[str | os.PathLike, ...] = ()) -> None:
-    """Write an (H, W, 3|4) float image in [0, 1] (straight RGBA) as PNG, atomically."""
+def save_png(image: torch.Tensor | np.ndarray, path: str | os.PathLike, inputs: tuple[str | os.PathLike, ...] = ()
+             ) -> None:
+    """Write an (H, W, 3|4) image, float in [0, 1] (straight RGBA) or uint8, as PNG, atomically."""
     buffer = io.BytesIO()
-    Image.fromarray(to_uint8(image)).save(buffer, format="PNG")
+    Image.fromarray(image if isinstance(image, np.ndarray) else to_uint8(image)).save(buffer, format="PNG")
     write_bytes_atomic(path, buffer.getvalue(), inputs)

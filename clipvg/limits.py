@@ -24,12 +24,14 @@ FLOAT_BYTES = 4
 # bytes per point while optimising: x, y as float32 for the value, gradient and Adam's two moments,
 # plus the renderer's per-segment work (about 16 floats per segment)
 POINT_BYTES = 2 * FLOAT_BYTES * 4 + 16 * FLOAT_BYTES
-# float32 RGBA pixels kept for the backward pass of one render (coverage, composite, blends): 384 B/px.
-# Measured peak of a forward render (torch backend, 1 thread): 98-113 B/px with 10 paths at 512-2048 px
-# and at 48 x 80 000 px, 143-181 B/px with 300 paths at 1024 px; so a plain render is over-estimated
-# about 2-4x, an edit's forward+backward less. A tall thin render (a 0.5 x 5251 px canvas drawn 48 px
-# wide: 48 x 504 115 px, 2.4 GB, 23-32 s) is refused by render_side before this estimate.
-RENDER_BUFFERS = 24
+# Measured peak bytes per output pixel of the torch backend (1 thread; benchmarks/results/render_memory_*.json):
+# a forward+backward render keeps every row for backward; a render without gradients draws bands of
+# rows (clipvg.render.bands), each taking FORWARD_PIXEL_BYTES per pixel of the band, and holds the
+# float32 RGBA result (OUTPUT_PIXEL_BYTES per output pixel). A tall thin render (a 0.5 x 5251 px canvas
+# drawn 48 px wide: 48 x 504 115 px, 23-32 s) is refused by render_side before these estimates.
+GRADIENT_PIXEL_BYTES = 384
+FORWARD_PIXEL_BYTES = 200
+OUTPUT_PIXEL_BYTES = 4 * FLOAT_BYTES
 # one CLIP view (224 x 224 RGB) through ViT-B/32 with gradients: activations kept for backward
 CLIP_VIEW_BYTES = 96 << 20
 # the largest coordinate (px, after transforms) a shape may have: float32 spacing there is 64 px already,
@@ -87,14 +89,15 @@ class ResourceLimits:
             raise refused
 
     def check_job(self, width: float, height: float, points: int, paths: int, views: int, what: str,
-                  error: type[ClipvgError] = ResourceLimitError) -> None:
-        """Check a job's render size, paths, points and its estimated peak memory (see ``job_bytes``)."""
+                  error: type[ClipvgError] = ResourceLimitError, rows: float | None = None) -> None:
+        """Check a job's render size, paths, points and its estimated peak memory (see ``job_bytes``;
+        ``rows``: output rows drawn at once by a render without gradients, None for one with)."""
         self.check("render_pixels", width * height, f"{what}: the render size {width:g}x{height:g} in pixels", error)
         self.check("render_side", max(width, height), f"{what}: the longer side of the render size "
                    f"{width:g}x{height:g} in pixels", error)
         self.check("paths", paths, f"{what}: the path count", error)
         self.check("points", points, f"{what}: the point count", error)
-        self.check("memory_bytes", job_bytes(width, height, points, views),
+        self.check("memory_bytes", job_bytes(width, height, points, views, rows),
                    f"{what}: the estimated memory in bytes", error)
 
     def with_values(self, values: Mapping[str, Any], name_of: Callable[[str], str] = option_name) -> "ResourceLimits":
@@ -120,10 +123,16 @@ def describe(name: str) -> str:
     return f"limit on {item.metadata['help']} (default {_show(item.default)}; {env_name(name)})"
 
 
-def job_bytes(width: float, height: float, points: int, views: int) -> float:
-    """Estimated peak bytes of one edit: scene tensors (``points``), render buffers of a
-    ``width`` x ``height`` canvas, and a CLIP batch of ``views`` augmented views."""
-    return points * POINT_BYTES + width * height * 4 * FLOAT_BYTES * RENDER_BUFFERS + views * CLIP_VIEW_BYTES
+def job_bytes(width: float, height: float, points: int, views: int, rows: float | None = None) -> float:
+    """Estimated peak bytes of one job: scene tensors (``points``), the render of a ``width`` x
+    ``height`` canvas and a CLIP batch of ``views`` augmented views. ``rows`` None: the render records
+    gradients (all rows kept for backward); else it draws ``rows`` output rows at a time without
+    gradients (bands, or ``height`` when it cannot be banded) into a float32 RGBA result."""
+    if rows is None:
+        render = width * height * GRADIENT_PIXEL_BYTES
+    else:
+        render = width * min(rows, height) * FORWARD_PIXEL_BYTES + width * height * OUTPUT_PIXEL_BYTES
+    return points * POINT_BYTES + render + views * CLIP_VIEW_BYTES
 
 
 _ACTIVE: contextvars.ContextVar[ResourceLimits | None] = contextvars.ContextVar("clipvg_limits", default=None)

@@ -6,8 +6,7 @@ from pathlib import Path
 
 from ..errors import InvalidInputError
 from ..image_out import save_png
-from ..render import render
-from ..render.api import BACKENDS
+from ..render.api import BACKENDS, render_rgba8
 from ..svg import load_svg
 
 BACKGROUNDS = {"white": (1.0, 1.0, 1.0), "none": None}
@@ -29,6 +28,6 @@ def run(args: argparse.Namespace) -> None:
     if Path(args.output).suffix.lower() != ".png":
         raise InvalidInputError(f"output must be a .png file, got {args.output}")
     scene = load_svg(args.input, device=args.device)
-    image = render(scene, args.width, args.height, BACKGROUNDS[args.background], backend=args.backend)
+    image = render_rgba8(scene, args.width, args.height, BACKGROUNDS[args.background], backend=args.backend)
     save_png(image, args.output, inputs=(args.input,))
     print(f"wrote {args.output} ({image.shape[1]}x{image.shape[0]}, {scene.num_paths} paths)")

@@ -1,13 +1,17 @@
 """``render``: pick a backend and composite onto an optional background."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
+import numpy as np
 import torch
 
 from ..errors import InvalidInputError
 from ..limits import resource_limits
 from ..scene import Scene
+
+if TYPE_CHECKING:
+    from .bands import Draw
 
 BACKENDS = ("auto", "torch", "diffvg")
 WHITE = (1.0, 1.0, 1.0)
@@ -37,8 +41,44 @@ def render(scene: Scene, width: int | None = None, height: int | None = None,
     under the paths, or None for transparent. ``backend`` "torch" (pure PyTorch), "diffvg" (pydiffvg,
     when installed) or "auto" (torch). Differentiable w.r.t. points, colours, stroke widths,
     opacities and gradient parameters, and for a Scene with groups (``scene.tree``) group
-    opacities, clip-path points and mask contents.
+    opacities, clip-path points and mask contents. Without gradients (``torch.no_grad()``, or no
+    scene tensor requiring grad) a large render is drawn in bands of rows (``clipvg.render.bands``),
+    so that its working memory follows the width.
     """
+    width, height, rows, color = _prepare(scene, width, height, background, backend)
+    if backend == "diffvg":
+        from .diffvg_backend import render_diffvg
+        return render_diffvg(scene, width, height, color)
+    if rows is not None and rows < height:
+        from .bands import render_in_bands
+        banded = render_in_bands(scene, width, height, color, _drawer(scene))
+        if banded is not None:
+            return banded
+    return _drawer(scene)(scene, width, height, color)
+
+
+def render_rgba8(scene: Scene, width: int | None = None, height: int | None = None,
+                 background: Sequence[float] | torch.Tensor | None = None, backend: str = "auto") -> np.ndarray:
+    """``render`` without gradients as an (H, W, 4) uint8 array on the host (what a PNG holds). A large
+    render is drawn and converted band by band, so no float image of the whole render is held."""
+    from ..image_out import to_uint8
+    with torch.no_grad():
+        width, height, rows, color = _prepare(scene, width, height, background, backend)
+        if backend != "diffvg" and rows is not None and rows < height:
+            from .bands import render_rows
+            bands = render_rows(scene, width, height, color, _drawer(scene))
+            if bands is not None:
+                out = np.empty((height, width, 4), np.uint8)
+                for y0, image in bands:
+                    out[y0:y0 + len(image)] = to_uint8(image)
+                return out
+        return to_uint8(render(scene, width, height, background, backend))
+
+
+def _prepare(scene: Scene, width: int | None, height: int | None, background: Sequence[float] | torch.Tensor | None,
+             backend: str) -> tuple[int, int, int | None, torch.Tensor | None]:
+    """A render's checked size (width, height), output rows drawn at once without gradients (None: it
+    records gradients; see ``_rows_at_once``) and background colour (4,) or None."""
     if backend not in BACKENDS:
         raise InvalidInputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if width is None and height is None:
@@ -49,16 +89,33 @@ def render(scene: Scene, width: int | None = None, height: int | None = None,
         width = round(height * scene.width / scene.height)
     if width < 1 or height < 1:
         raise InvalidInputError(f"render size must be at least 1 x 1 pixels, got {width} x {height}")
-    resource_limits().check_job(width, height, len(scene.points), scene.num_paths, 0, "render (width/height, --width)")
-    color = _background(background, scene.points)
-    if backend == "diffvg":
-        from .diffvg_backend import render_diffvg
-        return render_diffvg(scene, int(width), int(height), color)
-    if not scene.is_flat:  # groups with opacity, clip paths, masks or blur: isolated passes
+    width, height = int(width), int(height)
+    rows = _rows_at_once(scene, width, height, backend)
+    resource_limits().check_job(width, height, len(scene.points), scene.num_paths, 0, "render (width/height, --width)",
+                                rows=rows)
+    return width, height, rows, _background(background, scene.points)
+
+
+def _drawer(scene: Scene) -> "Draw":
+    """The torch backend's function for ``scene``: render_torch, or render_tree for groups with
+    opacity, clip paths, masks, filters or patterns (isolated passes)."""
+    if not scene.is_flat:
         from .groups import render_tree
-        return render_tree(scene, int(width), int(height), color)
+        return render_tree
     from .torch_backend import render_torch
-    return render_torch(scene, int(width), int(height), color)
+    return render_torch
+
+
+def _rows_at_once(scene: Scene, width: int, height: int, backend: str) -> int | None:
+    """Output rows the torch backend draws at once without gradients (``height`` when the scene
+    cannot be banded), or None when the render records gradients (all rows, kept for backward)."""
+    from .bands import BAND_PIXELS, band_margin, band_rows, needs_gradient
+    if needs_gradient(scene):
+        return None
+    margin = band_margin(scene, height)
+    if backend == "diffvg" or margin is None or width * height <= BAND_PIXELS:
+        return height
+    return min(height, band_rows(width, margin) + 2 * margin)
 
 
 def render_on_white(scene: Scene, width: int | None = None, height: int | None = None,
