@@ -24,6 +24,7 @@ import numpy as np
 from clipvg.scene import Paint
 
 from .felzenszwalb import segment
+from .heap import release_free_heap
 from .fills import region_paints
 from .merge import Layout, MergeOrder, merge_order, pixel_ridge
 from .pixel_sums import region_sums
@@ -79,6 +80,7 @@ def budget_levels(rgba: np.ndarray, mask: np.ndarray, counts: list[int], toleran
     order = merge_order(initial, stats, layout, ridge, min(counts) if not knee else
                         max(1, min(counts[0], MIN_KNEE * counts[0] // most)))
     del stats
+    release_free_heap()  # the merge's heap and pair lists
     if knee:
         # squared error floor: 60 dB PSNR over the masked pixels' channels
         best = knee_count(order, MIN_KNEE, most, 1e-6 * float(mask.sum()) * colours.shape[-1])
@@ -105,6 +107,7 @@ def budget_levels(rgba: np.ndarray, mask: np.ndarray, counts: list[int], toleran
     del initial
     step("trace")
     traced = trace_levels(level_labels, finest, tolerance)
+    release_free_heap()  # the tracing's edge lists and fit temporaries, before the paths are built
     levels = []
     for draw, leaf, contours, labels in zip(drawn, paint_of, traced, level_labels):
         levels.append(Level(labels, [paints[leaf[r]] for r in np.nonzero(draw)[0]], contours))

@@ -178,7 +178,7 @@ def walk_loops(successor: np.ndarray, start: np.ndarray, junction: np.ndarray, s
     vertex_count = len(junction)
     # int32 ids (vertex ids, edges and chain vertices stay below 2**31: canvases up to 46 000 px a side)
     seen = np.zeros(edges, np.bool_)
-    ring = np.empty(edges + 1, np.int32)
+    ring = np.empty(1024, np.int32)  # the loop being walked; grows with the longest loop
     # The outputs grow as needed (a loop, piece or chain has many edges: worst-case sizes are 5-30x
     # what photos use); chains share their vertices between the two sides, about half the edges.
     loop_edge = np.empty(1024, np.int32)
@@ -203,6 +203,7 @@ def walk_loops(successor: np.ndarray, start: np.ndarray, junction: np.ndarray, s
         edge = first
         area2 = 0
         while not seen[edge]:
+            ring = _room(ring, length, 2)
             seen[edge] = True
             v = np.int64(start[edge])
             if cut < 0 and junction[v]:

@@ -51,14 +51,15 @@ def trace_levels(levels: list[np.ndarray], finest: np.ndarray, tolerance: float)
         starts.append(start)
         owners.append(owner)
         edges += len(start)
+    level_first = np.cumsum([0] + [len(s) for s in starts])  # each map's first edge
     start, owner = np.concatenate(starts), np.concatenate(owners)
-    level = np.repeat(np.arange(len(levels), dtype=np.int32), [len(s) for s in starts])
     successor = np.concatenate(successors)
     del starts, owners, successors
     (loop_edge, area2, part_offsets, part_chain, part_forward, vertices, chain_offsets,
      chain_closed) = walk_loops(successor, start, junction, stride)
-    loop_owner, loop_level = owner[loop_edge], level[loop_edge]
-    del successor, start, owner, level, junction  # the per-edge arrays: free before fitting
+    loop_owner = owner[loop_edge].tolist()
+    loop_level = (np.searchsorted(level_first, loop_edge, side="right") - 1).tolist()
+    del successor, start, owner, junction  # the per-edge arrays: free before fitting
     batch = min(FIT_BATCH, max(MIN_FIT_BATCH, height * width // 16))
     control, curve_offsets = _fit_chains(vertices, chain_offsets, chain_closed, stride, tolerance, batch)
     # Outer contour (clockwise on screen: positive area with y down) first, holes after it.
