@@ -33,8 +33,7 @@ def dash_polylines(scene: Scene, lines: Polylines, subpath_path: torch.Tensor, l
     edge_dashed = (scene.path_dash_offsets.diff() > 0)[subpath_path[lines.subpath]]
     if not bool(edge_dashed.any()):
         return lines, identity, scene.subpath_closed
-    keep = Polylines(lines.edges[~edge_dashed], lines.subpath[~edge_dashed], lines.corner[~edge_dashed])
-    dashed = Polylines(lines.edges[edge_dashed], lines.subpath[edge_dashed], lines.corner[edge_dashed])
+    keep, dashed = lines.subset(~edge_dashed), lines.subset(edge_dashed)
     pattern = _Pattern.of(scene, length_scale, dashed.edges.dtype)
     phases = _Phases.of(scene, dashed, subpath_path[dashed.subpath], pattern, length_scale)
     on = _on_intervals(phases)
@@ -44,7 +43,9 @@ def dash_polylines(scene: Scene, lines: Polylines, subpath_path: torch.Tensor, l
     dashes = _Dashes.of(scene, dashed, phases, edge, n, at_edge_end)
     result = Polylines(torch.cat([keep.edges, pieces[dashes.order]]),
                        torch.cat([keep.subpath, num_subpaths + dashes.dash_id]),
-                       torch.cat([keep.corner, dashes.corner]))
+                       torch.cat([keep.corner, dashes.corner]),
+                       None if lines.segment_tangents is None
+                       else torch.cat([keep.segment_tangents, dashed.segment_tangents[edge[dashes.order]]]))
     closed = torch.cat([scene.subpath_closed, torch.zeros(len(dashes.owner), dtype=torch.bool, device=identity.device)])
     return result, torch.cat([identity, dashes.owner]), closed
 

@@ -13,6 +13,7 @@ from ..scene import Scene
 
 FLATTEN_TOLERANCE = 0.05  # px: maximum distance between a curve and its flattening (approximately)
 MAX_PIECES_PER_SEGMENT = 256
+_SAME_POINT = 1 / 4096  # px: control points closer than this give a Bézier end no direction (as Skia)
 
 
 @dataclass
@@ -20,12 +21,21 @@ class Polylines:
     """Flattened contours in output pixels, edges of a subpath contiguous and in order.
 
     ``edges`` (E, 2, 2): start and end points; ``subpath`` (E,) owning subpath; ``corner`` (E,) bool,
-    True where the edge ends a Bézier segment (a join may be sharp there; elsewhere it is smooth).
+    True where the edge ends a Bézier segment (a join may be sharp there; elsewhere it is smooth);
+    ``segment_tangents`` (E, 2, 2) or None: the curve's direction (not normalised) at the start and at the
+    end of the edge's Bézier segment, which shapes a corner's miter and decides its limit (a flattened end
+    edge of a tightly bent curve can point well away from it); None: the edges' own directions.
     """
 
     edges: torch.Tensor
     subpath: torch.Tensor
     corner: torch.Tensor
+    segment_tangents: torch.Tensor | None = None
+
+    def subset(self, keep: torch.Tensor) -> "Polylines":
+        """The edges selected by ``keep`` (a bool mask or indices)."""
+        tangents = None if self.segment_tangents is None else self.segment_tangents[keep]
+        return Polylines(self.edges[keep], self.subpath[keep], self.corner[keep], tangents)
 
 
 def cubic_control_points(scene: Scene, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -78,7 +88,21 @@ def flatten(scene: Scene, points: torch.Tensor) -> Polylines:
         first = (torch.cumsum(pieces + 1, 0) - (pieces + 1)).index_select(0, segment) + local
     at = _evaluate(controls.index_select(0, break_segment), t)
     edges = torch.stack([at.index_select(0, first), at.index_select(0, first + 1)], 1)
-    return Polylines(edges, subpath.index_select(0, segment), local == count - 1)
+    return Polylines(edges, subpath.index_select(0, segment), local == count - 1,
+                     _end_tangents(controls).index_select(0, segment))
+
+
+def _end_tangents(controls: torch.Tensor) -> torch.Tensor:
+    """(S, 2, 2) directions of cubics ``controls`` (S, 4, 2) px at t = 0 and t = 1: towards the nearest
+    control point more than ``_SAME_POINT`` px from the end (SVG's directionality rule; zero when none is)."""
+    found = []
+    for points in (controls, controls.flip(1)):
+        direction = torch.zeros_like(points[:, 0])
+        for k in (3, 2, 1):  # the nearest differing point wins: try the farthest first
+            step = points[:, k] - points[:, 0]
+            direction = torch.where(step.abs().amax(1, keepdim=True) > _SAME_POINT, step, direction)
+        found.append(direction)
+    return torch.stack([found[0], -found[1]], 1)
 
 
 def closing_edges(scene: Scene, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -93,7 +93,7 @@ def _drop_degenerate(lines: Polylines) -> Polylines:
         has_long = torch.zeros(int(lines.subpath.max()) + 1 if len(lines.subpath) else 0, dtype=torch.bool,
                                device=long_enough.device).index_put((lines.subpath,), long_enough, accumulate=True)
         keep = long_enough | (first & ~has_long[lines.subpath])
-    return Polylines(lines.edges[keep], lines.subpath[keep], lines.corner[keep])
+    return lines.subset(keep)
 
 
 def stroke_edges(lines: Polylines, half_width: torch.Tensor, join: torch.Tensor, cap: torch.Tensor,
@@ -201,8 +201,10 @@ class _Joints:
     (J,) of their unit directions, ``side`` (J, 1) +-1 towards the outer side, ``cos_half`` (J,) of
     half the turn, ``corner`` (J,) at a segment junction (else inside a Bézier), ``offset`` (J, 2)
     along the bisector, of length half width / cos_half, ``inner`` (J, 2) the inner sides' meeting
-    point. Where the quads meet: ``shared`` (J,) on the bisector on both sides, ``trimmed`` (J,) at
-    ``inner`` on the inner side only."""
+    point; ``miter_cos_half`` (J,) and ``miter_offset`` (J, 2) the same as ``cos_half`` and ``offset``
+    for the turn between the curve's own directions where they are known (``Polylines.segment_tangents``):
+    the miter limit is checked against it, and a miter's tip lies there. Where the quads meet:
+    ``shared`` (J,) on the bisector on both sides, ``trimmed`` (J,) at ``inner`` on the inner side only."""
 
     i: torch.Tensor
     j: torch.Tensor
@@ -220,6 +222,8 @@ class _Joints:
     inner: torch.Tensor
     shared: torch.Tensor
     trimmed: torch.Tensor
+    miter_cos_half: torch.Tensor
+    miter_offset: torch.Tensor
 
     @classmethod
     def of(cls, lines: Polylines, length: torch.Tensor, d: torch.Tensor, n: torch.Tensor, hw: torch.Tensor,
@@ -241,8 +245,17 @@ class _Joints:
             tan_half = torch.sqrt((1 - c ** 2).clamp(min=0)) / c
             fits = join_hw[:, 0].detach() * tan_half <= 0.5 * torch.minimum(length[i], length[j])
             corner = lines.corner[i]
+        miter_cos_half, miter_offset = cos_half, offset
+        if lines.segment_tangents is not None:  # the curve's directions where both are known
+            ti, tj = _unit(lines.segment_tangents[i, 1]), _unit(lines.segment_tangents[j, 0])
+            with torch.no_grad():
+                known = (ti.norm(dim=1) > 0.5) & (tj.norm(dim=1) > 0.5)
+            exact_cos_half = torch.sqrt(((1 + (ti * tj).sum(1)) / 2).clamp(min=_EPS))
+            exact_offset = _unit(_normal(ti) + _normal(tj)) * (join_hw / exact_cos_half[:, None])
+            miter_cos_half = torch.where(known, exact_cos_half, cos_half)
+            miter_offset = torch.where(known[:, None], exact_offset, offset)
         return cls(i, j, vertex, join_hw, lines.subpath[i], ni, nj, cross, dot, side, cos_half, corner, offset,
-                   vertex - side * offset, fits & ~corner, fits & corner)
+                   vertex - side * offset, fits & ~corner, fits & corner, miter_cos_half.detach(), miter_offset)
 
 
 def _quads(lines: Polylines, normal: torch.Tensor, joints: _Joints) -> torch.Tensor:
@@ -274,13 +287,13 @@ def _join_pieces(joints: _Joints, join: torch.Tensor, miter_limit: torch.Tensor
     vertex, hw, sp, side = joints.vertex, joints.hw, joints.sp, joints.side
     with torch.no_grad():
         kind = torch.where(joints.corner, join[sp], torch.full_like(sp, BEVEL))
-        use_miter = (kind == MITER) & (1 / joints.cos_half.detach() <= miter_limit[sp])
+        use_miter = (kind == MITER) & (1 / joints.miter_cos_half <= miter_limit[sp])
         needed = ~joints.shared
         wedge = torch.nonzero(needed & (kind != ROUND)).flatten()
         fan = torch.nonzero(needed & (kind == ROUND)).flatten()
     apex = torch.where(joints.trimmed[:, None], joints.inner, vertex)
     outer_i, outer_j = vertex + side * joints.ni * hw, vertex + side * joints.nj * hw
-    tip = torch.where(use_miter[:, None], vertex + side * joints.offset, (outer_i + outer_j) / 2)
+    tip = torch.where(use_miter[:, None], vertex + side * joints.miter_offset, (outer_i + outer_j) / 2)
     wedges = torch.stack([apex, outer_i, tip, outer_j], 1)[wedge]
     turn = torch.atan2(joints.cross[fan], joints.dot[fan])
     fans = _Fans(vertex[fan], (side * joints.ni)[fan], (side * joints.nj)[fan], turn, hw[fan, 0], apex[fan],

@@ -11,7 +11,7 @@ from ..scene import Scene
 from .composite import composite, unpremultiplied
 from .coverage import Fragments, rasterize
 from .dash import dash_polylines
-from .geometry import Polylines, closing_edges, flatten
+from .geometry import closing_edges, flatten
 from .paint import fragment_colors, item_paint
 from .stroke import stroke_edges
 
@@ -35,7 +35,7 @@ def draw_items(scene: Scene, scale: torch.Tensor) -> tuple[torch.Tensor, torch.T
     half_width = scene.stroke_width[subpath_path] * torch.sqrt(scale[0] * scale[1]) / 2
     stroked = (scene.has_stroke & (scene.stroke_width.detach() > 0)).index_select(0, line_path)
     if stroked.any():
-        subset = Polylines(lines.edges[stroked], lines.subpath[stroked], lines.corner[stroked])
+        subset = lines.subset(stroked)
         owner, closed = None, scene.subpath_closed
         if len(scene.dash_array):  # dashed strokes: each dash becomes an open subpath (clipvg.render.dash)
             subset, owner, closed = dash_polylines(scene, subset, subpath_path, torch.sqrt(scale[0] * scale[1]))
