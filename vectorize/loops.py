@@ -21,37 +21,53 @@ def _label(labels, y, x):
     return labels[y, x] if 0 <= y < height and 0 <= x < width else -1
 
 
-@njit(cache=True, nogil=True)
-def boundary_edges(labels: np.ndarray):
+def boundary_edges(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Directed boundary edges of the regions of ``labels`` (H, W) int (-1: none): start vertex id
     (E,) int32 (vertex (x, y) = y * (W + 1) + x), direction (E,) int8 and owning label (E,) int32,
     in blocks of one direction (0..3 = the top, right, bottom and left sides of a pixel, walked
     clockwise: east, south, west, north), each in increasing start order (as ``successors`` needs).
     A side is a boundary edge where the pixel has a label and its neighbour across it another."""
+    count = count_boundary_edges(labels)
+    start, direction, owner = np.empty(count, np.int32), np.empty(count, np.int8), np.empty(count, np.int32)
+    fill_boundary_edges(labels, start, direction, owner)
+    return start, direction, owner
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _is_edge(labels, y, x, d):
+    """Whether side d of pixel (y, x) is a boundary edge (see ``boundary_edges``)."""
+    own = labels[y, x]
+    return own >= 0 and _label(labels, y + _NY[d], x + _NX[d]) != own
+
+
+@njit(cache=True, nogil=True)
+def count_boundary_edges(labels: np.ndarray) -> int:
+    """How many boundary edges ``labels`` (H, W) has (see ``boundary_edges``)."""
     height, width = labels.shape
-    stride = width + 1
     count = 0
     for d in range(4):
         for y in range(height):
             for x in range(width):
-                own = labels[y, x]
-                if own >= 0 and _label(labels, y + _NY[d], x + _NX[d]) != own:
-                    count += 1
-    start = np.empty(count, np.int32)
-    direction = np.empty(count, np.int8)
-    owner = np.empty(count, np.int32)
+                count += _is_edge(labels, y, x, d)
+    return count
+
+
+@njit(cache=True, nogil=True)
+def fill_boundary_edges(labels: np.ndarray, start: np.ndarray, direction: np.ndarray, owner: np.ndarray) -> None:
+    """Write the boundary edges of ``labels`` (H, W) into ``start``, ``direction``, ``owner`` (E,),
+    E = ``count_boundary_edges(labels)`` (see ``boundary_edges``)."""
+    height, width = labels.shape
+    stride = width + 1
     at = 0
     for d in range(4):
         # the side facing neighbour d starts at corner (x + _CX[d], y + _CY[d])
         for y in range(height):
             for x in range(width):
-                own = labels[y, x]
-                if own >= 0 and _label(labels, y + _NY[d], x + _NX[d]) != own:
+                if _is_edge(labels, y, x, d):
                     start[at] = (y + _CY[d]) * stride + x + _CX[d]
                     direction[at] = d
-                    owner[at] = own
+                    owner[at] = labels[y, x]
                     at += 1
-    return start, direction, owner
 
 
 @njit(cache=True, nogil=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .fit import fit_packed
-from .loops import assemble_loops, boundary_edges, junctions, walk_loops
+from .loops import assemble_loops, count_boundary_edges, fill_boundary_edges, junctions, walk_loops
 from .loops import successors as edge_successors
 
 # Chain points fitted in one batch (the fit's temporaries: ~120 bytes a point): a 16th of the
@@ -42,19 +42,16 @@ def trace_levels(levels: list[np.ndarray], finest: np.ndarray, tolerance: float)
     height, width = finest.shape
     stride = width + 1
     junction = junctions(finest).ravel()
-    counts, owners, starts, successors = [], [], [], []
-    edges = 0
-    for labels in levels:  # every map's edges in one packed set, each map's successors offset
-        counts.append(int(labels.max()) + 1 if labels.size else 0)
-        start, direction, owner = boundary_edges(labels)
-        successors.append(edge_successors(start, direction, owner, stride, (height + 1) * stride) + edges)
-        starts.append(start)
-        owners.append(owner)
-        edges += len(start)
-    level_first = np.cumsum([0] + [len(s) for s in starts])  # each map's first edge
-    start, owner = np.concatenate(starts), np.concatenate(owners)
-    successor = np.concatenate(successors)
-    del starts, owners, successors
+    counts = [int(labels.max()) + 1 if labels.size else 0 for labels in levels]
+    # Every map's edges in one packed set, each map's block written in place (no per-map copies).
+    level_first = np.cumsum([0] + [count_boundary_edges(labels) for labels in levels])  # each map's first edge
+    start, owner, successor = (np.empty(level_first[-1], np.int32) for _ in range(3))
+    for labels, lo, hi in zip(levels, level_first[:-1].tolist(), level_first[1:].tolist()):
+        direction = np.empty(hi - lo, np.int8)
+        fill_boundary_edges(labels, start[lo:hi], direction, owner[lo:hi])
+        successor[lo:hi] = edge_successors(start[lo:hi], direction, owner[lo:hi], stride, (height + 1) * stride)
+        successor[lo:hi] += lo
+        del direction
     (loop_edge, area2, part_offsets, part_chain, part_forward, vertices, chain_offsets,
      chain_closed) = walk_loops(successor, start, junction, stride)
     loop_owner = owner[loop_edge].tolist()
