@@ -20,13 +20,15 @@ _EXACT = 1e-5  # relative error of the probe product: float32 gives ~3e-7, bf16 
 
 @functools.cache
 def onednn_exact() -> bool:
-    """True when float32 products under oneDNN's setting keep float32 accuracy on this CPU."""
+    """True when float32 products under oneDNN's setting keep float32 accuracy on this CPU. The probe
+    runs outside autocast: a first call from inside a bf16 autocast (a bf16 CLIP's first step) would
+    otherwise measure a bf16 product and, cached, send every later float32 product to MKL."""
     backend = getattr(torch.backends.mkldnn, "matmul", None)
     if not torch.backends.mkldnn.is_available() or not hasattr(backend, "fp32_precision"):
         return False
     generator = torch.Generator().manual_seed(0)
     a, b = torch.randn(64, 256, generator=generator), torch.randn(256, 256, generator=generator)
-    with _onednn():
+    with _onednn(), torch.autocast("cpu", enabled=False):
         product = a @ b
     exact = a.double() @ b.double()
     return bool((product.double() - exact).norm() / exact.norm() < _EXACT)

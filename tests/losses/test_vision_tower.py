@@ -96,3 +96,16 @@ def test_towers_it_does_not_cover_keep_open_clips_forward(tmp_path):
     embedded = clip.encode_image(images)
     clip.lean = False
     assert torch.equal(embedded, clip.encode_image(images))
+
+
+def test_the_onednn_probe_ignores_an_enclosing_autocast():
+    """A bf16 CLIP's first step may be the probe's first call: it must not cache bf16's error as
+    oneDNN's (the float32 CLIP then ran on MKL at half the rate)."""
+    cpu_matmul.onednn_exact.cache_clear()
+    try:
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            under_autocast = cpu_matmul.onednn_exact()
+        cpu_matmul.onednn_exact.cache_clear()
+        assert under_autocast == cpu_matmul.onednn_exact()
+    finally:
+        cpu_matmul.onednn_exact.cache_clear()
