@@ -104,3 +104,21 @@ def test_summary_counts_and_orders_the_worst(tmp_path):
     assert summary["files"] == 2 and summary["errors"] == 0
     assert summary["share_as_accurate_as_resvg"] == 0.5 and summary["share_40_fine"] == 0.5
     assert summary["worst"][0] == ("bad.svg", 30.0, 45.0)
+
+
+def test_reference_reads_a_bare_space_attribute_as_browsers_do(tmp_path):
+    # resvg takes space="preserve" (no xml: prefix, as old Inkscape wrote it) for xml:space and draws the
+    # indentation before the word; the reference source renames it, so the word starts at x as in Chromium
+    text = """<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><text space="preserve" x="4" y="30"
+      font-size="24" font-family="DejaVu Sans">
+        <tspan>Ab</tspan></text></svg>"""
+    result = measured(tmp_path, text)
+    assert b"data-space=" in bench.reference_source(str(tmp_path / "picture.svg"))
+    assert result["psnr_ss"] >= 30 and result["psnr"] >= 30
+
+
+def test_files_under_40_db_are_counted_by_what_would_pass_them():
+    rows = [{"psnr_ss": 45.0}, {"psnr_ss": 35.0, "psnr": 41.0, "psnr_ss_clipvg_2x": 43.0, "resvg_psnr_ss": 34.0},
+            {"psnr_ss": 30.0, "psnr": 31.0, "psnr_ss_clipvg_2x": 32.0, "resvg_psnr_ss": 42.0}]
+    assert bench.below_40_ss(rows) == {"files": 2, "pass_vs_resvg_1x": 1, "pass_with_clipvg_2x2": 1,
+                                       "resvg_1x_also_below_40": 1, "clipvg_at_least_resvg_1x": 1}
