@@ -210,6 +210,7 @@ def _budget_scene(rgba: np.ndarray, source_size: tuple[int, int], rounds: Sequen
     from tqdm.auto import tqdm
 
     from .budget import STEPS, budget_levels
+    from .heap import release_free_heap
     from .result import FillLevel, Vectorized
 
     height, width = rgba.shape[:2]
@@ -250,6 +251,7 @@ def _budget_scene(rgba: np.ndarray, source_size: tuple[int, int], rounds: Sequen
             names.append(layer)
             out += _level_paths(level, layer, backdrop=False)
             fills.append(FillLevel(level.labels, level.paints))
+    release_free_heap()  # what building the paths freed, before the caller writes them
     return Vectorized(out, width, height, names, fills)
 
 

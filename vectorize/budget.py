@@ -27,7 +27,7 @@ from .felzenszwalb import segment
 from .heap import release_free_heap
 from .fills import region_paints
 from .merge import Layout, MergeOrder, merge_order, pixel_ridge
-from .pixel_sums import region_sums
+from .pixel_sums import region_sums, relabel
 from .trace import trace_levels
 
 OPAQUE = 254.5 / 255.0
@@ -153,8 +153,13 @@ def _colours(rgba: np.ndarray, opaque: bool) -> np.ndarray:
 
 
 def _apply(mapping: np.ndarray, initial: np.ndarray) -> np.ndarray:
-    """(H, W) int32: ``mapping`` (R,) of each pixel's initial region in ``initial`` (H, W), -1 kept."""
-    return np.where(initial >= 0, mapping.astype(np.int32)[np.maximum(initial, 0)], np.int32(-1))
+    """(H, W) labels: ``mapping`` (R,) of each pixel's initial region in ``initial`` (H, W), -1
+    kept; int16 when the labels fit (a result keeps its maps), else int32."""
+    mapping = np.asarray(mapping)
+    dtype = np.int16 if len(mapping) == 0 or mapping.max() < np.iinfo(np.int16).max else np.int32
+    out = np.empty(initial.shape, dtype)
+    relabel(initial, mapping.astype(dtype), out)
+    return out
 
 
 def _drop_to_budget(initial, square, maps, budget):

@@ -1,5 +1,5 @@
-"""Per-region sums and extremes over a label map in one compiled pass (numba), with no per-pixel
-temporaries: a pixel's coordinate features are computed where they are used.
+"""Per-pixel passes over a label map, compiled (numba), with no per-pixel temporaries: per-region
+sums and extremes (a pixel's coordinate features are computed where they are used), relabelling.
 
 Coordinate features of the pixel centre (x + 0.5, y + 0.5), scaled so the long side spans [-1, 1]
 around the canvas centre: (x, y), and x² + y² as the third feature (see ``merge.pixel_features``).
@@ -71,3 +71,13 @@ def region_extremes(labels: np.ndarray, origin: np.ndarray, direction: np.ndarra
             low[r] = min(low[r], value)
             high[r] = max(high[r], value)
     return low, high
+
+
+@njit(cache=True, nogil=True)
+def relabel(labels: np.ndarray, mapping: np.ndarray, out: np.ndarray) -> None:
+    """``out`` (H, W) = ``mapping[labels]`` (mapping (R,)) where ``labels`` (H, W) >= 0, else -1."""
+    height, width = labels.shape
+    for y in range(height):
+        for x in range(width):
+            r = labels[y, x]
+            out[y, x] = mapping[r] if r >= 0 else -1
