@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Sequence
 
 from typing import TYPE_CHECKING
@@ -297,9 +298,10 @@ def _round_paths(rgba: np.ndarray, mask: np.ndarray, colors: int, layer: str, mi
     return paths, FillLevel(regions.labels, fills)
 
 
+@lru_cache(maxsize=256)
 def _cubics(count: int) -> np.ndarray:
     """(count,) int64 degrees of ``count`` cubic segments: one read-only 3 repeated (no memory per
-    segment: the result holds one per subpath)."""
+    segment), shared by the subpaths of that many segments."""
     return np.broadcast_to(np.int64(3), (count,))
 
 
