@@ -6,11 +6,15 @@
 #                               SVGs, fonts), a virtualenv in .venv with every extra, the package build check and
 #                               the docs build, then every test; a missing system tool is a failure
 #   ./scripts/test.sh --core    the core suite: no apt, no docs or package build, a virtualenv with the
-#                               test-core extra only (pytest, pytest-timeout, hypothesis, resvg-py) installed
-#                               without pip's .pyc pass, and no test marked slow; tests that need a system tool
-#                               or an optional extra are skipped, with the reason
+#                               test-core extra only (pytest, pytest-timeout, pytest-xdist, hypothesis, resvg-py)
+#                               installed without pip's .pyc pass (Python writes .pyc for the modules the tests
+#                               import, even where PYTHONDONTWRITEBYTECODE is set, so the many processes the
+#                               tests start do not each recompile torch), no test marked slow, one pytest worker
+#                               per core (at most 8); tests that need a system tool or an optional extra are
+#                               skipped, with the reason
 # Further arguments go to pytest (e.g. ./scripts/test.sh --core tests/clipvg -k svg; a -m of yours replaces
-# --core's -m "not slow"). pip keeps its download cache (~/.cache/pip), so a second run downloads nothing.
+# --core's -m "not slow", a -n of yours its worker count). pip keeps its download cache (~/.cache/pip), so a
+# second run downloads nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -29,7 +33,10 @@ python3 -m venv .venv
 # torch and torchvision resolve together from the registry (never pin torch alone first)
 if [ "$core" -eq 1 ]; then
   .venv/bin/python -m pip install -q --no-compile -e ".[test-core]"
-  exec .venv/bin/python -m pytest -m "not slow" "$@"
+  unset PYTHONDONTWRITEBYTECODE
+  workers=$(nproc)
+  [ "$workers" -le 8 ] || workers=8
+  exec .venv/bin/python -m pytest -m "not slow" -n "$workers" "$@"
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 

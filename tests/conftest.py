@@ -10,14 +10,38 @@
 
 Each test is marked ``cpu`` or ``gpu`` accordingly (``pytest -m gpu`` runs the GPU tests alone), and
 the report header says which devices this run has.
+
+Under pytest-xdist (``-n N``, as ``./scripts/test.sh --core`` runs), the controller compiles the vectorizer's
+numba functions once, in a background process, while the workers start and collect; each worker waits for it
+before its first test, so the workers (and the processes tests start) load numba's cache instead of each
+compiling the same functions (20-30 CPU s apiece on a fresh clone).
 """
 from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
 
 import pytest
 import torch
 
 GPU_FIXTURES = ("device", "cuda_device")
 _HAS_CUDA = torch.cuda.is_available()
+WARM_UP_LOCK = "CLIPVG_TEST_NUMBA_WARM_UP_LOCK"  # held (flock) by the warm-up process while it compiles
+WARM_UP_WAIT_S = 600
+# one small picture through both vectorizer paths (colour rounds, and a path budget): compiles what they run
+WARM_UP = """
+import numpy as np
+import vectorize
+yy, xx = np.mgrid[0:40, 0:40]
+image = np.stack([xx * 6, yy * 6, np.where((xx - 20) ** 2 + (yy - 18) ** 2 < 100, 200, 40)], -1).astype(np.uint8)
+for quality in (None, "auto"):
+    vectorize.vectorize_paths(image, max_size=None, quality=quality)
+"""
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -25,6 +49,44 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "gpu: tests GPU behaviour; runs on CUDA when a GPU is present")
     config.addinivalue_line("markers", "slow: takes over 20 s on 2 CPU cores; ./scripts/test.sh --core leaves it out "
                             "(the full suite, CI's, runs it)")
+    if getattr(config.option, "dist", "no") != "no" and not hasattr(config, "workerinput"):
+        _start_numba_warm_up(config)
+
+
+def _start_numba_warm_up(config: pytest.Config) -> None:
+    """Start compiling the vectorizer in a process that holds an exclusive lock on a file until it exits
+    (however it exits); the workers, which inherit the file's name in the environment, wait for the lock."""
+    fd, lock = tempfile.mkstemp(prefix="clipvg-numba-warm-up-", suffix=".lock")
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        process = subprocess.Popen([sys.executable, "-c", WARM_UP], cwd=config.rootpath, pass_fds=(fd,),
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    finally:
+        os.close(fd)  # the child's copy of the descriptor keeps the lock
+    os.environ[WARM_UP_LOCK] = lock
+    config.add_cleanup(lambda: _stop_warm_up(process, lock))
+
+
+def _stop_warm_up(process: subprocess.Popen, lock: str) -> None:
+    process.kill()  # done long before, except when the session stopped early
+    process.wait()
+    os.environ.pop(WARM_UP_LOCK, None)
+    Path(lock).unlink(missing_ok=True)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """In an xdist worker: wait (at most WARM_UP_WAIT_S) for the controller's numba warm-up to end."""
+    lock = os.environ.get(WARM_UP_LOCK)
+    if not lock or not hasattr(session.config, "workerinput"):
+        return
+    with open(lock) as file:
+        deadline = time.monotonic() + WARM_UP_WAIT_S
+        while time.monotonic() < deadline:
+            try:
+                fcntl.flock(file, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                time.sleep(0.2)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
