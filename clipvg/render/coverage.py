@@ -230,23 +230,14 @@ def _box_sums(cell: torch.Tensor, item: torch.Tensor, step: torch.Tensor, fx: to
               width: int) -> _Sums:
     """Prefix-sum steps along rows: a step of ``step`` (M,) at offset ``fx`` (M,) in [0, 1] inside
     cell ``cell`` (M, 2) (col in [0, W], row) of item ``item`` (M,) adds ``step * (1 - fx)`` to that
-    cell and ``step`` to every cell right of it. Each item accumulates over its bounding box only."""
+    cell and ``step`` to every cell right of it. Each item accumulates over the span of each of its
+    rows from its first piece to its last (outside it the row's sum is 0), plus a spill cell."""
     with torch.no_grad():
-        col, row = cell[:, 0], cell[:, 1]
-        x0, x1 = group_min_max(col, item, num_items)
-        y0, y1 = group_min_max(row, item, num_items)
-        present = x1 >= x0
-        x0, y0 = torch.where(present, x0, 0), torch.where(present, y0, 0)
-        box_w = torch.where(present, x1 + 2 - x0, 0)  # one spill column on the right
-        box_h = torch.where(present, y1 + 1 - y0, 0)
-        sizes = box_w * box_h
-        offsets = torch.cumsum(sizes, 0) - sizes
-        piece_w = box_w.index_select(0, item)
-        row_first = offsets.index_select(0, item) + (row - y0.index_select(0, item)) * piece_w
-        base = row_first + (col - x0.index_select(0, item))
-        row_last = row_first + piece_w - 1  # the spill cell of the piece's row
-        rows = _RowTable.of(box_w, box_h, offsets, x0, y0, width)
-    value = _RowPrefixSums.apply(step, fx, base, row_last, int(sizes.sum()))
+        rows = _RowTable.of(cell, item, num_items, width)
+        row = rows.of_piece
+        base = rows.end.index_select(0, row) - rows.cells.index_select(0, row) + (cell[:, 0] - rows.x0.index_select(0, row))
+        row_last = rows.end.index_select(0, row) - 1  # the spill cell of the piece's row
+    value = _RowPrefixSums.apply(step, fx, base, row_last, rows.size)
     with torch.no_grad():
         # Cells a piece touched stay fragments even at value 0: an edge lying exactly on a pixel
         # boundary has its gradient there. Cells right of the canvas never are.
@@ -324,8 +315,12 @@ def _nonzero(edges: torch.Tensor, edge_item: torch.Tensor, num_items: int, width
         sign = torch.where(value.detach().abs() > 1e-9, torch.sign(value.detach()),
                            orientation.index_select(0, sums.item))
     magnitude = value * sign
-    # not clamp(): its gradient is 0 at exactly 1, which would freeze edges lying on pixel boundaries
-    coverage = torch.where(magnitude > 1, torch.ones_like(magnitude), magnitude)
+    # not clamp(): its gradient is 0 at exactly 1, which would freeze edges lying on pixel boundaries.
+    # A full cell's sum is 1 up to rounding (either side); its gradient, which carries the central
+    # derivative of vertices on row lines, must not depend on which side: only a sum clearly over 1
+    # (a winding of 2 or more) is cut to 1 without gradient.
+    over = (magnitude.detach() - 1).clamp(min=0)
+    coverage = torch.where(over > 1e-9, torch.ones_like(magnitude), magnitude - over)
     # where the item overlaps itself inside a pixel the signed area counts the overlap twice (or
     # cancels opposite windings): those pixels take the exact area where the winding is nonzero
     with torch.no_grad():
@@ -454,26 +449,43 @@ def _evenodd(edges: torch.Tensor, edge_item: torch.Tensor, num_items: int, width
 
 @dataclass
 class _RowTable:
-    """The rows of every item's accumulation box, laid out one after another like the boxes (R rows).
+    """The accumulation rows of every item, one per row of the canvas where it has pieces, laid out one
+    after another (R rows, ``size`` cells): each spans the item's pieces in that row plus a spill cell.
 
-    ``item`` (R,) owning item; ``end`` (R,) flat index one past the row's last cell; ``pixel_shift``
-    (R,) added to a cell's flat index gives its canvas pixel; ``outside`` flat indices of the cells
-    right of the canvas (column >= W), which hold only the rows' spill.
+    ``item`` (R,) owning item; ``x0`` (R,) column of the row's first cell; ``cells`` (R,) its cell
+    count; ``end`` (R,) flat index one past its last cell; ``pixel_shift`` (R,) added to a cell's flat
+    index gives its canvas pixel; ``outside`` flat indices of the cells right of the canvas (column >=
+    W), which hold only the rows' spill; ``of_piece`` (M,) the row of each piece.
     """
 
     item: torch.Tensor
+    x0: torch.Tensor
+    cells: torch.Tensor
     end: torch.Tensor
     pixel_shift: torch.Tensor
     outside: torch.Tensor
+    of_piece: torch.Tensor
+    size: int
 
     @classmethod
-    def of(cls, box_w: torch.Tensor, box_h: torch.Tensor, offsets: torch.Tensor, x0: torch.Tensor, y0: torch.Tensor,
-           width: int) -> "_RowTable":
-        item, k = expand(box_h)
-        row_w = box_w.index_select(0, item)
-        start = offsets.index_select(0, item) + k * row_w
-        end = start + row_w
-        pixel_shift = (y0.index_select(0, item) + k) * width + x0.index_select(0, item) - start
-        beyond = (x0 + box_w - width).clamp(min=0).index_select(0, item)  # 0, 1 or 2 cells per row
+    def of(cls, cell: torch.Tensor, item: torch.Tensor, num_items: int, width: int) -> "_RowTable":
+        """The rows of pieces in cells ``cell`` (M, 2) (col, row) of items ``item`` (M,)."""
+        col, row = cell[:, 0], cell[:, 1]
+        y0, y1 = group_min_max(row, item, num_items)
+        box_h = torch.where(y1 >= y0, y1 + 1 - y0, 0)
+        y0 = torch.where(y1 >= y0, y0, 0)
+        # the rows of each item's vertical extent, then only those holding pieces
+        in_box = (torch.cumsum(box_h, 0) - box_h).index_select(0, item) + row - y0.index_select(0, item)
+        x0, x1 = group_min_max(col, in_box, int(box_h.sum()))
+        used = torch.nonzero(x1 >= x0).flatten()
+        number = torch.cumsum(x1 >= x0, 0) - 1
+        row_item, k = expand(box_h)
+        row_item, row_y = row_item.index_select(0, used), (y0.index_select(0, row_item) + k).index_select(0, used)
+        x0 = x0.index_select(0, used)
+        cells = x1.index_select(0, used) + 2 - x0  # one spill column on the right
+        end = torch.cumsum(cells, 0)
+        pixel_shift = row_y * width + x0 - (end - cells)
+        beyond = (x0 + cells - width).clamp(min=0)  # 0, 1 or 2 cells per row
         outside = torch.cat([end[beyond >= 1] - 1, end[beyond >= 2] - 2])
-        return cls(item, end, pixel_shift, outside)
+        return cls(row_item, x0, cells, end, pixel_shift, outside, number.index_select(0, in_box),
+                   int(end[-1]) if len(end) else 0)

@@ -220,3 +220,25 @@ def test_round_capped_quadratic_is_continuous_in_its_points() -> None:
         scene.points = moved
         values.append(float(weighted_coverage(scene, weights)))
     assert max(values) - min(values) < 1e-9
+
+
+@pytest.mark.parametrize("coordinates", [[[8, 22], [13, 7], [2, 8], [4, 3], [13, 14], [13, 17]],
+                                         [[5, 1], [2, 22], [16, 22], [10, 21], [10, 15], [21, 18]]])
+def test_full_cells_keep_their_gradient_whichever_way_their_sum_rounds(coordinates: list[list[int]]) -> None:
+    """Integer vertices on row lines: a fully covered cell's sum is 1 up to rounding, on either side,
+    and carries the central derivative of those vertices; its gradient was cut where the sum rounded
+    above 1, so the result hung on the rounding of the row's prefix sum. All point gradients against
+    central differences (1e-5: the step of 1e-6 straddles kinks)."""
+    weights = torch.rand(32, 32, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    points = torch.tensor(coordinates, dtype=torch.float64, requires_grad=True)
+    analytic = torch.autograd.grad(weighted_coverage(fill_scene(points), weights), points)[0]
+    eps = 1e-6
+    numeric = torch.zeros_like(analytic)
+    for k in range(numeric.numel()):
+        step = torch.zeros(numeric.numel(), dtype=torch.float64)
+        step[k] = eps
+        step = step.view_as(numeric)
+        with torch.no_grad():
+            numeric.view(-1)[k] = (weighted_coverage(fill_scene(points.detach() + step), weights)
+                                   - weighted_coverage(fill_scene(points.detach() - step), weights)) / (2 * eps)
+    torch.testing.assert_close(analytic, numeric, rtol=1e-5, atol=1e-5)
