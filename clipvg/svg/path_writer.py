@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from functools import lru_cache
 from itertools import groupby
 from typing import Iterable, Iterator, Sequence
 
@@ -80,7 +81,12 @@ def _opening(tag: str, attributes: dict[str, str]) -> str:
                             for name, value in sorted(attributes.items()))])
 
 
-def hex_colour(rgba: np.ndarray) -> str:
+def _plain_markup(tag: str, attributes: dict[str, str]) -> str:
+    """``markup`` of an empty element whose attributes come in name order and need no escaping."""
+    return " ".join([f"<{tag}", *(f'{name}="{value}"' for name, value in attributes.items())]) + " />"
+
+
+def hex_colour(rgba: Sequence[float] | np.ndarray) -> str:
     """``#rrggbb`` of the first three values of ``rgba`` in [0, 1] (clamped, 8 bits)."""
     r, g, b = (int(round(min(max(float(v), 0.0), 1.0) * 255)) for v in rgba[:3])
     return f"#{r:02x}{g:02x}{b:02x}"
@@ -187,6 +193,14 @@ def _number_bytes(values: np.ndarray, scaled: np.ndarray, precision: int) -> tup
     return grid, keep
 
 
+@lru_cache(maxsize=256)
+def _id_base(base: str) -> str:
+    """``base`` made an XML id: characters other than word ones, ``.`` and ``-`` become ``_``, and
+    ``id_`` goes before one that does not start with a letter or ``_``."""
+    base = re.sub(r"[^\w.-]", "_", base)
+    return base if re.match(r"[A-Za-z_]", base) else f"id_{base}"
+
+
 class PathWriter:
     """Builds the svgwrite Drawing of a canvas: number formatting, ids, layers and paths. A document of
     paths in layers only (``write_paths``) is written as text directly (svgwrite's bytes, without its
@@ -233,8 +247,7 @@ class PathWriter:
 
     def fresh_id(self, base: str) -> str:
         """An id not used yet in the document, made from ``base``."""
-        base = re.sub(r"[^\w.-]", "_", base)
-        base = base if re.match(r"[A-Za-z_]", base) else f"id_{base}"
+        base = _id_base(base)
         count = self.suffix.get(base, 1)
         candidate = base if count == 1 else f"{base}-{count}"
         while candidate in self.taken:
@@ -297,7 +310,7 @@ class PathWriter:
         if paint is None:
             return {prefix: "none"}
         if isinstance(paint, Solid):
-            attributes = {prefix: hex_colour(np.asarray(paint.rgba))}
+            attributes = {prefix: hex_colour(paint.rgba)}
             if paint.rgba[3] * opacity != 1.0:
                 attributes[f"{prefix}-opacity"] = self.num(paint.rgba[3] * opacity)
             return attributes
@@ -321,13 +334,13 @@ class PathWriter:
             tag, values = "radialGradient", {"cx": cx, "cy": cy, "r": paint.radius, "fx": fx, "fy": fy}
         attributes.update({k: self.num(v) for k, v in values.items()})
         stops = []
-        for offset, color in zip(paint.stops.offsets, paint.stops.colors):
+        for offset, color in zip(paint.stops.offsets.tolist(), paint.stops.colors.tolist()):
             stop = {"offset": self.num(offset), "stop-color": hex_colour(color)}
             if color[3] != 1:
                 stop["stop-opacity"] = self.num(color[3])
             stops.append(stop)
-        if self.defs is not None:
-            self.defs.append(markup(tag, attributes, "".join(markup("stop", stop) for stop in stops)))
+        if self.defs is not None:  # a stop's attributes are numbers and a colour: nothing to escape
+            self.defs.append(markup(tag, attributes, "".join([_plain_markup("stop", stop) for stop in stops])))
             return attributes["id"]
         element = getattr(self.drawing, tag)(**attributes)
         for stop in stops:
