@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numba import njit
-from scipy.ndimage import gaussian_filter
 
 LEVELS = 65536  # quantisation of the edge weights for the sort
 TILE = 256  # pixels per side of the tiles segmented independently
@@ -33,7 +32,7 @@ def segment(colours: np.ndarray, mask: np.ndarray, scale: float, sigma: float, m
     """
     smooth = np.asarray(colours, np.float32)
     if sigma > 0:
-        smooth = gaussian_filter(smooth, (sigma, sigma, 0))
+        smooth = gaussian_blur(smooth, sigma)
     mask = np.asarray(mask, np.bool_)
     height, width = mask.shape
     tiles = [(y, x) for y in range(0, height, TILE) for x in range(0, width, TILE)]
@@ -74,6 +73,61 @@ def _offset_tiles(labels: np.ndarray, offsets: np.ndarray, tile: int) -> None:
         for x in range(width):
             if labels[y, x] >= 0:
                 labels[y, x] += offsets[(y // tile) * across + x // tile]
+
+
+def gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
+    """(H, W, C) float32 ``image`` blurred by a Gaussian of ``sigma`` px over y and x: bit for bit
+    what ``scipy.ndimage.gaussian_filter(image, (sigma, sigma, 0))`` gives (its kernel of radius
+    int(4 sigma + 0.5), mirrored edges, float64 sums in its order, float32 between the passes),
+    without the import and at about half its time."""
+    radius = int(4.0 * sigma + 0.5)
+    x = np.arange(-radius, radius + 1)
+    weights = np.exp(-0.5 / (sigma * sigma) * x ** 2)
+    out = np.empty(image.shape, np.float32)
+    _blur(image, weights / weights.sum(), out)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _mirror(i: int, n: int) -> int:
+    """Index ``i`` into 0..n-1, the line mirrored at its ends (d c b a | a b c d | d c b a)."""
+    j = i % (2 * n)
+    return 2 * n - 1 - j if j >= n else j
+
+
+@njit(cache=True, nogil=True)
+def _blur(image, weights, out):
+    """``gaussian_blur`` with symmetric ``weights`` (2 r + 1,) into ``out`` (the image's shape):
+    columns into ``out``, then its rows in place through a mirrored line buffer."""
+    height, width, channels = image.shape
+    r = (len(weights) - 1) // 2
+    total = np.empty((width, channels))
+    for y in range(height):
+        for x in range(width):
+            for c in range(channels):
+                total[x, c] = np.float64(image[y, x, c]) * weights[r]
+        for j in range(r, 0, -1):  # the outermost pair first
+            above, below, w = _mirror(y - j, height), _mirror(y + j, height), weights[r - j]
+            for x in range(width):
+                for c in range(channels):
+                    total[x, c] += (np.float64(image[above, x, c]) + np.float64(image[below, x, c])) * w
+        for x in range(width):
+            for c in range(channels):
+                out[y, x, c] = total[x, c]
+    column = np.empty(width + 2 * r, np.int64)
+    for k in range(width + 2 * r):
+        column[k] = _mirror(k - r, width)
+    line = np.empty((width + 2 * r, channels))
+    for y in range(height):
+        for k in range(width + 2 * r):
+            for c in range(channels):
+                line[k, c] = out[y, column[k], c]
+        for x in range(width):
+            for c in range(channels):
+                value = line[x + r, c] * weights[r]
+                for j in range(r, 0, -1):
+                    value += (line[x + r - j, c] + line[x + r + j, c]) * weights[r - j]
+                out[y, x, c] = value
 
 
 # Edge k of pixel (y, x) goes to (y + DY[k], x + DX[k]): right, down, down-right, down-left.
