@@ -24,7 +24,8 @@ from ..ragged import group_min_max, owners
 from ..scene import Scene
 from ..scene.tree import ClipPath, Filter, FilterPrimitive, Group, Image, Mask, Pattern
 
-BAND_PIXELS = 1 << 21  # output pixels drawn at once (plus the filter margin rows)
+BAND_PIXELS = 1 << 20  # output pixels drawn at once (plus the filter margin rows)
+OFF_CANVAS = -1e5  # canvas px: where the points of a path that cannot reach a band go (left and above it)
 MAX_BLUR_RADIUS = 512  # px, as clipvg.render.blur.MAX_RADIUS: a blur reaches no further
 Draw = Callable[[Scene, int, int, "torch.Tensor | None"], torch.Tensor]  # (scene, width, height, background) -> (H, W, 4)
 # primitives that only recolour or combine pixels in place (reach 0)
@@ -67,18 +68,18 @@ def _primitive_reach(primitive: FilterPrimitive, sy: float) -> float | None:
     return None  # feTile and anything new
 
 
-def _canvas_groups(group: Group) -> Iterator[Group]:
-    """``group`` and the groups below it drawn on the canvas (mask and feImage contents included,
-    pattern tiles not: they are drawn on canvases of their own)."""
-    yield group
-    for child in group.children:
-        if isinstance(child, Group):
-            yield from _canvas_groups(child)
-    if group.mask is not None:
-        yield from _canvas_groups(group.mask.content)
-    for primitive in (p for f in group.filters for p in f.primitives):
-        if primitive.content is not None:
-            yield from _canvas_groups(primitive.content)
+def _group_reach(group: Group, sy: float) -> float | None:
+    """How many output rows away what ``group`` draws on the canvas depends on: its filters' reach
+    plus the farthest reach among the groups inside it (mask and feImage contents included; pattern
+    tiles are drawn on canvases of their own); None when a filter reads its whole region."""
+    inner = [child for child in group.children if isinstance(child, Group)]
+    inner += [group.mask.content] if group.mask is not None else []
+    primitives = [p for f in group.filters for p in f.primitives]
+    inner += [p.content for p in primitives if p.content is not None]
+    reaches = [_group_reach(child, sy) for child in inner] + [_primitive_reach(p, sy) for p in primitives]
+    if any(reach is None for reach in reaches):
+        return None
+    return sum(reaches[len(inner):]) + max(reaches[:len(inner)], default=0.0)
 
 
 def band_margin(scene: Scene, height: int) -> int | None:
@@ -86,17 +87,10 @@ def band_margin(scene: Scene, height: int) -> int | None:
     filters to see what they read; None when the scene cannot be drawn in bands."""
     if scene.tree is None:
         return 0
-    sy = height / scene.height
-    reach = 0.0
-    for group in _canvas_groups(scene.tree):
-        for primitive in (p for f in group.filters for p in f.primitives):
-            step = _primitive_reach(primitive, sy)
-            if step is None:
-                return None
-            reach += step
     if _tile_paths(scene.tree) & set(scene.tree.drawn_paths()):
         return None  # a path drawn both in tile px and on the canvas: one shift cannot serve both
-    return math.ceil(reach)
+    reach = _group_reach(scene.tree, height / scene.height)
+    return None if reach is None else math.ceil(reach)
 
 
 def band_rows(width: int, margin: int) -> int:
@@ -176,24 +170,26 @@ def _path_rows(scene: Scene, sy: float) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def _band_scene(scene: Scene, tile: tuple[torch.Tensor, torch.Tensor], rows: int, height: int, y0: int,
-                path_rows: tuple[torch.Tensor, torch.Tensor] | None) -> Scene:
+                path_rows: tuple[torch.Tensor, torch.Tensor]) -> Scene:
     """``scene`` moved up by ``y0`` output rows on a canvas ``rows`` rows tall (of a ``height``-row
     render); ``tile`` (points (P,), gradients (G,) bool, from ``_tile_parts``) marks what is in tile
-    px (not moved). A flat scene keeps only the paths that can reach the band (``path_rows`` from
-    ``_path_rows``)."""
+    px (not moved). Paths that cannot reach the band (``path_rows`` from ``_path_rows``) are left out
+    of a flat scene, and collapsed to a point off the canvas in a tree (whose indices must stay)."""
     dy = y0 * scene.height / height
     tile_points, tile_gradients = tile
     points = scene.points.detach().clone()
     points[~tile_points, 1] -= dy
     placement = scene.gradient_transform.detach().clone()
     placement[~tile_gradients, 5] -= dy
+    low, high = path_rows
+    near = (high >= y0) & (low <= y0 + rows)
+    if not scene.is_flat:  # paths off the band (tile paths aside) collapse to a point off the canvas
+        path_of_point = owners(scene.path_subpath_offsets).repeat_interleave(scene.subpath_point_offsets.diff())
+        points[~near[path_of_point] & ~tile_points] = OFF_CANVAS
     moved = replace(scene, points=points, height=rows * scene.height / height, gradient_transform=placement,
                     tree=None if scene.tree is None else _moved_group(scene.tree, dy))
-    if path_rows is None:
-        return moved
-    low, high = path_rows
-    keep = torch.nonzero((high >= y0) & (low <= y0 + rows)).flatten()
-    return moved.take(keep) if len(keep) < scene.num_paths else moved
+    keep = torch.nonzero(near).flatten()
+    return moved.take(keep) if scene.is_flat and len(keep) < scene.num_paths else moved
 
 
 def _tile_parts(scene: Scene) -> tuple[torch.Tensor, torch.Tensor] | None:
@@ -229,7 +225,7 @@ def render_rows(scene: Scene, width: int, height: int, background: torch.Tensor 
     tile = _tile_parts(scene)
     if rows >= height or tile is None:
         return None
-    path_rows = _path_rows(scene, height / scene.height) if scene.tree is None or scene.is_flat else None
+    path_rows = _path_rows(scene, height / scene.height)
 
     def bands() -> Iterator[tuple[int, torch.Tensor]]:
         with torch.no_grad():
