@@ -9,7 +9,7 @@ GPOS ``kern`` feature (pair adjustments) or, failing that, the legacy ``kern`` t
 from __future__ import annotations
 
 import os
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 from fontTools.pens.basePen import BasePen
@@ -17,7 +17,10 @@ from fontTools.ttLib import TTFont
 
 from .errors import FontError, InvalidInputError
 from .limits import resource_limits
-from .scene import Path, Scene, Solid, Subpath
+from .scene import Path, Solid, Subpath
+
+if TYPE_CHECKING:
+    from .scene import Scene
 
 
 class _OutlinePen(BasePen):
@@ -132,6 +135,8 @@ def find_font(font: str | os.PathLike) -> str:
 
 
 def _open_font(font_path: str | os.PathLike) -> TTFont:
+    """``font_path`` (a file or an installed family) opened, its outlines and metrics read now, so that
+    a damaged file fails here with FontError. Torch-free: front ends check a font before loading the editor."""
     try:
         font = TTFont(find_font(font_path), lazy=False, fontNumber=0)
         font.getGlyphSet(), font["head"], font["hhea"]  # read now, so a truncated file fails here
@@ -143,6 +148,14 @@ def _open_font(font_path: str | os.PathLike) -> TTFont:
     except Exception as error:  # TTLibError, struct.error, KeyError ...: a damaged or non-font file
         raise FontError(f"cannot read font {font_path} ({type(error).__name__}: {error}); pass a complete .ttf "
                         "or .otf file") from None
+
+
+def check_font(font: str | os.PathLike) -> str:
+    """The file of ``font`` (see ``find_font``), read through: FontError for a missing or damaged font.
+    Torch-free, so front ends refuse a bad font before loading the editor."""
+    path = find_font(font)
+    _open_font(path)
+    return path
 
 
 def _contours(glyph_set, name: str, font_path) -> list:
@@ -210,4 +223,5 @@ def text_to_scene(text: str, font: str | os.PathLike, size: float = 128.0, *,
         raise InvalidInputError(f"the text {text!r} has no visible outlines in {font_path}")
     lines = text.count("\n") + 1
     height = 2 * margin + (lines - 1) * line_height + (hhea.ascent - hhea.descent) * scale
+    from .scene import Scene
     return Scene.from_paths(paths, width=float(np.ceil(max(widths) + margin)), height=float(np.ceil(height)))

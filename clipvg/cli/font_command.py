@@ -27,13 +27,13 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> None:
+    from ..fonts import check_font, check_text, text_to_scene
+
+    text = args.text.replace("\\n", "\n")
+    check_text(text, args.size)  # before the editor's modules and the job spec's CPU note load (seconds)
+    font = check_font(args.font)
     from ..edit.editor import Editor
     from ..edit.job import check_resources, edit_options, file_digest, run_session
-    from ..fonts import check_text, find_font, text_to_scene
-
-    font = find_font(args.font)
-    text = args.text.replace("\\n", "\n")
-    check_text(text, args.size)  # before the job spec, whose CPU note loads CLIP's modules (seconds)
     spec = job_spec(args, RUN_OPTIONS, input=font)
     spec.subset = Subset(points=True, colors=False, stroke_widths=True)
     meta = {"text": text, "font": file_digest(font), "size": args.size}

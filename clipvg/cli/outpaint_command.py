@@ -29,18 +29,19 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> None:
-    from ..edit.api import load_source
-    from ..edit.job import file_digest
-    from ..edit.regions import canvas_shape
-    from ..inpaint.outpaint import check_margins, extend_canvas, margin_boxes, prepare_outpaint
-    from ..refiners.cli import refiner_from_args
-
     if not Path(args.input).is_file():
         raise InvalidInputError(f"input file not found: {args.input}")
     margins = {side: getattr(args, side) for side in SIDES}
     if any(v < 0 for v in margins.values()) or not any(margins.values()):
         raise InvalidInputError("give at least one of --left/--right/--top/--bottom in pixels (>= 0)")
-    check_margins(margins, "--")
+    from ..inpaint.outpaint import check_margins, extend_canvas, margin_boxes, prepare_outpaint
+
+    check_margins(margins, "--")  # before the editor's modules load
+    from ..edit.api import load_source
+    from ..edit.job import file_digest
+    from ..edit.regions import canvas_shape
+    from ..refiners.cli import refiner_from_args
+
     spec = job_spec(args, AREA_OPTIONS, input=args.input)  # checks the shared options before any heavy work
 
     def prepare() -> Prepared:

@@ -1,13 +1,13 @@
-"""``clipvg render IN.svg -o OUT.png``: rasterize an SVG with clipvg's renderer."""
+"""``clipvg render IN.svg -o OUT.png``: rasterize an SVG with clipvg's renderer.
+
+The reader and renderer (torch) load only after the arguments are checked, so bad ones are refused at once."""
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
 from ..errors import InvalidInputError
-from ..image_out import save_png
-from ..render.api import BACKENDS, render_rgba8
-from ..svg import load_svg
+from ..limits import resource_limits
 
 BACKGROUNDS = {"white": (1.0, 1.0, 1.0), "none": None}
 
@@ -19,7 +19,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--width", type=int, help="output width in pixels (default: the SVG's)")
     parser.add_argument("--height", type=int, help="output height in pixels (default: the SVG's)")
     parser.add_argument("--background", choices=sorted(BACKGROUNDS), default="white")
-    parser.add_argument("--backend", choices=BACKENDS, default="auto")
+    parser.add_argument("--backend", default="auto", help="auto (torch), torch or diffvg (clipvg.render.api.BACKENDS)")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
     return parser
 
@@ -27,6 +27,15 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> None:
     if Path(args.output).suffix.lower() != ".png":
         raise InvalidInputError(f"output must be a .png file, got {args.output}")
+    for name in ("width", "height"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            raise InvalidInputError(f"--{name} must be at least 1 pixel, got {value}")
+    resource_limits().check("render_side", max(args.width or 0, args.height or 0), "--width/--height in pixels")
+    from ..image_out import save_png
+    from ..render.api import render_rgba8
+    from ..svg import load_svg
+
     scene = load_svg(args.input, device=args.device)
     image = render_rgba8(scene, args.width, args.height, BACKGROUNDS[args.background], backend=args.backend)
     save_png(image, args.output, inputs=(args.input,))

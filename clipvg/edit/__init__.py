@@ -8,16 +8,19 @@ job: ``JobSpec`` (with ``Region``, ``Subset``, ``ClipSettings``, ``RefinerSettin
 ``EditOutOfMemoryError``, ``inspect_checkpoint``.
 """
 from ..callable_module import make_callable
-from .api import EditInterrupted, EditResult, edit, load_source
-from .checkpoint import CheckpointInfo, inspect_checkpoint, load_checkpoint, save_checkpoint
-from .editor import Editor
-from .job import JobProgress, JobResult, run_job
-from .memory import EditOutOfMemoryError
-from .options import EditOptions, Params
-from .ownership import JobOwnedError
-from ..limits import ResourceLimits
-from .regions import paths_touching, region_mask
-from .spec import CheckpointPolicy, ClipSettings, JobSpec, Outputs, RefinerSettings, Region, Subset
+from ..lazy import lazy_attributes
+
+# The names load on first use, so the option tables (``clipvg.edit.flat``, ``clipvg.edit.spec``) can be
+# imported without torch: the CLI parses and checks its arguments before the editor loads.
+__getattr__ = lazy_attributes(__name__, {
+    **dict.fromkeys(("EditInterrupted", "EditResult", "edit", "load_source"), ".api"),
+    **dict.fromkeys(("CheckpointInfo", "inspect_checkpoint", "load_checkpoint", "save_checkpoint"), ".checkpoint"),
+    "Editor": ".editor", **dict.fromkeys(("JobProgress", "JobResult", "run_job"), ".job"),
+    "EditOutOfMemoryError": ".memory", **dict.fromkeys(("EditOptions", "Params"), ".options"),
+    "JobOwnedError": ".ownership", "ResourceLimits": "..limits",
+    **dict.fromkeys(("paths_touching", "region_mask"), ".regions"),
+    **dict.fromkeys(("CheckpointPolicy", "ClipSettings", "JobSpec", "Outputs", "RefinerSettings", "Region", "Subset"),
+                    ".spec")}, globals())
 
 __all__ = ["CheckpointInfo", "CheckpointPolicy", "ClipSettings", "EditInterrupted", "EditOptions",
            "EditOutOfMemoryError", "EditResult", "Editor", "JobOwnedError", "JobProgress", "JobResult", "JobSpec",
@@ -25,3 +28,7 @@ __all__ = ["CheckpointInfo", "CheckpointPolicy", "ClipSettings", "EditInterrupte
            "load_checkpoint", "load_source", "paths_touching", "region_mask", "run_job", "save_checkpoint"]
 
 make_callable(__name__, "edit")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -27,3 +27,20 @@ def test_full_parser_lists_every_command_with_its_help():
     assert tuple(sub.choices) == COMMANDS
     assert all(choice.help for choice in sub._choices_actions)
     assert build_parser().parse_args(["render", "a.svg", "-o", "a.png"]).command == "render"
+
+
+REFUSE = """
+import sys
+from clipvg.cli import main
+code = main(["render", sys.argv[1], "-o", "out.png", "--width", sys.argv[2]])
+print(code, "torch" in sys.modules)
+"""
+
+
+def test_render_refuses_bad_sizes_before_loading_torch(tmp_path):
+    svg = tmp_path / "in.svg"
+    svg.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
+    for width, message in (("-5", "--width must be at least 1"), ("99999", "render_side limit")):
+        done = subprocess.run([sys.executable, "-c", REFUSE, str(svg), width], capture_output=True, text=True,
+                              check=True, cwd=tmp_path)
+        assert done.stdout.split() == ["2", "False"] and message in done.stderr, (done.stdout, done.stderr)
