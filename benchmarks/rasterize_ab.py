@@ -35,6 +35,7 @@ def coverage_at(revision: str) -> types.ModuleType:
     source = re.sub(r"^from \.\.(\w)", r"from clipvg.\1", source, flags=re.M)
     source = re.sub(r"^from \.(\w)", r"from clipvg.render.\1", source, flags=re.M)
     module = types.ModuleType(f"coverage_{revision}")
+    sys.modules[module.__name__] = module  # dataclasses look their module up
     exec(compile(source, f"{revision}:clipvg/render/coverage.py", "exec"), module.__dict__)
     return module
 
