@@ -305,10 +305,14 @@ def below_40_ss(ok: list[dict]) -> dict:
     own 1x picture instead, how many when clipvg draws 2x2 samples per pixel, how many resvg's 1x picture
     misses too, and how many clipvg draws at least as close to it as resvg's 1x picture."""
     failing = [r for r in ok if r["psnr_ss"] < 40]
-    return {"files": len(failing), "pass_vs_resvg_1x": sum(r["psnr"] >= 40 for r in failing),
-            "pass_with_clipvg_2x2": sum(r["psnr_ss_clipvg_2x"] >= 40 for r in failing),
-            "resvg_1x_also_below_40": sum(r["resvg_psnr_ss"] < 40 for r in failing),
-            "clipvg_at_least_resvg_1x": sum(r["psnr_ss"] >= r["resvg_psnr_ss"] for r in failing)}
+
+    def count(test) -> int:  # a plain int: the PSNRs are numpy floats, whose comparisons sum to numpy ints
+        return int(sum(bool(test(r)) for r in failing))
+
+    return {"files": len(failing), "pass_vs_resvg_1x": count(lambda r: r["psnr"] >= 40),
+            "pass_with_clipvg_2x2": count(lambda r: r["psnr_ss_clipvg_2x"] >= 40),
+            "resvg_1x_also_below_40": count(lambda r: r["resvg_psnr_ss"] < 40),
+            "clipvg_at_least_resvg_1x": count(lambda r: r["psnr_ss"] >= r["resvg_psnr_ss"])}
 
 
 def print_summary(s: dict) -> None:
