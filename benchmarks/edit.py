@@ -4,12 +4,14 @@ ROI, every patch cut out in a Python loop, ``losses.reference``). Prints one JSO
 
     python benchmarks/edit.py [--size 512] [--patches 64] [--rois 1|3] [--iterations 3] [--device cuda]
                               [--deterministic] [--no-official] [--precision auto|fp32|fp16|bf16] [--reference]
-                              [--versus-fp32]
+                              [--versus-fp32] [--base REV]
 
 ``--reference`` also times the loop with open_clip's own image forward (``ClipModel.lean = False``), its
 steps interleaved with clipvg's (one step of each in turn), so a load change on a shared machine hits both.
 ``--versus-fp32`` likewise times the loop with an fp32 CLIP (the default precision, auto, is bf16 on CPUs
-with native bf16).
+with native bf16). ``--base REV`` likewise times the loop with the CLIP step's own modules
+(``losses/vision_tower.py``, ``losses/warp.py``) as they were at git revision REV: a before/after of a
+change to them in one process, under one load.
 
 Peak memory: the device's (torch.cuda.max_memory_allocated) on CUDA, the process's (ru_maxrss) on the CPU.
 
@@ -21,8 +23,10 @@ import argparse
 import dataclasses
 import os
 import resource
+import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 from typing import Callable
 
@@ -36,7 +40,10 @@ import torch  # noqa: E402
 
 import losses  # noqa: E402
 import vectorize  # noqa: E402
+import losses.clip_model  # noqa: E402
+import losses.roi  # noqa: E402
 from clipvg.edit import EditOptions, Editor  # noqa: E402
+from losses import vision_tower, warp  # noqa: E402
 from losses.reference import reference_loss  # noqa: E402
 
 PROMPT = "Self-Portrait of Vincent van Gogh"
@@ -52,6 +59,26 @@ class OfficialStyleLoss:
 
     def __call__(self, image: torch.Tensor) -> torch.Tensor:
         return reference_loss(self.batched, image, self.batched.sample_views(), self.clips)
+
+
+def step_modules_at(revision: str) -> tuple[types.ModuleType, types.ModuleType]:
+    """``losses.vision_tower`` and ``losses.warp`` as they were at git ``revision``."""
+    loaded = []
+    for name in ("vision_tower", "warp"):
+        path = f"losses/{name}.py"
+        source = subprocess.run(["git", "show", f"{revision}:{path}"], capture_output=True, text=True, check=True,
+                                cwd=Path(__file__).parent).stdout
+        module = types.ModuleType(f"{name}_{revision}")
+        sys.modules[module.__name__] = module  # dataclasses look their module up
+        exec(compile(source, f"{revision}:{path}", "exec"), module.__dict__)
+        loaded.append(module)
+    return loaded[0], loaded[1]
+
+
+def use_step_modules(tower: types.ModuleType, views: types.ModuleType) -> None:
+    """Make CLIP's image encoding and the ROI loss's view rendering run ``tower`` and ``views``."""
+    losses.clip_model.vision_tower = tower
+    losses.roi.render_views = views.render_views
 
 
 def time_interleaved(variants: dict[str, tuple[Editor, Callable[[], None]]], iterations: int) -> dict[str, dict]:
@@ -111,6 +138,8 @@ def main(argv: list[str] | None = None) -> dict:
                         help="also time open_clip's own image forward, interleaved (before/after the lean tower)")
     parser.add_argument("--versus-fp32", action="store_true",
                         help="also time the loop with an fp32 CLIP, interleaved (what auto's bf16 gains on the CPU)")
+    parser.add_argument("--base", metavar="REV", help="also time the loop with losses/vision_tower.py and "
+                        "losses/warp.py at this git revision, interleaved (a before/after of the CLIP step)")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's, the physical cores); on a "
                         "loaded shared machine 1 thread's CPU seconds are the steadiest measure of the work")
     parser.add_argument("--out", help="also write the JSON to this file")
@@ -131,10 +160,13 @@ def main(argv: list[str] | None = None) -> dict:
     if editor.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(editor.device)
 
-    def lean(on: bool, model: losses.ClipModel = clip) -> Callable[[], None]:
-        return lambda: setattr(model, "lean", on)
+    def lean(on: bool, model: losses.ClipModel = clip,
+             modules: tuple[types.ModuleType, types.ModuleType] = (vision_tower, warp)) -> Callable[[], None]:
+        return lambda: (setattr(model, "lean", on), use_step_modules(*modules))
 
     variants = {"clipvg": (editor, lean(True))}
+    if args.base:
+        variants["base"] = (Editor(scene, options, clip), lean(True, modules=step_modules_at(args.base)))
     if args.reference:
         variants["open_clip_forward"] = (Editor(scene, options, clip), lean(False))
     if args.versus_fp32:
@@ -143,7 +175,7 @@ def main(argv: list[str] | None = None) -> dict:
     results = time_interleaved(variants, args.iterations)
     ours = results["clipvg"]
     ours["peak_memory_mb"] = peak_memory_mb(editor.device)
-    for name in ("open_clip_forward", "fp32"):
+    for name in ("open_clip_forward", "fp32", "base"):
         if name in results:
             results[f"speedup_vs_{name}"] = round(results[name]["s_per_iteration"] / ours["s_per_iteration"], 2)
     if not args.no_official:
@@ -162,7 +194,7 @@ def main(argv: list[str] | None = None) -> dict:
         "torch_threads": torch.get_num_threads(), "canvas": [round(scene.width), round(scene.height)],
         "paths": scene.num_paths, "rois": args.rois, "patches_per_roi": args.patches,
         "deterministic": editor.deterministic, "clip": f"{args.model} (random weights)", "precision": clip.precision,
-        "precision_asked": args.precision, "timed_iterations": args.iterations,
+        "precision_asked": args.precision, "timed_iterations": args.iterations, "base_revision": args.base,
         "vectorize_s": round(vectorize_s, 3), **results,
     }
     print_and_save(report, args.out)
