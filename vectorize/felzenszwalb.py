@@ -58,8 +58,7 @@ def segment(colours: np.ndarray, mask: np.ndarray, scale: float, sigma: float, m
     elif tiles:
         run(0)
     del buffers
-    if len(tiles) > 1:  # number the segments tile by tile
-        _offset_tiles(labels, np.concatenate([[0], np.cumsum(counts)[:-1]]), TILE)
+    _offset_tiles(labels, np.concatenate([[0], np.cumsum(counts)[:-1]]), TILE)  # numbered tile by tile
     return labels
 
 
@@ -194,7 +193,10 @@ def _sorted_edges(smooth, mask, key, counts, order):
     return order
 
 
-@njit(cache=True, nogil=True)
+# One compiled form for every tile: the windows of a larger picture are strided ("A" layout), and a
+# picture of one tile passes contiguous arrays, which this signature takes too.
+@njit("int64(float32[:, :, :], boolean[:, :], float64, int64, int32[:, :], uint16[::1], int32[::1], int32[::1], "
+      "int32[::1], int32[::1], float32[::1])", cache=True, nogil=True)
 def _segment(smooth, mask, scale, min_size, labels, key, counts, order, parent, size, inner):
     """Segment one tile into ``labels`` (its shape: -1 outside ``mask``, else 0..K-1), on the
     working arrays of ``_buffers``; allocates nothing. Returns K."""
