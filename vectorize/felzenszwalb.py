@@ -1,13 +1,15 @@
 """Felzenszwalb-Huttenlocher graph segmentation on the 4-connected pixel grid, compiled (numba).
 
-"Efficient Graph-Based Image Segmentation" (IJCV 2004): edges between 4-adjacent pixels weigh
+"Efficient Graph-Based Image Segmentation" (IJCV 2004): edges between 8-adjacent pixels weigh
 the Euclidean distance of their (smoothed) colours; in increasing order, an edge joins its two
 segments when it is lighter than both segments' internal difference (their heaviest joining edge)
-plus ``scale`` / 255 / size (scikit-image's units for ``scale``); then segments under ``min_size`` pixels join their neighbour along the
-lightest edges. The edges are ordered by a counting sort on a 16-bit quantised weight (the exact
-weight decides each join), so the cost is linear in pixels and the memory is a few words per pixel:
-the order of the 2 edges per pixel (8 bytes), parent, size and internal difference (12 bytes).
-Segments are 4-connected and never cross ``mask``, as the tracing needs.
+plus ``scale`` / 255 / size (scikit-image's units for ``scale``); then segments under ``min_size``
+pixels join their neighbour along the lightest edges. The edges are ordered by a counting sort on a
+16-bit quantised weight (the exact weight decides each join), so the cost is linear in pixels and
+the memory is a few words per pixel of a tile (per worker thread): the 4 edges of a pixel's
+quantised weights (uint16) and order (int32), 24 bytes, and parent, size and internal difference,
+12 bytes. Segments are then split into 4-connected parts and never cross ``mask``, as the tracing
+needs.
 """
 from __future__ import annotations
 
