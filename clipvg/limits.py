@@ -24,13 +24,15 @@ FLOAT_BYTES = 4
 # bytes per point while optimising: x, y as float32 for the value, gradient and Adam's two moments,
 # plus the renderer's per-segment work (about 16 floats per segment)
 POINT_BYTES = 2 * FLOAT_BYTES * 4 + 16 * FLOAT_BYTES
-# Measured peak bytes per output pixel of the torch backend (1 thread; benchmarks/results/render_memory_*.json):
-# a forward+backward render keeps every row for backward; a render without gradients draws bands of
-# rows (clipvg.render.bands), each taking FORWARD_PIXEL_BYTES per pixel of the band, and holds the
-# float32 RGBA result (OUTPUT_PIXEL_BYTES per output pixel). A tall thin render (a 0.5 x 5251 px canvas
-# drawn 48 px wide: 48 x 504 115 px, 23-32 s) is refused by render_side before these estimates.
-GRADIENT_PIXEL_BYTES = 384
-FORWARD_PIXEL_BYTES = 200
+# Peak bytes per output pixel of the torch backend, measured (1 thread, benchmarks/render_memory.py,
+# benchmarks/results/render_memory_*.json) on 1000 blobs and on groups with clip, mask, blend, blur and drop
+# shadow. A forward+backward render keeps every row for backward: 844 and 2872 B/px at 1024 px. A render
+# without gradients draws bands of rows (clipvg.render.bands), 280 (flat) and about 1300 (groups with
+# filters) B/px of the band, and holds the float32 RGBA result (OUTPUT_PIXEL_BYTES per output pixel).
+# The larger figures are used. A tall thin render (a 0.5 x 5251 px canvas drawn 48 px wide: 48 x 504 115 px,
+# 23-32 s) is refused by render_side before these estimates.
+GRADIENT_PIXEL_BYTES = 2900
+FORWARD_PIXEL_BYTES = 1300
 OUTPUT_PIXEL_BYTES = 4 * FLOAT_BYTES
 # one CLIP view (224 x 224 RGB) through ViT-B/32 with gradients: activations kept for backward
 CLIP_VIEW_BYTES = 96 << 20

@@ -14,6 +14,7 @@ import torch
 from PIL import Image
 
 import clipvg.render.bands as bands
+from clipvg.errors import ResourceLimitError
 from clipvg.limits import ResourceLimits, job_bytes
 from clipvg.render import render
 from clipvg.render.api import _drawer, _rows_at_once
@@ -94,12 +95,13 @@ def test_renders_needing_gradients_or_filters_reading_the_whole_region_are_drawn
     assert bands.band_margin(tiled, 300) is None and _rows_at_once(tiled, 120, 300, "auto") == 300
 
 
-def test_an_allowed_render_without_gradients_is_estimated_small_and_one_with_them_is_refused():
+def test_a_render_without_gradients_is_estimated_by_its_band_and_one_with_them_is_refused():
     limits = ResourceLimits()
     rows = bands.band_rows(8192, 0)
     limits.check_job(8192, 8192, 100_000, 1000, 0, "render", rows=rows)
-    assert job_bytes(8192, 8192, 100_000, 0, rows) < 2e9
-    with pytest.raises(Exception, match="memory_bytes"):
+    banded, whole = job_bytes(8192, 8192, 100_000, 0, rows), job_bytes(8192, 8192, 100_000, 0, 8192)
+    assert banded < whole / 4 and banded < job_bytes(8192, 8192, 100_000, 0) / 4
+    with pytest.raises(ResourceLimitError, match="memory_bytes"):
         limits.check_job(8192, 8192, 100_000, 1000, 0, "render")
 
 
