@@ -110,38 +110,3 @@ def test_several_rois_render_in_one_call_without_crosstalk(boxes_image):
     red, blue = out[views.roi_index == 0], out[views.roi_index == 1]
     assert torch.all((red[:, 0] - 1).abs() < 1e-4) and torch.all((red[:, 1] - red[:, 2]).abs() < 1e-4)
     assert torch.all((blue[:, 2] - 1).abs() < 1e-4) and torch.all((blue[:, 0] - blue[:, 1]).abs() < 1e-4)
-
-
-def _views_and_grad(image: torch.Tensor, views: Views, boxes: list, size: int) -> tuple[torch.Tensor, torch.Tensor]:
-    pixels = image.clone().requires_grad_(True)
-    out = render_views(pixels, boxes, views, size)
-    out.backward(torch.linspace(-1, 1, out.numel()).view_as(out))
-    return out.detach(), pixels.grad
-
-
-@pytest.mark.parametrize("max_chunks", [1, 2, 8])
-def test_views_sampled_in_chunks_equal_one_batch_and_do_not_depend_on_the_threads(monkeypatch, max_chunks):
-    """9 views of 25 px: 225 rows in up to 8 chunks of 29 (the last padded); the pixels are grid_sample's
-    of the whole batch bit for bit, the input gradient sums the chunks' to float rounding."""
-    from losses import warp
-
-    image = torch.rand(3, 60, 70, generator=generator(3))
-    boxes = [(0, 0, 70, 60), (5, 10, 30, 40)]
-    params = ViewParams(num_patches=3, crop_ratio=0.8, perspective=0.3, flip_prob=0.3, view_crop=0.98, whole_view=True)
-    views = Views.cat([sample_roi_views(box, i, params, generator(i)) for i, box in enumerate(boxes)]
-                      + [reference_views(boxes[:1])])
-    assert len(views) == 9
-    monkeypatch.setattr(warp, "_MAX_CHUNKS", 1)
-    reference = _views_and_grad(image, views, boxes, 25)
-    monkeypatch.setattr(warp, "_MAX_CHUNKS", max_chunks)
-    threads = torch.get_num_threads()
-    try:
-        results = []
-        for count in (1, 2):
-            torch.set_num_threads(count)
-            results.append(_views_and_grad(image, views, boxes, 25))
-    finally:
-        torch.set_num_threads(threads)
-    (out, grad), (out_2, grad_2) = results
-    assert torch.equal(out, reference[0]) and torch.equal(out_2, out) and torch.equal(grad_2, grad)
-    torch.testing.assert_close(grad, reference[1], rtol=1e-5, atol=1e-6)
