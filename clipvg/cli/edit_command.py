@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from ..edit.flat import add_arguments, spec_from_options
 from ..edit.presets import CPU, cpu_seconds
-from ..edit.job import JobResult
 from ..edit.spec import JobSpec
+
+if TYPE_CHECKING:  # the job's modules load the editor: only when a command runs one
+    from ..edit.job import JobResult
 
 # the options every editing command takes (clipvg edit adds the ROI, subset and refiner ones)
 RUN_OPTIONS = ("output", "prompt", "quick", "iterations", "patches", "clip_model", "clip_weights", "precision", "seed",
