@@ -13,8 +13,6 @@ Same parameters, same maths as ``VisionTransformer.forward`` (equal within float
   token the embedding reads;
 - in float32 on a CPU, the matrix products forward and backward go through oneDNN where it computes
   them in float32 (``cpu_matmul``): on this project's 2-core AMD machine 2x MKL's rate.
-- in bf16 on a CPU, attention computes its scores and softmax in float32 and the probabilities' product
-  with the values in bf16, as flash attention does (``_bf16_attention``).
 
 ``supports(visual)`` says whether a tower is the plain kind this covers (class-token pooling, no
 attentional pooler, LayerScale, custom blocks or masks); other towers keep open_clip's forward.
@@ -83,22 +81,12 @@ def _attention(attn: nn.MultiheadAttention, x: torch.Tensor, queries: int | None
         q = linear(x[:, :queries], weight[:dim], bias[:dim]).view(batch, queries, heads, -1).transpose(1, 2)
         kv = linear(x, weight[dim:], bias[dim:])
         k, v = kv.view(batch, length, 2, heads, dim // heads).permute(2, 0, 3, 1, 4).unbind(0)
-    if q.dtype == torch.bfloat16 and q.device.type == "cpu":
-        out = _bf16_attention(q, k, v)
+    if q.dtype == torch.bfloat16 and q.device.type == "cpu":  # the CPU's bf16 attention backward is 7x float32's
+        with torch.autocast("cpu", enabled=False):
+            out = F.scaled_dot_product_attention(q.float(), k.float(), v.float()).to(q.dtype)
     else:
         out = F.scaled_dot_product_attention(q, k, v)  # (B, heads, Q, dim / heads)
     return linear(out.transpose(1, 2).reshape(batch, -1, dim), attn.out_proj.weight, attn.out_proj.bias)
-
-
-def _bf16_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
-    """``softmax(q k^T / sqrt(d)) v`` for bf16 ``q (B, H, Q, d)``, ``k, v (B, H, L, d)`` -> bf16 ``(B, H, Q, d)``,
-    at flash attention's precision: scores and softmax in float32, the probabilities rounded to bf16 for
-    the product with ``v``. On the CPU, scaled_dot_product_attention's bf16 backward is 7x float32's,
-    and its float32 math kernel (the one deterministic runs choose) with the casts around it took a
-    fifth of a bf16 CLIP step; this takes 60 % of its time (1 thread, 65 views of ViT-B/32)."""
-    with torch.autocast(q.device.type, enabled=False):
-        scores = (q.float() * q.shape[-1] ** -0.5) @ k.float().transpose(-1, -2)
-        return torch.softmax(scores, dim=-1).to(v.dtype) @ v
 
 
 def _mlp(mlp: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
