@@ -112,10 +112,10 @@ def _rows_at_once(scene: Scene, width: int, height: int, backend: str) -> int | 
     from .bands import BAND_PIXELS, band_margin, band_rows, needs_gradient
     if needs_gradient(scene):
         return None
-    margin = band_margin(scene, height)
-    if backend == "diffvg" or margin is None or width * height <= BAND_PIXELS:
+    if backend == "diffvg" or width * height <= BAND_PIXELS:  # one piece; skips the tree walk of band_margin
         return height
-    return min(height, band_rows(width, margin) + 2 * margin)
+    margin = band_margin(scene, height)
+    return height if margin is None else min(height, band_rows(width, margin) + 2 * margin)
 
 
 def render_on_white(scene: Scene, width: int | None = None, height: int | None = None,

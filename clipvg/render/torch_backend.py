@@ -131,11 +131,13 @@ def render_torch(scene: Scene, width: int, height: int, background: torch.Tensor
     order = torch.argsort(items, stable=True)
     edges, items = edges.index_select(0, order), items.index_select(0, order)
     num_pixels = width * height
-    premultiplied = scale.new_zeros(num_pixels, 3)
-    coverage = scale.new_zeros(num_pixels)
+    premultiplied = scale.new_zeros(num_pixels if len(items) else 1, 3)
+    coverage = scale.new_zeros(len(premultiplied))
     if background is not None:
         premultiplied = premultiplied + background[:3] * background[3]
         coverage = coverage + background[3]
+    if not len(items):  # nothing drawn (no paths, or none visible): every pixel is the background
+        return unpremultiplied(premultiplied, coverage).expand(num_pixels, 4).reshape(height, width, 4).contiguous()
     tables = ItemTables.of(scene)
     bounds = _chunk_bounds(edges, items, 2 * scene.num_paths, width, height)
     cuts = torch.searchsorted(items, torch.tensor(bounds, device=device)).tolist()

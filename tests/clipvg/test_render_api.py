@@ -68,6 +68,16 @@ def test_empty_scene_shows_the_background() -> None:
     assert torch.all(render(Scene.empty(8, 6)) == 0)
 
 
+def test_scene_drawing_nothing_is_its_background_straight() -> None:
+    """Paths with neither fill nor stroke draw no edges; the render is the background as given
+    (straight RGBA, translucent too), a writable image of its own."""
+    invisible = Scene.from_paths([Path([Subpath.polygon([[1, 1], [6, 1], [6, 5]])])], 8, 6)
+    image = render(invisible, background=(0.2, 0.4, 0.6, 0.5))
+    torch.testing.assert_close(image, torch.tensor([0.2, 0.4, 0.6, 0.5]).expand(6, 8, 4), atol=1e-6, rtol=0)
+    image[0, 0] = 1  # its own storage: writing a pixel changes no other
+    assert float(image[1, 1, 0]) == pytest.approx(0.2)
+
+
 def test_chunked_rendering_equals_one_pass_with_gradients(monkeypatch: pytest.MonkeyPatch) -> None:
     scene = scene_of_squares(30)
     weights = torch.rand(48, 48, 4, generator=torch.Generator().manual_seed(1))
