@@ -12,12 +12,15 @@ import contextvars
 import functools
 from collections.abc import Iterator
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from losses.errors import LossInputError
 
-AUTOCAST_DTYPES = {"fp16": torch.float16, "bf16": torch.bfloat16}
+if TYPE_CHECKING:
+    import torch
+
+# torch dtype names (torch is imported on use, so the CLI's option tables and refusals load no torch)
+AUTOCAST_DTYPES = {"fp16": "float16", "bf16": "bfloat16"}
 PRECISIONS = ("auto", "fp32", *AUTOCAST_DTYPES)
 # CPU flags (Linux /proc/cpuinfo) of native bf16 arithmetic: AVX-512 bf16 dot products, AMX tiles
 NATIVE_BF16_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
@@ -47,6 +50,8 @@ def resolve_precision(precision: str | None, device: str | torch.device) -> str:
     precision = precision or "fp32"
     if precision not in PRECISIONS:
         raise LossInputError(f"precision must be one of {PRECISIONS} or None, got {precision!r}")
+    import torch
+
     kind = torch.device(device).type
     if precision == "auto":
         return "bf16" if kind == "cpu" and native_bf16() else "fp32"
@@ -59,7 +64,9 @@ def autocast(device: torch.device, precision: str) -> contextlib.AbstractContext
     dtype = AUTOCAST_DTYPES.get(precision)
     if dtype is None or _full_precision.get():
         return contextlib.nullcontext()
-    return torch.autocast(device.type, dtype=dtype)
+    import torch
+
+    return torch.autocast(device.type, dtype=getattr(torch, dtype))
 
 
 @contextlib.contextmanager

@@ -56,6 +56,7 @@ def job_spec(args: argparse.Namespace, names: tuple[str, ...], **values) -> JobS
     CPU, unset steps and patches take the CPU preset; ``args.cpu_note`` is then the start line that
     announces it (``cpu_preset_note``), else ""."""
     options = {name: getattr(args, name) for name in names if hasattr(args, name)}
+    spec_from_options({**options, **values})  # refuse a bad prompt or option before cpu_preset loads torch
     preset = cpu_preset(options)
     spec = spec_from_options({**options, **values, **preset})
     args.cpu_note = cpu_preset_note(spec) if preset else ""
@@ -106,7 +107,9 @@ def run_and_report(spec: JobSpec, run: Callable[..., JobResult], quiet: bool, no
 
 def run(args: argparse.Namespace) -> None:
     from ..edit.flat import refiner_options
-    from ..edit.job import run_job
 
     names = RUN_OPTIONS + EDIT_OPTIONS + ("colors_only", "shapes_only", *refiner_options())
-    run_and_report(job_spec(args, names, input=args.input), run_job, args.quiet, args.cpu_note)
+    spec = job_spec(args, names, input=args.input)  # checked before the editor's modules (torch) load
+    from ..edit.job import run_job
+
+    run_and_report(spec, run_job, args.quiet, args.cpu_note)

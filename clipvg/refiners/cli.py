@@ -3,10 +3,13 @@ options table (``clipvg.edit.flat``), which reads the refiner registry's table."
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from ..errors import InvalidInputError
-from .base import Refiner
 from .registry import build_refiner, check_settings
+
+if TYPE_CHECKING:
+    from .base import Refiner
 
 
 def add_refiner_options(parser: argparse.ArgumentParser, layered: bool = False) -> None:

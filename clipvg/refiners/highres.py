@@ -26,8 +26,7 @@ from PIL import Image
 from ..image_out import to_uint8
 from .base import Refiner, check_inputs, resize
 from .loading import load_pipeline, require_diffusers, resolve_device
-
-DEFAULT_UPSCALER = "stabilityai/stable-diffusion-x4-upscaler"
+from .registry import DEFAULT_UPSCALER
 
 
 def feathered(mask: torch.Tensor, feather: float) -> torch.Tensor:

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from ..errors import InvalidInputError
-from .base import Refiner
-from .highres import DEFAULT_UPSCALER
-from .loading import require_diffusers
 
+if TYPE_CHECKING:
+    from .base import Refiner
+
+# torch-free on purpose (the CLI builds its refiner options from it before checking arguments):
+# refiner modules load in make_refiner
+DEFAULT_UPSCALER = "stabilityai/stable-diffusion-x4-upscaler"
 PRECISION_CHOICES = ("auto", "fp32", "fp16", "bf16", "int8")
 
 
@@ -112,6 +115,8 @@ def make_refiner(name: str, model: Any = None, device: str | None = None, **sett
     ``settings`` go to its constructor (steps, guidance, precision, ...)."""
     if name not in REFINERS:
         raise InvalidInputError(f"unknown refiner {name!r}; choose one of {', '.join(NAMES)}")
+    from .loading import require_diffusers
+
     require_diffusers()
     entry = REFINERS[name]
     module = importlib.import_module(f"{__package__}.{entry.module}")

@@ -44,3 +44,21 @@ def test_render_refuses_bad_sizes_before_loading_torch(tmp_path):
         done = subprocess.run([sys.executable, "-c", REFUSE, str(svg), width], capture_output=True, text=True,
                               check=True, cwd=tmp_path)
         assert done.stdout.split() == ["2", "False"] and message in done.stderr, (done.stdout, done.stderr)
+
+
+EDIT_REFUSE = """
+import sys
+from clipvg.cli import main
+code = main(["edit", sys.argv[1], "-o", "out.svg", "--prompt", " "])
+print(code, "torch" in sys.modules)
+"""
+
+
+def test_edit_refuses_an_empty_prompt_before_loading_torch(tmp_path):
+    """The job spec is checked before the editor, the CPU preset's GPU probe and the refiner table's
+    modules load torch (they did: 4.5 s for a one-line refusal)."""
+    svg = tmp_path / "in.svg"
+    svg.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>')
+    done = subprocess.run([sys.executable, "-c", EDIT_REFUSE, str(svg)], capture_output=True, text=True,
+                          check=True, cwd=tmp_path)
+    assert done.stdout.split() == ["2", "False"] and "the prompt is empty" in done.stderr, (done.stdout, done.stderr)
