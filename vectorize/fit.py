@@ -127,10 +127,13 @@ def find_corners(points: np.ndarray, batch: _Batch) -> np.ndarray:
 def _step_corners(points: np.ndarray, batch: _Batch) -> np.ndarray:
     """(N,) bool turns between straight runs that are corners: both runs at least RUN steps long, or
     the two turns at the ends of a run shorter than RUN that turn the same way (the ends of thin
-    lines, single pixels). Staircases turn alternately left and right, so they stay smooth."""
+    lines, single pixels). Staircases turn alternately left and right, so they stay smooth. Only turns
+    between axis-aligned steps count (pixel boundaries); other polylines get angle corners alone."""
     step = points[batch.shift(1)] - points
     incoming, outgoing = step[batch.shift(-1)], step
     moving = (np.abs(incoming).sum(1) > 0) & (np.abs(outgoing).sum(1) > 0) & batch.inside(-1) & batch.inside(1)
+    moving &= (incoming == 0).any(1) & (outgoing == 0).any(1)  # pixel-boundary steps only: a smooth curve's
+    # points each turn a little between one-point runs the same way, which is no block's end
     turns = np.nonzero(moving & (incoming != outgoing).any(1))[0]
     sense = np.sign(incoming[turns, 0] * outgoing[turns, 1] - incoming[turns, 1] * outgoing[turns, 0])
     owner, local, size = batch.owner[turns], batch.local[turns], batch.size[turns]

@@ -64,3 +64,15 @@ def test_fitted_curve_stays_within_tolerance_of_smooth_polylines(radius, turn, w
     # Points are smoothed once ([1, 2, 1] / 4) before fitting: allow for how far that moved them.
     slack = 0.25 * np.linalg.norm(np.diff(points, 2, axis=0), axis=1).max() + 0.01
     assert distance_to(curve, points).max() <= tolerance + slack
+
+
+def test_smooth_float_arc_is_a_few_cubics_not_one_per_segment():
+    """A smooth polyline with float coordinates has no pixel-boundary steps: its points turn the same
+    way between one-point runs, which the step rule once took for block ends (99 cubics for 99 segments)."""
+    t = np.linspace(0, np.pi, 100)
+    arc = np.stack([50 * np.cos(t), 50 * np.sin(t)], 1)
+    for tolerance, most in ((0.2, 4), (1.0, 2)):
+        controls = fit_polyline(arc, False, tolerance)
+        assert (len(controls) - 1) // 3 <= most
+        np.testing.assert_allclose(controls[[0, -1]], arc[[0, -1]], atol=1e-9)
+        assert distance_to(controls, arc).max() <= tolerance + 0.01
