@@ -46,15 +46,7 @@ def render(scene: Scene, width: int | None = None, height: int | None = None,
     so that its working memory follows the width.
     """
     width, height, rows, color = _prepare(scene, width, height, background, backend)
-    if backend == "diffvg":
-        from .diffvg_backend import render_diffvg
-        return render_diffvg(scene, width, height, color)
-    if rows is not None and rows < height:
-        from .bands import render_in_bands
-        banded = render_in_bands(scene, width, height, color, _drawer(scene))
-        if banded is not None:
-            return banded
-    return _drawer(scene)(scene, width, height, color)
+    return _draw(scene, width, height, rows, color, backend)
 
 
 def render_rgba8(scene: Scene, width: int | None = None, height: int | None = None,
@@ -72,7 +64,22 @@ def render_rgba8(scene: Scene, width: int | None = None, height: int | None = No
                 for y0, image in bands:
                     out[y0:y0 + len(image)] = to_uint8(image)
                 return out
-        return to_uint8(render(scene, width, height, background, backend))
+        return to_uint8(_draw(scene, width, height, height, color, backend))  # in one piece, checked above
+
+
+def _draw(scene: Scene, width: int, height: int, rows: int | None, color: torch.Tensor | None,
+          backend: str) -> torch.Tensor:
+    """(H, W, 4) straight RGBA of a render ``_prepare`` checked: in bands when ``rows`` (from
+    ``_rows_at_once``) is under ``height`` and the scene can be banded, else in one piece."""
+    if backend == "diffvg":
+        from .diffvg_backend import render_diffvg
+        return render_diffvg(scene, width, height, color)
+    if rows is not None and rows < height:
+        from .bands import render_in_bands
+        banded = render_in_bands(scene, width, height, color, _drawer(scene))
+        if banded is not None:
+            return banded
+    return _drawer(scene)(scene, width, height, color)
 
 
 def _prepare(scene: Scene, width: int | None, height: int | None, background: Sequence[float] | torch.Tensor | None,
