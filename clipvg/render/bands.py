@@ -20,7 +20,7 @@ from typing import Callable, Iterator
 
 import torch
 
-from ..ragged import group_min_max, owners
+from ..ragged import group_min_max
 from ..scene import Scene
 from ..scene.tree import ClipPath, Filter, FilterPrimitive, Group, Image, Mask, Pattern
 
@@ -162,7 +162,7 @@ def _path_rows(scene: Scene, sy: float) -> tuple[torch.Tensor, torch.Tensor]:
     """Per path, the lowest and highest output row (N,) its drawing can touch (control points, padded by
     its stroke: miter joins reach miter_limit x half the width)."""
     points = scene.points.detach()
-    path_of_point = owners(scene.path_subpath_offsets).repeat_interleave(scene.subpath_point_offsets.diff())
+    path_of_point = scene.point_path_index()
     low, high = group_min_max(points[:, 1].double(), path_of_point, scene.num_paths)
     stroke = scene.stroke_width.detach().double() * scene.miter_limit.detach().double().clamp(min=2) / 2
     pad = torch.where(scene.has_stroke, stroke, torch.zeros_like(stroke))
@@ -184,7 +184,7 @@ def _band_scene(scene: Scene, tile: tuple[torch.Tensor, torch.Tensor], rows: int
     low, high = path_rows
     near = (high >= y0) & (low <= y0 + rows)
     if not scene.is_flat:  # paths off the band (tile paths aside) collapse to a point off the canvas
-        path_of_point = owners(scene.path_subpath_offsets).repeat_interleave(scene.subpath_point_offsets.diff())
+        path_of_point = scene.point_path_index()
         points[~near[path_of_point] & ~tile_points] = OFF_CANVAS
     moved = replace(scene, points=points, height=rows * scene.height / height, gradient_transform=placement,
                     tree=None if scene.tree is None else _moved_group(scene.tree, dy))
@@ -209,7 +209,7 @@ def _tile_parts(scene: Scene) -> tuple[torch.Tensor, torch.Tensor] | None:
         canvas_gradients[table[used & ~in_tile]] = True
     if bool((tile_gradients & canvas_gradients).any()):
         return None
-    path_of_point = owners(scene.path_subpath_offsets).repeat_interleave(scene.subpath_point_offsets.diff())
+    path_of_point = scene.point_path_index()
     return in_tile[path_of_point], tile_gradients
 
 
