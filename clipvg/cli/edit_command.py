@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Callable
 from ..edit.flat import add_arguments, spec_from_options
 from ..edit.presets import CPU, cpu_seconds
 from ..edit.spec import JobSpec
+from ..input_check import check_job_inputs
 
 if TYPE_CHECKING:  # the job's modules load the editor: only when a command runs one
     from ..edit.job import JobResult
@@ -49,14 +50,17 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return parser
 
 
-def job_spec(args: argparse.Namespace, names: tuple[str, ...], **values) -> JobSpec:
+def job_spec(args: argparse.Namespace, names: tuple[str, ...], check_inputs: bool = True, **values) -> JobSpec:
     """The JobSpec of the parsed options ``names`` (plus ``values``, e.g. the input), with the
     command line's checkpoint rules: ``--resume DIR`` continues from DIR and keeps it updated;
     without it a new edit starts, and its checkpoint is kept when ``--save-every`` asks for one. On the
     CPU, unset steps and patches take the CPU preset; ``args.cpu_note`` is then the start line that
-    announces it (``cpu_preset_note``), else ""."""
+    announces it (``cpu_preset_note``), else "". ``check_inputs``: the input (SVG or raster) and mask
+    files are checked (``clipvg.input_check``) before torch loads; False where the input is no picture."""
     options = {name: getattr(args, name) for name in names if hasattr(args, name)}
-    spec_from_options({**options, **values})  # refuse a bad prompt or option before cpu_preset loads torch
+    checked = spec_from_options({**options, **values})  # refuse a bad prompt or option before cpu_preset loads torch
+    if check_inputs:
+        check_job_inputs(checked)  # and a broken or oversized input file
     preset = cpu_preset(options)
     spec = spec_from_options({**options, **values, **preset})
     args.cpu_note = cpu_preset_note(spec) if preset else ""

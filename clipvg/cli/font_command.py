@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> None:
     text = args.text.replace("\\n", "\n")
     check_text(text, args.size)  # before the editor's modules and the job spec's CPU note load (seconds)
     font = check_font(args.font)
-    spec = job_spec(args, RUN_OPTIONS, input=font)  # checks the prompt and options before the editor loads
+    spec = job_spec(args, RUN_OPTIONS, False, input=font)  # checks the prompt and options before the editor loads
     spec.subset = Subset(points=True, colors=False, stroke_widths=True)
     from ..edit.editor import Editor
     from ..edit.job import check_resources, edit_options, file_digest, run_session

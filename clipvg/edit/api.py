@@ -11,6 +11,7 @@ import torch
 from PIL import Image
 
 from ..errors import InvalidInputError
+from ..input_check import SVG_SUFFIXES
 from ..scene import Scene
 from ..svg import load_svg
 from .editor import Callback, Editor
@@ -18,7 +19,6 @@ from .memory import MemoryGuard
 from .options import EditOptions, Params
 
 Source = str | os.PathLike | np.ndarray | Image.Image | torch.Tensor | Scene
-SVG_SUFFIXES = (".svg", ".svgz")
 
 
 @dataclass

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import io
+import math
 import os
 import re
 import warnings
@@ -30,6 +31,7 @@ UNSUPPORTED = frozenset({
 })
 DEFINITIONS = frozenset({"clipPath", "mask", "filter", "marker", "pattern"})
 """Elements that never draw where they stand; they are taken out of the tree and used by reference."""
+MAX_CANVAS = 1 << 16  # px: a larger canvas is refused (render sizes follow the canvas by default)
 
 
 class UnsupportedSVGWarning(UserWarning):
@@ -104,6 +106,17 @@ def check_size(root: ET.Element, name: str, limits: ResourceLimits) -> None:
         if data:
             tally.add(data, f"<{local_name(element.tag)}{' id=' + repr(element.get('id')) if element.get('id') else ''}>")
     tally.finish()
+
+
+def check_canvas(width: float, height: float, name: str) -> None:
+    """SVGParseError when a canvas of ``width`` x ``height`` px is not finite and positive, or over
+    MAX_CANVAS px on a side."""
+    if not (math.isfinite(width) and math.isfinite(height)) or width <= 0 or height <= 0:
+        raise SVGParseError(f"{name} has an unusable canvas size {width} x {height}; give the <svg> a "
+                            "positive width and height or a viewBox")
+    if max(width, height) > MAX_CANVAS:
+        raise SVGParseError(f"{name} has a canvas of {width:g} x {height:g} px, more than {MAX_CANVAS} px on a "
+                            "side; fix its width/height (a viewBox alone sets the size)")
 
 
 def strip_unsupported(root: ET.Element) -> Counter[str]:

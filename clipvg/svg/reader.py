@@ -27,7 +27,7 @@ from ..scene import CAPS, JOINS, Path, Scene, Solid, Stroke, Subpath
 from ..scene.tree import BLEND_MODES, ClipPath, Filter, Group, Mask, Pattern
 from .css import USE_INSTANCE, properties
 from .cycles import break_reference_cycles, url_id
-from .document import (SVG_NS, build_tree, extract_definitions, local_name, parse_xml, read_source,
+from .document import (SVG_NS, build_tree, check_canvas, extract_definitions, local_name, parse_xml, read_source,
                        strip_unsupported, user_length, warn_skipped)
 from .filters import FilterReader, InvalidFilter, break_fe_image_cycles
 from .geometry import to_subpaths
@@ -45,7 +45,6 @@ INKSCAPE_GROUPMODE = f"{{{INKSCAPE_NS}}}groupmode"
 DEFAULT_LAYER = "layer"
 MAX_REFERENCE_DEPTH = 16  # clip paths inside masks inside clip paths ...: deeper chains are cut with a warning
 MAX_MARKERS = 1000  # marker instances per document (each is its own small document to read); more are skipped
-MAX_CANVAS = 1 << 16  # px: a larger canvas is refused (render sizes follow the canvas by default)
 OUTLINE_OVERSAMPLE = 8  # a stroke outlined under a non-uniform transform is flattened this much finer than the canvas
 # attributes a clip path's or mask's content inherits from the <clipPath>/<mask> element
 _NOT_INHERITED = {"id", "transform", "x", "y", "width", "height", "clipPathUnits", "maskUnits", "maskContentUnits",
@@ -85,12 +84,7 @@ def load_svg(source: str | os.PathLike, *, device: str | torch.device = "cpu", b
     skipped.update(text_notes)
     svg = build_tree(root, name)
     width, height = float(svg.width), float(svg.height)
-    if not (np.isfinite(width) and np.isfinite(height)) or width <= 0 or height <= 0:
-        raise SVGParseError(f"{name} has an unusable canvas size {svg.width} x {svg.height}; give the <svg> a "
-                            "positive width and height or a viewBox")
-    if max(width, height) > MAX_CANVAS:
-        raise SVGParseError(f"{name} has a canvas of {width:g} x {height:g} px, more than {MAX_CANVAS} px on a "
-                            "side; fix its width/height (a viewBox alone sets the size)")
+    check_canvas(width, height, name)
     viewport = (svg.viewbox.width, svg.viewbox.height) if svg.viewbox else (width, height)
     reader = _Reader(root, name, servers, skipped, definitions, viewport, images, base_dir)
     tree = reader.read(svg)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from clipvg.cli import COMMANDS, build_parser
 
 PROBE = """
@@ -62,3 +64,34 @@ def test_edit_refuses_an_empty_prompt_before_loading_torch(tmp_path):
     done = subprocess.run([sys.executable, "-c", EDIT_REFUSE, str(svg)], capture_output=True, text=True,
                           check=True, cwd=tmp_path)
     assert done.stdout.split() == ["2", "False"] and "the prompt is empty" in done.stderr, (done.stdout, done.stderr)
+
+
+INPUT_REFUSE = """
+import sys
+from clipvg.cli import main
+command, source = sys.argv[1:]
+extra = ["-o", "out.png"] if command == "render" else ["-o", "out.svg", "--prompt", "a cat"]
+code = main([command, source, *extra])
+print(code, "torch" in sys.modules)
+"""
+TRUNCATED_PNG = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10"
+
+
+@pytest.mark.parametrize("command", ["edit", "render"])
+@pytest.mark.parametrize("name, data, message", [
+    ("cut.svg", b'<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"><rect', "is not well-formed XML"),
+    ("deep.svg", b'<svg xmlns="http://www.w3.org/2000/svg">' + b"<g>" * 300 + b"</g>" * 300 + b"</svg>",
+     "over the group_depth limit"),
+    ("wide.svg", b'<svg xmlns="http://www.w3.org/2000/svg" width="70000" height="9"/>', "more than 65536 px"),
+    ("cut.png", TRUNCATED_PNG, "cannot read image"),
+])
+def test_bad_input_file_is_refused_before_loading_torch(tmp_path, command, name, data, message):
+    """A broken or oversized SVG or PNG is refused by ``clipvg.input_check`` before the reader, the
+    vectorizer and the editor load torch (it took 2.4-3 s)."""
+    (tmp_path / name).write_bytes(data)
+    if command == "render" and name.endswith(".png"):
+        message = "is not well-formed XML"  # render reads any file as SVG
+    done = subprocess.run([sys.executable, "-c", INPUT_REFUSE, command, name], capture_output=True, text=True,
+                          check=True, cwd=tmp_path)
+    assert done.stdout.split() == ["2", "False"] and message in done.stderr, (done.stdout, done.stderr)
+    assert len(done.stderr.strip().splitlines()) == 1 and not (tmp_path / "out.svg").exists()

@@ -1,0 +1,64 @@
+"""Torch-free checks of a command's input files, run before the reader, the vectorizer and the editor load
+torch (seconds of start-up), so that a broken or oversized file is refused at once.
+
+Each check is the one the full reader runs, on the same code and with the same error: an SVG is read,
+parsed as XML within the element-nesting and point-count limits (``clipvg.svg.document.parse_xml``; entity
+tricks are refused by expat) and its declared canvas size checked (``check_canvas``); a raster is opened and
+decoded by Pillow within the megapixels limit (``vectorize.image_io.load_image``). What passes here may
+still be refused by the full reader, never the other way round.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .svg.document import check_canvas, parse_xml, read_source
+from .svg.units import ABSOLUTE, parse_length
+
+if TYPE_CHECKING:
+    from .edit.spec import JobSpec
+
+SVG_SUFFIXES = (".svg", ".svgz")
+"""File name endings read as SVG; any other input is a raster (PNG, JPEG, ...)."""
+
+
+def check_input(path: str | os.PathLike) -> None:
+    """``check_svg`` for an SVG file name (``SVG_SUFFIXES``), else ``check_raster``."""
+    if Path(path).suffix.lower() in SVG_SUFFIXES:
+        check_svg(path)
+    else:
+        check_raster(path)
+
+
+def check_job_inputs(spec: JobSpec) -> None:
+    """``check_input`` on an edit job's input file (if it has one) and ``check_raster`` on its region mask."""
+    if spec.input is not None:
+        check_input(spec.input)
+    if spec.subset.mask is not None:
+        check_raster(spec.subset.mask)
+
+
+def check_svg(path: str | os.PathLike) -> None:
+    """SVGParseError when the SVG file at ``path`` cannot be read, is not well-formed SVG, nests elements or
+    holds path points over the limits, or declares a canvas the reader refuses."""
+    data, name = read_source(path)
+    root = parse_xml(data, name)
+    width, height = (_absolute_length(root.get(axis)) for axis in ("width", "height"))
+    if width is not None and height is not None and width > 0 and height > 0:  # else the reader falls back to
+        check_canvas(width, height, name)  # the viewBox or a default canvas
+
+
+def check_raster(path: str | os.PathLike) -> None:
+    """ImageInputError when the image file at ``path`` is missing, cannot be decoded, or is over the
+    megapixels limit (the decoded pixels are dropped: the vectorizer reads the file again)."""
+    from vectorize.image_io import load_image
+
+    load_image(path)
+
+
+def _absolute_length(text: str | None) -> float | None:
+    """An ``<svg>`` width or height in px when given in absolute units (what the reader's canvas will be);
+    None when missing, relative or not a length."""
+    parsed = parse_length(text)
+    return parsed[0] * ABSOLUTE[parsed[1]] if parsed is not None and parsed[1] in ABSOLUTE else None

@@ -1,0 +1,98 @@
+"""``clipvg.input_check`` (the CLI's torch-free look at an input before the reader loads torch) refuses
+what the full reader refuses for the XML, the limits and the canvas, with the same error, and never
+refuses what the reader reads."""
+from __future__ import annotations
+
+import random
+import warnings
+
+import pytest
+
+from bad_corpus import SVG_HEAD, cases, fuzz_svg, png_header
+from clipvg.errors import ClipvgError, SVGParseError
+from clipvg.input_check import check_input, check_job_inputs, check_raster, check_svg
+from clipvg.limits import ResourceLimits, using
+from clipvg.svg import load_svg
+from vectorize import ImageInputError, load_image
+
+# refusals the check must share with the reader: the XML and its limits (of the canvas only those given in
+# absolute units: svgelements reads "nan" as 0)
+XML_REFUSALS = ("not well-formed XML", "is empty", "root element", "namespace", "nesting depth", "point count")
+
+
+def _outcome(function, path) -> ClipvgError | None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            function(path)
+    except ClipvgError as error:
+        return error
+    return None
+
+
+def _canvas_cases() -> list[str]:
+    sizes = ('width="0" height="10"', 'width="-5" height="70000"', 'width="1e309" height="10"', 'width="70000" height="1"',
+             'width="2000mm" height="10"', 'viewBox="0 0 70000 10"', 'width="50%" height="9" viewBox="0 0 70000 10"',
+             'width="70000px" height="1e4pt"', 'height="70000"', 'width="70000" height="9" style="width:10px"')
+    return [f'<svg xmlns="http://www.w3.org/2000/svg" {size}><rect width="5" height="5"/></svg>' for size in sizes]
+
+
+def _svg_documents() -> list[bytes]:
+    rng = random.Random(5)
+    corpus = [case.data for case in cases(seed=21, count=96) if case.kind == "svg"]
+    return corpus + [fuzz_svg(rng).encode() for _ in range(40)] + [text.encode() for text in _canvas_cases()]
+
+
+def test_check_svg_refuses_what_the_reader_refuses_and_nothing_else(tmp_path):
+    checked = 0
+    for index, data in enumerate(_svg_documents()):
+        path = tmp_path / f"{index}.svg"
+        path.write_bytes(data)
+        early, full = _outcome(check_svg, path), _outcome(load_svg, path)
+        if early is not None:  # refused early: the reader refuses too, with the same error
+            checked += 1
+            assert type(full) is type(early) is SVGParseError, (data[:200], early, full)
+            same = str(early) == str(full) or all("unusable canvas size" in str(e) for e in (early, full))
+            assert same, (early, full)  # the reader's canvas of 1e309 px reads 0.0 in svgelements
+        elif full is not None:
+            assert not any(kind in str(full) for kind in XML_REFUSALS), (data[:200], full)
+    assert checked >= 20
+
+
+def test_check_svg_uses_the_limits_in_force(tmp_path):
+    path = tmp_path / "a.svg"
+    path.write_text(SVG_HEAD.format(w=9, h=9) + "<g>" * 5 + "</g>" * 5 + "</svg>")
+    check_svg(path)
+    with using(ResourceLimits(group_depth=4)), pytest.raises(SVGParseError, match="group_depth limit") as refused:
+        check_svg(path)
+    assert refused.value.limit == "group_depth"
+
+
+@pytest.mark.parametrize("data, message", [
+    (None, "does not exist"),
+    (b"\x89PNG\r\n\x1a\n\0\0", "cannot read image"),
+    (png_header(9000, 9000), "megapixels limit"),
+])
+def test_check_raster_refuses_as_the_vectorizer_does(tmp_path, data, message):
+    path = tmp_path / "in.png"
+    if data is not None:
+        path.write_bytes(data)
+    with pytest.raises(ImageInputError, match=message) as early:
+        check_raster(path)
+    with pytest.raises(ImageInputError) as full:
+        load_image(path)
+    assert str(early.value) == str(full.value)
+
+
+def test_check_input_and_job_inputs_pick_the_reader_by_name(tmp_path):
+    from clipvg.edit import JobSpec
+
+    svg, png = tmp_path / "a.svg", tmp_path / "a.png"
+    svg.write_text(SVG_HEAD.format(w=9, h=9) + "</svg>")
+    png.write_bytes(svg.read_bytes())  # SVG markup under a raster's name: Pillow refuses it
+    check_input(svg)
+    with pytest.raises(ImageInputError):
+        check_input(png)
+    check_job_inputs(JobSpec(input=str(svg), prompt="a cat"))
+    with pytest.raises(ImageInputError, match="a.png"):
+        check_job_inputs(JobSpec.from_dict({"input": str(svg), "prompt": "a cat", "subset": {"mask": str(png)}}))
