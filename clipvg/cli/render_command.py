@@ -10,7 +10,6 @@ from pathlib import Path
 from ..errors import InvalidInputError
 from ..input_check import check_svg
 from ..limits import resource_limits
-from ..samples import EXPORT_SAMPLES, MAX_SAMPLES, check_samples
 
 BACKGROUNDS = {"white": (1.0, 1.0, 1.0), "none": None}
 
@@ -24,9 +23,6 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--background", choices=sorted(BACKGROUNDS), default="white")
     parser.add_argument("--backend", default="auto", help="auto (torch), torch or diffvg (clipvg.render.api.BACKENDS)")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
-    parser.add_argument("--samples", type=int, default=EXPORT_SAMPLES,
-                        help=f"samples per pixel along each axis, 1 to {MAX_SAMPLES} (default {EXPORT_SAMPLES}): more "
-                        "smooth the seams between abutting shapes; 1 draws each shape's exact-area coverage")
     return parser
 
 
@@ -37,7 +33,6 @@ def run(args: argparse.Namespace) -> None:
         value = getattr(args, name)
         if value is not None and value < 1:
             raise InvalidInputError(f"--{name} must be at least 1 pixel, got {value}")
-    check_samples(args.samples)
     resource_limits().check("render_side", max(args.width or 0, args.height or 0), "--width/--height in pixels")
     check_svg(args.input)  # a broken or oversized SVG is refused before the reader's torch loads
     from ..image_out import save_png
@@ -45,7 +40,6 @@ def run(args: argparse.Namespace) -> None:
     from ..svg import load_svg
 
     scene = load_svg(args.input, device=args.device)
-    image = render_rgba8(scene, args.width, args.height, BACKGROUNDS[args.background], backend=args.backend,
-                         samples=args.samples)
+    image = render_rgba8(scene, args.width, args.height, BACKGROUNDS[args.background], backend=args.backend)
     save_png(image, args.output, inputs=(args.input,))
     print(f"wrote {args.output} ({image.shape[1]}x{image.shape[0]}, {scene.num_paths} paths)")
