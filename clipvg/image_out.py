@@ -3,12 +3,17 @@ from __future__ import annotations
 
 import io
 import os
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 import torch
 from PIL import Image
 
 from .atomic import write_bytes_atomic
+from .samples import EXPORT_SAMPLES
+
+if TYPE_CHECKING:
+    from .scene import Scene
 
 
 def to_uint8(image: torch.Tensor) -> np.ndarray:
@@ -22,3 +27,12 @@ def save_png(image: torch.Tensor | np.ndarray, path: str | os.PathLike, inputs: 
     buffer = io.BytesIO()
     Image.fromarray(image if isinstance(image, np.ndarray) else to_uint8(image)).save(buffer, format="PNG")
     write_bytes_atomic(path, buffer.getvalue(), inputs)
+
+
+def save_render_png(scene: Scene, path: str | os.PathLike, background: Sequence[float] | None = None,
+                    inputs: tuple[str | os.PathLike, ...] = (), samples: int = EXPORT_SAMPLES) -> None:
+    """Render ``scene`` at its canvas size without gradients, ``samples`` per pixel along each axis
+    (``clipvg.render.api.render_rgba8``), on ``background`` (RGB in [0, 1]) or transparent, and write it
+    as PNG, atomically."""
+    from .render.api import render_rgba8
+    save_png(render_rgba8(scene, background=background, samples=samples), path, inputs)

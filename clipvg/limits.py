@@ -91,15 +91,16 @@ class ResourceLimits:
             raise refused
 
     def check_job(self, width: float, height: float, points: int, paths: int, views: int, what: str,
-                  error: type[ClipvgError] = ResourceLimitError, rows: float | None = None) -> None:
+                  error: type[ClipvgError] = ResourceLimitError, rows: float | None = None, samples: int = 1) -> None:
         """Check a job's render size, paths, points and its estimated peak memory (see ``job_bytes``;
-        ``rows``: output rows drawn at once by a render without gradients, None for one with)."""
+        ``rows``: rows drawn at once by a render without gradients, None for one with; ``samples``
+        per axis of a supersampled render)."""
         self.check("render_pixels", width * height, f"{what}: the render size {width:g}x{height:g} in pixels", error)
         self.check("render_side", max(width, height), f"{what}: the longer side of the render size "
                    f"{width:g}x{height:g} in pixels", error)
         self.check("paths", paths, f"{what}: the path count", error)
         self.check("points", points, f"{what}: the point count", error)
-        self.check("memory_bytes", job_bytes(width, height, points, views, rows),
+        self.check("memory_bytes", job_bytes(width, height, points, views, rows, samples),
                    f"{what}: the estimated memory in bytes", error)
 
     def with_values(self, values: Mapping[str, Any], name_of: Callable[[str], str] = option_name) -> "ResourceLimits":
@@ -125,15 +126,18 @@ def describe(name: str) -> str:
     return f"limit on {item.metadata['help']} (default {_show(item.default)}; {env_name(name)})"
 
 
-def job_bytes(width: float, height: float, points: int, views: int, rows: float | None = None) -> float:
+def job_bytes(width: float, height: float, points: int, views: int, rows: float | None = None,
+              samples: int = 1) -> float:
     """Estimated peak bytes of one job: scene tensors (``points``), the render of a ``width`` x
-    ``height`` canvas and a CLIP batch of ``views`` augmented views. ``rows`` None: the render records
-    gradients (all rows kept for backward); else it draws ``rows`` output rows at a time without
-    gradients (bands, or ``height`` when it cannot be banded) into a float32 RGBA result."""
+    ``height`` canvas and a CLIP batch of ``views`` augmented views. The render is drawn at ``samples``
+    x the size per axis (clipvg.render.supersample). ``rows`` None: it records gradients (all rows
+    kept for backward); else it draws ``rows`` of its rows at a time without gradients (bands, or
+    ``height * samples`` when it cannot be banded) into a float32 RGBA result of the output size."""
+    drawn_width, drawn_height = width * samples, height * samples
     if rows is None:
-        render = width * height * GRADIENT_PIXEL_BYTES
+        render = drawn_width * drawn_height * GRADIENT_PIXEL_BYTES
     else:
-        render = width * min(rows, height) * FORWARD_PIXEL_BYTES + width * height * OUTPUT_PIXEL_BYTES
+        render = drawn_width * min(rows, drawn_height) * FORWARD_PIXEL_BYTES + width * height * OUTPUT_PIXEL_BYTES
     return points * POINT_BYTES + render + views * CLIP_VIEW_BYTES
 
 

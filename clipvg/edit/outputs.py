@@ -14,7 +14,7 @@ from PIL import Image
 
 from ..atomic import atomic_path, write_bytes_atomic
 from ..errors import InvalidInputError
-from ..image_out import save_png
+from ..image_out import save_png, save_render_png
 from ..render import WHITE, render
 from ..scene import Scene
 from ..svg import save_svg, scene_to_svg_string
@@ -50,7 +50,7 @@ def write_scene(scene: Scene, target: str | os.PathLike, inputs: Inputs = ()) ->
         with atomic_path(target, inputs) as tmp:
             save_svg(scene, tmp)
     elif suffix == ".png":
-        save_png(render(scene, background=WHITE), target, inputs)
+        save_render_png(scene, target, WHITE, inputs)
     else:
         write_bytes_atomic(target, cairosvg.svg2pdf(bytestring=scene_to_svg_string(scene).encode()), inputs)
 
@@ -69,7 +69,7 @@ def export_layers(scene: Scene, directory: str | os.PathLike, inputs: Inputs = (
             continue
         layer = Scene.from_paths([scene.path(i) for i in members], scene.width, scene.height, [name], scene.device)
         stem = Path(directory) / f"{index:02d}_{_safe(name)}"
-        save_png(render(layer), stem.with_suffix(".png"), inputs)
+        save_render_png(layer, stem.with_suffix(".png"), None, inputs)
         write_scene(layer, stem.with_suffix(".svg"), inputs)
         written += [stem.with_suffix(".png"), stem.with_suffix(".svg")]
     return written

@@ -1,14 +1,16 @@
 """``render``: pick a backend and composite onto an optional background."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
 import torch
 
 from ..errors import InvalidInputError
 from ..limits import resource_limits
+from ..samples import check_samples
 from ..scene import Scene
+from .supersample import box_reduce, reduced_rows
 
 if TYPE_CHECKING:
     from .bands import Draw
@@ -32,7 +34,8 @@ def _background(background: Sequence[float] | torch.Tensor | None, like: torch.T
 
 
 def render(scene: Scene, width: int | None = None, height: int | None = None,
-           background: Sequence[float] | torch.Tensor | None = None, backend: str = "auto") -> torch.Tensor:
+           background: Sequence[float] | torch.Tensor | None = None, backend: str = "auto",
+           samples: int = 1) -> torch.Tensor:
     """Render ``scene`` to an (H, W, 4) straight-RGBA image in [0, 1] on ``scene.device``, in the
     dtype of ``scene.points`` (float32 normally; float64 works too, e.g. for gradient checks).
 
@@ -44,48 +47,69 @@ def render(scene: Scene, width: int | None = None, height: int | None = None,
     opacities, clip-path points and mask contents. Without gradients (``torch.no_grad()``, or no
     scene tensor requiring grad) a large render is drawn in bands of rows (``clipvg.render.bands``),
     so that its working memory follows the width.
+
+    ``samples`` per axis: 1 (default) gives each pixel its exact-area coverage of every shape, as
+    optimisation renders do; N > 1 draws at N x the size and averages N x N blocks
+    (``clipvg.render.supersample``), which removes the seams where abutting shapes blend, at about
+    N * N x the work.
     """
-    width, height, rows, color = _prepare(scene, width, height, background, backend)
-    return _draw(scene, width, height, rows, color, backend)
+    width, height, rows, color = _prepare(scene, width, height, background, backend, samples)
+    bands = _bands(scene, width, height, rows, color, backend, samples)
+    if bands is None:
+        return _one_piece(scene, width, height, color, backend, samples)
+    out = torch.empty(height, width, 4, dtype=scene.points.dtype, device=scene.device)
+    for y0, image in bands:
+        out[y0:y0 + len(image)] = image
+    return out
 
 
 def render_rgba8(scene: Scene, width: int | None = None, height: int | None = None,
-                 background: Sequence[float] | torch.Tensor | None = None, backend: str = "auto") -> np.ndarray:
+                 background: Sequence[float] | torch.Tensor | None = None, backend: str = "auto",
+                 samples: int = 1) -> np.ndarray:
     """``render`` without gradients as an (H, W, 4) uint8 array on the host (what a PNG holds). A large
-    render is drawn and converted band by band, so no float image of the whole render is held."""
+    render is drawn and converted band by band, so no float image of the whole render is held (with
+    ``samples`` > 1 each band is drawn at that many times the size and reduced before converting)."""
     from ..image_out import to_uint8
     with torch.no_grad():
-        width, height, rows, color = _prepare(scene, width, height, background, backend)
-        if backend != "diffvg" and rows is not None and rows < height:
-            from .bands import render_rows
-            bands = render_rows(scene, width, height, color, _drawer(scene))
-            if bands is not None:
-                out = np.empty((height, width, 4), np.uint8)
-                for y0, image in bands:
-                    out[y0:y0 + len(image)] = to_uint8(image)
-                return out
-        return to_uint8(_draw(scene, width, height, height, color, backend))  # in one piece, checked above
+        width, height, rows, color = _prepare(scene, width, height, background, backend, samples)
+        bands = _bands(scene, width, height, rows, color, backend, samples)
+        if bands is None:
+            return to_uint8(_one_piece(scene, width, height, color, backend, samples))
+        out = np.empty((height, width, 4), np.uint8)
+        for y0, image in bands:
+            out[y0:y0 + len(image)] = to_uint8(image)
+        return out
 
 
-def _draw(scene: Scene, width: int, height: int, rows: int | None, color: torch.Tensor | None,
-          backend: str) -> torch.Tensor:
-    """(H, W, 4) straight RGBA of a render ``_prepare`` checked: in bands when ``rows`` (from
-    ``_rows_at_once``) is under ``height`` and the scene can be banded, else in one piece."""
+def _bands(scene: Scene, width: int, height: int, rows: int | None, color: torch.Tensor | None, backend: str,
+           samples: int) -> Iterator[tuple[int, torch.Tensor]] | None:
+    """Output bands (y0, (rows, W, 4) straight RGBA), top to bottom, of a render ``_prepare`` checked
+    when ``rows`` (from ``_rows_at_once``) is under the drawn height and the scene can be banded, else
+    None (draw it in one piece)."""
+    if backend == "diffvg" or rows is None or rows >= height * samples:
+        return None
+    from .bands import render_rows
+    bands = render_rows(scene, width * samples, height * samples, color, _drawer(scene))
+    return None if bands is None else reduced_rows(bands, samples)
+
+
+def _one_piece(scene: Scene, width: int, height: int, color: torch.Tensor | None, backend: str,
+               samples: int) -> torch.Tensor:
+    """(H, W, 4) straight RGBA of a render ``_prepare`` checked, drawn in one piece at ``samples`` x the size."""
     if backend == "diffvg":
         from .diffvg_backend import render_diffvg
-        return render_diffvg(scene, width, height, color)
-    if rows is not None and rows < height:
-        from .bands import render_in_bands
-        banded = render_in_bands(scene, width, height, color, _drawer(scene))
-        if banded is not None:
-            return banded
-    return _drawer(scene)(scene, width, height, color)
+        drawn = render_diffvg(scene, width * samples, height * samples, color)
+    else:
+        drawn = _drawer(scene)(scene, width * samples, height * samples, color)
+    return box_reduce(drawn, samples)
 
 
 def _prepare(scene: Scene, width: int | None, height: int | None, background: Sequence[float] | torch.Tensor | None,
-             backend: str) -> tuple[int, int, int | None, torch.Tensor | None]:
-    """A render's checked size (width, height), output rows drawn at once without gradients (None: it
-    records gradients; see ``_rows_at_once``) and background colour (4,) or None."""
+             backend: str, samples: int) -> tuple[int, int, int | None, torch.Tensor | None]:
+    """A render's checked output size (width, height), rows of the render drawn at ``samples`` x that
+    size drawn at once without gradients (None: it records gradients; see ``_rows_at_once``) and
+    background colour (4,) or None."""
+    check_samples(samples)
     if backend not in BACKENDS:
         raise InvalidInputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if width is None and height is None:
@@ -97,9 +121,9 @@ def _prepare(scene: Scene, width: int | None, height: int | None, background: Se
     if width < 1 or height < 1:
         raise InvalidInputError(f"render size must be at least 1 x 1 pixels, got {width} x {height}")
     width, height = int(width), int(height)
-    rows = _rows_at_once(scene, width, height, backend)
+    rows = _rows_at_once(scene, width * samples, height * samples, backend)
     resource_limits().check_job(width, height, len(scene.points), scene.num_paths, 0, "render (width/height, --width)",
-                                rows=rows)
+                                rows=rows, samples=samples)
     return width, height, rows, _background(background, scene.points)
 
 

@@ -1,0 +1,16 @@
+"""Samples per pixel of exported renders (``clipvg.render.supersample``): the default, the limit and the
+check, torch-free so that the CLI checks ``--samples`` before torch loads."""
+from __future__ import annotations
+
+from .errors import InvalidInputError
+
+MAX_SAMPLES = 8  # samples per axis: 64 per pixel; the work grows with the square
+EXPORT_SAMPLES = 1  # samples per axis of ``clipvg render`` and the PNG exports of edits
+
+
+def check_samples(samples: int) -> int:
+    """``samples`` (per axis) as an int in [1, MAX_SAMPLES]; InvalidInputError otherwise."""
+    if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= MAX_SAMPLES:
+        raise InvalidInputError(f"samples must be a whole number of samples per axis from 1 (one exact-area sample) "
+                                f"to {MAX_SAMPLES}, got {samples!r}")
+    return samples
