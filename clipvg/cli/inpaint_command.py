@@ -10,16 +10,17 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from ..atomic import ensure_not_input
-from ..edit.checkpoint import has_checkpoint
-from ..edit.options import EditOptions
 from ..edit.spec import JobSpec
 from ..errors import InvalidInputError
-from ..inpaint.prepared import AreaEditOptions, Prepared, make_editor
+from ..input_check import check_raster
 from ..refiners.cli import refiner_meta
 from .edit_command import RUN_OPTIONS, add_run_options, job_spec, run_and_report
+
+if TYPE_CHECKING:  # the editor's modules (torch) load only once the arguments and inputs are checked
+    from ..inpaint.prepared import AreaEditOptions, Prepared
 
 AREA_OPTIONS = RUN_OPTIONS + ("max_size",)
 
@@ -27,6 +28,8 @@ AREA_OPTIONS = RUN_OPTIONS + ("max_size",)
 def area_run_options(spec: JobSpec, prepared_boxes: list) -> AreaEditOptions:
     """The job's edit options as AreaEditOptions whose loss looks at ``prepared_boxes`` only."""
     from ..edit.job import edit_options
+    from ..edit.options import EditOptions
+    from ..inpaint.prepared import AreaEditOptions
 
     base = edit_options(spec)
     fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(EditOptions)}
@@ -38,7 +41,9 @@ def run_prepared(args: argparse.Namespace, spec: JobSpec, prepare: Callable[[], 
     """Run an edit on a prepared scene (fixed path subset, area ROIs) through ``run_session``; when
     the job resumes from a checkpoint, the prepared scene comes from it (``resume_boxes()`` gives
     the same ROI boxes) instead of ``prepare()``."""
+    from ..edit.checkpoint import has_checkpoint
     from ..edit.job import run_session
+    from ..inpaint.prepared import make_editor
 
     if spec.checkpoint.resume and has_checkpoint(spec.checkpoint_dir()):
         options, new_editor = area_run_options(spec, resume_boxes()), None
@@ -68,23 +73,25 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> None:
+    for path in filter(None, (args.input, args.mask)):
+        if not Path(path).is_file():
+            raise InvalidInputError(f"input file not found: {path}")
+    if args.mask is None and not args.box:
+        raise InvalidInputError("give the region with --mask MASK.png or --box X,Y,W,H")
+    if getattr(args, "layered", False) and not args.refiner:
+        raise InvalidInputError("--layered needs a --refiner")
+    if args.mask is not None:
+        check_raster(args.mask)  # before torch loads, as the input in job_spec
+    spec = job_spec(args, AREA_OPTIONS, input=args.input)  # checks the shared options and the input before torch
+    for target in spec.outputs.paths:
+        ensure_not_input(target, tuple(filter(None, (args.mask,))))
     from ..edit.api import load_source
     from ..edit.job import file_digest
     from ..edit.regions import canvas_shape
     from ..inpaint import load_mask, parse_box, prepare_inpaint, prepare_removal
     from ..refiners.cli import refiner_from_args
 
-    for path in filter(None, (args.input, args.mask)):
-        if not Path(path).is_file():
-            raise InvalidInputError(f"input file not found: {path}")
     box = parse_box(args.box) if args.box else None
-    if args.mask is None and box is None:
-        raise InvalidInputError("give the region with --mask MASK.png or --box X,Y,W,H")
-    if getattr(args, "layered", False) and not args.refiner:
-        raise InvalidInputError("--layered needs a --refiner")
-    spec = job_spec(args, AREA_OPTIONS, input=args.input)  # checks the shared options before any heavy work
-    for target in spec.outputs.paths:
-        ensure_not_input(target, tuple(filter(None, (args.mask,))))
 
     def prepare() -> Prepared:
         from ..refiners import LayeredRefiner, refine_layered, refine_prepared

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import InvalidInputError
-from ..inpaint.prepared import Prepared
 from ..refiners.cli import refiner_meta
 from .edit_command import add_run_options, job_spec
 from .inpaint_command import AREA_OPTIONS, run_prepared
+
+if TYPE_CHECKING:  # the editor's modules (torch) load only once the arguments and the input are checked
+    from ..inpaint.prepared import Prepared
 
 SIDES = ("left", "right", "top", "bottom")
 
@@ -34,6 +37,7 @@ def run(args: argparse.Namespace) -> None:
     margins = {side: getattr(args, side) for side in SIDES}
     if any(v < 0 for v in margins.values()) or not any(margins.values()):
         raise InvalidInputError("give at least one of --left/--right/--top/--bottom in pixels (>= 0)")
+    spec = job_spec(args, AREA_OPTIONS, input=args.input)  # checks the shared options and the input before torch
     from ..inpaint.outpaint import check_margins, extend_canvas, margin_boxes, prepare_outpaint
 
     check_margins(margins, "--")  # before the editor's modules load
@@ -42,7 +46,6 @@ def run(args: argparse.Namespace) -> None:
     from ..edit.regions import canvas_shape
     from ..refiners.cli import refiner_from_args
 
-    spec = job_spec(args, AREA_OPTIONS, input=args.input)  # checks the shared options before any heavy work
 
     def prepare() -> Prepared:
         from ..refiners import refine_prepared

@@ -70,14 +70,15 @@ INPUT_REFUSE = """
 import sys
 from clipvg.cli import main
 command, source = sys.argv[1:]
-extra = ["-o", "out.png"] if command == "render" else ["-o", "out.svg", "--prompt", "a cat"]
-code = main([command, source, *extra])
+extra = {"render": ["-o", "out.png"], "inpaint": ["--box", "0,0,4,4"], "outpaint": ["--right", "4"]}.get(command, [])
+edit = [] if command == "render" else ["-o", "out.svg", "--prompt", "a cat"]
+code = main([command, source, *edit, *extra])
 print(code, "torch" in sys.modules)
 """
 TRUNCATED_PNG = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10"
 
 
-@pytest.mark.parametrize("command", ["edit", "render"])
+@pytest.mark.parametrize("command", ["edit", "render", "inpaint", "outpaint"])
 @pytest.mark.parametrize("name, data, message", [
     ("cut.svg", b'<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"><rect', "is not well-formed XML"),
     ("deep.svg", b'<svg xmlns="http://www.w3.org/2000/svg">' + b"<g>" * 300 + b"</g>" * 300 + b"</svg>",
@@ -87,7 +88,7 @@ TRUNCATED_PNG = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10"
 ])
 def test_bad_input_file_is_refused_before_loading_torch(tmp_path, command, name, data, message):
     """A broken or oversized SVG or PNG is refused by ``clipvg.input_check`` before the reader, the
-    vectorizer and the editor load torch (it took 2.4-3 s)."""
+    vectorizer and the editor load torch (it took 2.4-3 s), by every command that reads one."""
     (tmp_path / name).write_bytes(data)
     if command == "render" and name.endswith(".png"):
         message = "is not well-formed XML"  # render reads any file as SVG
@@ -95,3 +96,12 @@ def test_bad_input_file_is_refused_before_loading_torch(tmp_path, command, name,
                           check=True, cwd=tmp_path)
     assert done.stdout.split() == ["2", "False"] and message in done.stderr, (done.stdout, done.stderr)
     assert len(done.stderr.strip().splitlines()) == 1 and not (tmp_path / "out.svg").exists()
+
+
+def test_inpaint_refuses_a_broken_mask_before_loading_torch(tmp_path):
+    (tmp_path / "in.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"/>')
+    (tmp_path / "mask.png").write_bytes(TRUNCATED_PNG)
+    probe = INPUT_REFUSE.replace('"0,0,4,4"', '"0,0,4,4", "--mask", "mask.png"')
+    done = subprocess.run([sys.executable, "-c", probe, "inpaint", "in.svg"], capture_output=True, text=True,
+                          check=True, cwd=tmp_path)
+    assert done.stdout.split() == ["2", "False"] and "cannot read image 'mask.png'" in done.stderr, done.stderr
