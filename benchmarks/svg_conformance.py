@@ -2,7 +2,8 @@
 
 Every ``*.svg`` under ``DIR/tests`` (or under ``DIR`` itself when it has no ``tests/`` folder) that has
 a reference ``*.png`` beside it (rendered by resvg) is loaded with ``clipvg.load_svg`` and rendered
-with ``clipvg.render`` at the reference PNG's size; cairosvg renders the same file at that size, and
+with ``clipvg.render`` at the reference PNG's size (``--samples`` per axis: by default those of ``clipvg
+render``, ``clipvg.samples.EXPORT_SAMPLES``); cairosvg renders the same file at that size, and
 so does the system Chromium (``chromium_draw.py``: the SVG opened as a page through Playwright, one
 browser per worker process).
 
@@ -25,7 +26,7 @@ those that match Chromium. Each file runs in a worker process under a per-file t
 clipvg and cairosvg, the browser's own time-outs for Chromium; a time-out counts as an error).
 
     python benchmarks/svg_conformance.py --suite /path/to/resvg/crates/resvg/tests [--fonts DIR]
-        [--only filters/feBlend ...] [--no-cairosvg] [--no-chromium] [--workers 2] [--timeout 60]
+        [--only filters/feBlend ...] [--no-cairosvg] [--no-chromium] [--samples N] [--workers 2] [--timeout 60]
         [--json out.json] [--chart out.png] [--failures]
 
 ``--fonts DIR`` writes a temporary fonts.conf that makes fontconfig see only DIR's fonts, with the
@@ -56,6 +57,7 @@ from pathlib import Path
 import numpy as np
 
 from chromium_draw import CHROMIUM, ChromiumDrawer  # benchmarks/ (the script's folder)
+from clipvg.samples import EXPORT_SAMPLES
 
 THRESHOLD = 16  # of 255, per channel of premultiplied RGBA
 MAX_DIFFERING = 0.01  # share of pixels allowed to differ
@@ -126,12 +128,14 @@ def _alarm(signum, frame):
 
 
 _CHROMIUM: ChromiumDrawer | None = None  # this worker's browser, started on its first drawing
+_SAMPLES = 1  # this worker's clipvg samples per axis
 
 
-def _worker_init(timeout: int) -> None:
-    global _CHROMIUM
+def _worker_init(timeout: int, samples: int) -> None:
+    global _CHROMIUM, _SAMPLES
     import torch
     torch.set_num_threads(1)
+    _SAMPLES = samples
     signal.signal(signal.SIGALRM, _alarm)
     _CHROMIUM = ChromiumDrawer(timeout=timeout)
     atexit.register(_CHROMIUM.close)
@@ -146,7 +150,7 @@ def _clipvg_image(path: Path, width: int, height: int, record: dict) -> np.ndarr
         warnings.simplefilter("always")
         scene = load_svg(path)
         with torch.no_grad():
-            image = render(scene, width, height).double().numpy()
+            image = render(scene, width, height, samples=_SAMPLES).double().numpy()
     notes = [str(w.message)[:300] for w in caught if issubclass(w.category, UnsupportedSVGWarning)]
     record["warned"] = bool(notes)
     record["warnings"] = notes
@@ -316,12 +320,13 @@ def chart(summary: dict, renderers: tuple[str, ...], target: Path) -> None:
     plt.close(figure)
 
 
-def run(base: Path, names: list[str], renderers: tuple[str, ...], workers: int, timeout: int) -> list[dict]:
+def run(base: Path, names: list[str], renderers: tuple[str, ...], workers: int, timeout: int, samples: int
+        ) -> list[dict]:
     from tqdm import tqdm
     results = []
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init,
-                             initargs=(timeout,)) as pool:
+                             initargs=(timeout, samples)) as pool:
         futures = {pool.submit(measure, str(base), name, renderers, timeout): name for name in names}
         for future in tqdm(as_completed(futures), total=len(futures), unit="file", file=sys.stderr):
             try:
@@ -362,6 +367,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fonts", type=Path, help="fonts folder fontconfig should see (resvg's tests/fonts)")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--timeout", type=int, default=60, help="seconds per file and renderer")
+    parser.add_argument("--samples", type=int, default=EXPORT_SAMPLES,
+                        help=f"clipvg's samples per pixel along each axis (default {EXPORT_SAMPLES}, as clipvg render)")
     parser.add_argument("--json", type=Path, help="write the summary and per-file results here")
     parser.add_argument("--chart", type=Path, help="write a per-folder bar chart (PNG) here")
     parser.add_argument("--failures", action="store_true", help="list failing files with their differing share")
@@ -383,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
                 parser.error(f"--fonts {args.fonts} is not a folder")
             os.environ["FONTCONFIG_FILE"] = str(fonts_conf(args.fonts, Path(scratch)))
         start, load_start = time.perf_counter(), os.getloadavg()[0]
-        results = run(base, names, renderers, args.workers, args.timeout)
+        results = run(base, names, renderers, args.workers, args.timeout, args.samples)
         wall = time.perf_counter() - start
         os.environ.pop("FONTCONFIG_FILE", None)
     summary = summarize(results, renderers)
@@ -398,7 +405,8 @@ def main(argv: list[str] | None = None) -> int:
                     "  (matches chromium)" if reference_quirk(result) else "")
                 print(f"  {result['name']}: {outcome}{notes}")
     meta = {**tree, "suite": str(base), "files": len(names), "only": args.only,
-            "fonts": str(args.fonts) if args.fonts else None, "workers": args.workers, "cpus": os.cpu_count(),
+            "fonts": str(args.fonts) if args.fonts else None, "clipvg_samples": args.samples,
+            "workers": args.workers, "cpus": os.cpu_count(),
             "wall_s": round(wall, 1), "load_average_start_end": [load_start, os.getloadavg()[0]],
             # per renderer, the files' drawing seconds summed over workers (wall time of the column ~ this / workers)
             "renderer_seconds": {r: round(sum(x[r]["seconds"] or 0 for x in results), 1) for r in renderers},
