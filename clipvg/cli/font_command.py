@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from ..edit.spec import Subset
+from ..input_check import check_svg
 from .edit_command import RUN_OPTIONS, add_run_options, job_spec, run_and_report
 
 
@@ -32,6 +33,8 @@ def run(args: argparse.Namespace) -> None:
     text = args.text.replace("\\n", "\n")
     check_text(text, args.size)  # before the editor's modules and the job spec's CPU note load (seconds)
     font = check_font(args.font)
+    if args.on_path is not None:
+        check_svg(args.on_path)  # a broken guide SVG is refused before torch loads
     spec = job_spec(args, RUN_OPTIONS, False, input=font)  # checks the prompt and options before the editor loads
     spec.subset = Subset(points=True, colors=False, stroke_widths=True)
     from ..edit.editor import Editor

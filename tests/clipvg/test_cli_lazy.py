@@ -105,3 +105,12 @@ def test_inpaint_refuses_a_broken_mask_before_loading_torch(tmp_path):
     done = subprocess.run([sys.executable, "-c", probe, "inpaint", "in.svg"], capture_output=True, text=True,
                           check=True, cwd=tmp_path)
     assert done.stdout.split() == ["2", "False"] and "cannot read image 'mask.png'" in done.stderr, done.stderr
+
+
+def test_font_refuses_a_broken_guide_path_before_loading_torch(tmp_path):
+    (tmp_path / "guide.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"><path d="M0')
+    probe = ("import sys\nfrom clipvg.cli import main\n"
+             "code = main(['font', 'AB', '--font', 'DejaVu Sans', '--on-path', 'guide.svg', '-o', 'o.svg', '--prompt', 'x'])\n"
+             "print(code, 'torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert done.stdout.split() == ["2", "False"] and "guide.svg is not well-formed XML" in done.stderr, done.stderr
