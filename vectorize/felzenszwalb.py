@@ -7,8 +7,8 @@ plus ``scale`` / 255 / size (scikit-image's units for ``scale``); then segments 
 pixels join their neighbour along the lightest edges. The edges are ordered by a counting sort on a
 16-bit quantised weight (the exact weight decides each join), so the cost is linear in pixels and
 the memory is a few words per pixel of a tile (per worker thread): the 4 edges of a pixel's
-quantised weights (uint16) and order (int32), 24 bytes, and parent, size and internal difference,
-12 bytes. Segments are then split into 4-connected parts and never cross ``mask``, as the tracing
+order (int32), 16 bytes, and parent, size and internal difference, 12 bytes (the edges' quantised
+weights, uint16, live in parent's and size's memory while the edges are sorted). Segments are then split into 4-connected parts and never cross ``mask``, as the tracing
 needs.
 """
 from __future__ import annotations
@@ -158,10 +158,11 @@ def _find(parent, p):
 def _buffers(pixels: int) -> tuple[np.ndarray, ...]:
     """The kernel's working arrays for tiles of up to ``pixels`` pixels: edge keys (quantised weight
     + 1, 0: no edge), the counting sort's counts, the edge order, and per pixel parent, size and
-    internal difference."""
-    return (np.empty(DIRECTIONS * pixels, np.uint16), np.empty(LEVELS + 1, np.int32),
-            np.empty(DIRECTIONS * pixels, np.int32), np.empty(pixels, np.int32), np.empty(pixels, np.int32),
-            np.empty(pixels, np.float32))
+    internal difference. The keys are only read while the edges are sorted, before parent and size
+    are: they share those two arrays' memory (8 bytes a pixel)."""
+    work = np.empty(3 * pixels, np.int32)  # parent, size, internal difference
+    return (work[:2 * pixels].view(np.uint16), np.empty(LEVELS + 1, np.int32), np.empty(DIRECTIONS * pixels, np.int32),
+            work[:pixels], work[pixels:2 * pixels], work[2 * pixels:].view(np.float32))
 
 
 @njit(cache=True, nogil=True)

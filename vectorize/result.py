@@ -61,13 +61,19 @@ class Vectorized:
         """The SVG document, byte for byte what ``clipvg.svg.scene_to_svg_string(self.scene())`` gives."""
         from clipvg.svg.path_writer import paths_to_svg_string
 
-        return paths_to_svg_string(self.paths, self.width, self.height, self.layer_names, precision=precision)
+        from .path_text import chunk_data
+
+        return paths_to_svg_string(self.paths, self.width, self.height, self.layer_names, precision=precision,
+                                   chunk=chunk_data)
 
     def save_svg(self, path: str | os.PathLike, *, precision: int = 4) -> None:
         """Write the SVG document to ``path`` atomically."""
         from clipvg.svg.path_writer import save_paths_svg
 
-        save_paths_svg(self.paths, self.width, self.height, self.layer_names, path, precision=precision)
+        from .path_text import chunk_data
+
+        save_paths_svg(self.paths, self.width, self.height, self.layer_names, path, precision=precision,
+                       chunk=chunk_data)
 
     def fill_raster(self) -> np.ndarray:
         """(H, W, 4) float32 straight RGBA: every level's region fills evaluated at the pixel centres and

@@ -12,7 +12,7 @@ import os
 import re
 from functools import lru_cache
 from itertools import groupby
-from typing import Iterable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import svgwrite
@@ -37,6 +37,8 @@ _SPACE, _MINUS, _POINT, _ZERO, _CLOSE = (ord(c) for c in " -.0Z")
 _ROOT = {"baseProfile": "full", "version": "1.1", "xmlns": "http://www.w3.org/2000/svg",
          "xmlns:ev": "http://www.w3.org/2001/xml-events", "xmlns:inkscape": INKSCAPE_NS,
          "xmlns:xlink": "http://www.w3.org/1999/xlink"}
+# Formats a chunk of paths' data: (paths as subpath sequences, precision) -> one ``d`` per path.
+ChunkFormatter = Callable[[Sequence[Sequence[Subpath]], int], list[str]]
 _ATTRIBUTE_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\r": "&#13;",
                                     "\n": "&#10;", "\t": "&#09;"})
 
@@ -48,24 +50,24 @@ def write_text(text: str, path: str | os.PathLike) -> None:
 
 
 def save_paths_svg(paths: Sequence[Path], width: float, height: float, layer_names: Sequence[str],
-                   path: str | os.PathLike, *, precision: int = 4) -> None:
+                   path: str | os.PathLike, *, precision: int = 4, chunk: ChunkFormatter | None = None) -> None:
     """Write ``paths`` on a ``width`` x ``height`` px canvas to ``path`` atomically (see
     ``paths_to_svg_string``)."""
-    write_text(paths_to_svg_string(paths, width, height, layer_names, precision=precision), path)
+    write_text(paths_to_svg_string(paths, width, height, layer_names, precision=precision, chunk=chunk), path)
 
 
 def paths_to_svg_string(paths: Sequence[Path], width: float, height: float, layer_names: Sequence[str], *,
-                        precision: int = 4) -> str:
+                        precision: int = 4, chunk: ChunkFormatter | None = None) -> str:
     """The SVG document for ``paths`` (drawn in order) on a ``width`` x ``height`` px canvas: one
     Inkscape layer ``<g>`` per run of paths in the same layer, ``layer_names`` giving the order of
-    empty layers too; coordinates with ``precision`` decimals. Raises InvalidInputError for NaN or
-    infinite values."""
+    empty layers too; coordinates with ``precision`` decimals (``chunk``: see ``path_data``). Raises
+    InvalidInputError for NaN or infinite values."""
     for item in paths:
         for subpath in item.subpaths:
             if not np.isfinite(subpath.points).all():
                 raise InvalidInputError(f"path {item.id or ''} holds NaN or infinite points; cannot write an SVG")
     writer = PathWriter(width, height, (p.id for p in paths), precision)
-    return writer.write_paths(paths, layer_names)
+    return writer.write_paths(paths, layer_names, chunk)
 
 
 def markup(tag: str, attributes: dict[str, str], content: str = "") -> str:
@@ -81,15 +83,11 @@ def _opening(tag: str, attributes: dict[str, str]) -> str:
                             for name, value in sorted(attributes.items()))])
 
 
-def _plain_markup(tag: str, attributes: dict[str, str]) -> str:
-    """``markup`` of an empty element whose attributes come in name order and need no escaping."""
-    return " ".join([f"<{tag}", *(f'{name}="{value}"' for name, value in attributes.items())]) + " />"
-
-
 def hex_colour(rgba: Sequence[float] | np.ndarray) -> str:
     """``#rrggbb`` of the first three values of ``rgba`` in [0, 1] (clamped, 8 bits)."""
-    r, g, b = (int(round(min(max(float(v), 0.0), 1.0) * 255)) for v in rgba[:3])
-    return f"#{r:02x}{g:02x}{b:02x}"
+    r, g, b = rgba[:3]
+    return "#%02x%02x%02x" % (round(min(max(float(r), 0.0), 1.0) * 255), round(min(max(float(g), 0.0), 1.0) * 255),
+                              round(min(max(float(b), 0.0), 1.0) * 255))
 
 
 def decimal(value: float, precision: int) -> str:
@@ -101,19 +99,22 @@ def decimal(value: float, precision: int) -> str:
     return "0" if text == "-0" else text
 
 
-def path_data(paths: Sequence[Sequence[Subpath]], precision: int) -> Iterator[str]:
+def path_data(paths: Sequence[Sequence[Subpath]], precision: int, chunk: ChunkFormatter | None = None
+              ) -> Iterator[str]:
     """The ``d`` of each path (a sequence of subpaths), in order: per subpath ``M`` then one
     ``L``/``Q``/``C`` per segment (a closed subpath's last segment written out to the start point,
     then ``Z``), subpaths joined by a space, numbers as ``decimal`` writes them. Formatted in numpy
     CHUNK numbers at a time (made as they are consumed), byte for byte what the per-number
-    ``decimal`` gives."""
+    ``decimal`` gives; ``chunk`` formats each chunk instead of ``_chunk_data`` (the same bytes, e.g.
+    the vectorizer's compiled formatter)."""
+    chunk = chunk or _chunk_data
     start = 0
     while start < len(paths):
         stop, numbers = start, 0
         while stop < len(paths) and (stop == start or numbers < CHUNK):
             numbers += sum(2 * (len(s.points) + s.closed) for s in paths[stop])
             stop += 1
-        yield from _chunk_data(paths[start:stop], precision)
+        yield from chunk(paths[start:stop], precision)
         start = stop
 
 
@@ -216,7 +217,8 @@ class PathWriter:
         self.suffix: dict[str, int] = {}  # last number tried per id base, so ids are found in O(1)
         self.defs: list[str] | None = None  # gradients as text while ``write_paths`` writes text
 
-    def write_paths(self, paths: Sequence[Path], layer_names: Sequence[str]) -> str:
+    def write_paths(self, paths: Sequence[Path], layer_names: Sequence[str], chunk: ChunkFormatter | None = None
+                    ) -> str:
         """The SVG text (no XML declaration) of ``paths`` in their layers, empty layers kept in the
         order of ``layer_names``; the paths' data formatted in batches (``path_data``), the
         document joined once."""
@@ -224,7 +226,7 @@ class PathWriter:
         used = {p.layer for p in paths}
         empty = [name for name in layer_names if name not in used]
         order = list(layer_names)
-        data = path_data([p.subpaths for p in paths], self.precision)  # a chunk of paths at a time
+        data = path_data([p.subpaths for p in paths], self.precision, chunk)  # a chunk of paths at a time
         layers: list[str] = []
         for layer, run in groupby(zip(paths, data), key=lambda item: item[0].layer):
             while empty and order.index(empty[0]) < order.index(layer):
@@ -322,7 +324,7 @@ class PathWriter:
     def gradient(self, paint: Paint) -> str:
         """Add ``paint`` (a gradient) to ``<defs>``; returns its id."""
         attributes = {"id": self.fresh_id("gradient"), "gradientUnits": "userSpaceOnUse"}
-        if tuple(paint.transform) != IDENTITY:
+        if paint.transform is not IDENTITY and tuple(paint.transform) != IDENTITY:
             attributes["gradientTransform"] = f"matrix({self.nums(paint.transform)})"
         if paint.spread != "pad":
             attributes["spreadMethod"] = paint.spread
@@ -332,16 +334,25 @@ class PathWriter:
         else:
             (cx, cy), (fx, fy) = paint.center, paint.focal or paint.center
             tag, values = "radialGradient", {"cx": cx, "cy": cy, "r": paint.radius, "fx": fx, "fy": fy}
-        attributes.update({k: self.num(v) for k, v in values.items()})
+        precision = self.precision
+        for name, value in values.items():
+            attributes[name] = decimal(float(value), precision)
+        offsets, colours = paint.stops.offsets.tolist(), paint.stops.colors.tolist()
+        if self.defs is not None:  # ids, keywords, numbers and colours: nothing to escape
+            stops = "".join([f'<stop offset="{decimal(offset, precision)}" stop-color="{hex_colour(colour)}" />'
+                             if colour[3] == 1 else
+                             f'<stop offset="{decimal(offset, precision)}" stop-color="{hex_colour(colour)}" '
+                             f'stop-opacity="{decimal(colour[3], precision)}" />'
+                             for offset, colour in zip(offsets, colours)])
+            opening = " ".join([tag, *[f'{name}="{value}"' for name, value in sorted(attributes.items())]])
+            self.defs.append(f"<{opening}>{stops}</{tag}>")
+            return attributes["id"]
         stops = []
-        for offset, color in zip(paint.stops.offsets.tolist(), paint.stops.colors.tolist()):
+        for offset, color in zip(offsets, colours):
             stop = {"offset": self.num(offset), "stop-color": hex_colour(color)}
             if color[3] != 1:
                 stop["stop-opacity"] = self.num(color[3])
             stops.append(stop)
-        if self.defs is not None:  # a stop's attributes are numbers and a colour: nothing to escape
-            self.defs.append(markup(tag, attributes, "".join([_plain_markup("stop", stop) for stop in stops])))
-            return attributes["id"]
         element = getattr(self.drawing, tag)(**attributes)
         for stop in stops:
             element.add_stop_color(stop["offset"], stop["stop-color"], stop.get("stop-opacity"))

@@ -1,0 +1,54 @@
+"""The vectorizer's compiled path data writes the SVG writer's bytes (``path_writer.path_data``,
+itself checked against per-number printf in tests/clipvg/test_svg_write.py)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from clipvg.scene import Subpath
+from clipvg.svg import path_writer
+from clipvg.svg.path_writer import decimal, paths_to_svg_string
+from vectorize import vectorize_paths
+from vectorize.path_text import chunk_data
+
+
+def _random_paths(rng: np.random.Generator, precision: int) -> list[list[Subpath]]:
+    """Paths of mixed degrees, open and closed subpaths, empty paths, exact float32 halves at each
+    scale, signed zeros, tiny and large values, and one value past the compiled batch (2**60)."""
+    halves = np.array([0.03125, -0.03125, 0.125, 2.5, -2.5, 0.5, 1.5, -0.0, 1e-9, -1e-9, 4095.99995, 1e6])
+    paths = []
+    for index in range(40):
+        subpaths = []
+        for _ in range(int(rng.integers(0, 4))):
+            degrees = rng.integers(1, 4, int(rng.integers(1, 6)))
+            closed = bool(rng.integers(0, 2))
+            count = 1 + int(degrees.sum()) - closed
+            values = rng.normal(0, 500, 2 * count) * 10.0 ** -rng.integers(0, 6, 2 * count)
+            values[: min(len(halves), 2 * count)] = rng.permutation(halves)[: 2 * count]
+            if index == 23:
+                values[0] = 2.0 ** 60
+            subpaths.append(Subpath(values.reshape(-1, 2), degrees, closed=closed))
+        paths.append(subpaths)
+    near_halves = (rng.integers(-10 ** 6, 10 ** 6, 4000) + 0.5) / 10.0 ** min(precision, 3)
+    paths.append([Subpath.polygon((near_halves * rng.choice([1, 1e-3, 1e-5], 4000)).reshape(-1, 2))])
+    return paths
+
+
+@pytest.mark.parametrize("precision", [0, 1, 2, 4, 8, 9])
+def test_compiled_path_data_matches_the_writer(precision, monkeypatch):
+    monkeypatch.setattr(path_writer, "CHUNK", 64)  # many chunks, one of them past the batch
+    paths = _random_paths(np.random.default_rng(precision), precision)
+    assert (list(path_writer.path_data(paths, precision, chunk_data))
+            == list(path_writer.path_data(paths, precision)))
+    # and a number as the per-number formatter writes it, in a closed cubic
+    square = Subpath(np.array([[0.5, -1e-10], [1.25, 2.0], [3.0, 4.0]], np.float32), np.array([3]))
+    assert chunk_data([[square]], precision)[0] == (
+        f"M{decimal(0.5, precision)} 0 C{decimal(1.25, precision)} 2 3 4 {decimal(0.5, precision)} 0 Z")
+
+
+def test_vectorized_svg_is_the_writers_document():
+    rng = np.random.default_rng(0)
+    image = np.clip(rng.normal(0.5, 0.2, (40, 48, 3)), 0, 1).astype(np.float32)
+    result = vectorize_paths(image, paths=30, max_size=None)
+    assert result.svg_string() == paths_to_svg_string(result.paths, result.width, result.height,
+                                                      result.layer_names)
