@@ -44,9 +44,9 @@ def check_svg(path: str | os.PathLike) -> None:
     holds path points over the limits, or declares a canvas the reader refuses."""
     data, name = read_source(path)
     root = parse_xml(data, name)
-    width, height = (_absolute_length(root.get(axis)) for axis in ("width", "height"))
-    if width is not None and height is not None and width > 0 and height > 0:  # else the reader falls back to
-        check_canvas(width, height, name)  # the viewBox or a default canvas
+    width, height = (_declared_size(root.get(axis)) for axis in ("width", "height"))
+    if width is not None and height is not None:
+        check_canvas(width, height, name)
 
 
 def check_raster(path: str | os.PathLike) -> None:
@@ -57,8 +57,14 @@ def check_raster(path: str | os.PathLike) -> None:
     load_image(path)
 
 
-def _absolute_length(text: str | None) -> float | None:
-    """An ``<svg>`` width or height in px when given in absolute units (what the reader's canvas will be);
-    None when missing, relative or not a length."""
+def _declared_size(text: str | None) -> float | None:
+    """The reader's canvas width or height (px) for the root ``<svg>``'s ``text``: the length in absolute units;
+    0.0 for a value that is no length ("nan", "auto": svgelements reads 0); None where the reader's canvas
+    comes from elsewhere: a missing or relative size (the viewBox, the content), one at most 0 (the root is
+    disabled and the size dropped)."""
+    if text is None:
+        return None
     parsed = parse_length(text)
-    return parsed[0] * ABSOLUTE[parsed[1]] if parsed is not None and parsed[1] in ABSOLUTE else None
+    if parsed is None:
+        return 0.0
+    return parsed[0] * ABSOLUTE[parsed[1]] if parsed[1] in ABSOLUTE and parsed[0] > 0 else None
