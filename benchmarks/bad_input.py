@@ -10,10 +10,11 @@ after a hang or memory kill): the Python API (load_svg + render, vectorize, text
 editor's cases (uploads and API requests through starlette's TestClient on ``create_app``; the work
 runs in serve's own worker processes) run in the parent after the last fork (no peak RSS, no kill). A stratified
 sample (the first ``--sample`` cases of each generator) also runs as real ``python -m clipvg.cli``
-processes (the CLI, and ``clipvg batch`` with worker processes and the test suite's small CLIP).
-Prints JSON: runs and outcomes per front end and per generator, every traceback in full, hangs,
-memory kills, the peak RSS of each run (VmHWM, reset per run; it includes the ~0.5 GB of imported
-libraries) and the slowest refusals.
+processes (the CLI, ``clipvg edit`` of each sampled SVG/PNG file, and ``clipvg batch`` with worker
+processes; edits take one step with the test suite's small CLIP). Prints JSON: runs and outcomes per front
+end and per generator, every traceback in full, hangs, memory kills, the peak RSS of each run (VmHWM, reset
+per run; it includes the ~0.5 GB of imported libraries) and the slowest refusals, in-process and counted
+from a real process's start.
 
     python benchmarks/bad_input.py [--cases 4000] [--seed 21] [--timeout 20] [--sample 3] [--phases child,serve,process]
                                    [--json out.json]
@@ -46,12 +47,13 @@ ROOT = HERE.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(ROOT / "tests" / "clipvg"))
 
-from bad_corpus import Case, campaign_cases, valid_svg  # noqa: E402
+from bad_corpus import COMMANDS, Case, campaign_cases, valid_svg  # noqa: E402
 
 FRONT_ENDS = {"svg": ("api", "cli", "serve"), "png": ("api", "cli", "serve"), "ttf": ("api", "cli"), "arg": ("cli",),
               "job": ("batch",), "request": ("serve",)}
 PROCESS_FRONT_ENDS = {"svg": "cli process", "png": "cli process", "ttf": "cli process", "arg": "cli process",
                       "job": "batch process"}
+EDIT_PROCESS = "edit process"  # a sampled SVG/PNG file's case also through ``clipvg edit`` (the test suite's small CLIP)
 
 
 def generator_of(case: Case) -> str:
@@ -315,14 +317,20 @@ def _rss_mb(pid: int) -> int:
 
 # -- real processes ------------------------------------------------------------------------------
 
-def run_process(case: Case, timeout: float, clip: dict[str, str]) -> dict:
-    """``case`` through a real ``python -m clipvg.cli`` process (its CLI, or ``clipvg batch`` with one worker)."""
+def run_process(case: Case, timeout: float, clip: dict[str, str], edit: bool = False) -> dict:
+    """``case`` through a real ``python -m clipvg.cli`` process (its CLI, or ``clipvg batch`` with one worker);
+    ``edit``: its input file through ``clipvg edit`` (one step of one patch) instead of its command line.
+    ``seconds`` count from the process's start."""
+    quick = ["--iterations", "1", "--patches", "1", "--device", "cpu", "--quiet", "--clip-model", clip["clip_model"],
+             "--clip-weights", clip["clip_weights"]]
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         if case.kind == "job":
-            argv = ["batch", str(_job_file(case, folder)), "-o", str(folder / "out"), "--iterations", "1", "--patches",
-                    "1", "--device", "cpu", "--workers", "1", "--threads", "1", "--quiet",
-                    "--clip-model", clip["clip_model"], "--clip-weights", clip["clip_weights"]]
+            argv = ["batch", str(_job_file(case, folder)), "-o", str(folder / "out"), "--workers", "1", "--threads", "1",
+                    *quick]
+        elif edit:
+            argv = Case(case.name, case.kind, case.data, ["edit", "{file}", "-o", "{out}.svg", "--prompt", "x", *quick]
+                        ).argv(folder)
         else:
             argv = case.argv(folder)
         start = time.perf_counter()
@@ -381,8 +389,10 @@ def summarise(results: list[dict]) -> dict:
 def report(results: list[dict], cases: list[Case], args: argparse.Namespace, commit: str, started: float,
            partial: bool = False) -> dict:
     """The campaign's JSON result."""
-    # refusal times in-process (a real process adds its start-up: 3-20 s on a loaded 2-core machine)
-    refused = [r for r in results if r["outcome"] == "refused" and r["front_end"] not in PROCESS_FRONT_ENDS.values()]
+    # refusal times in-process, and from a real process's start (its start-up: imports, torch where it loads)
+    processes = {*PROCESS_FRONT_ENDS.values(), EDIT_PROCESS}
+    refused = [r for r in results if r["outcome"] == "refused" and r["front_end"] not in processes]
+    refused_processes = [r for r in results if r["outcome"] == "refused" and r["front_end"] in processes]
     generators = collections.defaultdict(collections.Counter)
     for r in results:
         generators[r["generator"]][r["outcome"]] += 1
@@ -401,6 +411,9 @@ def report(results: list[dict], cases: list[Case], args: argparse.Namespace, com
         "refused_seconds_max": round(max((r["seconds"] for r in refused), default=0.0), 3),
         "refused_over_1s": [{k: r[k] for k in ("generator", "front_end", "seconds", "detail")}
                             for r in refused if r["seconds"] > 1.0],
+        "process_refused_seconds_max": round(max((r["seconds"] for r in refused_processes), default=0.0), 3),
+        "process_refused_over_1s": [{k: r[k] for k in ("generator", "front_end", "seconds", "detail")}
+                                    for r in refused_processes if r["seconds"] > 1.0],
         "failures": [{**r, "input": cases[r["case"]].data[:300].decode("utf-8", "replace")}
                      for r in results if r["outcome"] in ("traceback", "hang", "memory")],
         "slowest": [{k: r[k] for k in ("generator", "front_end", "outcome", "seconds")}
@@ -451,8 +464,9 @@ def merge(parts: list[dict]) -> dict:
         "inputs": sum(p["inputs"] for p in parts), "runs": sum(p["runs"] for p in parts), "outcomes": dict(outcomes),
         "by_front_end": added("by_front_end"), "by_generator": added("by_generator"),
         "peak_rss_mb_max": max(peaks, default=None),
-        "refused_seconds_max": max(p["refused_seconds_max"] for p in parts),
-        **{key: sum((p[key] for p in parts), []) for key in ("refused_over_1s", "failures")},
+        **{key: max(p.get(key, 0.0) for p in parts) for key in ("refused_seconds_max", "process_refused_seconds_max")},
+        **{key: sum((p.get(key, []) for p in parts), []) for key in ("refused_over_1s", "process_refused_over_1s",
+                                                                     "failures")},
         **{key: sorted(sum((p[key] for p in parts), []), key=lambda r: -r[field])[:10]
            for key, field in (("slowest", "seconds"), ("heaviest", "peak_rss_mb"))},
     }
@@ -517,6 +531,9 @@ def main_() -> None:
             sampled[generator] += 1
             result = run_process(case, args.timeout * 3, clip)
             results.append({"case": index, "generator": generator, "front_end": PROCESS_FRONT_ENDS[case.kind], **result})
+            if case.kind in ("svg", "png") and case.args == COMMANDS[case.kind]:  # a broken file, not an argument
+                result = run_process(case, args.timeout * 3, clip, edit=True)
+                results.append({"case": index, "generator": generator, "front_end": EDIT_PROCESS, **result})
     save(report(results, cases, args, commit, started), args.json, show=True)
 
 
