@@ -259,13 +259,13 @@ def _budget_scene(rgba: np.ndarray, source_size: tuple[int, int], rounds: Sequen
 def _level_paths(level: Level, layer: str, backdrop: bool) -> list[Path]:
     """One level's paths, largest region first; with ``backdrop`` the largest becomes a rectangle
     covering the canvas."""
-    from clipvg.scene import Path, Subpath
+    from clipvg.scene import Path
 
     height, width = level.labels.shape
     areas = np.bincount(level.labels[level.labels >= 0], minlength=len(level.paints))
     out = []
     for rank, r in enumerate(np.argsort(-areas, kind="stable")):
-        subpaths = [Subpath(curve, _cubics(len(curve) // 3)) for curve in level.contours[r]]
+        subpaths = [_closed_cubics(curve) for curve in level.contours[r]]
         if backdrop and rank == 0:
             subpaths = [_canvas_rectangle(width, height)]
         out.append(Path(subpaths, fill=level.paints[r], fill_rule="nonzero", layer=layer, id=f"{layer}-{rank}"))
@@ -276,7 +276,7 @@ def _round_paths(rgba: np.ndarray, mask: np.ndarray, colors: int, layer: str, mi
                  tolerance: float, seed: int, backdrop: bool) -> tuple[list[Path], FillLevel]:
     """One round: quantize the pixels in ``mask``, merge speckles, trace, fit; largest region first.
     Returns the paths and the round's regions."""
-    from clipvg.scene import Path, Solid, Subpath
+    from clipvg.scene import Path, Solid
 
     from .quantize import quantize
     from .regions import find_regions
@@ -291,11 +291,22 @@ def _round_paths(rgba: np.ndarray, mask: np.ndarray, colors: int, layer: str, mi
     fills = [Solid(tuple(float(c) for c in colour)) for colour in regions.colors]
     paths = []
     for rank, r in enumerate(order):
-        subpaths = [Subpath(curve, _cubics(len(curve) // 3)) for curve in contours[r]]
+        subpaths = [_closed_cubics(curve) for curve in contours[r]]
         if backdrop and rank == 0:
             subpaths = [_canvas_rectangle(rgba.shape[1], rgba.shape[0])]
         paths.append(Path(subpaths, fill=fills[r], fill_rule="nonzero", layer=layer, id=f"{layer}-{rank}"))
     return paths, FillLevel(regions.labels, fills)
+
+
+def _closed_cubics(curve: np.ndarray) -> Subpath:
+    """The closed Subpath of a traced contour ``curve`` (3 S, 2) float32 (see ``trace_regions``): S
+    cubics, valid as traced, so built without ``Subpath``'s checks (a few microseconds each, for
+    thousands of contours)."""
+    from clipvg.scene import Subpath
+
+    subpath = object.__new__(Subpath)
+    subpath.points, subpath.degrees, subpath.closed = curve, _cubics(len(curve) // 3), True
+    return subpath
 
 
 @lru_cache(maxsize=256)

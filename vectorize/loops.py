@@ -33,43 +33,48 @@ def boundary_edges(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     return start, direction, owner
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _is_edge(labels, y, x, d):
-    """Whether side d of pixel (y, x) is a boundary edge (see ``boundary_edges``)."""
-    own = labels[y, x]
-    return own >= 0 and _label(labels, y + _NY[d], x + _NX[d]) != own
+@njit(cache=True, nogil=True)
+def _direction_counts(labels: np.ndarray) -> np.ndarray:
+    """(4,) int64 boundary edges of ``labels`` (H, W) per direction (see ``boundary_edges``)."""
+    height, width = labels.shape
+    counts = np.zeros(4, np.int64)
+    for y in range(height):  # one pass, the four sides of each pixel at once
+        for x in range(width):
+            own = labels[y, x]
+            if own >= 0:
+                for d in range(4):
+                    counts[d] += _label(labels, y + _NY[d], x + _NX[d]) != own
+    return counts
 
 
 @njit(cache=True, nogil=True)
 def count_boundary_edges(labels: np.ndarray) -> int:
     """How many boundary edges ``labels`` (H, W) has (see ``boundary_edges``)."""
-    height, width = labels.shape
-    count = 0
-    for y in range(height):  # one pass, the four sides of each pixel at once
-        for x in range(width):
-            own = labels[y, x]
-            if own >= 0:
-                count += ((_label(labels, y - 1, x) != own) + (_label(labels, y, x + 1) != own)
-                          + (_label(labels, y + 1, x) != own) + (_label(labels, y, x - 1) != own))
-    return count
+    return _direction_counts(labels).sum()
 
 
 @njit(cache=True, nogil=True)
 def fill_boundary_edges(labels: np.ndarray, start: np.ndarray, direction: np.ndarray, owner: np.ndarray) -> None:
     """Write the boundary edges of ``labels`` (H, W) into ``start``, ``direction``, ``owner`` (E,),
-    E = ``count_boundary_edges(labels)`` (see ``boundary_edges``)."""
+    E = ``count_boundary_edges(labels)`` (see ``boundary_edges``), in one pass: each direction's
+    block has its own cursor."""
     height, width = labels.shape
     stride = width + 1
-    at = 0
-    for d in range(4):
-        # the side facing neighbour d starts at corner (x + _CX[d], y + _CY[d])
-        for y in range(height):
-            for x in range(width):
-                if _is_edge(labels, y, x, d):
-                    start[at] = (y + _CY[d]) * stride + x + _CX[d]
-                    direction[at] = d
-                    owner[at] = labels[y, x]
-                    at += 1
+    at = np.zeros(4, np.int64)  # each direction's block starts after the ones before it
+    at[1:] = np.cumsum(_direction_counts(labels))[:3]
+    for y in range(height):
+        for x in range(width):
+            own = labels[y, x]
+            if own < 0:
+                continue
+            for d in range(4):
+                if _label(labels, y + _NY[d], x + _NX[d]) != own:
+                    # the side facing neighbour d starts at corner (x + _CX[d], y + _CY[d])
+                    k = at[d]
+                    start[k] = (y + _CY[d]) * stride + x + _CX[d]
+                    direction[k] = d
+                    owner[k] = own
+                    at[d] = k + 1
 
 
 @njit(cache=True, nogil=True)

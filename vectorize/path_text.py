@@ -59,26 +59,30 @@ def _number(value, unit, precision, out, at):
         out[at] = _MINUS
         at += 1
     magnitude = np.int64(abs(whole))
-    ten = np.int64(10) ** precision
-    integer, fraction = magnitude // ten, magnitude % ten
-    digits = 1
-    while integer >= np.int64(10) ** digits and digits < 18:
-        digits += 1
-    for k in range(digits - 1, -1, -1):
-        out[at + k] = _ZERO + integer % 10
-        integer //= 10
-    at += digits
     decimals = precision
-    while decimals > 0 and fraction % 10 == 0:
-        fraction //= 10
+    while decimals > 0 and magnitude % 10 == 0:  # trailing decimal zeros
+        magnitude //= 10
         decimals -= 1
+    # digits from the last: the decimals kept, the point, then the integer part (at least a 0)
+    length = 0
+    probe = magnitude
+    while probe > 0 or length <= decimals:
+        probe //= 10
+        length += 1
+    end = at + length + (decimals > 0)
+    k = end - 1
+    for _ in range(decimals):
+        out[k] = _ZERO + magnitude % 10
+        magnitude //= 10
+        k -= 1
     if decimals > 0:
-        out[at] = _POINT
-        for k in range(decimals, 0, -1):
-            out[at + k] = _ZERO + fraction % 10
-            fraction //= 10
-        at += decimals + 1
-    return at
+        out[k] = _POINT
+        k -= 1
+    while k >= at:
+        out[k] = _ZERO + magnitude % 10
+        magnitude //= 10
+        k -= 1
+    return end
 
 
 @njit(cache=True, nogil=True)
