@@ -59,6 +59,18 @@ class _Composite(torch.autograd.Function):
         return None, grad_a, grad_rgb, None
 
 
+def beneath(color: torch.Tensor, alpha: torch.Tensor, floor: torch.Tensor, layer_alpha: torch.Tensor,
+            layer_rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Composited premultiplied ``color`` (P, 3) and ``alpha`` (P,) with a layer beneath them in the
+    pixels ``floor`` (P,) bool, of alpha ``layer_alpha`` (P,) and straight colour ``layer_rgb`` (P, 3)
+    (or one alpha () and colour (3,) for all): what ``composite`` gives with the layer as the bottom
+    fragment of those pixels (an opaque one lets 1e-6 of what is below through; the gradient of its
+    alpha is straight-through)."""
+    seen = (1 - alpha) * floor.to(alpha.dtype)  # what shows through the fragments above, in the floor
+    opacity = layer_alpha - (layer_alpha - layer_alpha.clamp(max=_MAX_ALPHA)).detach()
+    return color + (seen * layer_alpha)[:, None] * layer_rgb, alpha + seen * opacity
+
+
 def _running_sums(values: torch.Tensor, pixel: torch.Tensor, totals: torch.Tensor) -> torch.Tensor:
     """(F,) sum of ``values`` (F,) over each fragment and those before it in its pixel (``pixel`` (F,)
     ascending; ``totals`` the sums per pixel). The running sum restarts at every pixel, so that its

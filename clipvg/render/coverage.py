@@ -23,11 +23,15 @@ from .self_overlap import exact_cell_coverage, flag_cells
 @dataclass
 class Fragments:
     """Pixels touched by draw items: ``pixel`` (F,) row-major index into the H x W canvas, ``item``
-    (F,) draw-item index, ``coverage`` (F,) in (0, 1]. Ordered by item, then pixel."""
+    (F,) draw-item index, ``coverage`` (F,) in (0, 1]. Ordered by item, then pixel. ``floor`` (H*W,)
+    bool: the pixels wholly inside the lowest item ``floor_item`` (coverage 1, no edge there), which
+    ``rasterize(floor=True)`` leaves out of the fragments; None where not asked for."""
 
     pixel: torch.Tensor
     item: torch.Tensor
     coverage: torch.Tensor
+    floor: torch.Tensor | None = None
+    floor_item: int = -1
 
 
 def _grid_crossings(lo: torch.Tensor, hi: torch.Tensor, limit: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -186,52 +190,62 @@ def _break_parameter(a: torch.Tensor, b: torch.Tensor, edge: torch.Tensor, line:
 EVENODD_SUBSCANLINES = 16  # sub-scanlines per pixel row for even-odd items (exact in x, sampled in y)
 
 
-def rasterize(edges: torch.Tensor, edge_item: torch.Tensor, evenodd: torch.Tensor, width: int, height: int
-              ) -> Fragments:
+def rasterize(edges: torch.Tensor, edge_item: torch.Tensor, evenodd: torch.Tensor, width: int, height: int,
+              floor: bool = False) -> Fragments:
     """Coverage fragments of draw items given as closed edge soups.
 
     ``edges`` (E, 2, 2) pixels; ``edge_item`` (E,) item index per edge (every item's edges form closed
     loops); ``evenodd`` (I,) bool fill rule per item (nonzero otherwise). Differentiable in ``edges``.
     Nonzero items get the exact area; even-odd items the exact length of the odd-winding spans on
     ``EVENODD_SUBSCANLINES`` sub-scanlines per row (an area-averaged winding would count a ring
-    thinner than a pixel several times over).
+    thinner than a pixel several times over). With ``floor``, the pixels wholly inside the lowest
+    item are returned as ``Fragments.floor`` instead of as fragments: nothing lies below them, so
+    they can be drawn as one dense layer, and their coverage, exactly 1, has no point gradient (the
+    area steps of the edges left of such a pixel in its row sum to its constant winding).
     """
+    lowest = int(edge_item.min()) if floor and len(edge_item) else -1
     odd_edge = evenodd.index_select(0, edge_item)
     if not bool(odd_edge.any()):
-        return _nonzero(edges, edge_item, len(evenodd), width, height)
-    odd = _evenodd(edges[odd_edge], edge_item[odd_edge], len(evenodd), width, height)
+        return _nonzero(edges, edge_item, len(evenodd), width, height, lowest)
+    odd = _evenodd(edges[odd_edge], edge_item[odd_edge], len(evenodd), width, height, lowest)
     if bool(odd_edge.all()):
         return odd
-    rest = _nonzero(edges[~odd_edge], edge_item[~odd_edge], len(evenodd), width, height)
+    rest = _nonzero(edges[~odd_edge], edge_item[~odd_edge], len(evenodd), width, height, lowest)
     item = torch.cat([odd.item, rest.item])
     pixel = torch.cat([odd.pixel, rest.pixel])
     with torch.no_grad():
         order = torch.argsort(item * (width * height) + pixel)
-    return Fragments(pixel[order], item[order], torch.cat([odd.coverage, rest.coverage])[order])
+    below = None if odd.floor is None else odd.floor | rest.floor  # one of them is all False
+    return Fragments(pixel[order], item[order], torch.cat([odd.coverage, rest.coverage])[order], below, lowest)
 
 
-def _empty(edges: torch.Tensor) -> Fragments:
+def _empty(edges: torch.Tensor, lowest: int, width: int, height: int) -> Fragments:
     empty = torch.zeros(0, dtype=torch.long, device=edges.device)
-    return Fragments(empty, empty, edges.new_zeros(0))
+    floor = torch.zeros(width * height, dtype=torch.bool, device=edges.device) if lowest >= 0 else None
+    return Fragments(empty, empty, edges.new_zeros(0), floor, lowest)
 
 
 @dataclass
 class _Sums:
     """Per-item accumulation boxes after the row prefix sums: ``value`` (T,) per box cell, ``index``
-    (F,) the cells kept as fragments, their ``item`` (F,) and canvas ``pixel`` (F,)."""
+    (F,) the cells kept as fragments, their ``item`` (F,) and canvas ``pixel`` (F,), and ``floor``
+    (H*W,) bool, the canvas pixels wholly inside the lowest item (None where not asked for)."""
 
     value: torch.Tensor
     index: torch.Tensor
     item: torch.Tensor
     pixel: torch.Tensor
+    floor: torch.Tensor | None
 
 
 def _box_sums(cell: torch.Tensor, item: torch.Tensor, step: torch.Tensor, fx: torch.Tensor, num_items: int,
-              width: int) -> _Sums:
+              width: int, height: int, lowest: int) -> _Sums:
     """Prefix-sum steps along rows: a step of ``step`` (M,) at offset ``fx`` (M,) in [0, 1] inside
     cell ``cell`` (M, 2) (col in [0, W], row) of item ``item`` (M,) adds ``step * (1 - fx)`` to that
     cell and ``step`` to every cell right of it. Each item accumulates over the span of each of its
-    rows from its first piece to its last (outside it the row's sum is 0), plus a spill cell."""
+    rows from its first piece to its last (outside it the row's sum is 0), plus a spill cell. The
+    cells of item ``lowest`` (-1: none) that no piece touches and that sum to 1 or more are its
+    ``floor``, not fragments."""
     with torch.no_grad():
         rows = _RowTable.of(cell, item, num_items, width)
         row = rows.of_piece
@@ -241,15 +255,35 @@ def _box_sums(cell: torch.Tensor, item: torch.Tensor, step: torch.Tensor, fx: to
     with torch.no_grad():
         # Cells a piece touched stay fragments even at value 0: an edge lying exactly on a pixel
         # boundary has its gradient there. Cells right of the canvas never are.
-        keep = (value.detach().abs() > 1e-6).index_fill_(0, base, True).index_fill_(0, base + 1, True)
+        touched = torch.zeros(rows.size, dtype=torch.bool, device=value.device)
+        touched.index_fill_(0, base, True).index_fill_(0, base + 1, True)
+        keep = (value.detach().abs() > 1e-6) | touched
         keep.index_fill_(0, rows.outside, False)
+        floor = _take_floor(value.detach(), keep, touched, rows, lowest, width * height) if lowest >= 0 else None
         index = torch.nonzero(keep).flatten()
         count_dtype = torch.int32 if len(keep) < 2 ** 31 else torch.int64  # a bool cumsum to int64 is 10x slower
         per_row = torch.cumsum(keep, 0, dtype=count_dtype).index_select(0, rows.end - 1).long()
         frag_row = torch.repeat_interleave(torch.diff(per_row, prepend=per_row.new_zeros(1)), output_size=len(index))
         frag_item = rows.item.index_select(0, frag_row)
         pixel = index + rows.pixel_shift.index_select(0, frag_row)
-    return _Sums(value, index, frag_item, pixel)
+    return _Sums(value, index, frag_item, pixel, floor)
+
+
+def _take_floor(value: torch.Tensor, keep: torch.Tensor, touched: torch.Tensor, rows: "_RowTable", lowest: int,
+                num_pixels: int) -> torch.Tensor:
+    """Which canvas pixels (H*W,) bool are cells of item ``lowest`` that no piece touches and whose
+    ``value`` (T,) is not 0 (there it is the constant winding, an integer up to rounding: coverage
+    1), taken out of ``keep`` (T,) in place; ``touched`` (T,) the cells holding a piece or right of
+    one. The item's rows come first."""
+    count = int(torch.count_nonzero(rows.item == lowest))
+    limit = int(rows.end[count - 1]) if count else 0
+    inside = keep[:limit] & ~touched[:limit] & (value[:limit].abs() > 0.5)
+    keep[:limit] &= ~inside
+    shift = torch.repeat_interleave(rows.pixel_shift[:count], rows.cells[:count], output_size=limit)
+    # the other cells are written to a spare pixel past the canvas
+    pixel = torch.where(inside, torch.arange(limit, device=shift.device) + shift, num_pixels)
+    floor = torch.zeros(num_pixels + 1, dtype=torch.bool, device=shift.device)
+    return floor.index_fill_(0, pixel, True)[:num_pixels]
 
 
 class _RowPrefixSums(torch.autograd.Function):
@@ -288,11 +322,13 @@ class _RowPrefixSums(torch.autograd.Function):
         return grad_step, grad_fx, None, None, None
 
 
-def _nonzero(edges: torch.Tensor, edge_item: torch.Tensor, num_items: int, width: int, height: int) -> Fragments:
-    """Exact-area nonzero coverage: signed area per pixel from grid-cut edge pieces."""
+def _nonzero(edges: torch.Tensor, edge_item: torch.Tensor, num_items: int, width: int, height: int, lowest: int
+             ) -> Fragments:
+    """Exact-area nonzero coverage: signed area per pixel from grid-cut edge pieces; the floor of item
+    ``lowest`` (-1: none) apart."""
     pieces = _Pieces.cut(edges, edge_item, width, height)
     if len(pieces.points) == 0:
-        return _empty(edges)
+        return _empty(edges, lowest, width, height)
     # the halves of a piece through a pixel corner add nothing to the exact area where the winding is
     # nonzero, in value or derivative (the cell it would enter gains a triangle quadratic in the move)
     exact = pieces if not bool(pieces.corner.any()) else pieces.subset(torch.nonzero(~pieces.corner).flatten())
@@ -303,7 +339,8 @@ def _nonzero(edges: torch.Tensor, edge_item: torch.Tensor, num_items: int, width
     points, item, cell = pieces.points, pieces.item, pieces.cell
     dy = points[:, 1, 1] - points[:, 0, 1]
     x_mid = (points[:, 0, 0] + points[:, 1, 0]) / 2
-    sums = _box_sums(cell, item, dy * pieces.weight, x_mid - cell[:, 0].to(points.dtype), num_items, width)
+    sums = _box_sums(cell, item, dy * pieces.weight, x_mid - cell[:, 0].to(points.dtype), num_items, width, height,
+                     lowest)
     with torch.no_grad():
         # an item's orientation (the sign of its covered area, -sum dy * x per piece) gives |value| a
         # useful gradient where value is 0
@@ -326,7 +363,7 @@ def _nonzero(edges: torch.Tensor, edge_item: torch.Tensor, num_items: int, width
     with torch.no_grad():
         at = torch.searchsorted(sums.item * (width * height) + sums.pixel, overlap_key)
     coverage = coverage.index_put((at,), overlap_coverage.to(coverage.dtype))
-    return Fragments(sums.pixel, sums.item, coverage)
+    return Fragments(sums.pixel, sums.item, coverage, sums.floor, lowest)
 
 
 @dataclass
@@ -412,10 +449,12 @@ def _ends_on_row_lines(pieces: _Pieces, height: int) -> _Pieces:
     return replace(pieces, points=pieces.points.index_put((piece, end), mean)).with_copies(piece, cell, points=twin)
 
 
-def _evenodd(edges: torch.Tensor, edge_item: torch.Tensor, num_items: int, width: int, height: int) -> Fragments:
+def _evenodd(edges: torch.Tensor, edge_item: torch.Tensor, num_items: int, width: int, height: int, lowest: int
+             ) -> Fragments:
     """Even-odd coverage from sub-scanlines: on each, the edges' crossings sorted by x give the
     winding between them, and every change of its parity steps the coverage at the crossing's x
-    (exact in x, differentiable through the crossings' x; 1 / S px sampling in y)."""
+    (exact in x, differentiable through the crossings' x; 1 / S px sampling in y); the floor of item
+    ``lowest`` (-1: none) apart."""
     sub = EVENODD_SUBSCANLINES
     a, b = edges[:, 0], edges[:, 1]
     with torch.no_grad():
@@ -427,7 +466,7 @@ def _evenodd(edges: torch.Tensor, edge_item: torch.Tensor, num_items: int, width
         line = first.index_select(0, edge).long() + k
         direction = torch.sign(b[:, 1] - a[:, 1]).detach().long().index_select(0, edge)
     if len(edge) == 0:
-        return _empty(edges)
+        return _empty(edges, lowest, width, height)
     ae, be = a.index_select(0, edge), b.index_select(0, edge)
     t = ((line.to(a.dtype) + 0.5) / sub - ae[:, 1]) / (be[:, 1] - ae[:, 1])
     x = (ae[:, 0] + t * (be[:, 0] - ae[:, 0])).clamp(0, width)
@@ -442,9 +481,9 @@ def _evenodd(edges: torch.Tensor, edge_item: torch.Tensor, num_items: int, width
         col = x.detach().index_select(0, order).floor().clamp(max=width).long()
         cell = torch.stack([col, line.index_select(0, order) // sub], 1)
     x = x.index_select(0, order)
-    sums = _box_sums(cell, item, step, x - col.to(x.dtype), num_items, width)
+    sums = _box_sums(cell, item, step, x - col.to(x.dtype), num_items, width, height, lowest)
     coverage = sums.value.index_select(0, sums.index)
-    return Fragments(sums.pixel, sums.item, coverage)
+    return Fragments(sums.pixel, sums.item, coverage, sums.floor, lowest)
 
 
 @dataclass

@@ -1,14 +1,14 @@
 """The default backend: pure-PyTorch exact-area rasterization of fills and strokes, CPU or CUDA."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 import torch.utils.checkpoint
 
 from ..ragged import group_min_max, owners
 from ..scene import Scene
-from .composite import composite, unpremultiplied
+from .composite import beneath, composite, unpremultiplied
 from .coverage import Fragments, rasterize
 from .dash import dash_polylines
 from .geometry import closing_edges, flatten
@@ -54,7 +54,8 @@ def cull_hidden(fragments: Fragments, item_alpha: torch.Tensor, num_pixels: int)
 
     What lies there shows through by at most 1e-12 (two layers clamped at 1 - 1e-6), and keeping
     the fragments directly below the topmost opaque one keeps the gradient of its alpha exact.
-    ``item_alpha`` (I,) is each item's uniform alpha, or 0 where it varies (gradients).
+    ``item_alpha`` (I,) is each item's uniform alpha, or 0 where it varies (gradients). The floor's
+    pixels under two opaque fragments go too.
     """
     with torch.no_grad():
         pixel, item = fragments.pixel, fragments.item
@@ -67,10 +68,12 @@ def cull_hidden(fragments: Fragments, item_alpha: torch.Tensor, num_pixels: int)
         key = pixel.index_select(0, keep)
         key = key.to(torch.int32) if num_pixels < 2 ** 31 else key  # sorts twice as fast
         order = keep.index_select(0, torch.sort(key, stable=True).indices)
-    return Fragments(pixel.index_select(0, order), item.index_select(0, order),
-                     fragments.coverage.index_select(0, order))
+        floor = None if fragments.floor is None else fragments.floor & (second < 0)
+    return replace(fragments, pixel=pixel.index_select(0, order), item=item.index_select(0, order),
+                   coverage=fragments.coverage.index_select(0, order), floor=floor)
 
 
+DENSE_FLOOR = True  # the lowest item's inside drawn as a dense layer, not as fragments (tests turn it off)
 CHUNK_PIXELS = 1 << 22  # bounding-box pixels rasterized at once; bounds memory for big scenes
 
 
@@ -112,11 +115,26 @@ class ItemTables:
 
 def _draw_chunk(scene: Scene, tables: ItemTables, edges: torch.Tensor, items: torch.Tensor, scale: torch.Tensor,
                 width: int, height: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Premultiplied colour (H*W, 3) and alpha (H*W,) of the items drawn by ``edges``/``items``."""
-    fragments = rasterize(edges, items, tables.evenodd, width, height)
+    """Premultiplied colour (H*W, 3) and alpha (H*W,) of the items drawn by ``edges``/``items``: the
+    fragments composited over the floor (the lowest item's inside, drawn densely)."""
+    fragments = rasterize(edges, items, tables.evenodd, width, height, floor=DENSE_FLOOR)
     fragments = cull_hidden(fragments, tables.solid_alpha, width * height)
     rgb, alpha = fragment_colors(scene, tables.colors, tables.gradients, fragments.item, fragments.pixel, width, scale)
-    return composite(fragments.pixel, fragments.coverage * alpha, rgb, width * height)
+    color, coverage = composite(fragments.pixel, fragments.coverage * alpha, rgb, width * height)
+    if fragments.floor is None:
+        return color, coverage
+    rgb, alpha = _paint_everywhere(scene, tables, fragments.floor_item, width, height, scale)
+    return beneath(color, coverage, fragments.floor, alpha, rgb)
+
+
+def _paint_everywhere(scene: Scene, tables: ItemTables, item: int, width: int, height: int, scale: torch.Tensor
+                      ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Straight colour and alpha of draw ``item`` at every pixel: (3,) and () for a solid colour,
+    (H*W, 3) and (H*W,) for a gradient."""
+    if int(tables.gradients[item]) < 0:
+        return tables.colors[item, :3], tables.colors[item, 3]
+    pixel = torch.arange(width * height, device=scale.device)
+    return fragment_colors(scene, tables.colors, tables.gradients, torch.full_like(pixel, item), pixel, width, scale)
 
 
 def render_torch(scene: Scene, width: int, height: int, background: torch.Tensor | None) -> torch.Tensor:
