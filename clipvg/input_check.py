@@ -1,5 +1,5 @@
-"""Torch-free checks of a command's input files, run before the reader, the vectorizer and the editor load
-torch (seconds of start-up), so that a broken or oversized file is refused at once.
+"""Torch-free checks of a command's input files (and outpaint's margins), run before the reader, the vectorizer
+and the editor load torch (seconds of start-up), so that a broken or oversized input is refused at once.
 
 Each check is the one the full reader runs, on the same code and with the same error: an SVG is read,
 parsed as XML within the element-nesting and point-count limits (``clipvg.svg.document.parse_xml``; entity
@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .limits import resource_limits
 from .svg.document import check_canvas, parse_xml, read_source
 from .svg.units import ABSOLUTE, parse_length
 
@@ -55,6 +56,13 @@ def check_raster(path: str | os.PathLike) -> None:
     from vectorize.image_io import load_image
 
     load_image(path)
+
+
+def check_margins(margins: dict[str, float], prefix: str = "") -> None:
+    """ResourceLimitError naming ``prefix + side`` when an outpaint margin (px) exceeds the outpaint_margin limit."""
+    limits = resource_limits()
+    for side, value in margins.items():
+        limits.check("outpaint_margin", value, f"the margin {prefix}{side} in pixels")
 
 
 def _declared_size(text: str | None) -> float | None:

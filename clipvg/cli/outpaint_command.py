@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import InvalidInputError
+from ..input_check import check_margins
 from ..refiners.cli import refiner_meta
 from .edit_command import add_run_options, job_spec
 from .inpaint_command import AREA_OPTIONS, run_prepared
@@ -37,15 +38,13 @@ def run(args: argparse.Namespace) -> None:
     margins = {side: getattr(args, side) for side in SIDES}
     if any(v < 0 for v in margins.values()) or not any(margins.values()):
         raise InvalidInputError("give at least one of --left/--right/--top/--bottom in pixels (>= 0)")
+    check_margins(margins, "--")
     spec = job_spec(args, AREA_OPTIONS, input=args.input)  # checks the shared options and the input before torch
-    from ..inpaint.outpaint import check_margins, extend_canvas, margin_boxes, prepare_outpaint
-
-    check_margins(margins, "--")  # before the editor's modules load
     from ..edit.api import load_source
     from ..edit.job import file_digest
     from ..edit.regions import canvas_shape
+    from ..inpaint.outpaint import extend_canvas, margin_boxes, prepare_outpaint
     from ..refiners.cli import refiner_from_args
-
 
     def prepare() -> Prepared:
         from ..refiners import refine_prepared

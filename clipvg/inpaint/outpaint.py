@@ -8,7 +8,7 @@ import torch
 
 from ..edit.regions import canvas_shape
 from ..errors import InvalidInputError
-from ..limits import resource_limits
+from ..input_check import check_margins
 from ..scene import Scene
 from .layer import stack, vectorize_layer
 from .masks import Box
@@ -16,13 +16,6 @@ from .prepared import Prepared
 from .seed import add_noise, mirror_extend
 
 LAYER = "outpaint"
-
-
-def check_margins(margins: dict[str, float], prefix: str = "") -> None:
-    """ResourceLimitError naming ``prefix + side`` when a margin exceeds the outpaint_margin limit."""
-    limits = resource_limits()
-    for side, value in margins.items():
-        limits.check("outpaint_margin", value, f"the margin {prefix}{side} in pixels")
 
 
 def extend_canvas(scene: Scene, left: int = 0, right: int = 0, top: int = 0, bottom: int = 0) -> Scene:

@@ -114,3 +114,11 @@ def test_font_refuses_a_broken_guide_path_before_loading_torch(tmp_path):
              "print(code, 'torch' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path)
     assert done.stdout.split() == ["2", "False"] and "guide.svg is not well-formed XML" in done.stderr, done.stderr
+
+
+def test_outpaint_refuses_a_huge_margin_before_loading_torch(tmp_path):
+    (tmp_path / "in.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"/>')
+    probe = INPUT_REFUSE.replace('"--right", "4"', '"--bottom", "100000"')
+    done = subprocess.run([sys.executable, "-c", probe, "outpaint", "in.svg"], capture_output=True, text=True,
+                          check=True, cwd=tmp_path)
+    assert done.stdout.split() == ["2", "False"] and "--bottom in pixels is 100,000" in done.stderr, done.stderr
