@@ -30,12 +30,15 @@ MIT licence).
 Scaling (``--scaling 256,512,1024,2048,4096``): one photo per size, astronaut at 256 and 512 px and
 from 1024 px on a mosaic of 512 px tiles of astronaut, chelsea, coffee and rocket (so the detail per
 pixel stays that of a 512 px photo and the growth is the method's, not the picture's). Per size, in
-one fresh process: vtracer at its default settings from the PNG bytes to SVG text, and clipvg with
-``paths`` = vtracer's path count from the array to SVG text (``vectorize_paths`` + ``svg_string``, no
-torch), interleaved, ``--repeats`` times (median seconds); peak memory is RSS sampling by the kernel:
+one fresh process: vtracer at its default settings from the PNG bytes to a written SVG file, and
+clipvg with ``paths`` = vtracer's path count from the array to a written SVG file (``vectorize_paths``
++ ``save_svg``, what ``clipvg vectorize`` does: streamed, atomic; no torch; vtracer's text is written
+through the same atomic temporary file and rename), interleaved, ``--repeats`` times (median
+seconds); peak memory is RSS sampling by the kernel:
 the process's peak resident set (VmHWM, reset through /proc/self/clear_refs) during the call above
-its resident set just before it, in bytes per input pixel, the largest over the repeats. Before the
-timed runs one small call to SVG text loads the libraries, the compiled kernels and the writer's
+its resident set just before it, in bytes per input pixel, the largest over the repeats (the
+interpreter, libraries and input image are not counted). Before the timed runs one small call to an
+SVG file loads the libraries, the compiled kernels and the writer's
 imports (the process baseline, not counted); before each run the garbage collector runs and glibc
 hands its free heap back (malloc_trim), so the resident set before a run is what is alive (the image
 and the libraries) and a run cannot hide its peak in heap pages an earlier run freed. PSNR as above. The growth exponent is the slope of log seconds
@@ -342,30 +345,42 @@ def _measured(call):
 
 def scaling_size(size: int, repeats: int) -> dict:
     """One size's row of the scaling table (run in a fresh process: see ``scaling``)."""
+    import tempfile
+
     import vtracer
+    from clipvg.atomic import atomic_path
 
     rgba = scaling_picture(size)
     png = io.BytesIO()
     Image.fromarray(np.round(rgba * 255).astype(np.uint8), "RGBA").save(png, "PNG")
     data = png.getvalue()
+    folder = Path(tempfile.mkdtemp(prefix="vectorize_rd_"))
 
     def theirs() -> str:
-        return vtracer.convert_raw_image_to_svg(data, img_format="png")
+        svg = vtracer.convert_raw_image_to_svg(data, img_format="png")
+        with atomic_path(folder / "vtracer.svg") as tmp:
+            tmp.write_text(svg, encoding="utf-8")
+        return svg
 
     def ours(paths: int):
-        def call() -> tuple[str, int]:
+        def call() -> int:
             result = vectorize_paths(rgba, paths=paths, max_size=None)
-            return result.svg_string(), result.num_paths
+            result.save_svg(folder / "ours.svg")
+            return result.num_paths
         return call
 
-    vectorize_paths(rgba[:64, :64], paths=16, max_size=None).svg_string()  # loads kernels and writer once
+    vectorize_paths(rgba[:64, :64], paths=16, max_size=None).save_svg(folder / "ours.svg")  # loads kernels, writer
     runs = {"vtracer": [], "ours": []}
     for _ in range(repeats):  # interleaved, so both see the same load on a shared machine
         svg_theirs, *measures = _measured(theirs)
         paths = svg_theirs.count("<path")
         runs["vtracer"].append(measures)
-        (svg_ours, our_paths), *measures = _measured(ours(paths))
+        our_paths, *measures = _measured(ours(paths))
         runs["ours"].append(measures)
+    svg_ours = (folder / "ours.svg").read_text(encoding="utf-8")
+    for written in folder.iterdir():
+        written.unlink()
+    folder.rmdir()
     reference = on_white(rgba.astype(np.float64))
     pixels = size * size
     row = {"size": size, "pixels": pixels}
@@ -443,7 +458,9 @@ def main() -> None:
         where = machine()  # the load average as the run starts; the end's is added after it
         table = scaling(sizes, args.repeats)
         where["load_average_1_5_15_end"] = [round(v, 2) for v in os.getloadavg()]
-        print(json.dumps({"settings": {"scaling_sizes": sizes, "repeats": args.repeats}, "machine": where,
+        print(json.dumps({"settings": {"scaling_sizes": sizes, "repeats": args.repeats,
+                                       "measured": "input to a written SVG file (clipvg: save_svg; vtracer: its "
+                                                   "text through the same atomic write)"}, "machine": where,
                           "scaling": table}, indent=1))
         return
     grid = QUICK if args.quick else dict(speckle=SPECKLE, difference=DIFFERENCE, precision=PRECISION)

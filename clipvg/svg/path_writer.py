@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
+import tempfile
 from functools import lru_cache
 from itertools import groupby
 from typing import Callable, Iterable, Iterator, Sequence
@@ -30,6 +32,7 @@ CHUNK = 1 << 13
 # v = m 2**e (24-bit m) lies 0 or at least 2**e from a decimal half, and the product's error stays below
 # that while 10**precision < 2**29 and the product < 2**52. Other chunks are formatted a number at a time.
 MAX_PRECISION = 8
+COPY_BLOCK = 1 << 20  # characters a streamed save copies at a time
 EXACT = 2.0 ** 52
 _LETTERS = np.frombuffer(b"MLQC", np.uint8)  # 0: a subpath's start, else the command of a degree
 _SPACE, _MINUS, _POINT, _ZERO, _CLOSE = (ord(c) for c in " -.0Z")
@@ -51,9 +54,18 @@ def write_text(text: str, path: str | os.PathLike) -> None:
 
 def save_paths_svg(paths: Sequence[Path], width: float, height: float, layer_names: Sequence[str],
                    path: str | os.PathLike, *, precision: int = 4, chunk: ChunkFormatter | None = None) -> None:
-    """Write ``paths`` on a ``width`` x ``height`` px canvas to ``path`` atomically (see
-    ``paths_to_svg_string``)."""
-    write_text(paths_to_svg_string(paths, width, height, layer_names, precision=precision, chunk=chunk), path)
+    """Write ``paths`` on a ``width`` x ``height`` px canvas to ``path`` atomically: the bytes of
+    ``paths_to_svg_string`` with the XML declaration, streamed (the layers go to an unnamed temporary
+    file as they are formatted, then the head, which needs every gradient, and the layers are copied
+    to ``path`` a block at a time), so the whole document is never held in memory."""
+    writer = _writer(paths, width, height, precision)
+    with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as body:
+        body.writelines(writer.layer_text(paths, layer_names, chunk))
+        body.seek(0)
+        with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as out:
+            out.write(XML_DECLARATION + writer.head())
+            shutil.copyfileobj(body, out, COPY_BLOCK)
+            out.write("</svg>")
 
 
 def paths_to_svg_string(paths: Sequence[Path], width: float, height: float, layer_names: Sequence[str], *,
@@ -62,12 +74,16 @@ def paths_to_svg_string(paths: Sequence[Path], width: float, height: float, laye
     Inkscape layer ``<g>`` per run of paths in the same layer, ``layer_names`` giving the order of
     empty layers too; coordinates with ``precision`` decimals (``chunk``: see ``path_data``). Raises
     InvalidInputError for NaN or infinite values."""
+    return _writer(paths, width, height, precision).write_paths(paths, layer_names, chunk)
+
+
+def _writer(paths: Sequence[Path], width: float, height: float, precision: int) -> PathWriter:
+    """A PathWriter for ``paths``; raises InvalidInputError when one holds NaN or infinite points."""
     for item in paths:
         for subpath in item.subpaths:
             if not np.isfinite(subpath.points).all():
                 raise InvalidInputError(f"path {item.id or ''} holds NaN or infinite points; cannot write an SVG")
-    writer = PathWriter(width, height, (p.id for p in paths), precision)
-    return writer.write_paths(paths, layer_names, chunk)
+    return PathWriter(width, height, (p.id for p in paths), precision)
 
 
 def markup(tag: str, attributes: dict[str, str], content: str = "") -> str:
@@ -222,22 +238,31 @@ class PathWriter:
         """The SVG text (no XML declaration) of ``paths`` in their layers, empty layers kept in the
         order of ``layer_names``; the paths' data formatted in batches (``path_data``), the
         document joined once."""
+        layers = list(self.layer_text(paths, layer_names, chunk))
+        return "".join([self.head(), *layers, "</svg>"])
+
+    def layer_text(self, paths: Sequence[Path], layer_names: Sequence[str], chunk: ChunkFormatter | None = None
+                   ) -> Iterator[str]:
+        """The layers of ``write_paths``, a piece at a time as the paths are formatted; the gradients
+        they use are collected for ``head``."""
         self.defs = []
         used = {p.layer for p in paths}
         empty = [name for name in layer_names if name not in used]
         order = list(layer_names)
         data = path_data([p.subpaths for p in paths], self.precision, chunk)  # a chunk of paths at a time
-        layers: list[str] = []
         for layer, run in groupby(zip(paths, data), key=lambda item: item[0].layer):
             while empty and order.index(empty[0]) < order.index(layer):
-                layers.append(markup("g", self.layer_attributes(empty.pop(0))))
-            layers.append(f"<{_opening('g', self.layer_attributes(layer))}>")
-            layers += [markup("path", self.path_attributes(path, d)) for path, d in run]
-            layers.append("</g>")
-        layers += [markup("g", self.layer_attributes(name)) for name in empty]
+                yield markup("g", self.layer_attributes(empty.pop(0)))
+            yield f"<{_opening('g', self.layer_attributes(layer))}>"
+            yield from (markup("path", self.path_attributes(path, d)) for path, d in run)
+            yield "</g>"
+        yield from (markup("g", self.layer_attributes(name)) for name in empty)
+
+    def head(self) -> str:
+        """The root element's opening tag and ``<defs>`` with the gradients ``layer_text`` met."""
         w, h = self.num(self.width), self.num(self.height)
         root = {**_ROOT, "width": w, "height": h, "viewBox": f"0 0 {w} {h}"}
-        return "".join([f"<{_opening('svg', root)}>", markup("defs", {}, "".join(self.defs)), *layers, "</svg>"])
+        return f"<{_opening('svg', root)}>" + markup("defs", {}, "".join(self.defs))
 
     def num(self, value: float) -> str:
         """``value`` (a number or a one-element tensor on any device) as written (see ``decimal``)."""

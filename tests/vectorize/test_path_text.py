@@ -52,3 +52,20 @@ def test_vectorized_svg_is_the_writers_document():
     result = vectorize_paths(image, paths=30, max_size=None)
     assert result.svg_string() == paths_to_svg_string(result.paths, result.width, result.height,
                                                       result.layer_names)
+
+
+def test_saved_svg_is_the_string_streamed(tmp_path):
+    """``save_svg`` streams the document through a temporary file: the same bytes as the string,
+    gradients (collected while the layers are written) in the head, empty layers kept."""
+    image = np.zeros((30, 40, 4), np.float32)
+    image[..., 0] = np.linspace(0, 1, 40)[None, :]  # a ramp: gradient fills
+    image[..., 1] = np.linspace(0, 1, 30)[:, None]
+    image[..., 3] = 1.0
+    image[5:12, 5:15, 3] = 0.0  # a transparent hole
+    result = vectorize_paths(image, paths=12, max_size=None)
+    result.layer_names.append("empty & <late>")
+    result.save_svg(tmp_path / "out.svg")
+    written = (tmp_path / "out.svg").read_bytes()
+    assert written == (path_writer.XML_DECLARATION + result.svg_string()).encode()
+    assert b"Gradient" in written and b'inkscape:label="empty &amp; &lt;late&gt;"' in written
+    assert [p.name for p in tmp_path.iterdir()] == ["out.svg"]
