@@ -1,12 +1,13 @@
 """Peak memory of rendering: ``clipvg render`` at a large size (the default limits' largest square,
-8192 x 8192) on a scene of many paths and on one with groups, clip paths, masks and filters, here and
-at an older commit (``--before``, e.g. the commit before row bands); and the peak bytes per output
-pixel of a forward+backward render (what ``clipvg.limits.GRADIENT_PIXEL_BYTES`` estimates) and of a
-one-shot render without gradients (``FORWARD_PIXEL_BYTES``). Each run is its own process; its peak
+8192 x 8192) on a scene of many paths, on one with groups, clip paths, masks and filters, and on
+SVGs of resvg's test suite drawn ``--size`` px wide (``--resvg``), here and at an older commit
+(``--before``, e.g. the commit before tiles); and the peak bytes per drawn pixel of a forward+backward
+render (what ``clipvg.limits.GRADIENT_PIXEL_BYTES`` estimates) and of a one-shot render without
+gradients (``FLAT_PIXEL_BYTES``, ``TREE_PIXEL_BYTES``). Each run is its own process; its peak
 resident set comes from ``wait4``. Prints JSON.
 
     python benchmarks/render_memory.py [--size 8192] [--before 073322f --before-size 4096] [--grad-size 1024]
-                                       [--json out.json]
+                                       [--resvg filters/feMorphology/huge-radius.svg,...] [--json out.json]
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ sys.path.insert(0, str(HERE))
 from json_result import git_commit, print_and_save  # noqa: E402
 
 VIEW = 1024  # the scenes' user units per side (drawn at --size px)
+RESVG_TESTS = Path("/work/resvg-suite/crates/resvg/tests/tests")  # resvg's test SVGs (not in this repository)
 
 
 def _blob(rng: np.random.Generator, cx: float, cy: float, radius: float) -> str:
@@ -133,6 +135,8 @@ def main() -> None:
     parser.add_argument("--grad-size", type=int, default=1024)
     parser.add_argument("--scenes", default="paths_1000,groups_filters", help="comma-separated: paths_1000, "
                         "groups_filters, groups_filters_blur_3")
+    parser.add_argument("--resvg", default="", help="comma-separated SVGs under --resvg-tests, drawn --size px wide")
+    parser.add_argument("--resvg-tests", type=Path, default=RESVG_TESTS)
     parser.add_argument("--json")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="render_memory_"))
@@ -147,7 +151,7 @@ def main() -> None:
         archive = subprocess.run(["git", "archive", args.before], cwd=ROOT, capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(trees["before"])], input=archive, check=True)
         result["meta"]["before"] = args.before
-    for name, make in ((name, scenes[name]) for name in args.scenes.split(",")):
+    for name, make in ((name, scenes[name]) for name in filter(None, args.scenes.split(","))):
         for label, tree in trees.items():
             size = args.size if label == "now" else args.before_size
             svg = work / f"{name}_{size}.svg"
@@ -161,6 +165,11 @@ def main() -> None:
         small.write_text(make(args.grad_size))
         result["per_pixel"][name] = {"forward_backward": per_pixel(small, args.grad_size, True),
                                      "forward_one_piece": per_pixel(small, args.grad_size, False)}
+    for name in filter(None, args.resvg.split(",")):
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+        run = _run([sys.executable, "-m", "clipvg.cli", "render", str(args.resvg_tests / name), "--width",
+                    str(args.size), "-o", str(work / "resvg.png")], ROOT, env)
+        result["render"][f"resvg {name} now {args.size} wide"] = run
     result["meta"]["load_after"] = os.getloadavg()[0]
     print_and_save(result, args.json)
 

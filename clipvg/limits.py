@@ -24,15 +24,16 @@ FLOAT_BYTES = 4
 # bytes per point while optimising: x, y as float32 for the value, gradient and Adam's two moments,
 # plus the renderer's per-segment work (about 16 floats per segment)
 POINT_BYTES = 2 * FLOAT_BYTES * 4 + 16 * FLOAT_BYTES
-# Peak bytes per output pixel of the torch backend, measured (1 thread, benchmarks/render_memory.py,
+# Peak bytes per drawn pixel of the torch backend, measured (1 thread, benchmarks/render_memory.py,
 # benchmarks/results/render_memory_*.json) on 1000 blobs and on groups with clip, mask, blend, blur and drop
-# shadow. A forward+backward render keeps every row for backward: 844 and 2872 B/px at 1024 px. A render
-# without gradients draws bands of rows (clipvg.render.bands), 280 (flat) and about 1300 (groups with
-# filters) B/px of the band, and holds the float32 RGBA result (OUTPUT_PIXEL_BYTES per output pixel).
-# The larger figures are used. A tall thin render (a 0.5 x 5251 px canvas drawn 48 px wide: 48 x 504 115 px,
-# 23-32 s) is refused by render_side before these estimates.
+# shadow. A forward+backward render keeps every pixel for backward: 844 and 2872 B/px at 1024 px. A render
+# without gradients draws tiles (clipvg.render.bands) of at most about clipvg.render.bands.TILE_BYTES, at
+# FLAT_PIXEL_BYTES (flat scenes) or TREE_PIXEL_BYTES (groups, filters) per pixel of the tile, and holds the
+# float32 RGBA result (OUTPUT_PIXEL_BYTES per output pixel). The larger figures are used. A tall thin render
+# (a 0.5 x 5251 px canvas drawn 48 px wide: 48 x 504 115 px, 23-32 s) is refused by render_side first.
 GRADIENT_PIXEL_BYTES = 2900
-FORWARD_PIXEL_BYTES = 1300
+FLAT_PIXEL_BYTES = 280
+TREE_PIXEL_BYTES = 1300
 OUTPUT_PIXEL_BYTES = 4 * FLOAT_BYTES
 # one CLIP view (224 x 224 RGB) through ViT-B/32 with gradients: activations kept for backward
 CLIP_VIEW_BYTES = 96 << 20
@@ -91,16 +92,17 @@ class ResourceLimits:
             raise refused
 
     def check_job(self, width: float, height: float, points: int, paths: int, views: int, what: str,
-                  error: type[ClipvgError] = ResourceLimitError, rows: float | None = None, samples: int = 1) -> None:
+                  error: type[ClipvgError] = ResourceLimitError, working: float | None = None,
+                  samples: int = 1) -> None:
         """Check a job's render size, paths, points and its estimated peak memory (see ``job_bytes``;
-        ``rows``: rows drawn at once by a render without gradients, None for one with; ``samples``
+        ``working``: peak bytes a render without gradients draws with, None for one with; ``samples``
         per axis of a supersampled render)."""
         self.check("render_pixels", width * height, f"{what}: the render size {width:g}x{height:g} in pixels", error)
         self.check("render_side", max(width, height), f"{what}: the longer side of the render size "
                    f"{width:g}x{height:g} in pixels", error)
         self.check("paths", paths, f"{what}: the path count", error)
         self.check("points", points, f"{what}: the point count", error)
-        self.check("memory_bytes", job_bytes(width, height, points, views, rows, samples),
+        self.check("memory_bytes", job_bytes(width, height, points, views, working, samples),
                    f"{what}: the estimated memory in bytes", error)
 
     def with_values(self, values: Mapping[str, Any], name_of: Callable[[str], str] = option_name) -> "ResourceLimits":
@@ -126,18 +128,17 @@ def describe(name: str) -> str:
     return f"limit on {item.metadata['help']} (default {_show(item.default)}; {env_name(name)})"
 
 
-def job_bytes(width: float, height: float, points: int, views: int, rows: float | None = None,
+def job_bytes(width: float, height: float, points: int, views: int, working: float | None = None,
               samples: int = 1) -> float:
     """Estimated peak bytes of one job: scene tensors (``points``), the render of a ``width`` x
     ``height`` canvas and a CLIP batch of ``views`` augmented views. The render is drawn at ``samples``
-    x the size per axis (clipvg.render.supersample). ``rows`` None: it records gradients (all rows
-    kept for backward); else it draws ``rows`` of its rows at a time without gradients (bands, or
-    ``height * samples`` when it cannot be banded) into a float32 RGBA result of the output size."""
-    drawn_width, drawn_height = width * samples, height * samples
-    if rows is None:
-        render = drawn_width * drawn_height * GRADIENT_PIXEL_BYTES
+    x the size per axis (clipvg.render.supersample). ``working`` None: it records gradients (every
+    pixel kept for backward); else it draws with ``working`` bytes at once without gradients (one
+    tile, ``clipvg.render.bands.working_bytes``) into a float32 RGBA result of the output size."""
+    if working is None:
+        render = width * samples * height * samples * GRADIENT_PIXEL_BYTES
     else:
-        render = drawn_width * min(rows, drawn_height) * FORWARD_PIXEL_BYTES + width * height * OUTPUT_PIXEL_BYTES
+        render = working + width * height * OUTPUT_PIXEL_BYTES
     return points * POINT_BYTES + render + views * CLIP_VIEW_BYTES
 
 

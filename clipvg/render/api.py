@@ -45,16 +45,16 @@ def render(scene: Scene, width: int | None = None, height: int | None = None,
     when installed) or "auto" (torch). Differentiable w.r.t. points, colours, stroke widths,
     opacities and gradient parameters, and for a Scene with groups (``scene.tree``) group
     opacities, clip-path points and mask contents. Without gradients (``torch.no_grad()``, or no
-    scene tensor requiring grad) a large render is drawn in bands of rows (``clipvg.render.bands``),
-    so that its working memory follows the width.
+    scene tensor requiring grad) a large render is drawn in tiles (``clipvg.render.bands``), so that
+    its working memory stays within a budget whatever its size.
 
     ``samples`` per axis: 1 (default) gives each pixel its exact-area coverage of every shape, as
     optimisation renders do; N > 1 draws at N x the size and averages N x N blocks
     (``clipvg.render.supersample``), which removes the seams where abutting shapes blend, at about
     N * N x the work.
     """
-    width, height, rows, color = _prepare(scene, width, height, background, backend, samples)
-    bands = _bands(scene, width, height, rows, color, backend, samples)
+    width, height, working, color = _prepare(scene, width, height, background, backend, samples)
+    bands = _bands(scene, width, height, working, color, backend, samples)
     if bands is None:
         return _one_piece(scene, width, height, color, backend, samples)
     out = torch.empty(height, width, 4, dtype=scene.points.dtype, device=scene.device)
@@ -71,8 +71,8 @@ def render_rgba8(scene: Scene, width: int | None = None, height: int | None = No
     ``samples`` > 1 each band is drawn at that many times the size and reduced before converting)."""
     from ..image_out import to_uint8
     with torch.no_grad():
-        width, height, rows, color = _prepare(scene, width, height, background, backend, samples)
-        bands = _bands(scene, width, height, rows, color, backend, samples)
+        width, height, working, color = _prepare(scene, width, height, background, backend, samples)
+        bands = _bands(scene, width, height, working, color, backend, samples)
         if bands is None:
             return to_uint8(_one_piece(scene, width, height, color, backend, samples))
         out = np.empty((height, width, 4), np.uint8)
@@ -81,12 +81,12 @@ def render_rgba8(scene: Scene, width: int | None = None, height: int | None = No
         return out
 
 
-def _bands(scene: Scene, width: int, height: int, rows: int | None, color: torch.Tensor | None, backend: str,
+def _bands(scene: Scene, width: int, height: int, working: float | None, color: torch.Tensor | None, backend: str,
            samples: int) -> Iterator[tuple[int, torch.Tensor]] | None:
     """Output bands (y0, (rows, W, 4) straight RGBA), top to bottom, of a render ``_prepare`` checked
-    when ``rows`` (from ``_rows_at_once``) is under the drawn height and the scene can be banded, else
-    None (draw it in one piece)."""
-    if backend == "diffvg" or rows is None or rows >= height * samples:
+    when it has no gradients (``working`` not None) and is drawn in tiles (``clipvg.render.bands``),
+    else None (draw it in one piece)."""
+    if backend == "diffvg" or working is None:
         return None
     from .bands import render_rows
     bands = render_rows(scene, width * samples, height * samples, color, _drawer(scene))
@@ -106,9 +106,9 @@ def _one_piece(scene: Scene, width: int, height: int, color: torch.Tensor | None
 
 def _prepare(scene: Scene, width: int | None, height: int | None, background: Sequence[float] | torch.Tensor | None,
              backend: str, samples: int) -> tuple[int, int, int | None, torch.Tensor | None]:
-    """A render's checked output size (width, height), rows of the render drawn at ``samples`` x that
-    size drawn at once without gradients (None: it records gradients; see ``_rows_at_once``) and
-    background colour (4,) or None."""
+    """A render's checked output size (width, height), the peak bytes its drawing at ``samples`` x that
+    size takes without gradients (None: it records gradients; see ``_working_bytes``) and background
+    colour (4,) or None."""
     check_samples(samples)
     if backend not in BACKENDS:
         raise InvalidInputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
@@ -121,10 +121,10 @@ def _prepare(scene: Scene, width: int | None, height: int | None, background: Se
     if width < 1 or height < 1:
         raise InvalidInputError(f"render size must be at least 1 x 1 pixels, got {width} x {height}")
     width, height = int(width), int(height)
-    rows = _rows_at_once(scene, width * samples, height * samples, backend)
+    working = _working_bytes(scene, width * samples, height * samples, backend)
     resource_limits().check_job(width, height, len(scene.points), scene.num_paths, 0, "render (width/height, --width)",
-                                rows=rows, samples=samples)
-    return width, height, rows, _background(background, scene.points)
+                                working=working, samples=samples)
+    return width, height, working, _background(background, scene.points)
 
 
 def _drawer(scene: Scene) -> "Draw":
@@ -137,16 +137,13 @@ def _drawer(scene: Scene) -> "Draw":
     return render_torch
 
 
-def _rows_at_once(scene: Scene, width: int, height: int, backend: str) -> int | None:
-    """Output rows the torch backend draws at once without gradients (``height`` when the scene
-    cannot be banded), or None when the render records gradients (all rows, kept for backward)."""
-    from .bands import BAND_PIXELS, band_margin, band_rows, needs_gradient
+def _working_bytes(scene: Scene, width: int, height: int, backend: str) -> float | None:
+    """Peak bytes the drawing of a ``width`` x ``height`` render takes without gradients (its largest
+    tile, or the whole render when it is drawn in one piece), or None when it records gradients."""
+    from .bands import needs_gradient, working_bytes
     if needs_gradient(scene):
         return None
-    if backend == "diffvg" or width * height <= BAND_PIXELS:  # one piece; skips the tree walk of band_margin
-        return height
-    margin = band_margin(scene, height)
-    return height if margin is None else min(height, band_rows(width, margin) + 2 * margin)
+    return working_bytes(scene, width, height, tiled=backend != "diffvg")
 
 
 def render_on_white(scene: Scene, width: int | None = None, height: int | None = None,

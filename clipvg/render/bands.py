@@ -1,33 +1,38 @@
-"""Drawing a large render without gradients in horizontal bands of rows, so that the renderer's
-working memory follows the width of the render, not its area.
+"""Drawing a large render without gradients in tiles, so that the renderer's working memory stays
+within a budget (``TILE_BYTES``) whatever the render's size.
 
-A band of output rows [y0, y1) is the whole scene drawn on a canvas ``y1 - y0`` rows tall whose
-content is moved up by y0 output rows: the scene's canvas-px geometry (points, gradient placements,
-image and pattern placements, mask and filter regions, turbulence and light positions) is shifted
-by y0 / scale canvas px. Paths a pattern tile draws are in tile px and stay put. Filters reach
-across rows (a blur, an offset, a dilation), so a band with filters is drawn with ``margin`` extra
-rows above and below (the sum of every filter primitive's reach) and cut back; filters whose result
-depends on the whole region (``feTile``, stitched turbulence, wrapped convolution) are not banded.
-At the scene's own size (scale 1) the shift is exact in float32 and the bands equal the one-shot
-render; at other scales they differ by the rounding of the shifted coordinates (float32: about the
-float spacing of the canvas coordinates, float64: about 1e-12).
+A tile of output pixels [x0, x1) x [y0, y1) is the whole scene drawn on a canvas ``x1 - x0`` x
+``y1 - y0`` px whose content is moved left by x0 and up by y0 output px: the scene's canvas-px
+geometry (points, gradient placements, image and pattern placements, mask and filter regions,
+turbulence and light positions) is shifted by (x0, y0) / scale canvas px. Paths a pattern tile draws
+are in tile px and stay put. Filters reach across pixels (a blur, an offset, a dilation), so a tile
+with filters is drawn with margins on each side (the sum of every filter primitive's reach, per
+axis) and cut back; filters whose result depends on the whole region (``feTile``, stitched
+turbulence, wrapped convolution) are not tiled. The tile size follows the measured peak bytes per
+drawn pixel (``clipvg.limits``: flat scenes and trees apart), and the tiles of one row of tiles are
+put together into a band of whole rows (what ``render_rows`` yields). At the scene's own size
+(scale 1) the shift is exact in float32 and the tiles equal the one-shot render; at other scales
+they differ by the rounding of the shifted coordinates (float32: about the float spacing of the
+canvas coordinates, float64: about 1e-12).
 """
 from __future__ import annotations
 
 import math
-from dataclasses import fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Callable, Iterator
 
 import torch
 
+from ..limits import FLAT_PIXEL_BYTES, OUTPUT_PIXEL_BYTES, TREE_PIXEL_BYTES
 from ..ragged import group_min_max
 from ..scene import Scene
 from ..scene.tree import ClipPath, Filter, FilterPrimitive, Group, Image, Mask, Pattern
 
-BAND_PIXELS = 1 << 20  # output pixels drawn at once (plus the filter margin rows)
-OFF_CANVAS = -1e5  # canvas px: where the points of a path that cannot reach a band go (left and above it)
+TILE_BYTES = 320 << 20  # working memory of one tile drawn without gradients (margins included)
+OFF_CANVAS = -1e5  # canvas px: where the points of a path that cannot reach a tile go (left and above it)
 MAX_BLUR_RADIUS = 512  # px, as clipvg.render.blur.MAX_RADIUS: a blur reaches no further
 Draw = Callable[[Scene, int, int, "torch.Tensor | None"], torch.Tensor]  # (scene, width, height, background) -> (H, W, 4)
+Reach = tuple[float, float]  # output px along x and along y
 # primitives that only recolour or combine pixels in place (reach 0)
 _IN_PLACE = {"feFlood", "feColorMatrix", "feComponentTransfer", "feComposite", "feMerge", "feBlend", "feImage"}
 
@@ -44,58 +49,112 @@ def needs_gradient(scene: Scene) -> bool:
     return any(isinstance(t, torch.Tensor) and t.requires_grad for t in tensors)
 
 
-def _primitive_reach(primitive: FilterPrimitive, sy: float) -> float | None:
-    """How many output rows away ``primitive`` reads its inputs, at ``sy`` output px per canvas px;
-    None when its result depends on the whole filter region."""
+def _primitive_reach(primitive: FilterPrimitive, scale: tuple[float, float]) -> Reach | None:
+    """How many output px away (along x, along y) ``primitive`` reads its inputs, at ``scale`` output
+    px per canvas px; None when its result depends on the whole filter region."""
     kind, q = primitive.kind, primitive.params
     if kind in _IN_PLACE:
-        return 0.0
+        return 0.0, 0.0
     if kind == "feTurbulence":
-        return None if q.get("stitch") else 0.0
-    if kind in ("feGaussianBlur", "feDropShadow"):
-        blur = min(math.ceil(3 * abs(float(q["std"][1])) * sy), MAX_BLUR_RADIUS) + 1
-        return blur + (abs(float(q["offset"][1])) * sy + 1 if kind == "feDropShadow" else 0)
-    if kind == "feOffset":
-        return abs(float(q["offset"][1])) * sy + 1
-    if kind == "feMorphology":
-        return math.ceil(abs(float(q["radius"][1])) * sy) + 1
-    if kind == "feConvolveMatrix":
-        return None if q.get("edge_mode") == "wrap" else float(q["kernel"].shape[0])
-    if kind == "feDisplacementMap":
-        return abs(float(q["scale"])) * sy / 2 + 1
+        return None if q.get("stitch") else (0.0, 0.0)
+    if kind == "feConvolveMatrix":  # kernel (rows, cols)
+        return None if q.get("edge_mode") == "wrap" else (float(q["kernel"].shape[1]), float(q["kernel"].shape[0]))
     if kind in ("feDiffuseLighting", "feSpecularLighting"):
-        return 2.0
-    return None  # feTile and anything new
+        return 2.0, 2.0
+    reach = []
+    for axis, s in enumerate(scale):
+        if kind in ("feGaussianBlur", "feDropShadow"):
+            blur = min(math.ceil(3 * abs(float(q["std"][axis])) * s), MAX_BLUR_RADIUS) + 1
+            reach.append(blur + (abs(float(q["offset"][axis])) * s + 1 if kind == "feDropShadow" else 0))
+        elif kind == "feOffset":
+            reach.append(abs(float(q["offset"][axis])) * s + 1)
+        elif kind == "feMorphology":
+            reach.append(math.ceil(abs(float(q["radius"][axis])) * s) + 1)
+        elif kind == "feDisplacementMap":
+            reach.append(abs(float(q["scale"])) * s / 2 + 1)
+        else:
+            return None  # feTile and anything new
+    return reach[0], reach[1]
 
 
-def _group_reach(group: Group, sy: float) -> float | None:
-    """How many output rows away what ``group`` draws on the canvas depends on: its filters' reach
-    plus the farthest reach among the groups inside it (mask and feImage contents included; pattern
-    tiles are drawn on canvases of their own); None when a filter reads its whole region."""
+def _group_reach(group: Group, scale: tuple[float, float]) -> Reach | None:
+    """How many output px away (along x, along y) what ``group`` draws on the canvas depends on: its
+    filters' reach plus the farthest reach among the groups inside it (mask and feImage contents
+    included; pattern tiles are drawn on canvases of their own); None when a filter reads its whole
+    region."""
     inner = [child for child in group.children if isinstance(child, Group)]
     inner += [group.mask.content] if group.mask is not None else []
     primitives = [p for f in group.filters for p in f.primitives]
     inner += [p.content for p in primitives if p.content is not None]
-    reaches = [_group_reach(child, sy) for child in inner] + [_primitive_reach(p, sy) for p in primitives]
+    reaches = [_group_reach(child, scale) for child in inner] + [_primitive_reach(p, scale) for p in primitives]
     if any(reach is None for reach in reaches):
         return None
-    return sum(reaches[len(inner):]) + max(reaches[:len(inner)], default=0.0)
+    return tuple(sum(r[axis] for r in reaches[len(inner):]) + max((r[axis] for r in reaches[:len(inner)]), default=0.0)
+                 for axis in (0, 1))
 
 
-def band_margin(scene: Scene, height: int) -> int | None:
-    """Extra output rows a band of ``scene`` drawn ``height`` rows tall needs above and below for its
-    filters to see what they read; None when the scene cannot be drawn in bands."""
+def tile_margins(scene: Scene, width: int, height: int) -> tuple[int, int] | None:
+    """Extra output px (along x, along y) a tile of ``scene`` drawn at ``width`` x ``height`` needs
+    on each side for its filters to see what they read; None when the scene cannot be tiled."""
     if scene.tree is None:
-        return 0
-    if _tile_paths(scene.tree) & set(scene.tree.drawn_paths()):
+        return 0, 0
+    if _pattern_paths(scene.tree) & set(scene.tree.drawn_paths()):
         return None  # a path drawn both in tile px and on the canvas: one shift cannot serve both
-    reach = _group_reach(scene.tree, height / scene.height)
-    return None if reach is None else math.ceil(reach)
+    reach = _group_reach(scene.tree, (width / scene.width, height / scene.height))
+    return None if reach is None else (math.ceil(reach[0]), math.ceil(reach[1]))
 
 
-def band_rows(width: int, margin: int) -> int:
-    """Output rows of one band (margins not counted) for a render ``width`` px wide."""
-    return max(1, BAND_PIXELS // width - 2 * margin, margin)
+@dataclass(frozen=True)
+class TilePlan:
+    """How a render is drawn: tiles of ``cols`` x ``rows`` output px (the last of a row or column
+    smaller) with ``margin`` (x, y) extra px on each side that does not touch the render's edge."""
+
+    cols: int
+    rows: int
+    margin: tuple[int, int]
+
+    def drawn_pixels(self, width: int, height: int) -> int:
+        """Pixels of the largest tile drawn (margins included) in a ``width`` x ``height`` render."""
+        (mx, my), cols, rows = self.margin, self.cols, self.rows
+        return min(width, cols + 2 * mx) * min(height, rows + 2 * my)
+
+
+def _pixel_bytes(scene: Scene) -> int:
+    """Measured peak bytes per drawn pixel without gradients: a flat scene's or a tree's."""
+    return FLAT_PIXEL_BYTES if scene.is_flat else TREE_PIXEL_BYTES
+
+
+def tile_budget(scene: Scene) -> int:
+    """Pixels one tile of ``scene`` may draw (margins included): ``TILE_BYTES`` over the measured peak
+    bytes per drawn pixel of a flat scene or of a tree."""
+    return TILE_BYTES // _pixel_bytes(scene)
+
+
+def tile_plan(width: int, height: int, margin: tuple[int, int], pixels: int) -> TilePlan:
+    """Tiles for a ``width`` x ``height`` render whose filters reach ``margin`` (x, y) px, each
+    drawing about ``pixels`` px with its margins: whole rows when a band of them fits (no x margin
+    then), else squares; a tile's inside is never smaller than its margins (they would dominate)."""
+    mx, my = margin
+    band = pixels // width - 2 * my
+    if band >= max(1, my):
+        return TilePlan(width, min(height, band), (0, my))
+    side = max(1, math.isqrt(pixels) - 2 * max(mx, my), mx, my)
+    cols = min(width, side)
+    rows = min(height, max(1, pixels // (cols + 2 * mx) - 2 * my, my))
+    return TilePlan(cols, rows, (mx if cols < width else 0, my))
+
+
+def plan_for(scene: Scene, width: int, height: int) -> TilePlan | None:
+    """The tiles a render of ``scene`` at ``width`` x ``height`` without gradients is drawn in, or
+    None when it is drawn in one piece (it fits in one tile, or cannot be tiled)."""
+    pixels = tile_budget(scene)
+    if width * height <= pixels:
+        return None
+    margin = tile_margins(scene, width, height)
+    if margin is None:
+        return None
+    plan = tile_plan(width, height, margin, pixels)
+    return None if plan.cols >= width and plan.rows >= height else plan
 
 
 def _clip_paths(clip: ClipPath | None) -> Iterator[int]:
@@ -106,7 +165,7 @@ def _clip_paths(clip: ClipPath | None) -> Iterator[int]:
         yield from _clip_paths(clip.clip)
 
 
-def _tile_paths(tree: Group) -> set[int]:
+def _pattern_paths(tree: Group) -> set[int]:
     """Scene paths that only pattern tiles draw (their points are in tile px)."""
     found: set[int] = set()
     for group in tree.groups():
@@ -118,134 +177,151 @@ def _tile_paths(tree: Group) -> set[int]:
     return found
 
 
-def _moved(transform: tuple[float, ...], dy: float) -> tuple[float, ...]:
-    """An SVG matrix (a..f) whose result is moved up by ``dy``."""
-    return (*transform[:5], transform[5] - dy)
+Shift = tuple[float, float]  # canvas px a tile's content moves left and up
 
 
-def _moved_rect(rect: tuple[float, float, float, float] | None, dy: float) -> tuple[float, float, float, float] | None:
-    return None if rect is None else (rect[0], rect[1] - dy, rect[2], rect[3])
+def _moved(transform: tuple[float, ...], shift: Shift) -> tuple[float, ...]:
+    """An SVG matrix (a..f) whose result is moved left and up by ``shift``."""
+    return (*transform[:4], transform[4] - shift[0], transform[5] - shift[1])
 
 
-def _moved_primitive(primitive: FilterPrimitive, dy: float) -> FilterPrimitive:
+def _moved_rect(rect: tuple[float, float, float, float] | None, shift: Shift
+                ) -> tuple[float, float, float, float] | None:
+    return None if rect is None else (rect[0] - shift[0], rect[1] - shift[1], rect[2], rect[3])
+
+
+def _moved_primitive(primitive: FilterPrimitive, shift: Shift) -> FilterPrimitive:
     params = dict(primitive.params)
+    dx, dy = shift
     if primitive.kind == "feTurbulence":  # (scale x, scale y, e, f): its placement on the canvas
-        params["transform"] = params["transform"] - params["transform"].new_tensor([0.0, 0.0, 0.0, dy])
+        params["transform"] = params["transform"] - params["transform"].new_tensor([0.0, 0.0, dx, dy])
     if "light" in params:
         light = dict(params["light"])
         for key in ("position", "points_at"):
             if key in light:
-                light[key] = light[key] - light[key].new_tensor([0.0, dy, 0.0])
+                light[key] = light[key] - light[key].new_tensor([dx, dy, 0.0])
         params["light"] = light
-    content = None if primitive.content is None else _moved_group(primitive.content, dy)
-    return replace(primitive, subregion=_moved_rect(primitive.subregion, dy), params=params, content=content)
+    content = None if primitive.content is None else _moved_group(primitive.content, shift)
+    return replace(primitive, subregion=_moved_rect(primitive.subregion, shift), params=params, content=content)
 
 
-def _moved_group(group: Group, dy: float) -> Group:
-    """``group`` with its canvas-px placements moved up by ``dy`` canvas px (its paths' points are moved
-    in the Scene); pattern tiles' contents are in tile px and stay."""
+def _moved_group(group: Group, shift: Shift) -> Group:
+    """``group`` with its canvas-px placements moved by ``shift`` (its paths' points are moved in the
+    Scene); pattern tiles' contents are in tile px and stay."""
     children: list = []
     for child in group.children:
         if isinstance(child, Group):
-            child = _moved_group(child, dy)
+            child = _moved_group(child, shift)
         elif isinstance(child, (Image, Pattern)):
-            child = replace(child, transform=_moved(child.transform, dy))
+            child = replace(child, transform=_moved(child.transform, shift))
         children.append(child)
-    mask = None if group.mask is None else Mask(_moved_group(group.mask.content, dy), group.mask.kind,
-                                                _moved_rect(group.mask.region, dy), group.mask.id)
-    filters = [Filter([_moved_primitive(p, dy) for p in f.primitives], _moved_rect(f.region, dy), f.id)
+    mask = None if group.mask is None else Mask(_moved_group(group.mask.content, shift), group.mask.kind,
+                                                _moved_rect(group.mask.region, shift), group.mask.id)
+    filters = [Filter([_moved_primitive(p, shift) for p in f.primitives], _moved_rect(f.region, shift), f.id)
                for f in group.filters]
     return replace(group, children=children, mask=mask, filters=filters)
 
 
-def _path_rows(scene: Scene, sy: float) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per path, the lowest and highest output row (N,) its drawing can touch (control points, padded by
-    its stroke: miter joins reach miter_limit x half the width)."""
-    points = scene.points.detach()
+def _path_boxes(scene: Scene, scale: tuple[float, float]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per path, the lowest (N, 2) and highest (N, 2) output px (x, y) its drawing can touch (control
+    points, padded by its stroke: miter joins reach miter_limit x half the width)."""
+    points = scene.points.detach().double()
     path_of_point = scene.point_path_index()
-    low, high = group_min_max(points[:, 1].double(), path_of_point, scene.num_paths)
+    (low_x, high_x), (low_y, high_y) = (group_min_max(points[:, axis].contiguous(), path_of_point, scene.num_paths)
+                                        for axis in (0, 1))
     stroke = scene.stroke_width.detach().double() * scene.miter_limit.detach().double().clamp(min=2) / 2
-    pad = torch.where(scene.has_stroke, stroke, torch.zeros_like(stroke))
-    return (low - pad) * sy - 2, (high + pad) * sy + 2
+    pad = torch.where(scene.has_stroke, stroke, torch.zeros_like(stroke))[:, None]
+    factor = torch.tensor(scale, dtype=torch.float64, device=points.device)
+    return (torch.stack([low_x, low_y], 1) - pad) * factor - 2, (torch.stack([high_x, high_y], 1) + pad) * factor + 2
 
 
-def _band_scene(scene: Scene, tile: tuple[torch.Tensor, torch.Tensor], rows: int, height: int, y0: int,
-                path_rows: tuple[torch.Tensor, torch.Tensor]) -> Scene:
-    """``scene`` moved up by ``y0`` output rows on a canvas ``rows`` rows tall (of a ``height``-row
-    render); ``tile`` (points (P,), gradients (G,) bool, from ``_tile_parts``) marks what is in tile
-    px (not moved). Paths that cannot reach the band (``path_rows`` from ``_path_rows``) are left out
-    of a flat scene, and collapsed to a point off the canvas in a tree (whose indices must stay)."""
-    dy = y0 * scene.height / height
-    tile_points, tile_gradients = tile
+def _tile_scene(scene: Scene, pattern_parts: tuple[torch.Tensor, torch.Tensor], box: tuple[int, int, int, int],
+                size: tuple[int, int], path_boxes: tuple[torch.Tensor, torch.Tensor]) -> Scene:
+    """``scene`` moved left by x0 and up by y0 output px on a canvas ``cols`` x ``rows`` px (``box``
+    (x0, y0, cols, rows) of a ``size`` (width, height) render); ``pattern_parts`` (points (P,),
+    gradients (G,) bool, from ``_pattern_parts``) marks what is in pattern tile px (not moved). Paths
+    that cannot reach the tile (``path_boxes`` from ``_path_boxes``) are left out of a flat scene, and
+    collapsed to a point off the canvas in a tree (whose indices must stay)."""
+    x0, y0, cols, rows = box
+    (width, height), canvas = size, (scene.width, scene.height)
+    shift = (x0 * canvas[0] / width, y0 * canvas[1] / height)
+    pattern_points, pattern_gradients = pattern_parts
     points = scene.points.detach().clone()
-    points[~tile_points, 1] -= dy
+    points[~pattern_points] -= points.new_tensor(shift)
     placement = scene.gradient_transform.detach().clone()
-    placement[~tile_gradients, 5] -= dy
-    low, high = path_rows
-    near = (high >= y0) & (low <= y0 + rows)
-    if not scene.is_flat:  # paths off the band (tile paths aside) collapse to a point off the canvas
-        path_of_point = scene.point_path_index()
-        points[~near[path_of_point] & ~tile_points] = OFF_CANVAS
-    moved = replace(scene, points=points, height=rows * scene.height / height, gradient_transform=placement,
-                    tree=None if scene.tree is None else _moved_group(scene.tree, dy))
+    placement[~pattern_gradients, 4:6] -= placement.new_tensor(shift)
+    low, high = path_boxes
+    near = ((high >= low.new_tensor([x0, y0])) & (low <= low.new_tensor([x0 + cols, y0 + rows]))).all(1)
+    if not scene.is_flat:  # paths off the tile (pattern paths aside) collapse to a point off the canvas
+        points[~near[scene.point_path_index()] & ~pattern_points] = OFF_CANVAS
+    moved = replace(scene, points=points, width=cols * canvas[0] / width, height=rows * canvas[1] / height,
+                    gradient_transform=placement, tree=None if scene.tree is None else _moved_group(scene.tree, shift))
     keep = torch.nonzero(near).flatten()
     return moved.take(keep) if scene.is_flat and len(keep) < scene.num_paths else moved
 
 
-def _tile_parts(scene: Scene) -> tuple[torch.Tensor, torch.Tensor] | None:
+def _pattern_parts(scene: Scene) -> tuple[torch.Tensor, torch.Tensor] | None:
     """Which points (P,) and gradients (G,) bool only pattern tiles use (tile px: not moved); None
-    when a gradient serves both a tile and the canvas (one shift cannot serve both: no bands)."""
-    tile_points = torch.zeros(len(scene.points), dtype=torch.bool, device=scene.device)
-    tile_gradients = torch.zeros(len(scene.gradient_transform), dtype=torch.bool, device=scene.device)
-    paths = sorted(_tile_paths(scene.tree)) if scene.tree is not None else []
+    when a gradient serves both a pattern tile and the canvas (one shift cannot serve both: no tiles)."""
+    pattern_points = torch.zeros(len(scene.points), dtype=torch.bool, device=scene.device)
+    pattern_gradients = torch.zeros(len(scene.gradient_transform), dtype=torch.bool, device=scene.device)
+    paths = sorted(_pattern_paths(scene.tree)) if scene.tree is not None else []
     if not paths:
-        return tile_points, tile_gradients
-    in_tile = torch.zeros(scene.num_paths, dtype=torch.bool, device=scene.device)
-    in_tile[paths] = True
-    canvas_gradients = torch.zeros_like(tile_gradients)
+        return pattern_points, pattern_gradients
+    in_pattern = torch.zeros(scene.num_paths, dtype=torch.bool, device=scene.device)
+    in_pattern[paths] = True
+    canvas_gradients = torch.zeros_like(pattern_gradients)
     for table in (scene.fill_gradient, scene.stroke_gradient):
         used = table >= 0
-        tile_gradients[table[used & in_tile]] = True
-        canvas_gradients[table[used & ~in_tile]] = True
-    if bool((tile_gradients & canvas_gradients).any()):
+        pattern_gradients[table[used & in_pattern]] = True
+        canvas_gradients[table[used & ~in_pattern]] = True
+    if bool((pattern_gradients & canvas_gradients).any()):
         return None
-    path_of_point = scene.point_path_index()
-    return in_tile[path_of_point], tile_gradients
+    return in_pattern[scene.point_path_index()], pattern_gradients
 
 
 def render_rows(scene: Scene, width: int, height: int, background: torch.Tensor | None, draw: Draw
                 ) -> Iterator[tuple[int, torch.Tensor]] | None:
     """The render of ``scene`` at ``width`` x ``height`` by ``draw`` (render_torch or render_tree) as
-    bands (y0, (rows, W, 4) straight RGBA), top to bottom; None when it fits in one band or cannot be
-    banded (then draw it in one piece). Draws without gradients."""
-    margin = band_margin(scene, height)
-    if margin is None or width * height <= BAND_PIXELS:
+    bands (y0, (rows, W, 4) straight RGBA), top to bottom, each put together from one row of tiles
+    (``plan_for``); None when it fits in one tile or cannot be tiled (then draw it in one piece).
+    Draws without gradients."""
+    plan = plan_for(scene, width, height)
+    parts = None if plan is None else _pattern_parts(scene)
+    if plan is None or parts is None:
         return None
-    rows = band_rows(width, margin)
-    tile = _tile_parts(scene)
-    if rows >= height or tile is None:
-        return None
-    path_rows = _path_rows(scene, height / scene.height)
+    path_boxes = _path_boxes(scene, (width / scene.width, height / scene.height))
+    (mx, my), cols, rows = plan.margin, plan.cols, plan.rows
+
+    def tile(x0: int, y0: int) -> torch.Tensor:
+        """(rows, cols, 4) of the tile at (x0, y0), drawn with its margins and cut back."""
+        left, top = max(0, x0 - mx), max(0, y0 - my)
+        right, bottom = min(width, x0 + cols + mx), min(height, y0 + rows + my)
+        moved = _tile_scene(scene, parts, (left, top, right - left, bottom - top), (width, height), path_boxes)
+        image = draw(moved, right - left, bottom - top, background)
+        return image[y0 - top:min(y0 + rows, height) - top, x0 - left:min(x0 + cols, width) - left]
 
     def bands() -> Iterator[tuple[int, torch.Tensor]]:
         with torch.no_grad():
             for y0 in range(0, height, rows):
-                top, bottom = max(0, y0 - margin), min(height, y0 + rows + margin)
-                band = _band_scene(scene, tile, bottom - top, height, top, path_rows)
-                image = draw(band, width, bottom - top, background)
-                yield y0, image[y0 - top:min(y0 + rows, height) - top]
+                if cols >= width:
+                    yield y0, tile(0, y0)
+                    continue
+                band = torch.empty(min(rows, height - y0), width, 4, dtype=scene.points.dtype, device=scene.device)
+                for x0 in range(0, width, cols):
+                    band[:, x0:x0 + cols] = tile(x0, y0)
+                yield y0, band
 
     return bands()
 
 
-def render_in_bands(scene: Scene, width: int, height: int, background: torch.Tensor | None, draw: Draw
-                    ) -> torch.Tensor | None:
-    """(H, W, 4) straight RGBA of ``scene`` drawn band by band (see ``render_rows``), or None when it
-    is not banded."""
-    bands = render_rows(scene, width, height, background, draw)
-    if bands is None:
-        return None
-    out = torch.empty(height, width, 4, dtype=scene.points.dtype, device=scene.device)
-    for y0, image in bands:
-        out[y0:y0 + len(image)] = image
-    return out
+def working_bytes(scene: Scene, width: int, height: int, tiled: bool = True) -> float:
+    """Estimated peak bytes the drawing of a ``width`` x ``height`` render of ``scene`` takes without
+    gradients: its largest tile (margins included) at the measured bytes per pixel, plus the band the
+    tiles of one row are put together in; the whole render when it is drawn in one piece (``tiled``
+    False, or ``plan_for`` None)."""
+    plan = plan_for(scene, width, height) if tiled else None
+    if plan is None:
+        return width * height * _pixel_bytes(scene)
+    band = 0 if plan.cols >= width else plan.rows * width * OUTPUT_PIXEL_BYTES
+    return plan.drawn_pixels(width, height) * _pixel_bytes(scene) + band
