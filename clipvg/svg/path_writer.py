@@ -78,11 +78,12 @@ def paths_to_svg_string(paths: Sequence[Path], width: float, height: float, laye
 
 
 def _writer(paths: Sequence[Path], width: float, height: float, precision: int) -> PathWriter:
-    """A PathWriter for ``paths``; raises InvalidInputError when one holds NaN or infinite points."""
-    for item in paths:
-        for subpath in item.subpaths:
-            if not np.isfinite(subpath.points).all():
-                raise InvalidInputError(f"path {item.id or ''} holds NaN or infinite points; cannot write an SVG")
+    """A PathWriter for ``paths``; raises InvalidInputError when one holds NaN or infinite points
+    (all points checked at once, then the first such path found for the message)."""
+    points = [subpath.points for item in paths for subpath in item.subpaths]
+    if points and not np.isfinite(np.concatenate(points)).all():
+        bad = next(item for item in paths if not all(np.isfinite(s.points).all() for s in item.subpaths))
+        raise InvalidInputError(f"path {bad.id or ''} holds NaN or infinite points; cannot write an SVG")
     return PathWriter(width, height, (p.id for p in paths), precision)
 
 
