@@ -59,16 +59,25 @@ class _Composite(torch.autograd.Function):
         return None, grad_a, grad_rgb, None
 
 
-def beneath(color: torch.Tensor, alpha: torch.Tensor, floor: torch.Tensor, layer_alpha: torch.Tensor,
-            layer_rgb: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Composited premultiplied ``color`` (P, 3) and ``alpha`` (P,) with a layer beneath them in the
-    pixels ``floor`` (P,) bool, of alpha ``layer_alpha`` (P,) and straight colour ``layer_rgb`` (P, 3)
-    (or one alpha () and colour (3,) for all): what ``composite`` gives with the layer as the bottom
-    fragment of those pixels (an opaque one lets 1e-6 of what is below through; the gradient of its
-    alpha is straight-through)."""
-    seen = (1 - alpha) * floor.to(alpha.dtype)  # what shows through the fragments above, in the floor
-    opacity = layer_alpha - (layer_alpha - layer_alpha.clamp(max=_MAX_ALPHA)).detach()
-    return color + (seen * layer_alpha)[:, None] * layer_rgb, alpha + seen * opacity
+def over(color: torch.Tensor, alpha: torch.Tensor, below_color: torch.Tensor, below_alpha: torch.Tensor,
+         floor: torch.Tensor | None = None, floor_alpha: torch.Tensor | None = None,
+         floor_rgb: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Premultiplied colour (P, 3) and alpha (P,) of composited fragments (``color`` (P, 3), ``alpha``
+    (P,), from ``composite``) over a floor layer over what is below (premultiplied ``below_color``
+    (P, 3) or (3,), ``below_alpha`` (P,) or ()). The floor covers the pixels ``floor`` (P,) bool
+    with alpha ``floor_alpha`` and straight colour ``floor_rgb``, (P,) and (P, 3) or () and (3,) for
+    all pixels: as ``composite`` would give it as the bottom fragment of those pixels (an opaque one
+    lets 1e-6 of what is below through; the gradient of its alpha is straight-through)."""
+    seen = 1 - alpha  # what shows through the fragments
+    color, alpha = color.addcmul(seen[:, None], below_color), alpha.addcmul(seen, below_alpha)
+    if floor is None:
+        return color, alpha
+    # the floor adds what it paints and takes what it hides of what is below (multiplications by a
+    # 0/1 mask: torch.where on broadcast colours is several times slower)
+    opacity = floor_alpha - (floor_alpha - floor_alpha.clamp(max=_MAX_ALPHA)).detach()
+    shown = seen * floor.to(seen.dtype)
+    change = floor_alpha[..., None] * floor_rgb - opacity[..., None] * below_color
+    return color.addcmul_(shown[:, None], change), alpha.addcmul_(shown, opacity * (1 - below_alpha))
 
 
 def _running_sums(values: torch.Tensor, pixel: torch.Tensor, totals: torch.Tensor) -> torch.Tensor:

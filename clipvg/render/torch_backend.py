@@ -8,7 +8,7 @@ import torch.utils.checkpoint
 
 from ..ragged import group_min_max, owners
 from ..scene import Scene
-from .composite import beneath, composite, unpremultiplied
+from .composite import composite, over, unpremultiplied
 from .coverage import Fragments, rasterize
 from .dash import dash_polylines
 from .geometry import closing_edges, flatten
@@ -113,18 +113,20 @@ class ItemTables:
         return cls(colors, gradients, evenodd, solid_alpha)
 
 
-def _draw_chunk(scene: Scene, tables: ItemTables, edges: torch.Tensor, items: torch.Tensor, scale: torch.Tensor,
-                width: int, height: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Premultiplied colour (H*W, 3) and alpha (H*W,) of the items drawn by ``edges``/``items``: the
-    fragments composited over the floor (the lowest item's inside, drawn densely)."""
+def _draw_chunk(scene: Scene, tables: ItemTables, edges: torch.Tensor, items: torch.Tensor, below_color: torch.Tensor,
+                below_alpha: torch.Tensor, scale: torch.Tensor, width: int, height: int
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+    """Premultiplied colour (H*W, 3) and alpha (H*W,) of the items drawn by ``edges``/``items`` over
+    ``below_color`` (H*W, 3) or (3,) and ``below_alpha`` (H*W,) or (): the fragments composited
+    over the floor (the lowest item's inside, drawn densely) over what is below."""
     fragments = rasterize(edges, items, tables.evenodd, width, height, floor=DENSE_FLOOR)
     fragments = cull_hidden(fragments, tables.solid_alpha, width * height)
     rgb, alpha = fragment_colors(scene, tables.colors, tables.gradients, fragments.item, fragments.pixel, width, scale)
     color, coverage = composite(fragments.pixel, fragments.coverage * alpha, rgb, width * height)
     if fragments.floor is None:
-        return color, coverage
+        return over(color, coverage, below_color, below_alpha)
     rgb, alpha = _paint_everywhere(scene, tables, fragments.floor_item, width, height, scale)
-    return beneath(color, coverage, fragments.floor, alpha, rgb)
+    return over(color, coverage, below_color, below_alpha, fragments.floor, alpha, rgb)
 
 
 def _paint_everywhere(scene: Scene, tables: ItemTables, item: int, width: int, height: int, scale: torch.Tensor
@@ -149,13 +151,12 @@ def render_torch(scene: Scene, width: int, height: int, background: torch.Tensor
     order = torch.argsort(items, stable=True)
     edges, items = edges.index_select(0, order), items.index_select(0, order)
     num_pixels = width * height
-    premultiplied = scale.new_zeros(num_pixels if len(items) else 1, 3)
-    coverage = scale.new_zeros(len(premultiplied))
+    premultiplied, coverage = scale.new_zeros(3), scale.new_zeros(())  # the same for every pixel until drawn on
     if background is not None:
-        premultiplied = premultiplied + background[:3] * background[3]
-        coverage = coverage + background[3]
+        premultiplied, coverage = (background[:3] * background[3]).to(scale.dtype), background[3].to(scale.dtype)
     if not len(items):  # nothing drawn (no paths, or none visible): every pixel is the background
-        return unpremultiplied(premultiplied, coverage).expand(num_pixels, 4).reshape(height, width, 4).contiguous()
+        return unpremultiplied(premultiplied[None], coverage[None]).expand(num_pixels, 4).reshape(height, width, 4
+                                                                                                 ).contiguous()
     tables = ItemTables.of(scene)
     bounds = _chunk_bounds(edges, items, 2 * scene.num_paths, width, height)
     cuts = torch.searchsorted(items, torch.tensor(bounds, device=device)).tolist()
@@ -163,11 +164,11 @@ def render_torch(scene: Scene, width: int, height: int, background: torch.Tensor
     for lo, hi in zip(cuts[:-1], cuts[1:]):
         if hi == lo:
             continue
-        draw = lambda e, i=items[lo:hi]: _draw_chunk(scene, tables, e, i, scale, width, height)
+        draw = lambda e, color, alpha, i=items[lo:hi]: _draw_chunk(scene, tables, e, i, color, alpha, scale, width,
+                                                                   height)
         if recompute:
-            chunk_color, chunk_alpha = torch.utils.checkpoint.checkpoint(draw, edges[lo:hi], use_reentrant=False)
+            premultiplied, coverage = torch.utils.checkpoint.checkpoint(draw, edges[lo:hi], premultiplied, coverage,
+                                                                        use_reentrant=False)
         else:
-            chunk_color, chunk_alpha = draw(edges[lo:hi])
-        premultiplied = chunk_color + premultiplied * (1 - chunk_alpha)[:, None]
-        coverage = chunk_alpha + coverage * (1 - chunk_alpha)
+            premultiplied, coverage = draw(edges[lo:hi], premultiplied, coverage)
     return unpremultiplied(premultiplied, coverage).reshape(height, width, 4)
