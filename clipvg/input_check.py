@@ -24,30 +24,38 @@ SVG_SUFFIXES = (".svg", ".svgz")
 """File name endings read as SVG; any other input is a raster (PNG, JPEG, ...)."""
 
 
-def check_input(path: str | os.PathLike) -> None:
-    """``check_svg`` for an SVG file name (``SVG_SUFFIXES``), else ``check_raster``."""
+def check_input(path: str | os.PathLike) -> tuple[float, float] | None:
+    """``check_svg`` for an SVG file name (``SVG_SUFFIXES``; its declared canvas is returned), else
+    ``check_raster`` (None)."""
     if Path(path).suffix.lower() in SVG_SUFFIXES:
-        check_svg(path)
-    else:
-        check_raster(path)
+        return check_svg(path)
+    check_raster(path)
+    return None
 
 
 def check_job_inputs(spec: JobSpec) -> None:
-    """``check_input`` on an edit job's input file (if it has one) and ``check_raster`` on its region mask."""
+    """``check_input`` on an edit job's input file (if it has one) and ``check_raster`` on its region mask;
+    ResourceLimitError when an SVG's declared canvas, which the edit renders with gradients, is over the
+    job's render size limits or its memory estimate already without paths and CLIP views."""
     if spec.input is not None:
-        check_input(spec.input)
+        canvas = check_input(spec.input)
+        if canvas is not None:
+            spec.limits.check_job(*canvas, 0, 0, 0, f"{spec.input}, edited at its canvas size")
     if spec.subset.mask is not None:
         check_raster(spec.subset.mask)
 
 
-def check_svg(path: str | os.PathLike) -> None:
+def check_svg(path: str | os.PathLike) -> tuple[float, float] | None:
     """SVGParseError when the SVG file at ``path`` cannot be read, is not well-formed SVG, nests elements or
-    holds path points over the limits, or declares a canvas the reader refuses."""
+    holds path points over the limits, or declares a canvas the reader refuses. Returns the canvas (px) the
+    reader will give it, where its width and height declare it (None where the reader finds it elsewhere)."""
     data, name = read_source(path)
     root = parse_xml(data, name)
     width, height = (_declared_size(root.get(axis)) for axis in ("width", "height"))
-    if width is not None and height is not None:
-        check_canvas(width, height, name)
+    if width is None or height is None:
+        return None
+    check_canvas(width, height, name)
+    return width, height
 
 
 def check_raster(path: str | os.PathLike) -> None:

@@ -1,12 +1,14 @@
 """``clipvg render IN.svg -o OUT.png``: rasterize an SVG with clipvg's renderer.
 
-The reader and renderer (torch) load only after the arguments are checked, so bad ones are refused at once."""
+The reader and renderer (torch) load only after the arguments and the SVG's XML are checked, so bad ones are
+refused at once."""
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
 from ..errors import InvalidInputError
+from ..input_check import check_svg
 from ..limits import resource_limits
 from ..samples import EXPORT_SAMPLES, MAX_SAMPLES, check_samples
 
@@ -37,6 +39,10 @@ def run(args: argparse.Namespace) -> None:
             raise InvalidInputError(f"--{name} must be at least 1 pixel, got {value}")
     check_samples(args.samples)
     resource_limits().check("render_side", max(args.width or 0, args.height or 0), "--width/--height in pixels")
+    canvas = check_svg(args.input)  # a broken or oversized SVG is refused before the reader's torch loads
+    if canvas is not None and args.width is None and args.height is None:  # drawn at its canvas size: the render's
+        width, height = (round(side) for side in canvas)  # size limits, and its memory without the drawing's own
+        resource_limits().check_job(width, height, 0, 0, 0, f"{args.input}, rendered at its canvas size", working=0)
     from ..image_out import save_png
     from ..render.api import render_rgba8
     from ..svg import load_svg

@@ -84,6 +84,7 @@ TRUNCATED_PNG = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10"
     ("deep.svg", b'<svg xmlns="http://www.w3.org/2000/svg">' + b"<g>" * 300 + b"</g>" * 300 + b"</svg>",
      "over the group_depth limit"),
     ("wide.svg", b'<svg xmlns="http://www.w3.org/2000/svg" width="70000" height="9"/>', "more than 65536 px"),
+    ("big.svg", b'<svg xmlns="http://www.w3.org/2000/svg" width="60000" height="60000"/>', "render_pixels limit"),
     ("cut.png", TRUNCATED_PNG, "cannot read image"),
 ])
 def test_bad_input_file_is_refused_before_loading_torch(tmp_path, command, name, data, message):

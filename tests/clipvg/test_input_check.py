@@ -97,3 +97,25 @@ def test_check_input_and_job_inputs_pick_the_reader_by_name(tmp_path):
     check_job_inputs(JobSpec(input=str(svg), prompt="a cat"))
     with pytest.raises(ImageInputError, match="a.png"):
         check_job_inputs(JobSpec.from_dict({"input": str(svg), "prompt": "a cat", "subset": {"mask": str(png)}}))
+
+
+@pytest.mark.parametrize("width, refused", [("99.6", False), ("100.4", False), ("100.6", True)])
+def test_canvas_size_refusals_agree_with_the_render_and_the_edit(tmp_path, capsys, width, refused):
+    """The declared canvas is checked against the render size limits before torch loads, as the
+    renderer (rounded output size) and the editor (the canvas itself) check it after reading."""
+    from clipvg.cli import main
+    from clipvg.edit import JobSpec
+    from clipvg.edit.job import check_resources
+    from clipvg.limits import ResourceLimitError
+
+    path = tmp_path / "a.svg"
+    path.write_text(f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="100">'
+                    '<rect width="5" height="5"/></svg>')
+    code = main(["render", str(path), "-o", str(tmp_path / "a.png"), "--max-render-pixels", "10000"])
+    assert code == (2 if refused else 0) and ("rendered at its canvas size" in capsys.readouterr().err) == refused
+    limits = ResourceLimits(render_pixels=10_050)  # the editor renders the canvas unrounded: 100.4 x 100 passes
+    spec = JobSpec.from_dict({"input": str(path), "prompt": "a cat", "limits": {"render_pixels": limits.render_pixels}})
+    early = _outcome(check_job_inputs, spec)
+    full = _outcome(lambda s: check_resources(load_svg(s.input), s, "job"), spec)
+    assert type(early) is type(full) and (early is None) == (not refused), (early, full)
+    assert early is None or isinstance(early, ResourceLimitError) and early.limit == "render_pixels"
