@@ -10,7 +10,7 @@ from ..errors import InvalidInputError
 from ..limits import resource_limits
 from ..samples import check_samples
 from ..scene import Scene
-from .supersample import box_reduce, reduced_rows
+from .supersample import box_reduce, drawn_samples, reduced_rows
 
 if TYPE_CHECKING:
     from .bands import Draw
@@ -51,9 +51,10 @@ def render(scene: Scene, width: int | None = None, height: int | None = None,
     ``samples`` per axis: 1 (default) gives each pixel its exact-area coverage of every shape, as
     optimisation renders do; N > 1 draws at N x the size and averages N x N blocks
     (``clipvg.render.supersample``), which removes the seams where abutting shapes blend, at about
-    N * N x the work.
+    N * N x the work; a scene with a filter that works on the pixel grid (``drawn_samples``) is drawn
+    with one.
     """
-    width, height, working, color = _prepare(scene, width, height, background, backend, samples)
+    width, height, working, color, samples = _prepare(scene, width, height, background, backend, samples)
     bands = _bands(scene, width, height, working, color, backend, samples)
     if bands is None:
         return _one_piece(scene, width, height, color, backend, samples)
@@ -71,7 +72,7 @@ def render_rgba8(scene: Scene, width: int | None = None, height: int | None = No
     ``samples`` > 1 each band is drawn at that many times the size and reduced before converting)."""
     from ..image_out import to_uint8
     with torch.no_grad():
-        width, height, working, color = _prepare(scene, width, height, background, backend, samples)
+        width, height, working, color, samples = _prepare(scene, width, height, background, backend, samples)
         bands = _bands(scene, width, height, working, color, backend, samples)
         if bands is None:
             return to_uint8(_one_piece(scene, width, height, color, backend, samples))
@@ -105,10 +106,10 @@ def _one_piece(scene: Scene, width: int, height: int, color: torch.Tensor | None
 
 
 def _prepare(scene: Scene, width: int | None, height: int | None, background: Sequence[float] | torch.Tensor | None,
-             backend: str, samples: int) -> tuple[int, int, int | None, torch.Tensor | None]:
+             backend: str, samples: int) -> tuple[int, int, float | None, torch.Tensor | None, int]:
     """A render's checked output size (width, height), the peak bytes its drawing at ``samples`` x that
-    size takes without gradients (None: it records gradients; see ``_working_bytes``) and background
-    colour (4,) or None."""
+    size takes without gradients (None: it records gradients; see ``_working_bytes``), background
+    colour (4,) or None, and the samples per axis it is drawn with (``drawn_samples``)."""
     check_samples(samples)
     if backend not in BACKENDS:
         raise InvalidInputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
@@ -121,10 +122,11 @@ def _prepare(scene: Scene, width: int | None, height: int | None, background: Se
     if width < 1 or height < 1:
         raise InvalidInputError(f"render size must be at least 1 x 1 pixels, got {width} x {height}")
     width, height = int(width), int(height)
+    samples = drawn_samples(scene, max(width / scene.width, height / scene.height), samples)
     working = _working_bytes(scene, width * samples, height * samples, backend)
     resource_limits().check_job(width, height, len(scene.points), scene.num_paths, 0, "render (width/height, --width)",
                                 working=working, samples=samples)
-    return width, height, working, _background(background, scene.points)
+    return width, height, working, _background(background, scene.points), samples
 
 
 def _drawer(scene: Scene) -> "Draw":

@@ -7,14 +7,42 @@ background shows through the seam (conflation, as in 1-sample renderers and brow
 smaller pixels and averaging them narrows that seam by ``samples`` in each axis. A reduced band holds
 whole blocks: ``reduced_rows`` carries the rows of an unfinished block over to the next band.
 
-Renders that record gradients (optimisation) use one sample; the default of exports and the limit are
-in ``clipvg.samples``.
+Filter primitives that work on the pixel grid (feConvolveMatrix kernels and lighting normals are per
+pixel; feTile, feTurbulence, feMorphology, feDisplacementMap and feImage snap to it) look different at
+another resolution, and browsers draw them at the output's: a scene with one is drawn with one sample
+(``drawn_samples``). Renders that record gradients (optimisation) use one sample; the default of
+exports and the limit are in ``clipvg.samples``.
 """
 from __future__ import annotations
 
+import math
 from typing import Iterable, Iterator
 
 import torch
+
+from ..scene import Scene
+from .blur import MAX_RADIUS
+
+# primitives whose result scales with the render: they read their inputs within a distance in user units
+_SCALABLE = {"feFlood", "feColorMatrix", "feComponentTransfer", "feComposite", "feMerge", "feBlend", "feOffset",
+             "feGaussianBlur", "feDropShadow"}
+
+
+def drawn_samples(scene: Scene, scale: float, samples: int) -> int:
+    """The samples per axis a render of ``scene`` at ``scale`` output px per canvas px (the larger axis)
+    is drawn with: ``samples``, or 1 when a filter primitive of the scene works on the pixel grid or a
+    blur drawn at ``samples`` x the scale would reach past ``clipvg.render.blur.MAX_RADIUS`` px (it is
+    cut there)."""
+    if samples == 1 or scene.tree is None:
+        return samples
+    for primitive in (p for group in scene.tree.groups() for f in group.filters for p in f.primitives):
+        if primitive.kind not in _SCALABLE:
+            return 1
+        if "std" in primitive.params:
+            reach = 3 * max(abs(float(std)) for std in primitive.params["std"]) * scale * samples
+            if math.ceil(reach) > MAX_RADIUS:
+                return 1
+    return samples
 
 
 def box_reduce(image: torch.Tensor, samples: int) -> torch.Tensor:

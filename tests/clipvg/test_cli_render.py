@@ -10,6 +10,7 @@ from PIL import Image
 
 import clipvg
 from clipvg.cli import main
+from clipvg.samples import EXPORT_SAMPLES
 from svg_samples import SHAPES
 
 
@@ -26,7 +27,7 @@ def test_render_writes_the_same_pixels_as_the_api(svg_file, tmp_path, capsys) ->
     assert main(["render", str(svg_file), "-o", str(out), "--width", "128"]) == 0
     assert "wrote" in capsys.readouterr().out
     written = np.asarray(Image.open(out), dtype=np.float64) / 255
-    expected = clipvg.render(clipvg.load_svg(svg_file), 128, background=(1, 1, 1)).numpy()
+    expected = clipvg.render(clipvg.load_svg(svg_file), 128, background=(1, 1, 1), samples=EXPORT_SAMPLES).numpy()
     assert written.shape == (128, 128, 4)
     assert np.abs(written - expected).max() <= 1 / 255 + 1e-6
     assert hashlib.sha256(svg_file.read_bytes()).hexdigest() == before

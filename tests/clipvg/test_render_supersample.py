@@ -17,7 +17,7 @@ from clipvg.errors import InvalidInputError
 from clipvg.render import render
 from clipvg.render.api import render_rgba8
 from clipvg.render.bands import render_rows
-from clipvg.render.supersample import box_reduce, reduced_rows
+from clipvg.render.supersample import box_reduce, drawn_samples, reduced_rows
 from clipvg.svg import load_svg
 
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}">{body}</svg>'
@@ -105,6 +105,20 @@ def test_supersampled_bands_equal_the_one_shot_render(monkeypatch):
     # compared premultiplied, as a straight colour where alpha is ~1e-5 is any colour
     assert banded.shape == (800, 240, 4) and torch.allclose(_premultiplied(banded), _premultiplied(whole), atol=1e-4)
     assert np.abs(bytes_banded.astype(int) - bytes_whole).max() <= 1
+
+
+@pytest.mark.parametrize("kind, supersampled", [
+    ('<feGaussianBlur stdDeviation="1.5"/>', True),
+    ('<feGaussianBlur stdDeviation="90"/>', False),  # at 2 x 2 samples it would reach past blur.MAX_RADIUS
+    ('<feConvolveMatrix order="3" kernelMatrix="1 0 0 0 1 0 0 0 1"/>', False),  # a kernel per pixel
+    ('<feDiffuseLighting><feDistantLight azimuth="30" elevation="40"/></feDiffuseLighting>', False),
+])
+def test_filters_on_the_pixel_grid_are_drawn_with_one_sample(kind, supersampled):
+    body = (f'<filter id="f">{kind}</filter><g filter="url(#f)">' + ABUTTING.format(left="#c30", right="#06f") + '</g>')
+    scene = load_svg(SVG.format(w=24, h=16, body=body))
+    assert drawn_samples(scene, 4.0, 2) == (2 if supersampled else 1)
+    one, two = render_rgba8(scene, 96, 64, samples=1), render_rgba8(scene, 96, 64, samples=2)
+    assert np.array_equal(one, two) != supersampled
 
 
 def test_samples_must_be_a_small_whole_number():
