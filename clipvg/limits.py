@@ -29,11 +29,14 @@ POINT_BYTES = 2 * FLOAT_BYTES * 4 + 16 * FLOAT_BYTES
 # shadow. A forward+backward render keeps every pixel for backward: 844 and 2872 B/px at 1024 px. A render
 # without gradients draws tiles (clipvg.render.bands) of at most about clipvg.render.bands.TILE_BYTES, at
 # FLAT_PIXEL_BYTES (flat scenes) or TREE_PIXEL_BYTES (groups, filters) per pixel of the tile, and holds the
-# float32 RGBA result (OUTPUT_PIXEL_BYTES per output pixel). The larger figures are used. A tall thin render
-# (a 0.5 x 5251 px canvas drawn 48 px wide: 48 x 504 115 px, 23-32 s) is refused by render_side first.
+# float32 RGBA result (OUTPUT_PIXEL_BYTES per output pixel). One tree tile alone peaks at 350-400 B/px, but
+# over a render of many tiles the heap grows (glibc's free lists fragment): 4 rows of tiles of the groups
+# scene at 8192 px raised the peak by 2090, 1981 and 1717 B/px of a 129 K, 258 K and 516 K px tile (flat:
+# 265 B/px of a 1.2 M px band). The larger figures are used, also for a render drawn in one piece. A tall
+# thin render (a 0.5 x 5251 px canvas drawn 48 px wide: 48 x 504 115 px, 23-32 s) is refused by render_side.
 GRADIENT_PIXEL_BYTES = 2900
 FLAT_PIXEL_BYTES = 280
-TREE_PIXEL_BYTES = 1300
+TREE_PIXEL_BYTES = 2100
 OUTPUT_PIXEL_BYTES = 4 * FLOAT_BYTES
 # one CLIP view (224 x 224 RGB) through ViT-B/32 with gradients: activations kept for backward
 CLIP_VIEW_BYTES = 96 << 20
