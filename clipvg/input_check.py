@@ -4,8 +4,9 @@ and the editor load torch (seconds of start-up), so that a broken or oversized i
 Each check is the one the full reader runs, on the same code and with the same error: an SVG is read,
 parsed as XML within the element-nesting and point-count limits (``clipvg.svg.document.parse_xml``; entity
 tricks are refused by expat) and its declared canvas size checked (``check_canvas``); a raster is opened and
-decoded by Pillow within the megapixels limit (``vectorize.image_io.load_image``). What passes here may
-still be refused by the full reader, never the other way round.
+decoded by Pillow within the megapixels limit (``vectorize.image_io.load_image``). A declared canvas is
+also held to the render size limits (``check_job_inputs``; ``clipvg render`` likewise). What passes here may
+still be refused after reading, never the other way round.
 """
 from __future__ import annotations
 
