@@ -8,7 +8,7 @@ import torch
 
 from ..errors import InvalidInputError
 from ..limits import resource_limits
-from ..samples import check_samples
+from ..samples import EXPORT_SAMPLES, check_samples
 from ..scene import Scene
 from .supersample import box_reduce, drawn_samples, reduced_rows
 
@@ -66,10 +66,12 @@ def render(scene: Scene, width: int | None = None, height: int | None = None,
 
 def render_rgba8(scene: Scene, width: int | None = None, height: int | None = None,
                  background: Sequence[float] | torch.Tensor | None = None, backend: str = "auto",
-                 samples: int = 1) -> np.ndarray:
-    """``render`` without gradients as an (H, W, 4) uint8 array on the host (what a PNG holds). A large
-    render is drawn and converted band by band, so no float image of the whole render is held (with
-    ``samples`` > 1 each band is drawn at that many times the size and reduced before converting)."""
+                 samples: int = EXPORT_SAMPLES) -> np.ndarray:
+    """``render`` without gradients as an (H, W, 4) uint8 array on the host (what a PNG holds), by default
+    at ``clipvg.samples.EXPORT_SAMPLES`` samples per axis, as ``clipvg render`` writes it (``samples=1``:
+    the exact-area render). A large render is drawn and converted band by band, so no float image of the
+    whole render is held (with ``samples`` > 1 each band is drawn at that many times the size and reduced
+    before converting)."""
     from ..image_out import to_uint8
     with torch.no_grad():
         width, height, working, color, samples = _prepare(scene, width, height, background, backend, samples)
