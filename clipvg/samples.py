@@ -5,9 +5,9 @@ from __future__ import annotations
 from .errors import InvalidInputError
 
 MAX_SAMPLES = 8  # samples per axis: 64 per pixel; the work grows with the square
-# samples per axis of ``clipvg render`` and the PNG exports of edits: 2 x 2 take papirus and tango icons from
-# 87 / 78 % to 100 % of files >= 40 dB from a 4x-supersampled resvg, at 1.5-1.9x the render time
-# (benchmarks/svg_corpus.py, benchmarks/results/svg_corpus_*_samples.json)
+# samples per axis of ``clipvg render``, ``render_rgba8`` and the PNG exports of edits: 2 x 2 take papirus and
+# tango icons from 87 / 78 % to 100 % of files >= 40 dB from a 4x-supersampled resvg, openclipart 55 -> 70 %, at
+# 1.7-2.2x the render time (benchmarks/results/svg_corpus_a42b08c_2cpu_papirus_tango_openclipart_samples.json)
 EXPORT_SAMPLES = 2
 
 
