@@ -1,7 +1,7 @@
 """Cubic Bézier fitting of many polylines at once: corner detection, smoothing, and Schneider's
 least-squares fit with error tolerance ("An Algorithm for Automatically Fitting Digitized Curves",
-Graphics Gems, 1990). Corners, smoothing and pieces are batched over all polylines with numpy;
-the fit runs compiled (numba), piece by piece, so no Python loop runs per curve.
+Graphics Gems, 1990). Corners, smoothing and pieces come from ``pieces``; the fit runs compiled
+(numba), piece by piece, so no Python loop runs per curve.
 
 Polylines come packed: ``points`` (N, 2) pixels, ``offsets`` (C+1,) so polyline c is
 ``points[offsets[c]:offsets[c+1]]``, ``closed`` (C,) bool (a closed polyline does not repeat its
@@ -15,9 +15,8 @@ import math
 import numpy as np
 from numba import njit
 
-CORNER_WINDOW = 4        # points each side used to measure the turning angle
-RUN = 3                  # identical steps each side that make a turn between them a corner
-CORNER_ANGLE = 50.0      # degrees of turn over the window that make a corner
+from .pieces import cut_pieces, unit2
+
 MAX_REPARAMETERIZE = 4   # Newton passes before a piece is split
 
 
@@ -32,29 +31,18 @@ def fit_packed(points: np.ndarray, offsets: np.ndarray, closed: np.ndarray, tole
     """Fit cubic Béziers to each packed polyline (see module docstring) within ``tolerance`` pixels
     of its smoothed points.
 
-    Corners (turns sharper than CORNER_ANGLE over CORNER_WINDOW points, local maxima) and the ends of
+    Corners (turns sharper than ``pieces.CORNER_ANGLE`` over ``pieces.CORNER_WINDOW`` points, local maxima) and the ends of
     open polylines are kept exactly; other points get one [1, 2, 1] / 4 smoothing pass, which takes
     the stairs out of pixel boundaries. A closed curve starts at its first corner, or at its first
     point when it has none. Returns the curves packed: control points (N', 2) and offsets (C+1,),
     curve c is ``control[offsets[c]:offsets[c+1]]`` ((3 S + 1, 2), see module docstring).
     """
-    points = np.asarray(points, np.float64)
-    batch = _Batch(np.asarray(offsets, np.int64), np.asarray(closed, bool))
-    corner = find_corners(points, batch)
-    split = corner | _default_splits(batch, corner)
-    smooth = np.where(split[:, None], points, 0.25 * points[batch.shift(-1)] + 0.5 * points
-                      + 0.25 * points[batch.shift(1)])
-    pieces = _pieces(batch, split)
-    sharp = corner | ~batch.point_closed
-    left = np.where(sharp[pieces.first, None], _ahead_tangent(smooth, pieces),
-                    _centred_tangent(smooth, batch, pieces.first))
-    right = np.where(sharp[pieces.last, None], _ahead_tangent(smooth, pieces.reversed()),
-                     -_centred_tangent(smooth, batch, pieces.last))
-    chain, start, beziers = _fit_cubics(smooth, pieces.indices, pieces.offsets, left, right, tolerance,
-                                        pieces.chain, pieces.start)
+    smooth, indices, piece_offsets, piece_chain, piece_start, left, right = cut_pieces(points, offsets, closed)
+    chain, start, beziers = _fit_pieces(smooth, indices, piece_offsets, left, right, float(tolerance),
+                                        piece_chain, piece_start)
     order = np.lexsort((start, chain))
     chain, beziers = chain[order], beziers[order]
-    first = np.searchsorted(chain, np.arange(len(batch.closed) + 1))  # each curve's first cubic
+    first = np.searchsorted(chain, np.arange(len(closed) + 1))  # each curve's first cubic
     # Curve c starts at c + 3 * first[c]: its start point, then 3 points per cubic.
     bounds = np.arange(len(first)) + 3 * first
     control = np.empty((bounds[-1], 2))
@@ -71,186 +59,14 @@ def fit_polyline(points: np.ndarray, closed: bool, tolerance: float) -> np.ndarr
     return fit_polylines(points, np.array([0, len(points)]), np.array([closed]), tolerance)[0]
 
 
-class _Batch:
-    """Index arithmetic for packed polylines: owner, position and neighbours of every point."""
-
-    def __init__(self, offsets: np.ndarray, closed: np.ndarray) -> None:
-        self.offsets, self.closed = offsets, closed
-        self.lengths = np.diff(offsets)
-        self.owner = np.repeat(np.arange(len(self.lengths)), self.lengths)
-        self.base = offsets[self.owner]  # global index of each point's polyline start
-        self.local = np.arange(offsets[-1]) - self.base
-        self.size = self.lengths[self.owner]
-        self.point_closed = closed[self.owner]
-        self._shifts: dict[int, np.ndarray] = {}
-
-    def shift(self, k: int) -> np.ndarray:
-        """(N,) global index of the point ``k`` steps along each point's polyline (wrapping on
-        closed polylines, clamped to the ends of open ones); computed once per ``k``."""
-        if k not in self._shifts:
-            moved = self.local + k
-            self._shifts[k] = self.base + np.where(self.point_closed, moved % self.size,
-                                                   np.minimum(np.maximum(moved, 0), self.size - 1))
-        return self._shifts[k]
-
-    def inside(self, k: int) -> np.ndarray:
-        """(N,) bool: the point ``k`` steps along exists without clamping."""
-        return self.point_closed | ((self.local + k >= 0) & (self.local + k < self.size))
-
-
-def find_corners(points: np.ndarray, batch: _Batch) -> np.ndarray:
-    """(N,) bool corners of packed polylines ``points`` (N, 2), by two rules:
-
-    * steps (see ``_step_corners``): the corners of rectangles and small blocks in pixel
-      boundaries, which smoothing would otherwise round off;
-    * angles: the turning angle between ``p[i] - p[i-w]`` and ``p[i+w] - p[i]`` (w = CORNER_WINDOW)
-      exceeds CORNER_ANGLE and is the first maximum within w either side, with no step corner
-      within w (oblique corners of larger shapes).
-    """
-    w = CORNER_WINDOW
-    by_steps = _step_corners(points, batch)
-    a = points - points[batch.shift(-w)]
-    b = points[batch.shift(w)] - points
-    cosine = (a * b).sum(1) / np.maximum(np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1), 1e-12)
-    angle = np.degrees(np.arccos(np.clip(cosine, -1.0, 1.0)))
-    angle[~(batch.inside(-w) & batch.inside(w)) | (batch.size < 2 * w + 1)] = 0.0
-    by_angle = angle > CORNER_ANGLE
-    for k in range(1, w + 1):
-        by_angle &= angle > np.where(batch.inside(-k), angle[batch.shift(-k)], 0.0)
-        by_angle &= angle >= np.where(batch.inside(k), angle[batch.shift(k)], 0.0)
-    near_step = by_steps.copy()
-    for k in range(1, w + 1):
-        near_step |= by_steps[batch.shift(-k)] | by_steps[batch.shift(k)]
-    return by_steps | (by_angle & ~near_step)
-
-
-def _step_corners(points: np.ndarray, batch: _Batch) -> np.ndarray:
-    """(N,) bool turns between straight runs that are corners: both runs at least RUN steps long, or
-    the two turns at the ends of a run shorter than RUN that turn the same way (the ends of thin
-    lines, single pixels). Staircases turn alternately left and right, so they stay smooth. Only turns
-    between axis-aligned steps count (pixel boundaries); other polylines get angle corners alone."""
-    step = points[batch.shift(1)] - points
-    incoming, outgoing = step[batch.shift(-1)], step
-    moving = (np.abs(incoming).sum(1) > 0) & (np.abs(outgoing).sum(1) > 0) & batch.inside(-1) & batch.inside(1)
-    moving &= (incoming == 0).any(1) & (outgoing == 0).any(1)  # pixel-boundary steps only: a smooth curve's
-    # points each turn a little between one-point runs the same way, which is no block's end
-    turns = np.nonzero(moving & (incoming != outgoing).any(1))[0]
-    sense = np.sign(incoming[turns, 0] * outgoing[turns, 1] - incoming[turns, 1] * outgoing[turns, 0])
-    owner, local, size = batch.owner[turns], batch.local[turns], batch.size[turns]
-    closed = batch.closed[owner]
-    same_next = np.r_[owner[1:] == owner[:-1], False]
-    first = np.r_[True, owner[1:] != owner[:-1]]
-    first_index = np.nonzero(first)[0][np.cumsum(first) - 1]
-    last_index = np.r_[np.nonzero(first)[0][1:], len(turns)][np.cumsum(first) - 1] - 1
-    following = np.where(same_next, np.arange(len(turns)) + 1, first_index)
-    has_next = same_next | closed
-    run_out = np.where(has_next, (local[following] - local) % size, size - 1 - local)
-    preceding = np.where(first, last_index, np.arange(len(turns)) - 1)
-    run_in = np.where(~first | closed, (local - local[preceding]) % size, local)
-    corner = np.zeros(len(points), bool)
-    corner[turns[(run_in >= RUN) & (run_out >= RUN)]] = True
-    short_same = has_next & (run_out < RUN) & (sense[following] == sense) & (following != np.arange(len(turns)))
-    corner[turns[short_same]] = True
-    corner[turns[following[short_same]]] = True
-    return corner
-
-
-def _default_splits(batch: _Batch, corner: np.ndarray) -> np.ndarray:
-    """(N,) bool: the ends of open polylines, and two opposite points of corner-free closed ones."""
-    has_corner = np.bincount(batch.owner, corner, minlength=len(batch.closed)) > 0
-    closed = batch.point_closed
-    ends = ~closed & ((batch.local == 0) | (batch.local == batch.size - 1))
-    smooth_loop = closed & ~has_corner[batch.owner] & ((batch.local == 0) | (batch.local == batch.size // 2))
-    return ends | smooth_loop
-
-
-class _Pieces:
-    """Runs of points between consecutive split points, packed: ``indices`` (M,) global point
-    indices, ``offsets`` (P+1,); ``chain`` (P,), ``start`` (P,) unwrapped position of the first point
-    (sort key along the chain), ``first``/``last`` (P,) global index of the end points."""
-
-    def __init__(self, indices: np.ndarray, offsets: np.ndarray, chain: np.ndarray, start: np.ndarray) -> None:
-        self.indices, self.offsets, self.chain, self.start = indices, offsets, chain, start
-        self.first, self.last = indices[offsets[:-1]], indices[offsets[1:] - 1]
-
-    def reversed(self) -> "_Pieces":
-        """The same pieces walked backwards (for tangents at their last point)."""
-        lengths = np.diff(self.offsets)
-        position = np.arange(len(self.indices)) - np.repeat(self.offsets[:-1], lengths)
-        flipped = self.offsets[:-1].repeat(lengths) + (lengths.repeat(lengths) - 1 - position)
-        return _Pieces(self.indices[flipped], self.offsets, self.chain, self.start)
-
-
-def _pieces(batch: _Batch, split: np.ndarray) -> _Pieces:
-    """Cut every polyline at its split points; a closed polyline's last piece wraps to its first split."""
-    at = np.nonzero(split)[0]
-    owner = batch.owner[at]
-    nxt = np.r_[at[1:], 0]
-    same = np.r_[owner[1:] == owner[:-1], False]
-    first_of_chain = np.r_[True, owner[1:] != owner[:-1]]
-    # The split after the last one of a chain is, for a closed chain, its first split plus its length.
-    chain_first = at[first_of_chain][np.cumsum(first_of_chain) - 1]
-    end_local = np.where(same, batch.local[nxt], batch.local[chain_first] + batch.size[at])
-    keep = same | batch.closed[owner]
-    start_local, end_local, owner = batch.local[at][keep], end_local[keep], owner[keep]
-    lengths = end_local - start_local + 1
-    offsets = np.r_[0, np.cumsum(lengths)]
-    position = np.arange(offsets[-1]) - np.repeat(offsets[:-1], lengths) + np.repeat(start_local, lengths)
-    size = batch.lengths[owner]
-    indices = batch.offsets[owner].repeat(lengths) + position % size.repeat(lengths)
-    return _Pieces(indices, offsets, owner, start_local)
-
-
-def _ahead_tangent(points: np.ndarray, pieces: _Pieces) -> np.ndarray:
-    """(P, 2) unit tangents leaving each piece's first point, towards the mean of the next 3 points."""
-    lengths = np.diff(pieces.offsets)
-    ahead = np.stack([pieces.indices[pieces.offsets[:-1] + np.minimum(k, lengths - 1)] for k in (1, 2, 3)])
-    return _unit(points[ahead].mean(0) - points[pieces.first], points[pieces.last] - points[pieces.first])
-
-
-def _centred_tangent(points: np.ndarray, batch: _Batch, at: np.ndarray) -> np.ndarray:
-    """(P, 2) unit tangents along the direction of travel at global points ``at``."""
-    after, before = batch.shift(1)[at], batch.shift(-1)[at]
-    return _unit(points[after] - points[before], np.tile([1.0, 0.0], (len(at), 1)))
-
-
-def _unit(vectors: np.ndarray, fallback: np.ndarray) -> np.ndarray:
-    """Normalise rows of ``vectors`` (P, 2); rows of zero length use ``fallback`` (then +x)."""
-    norm = np.linalg.norm(vectors, axis=1, keepdims=True)
-    vectors = np.where(norm > 1e-9, vectors, fallback)
-    norm = np.linalg.norm(vectors, axis=1, keepdims=True)
-    vectors = np.where(norm > 1e-9, vectors, np.array([1.0, 0.0]))
-    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-
-
-def _fit_cubics(points: np.ndarray, indices: np.ndarray, offsets: np.ndarray, left: np.ndarray,
-                right: np.ndarray, tolerance: float, chain: np.ndarray, start: np.ndarray
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Schneider's fit of every piece (points ``points[indices[offsets[p]:offsets[p+1]]]``, end tangents
-    ``left``/``right`` (P, 2)). A piece within ``tolerance`` is accepted; one within 4x tolerance is
-    reparameterised (Newton) up to MAX_REPARAMETERIZE times; otherwise it is split at its worst point
-    with a shared centred tangent. Returns (chain, start, beziers (B, 4, 2)) of the accepted cubics;
-    ``start`` orders them along their chain."""
-    return _fit_pieces(np.ascontiguousarray(points, np.float64), np.asarray(indices, np.int64),
-                       np.asarray(offsets, np.int64), np.ascontiguousarray(left, np.float64),
-                       np.ascontiguousarray(right, np.float64), float(tolerance),
-                       np.asarray(chain, np.int64), np.asarray(start, np.int64))
-
-
-@njit(cache=True, nogil=True)
-def _unit2(x: float, y: float, fx: float, fy: float) -> tuple[float, float]:
-    """(x, y) normalised; a vector of zero length uses the fallback (fx, fy), then +x (as ``_unit``)."""
-    if math.sqrt(x * x + y * y) <= 1e-9:
-        x, y = fx, fy
-    if math.sqrt(x * x + y * y) <= 1e-9:
-        x, y = 1.0, 0.0
-    norm = max(math.sqrt(x * x + y * y), 1e-12)
-    return x / norm, y / norm
-
-
 @njit(cache=True, nogil=True)
 def _fit_pieces(points, indices, offsets, left, right, tolerance, chain, start):
-    """Compiled ``_fit_cubics``: each piece depth first, its cubics in order along it."""
+    """Schneider's fit of every piece (points ``points[indices[offsets[p]:offsets[p+1]]]``, end tangents
+    ``left``/``right`` (P, 2)), each piece depth first, its cubics in order along it. A piece within
+    ``tolerance`` is accepted; one within 4x tolerance is reparameterised (Newton) up to
+    MAX_REPARAMETERIZE times; otherwise it is split at its worst point with a shared centred tangent.
+    Returns (chain, start, beziers (B, 4, 2)) of the accepted cubics; ``start`` orders them along
+    their chain."""
     pieces = len(offsets) - 1
     capacity = max(len(indices) - pieces, 1)  # a cubic spans 2+ points; neighbours share one
     out_chain = np.empty(capacity, np.int64)
@@ -283,7 +99,7 @@ def _fit_pieces(points, indices, offsets, left, right, tolerance, chain, start):
             x0, y0, x3, y3 = pts[lo, 0], pts[lo, 1], pts[hi, 0], pts[hi, 1]
             line = hi - lo + 1 <= 2
             if line:
-                lx, ly = _unit2(x3 - x0, y3 - y0, lx, ly)
+                lx, ly = unit2(x3 - x0, y3 - y0, lx, ly)
                 rx, ry = -lx, -ly
             x1, y1, x2, y2 = _least_squares(pts, u, lo, hi, lx, ly, rx, ry)
             error = 0.0
@@ -307,7 +123,7 @@ def _fit_pieces(points, indices, offsets, left, right, tolerance, chain, start):
             for i in range(lo + 1, hi):
                 if distance[i] > top:
                     worst, top = i, distance[i]
-            cx, cy = _unit2(pts[worst - 1, 0] - pts[worst + 1, 0], pts[worst - 1, 1] - pts[worst + 1, 1],
+            cx, cy = unit2(pts[worst - 1, 0] - pts[worst + 1, 0], pts[worst - 1, 1] - pts[worst + 1, 1],
                             x0 - x3, y0 - y3)
             stack[depth, 0], stack[depth, 1], stack[depth, 2], stack[depth, 3] = worst, hi, at + worst - lo, 0
             tangents[depth, 0], tangents[depth, 1], tangents[depth, 2], tangents[depth, 3] = -cx, -cy, rx, ry
