@@ -1,6 +1,6 @@
 """Packed polylines cut into the pieces ``fit`` fits: corners, smoothing, and each piece's end
-tangents, compiled (numba), one pass per polyline, so no Python or numpy step runs per point batch
-operation.
+tangents, compiled (numba) in passes over each polyline's points (numpy only takes the arccos of the
+corner test's cosines).
 
 Polylines come packed as in ``fit``: ``points`` (N, 2) float64 pixels, ``offsets`` (C+1,) int64,
 ``closed`` (C,) bool. Along a polyline, the point ``k`` steps from local index ``i`` wraps on a
