@@ -114,12 +114,13 @@ def run(jobs: str | os.PathLike | Iterable[dict], out_dir: str | os.PathLike, *,
         todo = [job for job in job_list if job.error is None and not manifest.is_done(job)]
         skipped = {job.id for job in job_list if job.error is None} - {job.id for job in todo}
         preload = _preload(todo)
-        if executor == "ray":
+        runner = None  # nothing to run: no executor, so no torch, no GPU probe and no Ray cluster
+        if todo and executor == "ray":
             from .ray_executor import RayExecutor
 
             runner = RayExecutor(ray_address, workers, gpus_per_job, cpus_per_job, ray_files, preload, threads,
                                  ray_timeout)
-        else:
+        elif todo:
             from .local import LocalExecutor
 
             runner = LocalExecutor(workers, (preload or {}).get("device"), preload, threads)
@@ -128,15 +129,17 @@ def run(jobs: str | os.PathLike | Iterable[dict], out_dir: str | os.PathLike, *,
         manifest.save()
         if not quiet:
             unusable = sum(job.error is not None for job in job_list)
+            where = f", on {runner.describe()}" if runner else ""
             print(f"clipvg batch: {len(todo)} of {len(job_list)} jobs to run ({len(skipped)} done before, "
-                  f"{unusable} unusable), on {runner.describe()}", file=sys.stderr)
+                  f"{unusable} unusable){where}", file=sys.stderr)
         tracker = Tracker(manifest, job_list, len(skipped), quiet, callback)
         interrupted = False
         try:
             for job in job_list:
                 if job.error is not None:
                     tracker.failed_before_start(job)
-            runner.run(todo, tracker, _checkpoint_dir(out_dir))
+            if runner:
+                runner.run(todo, tracker, _checkpoint_dir(out_dir))
         except KeyboardInterrupt:
             interrupted = True
         finally:

@@ -123,3 +123,19 @@ def test_outpaint_refuses_a_huge_margin_before_loading_torch(tmp_path):
     done = subprocess.run([sys.executable, "-c", probe, "outpaint", "in.svg"], capture_output=True, text=True,
                           check=True, cwd=tmp_path)
     assert done.stdout.split() == ["2", "False"] and "--bottom in pixels is 100,000" in done.stderr, done.stderr
+
+
+def test_batch_of_unusable_jobs_ends_without_loading_torch(tmp_path):
+    """Jobs that fail their checks are recorded as failed by the coordinator; with none left to run no
+    executor starts, so neither torch (the GPU probe) nor a worker loads (it took 5 s)."""
+    (tmp_path / "a.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"/>')
+    (tmp_path / "jobs.jsonl").write_text('{"input": "a.svg", "prompt": "x", "patches": 1.5}\n'
+                                         '{"input": "a.svg", "prompt": ""}\n{"input": "gone.svg", "prompt": "x"}\n')
+    probe = ("import sys\nfrom clipvg.cli import main\n"
+             "code = main(['batch', 'jobs.jsonl', '-o', 'out', '--quiet'])\n"
+             "print(code, 'torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert done.stdout.split() == ["1", "False"], (done.stdout, done.stderr)
+    manifest = (tmp_path / "out" / "manifest.json").read_text()
+    for reason in ("patches must be a whole number", "prompt is empty", "input file not found"):
+        assert reason in manifest, manifest
