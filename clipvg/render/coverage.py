@@ -187,6 +187,7 @@ def _break_parameter(a: torch.Tensor, b: torch.Tensor, edge: torch.Tensor, line:
     return torch.where(crossing, (line - ae) / safe, line)
 
 
+FLOOR_SPLIT = 4  # box cells a piece above which the lowest item is summed on its own (``_box_sums``)
 EVENODD_SUBSCANLINES = 16  # sub-scanlines per pixel row for even-odd items (exact in x, sampled in y)
 
 
@@ -227,12 +228,11 @@ def _empty(edges: torch.Tensor, lowest: int, width: int, height: int) -> Fragmen
 
 @dataclass
 class _Sums:
-    """Per-item accumulation boxes after the row prefix sums: ``value`` (T,) per box cell, ``index``
-    (F,) the cells kept as fragments, their ``item`` (F,) and canvas ``pixel`` (F,), and ``floor``
-    (H*W,) bool, the canvas pixels wholly inside the lowest item (None where not asked for)."""
+    """Fragments after the row prefix sums: their ``value`` (F,) (the signed area or coverage),
+    ``item`` (F,) and canvas ``pixel`` (F,), ordered by item, then pixel; and ``floor`` (H*W,) bool,
+    the canvas pixels wholly inside the lowest item (None where not asked for)."""
 
     value: torch.Tensor
-    index: torch.Tensor
     item: torch.Tensor
     pixel: torch.Tensor
     floor: torch.Tensor | None
@@ -242,10 +242,31 @@ def _box_sums(cell: torch.Tensor, item: torch.Tensor, step: torch.Tensor, fx: to
               width: int, height: int, lowest: int) -> _Sums:
     """Prefix-sum steps along rows: a step of ``step`` (M,) at offset ``fx`` (M,) in [0, 1] inside
     cell ``cell`` (M, 2) (col in [0, W], row) of item ``item`` (M,) adds ``step * (1 - fx)`` to that
-    cell and ``step`` to every cell right of it. Each item accumulates over the span of each of its
-    rows from its first piece to its last (outside it the row's sum is 0), plus a spill cell. The
-    cells of item ``lowest`` (-1: none) that no piece touches and that sum to 1 or more are its
-    ``floor``, not fragments."""
+    cell and ``step`` to every cell right of it. Every item is summed over each of its rows from its
+    first piece to its last (``_row_sums``), except item ``lowest`` (-1: none), whose inside is its
+    ``floor``: where its box holds more than ``FLOOR_SPLIT`` cells a piece (taking it apart from the
+    other items' pieces costs a few passes over all of them), it is summed over the cells its pieces
+    touch only (``_floor_sums``)."""
+    with torch.no_grad():
+        low = torch.nonzero(item == lowest).flatten()
+        box = cell.index_select(0, low).amax(0) - cell.index_select(0, low).amin(0) + 1 if len(low) else None
+    if box is None or int(box.prod()) <= FLOOR_SPLIT * len(cell):
+        return _row_sums(cell, item, step, fx, num_items, width, height, lowest)
+    with torch.no_grad():
+        rest = torch.nonzero(item != lowest).flatten()
+    value, pixel, floor = _floor_sums(cell.index_select(0, low), step.index_select(0, low), fx.index_select(0, low),
+                                      width, height)
+    sums = _row_sums(cell.index_select(0, rest), item.index_select(0, rest), step.index_select(0, rest),
+                     fx.index_select(0, rest), num_items, width, height, -1)
+    return _Sums(torch.cat([value, sums.value]), torch.cat([torch.full_like(pixel, lowest), sums.item]),
+                 torch.cat([pixel, sums.pixel]), floor)
+
+
+def _row_sums(cell: torch.Tensor, item: torch.Tensor, step: torch.Tensor, fx: torch.Tensor, num_items: int,
+              width: int, height: int, lowest: int) -> _Sums:
+    """``_box_sums`` with each item accumulated over the span of each of its rows from its first piece
+    to its last (outside it the row's sum is 0), plus a spill cell; the cells of item ``lowest`` (-1:
+    none) that no piece touches and that sum to 1 or more are its ``floor``, not fragments."""
     with torch.no_grad():
         rows = _RowTable.of(cell, item, num_items, width)
         row = rows.of_piece
@@ -266,7 +287,7 @@ def _box_sums(cell: torch.Tensor, item: torch.Tensor, step: torch.Tensor, fx: to
         frag_row = torch.repeat_interleave(torch.diff(per_row, prepend=per_row.new_zeros(1)), output_size=len(index))
         frag_item = rows.item.index_select(0, frag_row)
         pixel = index + rows.pixel_shift.index_select(0, frag_row)
-    return _Sums(value, index, frag_item, pixel, floor)
+    return _Sums(value.index_select(0, index), frag_item, pixel, floor)
 
 
 def _take_floor(value: torch.Tensor, keep: torch.Tensor, touched: torch.Tensor, rows: "_RowTable", lowest: int,
@@ -284,6 +305,36 @@ def _take_floor(value: torch.Tensor, keep: torch.Tensor, touched: torch.Tensor, 
     pixel = torch.where(inside, torch.arange(limit, device=shift.device) + shift, num_pixels)
     floor = torch.zeros(num_pixels + 1, dtype=torch.bool, device=shift.device)
     return floor.index_fill_(0, pixel, True)[:num_pixels]
+
+
+def _floor_sums(cell: torch.Tensor, step: torch.Tensor, fx: torch.Tensor, width: int, height: int
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``_box_sums`` of one item's steps over only the cells they touch (each piece's cell and the one
+    right of it, the last of a row being its spill cell): the values (F,) and canvas pixels (F,) of
+    those inside the canvas, and the floor (H*W,) bool: the runs of untouched cells between two
+    touched ones of a row whose sum is not 0 (there it is the constant winding, an integer up to
+    rounding: coverage 1)."""
+    with torch.no_grad():
+        stride = width + 2  # columns 0..W + 1 of a row
+        key = cell[:, 1] * stride + cell[:, 0]
+        cells = torch.unique(torch.cat([key, key + 1]))  # sorted
+        base = torch.searchsorted(cells, key)
+        row, col = cells // stride, cells % stride
+        row_last = torch.searchsorted(cells, (row + 1) * stride) - 1  # each cell's row's last cell
+    value = _RowPrefixSums.apply(step, fx, base, row_last.index_select(0, base), len(cells))
+    with torch.no_grad():
+        inside = torch.nonzero(col < width).flatten()
+        pixel = row.index_select(0, inside) * width + col.index_select(0, inside)
+        # a run from the column after cell k to the column before cell k + 1 of the same row, where
+        # the sum through cell k is the winding
+        start, end = col[:-1] + 1, torch.minimum(col[1:], torch.full_like(col[1:], width))
+        run = torch.nonzero((row[1:] == row[:-1]) & (start < end) & (value.detach()[:-1].abs() > 0.5)).flatten()
+        offset = row.index_select(0, run) * width
+        edges = torch.zeros(width * height + 1, dtype=torch.int32, device=cell.device)
+        edges.index_add_(0, offset + start.index_select(0, run), torch.ones_like(run, dtype=torch.int32))
+        edges.index_add_(0, offset + end.index_select(0, run), torch.full_like(run, -1, dtype=torch.int32))
+        floor = torch.cumsum(edges[:-1], 0, dtype=torch.int32) > 0
+    return value.index_select(0, inside), pixel, floor
 
 
 class _RowPrefixSums(torch.autograd.Function):
@@ -348,7 +399,7 @@ def _nonzero(edges: torch.Tensor, edge_item: torch.Tensor, num_items: int, width
         # useful gradient where value is 0
         area = torch.zeros(num_items, dtype=dy.dtype, device=dy.device).index_add(0, item, -dy * x_mid)
         orientation = torch.sign(area)
-    value = sums.value.index_select(0, sums.index)
+    value = sums.value
     with torch.no_grad():
         # a cell the item does not cover holds only the prefix sum's rounding (~1e-16), whose sign is noise
         sign = torch.where(value.detach().abs() > 1e-9, torch.sign(value.detach()),
@@ -484,8 +535,7 @@ def _evenodd(edges: torch.Tensor, edge_item: torch.Tensor, num_items: int, width
         cell = torch.stack([col, line.index_select(0, order) // sub], 1)
     x = x.index_select(0, order)
     sums = _box_sums(cell, item, step, x - col.to(x.dtype), num_items, width, height, lowest)
-    coverage = sums.value.index_select(0, sums.index)
-    return Fragments(sums.pixel, sums.item, coverage, sums.floor, lowest)
+    return Fragments(sums.pixel, sums.item, sums.value, sums.floor, lowest)
 
 
 @dataclass

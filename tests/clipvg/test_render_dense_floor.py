@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+import clipvg.render.coverage as coverage
 import clipvg.render.torch_backend as torch_backend
 from clipvg import GradientStops, LinearGradient, Path, Scene, Solid, Stroke, Subpath, render
 from clipvg.render.coverage import rasterize
@@ -55,6 +56,8 @@ def _scene(kind: str, seed: int) -> Scene:
 def _render_and_gradients(kind: str, seed: int, dense: bool, monkeypatch: pytest.MonkeyPatch
                           ) -> tuple[torch.Tensor, list[torch.Tensor]]:
     monkeypatch.setattr(torch_backend, "DENSE_FLOOR", dense)
+    # seed 0: the floor summed over the cells its pieces touch only; 1: over its whole rows
+    monkeypatch.setattr(coverage, "FLOOR_SPLIT", 0 if seed == 0 else 10 ** 9)
     if seed == 1:  # chunks of a few paths, each with its own floor over the chunks below, recomputed in backward
         monkeypatch.setattr(torch_backend, "CHUNK_PIXELS", 600)
     scene = _scene(kind, seed)
@@ -83,11 +86,13 @@ def test_dense_floor_equals_fragments(kind: str, seed: int, monkeypatch: pytest.
         torch.testing.assert_close(gradient, expected, rtol=0, atol=tolerance, msg=lambda message: f"{name}: {message}")
 
 
-def test_floor_is_the_untouched_inside_of_the_lowest_item() -> None:
+@pytest.mark.parametrize("split", [0, 10 ** 9])  # summed over the touched cells only / over whole rows
+def test_floor_is_the_untouched_inside_of_the_lowest_item(split: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """A canvas-sized square under a smaller one: its inside, less the cells its side edges touch
     (columns 0 and 1 right of its left edge, and column W - 1, where its right edge on the canvas
     border has a half for the central derivative), is the floor and no fragment; the square above is
     all fragments, as without the floor."""
+    monkeypatch.setattr(coverage, "FLOOR_SPLIT", split)
     width, height = 12, 9
     square = torch.tensor([[0.0, 0.0], [width, 0.0], [width, height], [0.0, height]], dtype=torch.float64)
     small = torch.tensor([[3.5, 2.5], [7.5, 2.5], [7.5, 6.5], [3.5, 6.5]], dtype=torch.float64)
