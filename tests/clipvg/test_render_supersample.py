@@ -4,6 +4,8 @@ render; bands equal the one-shot render."""
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -140,3 +142,13 @@ def test_cli_render_samples(tmp_path, capsys):
     assert np.abs(drawn[2] - union).max() <= 1 < np.abs(drawn[1] - union).max()
     assert main(["render", str(source), "-o", str(tmp_path / "bad.png"), "--samples", "0"]) == 2
     assert "samples per axis" in capsys.readouterr().err and not (tmp_path / "bad.png").exists()
+
+
+def test_cli_refuses_bad_samples_before_torch_loads(tmp_path):
+    source = tmp_path / "in.svg"
+    source.write_text(SVG.format(w=4, h=4, body=""))
+    code = ("import sys; from clipvg.cli import main; "
+            f"code = main(['render', {str(source)!r}, '-o', {str(tmp_path / 'o.png')!r}, '--samples', '9']); "
+            "print(code, 'torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["2", "False"] and "samples per axis" in done.stderr
