@@ -10,7 +10,10 @@ whole blocks: ``reduced_rows`` carries the rows of an unfinished block over to t
 Filter primitives that work on the pixel grid (feConvolveMatrix kernels and lighting normals are per
 pixel; feTile, feTurbulence, feMorphology, feDisplacementMap and feImage snap to it) look different at
 another resolution, and browsers draw them at the output's: a scene with one is drawn with one sample
-(``drawn_samples``). Renders that record gradients (optimisation) use one sample; the default of
+(``drawn_samples``). So is a scene that draws a texture: a pattern's tile is drawn at whole device pixels
+and an image resampled per output pixel, as browsers and resvg do, and drawing them at another resolution
+moves tile edges by a pixel (12 of resvg's pattern and context files failed at 2 x 2, none passed).
+Renders that record gradients (optimisation) use one sample; the default of
 exports and the limit are in ``clipvg.samples``.
 """
 from __future__ import annotations
@@ -30,11 +33,13 @@ _SCALABLE = {"feFlood", "feColorMatrix", "feComponentTransfer", "feComposite", "
 
 def drawn_samples(scene: Scene, scale: float, samples: int) -> int:
     """The samples per axis a render of ``scene`` at ``scale`` output px per canvas px (the larger axis)
-    is drawn with: ``samples``, or 1 when a filter primitive of the scene works on the pixel grid or a
-    blur drawn at ``samples`` x the scale would reach past ``clipvg.render.blur.MAX_RADIUS`` px (it is
-    cut there)."""
+    is drawn with: ``samples``, or 1 when the scene draws a texture (an image or a pattern), when a filter
+    primitive of it works on the pixel grid, or when a blur drawn at ``samples`` x the scale would reach past
+    ``clipvg.render.blur.MAX_RADIUS`` px (it is cut there)."""
     if samples == 1 or scene.tree is None:
         return samples
+    if scene.tree.draws_textures():
+        return 1
     for primitive in (p for group in scene.tree.groups() for f in group.filters for p in f.primitives):
         if primitive.kind not in _SCALABLE:
             return 1

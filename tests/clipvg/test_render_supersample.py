@@ -123,6 +123,22 @@ def test_filters_on_the_pixel_grid_are_drawn_with_one_sample(kind, supersampled)
     assert np.array_equal(one, two) != supersampled
 
 
+@pytest.mark.parametrize("paint", [
+    '<pattern id="p" width="5" height="3" patternUnits="userSpaceOnUse"><rect width="2.5" height="1.5"/></pattern>',
+    '<image id="i" width="4" height="4" href="data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJ'
+    'AAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="/>',
+])
+def test_scenes_with_textures_are_drawn_with_one_sample(paint):
+    """A pattern tile is drawn at whole device pixels and an image resampled per output pixel, as browsers
+    do: at 2 x 2 tile edges moved by a pixel (resvg's pattern files)."""
+    fill = "url(#p)" if paint.startswith("<pattern") else "#06f"
+    use = '<use href="#i" x="3"/>' if paint.startswith("<image") else ""
+    body = f'<defs>{paint}</defs><rect x="1.3" y="1.3" width="20" height="12" fill="{fill}"/>{use}'
+    scene = load_svg(SVG.format(w=24, h=16, body=body))
+    assert drawn_samples(scene, 4.0, 2) == 1
+    assert np.array_equal(render_rgba8(scene, 96, 64, samples=1), render_rgba8(scene, 96, 64, samples=2))
+
+
 def test_samples_must_be_a_small_whole_number():
     scene = load_svg(SVG.format(w=4, h=4, body='<rect width="2" height="2"/>'))
     for samples in (0, 9, 2.0, True):
