@@ -28,7 +28,7 @@ from ..ragged import group_min_max
 from ..scene import Scene
 from ..scene.tree import ClipPath, Filter, FilterPrimitive, Group, Image, Mask, Pattern
 
-TILE_BYTES = 320 << 20  # working memory of one tile drawn without gradients (margins included)
+TILE_BYTES = 512 << 20  # working memory of one tile drawn without gradients (margins included)
 OFF_CANVAS = -1e5  # canvas px: where the points of a path that cannot reach a tile go (left and above it)
 MAX_BLUR_RADIUS = 512  # px, as clipvg.render.blur.MAX_RADIUS: a blur reaches no further
 Draw = Callable[[Scene, int, int, "torch.Tensor | None"], torch.Tensor]  # (scene, width, height, background) -> (H, W, 4)
