@@ -225,15 +225,31 @@ def walk_loops(successor: np.ndarray, start: np.ndarray, junction: np.ndarray, s
         cut = -1
         edge = first
         area2 = 0
+        v = np.int64(start[edge])
+        x, y = v % stride, v // stride  # then followed along the unit steps: no division per edge
         while not seen[edge]:
-            ring = _room(ring, length, 2)
+            if length + 2 > len(ring):  # (a call returning the array each edge costs its reference count)
+                ring = _room(ring, length, 2)
             seen[edge] = True
-            v = np.int64(start[edge])
             if cut < 0 and junction[v]:
                 cut = length
             ring[length] = v
             w = np.int64(start[successor[edge]])
-            area2 += (v % stride) * (w // stride) - (w % stride) * (v // stride)
+            # the shoelace term x_v y_w - x_w y_v of a unit step east, west, south or north
+            step = w - v
+            if step == 1:
+                area2 -= y
+                x += 1
+            elif step == -1:
+                area2 += y
+                x -= 1
+            elif step > 0:
+                area2 += x
+                y += 1
+            else:
+                area2 -= x
+                y -= 1
+            v = w
             length += 1
             edge = successor[edge]
         # room for this loop: at most ``length`` pieces and chains, with ``length`` + pieces vertices

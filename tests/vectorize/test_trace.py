@@ -115,3 +115,27 @@ def test_boundary_edges_and_junctions_match_their_definition():
             tl, tr, bl, br = padded[y, x], padded[y, x + 1], padded[y + 1, x], padded[y + 1, x + 1]
             saddle = tl == br and tr == bl and tl != tr
             assert found[y, x] == (len({tl, tr, bl, br}) >= 3 or saddle), (y, x)
+
+
+def test_walked_loops_have_their_shoelace_area_and_cover_each_region():
+    """Each loop's twice signed area (followed along its unit steps) is the shoelace sum of its
+    vertices; per region the loops' areas add up to twice its pixel count (holes count negative)."""
+    from vectorize.loops import boundary_edges, junctions, successors, walk_loops
+
+    rng = np.random.default_rng(7)
+    labels = rng.integers(-1, 3, (19, 27)).astype(np.int32)
+    height, width = labels.shape
+    stride = width + 1
+    start, direction, owner = boundary_edges(labels)
+    successor = successors(start, direction, owner, stride, (height + 1) * stride)
+    loop_edge, area2 = walk_loops(successor, start, junctions(labels).ravel(), stride)[:2]
+    per_region = np.zeros(3, np.int64)
+    for first, area in zip(loop_edge.tolist(), area2.tolist()):
+        ring, edge = [], first
+        while not ring or edge != first:
+            ring.append(start[edge])
+            edge = successor[edge]
+        x, y = np.array(ring) % stride, np.array(ring) // stride
+        assert area == int((x * np.roll(y, -1) - np.roll(x, -1) * y).sum())
+        per_region[owner[first]] += area
+    assert per_region.tolist() == [2 * int((labels == r).sum()) for r in range(3)]
