@@ -252,13 +252,11 @@ def _ahead(smooth, indices, end, beyond, step):
     length = (beyond - end) * step
     here = indices[end]
     far = indices[beyond - step]
-    mean = np.empty(2)
-    for d in range(2):
-        total = smooth[indices[end + step * min(1, length - 1)], d]
-        total += smooth[indices[end + step * min(2, length - 1)], d]
-        total += smooth[indices[end + step * min(3, length - 1)], d]
-        mean[d] = total / 3.0
-    return unit2(mean[0] - smooth[here, 0], mean[1] - smooth[here, 1],
+    a, b = indices[end + step * min(1, length - 1)], indices[end + step * min(2, length - 1)]
+    c = indices[end + step * min(3, length - 1)]
+    mean_x = (smooth[a, 0] + smooth[b, 0] + smooth[c, 0]) / 3.0
+    mean_y = (smooth[a, 1] + smooth[b, 1] + smooth[c, 1]) / 3.0
+    return unit2(mean_x - smooth[here, 0], mean_y - smooth[here, 1],
                  smooth[far, 0] - smooth[here, 0], smooth[far, 1] - smooth[here, 1])
 
 
