@@ -188,6 +188,7 @@ def _break_parameter(a: torch.Tensor, b: torch.Tensor, edge: torch.Tensor, line:
 
 
 FLOOR_SPLIT = 4  # box cells a piece above which the lowest item is summed on its own (``_box_sums``)
+FLOOR_ROUNDING = 1e-3  # a cell no piece touches is floor where its sum is over 1 - this (rounding, not 1 - 1 / S)
 EVENODD_SUBSCANLINES = 16  # sub-scanlines per pixel row for even-odd items (exact in x, sampled in y)
 
 
@@ -239,18 +240,19 @@ class _Sums:
 
 
 def _box_sums(cell: torch.Tensor, item: torch.Tensor, step: torch.Tensor, fx: torch.Tensor, num_items: int,
-              width: int, height: int, lowest: int) -> _Sums:
+              width: int, height: int, lowest: int, sampled: bool = False) -> _Sums:
     """Prefix-sum steps along rows: a step of ``step`` (M,) at offset ``fx`` (M,) in [0, 1] inside
     cell ``cell`` (M, 2) (col in [0, W], row) of item ``item`` (M,) adds ``step * (1 - fx)`` to that
     cell and ``step`` to every cell right of it. Every item is summed over each of its rows from its
     first piece to its last (``_row_sums``), except item ``lowest`` (-1: none), whose inside is its
     ``floor``: where its box holds more than ``FLOOR_SPLIT`` cells a piece (taking it apart from the
     other items' pieces costs a few passes over all of them), it is summed over the cells its pieces
-    touch only (``_floor_sums``)."""
+    touch only (``_floor_sums``), unless ``sampled`` (even-odd sub-scanline steps: a cell no step touches
+    may still be partly covered, so every cell of the item's rows is summed)."""
     with torch.no_grad():
         low = torch.nonzero(item == lowest).flatten()
         box = cell.index_select(0, low).amax(0) - cell.index_select(0, low).amin(0) + 1 if len(low) else None
-    if box is None or int(box.prod()) <= FLOOR_SPLIT * len(cell):
+    if box is None or sampled or int(box.prod()) <= FLOOR_SPLIT * len(cell):
         return _row_sums(cell, item, step, fx, num_items, width, height, lowest)
     with torch.no_grad():
         rest = torch.nonzero(item != lowest).flatten()
@@ -293,12 +295,13 @@ def _row_sums(cell: torch.Tensor, item: torch.Tensor, step: torch.Tensor, fx: to
 def _take_floor(value: torch.Tensor, keep: torch.Tensor, touched: torch.Tensor, rows: "_RowTable", lowest: int,
                 num_pixels: int) -> torch.Tensor:
     """Which canvas pixels (H*W,) bool are cells of item ``lowest`` that no piece touches and whose
-    ``value`` (T,) is not 0 (there it is the constant winding, an integer up to rounding: coverage
-    1), taken out of ``keep`` (T,) in place; ``touched`` (T,) the cells holding a piece or right of
-    one. The item's rows come first."""
+    ``value`` (T,) is 1 or more up to rounding (coverage 1), taken out of ``keep`` (T,) in place;
+    ``touched`` (T,) the cells holding a piece or right of one. The item's rows come first. A nonzero
+    item's untouched cell holds its constant winding, an integer; an even-odd item's holds the share
+    of its sub-scanlines inside, a fraction where an edge (a horizontal one, say) lies between them."""
     count = int(torch.count_nonzero(rows.item == lowest))
     limit = int(rows.end[count - 1]) if count else 0
-    inside = keep[:limit] & ~touched[:limit] & (value[:limit].abs() > 0.5)
+    inside = keep[:limit] & ~touched[:limit] & (value[:limit].abs() > 1 - FLOOR_ROUNDING)
     keep[:limit] &= ~inside
     shift = torch.repeat_interleave(rows.pixel_shift[:count], rows.cells[:count], output_size=limit)
     # the other cells are written to a spare pixel past the canvas
@@ -534,7 +537,7 @@ def _evenodd(edges: torch.Tensor, edge_item: torch.Tensor, num_items: int, width
         col = x.detach().index_select(0, order).floor().clamp(max=width).long()
         cell = torch.stack([col, line.index_select(0, order) // sub], 1)
     x = x.index_select(0, order)
-    sums = _box_sums(cell, item, step, x - col.to(x.dtype), num_items, width, height, lowest)
+    sums = _box_sums(cell, item, step, x - col.to(x.dtype), num_items, width, height, lowest, sampled=True)
     return Fragments(sums.pixel, sums.item, sums.value, sums.floor, lowest)
 
 
