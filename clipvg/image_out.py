@@ -10,7 +10,6 @@ import torch
 from PIL import Image
 
 from .atomic import write_bytes_atomic
-from .samples import EXPORT_SAMPLES
 
 if TYPE_CHECKING:
     from .scene import Scene
@@ -30,9 +29,9 @@ def save_png(image: torch.Tensor | np.ndarray, path: str | os.PathLike, inputs: 
 
 
 def save_render_png(scene: Scene, path: str | os.PathLike, background: Sequence[float] | None = None,
-                    inputs: tuple[str | os.PathLike, ...] = (), samples: int = EXPORT_SAMPLES) -> None:
+                    inputs: tuple[str | os.PathLike, ...] = (), samples: int | None = None) -> None:
     """Render ``scene`` at its canvas size without gradients, ``samples`` per pixel along each axis
-    (``clipvg.render.api.render_rgba8``), on ``background`` (RGB in [0, 1]) or transparent, and write it
+    (None: ``clipvg.samples.export_samples``' default for its size; ``clipvg.render.api.render_rgba8``), on ``background`` (RGB in [0, 1]) or transparent, and write it
     as PNG, atomically."""
     from .render.api import render_rgba8
     save_png(render_rgba8(scene, background=background, samples=samples), path, inputs)

@@ -9,6 +9,18 @@ MAX_SAMPLES = 8  # samples per axis: 64 per pixel; the work grows with the squar
 # tango icons from 87 / 78 % to 100 % of files >= 40 dB from a 4x-supersampled resvg, openclipart 55 -> 70 %, at
 # 1.7-2.2x the render time (benchmarks/results/svg_corpus_a42b08c_2cpu_papirus_tango_openclipart_samples.json)
 EXPORT_SAMPLES = 2
+# output pixels up to which exports take EXPORT_SAMPLES by default (2048 x 2048): above it they take one sample,
+# as the work grows with the drawn pixels (an 8192 x 8192 tree of groups and filters took 859 s at 2 x 2 against
+# 134 s at one sample; benchmarks/results/render_memory_02f257d_2cpu_load4.json); an explicit count is kept
+EXPORT_MAX_PIXELS = 2048 * 2048
+
+
+def export_samples(width: int, height: int, samples: int | None = None) -> int:
+    """The samples per axis an export of width x height px is drawn with: ``samples`` when given (checked),
+    else EXPORT_SAMPLES up to EXPORT_MAX_PIXELS output pixels and 1 above."""
+    if samples is not None:
+        return check_samples(samples)
+    return EXPORT_SAMPLES if width * height <= EXPORT_MAX_PIXELS else 1
 
 
 def check_samples(samples: int) -> int:

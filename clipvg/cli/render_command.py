@@ -10,7 +10,7 @@ from pathlib import Path
 from ..errors import InvalidInputError
 from ..input_check import check_svg
 from ..limits import resource_limits
-from ..samples import EXPORT_SAMPLES, MAX_SAMPLES, check_samples
+from ..samples import EXPORT_MAX_PIXELS, EXPORT_SAMPLES, MAX_SAMPLES, check_samples
 
 BACKGROUNDS = {"white": (1.0, 1.0, 1.0), "none": None}
 
@@ -24,9 +24,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--background", choices=sorted(BACKGROUNDS), default="white")
     parser.add_argument("--backend", default="auto", help="auto (torch), torch or diffvg (clipvg.render.api.BACKENDS)")
     parser.add_argument("--device", default="cpu", help="torch device, e.g. cpu or cuda")
-    parser.add_argument("--samples", type=int, default=EXPORT_SAMPLES,
-                        help=f"samples per pixel along each axis, 1 to {MAX_SAMPLES} (default {EXPORT_SAMPLES}): more "
-                        "smooth the seams between abutting shapes; 1 draws each shape's exact-area coverage")
+    parser.add_argument("--samples", type=int,
+                        help=f"samples per pixel along each axis, 1 to {MAX_SAMPLES} (default {EXPORT_SAMPLES} up to "
+                        f"{EXPORT_MAX_PIXELS / 1e6:.1f} megapixels, 1 above): more smooth the seams between abutting "
+                        "shapes; 1 draws each shape's exact-area coverage")
     return parser
 
 
@@ -37,7 +38,8 @@ def run(args: argparse.Namespace) -> None:
         value = getattr(args, name)
         if value is not None and value < 1:
             raise InvalidInputError(f"--{name} must be at least 1 pixel, got {value}")
-    check_samples(args.samples)
+    if args.samples is not None:
+        check_samples(args.samples)
     resource_limits().check("render_side", max(args.width or 0, args.height or 0), "--width/--height in pixels")
     canvas = check_svg(args.input)  # a broken or oversized SVG is refused before the reader's torch loads
     if canvas is not None and args.width is None and args.height is None:  # drawn at its canvas size: the render's

@@ -8,7 +8,7 @@ import torch
 
 from ..errors import InvalidInputError
 from ..limits import resource_limits
-from ..samples import EXPORT_SAMPLES, check_samples
+from ..samples import check_samples, export_samples
 from ..scene import Scene
 from .supersample import box_reduce, drawn_samples, reduced_rows
 
@@ -66,15 +66,16 @@ def render(scene: Scene, width: int | None = None, height: int | None = None,
 
 def render_rgba8(scene: Scene, width: int | None = None, height: int | None = None,
                  background: Sequence[float] | torch.Tensor | None = None, backend: str = "auto",
-                 samples: int = EXPORT_SAMPLES) -> np.ndarray:
+                 samples: int | None = None) -> np.ndarray:
     """``render`` without gradients as an (H, W, 4) uint8 array on the host (what a PNG holds), by default
-    at ``clipvg.samples.EXPORT_SAMPLES`` samples per axis, as ``clipvg render`` writes it (``samples=1``:
-    the exact-area render). A large render is drawn and converted band by band, so no float image of the
+    (``samples`` None) at ``clipvg.samples.export_samples`` samples per axis (2 up to 2048 x 2048 px, else
+    1), as ``clipvg render`` writes it (``samples=1``: the exact-area render). A large render is drawn and converted band by band, so no float image of the
     whole render is held (with ``samples`` > 1 each band is drawn at that many times the size and reduced
     before converting)."""
     from ..image_out import to_uint8
     with torch.no_grad():
-        width, height, working, color, samples = _prepare(scene, width, height, background, backend, samples)
+        width, height, working, color, samples = _prepare(scene, width, height, background, backend, samples,
+                                                          export=True)
         bands = _bands(scene, width, height, working, color, backend, samples)
         if bands is None:
             return to_uint8(_one_piece(scene, width, height, color, backend, samples))
@@ -108,11 +109,14 @@ def _one_piece(scene: Scene, width: int, height: int, color: torch.Tensor | None
 
 
 def _prepare(scene: Scene, width: int | None, height: int | None, background: Sequence[float] | torch.Tensor | None,
-             backend: str, samples: int) -> tuple[int, int, float | None, torch.Tensor | None, int]:
+             backend: str, samples: int | None, export: bool = False
+             ) -> tuple[int, int, float | None, torch.Tensor | None, int]:
     """A render's checked output size (width, height), the peak bytes its drawing at ``samples`` x that
     size takes without gradients (None: it records gradients; see ``_working_bytes``), background
-    colour (4,) or None, and the samples per axis it is drawn with (``drawn_samples``)."""
-    check_samples(samples)
+    colour (4,) or None, and the samples per axis it is drawn with (``drawn_samples``). ``export``: an
+    export, whose ``samples`` None is ``export_samples``' default for its size."""
+    if not export:
+        check_samples(samples)
     if backend not in BACKENDS:
         raise InvalidInputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if width is None and height is None:
@@ -124,6 +128,8 @@ def _prepare(scene: Scene, width: int | None, height: int | None, background: Se
     if width < 1 or height < 1:
         raise InvalidInputError(f"render size must be at least 1 x 1 pixels, got {width} x {height}")
     width, height = int(width), int(height)
+    if export:
+        samples = export_samples(width, height, samples)
     samples = drawn_samples(scene, max(width / scene.width, height / scene.height), samples)
     working = _working_bytes(scene, width * samples, height * samples, backend)
     resource_limits().check_job(width, height, len(scene.points), scene.num_paths, 0, "render (width/height, --width)",

@@ -20,6 +20,7 @@ from clipvg.render import render
 from clipvg.render.api import render_rgba8
 from clipvg.render.bands import render_rows
 from clipvg.render.supersample import box_reduce, drawn_samples, reduced_rows
+from clipvg.samples import EXPORT_SAMPLES, export_samples
 from clipvg.svg import load_svg
 
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}">{body}</svg>'
@@ -138,6 +139,20 @@ def test_scenes_with_textures_are_drawn_with_one_sample(paint):
     scene = load_svg(SVG.format(w=24, h=16, body=body))
     assert drawn_samples(scene, 4.0, 2) == 1
     assert np.array_equal(render_rgba8(scene, 96, 64, samples=1), render_rgba8(scene, 96, 64, samples=2))
+
+
+def test_large_exports_take_one_sample_unless_asked(monkeypatch):
+    """Exports draw 2 x 2 samples up to EXPORT_MAX_PIXELS output pixels and one above it (the work grows
+    with the drawn pixels); a count given explicitly is kept."""
+    assert export_samples(2048, 2048) == EXPORT_SAMPLES == 2 and export_samples(2049, 2048) == 1
+    assert export_samples(8192, 8192, 3) == 3
+    monkeypatch.setattr("clipvg.samples.EXPORT_MAX_PIXELS", 24 * 16)
+    scene = load_svg(SVG.format(w=24, h=16, body=ABUTTING.format(left="#c30", right="#06f")))
+    small, large = render_rgba8(scene, 24, 16), render_rgba8(scene, 36, 24)
+    assert np.array_equal(small, render_rgba8(scene, 24, 16, samples=2))
+    assert not np.array_equal(small, render_rgba8(scene, 24, 16, samples=1))  # the seam: 2 x 2 did draw
+    assert np.array_equal(large, render_rgba8(scene, 36, 24, samples=1))
+    assert not np.array_equal(large, render_rgba8(scene, 36, 24, samples=2))
 
 
 def test_samples_must_be_a_small_whole_number():
