@@ -80,6 +80,8 @@ class ResourceLimits:
     outpaint_margin: int = _limit(8192, "pixels outpainting adds on one side")
     upload_bytes: int = _limit(25 << 20, "bytes of one upload to the web editor")
     memory_bytes: int = _limit(16 * GIB, "estimated peak bytes of one job (scene, render buffers, CLIP views)")
+    render_memory_bytes: int = _limit(2 * GIB, "estimated peak bytes of a render without gradients (clipvg render, "
+                                               "PNG exports, previews; drawn in tiles)")
 
     def check(self, name: str, value: float, what: str, error: type[ClipvgError] = ResourceLimitError,
               at_least: bool = False) -> None:
@@ -107,6 +109,9 @@ class ResourceLimits:
         self.check("points", points, f"{what}: the point count", error)
         self.check("memory_bytes", job_bytes(width, height, points, views, working, samples),
                    f"{what}: the estimated memory in bytes", error)
+        if working is not None:  # a preview or export: its tiles' reach (filters) sets its memory, not the size alone
+            self.check("render_memory_bytes", job_bytes(width, height, points, 0, working, samples),
+                       f"{what}: the estimated memory in bytes of this render without gradients", error)
 
     def with_values(self, values: Mapping[str, Any], name_of: Callable[[str], str] = option_name) -> "ResourceLimits":
         """These limits with ``values`` (limit name -> positive number or its text; None keeps the

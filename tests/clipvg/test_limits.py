@@ -168,3 +168,23 @@ def test_every_limit_has_a_flag_a_setting_and_help():
     with pytest.raises(ResourceLimitError, match="--max-paths='0' is not a positive whole number"):
         ResourceLimits().with_values({"paths": "0"}, flag)
     assert ResourceLimits().with_values({"megapixels": "2.5", "paths": None}).megapixels == 2.5
+
+
+BLURRED = ('<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100"><filter id="f" x="-1" y="-1" width="3" '
+           'height="3"><feGaussianBlur stdDeviation="{std}"/></filter><g filter="url(#f)"><rect x="3" y="4" '
+           'width="50" height="40" fill="red"/></g></svg>')
+
+
+def test_a_render_without_gradients_is_held_to_render_memory_bytes():
+    """A preview or export is drawn in tiles, each with margins as wide as its filters reach: a blur reaching
+    a third of an 8192 px render makes tiles that would take ~5 GB, which render_memory_bytes (2 GiB) refuses
+    before drawing, naming the flag; a small blur at the same size fits, and a raised limit lets it through."""
+    import clipvg.render.api as api
+    from clipvg.render.api import render_rgba8
+
+    huge = load_svg(BLURRED.format(std=40))
+    with pytest.raises(ResourceLimitError, match="over the render_memory_bytes limit.*--max-render-memory-bytes"):
+        render_rgba8(huge, 8192, 8192)
+    api._prepare(load_svg(BLURRED.format(std=0.5)), 8192, 8192, None, "auto", None, export=True)  # no error
+    with using(ResourceLimits(render_memory_bytes=16 << 30)):
+        api._prepare(huge, 8192, 8192, None, "auto", None, export=True)
