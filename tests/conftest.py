@@ -26,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -126,3 +127,36 @@ def cuda_device() -> torch.device:
     if not _HAS_CUDA:
         pytest.skip("no CUDA device on this machine")
     return torch.device("cuda")
+
+
+def _writer_test_paths(rng: np.random.Generator, precision: int, count: int, huge_index: int,
+                       max_segments: int) -> list:
+    """``count`` random paths (lists of clipvg Subpaths) for SVG path-data writers, plus one long polygon:
+    mixed degrees, open and closed subpaths, paths without subpaths, exact halves (printf rounds them to
+    even), signed zeros, tiny and large values, and in path ``huge_index`` a number (2**60) past an exact
+    integer once scaled by 10**precision; the polygon holds float32 values near halves."""
+    from clipvg import Subpath
+
+    halves = np.array([0.03125, -0.03125, 0.125, 2.5, -2.5, 0.5, 1.5, -0.0, 1e-9, -1e-9, 4095.99995, 1e6])
+    paths = []
+    for index in range(count):
+        subpaths = []
+        for _ in range(int(rng.integers(0, 4))):
+            degrees = rng.integers(1, 4, int(rng.integers(1, max_segments + 1)))
+            closed = bool(rng.integers(0, 2))
+            points = 1 + int(degrees.sum()) - closed
+            values = rng.normal(0, 500, 2 * points) * 10.0 ** -rng.integers(0, 6, 2 * points)
+            values[: min(len(halves), 2 * points)] = rng.permutation(halves)[: 2 * points]
+            if index == huge_index:
+                values[0] = 2.0 ** 60
+            subpaths.append(Subpath(values.reshape(-1, 2), degrees, closed=closed))
+        paths.append(subpaths)
+    near_halves = (rng.integers(-10 ** 6, 10 ** 6, 4000) + 0.5) / 10.0 ** min(precision, 3)  # as float32
+    paths.append([Subpath.polygon((near_halves * rng.choice([1, 1e-3, 1e-5], 4000)).reshape(-1, 2))])
+    return paths
+
+
+@pytest.fixture
+def writer_test_paths():
+    """``_writer_test_paths``: random path data for the SVG writers' tests (clipvg's and the vectorizer's)."""
+    return _writer_test_paths

@@ -148,30 +148,14 @@ def per_number_data(subpaths: list[Subpath], precision: int) -> str:
 
 
 @pytest.mark.parametrize("precision", [0, 2, 4, 8, 9])
-def test_batched_path_data_matches_per_number_formatting(precision, monkeypatch):
+def test_batched_path_data_matches_per_number_formatting(precision, monkeypatch, writer_test_paths):
     """``path_data`` over many paths, in several chunks, writes what per-number printf writes: mixed
     degrees, open and closed subpaths, paths without subpaths, exact halves (printf rounds them to even),
     and a chunk with a number too large for the batch or a precision past it (a number at a time)."""
     from clipvg.svg import path_writer
 
     monkeypatch.setattr(path_writer, "CHUNK", 40)
-    rng = np.random.default_rng(precision)
-    halves = np.array([0.03125, -0.03125, 0.125, 2.5, -2.5, 0.5, 1.5, -0.0, 1e-9, -1e-9, 4095.99995, 1e6])
-    paths = []
-    for index in range(30):
-        subpaths = []
-        for _ in range(int(rng.integers(0, 4))):
-            degrees = rng.integers(1, 4, int(rng.integers(1, 5)))
-            closed = bool(rng.integers(0, 2))
-            count = 1 + int(degrees.sum()) - closed
-            values = rng.normal(0, 500, 2 * count) * 10.0 ** -rng.integers(0, 6, 2 * count)
-            values[: min(len(halves), 2 * count)] = rng.permutation(halves)[: 2 * count]
-            if index == 17:
-                values[0] = 2.0 ** 60  # past an exact integer once scaled by 10**precision
-            subpaths.append(Subpath(values.reshape(-1, 2), degrees, closed=closed))
-        paths.append(subpaths)
-    near_halves = (rng.integers(-10 ** 6, 10 ** 6, 4000) + 0.5) / 10.0 ** min(precision, 3)  # as float32
-    paths.append([Subpath.polygon((near_halves * rng.choice([1, 1e-3, 1e-5], 4000)).reshape(-1, 2))])
+    paths = writer_test_paths(np.random.default_rng(precision), precision, 30, 17, 4)
     assert list(path_writer.path_data(paths, precision)) == [per_number_data(s, precision) for s in paths]
     assert "1152921504606846976" in list(path_writer.path_data(paths, precision))[17]
 

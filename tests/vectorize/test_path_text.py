@@ -12,32 +12,10 @@ from vectorize import vectorize_paths
 from vectorize.path_text import chunk_data
 
 
-def _random_paths(rng: np.random.Generator, precision: int) -> list[list[Subpath]]:
-    """Paths of mixed degrees, open and closed subpaths, empty paths, exact float32 halves at each
-    scale, signed zeros, tiny and large values, and one value past the compiled batch (2**60)."""
-    halves = np.array([0.03125, -0.03125, 0.125, 2.5, -2.5, 0.5, 1.5, -0.0, 1e-9, -1e-9, 4095.99995, 1e6])
-    paths = []
-    for index in range(40):
-        subpaths = []
-        for _ in range(int(rng.integers(0, 4))):
-            degrees = rng.integers(1, 4, int(rng.integers(1, 6)))
-            closed = bool(rng.integers(0, 2))
-            count = 1 + int(degrees.sum()) - closed
-            values = rng.normal(0, 500, 2 * count) * 10.0 ** -rng.integers(0, 6, 2 * count)
-            values[: min(len(halves), 2 * count)] = rng.permutation(halves)[: 2 * count]
-            if index == 23:
-                values[0] = 2.0 ** 60
-            subpaths.append(Subpath(values.reshape(-1, 2), degrees, closed=closed))
-        paths.append(subpaths)
-    near_halves = (rng.integers(-10 ** 6, 10 ** 6, 4000) + 0.5) / 10.0 ** min(precision, 3)
-    paths.append([Subpath.polygon((near_halves * rng.choice([1, 1e-3, 1e-5], 4000)).reshape(-1, 2))])
-    return paths
-
-
 @pytest.mark.parametrize("precision", [0, 1, 2, 4, 8, 9])
-def test_compiled_path_data_matches_the_writer(precision, monkeypatch):
+def test_compiled_path_data_matches_the_writer(precision, monkeypatch, writer_test_paths):
     monkeypatch.setattr(path_writer, "CHUNK", 64)  # many chunks, one of them past the batch
-    paths = _random_paths(np.random.default_rng(precision), precision)
+    paths = writer_test_paths(np.random.default_rng(precision), precision, 40, 23, 5)
     assert (list(path_writer.path_data(paths, precision, chunk_data))
             == list(path_writer.path_data(paths, precision)))
     # and a number as the per-number formatter writes it, in a closed cubic
