@@ -30,8 +30,8 @@ def save_png(image: torch.Tensor | np.ndarray, path: str | os.PathLike, inputs: 
 
 def save_render_png(scene: Scene, path: str | os.PathLike, background: Sequence[float] | None = None,
                     inputs: tuple[str | os.PathLike, ...] = (), samples: int | None = None) -> None:
-    """Render ``scene`` at its canvas size without gradients, ``samples`` per pixel along each axis
-    (None: ``clipvg.samples.export_samples``' default for its size; ``clipvg.render.api.render_rgba8``), on ``background`` (RGB in [0, 1]) or transparent, and write it
-    as PNG, atomically."""
+    """Render ``scene`` at its canvas size without gradients (``clipvg.render.api.render_rgba8``), ``samples``
+    per pixel along each axis (None: ``clipvg.samples.export_samples``' default for its size), on
+    ``background`` (RGB in [0, 1]) or transparent, and write it as PNG, atomically."""
     from .render.api import render_rgba8
     save_png(render_rgba8(scene, background=background, samples=samples), path, inputs)

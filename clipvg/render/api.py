@@ -69,9 +69,9 @@ def render_rgba8(scene: Scene, width: int | None = None, height: int | None = No
                  samples: int | None = None) -> np.ndarray:
     """``render`` without gradients as an (H, W, 4) uint8 array on the host (what a PNG holds), by default
     (``samples`` None) at ``clipvg.samples.export_samples`` samples per axis (2 up to 2048 x 2048 px, else
-    1), as ``clipvg render`` writes it (``samples=1``: the exact-area render). A large render is drawn and converted band by band, so no float image of the
-    whole render is held (with ``samples`` > 1 each band is drawn at that many times the size and reduced
-    before converting)."""
+    1), as ``clipvg render`` writes it (``samples=1``: the exact-area render). A large render is drawn and
+    converted band by band, so no float image of the whole render is held (with ``samples`` > 1 each band
+    is drawn at that many times the size and reduced before converting)."""
     from ..image_out import to_uint8
     with torch.no_grad():
         width, height, working, color, samples = _prepare(scene, width, height, background, backend, samples,

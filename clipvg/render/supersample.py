@@ -25,6 +25,7 @@ import torch
 
 from ..scene import Scene
 from .blur import MAX_RADIUS
+from .composite import unpremultiplied
 
 # primitives whose result scales with the render: they read their inputs within a distance in user units
 _SCALABLE = {"feFlood", "feColorMatrix", "feComponentTransfer", "feComposite", "feMerge", "feBlend", "feOffset",
@@ -52,17 +53,15 @@ def drawn_samples(scene: Scene, scale: float, samples: int) -> int:
 
 def box_reduce(image: torch.Tensor, samples: int) -> torch.Tensor:
     """(h * samples, w * samples, 4) straight RGBA -> (h, w, 4) straight RGBA: the premultiplied mean of
-    each samples x samples block (colour where every sample is transparent: 0). ``samples`` 1 returns
-    ``image`` itself. Differentiable."""
+    each samples x samples block, made straight again by ``composite.unpremultiplied`` (colour where every
+    sample is transparent: 0). ``samples`` 1 returns ``image`` itself. Differentiable."""
     if samples == 1:
         return image
     height, width = image.shape[0] // samples, image.shape[1] // samples
     alpha = image[..., 3:]
     premultiplied = torch.cat([image[..., :3] * alpha, alpha], -1)
-    mean = premultiplied.reshape(height, samples, width, samples, 4).mean((1, 3))
-    coverage = mean[..., 3:]
-    color = torch.where(coverage > 0, mean[..., :3] / coverage.clamp_min(torch.finfo(mean.dtype).tiny), 0.0)
-    return torch.cat([color, coverage], -1)
+    mean = premultiplied.reshape(height, samples, width, samples, 4).mean((1, 3)).reshape(-1, 4)
+    return unpremultiplied(mean[:, :3], mean[:, 3]).reshape(height, width, 4)
 
 
 def reduced_rows(bands: Iterable[tuple[int, torch.Tensor]], samples: int) -> Iterator[tuple[int, torch.Tensor]]:
@@ -72,7 +71,7 @@ def reduced_rows(bands: Iterable[tuple[int, torch.Tensor]], samples: int) -> Ite
     carry: torch.Tensor | None = None
     row = 0  # next output row
     for _, band in bands:
-        if carry is not None:
+        if carry is not None and len(carry):  # no copy of the band when the last one ended on a whole block
             band = torch.cat([carry, band])
         whole = len(band) - len(band) % samples
         if whole:
