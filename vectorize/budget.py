@@ -65,7 +65,7 @@ def budget_levels(rgba: np.ndarray, mask: np.ndarray, counts: list[int], toleran
     height, width = mask.shape
     if not mask.any():
         return [Level(np.full(mask.shape, -1), [], []) for _ in counts]
-    opaque_image = bool((rgba[..., 3][mask] >= OPAQUE).all())
+    opaque_image = not (mask & (rgba[..., 3] < OPAQUE)).any()  # bytes a pixel (no float copy of the masked alpha)
     colours = _colours(rgba, opaque_image)
     step("segment")
     initial = oversegment(colours, mask, counts[-1], min_size)

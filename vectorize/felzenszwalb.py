@@ -41,8 +41,10 @@ def segment(colours: np.ndarray, mask: np.ndarray, scale: float, sigma: float, m
     workers = min(len(tiles), os.cpu_count() or 1)
     # Every array the kernel uses is made here, on the calling thread: allocations on the worker
     # threads would grow a malloc arena per thread (at 512 px, 40 bytes a pixel of resident memory).
-    # Each tile is segmented straight into its window of ``labels`` (numbered from 0 within it).
-    labels = np.empty((height, width), np.int32)
+    # The kernel leaves a tile's segments (numbered from 0 within it) in its buffers, copied into the
+    # tile's window of ``labels``; a picture of one tile is copied out once the other buffers and
+    # the smoothed colours are freed (4 bytes a pixel less at its peak).
+    labels = np.empty((height, width), np.int32) if len(tiles) != 1 else None
     most = min(TILE, height) * min(TILE, width)  # pixels in the largest tile
     buffers = [_buffers(most) for _ in range(workers)]
     counts = np.zeros(len(tiles), np.int64)
@@ -52,16 +54,27 @@ def segment(colours: np.ndarray, mask: np.ndarray, scale: float, sigma: float, m
             y, x = tiles[index]
             window = (slice(y, y + TILE), slice(x, x + TILE))
             counts[index] = _segment(smooth[window], mask[window], float(scale) / 255.0, int(min_size),
-                                     labels[window], *buffers[worker])
+                                     *buffers[worker])
+            if labels is not None:
+                labels[window] = _tile_labels(buffers[worker][3], smooth[window].shape[:2])
 
     if workers > 1:
         with ThreadPoolExecutor(workers) as pool:  # the kernel releases the GIL
             list(pool.map(run, range(workers)))
     elif tiles:
         run(0)
-    del buffers
+    if labels is None:  # one tile: its labels are copied out of its buffers once the rest is freed
+        parent = buffers[0][3]
+        del smooth, buffers, run  # the order (16 bytes a pixel) and the smoothed colours (12)
+        labels = _tile_labels(parent, (height, width)).copy()
+        del parent
     _offset_tiles(labels, np.concatenate([[0], np.cumsum(counts)[:-1]]), TILE)  # numbered tile by tile
     return labels
+
+
+def _tile_labels(parent: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(h, w) int32 view of the labels ``_segment`` left in its ``parent`` buffer for a tile of ``shape``."""
+    return parent[:shape[0] * shape[1]].reshape(shape)
 
 
 @njit(cache=True, nogil=True)
@@ -154,15 +167,24 @@ def _find(parent, p):
         p = parent[p]
     return p
 
+@njit(cache=True, nogil=True, inline="always")
+def _join_lower(parent, p, q):
+    """Join the sets of ``p`` and ``q`` under the lower of their two roots."""
+    a, b = _find(parent, p), _find(parent, q)
+    if a != b:
+        parent[max(a, b)] = min(a, b)
+
 
 def _buffers(pixels: int) -> tuple[np.ndarray, ...]:
     """The kernel's working arrays for tiles of up to ``pixels`` pixels: edge keys (quantised weight
     + 1, 0: no edge), the counting sort's counts, the edge order, and per pixel parent, size and
-    internal difference. The keys are only read while the edges are sorted, before parent and size
-    are: they share those two arrays' memory (8 bytes a pixel)."""
-    work = np.empty(3 * pixels, np.int32)  # parent, size, internal difference
-    return (work[:2 * pixels].view(np.uint16), np.empty(LEVELS + 1, np.int32), np.empty(DIRECTIONS * pixels, np.int32),
-            work[:pixels], work[pixels:2 * pixels], work[2 * pixels:].view(np.float32))
+    internal difference. The keys and counts are only used while the edges are sorted, before
+    parent, size and internal difference are: they share those arrays' memory (12 bytes a pixel,
+    and the counts' 256 kB where a tile has fewer pixels than LEVELS)."""
+    work = np.empty(max(3 * pixels, 2 * pixels + LEVELS + 1), np.int32)  # parent, size, internal difference
+    return (work[:2 * pixels].view(np.uint16), work[2 * pixels:2 * pixels + LEVELS + 1],
+            np.empty(DIRECTIONS * pixels, np.int32), work[:pixels], work[pixels:2 * pixels],
+            work[2 * pixels:3 * pixels].view(np.float32))
 
 
 @njit(cache=True, nogil=True)
@@ -198,11 +220,11 @@ def _sorted_edges(smooth, mask, key, counts, order):
 
 # One compiled form for every tile: the windows of a larger picture are strided ("A" layout), and a
 # picture of one tile passes contiguous arrays, which this signature takes too.
-@njit("int64(float32[:, :, :], boolean[:, :], float64, int64, int32[:, :], uint16[::1], int32[::1], int32[::1], "
+@njit("int64(float32[:, :, :], boolean[:, :], float64, int64, uint16[::1], int32[::1], int32[::1], "
       "int32[::1], int32[::1], float32[::1])", cache=True, nogil=True)
-def _segment(smooth, mask, scale, min_size, labels, key, counts, order, parent, size, inner):
-    """Segment one tile into ``labels`` (its shape: -1 outside ``mask``, else 0..K-1), on the
-    working arrays of ``_buffers``; allocates nothing. Returns K."""
+def _segment(smooth, mask, scale, min_size, key, counts, order, parent, size, inner):
+    """Segment one tile on the working arrays of ``_buffers``; allocates nothing. Leaves the tile's
+    labels (-1 outside ``mask``, else 0..K-1, row-major) in ``parent`` and returns K."""
     height, width, channels = smooth.shape
     pixels = height * width
     order = _sorted_edges(smooth, mask, key, counts, order)
@@ -211,11 +233,10 @@ def _segment(smooth, mask, scale, min_size, labels, key, counts, order, parent, 
         parent[p], size[p], inner[p] = p, 1, 0.0
     for edge in order:
         p, k = edge // DIRECTIONS, edge % DIRECTIONS
-        y, x = p // width, p % width
-        q = p + DY[k] * width + DX[k]
-        a, b = _find(parent, p), _find(parent, q)
-        if a == b:
+        a, b = _find(parent, p), _find(parent, p + DY[k] * width + DX[k])
+        if a == b:  # most edges: the pixel's position (a division) is worked out only past here
             continue
+        y, x = p // width, p % width
         weight = _weight(smooth, y, x, y + DY[k], x + DX[k])
         if weight < min(inner[a] + scale / size[a], inner[b] + scale / size[b]):
             root, child = (a, b) if a < b else (b, a)
@@ -236,23 +257,28 @@ def _segment(smooth, mask, scale, min_size, labels, key, counts, order, parent, 
         size[p] = _find(parent, p)  # size is reused: each pixel's segment
     for p in range(pixels):
         parent[p] = p
-    for p in range(pixels):
-        y, x = p // width, p % width
-        for q in (p + 1 if x + 1 < width else -1, p + width if y + 1 < height else -1):
-            if q >= 0 and size[p] == size[q]:
-                a, b = _find(parent, p), _find(parent, q)
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
-    labels[:] = -1
+    for y in range(height):
+        for x in range(width):
+            p = y * width + x
+            if x + 1 < width and size[p] == size[p + 1]:
+                _join_lower(parent, p, p + 1)
+            if y + 1 < height and size[p] == size[p + width]:
+                _join_lower(parent, p, p + width)
+    for p in range(pixels):  # flattened: each pixel's root is its parent, read below before it is overwritten
+        parent[p] = _find(parent, p)
     number = size  # reused again: the segment number of each root
     number[:] = -1
     count = 0
-    for p in range(pixels):
-        y, x = p // width, p % width
-        if mask[y, x]:
-            root = _find(parent, p)
-            if number[root] < 0:
-                number[root] = count
-                count += 1
-            labels[y, x] = number[root]
+    for y in range(height):
+        for x in range(width):
+            p = y * width + x
+            if mask[y, x]:
+                root = parent[p]
+                if number[root] < 0:
+                    number[root] = count
+                    count += 1
+                parent[p] = number[root]
+            else:
+                parent[p] = -1
     return count
+
