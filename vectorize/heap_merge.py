@@ -172,7 +172,7 @@ def greedy_merge(stats: np.ndarray, first: np.ndarray, second: np.ndarray, chann
                  ridge: float, stop: int):
     """Merge R regions with ``stats`` (R, width) and unique adjacent pairs (first, second) (E,)
     greedily down to ``stop`` regions (or until no adjacent pair is left). Returns the merges in
-    order: (kept (M,) int64, merged (M,) int64, cost (M,) float64, error): merge i joined region
+    order: (kept (M,) int32, merged (M,) int32, cost (M,) float64, error): merge i joined region
     merged[i] into kept[i], adding cost[i] to the squared error, which is ``error`` before any merge
     (so the first R - K merges give K regions: ``merge.merge_levels``). ``stats`` is the working
     copy: its rows are overwritten with the merged regions' sums (no second copy of R x width
@@ -191,9 +191,11 @@ def greedy_merge(stats: np.ndarray, first: np.ndarray, second: np.ndarray, chann
     tail = np.full(count, -1, np.int32)
     degree = np.zeros(count, np.int32)
     scratch = np.empty(rows.shape[1])
-    # The heap of pair costs: cost (S,) and (a, b, version of a, version of b) (S, 4), a binary heap.
-    cost = np.empty(pairs + 16)
-    ends = np.zeros((pairs + 16, 4), np.int32)
+    # The heap of pair costs: cost (S,) and (a, b, version of a, version of b) (S, 4), a binary heap,
+    # with room for a quarter more entries than pairs: at 256-512 px it never grows (a grown heap
+    # and its old copy are both alive while it does: 7 bytes a pixel at 256 px).
+    cost = np.empty(pairs + pairs // 4 + 16)
+    ends = np.zeros((len(cost), 4), np.int32)
     # Each region's half-edges side by side (its list walks memory in order), in pair order.
     for i in range(pairs):
         degree[first[i]] += 1
@@ -281,4 +283,4 @@ def greedy_merge(stats: np.ndarray, first: np.ndarray, second: np.ndarray, chann
             cost, ends, size = _push(cost, ends, size, _pair_cost(rows, errors, a, c, scratch, channels, features, ridge),
                                      lo, hi, version[lo], version[hi])
     done = count - remaining
-    return kept_of[:done].astype(np.int64), merged_of[:done].astype(np.int64), cost_of[:done].copy(), start_error
+    return kept_of[:done], merged_of[:done], cost_of[:done], start_error  # views: no copies
