@@ -43,6 +43,8 @@ def flood(color) -> FilterPrimitive:
 CASES = {
     "blur std": (f64(0.8, 1.3), lambda p: [FilterPrimitive("feGaussianBlur", ["SourceGraphic"], "r", None, True,
                                                           {"std": p})]),
+    "wide blur std (resvg's box passes)": (f64(2.3, 2.6), lambda p: [FilterPrimitive(
+        "feGaussianBlur", ["SourceGraphic"], "r", None, True, {"std": p})]),
     "offset": (f64(1.3, -0.6), lambda p: [FilterPrimitive("feOffset", ["SourceGraphic"], "r", None, True,
                                                          {"offset": p})]),
     "colour matrix": (torch.tensor([[0.6, 0.2, 0.1, 0.0, 0.05], [0.1, 0.7, 0.1, 0.0, 0.03],

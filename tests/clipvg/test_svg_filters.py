@@ -139,6 +139,16 @@ def test_round_trip_keeps_filters_and_pixels(name: str) -> None:
     assert different(resvg_pixels(text), clipvg_on_white(scene)) <= MAX_DIFFERENT  # the saved file draws the same in resvg
 
 
+@pytest.mark.parametrize("std", ["5", "8 4"])
+def test_a_wide_blur_fades_where_the_region_cuts_it_as_resvg(std: str) -> None:
+    """resvg blurs a std over 2 px in passes that each lose what leaves the filter region, so a shape the
+    region cuts fades toward the cut (about 0.3 alpha at the edge, not one Gaussian's 0.5)."""
+    svg = f"""<svg xmlns="http://www.w3.org/2000/svg" width="{SIZE}" height="{SIZE}" viewBox="0 0 96 96">
+ <filter id="f" x="0.1" y="0.2" width="0.8" height="0.6"><feGaussianBlur stdDeviation="{std}"/></filter>
+ <rect x="8" y="8" width="80" height="80" fill="seagreen" filter="url(#f)"/></svg>"""
+    assert different(clipvg_on_white(load_svg(svg)), resvg_pixels(svg)) <= 0.01
+
+
 def test_filter_linking_to_nothing_hides_the_element_and_bad_lists_are_ignored() -> None:
     hidden = load_svg(document("", 'filter="url(#missing)"'))
     ignored = load_svg(document("", 'filter="blur(2) nonsense(1)"'))

@@ -120,9 +120,40 @@ def _scaled(values: torch.Tensor, scale: tuple[float, float]) -> torch.Tensor:
     return values * torch.tensor(scale, dtype=values.dtype, device=values.device)
 
 
+BOX_BLUR_STD = 2.0  # output px: over this (either axis) resvg blurs in box passes, else with one IIR Gaussian
+BOX_PASSES = 5  # resvg's box passes, each cut to the filter region
+
+
+def box_widths(std: float, passes: int = BOX_PASSES) -> list[int]:
+    """The odd box widths (px) whose ``passes`` box blurs stand for a Gaussian of ``std`` px: the
+    smaller width for the first ones, the next odd width for the rest, so that the variances add up
+    to about std² (the box-blur approximation resvg uses)."""
+    ideal = math.sqrt(12 * std * std / passes + 1)
+    low = math.floor(ideal) - (1 if math.floor(ideal) % 2 == 0 else 0)
+    small = round((12 * std * std - passes * low * low - 4 * passes * low - 3 * passes) / (-4 * low - 4))
+    return [low if k < small else low + 2 for k in range(passes)]
+
+
+def _pass_shares(std: float) -> list[float]:
+    """Per box pass, the factor on ``std`` (px) that gives that pass its box's share of the variance."""
+    variances = [(width * width - 1) / 12 for width in box_widths(std)]
+    total = sum(variances)
+    return [math.sqrt(v / total) if total > 0 else 0.0 for v in variances]
+
+
 def _blur(image: torch.Tensor, std: torch.Tensor, scale: tuple[float, float]) -> torch.Tensor:
+    """``image`` (4, h, w), the filter region, blurred by ``std`` (2,) canvas px. A wide blur runs as
+    resvg's does: in BOX_PASSES passes that each lose what falls outside the region (so content the
+    region cuts fades toward the cut more than under one pass), each a Gaussian with its box's share
+    of the variance (their variances add up to std², so the blur stays differentiable in ``std``)."""
     std = _scaled(std, scale)
-    return gaussian_blur(image, std[0], std[1])
+    values = std.detach().tolist()
+    if max(values) <= BOX_BLUR_STD:
+        return gaussian_blur(image, std[0], std[1])
+    factors = [_pass_shares(value) for value in values]
+    for fx, fy in zip(*factors):
+        image = gaussian_blur(image, std[0] * fx, std[1] * fy)
+    return image
 
 
 def _converted(inputs: list[_Result], linear: bool) -> list[torch.Tensor]:
