@@ -32,7 +32,8 @@ CHUNK = 1 << 13
 # v = m 2**e (24-bit m) lies 0 or at least 2**e from a decimal half, and the product's error stays below
 # that while 10**precision < 2**29 and the product < 2**52. Other chunks are formatted a number at a time.
 MAX_PRECISION = 8
-COPY_BLOCK = 1 << 20  # characters a streamed save copies at a time
+COPY_BLOCK = 1 << 16  # bytes a streamed save copies at a time
+CHECK_PATHS = 1 << 10  # paths whose points are checked for NaN at once (a bounded temporary copy)
 EXACT = 2.0 ** 52
 _LETTERS = np.frombuffer(b"MLQC", np.uint8)  # 0: a subpath's start, else the command of a degree
 _SPACE, _MINUS, _POINT, _ZERO, _CLOSE = (ord(c) for c in " -.0Z")
@@ -56,15 +57,16 @@ def save_paths_svg(paths: Sequence[Path], width: float, height: float, layer_nam
                    path: str | os.PathLike, *, precision: int = 4, chunk: ChunkFormatter | None = None) -> None:
     """Write ``paths`` on a ``width`` x ``height`` px canvas to ``path`` atomically: the bytes of
     ``paths_to_svg_string`` with the XML declaration, streamed (the layers go to an unnamed temporary
-    file as they are formatted, then the head, which needs every gradient, and the layers are copied
-    to ``path`` a block at a time), so the whole document is never held in memory."""
+    file as they are formatted, then the head, which needs every gradient, a piece at a time, and the
+    layers' bytes are copied to ``path`` a block at a time), so the document is never held in memory."""
     writer = _writer(paths, width, height, precision)
     with tempfile.TemporaryFile("w+", encoding="utf-8", newline="") as body:
         body.writelines(writer.layer_text(paths, layer_names, chunk))
-        body.seek(0)
+        body.seek(0)  # flushed: its bytes are read back from the binary buffer below
         with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as out:
-            out.write(XML_DECLARATION + writer.head())
-            shutil.copyfileobj(body, out, COPY_BLOCK)
+            out.writelines([XML_DECLARATION, *writer.head_parts()])
+            out.flush()
+            shutil.copyfileobj(body.buffer, out.buffer, COPY_BLOCK)
             out.write("</svg>")
 
 
@@ -79,11 +81,13 @@ def paths_to_svg_string(paths: Sequence[Path], width: float, height: float, laye
 
 def _writer(paths: Sequence[Path], width: float, height: float, precision: int) -> PathWriter:
     """A PathWriter for ``paths``; raises InvalidInputError when one holds NaN or infinite points
-    (all points checked at once, then the first such path found for the message)."""
-    points = [subpath.points for item in paths for subpath in item.subpaths]
-    if points and not np.isfinite(np.concatenate(points)).all():
-        bad = next(item for item in paths if not all(np.isfinite(s.points).all() for s in item.subpaths))
-        raise InvalidInputError(f"path {bad.id or ''} holds NaN or infinite points; cannot write an SVG")
+    (CHECK_PATHS paths' points checked at once, then the first such path found for the message)."""
+    for lo in range(0, len(paths), CHECK_PATHS):
+        some = paths[lo:lo + CHECK_PATHS]
+        points = [subpath.points for item in some for subpath in item.subpaths]
+        if points and not np.isfinite(np.concatenate(points)).all():
+            bad = next(item for item in some if not all(np.isfinite(s.points).all() for s in item.subpaths))
+            raise InvalidInputError(f"path {bad.id or ''} holds NaN or infinite points; cannot write an SVG")
     return PathWriter(width, height, (p.id for p in paths), precision)
 
 
@@ -261,9 +265,19 @@ class PathWriter:
 
     def head(self) -> str:
         """The root element's opening tag and ``<defs>`` with the gradients ``layer_text`` met."""
+        return "".join(self.head_parts())
+
+    def head_parts(self) -> Iterator[str]:
+        """``head`` a piece at a time (each gradient a piece)."""
         w, h = self.num(self.width), self.num(self.height)
         root = {**_ROOT, "width": w, "height": h, "viewBox": f"0 0 {w} {h}"}
-        return f"<{_opening('svg', root)}>" + markup("defs", {}, "".join(self.defs))
+        yield f"<{_opening('svg', root)}>"
+        if self.defs:  # as ``markup("defs", {}, ...)`` writes it
+            yield "<defs>"
+            yield from self.defs
+            yield "</defs>"
+        else:
+            yield "<defs />"
 
     def num(self, value: float) -> str:
         """``value`` (a number or a one-element tensor on any device) as written (see ``decimal``)."""
