@@ -70,6 +70,7 @@ def budget_levels(rgba: np.ndarray, mask: np.ndarray, counts: list[int], toleran
     step("segment")
     initial = oversegment(colours, mask, counts[-1], min_size)
     count = int(initial.max()) + 1
+    initial = initial.astype(_label_type(count), copy=False)  # int16 when the regions fit: 2 bytes a pixel less
     merge_features = 0 if gradients == "none" else 2
     layout = Layout(colours.shape[-1], merge_features)
     ridge = pixel_ridge(height, width)
@@ -156,10 +157,15 @@ def _apply(mapping: np.ndarray, initial: np.ndarray) -> np.ndarray:
     """(H, W) labels: ``mapping`` (R,) of each pixel's initial region in ``initial`` (H, W), -1
     kept; int16 when the labels fit (a result keeps its maps), else int32."""
     mapping = np.asarray(mapping)
-    dtype = np.int16 if len(mapping) == 0 or mapping.max() < np.iinfo(np.int16).max else np.int32
+    dtype = _label_type(int(mapping.max()) + 1 if len(mapping) else 0)
     out = np.empty(initial.shape, dtype)
     relabel(initial, mapping.astype(dtype), out)
     return out
+
+
+def _label_type(count: int) -> type:
+    """The label type of a map of ``count`` regions (and -1): int16 when they fit, else int32."""
+    return np.int16 if count <= np.iinfo(np.int16).max else np.int32
 
 
 def _drop_to_budget(initial, square, maps, budget):
@@ -176,7 +182,7 @@ def _drop_to_budget(initial, square, maps, budget):
     keep = ~dropped[maps[-1]]  # initial regions that stay
     lookup = np.full(len(keep), -1)
     lookup[keep] = np.arange(int(keep.sum()))
-    initial = np.where(initial >= 0, lookup[np.maximum(initial, 0)], -1)
+    initial = _apply(lookup, initial)
     maps = [np.unique(m[keep], return_inverse=True)[1].reshape(-1) for m in maps]
     return initial, maps
 

@@ -110,7 +110,7 @@ def _before(cost, ends, i, j):
     """Heap order of entries i and j: by cost, then the pair and versions (as tuples compare)."""
     if cost[i] != cost[j]:
         return cost[i] < cost[j]
-    for k in range(4):
+    for k in range(3):
         if ends[i, k] != ends[j, k]:
             return ends[i, k] < ends[j, k]
     return False
@@ -119,7 +119,7 @@ def _before(cost, ends, i, j):
 @njit(cache=True, nogil=True)
 def _swap(cost, ends, i, j):
     cost[i], cost[j] = cost[j], cost[i]
-    for k in range(4):
+    for k in range(3):
         ends[i, k], ends[j, k] = ends[j, k], ends[i, k]
 
 
@@ -139,16 +139,16 @@ def _sift_down(cost, ends, size, i):
 
 @njit(cache=True, nogil=True)
 def _push(cost, ends, size, value, a, b, va, vb):
-    """Add (value, a, b, va, vb) to the heap of ``size`` entries (arrays grown when full); returns
-    the arrays and the new size."""
+    """Add (value, a, b, va, vb) to the heap of ``size`` entries (arrays grown when full; the
+    versions, under 2**8, as va << 16 | vb); returns the arrays and the new size."""
     if size == len(cost):
         room = size + size // 4 + 16  # by a quarter: old and new arrays are both alive while copying
-        grown_cost, grown_ends = np.empty(room), np.empty((room, 4), np.int32)
+        grown_cost, grown_ends = np.empty(room), np.empty((room, 3), np.int32)
         grown_cost[:size] = cost[:size]
         grown_ends[:size] = ends[:size]
         cost, ends = grown_cost, grown_ends
     i = size
-    cost[i], ends[i, 0], ends[i, 1], ends[i, 2], ends[i, 3] = value, a, b, va, vb
+    cost[i], ends[i, 0], ends[i, 1], ends[i, 2] = value, a, b, (va << 16) | vb
     while i > 0:
         up = (i - 1) // 2
         if not _before(cost, ends, i, up):
@@ -168,35 +168,18 @@ def _pop(cost, ends, size):
 
 
 @njit(cache=True, nogil=True)
-def greedy_merge(stats: np.ndarray, first: np.ndarray, second: np.ndarray, channels: int, features: int,
-                 ridge: float, stop: int):
-    """Merge R regions with ``stats`` (R, width) and unique adjacent pairs (first, second) (E,)
-    greedily down to ``stop`` regions (or until no adjacent pair is left). Returns the merges in
-    order: (kept (M,) int32, merged (M,) int32, cost (M,) float64, error): merge i joined region
-    merged[i] into kept[i], adding cost[i] to the squared error, which is ``error`` before any merge
-    (so the first R - K merges give K regions: ``merge.merge_levels``). ``stats`` is the working
-    copy: its rows are overwritten with the merged regions' sums (no second copy of R x width
-    doubles)."""
-    count = stats.shape[0]
-    rows = stats
-    errors = np.empty(count)
-    for r in range(count):
-        errors[r] = row_error(rows[r], channels, features, ridge)
-    start_error = errors.sum()
+def half_edges(first: np.ndarray, second: np.ndarray, count: int):
+    """The adjacency lists of ``count`` regions with unique adjacent pairs (first, second) (E,):
+    (other (2E,), next (2E,), head (R,), tail (R,), degree (R,)), all int32 (regions and pairs <
+    2**31): half-edge h points at region other[h] and is followed by next[h] (-1: the last) in its
+    region's list from head[r] to tail[r] (-1: none); each region's half-edges side by side (its
+    list walks memory in order), in pair order."""
     pairs = len(first)
-    other = np.empty(2 * pairs, np.int32)  # half-edge lists in int32: regions and pairs < 2**31
+    other = np.empty(2 * pairs, np.int32)
     nxt = np.full(2 * pairs, -1, np.int32)
-    # per-region arrays in int32 too (regions, half-edges and merge ticks < 2**31): 4 bytes a region each
     head = np.full(count, -1, np.int32)
     tail = np.full(count, -1, np.int32)
     degree = np.zeros(count, np.int32)
-    scratch = np.empty(rows.shape[1])
-    # The heap of pair costs: cost (S,) and (a, b, version of a, version of b) (S, 4), a binary heap,
-    # with room for a quarter more entries than pairs: at 256-512 px it never grows (a grown heap
-    # and its old copy are both alive while it does: 7 bytes a pixel at 256 px).
-    cost = np.empty(pairs + pairs // 4 + 16)
-    ends = np.zeros((len(cost), 4), np.int32)
-    # Each region's half-edges side by side (its list walks memory in order), in pair order.
     for i in range(pairs):
         degree[first[i]] += 1
         degree[second[i]] += 1
@@ -213,8 +196,45 @@ def greedy_merge(stats: np.ndarray, first: np.ndarray, second: np.ndarray, chann
             if h + 1 < head[owner] + degree[owner]:
                 nxt[h] = h + 1
                 tail[owner] = h + 1
-        cost[i], ends[i, 0], ends[i, 1] = _pair_cost(rows, errors, a, b, scratch, channels, features, ridge), a, b
-    size = pairs
+    return other, nxt, head, tail, degree
+
+
+@njit(cache=True, nogil=True)
+def greedy_merge(stats: np.ndarray, other: np.ndarray, nxt: np.ndarray, head: np.ndarray, tail: np.ndarray,
+                 degree: np.ndarray, channels: int, features: int, ridge: float, stop: int):
+    """Merge R regions with ``stats`` (R, width) and the adjacency lists of ``half_edges`` (which
+    the merge rewrites) greedily down to ``stop`` regions (or until no adjacent pair is left).
+    Returns the merges in order: (kept (M,) int32, merged (M,) int32, cost (M,) float64, error):
+    merge i joined region merged[i] into kept[i], adding cost[i] to the squared error, which is
+    ``error`` before any merge (so the first R - K merges give K regions: ``merge.merge_levels``).
+    ``stats`` is the working copy: its rows are overwritten with the merged regions' sums (no
+    second copy of R x width doubles)."""
+    count = stats.shape[0]
+    rows = stats
+    errors = np.empty(count)
+    for r in range(count):
+        errors[r] = row_error(rows[r], channels, features, ridge)
+    start_error = errors.sum()
+    pairs = len(other) // 2
+    scratch = np.empty(rows.shape[1])
+    # The heap of pair costs: cost (S,) and (a, b, version of a << 16 | version of b) (S, 3), a
+    # binary heap, with room for a quarter more entries than pairs: at 256-512 px it never grows (a
+    # grown heap and its old copy are both alive while it does: 7 bytes a pixel at 256 px). A
+    # region's version counts how often it grew by REFRESH_GROWTH: under 2**8 for under 2**31 pixels.
+    # Its first entries are every pair (a < b) once: the order of the pops does not depend on the
+    # order they go in (no two entries tie).
+    cost = np.empty(pairs + pairs // 4 + 16)
+    ends = np.zeros((len(cost), 3), np.int32)
+    size = 0
+    for a in range(count):
+        h = head[a]
+        while h >= 0:
+            b = other[h]
+            if a < b:
+                cost[size], ends[size, 0], ends[size, 1] = _pair_cost(rows, errors, a, b, scratch, channels, features,
+                                                                      ridge), a, b
+                size += 1
+            h = nxt[h]
     for i in range(size // 2 - 1, -1, -1):
         _sift_down(cost, ends, size, i)
     version = np.zeros(count, np.int32)
@@ -232,7 +252,7 @@ def greedy_merge(stats: np.ndarray, first: np.ndarray, second: np.ndarray, chann
     cost_of = np.empty(count)
     while remaining > stop and size > 0:
         size = _pop(cost, ends, size)
-        a, b, va, vb = np.int64(ends[size, 0]), np.int64(ends[size, 1]), ends[size, 2], ends[size, 3]
+        a, b, va, vb = np.int64(ends[size, 0]), np.int64(ends[size, 1]), ends[size, 2] >> 16, ends[size, 2] & 0xFFFF
         if not (alive[a] and alive[b]) or version[a] != va or version[b] != vb:
             continue
         now = _pair_cost(rows, errors, a, b, scratch, channels, features, ridge)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .heap_merge import greedy_merge
+from .heap_merge import greedy_merge, half_edges
 
 
 @dataclass
@@ -109,8 +109,8 @@ def merge_order(labels: np.ndarray, stats: np.ndarray, layout: Layout, ridge: fl
     unmerged error plus the costs of the first R - K merges)."""
     if layout.features not in (0, 2):
         raise ValueError(f"merging models flat colours or linear gradients (F = 0 or 2), got F = {layout.features}")
-    first, second = _adjacent_pairs(labels, len(stats))
-    kept, merged, cost, error = greedy_merge(np.ascontiguousarray(stats, np.float64), first, second,
+    adjacency = half_edges(*_adjacent_pairs(labels, len(stats)), len(stats))  # the pairs freed before merging
+    kept, merged, cost, error = greedy_merge(np.ascontiguousarray(stats, np.float64), *adjacency,
                                              layout.channels, layout.features, float(ridge), int(stop))
     return MergeOrder(len(stats), kept, merged, cost, float(error))
 
