@@ -30,7 +30,8 @@ from ..scene.tree import ClipPath, Filter, FilterPrimitive, Group, Image, Mask, 
 
 TILE_BYTES = 512 << 20  # working memory of one tile drawn without gradients (margins included)
 OFF_CANVAS = -1e5  # canvas px: where the points of a path that cannot reach a tile go (left and above it)
-MAX_BLUR_RADIUS = 512  # px, as clipvg.render.blur.MAX_RADIUS: a blur reaches no further
+MAX_BLUR_RADIUS = 512  # px, as clipvg.render.blur.MAX_RADIUS: a blur pass reaches no further
+BOX_BLUR_STD, BOX_PASSES = 2.0, 5  # as clipvg.render.filters.chain: wider blurs run in passes
 Draw = Callable[[Scene, int, int, "torch.Tensor | None"], torch.Tensor]  # (scene, width, height, background) -> (H, W, 4)
 Reach = tuple[float, float]  # output px along x and along y
 # primitives that only recolour or combine pixels in place (reach 0)
@@ -64,7 +65,7 @@ def _primitive_reach(primitive: FilterPrimitive, scale: tuple[float, float]) -> 
     reach = []
     for axis, s in enumerate(scale):
         if kind in ("feGaussianBlur", "feDropShadow"):
-            blur = min(math.ceil(3 * abs(float(q["std"][axis])) * s), MAX_BLUR_RADIUS) + 1
+            blur = _blur_reach(abs(float(q["std"][axis])) * s, max(abs(float(v)) * f for v, f in zip(q["std"], scale)))
             reach.append(blur + (abs(float(q["offset"][axis])) * s + 1 if kind == "feDropShadow" else 0))
         elif kind == "feOffset":
             reach.append(abs(float(q["offset"][axis])) * s + 1)
@@ -75,6 +76,15 @@ def _primitive_reach(primitive: FilterPrimitive, scale: tuple[float, float]) -> 
         else:
             return None  # feTile and anything new
     return reach[0], reach[1]
+
+
+def _blur_reach(std: float, widest: float) -> float:
+    """Output px a blur of ``std`` output px reads along one axis (``widest``: its largest std over both
+    axes). Over BOX_BLUR_STD it runs in BOX_PASSES passes (clipvg.render.filters.chain) whose stds square-sum
+    to std², so their radii ceil(3 std_k) add up to at most 3 std sqrt(BOX_PASSES) + BOX_PASSES."""
+    if widest <= BOX_BLUR_STD:
+        return min(math.ceil(3 * std), MAX_BLUR_RADIUS) + 1
+    return min(math.ceil(3 * std * math.sqrt(BOX_PASSES)) + BOX_PASSES, BOX_PASSES * MAX_BLUR_RADIUS) + 1
 
 
 def _group_reach(group: Group, scale: tuple[float, float]) -> Reach | None:
