@@ -259,7 +259,7 @@ class PathWriter:
             while empty and order.index(empty[0]) < order.index(layer):
                 yield markup("g", self.layer_attributes(empty.pop(0)))
             yield f"<{_opening('g', self.layer_attributes(layer))}>"
-            yield from (markup("path", self.path_attributes(path, d)) for path, d in run)
+            yield from (self.path_markup(path, d) for path, d in run)
             yield "</g>"
         yield from (markup("g", self.layer_attributes(name)) for name in empty)
 
@@ -328,6 +328,17 @@ class PathWriter:
         if path.stroke is not None:
             attributes.update(self.stroke(path.stroke, fold))
         return attributes
+
+    def path_markup(self, path: Path, data: str) -> str:
+        """``markup("path", self.path_attributes(path, data))``; a path with only a fill (no stroke,
+        opacity 1, nonzero rule: every path the vectorizer makes) written straight: its attributes in
+        name order (d, fill, fill-opacity, id), only the id escaped (path data, colours, gradient
+        references and numbers hold nothing to escape)."""
+        if path.stroke is not None or path.opacity != 1.0 or path.fill_rule == "evenodd":
+            return markup("path", self.path_attributes(path, data))
+        fill = "".join([f' {name}="{value}"' for name, value in self.paint(path.fill, "fill").items()])
+        named = f' id="{path.id.translate(_ATTRIBUTE_ESCAPES)}"' if path.id else ""
+        return f'<path d="{data}"{fill}{named} />'
 
     def data(self, subpaths: Sequence[Subpath]) -> str:
         """The ``d`` of one path's ``subpaths`` (see ``path_data``)."""
