@@ -119,6 +119,48 @@ def reference_source(path: str) -> bytes:
     return _ABSOLUTE.sub(lambda m: repr(float(m.group(1)) * _UNITS[m.group(2)]).encode(), data)
 
 
+_ROOT = re.compile(rb"<svg\b[^>]*>")
+_ROOT_ATTRIBUTE = re.compile(rb"""\s(width|height|viewBox)\s*=\s*(["'])([^"']*)\2""")
+_UNALIGNED = re.compile(rb"""preserveAspectRatio\s*=\s*["']\s*none""")
+_PLAIN_LENGTH = re.compile(rb"\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(?:px)?\s*")
+
+
+def with_margin(source: bytes, margin: float) -> bytes:
+    """``source`` with its root canvas grown by ``margin`` user units to the right and below, the drawing at
+    the same place and scale. resvg-py sizes a render at ``zoom`` as round(width) x zoom px, so a file
+    136.314 units wide drawn 16 x 0.939 got 2043 px where the fine reference needs 2048, and the missing
+    columns came back as white padding (openclipart's formulario_architetto_fr_01: its right column 0.49
+    instead of 0.25 at 16x; 38.2 dB, 53.5 dB with the margin). resvg's own 1x picture keeps its canvas. Unchanged when the root's width or height is not a
+    plain number (nor missing, with a viewBox), or when a viewBox scaled unevenly is aligned (the alignment
+    would move)."""
+    root = _ROOT.search(source)
+    if root is None:
+        return source
+    found = {m.group(1): m.group(3) for m in _ROOT_ATTRIBUTE.finditer(root.group())}
+    try:
+        box = [float(v) for v in re.split(rb"[\s,]+", found[b"viewBox"].strip())] if b"viewBox" in found else None
+    except ValueError:
+        return source
+    if box is not None and (len(box) != 4 or min(box[2:]) <= 0):
+        return source
+    sizes = []
+    for name, index in ((b"width", 2), (b"height", 3)):
+        number = _PLAIN_LENGTH.fullmatch(found[name]) if name in found else None
+        if number is None and (name in found or box is None):
+            return source
+        sizes.append(float(number.group(1)) if number else box[index])
+    width, height = sizes
+    if box is not None:
+        if abs(width / box[2] - height / box[3]) > 1e-9 * width / box[2] and not _UNALIGNED.search(root.group()):
+            return source
+        box[2:] = box[2] * (width + margin) / width, box[3] * (height + margin) / height
+    tag = _ROOT_ATTRIBUTE.sub(b"", root.group())
+    grown = f' width="{width + margin!r}" height="{height + margin!r}"'.encode()
+    if box is not None:
+        grown += b' viewBox="' + " ".join(map(repr, box)).encode() + b'"'
+    return source[:root.start()] + tag[:4] + grown + tag[4:] + source[root.end():]
+
+
 @functools.lru_cache(maxsize=1)
 def reference_fonts() -> dict[str, str]:
     """resvg-py's generic families set to fontconfig's choices, which clipvg uses: a family missing on the
@@ -218,14 +260,17 @@ def measure(path: str, worst_dir: str | None = None, samples: tuple[int, ...] = 
                 for name, count in skipped_names(w.message).items():
                     result["warnings"][name] = result["warnings"].get(name, 0) + count
         zoom = SIZE / max(scene.width, scene.height)
-        source = reference_source(path).decode("utf-8", "replace")
+        source = reference_source(path)
         try:
             fonts = reference_fonts()
-            reference = _on_white(bytes(resvg_py.svg_to_bytes(svg_string=source, zoom=zoom, **fonts)))
+            reference = _on_white(bytes(resvg_py.svg_to_bytes(svg_string=source.decode("utf-8", "replace"),
+                                                              zoom=zoom, **fonts)))
             height, width = reference.shape[:2]
-            supersampled, fine = (_box_down(_on_white(bytes(resvg_py.svg_to_bytes(svg_string=source, zoom=zoom * k,
-                                                                                   **fonts))),
-                                            height, width, k) for k in (SUPERSAMPLE, FINE))
+            # the supersampled references are drawn on a canvas 2 px wider and taller (with_margin)
+            source = with_margin(source, 2 / zoom).decode("utf-8", "replace")
+            supersampled, fine = (
+                _box_down(_on_white(bytes(resvg_py.svg_to_bytes(svg_string=source, zoom=zoom * k, **fonts))),
+                          height, width, k) for k in (SUPERSAMPLE, FINE))
         except Exception as error:
             result["reference_error"] = f"{type(error).__name__}: {error}"
             return result
