@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import torch
 
+from . import kernels
+
 _MAX_ALPHA = 1 - 1e-6  # keeps log(1 - alpha) finite; lets 1e-6 of what is below through
 
 
@@ -31,6 +33,11 @@ class _Composite(torch.autograd.Function):
     @staticmethod
     def forward(ctx, pixel: torch.Tensor, alpha: torch.Tensor, rgb: torch.Tensor, num_pixels: int
                 ) -> tuple[torch.Tensor, torch.Tensor]:
+        if kernels.compiled(alpha):
+            premultiplied, remaining, clear, transmittance, weight = kernels.composite_forward(
+                pixel, alpha, rgb, num_pixels, _MAX_ALPHA)
+            ctx.save_for_backward(pixel, rgb, clear, transmittance, weight, remaining)
+            return premultiplied, 1 - remaining
         clear = 1 - alpha.clamp(max=_MAX_ALPHA).double()
         log_clear = torch.log(clear)
         total_log = log_clear.new_zeros(num_pixels).index_add_(0, pixel, log_clear)
@@ -50,6 +57,9 @@ class _Composite(torch.autograd.Function):
         grad_rgb = weight[:, None] * grad_color if ctx.needs_input_grad[2] else None
         if not ctx.needs_input_grad[1]:
             return None, None, grad_rgb, None
+        if kernels.compiled(pixel):
+            return None, kernels.composite_alpha_gradient(pixel, rgb, clear, transmittance, weight, remaining,
+                                                          grad_premultiplied, grad_alpha), grad_rgb, None
         seen = (rgb * grad_color).sum(1)  # c_i . g_p
         seen_weighted = (weight * seen).double()
         totals = seen_weighted.new_zeros(len(remaining)).index_add_(0, pixel, seen_weighted)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 import torch
 
 from ..ragged import expand, group_min_max
+from . import kernels
 from .self_overlap import exact_cell_coverage, flag_cells
 
 
@@ -53,6 +54,39 @@ def split_at_grid(edges: torch.Tensor, edge_item: torch.Tensor, width: int, heig
     (``_through_corners``).
     """
     a, b = edges.unbind(1)  # one backward (a stack), not two selects each zero-filling (E, 2, 2)
+    if kernels.compiled(edges):
+        with torch.no_grad():
+            edge_of_break, line, axis, crossing, kind = kernels.grid_breaks(a, b, width, height)
+            is_vertex = kind == 0
+        ae, be = kernels.gather_rows(edges, edge_of_break).unbind(1)  # one gather, one backward
+        t = _break_parameter(ae, be, line, axis, crossing)
+    else:
+        t, edge_of_break, is_vertex, kind = _ordered_breaks(a, b, width, height)
+        ae, be = a.index_select(0, edge_of_break), b.index_select(0, edge_of_break)
+    point = ae + t[:, None] * (be - ae)
+    with torch.no_grad():
+        raw_y = point[:, 1].detach()
+        same_edge = edge_of_break[1:] == edge_of_break[:-1]
+        # pieces wholly above or below the canvas add nothing, not even gradient (y is clamped)
+        outside = ((raw_y[1:] <= 0) & (raw_y[:-1] <= 0)) | ((raw_y[1:] >= height) & (raw_y[:-1] >= height))
+        first = torch.nonzero(same_edge & ~outside).flatten()  # piece j runs from break j to break j + 1
+    point = torch.stack([point[:, 0].clamp(0, width), point[:, 1].clamp(0, height)], 1)
+    start, end = point.index_select(0, first), point.index_select(0, first + 1)
+    with torch.no_grad():
+        mid = (start + end).detach() / 2
+        cell = torch.stack([mid[:, 0].floor().clamp(0, width), mid[:, 1].floor().clamp(0, height - 1)], 1).long()
+        vertex = torch.stack([is_vertex.index_select(0, first), is_vertex.index_select(0, first + 1)], 1)
+    pieces = torch.stack([start, end], 1)
+    item = edge_item.index_select(0, edge_of_break.index_select(0, first))
+    return _through_corners(pieces, item, cell, vertex, edges, edge_of_break.index_select(0, first),
+                            kind.index_select(0, first), kind.index_select(0, first + 1), width, height)
+
+
+def _ordered_breaks(a: torch.Tensor, b: torch.Tensor, width: int, height: int
+                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``kernels.grid_breaks`` in torch (CUDA), with the breaks' parameters: per break (B) of edges
+    ``a`` -> ``b`` (E, 2) at the grid lines, in order along each edge, its t (differentiable), edge, whether
+    it is an end point of its edge, and its kind (0: end point, 1: x crossing, 2: y crossing)."""
     with torch.no_grad():
         lo, hi = torch.minimum(a, b), torch.maximum(a, b)
         first_x, count_x = _grid_crossings(lo[:, 0], hi[:, 0], width)
@@ -71,32 +105,14 @@ def split_at_grid(edges: torch.Tensor, edge_item: torch.Tensor, width: int, heig
         line = torch.where(is_x, first_x.index_select(0, edge_of_break) + kx,
                            torch.where(is_y, first_y.index_select(0, edge_of_break) + ky, is_end.to(a.dtype)))
         axis = is_y.long()  # 0: a vertical line x = line, 1: a horizontal line y = line
-    t = _break_parameter(a, b, edge_of_break, line, axis, is_x | is_y)
+    t = _break_parameter(a.index_select(0, edge_of_break), b.index_select(0, edge_of_break), line, axis, is_x | is_y)
     with torch.no_grad():
         order = _merged_order(a.detach(), b.detach(), t.detach(), edge_of_break, kx, is_x, ky, is_y, count_x,
                               first_y, count_y)
         edge_of_break = edge_of_break.index_select(0, order)
         is_vertex = is_vertex.index_select(0, order)
         kind = (is_x.long() + 2 * is_y.long()).index_select(0, order)  # 1: x crossing, 2: y crossing
-    t = t.index_select(0, order)
-    ae = a.index_select(0, edge_of_break)
-    point = ae + t[:, None] * (b.index_select(0, edge_of_break) - ae)
-    with torch.no_grad():
-        raw_y = point[:, 1].detach()
-        same_edge = edge_of_break[1:] == edge_of_break[:-1]
-        # pieces wholly above or below the canvas add nothing, not even gradient (y is clamped)
-        outside = ((raw_y[1:] <= 0) & (raw_y[:-1] <= 0)) | ((raw_y[1:] >= height) & (raw_y[:-1] >= height))
-        first = torch.nonzero(same_edge & ~outside).flatten()  # piece j runs from break j to break j + 1
-    point = torch.stack([point[:, 0].clamp(0, width), point[:, 1].clamp(0, height)], 1)
-    start, end = point.index_select(0, first), point.index_select(0, first + 1)
-    with torch.no_grad():
-        mid = (start + end).detach() / 2
-        cell = torch.stack([mid[:, 0].floor().clamp(0, width), mid[:, 1].floor().clamp(0, height - 1)], 1).long()
-        vertex = torch.stack([is_vertex.index_select(0, first), is_vertex.index_select(0, first + 1)], 1)
-    pieces = torch.stack([start, end], 1)
-    item = edge_item.index_select(0, edge_of_break.index_select(0, first))
-    return _through_corners(pieces, item, cell, vertex, edges, edge_of_break.index_select(0, first),
-                            kind.index_select(0, first), kind.index_select(0, first + 1), width, height)
+    return t.index_select(0, order), edge_of_break, is_vertex, kind
 
 
 def _merged_order(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor, edge: torch.Tensor, kx: torch.Tensor,
@@ -177,12 +193,12 @@ def _through_corners(pieces: torch.Tensor, item: torch.Tensor, cell: torch.Tenso
         corners
 
 
-def _break_parameter(a: torch.Tensor, b: torch.Tensor, edge: torch.Tensor, line: torch.Tensor, axis: torch.Tensor,
+def _break_parameter(a: torch.Tensor, b: torch.Tensor, line: torch.Tensor, axis: torch.Tensor,
                      crossing: torch.Tensor) -> torch.Tensor:
-    """Parameter t (M,) along edge ``edge`` (M,) from ``a`` to ``b`` (E, 2) where it meets grid line
-    ``line`` on ``axis`` (0: x, 1: y) for ``crossing`` breaks; for the end points, ``line`` is t itself."""
-    ae = a.index_select(0, edge).gather(1, axis[:, None])[:, 0]
-    delta = b.index_select(0, edge).gather(1, axis[:, None])[:, 0] - ae
+    """Parameter t (M,) along edges from ``a`` to ``b`` (M, 2) where they meet grid line ``line`` on
+    ``axis`` (0: x, 1: y) for ``crossing`` breaks; for the end points, ``line`` is t itself."""
+    ae = a.gather(1, axis[:, None])[:, 0]
+    delta = b.gather(1, axis[:, None])[:, 0] - ae
     safe = torch.where(delta == 0, torch.ones_like(delta), delta)
     return torch.where(crossing, (line - ae) / safe, line)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 
 from ..scene import Scene
+from . import kernels
 
 _PAD, _REFLECT, _REPEAT = 0, 1, 2  # indices into clipvg.scene.SPREADS
 
@@ -85,8 +86,8 @@ def fragment_colors(scene: Scene, item_colors: torch.Tensor, item_gradients: tor
     output pixels per canvas unit (gradients are evaluated at pixel centres); ``item_colors``/
     ``item_gradients`` from ``item_paint``. Colour and alpha come apart so that neither gradient
     passes through an (F, 4) tensor."""
-    rgb = item_colors[:, :3].index_select(0, item)
-    alpha = item_colors[:, 3].index_select(0, item)
+    rgb = kernels.gather_rows(item_colors[:, :3], item)
+    alpha = kernels.gather_rows(item_colors[:, 3], item)
     gradient = item_gradients.index_select(0, item)
     graded = torch.nonzero(gradient >= 0).flatten()
     if len(graded) == 0:

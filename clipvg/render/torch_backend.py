@@ -8,6 +8,7 @@ import torch.utils.checkpoint
 
 from ..ragged import group_min_max, owners
 from ..scene import Scene
+from . import kernels
 from .composite import composite, over, unpremultiplied
 from .coverage import Fragments, rasterize
 from .dash import dash_polylines
@@ -60,6 +61,20 @@ def cull_hidden(fragments: Fragments, item_alpha: torch.Tensor, num_pixels: int)
     with torch.no_grad():
         pixel, item = fragments.pixel, fragments.item
         opaque = (fragments.coverage >= 1 - 1e-6) & (item_alpha.index_select(0, item) >= 1)
+        if kernels.compiled(pixel):
+            order, second = kernels.cull_order(pixel, item, opaque, num_pixels)
+        else:
+            order, second = _cull_order(pixel, item, opaque, num_pixels)
+        floor = None if fragments.floor is None else fragments.floor & (second < 0)
+    return replace(fragments, pixel=pixel.index_select(0, order), item=item.index_select(0, order),
+                   coverage=fragments.coverage.index_select(0, order), floor=floor)
+
+
+def _cull_order(pixel: torch.Tensor, item: torch.Tensor, opaque: torch.Tensor, num_pixels: int
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+    """``kernels.cull_order`` in torch (CUDA): the fragments (K,) to keep, ordered by pixel, and each
+    pixel's second-topmost opaque item (H*W,) (-1: none)."""
+    with torch.no_grad():
         none = torch.full((num_pixels,), -1, device=pixel.device)
         top = none.scatter_reduce(0, pixel, torch.where(opaque, item, -1), "amax")
         below_top = opaque & (item < top.index_select(0, pixel))
@@ -67,10 +82,7 @@ def cull_hidden(fragments: Fragments, item_alpha: torch.Tensor, num_pixels: int)
         keep = torch.nonzero(item >= second.index_select(0, pixel)).flatten()
         key = pixel.index_select(0, keep)
         key = key.to(torch.int32) if num_pixels < 2 ** 31 else key  # sorts twice as fast
-        order = keep.index_select(0, torch.sort(key, stable=True).indices)
-        floor = None if fragments.floor is None else fragments.floor & (second < 0)
-    return replace(fragments, pixel=pixel.index_select(0, order), item=item.index_select(0, order),
-                   coverage=fragments.coverage.index_select(0, order), floor=floor)
+        return keep.index_select(0, torch.sort(key, stable=True).indices), second
 
 
 DENSE_FLOOR = True  # the lowest item's inside drawn as a dense layer, not as fragments (tests turn it off)

@@ -159,9 +159,11 @@ def _wide_svg(width: int, height: int) -> str:
 _PEAK = """
 import json, resource, sys, torch
 import clipvg.render.bands as bands
+from clipvg.render import kernels
 from clipvg.render.api import _drawer, render
 from clipvg.svg import load_svg
 bands.TILE_BYTES = 1 << 17 << 8  # 128 K px of a flat scene, 25 K px of a tree
+kernels.warm_up()  # numba's one-time load (~120 MB) is neither way of drawing
 scene = load_svg(sys.argv[1])
 width, height = scene.width, scene.height
 torch.set_num_threads(1)

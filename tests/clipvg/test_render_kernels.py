@@ -1,0 +1,91 @@
+"""The compiled CPU kernels (clipvg.render.kernels) against the torch path that CUDA runs: pixels and
+gradients of whole renders (filled, stroked, even-odd, gradient, translucent; one chunk and several) in
+float64 and float32, and each kernel's values on random fragments."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+import clipvg.render.coverage as coverage
+import clipvg.render.kernels as kernels
+import clipvg.render.torch_backend as torch_backend
+from clipvg import render
+from clipvg.render.composite import composite
+from test_render_dense_floor import GRADIENT_FIELDS, _scene
+from test_render_gradients import FLOAT_FIELDS
+
+
+def _render_and_gradients(kind: str, seed: int, dtype: torch.dtype, compiled: bool, monkeypatch: pytest.MonkeyPatch
+                          ) -> tuple[torch.Tensor, list[torch.Tensor | None]]:
+    monkeypatch.setattr(kernels, "COMPILED", compiled)
+    monkeypatch.setattr(coverage, "FLOOR_SPLIT", 0 if seed == 0 else 10 ** 9)
+    if seed == 1:  # chunks of a few paths, recomputed in backward
+        monkeypatch.setattr(torch_backend, "CHUNK_PIXELS", 600)
+    scene = _scene(kind, seed)
+    for name in FLOAT_FIELDS:
+        setattr(scene, name, getattr(scene, name).to(dtype))
+    tensors = [getattr(scene, name).requires_grad_(True) for name in GRADIENT_FIELDS]
+    image = render(scene, background=(1.0, 1.0, 1.0))
+    weights = torch.rand(image.shape, generator=torch.Generator().manual_seed(seed), dtype=image.dtype)
+    (image * weights).sum().backward()
+    return image.detach(), [tensor.grad for tensor in tensors]
+
+
+@pytest.mark.parametrize("kind", ["solid", "translucent", "evenodd", "inset", "gradient"])
+@pytest.mark.parametrize("seed", [0, 1])  # 1: in chunks
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_compiled_render_equals_torch_path(kind: str, seed: int, dtype: torch.dtype,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    image, gradients = _render_and_gradients(kind, seed, dtype, True, monkeypatch)
+    reference, reference_gradients = _render_and_gradients(kind, seed, dtype, False, monkeypatch)
+    # float64: the kernels sum each pixel's fragments alone, the torch path in running sums over the
+    # canvas (~1e-16 carried from pixel to pixel, divided by 1e-6 under an opaque fragment); float32:
+    # a few units of its last place
+    pixel_tolerance, gradient_tolerance = (1e-12, 1e-9) if dtype == torch.float64 else (1e-6, 1e-5)
+    torch.testing.assert_close(image, reference, rtol=0, atol=pixel_tolerance)
+    for name, gradient, expected in zip(GRADIENT_FIELDS, gradients, reference_gradients):
+        if expected is None:
+            assert gradient is None or not gradient.any(), name
+            continue
+        assert expected.abs().max() > 1e-3 or name == "gradient_coords" and kind != "gradient", name
+        tolerance = gradient_tolerance * max(1.0, expected.abs().max().item())
+        torch.testing.assert_close(gradient, expected, rtol=0, atol=tolerance, msg=lambda message: f"{name}: {message}")
+
+
+def _fragments(seed: int, num_pixels: int = 300, count: int = 2000) -> tuple[torch.Tensor, ...]:
+    """Random fragments sorted by pixel then item: pixel (F,), item (F,), alpha (F,) float64 with
+    some opaque, rgb (F, 3)."""
+    generator = torch.Generator().manual_seed(seed)
+    pixel = torch.randint(0, num_pixels, (count,), generator=generator)
+    item = torch.randint(0, 40, (count,), generator=generator)
+    order = torch.argsort(pixel * 100 + item)
+    alpha = torch.rand(count, generator=generator, dtype=torch.float64)
+    alpha = torch.where(torch.rand(count, generator=generator) < 0.3, torch.ones_like(alpha), alpha)
+    return pixel[order], item[order], alpha, torch.rand(count, 3, generator=generator, dtype=torch.float64)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_cull_order_equals_torch(seed: int) -> None:
+    pixel, item, alpha, _ = _fragments(seed)
+    opaque = alpha >= 1
+    order, second = kernels.cull_order(pixel, item, opaque, 310)
+    expected_order, expected_second = torch_backend._cull_order(pixel, item, opaque, 310)
+    assert torch.equal(order, expected_order) and torch.equal(second, expected_second)
+    assert (second >= 0).any() and len(order) < len(pixel)  # something is culled
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_composite_kernels_equal_torch(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    pixel, _, alpha, rgb = _fragments(seed)
+    grad_color = torch.rand(310, 3, generator=torch.Generator().manual_seed(seed + 10), dtype=torch.float64)
+    results = []
+    for compiled in (True, False):
+        monkeypatch.setattr(kernels, "COMPILED", compiled)
+        a, c = alpha.clone().requires_grad_(True), rgb.clone().requires_grad_(True)
+        color, coverage_ = composite(pixel, a, c, 310)
+        ((color * grad_color).sum() + (coverage_ * grad_color[:, 0]).sum()).backward()
+        results.append((color.detach(), coverage_.detach(), a.grad, c.grad))
+    # 1e-8 of the largest: the torch path's running sums carry ~1e-16 from pixel to pixel, which an opaque
+    # fragment's alpha gradient divides by 1e-6 (as in test_render_dense_floor)
+    for value, expected in zip(*results):
+        torch.testing.assert_close(value, expected, rtol=0, atol=1e-8 * max(1.0, expected.abs().max().item()))
