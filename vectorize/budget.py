@@ -87,7 +87,9 @@ def budget_levels(rgba: np.ndarray, mask: np.ndarray, counts: list[int], toleran
         best = knee_count(order, MIN_KNEE, most, 1e-6 * float(mask.sum()) * colours.shape[-1])
         counts = [max(1, round(c * best / most)) for c in counts]
     maps = [order.partition(target) for target in counts]  # coarse to fine
+    del order
     initial, maps = _drop_to_budget(initial, square, maps, counts[-1])
+    del square
     finest = _apply(maps[-1], initial)
     step("fill")
     top_count = int(maps[-1].max()) + 1
@@ -100,12 +102,13 @@ def budget_levels(rgba: np.ndarray, mask: np.ndarray, counts: list[int], toleran
     solid = alpha >= OPAQUE
     paints = region_paints(top_stats, fill_layout, ridge, finest, solid, gradients)
     drawn, paint_of = _stacking(maps, n, solid)
+    del top_stats, n, alpha, solid  # the merge order, statistics and maps: freed before the tracing
     level_labels = []
     for level_map, draw in zip(maps, drawn):
         keep = np.full(len(draw), -1)
         keep[draw] = np.arange(int(draw.sum()))
         level_labels.append(_apply(keep[level_map], initial))
-    del initial
+    del initial, maps
     step("trace")
     traced = trace_levels(level_labels, finest, tolerance)
     release_free_heap()  # the tracing's edge lists and fit temporaries, before the paths are built
