@@ -76,6 +76,7 @@ def budget_levels(rgba: np.ndarray, mask: np.ndarray, counts: list[int], toleran
     ridge = pixel_ridge(height, width)
     stats = region_sums(initial, count, colours, merge_features)
     step("merge")
+    release_free_heap()  # the segmentation's buffers, before the merge's arrays
     square = stats[:, 1 + layout.channels].copy()  # the merge overwrites ``stats``
     most = counts[-1]
     order = merge_order(initial, stats, layout, ridge, min(counts) if not knee else
@@ -109,6 +110,7 @@ def budget_levels(rgba: np.ndarray, mask: np.ndarray, counts: list[int], toleran
         keep[draw] = np.arange(int(draw.sum()))
         level_labels.append(_apply(keep[level_map], initial))
     del initial, maps
+    release_free_heap()  # the merge order, statistics and fill temporaries, before the tracing's arrays
     step("trace")
     traced = trace_levels(level_labels, finest, tolerance)
     release_free_heap()  # the tracing's edge lists and fit temporaries, before the paths are built

@@ -6,10 +6,11 @@ segments when it is lighter than both segments' internal difference (their heavi
 plus ``scale`` / 255 / size (scikit-image's units for ``scale``); then segments under ``min_size``
 pixels join their neighbour along the lightest edges. The edges are ordered by a counting sort on a
 16-bit quantised weight (the exact weight decides each join), so the cost is linear in pixels and
-the memory is a few words per pixel of a tile (per worker thread): the 4 edges of a pixel's
-order (int32), 16 bytes, and parent, size and internal difference, 12 bytes (the edges' quantised
-weights, uint16, live in parent's and size's memory while the edges are sorted). Segments are then split into 4-connected parts and never cross ``mask``, as the tracing
-needs.
+the memory is a few words per pixel of a tile (per worker thread): the 4 sorted edges of a pixel,
+9 bytes (each its pixel, uint16, and direction, 2 bits), and parent, size and internal
+difference, 12 bytes (the edges' quantised weights, uint16, and the sort's counts live in their
+memory while the edges are sorted). Segments are then split into 4-connected parts and never
+cross ``mask``, as the tracing needs.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import numpy as np
 from numba import njit
 
 LEVELS = 65536  # quantisation of the edge weights for the sort
-TILE = 256  # pixels per side of the tiles segmented independently
+TILE = 256  # pixels per side of the tiles segmented independently (at most 2**16 pixels: uint16 edge pixels)
 
 
 def segment(colours: np.ndarray, mask: np.ndarray, scale: float, sigma: float, min_size: int) -> np.ndarray:
@@ -56,7 +57,7 @@ def segment(colours: np.ndarray, mask: np.ndarray, scale: float, sigma: float, m
             counts[index] = _segment(smooth[window], mask[window], float(scale) / 255.0, int(min_size),
                                      *buffers[worker])
             if labels is not None:
-                labels[window] = _tile_labels(buffers[worker][3], smooth[window].shape[:2])
+                labels[window] = _tile_labels(buffers[worker][4], smooth[window].shape[:2])
 
     if workers > 1:
         with ThreadPoolExecutor(workers) as pool:  # the kernel releases the GIL
@@ -64,8 +65,8 @@ def segment(colours: np.ndarray, mask: np.ndarray, scale: float, sigma: float, m
     elif tiles:
         run(0)
     if labels is None:  # one tile: its labels are copied out of its buffers once the rest is freed
-        parent = buffers[0][3]
-        del smooth, buffers, run  # the order (16 bytes a pixel) and the smoothed colours (12)
+        parent = buffers[0][4]
+        del smooth, buffers, run  # the edge order (9 bytes a pixel) and the smoothed colours (12)
         labels = _tile_labels(parent, (height, width)).copy()
         del parent
     _offset_tiles(labels, np.concatenate([[0], np.cumsum(counts)[:-1]]), TILE)  # numbered tile by tile
@@ -176,22 +177,29 @@ def _join_lower(parent, p, q):
 
 
 def _buffers(pixels: int) -> tuple[np.ndarray, ...]:
-    """The kernel's working arrays for tiles of up to ``pixels`` pixels: edge keys (quantised weight
-    + 1, 0: no edge), the counting sort's counts, the edge order, and per pixel parent, size and
-    internal difference. The keys and counts are only used while the edges are sorted, before
-    parent, size and internal difference are: they share those arrays' memory (12 bytes a pixel,
-    and the counts' 256 kB where a tile has fewer pixels than LEVELS)."""
+    """The kernel's working arrays for tiles of up to ``pixels`` (<= 2**16) pixels: edge keys
+    (quantised weight + 1, 0: no edge), the counting sort's counts, the sorted edges' pixels (uint16)
+    and directions (2 bits each, four to a byte), and per pixel parent, size and internal
+    difference. The keys and counts are only used while the edges are sorted, before parent, size
+    and internal difference are: they share those arrays' memory. 21 bytes a pixel in all (and
+    the counts' 256 kB where a tile has fewer pixels than LEVELS)."""
     work = np.empty(max(3 * pixels, 2 * pixels + LEVELS + 1), np.int32)  # parent, size, internal difference
     return (work[:2 * pixels].view(np.uint16), work[2 * pixels:2 * pixels + LEVELS + 1],
-            np.empty(DIRECTIONS * pixels, np.int32), work[:pixels], work[pixels:2 * pixels],
-            work[2 * pixels:3 * pixels].view(np.float32))
+            np.empty(DIRECTIONS * pixels, np.uint16), np.empty(pixels, np.uint8), work[:pixels],
+            work[pixels:2 * pixels], work[2 * pixels:3 * pixels].view(np.float32))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _direction(directions, i):
+    """The direction of sorted edge ``i``: 2 bits of ``directions`` (four edges a byte)."""
+    return (directions[i >> 2] >> (2 * (i & 3))) & 3
 
 
 @njit(cache=True, nogil=True)
-def _sorted_edges(smooth, mask, key, counts, order):
-    """(E,) int32 edges (DIRECTIONS * pixel + direction) inside ``mask``, by increasing quantised
-    weight (a counting sort, stable in edge order): a view of ``order``; ``key`` and ``counts`` are
-    working space (see ``_buffers``)."""
+def _sorted_edges(smooth, mask, key, counts, order, directions):
+    """The E edges inside ``mask`` by increasing quantised weight (a counting sort, stable in edge
+    order: pixel, then direction), edge i from pixel order[i] in direction ``_direction(directions,
+    i)``; returns E. ``key`` and ``counts`` are working space (see ``_buffers``)."""
     height, width, channels = smooth.shape
     top = np.sqrt(float(channels)) * 1.0000001  # colours in [0, 1]: the largest possible weight
     key = key[:DIRECTIONS * height * width]
@@ -209,30 +217,33 @@ def _sorted_edges(smooth, mask, key, counts, order):
                     counts[level + 1] += 1
     for k in range(LEVELS):
         counts[k + 1] += counts[k]
-    order = order[:counts[LEVELS]]
+    edges = counts[LEVELS]
+    directions[:(edges + 3) // 4] = 0
     for edge in range(len(key)):
         if key[edge] > 0:
             level = np.int64(key[edge]) - 1
-            order[counts[level]] = edge
+            i = counts[level]
+            order[i] = edge // DIRECTIONS
+            directions[i >> 2] |= (edge % DIRECTIONS) << (2 * (i & 3))
             counts[level] += 1
-    return order
+    return edges
 
 
 # One compiled form for every tile: the windows of a larger picture are strided ("A" layout), and a
 # picture of one tile passes contiguous arrays, which this signature takes too.
-@njit("int64(float32[:, :, :], boolean[:, :], float64, int64, uint16[::1], int32[::1], int32[::1], "
+@njit("int64(float32[:, :, :], boolean[:, :], float64, int64, uint16[::1], int32[::1], uint16[::1], uint8[::1], "
       "int32[::1], int32[::1], float32[::1])", cache=True, nogil=True)
-def _segment(smooth, mask, scale, min_size, key, counts, order, parent, size, inner):
+def _segment(smooth, mask, scale, min_size, key, counts, order, directions, parent, size, inner):
     """Segment one tile on the working arrays of ``_buffers``; allocates nothing. Leaves the tile's
     labels (-1 outside ``mask``, else 0..K-1, row-major) in ``parent`` and returns K."""
     height, width, channels = smooth.shape
     pixels = height * width
-    order = _sorted_edges(smooth, mask, key, counts, order)
+    edges = _sorted_edges(smooth, mask, key, counts, order, directions)
     parent, size, inner = parent[:pixels], size[:pixels], inner[:pixels]
     for p in range(pixels):
         parent[p], size[p], inner[p] = p, 1, 0.0
-    for edge in order:
-        p, k = edge // DIRECTIONS, edge % DIRECTIONS
+    for i in range(edges):
+        p, k = np.int64(order[i]), _direction(directions, i)
         a, b = _find(parent, p), _find(parent, p + DY[k] * width + DX[k])
         if a == b:  # most edges: the pixel's position (a division) is worked out only past here
             continue
@@ -245,8 +256,8 @@ def _segment(smooth, mask, scale, min_size, key, counts, order, parent, size, in
             inner[root] = weight
     for p in range(pixels):  # flattened: the pass below finds most roots in one step
         parent[p] = _find(parent, p)
-    for edge in order:  # small segments join their neighbour across the lightest edge
-        p, k = edge // DIRECTIONS, edge % DIRECTIONS
+    for i in range(edges):  # small segments join their neighbour across the lightest edge
+        p, k = np.int64(order[i]), _direction(directions, i)
         a, b = _find(parent, p), _find(parent, p + DY[k] * width + DX[k])
         if a != b and (size[a] < min_size or size[b] < min_size):
             root, child = (a, b) if a < b else (b, a)
