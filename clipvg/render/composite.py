@@ -78,6 +78,8 @@ def over(color: torch.Tensor, alpha: torch.Tensor, below_color: torch.Tensor, be
     with alpha ``floor_alpha`` and straight colour ``floor_rgb``, (P,) and (P, 3) or () and (3,) for
     all pixels: as ``composite`` would give it as the bottom fragment of those pixels (an opaque one
     lets 1e-6 of what is below through; the gradient of its alpha is straight-through)."""
+    if kernels.compiled(color):
+        return kernels.over(color, alpha, below_color, below_alpha, floor, floor_alpha, floor_rgb, _MAX_ALPHA)
     seen = 1 - alpha  # what shows through the fragments
     color, alpha = color.addcmul(seen[:, None], below_color), alpha.addcmul(seen, below_alpha)
     if floor is None:
@@ -104,6 +106,8 @@ def unpremultiplied(color: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
     """(P, 4) straight RGBA in [0, 1] from premultiplied ``color`` (P, 3) and ``alpha`` (P,); colour 0
     where alpha is 0. The clamp to [0, 1] is straight-through: rounding can leave 1 + 1e-7, and the
     gradient must not die at colours of 0 or 1."""
+    if kernels.compiled(color):
+        return kernels.unpremultiplied(color, alpha)
     return _Unpremultiplied.apply(color, alpha)
 
 

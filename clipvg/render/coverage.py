@@ -290,7 +290,7 @@ def _row_sums(cell: torch.Tensor, item: torch.Tensor, step: torch.Tensor, fx: to
         row = rows.of_piece
         base = rows.end.index_select(0, row) - rows.cells.index_select(0, row) + (cell[:, 0] - rows.x0.index_select(0, row))
         row_last = rows.end.index_select(0, row) - 1  # the spill cell of the piece's row
-    value = _RowPrefixSums.apply(step, fx, base, row_last, rows.size)
+    value = _prefix_sums(step, fx, base, row_last, rows.size)
     with torch.no_grad():
         # Cells a piece touched stay fragments even at value 0: an edge lying exactly on a pixel
         # boundary has its gradient there. Cells right of the canvas never are.
@@ -340,7 +340,7 @@ def _floor_sums(cell: torch.Tensor, step: torch.Tensor, fx: torch.Tensor, width:
         base = torch.searchsorted(cells, key)
         row, col = cells // stride, cells % stride
         row_last = torch.searchsorted(cells, (row + 1) * stride) - 1  # each cell's row's last cell
-    value = _RowPrefixSums.apply(step, fx, base, row_last.index_select(0, base), len(cells))
+    value = _prefix_sums(step, fx, base, row_last.index_select(0, base), len(cells))
     with torch.no_grad():
         inside = torch.nonzero(col < width).flatten()
         pixel = row.index_select(0, inside) * width + col.index_select(0, inside)
@@ -354,6 +354,14 @@ def _floor_sums(cell: torch.Tensor, step: torch.Tensor, fx: torch.Tensor, width:
         edges.index_add_(0, offset + end.index_select(0, run), torch.full_like(run, -1, dtype=torch.int32))
         floor = torch.cumsum(edges[:-1], 0, dtype=torch.int32) > 0
     return value.index_select(0, inside), pixel, floor
+
+
+def _prefix_sums(step: torch.Tensor, fx: torch.Tensor, base: torch.Tensor, row_last: torch.Tensor, size: int
+                 ) -> torch.Tensor:
+    """``_RowPrefixSums`` (T,), compiled on the CPU (``kernels.row_prefix_sums``)."""
+    if kernels.compiled(step):
+        return kernels.row_prefix_sums(step, fx, base, row_last, size)
+    return _RowPrefixSums.apply(step, fx, base, row_last, size)
 
 
 class _RowPrefixSums(torch.autograd.Function):

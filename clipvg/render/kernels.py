@@ -1,7 +1,8 @@
 """Compiled (numba) CPU passes of the renderer: the per-pixel walks that torch would spell as many whole-array
 ops (sorts, scatters, segmented sums), each one loop with no temporaries.
 
-Every kernel has a pure-torch twin beside its caller (``cull_hidden``, ``composite``), which CUDA runs and
+Every kernel has a pure-torch twin beside its caller (``cull_hidden``, ``composite``, ``over``,
+``unpremultiplied``, ``split_at_grid``, ``_RowPrefixSums``), which CUDA runs and
 the tests compare against; ``compiled(tensor)`` says which one a tensor takes: the kernels run on CPU
 tensors only, and ``COMPILED`` turns them off altogether (tests).
 """
@@ -229,6 +230,212 @@ def _sum_rows(index: np.ndarray, rows: np.ndarray, count: int) -> np.ndarray:
     return out
 
 
+def _rows(tensor: torch.Tensor, width: int) -> np.ndarray:
+    """(N, width) array of a per-pixel (P, width) / (P,) or uniform (width,) / () tensor (N = P or 1)."""
+    return _numpy(tensor).reshape(-1, width)
+
+
+def over(color: torch.Tensor, alpha: torch.Tensor, below_color: torch.Tensor, below_alpha: torch.Tensor,
+         floor: torch.Tensor | None, floor_alpha: torch.Tensor | None, floor_rgb: torch.Tensor | None, max_alpha: float
+         ) -> tuple[torch.Tensor, torch.Tensor]:
+    """``composite.over`` in one pass per pixel, forward and backward (the arguments' shapes as there)."""
+    if floor is None:
+        floor, floor_alpha, floor_rgb = torch.zeros(0, dtype=torch.bool), color.new_zeros(()), color.new_zeros(3)
+    return _Over.apply(color, alpha, below_color, below_alpha, floor, floor_alpha, floor_rgb, max_alpha)
+
+
+class _Over(torch.autograd.Function):
+    """Per pixel p (seen = 1 - alpha, shown = seen where the floor is, op the floor's clamped alpha):
+    colour + seen * below + shown * (floor_alpha * floor_rgb - op * below), alpha likewise; the gradient of
+    op is straight-through. Uniform (one-row) below/floor values get their gradient summed in float64."""
+
+    @staticmethod
+    def forward(ctx, color: torch.Tensor, alpha: torch.Tensor, below_color: torch.Tensor, below_alpha: torch.Tensor,
+                floor: torch.Tensor, floor_alpha: torch.Tensor, floor_rgb: torch.Tensor, max_alpha: float
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        dtype = color.dtype
+        arrays = (_numpy(alpha), _rows(below_color.to(dtype), 3), _rows(below_alpha.to(dtype), 1), _numpy(floor),
+                  _rows(floor_alpha.to(dtype), 1), _rows(floor_rgb.to(dtype), 3))
+        out_color, out_alpha = _over_forward(_numpy(color), *arrays, max_alpha)
+        ctx.arrays, ctx.max_alpha = arrays, max_alpha
+        ctx.shapes = [tensor.shape for tensor in (below_color, below_alpha, floor_alpha, floor_rgb)]
+        return torch.from_numpy(out_color), torch.from_numpy(out_alpha)
+
+    @staticmethod
+    def backward(ctx, grad_color: torch.Tensor, grad_alpha: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        grad_color = grad_color.contiguous()
+        grads = _over_backward(_numpy(grad_color), _numpy(grad_alpha.to(grad_color.dtype)), *ctx.arrays,
+                               ctx.max_alpha)
+        below_color, below_alpha, floor_alpha, floor_rgb = (
+            torch.from_numpy(grad).to(grad_color.dtype).reshape(shape) for grad, shape in zip(grads[1:], ctx.shapes))
+        return grad_color, torch.from_numpy(grads[0]), below_color, below_alpha, None, floor_alpha, floor_rgb, None
+
+
+@njit(cache=True, nogil=True)
+def _over_forward(color, alpha, below_color, below_alpha, floor, floor_alpha, floor_rgb, max_alpha):
+    pixels = len(alpha)
+    out_color = np.empty_like(color)
+    out_alpha = np.empty_like(alpha)
+    many_below, many_floor = len(below_alpha) > 1, len(floor_alpha) > 1
+    has_floor = len(floor) > 0
+    for p in range(pixels):
+        b = p if many_below else 0
+        seen = 1 - alpha[p]
+        a = alpha[p] + seen * below_alpha[b, 0]
+        for c in range(3):
+            out_color[p, c] = color[p, c] + seen * below_color[b, c]
+        if has_floor and floor[p]:
+            f = p if many_floor else 0
+            fa = floor_alpha[f, 0]
+            opacity = min(fa, max_alpha)
+            for c in range(3):
+                out_color[p, c] += seen * (fa * floor_rgb[f, c] - opacity * below_color[b, c])
+            a += seen * (opacity * (1 - below_alpha[b, 0]))
+        out_alpha[p] = a
+    return out_color, out_alpha
+
+
+@njit(cache=True, nogil=True)
+def _over_backward(grad_color, grad_alpha, alpha, below_color, below_alpha, floor, floor_alpha, floor_rgb,
+                   max_alpha):
+    pixels = len(alpha)
+    many_below, many_floor = len(below_alpha) > 1, len(floor_alpha) > 1
+    has_floor = len(floor) > 0
+    g_alpha = np.empty_like(alpha)
+    g_below_color = np.zeros(below_color.shape)  # float64: sums over every pixel where uniform
+    g_below_alpha = np.zeros(below_alpha.shape)
+    g_floor_alpha = np.zeros(floor_alpha.shape)
+    g_floor_rgb = np.zeros(floor_rgb.shape)
+    for p in range(pixels):
+        b = p if many_below else 0
+        seen = 1 - alpha[p]
+        ga = grad_alpha[p]
+        towards_below = grad_color[p, 0] * below_color[b, 0] + grad_color[p, 1] * below_color[b, 1] \
+            + grad_color[p, 2] * below_color[b, 2]
+        through = towards_below + ga * below_alpha[b, 0]  # what seen multiplies
+        kept = seen  # what below_color and below_alpha are multiplied by
+        if has_floor and floor[p]:
+            f = p if many_floor else 0
+            fa = floor_alpha[f, 0]
+            opacity = min(fa, max_alpha)
+            towards_floor = grad_color[p, 0] * floor_rgb[f, 0] + grad_color[p, 1] * floor_rgb[f, 1] \
+                + grad_color[p, 2] * floor_rgb[f, 2]
+            through += fa * towards_floor - opacity * towards_below + ga * opacity * (1 - below_alpha[b, 0])
+            kept = seen - seen * opacity
+            g_floor_alpha[f, 0] += seen * (towards_floor + ga * (1 - below_alpha[b, 0]) - towards_below)
+            for c in range(3):
+                g_floor_rgb[f, c] += seen * fa * grad_color[p, c]
+        g_alpha[p] = ga - through
+        for c in range(3):
+            g_below_color[b, c] += kept * grad_color[p, c]
+        g_below_alpha[b, 0] += kept * ga
+    return g_alpha, g_below_color, g_below_alpha, g_floor_alpha, g_floor_rgb
+
+
+def unpremultiplied(color: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+    """``composite.unpremultiplied`` in one pass per pixel, forward and backward."""
+    return _Unpremultiplied.apply(color, alpha)
+
+
+class _Unpremultiplied(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, color: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(color, alpha)
+        return torch.from_numpy(_unpremultiplied_forward(_numpy(color), _numpy(alpha.to(color.dtype))))
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        color, alpha = ctx.saved_tensors
+        grad_color, grad_alpha = _unpremultiplied_backward(_numpy(grad), _numpy(color), _numpy(alpha.to(color.dtype)))
+        return torch.from_numpy(grad_color), torch.from_numpy(grad_alpha).to(alpha.dtype)
+
+
+@njit(cache=True, nogil=True)
+def _unpremultiplied_forward(color, alpha):
+    straight = np.empty((len(alpha), 4), color.dtype)
+    for p in range(len(alpha)):
+        inverse = 1 / max(alpha[p], 1e-12) if alpha[p] > 0 else 0.0
+        for c in range(3):
+            straight[p, c] = min(max(color[p, c] * inverse, 0.0), 1.0)
+        straight[p, 3] = min(max(alpha[p], 0.0), 1.0)
+    return straight
+
+
+@njit(cache=True, nogil=True)
+def _unpremultiplied_backward(grad, color, alpha):
+    grad_color = np.empty_like(color)
+    grad_alpha = np.empty_like(alpha)
+    for p in range(len(alpha)):
+        inverse = 1 / max(alpha[p], 1e-12) if alpha[p] > 0 else 0.0
+        seen = 0.0
+        for c in range(3):
+            grad_color[p, c] = grad[p, c] * inverse
+            seen += grad_color[p, c] * color[p, c]
+        grad_alpha[p] = grad[p, 3] - (seen * inverse if alpha[p] >= 1e-12 else 0.0)
+    return grad_color, grad_alpha
+
+
+def row_prefix_sums(step: torch.Tensor, fx: torch.Tensor, base: torch.Tensor, row_last: torch.Tensor, size: int
+                    ) -> torch.Tensor:
+    """``coverage._RowPrefixSums`` in compiled passes: the same float64 sums in the same order."""
+    return _RowPrefixSums.apply(step, fx, base, row_last, size)
+
+
+class _RowPrefixSums(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, step: torch.Tensor, fx: torch.Tensor, base: torch.Tensor, row_last: torch.Tensor, size: int
+                ) -> torch.Tensor:
+        ctx.save_for_backward(step, fx, base, row_last)
+        return torch.from_numpy(_row_prefix_sums(_numpy(step), _numpy(fx.to(step.dtype)), _numpy(base),
+                                                 _numpy(row_last), size))
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        step, fx, base, row_last = ctx.saved_tensors
+        grad_step, grad_fx = _row_prefix_sums_backward(_numpy(grad), _numpy(step), _numpy(fx.to(step.dtype)),
+                                                       _numpy(base), _numpy(row_last))
+        return torch.from_numpy(grad_step), torch.from_numpy(grad_fx).to(fx.dtype), None, None, None
+
+
+@njit(cache=True, nogil=True)
+def _row_prefix_sums(step, fx, base, row_last, size):
+    accumulator = np.zeros(size)
+    count = len(step)
+    for m in range(count):
+        accumulator[base[m]] += np.float64(step[m]) * (1 - np.float64(fx[m]))
+    for m in range(count):
+        accumulator[base[m] + 1] += np.float64(step[m]) * np.float64(fx[m])
+    for m in range(count):
+        accumulator[row_last[m]] += -(np.float64(step[m]) * (1 - np.float64(fx[m])))
+    for m in range(count):
+        accumulator[row_last[m]] += -(np.float64(step[m]) * np.float64(fx[m]))
+    out = np.empty(size, step.dtype)
+    running = 0.0
+    for k in range(size):
+        running += accumulator[k]
+        out[k] = running
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _row_prefix_sums_backward(grad, step, fx, base, row_last):
+    total = np.empty(len(grad))
+    running = 0.0
+    for k in range(len(grad)):
+        running += np.float64(grad[k])
+        total[k] = running
+    grad_step = np.empty_like(step)
+    grad_fx = np.empty_like(fx)
+    for m in range(len(step)):
+        row_total = total[row_last[m]]
+        at_base = row_total - total[base[m]] + np.float64(grad[base[m]])
+        at_next = row_total - total[base[m] + 1] + np.float64(grad[base[m] + 1])
+        f = np.float64(fx[m])
+        grad_step[m] = at_base * (1 - f) + at_next * f
+        grad_fx[m] = np.float64(step[m]) * (at_next - at_base)
+    return grad_step, grad_fx
+
+
 def warm_up() -> None:
     """Load (or compile, the first time) every kernel for float32 and float64: the one-time cost of numba
     (~120 MB of memory, its code generator included) paid up front, not inside a measured render."""
@@ -240,3 +447,10 @@ def warm_up() -> None:
         composite_alpha_gradient(pixel, rgb, clear, transmittance, weight, remaining, premultiplied, remaining)
         grid_breaks(torch.zeros(1, 2, dtype=dtype), torch.full((1, 2), 1.5, dtype=dtype), 2, 2)
         _sum_rows(_numpy(pixel), _numpy(rgb), 2)
+        color, alpha = over(rgb, alpha, rgb[0], alpha[0], pixel == 0, alpha[0], rgb[0], 0.5)
+        unpremultiplied(color, alpha)
+        _over_backward(_numpy(rgb), _numpy(alpha), _numpy(alpha), _rows(rgb, 3), _rows(alpha, 1),
+                       _numpy(pixel == 0), _rows(alpha, 1), _rows(rgb, 3), 0.5)
+        _unpremultiplied_backward(_numpy(torch.cat([rgb, alpha[:, None]], 1)), _numpy(rgb), _numpy(alpha))
+        steps = row_prefix_sums(alpha, alpha, pixel, pixel + 1, 3)
+        _row_prefix_sums_backward(_numpy(steps), _numpy(alpha), _numpy(alpha), _numpy(pixel), _numpy(pixel + 1))
