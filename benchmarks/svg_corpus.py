@@ -25,6 +25,11 @@ fine reference is classed by measurement (see ``classify``): "seam" or "coverage
 at 4x itself reaches 40 dB (seam: resvg's 1x picture shares the residual), else "text" or "other"; files
 at or above 40 dB are "exact".
 
+The supersampled references are drawn on a canvas of whole pixels 2 px wider and taller than resvg's 1x
+canvas, at the same scale (``reference_canvas``). Per corpus, ``references`` states how close resvg's 1x
+picture is to its 4x and 16x renders and the 4x render to the 16x one: the last is the share of files on
+which even a perfect picture reaches 40 dB against the 4x reference.
+
 resvg-py is given fontconfig's serif/sans-serif/monospace faces as its generic families, the faces clipvg
 falls back to, so a font missing on the machine is drawn in the same face by both.
 
@@ -125,40 +130,43 @@ _UNALIGNED = re.compile(rb"""preserveAspectRatio\s*=\s*["']\s*none""")
 _PLAIN_LENGTH = re.compile(rb"\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)(?:px)?\s*")
 
 
-def with_margin(source: bytes, margin: float) -> bytes:
-    """``source`` with its root canvas grown by ``margin`` user units to the right and below, the drawing at
-    the same place and scale. resvg-py sizes a render at ``zoom`` as round(width) x zoom px, so a file
-    136.314 units wide drawn 16 x 0.939 got 2043 px where the fine reference needs 2048, and the missing
-    columns came back as white padding (openclipart's formulario_architetto_fr_01: its right column 0.49
-    instead of 0.25 at 16x; 38.2 dB, 53.5 dB with the margin). resvg's own 1x picture keeps its canvas. Unchanged when the root's width or height is not a
-    plain number (nor missing, with a viewBox), or when a viewBox scaled unevenly is aligned (the alignment
-    would move)."""
+def reference_canvas(source: bytes, zoom: float, width: int, height: int) -> tuple[bytes, float]:
+    """``source`` and the zoom that draws it at ``zoom`` x its size, on a canvas of (``width`` + 2) x
+    (``height`` + 2) px at 1x (``width`` x ``height``: resvg's 1x canvas), for the supersampled references.
+
+    resvg-py draws a file ``w`` user units wide at ``zoom`` on round(round(w) x zoom) px and scales the
+    drawing to fill them, so a size that is not a whole number of px at that zoom is drawn cut or slightly
+    scaled: openclipart's formulario_architetto_fr_01, 136.314 units wide, got a 2043 px fine reference
+    where 2048 are needed and its right column came back half white (38.2 dB; 53.5 dB here). The root is
+    rewritten to whole px (its width and height) with a viewBox that keeps the drawing's scale and place,
+    and drawn at the supersampling factor alone. Returned as it is, with ``zoom``, when the root's width or
+    height is not a plain number (nor missing, with a viewBox), or when a viewBox scaled unevenly is aligned
+    (the alignment would move)."""
     root = _ROOT.search(source)
     if root is None:
-        return source
+        return source, zoom
     found = {m.group(1): m.group(3) for m in _ROOT_ATTRIBUTE.finditer(root.group())}
     try:
         box = [float(v) for v in re.split(rb"[\s,]+", found[b"viewBox"].strip())] if b"viewBox" in found else None
     except ValueError:
-        return source
+        return source, zoom
     if box is not None and (len(box) != 4 or min(box[2:]) <= 0):
-        return source
+        return source, zoom
     sizes = []
     for name, index in ((b"width", 2), (b"height", 3)):
         number = _PLAIN_LENGTH.fullmatch(found[name]) if name in found else None
         if number is None and (name in found or box is None):
-            return source
+            return source, zoom
         sizes.append(float(number.group(1)) if number else box[index])
-    width, height = sizes
-    if box is not None:
-        if abs(width / box[2] - height / box[3]) > 1e-9 * width / box[2] and not _UNALIGNED.search(root.group()):
-            return source
-        box[2:] = box[2] * (width + margin) / width, box[3] * (height + margin) / height
+    box = box or [0.0, 0.0, *sizes]
+    scale_x, scale_y = sizes[0] / box[2], sizes[1] / box[3]  # root px per user unit
+    if abs(scale_x - scale_y) > 1e-9 * scale_x and not _UNALIGNED.search(root.group()):
+        return source, zoom
+    canvas = (width + 2, height + 2)
+    view = (box[0], box[1], canvas[0] / (zoom * scale_x), canvas[1] / (zoom * scale_y))
     tag = _ROOT_ATTRIBUTE.sub(b"", root.group())
-    grown = f' width="{width + margin!r}" height="{height + margin!r}"'.encode()
-    if box is not None:
-        grown += b' viewBox="' + " ".join(map(repr, box)).encode() + b'"'
-    return source[:root.start()] + tag[:4] + grown + tag[4:] + source[root.end():]
+    attributes = f' width="{canvas[0]}" height="{canvas[1]}" viewBox="{" ".join(map(repr, view))}"'.encode()
+    return source[:root.start()] + tag[:4] + attributes + tag[4:] + source[root.end():], 1.0
 
 
 @functools.lru_cache(maxsize=1)
@@ -266,11 +274,11 @@ def measure(path: str, worst_dir: str | None = None, samples: tuple[int, ...] = 
             reference = _on_white(bytes(resvg_py.svg_to_bytes(svg_string=source.decode("utf-8", "replace"),
                                                               zoom=zoom, **fonts)))
             height, width = reference.shape[:2]
-            # the supersampled references are drawn on a canvas 2 px wider and taller (with_margin)
-            source = with_margin(source, 2 / zoom).decode("utf-8", "replace")
+            source, base = reference_canvas(source, zoom, width, height)
             supersampled, fine = (
-                _box_down(_on_white(bytes(resvg_py.svg_to_bytes(svg_string=source, zoom=zoom * k, **fonts))),
-                          height, width, k) for k in (SUPERSAMPLE, FINE))
+                _box_down(_on_white(bytes(resvg_py.svg_to_bytes(svg_string=source.decode("utf-8", "replace"),
+                                                                zoom=base * k, **fonts))), height, width, k)
+                for k in (SUPERSAMPLE, FINE))
         except Exception as error:
             result["reference_error"] = f"{type(error).__name__}: {error}"
             return result
@@ -288,6 +296,7 @@ def measure(path: str, worst_dir: str | None = None, samples: tuple[int, ...] = 
         result.update(result["by_samples"][str(EXPORT_SAMPLES)])  # the headline: what clipvg render draws
         result["resvg_psnr_fine"] = psnr(reference, fine)
         result["resvg_psnr_ss"] = psnr(reference, supersampled)
+        result["reference_psnr_fine"] = psnr(supersampled, fine)  # the 4x reference's own error
         # clipvg itself at SUPERSAMPLE x SUPERSAMPLE samples, to tell seams from other causes
         result["psnr_fine_clipvg_ss"] = result["by_samples"][str(SUPERSAMPLE)]["psnr_fine"]
         result["class"] = classify(result, Path(path).read_bytes())
@@ -348,7 +357,7 @@ def summarize(name: str, results: list[dict], slowest: int = 5) -> dict:
         "classes": dict(Counter(r["class"] for r in ok).most_common()),
         "median_render_ms": 1000 * statistics.median(times) if times else None,
         "p95_render_ms": 1000 * times[int(0.95 * (len(times) - 1))] if times else None,
-        "samples": ok[0]["samples"] if ok else None, "by_samples": by_samples(ok, n),
+        "samples": ok[0]["samples"] if ok else None, "by_samples": by_samples(ok, n), "references": references(ok, n),
         "slowest": [(r["file"], round(1000 * (r["load_s"] + r["render_s"]), 1))
                     for r in sorted(ok, key=lambda r: -(r["load_s"] + r["render_s"]))[:slowest]],
         "worst": [(r["file"], round(r["psnr_fine"], 1), round(r["resvg_psnr_fine"], 1))
@@ -369,6 +378,15 @@ def by_samples(ok: list[dict], files: int) -> dict:
             "median_psnr_ss": statistics.median(row["psnr_ss"] for row in rows),
             "median_render_ms": 1000 * statistics.median(times), "p95_render_ms": 1000 * times[int(0.95 * (len(times) - 1))]}
     return summary
+
+
+def references(ok: list[dict], files: int) -> dict:
+    """How close the references are to each other: resvg's 1x picture to its 4x and 16x renders and the 4x
+    render to the 16x one (median PSNR and the share of ``files`` >= 40 dB). The last share is what a 4x
+    reference can certify: a picture equal to the 16x render reaches 40 dB against 4x on those files only."""
+    pairs = {"resvg_1x_vs_4x": "resvg_psnr_ss", "resvg_1x_vs_16x": "resvg_psnr_fine", "resvg_4x_vs_16x": "reference_psnr_fine"}
+    return {name: {"median_psnr": statistics.median(r[key] for r in ok) if ok else None,
+                   "share_40": sum(r[key] >= 40 for r in ok) / files if files else 0.0} for name, key in pairs.items()}
 
 
 def below_40_ss(ok: list[dict]) -> dict:
@@ -411,6 +429,8 @@ def print_summary(s: dict) -> None:
         print(f"   {count} x {count} samples: >= 40 dB vs 1x {100 * row['share_40']:.1f} %, vs {SUPERSAMPLE}x "
               f"{100 * row['share_40_ss']:.1f} %, vs {FINE}x {100 * row['share_40_fine']:.1f} %; render median "
               f"{row['median_render_ms']:.1f} ms, p95 {row['p95_render_ms']:.1f} ms")
+    print("   references (median, >= 40 dB): " + ", ".join(f"{name} {row['median_psnr']:.1f} dB {100 * row['share_40']:.1f} %"
+                                                          for name, row in s["references"].items() if row["median_psnr"]))
     if s["skipped"]:
         print("   skipped (elements / files): " + ", ".join(f"{k} {v['elements']}/{v['files']}" for k, v in s["skipped"].items()))
     print("   slowest (load+render ms): " + ", ".join(f"{Path(f).name} {t}" for f, t in s["slowest"]))

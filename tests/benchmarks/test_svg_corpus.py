@@ -131,26 +131,26 @@ def test_files_under_40_db_are_counted_by_what_would_pass_them():
     assert json.loads(json.dumps(counts)) == counts
 
 
-# a canvas of fractional size filled to its edges: resvg-py sizes a render at zoom k as round(100.4) x k px
+# a canvas of fractional size filled to its edges: resvg-py draws it at zoom k on round(100) x k px
 EDGE_TO_EDGE = """<svg xmlns="http://www.w3.org/2000/svg" width="100.4" height="50.3" viewBox="0 0 100.4 50.3">
   <rect width="100.4" height="50.3" fill="#204080"/></svg>"""
 
 
 def test_references_cover_a_fractional_canvas_to_its_edges(tmp_path):
-    # without the margin resvg's 16x canvas is 2040 px wide where 2048 are needed, and the last column of the
-    # fine reference came back half white (27 dB)
+    # drawn at zoom 16 x 1.275, resvg's canvas is 2040 px wide where 2048 are needed: the last column of the
+    # fine reference came back half white (32.9 dB)
     result = measured(tmp_path, EDGE_TO_EDGE)
     assert result["psnr_fine"] >= 60 and result["psnr_ss"] >= 60 and result["psnr"] >= 60
 
 
-def test_the_margin_keeps_the_drawing_in_place():
-    grown = bench.with_margin(EDGE_TO_EDGE.encode(), 2.0)
-    assert b'width="102.4" height="52.3"' in grown
-    zoom = 128 / 100.4
-    one, wide = (bench._on_white(bytes(resvg_py.svg_to_bytes(svg_string=text.decode(), zoom=zoom)))
-                 for text in (EDGE_TO_EDGE.encode(), grown))
-    assert wide.shape[1] > one.shape[1] and np.abs(wide[:one.shape[0] - 1, :one.shape[1] - 1]
-                                                   - one[:-1, :-1]).max() < 1e-9
+def test_the_reference_canvas_keeps_the_drawing_in_place():
+    # a whole-px canvas: resvg-py's own zoom draws it exactly, and the rewritten root draws it the same, 2 px wider
+    star = STARBURST.encode()
+    plain = bench._on_white(bytes(resvg_py.svg_to_bytes(svg_string=STARBURST, zoom=1.28 * 4)))
+    source, base = bench.reference_canvas(star, 1.28, 128, 128)
+    assert base == 1.0 and b'width="130" height="130" viewBox="0.0 0.0 101.5625 101.5625"' in source
+    grown = bench._on_white(bytes(resvg_py.svg_to_bytes(svg_string=source.decode(), zoom=4)))
+    assert grown.shape == (520, 520, 3) and np.abs(grown[:512, :512] - plain).max() < 1e-9
     for kept in (b'<svg xmlns="http://www.w3.org/2000/svg" width="100%" height="50"/>',
                  b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="5" viewBox="0 0 10 10"/>'):
-        assert bench.with_margin(kept, 2.0) == kept  # a relative size; a viewBox aligned in the middle
+        assert bench.reference_canvas(kept, 2.0, 20, 10) == (kept, 2.0)  # a relative size; an aligned viewBox
