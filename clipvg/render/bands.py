@@ -1,5 +1,5 @@
 """Drawing a large render without gradients in tiles, so that the renderer's working memory stays
-within a budget (``TILE_BYTES``) whatever the render's size.
+within a budget (``clipvg.tiling.TILE_BYTES``) whatever the render's size.
 
 A tile of output pixels [x0, x1) x [y0, y1) is the whole scene drawn on a canvas ``x1 - x0`` x
 ``y1 - y0`` px whose content is moved left by x0 and up by y0 output px: the scene's canvas-px
@@ -17,25 +17,18 @@ canvas coordinates, float64: about 1e-12).
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, replace
 from typing import Callable, Iterator
 
 import torch
 
-from ..limits import FLAT_PIXEL_BYTES, OUTPUT_PIXEL_BYTES, TREE_PIXEL_BYTES
 from ..ragged import group_min_max
 from ..scene import Scene
-from ..scene.tree import ClipPath, Filter, FilterPrimitive, Group, Image, Mask, Pattern
+from ..scene.tree import Filter, FilterPrimitive, Group, Image, Mask, Pattern
+from ..tiling import TilePlan, pattern_paths, plan_for, tile_budget, tile_margins, tile_plan, working_bytes
 
-TILE_BYTES = 512 << 20  # working memory of one tile drawn without gradients (margins included)
 OFF_CANVAS = -1e5  # canvas px: where the points of a path that cannot reach a tile go (left and above it)
-MAX_BLUR_RADIUS = 512  # px, as clipvg.render.blur.MAX_RADIUS: a blur pass reaches no further
-BOX_BLUR_STD, BOX_PASSES = 2.0, 5  # as clipvg.render.filters.chain: wider blurs run in passes
 Draw = Callable[[Scene, int, int, "torch.Tensor | None"], torch.Tensor]  # (scene, width, height, background) -> (H, W, 4)
-Reach = tuple[float, float]  # output px along x and along y
-# primitives that only recolour or combine pixels in place (reach 0)
-_IN_PLACE = {"feFlood", "feColorMatrix", "feComponentTransfer", "feComposite", "feMerge", "feBlend", "feImage"}
 
 
 def needs_gradient(scene: Scene) -> bool:
@@ -49,142 +42,6 @@ def needs_gradient(scene: Scene) -> bool:
         tensors += [t for group in scene.tree.groups() for f in group.filters for t in f.tensors()]
     return any(isinstance(t, torch.Tensor) and t.requires_grad for t in tensors)
 
-
-def _primitive_reach(primitive: FilterPrimitive, scale: tuple[float, float]) -> Reach | None:
-    """How many output px away (along x, along y) ``primitive`` reads its inputs, at ``scale`` output
-    px per canvas px; None when its result depends on the whole filter region."""
-    kind, q = primitive.kind, primitive.params
-    if kind in _IN_PLACE:
-        return 0.0, 0.0
-    if kind == "feTurbulence":
-        return None if q.get("stitch") else (0.0, 0.0)
-    if kind == "feConvolveMatrix":  # kernel (rows, cols)
-        return None if q.get("edge_mode") == "wrap" else (float(q["kernel"].shape[1]), float(q["kernel"].shape[0]))
-    if kind in ("feDiffuseLighting", "feSpecularLighting"):
-        return 2.0, 2.0
-    reach = []
-    for axis, s in enumerate(scale):
-        if kind in ("feGaussianBlur", "feDropShadow"):
-            blur = _blur_reach(abs(float(q["std"][axis])) * s, max(abs(float(v)) * f for v, f in zip(q["std"], scale)))
-            reach.append(blur + (abs(float(q["offset"][axis])) * s + 1 if kind == "feDropShadow" else 0))
-        elif kind == "feOffset":
-            reach.append(abs(float(q["offset"][axis])) * s + 1)
-        elif kind == "feMorphology":
-            reach.append(math.ceil(abs(float(q["radius"][axis])) * s) + 1)
-        elif kind == "feDisplacementMap":
-            reach.append(abs(float(q["scale"])) * s / 2 + 1)
-        else:
-            return None  # feTile and anything new
-    return reach[0], reach[1]
-
-
-def _blur_reach(std: float, widest: float) -> float:
-    """Output px a blur of ``std`` output px reads along one axis (``widest``: its largest std over both
-    axes). Over BOX_BLUR_STD it runs in BOX_PASSES passes (clipvg.render.filters.chain) whose stds square-sum
-    to std², so their radii ceil(3 std_k) add up to at most 3 std sqrt(BOX_PASSES) + BOX_PASSES."""
-    if widest <= BOX_BLUR_STD:
-        return min(math.ceil(3 * std), MAX_BLUR_RADIUS) + 1
-    return min(math.ceil(3 * std * math.sqrt(BOX_PASSES)) + BOX_PASSES, BOX_PASSES * MAX_BLUR_RADIUS) + 1
-
-
-def _group_reach(group: Group, scale: tuple[float, float]) -> Reach | None:
-    """How many output px away (along x, along y) what ``group`` draws on the canvas depends on: its
-    filters' reach plus the farthest reach among the groups inside it (mask and feImage contents
-    included; pattern tiles are drawn on canvases of their own); None when a filter reads its whole
-    region."""
-    inner = [child for child in group.children if isinstance(child, Group)]
-    inner += [group.mask.content] if group.mask is not None else []
-    primitives = [p for f in group.filters for p in f.primitives]
-    inner += [p.content for p in primitives if p.content is not None]
-    reaches = [_group_reach(child, scale) for child in inner] + [_primitive_reach(p, scale) for p in primitives]
-    if any(reach is None for reach in reaches):
-        return None
-    return tuple(sum(r[axis] for r in reaches[len(inner):]) + max((r[axis] for r in reaches[:len(inner)]), default=0.0)
-                 for axis in (0, 1))
-
-
-def tile_margins(scene: Scene, width: int, height: int) -> tuple[int, int] | None:
-    """Extra output px (along x, along y) a tile of ``scene`` drawn at ``width`` x ``height`` needs
-    on each side for its filters to see what they read; None when the scene cannot be tiled."""
-    if scene.tree is None:
-        return 0, 0
-    if _pattern_paths(scene.tree) & set(scene.tree.drawn_paths()):
-        return None  # a path drawn both in tile px and on the canvas: one shift cannot serve both
-    reach = _group_reach(scene.tree, (width / scene.width, height / scene.height))
-    return None if reach is None else (math.ceil(reach[0]), math.ceil(reach[1]))
-
-
-@dataclass(frozen=True)
-class TilePlan:
-    """How a render is drawn: tiles of ``cols`` x ``rows`` output px (the last of a row or column
-    smaller) with ``margin`` (x, y) extra px on each side that does not touch the render's edge."""
-
-    cols: int
-    rows: int
-    margin: tuple[int, int]
-
-    def drawn_pixels(self, width: int, height: int) -> int:
-        """Pixels of the largest tile drawn (margins included) in a ``width`` x ``height`` render."""
-        (mx, my), cols, rows = self.margin, self.cols, self.rows
-        return min(width, cols + 2 * mx) * min(height, rows + 2 * my)
-
-
-def _pixel_bytes(scene: Scene) -> int:
-    """Measured peak bytes per drawn pixel without gradients: a flat scene's or a tree's."""
-    return FLAT_PIXEL_BYTES if scene.is_flat else TREE_PIXEL_BYTES
-
-
-def tile_budget(scene: Scene) -> int:
-    """Pixels one tile of ``scene`` may draw (margins included): ``TILE_BYTES`` over the measured peak
-    bytes per drawn pixel of a flat scene or of a tree."""
-    return TILE_BYTES // _pixel_bytes(scene)
-
-
-def tile_plan(width: int, height: int, margin: tuple[int, int], pixels: int) -> TilePlan:
-    """Tiles for a ``width`` x ``height`` render whose filters reach ``margin`` (x, y) px, each
-    drawing about ``pixels`` px with its margins: whole rows when a band of them fits (no x margin
-    then), else squares; a tile's inside is never smaller than its margins (they would dominate)."""
-    mx, my = margin
-    band = pixels // width - 2 * my
-    if band >= max(1, my):
-        return TilePlan(width, min(height, band), (0, my))
-    side = max(1, math.isqrt(pixels) - 2 * max(mx, my), mx, my)
-    cols = min(width, side)
-    rows = min(height, max(1, pixels // (cols + 2 * mx) - 2 * my, my))
-    return TilePlan(cols, rows, (mx if cols < width else 0, my))
-
-
-def plan_for(scene: Scene, width: int, height: int) -> TilePlan | None:
-    """The tiles a render of ``scene`` at ``width`` x ``height`` without gradients is drawn in, or
-    None when it is drawn in one piece (it fits in one tile, or cannot be tiled)."""
-    pixels = tile_budget(scene)
-    if width * height <= pixels:
-        return None
-    margin = tile_margins(scene, width, height)
-    if margin is None:
-        return None
-    plan = tile_plan(width, height, margin, pixels)
-    return None if plan.cols >= width and plan.rows >= height else plan
-
-
-def _clip_paths(clip: ClipPath | None) -> Iterator[int]:
-    if clip is not None:
-        yield from clip.paths
-        for part in clip.parts:
-            yield from _clip_paths(part)
-        yield from _clip_paths(clip.clip)
-
-
-def _pattern_paths(tree: Group) -> set[int]:
-    """Scene paths that only pattern tiles draw (their points are in tile px)."""
-    found: set[int] = set()
-    for group in tree.groups():
-        for pattern in (child for child in group.children if isinstance(child, Pattern)):
-            for inner in pattern.content.groups():
-                found.update(child for child in inner.children if isinstance(child, int))
-                found.update(child.path for child in inner.children if isinstance(child, Pattern))
-                found.update(_clip_paths(inner.clip))
-    return found
 
 
 Shift = tuple[float, float]  # canvas px a tile's content moves left and up
@@ -275,7 +132,7 @@ def _pattern_parts(scene: Scene) -> tuple[torch.Tensor, torch.Tensor] | None:
     when a gradient serves both a pattern tile and the canvas (one shift cannot serve both: no tiles)."""
     pattern_points = torch.zeros(len(scene.points), dtype=torch.bool, device=scene.device)
     pattern_gradients = torch.zeros(len(scene.gradient_transform), dtype=torch.bool, device=scene.device)
-    paths = sorted(_pattern_paths(scene.tree)) if scene.tree is not None else []
+    paths = sorted(pattern_paths(scene.tree)) if scene.tree is not None else []
     if not paths:
         return pattern_points, pattern_gradients
     in_pattern = torch.zeros(scene.num_paths, dtype=torch.bool, device=scene.device)
@@ -324,14 +181,5 @@ def render_rows(scene: Scene, width: int, height: int, background: torch.Tensor 
 
     return bands()
 
-
-def working_bytes(scene: Scene, width: int, height: int, tiled: bool = True) -> float:
-    """Estimated peak bytes the drawing of a ``width`` x ``height`` render of ``scene`` takes without
-    gradients: its largest tile (margins included) at the measured bytes per pixel, plus the band the
-    tiles of one row are put together in; the whole render when it is drawn in one piece (``tiled``
-    False, or ``plan_for`` None)."""
-    plan = plan_for(scene, width, height) if tiled else None
-    if plan is None:
-        return width * height * _pixel_bytes(scene)
-    band = 0 if plan.cols >= width else plan.rows * width * OUTPUT_PIXEL_BYTES
-    return plan.drawn_pixels(width, height) * _pixel_bytes(scene) + band
+__all__ = ["Draw", "TilePlan", "needs_gradient", "plan_for", "render_rows", "tile_budget", "tile_margins",
+           "tile_plan", "working_bytes"]

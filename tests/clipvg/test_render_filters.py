@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from clipvg.render.filters import apply_filter
+from clipvg.render.filters.box_blur import box_pass, box_widths
 from clipvg.render.filters.spatial import displacement_map, offset
 from clipvg.scene.tree import Filter, FilterPrimitive, Group, tree_from_data, tree_to_data
 
@@ -81,6 +82,26 @@ def test_parameter_gradients_match_central_differences(name: str) -> None:
         return (run(build(p)) * weights()).sum()
 
     assert torch.autograd.gradcheck(loss, (parameter,), eps=1e-6, atol=1e-6, rtol=1e-4)
+
+
+def test_an_odd_whole_box_width_is_the_plain_box_and_zero_outside() -> None:
+    image = source_image()
+    boxed = box_pass(image, torch.tensor(3.0, dtype=torch.float64), 2)
+    padded = torch.nn.functional.pad(image, (1, 1))
+    torch.testing.assert_close(boxed, (padded[..., :-2] + padded[..., 1:-1] + padded[..., 2:]) / 3)
+    wider = box_pass(image, torch.tensor(3.5, dtype=torch.float64), 2)  # a quarter of each next pixel more
+    padded = torch.nn.functional.pad(image, (2, 2))
+    expected = (0.25 * padded[..., :-4] + padded[..., 1:-3] + padded[..., 2:-2] + padded[..., 3:-1]
+                + 0.25 * padded[..., 4:]) / 3.5
+    torch.testing.assert_close(wider, expected)
+
+
+def test_resvg_box_widths_add_up_to_the_variance() -> None:
+    for std in (2.5, 6.0, 40.0):
+        widths = box_widths(std)
+        assert len(widths) == 5 and all(w % 2 == 1 for w in widths)
+        assert sum((w * w - 1) / 12 for w in widths) == pytest.approx(std * std, rel=0.1)
+    assert box_widths(6.0) == [9, 9, 9, 9, 11]
 
 
 def test_offset_without_grad_moves_whole_pixels_toward_zero() -> None:

@@ -149,6 +149,15 @@ def test_a_wide_blur_fades_where_the_region_cuts_it_as_resvg(std: str) -> None:
     assert different(clipvg_on_white(load_svg(svg)), resvg_pixels(svg)) <= 0.01
 
 
+def test_a_wide_blur_does_not_fade_where_the_canvas_cuts_its_region() -> None:
+    """Where the canvas (not the filter region) cuts the region, the blur runs on past the edge as resvg's
+    (a shape that ends at the canvas edge fades to half there, not to a third)."""
+    svg = f"""<svg xmlns="http://www.w3.org/2000/svg" width="{SIZE}" height="{SIZE}" viewBox="0 0 96 96">
+ <filter id="f"><feGaussianBlur stdDeviation="5"/></filter>
+ <rect x="0" y="0" width="60" height="70" fill="seagreen" filter="url(#f)"/></svg>"""
+    assert different(clipvg_on_white(load_svg(svg)), resvg_pixels(svg)) <= 0.01
+
+
 def test_filter_linking_to_nothing_hides_the_element_and_bad_lists_are_ignored() -> None:
     hidden = load_svg(document("", 'filter="url(#missing)"'))
     ignored = load_svg(document("", 'filter="blur(2) nonsense(1)"'))

@@ -12,6 +12,7 @@ import torch
 from ...scene.tree import Filter, FilterPrimitive, Group
 from ..blur import gaussian_blur
 from . import color, compositing, lighting, spatial
+from .box_blur import BOX_BLUR_STD, box_blur
 from .turbulence import turbulence
 
 Box = tuple[int, int, int, int]  # x, y, width, height in output px
@@ -34,6 +35,8 @@ class _Context:
     draw: DrawContent
     results: dict[str, _Result]
     last: _Result | None = None
+    open_sides: tuple[bool, bool, bool, bool] = (False,) * 4  # left, top, right, bottom: the region goes on
+    #                                                          past the image there (the canvas or tile cut it)
 
 
 def int_box(rect: tuple[float, float, float, float], scale: tuple[float, float]) -> Box:
@@ -54,12 +57,14 @@ def apply_filter(filter: Filter, image: torch.Tensor, scale: tuple[float, float]
     misses the canvas or the filter has no primitive."""
     _, height, width = image.shape
     canvas = (0, 0, width, height)
-    region = canvas if filter.region is None else _intersect(int_box(filter.region, scale), canvas)
+    whole = canvas if filter.region is None else int_box(filter.region, scale)
+    region = _intersect(whole, canvas)
     out = torch.zeros_like(image)
     if region is None or not filter.primitives:
         return out
     x, y, w, h = region
-    context = _Context(image[:, y:y + h, x:x + w], region, scale, draw, {})
+    open_sides = (whole[0] < x, whole[1] < y, whole[0] + whole[2] > x + w, whole[1] + whole[3] > y + h)
+    context = _Context(image[:, y:y + h, x:x + w], region, scale, draw, {}, open_sides=open_sides)
     for primitive in filter.primitives:
         result = _run(primitive, context)
         context.results[primitive.result] = context.last = result
@@ -120,40 +125,14 @@ def _scaled(values: torch.Tensor, scale: tuple[float, float]) -> torch.Tensor:
     return values * torch.tensor(scale, dtype=values.dtype, device=values.device)
 
 
-BOX_BLUR_STD = 2.0  # output px: over this (either axis) resvg blurs in box passes, else with one IIR Gaussian
-BOX_PASSES = 5  # resvg's box passes, each cut to the filter region
-
-
-def box_widths(std: float, passes: int = BOX_PASSES) -> list[int]:
-    """The odd box widths (px) whose ``passes`` box blurs stand for a Gaussian of ``std`` px: the
-    smaller width for the first ones, the next odd width for the rest, so that the variances add up
-    to about std² (the box-blur approximation resvg uses)."""
-    ideal = math.sqrt(12 * std * std / passes + 1)
-    low = math.floor(ideal) - (1 if math.floor(ideal) % 2 == 0 else 0)
-    small = round((12 * std * std - passes * low * low - 4 * passes * low - 3 * passes) / (-4 * low - 4))
-    return [low if k < small else low + 2 for k in range(passes)]
-
-
-def _pass_shares(std: float) -> list[float]:
-    """Per box pass, the factor on ``std`` (px) that gives that pass its box's share of the variance."""
-    variances = [(width * width - 1) / 12 for width in box_widths(std)]
-    total = sum(variances)
-    return [math.sqrt(v / total) if total > 0 else 0.0 for v in variances]
-
-
-def _blur(image: torch.Tensor, std: torch.Tensor, scale: tuple[float, float]) -> torch.Tensor:
-    """``image`` (4, h, w), the filter region, blurred by ``std`` (2,) canvas px. A wide blur runs as
-    resvg's does: in BOX_PASSES passes that each lose what falls outside the region (so content the
-    region cuts fades toward the cut more than under one pass), each a Gaussian with its box's share
-    of the variance (their variances add up to std², so the blur stays differentiable in ``std``)."""
-    std = _scaled(std, scale)
-    values = std.detach().tolist()
-    if max(values) <= BOX_BLUR_STD:
+def _blur(image: torch.Tensor, std: torch.Tensor, c: _Context) -> torch.Tensor:
+    """``image`` (4, h, w), the filter region, blurred by ``std`` (2,) canvas px: as resvg, a Gaussian
+    up to BOX_BLUR_STD output px on both axes, box passes cut to the region above (``box_blur``; not cut
+    where the canvas or a tile cut the region: what lies past it is missing, not outside)."""
+    std = _scaled(std, c.scale)
+    if max(std.detach().tolist()) <= BOX_BLUR_STD:
         return gaussian_blur(image, std[0], std[1])
-    factors = [_pass_shares(value) for value in values]
-    for fx, fy in zip(*factors):
-        image = gaussian_blur(image, std[0] * fx, std[1] * fy)
-    return image
+    return box_blur(image, std[0], std[1], c.open_sides)
 
 
 def _converted(inputs: list[_Result], linear: bool) -> list[torch.Tensor]:
@@ -162,12 +141,12 @@ def _converted(inputs: list[_Result], linear: bool) -> list[torch.Tensor]:
 
 def _gaussian_blur(p: FilterPrimitive, inputs: list[_Result], c: _Context, box: Box):
     (image,) = _converted(inputs, p.linear_rgb)
-    return _blur(image, p.params["std"].to(image), c.scale), p.linear_rgb
+    return _blur(image, p.params["std"].to(image), c), p.linear_rgb
 
 
 def _drop_shadow(p: FilterPrimitive, inputs: list[_Result], c: _Context, box: Box):
     (image,) = _converted(inputs, p.linear_rgb)
-    alpha = _blur(image, p.params["std"].to(image), c.scale)[3:]
+    alpha = _blur(image, p.params["std"].to(image), c)[3:]
     tint = p.params["color"].to(image)
     rgb = tint[:3, None, None].expand(3, *alpha.shape[1:])
     rgb = color.srgb_to_linear(rgb) if p.linear_rgb else rgb

@@ -1,0 +1,87 @@
+"""The wide Gaussian blur as resvg draws it: BOX_PASSES box blurs per axis (the widths of Kuckir's
+box-blur approximation), each cut to the filter region, so content the region cuts fades toward the
+cut. Each box is a continuous one (a running integral of the pixels, read between pixel edges), so the
+work per pixel does not grow with the width and the result is differentiable in the image and std."""
+from __future__ import annotations
+
+import math
+
+import torch
+
+BOX_BLUR_STD = 2.0  # px: over this (either axis) resvg blurs in box passes, else with one IIR Gaussian
+BOX_PASSES = 5
+
+
+def box_widths(std: float, passes: int = BOX_PASSES) -> list[int]:
+    """The odd box widths (px) whose ``passes`` box blurs stand for a Gaussian of ``std`` px: the
+    smaller width first, the next odd width for the rest, so that their variances add up to about std²."""
+    ideal = math.sqrt(12 * std * std / passes + 1)
+    low = math.floor(ideal) - (1 if math.floor(ideal) % 2 == 0 else 0)
+    small = round((12 * std * std - passes * low * low - 4 * passes * low - 3 * passes) / (-4 * low - 4))
+    return [low if k < small else low + 2 for k in range(passes)]
+
+
+def box_pass_widths(std: torch.Tensor) -> list[torch.Tensor]:
+    """The widths (px, 0-dim tensors) of the passes along one axis for a blur of ``std`` px (0-dim): resvg's
+    integer widths scaled by std over their own std, so equal to them where that ratio is 1 and
+    following ``std`` continuously between resvg's steps. Empty when every width is 1 (no blur)."""
+    widths = box_widths(float(std.detach()))
+    variance = sum((w * w - 1) / 12 for w in widths)
+    if variance <= 0:
+        return []
+    return [std * (w / math.sqrt(variance)) for w in widths]
+
+
+def box_pass(image: torch.Tensor, width: torch.Tensor, dim: int) -> torch.Tensor:
+    """``image`` (..., H, W) averaged along ``dim`` over a box ``width`` px wide (0-dim tensor, >= 1)
+    centred on each pixel, the image zero outside; same shape. An odd whole width is the plain box of
+    that many pixels."""
+    size = image.shape[dim]
+    reach = _reach(width)
+    # running integral at pixel edges (float64: long rows), the image padded with zeros by ``reach``
+    padded = torch.nn.functional.pad(image.double(), _pads(dim, image.dim(), reach + 1, reach))
+    edges = padded.cumsum(dim)  # edges[j]: the sum of padded pixels 0 .. j-1 (as ``padded`` starts with a 0)
+    half = width.to(torch.float64) / 2
+
+    def integral(t: torch.Tensor) -> torch.Tensor:
+        """The integral of the row from -inf to pixel centre + t (t a 0-dim tensor), per pixel."""
+        u = t + 0.5
+        whole = int(math.floor(float(u.detach())))
+        part = u - whole
+        start = reach + 1 + whole  # edges index of the pixel edge ``whole`` px after the pixel's left edge
+        below = edges.narrow(dim, start - 1, size)
+        pixel = padded.narrow(dim, start, size)
+        return below + part * pixel
+
+    out = (integral(half) - integral(-half)) / (2 * half)
+    return out.to(image.dtype)
+
+
+def _reach(width: torch.Tensor) -> int:
+    """Whole px a box ``width`` px wide reads on each side of a pixel (one more, for its partial ends)."""
+    return int(math.floor(float(width.detach()) / 2 + 0.5)) + 1
+
+
+def _pads(dim: int, ndim: int, before: int, after: int) -> tuple[int, ...]:
+    """F.pad's argument that pads ``dim`` (of ``ndim``) by ``before`` / ``after``."""
+    pads = [0] * (2 * ndim)
+    back = ndim - 1 - (dim % ndim)
+    pads[2 * back], pads[2 * back + 1] = before, after
+    return tuple(pads)
+
+
+def box_blur(image: torch.Tensor, std_x: torch.Tensor, std_y: torch.Tensor,
+             open_sides: tuple[bool, bool, bool, bool] = (False,) * 4) -> torch.Tensor:
+    """``image`` (C, H, W) premultiplied, the filter region, blurred as resvg blurs a std over
+    BOX_BLUR_STD px: per axis, the box passes of ``box_pass_widths``, each zero outside the image;
+    on the ``open_sides`` (left, top, right, bottom) the passes run on past the image instead, so
+    nothing is cut there (the image is zero past it, as missing content)."""
+    for std, dim, before, after in ((std_x, 2, open_sides[0], open_sides[2]), (std_y, 1, open_sides[1], open_sides[3])):
+        widths = box_pass_widths(std)
+        reach = sum(_reach(width) for width in widths)
+        pad = (reach if before else 0, reach if after else 0)
+        padded = torch.nn.functional.pad(image, _pads(dim, image.dim(), *pad)) if any(pad) else image
+        for width in widths:
+            padded = box_pass(padded, width, dim)
+        image = padded.narrow(dim, pad[0], image.shape[dim]) if any(pad) else padded
+    return image
