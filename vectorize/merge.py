@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .heap_merge import greedy_merge, half_edges
+from .pixel_sums import adjacent_pairs
 
 
 @dataclass
@@ -109,7 +110,7 @@ def merge_order(labels: np.ndarray, stats: np.ndarray, layout: Layout, ridge: fl
     unmerged error plus the costs of the first R - K merges)."""
     if layout.features not in (0, 2):
         raise ValueError(f"merging models flat colours or linear gradients (F = 0 or 2), got F = {layout.features}")
-    adjacency = half_edges(*_adjacent_pairs(labels, len(stats)), len(stats))  # the pairs freed before merging
+    adjacency = half_edges(*adjacent_pairs(labels, len(stats)), len(stats))  # the pairs freed before merging
     kept, merged, cost, error = greedy_merge(np.ascontiguousarray(stats, np.float64), *adjacency,
                                              layout.channels, layout.features, float(ridge), int(stop))
     return MergeOrder(len(stats), kept, merged, cost, float(error))
@@ -126,24 +127,3 @@ def _roots(parent: np.ndarray) -> np.ndarray:
     rank = np.cumsum(root == np.arange(len(root))) - 1  # roots numbered in increasing order
     return rank[root]
 
-
-def _adjacent_pairs(labels: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
-    """Unique (a < b) pairs of 4-adjacent regions, (E,) int32 each, sorted by (a, b). Each direction
-    is made unique on its own first, so the temporaries stay a few bytes per boundary pixel."""
-    keys = []
-    # Walked along each boundary (columns for left-right pairs), so a long boundary's repeats are
-    # consecutive and dropped before the sort.
-    for a, b in ((labels[:, :-1].T, labels[:, 1:].T), (labels[:-1, :], labels[1:, :])):
-        differ = (a != b) & (a >= 0) & (b >= 0)
-        first, second = a[differ].astype(np.int64), b[differ].astype(np.int64)
-        del differ
-        key = np.minimum(first, second) * count + np.maximum(first, second)
-        keys.append(_sorted_unique(key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key))  # none: one region
-    key = _sorted_unique(np.concatenate(keys))
-    return (key // count).astype(np.int32), (key % count).astype(np.int32)  # the merge keeps them: 8 bytes a pair
-
-
-def _sorted_unique(values: np.ndarray) -> np.ndarray:
-    """``np.unique(values)`` (sorted) by a sort and a comparison (several times faster on int64 keys)."""
-    values = np.sort(values)
-    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values

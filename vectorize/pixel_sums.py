@@ -1,5 +1,6 @@
 """Per-pixel passes over a label map, compiled (numba), with no per-pixel temporaries: per-region
-sums and extremes (a pixel's coordinate features are computed where they are used), relabelling.
+sums and extremes (a pixel's coordinate features are computed where they are used), relabelling,
+the pairs of adjacent regions.
 
 Coordinate features of the pixel centre (x + 0.5, y + 0.5), scaled so the long side spans [-1, 1]
 around the canvas centre: (x, y), and x² + y² as the third feature (see ``merge.pixel_features``).
@@ -81,3 +82,59 @@ def relabel(labels: np.ndarray, mapping: np.ndarray, out: np.ndarray) -> None:
         for x in range(width):
             r = labels[y, x]
             out[y, x] = mapping[r] if r >= 0 else -1
+
+
+
+@njit(cache=True, nogil=True)
+def adjacent_pairs(labels: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """Unique (a < b) pairs of 4-adjacent regions of ``labels`` (H, W) int (-1: none, else
+    0..``count``-1), sorted by (a, b): (first (E,), second (E,)) int32. Each region's higher
+    neighbours are gathered in a bucket per region (4 bytes a boundary pixel edge), then made
+    unique and sorted bucket by bucket."""
+    start = np.zeros(count + 1, np.int64)
+    _gather(labels, start, np.empty(0, np.int32), False)  # counted per region
+    for r in range(count):
+        start[r + 1] += start[r]
+    bucket = np.empty(start[count], np.int32)
+    _gather(labels, start[:count].copy(), bucket, True)  # placed in the buckets
+    seen = np.full(count, -1, np.int32)
+    kept = 0
+    for low in range(count):  # unique and sorted in place, moved down to the bucket's new start
+        first = kept
+        for i in range(start[low], start[low + 1]):
+            high = bucket[i]
+            if seen[high] != low:
+                seen[high] = low
+                j = kept
+                while j > first and bucket[j - 1] > high:  # insertion sort: a bucket holds a few
+                    bucket[j] = bucket[j - 1]
+                    j -= 1
+                bucket[j] = high
+                kept += 1
+        start[low] = first
+    start[count] = kept
+    first = np.empty(kept, np.int32)
+    for low in range(count):
+        first[start[low]:start[low + 1]] = low
+    return first, bucket[:kept].copy()
+
+
+@njit(cache=True, nogil=True)
+def _gather(labels, fill, bucket, place):
+    """Each 4-adjacent pair of different regions a < b of ``labels``, once per shared pixel edge:
+    counted in ``fill[a + 1]``, or with ``place`` b written to ``bucket[fill[a]]`` and ``fill[a]``
+    advanced."""
+    height, width = labels.shape
+    for y in range(height):
+        for x in range(width):
+            a = labels[y, x]
+            if a < 0:
+                continue
+            for b in (labels[y, x + 1] if x + 1 < width else -1, labels[y + 1, x] if y + 1 < height else -1):
+                if b >= 0 and b != a:
+                    low, high = (a, b) if a < b else (b, a)
+                    if place:
+                        bucket[fill[low]] = high
+                        fill[low] += 1
+                    else:
+                        fill[low + 1] += 1

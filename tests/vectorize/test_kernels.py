@@ -8,7 +8,7 @@ from skimage.segmentation import felzenszwalb
 from vectorize.felzenszwalb import segment
 from vectorize.heap_merge import row_error
 from vectorize.merge import Layout, merge_levels, pixel_ridge
-from vectorize.pixel_sums import region_extremes, region_sums
+from vectorize.pixel_sums import adjacent_pairs, region_extremes, region_sums
 
 from vectorize_images import photo
 
@@ -33,6 +33,22 @@ def test_region_sums_match_bincount():
         c, g = colours[at], f[at]
         expected = np.concatenate([[at.sum()], c.sum(0), [(c ** 2).sum()], g.sum(0), (g.T @ g).ravel(), (g.T @ c).ravel()])
         np.testing.assert_allclose(sums[r], expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.int16, np.int32])
+def test_adjacent_pairs_are_the_unique_sorted_pairs_of_4_neighbours(dtype):
+    rng = np.random.default_rng(3)
+    labels = rng.integers(-1, 40, (23, 31)).astype(dtype)
+    labels[5:12, 7:20] = 7  # a region with long boundaries: repeated pairs
+    pairs = set()
+    for a, b in ((labels[:, :-1], labels[:, 1:]), (labels[:-1, :], labels[1:, :])):
+        differ = (a != b) & (a >= 0) & (b >= 0)
+        pairs |= {(min(p, q), max(p, q)) for p, q in zip(a[differ].tolist(), b[differ].tolist())}
+    first, second = adjacent_pairs(labels, 40)
+    assert first.dtype == second.dtype == np.int32
+    assert list(zip(first.tolist(), second.tolist())) == sorted(pairs)
+    none = adjacent_pairs(np.zeros((4, 5), dtype), 1)  # one region: no pairs
+    assert len(none[0]) == len(none[1]) == 0
 
 
 def test_row_error_is_the_least_squares_error_of_the_gradient_model():
