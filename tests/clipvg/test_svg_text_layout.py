@@ -71,6 +71,16 @@ def test_text_on_a_straight_path_matches_the_line():
     assert along == pytest.approx([35, 120, 195], abs=0.5)  # within resvg's arc-length tolerance
 
 
+@pytest.mark.parametrize("attribute", ['method="stretch"', 'side="right"'])
+def test_text_path_values_laid_out_as_the_default_are_named(attribute):
+    path = '<defs><path id="p" d="M 10 100 L 390 100"/></defs>'
+    markup = svg(f'{path}<text {FONT}><textPath href="#p" startOffset="20" {attribute}>AOA</textPath></text>')
+    with pytest.warns(UnsupportedSVGWarning, match=f"textPath {attribute} .laid out as the default"):
+        clipvg.load_svg(markup)
+    along = lefts(markup)
+    assert along == pytest.approx([35, 120, 195], abs=0.5)  # as without it
+
+
 def test_text_on_a_path_follows_its_direction():
     path = '<defs><path id="p" d="M 100 10 L 100 390"/></defs>'  # downward: glyphs turn 90 degrees
     box = boxes(load(svg(f'{path}<text {FONT}><textPath xlink:href="#p">A</textPath></text>', height=400)))[0]

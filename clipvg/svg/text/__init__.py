@@ -45,6 +45,10 @@ def text_box(value: str | None) -> tuple[float, float, float, float] | None:
     return x0, y0, x1, y1
 
 
+# textPath attribute values the layout does not follow (each is drawn as the default: align, left)
+TEXT_PATH_IGNORED = (("method", "stretch"), ("side", "right"))
+
+
 def texts_to_paths(root: ET.Element, viewport: tuple[float, float]) -> Counter[str]:
     """Replace every ``<text>`` in ``root`` by outlines, in place; returns notes on what was
     substituted or skipped (fonts not installed, characters no font has, missing text paths).
@@ -94,6 +98,9 @@ def convert(text: ET.Element, chain: Chain, by_id: dict[str, ET.Element], viewpo
     paths = {}
     for index, element in enumerate(content.elements):
         if element.text_path is not None:
+            for name, value in TEXT_PATH_IGNORED:
+                if (element.text_path.get(name) or "").strip() == value:
+                    notes[f"textPath {name}=\"{value}\" (laid out as the default, as resvg and Chromium)"] += 1
             path = guide(element.text_path, by_id, _scale(chain))
             if path is None:
                 notes["textPath whose path is missing (its text is not drawn)"] += 1
