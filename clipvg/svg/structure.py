@@ -352,4 +352,20 @@ def normalize(root: ET.Element, name: str) -> Counter[str]:
     resolve_inherited(root)
     resolve_lengths(root, window_size(root))
     nested_viewports(root)
+    skipped.update(ignored_hints(root))
     return skipped
+
+
+# rendering hints for aliased edges, which the renderer does not follow (it always anti-aliases)
+ALIASED_HINTS = {"shape-rendering": ("crispEdges", "optimizeSpeed"), "text-rendering": ("optimizeSpeed",)}
+
+
+def ignored_hints(root: ET.Element) -> Counter[str]:
+    """The elements that ask for aliased edges (``ALIASED_HINTS``), counted by property and value."""
+    found: Counter[str] = Counter()
+    for element in root.iter():
+        for name, values in ALIASED_HINTS.items():
+            value = (element.get(name) or "").strip()
+            if value in values:
+                found[f'{name}="{value}" (drawn anti-aliased)'] += 1
+    return found

@@ -179,3 +179,14 @@ def test_svg_without_size_takes_its_stroked_extent_as_resvg() -> None:
     # older resvg stops at the geometry (39), so its picture is compared with the size given
     assert (scene.width, scene.height) == (40, 40)
     assert_draws_like_resvg(svg, svg.replace("<svg ", '<svg width="40" height="40" '), min_psnr=35)
+
+
+@pytest.mark.parametrize("hint", ['shape-rendering="crispEdges"', 'shape-rendering="optimizeSpeed"',
+                                  'text-rendering="optimizeSpeed"'])
+def test_hints_for_aliased_edges_are_named_and_drawn_anti_aliased(hint: str) -> None:
+    body = '<circle cx="20" cy="20" r="13.3" fill="green"/>'
+    plain = f'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40">{body}</svg>'
+    hinted = plain.replace("<circle ", f"<circle {hint} ")
+    with pytest.warns(UnsupportedSVGWarning, match=f"{hint} .drawn anti-aliased"):
+        scene = load_svg(hinted)
+    assert render(scene).equal(render(load_svg(plain)))
