@@ -14,7 +14,7 @@ from ..errors import SVGParseError
 from .colors import parse_color
 from .css import USE_INSTANCE, apply_stylesheets, resolve_inherited
 from .document import SVG_NS, XLINK_HREF, check_uses, drop_bad_paths, local_name, normalize_path_data
-from .units import ABSOLUTE, parse_length, resolve_lengths, viewbox
+from .units import ABSOLUTE, parse_length, resolve_lengths, viewbox, viewport_unit_notes
 
 LANGUAGES = ("en",)
 """Primary language subtags the reader accepts in ``systemLanguage`` (a user agent set to en-US)."""
@@ -350,6 +350,7 @@ def normalize(root: ET.Element, name: str) -> Counter[str]:
     root_effects(root)
     drop_singular_paint_transforms(root)
     resolve_inherited(root)
+    skipped.update(viewport_unit_notes(root))
     resolve_lengths(root, window_size(root))
     nested_viewports(root)
     skipped.update(ignored_hints(root))

@@ -14,6 +14,7 @@ import functools
 import math
 import re
 import xml.etree.ElementTree as ET
+from collections import Counter
 from dataclasses import dataclass, replace
 from math import sqrt
 
@@ -94,6 +95,20 @@ def to_user(text: str | None, context: LengthContext, axis: str = "d", percent: 
     per = {"vw": width, "vi": width, "vh": height, "vb": height, "vmin": min(width, height),
            "vmax": max(width, height)}.get(unit)
     return None if per is None else value * per / 100
+
+
+VIEWPORT_UNITS = ("vw", "vh", "vi", "vb", "vmin", "vmax")
+_VIEWPORT_LENGTH = re.compile(r"[\d.](?:vw|vh|vi|vb|vmin|vmax)\b", re.IGNORECASE)
+
+
+def viewport_unit_notes(root: ET.Element) -> Counter[str]:
+    """Elements with a length in viewport units (VIEWPORT_UNITS), counted once each: they are taken of
+    the SVG's own size, where a browser takes its window's, so the picture depends on the viewer."""
+    found: Counter[str] = Counter()
+    for element in root.iter():
+        if any(_VIEWPORT_LENGTH.search(value) for value in element.attrib.values()):
+            found["length in vw/vh/vi/vb/vmin/vmax (taken of the SVG's own size; a browser takes its window's)"] += 1
+    return found
 
 
 def font_unit(unit: str, families: tuple[str, ...], size: float) -> float:

@@ -11,6 +11,7 @@ from fontTools.ttLib import TTFont
 from hypothesis import given, strategies as st
 
 from clipvg import load_svg, render
+from clipvg.svg import UnsupportedSVGWarning
 from clipvg.svg.colors import color_text, normalize_paint, parse_color
 from clipvg.svg.units import ABSOLUTE, LengthContext, font_size, parse_length, to_user
 from svg_renderers import psnr, resvg_supersampled
@@ -85,6 +86,15 @@ def test_css3_units_follow_browsers() -> None:
     assert rect_box('<rect x="1rem" y="5vh" width="10vw" height="2ch" fill="red"/>',
                     'width="200" height="100" font-size="10" font-family="DejaVu Sans"'
                     ) == pytest.approx((10, 5, 30, 5 + 20 * zero), abs=1e-4)
+
+
+def test_viewport_units_are_named_as_taken_of_the_svgs_own_size() -> None:
+    # a browser takes vw/vh of its window, which a file does not know: the picture depends on the viewer
+    with pytest.warns(UnsupportedSVGWarning, match="vw/vh/vi/vb/vmin/vmax .taken of the SVG's own size"):
+        scene = load_svg(svg('<rect x="5vw" y="5vh" width="30vmin" height="30vmax" fill="green"/>',
+                             'width="200" height="100"'))
+    points = scene.path(0).subpaths[0].points
+    assert (*points.min(0).tolist(), *points.max(0).tolist()) == pytest.approx((10, 5, 40, 65))
 
 
 @pytest.mark.parametrize("size", [32.0, 13.0])
