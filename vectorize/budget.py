@@ -77,7 +77,6 @@ def budget_levels(rgba: np.ndarray, mask: np.ndarray, counts: list[int], toleran
     stats = region_sums(initial, count, colours, merge_features)
     step("merge")
     release_free_heap()  # the segmentation's buffers, before the merge's arrays
-    square = stats[:, 1 + layout.channels].copy()  # the merge overwrites ``stats``
     most = counts[-1]
     order = merge_order(initial, stats, layout, ridge, min(counts) if not knee else
                         max(1, min(counts[0], MIN_KNEE * counts[0] // most)))
@@ -89,8 +88,7 @@ def budget_levels(rgba: np.ndarray, mask: np.ndarray, counts: list[int], toleran
         counts = [max(1, round(c * best / most)) for c in counts]
     maps = [order.partition(target) for target in counts]  # coarse to fine
     del order
-    initial, maps = _drop_to_budget(initial, square, maps, counts[-1])
-    del square
+    initial, maps = _drop_to_budget(initial, colours, maps, counts[-1])
     finest = _apply(maps[-1], initial)
     step("fill")
     top_count = int(maps[-1].max()) + 1
@@ -173,14 +171,15 @@ def _label_type(count: int) -> type:
     return np.int16 if count <= np.iinfo(np.int16).max else np.int32
 
 
-def _drop_to_budget(initial, square, maps, budget):
+def _drop_to_budget(initial, colours, maps, budget):
     """When merging stopped above the budget (regions that touch no other, e.g. islands in a
     transparent picture), leave out the regions that cost least to leave out (their squared
-    colour, premultiplied: ``square`` (R,) per initial region) until the budget holds. Returns
-    (initial, maps) without them."""
+    colour, premultiplied: summed over their pixels of ``colours`` (H, W, C)) until the budget
+    holds. Returns (initial, maps) without them."""
     count = int(maps[-1].max()) + 1 if len(maps[-1]) else 0
     if count <= budget:
         return initial, maps
+    square = region_sums(initial, len(maps[-1]), colours, 0)[:, 1 + colours.shape[-1]]  # per initial region
     square = np.bincount(maps[-1], square, minlength=count)
     dropped = np.zeros(count, bool)
     dropped[np.argsort(square, kind="stable")[:count - budget]] = True

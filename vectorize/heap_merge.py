@@ -148,7 +148,7 @@ def _push(cost, ends, size, value, a, b, va, vb):
         grown_ends[:size] = ends[:size]
         cost, ends = grown_cost, grown_ends
     i = size
-    cost[i], ends[i, 0], ends[i, 1], ends[i, 2] = value, a, b, (va << 16) | vb
+    cost[i], ends[i, 0], ends[i, 1], ends[i, 2] = value, a, b, (np.int32(va) << 16) | np.int32(vb)
     while i > 0:
         up = (i - 1) // 2
         if not _before(cost, ends, i, up):
@@ -237,9 +237,8 @@ def greedy_merge(stats: np.ndarray, other: np.ndarray, nxt: np.ndarray, head: np
             h = nxt[h]
     for i in range(size // 2 - 1, -1, -1):
         _sift_down(cost, ends, size, i)
-    version = np.zeros(count, np.int32)
-    costed_size = rows[:, 0].copy()
-    alive = np.ones(count, np.bool_)
+    version = np.zeros(count, np.uint8)  # under 2**8 (see the heap above)
+    costed_size = rows[:, 0].astype(np.int32)  # pixel counts: whole numbers under 2**31
     parent = np.arange(count).astype(np.int32)
     stamp_a = np.full(count, -1, np.int32)
     stamp_b = np.full(count, -1, np.int32)
@@ -253,7 +252,7 @@ def greedy_merge(stats: np.ndarray, other: np.ndarray, nxt: np.ndarray, head: np
     while remaining > stop and size > 0:
         size = _pop(cost, ends, size)
         a, b, va, vb = np.int64(ends[size, 0]), np.int64(ends[size, 1]), ends[size, 2] >> 16, ends[size, 2] & 0xFFFF
-        if not (alive[a] and alive[b]) or version[a] != va or version[b] != vb:
+        if parent[a] != a or parent[b] != b or version[a] != va or version[b] != vb:  # merged, or re-costed since
             continue
         now = _pair_cost(rows, errors, a, b, scratch, channels, features, ridge)
         if size > 0 and now > cost[0] + 1e-12 * abs(now):
@@ -287,7 +286,6 @@ def greedy_merge(stats: np.ndarray, other: np.ndarray, nxt: np.ndarray, head: np
         for k in range(rows.shape[1]):
             rows[a, k] += rows[b, k]
         errors[a] = row_error(rows[a], channels, features, ridge)
-        alive[b] = False
         parent[b] = a
         kept_of[count - remaining], merged_of[count - remaining], cost_of[count - remaining] = a, b, now
         remaining -= 1
