@@ -1,33 +1,34 @@
 """Torch-free checks of a command's input files (and outpaint's margins), run before the reader, the vectorizer
 and the editor load torch (seconds of start-up), so that a broken or oversized input is refused at once.
 
-Each check is the one the full reader runs, on the same code and with the same error: an SVG is read,
-parsed as XML within the element-nesting and point-count limits (``clipvg.svg.document.parse_xml``; entity
-tricks are refused by expat) and its declared canvas size checked (``check_canvas``); a raster is opened and
-decoded by Pillow within the megapixels limit (``vectorize.image_io.load_image``). A declared canvas is
-also held to the render size limits (``check_job_inputs``; ``clipvg render`` likewise). What passes here may
-still be refused after reading, never the other way round.
+Each check is the one the full reader runs, on the same code and with the same error: an SVG goes through
+the reader's torch-free reading phase (``clipvg.svg.reader.read_svg``: the XML within the element-nesting and
+point-count limits, entity tricks refused by expat, the canvas size, every shape's coordinates after its
+transforms ...); a raster is opened and decoded by Pillow within the megapixels limit
+(``vectorize.image_io.load_image``). The SVG's canvas is also held to the render size limits
+(``check_job_inputs``; ``clipvg render`` likewise). What passes here may still be refused after reading,
+never the other way round.
 """
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .limits import resource_limits
-from .svg.document import check_canvas, parse_xml, read_source
-from .svg.units import ABSOLUTE, parse_length
 
 if TYPE_CHECKING:
     from .edit.spec import JobSpec
+    from .svg.reader import ReadSVG
 
 SVG_SUFFIXES = (".svg", ".svgz")
 """File name endings read as SVG; any other input is a raster (PNG, JPEG, ...)."""
 
 
-def check_input(path: str | os.PathLike) -> tuple[float, float] | None:
-    """``check_svg`` for an SVG file name (``SVG_SUFFIXES``; its declared canvas is returned), else
-    ``check_raster`` (None)."""
+def check_input(path: str | os.PathLike) -> ReadSVG | None:
+    """``check_svg`` for an SVG file name (``SVG_SUFFIXES``; what it read is returned), else ``check_raster``
+    (None)."""
     if Path(path).suffix.lower() in SVG_SUFFIXES:
         return check_svg(path)
     check_raster(path)
@@ -36,27 +37,27 @@ def check_input(path: str | os.PathLike) -> tuple[float, float] | None:
 
 def check_job_inputs(spec: JobSpec) -> None:
     """``check_input`` on an edit job's input file (if it has one) and ``check_raster`` on its region mask;
-    ResourceLimitError when an SVG's declared canvas, which the edit renders with gradients, is over the
-    job's render size limits or its memory estimate already without paths and CLIP views."""
+    ResourceLimitError when an SVG's canvas, which the edit renders with gradients, is over the job's render
+    size limits or its memory estimate already without paths and CLIP views. The job reads the SVG again (and
+    warns then of what it skips)."""
     if spec.input is not None:
-        canvas = check_input(spec.input)
-        if canvas is not None:
-            spec.limits.check_job(*canvas, 0, 0, 0, f"{spec.input}, edited at its canvas size")
+        with warnings.catch_warnings():  # what the reader skips is reported when the job reads the file
+            warnings.simplefilter("ignore")
+            read = check_input(spec.input)
+        if read is not None:
+            spec.limits.check_job(read.width, read.height, 0, 0, 0, f"{spec.input}, edited at its canvas size")
     if spec.subset.mask is not None:
         check_raster(spec.subset.mask)
 
 
-def check_svg(path: str | os.PathLike) -> tuple[float, float] | None:
-    """SVGParseError when the SVG file at ``path`` cannot be read, is not well-formed SVG, nests elements or
-    holds path points over the limits, or declares a canvas the reader refuses. Returns the canvas (px) the
-    reader will give it, where its width and height declare it (None where the reader finds it elsewhere)."""
-    data, name = read_source(path)
-    root = parse_xml(data, name)
-    width, height = (_declared_size(root.get(axis)) for axis in ("width", "height"))
-    if width is None or height is None:
-        return None
-    check_canvas(width, height, name)
-    return width, height
+def check_svg(path: str | os.PathLike) -> ReadSVG:
+    """What the reader refuses in the SVG file at ``path`` (SVGParseError: it cannot be read, is not well-formed
+    SVG, nests elements or holds path points over the limits, declares a canvas the reader refuses, has a
+    coordinate out of range ...), refused by the reader's own torch-free reading phase. Returns what it read
+    (``ReadSVG.to_scene`` makes the Scene without reading the file again)."""
+    from .svg.reader import read_svg
+
+    return read_svg(path)
 
 
 def check_raster(path: str | os.PathLike) -> None:
@@ -72,16 +73,3 @@ def check_margins(margins: dict[str, float], prefix: str = "") -> None:
     limits = resource_limits()
     for side, value in margins.items():
         limits.check("outpaint_margin", value, f"the margin {prefix}{side} in pixels")
-
-
-def _declared_size(text: str | None) -> float | None:
-    """The reader's canvas width or height (px) for the root ``<svg>``'s ``text``: the length in absolute units;
-    0.0 for a value that is no length ("nan", "auto": svgelements reads 0); None where the reader's canvas
-    comes from elsewhere: a missing or relative size (the viewBox, the content), one at most 0 (the root is
-    disabled and the size dropped)."""
-    if text is None:
-        return None
-    parsed = parse_length(text)
-    if parsed is None:
-        return 0.0
-    return parsed[0] * ABSOLUTE[parsed[1]] if parsed[1] in ABSOLUTE and parsed[0] > 0 else None

@@ -1,7 +1,7 @@
 """``clipvg render IN.svg -o OUT.png``: rasterize an SVG with clipvg's renderer.
 
-The reader and renderer (torch) load only after the arguments and the SVG's XML are checked, so bad ones are
-refused at once."""
+The SVG is read by the reader's torch-free reading phase; the Scene and the renderer (torch) load only after the
+arguments and the file are checked, so bad ones are refused at once."""
 from __future__ import annotations
 
 import argparse
@@ -11,6 +11,7 @@ from ..errors import InvalidInputError
 from ..input_check import check_svg
 from ..limits import resource_limits
 from ..samples import EXPORT_MAX_PIXELS, EXPORT_SAMPLES, MAX_SAMPLES, check_samples
+from ..tiling import render_plan, working_bytes
 
 BACKGROUNDS = {"white": (1.0, 1.0, 1.0), "none": None}
 
@@ -41,15 +42,16 @@ def run(args: argparse.Namespace) -> None:
     if args.samples is not None:
         check_samples(args.samples)
     resource_limits().check("render_side", max(args.width or 0, args.height or 0), "--width/--height in pixels")
-    canvas = check_svg(args.input)  # a broken or oversized SVG is refused before the reader's torch loads
-    if canvas is not None and args.width is None and args.height is None:  # drawn at its canvas size: the render's
-        width, height = (round(side) for side in canvas)  # size limits, and its memory without the drawing's own
+    read = check_svg(args.input)  # what the reader refuses is refused before the Scene's torch loads
+    if args.width is None and args.height is None:  # drawn at its canvas size: the render's size limits, and its
+        width, height = round(read.width), round(read.height)  # memory without the drawing's own
         resource_limits().check_job(width, height, 0, 0, 0, f"{args.input}, rendered at its canvas size", working=0)
+    render_plan(read, args.width, args.height, args.samples, True, read.num_points,  # the renderer's own check,
+                lambda w, h: working_bytes(read, w, h, tiled=args.backend != "diffvg"))  # filters' reach included
     from ..image_out import save_png
     from ..render.api import render_rgba8
-    from ..svg import load_svg
 
-    scene = load_svg(args.input, device=args.device)
+    scene = read.to_scene(args.device)
     image = render_rgba8(scene, args.width, args.height, BACKGROUNDS[args.background], backend=args.backend,
                          samples=args.samples)
     save_png(image, args.output, inputs=(args.input,))

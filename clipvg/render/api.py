@@ -7,10 +7,10 @@ import numpy as np
 import torch
 
 from ..errors import InvalidInputError
-from ..limits import resource_limits
-from ..samples import check_samples, export_samples
+from ..samples import check_samples
 from ..scene import Scene
-from .supersample import box_reduce, drawn_samples, reduced_rows
+from ..tiling import render_plan
+from .supersample import box_reduce, reduced_rows
 
 if TYPE_CHECKING:
     from .bands import Draw
@@ -114,26 +114,14 @@ def _prepare(scene: Scene, width: int | None, height: int | None, background: Se
     """A render's checked output size (width, height), the peak bytes its drawing at ``samples`` x that
     size takes without gradients (None: it records gradients; see ``_working_bytes``), background
     colour (4,) or None, and the samples per axis it is drawn with (``drawn_samples``). ``export``: an
-    export, whose ``samples`` None is ``export_samples``' default for its size."""
+    export, whose ``samples`` None is ``export_samples``' default for its size. The size, samples and memory
+    are ``clipvg.tiling.render_plan``'s (``clipvg render`` runs it on the SVG before torch loads)."""
     if not export:
         check_samples(samples)
     if backend not in BACKENDS:
         raise InvalidInputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    if width is None and height is None:
-        width, height = round(scene.width), round(scene.height)
-    elif height is None:
-        height = round(width * scene.height / scene.width)
-    elif width is None:
-        width = round(height * scene.width / scene.height)
-    if width < 1 or height < 1:
-        raise InvalidInputError(f"render size must be at least 1 x 1 pixels, got {width} x {height}")
-    width, height = int(width), int(height)
-    if export:
-        samples = export_samples(width, height, samples)
-    samples = drawn_samples(scene, max(width / scene.width, height / scene.height), samples)
-    working = _working_bytes(scene, width * samples, height * samples, backend)
-    resource_limits().check_job(width, height, len(scene.points), scene.num_paths, 0, "render (width/height, --width)",
-                                working=working, samples=samples)
+    width, height, working, samples = render_plan(scene, width, height, samples, export, len(scene.points),
+                                                  lambda w, h: _working_bytes(scene, w, h, backend))
     return width, height, working, _background(background, scene.points), samples
 
 

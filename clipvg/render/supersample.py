@@ -18,37 +18,12 @@ exports and the limit are in ``clipvg.samples``.
 """
 from __future__ import annotations
 
-import math
 from typing import Iterable, Iterator
 
 import torch
 
-from ..scene import Scene
-from .blur import MAX_RADIUS
+from ..tiling import drawn_samples
 from .composite import unpremultiplied
-
-# primitives whose result scales with the render: they read their inputs within a distance in user units
-_SCALABLE = {"feFlood", "feColorMatrix", "feComponentTransfer", "feComposite", "feMerge", "feBlend", "feOffset",
-             "feGaussianBlur", "feDropShadow"}
-
-
-def drawn_samples(scene: Scene, scale: float, samples: int) -> int:
-    """The samples per axis a render of ``scene`` at ``scale`` output px per canvas px (the larger axis)
-    is drawn with: ``samples``, or 1 when the scene draws a texture (an image or a pattern), when a filter
-    primitive of it works on the pixel grid, or when a blur drawn at ``samples`` x the scale would reach past
-    ``clipvg.render.blur.MAX_RADIUS`` px (it is cut there)."""
-    if samples == 1 or scene.tree is None:
-        return samples
-    if scene.tree.draws_textures():
-        return 1
-    for primitive in (p for group in scene.tree.groups() for f in group.filters for p in f.primitives):
-        if primitive.kind not in _SCALABLE:
-            return 1
-        if "std" in primitive.params:
-            reach = 3 * max(abs(float(std)) for std in primitive.params["std"]) * scale * samples
-            if math.ceil(reach) > MAX_RADIUS:
-                return 1
-    return samples
 
 
 def box_reduce(image: torch.Tensor, samples: int) -> torch.Tensor:
@@ -78,3 +53,6 @@ def reduced_rows(bands: Iterable[tuple[int, torch.Tensor]], samples: int) -> Ite
             yield row, box_reduce(band[:whole], samples)
             row += whole // samples
         carry = band[whole:]
+
+
+__all__ = ["box_reduce", "drawn_samples", "reduced_rows"]

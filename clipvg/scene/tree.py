@@ -12,9 +12,10 @@ A group's opacity lives in ``Scene.group_opacity[group.index]`` (a tensor, so it
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from typing import Callable, Iterator, Union
+from typing import TYPE_CHECKING, Callable, Iterator, Union
 
-import torch
+if TYPE_CHECKING:  # torch loads with the Scene, not with the tree: the SVG reader builds trees without it
+    import torch
 
 MASK_KINDS = ("luminance", "alpha")
 Rect = tuple[float, float, float, float]  # x, y, width, height in canvas px
@@ -83,11 +84,15 @@ class Filter:
     def blur(cls, std: tuple[float, float], region: Rect | None = None, id: str | None = None,
              linear_rgb: bool = True) -> Filter:
         """A one-``feGaussianBlur`` filter of standard deviation ``std`` (x, y) canvas px."""
+        import torch
+
         return cls([FilterPrimitive("feGaussianBlur", ["SourceGraphic"], "result1", region, linear_rgb,
                                     {"std": torch.tensor([float(std[0]), float(std[1])])})], region, id)
 
     def tensors(self) -> list[torch.Tensor]:
         """Every numeric parameter tensor of the primitives (what an optimiser can update)."""
+        import torch
+
         found: list[torch.Tensor] = []
 
         def collect(value) -> None:
@@ -262,6 +267,8 @@ def map_paths(root: Group, mapping: dict[int, int]) -> Group | None:
 # ---------------------------------------------------------------------- plain data (checkpoints)
 def tree_to_data(node):
     """The tree as nested dicts/lists of plain values (what ``torch.load(weights_only=True)`` reads)."""
+    import torch
+
     if node is None or isinstance(node, (int, float, str, torch.Tensor)):
         return node
     if isinstance(node, (list, tuple)):

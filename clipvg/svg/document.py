@@ -305,8 +305,9 @@ def build_tree(root: ET.Element, name: str) -> SVG:
 
 
 def warn_skipped(skipped: Counter[str], name: str) -> None:
-    """One UnsupportedSVGWarning naming every skipped kind and its count (nothing if none)."""
+    """One UnsupportedSVGWarning naming every skipped kind and its count (nothing if none), reported at the line
+    that called ``load_svg`` or ``read_svg`` (the caller of the caller of this function's caller)."""
     if skipped:
         parts = ", ".join(f"{count} x {kind}" for kind, count in sorted(skipped.items()))
         warnings.warn(UnsupportedSVGWarning(f"{name}: skipped unsupported SVG elements: {parts}", dict(skipped)),
-                      stacklevel=3)
+                      stacklevel=4)

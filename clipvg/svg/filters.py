@@ -13,17 +13,19 @@ import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
-import torch
 from svgelements import Color
 
-from ..render.filters.color import hue_rotate_matrix, luminance_to_alpha_matrix, saturate_matrix
 from ..scene.tree import Filter, FilterPrimitive, Group, Rect
 from .css import declared
 from .document import SVG_NS, XLINK_HREF, local_name, user_length
 from .images import ImageDataError, image_node
+from .pending import Pending
+
+if TYPE_CHECKING:
+    import torch
 
 BBox = tuple[float, float, float, float]  # x0, y0, x1, y1 in the element's user space
 DrawElement = Callable[[ET.Element, np.ndarray], "Group | None"]  # element, matrix (3, 3) -> its content
@@ -40,8 +42,28 @@ class InvalidFilter(Exception):
     """A ``filter`` that makes its element not drawn (resvg: a link to nothing, an empty region)."""
 
 
-def _tensor(*values: float) -> torch.Tensor:
-    return torch.tensor(values if len(values) > 1 else values[0], dtype=torch.float32)
+def _tensor(*values: float) -> np.ndarray:
+    """A parameter tensor-to-be: float32, (n,) or () for one value (see clipvg.svg.pending)."""
+    return _float32(values if len(values) > 1 else values[0])
+
+
+def _float32(values: float | list[float] | tuple[float, ...]) -> np.ndarray:
+    """``values`` as float32, out-of-range ones as inf without a warning (as ``torch.tensor`` makes them)."""
+    with np.errstate(over="ignore"):
+        return np.array(values, dtype=np.float32)
+
+
+def _color_function(name: str, *values: float) -> Pending:
+    """``clipvg.render.filters.color``'s matrix function ``name`` of float32 ``values``, made with the Scene."""
+    return Pending(_call_color_function, (name, *values))
+
+
+def _call_color_function(name: str, *values: float) -> torch.Tensor:
+    import torch
+
+    from ..render.filters import color
+
+    return getattr(color, name)(*(torch.tensor(v, dtype=torch.float32) for v in values))
 
 
 def _numbers(text: str | None) -> list[float] | None:
@@ -222,14 +244,14 @@ class FilterReader:
             if parts and (match is None or (match.group(2) is None and float(match.group(1)) != 0)):
                 raise ValueError(args)  # an angle needs its unit unless it is 0 (CSS)
             degrees = float(match.group(1)) * _ANGLE_UNITS[match.group(2) or ""] if match else 0.0
-            return primitive("feColorMatrix", matrix=hue_rotate_matrix(_tensor(degrees)))
+            return primitive("feColorMatrix", matrix=_color_function("hue_rotate_matrix", degrees))
         if name == "saturate":
-            return primitive("feColorMatrix", matrix=saturate_matrix(_tensor(amount(1.0))))
+            return primitive("feColorMatrix", matrix=_color_function("saturate_matrix", amount(1.0)))
         if name in ("grayscale", "sepia"):
             a = 1 - min(amount(1.0), 1.0)
             rows = ((0.2126, 0.7152, 0.0722), (0.2126, 0.7152, 0.0722), (0.2126, 0.7152, 0.0722)) \
                 if name == "grayscale" else ((0.393, 0.769, 0.189), (0.349, 0.686, 0.168), (0.272, 0.534, 0.131))
-            matrix = torch.zeros(4, 5)
+            matrix = np.zeros((4, 5), dtype=np.float32)
             for i in range(3):
                 for j in range(3):
                     matrix[i, j] = rows[i][j] * (1 - a) + (a if i == j else 0.0)
@@ -525,22 +547,22 @@ def _dummy() -> dict:
     return {"color": _tensor(0.0, 0.0, 0.0, 0.0), "dummy": True}
 
 
-def _color_matrix(child: ET.Element) -> torch.Tensor:
+def _color_matrix(child: ET.Element) -> np.ndarray | Pending:
     kind = child.get("type", "matrix")
     values = _numbers(child.get("values"))
-    identity = torch.eye(4, 5)
+    identity = np.eye(4, 5, dtype=np.float32)
     if kind == "saturate":
         if values is None:
             return identity
-        return saturate_matrix(_tensor(min(max(values[0], 0.0), 1.0) if values else 1.0))
+        return _color_function("saturate_matrix", min(max(values[0], 0.0), 1.0) if values else 1.0)
     if kind == "hueRotate":
         if values is None:
             return identity
-        return hue_rotate_matrix(_tensor(values[0] if values else 0.0))
+        return _color_function("hue_rotate_matrix", values[0] if values else 0.0)
     if kind == "luminanceToAlpha":
-        return luminance_to_alpha_matrix()
+        return _color_function("luminance_to_alpha_matrix")
     if values is not None and len(values) == 20:
-        return torch.tensor(values, dtype=torch.float32).reshape(4, 5)
+        return _float32(values).reshape(4, 5)
     return identity
 
 
@@ -550,7 +572,7 @@ def _transfer_function(node: ET.Element) -> dict | None:
         return None
     if kind in ("table", "discrete"):
         values = _numbers(node.get("tableValues")) or []
-        return {"type": kind, "values": torch.tensor(values, dtype=torch.float32)}
+        return {"type": kind, "values": _float32(values)}
     if kind == "linear":
         return {"type": kind, "slope": _tensor(_number(node.get("slope"), 1.0)),
                 "intercept": _tensor(_number(node.get("intercept"), 0.0))}
@@ -603,7 +625,7 @@ def _convolve(child: ET.Element) -> dict | None:
     if tx is None or ty is None:
         return None
     edge = child.get("edgeMode", "duplicate")
-    return {"kernel": torch.tensor(values, dtype=torch.float32).reshape(rows, cols), "target": [tx, ty],
+    return {"kernel": _float32(values).reshape(rows, cols), "target": [tx, ty],
             "divisor": _tensor(divisor), "bias": _tensor(_number(child.get("bias"), 0.0)),
             "edge_mode": edge if edge in ("none", "wrap") else "duplicate",
             "preserve_alpha": child.get("preserveAlpha") == "true"}
@@ -625,13 +647,14 @@ def _turbulence(child: ET.Element, ctm: np.ndarray) -> dict:
 def _to_canvas(primitive: FilterPrimitive, ctm: np.ndarray) -> FilterPrimitive:
     """The primitive's user-space lengths mapped to canvas px by ``ctm`` (3, 3)."""
     sx, sy = _scale(ctm)
-    axes = torch.tensor([sx, sy], dtype=torch.float32)
+    axes = _float32([sx, sy])
     q = primitive.params
-    for key in ("std", "offset", "radius"):
-        if key in q:
-            q[key] = q[key] * axes
-    if "scale" in q:
-        q["scale"] = q["scale"] * (sx + sy) / 2
+    with np.errstate(all="ignore"):  # float32 overflow to inf, inf * 0 to nan, as torch does silently
+        for key in ("std", "offset", "radius"):
+            if key in q:
+                q[key] = q[key] * axes
+        if "scale" in q:
+            q["scale"] = q["scale"] * (sx + sy) / 2
     light = q.get("light")
     if light is not None and "position" in light:
         z = math.hypot(ctm[0, 0], ctm[1, 1]) / math.sqrt(2)

@@ -15,7 +15,6 @@ import re
 import xml.etree.ElementTree as ET
 
 import numpy as np
-import torch
 
 from ..scene.tree import Image
 from .document import SVG_NS, XLINK_HREF, local_name, user_length
@@ -78,7 +77,7 @@ def image_node(element: ET.Element, values: dict, ctm: np.ndarray, viewport: tup
         view = None if view is None else (view[0] * tw / natural_w, view[1] * th / natural_h,
                                           view[2] * tw / natural_w, view[3] * th / natural_h)
     m = to_canvas
-    return Image(torch.from_numpy(np.ascontiguousarray(pixels)),
+    return Image(np.ascontiguousarray(pixels),  # a tensor once the Scene is built (svg.pending)
                  (float(m[0, 0]), float(m[1, 0]), float(m[0, 1]), float(m[1, 1]), float(m[0, 2]), float(m[1, 2])),
                  sampling=sampling, view=view, id=element.get("id"),
                  redraw=SVGRedraw(source, (natural_w, natural_h)) if source.is_svg else None)

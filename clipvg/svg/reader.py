@@ -6,6 +6,10 @@ ids, opacity, clip path, mask, filters and blend mode; top-level groups are also
 paths, masks and filters are read per referencing element (their geometry is baked with that
 element's transform and bounding box) by parsing their content as a small document of its own;
 so are markers, once per vertex, through their placement.
+
+Reading is in two steps: ``read_svg`` (XML -> normalized tree -> paths as numpy arrays and the group tree,
+with every check the reader makes) runs without torch, so that input the reader refuses is refused before
+torch loads (``clipvg.input_check``); ``to_scene`` then builds the Scene's tensors (``clipvg.svg.pending``).
 """
 from __future__ import annotations
 
@@ -15,15 +19,15 @@ import os
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 from svgelements import SVG, SVG_STRUCT_ATTRIB, Group as SVGGroup, Matrix, Shape, Use, Viewbox
 
 from ..errors import SVGParseError
 from ..limits import MAX_COORDINATE
-from ..render.outline import stroke_outline
-from ..scene import CAPS, JOINS, Path, Scene, Solid, Stroke, Subpath
+from ..scene import CAPS, JOINS, Path, Solid, Stroke, Subpath
 from ..scene.tree import BLEND_MODES, ClipPath, Filter, Group, Mask, Pattern
 from .css import USE_INSTANCE, properties
 from .cycles import break_reference_cycles, url_id
@@ -35,9 +39,15 @@ from .images import IMAGE_KEY, ImageDataError, image_node, mark_images
 from .markers import drop_marker_attributes, marker_placement, marker_references, paint_order, vertices
 from .paint import PaintServers, matrix3, number, unit_number
 from .patterns import chain_attr, pattern_chain, tile_of, units_value
+from .pending import tree_tensors
 from .structure import normalize
 from .text import TEXT_BOX, text_box, texts_to_paths
 from .text.source import SOURCE, signature
+
+if TYPE_CHECKING:
+    import torch
+
+    from ..scene import Scene
 
 INKSCAPE_NS = "http://www.inkscape.org/namespaces/inkscape"
 INKSCAPE_LABEL = f"{{{INKSCAPE_NS}}}label"
@@ -49,6 +59,45 @@ OUTLINE_OVERSAMPLE = 8  # a stroke outlined under a non-uniform transform is fla
 # attributes a clip path's or mask's content inherits from the <clipPath>/<mask> element
 _NOT_INHERITED = {"id", "transform", "x", "y", "width", "height", "clipPathUnits", "maskUnits", "maskContentUnits",
                   "clip-path", "mask", "filter", "opacity", "style", "class", "display"}
+
+
+@dataclass
+class ReadSVG:
+    """An SVG file read without torch: ``paths`` (numpy points, canvas px), the canvas ``width`` x ``height``
+    px, the ``layers`` in order, the group ``tree`` over the paths (with numpy arrays where the Scene holds
+    tensors: ``clipvg.svg.pending``) and the file's ``name`` (for messages)."""
+
+    paths: list[Path]
+    width: float
+    height: float
+    layers: list[str]
+    tree: Group
+    name: str
+
+    @property
+    def num_paths(self) -> int:
+        return len(self.paths)
+
+    @property
+    def num_points(self) -> int:
+        """Control points in all (the Scene's ``len(points)``)."""
+        return sum(len(subpath.points) for path in self.paths for subpath in path.subpaths)
+
+    @property
+    def is_flat(self) -> bool:
+        """The Scene's ``is_flat``: nothing drawn from a texture, no group effects or opacity under 1 (in
+        float32, as the Scene holds it), every path drawn once in order."""
+        if self.tree.draws_textures() or any(
+                g.clip is not None or g.mask is not None or g.filters or g.blend != "normal" or np.float32(g.opacity) < 1
+                for g in self.tree.groups()):
+            return False
+        return list(self.tree.drawn_paths()) == list(range(len(self.paths)))
+
+    def to_scene(self, device: str | torch.device = "cpu") -> Scene:
+        """The Scene of what was read, on ``device`` (loads torch). Use once: the tree goes into the Scene."""
+        from ..scene import Scene
+
+        return Scene.from_paths(self.paths, self.width, self.height, self.layers, device, tree=tree_tensors(self.tree))
 
 
 def load_svg(source: str | os.PathLike, *, device: str | torch.device = "cpu", base_dir: str | None = None) -> Scene:
@@ -65,8 +114,18 @@ def load_svg(source: str | os.PathLike, *, device: str | torch.device = "cpu", b
     skipped with one ``UnsupportedSVGWarning`` naming each kind (an unusable image by its id and reason).
     ``base_dir``: the folder ``<image>`` file names resolve in (default the SVG file's folder; none
     for markup given as a string). Raises SVGParseError for a missing, empty, malformed or absurdly
-    large file.
+    large file. ``read_svg(...).to_scene(device)``.
     """
+    return _read_svg(source, base_dir).to_scene(device)
+
+
+def read_svg(source: str | os.PathLike, *, base_dir: str | None = None) -> ReadSVG:
+    """``load_svg``'s reading, without torch: every check it makes and every warning it gives, up to the
+    paths and the group tree (``ReadSVG``); SVGParseError likewise."""
+    return _read_svg(source, base_dir)
+
+
+def _read_svg(source: str | os.PathLike, base_dir: str | None) -> ReadSVG:
     data, name = read_source(source)
     if base_dir is None and name != "<string>":
         base_dir = os.path.dirname(os.path.abspath(name))
@@ -88,19 +147,20 @@ def load_svg(source: str | os.PathLike, *, device: str | torch.device = "cpu", b
     viewport = (svg.viewbox.width, svg.viewbox.height) if svg.viewbox else (width, height)
     reader = _Reader(root, name, servers, skipped, definitions, viewport, images, base_dir)
     tree = reader.read(svg)
-    _check_finite(reader.paths, name)
+    reader.check_finite()
     if not any(root.get(name) for name in ("width", "height", "viewBox")):
         width, height = _content_extent(reader.paths, width, height)
     for kind, count in servers.unresolved.items():
         skipped[f"{kind} (drawn with its fallback colour)"] += count
     skipped.update(servers.notes)
     warn_skipped(skipped, name)
-    return Scene.from_paths(reader.paths, width, height, reader.layers, device, tree=tree)
+    return ReadSVG(reader.paths, width, height, reader.layers, tree, name)
 
 
-def _check_finite(paths: list[Path], name: str) -> None:
-    """SVGParseError naming the first shape whose coordinates overflowed (e.g. 1e309, or a huge transform)."""
-    for index, path in enumerate(paths):
+def _check_finite(paths: list[Path], name: str, start: int = 0) -> None:
+    """SVGParseError naming the first shape from ``start`` on whose coordinates overflowed (e.g. 1e309, or a
+    huge transform)."""
+    for index, path in enumerate(paths[start:], start):
         if not all((np.abs(subpath.points) <= MAX_COORDINATE).all() for subpath in path.subpaths):
             label = f"id={path.id!r}" if path.id else f"number {index + 1}"
             raise SVGParseError(f"{name}: the shape {label} has a coordinate too large (over {MAX_COORDINATE:g} px "
@@ -182,8 +242,14 @@ class _Reader:
         self._chain: tuple[str, ...] = ()
         self._hidden: dict[int, list[np.ndarray]] = {}  # id(group) -> canvas points of its hidden shapes  # clip paths / masks / filters being read (cycle guard)
         self._markers_drawn = 0
+        self._finite = 0  # the paths before this one passed _check_finite
         self._contexts: list[dict] = []  # per marker being read: its shape's fill/stroke (see _paint_source)
         self.filters = FilterReader(definitions, self.by_id, viewport, skipped, self._fe_image_content, base_dir)
+
+    def check_finite(self) -> None:
+        """``_check_finite`` on the paths read since the last call: the first overflowing one is named."""
+        _check_finite(self.paths, self.name, self._finite)
+        self._finite = len(self.paths)
 
     # ------------------------------------------------------------------ drawn tree
     def read(self, svg: SVG) -> Group:
@@ -383,6 +449,9 @@ class _Reader:
         stroke.width *= fine / scale
         stroke.dashes = None if stroke.dashes is None else tuple(d * fine / scale for d in stroke.dashes)
         stroke.dash_offset *= fine / scale
+        self.check_finite()  # what the reading refuses is refused before the outline loads torch
+        from ..render.outline import stroke_outline  # torch: only for strokes under a non-uniform transform
+
         loops = stroke_outline(to_subpaths(shape.segments(transformed=False), np.diag([fine, fine, 1.0])), stroke)
         if not loops:
             return None
@@ -754,4 +823,4 @@ def _shape_bbox(shape: Shape) -> tuple[float, float, float, float] | None:
         return None
 
 
-__all__ = ["load_svg"]
+__all__ = ["ReadSVG", "load_svg", "read_svg"]

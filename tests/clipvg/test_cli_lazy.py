@@ -86,6 +86,8 @@ TRUNCATED_PNG = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x10"
     ("wide.svg", b'<svg xmlns="http://www.w3.org/2000/svg" width="70000" height="9"/>', "more than 65536 px"),
     ("big.svg", b'<svg xmlns="http://www.w3.org/2000/svg" width="60000" height="60000"/>', "render_pixels limit"),
     ("cut.png", TRUNCATED_PNG, "cannot read image"),
+    ("far.svg", b'<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"><g transform="scale(1e20)">'
+     b'<path d="M0 0 L5 5 Z"/></g></svg>', "the shape number 1 has a coordinate too large"),
 ])
 def test_bad_input_file_is_refused_before_loading_torch(tmp_path, command, name, data, message):
     """A broken or oversized SVG or PNG is refused by ``clipvg.input_check`` before the reader, the
@@ -97,6 +99,18 @@ def test_bad_input_file_is_refused_before_loading_torch(tmp_path, command, name,
                           check=True, cwd=tmp_path)
     assert done.stdout.split() == ["2", "False"] and message in done.stderr, (done.stdout, done.stderr)
     assert len(done.stderr.strip().splitlines()) == 1 and not (tmp_path / "out.svg").exists()
+
+
+def test_render_refuses_a_filter_over_its_memory_limit_before_loading_torch(tmp_path):
+    """A blur reaching 677 px around each tile of an 8192 x 8192 render takes tiles of 2031 x 2031 px (9.8 GB
+    estimated): the render plan of the read SVG refuses it, as the renderer's check of the Scene would."""
+    (tmp_path / "blur.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="8192" height="8192">'
+                                       '<filter id="f"><feGaussianBlur stdDeviation="100"/></filter>'
+                                       '<rect width="10" height="10" filter="url(#f)"/></svg>')
+    done = subprocess.run([sys.executable, "-c", INPUT_REFUSE, "render", "blur.svg"], capture_output=True, text=True,
+                          check=True, cwd=tmp_path)
+    assert done.stdout.split() == ["2", "False"], (done.stdout, done.stderr)
+    assert "over the render_memory_bytes limit" in done.stderr and "--max-render-memory-bytes" in done.stderr
 
 
 def test_inpaint_refuses_a_broken_mask_before_loading_torch(tmp_path):

@@ -15,6 +15,7 @@ import torch
 from PIL import Image
 
 import clipvg.render.bands as bands
+import clipvg.tiling as tiling
 from clipvg.errors import ResourceLimitError
 from clipvg.limits import FLAT_PIXEL_BYTES, TREE_PIXEL_BYTES, ResourceLimits, job_bytes
 from clipvg.render import render
@@ -93,7 +94,7 @@ def test_tiles_equal_the_one_shot_render(name, cols, monkeypatch):
 
 
 def test_the_tile_budget_picks_bands_or_squares(monkeypatch):
-    monkeypatch.setattr(bands, "TILE_BYTES", 120 * 37 * TREE_PIXEL_BYTES)
+    monkeypatch.setattr(tiling, "TILE_BYTES", 120 * 37 * TREE_PIXEL_BYTES)
     scene = load_svg(SVG.format(SCENES["filters"]))
     margin = bands.tile_margins(scene, 120, 300)
     assert margin is not None and margin[0] > 0 and margin[1] > 9  # the blur, offset and dilation reach
@@ -109,7 +110,7 @@ def test_the_tile_budget_picks_bands_or_squares(monkeypatch):
 
 
 def test_renders_needing_gradients_or_filters_reading_the_whole_region_are_drawn_whole(monkeypatch):
-    monkeypatch.setattr(bands, "TILE_BYTES", 120 * 37 * FLAT_PIXEL_BYTES)
+    monkeypatch.setattr(tiling, "TILE_BYTES", 120 * 37 * FLAT_PIXEL_BYTES)
     scene = load_svg(SVG.format(SCENES["flat"]))
     assert _working_bytes(scene, 120, 300, "auto") == 120 * 37 * FLAT_PIXEL_BYTES
     assert _working_bytes(scene, 120, 300, "diffvg") == 120 * 300 * FLAT_PIXEL_BYTES
@@ -127,7 +128,7 @@ def test_a_tiled_render_is_estimated_by_its_tile_and_one_with_gradients_is_refus
     limits = ResourceLimits()
     scene = load_svg(_wide_svg(8192, 8192))
     working = bands.working_bytes(scene, 8192, 8192)
-    assert working <= 1.6 * bands.TILE_BYTES  # the largest tile with its margins, and its band
+    assert working <= 1.6 * tiling.TILE_BYTES  # the largest tile with its margins, and its band
     limits.check_job(8192, 8192, 100_000, 1000, 0, "render", working=working)
     assert job_bytes(8192, 8192, 100_000, 0, working) < job_bytes(8192, 8192, 100_000, 0) / 20
     with pytest.raises(ResourceLimitError, match="memory_bytes"):
@@ -158,11 +159,11 @@ def _wide_svg(width: int, height: int) -> str:
 
 _PEAK = """
 import json, resource, sys, torch
-import clipvg.render.bands as bands
+import clipvg.tiling as tiling
 from clipvg.render import kernels
 from clipvg.render.api import _drawer, render
 from clipvg.svg import load_svg
-bands.TILE_BYTES = 1 << 17 << 8  # 128 K px of a flat scene, 25 K px of a tree
+tiling.TILE_BYTES = 1 << 17 << 8  # 128 K px of a flat scene, 25 K px of a tree
 kernels.warm_up()  # numba's one-time load (~120 MB) is neither way of drawing
 scene = load_svg(sys.argv[1])
 width, height = scene.width, scene.height

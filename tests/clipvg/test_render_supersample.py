@@ -96,7 +96,7 @@ def test_supersampled_bands_equal_the_one_shot_render(monkeypatch):
     body = ('<rect x="5" y="7.3" width="100" height="380" fill="#c33"/><circle cx="60" cy="150.2" r="50.5" fill="blue"'
             ' stroke="black" stroke-width="7"/><path d="M10 10 L110 390 L30 200Z" fill="green" fill-opacity="0.5"/>')
     scene = load_svg(SVG.format(w=120, h=400, body=body))
-    monkeypatch.setattr("clipvg.render.bands.TILE_BYTES", 1 << 28)  # 958 K px of a flat scene: 1331-row bands
+    monkeypatch.setattr("clipvg.tiling.TILE_BYTES", 1 << 28)  # 958 K px of a flat scene: 1331-row bands
     assert render_rows(scene, 720, 2400, None, api._drawer(scene)) is not None  # 240 x 800 at 3 x 3 samples: in bands
     with torch.no_grad():
         banded = render(scene, 240, 800, samples=3)
