@@ -30,12 +30,14 @@ sys.path.append(str(Path(__file__).parent))  # last: benchmarks/losses.py must n
 import render as scenes  # noqa: E402
 from json_result import git_commit, print_and_save  # noqa: E402
 
-SWAPPED = ("self_overlap", "coverage", "paint", "composite", "torch_backend")  # each after those it imports
+# each after those it imports; one missing at the revision (kernels before 501fb17) is not imported there
+SWAPPED = ("kernels", "self_overlap", "coverage", "paint", "composite", "torch_backend")
 
 
 def backend_at(revision: str) -> types.ModuleType:
     """clipvg.render.torch_backend as it was at ``revision``, importing the other ``SWAPPED`` modules as
-    they were there too and the rest of clipvg from the working tree."""
+    they were there too (each written to a temporary folder, so that numba can cache their kernels) and the
+    rest of clipvg from the working tree."""
     loaded: dict[str, types.ModuleType] = {}
 
     def absolute(match: re.Match) -> str:
@@ -44,13 +46,24 @@ def backend_at(revision: str) -> types.ModuleType:
 
     suffix = re.sub(r"\W", "_", revision)
     for name in SWAPPED:
-        source = subprocess.run(["git", "show", f"{revision}:clipvg/render/{name}.py"], capture_output=True, text=True,
-                                check=True, cwd=Path(__file__).parent).stdout
-        source = re.sub(r"^(\s*)from \.\.(\w)", r"\1from clipvg.\2", source, flags=re.M)
+        shown = subprocess.run(["git", "show", f"{revision}:clipvg/render/{name}.py"], capture_output=True, text=True,
+                               cwd=Path(__file__).parent)
+        if shown.returncode:
+            continue
+        source = re.sub(r"^(\s*)from \.\.(\w)", r"\1from clipvg.\2", shown.stdout, flags=re.M)
+        source = re.sub(r"^(\s*)from \. import (\w+)$",
+                        lambda m: f"{m[1]}import {loaded[m[2]].__name__ if m[2] in loaded else 'clipvg.render.' + m[2]}"
+                                  f" as {m[2]}", source, flags=re.M)
         source = re.sub(r"^(\s*)from \.(\w+) import", absolute, source, flags=re.M)
         module = types.ModuleType(f"{name}_{suffix}")
         sys.modules[module.__name__] = module  # dataclasses and the imports above look their module up
-        exec(compile(source, f"{revision}:clipvg/render/{name}.py", "exec"), module.__dict__)
+        # a file of its own on disk: numba's cache (cache=True) keeps its compiled kernels beside it
+        file = Path(tempfile.gettempdir()) / f"rasterize_ab_{suffix}" / f"{name}.py"
+        file.parent.mkdir(exist_ok=True)
+        if not file.exists() or file.read_text() != source:
+            file.write_text(source)
+        module.__file__ = str(file)
+        exec(compile(source, str(file), "exec"), module.__dict__)
         loaded[name] = module
     return loaded["torch_backend"]
 

@@ -427,6 +427,10 @@ def _nonzero(edges: torch.Tensor, edge_item: torch.Tensor, num_items: int, width
         area = torch.zeros(num_items, dtype=dy.dtype, device=dy.device).index_add(0, item, -dy * x_mid)
         orientation = torch.sign(area)
     value = sums.value
+    if kernels.compiled(value):
+        coverage = kernels.nonzero_coverage(value, sums.item, sums.pixel, orientation, width * height, overlap_key,
+                                            overlap_coverage)
+        return Fragments(sums.pixel, sums.item, coverage, sums.floor, lowest)
     with torch.no_grad():
         # a cell the item does not cover holds only the prefix sum's rounding (~1e-16), whose sign is noise
         sign = torch.where(value.detach().abs() > 1e-9, torch.sign(value.detach()),

@@ -2,7 +2,7 @@
 ops (sorts, scatters, segmented sums), each one loop with no temporaries.
 
 Every kernel has a pure-torch twin beside its caller (``cull_hidden``, ``composite``, ``over``,
-``unpremultiplied``, ``split_at_grid``, ``_RowPrefixSums``), which CUDA runs and
+``unpremultiplied``, ``split_at_grid``, ``_RowPrefixSums``, ``_nonzero``), which CUDA runs and
 the tests compare against; ``compiled(tensor)`` says which one a tensor takes: the kernels run on CPU
 tensors only, and ``COMPILED`` turns them off altogether (tests).
 """
@@ -436,6 +436,61 @@ def _row_prefix_sums_backward(grad, step, fx, base, row_last):
     return grad_step, grad_fx
 
 
+def nonzero_coverage(value: torch.Tensor, item: torch.Tensor, pixel: torch.Tensor, orientation: torch.Tensor,
+                     num_pixels: int, overlap_key: torch.Tensor, overlap_coverage: torch.Tensor) -> torch.Tensor:
+    """``coverage._nonzero``'s coverage (F,) from the cells' signed areas ``value`` (F,) of items ``item``
+    (F,) at ``pixel`` (F,) (ordered by item * ``num_pixels`` + pixel): |value| (the sign of the item's
+    ``orientation`` (I,) where value is ~0), 1 without gradient where clearly over 1, and the exact
+    ``overlap_coverage`` (K,) at the cells of keys ``overlap_key`` (K,) where the item overlaps itself."""
+    return _NonzeroCoverage.apply(value, overlap_coverage, item, pixel, orientation, num_pixels, overlap_key)
+
+
+class _NonzeroCoverage(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, value: torch.Tensor, overlap_coverage: torch.Tensor, item: torch.Tensor, pixel: torch.Tensor,
+                orientation: torch.Tensor, num_pixels: int, overlap_key: torch.Tensor) -> torch.Tensor:
+        coverage, slope, at = _nonzero_coverage(_numpy(value), _numpy(item), _numpy(pixel),
+                                                _numpy(orientation.to(value.dtype)), num_pixels, _numpy(overlap_key),
+                                                _numpy(overlap_coverage.to(value.dtype)))
+        slope, at = torch.from_numpy(slope), torch.from_numpy(at)
+        ctx.save_for_backward(slope, at)
+        ctx.overlap_dtype = overlap_coverage.dtype
+        return torch.from_numpy(coverage)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
+        slope, at = ctx.saved_tensors
+        return grad * slope, grad.index_select(0, at).to(ctx.overlap_dtype), None, None, None, None, None
+
+
+@njit(cache=True, nogil=True)
+def _nonzero_coverage(value, item, pixel, orientation, num_pixels, overlap_key, overlap_coverage):
+    coverage = np.empty_like(value)
+    slope = np.empty_like(value)
+    for f in range(len(value)):
+        v = value[f]
+        # a cell the item does not cover holds only the prefix sum's rounding (~1e-16), whose sign is noise
+        sign = np.sign(v) if abs(v) > 1e-9 else orientation[item[f]]
+        magnitude = v * sign
+        over = max(magnitude - 1, 0.0)
+        if over > 1e-9:
+            coverage[f], slope[f] = 1, 0
+        else:
+            coverage[f], slope[f] = magnitude - over, sign
+    at = np.empty(len(overlap_key), np.int64)
+    for k in range(len(overlap_key)):
+        low, high = 0, len(value)  # the first cell whose key is not below overlap_key[k]
+        while low < high:
+            middle = (low + high) // 2
+            if item[middle] * num_pixels + pixel[middle] < overlap_key[k]:
+                low = middle + 1
+            else:
+                high = middle
+        at[k] = low
+        coverage[low], slope[low] = overlap_coverage[k], 0
+    return coverage, slope, at
+
+
 def warm_up() -> None:
     """Load (or compile, the first time) every kernel for float32 and float64: the one-time cost of numba
     (~120 MB of memory, its code generator included) paid up front, not inside a measured render."""
@@ -454,3 +509,4 @@ def warm_up() -> None:
         _unpremultiplied_backward(_numpy(torch.cat([rgb, alpha[:, None]], 1)), _numpy(rgb), _numpy(alpha))
         steps = row_prefix_sums(alpha, alpha, pixel, pixel + 1, 3)
         _row_prefix_sums_backward(_numpy(steps), _numpy(alpha), _numpy(alpha), _numpy(pixel), _numpy(pixel + 1))
+        nonzero_coverage(alpha, pixel, item, alpha, 2, pixel[:1], alpha[:1])

@@ -3,32 +3,37 @@ gradients of whole renders (filled, stroked, even-odd, gradient, translucent; on
 float64 and float32, and each kernel's values on random fragments."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 import torch
 
 import clipvg.render.coverage as coverage
 import clipvg.render.kernels as kernels
 import clipvg.render.torch_backend as torch_backend
-from clipvg import render
+import test_render_dense_floor as dense_floor
+from clipvg import Scene
 from clipvg.render.composite import composite
 from test_render_dense_floor import GRADIENT_FIELDS, _scene
 from test_render_gradients import FLOAT_FIELDS
 
 
+def _scene_in(dtype: torch.dtype) -> Callable[[str, int], Scene]:
+    def scene(kind: str, seed: int) -> Scene:
+        drawn = _scene(kind, seed)
+        for name in FLOAT_FIELDS:
+            setattr(drawn, name, getattr(drawn, name).to(dtype))
+        return drawn
+    return scene
+
+
 def _render_and_gradients(kind: str, seed: int, dtype: torch.dtype, compiled: bool, monkeypatch: pytest.MonkeyPatch
                           ) -> tuple[torch.Tensor, list[torch.Tensor | None]]:
+    """test_render_dense_floor's render of scene ``kind`` (with the floor; seed 1: in chunks, recomputed in
+    backward) in ``dtype``, by the kernels or by the torch path."""
     monkeypatch.setattr(kernels, "COMPILED", compiled)
-    monkeypatch.setattr(coverage, "FLOOR_SPLIT", 0 if seed == 0 else 10 ** 9)
-    if seed == 1:  # chunks of a few paths, recomputed in backward
-        monkeypatch.setattr(torch_backend, "CHUNK_PIXELS", 600)
-    scene = _scene(kind, seed)
-    for name in FLOAT_FIELDS:
-        setattr(scene, name, getattr(scene, name).to(dtype))
-    tensors = [getattr(scene, name).requires_grad_(True) for name in GRADIENT_FIELDS]
-    image = render(scene, background=(1.0, 1.0, 1.0))
-    weights = torch.rand(image.shape, generator=torch.Generator().manual_seed(seed), dtype=image.dtype)
-    (image * weights).sum().backward()
-    return image.detach(), [tensor.grad for tensor in tensors]
+    monkeypatch.setattr(dense_floor, "_scene", _scene_in(dtype))
+    return dense_floor._render_and_gradients(kind, seed, True, monkeypatch)
 
 
 @pytest.mark.parametrize("kind", ["solid", "translucent", "evenodd", "inset", "gradient"])
@@ -89,3 +94,25 @@ def test_composite_kernels_equal_torch(seed: int, monkeypatch: pytest.MonkeyPatc
     # fragment's alpha gradient divides by 1e-6 (as in test_render_dense_floor)
     for value, expected in zip(*results):
         torch.testing.assert_close(value, expected, rtol=0, atol=1e-8 * max(1.0, expected.abs().max().item()))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_grid_breaks_equal_torch(dtype: torch.dtype, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The breaks at the grid, in order along each edge, and split_at_grid's pieces: the same as the torch
+    path's, bit for bit, for edges off the grid and snapped to half pixels (on grid lines, through pixel
+    corners, axis-aligned, of length 0), partly outside a 12 x 10 canvas."""
+    generator = torch.Generator().manual_seed(0)
+    random = torch.rand(400, 2, 2, generator=generator, dtype=torch.float64) * 16 - 2
+    edges = torch.cat([random, torch.round(random * 2) / 2]).to(dtype)
+    a, b = edges.unbind(1)
+    edge, line, axis, crossing, kind = kernels.grid_breaks(a, b, 12, 10)
+    t, expected_edge, expected_vertex, expected_kind = coverage._ordered_breaks(a, b, 12, 10)
+    assert torch.equal(edge, expected_edge) and torch.equal(kind, expected_kind)
+    assert torch.equal(kind == 0, expected_vertex)
+    assert torch.equal(coverage._break_parameter(a[edge], b[edge], line, axis, crossing), t)
+    item = torch.arange(len(edges)) // 7
+    pieces = coverage.split_at_grid(edges, item, 12, 10)
+    monkeypatch.setattr(kernels, "COMPILED", False)
+    for value, expected in zip(pieces, coverage.split_at_grid(edges, item, 12, 10)):
+        assert torch.equal(value, expected)
+    assert pieces[4].any()  # some edges pass through pixel corners
