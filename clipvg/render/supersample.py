@@ -10,11 +10,12 @@ whole blocks: ``reduced_rows`` carries the rows of an unfinished block over to t
 Filter primitives that work on the pixel grid (feConvolveMatrix kernels and lighting normals are per
 pixel; feTile, feTurbulence, feMorphology, feDisplacementMap and feImage snap to it) look different at
 another resolution, and browsers draw them at the output's: a scene with one is drawn with one sample
-(``drawn_samples``). So is a scene that draws a texture: a pattern's tile is drawn at whole device pixels
-and an image resampled per output pixel, as browsers and resvg do, and drawing them at another resolution
-moves tile edges by a pixel (12 of resvg's pattern and context files failed at 2 x 2, none passed).
-Renders that record gradients (optimisation) use one sample; the default of
-exports and the limit are in ``clipvg.samples``.
+(``clipvg.tiling.drawn_samples``). So is a scene with a texture on the pixel grid
+(``clipvg.samples.textures_on_grid``): a pattern tile that is not a whole number of pixels at whole pixels
+(its texture holds whole texels, as in resvg, so at another resolution tile edges move by a pixel) and an
+image drawn nearest-texel; a bicubic image and a tile on the grid are drawn at ``samples``. Renders that
+record gradients (optimisation) use one sample; the default of exports and the limit are in
+``clipvg.samples``.
 """
 from __future__ import annotations
 

@@ -125,20 +125,38 @@ def test_filters_on_the_pixel_grid_are_drawn_with_one_sample(kind, supersampled)
     assert np.array_equal(one, two) != supersampled
 
 
-@pytest.mark.parametrize("paint", [
-    '<pattern id="p" width="5" height="3" patternUnits="userSpaceOnUse"><rect width="2.5" height="1.5"/></pattern>',
-    '<image id="i" width="4" height="4" href="data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJ'
-    'AAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg=="/>',
+PIXEL = ('data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJ'
+         'RU5ErkJggg==')
+
+
+@pytest.mark.parametrize("paint, supersampled", [
+    ('<pattern id="p" width="5.3" height="3" patternUnits="userSpaceOnUse"><rect width="2.5" height="1.5"/></pattern>',
+     False),  # 5.3 px tiles: the texture holds 5 texels, 11 at 2 x 2, so tile edges would move
+    ('<pattern id="p" width="5" height="3" patternUnits="userSpaceOnUse"><rect width="2.5" height="1.5"/></pattern>',
+     True),  # 5 x 3 px tiles at whole px: drawn finer only
+    (f'<image id="i" width="4" height="4" image-rendering="pixelated" href="{PIXEL}"/>', False),
+    (f'<image id="i" width="4" height="4" href="{PIXEL}"/>', True),  # resampled bicubically at any resolution
 ])
-def test_scenes_with_textures_are_drawn_with_one_sample(paint):
-    """A pattern tile is drawn at whole device pixels and an image resampled per output pixel, as browsers
-    do: at 2 x 2 tile edges moved by a pixel (resvg's pattern files)."""
+def test_textures_off_the_pixel_grid_are_drawn_with_one_sample(paint, supersampled):
+    """A pattern tile not on the output's pixel grid and an image drawn nearest-texel look different at another
+    resolution (resvg's pattern files failed at 2 x 2): drawn with one sample (clipvg.samples.textures_on_grid)."""
     fill = "url(#p)" if paint.startswith("<pattern") else "#06f"
-    use = '<use href="#i" x="3"/>' if paint.startswith("<image") else ""
-    body = f'<defs>{paint}</defs><rect x="1.3" y="1.3" width="20" height="12" fill="{fill}"/>{use}'
+    use = '<use href="#i" x="3.3"/>' if paint.startswith("<image") else ""
+    seam = ABUTTING.format(left="#c30", right="#06f")  # differs at 2 x 2 unless the scene takes one sample
+    body = f'<defs>{paint}</defs><rect x="1.3" y="1.3" width="20" height="12" fill="{fill}"/>{use}{seam}'
     scene = load_svg(SVG.format(w=24, h=16, body=body))
-    assert drawn_samples(scene, 4.0, 2) == 1
-    assert np.array_equal(render_rgba8(scene, 96, 64, samples=1), render_rgba8(scene, 96, 64, samples=2))
+    assert drawn_samples(scene, 1.0, 2) == (2 if supersampled else 1)
+    assert np.array_equal(render_rgba8(scene, samples=1), render_rgba8(scene, samples=2)) != supersampled
+
+
+def test_a_tile_on_the_pixel_grid_draws_its_abutting_shapes_without_a_seam():
+    # one tile over the canvas (openclipart's pattern-diamond-cubes-2): at 2 x 2 its shapes meet as in their union
+    tile = ('<pattern id="p" width="24" height="16" patternUnits="userSpaceOnUse">'
+            + ABUTTING.format(left="#c30", right="#c30") + '</pattern>')
+    scene = load_svg(SVG.format(w=24, h=16, body=f'<defs>{tile}</defs><rect width="24" height="16" fill="url(#p)"/>'))
+    union = _resvg(SVG.format(w=24, h=16, body='<rect x="2" y="2" width="18" height="12" fill="#c30"/>'))
+    assert np.abs(_on_white(render_rgba8(scene, samples=2)) - union).max() <= 1
+    assert np.abs(_on_white(render_rgba8(scene, samples=1)) - union)[:, 10].max() > 40  # one sample: the seam
 
 
 def test_large_exports_take_one_sample_unless_asked(monkeypatch):
