@@ -27,15 +27,19 @@ def gaussian_blur(image: torch.Tensor, std_x: float | torch.Tensor, std_y: float
     out = image[:, None]  # (C, 1, H, W)
     for std, dim in ((std_x, 3), (std_y, 2)):
         kernel = _kernel(std, image.dtype, image.device)
-        if kernel is None:
-            continue
-        radius = (len(kernel) - 1) // 2
-        if torch.is_grad_enabled() and (out.requires_grad or kernel.requires_grad):
-            shape, padding = ((1, 1, 1, -1), (0, radius)) if dim == 3 else ((1, 1, -1, 1), (radius, 0))
-            out = F.conv2d(out, kernel.reshape(shape), padding=padding)
-        else:
-            out = _shifted_sum(out, kernel.tolist(), dim)
+        if kernel is not None:
+            out = convolve_axis(out, kernel, dim)
     return out.reshape(channels, *image.shape[1:])
+
+
+def convolve_axis(image: torch.Tensor, kernel: torch.Tensor, dim: int) -> torch.Tensor:
+    """``image`` (C, 1, H, W) convolved along ``dim`` (3: x, 2: y) with the odd-length, centred ``kernel``
+    (taps,), zero outside the image, same shape; differentiable in both (conv2d) when autograd needs it."""
+    radius = (len(kernel) - 1) // 2
+    if torch.is_grad_enabled() and (image.requires_grad or kernel.requires_grad):
+        shape, padding = ((1, 1, 1, -1), (0, radius)) if dim == 3 else ((1, 1, -1, 1), (radius, 0))
+        return F.conv2d(image, kernel.reshape(shape), padding=padding)
+    return _shifted_sum(image, kernel.tolist(), dim)
 
 
 def _shifted_sum(image: torch.Tensor, weights: list[float], dim: int) -> torch.Tensor:

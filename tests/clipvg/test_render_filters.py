@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from clipvg.render.filters import apply_filter
-from clipvg.render.filters.box_blur import box_pass, box_widths
+from clipvg.render.filters.box_blur import box_kernel, box_pass, box_widths
 from clipvg.render.filters.spatial import displacement_map, offset
 from clipvg.scene.tree import Filter, FilterPrimitive, Group, tree_from_data, tree_to_data
 
@@ -94,6 +94,18 @@ def test_an_odd_whole_box_width_is_the_plain_box_and_zero_outside() -> None:
     expected = (0.25 * padded[..., :-4] + padded[..., 1:-3] + padded[..., 2:-2] + padded[..., 3:-1]
                 + 0.25 * padded[..., 4:]) / 3.5
     torch.testing.assert_close(wider, expected)
+
+
+def test_a_wide_box_from_running_sums_equals_its_kernel_and_has_its_gradient() -> None:
+    image = torch.rand(4, 6, 40, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
+    width = f64(30.4)[0]
+    for dim in (1, 2):
+        kernel = box_kernel(width, image.dtype)
+        direct = torch.nn.functional.conv2d(image[:, None], kernel.reshape((1, 1, 1, -1) if dim == 2 else (1, 1, -1, 1)),
+                                            padding=(0, len(kernel) // 2) if dim == 2 else (len(kernel) // 2, 0))[:, 0]
+        torch.testing.assert_close(box_pass(image, width, dim), direct)
+    assert torch.autograd.gradcheck(lambda w: (box_pass(image, w, 2) * image).sum(), (f64(30.4),), eps=1e-6,
+                                    atol=1e-6, rtol=1e-4)
 
 
 def test_resvg_box_widths_add_up_to_the_variance() -> None:

@@ -1,15 +1,19 @@
 """The wide Gaussian blur as resvg draws it: BOX_PASSES box blurs per axis (the widths of Kuckir's
 box-blur approximation), each cut to the filter region, so content the region cuts fades toward the
-cut. Each box is a continuous one (a running integral of the pixels, read between pixel edges), so the
-work per pixel does not grow with the width and the result is differentiable in the image and std."""
+cut. Each box is a continuous one (whole pixels inside, the two it ends in weighted by their overlap),
+so the result is differentiable in the image and in std."""
 from __future__ import annotations
 
 import math
 
 import torch
+import torch.nn.functional as F
+
+from ..blur import convolve_axis
 
 BOX_BLUR_STD = 2.0  # px: over this (either axis) resvg blurs in box passes, else with one IIR Gaussian
 BOX_PASSES = 5
+RUNNING_SUM_WIDTH = 24  # px: wider boxes are read from running sums instead of a kernel of that many taps
 
 
 def box_widths(std: float, passes: int = BOX_PASSES) -> list[int]:
@@ -32,34 +36,47 @@ def box_pass_widths(std: torch.Tensor) -> list[torch.Tensor]:
     return [std * (w / math.sqrt(variance)) for w in widths]
 
 
-def box_pass(image: torch.Tensor, width: torch.Tensor, dim: int) -> torch.Tensor:
-    """``image`` (..., H, W) averaged along ``dim`` over a box ``width`` px wide (0-dim tensor, >= 1)
-    centred on each pixel, the image zero outside; same shape. An odd whole width is the plain box of
-    that many pixels."""
-    size = image.shape[dim]
+def box_kernel(width: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """(2 reach + 1,) the weights of a box ``width`` px wide (0-dim tensor, >= 1) centred on a pixel: each
+    pixel's overlap with it over the width, so an odd whole width is the plain box of that many pixels
+    and the weights follow ``width`` continuously (differentiable)."""
     reach = _reach(width)
-    # running integral at pixel edges (float64: long rows), the image padded with zeros by ``reach``
-    padded = torch.nn.functional.pad(image.double(), _pads(dim, image.dim(), reach + 1, reach))
-    edges = padded.cumsum(dim)  # edges[j]: the sum of padded pixels 0 .. j-1 (as ``padded`` starts with a 0)
+    offsets = torch.arange(-reach, reach + 1, dtype=dtype, device=width.device)
+    half = width.to(dtype) / 2
+    overlap = torch.minimum(offsets + 0.5, half) - torch.maximum(offsets - 0.5, -half)
+    return overlap.clamp(0, 1) / width.to(dtype)
+
+
+def box_pass(image: torch.Tensor, width: torch.Tensor, dim: int) -> torch.Tensor:
+    """``image`` (C, H, W) averaged along ``dim`` (2: x, 1: y) over a box ``width`` px wide (0-dim tensor,
+    >= 1) centred on each pixel, the image zero outside; same shape. Wide boxes are read from a
+    running sum (the work per pixel does not grow with the width), narrow ones as a kernel."""
+    if float(width.detach()) > RUNNING_SUM_WIDTH:
+        return _running_box(image, width, dim)
+    return convolve_axis(image[:, None], box_kernel(width, image.dtype), dim + 1)[:, 0]
+
+
+def _running_box(image: torch.Tensor, width: torch.Tensor, dim: int) -> torch.Tensor:
+    """``box_pass`` from the running sum of the pixels along ``dim`` (float64: long rows): the box's
+    whole pixels are a difference of two sums, the two it ends in are added by their overlap."""
+    size, reach = image.shape[dim], _reach(width) + 1
+    padded = F.pad(image.double(), _pads(dim, image.dim(), reach + 1, reach))
+    sums = padded.cumsum(dim)  # sums[j]: padded pixels 0 .. j (padded[0] is 0)
     half = width.to(torch.float64) / 2
 
     def integral(t: torch.Tensor) -> torch.Tensor:
-        """The integral of the row from -inf to pixel centre + t (t a 0-dim tensor), per pixel."""
-        u = t + 0.5
-        whole = int(math.floor(float(u.detach())))
-        part = u - whole
-        start = reach + 1 + whole  # edges index of the pixel edge ``whole`` px after the pixel's left edge
-        below = edges.narrow(dim, start - 1, size)
-        pixel = padded.narrow(dim, start, size)
-        return below + part * pixel
+        """Per pixel, the integral of the row up to the pixel's centre + t (0-dim)."""
+        from_left = t + 0.5  # px from the pixel's left edge
+        whole = int(math.floor(float(from_left.detach())))
+        start = reach + 1 + whole  # padded index of the pixel that point falls in
+        return sums.narrow(dim, start - 1, size) + (from_left - whole) * padded.narrow(dim, start, size)
 
-    out = (integral(half) - integral(-half)) / (2 * half)
-    return out.to(image.dtype)
+    return ((integral(half) - integral(-half)) / width.to(torch.float64)).to(image.dtype)
 
 
 def _reach(width: torch.Tensor) -> int:
-    """Whole px a box ``width`` px wide reads on each side of a pixel (one more, for its partial ends)."""
-    return int(math.floor(float(width.detach()) / 2 + 0.5)) + 1
+    """Whole px a box ``width`` px wide reads on each side of a pixel."""
+    return int(math.floor(float(width.detach()) / 2 + 0.5))
 
 
 def _pads(dim: int, ndim: int, before: int, after: int) -> tuple[int, ...]:
@@ -80,7 +97,7 @@ def box_blur(image: torch.Tensor, std_x: torch.Tensor, std_y: torch.Tensor,
         widths = box_pass_widths(std)
         reach = sum(_reach(width) for width in widths)
         pad = (reach if before else 0, reach if after else 0)
-        padded = torch.nn.functional.pad(image, _pads(dim, image.dim(), *pad)) if any(pad) else image
+        padded = F.pad(image, _pads(dim, image.dim(), *pad)) if any(pad) else image
         for width in widths:
             padded = box_pass(padded, width, dim)
         image = padded.narrow(dim, pad[0], image.shape[dim]) if any(pad) else padded
