@@ -43,12 +43,13 @@ def region_paints(stats: np.ndarray, layout: Layout, ridge: float, labels: np.nd
     if gradients == "none" or layout.features < 2 or len(stats) == 0:
         return paints
     flat_error = np.maximum(square - (colour ** 2).sum(1) / count, 0.0)
-    linear = _rank_one(n, colour, fsum[:, :2], ff[:, :2, :2], fc[:, :2], ridge)
     candidates = opaque & (n >= MIN_PIXELS)
+    rows = np.nonzero(candidates)[0]  # only these are fitted (each region's fit is its own)
+    linear = _rank_one(rows, n, colour, fsum[:, :2], ff[:, :2, :2], fc[:, :2], ridge)
     use_linear = candidates & (linear[0] > MIN_GAIN * flat_error)
     use_radial = np.zeros(len(n), bool)
     if gradients == "radial" and layout.features >= 3:
-        radial = _rank_one(n, colour, fsum, ff, fc, ridge)
+        radial = _rank_one(rows, n, colour, fsum, ff, fc, ridge)
         gamma = radial[2]
         curved = np.abs(gamma[:, 2]) > 1e-12
         centre = -gamma[:, :2] / np.where(curved, 2 * gamma[:, 2], 1.0)[:, None]
@@ -75,9 +76,17 @@ def region_paints(stats: np.ndarray, layout: Layout, ridge: float, labels: np.nd
     return paints
 
 
-def _rank_one(n, colour, fsum, ff, fc, ridge):
+def _rank_one(rows, n, colour, fsum, ff, fc, ridge):
     """Per region the best rank-1 gradient: (error reduction (R,), colour direction b (R, C) unit,
-    feature weights gamma (R, F), feature means (R, F)); the model is mean + b (gamma . (f - mean_f))."""
+    feature weights gamma (R, F), feature means (R, F)); the model is mean + b (gamma . (f - mean_f)).
+    Fitted for the regions ``rows`` (K,) only: the others get no reduction, b and gamma 0."""
+    reduction, b, gamma = np.zeros(len(n)), np.zeros(colour.shape), np.zeros(fsum.shape)
+    reduction[rows], b[rows], gamma[rows] = _rank_one_fits(n[rows], colour[rows], fsum[rows], ff[rows], fc[rows], ridge)
+    return reduction, b, gamma, fsum / np.maximum(n, 1e-12)[:, None]
+
+
+def _rank_one_fits(n, colour, fsum, ff, fc, ridge):
+    """``_rank_one``'s (reduction, b, gamma) of every region given."""
     cov, cross = centred_moments(n, colour, fsum, ff, fc, ridge)
     f = cov.shape[1]
     tiny = n < f + 1
@@ -90,7 +99,7 @@ def _rank_one(n, colour, fsum, ff, fc, ridge):
     gamma = np.linalg.solve(np.swapaxes(chol, 1, 2), (top[:, None] * a)[..., None])[..., 0]
     gamma = np.where(tiny[:, None], 0.0, gamma)
     reduction = np.where(tiny, 0.0, top ** 2)
-    return reduction, b, gamma, fsum / np.maximum(n, 1e-12)[:, None]
+    return reduction, b, gamma
 
 
 def _flat(mean: np.ndarray, channels: int) -> list[Solid]:

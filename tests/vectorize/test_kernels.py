@@ -6,6 +6,7 @@ from skimage.measure import label
 from skimage.segmentation import felzenszwalb
 
 from vectorize.felzenszwalb import segment
+from vectorize.fills import _rank_one
 from vectorize.heap_merge import row_error
 from vectorize.merge import Layout, merge_levels, pixel_ridge
 from vectorize.pixel_sums import adjacent_pairs, region_extremes, region_sums
@@ -49,6 +50,21 @@ def test_adjacent_pairs_are_the_unique_sorted_pairs_of_4_neighbours(dtype):
     assert list(zip(first.tolist(), second.tolist())) == sorted(pairs)
     none = adjacent_pairs(np.zeros((4, 5), dtype), 1)  # one region: no pairs
     assert len(none[0]) == len(none[1]) == 0
+
+
+def test_rank_one_fits_each_region_on_its_own():
+    rng = np.random.default_rng(4)
+    labels = rng.integers(0, 12, (20, 24))
+    stats = region_sums(labels, 12, rng.random((20, 24, 3)), 3)
+    n, colour, _, fsum, ff, fc = Layout(3, 3).split(stats)
+    every = _rank_one(np.arange(12), n, colour, fsum, ff, fc, 0.01)
+    rows = np.array([1, 4, 5, 10])
+    some = _rank_one(rows, n, colour, fsum, ff, fc, 0.01)
+    others = np.setdiff1d(np.arange(12), rows)
+    for full, part in zip(every[:3], some[:3]):  # reduction, colour direction, weights
+        assert np.array_equal(part[rows], full[rows])  # bit for bit: the regions left out change nothing
+        assert not part[others].any()
+    assert np.array_equal(some[3], every[3]) and every[0][rows].min() > 0
 
 
 def test_row_error_is_the_least_squares_error_of_the_gradient_model():
