@@ -194,7 +194,7 @@ def working_bytes(scene: Drawable, width: int, height: int, tiled: bool = True) 
 def drawn_samples(scene: Drawable, scale: float, samples: int) -> int:
     """The samples per axis a render of ``scene`` at ``scale`` output px per canvas px (the larger axis)
     is drawn with: ``samples``, or 1 when the scene draws a texture on the pixel grid (``textures_on_grid``),
-    when a filter primitive of it works on the pixel grid, or when a blur drawn at ``samples`` x the scale would reach past
+    when a filter primitive of it works on the pixel grid (an feOffset by a fraction of an output px too), or when a blur drawn at ``samples`` x the scale would reach past
     ``clipvg.render.blur.MAX_RADIUS`` px (it is cut there)."""
     if samples == 1 or scene.tree is None:
         return samples
@@ -203,6 +203,8 @@ def drawn_samples(scene: Drawable, scale: float, samples: int) -> int:
     for primitive in (p for group in scene.tree.groups() for f in group.filters for p in f.primitives):
         if primitive.kind not in _SCALABLE:
             return 1
+        if primitive.kind == "feOffset" and any(not float(v * scale).is_integer() for v in primitive.params["offset"]):
+            return 1  # an offset off the pixel grid is cut to whole output px, as resvg draws it
         if "std" in primitive.params:
             reach = 3 * max(abs(float(std)) for std in primitive.params["std"]) * scale * samples
             if math.ceil(reach) > MAX_BLUR_RADIUS:

@@ -114,6 +114,7 @@ def test_supersampled_bands_equal_the_one_shot_render(monkeypatch):
 @pytest.mark.parametrize("kind, supersampled", [
     ('<feGaussianBlur stdDeviation="1.5"/>', True),
     ('<feGaussianBlur stdDeviation="90"/>', False),  # at 2 x 2 samples it would reach past blur.MAX_RADIUS
+    ('<feOffset dx="2.3" dy="1"/>', False),  # 9.2 px: cut to whole px at one sample, as resvg
     ('<feConvolveMatrix order="3" kernelMatrix="1 0 0 0 1 0 0 0 1"/>', False),  # a kernel per pixel
     ('<feDiffuseLighting><feDistantLight azimuth="30" elevation="40"/></feDiffuseLighting>', False),
 ])
