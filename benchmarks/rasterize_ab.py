@@ -31,7 +31,7 @@ import render as scenes  # noqa: E402
 from json_result import git_commit, print_and_save  # noqa: E402
 
 # each after those it imports; one missing at the revision (kernels before 501fb17) is not imported there
-SWAPPED = ("kernels", "self_overlap", "coverage", "paint", "composite", "torch_backend")
+SWAPPED = ("loops", "kernels", "self_overlap", "coverage", "paint", "composite", "torch_backend")
 
 
 def backend_at(revision: str) -> types.ModuleType:

@@ -33,7 +33,8 @@ class _Composite(torch.autograd.Function):
     @staticmethod
     def forward(ctx, pixel: torch.Tensor, alpha: torch.Tensor, rgb: torch.Tensor, num_pixels: int
                 ) -> tuple[torch.Tensor, torch.Tensor]:
-        if kernels.compiled(alpha):
+        ctx.compiled = kernels.compiled(alpha)  # backward takes the same path
+        if ctx.compiled:
             premultiplied, remaining, clear, transmittance, weight = kernels.composite_forward(
                 pixel, alpha, rgb, num_pixels, _MAX_ALPHA)
             ctx.save_for_backward(pixel, rgb, clear, transmittance, weight, remaining)
@@ -53,13 +54,14 @@ class _Composite(torch.autograd.Function):
     def backward(ctx, grad_premultiplied: torch.Tensor, grad_alpha: torch.Tensor
                  ) -> tuple[None, torch.Tensor | None, torch.Tensor | None, None]:
         pixel, rgb, clear, transmittance, weight, remaining = ctx.saved_tensors
+        if ctx.compiled:
+            grad_a, grad_rgb = kernels.composite_gradients(pixel, rgb, clear, transmittance, weight, remaining,
+                                                           grad_premultiplied, grad_alpha)
+            return None, grad_a, grad_rgb, None
         grad_color = grad_premultiplied.index_select(0, pixel)  # (F, 3)
         grad_rgb = weight[:, None] * grad_color if ctx.needs_input_grad[2] else None
         if not ctx.needs_input_grad[1]:
             return None, None, grad_rgb, None
-        if kernels.compiled(pixel):
-            return None, kernels.composite_alpha_gradient(pixel, rgb, clear, transmittance, weight, remaining,
-                                                          grad_premultiplied, grad_alpha), grad_rgb, None
         seen = (rgb * grad_color).sum(1)  # c_i . g_p
         seen_weighted = (weight * seen).double()
         totals = seen_weighted.new_zeros(len(remaining)).index_add_(0, pixel, seen_weighted)

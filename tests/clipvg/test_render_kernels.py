@@ -3,6 +3,8 @@ gradients of whole renders (filled, stroked, even-odd, gradient, translucent; on
 float64 and float32, and each kernel's values on random fragments."""
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable
 
 import pytest
@@ -32,6 +34,7 @@ def _render_and_gradients(kind: str, seed: int, dtype: torch.dtype, compiled: bo
     """test_render_dense_floor's render of scene ``kind`` (with the floor; seed 1: in chunks, recomputed in
     backward) in ``dtype``, by the kernels or by the torch path."""
     monkeypatch.setattr(kernels, "COMPILED", compiled)
+    monkeypatch.setattr(kernels, "MIN_ELEMENTS", 0)
     monkeypatch.setattr(dense_floor, "_scene", _scene_in(dtype))
     return dense_floor._render_and_gradients(kind, seed, True, monkeypatch)
 
@@ -84,6 +87,7 @@ def test_composite_kernels_equal_torch(seed: int, monkeypatch: pytest.MonkeyPatc
     pixel, _, alpha, rgb = _fragments(seed)
     grad_color = torch.rand(310, 3, generator=torch.Generator().manual_seed(seed + 10), dtype=torch.float64)
     results = []
+    monkeypatch.setattr(kernels, "MIN_ELEMENTS", 0)
     for compiled in (True, False):
         monkeypatch.setattr(kernels, "COMPILED", compiled)
         a, c = alpha.clone().requires_grad_(True), rgb.clone().requires_grad_(True)
@@ -101,6 +105,7 @@ def test_grid_breaks_equal_torch(dtype: torch.dtype, monkeypatch: pytest.MonkeyP
     """The breaks at the grid, in order along each edge, and split_at_grid's pieces: the same as the torch
     path's, bit for bit, for edges off the grid and snapped to half pixels (on grid lines, through pixel
     corners, axis-aligned, of length 0), partly outside a 12 x 10 canvas."""
+    monkeypatch.setattr(kernels, "MIN_ELEMENTS", 0)
     generator = torch.Generator().manual_seed(0)
     random = torch.rand(400, 2, 2, generator=generator, dtype=torch.float64) * 16 - 2
     edges = torch.cat([random, torch.round(random * 2) / 2]).to(dtype)
@@ -116,3 +121,18 @@ def test_grid_breaks_equal_torch(dtype: torch.dtype, monkeypatch: pytest.MonkeyP
     for value, expected in zip(pieces, coverage.split_at_grid(edges, item, 12, 10)):
         assert torch.equal(value, expected)
     assert pieces[4].any()  # some edges pass through pixel corners
+
+
+def test_a_tiny_render_stays_in_torch_and_a_large_one_takes_the_kernels() -> None:
+    """numba (~1 s and ~120 MB to load) is imported only when a render is large enough to use it."""
+    script = """
+import sys
+from clipvg import load_svg, render
+svg = '<svg xmlns="http://www.w3.org/2000/svg" width="{0}" height="{0}"><circle cx="9" cy="9" r="7" fill="red"/></svg>'
+render(load_svg(svg.format(24)), samples=1)
+print('numba' in sys.modules)
+render(load_svg(svg.format(256)), samples=1)
+print('numba' in sys.modules)
+"""
+    shown = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout.split()
+    assert shown == ["False", "True"]
