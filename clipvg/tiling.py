@@ -20,6 +20,7 @@ from .scene.tree import ClipPath, FilterPrimitive, Group, Pattern
 TILE_BYTES = 512 << 20  # working memory of one tile drawn without gradients (margins included)
 MAX_BLUR_RADIUS = 512  # px, as clipvg.render.blur.MAX_RADIUS: a blur pass reaches no further
 BOX_BLUR_STD, BOX_PASSES = 2.0, 5  # as clipvg.render.filters.box_blur: wider blurs run as boxes
+MAX_BOX_STD = 128.0  # px: a wider blur is the Gaussian cut at MAX_BLUR_RADIUS again (clipvg.render.filters.box_blur)
 Reach = tuple[float, float]  # output px along x and along y
 # primitives whose result scales with the render: they read their inputs within a distance in user units
 _SCALABLE = {"feFlood", "feColorMatrix", "feComponentTransfer", "feComposite", "feMerge", "feBlend", "feOffset",
@@ -73,8 +74,9 @@ def _primitive_reach(primitive: FilterPrimitive, scale: tuple[float, float]) -> 
 def _blur_reach(std: float, widest: float) -> float:
     """Output px a blur of ``std`` output px reads along one axis (``widest``: its largest std over both
     axes). Over BOX_BLUR_STD it runs as BOX_PASSES boxes (clipvg.render.filters.box_blur) whose widths w_k
-    square-sum to at most 12 std² + 8, each reading w_k / 2 + 1.5 px: in all at most the bound below."""
-    if widest <= BOX_BLUR_STD:
+    square-sum to at most 12 std² + 8, each reading w_k / 2 + 1.5 px: in all at most the bound below
+    (up to MAX_BOX_STD; over it, the cut Gaussian again)."""
+    if not BOX_BLUR_STD < widest <= MAX_BOX_STD:
         return min(math.ceil(3 * std), MAX_BLUR_RADIUS) + 1
     return math.ceil(0.5 * math.sqrt(BOX_PASSES * (12 * std * std + 8))) + 8
 

@@ -13,6 +13,7 @@ from ..blur import convolve_axis
 
 BOX_BLUR_STD = 2.0  # px: over this (either axis) resvg blurs in box passes, else with one IIR Gaussian
 BOX_PASSES = 5
+MAX_BOX_STD = 128.0  # px: a wider blur (a haze over ~500 px) is the Gaussian cut at blur.MAX_RADIUS, which tiles can reach
 RUNNING_SUM_WIDTH = 24  # px: wider boxes are read from running sums instead of a kernel of that many taps
 
 
@@ -94,10 +95,11 @@ def box_blur(image: torch.Tensor, std_x: torch.Tensor, std_y: torch.Tensor,
     """``image`` (C, H, W) premultiplied, the filter region, blurred as resvg blurs a std over
     BOX_BLUR_STD px: per axis, the box passes of ``box_pass_widths``, each zero outside the image;
     on the ``open_sides`` (left, top, right, bottom) the passes run on past the image instead, so
-    nothing is cut there (the image is zero past it, as missing content)."""
+    nothing is cut there (the image is zero past it, as missing content; the passes run on for at most
+    the image's own size past it)."""
     for std, dim, before, after in ((std_x, 2, open_sides[0], open_sides[2]), (std_y, 1, open_sides[1], open_sides[3])):
         widths = box_pass_widths(std)
-        reach = sum(_reach(width) for width in widths)
+        reach = min(sum(_reach(width) for width in widths), image.shape[dim])
         pad = (reach if before else 0, reach if after else 0)
         padded = F.pad(image, _pads(dim, image.dim(), *pad)) if any(pad) else image
         for width in widths:

@@ -12,7 +12,7 @@ import torch
 from ...scene.tree import Filter, FilterPrimitive, Group
 from ..blur import gaussian_blur
 from . import color, compositing, lighting, spatial
-from .box_blur import BOX_BLUR_STD, box_blur
+from .box_blur import BOX_BLUR_STD, MAX_BOX_STD, box_blur
 from .turbulence import turbulence
 
 Box = tuple[int, int, int, int]  # x, y, width, height in output px
@@ -128,9 +128,10 @@ def _scaled(values: torch.Tensor, scale: tuple[float, float]) -> torch.Tensor:
 def _blur(image: torch.Tensor, std: torch.Tensor, c: _Context) -> torch.Tensor:
     """``image`` (4, h, w), the filter region, blurred by ``std`` (2,) canvas px: as resvg, a Gaussian
     up to BOX_BLUR_STD output px on both axes, box passes cut to the region above (``box_blur``; not cut
-    where the canvas or a tile cut the region: what lies past it is missing, not outside)."""
+    where the canvas or a tile cut the region: what lies past it is missing, not outside); over
+    MAX_BOX_STD, the Gaussian again (cut at blur.MAX_RADIUS: a haze, whose reach tiles can hold)."""
     std = _scaled(std, c.scale)
-    if max(std.detach().tolist()) <= BOX_BLUR_STD:
+    if not BOX_BLUR_STD < max(std.detach().tolist()) <= MAX_BOX_STD:
         return gaussian_blur(image, std[0], std[1])
     return box_blur(image, std[0], std[1], c.open_sides)
 
