@@ -27,7 +27,7 @@ POINT_BYTES = 2 * FLOAT_BYTES * 4 + 16 * FLOAT_BYTES
 # Peak bytes per drawn pixel of the torch backend, measured (1 thread, benchmarks/render_memory.py,
 # benchmarks/results/render_memory_*.json) on 1000 blobs and on groups with clip, mask, blend, blur and drop
 # shadow. A forward+backward render keeps every pixel for backward: 844 and 2872 B/px at 1024 px. A render
-# without gradients draws tiles (clipvg.render.bands) of at most about clipvg.render.bands.TILE_BYTES, at
+# without gradients draws tiles (clipvg.render.bands, planned by clipvg.tiling) of at most about clipvg.tiling.TILE_BYTES, at
 # FLAT_PIXEL_BYTES (flat scenes) or TREE_PIXEL_BYTES (groups, filters) per pixel of the tile, and holds the
 # float32 RGBA result (OUTPUT_PIXEL_BYTES per output pixel). One tree tile alone peaks at 350-400 B/px, but
 # over a render of many tiles the heap grows (glibc's free lists fragment): 4 rows of tiles of the groups
@@ -142,7 +142,7 @@ def job_bytes(width: float, height: float, points: int, views: int, working: flo
     ``height`` canvas and a CLIP batch of ``views`` augmented views. The render is drawn at ``samples``
     x the size per axis (clipvg.render.supersample). ``working`` None: it records gradients (every
     pixel kept for backward); else it draws with ``working`` bytes at once without gradients (one
-    tile, ``clipvg.render.bands.working_bytes``) into a float32 RGBA result of the output size."""
+    tile, ``clipvg.tiling.working_bytes``) into a float32 RGBA result of the output size."""
     if working is None:
         render = width * samples * height * samples * GRADIENT_PIXEL_BYTES
     else:
