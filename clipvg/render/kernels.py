@@ -126,21 +126,30 @@ class _Over(torch.autograd.Function):
                 floor: torch.Tensor, floor_alpha: torch.Tensor, floor_rgb: torch.Tensor, max_alpha: float
                 ) -> tuple[torch.Tensor, torch.Tensor]:
         dtype = color.dtype
-        arrays = (_numpy(alpha), _rows(below_color.to(dtype), 3), _rows(below_alpha.to(dtype), 1), _numpy(floor),
-                  _rows(floor_alpha.to(dtype), 1), _rows(floor_rgb.to(dtype), 3))
-        out_color, out_alpha = _loops().over_forward(_numpy(color), *arrays, max_alpha)
-        ctx.arrays, ctx.max_alpha = arrays, max_alpha
+        inputs = (alpha, below_color.to(dtype), below_alpha.to(dtype), floor, floor_alpha.to(dtype),
+                  floor_rgb.to(dtype))
+        out_color, out_alpha = _loops().over_forward(_numpy(color), *_over_arrays(*inputs), max_alpha)
+        ctx.save_for_backward(*inputs)  # saved, not kept as arrays: checkpointed chunks recompute them
+        ctx.max_alpha = max_alpha
         ctx.shapes = [tensor.shape for tensor in (below_color, below_alpha, floor_alpha, floor_rgb)]
         return torch.from_numpy(out_color), torch.from_numpy(out_alpha)
 
     @staticmethod
     def backward(ctx, grad_color: torch.Tensor, grad_alpha: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         grad_color = grad_color.contiguous()
-        grads = _loops().over_backward(_numpy(grad_color), _numpy(grad_alpha.to(grad_color.dtype)), *ctx.arrays,
-                               ctx.max_alpha)
+        grads = _loops().over_backward(_numpy(grad_color), _numpy(grad_alpha.to(grad_color.dtype)),
+                                       *_over_arrays(*ctx.saved_tensors), ctx.max_alpha)
         below_color, below_alpha, floor_alpha, floor_rgb = (
             torch.from_numpy(grad).to(grad_color.dtype).reshape(shape) for grad, shape in zip(grads[1:], ctx.shapes))
         return grad_color, torch.from_numpy(grads[0]), below_color, below_alpha, None, floor_alpha, floor_rgb, None
+
+
+def _over_arrays(alpha: torch.Tensor, below_color: torch.Tensor, below_alpha: torch.Tensor, floor: torch.Tensor,
+                 floor_alpha: torch.Tensor, floor_rgb: torch.Tensor) -> tuple[np.ndarray, ...]:
+    """``loops.over_forward``'s arrays after the colour: alpha (P,), below (N, 3) and (N, 1), floor (P,) or
+    (0,), floor alpha (N, 1) and colour (N, 3), N = P or 1 (uniform)."""
+    return (_numpy(alpha), _rows(below_color, 3), _rows(below_alpha, 1), _numpy(floor), _rows(floor_alpha, 1),
+            _rows(floor_rgb, 3))
 
 
 def unpremultiplied(color: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
