@@ -12,8 +12,10 @@ if TYPE_CHECKING:
 
 MAX_SAMPLES = 8  # samples per axis: 64 per pixel; the work grows with the square
 # samples per axis of ``clipvg render``, ``render_rgba8`` and the PNG exports of edits: 2 x 2 take papirus and
-# tango icons from 87 / 78 % to 100 % of files >= 40 dB from a 4x-supersampled resvg, openclipart 57 -> 67 %, at
-# 1.5-1.9x the render time (benchmarks/results/svg_corpus_4883c86_2cpu_quiet_papirus_tango_openclipart_samples.json)
+# tango icons from 87 / 78 % to 100 % of files >= 40 dB from a 4x-supersampled resvg, openclipart 75 -> 92 % (the
+# 4x reference itself is >= 40 dB from 16x on 93 %), at 1.4-1.8x the render time; 4 x 4 add one openclipart file
+# for 2.5-3.3x the 2 x 2 time
+# (benchmarks/results/svg_corpus_cba2d24_2cpu_load3-5_papirus_tango_openclipart_samples.json)
 EXPORT_SAMPLES = 2
 # output pixels up to which exports take EXPORT_SAMPLES by default (2048 x 2048): above it they take one sample,
 # as the work grows with the drawn pixels (an 8192 x 8192 tree of groups and filters took 859 s at 2 x 2 against
