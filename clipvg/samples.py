@@ -21,7 +21,7 @@ EXPORT_SAMPLES = 2
 # as the work grows with the drawn pixels (an 8192 x 8192 tree of groups and filters took 859 s at 2 x 2 against
 # 134 s at one sample; benchmarks/results/render_memory_02f257d_2cpu_load4.json); an explicit count is kept
 EXPORT_MAX_PIXELS = 2048 * 2048
-MAX_TILE_TEXELS = 1 << 24  # as clipvg.render.pattern.MAX_TILE_TEXELS (torch-free here): a larger tile is drawn coarser
+MAX_TILE_TEXELS = 1 << 24  # a pattern tile's texture larger than this is drawn at a lower resolution (clipvg.render.pattern)
 
 
 def export_samples(width: int, height: int, samples: int | None = None) -> int:

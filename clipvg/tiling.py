@@ -18,9 +18,12 @@ from .samples import export_samples, textures_on_grid
 from .scene.tree import ClipPath, FilterPrimitive, Group, Pattern
 
 TILE_BYTES = 512 << 20  # working memory of one tile drawn without gradients (margins included)
-MAX_BLUR_RADIUS = 512  # px, as clipvg.render.blur.MAX_RADIUS: a blur pass reaches no further
-BOX_BLUR_STD, BOX_PASSES = 2.0, 5  # as clipvg.render.filters.box_blur: wider blurs run as boxes
-MAX_BOX_STD = 128.0  # px: a wider blur is the Gaussian cut at MAX_BLUR_RADIUS again (clipvg.render.filters.box_blur)
+# The blur's bounds, here (torch-free) so that tiles and estimates see the ones the renderer draws with
+# (clipvg.render.blur, clipvg.render.filters.box_blur import them):
+MAX_BLUR_RADIUS = 512  # px: Gaussian kernels wider than this are cut (a blur that wide is a flat haze anyway)
+BOX_BLUR_STD = 2.0  # px: over this (either axis) resvg blurs in box passes, else with one IIR Gaussian
+BOX_PASSES = 5
+MAX_BOX_STD = 128.0  # px: a wider blur (a haze over ~500 px) is the Gaussian cut at MAX_BLUR_RADIUS, which tiles can reach
 Reach = tuple[float, float]  # output px along x and along y
 # primitives whose result scales with the render: they read their inputs within a distance in user units
 _SCALABLE = {"feFlood", "feColorMatrix", "feComponentTransfer", "feComposite", "feMerge", "feBlend", "feOffset",

@@ -6,7 +6,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-MAX_RADIUS = 512  # px: kernels wider than this are cut (a blur that wide is a flat haze anyway)
+from ..tiling import MAX_BLUR_RADIUS as MAX_RADIUS
 MIN_STD = 0.05  # px: a smaller std leaves that axis unblurred (as resvg)
 
 

@@ -18,9 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from ..samples import MAX_TILE_TEXELS
 from .image import _bicubic, _nearest, clamp_premultiplied, map_back, pixel_centres, scatter
-
-MAX_TILE_TEXELS = 1 << 24  # a tile texture larger than this is drawn at a lower resolution
 
 
 @dataclass

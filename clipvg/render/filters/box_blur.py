@@ -9,11 +9,9 @@ import math
 import torch
 import torch.nn.functional as F
 
+from ...tiling import BOX_BLUR_STD, BOX_PASSES, MAX_BOX_STD
 from ..blur import convolve_axis
 
-BOX_BLUR_STD = 2.0  # px: over this (either axis) resvg blurs in box passes, else with one IIR Gaussian
-BOX_PASSES = 5
-MAX_BOX_STD = 128.0  # px: a wider blur (a haze over ~500 px) is the Gaussian cut at blur.MAX_RADIUS, which tiles can reach
 RUNNING_SUM_WIDTH = 24  # px: wider boxes are read from running sums instead of a kernel of that many taps
 
 
