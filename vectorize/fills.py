@@ -130,14 +130,6 @@ def _dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.matmul(a[:, None, :], b[:, :, None])[:, 0, 0]
 
 
-def _stops(offsets: np.ndarray, colours: np.ndarray) -> GradientStops:
-    """GradientStops of ``offsets`` (T,) float32 and ``colours`` (T, 4) float32, valid as made here,
-    so built without its checks and conversions (a microsecond each, for hundreds of gradients)."""
-    stops = object.__new__(GradientStops)
-    stops.offsets, stops.colors = offsets, colours
-    return stops
-
-
 def _linear(mean, b, gamma, f_mean, low, high, scale, size) -> list[LinearGradient]:
     """Linear gradients of R regions (all arguments (R, ...) rows, see ``_rank_one``) between their
     extreme values ``low``, ``high`` (R,) of the model's scalar."""
@@ -146,7 +138,8 @@ def _linear(mean, b, gamma, f_mean, low, high, scale, size) -> list[LinearGradie
     ends = _to_pixels(f_mean[:, :2] + high[:, None] * direction, scale, size)
     colours = _stop_colours(mean, b, np.stack([low, high], axis=1))
     offsets = np.array([0.0, 1.0], np.float32)
-    return [LinearGradient(start, end, _stops(offsets, colour)) for start, end, colour in zip(starts, ends, colours)]
+    return [LinearGradient(start, end, GradientStops.of_arrays(offsets, colour))
+            for start, end, colour in zip(starts, ends, colours)]
 
 
 def _radial(mean, b, gamma, f_mean, centre, low, high, scale, size) -> list[RadialGradient]:
@@ -159,6 +152,6 @@ def _radial(mean, b, gamma, f_mean, centre, low, high, scale, size) -> list[Radi
     s = g * radii ** 2 - g * _dot(centre, centre)[:, None] - _dot(gamma, f_mean)[:, None]
     colours = _stop_colours(mean, b, s)
     offsets = (radii / high[:, None]).astype(np.float32)
-    return [RadialGradient(point, radius, _stops(offset, colour))
+    return [RadialGradient(point, radius, GradientStops.of_arrays(offset, colour))
             for point, radius, offset, colour in zip(_to_pixels(centre, scale, size), (high / scale).tolist(),
                                                      offsets, colours)]

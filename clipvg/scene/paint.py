@@ -33,6 +33,15 @@ class GradientStops:
         if len(self.offsets) == 0 or len(self.offsets) != len(self.colors):
             raise ValueError("a gradient needs at least one stop and one colour per stop")
 
+    @classmethod
+    def of_arrays(cls, offsets: np.ndarray, colors: np.ndarray) -> GradientStops:
+        """Stops of ``offsets`` (T,) and ``colors`` (T, 4) float32 arrays already of those shapes (T >= 1),
+        taken as they are: without ``__post_init__``'s conversions and checks (a microsecond each, for the
+        vectorizer's hundreds of gradients)."""
+        stops = object.__new__(cls)
+        stops.offsets, stops.colors = offsets, colors
+        return stops
+
 
 @dataclass
 class LinearGradient:
