@@ -73,16 +73,15 @@ def cull_hidden(fragments: Fragments, item_alpha: torch.Tensor, num_pixels: int)
 def _cull_order(pixel: torch.Tensor, item: torch.Tensor, opaque: torch.Tensor, num_pixels: int
                 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``kernels.cull_order`` in torch (CUDA): the fragments (K,) to keep, ordered by pixel, and each
-    pixel's second-topmost opaque item (H*W,) (-1: none)."""
-    with torch.no_grad():
-        none = torch.full((num_pixels,), -1, device=pixel.device)
-        top = none.scatter_reduce(0, pixel, torch.where(opaque, item, -1), "amax")
-        below_top = opaque & (item < top.index_select(0, pixel))
-        second = none.scatter_reduce(0, pixel, torch.where(below_top, item, -1), "amax")
-        keep = torch.nonzero(item >= second.index_select(0, pixel)).flatten()
-        key = pixel.index_select(0, keep)
-        key = key.to(torch.int32) if num_pixels < 2 ** 31 else key  # sorts twice as fast
-        return keep.index_select(0, torch.sort(key, stable=True).indices), second
+    pixel's second-topmost opaque item (H*W,) (-1: none). Called under ``cull_hidden``'s no_grad."""
+    none = torch.full((num_pixels,), -1, device=pixel.device)
+    top = none.scatter_reduce(0, pixel, torch.where(opaque, item, -1), "amax")
+    below_top = opaque & (item < top.index_select(0, pixel))
+    second = none.scatter_reduce(0, pixel, torch.where(below_top, item, -1), "amax")
+    keep = torch.nonzero(item >= second.index_select(0, pixel)).flatten()
+    key = pixel.index_select(0, keep)
+    key = key.to(torch.int32) if num_pixels < 2 ** 31 else key  # sorts twice as fast
+    return keep.index_select(0, torch.sort(key, stable=True).indices), second
 
 
 DENSE_FLOOR = True  # the lowest item's inside drawn as a dense layer, not as fragments (tests turn it off)
