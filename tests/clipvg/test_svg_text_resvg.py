@@ -16,6 +16,9 @@ from text_fonts import FAMILY, load, svg, text_font  # noqa: F401
 pytestmark = pytest.mark.usefixtures("text_font")
 DEJAVU = 'font-family="DejaVu Sans" font-size="28"'
 PATH = '<path id="curve" d="M 20 150 C 80 60 220 60 380 150" fill="none" stroke="gray"/>'
+# arcs, which resvg measures as kurbo's cubics (arms 4/3 tan(step / 4)): a glyph lands 0.1-0.3 px off otherwise
+RING = ('<path id="ring" d="M 280 100 A 80 80 0 0 1 200 180 80 80 0 0 1 120 100 80 80 0 0 1 200 20 '
+        '80 80 0 0 1 280 100 Z" fill="none" stroke="gray"/>')
 CASES = {
     "position-lists": f'<text x="20 60 100 140" y="60 80 100 120" {DEJAVU}>Text</text>',
     "nested-dx-rotate": (f'<text x="20" y="100" {DEJAVU} rotate="10">Te<tspan dx="5 10" dy="-10" rotate="-20 30">x'
@@ -26,6 +29,11 @@ CASES = {
     "text-length-spacing": f'<text x="20" y="60" textLength="360" {DEJAVU}>Stretched out</text>',
     "text-length-glyphs": f'<text x="20" y="140" textLength="300" lengthAdjust="spacingAndGlyphs" {DEJAVU}>Squeezed</text>',
     "text-path": f'{PATH}<text {DEJAVU}><textPath xlink:href="#curve" startOffset="20">Text along a curve</textPath></text>',
+    "text-path-arcs": (f'{RING}<text {DEJAVU}><textPath xlink:href="#ring">Around and around the ring, '
+                       f'then some more words</textPath></text>'),
+    # the space between the path and the tspan goes with the tspan: the tspan starts one space after the last glyph
+    "text-path-then-tspan": (f'{PATH}<text x="20" y="40" {DEJAVU}>\n  Text\n  <textPath xlink:href="#curve">\n'
+                             f'    Along a curve\n  </textPath>\n  <tspan fill="green">after</tspan>\n</text>'),
     "baselines": (f'<text x="20" y="100" {DEJAVU}>H<tspan baseline-shift="super">2</tspan>O '
                   f'<tspan baseline-shift="sub">x</tspan> <tspan dominant-baseline="central">mid</tspan>'
                   f'<tspan dominant-baseline="hanging">hang</tspan></text>'),

@@ -24,6 +24,21 @@ def test_tspan_leading_space_after_a_space_collapses():
     assert collapsed("<text>A<tspan> B </tspan> C</text>") == "A B C"
 
 
+def pieces(markup: str) -> list[str]:
+    root = ET.fromstring(f'<svg xmlns="{NS}">{markup}</svg>')
+    text = root[0]
+    return [node.text for node in collect(text, Chain([text, root]), {}).nodes]
+
+
+def test_a_space_leaving_an_element_goes_with_the_text_after_it():
+    # resvg's rule: the space that ends the textPath gives way to the one after it (same string)
+    assert pieces("<text>A <textPath>B </textPath> <tspan>C</tspan></text>") == ["A ", "B", " ", "C"]
+    assert pieces("<text>A <tspan>B </tspan><tspan> C</tspan></text>") == ["A ", "B", " C"]
+    # entering an element, the later space still goes; a preserved space stays
+    assert pieces("<text>A <tspan> B</tspan></text>") == ["A ", "B"]
+    assert pieces('<text><tspan xml:space="preserve">A </tspan> B</text>') == ["A ", "B"]
+
+
 def test_preserve_keeps_spaces_and_turns_breaks_into_spaces():
     assert collapsed('<text xml:space="preserve"> A\tB\n</text>') == " A B "
     assert collapsed('<text style="white-space: pre">A  B</text>') == "A  B"

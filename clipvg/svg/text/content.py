@@ -96,7 +96,8 @@ def collect(text: ET.Element, chain: Chain, by_id: dict[str, ET.Element]) -> Con
             return
         placeholder = ET.SubElement(parent_group, f"{{{SVG_NS}}}g")
         element_chain = content.elements[owner].chain
-        piece = Piece(collapse(raw, mode(element_chain)), mode(element_chain))
+        depth = len(element_chain.elements) - len(chain.elements)
+        piece = Piece(collapse(raw, mode(element_chain)), mode(element_chain), depth)
         content.nodes.append(Node(piece, owner, placeholder, text_path))
 
     def visit(element: ET.Element, element_chain: Chain, parent_group: ET.Element | None,

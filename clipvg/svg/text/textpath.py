@@ -103,10 +103,31 @@ def _derivative(c: np.ndarray, t: float) -> tuple[float, float]:
     return float(d[0]), float(d[1])
 
 
-def _arc_pieces(arc: Arc) -> int:
-    """Cubics per arc as resvg's path parser makes them (kurbo, tolerance 0.1)."""
-    per_turn = max((1.1163 * max(abs(arc.rx), abs(arc.ry)) / 0.1) ** (1 / 6), 3.999999)
-    return max(1, math.ceil(per_turn * abs(arc.sweep) / (2 * math.pi)))
+def _arc_cubics(arc: Arc) -> list[np.ndarray]:
+    """The (4, 2) cubics of an elliptical arc as resvg's path parser makes them (kurbo, tolerance
+    0.1): equal angle steps, each with control arms 4/3 tan(step / 4) of the ellipse's tangent."""
+    radius = max(abs(arc.rx), abs(arc.ry))
+    per_turn = max((1.1163 * radius / 0.1) ** (1 / 6), 3.999999)
+    pieces = max(1, math.ceil(per_turn * abs(arc.sweep) / (2 * math.pi)))
+    step = arc.sweep / pieces
+    arm = 4 / 3 * math.tan(step / 4)
+    rotation = arc.get_rotation()
+    axes = np.array([[math.cos(rotation), -math.sin(rotation)], [math.sin(rotation), math.cos(rotation)]])
+    center = np.array([arc.center.x, arc.center.y], dtype=np.float64)
+
+    def point(t: float) -> np.ndarray:
+        return center + axes @ [arc.rx * math.cos(t), arc.ry * math.sin(t)]
+
+    def tangent(t: float) -> np.ndarray:
+        return axes @ [-arc.rx * math.sin(t), arc.ry * math.cos(t)]
+
+    start = arc.get_start_t()
+    cubics = []
+    for k in range(pieces):
+        t0, t1 = start + k * step, start + (k + 1) * step
+        p0, p3 = point(t0), point(t1)
+        cubics.append(np.array([p0, p0 + arm * tangent(t0), p3 - arm * tangent(t1), p3]))
+    return cubics
 
 
 def _cubics(shape: Shape) -> list[np.ndarray]:
@@ -128,9 +149,7 @@ def _cubics(shape: Shape) -> list[np.ndarray]:
             cubics.append(np.array([current, [segment.control1.x, segment.control1.y],
                                     [segment.control2.x, segment.control2.y], [segment.end.x, segment.end.y]]))
         elif isinstance(segment, Arc):
-            for piece in segment.as_cubic_curves(_arc_pieces(segment)):
-                cubics.append(np.array([[piece.start.x, piece.start.y], [piece.control1.x, piece.control1.y],
-                                        [piece.control2.x, piece.control2.y], [piece.end.x, piece.end.y]]))
+            cubics.extend(_arc_cubics(segment))
         else:
             continue
         current = cubics[-1][3].copy()
