@@ -42,7 +42,8 @@ class _Fans(NamedTuple):
     """Circular sectors (K,): around ``center`` (K, 2), an arc of ``radius`` (K,) px from direction
     ``start`` to direction ``end`` (K, 2, unit), turning by ``sweep`` (K,) radians, closed through
     ``apex`` (K, 2: the centre, or a point on the far side of it), or where ``chord`` (K,) straight from
-    the arc's end to its start (a half-disc); ``sp`` (K,) their subpath."""
+    the arc's end to its start (a half-disc); ``sp`` (K,) their subpath; ``taken`` (K,) oriented against
+    the stroke's other pieces (their area is taken away)."""
 
     center: torch.Tensor
     start: torch.Tensor
@@ -52,13 +53,19 @@ class _Fans(NamedTuple):
     apex: torch.Tensor
     chord: torch.Tensor
     sp: torch.Tensor
+    taken: torch.Tensor
+
+    @staticmethod
+    def cat(*fans: "_Fans") -> "_Fans":
+        """The sectors of all ``fans``, in order."""
+        return _Fans(*(torch.cat(parts) for parts in zip(*fans)))
 
     def edges(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Oriented edges (M, 2, 2) of the flattened sectors and their subpath ids (M,): the apex (unless
         closed by the chord), the arc's pieces + 1 points (the first and last exactly at ``start`` and
         ``end``, where the quads' corners are), back to the first. A sector turning by a positive sweep
         (the shoelace area of every four-gon built by ``stroke_edges`` before it is flipped is negative;
-        this one's is positive) is reversed."""
+        this one's is positive) is reversed, unless it is ``taken``."""
         with torch.no_grad():
             step = torch.sqrt(8 * FLATTEN_TOLERANCE / self.radius.detach().clamp(min=FLATTEN_TOLERANCE))
             pieces = torch.ceil(self.sweep.detach().abs() / step).clamp(1, 128).long()
@@ -69,7 +76,7 @@ class _Fans(NamedTuple):
             n = pieces[owner]
             index = torch.arange(len(owner), device=owner.device)
             following = torch.where(k == count[owner] - 1, index - k, index + 1)  # the next vertex, wrapping
-            flip = (self.sweep.detach() > 0)[owner]
+            flip = ((self.sweep.detach() > 0) ^ self.taken)[owner]
         angle = self.sweep[owner] * (arc_index.clamp(min=0).to(self.center.dtype) / n.to(self.center.dtype))
         cos, sin = torch.cos(angle), torch.sin(angle)
         u = self.start[owner]
@@ -116,11 +123,11 @@ def stroke_edges(lines: Polylines, half_width: torch.Tensor, join: torch.Tensor,
     n = _normal(d)
     hw = half_width[sp][:, None]
     ends = _Ends.of(sp, closed, len(half_width))
-    joints = _Joints.of(lines, length, d, n, hw, ends.join_from, ends.join_to)
+    joints = _Joints.of(lines, length, d, hw, ends.join_from, ends.join_to)
     quads = _quads(lines, n * hw, joints)
     wedges, wedge_sp, wedge_flip, join_fans = _join_pieces(joints, join, miter_limit)
     squares, square_sp, cap_fans = _caps(lines, d, ends, half_width, cap)
-    fan_edges, fan_sp = _Fans(*(torch.cat(pair) for pair in zip(join_fans, cap_fans))).edges()
+    fan_edges, fan_sp = _Fans.cat(join_fans, _hook_fans(joints, d), cap_fans).edges()
     four_gons = torch.cat([quads, wedges, squares])
     # quads and square caps run clockwise in the shoelace sense (negative area) as built; a wedge
     # does where the path turns the other way (cross <= 0)
@@ -197,20 +204,28 @@ class _Ends:
 @dataclass
 class _Joints:
     """The vertices (J,) where edge ``i`` (J,) meets edge ``j`` (J,): ``vertex`` (J, 2) px, ``hw`` (J, 1) half
-    width, ``sp`` (J,) subpath, normals ``ni``/``nj`` (J, 2) of the two edges, ``cross`` and ``dot``
-    (J,) of their unit directions, ``side`` (J, 1) +-1 towards the outer side, ``cos_half`` (J,) of
-    half the turn, ``corner`` (J,) at a segment junction (else inside a Bézier), ``offset`` (J, 2)
+    width, ``sp`` (J,) subpath, the join's unit directions ``ti``/``tj`` (J, 2) before and after it and
+    their normals ``ni``/``nj`` (J, 2): the two edges', or at a ``hooked`` (J,) joint the curve's own,
+    ``cross`` and ``dot`` (J,) of the directions, ``side`` (J, 1) +-1 towards the outer side, ``cos_half``
+    (J,) of half the turn, ``corner`` (J,) at a segment junction (else inside a Bézier), ``offset`` (J, 2)
     along the bisector, of length half width / cos_half, ``inner`` (J, 2) the inner sides' meeting
     point; ``miter_cos_half`` (J,) and ``miter_offset`` (J, 2) the same as ``cos_half`` and ``offset``
     for the turn between the curve's own directions where they are known (``Polylines.segment_tangents``):
     the miter limit is checked against it, and a miter's tip lies there. Where the quads meet:
-    ``shared`` (J,) on the bisector on both sides, ``trimmed`` (J,) at ``inner`` on the inner side only."""
+    ``shared`` (J,) on the bisector on both sides, ``trimmed`` (J,) at ``inner`` on the inner side only.
+
+    A corner is ``hooked`` where the curve turns by more than the flattening shows between its last
+    (first) edge and its end (start): a Bézier whose control point nearly meets its end point turns
+    back in a hook shorter than an edge. Its joint then joins the curve's own directions, and the turns
+    from and to the edges' directions are drawn as turns inside a Bézier (``_hook_fans``)."""
 
     i: torch.Tensor
     j: torch.Tensor
     vertex: torch.Tensor
     hw: torch.Tensor
     sp: torch.Tensor
+    ti: torch.Tensor
+    tj: torch.Tensor
     ni: torch.Tensor
     nj: torch.Tensor
     cross: torch.Tensor
@@ -218,6 +233,7 @@ class _Joints:
     side: torch.Tensor
     cos_half: torch.Tensor
     corner: torch.Tensor
+    hooked: torch.Tensor
     offset: torch.Tensor
     inner: torch.Tensor
     shared: torch.Tensor
@@ -226,14 +242,26 @@ class _Joints:
     miter_offset: torch.Tensor
 
     @classmethod
-    def of(cls, lines: Polylines, length: torch.Tensor, d: torch.Tensor, n: torch.Tensor, hw: torch.Tensor,
+    def of(cls, lines: Polylines, length: torch.Tensor, d: torch.Tensor, hw: torch.Tensor,
            i: torch.Tensor, j: torch.Tensor) -> "_Joints":
-        """From the polylines, their edges' ``length`` (M,) px, unit directions ``d`` and normals ``n``
-        (M, 2) and half widths ``hw`` (M, 1), for the joins from edges ``i`` (J,) to ``j`` (J,)."""
+        """From the polylines, their edges' ``length`` (M,) px, unit directions ``d`` (M, 2) and half
+        widths ``hw`` (M, 1), for the joins from edges ``i`` (J,) to ``j`` (J,)."""
         vertex, join_hw = lines.edges[i, 1], hw[i]
-        di, dj, ni, nj = d[i], d[j], n[i], n[j]
-        cross = di[:, 0] * dj[:, 1] - di[:, 1] * dj[:, 0]
-        dot = (di * dj).sum(1)
+        ti, tj = d[i], d[j]
+        with torch.no_grad():
+            corner = lines.corner[i]
+            hooked = torch.zeros_like(corner)
+        known = None
+        if lines.segment_tangents is not None:  # the curve's directions where both are known
+            ci, cj = _unit(lines.segment_tangents[i, 1]), _unit(lines.segment_tangents[j, 0])
+            with torch.no_grad():
+                known = (ci.norm(dim=1) > 0.5) & (cj.norm(dim=1) > 0.5)
+                hooked = corner & known & ((_bevel_depth(join_hw[:, 0], ti, ci) > FLATTEN_TOLERANCE)
+                                           | (_bevel_depth(join_hw[:, 0], cj, tj) > FLATTEN_TOLERANCE))
+            ti, tj = torch.where(hooked[:, None], ci, ti), torch.where(hooked[:, None], cj, tj)
+        ni, nj = _normal(ti), _normal(tj)
+        cross = ti[:, 0] * tj[:, 1] - ti[:, 1] * tj[:, 0]
+        dot = (ti * tj).sum(1)
         cos_half = torch.sqrt(((1 + dot) / 2).clamp(min=_EPS))
         offset = _unit(ni + nj) * (join_hw / cos_half[:, None])  # along the bisector, to the left
         with torch.no_grad():
@@ -244,18 +272,21 @@ class _Joints:
             c = cos_half.detach()
             tan_half = torch.sqrt((1 - c ** 2).clamp(min=0)) / c
             fits = join_hw[:, 0].detach() * tan_half <= 0.5 * torch.minimum(length[i], length[j])
-            corner = lines.corner[i]
         miter_cos_half, miter_offset = cos_half, offset
-        if lines.segment_tangents is not None:  # the curve's directions where both are known
-            ti, tj = _unit(lines.segment_tangents[i, 1]), _unit(lines.segment_tangents[j, 0])
-            with torch.no_grad():
-                known = (ti.norm(dim=1) > 0.5) & (tj.norm(dim=1) > 0.5)
-            exact_cos_half = torch.sqrt(((1 + (ti * tj).sum(1)) / 2).clamp(min=_EPS))
-            exact_offset = _unit(_normal(ti) + _normal(tj)) * (join_hw / exact_cos_half[:, None])
+        if known is not None:
+            exact_cos_half = torch.sqrt(((1 + (ci * cj).sum(1)) / 2).clamp(min=_EPS))
+            exact_offset = _unit(_normal(ci) + _normal(cj)) * (join_hw / exact_cos_half[:, None])
             miter_cos_half = torch.where(known, exact_cos_half, cos_half)
             miter_offset = torch.where(known[:, None], exact_offset, offset)
-        return cls(i, j, vertex, join_hw, lines.subpath[i], ni, nj, cross, dot, side, cos_half, corner, offset,
-                   vertex - side * offset, fits & ~corner, fits & corner, miter_cos_half.detach(), miter_offset)
+        return cls(i, j, vertex, join_hw, lines.subpath[i], ti, tj, ni, nj, cross, dot, side, cos_half, corner,
+                   hooked, offset, vertex - side * offset, fits & ~corner, fits & corner & ~hooked,
+                   miter_cos_half.detach(), miter_offset)
+
+
+def _bevel_depth(hw: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """(K,) px how far a bevel between unit directions ``a`` and ``b`` (K, 2) falls short of the arc of
+    radius ``hw`` (K,) px around the turn: hw (1 - cos(turn / 2))."""
+    return hw * (1 - torch.sqrt(((1 + (a * b).sum(1)) / 2).clamp(min=0)))
 
 
 def _quads(lines: Polylines, normal: torch.Tensor, joints: _Joints) -> torch.Tensor:
@@ -282,23 +313,59 @@ def _join_pieces(joints: _Joints, join: torch.Tensor, miter_limit: torch.Tensor
     """The join polygons at ``joints`` that need one (not where the quads share both sides): a
     wedge from the apex (the inner meeting point where trimmed, else the vertex) over the outer
     corners (to the miter tip, or cut flat for bevels, for miters over ``miter_limit`` (Q,) and
-    inside Bézier segments), or a circular fan for round joins (``join`` (Q,) per subpath). Returns
-    wedges (W, 4, 2), their subpath ids (W,), which of them to reverse (W,), and the fans."""
+    inside Bézier segments), or a circular fan for round joins (``join`` (Q,) per subpath; inside
+    Bézier segments where a bevel would fall more than ``FLATTEN_TOLERANCE`` short of the arc).
+    Where the inner sides fold inside a Bézier segment, the inner offset curve runs back over the
+    mirror image of the wedge or fan through the vertex: as in browsers, which fill the offset outline
+    with nonzero, that mirror image is taken away (a tight turn of a thick stroke leaves a hole there).
+    At segment junctions the inner outline runs through the vertex (as in browsers): nothing is taken.
+    Returns wedges (W, 4, 2), their subpath ids (W,), which of them to reverse (W,), and the fans."""
     vertex, hw, sp, side = joints.vertex, joints.hw, joints.sp, joints.side
     with torch.no_grad():
-        kind = torch.where(joints.corner, join[sp], torch.full_like(sp, BEVEL))
+        curved = _bevel_depth(hw[:, 0].detach(), joints.ti.detach(), joints.tj.detach()) > FLATTEN_TOLERANCE
+        kind = torch.where(joints.corner, join[sp], torch.where(curved, ROUND, BEVEL))
         use_miter = (kind == MITER) & (1 / joints.miter_cos_half <= miter_limit[sp])
-        needed = ~joints.shared
-        wedge = torch.nonzero(needed & (kind != ROUND)).flatten()
-        fan = torch.nonzero(needed & (kind == ROUND)).flatten()
+        needed, folded = ~joints.shared, ~joints.shared & ~joints.corner
+        wedge, mirror = torch.nonzero(needed & (kind != ROUND)).flatten(), torch.nonzero(folded & (kind != ROUND)).flatten()
+        fan, folded_fan = (torch.nonzero(needed & ~folded & (kind == ROUND)).flatten(),
+                           torch.nonzero(folded & (kind == ROUND)).flatten())
+        flip = side[:, 0] < 0
     apex = torch.where(joints.trimmed[:, None], joints.inner, vertex)
     outer_i, outer_j = vertex + side * joints.ni * hw, vertex + side * joints.nj * hw
     tip = torch.where(use_miter[:, None], vertex + side * joints.miter_offset, (outer_i + outer_j) / 2)
-    wedges = torch.stack([apex, outer_i, tip, outer_j], 1)[wedge]
+    pieces = torch.stack([apex, outer_i, tip, outer_j], 1)
+    # a mirror image keeps its orientation: reversing it takes its area away
+    wedges = torch.cat([pieces[wedge], 2 * vertex[mirror, None] - pieces[mirror]])
     turn = torch.atan2(joints.cross[fan], joints.dot[fan])
-    fans = _Fans(vertex[fan], (side * joints.ni)[fan], (side * joints.nj)[fan], turn, hw[fan, 0], apex[fan],
-                 torch.zeros_like(fan, dtype=torch.bool), sp[fan])
-    return wedges, sp[wedge], side[wedge, 0] < 0, fans
+    no = torch.zeros_like(fan, dtype=torch.bool)
+    fans = _Fans(vertex[fan], (side * joints.ni)[fan], (side * joints.nj)[fan], turn, hw[fan, 0], apex[fan], no,
+                 sp[fan], no)
+    at = folded_fan
+    turns = _turn_fans(vertex[at], joints.ti[at], joints.tj[at], hw[at, 0], sp[at])
+    return wedges, torch.cat([sp[wedge], sp[mirror]]), torch.cat([flip[wedge], ~flip[mirror]]), _Fans.cat(fans, turns)
+
+
+def _turn_fans(vertex: torch.Tensor, a: torch.Tensor, b: torch.Tensor, hw: torch.Tensor, sp: torch.Tensor) -> _Fans:
+    """A turn inside a Bézier segment at ``vertex`` (K, 2) px from unit direction ``a`` to ``b`` (K, 2) of
+    a stroke ``hw`` (K,) px half wide on subpaths ``sp`` (K,), drawn as the curve's offset outline draws
+    it: the outer side's sector, and its mirror image on the inner side taken away (2K fans)."""
+    cross = a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]
+    turn = torch.atan2(cross, (a * b).sum(1))
+    with torch.no_grad():
+        side = torch.where(cross.detach() > 0, -1.0, 1.0).to(vertex.dtype)[:, None]
+        taken = torch.arange(2 * len(sp), device=sp.device) >= len(sp)
+    start, end = side * _normal(a), side * _normal(b)
+    return _Fans(vertex.repeat(2, 1), torch.cat([start, -start]), torch.cat([end, -end]), turn.repeat(2),
+                 hw.repeat(2), vertex.repeat(2, 1), torch.zeros_like(taken), sp.repeat(2), taken)
+
+
+def _hook_fans(joints: _Joints, d: torch.Tensor) -> _Fans:
+    """At ``hooked`` joints, the turns from the last edge's direction to the curve's end direction and
+    from the next curve's start direction to its first edge's (``d`` (M, 2) the edges' unit directions)."""
+    at = torch.nonzero(joints.hooked).flatten()
+    vertex, hw, sp = joints.vertex[at], joints.hw[at, 0], joints.sp[at]
+    return _Fans.cat(_turn_fans(vertex, d[joints.i[at]], joints.ti[at], hw, sp),
+                     _turn_fans(vertex, joints.tj[at], d[joints.j[at]], hw, sp))
 
 
 def _caps(lines: Polylines, d: torch.Tensor, ends: _Ends, half_width: torch.Tensor, cap: torch.Tensor
@@ -322,5 +389,5 @@ def _caps(lines: Polylines, d: torch.Tensor, ends: _Ends, half_width: torch.Tens
     half_turn = torch.full((len(rounded),), math.pi, dtype=a.dtype, device=a.device)
     start = -_normal(direction[rounded])
     fans = _Fans(point[rounded], start, -start, half_turn, cap_hw[rounded], point[rounded],
-                 torch.ones_like(rounded, dtype=torch.bool), cap_sp[rounded])
+                 torch.ones_like(rounded, dtype=torch.bool), cap_sp[rounded], torch.zeros_like(rounded, dtype=torch.bool))
     return squares, cap_sp[square], fans

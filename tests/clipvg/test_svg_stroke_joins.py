@@ -33,3 +33,31 @@ def test_miter_tip_gradient_matches_central_differences() -> None:
     """The tip now moves with the control points next to the corner (the curves' end directions)."""
     scene = double(load_svg(TAIL.format(limit=10).replace('width="96" height="96"', 'width="32" height="32"')))
     finite_difference_check(scene, "points", list(range(scene.points.numel())))
+
+
+# openclipart's 70a024 (a computer icon): a thick stroke whose first curve ends in a hook shorter than a
+# flattened edge (its last control point 1 unit from its end) and turns back at the junction. The offset
+# outline, filled nonzero, winds to zero in a half-disc there: resvg and Chromium leave a hole
+# (14.3 dB zoomed in, 26.6 dB whole on the code that covered it).
+HOOK = """<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}" viewBox="{view}">
+<path d="M 9.09,173.77 C 6.09,180.23 12.09,205.40 11.51,204.59 C 20.40,236.33 30,230 35,205"
+ fill="none" stroke="#000" stroke-width="3.75"/></svg>"""
+
+
+@pytest.mark.parametrize("size, view", [(64, "6 198 10 10"), (96, "0 170 40 40")])
+def test_hooked_turn_back_leaves_the_browsers_hole(size: int, view: str) -> None:
+    """The hook's turn is drawn as a turn inside the curve (outer sector, inner mirror image taken away)."""
+    assert_draws_like_resvg(HOOK.format(size=size, view=view), min_psnr=40)
+
+
+def test_fold_inside_a_quadratic_leaves_the_browsers_hole() -> None:
+    """A quadratic turning back within its own edges: the inner offset's swallowtail is a hole in resvg
+    (22.1 dB on the code that covered it)."""
+    assert_draws_like_resvg("""<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 32 32">
+<path d="M 4,16 Q 40,16 6,17 L 6,28" fill="none" stroke="#000" stroke-width="6"/></svg>""", min_psnr=40)
+
+
+def test_hook_gradient_matches_central_differences() -> None:
+    """The hole moves with the control points (the curve's end direction and the flattened edges')."""
+    scene = double(load_svg(HOOK.format(size=32, view="6 198 10 10")))
+    finite_difference_check(scene, "points", list(range(scene.points.numel())))
