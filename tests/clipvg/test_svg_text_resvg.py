@@ -19,6 +19,10 @@ PATH = '<path id="curve" d="M 20 150 C 80 60 220 60 380 150" fill="none" stroke=
 # arcs, which resvg measures as kurbo's cubics (arms 4/3 tan(step / 4)): a glyph lands 0.1-0.3 px off otherwise
 RING = ('<path id="ring" d="M 280 100 A 80 80 0 0 1 200 180 80 80 0 0 1 120 100 80 80 0 0 1 200 20 '
         '80 80 0 0 1 280 100 Z" fill="none" stroke="gray"/>')
+# an arc under a non-uniform transform (resvg makes the cubics first, then transforms them) and one with a zero
+# radius (a line)
+TILTED = ('<path id="tilted" d="M 40 120 A 170 70 15 0 1 370 110" transform="translate(0 -10) scale(1 1.2) '
+          'rotate(-5 200 100)" fill="none" stroke="gray"/><path id="flat" d="M 20 185 A 0 0 0 0 1 380 185"/>')
 CASES = {
     "position-lists": f'<text x="20 60 100 140" y="60 80 100 120" {DEJAVU}>Text</text>',
     "nested-dx-rotate": (f'<text x="20" y="100" {DEJAVU} rotate="10">Te<tspan dx="5 10" dy="-10" rotate="-20 30">x'
@@ -31,6 +35,8 @@ CASES = {
     "text-path": f'{PATH}<text {DEJAVU}><textPath xlink:href="#curve" startOffset="20">Text along a curve</textPath></text>',
     "text-path-arcs": (f'{RING}<text {DEJAVU}><textPath xlink:href="#ring">Around and around the ring, '
                        f'then some more words</textPath></text>'),
+    "text-path-transformed-arcs": (f'{TILTED}<text {DEJAVU}><textPath xlink:href="#tilted">Along a tilted '
+                                   f'ellipse</textPath><textPath href="#flat">and a flat arc</textPath></text>'),
     # the space between the path and the tspan goes with the tspan: the tspan starts one space after the last glyph
     "text-path-then-tspan": (f'{PATH}<text x="20" y="40" {DEJAVU}>\n  Text\n  <textPath xlink:href="#curve">\n'
                              f'    Along a curve\n  </textPath>\n  <tspan fill="green">after</tspan>\n</text>'),

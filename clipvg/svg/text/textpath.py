@@ -103,11 +103,19 @@ def _derivative(c: np.ndarray, t: float) -> tuple[float, float]:
     return float(d[0]), float(d[1])
 
 
-def _arc_cubics(arc: Arc) -> list[np.ndarray]:
-    """The (4, 2) cubics of an elliptical arc as resvg's path parser makes them (kurbo, tolerance
-    0.1): equal angle steps, each with control arms 4/3 tan(step / 4) of the ellipse's tangent."""
-    radius = max(abs(arc.rx), abs(arc.ry))
-    per_turn = max((1.1163 * radius / 0.1) ** (1 / 6), 3.999999)
+def _line(start: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """A line as resvg measures it: a cubic with controls at 0.33 and 0.66 of the way."""
+    return np.array([start, start + (end - start) * 0.33, start + (end - start) * 0.66, end])
+
+
+def _arc_cubics(arc: Arc, start: np.ndarray) -> list[np.ndarray]:
+    """The (4, 2) cubics of an elliptical arc from ``start`` as resvg's path parser makes them
+    (kurbo, tolerance 0.1): equal angle steps, each with control arms 4/3 tan(step / 4) of the
+    ellipse's tangent; a line where a radius is under 1e-5 or the arc ends where it starts."""
+    end = np.array([arc.end.x, arc.end.y], dtype=np.float64)
+    if min(abs(arc.rx), abs(arc.ry)) <= 1e-5 or np.array_equal(start, end) or not arc.sweep:
+        return [_line(start, end)]
+    per_turn = max((1.1163 * max(abs(arc.rx), abs(arc.ry)) / 0.1) ** (1 / 6), 3.999999)
     pieces = max(1, math.ceil(per_turn * abs(arc.sweep) / (2 * math.pi)))
     step = arc.sweep / pieces
     arm = 4 / 3 * math.tan(step / 4)
@@ -121,27 +129,28 @@ def _arc_cubics(arc: Arc) -> list[np.ndarray]:
     def tangent(t: float) -> np.ndarray:
         return axes @ [-arc.rx * math.sin(t), arc.ry * math.cos(t)]
 
-    start = arc.get_start_t()
+    first = arc.get_start_t()
     cubics = []
     for k in range(pieces):
-        t0, t1 = start + k * step, start + (k + 1) * step
+        t0, t1 = first + k * step, first + (k + 1) * step
         p0, p3 = point(t0), point(t1)
         cubics.append(np.array([p0, p0 + arm * tangent(t0), p3 - arm * tangent(t1), p3]))
     return cubics
 
 
 def _cubics(shape: Shape) -> list[np.ndarray]:
+    """(4, 2) cubics of ``shape`` in its parent's user space: made in the shape's own coordinates
+    (arcs as resvg makes them), then moved by its transform, as resvg moves the made path."""
     cubics: list[np.ndarray] = []
     start = current = None
-    for segment in shape.segments(transformed=True):
+    for segment in shape.segments(transformed=False):
         if isinstance(segment, Move):
             start = current = np.array([segment.end.x, segment.end.y], dtype=np.float64)
             continue
         if current is None:
             start = current = np.array([segment.start.x, segment.start.y], dtype=np.float64)
         if isinstance(segment, (Line, Close)):
-            end = start if isinstance(segment, Close) else np.array([segment.end.x, segment.end.y])
-            cubics.append(np.array([current, current + (end - current) * 0.33, current + (end - current) * 0.66, end]))
+            cubics.append(_line(current, start if isinstance(segment, Close) else np.array([segment.end.x, segment.end.y])))
         elif isinstance(segment, QuadraticBezier):
             q = np.array([[current[0], current[1]], [segment.control.x, segment.control.y], [segment.end.x, segment.end.y]])
             cubics.append(np.array([q[0], q[0] + 2 / 3 * (q[1] - q[0]), q[2] + 2 / 3 * (q[1] - q[2]), q[2]]))
@@ -149,11 +158,13 @@ def _cubics(shape: Shape) -> list[np.ndarray]:
             cubics.append(np.array([current, [segment.control1.x, segment.control1.y],
                                     [segment.control2.x, segment.control2.y], [segment.end.x, segment.end.y]]))
         elif isinstance(segment, Arc):
-            cubics.extend(_arc_cubics(segment))
+            cubics.extend(_arc_cubics(segment, current))
         else:
             continue
         current = cubics[-1][3].copy()
-    return cubics
+    m = shape.transform
+    linear, offset = np.array([[m.a, m.c], [m.b, m.d]]), np.array([m.e, m.f])
+    return [c @ linear.T + offset for c in cubics]
 
 
 def guide(text_path: ET.Element, by_id: dict[str, ET.Element], scale: float = 1.0) -> GuidePath | None:
