@@ -5,7 +5,8 @@
 (8/16-bit, greyscale, palette), JPEG (EXIF orientation applied, as browsers do), WebP or GIF (first
 frame), or an SVG/SVGZ document, which clipvg itself renders. The network is never read: ``http:``,
 ``https:`` and every other scheme are refused. Every failure raises ``ImageDataError`` so that the
-caller can skip the one element with a warning naming it.
+caller can skip the one element with a warning naming it. The reader reads an SVG image at once (torch-free,
+``clipvg.svg.reader.read_svg``) and draws it when the Scene is built (``svg_texture``: torch).
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import base64
 import binascii
 import contextlib
 import contextvars
+import copy
 import dataclasses
 import functools
 import gzip
@@ -23,11 +25,17 @@ import re
 import urllib.parse
 import warnings
 import xml.etree.ElementTree as ET
-from typing import Iterator, NamedTuple
+from typing import TYPE_CHECKING, Iterator, NamedTuple
 
 import numpy as np
 
 from ..errors import InvalidInputError
+from .pending import Pending
+
+if TYPE_CHECKING:
+    import torch
+
+    from .reader import ReadSVG
 
 MAX_IMAGE_PIXELS = 1 << 25  # ~33.5 Mpx (a 5792 px square): larger images are refused before decoding
 MAX_SVG_NESTING = 4  # SVG images inside SVG images deeper than this are refused (recursion guard)
@@ -92,12 +100,19 @@ def decode_image(source: ImageSource, svg_size: tuple[int, int] | None = None) -
     return _decode_raster(source.data, source.name)
 
 
+def svg_texture(source: ImageSource, size: tuple[int, int]) -> Pending:
+    """The (h, w, 4) float32 straight-RGBA texture of the SVG image ``source`` drawn at ``size`` (w, h) px, made
+    when the Scene is built: the SVG is read now (without torch; ImageDataError as ``decode_image``)."""
+    read = _load_svg_scene(source)
+    return Pending(_draw_texture, (read, _svg_pixels(source, read, size)))
+
+
 def image_size(source: ImageSource) -> tuple[float, float]:
     """The intrinsic (width, height) of ``source``: pixels of a raster (after EXIF rotation), the
     canvas size of an SVG."""
     if source.is_svg:
-        scene = _load_svg_scene(source)
-        return scene.width, scene.height
+        read = _load_svg_scene(source)
+        return read.width, read.height
     height, width = _decode_raster(source.data, source.name).shape[:2]
     return float(width), float(height)
 
@@ -195,24 +210,25 @@ def _to_rgba(image) -> np.ndarray:
     return np.asarray(image.convert("RGBA"), dtype=np.float32) / 255.0
 
 
-def _load_svg_scene(source: ImageSource):
-    """The Scene of an SVG image, guarded against including itself (also when it is drawn anew)."""
+def _load_svg_scene(source: ImageSource) -> ReadSVG:
+    """An SVG image read (``read_svg``: without torch; draw a copy, ``_draw``), guarded against including itself
+    (also when it is drawn anew)."""
     with _opened(source):
         return _read_svg_scene(source)
 
 
 @functools.lru_cache(maxsize=8)  # its size and its pixels are asked for one after the other
-def _read_svg_scene(source: ImageSource):
-    """The Scene of an SVG image (call it through ``_load_svg_scene``)."""
+def _read_svg_scene(source: ImageSource) -> ReadSVG:
+    """An SVG image read (call it through ``_load_svg_scene``)."""
     from ..errors import ClipvgError
-    from .reader import load_svg
+    from .reader import read_svg
 
     try:
         text = source.data.decode("utf-8")
     except UnicodeDecodeError:
         text = source.data.decode("latin-1")
     try:
-        return load_svg(text.lstrip("\ufeff \t\r\n"), base_dir=source.base_dir)
+        return read_svg(text.lstrip("\ufeff \t\r\n"), base_dir=source.base_dir)
     except ClipvgError as error:
         raise ImageDataError(f"SVG image {source.name} cannot be read: {error}") from None
 
@@ -314,18 +330,37 @@ def _render_svg_window(source: ImageSource, natural: tuple[float, float], affine
 
 def _render_svg(source: ImageSource, svg_size: tuple[int, int] | None) -> np.ndarray:
     """An SVG image drawn by clipvg at ``svg_size`` (default its canvas size), straight RGBA."""
+    read = _load_svg_scene(source)
+    return _draw(read, _svg_pixels(source, read, svg_size))
+
+
+def _svg_pixels(source: ImageSource, read: ReadSVG, svg_size: tuple[int, int] | None) -> tuple[int, int]:
+    """The (width, height) px the SVG image ``source`` (``read``) is drawn at: ``svg_size``, by default its canvas
+    size; ImageDataError over MAX_IMAGE_PIXELS."""
+    width, height = svg_size or (max(1, round(read.width)), max(1, round(read.height)))
+    if width * height > MAX_IMAGE_PIXELS:
+        raise ImageDataError(f"SVG image {source.name} would be drawn at {width} x {height} px, more than "
+                             f"{MAX_IMAGE_PIXELS} pixels; give the <image> a smaller size")
+    return int(width), int(height)
+
+
+def _draw(read: ReadSVG, size: tuple[int, int]) -> np.ndarray:
+    """(h, w, 4) float32 straight RGBA: ``read`` (a copy of it: a read SVG builds one Scene) drawn on ``size``
+    (w, h) px by clipvg's renderer."""
     import torch
 
     from ..render.api import render
 
-    scene = _load_svg_scene(source)
-    width, height = svg_size or (max(1, round(scene.width)), max(1, round(scene.height)))
-    if width * height > MAX_IMAGE_PIXELS:
-        raise ImageDataError(f"SVG image {source.name} would be drawn at {width} x {height} px, more than "
-                             f"{MAX_IMAGE_PIXELS} pixels; give the <image> a smaller size")
     with torch.no_grad():
-        return render(scene, int(width), int(height)).numpy().astype(np.float32)
+        return render(copy.deepcopy(read).to_scene(), *size).numpy().astype(np.float32)
+
+
+def _draw_texture(read: ReadSVG, size: tuple[int, int]) -> torch.Tensor:
+    """``_draw`` as the tensor an Image's texture is (``svg_texture``)."""
+    import torch
+
+    return torch.from_numpy(_draw(read, size))
 
 
 __all__ = ["MAX_IMAGE_PIXELS", "ImageDataError", "ImageSource", "SVGRedraw", "decode_image", "decode_image_href", "image_size",
-           "png_data_uri", "read_image_href"]
+           "png_data_uri", "read_image_href", "svg_texture"]

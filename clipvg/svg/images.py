@@ -18,7 +18,8 @@ import numpy as np
 
 from ..scene.tree import Image
 from .document import SVG_NS, XLINK_HREF, local_name, user_length
-from .image_data import MAX_IMAGE_PIXELS, ImageDataError, SVGRedraw, decode_image, image_size, read_image_href
+from .image_data import (MAX_IMAGE_PIXELS, ImageDataError, SVGRedraw, decode_image, image_size, read_image_href,
+                         svg_texture)
 
 IMAGE_KEY = "clipvg-image"  # attribute of the <g> standing for an <image>: its index in the table
 SVG_OVERSAMPLE = 4  # an SVG image's load-time texture (saved; drawn where SVGRedraw cannot be): texels per canvas px
@@ -70,14 +71,16 @@ def image_node(element: ET.Element, values: dict, ctm: np.ndarray, viewport: tup
         th = max(1, min(MAX_SVG_TEXTURE_SIDE, math.ceil(natural_h * scale)))
         while tw * th > MAX_IMAGE_PIXELS:
             tw, th = max(1, tw // 2), max(1, th // 2)
-        pixels = decode_image(source, (tw, th))
+        texture = svg_texture(source, (tw, th))  # drawn when the Scene is built
         sampling = "bilinear"  # drawn as vectors: image-rendering does not apply (resvg, browsers)
         texel = np.diag([natural_w / tw, natural_h / th, 1.0])
         to_canvas = to_canvas @ texel
         view = None if view is None else (view[0] * tw / natural_w, view[1] * th / natural_h,
                                           view[2] * tw / natural_w, view[3] * th / natural_h)
+    else:
+        texture = np.ascontiguousarray(pixels)
     m = to_canvas
-    return Image(np.ascontiguousarray(pixels),  # a tensor once the Scene is built (svg.pending)
+    return Image(texture,  # a tensor once the Scene is built (svg.pending)
                  (float(m[0, 0]), float(m[1, 0]), float(m[0, 1]), float(m[1, 1]), float(m[0, 2]), float(m[1, 2])),
                  sampling=sampling, view=view, id=element.get("id"),
                  redraw=SVGRedraw(source, (natural_w, natural_h)) if source.is_svg else None)

@@ -3,8 +3,11 @@ tensors, and ``tree_tensors``, which makes them tensors when the Scene is built 
 
 Filter parameters are float32 numpy arrays (the same values ``torch.tensor(..., dtype=torch.float32)`` holds;
 ``torch.from_numpy`` keeps them bit for bit), or a ``Pending`` for a value computed by torch code (a colour
-matrix from ``clipvg.render.filters.color``); image textures are (h, w, 4) float32 arrays. Reading stays
-torch-free, so a file the reader refuses is refused before torch loads.
+matrix from ``clipvg.render.filters.color``); image textures are (h, w, 4) float32 arrays, or a ``Pending`` for
+an SVG image, which clipvg's renderer draws (``clipvg.svg.image_data.svg_texture``). A stroke outlined by the
+renderer's stroke code (under a non-uniform transform, or painted with a pattern) is a ``PendingOutline``:
+``finish_outlines`` makes it when the Scene is built. Reading stays torch-free, so a file the reader refuses is
+refused before torch loads.
 """
 from __future__ import annotations
 
@@ -12,6 +15,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
+
+from ..scene import Path, Stroke, Subpath
+from .text.source import signature
 
 if TYPE_CHECKING:
     import torch
@@ -25,6 +31,46 @@ class Pending:
 
     build: Callable[..., torch.Tensor]
     args: tuple = ()
+
+
+@dataclass(frozen=True)
+class PendingOutline:
+    """A stroke drawn as the fill of its outline, made when the Scene is built (``finish_outlines``): the outline
+    of ``subpaths`` (the shape in its own space times ``fine``) stroked with ``stroke`` (widths times ``fine``
+    too), mapped to the canvas by ``ctm`` (3, 3; own space -> canvas px) over ``fine``, becomes the subpaths of
+    ``path``. Until then ``path`` stands in for it with the shape's canvas geometry and a stroke as wide as the
+    widest the transform makes it (``path.stroke``), so that reading sees bounds the outline stays within (the
+    canvas of an SVG without a size, a marker's clip, the coordinate check) and counts the shape's own points."""
+
+    path: Path
+    subpaths: list[Subpath]
+    stroke: Stroke
+    ctm: np.ndarray
+    fine: float
+
+    def finish(self) -> None:
+        """Give ``path`` the outline's polygons (filled with nonzero; no stroke), or nothing to draw when the
+        stroke has no area (a zero-length subpath with butt caps)."""
+        from ..render.outline import stroke_outline
+
+        loops = stroke_outline(self.subpaths, self.stroke)
+        if loops:
+            self.path.subpaths = [Subpath.polygon(loop @ (self.ctm[:2, :2].T / self.fine) + self.ctm[:2, 2])
+                                  for loop in loops]
+        else:
+            self.path.fill = None
+        self.path.stroke = None
+
+
+def finish_outlines(paths: list[Path], tree: Group, outlines: list[PendingOutline]) -> None:
+    """Make every outline of ``outlines`` (loads torch), then the glyph signatures of the texts that draw one
+    (``Group.source_text``, read from ``paths``), which were taken from the stand-ins."""
+    for outline in outlines:
+        outline.finish()
+    made = {id(outline.path) for outline in outlines}
+    for group in tree.groups() if made else ():
+        if group.source_text is not None and any(id(paths[i]) in made for i in group.drawn_paths()):
+            group.source_text.update(signature(paths[i] for i in group.drawn_paths()))
 
 
 def tree_tensors(tree: Group) -> Group:
@@ -56,4 +102,4 @@ def tree_tensors(tree: Group) -> Group:
     return tree
 
 
-__all__ = ["Pending", "tree_tensors"]
+__all__ = ["Pending", "PendingOutline", "finish_outlines", "tree_tensors"]

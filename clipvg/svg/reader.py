@@ -19,7 +19,7 @@ import os
 import re
 import xml.etree.ElementTree as ET
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -39,7 +39,7 @@ from .images import IMAGE_KEY, ImageDataError, image_node, mark_images
 from .markers import drop_marker_attributes, marker_placement, marker_references, paint_order, vertices
 from .paint import PaintServers, matrix3, number, unit_number
 from .patterns import chain_attr, pattern_chain, tile_of, units_value
-from .pending import tree_tensors
+from .pending import PendingOutline, finish_outlines, tree_tensors
 from .structure import normalize
 from .text import TEXT_BOX, text_box, texts_to_paths
 from .text.source import SOURCE, signature
@@ -65,7 +65,8 @@ _NOT_INHERITED = {"id", "transform", "x", "y", "width", "height", "clipPathUnits
 class ReadSVG:
     """An SVG file read without torch: ``paths`` (numpy points, canvas px), the canvas ``width`` x ``height``
     px, the ``layers`` in order, the group ``tree`` over the paths (with numpy arrays where the Scene holds
-    tensors: ``clipvg.svg.pending``) and the file's ``name`` (for messages)."""
+    tensors: ``clipvg.svg.pending``), the file's ``name`` (for messages) and the stroke ``outlines`` the
+    Scene's paths get when it is built (``PendingOutline``: until then their paths stand in for them)."""
 
     paths: list[Path]
     width: float
@@ -73,6 +74,7 @@ class ReadSVG:
     layers: list[str]
     tree: Group
     name: str
+    outlines: list[PendingOutline] = field(default_factory=list)
 
     @property
     def num_paths(self) -> int:
@@ -80,7 +82,8 @@ class ReadSVG:
 
     @property
     def num_points(self) -> int:
-        """Control points in all (the Scene's ``len(points)``)."""
+        """Control points in all: the Scene's ``len(points)``, except that a pending stroke outline counts its
+        shape's points (the outline's polygons have more; the renderer checks the Scene's count)."""
         return sum(len(subpath.points) for path in self.paths for subpath in path.subpaths)
 
     @property
@@ -97,6 +100,7 @@ class ReadSVG:
         """The Scene of what was read, on ``device`` (loads torch). Use once: the tree goes into the Scene."""
         from ..scene import Scene
 
+        finish_outlines(self.paths, self.tree, self.outlines)
         return Scene.from_paths(self.paths, self.width, self.height, self.layers, device, tree=tree_tensors(self.tree))
 
 
@@ -147,24 +151,30 @@ def _read_svg(source: str | os.PathLike, base_dir: str | None) -> ReadSVG:
     viewport = (svg.viewbox.width, svg.viewbox.height) if svg.viewbox else (width, height)
     reader = _Reader(root, name, servers, skipped, definitions, viewport, images, base_dir)
     tree = reader.read(svg)
-    reader.check_finite()
+    _check_finite(reader.paths, name, {id(outline.path) for outline in reader.outlines})
     if not any(root.get(name) for name in ("width", "height", "viewBox")):
         width, height = _content_extent(reader.paths, width, height)
     for kind, count in servers.unresolved.items():
         skipped[f"{kind} (drawn with its fallback colour)"] += count
     skipped.update(servers.notes)
     warn_skipped(skipped, name)
-    return ReadSVG(reader.paths, width, height, reader.layers, tree, name)
+    return ReadSVG(reader.paths, width, height, reader.layers, tree, name, reader.outlines)
 
 
-def _check_finite(paths: list[Path], name: str, start: int = 0) -> None:
-    """SVGParseError naming the first shape from ``start`` on whose coordinates overflowed (e.g. 1e309, or a
-    huge transform)."""
-    for index, path in enumerate(paths[start:], start):
-        if not all((np.abs(subpath.points) <= MAX_COORDINATE).all() for subpath in path.subpaths):
+def _check_finite(paths: list[Path], name: str, outlined: set[int]) -> None:
+    """SVGParseError naming the first shape whose coordinates overflowed (e.g. 1e309, or a huge transform); for
+    the stand-ins of stroke outlines (``id`` in ``outlined``: ``PendingOutline``) the stroke's reach too."""
+    for index, path in enumerate(paths):
+        reach = _stroke_reach(path.stroke) if id(path) in outlined else 0.0
+        if not all((np.abs(subpath.points) <= MAX_COORDINATE - reach).all() for subpath in path.subpaths):
             label = f"id={path.id!r}" if path.id else f"number {index + 1}"
             raise SVGParseError(f"{name}: the shape {label} has a coordinate too large (over {MAX_COORDINATE:g} px "
                                 "after its transforms, or not a number); fix its numbers")
+
+
+def _stroke_reach(stroke: Stroke) -> float:
+    """How far (px) a stroke's outline may reach from its path: half its width times the miter limit (or 1)."""
+    return stroke.width / 2 * max(stroke.miter_limit, 1.0)
 
 
 def _content_extent(paths: list[Path], width: float, height: float) -> tuple[float, float]:
@@ -242,14 +252,9 @@ class _Reader:
         self._chain: tuple[str, ...] = ()
         self._hidden: dict[int, list[np.ndarray]] = {}  # id(group) -> canvas points of its hidden shapes  # clip paths / masks / filters being read (cycle guard)
         self._markers_drawn = 0
-        self._finite = 0  # the paths before this one passed _check_finite
+        self.outlines: list[PendingOutline] = []  # strokes outlined when the Scene is built
         self._contexts: list[dict] = []  # per marker being read: its shape's fill/stroke (see _paint_source)
         self.filters = FilterReader(definitions, self.by_id, viewport, skipped, self._fe_image_content, base_dir)
-
-    def check_finite(self) -> None:
-        """``_check_finite`` on the paths read since the last call: the first overflowing one is named."""
-        _check_finite(self.paths, self.name, self._finite)
-        self._finite = len(self.paths)
 
     # ------------------------------------------------------------------ drawn tree
     def read(self, svg: SVG) -> Group:
@@ -434,31 +439,29 @@ class _Reader:
 
     def _stroke_as_fill(self, shape: Shape, path: Path, always: bool = False) -> Path | None:
         """Under a non-uniform scale or a skew (or ``always``) a stroke's width varies with direction: its
-        outline is made in the shape's own space, transformed, and returned as a filled path (``path``
-        loses its stroke); None (nothing changed) under a similarity."""
+        outline, made in the shape's own space and transformed, is a filled path, returned (``path`` loses its
+        stroke); the renderer's stroke code makes it when the Scene is built (``PendingOutline``: the returned
+        path stands in for it until then). None (nothing changed) under a similarity."""
         ctm = matrix3(shape.transform)
         if path.stroke is None or (_is_similarity(ctm) and not always):
             return None
         scale = float(np.sqrt(abs(np.linalg.det(ctm[:2, :2]))))
         if scale == 0:
             return None
+        stretch = float(np.linalg.norm(ctm[:2, :2], 2))  # the longest axis
         # flattened in a space OUTLINE_OVERSAMPLE times finer than the canvas along the longest axis, so the
         # polygon stays within the renderer's tolerance when the canvas is drawn zoomed in
-        fine = OUTLINE_OVERSAMPLE * float(np.linalg.norm(ctm[:2, :2], 2))
+        fine = OUTLINE_OVERSAMPLE * stretch
         stroke = copy.copy(path.stroke)
         stroke.width *= fine / scale
         stroke.dashes = None if stroke.dashes is None else tuple(d * fine / scale for d in stroke.dashes)
         stroke.dash_offset *= fine / scale
-        self.check_finite()  # what the reading refuses is refused before the outline loads torch
-        from ..render.outline import stroke_outline  # torch: only for strokes under a non-uniform transform
-
-        loops = stroke_outline(to_subpaths(shape.segments(transformed=False), np.diag([fine, fine, 1.0])), stroke)
-        if not loops:
-            return None
-        outline = Path([Subpath.polygon(loop @ (ctm[:2, :2].T / fine) + ctm[:2, 2]) for loop in loops],
-                       fill=stroke.paint, layer=path.layer)
+        own = to_subpaths(shape.segments(transformed=False), np.diag([fine, fine, 1.0]))
+        stand_in = Path(list(path.subpaths), fill=stroke.paint, layer=path.layer,
+                        stroke=replace(path.stroke, width=path.stroke.width * stretch / scale))
+        self.outlines.append(PendingOutline(stand_in, own, stroke, ctm, fine))
         path.stroke = None
-        return outline
+        return stand_in
 
     def _dashes(self, shape: Shape, values: dict) -> tuple[tuple[float, ...] | None, float]:
         """Dash lengths and offset in canvas px (scaled like the stroke width)."""
@@ -540,7 +543,7 @@ class _Reader:
         if not paths:
             return True
         points = np.concatenate([s.points for p in paths for s in p.subpaths]).astype(np.float64)
-        margin = max((p.stroke.width / 2 * max(p.stroke.miter_limit, 1.0) for p in paths if p.stroke), default=0.0)
+        margin = max((_stroke_reach(p.stroke) for p in paths if p.stroke), default=0.0)
         edges = np.roll(polygon, -1, axis=0) - polygon
         normals = np.stack([-edges[:, 1], edges[:, 0]], 1) / np.linalg.norm(edges, axis=1).clip(1e-12)[:, None]
         distance = np.einsum("nkd,kd->nk", points[:, None, :] - polygon[None], normals)  # to each edge's line

@@ -121,8 +121,9 @@ def test_the_render_plan_of_a_read_svg_is_that_of_its_scene():
         except SVGParseError:
             continue
         scene = read_svg(path).to_scene()
-        assert (read.is_flat, read.num_points, read.num_paths) == (scene.is_flat, len(scene.points),
-                                                                  scene.num_paths), path
+        assert (read.is_flat, read.num_paths) == (scene.is_flat, scene.num_paths), path
+        # a stroke outlined when the Scene is built counts its shape's points until then
+        assert read.num_points == len(scene.points) if not read.outlines else read.num_points < len(scene.points)
         for size in (300, 4000):
             assert drawn_samples(read, size / read.width, 2) == drawn_samples(scene, size / scene.width, 2), path
             assert working_bytes(read, size, size) == working_bytes(scene, size, size), path
@@ -144,3 +145,87 @@ def test_a_filter_reaching_far_over_a_large_render_is_refused_from_the_read_svg(
     width, _, _, samples = render_plan(read, 64, None, None, True, read.num_points,
                                        lambda w, h: working_bytes(read, w, h))  # drawn smaller it passes
     assert (width, samples) == (64, 2)
+
+
+def _svg_uri(markup: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(markup.encode()).decode()
+
+
+# what the renderer's torch code draws for the reader: a stroke under a skew and under a non-uniform scale (its
+# outline), a pattern stroke (the outline the pattern fills) and an SVG image (its texture), with a skewed stroke
+# inside it too
+INNER = ('<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20"><circle cx="10" cy="10" r="8" fill="gold"/>'
+         '<path d="M3 3 L11 15" stroke="navy" stroke-width="3" transform="skewX(20)"/></svg>')
+OUTLINED = f"""<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="{{w}}" height="{{h}}"
+     viewBox="0 0 64 64">
+  <pattern id="p" width="4" height="4" patternUnits="userSpaceOnUse"><rect width="2" height="4" fill="red"/></pattern>
+  <path d="M6 8 Q20 2 30 14" fill="none" stroke="green" stroke-width="4" transform="skewX(30)"/>
+  <ellipse cx="16" cy="40" rx="8" ry="5" fill="none" stroke="blue" stroke-width="3" transform="scale(1 1.5)"/>
+  <path d="M36 6 L58 28" stroke="url(#p)" stroke-width="8"/>
+  <image x="34" y="34" width="26" height="26" xlink:href="{_svg_uri(INNER)}"/>
+</svg>"""
+
+
+def test_outlined_strokes_and_svg_images_are_read_without_torch(tmp_path):
+    """Their outlines and textures are made when the Scene is built (``clipvg.svg.pending``): the reading
+    counts each outline as its stand-in path and leaves torch unloaded."""
+    (tmp_path / "outlined.svg").write_text(OUTLINED.format(w=64, h=64))
+    paths, images, filters, torch_loaded = _read_in_fresh_process(tmp_path / "outlined.svg")
+    assert (paths, images, filters, torch_loaded) == ("7", "1", "0", "False")
+    read = read_svg(tmp_path / "outlined.svg")
+    assert len(read.outlines) == 3 and all(o.path.stroke is not None for o in read.outlines)
+    stand_ins, points = [o.path.subpaths for o in read.outlines], read.num_points
+    scene = read.to_scene()
+    assert all(o.path.stroke is None and o.path.subpaths is not s for o, s in zip(read.outlines, stand_ins))
+    assert len(scene.points) > points  # the outlines' polygons have more points than their shapes
+    assert isinstance(next(scene.tree.images()).texture, torch.Tensor)
+
+
+def test_outlined_strokes_and_svg_images_draw_as_resvg_draws_them():
+    from resvg_compare import assert_like_resvg
+
+    assert_like_resvg(OUTLINED.format(w=128, h=128), 128, min_psnr=28)
+
+
+def test_a_text_with_a_skewed_stroke_keeps_its_source_from_the_made_outline():
+    """A ``<text>``'s glyph signature (what the writer compares to keep the text) is taken again from the
+    outline when the Scene is built, not from its stand-in."""
+    from clipvg.svg.text.source import unchanged
+
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><text x="4" y="30" font-size="24" '
+           'fill="none" stroke="black" transform="skewX(-15)">Hi</text></svg>')
+    read = read_svg(svg)
+    assert read.outlines
+    scene = read.to_scene()
+    group = next(g for g in scene.tree.groups() if g.source_text is not None)
+    assert unchanged(group.source_text, [scene.path(i) for i in group.drawn_paths()])
+
+
+def test_a_stroke_outline_reaching_out_of_range_is_refused_while_reading():
+    """Its outline, made when the Scene is built, would reach past the coordinate limit: its stand-in (shape
+    number 2, after the shape itself) is refused."""
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"><path d="M0 0 L5 5" stroke="red" '
+           'stroke-width="1e9" transform="skewX(30)"/></svg>')
+    with pytest.raises(SVGParseError, match="the shape number 2 has a coordinate too large"):
+        read_svg(svg)
+
+
+RENDER = """
+import sys
+from clipvg.cli import main
+print(main(["render", sys.argv[1], "-o", "out.png"]), "torch" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize("name, markup, message", [
+    ("big.svg", OUTLINED.format(w=60000, h=60000), "render_pixels limit"),
+    ("blur.svg", OUTLINED.format(w=8192, h=8192).replace(
+        "</svg>", '<filter id="f"><feGaussianBlur stdDeviation="100"/></filter><rect width="9" height="9" '
+                  'filter="url(#f)"/></svg>'), "render_memory_bytes limit"),
+])
+def test_render_refuses_an_oversized_file_with_outlines_and_svg_images_before_torch(tmp_path, name, markup, message):
+    (tmp_path / name).write_text(markup)
+    done = subprocess.run([sys.executable, "-c", RENDER, name], capture_output=True, text=True, check=True,
+                          cwd=tmp_path)
+    assert done.stdout.split() == ["2", "False"] and message in done.stderr, (done.stdout, done.stderr)
+    assert len(done.stderr.strip().splitlines()) == 1 and not (tmp_path / "out.png").exists()
