@@ -106,35 +106,58 @@ def _compact(region, exclude, head, tail, nxt, other, parent, stamp, tick, out):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _less(c, a0, a1, a2, d, b0, b1, b2):
+    """Heap order of entries (c, a0, a1, a2) and (d, b0, b1, b2): by cost, then the pair and
+    versions (as tuples compare)."""
+    if c != d:
+        return c < d
+    if a0 != b0:
+        return a0 < b0
+    if a1 != b1:
+        return a1 < b1
+    return a2 < b2
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _before(cost, ends, i, j):
-    """Heap order of entries i and j: by cost, then the pair and versions (as tuples compare)."""
-    if cost[i] != cost[j]:
-        return cost[i] < cost[j]
-    for k in range(3):
-        if ends[i, k] != ends[j, k]:
-            return ends[i, k] < ends[j, k]
-    return False
+    """Heap order of entries i and j (see ``_less``)."""
+    return _less(cost[i], ends[i, 0], ends[i, 1], ends[i, 2], cost[j], ends[j, 0], ends[j, 1], ends[j, 2])
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _move(cost, ends, to, at):
+    """Copy entry ``at`` over entry ``to``."""
+    cost[to], ends[to, 0], ends[to, 1], ends[to, 2] = cost[at], ends[at, 0], ends[at, 1], ends[at, 2]
 
 
 @njit(cache=True, nogil=True)
-def _swap(cost, ends, i, j):
-    cost[i], cost[j] = cost[j], cost[i]
-    for k in range(3):
-        ends[i, k], ends[j, k] = ends[j, k], ends[i, k]
+def _rise(cost, ends, i, c, a0, a1, a2):
+    """Put the entry (c, a0, a1, a2) in the hole at ``i``, moving the hole up past the entries it
+    comes before."""
+    while i > 0:
+        up = (i - 1) // 2
+        if not _less(c, a0, a1, a2, cost[up], ends[up, 0], ends[up, 1], ends[up, 2]):
+            break
+        _move(cost, ends, i, up)
+        i = up
+    cost[i], ends[i, 0], ends[i, 1], ends[i, 2] = c, a0, a1, a2
 
 
 @njit(cache=True, nogil=True)
 def _sift_down(cost, ends, size, i):
+    """Move entry ``i`` down (heapify): the hole goes to the lesser child while that comes first."""
+    c, a0, a1, a2 = cost[i], ends[i, 0], ends[i, 1], ends[i, 2]
     while True:
         child = 2 * i + 1
         if child >= size:
-            return
+            break
         if child + 1 < size and _before(cost, ends, child + 1, child):
             child += 1
-        if not _before(cost, ends, child, i):
-            return
-        _swap(cost, ends, i, child)
+        if not _less(cost[child], ends[child, 0], ends[child, 1], ends[child, 2], c, a0, a1, a2):
+            break
+        _move(cost, ends, i, child)
         i = child
+    cost[i], ends[i, 0], ends[i, 1], ends[i, 2] = c, a0, a1, a2
 
 
 @njit(cache=True, nogil=True)
@@ -147,23 +170,29 @@ def _push(cost, ends, size, value, a, b, va, vb):
         grown_cost[:size] = cost[:size]
         grown_ends[:size] = ends[:size]
         cost, ends = grown_cost, grown_ends
-    i = size
-    cost[i], ends[i, 0], ends[i, 1], ends[i, 2] = value, a, b, (np.int32(va) << 16) | np.int32(vb)
-    while i > 0:
-        up = (i - 1) // 2
-        if not _before(cost, ends, i, up):
-            break
-        _swap(cost, ends, i, up)
-        i = up
+    _rise(cost, ends, size, value, np.int32(a), np.int32(b), (np.int32(va) << 16) | np.int32(vb))
     return cost, ends, size + 1
 
 
 @njit(cache=True, nogil=True)
 def _pop(cost, ends, size):
-    """Remove the first entry of the heap (moved to index ``size - 1``); returns the new size."""
+    """Remove the first entry of the heap (moved to index ``size - 1``); returns the new size.
+    Bottom-up: the hole at the top goes down to a leaf along the lesser children (one comparison a
+    level), then the last entry rises from there (most stay near the bottom). Any valid heap pops
+    the same sequence (no two entries tie), so the merges do not depend on how it is laid out."""
     size -= 1
-    _swap(cost, ends, 0, size)
-    _sift_down(cost, ends, size, 0)
+    top, t0, t1, t2 = cost[0], ends[0, 0], ends[0, 1], ends[0, 2]
+    i = 0
+    while True:
+        child = 2 * i + 1
+        if child >= size:
+            break
+        if child + 1 < size and _before(cost, ends, child + 1, child):
+            child += 1
+        _move(cost, ends, i, child)
+        i = child
+    _rise(cost, ends, i, cost[size], ends[size, 0], ends[size, 1], ends[size, 2])
+    cost[size], ends[size, 0], ends[size, 1], ends[size, 2] = top, t0, t1, t2
     return size
 
 
