@@ -5,8 +5,9 @@ spaces and runs of spaces collapse to one; then, across the text nodes of one ``
 that follows a space collapses (a tspan opening with a space after a space loses it), and the
 text's leading and trailing spaces go. Where the first space ends an element's text and the second
 follows it outside (``<textPath>A </textPath> B``), the first goes instead, as resvg has it: the
-string is the same, but the space then belongs to the text after, which matters after a textPath. ``preserve`` (or ``white-space`` pre, pre-wrap,
-break-spaces) keeps every space, line breaks and tabs becoming spaces.
+string is the same, but the space then belongs to the text after, which matters after a textPath.
+``preserve`` (or ``white-space`` pre, pre-wrap, break-spaces) keeps every space, line breaks and
+tabs becoming spaces.
 """
 from __future__ import annotations
 
