@@ -123,7 +123,7 @@ def stroke_edges(lines: Polylines, half_width: torch.Tensor, join: torch.Tensor,
     n = _normal(d)
     hw = half_width[sp][:, None]
     ends = _Ends.of(sp, closed, len(half_width))
-    joints = _Joints.of(lines, length, d, hw, ends.join_from, ends.join_to)
+    joints = _Joints.of(lines, length, d, hw, ends)
     quads = _quads(lines, n * hw, joints)
     wedges, wedge_sp, wedge_flip, join_fans = _join_pieces(joints, join, miter_limit)
     squares, square_sp, cap_fans = _caps(lines, d, ends, half_width, cap)
@@ -213,6 +213,10 @@ class _Joints:
     for the turn between the curve's own directions where they are known (``Polylines.segment_tangents``):
     the miter limit is checked against it, and a miter's tip lies there. Where the quads meet:
     ``shared`` (J,) on the bisector on both sides, ``trimmed`` (J,) at ``inner`` on the inner side only.
+    ``folded`` (J,): inside a Bézier, where the curve bends tighter than the half width (the edges'
+    mean length over the turn, its radius, is under it), so that its inner offset runs back
+    (``_join_pieces``); an end edge counts at least as long as its neighbour, so the short edge where a
+    dash ends inside a gentle curve does not fold it.
 
     A corner is ``hooked`` where the curve turns by more than the flattening shows between its last
     (first) edge and its end (start): a Bézier whose control point nearly meets its end point turns
@@ -234,6 +238,7 @@ class _Joints:
     cos_half: torch.Tensor
     corner: torch.Tensor
     hooked: torch.Tensor
+    folded: torch.Tensor
     offset: torch.Tensor
     inner: torch.Tensor
     shared: torch.Tensor
@@ -242,10 +247,11 @@ class _Joints:
     miter_offset: torch.Tensor
 
     @classmethod
-    def of(cls, lines: Polylines, length: torch.Tensor, d: torch.Tensor, hw: torch.Tensor,
-           i: torch.Tensor, j: torch.Tensor) -> "_Joints":
+    def of(cls, lines: Polylines, length: torch.Tensor, d: torch.Tensor, hw: torch.Tensor, ends: _Ends
+           ) -> "_Joints":
         """From the polylines, their edges' ``length`` (M,) px, unit directions ``d`` (M, 2) and half
-        widths ``hw`` (M, 1), for the joins from edges ``i`` (J,) to ``j`` (J,)."""
+        widths ``hw`` (M, 1), for the joins of ``ends``."""
+        i, j = ends.join_from, ends.join_to
         vertex, join_hw = lines.edges[i, 1], hw[i]
         ti, tj = d[i], d[j]
         with torch.no_grad():
@@ -272,6 +278,9 @@ class _Joints:
             c = cos_half.detach()
             tan_half = torch.sqrt((1 - c ** 2).clamp(min=0)) / c
             fits = join_hw[:, 0].detach() * tan_half <= 0.5 * torch.minimum(length[i], length[j])
+            longer = torch.maximum(length[i], length[j])
+            mean = (torch.where(ends.is_first[i], longer, length[i]) + torch.where(ends.is_last[j], longer, length[j])) / 2
+            folded = ~fits & ~corner & (join_hw[:, 0].detach() * 2 * torch.acos(c.clamp(max=1)) > mean)
         miter_cos_half, miter_offset = cos_half, offset
         if known is not None:
             exact_cos_half = torch.sqrt(((1 + (ci * cj).sum(1)) / 2).clamp(min=_EPS))
@@ -279,7 +288,7 @@ class _Joints:
             miter_cos_half = torch.where(known, exact_cos_half, cos_half)
             miter_offset = torch.where(known[:, None], exact_offset, offset)
         return cls(i, j, vertex, join_hw, lines.subpath[i], ti, tj, ni, nj, cross, dot, side, cos_half, corner,
-                   hooked, offset, vertex - side * offset, fits & ~corner, fits & corner & ~hooked,
+                   hooked, folded, offset, vertex - side * offset, fits & ~corner, fits & corner & ~hooked,
                    miter_cos_half.detach(), miter_offset)
 
 
@@ -315,7 +324,7 @@ def _join_pieces(joints: _Joints, join: torch.Tensor, miter_limit: torch.Tensor
     corners (to the miter tip, or cut flat for bevels, for miters over ``miter_limit`` (Q,) and
     inside Bézier segments), or a circular fan for round joins (``join`` (Q,) per subpath; inside
     Bézier segments where a bevel would fall more than ``FLATTEN_TOLERANCE`` short of the arc).
-    Where the inner sides fold inside a Bézier segment, the inner offset curve runs back over the
+    Where a Bézier segment folds (``_Joints.folded``), the inner offset curve runs back over the
     mirror image of the wedge or fan through the vertex: as in browsers, which fill the offset outline
     with nonzero, that mirror image is taken away (a tight turn of a thick stroke leaves a hole there).
     At segment junctions the inner outline runs through the vertex (as in browsers): nothing is taken.
@@ -325,7 +334,7 @@ def _join_pieces(joints: _Joints, join: torch.Tensor, miter_limit: torch.Tensor
         curved = _bevel_depth(hw[:, 0].detach(), joints.ti.detach(), joints.tj.detach()) > FLATTEN_TOLERANCE
         kind = torch.where(joints.corner, join[sp], torch.where(curved, ROUND, BEVEL))
         use_miter = (kind == MITER) & (1 / joints.miter_cos_half <= miter_limit[sp])
-        needed, folded = ~joints.shared, ~joints.shared & ~joints.corner
+        needed, folded = ~joints.shared, joints.folded
         wedge, mirror = torch.nonzero(needed & (kind != ROUND)).flatten(), torch.nonzero(folded & (kind != ROUND)).flatten()
         fan, folded_fan = (torch.nonzero(needed & ~folded & (kind == ROUND)).flatten(),
                            torch.nonzero(folded & (kind == ROUND)).flatten())

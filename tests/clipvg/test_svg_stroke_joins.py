@@ -61,3 +61,11 @@ def test_hook_gradient_matches_central_differences() -> None:
     """The hole moves with the control points (the curve's end direction and the flattened edges')."""
     scene = double(load_svg(HOOK.format(size=32, view="6 198 10 10")))
     finite_difference_check(scene, "points", list(range(scene.points.numel())))
+
+
+def test_dash_ends_inside_a_gentle_curve_do_not_fold() -> None:
+    """A dash cut inside a rounded corner ends in an edge far shorter than the turn before it; the curve
+    (radius 6) does not fold under its half width (1.75), so nothing is taken away there."""
+    assert_draws_like_resvg("""<svg xmlns="http://www.w3.org/2000/svg" width="96" height="64" viewBox="86 210 52 40">
+<rect x="90" y="214" width="44" height="32" rx="6" stroke-width="3.5" stroke-dasharray="10 3 2 3" fill="none"
+ stroke-linejoin="round" stroke="#000"/></svg>""", min_psnr=40)
