@@ -17,7 +17,6 @@
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
 
@@ -100,22 +99,18 @@ def budget_levels(rgba: np.ndarray, mask: np.ndarray, counts: list[int], toleran
     n = top_stats[:, 0]
     alpha = np.ones(top_count) if opaque_image else top_stats[:, 4] / np.maximum(n, 1e-12)
     solid = alpha >= OPAQUE
+    paints = region_paints(top_stats, fill_layout, ridge, finest, solid, gradients)
     drawn, paint_of = _stacking(maps, n, solid)
+    del top_stats, n, alpha, solid  # the merge order, statistics and maps: freed before the tracing
     level_labels = []
     for level_map, draw in zip(maps, drawn):
         keep = np.full(len(draw), -1)
         keep[draw] = np.arange(int(draw.sum()))
         level_labels.append(_apply(keep[level_map], initial))
     del initial, maps
-    release_free_heap()  # the merge order, statistics and maps, before the tracing's arrays
-    # The fills (numpy and Python, per region: their arrays have a row a region) are worked out on a
-    # second thread while the tracing's compiled kernels run without the GIL: the same paints, sooner.
-    with ThreadPoolExecutor(1) as pool:
-        fills = pool.submit(region_paints, top_stats, fill_layout, ridge, finest, solid, gradients)
-        del top_stats, n, alpha, solid
-        step("trace")
-        traced = trace_levels(level_labels, finest, tolerance)
-        paints = fills.result()
+    release_free_heap()  # the merge order, statistics and fill temporaries, before the tracing's arrays
+    step("trace")
+    traced = trace_levels(level_labels, finest, tolerance)
     release_free_heap()  # the tracing's edge lists and fit temporaries, before the paths are built
     levels = []
     for draw, leaf, contours, labels in zip(drawn, paint_of, traced, level_labels):
