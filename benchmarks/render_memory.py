@@ -1,13 +1,15 @@
-"""Peak memory of rendering: ``clipvg render`` at a large size (the default limits' largest square,
-8192 x 8192) on a scene of many paths, on one with groups, clip paths, masks and filters, and on
-SVGs of resvg's test suite drawn ``--size`` px wide (``--resvg``), here and at an older commit
-(``--before``, e.g. the commit before tiles); and the peak bytes per drawn pixel of a forward+backward
-render (what ``clipvg.limits.GRADIENT_PIXEL_BYTES`` estimates) and of a one-shot render without
-gradients (``FLAT_PIXEL_BYTES``, ``TREE_PIXEL_BYTES``). Each run is its own process; its peak
-resident set comes from ``wait4``. Prints JSON.
+"""Peak memory of rendering: ``clipvg render`` (``--api cli``: the uint8 PNG export) and the float Python
+API ``clipvg.render(scene, size, size)`` without gradients (``--api float``: a float32 result, 16 B per
+output px) at a large size (the default limits' largest square, 8192 x 8192) on a scene of many paths,
+on one with groups, clip paths, masks and filters, and on SVGs of resvg's test suite drawn ``--size`` px
+wide (``--resvg``), here and at an older commit (``--before``, e.g. the commit before tiles); and the
+peak bytes per drawn pixel of a forward+backward render (what ``clipvg.limits.GRADIENT_PIXEL_BYTES``
+estimates) and of a one-shot render without gradients (``FLAT_PIXEL_BYTES``, ``TREE_PIXEL_BYTES``).
+Each run is its own process; its peak resident set comes from ``wait4``. Prints JSON.
 
-    python benchmarks/render_memory.py [--size 8192] [--before 073322f --before-size 4096] [--grad-size 1024]
-                                       [--resvg filters/feMorphology/huge-radius.svg,...] [--json out.json]
+    python benchmarks/render_memory.py [--size 8192] [--api cli,float] [--before 073322f --before-size 4096]
+                                       [--grad-size 1024] [--resvg filters/feMorphology/huge-radius.svg,...]
+                                       [--json out.json]
 """
 from __future__ import annotations
 
@@ -120,6 +122,25 @@ print(json.dumps((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) * 1
 """
 
 
+_FLOAT_API = """
+import sys, torch, clipvg
+from clipvg.svg import load_svg
+torch.set_num_threads(1)
+scene = load_svg(sys.argv[1])
+with torch.no_grad():
+    image = clipvg.render(scene, int(sys.argv[2]), int(sys.argv[2]))
+print(f"rendered {tuple(image.shape)} {image.dtype}, {scene.num_paths} paths")
+"""
+
+
+def render_command(api: str, svg: Path, size: int, out: Path) -> list[str]:
+    """The process that renders ``svg`` at ``size`` x ``size`` px through ``api``: "cli" (``clipvg render`` to
+    the PNG ``out``) or "float" (``clipvg.render`` under ``torch.no_grad``, the result dropped)."""
+    if api == "cli":
+        return [sys.executable, "-m", "clipvg.cli", "render", str(svg), "-o", str(out)]
+    return [sys.executable, "-c", _FLOAT_API, str(svg), str(size)]
+
+
 def per_pixel(svg: Path, size: int, grad: bool) -> float:
     """Peak bytes per output pixel of one render of ``svg`` at ``size`` px (above the warmed process)."""
     done = subprocess.run([sys.executable, "-c", _PER_PIXEL, str(svg), str(size), "grad" if grad else "none"],
@@ -130,9 +151,11 @@ def per_pixel(svg: Path, size: int, grad: bool) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size", type=int, default=8192)
+    parser.add_argument("--api", default="cli,float", help="comma-separated: cli (clipvg render, uint8 PNG), "
+                        "float (the Python API's float32 result)")
     parser.add_argument("--before", help="a commit to measure too (its clipvg render, one piece)")
     parser.add_argument("--before-size", type=int, default=4096)
-    parser.add_argument("--grad-size", type=int, default=1024)
+    parser.add_argument("--grad-size", type=int, default=1024, help="size of the per-pixel runs (0: none)")
     parser.add_argument("--scenes", default="paths_1000,groups_filters", help="comma-separated: paths_1000, "
                         "groups_filters, groups_filters_blur_3")
     parser.add_argument("--resvg", default="", help="comma-separated SVGs under --resvg-tests, drawn --size px wide")
@@ -157,14 +180,15 @@ def main() -> None:
             svg = work / f"{name}_{size}.svg"
             svg.write_text(make(size))
             env = {**os.environ, "PYTHONPATH": str(tree), "OMP_NUM_THREADS": "1"}
-            run = _run([sys.executable, "-m", "clipvg.cli", "render", str(svg), "-o", str(work / f"{name}.png")],
-                       tree, env)
-            run["bytes_per_pixel"] = round(run["peak_mb"] * 2 ** 20 / size ** 2, 1)
-            result["render"][f"{name} {label} {size}x{size}"] = run
-        small = work / f"{name}_grad.svg"
-        small.write_text(make(args.grad_size))
-        result["per_pixel"][name] = {"forward_backward": per_pixel(small, args.grad_size, True),
-                                     "forward_one_piece": per_pixel(small, args.grad_size, False)}
+            for api in args.api.split(","):
+                run = _run(render_command(api, svg, size, work / f"{name}.png"), tree, env)
+                run["bytes_per_pixel"] = round(run["peak_mb"] * 2 ** 20 / size ** 2, 1)
+                result["render"][f"{name} {label} {size}x{size}" + ("" if api == "cli" else f" {api}")] = run
+        if args.grad_size:
+            small = work / f"{name}_grad.svg"
+            small.write_text(make(args.grad_size))
+            result["per_pixel"][name] = {"forward_backward": per_pixel(small, args.grad_size, True),
+                                         "forward_one_piece": per_pixel(small, args.grad_size, False)}
     for name in filter(None, args.resvg.split(",")):
         env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
         run = _run([sys.executable, "-m", "clipvg.cli", "render", str(args.resvg_tests / name), "--width",

@@ -13,11 +13,15 @@ from dataclasses import dataclass
 from typing import Callable, Iterator, Protocol
 
 from .errors import InvalidInputError
-from .limits import FLAT_PIXEL_BYTES, OUTPUT_PIXEL_BYTES, TREE_PIXEL_BYTES, resource_limits
+from .limits import FLAT_PIXEL_BYTES, OUTPUT_PIXEL_BYTES, POINT_BYTES, TREE_PIXEL_BYTES, resource_limits
 from .samples import export_samples, textures_on_grid
 from .scene.tree import ClipPath, FilterPrimitive, Group, Pattern
 
-TILE_BYTES = 512 << 20  # working memory of one tile drawn without gradients (margins included)
+TILE_BYTES = 512 << 20  # working memory of one tile drawn without gradients (margins included), at most
+# Resident bytes of a process that has rendered, beside any render's own: torch with its libraries (605 MB) and
+# numba's compiled loops (858-888 MB in all after a flat and a tree render at 256 px, measured; 2 CPUs, torch 2.14)
+RUNTIME_BYTES = 900 << 20
+RGBA8_PIXEL_BYTES = 4  # an export's result: (H, W, 4) uint8
 # The blur's bounds, here (torch-free) so that tiles and estimates see the ones the renderer draws with
 # (clipvg.render.blur, clipvg.render.filters.box_blur import them):
 MAX_BLUR_RADIUS = 512  # px: Gaussian kernels wider than this are cut (a blur that wide is a flat haze anyway)
@@ -131,10 +135,25 @@ def _pixel_bytes(scene: Drawable) -> int:
     return FLAT_PIXEL_BYTES if scene.is_flat else TREE_PIXEL_BYTES
 
 
-def tile_budget(scene: Drawable) -> int:
-    """Pixels one tile of ``scene`` may draw (margins included): ``TILE_BYTES`` over the measured peak
-    bytes per drawn pixel of a flat scene or of a tree."""
-    return TILE_BYTES // _pixel_bytes(scene)
+def reserved_bytes(width: int, height: int, points: int, result_pixel_bytes: int) -> int:
+    """Bytes that live beside the tiles of a render without gradients: the runtime (``RUNTIME_BYTES``), the
+    scene's ``points`` (``clipvg.limits.POINT_BYTES`` each, as ``job_bytes`` counts them) and the ``width`` x
+    ``height`` px result the tiles are put into, ``result_pixel_bytes`` per px (float32 RGBA:
+    ``OUTPUT_PIXEL_BYTES``, an export's uint8: ``RGBA8_PIXEL_BYTES``)."""
+    return RUNTIME_BYTES + points * POINT_BYTES + width * height * result_pixel_bytes
+
+
+def _room(reserved: float) -> float:
+    """Bytes the render_memory_bytes limit in force leaves to the drawing beside ``reserved`` bytes (may be
+    negative)."""
+    return resource_limits().render_memory_bytes - reserved
+
+
+def tile_budget(scene: Drawable, reserved: float = 0) -> int:
+    """Pixels one tile of ``scene`` may draw (margins included): ``TILE_BYTES``, or the bytes the
+    render_memory_bytes limit leaves beside ``reserved`` bytes (``reserved_bytes``) when fewer, over the
+    measured peak bytes per drawn pixel of a flat scene or of a tree."""
+    return max(0, int(min(TILE_BYTES, _room(reserved)) // _pixel_bytes(scene)))
 
 
 def tile_plan(width: int, height: int, margin: tuple[int, int], pixels: int) -> TilePlan:
@@ -151,17 +170,28 @@ def tile_plan(width: int, height: int, margin: tuple[int, int], pixels: int) -> 
     return TilePlan(cols, rows, (mx if cols < width else 0, my))
 
 
-def plan_for(scene: Drawable, width: int, height: int) -> TilePlan | None:
-    """The tiles a render of ``scene`` at ``width`` x ``height`` without gradients is drawn in, or
-    None when it is drawn in one piece (it fits in one tile, or cannot be tiled)."""
-    pixels = tile_budget(scene)
+def plan_for(scene: Drawable, width: int, height: int, reserved: float = 0) -> TilePlan | None:
+    """The tiles a render of ``scene`` at ``width`` x ``height`` without gradients is drawn in, beside
+    ``reserved`` bytes (``reserved_bytes``: the runtime, the scene, the result), or None when it is drawn in
+    one piece (it fits in one tile, or cannot be tiled). A row of narrower tiles is put together in a band
+    whose bytes come out of the room too. With too little room the plan is the smallest tile
+    ``tile_plan`` makes (``render_plan`` refuses it)."""
+    pixels = tile_budget(scene, reserved)
     if width * height <= pixels:
         return None
     margin = tile_margins(scene, width, height)
     if margin is None:
         return None
     plan = tile_plan(width, height, margin, pixels)
+    over = plan.drawn_pixels(width, height) * _pixel_bytes(scene) + _band_bytes(plan, width) - _room(reserved)
+    if over > 0:
+        plan = tile_plan(width, height, margin, max(0, pixels - math.ceil(over / _pixel_bytes(scene))))
     return None if plan.cols >= width and plan.rows >= height else plan
+
+
+def _band_bytes(plan: TilePlan, width: int) -> int:
+    """Bytes of the band a row of ``plan``'s tiles is put together in (0 when a tile is a whole row)."""
+    return 0 if plan.cols >= width else plan.rows * width * OUTPUT_PIXEL_BYTES
 
 
 def _clip_paths(clip: ClipPath | None) -> Iterator[int]:
@@ -184,16 +214,15 @@ def pattern_paths(tree: Group) -> set[int]:
     return found
 
 
-def working_bytes(scene: Drawable, width: int, height: int, tiled: bool = True) -> float:
+def working_bytes(scene: Drawable, width: int, height: int, tiled: bool = True, reserved: float = 0) -> float:
     """Estimated peak bytes the drawing of a ``width`` x ``height`` render of ``scene`` takes without
-    gradients: its largest tile (margins included) at the measured bytes per pixel, plus the band the
-    tiles of one row are put together in; the whole render when it is drawn in one piece (``tiled``
-    False, or ``plan_for`` None)."""
-    plan = plan_for(scene, width, height) if tiled else None
+    gradients beside ``reserved`` bytes (``plan_for``): its largest tile (margins included) at the measured
+    bytes per pixel, plus the band the tiles of one row are put together in; the whole render when it is
+    drawn in one piece (``tiled`` False, or ``plan_for`` None)."""
+    plan = plan_for(scene, width, height, reserved) if tiled else None
     if plan is None:
         return width * height * _pixel_bytes(scene)
-    band = 0 if plan.cols >= width else plan.rows * width * OUTPUT_PIXEL_BYTES
-    return plan.drawn_pixels(width, height) * _pixel_bytes(scene) + band
+    return plan.drawn_pixels(width, height) * _pixel_bytes(scene) + _band_bytes(plan, width)
 
 
 def drawn_samples(scene: Drawable, scale: float, samples: int) -> int:
@@ -218,12 +247,15 @@ def drawn_samples(scene: Drawable, scale: float, samples: int) -> int:
 
 
 def render_plan(scene: Drawable, width: int | None, height: int | None, samples: int | None, export: bool,
-                points: int, working: Callable[[int, int], float | None]) -> tuple[int, int, float | None, int]:
+                points: int, working: Callable[[int, int, float], float | None],
+                result_pixel_bytes: int = OUTPUT_PIXEL_BYTES) -> tuple[int, int, float | None, int, int]:
     """A render's output size (``width``, ``height`` px: the canvas's, or the other side kept in proportion
-    where one is None), the peak bytes its drawing takes (``working(drawn width, drawn height)``: None when it
-    records gradients) and the samples per axis it is drawn with (``drawn_samples`` of ``samples``; for an
-    ``export``, None is ``export_samples``' default for its size), checked against the resource limits
-    (``points``: the scene's control points). Raises InvalidInputError for a size under 1 x 1 px,
+    where one is None), the peak bytes its drawing takes (``working(drawn width, drawn height, reserved)``: None
+    when it records gradients), the samples per axis it is drawn with (``drawn_samples`` of ``samples``; for an
+    ``export``, None is ``export_samples``' default for its size) and the bytes that live beside its drawing
+    (``reserved_bytes``: the result is an export's uint8 RGBA, else ``result_pixel_bytes`` per px), checked
+    against the resource limits (``points``: the scene's control points); a render without gradients also
+    with those bytes beside it against render_memory_bytes. Raises InvalidInputError for a size under 1 x 1 px,
     ResourceLimitError for one over the limits."""
     if width is None and height is None:
         width, height = round(scene.width), round(scene.height)
@@ -237,7 +269,12 @@ def render_plan(scene: Drawable, width: int | None, height: int | None, samples:
     if export:
         samples = export_samples(width, height, samples)
     samples = drawn_samples(scene, max(width / scene.width, height / scene.height), samples)
-    drawn = working(width * samples, height * samples)
-    resource_limits().check_job(width, height, points, scene.num_paths, 0, "render (width/height, --width)",
-                                working=drawn, samples=samples)
-    return width, height, drawn, samples
+    reserved = reserved_bytes(width, height, points, RGBA8_PIXEL_BYTES if export else result_pixel_bytes)
+    drawn = working(width * samples, height * samples, reserved)
+    what = "render (width/height, --width)"
+    limits = resource_limits()
+    limits.check_job(width, height, points, scene.num_paths, 0, what, working=drawn, samples=samples)
+    if drawn is not None:
+        limits.check("render_memory_bytes", reserved + drawn, f"{what}: the estimated peak memory in bytes of this "
+                     "render without gradients with its result and the runtime beside its tiles")
+    return width, height, drawn, samples, reserved

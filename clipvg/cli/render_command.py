@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> None:
         width, height = round(read.width), round(read.height)  # memory without the drawing's own
         resource_limits().check_job(width, height, 0, 0, 0, f"{args.input}, rendered at its canvas size", working=0)
     render_plan(read, args.width, args.height, args.samples, True, read.num_points,  # the renderer's own check,
-                lambda w, h: working_bytes(read, w, h, tiled=args.backend != "diffvg"))  # filters' reach included
+                lambda w, h, beside: working_bytes(read, w, h, args.backend != "diffvg", beside))  # filters incl.
     from ..image_out import save_png
     from ..render.api import render_rgba8
 

@@ -54,8 +54,8 @@ def render(scene: Scene, width: int | None = None, height: int | None = None,
     N * N x the work; a scene with a filter that works on the pixel grid (``drawn_samples``) is drawn
     with one.
     """
-    width, height, working, color, samples = _prepare(scene, width, height, background, backend, samples)
-    bands = _bands(scene, width, height, working, color, backend, samples)
+    width, height, working, color, samples, reserved = _prepare(scene, width, height, background, backend, samples)
+    bands = _bands(scene, width, height, working, color, backend, samples, reserved)
     if bands is None:
         return _one_piece(scene, width, height, color, backend, samples)
     out = torch.empty(height, width, 4, dtype=scene.points.dtype, device=scene.device)
@@ -74,9 +74,9 @@ def render_rgba8(scene: Scene, width: int | None = None, height: int | None = No
     is drawn at that many times the size and reduced before converting)."""
     from ..image_out import to_uint8
     with torch.no_grad():
-        width, height, working, color, samples = _prepare(scene, width, height, background, backend, samples,
-                                                          export=True)
-        bands = _bands(scene, width, height, working, color, backend, samples)
+        width, height, working, color, samples, reserved = _prepare(scene, width, height, background, backend,
+                                                                    samples, export=True)
+        bands = _bands(scene, width, height, working, color, backend, samples, reserved)
         if bands is None:
             return to_uint8(_one_piece(scene, width, height, color, backend, samples))
         out = np.empty((height, width, 4), np.uint8)
@@ -86,14 +86,14 @@ def render_rgba8(scene: Scene, width: int | None = None, height: int | None = No
 
 
 def _bands(scene: Scene, width: int, height: int, working: float | None, color: torch.Tensor | None, backend: str,
-           samples: int) -> Iterator[tuple[int, torch.Tensor]] | None:
+           samples: int, reserved: float) -> Iterator[tuple[int, torch.Tensor]] | None:
     """Output bands (y0, (rows, W, 4) straight RGBA), top to bottom, of a render ``_prepare`` checked
-    when it has no gradients (``working`` not None) and is drawn in tiles (``clipvg.render.bands``),
-    else None (draw it in one piece)."""
+    when it has no gradients (``working`` not None) and is drawn in tiles (``clipvg.render.bands``) beside
+    ``reserved`` bytes (the runtime, the scene, the result), else None (draw it in one piece)."""
     if backend == "diffvg" or working is None:
         return None
     from .bands import render_rows
-    bands = render_rows(scene, width * samples, height * samples, color, _drawer(scene))
+    bands = render_rows(scene, width * samples, height * samples, color, _drawer(scene), reserved)
     return None if bands is None else reduced_rows(bands, samples)
 
 
@@ -110,19 +110,22 @@ def _one_piece(scene: Scene, width: int, height: int, color: torch.Tensor | None
 
 def _prepare(scene: Scene, width: int | None, height: int | None, background: Sequence[float] | torch.Tensor | None,
              backend: str, samples: int | None, export: bool = False
-             ) -> tuple[int, int, float | None, torch.Tensor | None, int]:
+             ) -> tuple[int, int, float | None, torch.Tensor | None, int, int]:
     """A render's checked output size (width, height), the peak bytes its drawing at ``samples`` x that
     size takes without gradients (None: it records gradients; see ``_working_bytes``), background
-    colour (4,) or None, and the samples per axis it is drawn with (``drawn_samples``). ``export``: an
-    export, whose ``samples`` None is ``export_samples``' default for its size. The size, samples and memory
-    are ``clipvg.tiling.render_plan``'s (``clipvg render`` runs it on the SVG before torch loads)."""
+    colour (4,) or None, the samples per axis it is drawn with (``drawn_samples``) and the bytes that live
+    beside its tiles (``clipvg.tiling.reserved_bytes``: the result is the scene's float RGBA, or for an
+    ``export`` uint8). ``export``: an export, whose ``samples`` None is ``export_samples``' default for its
+    size. The size, samples and memory are ``clipvg.tiling.render_plan``'s (``clipvg render`` runs it on the
+    SVG before torch loads)."""
     if not export:
         check_samples(samples)
     if backend not in BACKENDS:
         raise InvalidInputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    width, height, working, samples = render_plan(scene, width, height, samples, export, len(scene.points),
-                                                  lambda w, h: _working_bytes(scene, w, h, backend))
-    return width, height, working, _background(background, scene.points), samples
+    width, height, working, samples, reserved = render_plan(
+        scene, width, height, samples, export, len(scene.points),
+        lambda w, h, beside: _working_bytes(scene, w, h, backend, beside), 4 * scene.points.element_size())
+    return width, height, working, _background(background, scene.points), samples, reserved
 
 
 def _drawer(scene: Scene) -> "Draw":
@@ -135,13 +138,14 @@ def _drawer(scene: Scene) -> "Draw":
     return render_torch
 
 
-def _working_bytes(scene: Scene, width: int, height: int, backend: str) -> float | None:
-    """Peak bytes the drawing of a ``width`` x ``height`` render takes without gradients (its largest
-    tile, or the whole render when it is drawn in one piece), or None when it records gradients."""
+def _working_bytes(scene: Scene, width: int, height: int, backend: str, reserved: float = 0) -> float | None:
+    """Peak bytes the drawing of a ``width`` x ``height`` render takes without gradients beside ``reserved``
+    bytes (its largest tile, or the whole render when it is drawn in one piece), or None when it records
+    gradients."""
     from .bands import needs_gradient, working_bytes
     if needs_gradient(scene):
         return None
-    return working_bytes(scene, width, height, tiled=backend != "diffvg")
+    return working_bytes(scene, width, height, tiled=backend != "diffvg", reserved=reserved)
 
 
 def render_on_white(scene: Scene, width: int | None = None, height: int | None = None,

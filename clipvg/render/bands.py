@@ -147,13 +147,13 @@ def _pattern_parts(scene: Scene) -> tuple[torch.Tensor, torch.Tensor] | None:
     return in_pattern[scene.point_path_index()], pattern_gradients
 
 
-def render_rows(scene: Scene, width: int, height: int, background: torch.Tensor | None, draw: Draw
-                ) -> Iterator[tuple[int, torch.Tensor]] | None:
+def render_rows(scene: Scene, width: int, height: int, background: torch.Tensor | None, draw: Draw,
+                reserved: float = 0) -> Iterator[tuple[int, torch.Tensor]] | None:
     """The render of ``scene`` at ``width`` x ``height`` by ``draw`` (render_torch or render_tree) as
     bands (y0, (rows, W, 4) straight RGBA), top to bottom, each put together from one row of tiles
-    (``plan_for``); None when it fits in one tile or cannot be tiled (then draw it in one piece).
-    Draws without gradients."""
-    plan = plan_for(scene, width, height)
+    (``plan_for`` beside ``reserved`` bytes); None when it fits in one tile or cannot be tiled (then draw
+    it in one piece). Draws without gradients."""
+    plan = plan_for(scene, width, height, reserved)
     parts = None if plan is None else _pattern_parts(scene)
     if plan is None or parts is None:
         return None

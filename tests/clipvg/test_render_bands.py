@@ -72,7 +72,7 @@ def _one_shot(scene: Scene, width: int, height: int) -> torch.Tensor:
 
 def _small_tiles(monkeypatch, cols: int, rows: int) -> None:
     """Draw every render in tiles of ``cols`` x ``rows`` px (with the scene's filter margins)."""
-    def plan(scene: Scene, width: int, height: int) -> bands.TilePlan | None:
+    def plan(scene: Scene, width: int, height: int, reserved: float = 0) -> bands.TilePlan | None:
         margin = bands.tile_margins(scene, width, height)
         return None if margin is None else bands.TilePlan(cols, rows, margin)
     monkeypatch.setattr(bands, "plan_for", plan)
