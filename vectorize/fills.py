@@ -9,11 +9,14 @@ its farthest pixel, linear between them, approximate the quadratic. Stop colours
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
+from numba import njit
 
 from clipvg.scene import GradientStops, LinearGradient, Paint, RadialGradient, Solid
 
-from .merge import Layout, centred_moments
+from .merge import Layout
 from .pixel_sums import region_extremes
 
 # A gradient must remove at least this share of the flat colour's squared error, and the region
@@ -25,6 +28,7 @@ MIN_PIXELS = 12
 RADIAL_MARGIN = 0.05
 RADIAL_REACH = 4.0
 RADIAL_STOPS = 5
+JACOBI_SWEEPS = 16  # a 3 x 3 eigenproblem converges in 4-6
 
 
 def region_paints(stats: np.ndarray, layout: Layout, ridge: float, labels: np.ndarray, opaque: np.ndarray,
@@ -85,21 +89,118 @@ def _rank_one(rows, n, colour, fsum, ff, fc, ridge):
     return reduction, b, gamma, fsum / np.maximum(n, 1e-12)[:, None]
 
 
+@njit(cache=True, nogil=True)
 def _rank_one_fits(n, colour, fsum, ff, fc, ridge):
-    """``_rank_one``'s (reduction, b, gamma) of every region given."""
-    cov, cross = centred_moments(n, colour, fsum, ff, fc, ridge)
-    f = cov.shape[1]
-    tiny = n < f + 1
-    cov = np.where(tiny[:, None, None], np.eye(f), cov)
-    chol = np.linalg.cholesky(cov)
-    whitened = np.linalg.solve(chol, cross)
-    u, sigma, vt = np.linalg.svd(whitened, full_matrices=False)
-    a, top, b = u[:, :, 0], sigma[:, 0], vt[:, 0, :]
-    # gamma = sigma L^-T a: s(f) = gamma . (f - mean) then has unit colour direction b.
-    gamma = np.linalg.solve(np.swapaxes(chol, 1, 2), (top[:, None] * a)[..., None])[..., 0]
-    gamma = np.where(tiny[:, None], 0.0, gamma)
-    reduction = np.where(tiny, 0.0, top ** 2)
+    """``_rank_one``'s (reduction (K,), b (K, C), gamma (K, F)) of every region given (n (K,), colour
+    (K, C), fsum (K, F), ff (K, F, F), fc (K, F, C), F <= 3), compiled, one region at a time: the
+    centred moments (sums over pixels; ``ridge`` per pixel on the covariance's diagonal), the Cholesky factor L of the covariance, the
+    whitened cross covariance W = L^-1 cross (F, C), its top singular value s and vectors a (F,),
+    b (C,) from the top eigenpair of W W^T (Jacobi rotations), gamma = s L^-T a. Regions under F + 1
+    pixels (or with a covariance that is not positive definite) get zeros."""
+    count, f = fsum.shape
+    channels = colour.shape[1]
+    reduction, b, gamma = np.zeros(count), np.zeros((count, channels)), np.zeros((count, f))
+    chol, w, m, vectors = np.empty((f, f)), np.empty((f, channels)), np.empty((f, f)), np.empty((f, f))
+    for r in range(count):
+        if n[r] < f + 1:
+            continue
+        total = max(n[r], 1e-12)
+        for i in range(f):
+            for j in range(f):
+                chol[i, j] = ff[r, i, j] - fsum[r, i] * fsum[r, j] / total
+            chol[i, i] += ridge * n[r]
+            for c in range(channels):
+                w[i, c] = fc[r, i, c] - fsum[r, i] * colour[r, c] / total
+        if not _cholesky(chol):
+            continue
+        for c in range(channels):  # W = L^-1 cross, column by column
+            for i in range(f):
+                value = w[i, c]
+                for k in range(i):
+                    value -= chol[i, k] * w[k, c]
+                w[i, c] = value / chol[i, i]
+        for i in range(f):
+            for j in range(f):
+                value = 0.0
+                for c in range(channels):
+                    value += w[i, c] * w[j, c]
+                m[i, j] = value
+        top = _top_eigen(m, vectors)
+        sigma = math.sqrt(max(m[top, top], 0.0))
+        if sigma <= 0.0:
+            continue
+        reduction[r] = sigma * sigma
+        for c in range(channels):
+            value = 0.0
+            for i in range(f):
+                value += w[i, c] * vectors[i, top]
+            b[r, c] = value / sigma
+        for i in range(f - 1, -1, -1):  # gamma = L^-T (sigma a)
+            value = sigma * vectors[i, top]
+            for k in range(i + 1, f):
+                value -= chol[k, i] * gamma[r, k]
+            gamma[r, i] = value / chol[i, i]
     return reduction, b, gamma
+
+
+@njit(cache=True, nogil=True)
+def _cholesky(a) -> bool:
+    """The lower Cholesky factor of the symmetric ``a`` (F, F), in place (its lower triangle); False
+    when ``a`` is not positive definite."""
+    f = a.shape[0]
+    for i in range(f):
+        for j in range(i + 1):
+            value = a[i, j]
+            for k in range(j):
+                value -= a[i, k] * a[j, k]
+            if i == j:
+                if not value > 0.0:
+                    return False
+                a[i, i] = math.sqrt(value)
+            else:
+                a[i, j] = value / a[j, j]
+    return True
+
+
+@njit(cache=True, nogil=True)
+def _top_eigen(m, vectors) -> int:
+    """Diagonalise the symmetric ``m`` (F, F) in place by cyclic Jacobi rotations, its eigenvectors
+    in the columns of ``vectors`` (F, F); returns the index of the largest eigenvalue (``m[i, i]``)."""
+    f = m.shape[0]
+    for i in range(f):
+        for j in range(f):
+            vectors[i, j] = 1.0 if i == j else 0.0
+    for _ in range(JACOBI_SWEEPS):
+        off = scale = 0.0
+        for i in range(f):
+            scale += m[i, i] * m[i, i]
+            for j in range(i + 1, f):
+                off += m[i, j] * m[i, j]
+        if off <= 1e-32 * scale:
+            break
+        for p in range(f - 1):
+            for q in range(p + 1, f):
+                if m[p, q] == 0.0:
+                    continue
+                theta = (m[q, q] - m[p, p]) / (2.0 * m[p, q])
+                t = 1.0 / (abs(theta) + math.sqrt(theta * theta + 1.0))
+                t = t if theta >= 0.0 else -t
+                c = 1.0 / math.sqrt(t * t + 1.0)
+                s = t * c
+                for k in range(f):
+                    kp, kq = m[k, p], m[k, q]
+                    m[k, p], m[k, q] = c * kp - s * kq, s * kp + c * kq
+                for k in range(f):
+                    pk, qk = m[p, k], m[q, k]
+                    m[p, k], m[q, k] = c * pk - s * qk, s * pk + c * qk
+                for k in range(f):
+                    kp, kq = vectors[k, p], vectors[k, q]
+                    vectors[k, p], vectors[k, q] = c * kp - s * kq, s * kp + c * kq
+    top = 0
+    for i in range(1, f):
+        if m[i, i] > m[top, top]:
+            top = i
+    return top
 
 
 def _flat(mean: np.ndarray, channels: int) -> list[Solid]:

@@ -54,16 +54,6 @@ def pixel_ridge(height: int, width: int) -> float:
     return (2.0 / max(height, width)) ** 2 / 12.0
 
 
-def centred_moments(n, colour, fsum, ff, fc, ridge):
-    """Centred feature covariance (R, F, F) (plus ``ridge`` per pixel on the diagonal) and
-    feature-colour cross covariance (R, F, C), both summed over pixels."""
-    count = np.maximum(n, 1e-12)[:, None, None]
-    cov = ff - fsum[:, :, None] * fsum[:, None, :] / count
-    cov = cov + ridge * n[:, None, None] * np.eye(ff.shape[1])
-    cross = fc - fsum[:, :, None] * colour[:, None, :] / count
-    return cov, cross
-
-
 def merge_levels(labels: np.ndarray, stats: np.ndarray, layout: Layout, ridge: float,
                  targets: list[int]) -> list[np.ndarray]:
     """Merge the regions of ``labels`` (H, W) int (-1: no region, else 0..R-1, with ``stats``

@@ -67,6 +67,29 @@ def test_rank_one_fits_each_region_on_its_own():
     assert np.array_equal(some[3], every[3]) and every[0][rows].min() > 0
 
 
+@pytest.mark.parametrize("features", [2, 3])
+def test_rank_one_matches_the_svd_of_the_whitened_cross_covariance(features):
+    rng = np.random.default_rng(5)
+    height, width = 40, 48
+    labels = rng.integers(0, 30, (height, width))
+    f = features_of(height, width)
+    colours = 0.5 + 0.3 * np.sin(3 * f[..., :1]) * np.array([1.0, 0.5, -0.3]) + 0.05 * rng.random((height, width, 3))
+    n, colour, _, fsum, ff, fc = Layout(3, 3).split(region_sums(labels, 30, colours, 3))
+    fsum, ff, fc = fsum[:, :features], ff[:, :features, :features], fc[:, :features]
+    reduction, b, gamma, _ = _rank_one(np.arange(30), n, colour, fsum, ff, fc, 0.01)
+    # numpy reference: Cholesky of the centred covariance, SVD of L^-1 cross, gamma = s L^-T a
+    cov = ff - fsum[:, :, None] * fsum[:, None, :] / n[:, None, None] + 0.01 * n[:, None, None] * np.eye(features)
+    cross = fc - fsum[:, :, None] * colour[:, None, :] / n[:, None, None]
+    chol = np.linalg.cholesky(cov)
+    u, sigma, vt = np.linalg.svd(np.linalg.solve(chol, cross))
+    expected_gamma = np.linalg.solve(np.swapaxes(chol, 1, 2), (sigma[:, :1] * u[:, :, 0])[..., None])[..., 0]
+    np.testing.assert_allclose(reduction, sigma[:, 0] ** 2, rtol=1e-12)
+    # the direction's sign is free: the model b gamma^T is what the fills use
+    np.testing.assert_allclose(b[:, :, None] * gamma[:, None, :], vt[:, 0, :, None] * expected_gamma[:, None, :],
+                               rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(np.linalg.norm(b, axis=1), 1.0, rtol=1e-12)
+
+
 def test_row_error_is_the_least_squares_error_of_the_gradient_model():
     rng = np.random.default_rng(1)
     height, width = 7, 9
