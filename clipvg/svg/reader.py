@@ -172,6 +172,12 @@ def _check_finite(paths: list[Path], name: str, outlined: set[int]) -> None:
                                 "after its transforms, or not a number); fix its numbers")
 
 
+def _no_area(path: Path) -> bool:
+    """Whether the stroke of ``path`` covers nothing: butt caps on open subpaths of zero length (SVG draws only
+    the caps of a zero-length subpath)."""
+    return path.stroke.cap == "butt" and all(not s.closed and (s.points == s.points[0]).all() for s in path.subpaths)
+
+
 def _stroke_reach(stroke: Stroke) -> float:
     """How far (px) a stroke's outline may reach from its path: half its width times the miter limit (or 1)."""
     return stroke.width / 2 * max(stroke.miter_limit, 1.0)
@@ -441,9 +447,10 @@ class _Reader:
         """Under a non-uniform scale or a skew (or ``always``) a stroke's width varies with direction: its
         outline, made in the shape's own space and transformed, is a filled path, returned (``path`` loses its
         stroke); the renderer's stroke code makes it when the Scene is built (``PendingOutline``: the returned
-        path stands in for it until then). None (nothing changed) under a similarity."""
+        path stands in for it until then). None (nothing changed) under a similarity, or for a stroke that has
+        no outline (``_no_area``)."""
         ctm = matrix3(shape.transform)
-        if path.stroke is None or (_is_similarity(ctm) and not always):
+        if path.stroke is None or (_is_similarity(ctm) and not always) or _no_area(path):
             return None
         scale = float(np.sqrt(abs(np.linalg.det(ctm[:2, :2]))))
         if scale == 0:

@@ -7,6 +7,7 @@ with exit 0 or 2 and, when refused, a last stderr line of the form ``clipvg <com
 """
 from __future__ import annotations
 
+import base64
 import io
 import random
 import re
@@ -254,6 +255,46 @@ def _svg_fuzz_cases(rng: random.Random) -> Iterator[Case]:
     yield Case("svg fuzzed attributes", "svg", fuzz_svg(rng).encode(), COMMANDS["svg"])
 
 
+# an SVG whose reading needs the renderer's stroke and image code made lazy (a stroke under a skew or a
+# non-uniform scale, a pattern stroke, an embedded SVG image), with one thing that must be refused or skipped
+# fault: (canvas side, defs, the skewed path's attributes (stroke-width, transform, filter), the inner SVG's fault)
+OUTLINED_FAULTS = {
+    "canvas 60000": ("60000", "", {}, ""),
+    "blur over 8192 px": ("8192", '<filter id="f"><feGaussianBlur stdDeviation="{n}00"/></filter>',
+                          {"filter": "url(#f)"}, ""),
+    "stroke-width 1e12": ("64", "", {"stroke-width": "1e12"}, ""),
+    "odd skew": ("64", "", {"transform": "skewX({odd})"}, ""),
+    "inner SVG truncated": ("64", "", {}, "cut"),
+    "inner SVG nested 20000": ("64", "", {}, "deep"),
+    "inner SVG canvas 1e6": ("64", "", {}, "huge"),
+}
+
+
+def outlined_svg(rng: random.Random, fault: str) -> str:
+    """An SVG with a skewed, a non-uniformly scaled and a pattern stroke and an embedded SVG image (itself with a
+    skewed stroke), spoiled by ``fault`` (an ``OUTLINED_FAULTS`` key)."""
+    side, defs, spoiled, inner_fault = OUTLINED_FAULTS[fault]
+    n = lambda: f"{rng.uniform(1, 40):.2f}"  # noqa: E731
+    attributes = {"stroke-width": n(), "transform": f"skewX({n()})", **spoiled}
+    skewed = "".join(f' {k}="{v.format(odd=rng.choice(NUMBERS))}"' for k, v in attributes.items())
+    inner = ('<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{w}"><path d="M2 2L{a} {b}" stroke="navy" '
+             'stroke-width="3" transform="skewY({c})"/>{deep}</svg>').format(
+        w="1000000" if inner_fault == "huge" else "20", a=n(), b=n(), c=n(),
+        deep="<g>" * 20000 + "</g>" * 20000 if inner_fault == "deep" else "")
+    inner = inner[:rng.randrange(len(inner))] if inner_fault == "cut" else inner
+    uri = "data:image/svg+xml;base64," + base64.b64encode(inner.encode()).decode()
+    return (SVG_HEAD.format(w=side, h=side) + defs.format(n=rng.randrange(1, 9)) +
+            '<pattern id="p" width="4" height="4" patternUnits="userSpaceOnUse"><rect width="2" height="4"/></pattern>'
+            f'<path d="M{n()} {n()}Q{n()} {n()} {n()} {n()}" fill="none" stroke="green"{skewed}/>'
+            f'<ellipse cx="{n()}" cy="{n()}" rx="{n()}" ry="{n()}" stroke="blue" transform="scale(1 {n()})"/><path d="M{n()} {n()}L{n()} {n()}" stroke="url(#p)" stroke-width="{n()}"/>'
+            f'<image width="{n()}" height="{n()}" href="{uri}"/></svg>')
+
+
+def _outlined_svg_cases(rng: random.Random) -> Iterator[Case]:
+    fault = rng.choice(sorted(OUTLINED_FAULTS))
+    yield Case(f"svg outlined strokes, SVG image: {fault}", "svg", outlined_svg(rng, fault).encode(), COMMANDS["svg"])
+
+
 JOB_VALUES = (None, True, 0, -1, 1.5, 1e309, "", "x", "10,10,5,5=a box", [], {}, [1, 2], {"box": [1, 2, 3], "prompt": 1},
               [[0, 0, 10, 10], "a cat"], "a" * 2000, 10 ** 30, float("nan"))
 JOB_KEYS = ("prompt", "roi", "iterations", "patches", "seed", "max_size", "colors_only", "mask", "output", "device",
@@ -314,8 +355,8 @@ def _request_cases(rng: random.Random) -> Iterator[Case]:
     yield Case("web request", "request", json.dumps(request).encode(), [])
 
 
-CAMPAIGN_GENERATORS = GENERATORS + (_svg_fuzz_cases, _svg_fuzz_cases, _svg_fuzz_cases, _job_cases, _job_cases,
-                                    _request_cases, _request_cases)
+CAMPAIGN_GENERATORS = GENERATORS + (_svg_fuzz_cases, _svg_fuzz_cases, _svg_fuzz_cases, _outlined_svg_cases, _job_cases,
+                                    _job_cases, _request_cases, _request_cases)
 
 
 def campaign_cases(seed: int, count: int) -> Iterator[Case]:

@@ -4,11 +4,13 @@ specs end in InvalidInputError (hypothesis)."""
 from __future__ import annotations
 
 import json
+import random
+import warnings
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from bad_corpus import cases
+from bad_corpus import COMMANDS, OUTLINED_FAULTS, Case, cases, outlined_svg
 from clipvg.cli import main
 from clipvg.edit import JobSpec
 from clipvg.errors import InvalidInputError
@@ -24,6 +26,28 @@ def test_bad_input_gets_exit_2_and_one_line(case, tmp_path, capsys):
     assert code in (0, 2), err
     if code == 2:
         assert err.splitlines()[-1].startswith(f"clipvg {case.args[0]}: error: "), err
+
+
+REFUSED = {"canvas 60000": "render_pixels limit", "blur over 8192 px": "render_memory_bytes limit",
+           "stroke-width 1e12": "has a coordinate too large"}
+
+
+@pytest.mark.parametrize("fault", sorted(OUTLINED_FAULTS))
+def test_a_file_with_outlined_strokes_and_an_svg_image_is_refused_or_drawn(fault, tmp_path, capsys):
+    """The campaign's files whose strokes and SVG image are made when the Scene is built: over a limit they are
+    refused (exit 2, the project's one line); a broken inner SVG is skipped with a warning and the rest drawn."""
+    case = Case(fault, "svg", outlined_svg(random.Random(3), fault).encode(), COMMANDS["svg"])
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        code = main(case.argv(tmp_path))
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err, err
+    if fault in REFUSED:
+        assert code == 2 and err.splitlines()[-1].startswith("clipvg render: error: ") and REFUSED[fault] in err, err
+    elif fault.startswith("inner SVG"):
+        assert code == 0 and any("image (SVG image" in str(w.message) for w in seen), [str(w.message) for w in seen]
+    else:
+        assert code in (0, 2), err
 
 
 JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),

@@ -136,15 +136,14 @@ def test_a_filter_reaching_far_over_a_large_render_is_refused_from_the_read_svg(
            '<feGaussianBlur stdDeviation="100"/></filter><rect width="10" height="10" filter="url(#f)"/></svg>')
     read = read_svg(svg)
     with pytest.raises(ResourceLimitError, match="render_memory_bytes limit") as early:
-        render_plan(read, None, None, None, True, read.num_points, lambda w, h, beside: working_bytes(read, w, h,
-                                                                                                     reserved=beside))
+        render_plan(read, None, None, None, True, read.num_points, lambda w, h: working_bytes(read, w, h))
     from clipvg.render.api import render_rgba8
 
     with pytest.raises(ResourceLimitError) as full:
         render_rgba8(read_svg(svg).to_scene())
     assert str(early.value) == str(full.value)
-    width, _, _, samples, _ = render_plan(read, 64, None, None, True, read.num_points,  # drawn smaller it passes
-                                          lambda w, h, beside: working_bytes(read, w, h, reserved=beside))
+    width, _, _, samples = render_plan(read, 64, None, None, True, read.num_points,
+                                       lambda w, h: working_bytes(read, w, h))  # drawn smaller it passes
     assert (width, samples) == (64, 2)
 
 
@@ -209,6 +208,13 @@ def test_a_stroke_outline_reaching_out_of_range_is_refused_while_reading():
            'stroke-width="1e9" transform="skewX(30)"/></svg>')
     with pytest.raises(SVGParseError, match="the shape number 2 has a coordinate too large"):
         read_svg(svg)
+
+
+def test_a_zero_length_stroke_with_butt_caps_is_not_outlined():
+    """It covers nothing: the path keeps its stroke, as under a similarity, and no stand-in is added."""
+    read = read_svg('<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"><path d="M5 5 L5 5" stroke="red" '
+                    'stroke-width="4" transform="skewX(30)"/></svg>')
+    assert not read.outlines and read.num_paths == 1 and read.paths[0].stroke is not None
 
 
 RENDER = """
