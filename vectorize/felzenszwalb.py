@@ -244,8 +244,11 @@ def _segment(smooth, mask, scale, min_size, key, counts, order, directions, pare
         parent[p], size[p], inner[p] = p, 1, 0.0
     for i in range(edges):
         p, k = np.int64(order[i]), _direction(directions, i)
-        a, b = _find(parent, p), _find(parent, p + DY[k] * width + DX[k])
-        if a == b:  # most edges: the pixel's position (a division) is worked out only past here
+        q = p + DY[k] * width + DX[k]
+        if parent[p] == parent[q]:  # most edges: one segment (the sets do not depend on skipped halvings)
+            continue
+        a, b = _find(parent, p), _find(parent, q)
+        if a == b:  # the pixel's position (a division) is worked out only past here
             continue
         y, x = p // width, p % width
         weight = _weight(smooth, y, x, y + DY[k], x + DX[k])
@@ -258,7 +261,10 @@ def _segment(smooth, mask, scale, min_size, key, counts, order, directions, pare
         parent[p] = _find(parent, p)
     for i in range(edges):  # small segments join their neighbour across the lightest edge
         p, k = np.int64(order[i]), _direction(directions, i)
-        a, b = _find(parent, p), _find(parent, p + DY[k] * width + DX[k])
+        q = p + DY[k] * width + DX[k]
+        if parent[p] == parent[q]:
+            continue
+        a, b = _find(parent, p), _find(parent, q)
         if a != b and (size[a] < min_size or size[b] < min_size):
             root, child = (a, b) if a < b else (b, a)
             parent[child] = root
