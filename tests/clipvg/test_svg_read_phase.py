@@ -136,14 +136,15 @@ def test_a_filter_reaching_far_over_a_large_render_is_refused_from_the_read_svg(
            '<feGaussianBlur stdDeviation="100"/></filter><rect width="10" height="10" filter="url(#f)"/></svg>')
     read = read_svg(svg)
     with pytest.raises(ResourceLimitError, match="render_memory_bytes limit") as early:
-        render_plan(read, None, None, None, True, read.num_points, lambda w, h: working_bytes(read, w, h))
+        render_plan(read, None, None, None, True, read.num_points, lambda w, h, beside: working_bytes(read, w, h,
+                                                                                                     reserved=beside))
     from clipvg.render.api import render_rgba8
 
     with pytest.raises(ResourceLimitError) as full:
         render_rgba8(read_svg(svg).to_scene())
     assert str(early.value) == str(full.value)
-    width, _, _, samples = render_plan(read, 64, None, None, True, read.num_points,
-                                       lambda w, h: working_bytes(read, w, h))  # drawn smaller it passes
+    width, _, _, samples, _ = render_plan(read, 64, None, None, True, read.num_points,  # drawn smaller it passes
+                                          lambda w, h, beside: working_bytes(read, w, h, reserved=beside))
     assert (width, samples) == (64, 2)
 
 
