@@ -142,6 +142,33 @@ def test_file_next_to_the_svg(tmp_path):
     assert_like_resvg(document(body), 48, resources_dir=str(tmp_path), source=tmp_path / "doc.svg")
 
 
+# the SVG images resvg's structure/image draws where Chromium draws none or another (a data: URI without a media
+# type, an SVGZ file: a broken-image icon; width and height auto: nothing; a root without width and height: a
+# size of its own): clipvg draws them as resvg does
+SIZELESS = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 20 10"><rect width="10" height="10" fill="#08f"/>'
+            '<circle cx="15" cy="5" r="4" fill="#f80"/></svg>')
+SVG_IMAGES_AS_RESVG = {
+    "data URI without media type": ('x="4" y="4" width="40" height="20"',
+                                    "data:;base64," + base64.b64encode(SHARP_INNER.encode()).decode()),
+    "svgz file": ('x="4" y="4" width="40" height="20"', "inner.svgz"),
+    "root without width and height": ('x="4" y="4"', svg_uri(SIZELESS)),  # its viewBox's size: 20 x 10
+    "width and height auto": ('x="4" y="4" width="auto" height="auto"',
+                              svg_uri(SHARP_INNER.replace("<svg ", '<svg width="30" height="15" '))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SVG_IMAGES_AS_RESVG))
+def test_svg_image_sources_and_sizes_draw_as_resvg(name, tmp_path):
+    import gzip
+
+    placement, href = SVG_IMAGES_AS_RESVG[name]
+    (tmp_path / "inner.svgz").write_bytes(gzip.compress(SHARP_INNER.encode()))
+    body = document(f'<image {placement} href="{href}"/>')
+    (tmp_path / "doc.svg").write_text(body)
+    scene = assert_like_resvg(body, 48, resources_dir=str(tmp_path), source=tmp_path / "doc.svg")
+    assert len(images(scene)) == 1
+
+
 @pytest.mark.parametrize("href, reason", [
     ("https://example.com/a.png", "never reads https: URLs"),
     ("missing.png", "given as a string"),
