@@ -67,8 +67,7 @@ def segment(colours: np.ndarray, mask: np.ndarray, scale: float, sigma: float, m
     if labels is None:  # one tile: its labels are copied out of its buffers once the rest is freed
         parent = buffers[0][4]
         del smooth, buffers, run  # the edge order (9 bytes a pixel) and the smoothed colours (12)
-        labels = _tile_labels(parent, (height, width)).copy()
-        del parent
+        return _tile_labels(parent, (height, width)).copy()  # numbered already
     _offset_tiles(labels, np.concatenate([[0], np.cumsum(counts)[:-1]]), TILE)  # numbered tile by tile
     return labels
 
