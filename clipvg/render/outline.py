@@ -11,8 +11,9 @@ from ..scene import Path, Scene, Solid, Stroke, Subpath
 
 
 def stroke_outline(subpaths: list[Subpath], stroke: Stroke) -> list[np.ndarray]:
-    """Closed loops (each (K, 2) float64, in the subpaths' own coordinates) whose nonzero union is
-    the stroke of ``subpaths`` with ``stroke`` (flattened as the renderer flattens at scale 1)."""
+    """Closed loops (each (K, 2) float64, in the subpaths' own coordinates) that, filled together with
+    nonzero, draw the stroke of ``subpaths`` with ``stroke`` (flattened as the renderer flattens at scale 1;
+    where a curve folds, some loops run the other way and take area away, as in the browsers' outline)."""
     from .torch_backend import draw_items
 
     if not all((np.abs(s.points) <= MAX_COORDINATE).all() for s in subpaths):

@@ -279,7 +279,8 @@ class _Joints:
             tan_half = torch.sqrt((1 - c ** 2).clamp(min=0)) / c
             fits = join_hw[:, 0].detach() * tan_half <= 0.5 * torch.minimum(length[i], length[j])
             longer = torch.maximum(length[i], length[j])
-            mean = (torch.where(ends.is_first[i], longer, length[i]) + torch.where(ends.is_last[j], longer, length[j])) / 2
+            mean = (torch.where(ends.is_first[i], longer, length[i])
+                    + torch.where(ends.is_last[j], longer, length[j])) / 2
             folded = ~fits & ~corner & (join_hw[:, 0].detach() * 2 * torch.acos(c.clamp(max=1)) > mean)
         miter_cos_half, miter_offset = cos_half, offset
         if known is not None:
@@ -335,9 +336,9 @@ def _join_pieces(joints: _Joints, join: torch.Tensor, miter_limit: torch.Tensor
         kind = torch.where(joints.corner, join[sp], torch.where(curved, ROUND, BEVEL))
         use_miter = (kind == MITER) & (1 / joints.miter_cos_half <= miter_limit[sp])
         needed, folded = ~joints.shared, joints.folded
-        wedge, mirror = torch.nonzero(needed & (kind != ROUND)).flatten(), torch.nonzero(folded & (kind != ROUND)).flatten()
-        fan, folded_fan = (torch.nonzero(needed & ~folded & (kind == ROUND)).flatten(),
-                           torch.nonzero(folded & (kind == ROUND)).flatten())
+        rounded = kind == ROUND
+        wedge, mirror = torch.nonzero(needed & ~rounded).flatten(), torch.nonzero(folded & ~rounded).flatten()
+        fan, folded_fan = torch.nonzero(needed & ~folded & rounded).flatten(), torch.nonzero(folded & rounded).flatten()
         flip = side[:, 0] < 0
     apex = torch.where(joints.trimmed[:, None], joints.inner, vertex)
     outer_i, outer_j = vertex + side * joints.ni * hw, vertex + side * joints.nj * hw
@@ -398,5 +399,6 @@ def _caps(lines: Polylines, d: torch.Tensor, ends: _Ends, half_width: torch.Tens
     half_turn = torch.full((len(rounded),), math.pi, dtype=a.dtype, device=a.device)
     start = -_normal(direction[rounded])
     fans = _Fans(point[rounded], start, -start, half_turn, cap_hw[rounded], point[rounded],
-                 torch.ones_like(rounded, dtype=torch.bool), cap_sp[rounded], torch.zeros_like(rounded, dtype=torch.bool))
+                 torch.ones_like(rounded, dtype=torch.bool), cap_sp[rounded],
+                 torch.zeros_like(rounded, dtype=torch.bool))
     return squares, cap_sp[square], fans

@@ -75,3 +75,18 @@ def test_stroke_point_gradient_matches_central_differences(cap: str, join: str, 
                 step[k, axis] = eps
                 numeric[k, axis] = (loss(points + step) - loss(points - step)) / (2 * eps)
     torch.testing.assert_close(grad, numeric, rtol=1e-3, atol=1e-3 * numeric.abs().max().item())
+
+
+def test_outline_loops_keep_a_folds_hole() -> None:
+    # a stroke folding back on itself (test_svg_stroke_joins.HOOK): some loops run the other way, and
+    # filled together with nonzero they leave the hole the renderer (and browsers) leave
+    from clipvg import load_svg
+    from test_svg_stroke_joins import HOOK
+
+    scene = load_svg(HOOK.format(size=64, view="6 198 10 10"))
+    loops = stroke_outline(scene.path(0).subpaths, scene.path(0).stroke)
+    fill = Scene.from_paths([Path([Subpath(loop, [1] * len(loop), closed=True) for loop in loops],
+                                  fill=Solid((0.0, 0.0, 0.0, 1.0)))], scene.width, scene.height)
+    drawn, filled = render(scene)[..., 3], render(fill)[..., 3]
+    torch.testing.assert_close(filled, drawn, atol=2e-5, rtol=0)
+    assert float(drawn[34, 35]) == 0.0 and float(drawn[34, 24]) > 0.999  # in the hole; in the stroke beside it
