@@ -5,18 +5,18 @@ Each check is the one the full reader runs, on the same code and with the same e
 the reader's torch-free reading phase (``clipvg.svg.reader.read_svg``: the XML within the element-nesting and
 point-count limits, entity tricks refused by expat, the canvas size, every shape's coordinates after its
 transforms ...); a raster is opened and decoded by Pillow within the megapixels limit
-(``vectorize.image_io.load_image``). The SVG's canvas is also held to the render size limits
-(``check_job_inputs``; ``clipvg render`` likewise). What passes here may still be refused after reading,
-never the other way round.
+(``vectorize.image_io.load_image``). The SVG's canvas is also held to the limits of an edit, which renders it
+with gradients (``check_edit_canvas``: the CLI's editing commands, batch jobs and serve's SVG uploads; ``clipvg
+render`` holds it to a render's). What was read is handed on: the job builds its Scene from the ``ReadSVG`` and
+never reads the file again. What passes here may still be refused after reading, never the other way round.
 """
 from __future__ import annotations
 
 import os
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .limits import resource_limits
+from .limits import resource_limits, using
 
 if TYPE_CHECKING:
     from .edit.spec import JobSpec
@@ -35,19 +35,25 @@ def check_input(path: str | os.PathLike) -> ReadSVG | None:
     return None
 
 
-def check_job_inputs(spec: JobSpec) -> None:
-    """``check_input`` on an edit job's input file (if it has one) and ``check_raster`` on its region mask;
-    ResourceLimitError when an SVG's canvas, which the edit renders with gradients, is over the job's render
-    size limits or its memory estimate already without paths and CLIP views. The job reads the SVG again (and
-    warns then of what it skips)."""
-    if spec.input is not None:
-        with warnings.catch_warnings():  # what the reader skips is reported when the job reads the file
-            warnings.simplefilter("ignore")
-            read = check_input(spec.input)
+def check_job_inputs(spec: JobSpec) -> ReadSVG | None:
+    """``check_input`` on an edit job's input file (if it has one) and ``check_raster`` on its region mask, under
+    the job's limits (the reader's too, as when the job reads), an SVG's canvas by ``check_edit_canvas``. Returns
+    what was read of an SVG input: hand it to the job (``clipvg.edit.job.run_job``'s ``read``), which then builds
+    its Scene from it without reading the file again; None for a raster or no input."""
+    with using(spec.limits):
+        read = None if spec.input is None else check_input(spec.input)
         if read is not None:
-            spec.limits.check_job(read.width, read.height, 0, 0, 0, f"{spec.input}, edited at its canvas size")
-    if spec.subset.mask is not None:
-        check_raster(spec.subset.mask)
+            check_edit_canvas(read, f"{spec.input}, edited at its canvas size")
+        if spec.subset.mask is not None:
+            check_raster(spec.subset.mask)
+    return read
+
+
+def check_edit_canvas(read: ReadSVG, what: str) -> None:
+    """ResourceLimitError naming ``what`` when the canvas of the SVG ``read``, which an edit renders with
+    gradients, is over the render size limits in force or over their memory estimate already without paths and
+    CLIP views."""
+    resource_limits().check_job(read.width, read.height, 0, 0, 0, what)
 
 
 def check_svg(path: str | os.PathLike) -> ReadSVG:

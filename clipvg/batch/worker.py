@@ -22,6 +22,7 @@ import losses
 from ..edit.job import run_job
 from ..edit.spec import JobSpec
 from ..errors import ClipvgError
+from ..input_check import check_job_inputs
 from ..startup import die_with_parent, set_startup_environment
 
 LOG_CHARS = 4000
@@ -48,8 +49,10 @@ def preload_clip(spec: dict | None) -> str | None:
 
 
 def execute(payload: dict[str, Any]) -> dict[str, Any]:
-    """Run one job (``payload["spec"]``, a JobSpec as data) in this process with ``run_job``; a job
-    that stopped early continues from its checkpoint.
+    """Run one job (``payload["spec"]``, a JobSpec as data) in this process with ``run_job``, its input
+    checked first as the CLI checks it (``clipvg.input_check.check_job_inputs``: broken or over the job's
+    limits, the job fails with that one-line reason; an SVG is read once); a job that stopped early
+    continues from its checkpoint.
 
     Returns ``{"id", "state": "done" | "failed" | "interrupted", "error", "message", "log",
     "seconds", "result"}`` (``result`` the JobResult as data, None when the job failed): an exception
@@ -61,7 +64,8 @@ def execute(payload: dict[str, Any]) -> dict[str, Any]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("default")  # each job shows its own warnings
         try:
-            result = run_job(JobSpec.from_dict(payload["spec"]))
+            spec = JobSpec.from_dict(payload["spec"])
+            result = run_job(spec, read=check_job_inputs(spec))  # the input checked as by the CLI, read once
             state = "done" if result.status == "finished" else "interrupted"
         except KeyboardInterrupt:
             state = "interrupted"

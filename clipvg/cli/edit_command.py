@@ -7,6 +7,7 @@ the editing loop (``clipvg font`` and the inpaint/outpaint commands).
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from typing import TYPE_CHECKING, Callable
 
@@ -56,11 +57,12 @@ def job_spec(args: argparse.Namespace, names: tuple[str, ...], check_inputs: boo
     without it a new edit starts, and its checkpoint is kept when ``--save-every`` asks for one. On the
     CPU, unset steps and patches take the CPU preset; ``args.cpu_note`` is then the start line that
     announces it (``cpu_preset_note``), else "". ``check_inputs``: the input (SVG or raster) and mask
-    files are checked (``clipvg.input_check``) before torch loads; False where the input is no picture."""
+    files are checked (``clipvg.input_check``) before torch loads; False where the input is no picture.
+    ``args.read`` is then what was read of an SVG input (``check_job_inputs``: the job builds its Scene from it,
+    ``run_job``'s ``read``, ``load_source`` of it), else None."""
     options = {name: getattr(args, name) for name in names if hasattr(args, name)}
     checked = spec_from_options({**options, **values})  # refuse a bad prompt or option before cpu_preset loads torch
-    if check_inputs:
-        check_job_inputs(checked)  # and a broken or oversized input file
+    args.read = check_job_inputs(checked) if check_inputs else None  # and a broken or oversized input file
     preset = cpu_preset(options)
     spec = spec_from_options({**options, **values, **preset})
     args.cpu_note = cpu_preset_note(spec) if preset else ""
@@ -116,4 +118,4 @@ def run(args: argparse.Namespace) -> None:
     spec = job_spec(args, names, input=args.input)  # checked before the editor's modules (torch) load
     from ..edit.job import run_job
 
-    run_and_report(spec, run_job, args.quiet, args.cpu_note)
+    run_and_report(spec, functools.partial(run_job, read=args.read), args.quiet, args.cpu_note)

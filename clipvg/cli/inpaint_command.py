@@ -92,11 +92,12 @@ def run(args: argparse.Namespace) -> None:
     from ..refiners.cli import refiner_from_args
 
     box = parse_box(args.box) if args.box else None
+    source = args.read or args.input  # an SVG checked is not read again; one of prepare() and resume_boxes() runs
 
     def prepare() -> Prepared:
         from ..refiners import LayeredRefiner, refine_layered, refine_prepared
 
-        scene = load_source(args.input, args.max_size)
+        scene = load_source(source, args.max_size)
         mask = load_mask(canvas_shape(scene), args.mask, box)
         if args.remove:
             make = lambda image: prepare_removal(scene, mask, seed=args.seed, seed_image=image)  # noqa: E731
@@ -115,7 +116,7 @@ def run(args: argparse.Namespace) -> None:
     def resume_boxes() -> list:  # the same ROI box from the same input and mask
         from ..inpaint.inpaint import context_box
 
-        return [context_box(load_mask(canvas_shape(load_source(args.input, args.max_size)), args.mask, box))]
+        return [context_box(load_mask(canvas_shape(load_source(source, args.max_size)), args.mask, box))]
 
     meta = {"input": file_digest(args.input), "max_size": args.max_size, "box": args.box, "remove": args.remove,
             "mask": file_digest(args.mask) if args.mask else None, **refiner_meta(args)}

@@ -46,10 +46,12 @@ def run(args: argparse.Namespace) -> None:
     from ..inpaint.outpaint import extend_canvas, margin_boxes, prepare_outpaint
     from ..refiners.cli import refiner_from_args
 
+    source = args.read or args.input  # an SVG checked is not read again; one of prepare() and resume_boxes() runs
+
     def prepare() -> Prepared:
         from ..refiners import refine_prepared
 
-        scene = load_source(args.input, args.max_size)
+        scene = load_source(source, args.max_size)
         refiner = refiner_from_args(args)
         make = lambda image: prepare_outpaint(scene, **margins, seed=args.seed, seed_image=image)  # noqa: E731
         if refiner is None:
@@ -58,7 +60,7 @@ def run(args: argparse.Namespace) -> None:
                                iterations=args.refit_iterations)
 
     def resume_boxes() -> list:  # the same strips on the same grown canvas
-        grown = extend_canvas(load_source(args.input, args.max_size), **margins)
+        grown = extend_canvas(load_source(source, args.max_size), **margins)
         return margin_boxes(canvas_shape(grown), *margins.values())
 
     meta = {"input": file_digest(args.input), "max_size": args.max_size, **margins, **refiner_meta(args)}

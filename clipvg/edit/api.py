@@ -14,11 +14,12 @@ from ..errors import InvalidInputError
 from ..input_check import SVG_SUFFIXES
 from ..scene import Scene
 from ..svg import load_svg
+from ..svg.reader import ReadSVG
 from .editor import Callback, Editor
 from .memory import MemoryGuard
 from .options import EditOptions, Params
 
-Source = str | os.PathLike | np.ndarray | Image.Image | torch.Tensor | Scene
+Source = str | os.PathLike | np.ndarray | Image.Image | torch.Tensor | Scene | ReadSVG
 
 
 @dataclass
@@ -46,13 +47,16 @@ class EditInterrupted(KeyboardInterrupt):
 
 
 def load_source(source: Source, max_size: int | None = 512) -> Scene:
-    """A Scene from ``source``: a Scene (copied), an SVG file, or a raster (PNG/JPEG path, PIL image,
-    (H, W, C) array or tensor in [0, 1] or uint8) vectorized with the default rounds (10, 30) after
-    resizing its long side to ``max_size`` px."""
+    """A Scene from ``source``: a Scene (copied), an SVG file, an SVG file already read (``ReadSVG``, e.g. by
+    ``clipvg.input_check``: its Scene, the file not read again; a ReadSVG is used once), or a raster (PNG/JPEG
+    path, PIL image, (H, W, C) array or tensor in [0, 1] or uint8) vectorized with the default rounds (10, 30)
+    after resizing its long side to ``max_size`` px."""
     import vectorize
 
     if isinstance(source, Scene):
         return source.clone()
+    if isinstance(source, ReadSVG):
+        return source.to_scene()
     if isinstance(source, (str, os.PathLike)):
         if not Path(source).is_file():
             raise InvalidInputError(f"input file not found: {source}")

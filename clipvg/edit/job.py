@@ -18,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..atomic import check_writable, ensure_not_input
 from ..errors import ClipvgError, InvalidInputError
@@ -31,6 +31,9 @@ from .options import EditOptions
 from .outputs import FrameRecorder, export_layers, output_bytes, write_scene
 from .ownership import JobLock, own_job
 from .spec import JobSpec
+
+if TYPE_CHECKING:
+    from ..svg.reader import ReadSVG
 
 Cancel = threading.Event | Callable[[], bool] | None
 NewEditor = Callable[[EditOptions, Any], Editor]  # (options, clip or None) -> a fresh Editor
@@ -112,12 +115,16 @@ def input_meta(spec: JobSpec) -> dict:
     return {"input": source, "max_size": spec.size, "refiner": refiner}
 
 
-def load_scene(spec: JobSpec) -> Scene:
-    """The scene ``spec`` starts from: its SVG (file or markup) read, or its photo vectorized."""
+def load_scene(spec: JobSpec, read: ReadSVG | None = None) -> Scene:
+    """The scene ``spec`` starts from: its SVG (file or markup) read, or its photo vectorized; ``read``: its
+    input SVG file already read (``clipvg.input_check.check_job_inputs``), whose Scene is built without reading
+    the file again."""
     from .api import load_source
     from ..svg import load_svg
 
-    return load_svg(spec.svg) if spec.svg is not None else load_source(spec.input, spec.size)
+    if spec.svg is not None:
+        return load_svg(spec.svg)
+    return load_source(spec.input if read is None else read, spec.size)
 
 
 def check_resources(scene: Scene, spec: JobSpec, what: str) -> None:
@@ -128,22 +135,24 @@ def check_resources(scene: Scene, spec: JobSpec, what: str) -> None:
 
 
 def run_job(spec: JobSpec, progress: Callable[[JobProgress], Any] | None = None, cancel: Cancel = None, *,
-            clip=None, show_bar: bool = False) -> JobResult:
+            clip=None, show_bar: bool = False, read: ReadSVG | None = None) -> JobResult:
     """Run the edit ``spec`` describes; returns its JobResult.
 
     ``progress(JobProgress)`` is called while preparing and after every step; ``cancel`` (a
     ``threading.Event`` or a callable returning True) stops the job after the current step: the
     checkpoint is saved and the outputs are written, status "cancelled". ``clip`` a preloaded
     ``losses.load_clip`` model (default: loaded, and cached, from ``spec.clip``). ``show_bar`` a
-    tqdm bar. Raises InvalidInputError (bad spec or input), JobOwnedError (another live process
-    runs this job), EditOutOfMemoryError (with advice), or the ClipvgError that stopped the edit
-    (the outputs and a checkpoint of the last good step are written first).
+    tqdm bar. ``read``: ``spec.input`` already read by ``clipvg.input_check.check_job_inputs`` (the job
+    builds its Scene from it instead of reading the file again). Raises InvalidInputError (bad spec or
+    input), JobOwnedError (another live process runs this job), EditOutOfMemoryError (with advice), or
+    the ClipvgError that stopped the edit (the outputs and a checkpoint of the last good step are
+    written first).
     """
     spec.validate()
     options = edit_options(spec)
 
     def new_editor(edit_options_: EditOptions, clip_) -> Editor:
-        scene = load_scene(spec)
+        scene = load_scene(spec, read)
         check_resources(scene, spec, f"job {spec.id or spec.input or 'svg'}")
         if spec.refiner is not None:
             scene = _refine(scene, spec)

@@ -22,7 +22,7 @@ import os
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -362,7 +362,8 @@ class Service:
             with tempfile.TemporaryDirectory(dir=self.store.root) as folder:
                 svg_file = Path(folder) / "read.svg"
                 shape = self._in_worker(self.prep_worker, "read_svg", {
-                    "data": data, "gzip": kind == "svgz", "max_bytes": config.max_upload_bytes, "out": str(svg_file)})
+                    "data": data, "gzip": kind == "svgz", "max_bytes": config.max_upload_bytes, "out": str(svg_file),
+                    "limits": asdict(config.limits)})
                 document = self.store.create(name, "svg")
                 self.store.add_version(document["id"], shape, svg_file, kind="source", status="finished",
                                        title="opened " + name)

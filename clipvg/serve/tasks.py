@@ -18,6 +18,7 @@ from typing import Any, Callable
 from ..edit import JobSpec
 from ..edit.outputs import export_layers, write_scene
 from ..errors import InvalidInputError, SVGParseError
+from ..input_check import check_edit_canvas, check_svg
 from ..limits import resource_limits, using
 from ..scene import Scene
 from ..svg import load_svg, save_svg
@@ -43,8 +44,11 @@ def photo_limits(max_pixels: int):
 
 def read_svg(args: dict[str, Any], report: Report, cancel: Cancel) -> dict[str, Any]:
     """``args["data"]`` (SVG bytes, gzipped when ``args["gzip"]``, at most ``max_bytes`` unzipped)
-    checked for entities, read through clipvg's reader, never the bytes themselves, and written by
-    clipvg's writer to ``args["out"]``; UploadError for what the editor cannot take."""
+    checked for entities, read through clipvg's reader and checked as every edit's input
+    (``clipvg.input_check``: its canvas within the limits of an edit) under the server's ``limits`` (limit
+    name -> value), never the bytes themselves, and written by clipvg's writer to ``args["out"]``;
+    UploadError for what the editor cannot take: 413 for what is over a limit, 400 with the reason for
+    what is broken."""
     data = args["data"]
     if args["gzip"]:
         data = gunzip_limited(data, args["max_bytes"])
@@ -55,9 +59,11 @@ def read_svg(args: dict[str, Any], report: Report, cancel: Cancel) -> dict[str, 
     path = out.with_name("upload.svg")
     path.write_bytes(data)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), using(resource_limits().with_values(args["limits"])):
             warnings.simplefilter("ignore")
-            scene = load_svg(path)
+            read = check_svg(path)
+            check_edit_canvas(read, "the SVG, edited at its canvas size")
+            scene = read.to_scene()
     except (SVGParseError, InvalidInputError) as error:  # over a resource limit: 413
         status = 413 if getattr(error, "limit", None) else 400
         raise UploadError(status, str(error).replace(str(path), "the SVG")) from None
@@ -70,8 +76,8 @@ def read_svg(args: dict[str, Any], report: Report, cancel: Cancel) -> dict[str, 
     if scene.num_paths == 0:
         raise UploadError(400, "the SVG has no shapes clipvg can edit (text, images and filters are skipped)")
     if not (1 <= scene.width <= MAX_CANVAS and 1 <= scene.height <= MAX_CANVAS):
-        raise UploadError(400, f"the SVG canvas is {scene.width:g} x {scene.height:g} px; clipvg serve edits "
-                               f"canvases from 1 to {MAX_CANVAS} px on a side")
+        raise UploadError(400 if min(scene.width, scene.height) < 1 else 413, f"the SVG canvas is {scene.width:g} x "
+                          f"{scene.height:g} px; clipvg serve edits canvases from 1 to {MAX_CANVAS} px on a side")
     save_svg(scene, out)
     return shape(scene)
 

@@ -87,3 +87,69 @@ def test_a_png_upload_with_a_broken_chunk_is_refused_before_a_job():
     with pytest.raises(UploadError, match="cannot decode this picture .*broken PNG") as refused:
         _check_photo(bytes(broken), 1_000_000)
     assert refused.value.status == 400
+
+
+# a canvas the editor cannot render with gradients (25 MP at ~2.9 KB per px: over memory_bytes), and one nested
+# past the group_depth limit; the reader alone takes both
+TOO_BIG_TO_EDIT = '<svg xmlns="http://www.w3.org/2000/svg" width="5000" height="5000"><rect width="9" height="9"/></svg>'
+TOO_DEEP = ('<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9">' + "<g>" * 300 + '<rect width="5" height="5"/>'
+            + "</g>" * 300 + "</svg>")
+
+
+def test_batch_fails_a_job_whose_input_the_input_check_refuses_and_runs_the_rest(tmp_path, capsys):
+    from clipvg.cli import main
+    from edit_scenes import quick_settings, red_circle
+    import clipvg
+
+    clipvg.save_svg(red_circle(32), tmp_path / "good.svg")
+    (tmp_path / "big.svg").write_text(TOO_BIG_TO_EDIT)
+    (tmp_path / "deep.svg").write_text(TOO_DEEP)
+    (tmp_path / "jobs.jsonl").write_text("".join(json.dumps({"input": f"{name}.svg", "prompt": "a green circle"}) + "\n"
+                                                 for name in ("big", "good", "deep")))
+    settings = quick_settings()
+    code = main(["batch", str(tmp_path / "jobs.jsonl"), "-o", str(tmp_path / "out"), "--iterations", "1", "--workers",
+                 "1", "--threads", "1", "--patches", "1", "--device", "cpu", "--clip-model", settings["clip_model"],
+                 "--clip-weights", settings["clip_weights"]])
+    assert code == 1 and "2 of 3 jobs failed" in capsys.readouterr().err
+    jobs = json.loads((tmp_path / "out" / "manifest.json").read_text())["jobs"]
+    assert {name: job["state"] for name, job in jobs.items()} == {"big": "failed", "good": "done", "deep": "failed"}
+    assert jobs["big"]["error"].startswith(f"{tmp_path / 'big.svg'}, edited at its canvas size: the estimated memory")
+    assert "memory_bytes limit" in jobs["big"]["error"] and "group_depth limit" in jobs["deep"]["error"]
+    assert all("\n" not in job["error"] for job in (jobs["big"], jobs["deep"]))  # one line each
+
+
+def test_a_batch_worker_checks_a_job_and_reads_its_svg_once(tmp_path, monkeypatch):
+    import clipvg.svg.reader as reader
+    from clipvg.batch.jobs import load_jobs
+    from clipvg.batch.worker import execute
+    from edit_scenes import quick_settings, red_circle
+    import clipvg
+
+    clipvg.save_svg(red_circle(32), tmp_path / "good.svg")
+    clip = {key: quick_settings()[key] for key in ("clip_model", "clip_weights")}
+    [job] = load_jobs([{"input": str(tmp_path / "good.svg"), "prompt": "a green circle", "iterations": 1, "patches": 1,
+                        "device": "cpu", **clip}], tmp_path / "out")
+    reads = []
+    read = reader._read_svg
+    monkeypatch.setattr(reader, "_read_svg", lambda *args: reads.append(args[0]) or read(*args))
+    outcome = execute(job.payload(tmp_path / "checkpoint"))
+    assert outcome["state"] == "done" and reads == [str(tmp_path / "good.svg")]
+
+
+def test_serve_answers_413_for_an_svg_too_big_to_edit_and_400_for_a_broken_one(tmp_path):
+    from serve_helpers import make_app, require_modules, serve_client, tiny_svg, upload
+
+    require_modules("starlette", "uvicorn", "httpx")
+    from clipvg.limits import resource_limits
+
+    with serve_client(make_app(tmp_path, limits=resource_limits().with_values({"render_pixels": 1000}))) as client:
+        big = upload(client, TOO_BIG_TO_EDIT)
+        assert big.status_code == 413 and big.json()["error"].startswith("the SVG, edited at its canvas size: the "
+                                                                          "render size 5000x5000")
+        small = upload(client, tiny_svg(40))  # 1600 px: over the server's own render_pixels limit, in its worker
+        assert small.status_code == 413 and "render_pixels limit of 1,000" in small.json()["error"]
+        assert upload(client, tiny_svg(30)).status_code == 201
+        broken = upload(client, TOO_BIG_TO_EDIT.replace('width="5000"', 'width="1e309"'))
+        assert broken.status_code == 400 and broken.json()["error"] == ("the SVG has an unusable canvas size 0.0 x "
+                                                                        "5000.0; give the <svg> a positive width and "
+                                                                        "height or a viewBox")

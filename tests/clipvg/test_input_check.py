@@ -119,3 +119,24 @@ def test_canvas_size_refusals_agree_with_the_render_and_the_edit(tmp_path, capsy
     full = _outcome(lambda s: check_resources(load_svg(s.input), s, "job"), spec)
     assert type(early) is type(full) and (early is None) == (not refused), (early, full)
     assert early is None or isinstance(early, ResourceLimitError) and early.limit == "render_pixels"
+
+
+@pytest.mark.parametrize("command", [["edit"], ["inpaint", "--box", "4,4,20,20"], ["outpaint", "--left", "8"]])
+def test_an_editing_command_reads_its_svg_input_once(tmp_path, capsys, monkeypatch, command):
+    """The SVG ``check_job_inputs`` read before torch loaded is the one the job edits: the reader runs once."""
+    import clipvg.svg.reader as reader
+    from clipvg.cli import main
+    from edit_scenes import quick_settings
+
+    path = tmp_path / "in.svg"
+    path.write_text(SVG_HEAD.format(w=48, h=48) + '<rect width="48" height="48" fill="white"/>'
+                    '<circle cx="20" cy="24" r="10" fill="red"/></svg>')
+    reads = []
+    read = reader._read_svg
+    monkeypatch.setattr(reader, "_read_svg", lambda *args: reads.append(args[0]) or read(*args))
+    settings = quick_settings()
+    code = main([command[0], str(path), *command[1:], "-o", str(tmp_path / "out.svg"), "--prompt", "a green circle",
+                 "--clip-model", settings["clip_model"], "--clip-weights", settings["clip_weights"], "--patches", "1",
+                 "--iterations", "1", "--device", "cpu", "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    assert reads == [str(path)] and (tmp_path / "out.svg").is_file()
