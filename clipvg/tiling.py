@@ -5,6 +5,11 @@ render whose estimate is over the limits is refused before torch loads (``clipvg
 ``scene`` below is a Scene or a ReadSVG: what is used is its ``width``, ``height`` (canvas px), ``tree`` (the
 group tree, its filter parameters as tensors or float32 arrays) and ``is_flat``. The drawing itself is
 ``clipvg.render.bands``.
+
+A tile draws with at most ``TILE_BYTES``, and with no more than the render_memory_bytes limit leaves beside what
+lives while the tiles are drawn (``reserved_bytes``: the runtime, the scene and the result being filled, e.g. the
+float API's 1 GiB float32 RGBA at 8192 x 8192 px), so that the whole render's estimate keeps to that limit; a
+render whose smallest tile does not fit is refused (``render_plan``).
 """
 from __future__ import annotations
 

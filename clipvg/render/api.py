@@ -46,7 +46,9 @@ def render(scene: Scene, width: int | None = None, height: int | None = None,
     opacities and gradient parameters, and for a Scene with groups (``scene.tree``) group
     opacities, clip-path points and mask contents. Without gradients (``torch.no_grad()``, or no
     scene tensor requiring grad) a large render is drawn in tiles (``clipvg.render.bands``), so that
-    its working memory stays within a budget whatever its size.
+    its working memory stays within a budget whatever its size: what the render_memory_bytes limit leaves
+    beside the result returned (16 B per px in float32) and the runtime (``clipvg.tiling.reserved_bytes``);
+    ResourceLimitError naming that limit when even the smallest tile does not fit.
 
     ``samples`` per axis: 1 (default) gives each pixel its exact-area coverage of every shape, as
     optimisation renders do; N > 1 draws at N x the size and averages N x N blocks
