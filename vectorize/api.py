@@ -261,8 +261,10 @@ def _level_paths(level: Level, layer: str, backdrop: bool) -> list[Path]:
     covering the canvas."""
     from clipvg.scene import Path
 
+    from .pixel_sums import region_counts
+
     height, width = level.labels.shape
-    areas = np.bincount(level.labels[level.labels >= 0], minlength=len(level.paints))
+    areas = region_counts(level.labels, len(level.paints))
     out = []
     for rank, r in enumerate(np.argsort(-areas, kind="stable")):
         subpaths = [_closed_cubics(curve) for curve in level.contours[r]]

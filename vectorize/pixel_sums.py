@@ -51,6 +51,21 @@ def region_sums(labels: np.ndarray, count: int, colours: np.ndarray, features: i
 
 
 @njit(cache=True, nogil=True)
+def region_counts(labels: np.ndarray, count: int) -> np.ndarray:
+    """(count,) int64 pixels of each region 0..``count``-1 of ``labels`` (H, W) (-1: none): what
+    ``np.bincount(labels[labels >= 0])`` gives, without its per-pixel temporaries (a mask, the
+    selected labels and their int64 copy: 11 bytes a pixel for int16 labels)."""
+    out = np.zeros(count, np.int64)
+    height, width = labels.shape
+    for y in range(height):
+        for x in range(width):
+            r = labels[y, x]
+            if r >= 0:
+                out[r] += 1
+    return out
+
+
+@njit(cache=True, nogil=True)
 def region_extremes(labels: np.ndarray, origin: np.ndarray, direction: np.ndarray, radial: bool):
     """Per region r of ``labels`` (H, W) (-1: none), the least and greatest value over its pixels of
     (f - origin[r]) . direction[r] (``radial`` False) or |f - origin[r]| (True), f = (x, y) features;

@@ -9,7 +9,7 @@ from vectorize.felzenszwalb import segment
 from vectorize.fills import _rank_one
 from vectorize.heap_merge import row_error
 from vectorize.merge import Layout, merge_levels, pixel_ridge
-from vectorize.pixel_sums import adjacent_pairs, region_extremes, region_sums
+from vectorize.pixel_sums import adjacent_pairs, region_counts, region_extremes, region_sums
 
 from vectorize_images import photo
 
@@ -34,6 +34,15 @@ def test_region_sums_match_bincount():
         c, g = colours[at], f[at]
         expected = np.concatenate([[at.sum()], c.sum(0), [(c ** 2).sum()], g.sum(0), (g.T @ g).ravel(), (g.T @ c).ravel()])
         np.testing.assert_allclose(sums[r], expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.int16, np.int32])
+def test_region_counts_match_bincount(dtype):
+    labels = np.random.default_rng(2).integers(-1, 7, (11, 17)).astype(dtype)
+    labels[labels == 5] = 6  # a region with no pixels counts 0
+    counts = region_counts(labels, 8)
+    assert counts.dtype == np.int64
+    assert counts.tolist() == np.bincount(labels[labels >= 0], minlength=8).tolist()
 
 
 @pytest.mark.parametrize("dtype", [np.int16, np.int32])
