@@ -20,7 +20,7 @@ from clipvg.svg.path_writer import EXACT, MAX_PRECISION, _chunk_data
 
 _LETTERS = np.frombuffer(b"MLQC", np.uint8)  # a subpath's start, then the command of each degree
 _SPACE, _MINUS, _POINT, _ZERO, _CLOSE = (ord(c) for c in " -.0Z")
-_BYTES_PER_NUMBER = 2 + 1 + 16 + 1 + MAX_PRECISION + 2  # lead, sign, integer (< EXACT), point, decimals, " Z"
+_FRAME_BYTES = 2 + 1 + 1 + 2  # a number's lead, sign, point and " Z" (besides its digits)
 
 
 def chunk_data(paths: Sequence[Sequence[Subpath]], precision: int) -> list[str]:
@@ -30,8 +30,9 @@ def chunk_data(paths: Sequence[Sequence[Subpath]], precision: int) -> list[str]:
         return [""] * len(paths)
     points = np.concatenate([s.points for s in subpaths])
     unit = 10.0 ** precision
+    largest = float(np.abs(points).max())
     # (not < EXACT: NaN, too, goes to the writer's formatter)
-    if points.dtype != np.float32 or precision > MAX_PRECISION or not float(np.abs(points).max()) * unit < EXACT:
+    if points.dtype != np.float32 or precision > MAX_PRECISION or not largest * unit < EXACT:
         return _chunk_data(paths, precision)
     sizes = np.array([len(s.points) for s in subpaths], np.int64)
     closed = np.array([s.closed for s in subpaths], np.bool_)
@@ -39,7 +40,9 @@ def chunk_data(paths: Sequence[Sequence[Subpath]], precision: int) -> list[str]:
     degrees = np.concatenate([s.degrees for s in subpaths]).astype(np.int64)
     per_path = np.array([len(path) for path in paths], np.int64)
     numbers = 2 * (int(sizes.sum()) + int(closed.sum()))
-    out = np.empty(numbers * _BYTES_PER_NUMBER, np.uint8)
+    # the buffer holds the longest number: the largest's integer digits (one more where rounding
+    # carries) and the decimals (a canvas of a few thousand px: 14 bytes a number at 4 decimals)
+    out = np.empty(numbers * (_FRAME_BYTES + len(str(int(largest))) + 1 + precision), np.uint8)
     ends = np.empty(len(paths) + 1, np.int64)
     _write(points, sizes, closed, segments, degrees, per_path, unit, precision, _LETTERS, out, ends)
     text = out[:ends[-1]].tobytes().decode("ascii")
