@@ -9,7 +9,8 @@ so are markers, once per vertex, through their placement.
 
 Reading is in two steps: ``read_svg`` (XML -> normalized tree -> paths as numpy arrays and the group tree,
 with every check the reader makes) runs without torch, so that input the reader refuses is refused before
-torch loads (``clipvg.input_check``); ``to_scene`` then builds the Scene's tensors (``clipvg.svg.pending``).
+torch loads (``clipvg.input_check``); ``to_scene`` then builds the Scene's tensors and what the renderer's torch
+code makes for the reader: stroke outlines and SVG images' textures (``clipvg.svg.pending``).
 """
 from __future__ import annotations
 
