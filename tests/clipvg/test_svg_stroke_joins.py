@@ -69,3 +69,12 @@ def test_dash_ends_inside_a_gentle_curve_do_not_fold() -> None:
     assert_draws_like_resvg("""<svg xmlns="http://www.w3.org/2000/svg" width="96" height="64" viewBox="86 210 52 40">
 <rect x="90" y="214" width="44" height="32" rx="6" stroke-width="3.5" stroke-dasharray="10 3 2 3" fill="none"
  stroke-linejoin="round" stroke="#000"/></svg>""", min_psnr=40)
+
+
+def test_a_cubic_on_a_line_has_no_hook() -> None:
+    """resvg's painting/stroke/control-points-clamping-1: a control point 0.1 units off a 160-unit straight
+    cubic, by its end; Skia and resvg stroke a cubic whose points lie on a line as lines, so its end turns
+    with the path's bevel, not as a hook (33.4 dB when taken for one)."""
+    assert_draws_like_resvg("""<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100" viewBox="0 0 200 200">
+<path d="M 175 15 C 175 30 175.1 175 175 175 H 15" fill="none" stroke="#000" stroke-width="20"
+ stroke-linejoin="bevel"/></svg>""", min_psnr=40)
