@@ -78,3 +78,10 @@ def test_a_cubic_on_a_line_has_no_hook() -> None:
     assert_draws_like_resvg("""<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100" viewBox="0 0 200 200">
 <path d="M 175 15 C 175 30 175.1 175 175 175 H 15" fill="none" stroke="#000" stroke-width="20"
  stroke-linejoin="bevel"/></svg>""", min_psnr=40)
+
+
+def test_fold_gradient_matches_central_differences() -> None:
+    """The pieces taken away where a quadratic folds move with its control points."""
+    scene = double(load_svg("""<svg xmlns="http://www.w3.org/2000/svg" width="32" height="32" viewBox="0 0 32 32">
+<path d="M 4,16 Q 40,16 6,17" fill="none" stroke="#000" stroke-width="6"/></svg>"""))
+    finite_difference_check(scene, "points", list(range(scene.points.numel())))
