@@ -51,18 +51,20 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return parser
 
 
-def job_spec(args: argparse.Namespace, names: tuple[str, ...], check_inputs: bool = True, **values) -> JobSpec:
+def job_spec(args: argparse.Namespace, names: tuple[str, ...],
+             check_inputs: Callable[[JobSpec], object] | None = check_job_inputs, **values) -> JobSpec:
     """The JobSpec of the parsed options ``names`` (plus ``values``, e.g. the input), with the
     command line's checkpoint rules: ``--resume DIR`` continues from DIR and keeps it updated;
     without it a new edit starts, and its checkpoint is kept when ``--save-every`` asks for one. On the
     CPU, unset steps and patches take the CPU preset; ``args.cpu_note`` is then the start line that
-    announces it (``cpu_preset_note``), else "". ``check_inputs``: the input (SVG or raster) and mask
-    files are checked (``clipvg.input_check``) before torch loads; False where the input is no picture.
-    ``args.read`` is then what was read of an SVG input (``check_job_inputs``: the job builds its Scene from it,
-    ``run_job``'s ``read``, ``load_source`` of it), else None."""
+    announces it (``cpu_preset_note``), else "". ``check_inputs(spec)`` checks the input files after the
+    prompt and options and before torch loads: by default ``clipvg.input_check.check_job_inputs`` (the input
+    SVG or raster and the mask); None checks none. ``args.read`` is what it returns: for
+    ``check_job_inputs`` what was read of an SVG input (the job builds its Scene from it, ``run_job``'s
+    ``read``, ``load_source`` of it), else None."""
     options = {name: getattr(args, name) for name in names if hasattr(args, name)}
     checked = spec_from_options({**options, **values})  # refuse a bad prompt or option before cpu_preset loads torch
-    args.read = check_job_inputs(checked) if check_inputs else None  # and a broken or oversized input file
+    args.read = check_inputs(checked) if check_inputs else None  # and a broken or oversized input file
     preset = cpu_preset(options)
     spec = spec_from_options({**options, **values, **preset})
     args.cpu_note = cpu_preset_note(spec) if preset else ""

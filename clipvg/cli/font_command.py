@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..edit.spec import Subset
+from ..edit.spec import JobSpec, Subset
 from ..input_check import check_svg
 from .edit_command import RUN_OPTIONS, add_run_options, job_spec, run_and_report
 
@@ -28,14 +28,18 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> None:
-    from ..fonts import check_font, check_text, text_to_scene
+    from ..fonts import check_font, check_text, find_font, text_to_scene
 
     text = args.text.replace("\\n", "\n")
     check_text(text, args.size)  # before the editor's modules and the job spec's CPU note load (seconds)
-    font = check_font(args.font)
-    if args.on_path is not None:
-        check_svg(args.on_path)  # a broken guide SVG is refused before torch loads
-    spec = job_spec(args, RUN_OPTIONS, False, input=font)  # checks the prompt and options before the editor loads
+
+    def check_inputs(spec: JobSpec) -> None:  # after the prompt and options, before torch loads
+        check_font(spec.input, text)
+        if args.on_path is not None:
+            check_svg(args.on_path)
+
+    spec = job_spec(args, RUN_OPTIONS, check_inputs, input=find_font(args.font))
+    font = spec.input
     spec.subset = Subset(points=True, colors=False, stroke_widths=True)
     from ..edit.editor import Editor
     from ..edit.job import check_resources, edit_options, file_digest, run_session

@@ -43,7 +43,7 @@ def test_a_job_means_the_same_clipvg_edit_command_line(inputs, tmp_path):
         str(tmp_path / "out" / "png" / "cat.png"), "--prompt", "a tiger", "--roi", "1,2,3,4=a hat", "--roi",
         "5,6,7,8=a tie", "--roi", "0,0,2,2=eyes", "--colors-only", "--region-only", "--iterations", "7", "--seed", "3",
         "--patches", "5", "--clip-weights", "none", "--clip-model", "RN50", "--quiet"])
-    expected = job_spec(args, tuple(all_options()), check_inputs=False, input=args.input)  # the fixture files are no pictures
+    expected = job_spec(args, tuple(all_options()), check_inputs=None, input=args.input)  # the fixture files are no pictures
     spec = job.job_spec()
     assert spec == dataclasses.replace(expected, id="cat", checkpoint=spec.checkpoint)  # the command line's resume rule aside
     assert spec.checkpoint.every_seconds == 60  # a batch job checkpoints by default

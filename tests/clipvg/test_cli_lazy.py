@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -129,6 +130,22 @@ def test_font_refuses_a_broken_guide_path_before_loading_torch(tmp_path):
              "print(code, 'torch' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path)
     assert done.stdout.split() == ["2", "False"] and "guide.svg is not well-formed XML" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("prompt, message", [
+    ("x", "cannot read font trunc.ttf"),  # a damaged font: read through before torch loads
+    ("", "the prompt is empty"),  # an empty prompt: refused before the (damaged) font is read
+])
+def test_font_refuses_a_truncated_font_or_empty_prompt_before_loading_torch(tmp_path, prompt, message):
+    font = subprocess.run(["fc-match", "-f", "%{file}", "DejaVu Sans"], capture_output=True, text=True).stdout
+    if not font.endswith((".ttf", ".otf")):
+        pytest.skip("fontconfig has no DejaVu Sans file")
+    (tmp_path / "trunc.ttf").write_bytes(Path(font).read_bytes()[:30000])
+    probe = ("import sys\nfrom clipvg.cli import main\n"
+             f"code = main(['font', 'AB', '--font', 'trunc.ttf', '-o', 'o.svg', '--prompt', {prompt!r}])\n"
+             "print(code, 'torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=tmp_path)
+    assert done.stdout.split() == ["2", "False"] and message in done.stderr, done.stderr
 
 
 def test_outpaint_refuses_a_huge_margin_before_loading_torch(tmp_path):
