@@ -89,13 +89,14 @@ def flatten(scene: Scene, points: torch.Tensor) -> Polylines:
     at = _evaluate(controls.index_select(0, break_segment), t)
     edges = torch.stack([at.index_select(0, first), at.index_select(0, first + 1)], 1)
     return Polylines(edges, subpath.index_select(0, segment), local == count - 1,
-                     _end_tangents(controls).index_select(0, segment))
+                     _end_tangents(scene, controls, subpath).index_select(0, segment))
 
 
-def _end_tangents(controls: torch.Tensor) -> torch.Tensor:
-    """(S, 2, 2) directions of cubics ``controls`` (S, 4, 2) px at t = 0 and t = 1: towards the nearest
-    control point more than ``_SAME_POINT`` px from the end (SVG's directionality rule; zero when none is,
-    and on a cubic whose points lie on a line, which Skia and resvg stroke as lines: ``_in_line``)."""
+def _end_tangents(scene: Scene, controls: torch.Tensor, subpath: torch.Tensor) -> torch.Tensor:
+    """(S, 2, 2) directions of cubics ``controls`` (S, 4, 2) px of ``subpath`` (S,) at t = 0 and t = 1: towards
+    the nearest control point more than ``_SAME_POINT`` px from the end (SVG's directionality rule; zero when
+    none is, and on a stroked cubic whose points lie on a line, which Skia and resvg stroke as lines:
+    ``_in_line``; only strokes use the directions)."""
     found = []
     for points in (controls, controls.flip(1)):
         direction = torch.zeros_like(points[:, 0])
@@ -103,32 +104,30 @@ def _end_tangents(controls: torch.Tensor) -> torch.Tensor:
             step = points[:, k] - points[:, 0]
             direction = torch.where(step.abs().amax(1, keepdim=True) > _SAME_POINT, step, direction)
         found.append(direction)
-    return torch.where(_in_line(controls.detach())[:, None, None], 0.0, torch.stack([found[0], -found[1]], 1))
+    with torch.no_grad():
+        stroked = torch.nonzero(scene.has_stroke.index_select(0, owners(scene.path_subpath_offsets))
+                                .index_select(0, subpath)).flatten()
+        lined = stroked[_in_line(controls.detach().index_select(0, stroked))]
+    tangents = torch.stack([found[0], -found[1]], 1)
+    return tangents.index_put((lined,), tangents.new_zeros(len(lined), 2, 2))
 
 
-_PAIRS = ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))  # a cubic's point pairs, and below the two others
-_OTHERS = ((2, 3), (1, 3), (1, 2), (0, 3), (0, 2), (0, 1))
+_FIRST, _SECOND = (0, 0, 0, 1, 1, 2), (1, 2, 3, 2, 3, 3)  # a cubic's six pairs of points
 
 
 def _in_line(controls: torch.Tensor) -> torch.Tensor:
     """(S,) whether cubics ``controls`` (S, 4, 2) px lie on a line, as Skia's stroker (``cubic_in_line``)
-    tells: the two middle points within ``sqrt(1e-5)`` x the farthest pair's larger coordinate difference
-    of the segment between that pair (openclipart-like control points 0.1 px off a 240 px straight
-    stroke, resvg's painting/stroke/control-points-clamping-1: no direction of their own at the ends)."""
-    pairs = torch.tensor(_PAIRS, device=controls.device)
-    spread = (controls[:, pairs[:, 1]] - controls[:, pairs[:, 0]]).abs().amax(2)  # (S, 6) Chebyshev
-    widest = spread.argmax(1)
-    row = torch.arange(len(controls), device=controls.device)
-    start, end = controls[row, pairs[widest, 0]], controls[row, pairs[widest, 1]]
-    slop = spread[row, widest] ** 2 * 1e-5
-    inside = torch.ones_like(widest, dtype=torch.bool)
-    for other in torch.tensor(_OTHERS, device=controls.device)[widest].unbind(1):
-        point = controls[row, other]
-        along, offset = end - start, point - start
-        t = (along * offset).sum(1) / (along * along).sum(1).clamp(min=1e-30)
-        hit = torch.where(((t >= 0) & (t <= 1))[:, None], start + t[:, None] * along, start)
-        inside &= ((point - hit) ** 2).sum(1) <= slop
-    return inside
+    tells: every point within ``sqrt(1e-5)`` x the farthest pair's larger coordinate difference of the
+    segment between that pair (control points 0.1 px off a 240 px straight stroke, resvg's
+    painting/stroke/control-points-clamping-1: no direction of their own at the ends)."""
+    first, second = list(_FIRST), list(_SECOND)
+    spread, widest = (controls[:, second] - controls[:, first]).abs().amax(2).max(1)  # Chebyshev, (S,)
+    pick = torch.tensor(_FIRST, device=controls.device)[widest], torch.tensor(_SECOND, device=controls.device)[widest]
+    start, end = (controls.gather(1, k[:, None, None].expand(-1, 1, 2)) for k in pick)  # (S, 1, 2)
+    along, offset = end - start, controls - start  # (S, 1, 2), (S, 4, 2)
+    t = (offset * along).sum(2, keepdim=True) / (along * along).sum(2, keepdim=True).clamp(min=1e-30)
+    hit = torch.where((t >= 0) & (t <= 1), start + t * along, start)
+    return ((controls - hit) ** 2).sum(2).amax(1) <= spread ** 2 * 1e-5
 
 
 def closing_edges(scene: Scene, points: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -56,9 +56,10 @@ class _Fans(NamedTuple):
     taken: torch.Tensor
 
     @staticmethod
-    def cat(*fans: "_Fans") -> "_Fans":
-        """The sectors of all ``fans``, in order."""
-        return _Fans(*(torch.cat(parts) for parts in zip(*fans)))
+    def cat(*fans: "_Fans | None") -> "_Fans":
+        """The sectors of all ``fans`` (None: none), in order."""
+        given = [f for f in fans if f is not None]
+        return given[0] if len(given) == 1 else _Fans(*(torch.cat(parts) for parts in zip(*given)))
 
     def edges(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Oriented edges (M, 2, 2) of the flattened sectors and their subpath ids (M,): the apex (unless
@@ -351,7 +352,7 @@ def _join_pieces(joints: _Joints, join: torch.Tensor, miter_limit: torch.Tensor
     fans = _Fans(vertex[fan], (side * joints.ni)[fan], (side * joints.nj)[fan], turn, hw[fan, 0], apex[fan], no,
                  sp[fan], no)
     at = folded_fan
-    turns = _turn_fans(vertex[at], joints.ti[at], joints.tj[at], hw[at, 0], sp[at])
+    turns = _turn_fans(vertex[at], joints.ti[at], joints.tj[at], hw[at, 0], sp[at]) if len(at) else None
     return wedges, torch.cat([sp[wedge], sp[mirror]]), torch.cat([flip[wedge], ~flip[mirror]]), _Fans.cat(fans, turns)
 
 
@@ -369,10 +370,13 @@ def _turn_fans(vertex: torch.Tensor, a: torch.Tensor, b: torch.Tensor, hw: torch
                  hw.repeat(2), vertex.repeat(2, 1), torch.zeros_like(taken), sp.repeat(2), taken)
 
 
-def _hook_fans(joints: _Joints, d: torch.Tensor) -> _Fans:
+def _hook_fans(joints: _Joints, d: torch.Tensor) -> _Fans | None:
     """At ``hooked`` joints, the turns from the last edge's direction to the curve's end direction and
-    from the next curve's start direction to its first edge's (``d`` (M, 2) the edges' unit directions)."""
+    from the next curve's start direction to its first edge's (``d`` (M, 2) the edges' unit directions);
+    None where no joint is hooked."""
     at = torch.nonzero(joints.hooked).flatten()
+    if not len(at):
+        return None
     vertex, hw, sp = joints.vertex[at], joints.hw[at, 0], joints.sp[at]
     return _Fans.cat(_turn_fans(vertex, d[joints.i[at]], joints.ti[at], hw, sp),
                      _turn_fans(vertex, joints.tj[at], d[joints.j[at]], hw, sp))
