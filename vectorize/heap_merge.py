@@ -144,23 +144,6 @@ def _rise(cost, ends, i, c, a0, a1, a2):
 
 
 @njit(cache=True, nogil=True)
-def _sift_down(cost, ends, size, i):
-    """Move entry ``i`` down (heapify): the hole goes to the lesser child while that comes first."""
-    c, a0, a1, a2 = cost[i], ends[i, 0], ends[i, 1], ends[i, 2]
-    while True:
-        child = 2 * i + 1
-        if child >= size:
-            break
-        if child + 1 < size and _before(cost, ends, child + 1, child):
-            child += 1
-        if not _less(cost[child], ends[child, 0], ends[child, 1], ends[child, 2], c, a0, a1, a2):
-            break
-        _move(cost, ends, i, child)
-        i = child
-    cost[i], ends[i, 0], ends[i, 1], ends[i, 2] = c, a0, a1, a2
-
-
-@njit(cache=True, nogil=True)
 def _push(cost, ends, size, value, a, b, va, vb):
     """Add (value, a, b, va, vb) to the heap of ``size`` entries (arrays grown when full; the
     versions, under 2**8, as va << 16 | vb); returns the arrays and the new size."""
@@ -264,8 +247,8 @@ def greedy_merge(stats: np.ndarray, other: np.ndarray, nxt: np.ndarray, head: np
                                                                       ridge), a, b
                 size += 1
             h = nxt[h]
-    for i in range(size // 2 - 1, -1, -1):
-        _sift_down(cost, ends, size, i)
+    for i in range(size):  # in heap order by insertion (most entries rise a level or two)
+        _rise(cost, ends, i, cost[i], ends[i, 0], ends[i, 1], ends[i, 2])
     version = np.zeros(count, np.uint8)  # under 2**8 (see the heap above)
     costed_size = rows[:, 0].astype(np.int32)  # pixel counts: whole numbers under 2**31
     parent = np.arange(count).astype(np.int32)
