@@ -49,7 +49,8 @@ px, growing run by run), in a fresh process of its own with the same path count
 follows a numpy array of vtracer's peak size written and freed instead of vtracer's run
 (``peak_bytes_after_block``: glibc's mmap threshold rises to a freed mapped block's size, so
 clipvg's later arrays under it come from the heap, whose freed pages stay resident within a
-step). PSNR as above. The growth exponent is the
+step; glibc does so only for blocks up to 32 MiB, so from 1024 px on, where vtracer's peak is
+larger, the block no longer stands in for vtracer's smaller frees). PSNR as above. The growth exponent is the
 slope of log seconds (and log peak bytes) over log pixels, least squares over the sizes.
 
 Usage: python benchmarks/vectorize_rd.py [--pictures astronaut,sky] [--budgets 250,1000] [--size 384]
