@@ -27,6 +27,10 @@ TILE_BYTES = 512 << 20  # working memory of one tile drawn without gradients (ma
 # numba's compiled loops (858-888 MB in all after a flat and a tree render at 256 px, measured; 2 CPUs, torch 2.14)
 RUNTIME_BYTES = 900 << 20
 RGBA8_PIXEL_BYTES = 4  # an export's result: (H, W, 4) uint8
+# What a tree's tiles grow the heap by beside TREE_PIXEL_BYTES per drawn px: clipvg.limits' 129 K, 258 K and 516 K
+# px tiles (270, 511 and 886 MB) fit 64 MB + 1592 B/px; 5658 tiles of 53 K px (the float API's groups scene at 8192
+# px, 2b2af19) peaked 174 MB over the runtime, the result and the band, where 2100 B/px gave 112 MB
+TREE_TILES_BYTES = 64 << 20
 # The blur's bounds, here (torch-free) so that tiles and estimates see the ones the renderer draws with
 # (clipvg.render.blur, clipvg.render.filters.box_blur import them):
 MAX_BLUR_RADIUS = 512  # px: Gaussian kernels wider than this are cut (a blur that wide is a flat haze anyway)
@@ -154,11 +158,16 @@ def _room(reserved: float) -> float:
     return resource_limits().render_memory_bytes - reserved
 
 
+def _tiles_bytes(scene: Drawable) -> int:
+    """Bytes the tiles of ``scene`` grow the heap by beside their bytes per pixel (``TREE_TILES_BYTES`` for a tree)."""
+    return 0 if scene.is_flat else TREE_TILES_BYTES
+
+
 def tile_budget(scene: Drawable, reserved: float = 0) -> int:
     """Pixels one tile of ``scene`` may draw (margins included): ``TILE_BYTES``, or the bytes the
-    render_memory_bytes limit leaves beside ``reserved`` bytes (``reserved_bytes``) when fewer, over the
-    measured peak bytes per drawn pixel of a flat scene or of a tree."""
-    return max(0, int(min(TILE_BYTES, _room(reserved)) // _pixel_bytes(scene)))
+    render_memory_bytes limit leaves beside ``reserved`` bytes (``reserved_bytes``) and the tiles' heap growth
+    (``TREE_TILES_BYTES``) when fewer, over the measured peak bytes per drawn pixel of a flat scene or of a tree."""
+    return max(0, int(min(TILE_BYTES, _room(reserved) - _tiles_bytes(scene)) // _pixel_bytes(scene)))
 
 
 def tile_plan(width: int, height: int, margin: tuple[int, int], pixels: int) -> TilePlan:
@@ -188,15 +197,18 @@ def plan_for(scene: Drawable, width: int, height: int, reserved: float = 0) -> T
     if margin is None:
         return None
     plan = tile_plan(width, height, margin, pixels)
-    over = plan.drawn_pixels(width, height) * _pixel_bytes(scene) + _band_bytes(plan, width) - _room(reserved)
+    over = _plan_bytes(scene, plan, width, height) - _room(reserved)
     if over > 0:
         plan = tile_plan(width, height, margin, max(0, pixels - math.ceil(over / _pixel_bytes(scene))))
     return None if plan.cols >= width and plan.rows >= height else plan
 
 
-def _band_bytes(plan: TilePlan, width: int) -> int:
-    """Bytes of the band a row of ``plan``'s tiles is put together in (0 when a tile is a whole row)."""
-    return 0 if plan.cols >= width else plan.rows * width * OUTPUT_PIXEL_BYTES
+def _plan_bytes(scene: Drawable, plan: TilePlan, width: int, height: int) -> float:
+    """Estimated peak bytes of drawing a ``width`` x ``height`` render of ``scene`` in ``plan``'s tiles: the
+    largest tile (margins included) at the measured bytes per pixel, the tiles' heap growth (``_tiles_bytes``)
+    and the band a row of narrower tiles is put together in."""
+    band = 0 if plan.cols >= width else plan.rows * width * OUTPUT_PIXEL_BYTES
+    return plan.drawn_pixels(width, height) * _pixel_bytes(scene) + _tiles_bytes(scene) + band
 
 
 def _clip_paths(clip: ClipPath | None) -> Iterator[int]:
@@ -221,13 +233,12 @@ def pattern_paths(tree: Group) -> set[int]:
 
 def working_bytes(scene: Drawable, width: int, height: int, tiled: bool = True, reserved: float = 0) -> float:
     """Estimated peak bytes the drawing of a ``width`` x ``height`` render of ``scene`` takes without
-    gradients beside ``reserved`` bytes (``plan_for``): its largest tile (margins included) at the measured
-    bytes per pixel, plus the band the tiles of one row are put together in; the whole render when it is
-    drawn in one piece (``tiled`` False, or ``plan_for`` None)."""
+    gradients beside ``reserved`` bytes (``plan_for``): its tiles' (``_plan_bytes``); the whole render's at the
+    measured bytes per pixel when it is drawn in one piece (``tiled`` False, or ``plan_for`` None)."""
     plan = plan_for(scene, width, height, reserved) if tiled else None
     if plan is None:
         return width * height * _pixel_bytes(scene)
-    return plan.drawn_pixels(width, height) * _pixel_bytes(scene) + _band_bytes(plan, width)
+    return _plan_bytes(scene, plan, width, height)
 
 
 def drawn_samples(scene: Drawable, scale: float, samples: int) -> int:

@@ -45,7 +45,8 @@ def test_the_tiles_of_a_float_result_fit_in_what_the_limit_leaves_beside_it(svg)
     small, large = tiling.plan_for(read, 8192, 8192, float32), tiling.plan_for(read, 8192, 8192, rgba8)
     assert small.drawn_pixels(8192, 8192) < large.drawn_pixels(8192, 8192)
     assert large == tiling.plan_for(read, 8192, 8192)  # an export's uint8 result leaves a whole tile's bytes
-    assert tiling.working_bytes(read, 8192, 8192, reserved=rgba8) <= tiling.TILE_BYTES + large.rows * 8192 * 16
+    heap = 0 if read.is_flat else tiling.TREE_TILES_BYTES  # a tree's tiles grow the heap
+    assert tiling.working_bytes(read, 8192, 8192, reserved=rgba8) <= tiling.TILE_BYTES + heap + large.rows * 8192 * 16
     assert _render_plan(read, export=False) == (8192, 8192, working, 1, float32)
 
 
@@ -78,8 +79,8 @@ def test_a_float_render_tiled_beside_its_result_equals_the_one_piece_render(svg,
     monkeypatch.setattr(bands, "plan_for", lambda *args: asked.append(args[3]) or plan_for(*args))
     with torch.no_grad():
         whole = _drawer(scene)(scene, 256, 256, None)  # one piece
-        pixel_bytes = FLAT_PIXEL_BYTES if scene.is_flat else TREE_PIXEL_BYTES
-        with using(ResourceLimits(render_memory_bytes=beside + 256 * 40 * pixel_bytes)):  # about 40 rows
+        pixel_bytes, heap = (FLAT_PIXEL_BYTES, 0) if scene.is_flat else (TREE_PIXEL_BYTES, tiling.TREE_TILES_BYTES)
+        with using(ResourceLimits(render_memory_bytes=beside + heap + 256 * 40 * pixel_bytes)):  # about 40 rows
             plan = tiling.plan_for(scene, 256, 256, beside)
             tiled = render(scene)
     assert plan is not None and plan.rows < 64 and asked == [beside]  # drawn in the tiles planned beside it
