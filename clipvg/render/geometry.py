@@ -95,7 +95,7 @@ def flatten(scene: Scene, points: torch.Tensor) -> Polylines:
 def _end_tangents(scene: Scene, controls: torch.Tensor, subpath: torch.Tensor) -> torch.Tensor:
     """(S, 2, 2) directions of cubics ``controls`` (S, 4, 2) px of ``subpath`` (S,) at t = 0 and t = 1: towards
     the nearest control point more than ``_SAME_POINT`` px from the end (SVG's directionality rule; zero when
-    none is, and on a stroked cubic whose points lie on a line, which Skia and resvg stroke as lines:
+    none is, and on a stroked curve whose points lie on a line, which Skia and resvg stroke as lines:
     ``_in_line``; only strokes use the directions)."""
     found = []
     for points in (controls, controls.flip(1)):
@@ -105,8 +105,8 @@ def _end_tangents(scene: Scene, controls: torch.Tensor, subpath: torch.Tensor) -
             direction = torch.where(step.abs().amax(1, keepdim=True) > _SAME_POINT, step, direction)
         found.append(direction)
     with torch.no_grad():
-        stroked = torch.nonzero(scene.has_stroke.index_select(0, owners(scene.path_subpath_offsets))
-                                .index_select(0, subpath)).flatten()
+        curved = scene.has_stroke.index_select(0, owners(scene.path_subpath_offsets)).index_select(0, subpath)
+        stroked = torch.nonzero(curved & (scene.segment_degrees > 1)).flatten()  # a line keeps its direction
         lined = stroked[_in_line(controls.detach().index_select(0, stroked))]
     tangents = torch.stack([found[0], -found[1]], 1)
     return tangents.index_put((lined,), tangents.new_zeros(len(lined), 2, 2))
