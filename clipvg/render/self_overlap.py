@@ -9,7 +9,8 @@ two disjoint opposite chords sharing a height (a sliver or a gap: w, w +- 1, w).
 (overlapping rings, a crossing, four or more pieces) is flagged, and its coverage is recomputed
 exactly: its height is cut into bands at the pieces' end points and crossings, inside which the
 length where w != 0 is linear in y, so the band's midpoint gives its area exactly (cells crowded
-with more than ``EXACT_PIECES`` pieces: at fixed bands instead of crossings). w on the cell's
+with more than ``EXACT_PIECES`` pieces: at fixed bands instead of crossings; the most crowded, past a
+budget of work, at the middles of fixed bands alone). w on the cell's
 left side comes from the pieces left of it in its row at one reference height, plus the edges
 crossing the cell's left side. The result is differentiable in the pieces' points.
 """
@@ -27,6 +28,9 @@ SAFE_PIECES = 3  # cells with more pieces than this are always recomputed
 # midpoint rule in y (error below the band height times the pixel's boundary length).
 EXACT_PIECES = 48
 SAMPLED_BANDS = 16
+# Cutting at end points costs about pieces^2 (piece, band) pairs a cell (~100 bytes each): the most crowded
+# cells beyond this many pairs in one render are drawn by the midpoint rule on SAMPLED_BANDS bands alone.
+CUT_PAIRS = 2 ** 21
 REFERENCE_HEIGHT = 0.4637  # where in its row a cell's entering winding is summed (a height no vertex favours)
 
 
@@ -162,20 +166,95 @@ def _spanning_step(p: torch.Tensor, row: torch.Tensor) -> torch.Tensor:
 
 def exact_cell_coverage(points: torch.Tensor, cell: torch.Tensor, cells: Cells, width: int) -> torch.Tensor:
     """(F,) float64 nonzero coverage of the flagged ``cells`` of pieces ``points`` (M, 2, 2) px in
-    cells ``cell`` (M, 2), differentiable in ``points``."""
-    if len(cells.count) == 0:
-        return torch.zeros(0, dtype=torch.float64, device=points.device)
-    owner, k = expand(cells.count)
-    seg = points.index_select(0, cells.order.index_select(0, cells.first.index_select(0, owner) + k)).double()
-    corner = cell.index_select(0, cells.order.index_select(0, cells.first)).double()  # (F, 2) (col, row)
+    cells ``cell`` (M, 2), differentiable in ``points``: cut into bands (``_cut_coverage``), the most
+    crowded cells beyond ``CUT_PAIRS`` by the midpoint rule (``_banded_coverage``)."""
+    coverage = torch.zeros(len(cells.count), dtype=torch.float64, device=points.device)
     tolerance = 16 * torch.finfo(points.dtype).eps * max(width, 1)
-    cuts = _Cuts.of(seg, owner, cells, corner, tolerance)
+    corner = cell.index_select(0, cells.order.index_select(0, cells.first)).double()  # (F, 2) (col, row)
+    by_count = torch.argsort(cells.count, stable=True)
+    within = torch.cumsum(cells.count.index_select(0, by_count) ** 2, 0) <= CUT_PAIRS
+    for chosen, method in ((by_count[within], _cut_coverage), (by_count[~within], _banded_coverage)):
+        if len(chosen):
+            count = cells.count.index_select(0, chosen)
+            owner, k = expand(count)
+            first = cells.first.index_select(0, chosen).index_select(0, owner)
+            seg = points.index_select(0, cells.order.index_select(0, first + k)).double()
+            corner_chosen = corner.index_select(0, chosen)
+            with torch.no_grad():
+                side = _SideEvents.of(seg.detach(), owner, corner_chosen, tolerance)
+            coverage = coverage.index_add(0, chosen, method(seg, owner, count, corner_chosen, side,
+                                                            cells.entering.index_select(0, chosen)))
+    return coverage
+
+
+@dataclass
+class _SideEvents:
+    """Where the pieces of cells (F of them) cross those cells' left sides. ``change`` (2P,) long: at
+    each piece's start then end point, the winding change on the side there (an edge entering a cell
+    through its left side at height y takes 1 off the winding on that side from y down, one leaving
+    adds 1; pieces span [y_min, y_max)); ``key`` (E,) float64 sorted, the cell times 2 plus the height
+    in it of each nonzero change; ``reached`` (E + 1,) long, the changes summed before each position."""
+
+    change: torch.Tensor
+    key: torch.Tensor
+    reached: torch.Tensor
+
+    @classmethod
+    def of(cls, seg: torch.Tensor, owner: torch.Tensor, corner: torch.Tensor, tolerance: float) -> "_SideEvents":
+        """Events of the pieces ``seg`` (P, 2, 2) float64 of cells ``owner`` (P,) at ``corner`` (F, 2)."""
+        on_side = (seg[:, :, 0] - corner[:, 0].index_select(0, owner)[:, None]).abs() <= tolerance  # (P, 2)
+        change = torch.cat([-on_side[:, 0].long(), on_side[:, 1].long()])
+        event = torch.nonzero(change).flatten()
+        event_owner = owner.repeat(2).index_select(0, event)
+        height = (seg[:, :, 1].T.flatten().index_select(0, event) - corner[:, 1].index_select(0, event_owner))
+        key, order = torch.sort(event_owner.double() * 2 + height.clamp(0, 1))
+        reached = torch.cat([change.new_zeros(1), torch.cumsum(change.index_select(0, event).index_select(0, order), 0)])
+        return cls(change, key, reached)
+
+    def winding(self, cells: torch.Tensor, height: torch.Tensor | float, entering: torch.Tensor,
+                inclusive: bool = True) -> torch.Tensor:
+        """(Q,) long winding on the left side of cells ``cells`` (Q,) at ``height`` (Q,) inside them
+        (after the events there when ``inclusive``, else before), from each one's winding ``entering``
+        (F,) at the reference height."""
+        base = cells.double() * 2
+        at = torch.searchsorted(self.key, base + torch.as_tensor(height, dtype=base.dtype).clamp(0, 1), right=inclusive)
+        at_reference = torch.searchsorted(self.key, base + REFERENCE_HEIGHT, right=True)
+        return entering.index_select(0, cells) + self.reached.index_select(0, at) - self.reached.index_select(0, at_reference)
+
+
+def _cut_coverage(seg: torch.Tensor, owner: torch.Tensor, count: torch.Tensor, corner: torch.Tensor,
+                  side: _SideEvents, entering: torch.Tensor) -> torch.Tensor:
+    """(F,) nonzero coverage of cells ``corner`` (F, 2) (col, row) of ``count`` (F,) pieces ``seg``
+    (P, 2, 2) float64 (cells ``owner`` (P,)) from bands between their cuts (``_Cuts``)."""
+    cuts = _Cuts.of(seg, owner, count, corner, side, entering)
     y = cuts.y
     height = torch.where(cuts.owner[1:] == cuts.owner[:-1], y[1:] - y[:-1], torch.zeros_like(y[1:]))
     length = _covered_length(seg, corner[:, 0].index_select(0, cuts.owner[:-1]), cuts.pair_band, cuts.pair_piece,
                              (y[1:] + y[:-1]) / 2, cuts.winding[:-1])
-    return torch.zeros(len(cells.count), dtype=torch.float64, device=points.device).index_add(
-        0, cuts.owner[:-1], height * length)
+    return torch.zeros(len(count), dtype=torch.float64, device=seg.device).index_add(0, cuts.owner[:-1],
+                                                                                      height * length)
+
+
+def _banded_coverage(seg: torch.Tensor, owner: torch.Tensor, count: torch.Tensor, corner: torch.Tensor,
+                     side: _SideEvents, entering: torch.Tensor) -> torch.Tensor:
+    """(F,) nonzero coverage of crowded cells (as ``_cut_coverage``) by the midpoint rule on
+    ``SAMPLED_BANDS`` equal bands: exact in x, error below the band height times the pixel's boundary
+    length; work linear in the pieces (cutting at their end points grows as pieces^2)."""
+    bands = SAMPLED_BANDS
+    top = corner[:, 1]
+    band_cell = torch.arange(len(count), device=seg.device).repeat_interleave(bands)
+    middle = (torch.arange(bands, dtype=seg.dtype, device=seg.device) + 0.5).repeat(len(count)) / bands
+    with torch.no_grad():
+        winding = side.winding(band_cell, middle, entering)
+        y = seg[:, :, 1].detach() - top.index_select(0, owner)[:, None]
+        # bands whose middle lies in [y_min, y_max) of each piece
+        low = torch.ceil(y.amin(1) * bands - 0.5).clamp(0, bands).long()
+        high = torch.ceil(y.amax(1) * bands - 0.5).clamp(0, bands).long()
+        pair_piece, k = expand((high - low).clamp(min=0))
+        pair_band = owner.index_select(0, pair_piece) * bands + low.index_select(0, pair_piece) + k
+    length = _covered_length(seg, corner[:, 0].index_select(0, band_cell), pair_band, pair_piece,
+                             top.index_select(0, band_cell) + middle, winding)
+    return torch.zeros(len(count), dtype=torch.float64, device=seg.device).index_add(0, band_cell, length) / bands
 
 
 @dataclass
@@ -192,11 +271,12 @@ class _Cuts:
     pair_piece: torch.Tensor
 
     @classmethod
-    def of(cls, seg: torch.Tensor, owner: torch.Tensor, cells: Cells, corner: torch.Tensor, tolerance: float
-           ) -> "_Cuts":
+    def of(cls, seg: torch.Tensor, owner: torch.Tensor, count: torch.Tensor, corner: torch.Tensor,
+           side: _SideEvents, entering: torch.Tensor) -> "_Cuts":
         """Cuts at the pieces ``seg`` (P, 2, 2) float64 of cells ``owner`` (P,) (cells' (col, row)
-        ``corner`` (F, 2)): their end points, their crossings, and each cell's top and bottom."""
-        count, row = cells.count, corner[:, 1]
+        ``corner`` (F, 2), ``count`` (F,) pieces each): their end points, their crossings (cells of
+        more than EXACT_PIECES pieces: SAMPLED_BANDS equal bands instead), and each cell's top and bottom."""
+        row = corner[:, 1]
         pieces = len(seg)
         exact = count <= EXACT_PIECES
         crossing_y, crossing_owner = _crossings(seg, torch.cumsum(count, 0) - count, torch.where(exact, count, 0))
@@ -213,19 +293,15 @@ class _Cuts:
         y = torch.cat([row, seg[:, 0, 1], seg[:, 1, 1], crossing_y, sampled, row + 1])
         y = torch.minimum(torch.maximum(y, top), top + 1)
         with torch.no_grad():
-            # an edge entering the cell through its left side at height y_e takes 1 off the winding
-            # there below y_e, one leaving adds 1 (each cell's winding is known at the reference height)
-            on_side = (seg[:, :, 0].detach() - corner[:, 0].index_select(0, owner)[:, None]).abs() <= tolerance
-            change = torch.cat([torch.zeros(flagged, dtype=torch.long, device=seg.device), -on_side[:, 0].long(),
-                                on_side[:, 1].long(),
+            # the winding at each cut counts the side's changes up to it in this order, so that a band of
+            # height 0 between tied cuts has the winding its gradient needs
+            change = torch.cat([torch.zeros(flagged, dtype=torch.long, device=seg.device), side.change,
                                 torch.zeros(len(y) - 2 * pieces - flagged, dtype=torch.long, device=seg.device)])
-            above = (y.detach() - top <= REFERENCE_HEIGHT).long() * change
-            winding_at_top = cells.entering - torch.zeros_like(cells.entering).index_add_(0, y_owner, above)
             order = torch.argsort(y_owner.double() * 2 + (y.detach() - top), stable=True)
             y_owner, change = y_owner.index_select(0, order), change.index_select(0, order)
             reached = torch.cumsum(change, 0)
             cell_start = torch.searchsorted(y_owner, every)
-            winding = (winding_at_top.index_select(0, y_owner) + reached
+            winding = (side.winding(every, 0.0, entering, inclusive=False).index_select(0, y_owner) + reached
                        - (reached - change).index_select(0, cell_start).index_select(0, y_owner))
             position = torch.empty_like(order).index_copy_(0, order, torch.arange(len(order), device=seg.device))
             start, end = position[flagged:flagged + pieces], position[flagged + pieces:flagged + 2 * pieces]

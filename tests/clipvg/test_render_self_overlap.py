@@ -13,7 +13,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clipvg.render import self_overlap
+from clipvg.render import coverage, self_overlap
 from clipvg.render.coverage import rasterize
 from winding_reference import sampled_winding
 
@@ -183,3 +183,77 @@ def test_self_overlap_gradient_matches_central_differences(case: str, dtype: tor
                           for e in torch.eye(2, dtype=torch.float64)])
     assert fd.abs().max() > 0.1  # the parameters move coverage
     torch.testing.assert_close(grad, fd, rtol=tolerance, atol=tolerance * float(fd.abs().max()))
+
+
+def banded_reference(polygons: list[torch.Tensor], size: int) -> np.ndarray:
+    """(size, size) nonzero coverage by the midpoint rule on SAMPLED_BANDS rows a pixel, each row
+    sampled at 1024 points a pixel: what ``_banded_coverage`` computes exactly in x."""
+    winding = sampled_winding(polygons, size, self_overlap.SAMPLED_BANDS, 1024)
+    return (winding != 0).mean((1, 3))
+
+
+def zigzag_in_one_pixel(teeth: int) -> torch.Tensor:
+    """(2 * teeth + 2, 2) a comb inside pixel (5, 3) of 10 x 8: 2 * teeth + 2 pieces in that one cell,
+    crossing each other (its teeth lean back over the previous ones)."""
+    left, top = 5.07, 3.05
+    x = left + 0.86 * torch.arange(teeth, dtype=torch.float64) / teeth
+    tips = torch.stack([x + 0.08, torch.full_like(x, top + 0.9)], 1)
+    roots = torch.stack([x, torch.full_like(x, top + 0.1)], 1)
+    comb = torch.stack([roots, tips], 1).flatten(0, 1)
+    return torch.cat([comb, torch.tensor([[left + 0.93, top + 0.92], [left, top + 0.93]], dtype=torch.float64)])
+
+
+def test_cells_past_the_work_budget_take_the_midpoint_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cell of ~1500 pieces (1500^2 pairs > CUT_PAIRS) is not cut at its end points (about 2.3 M pairs,
+    a quadratic blow-up) but drawn on SAMPLED_BANDS bands: it matches the banded reference, and the
+    cells around it stay exact."""
+    comb = zigzag_in_one_pixel(750)
+    assert len(comb) ** 2 > self_overlap.CUT_PAIRS
+    banded = []
+    original = self_overlap._banded_coverage
+    monkeypatch.setattr(self_overlap, "_banded_coverage",
+                        lambda seg, owner, *rest: banded.append(len(seg)) or original(seg, owner, *rest))
+    image = nonzero_image([comb], 10).numpy()
+    assert len(banded) == 1 and banded[0] ** 2 > self_overlap.CUT_PAIRS  # the comb's cell alone
+    assert np.abs(image - banded_reference([comb], 10)).max() < 0.01
+    assert 0.05 < image[3, 5] < 1
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.lists(st.tuples(coordinate, coordinate), min_size=3, max_size=9), min_size=1, max_size=3))
+def test_midpoint_rule_matches_banded_sampling(raw: list) -> None:
+    """Every flagged cell sent to ``_banded_coverage`` (no work budget): there, the exact length where
+    the winding is nonzero at each band's middle, against rows of 1024 samples at the same heights;
+    the other cells as the exact render draws them."""
+    polygons = [torch.tensor(np.round(np.array(p) * 4) / 4, dtype=torch.float64) for p in raw]
+    flagged = []
+
+    def recording(points, item, cell, width, height):
+        cells = self_overlap.flag_cells(points, item, cell, width, height)
+        flagged.append(cells.fragment_keys(item, cell, width, height))
+        return cells
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(coverage, "flag_cells", recording)
+        exact = nonzero_image(polygons, 12).numpy().ravel()
+        patch.setattr(self_overlap, "CUT_PAIRS", 0)
+        banded = nonzero_image(polygons, 12).numpy().ravel()
+    pixels = flagged[0].numpy() if flagged else np.zeros(0, dtype=np.int64)  # (none when nothing is drawn)
+    other = np.setdiff1d(np.arange(144), pixels)
+    np.testing.assert_array_equal(banded[other], exact[other])
+    assert np.abs(banded[pixels] - banded_reference(polygons, 12).ravel()[pixels]).max(initial=0) < 0.01
+
+
+@pytest.mark.parametrize("case", ["pentagram", "bow_tie", "hairline_star"])
+def test_midpoint_rule_gradient_matches_central_differences(case: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(self_overlap, "CUT_PAIRS", 0)
+    make, start, size = CASES[case]
+    value = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+    loss = weighted_loss(make, size, torch.float64)
+    grad = torch.autograd.grad(loss(value), value)[0]
+    eps = 1e-6
+    with torch.no_grad():
+        fd = torch.stack([(loss(value + eps * e) - loss(value - eps * e)) / (2 * eps)
+                          for e in torch.eye(2, dtype=torch.float64)])
+    assert fd.abs().max() > 0.1
+    torch.testing.assert_close(grad, fd, rtol=1e-6, atol=1e-6 * float(fd.abs().max()))
