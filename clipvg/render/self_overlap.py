@@ -171,62 +171,46 @@ def exact_cell_coverage(points: torch.Tensor, cell: torch.Tensor, cells: Cells, 
     coverage = torch.zeros(len(cells.count), dtype=torch.float64, device=points.device)
     tolerance = 16 * torch.finfo(points.dtype).eps * max(width, 1)
     corner = cell.index_select(0, cells.order.index_select(0, cells.first)).double()  # (F, 2) (col, row)
-    by_count = torch.argsort(cells.count, stable=True)
-    within = torch.cumsum(cells.count.index_select(0, by_count) ** 2, 0) <= CUT_PAIRS
-    for chosen, method in ((by_count[within], _cut_coverage), (by_count[~within], _banded_coverage)):
-        if len(chosen):
-            count = cells.count.index_select(0, chosen)
+    pairs = cells.count.double() ** 2
+    if float(pairs.sum()) <= CUT_PAIRS:
+        parts = [(None, _cut_coverage)]
+    else:
+        by_count = torch.argsort(cells.count, stable=True)
+        within = torch.cumsum(pairs.index_select(0, by_count), 0) <= CUT_PAIRS
+        parts = [(by_count[within], _cut_coverage), (by_count[~within], _banded_coverage)]
+    for chosen, method in parts:
+        count, first, entering, chosen_corner = ((cells.count, cells.first, cells.entering, corner) if chosen is None
+                                                 else (t.index_select(0, chosen) for t in
+                                                       (cells.count, cells.first, cells.entering, corner)))
+        if len(count):
             owner, k = expand(count)
-            first = cells.first.index_select(0, chosen).index_select(0, owner)
-            seg = points.index_select(0, cells.order.index_select(0, first + k)).double()
-            corner_chosen = corner.index_select(0, chosen)
-            with torch.no_grad():
-                side = _SideEvents.of(seg.detach(), owner, corner_chosen, tolerance)
-            coverage = coverage.index_add(0, chosen, method(seg, owner, count, corner_chosen, side,
-                                                            cells.entering.index_select(0, chosen)))
+            seg = points.index_select(0, cells.order.index_select(0, first.index_select(0, owner) + k)).double()
+            part = method(seg, owner, count, chosen_corner, entering, tolerance)
+            coverage = part if chosen is None else coverage.index_add(0, chosen, part)
     return coverage
 
 
-@dataclass
-class _SideEvents:
-    """Where the pieces of cells (F of them) cross those cells' left sides. ``change`` (2P,) long: at
-    each piece's start then end point, the winding change on the side there (an edge entering a cell
-    through its left side at height y takes 1 off the winding on that side from y down, one leaving
-    adds 1; pieces span [y_min, y_max)); ``key`` (E,) float64 sorted, the cell times 2 plus the height
-    in it of each nonzero change; ``reached`` (E + 1,) long, the changes summed before each position."""
-
-    change: torch.Tensor
-    key: torch.Tensor
-    reached: torch.Tensor
-
-    @classmethod
-    def of(cls, seg: torch.Tensor, owner: torch.Tensor, corner: torch.Tensor, tolerance: float) -> "_SideEvents":
-        """Events of the pieces ``seg`` (P, 2, 2) float64 of cells ``owner`` (P,) at ``corner`` (F, 2)."""
-        on_side = (seg[:, :, 0] - corner[:, 0].index_select(0, owner)[:, None]).abs() <= tolerance  # (P, 2)
+def _side_changes(seg: torch.Tensor, owner: torch.Tensor, corner: torch.Tensor, entering: torch.Tensor,
+                  tolerance: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Where pieces ``seg`` (P, 2, 2) of cells ``owner`` (P,) at ``corner`` (F, 2) cross their cell's
+    left side: the winding change there at each piece's start then end point (2P,) long (an edge
+    entering a cell through its left side at height y takes 1 off the winding on that side from y down,
+    one leaving adds 1; pieces span [y_min, y_max)), and each cell's winding on that side above all
+    its changes (F,) long, from ``entering`` (F,), the winding there at the reference height."""
+    with torch.no_grad():
+        on_side = (seg[:, :, 0].detach() - corner[:, 0].index_select(0, owner)[:, None]).abs() <= tolerance
         change = torch.cat([-on_side[:, 0].long(), on_side[:, 1].long()])
-        event = torch.nonzero(change).flatten()
-        event_owner = owner.repeat(2).index_select(0, event)
-        height = (seg[:, :, 1].T.flatten().index_select(0, event) - corner[:, 1].index_select(0, event_owner))
-        key, order = torch.sort(event_owner.double() * 2 + height.clamp(0, 1))
-        reached = torch.cat([change.new_zeros(1), torch.cumsum(change.index_select(0, event).index_select(0, order), 0)])
-        return cls(change, key, reached)
-
-    def winding(self, cells: torch.Tensor, height: torch.Tensor | float, entering: torch.Tensor,
-                inclusive: bool = True) -> torch.Tensor:
-        """(Q,) long winding on the left side of cells ``cells`` (Q,) at ``height`` (Q,) inside them
-        (after the events there when ``inclusive``, else before), from each one's winding ``entering``
-        (F,) at the reference height."""
-        base = cells.double() * 2
-        at = torch.searchsorted(self.key, base + torch.as_tensor(height, dtype=base.dtype).clamp(0, 1), right=inclusive)
-        at_reference = torch.searchsorted(self.key, base + REFERENCE_HEIGHT, right=True)
-        return entering.index_select(0, cells) + self.reached.index_select(0, at) - self.reached.index_select(0, at_reference)
+        height = seg[:, :, 1].detach().T.flatten() - corner[:, 1].index_select(0, owner).repeat(2)
+        above = (height <= REFERENCE_HEIGHT).long() * change
+        return change, entering - torch.zeros_like(entering).index_add_(0, owner.repeat(2), above)
 
 
 def _cut_coverage(seg: torch.Tensor, owner: torch.Tensor, count: torch.Tensor, corner: torch.Tensor,
-                  side: _SideEvents, entering: torch.Tensor) -> torch.Tensor:
+                  entering: torch.Tensor, tolerance: float) -> torch.Tensor:
     """(F,) nonzero coverage of cells ``corner`` (F, 2) (col, row) of ``count`` (F,) pieces ``seg``
-    (P, 2, 2) float64 (cells ``owner`` (P,)) from bands between their cuts (``_Cuts``)."""
-    cuts = _Cuts.of(seg, owner, count, corner, side, entering)
+    (P, 2, 2) float64 (cells ``owner`` (P,)), whose left sides have the winding ``entering`` (F,) at
+    the reference height, from bands between their cuts (``_Cuts``)."""
+    cuts = _Cuts.of(seg, owner, count, corner, *_side_changes(seg, owner, corner, entering, tolerance))
     y = cuts.y
     height = torch.where(cuts.owner[1:] == cuts.owner[:-1], y[1:] - y[:-1], torch.zeros_like(y[1:]))
     length = _covered_length(seg, corner[:, 0].index_select(0, cuts.owner[:-1]), cuts.pair_band, cuts.pair_piece,
@@ -236,25 +220,30 @@ def _cut_coverage(seg: torch.Tensor, owner: torch.Tensor, count: torch.Tensor, c
 
 
 def _banded_coverage(seg: torch.Tensor, owner: torch.Tensor, count: torch.Tensor, corner: torch.Tensor,
-                     side: _SideEvents, entering: torch.Tensor) -> torch.Tensor:
+                     entering: torch.Tensor, tolerance: float) -> torch.Tensor:
     """(F,) nonzero coverage of crowded cells (as ``_cut_coverage``) by the midpoint rule on
     ``SAMPLED_BANDS`` equal bands: exact in x, error below the band height times the pixel's boundary
     length; work linear in the pieces (cutting at their end points grows as pieces^2)."""
-    bands = SAMPLED_BANDS
+    bands, cells = SAMPLED_BANDS, len(count)
     top = corner[:, 1]
-    band_cell = torch.arange(len(count), device=seg.device).repeat_interleave(bands)
-    middle = (torch.arange(bands, dtype=seg.dtype, device=seg.device) + 0.5).repeat(len(count)) / bands
+    band_cell = torch.arange(cells, device=seg.device).repeat_interleave(bands)
+    middle = (torch.arange(bands, dtype=seg.dtype, device=seg.device) + 0.5).repeat(cells) / bands
     with torch.no_grad():
-        winding = side.winding(band_cell, middle, entering)
-        y = seg[:, :, 1].detach() - top.index_select(0, owner)[:, None]
-        # bands whose middle lies in [y_min, y_max) of each piece
+        change, at_top = _side_changes(seg, owner, corner, entering, tolerance)
+        y = seg[:, :, 1].detach() - top.index_select(0, owner)[:, None]  # (P, 2) in the cell
+        # a change at height h applies to the bands whose middle is at or below it: from ceil(16 h - 1/2)
+        first_band = torch.ceil(y.T.flatten() * bands - 0.5).clamp(0, bands).long()
+        steps = torch.zeros(cells * (bands + 1), dtype=torch.long, device=seg.device).index_add_(
+            0, owner.repeat(2) * (bands + 1) + first_band, change)
+        winding = (at_top[:, None] + torch.cumsum(steps.view(cells, bands + 1), 1)[:, :bands]).flatten()
+        # each piece crosses the bands whose middle lies in its [y_min, y_max)
         low = torch.ceil(y.amin(1) * bands - 0.5).clamp(0, bands).long()
         high = torch.ceil(y.amax(1) * bands - 0.5).clamp(0, bands).long()
         pair_piece, k = expand((high - low).clamp(min=0))
         pair_band = owner.index_select(0, pair_piece) * bands + low.index_select(0, pair_piece) + k
     length = _covered_length(seg, corner[:, 0].index_select(0, band_cell), pair_band, pair_piece,
                              top.index_select(0, band_cell) + middle, winding)
-    return torch.zeros(len(count), dtype=torch.float64, device=seg.device).index_add(0, band_cell, length) / bands
+    return torch.zeros(cells, dtype=torch.float64, device=seg.device).index_add(0, band_cell, length) / bands
 
 
 @dataclass
@@ -272,10 +261,11 @@ class _Cuts:
 
     @classmethod
     def of(cls, seg: torch.Tensor, owner: torch.Tensor, count: torch.Tensor, corner: torch.Tensor,
-           side: _SideEvents, entering: torch.Tensor) -> "_Cuts":
+           side_change: torch.Tensor, winding_at_top: torch.Tensor) -> "_Cuts":
         """Cuts at the pieces ``seg`` (P, 2, 2) float64 of cells ``owner`` (P,) (cells' (col, row)
         ``corner`` (F, 2), ``count`` (F,) pieces each): their end points, their crossings (cells of
-        more than EXACT_PIECES pieces: SAMPLED_BANDS equal bands instead), and each cell's top and bottom."""
+        more than EXACT_PIECES pieces: SAMPLED_BANDS equal bands instead), and each cell's top and
+        bottom; the windings from ``_side_changes``."""
         row = corner[:, 1]
         pieces = len(seg)
         exact = count <= EXACT_PIECES
@@ -295,13 +285,13 @@ class _Cuts:
         with torch.no_grad():
             # the winding at each cut counts the side's changes up to it in this order, so that a band of
             # height 0 between tied cuts has the winding its gradient needs
-            change = torch.cat([torch.zeros(flagged, dtype=torch.long, device=seg.device), side.change,
+            change = torch.cat([torch.zeros(flagged, dtype=torch.long, device=seg.device), side_change,
                                 torch.zeros(len(y) - 2 * pieces - flagged, dtype=torch.long, device=seg.device)])
             order = torch.argsort(y_owner.double() * 2 + (y.detach() - top), stable=True)
             y_owner, change = y_owner.index_select(0, order), change.index_select(0, order)
             reached = torch.cumsum(change, 0)
             cell_start = torch.searchsorted(y_owner, every)
-            winding = (side.winding(every, 0.0, entering, inclusive=False).index_select(0, y_owner) + reached
+            winding = (winding_at_top.index_select(0, y_owner) + reached
                        - (reached - change).index_select(0, cell_start).index_select(0, y_owner))
             position = torch.empty_like(order).index_copy_(0, order, torch.arange(len(order), device=seg.device))
             start, end = position[flagged:flagged + pieces], position[flagged + pieces:flagged + 2 * pieces]
