@@ -98,15 +98,18 @@ def to_user(text: str | None, context: LengthContext, axis: str = "d", percent: 
 
 
 VIEWPORT_UNITS = ("vw", "vh", "vi", "vb", "vmin", "vmax")
-_VIEWPORT_LENGTH = re.compile(r"[\d.](?:vw|vh|vi|vb|vmin|vmax)\b", re.IGNORECASE)
+# a number (not the tail of a word, as in base64 text) followed by a viewport unit
+_VIEWPORT_LENGTH = re.compile(r"(?<![\w.+-])[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?(?:vw|vh|vi|vb|vmin|vmax)\b",
+                              re.IGNORECASE)
 
 
 def viewport_unit_notes(root: ET.Element) -> Counter[str]:
     """Elements with a length in viewport units (VIEWPORT_UNITS), counted once each: they are taken of
-    the SVG's own size, where a browser takes its window's, so the picture depends on the viewer."""
+    the SVG's own size, where a browser takes its window's, so the picture depends on the viewer. Links
+    (``href``, e.g. a base64 data URI) hold no lengths and are not searched."""
     found: Counter[str] = Counter()
     for element in root.iter():
-        if any(_VIEWPORT_LENGTH.search(value) for value in element.attrib.values()):
+        if any(_VIEWPORT_LENGTH.search(value) for key, value in element.attrib.items() if local_name(key) != "href"):
             found["length in vw/vh/vi/vb/vmin/vmax (taken of the SVG's own size; a browser takes its window's)"] += 1
     return found
 

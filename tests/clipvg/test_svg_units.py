@@ -2,8 +2,12 @@
 and drawings compared with resvg where resvg supports the unit."""
 from __future__ import annotations
 
+import base64
 import colorsys
+import gzip
+import re
 import subprocess
+import warnings
 
 import numpy as np
 import pytest
@@ -95,6 +99,29 @@ def test_viewport_units_are_named_as_taken_of_the_svgs_own_size() -> None:
                              'width="200" height="100"'))
     points = scene.path(0).subpaths[0].points
     assert (*points.min(0).tolist(), *points.max(0).tolist()) == pytest.approx((10, 5, 40, 65))
+
+
+def svgz_data_uri_spelling_a_viewport_length() -> str:
+    """A base64 data URI of a gzipped SVG (a green 10 x 10 square) whose base64 text holds a digit and a
+    viewport unit before a non-word character, as resvg's structure/image/embedded-svgz does ("63VW/")."""
+    for serial in range(100_000):
+        image = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10" '
+                 f'fill="#0a0"/><!--{serial}--></svg>')
+        text = base64.b64encode(gzip.compress(image.encode(), mtime=0)).decode()
+        if re.search(r"\d(?:vw|vh|vi|vb|vmin|vmax)[+/=]", text, re.IGNORECASE):
+            return f"data:image/svg+xml;base64,{text}"
+    raise AssertionError("no base64 text spells a viewport length")
+
+
+def test_a_data_uri_and_ids_are_not_read_as_viewport_lengths() -> None:
+    # only lengths count: an id or base64 text ending in "5vw" drew as resvg draws it, yet warned
+    document = svg(f'<image id="icon5vw" x="2" y="2" width="28" height="28" '
+                   f'href="{svgz_data_uri_spelling_a_viewport_length()}"/>', 'width="32" height="32"')
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnsupportedSVGWarning)
+        scene = load_svg(document)
+    image = render(scene, background=(1, 1, 1))[..., :3].double().numpy()
+    assert psnr(image, resvg_supersampled(document, 32, 32)) >= 40
 
 
 @pytest.mark.parametrize("size", [32.0, 13.0])
