@@ -7,18 +7,22 @@ point-count limits, entity tricks refused by expat, the canvas size, every shape
 transforms ...); a raster is opened and decoded by Pillow within the megapixels limit
 (``vectorize.image_io.load_image``). The SVG's canvas is also held to the limits of an edit, which renders it
 with gradients (``check_edit_canvas``: the CLI's editing commands, batch jobs and serve's SVG uploads; ``clipvg
-render`` holds it to a render's). What was read is handed on: the job builds its Scene from the ``ReadSVG`` and
-never reads the file again. What passes here may still be refused after reading, never the other way round.
+render`` holds it to a render's). What was read is handed on: the job builds its Scene from the ``ReadSVG``, or
+vectorizes the ``ReadRaster``'s pixels, and never reads or decodes the file again. What passes here may still be
+refused after reading, never the other way round.
 """
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .limits import resource_limits, using
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from .edit.spec import JobSpec
     from .svg.reader import ReadSVG
 
@@ -26,23 +30,44 @@ SVG_SUFFIXES = (".svg", ".svgz")
 """File name endings read as SVG; any other input is a raster (PNG, JPEG, ...)."""
 
 
-def check_input(path: str | os.PathLike) -> ReadSVG | None:
-    """``check_svg`` for an SVG file name (``SVG_SUFFIXES``; what it read is returned), else ``check_raster``
-    (None)."""
+@dataclass
+class ReadRaster:
+    """A raster file decoded by ``check_raster``: its ``name`` and ``pixels``, (H, W, 4) float32 straight RGBA in
+    [0, 1] as ``vectorize.image_io.load_image`` returns them (16 bytes a pixel), until ``take`` hands them on."""
+
+    name: str
+    pixels: np.ndarray | None
+
+    def take(self) -> np.ndarray:
+        """The pixels, no longer held here (a job vectorizes them once and edits for minutes: it should not keep
+        the photo alive). Taken twice, the second time decodes the file again."""
+        pixels, self.pixels = self.pixels, None
+        if pixels is None:
+            from vectorize.image_io import load_image
+
+            pixels = load_image(self.name)
+        return pixels
+
+    def drop(self) -> None:
+        """Let the pixels go unused (a job that continues from its checkpoint)."""
+        self.pixels = None
+
+
+def check_input(path: str | os.PathLike) -> ReadSVG | ReadRaster:
+    """``check_svg`` for an SVG file name (``SVG_SUFFIXES``), else ``check_raster``; returns what it read."""
     if Path(path).suffix.lower() in SVG_SUFFIXES:
         return check_svg(path)
-    check_raster(path)
-    return None
+    return check_raster(path)
 
 
-def check_job_inputs(spec: JobSpec) -> ReadSVG | None:
+def check_job_inputs(spec: JobSpec) -> ReadSVG | ReadRaster | None:
     """``check_input`` on an edit job's input file (if it has one) and ``check_raster`` on its region mask, under
     the job's limits (the reader's too, as when the job reads), an SVG's canvas by ``check_edit_canvas``. Returns
-    what was read of an SVG input: hand it to the job (``clipvg.edit.job.run_job``'s ``read``), which then builds
-    its Scene from it without reading the file again; None for a raster or no input."""
+    what was read of the input: hand it to the job (``clipvg.edit.job.run_job``'s ``read``), which then builds its
+    Scene from it (an SVG's, or a raster's pixels vectorized) without reading the file again; None for no input."""
     with using(spec.limits):
         read = None if spec.input is None else check_input(spec.input)
-        if read is not None:
+        if read is not None and not isinstance(read, ReadRaster):
             check_edit_canvas(read, f"{spec.input}, edited at its canvas size")
         if spec.subset.mask is not None:
             check_raster(spec.subset.mask)
@@ -66,12 +91,12 @@ def check_svg(path: str | os.PathLike) -> ReadSVG:
     return read_svg(path)
 
 
-def check_raster(path: str | os.PathLike) -> None:
+def check_raster(path: str | os.PathLike) -> ReadRaster:
     """ImageInputError when the image file at ``path`` is missing, cannot be decoded, or is over the
-    megapixels limit (the decoded pixels are dropped: the vectorizer reads the file again)."""
+    megapixels limit; else its decoded pixels (``ReadRaster``: hand them to the vectorizer rather than the file)."""
     from vectorize.image_io import load_image
 
-    load_image(path)
+    return ReadRaster(os.fspath(path), load_image(path))
 
 
 def check_margins(margins: dict[str, float], prefix: str = "") -> None:

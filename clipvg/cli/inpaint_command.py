@@ -80,8 +80,7 @@ def run(args: argparse.Namespace) -> None:
         raise InvalidInputError("give the region with --mask MASK.png or --box X,Y,W,H")
     if getattr(args, "layered", False) and not args.refiner:
         raise InvalidInputError("--layered needs a --refiner")
-    if args.mask is not None:
-        check_raster(args.mask)  # before torch loads, as the input in job_spec
+    mask_read = None if args.mask is None else check_raster(args.mask)  # before torch loads, as the input in job_spec
     spec = job_spec(args, AREA_OPTIONS, input=args.input)  # checks the shared options and the input before torch
     for target in spec.outputs.paths:
         ensure_not_input(target, tuple(filter(None, (args.mask,))))
@@ -92,13 +91,13 @@ def run(args: argparse.Namespace) -> None:
     from ..refiners.cli import refiner_from_args
 
     box = parse_box(args.box) if args.box else None
-    source = args.read or args.input  # an SVG checked is not read again; one of prepare() and resume_boxes() runs
+    source = args.read or args.input  # the input checked is not read again; one of prepare() and resume_boxes() runs
 
     def prepare() -> Prepared:
         from ..refiners import LayeredRefiner, refine_layered, refine_prepared
 
         scene = load_source(source, args.max_size)
-        mask = load_mask(canvas_shape(scene), args.mask, box)
+        mask = load_mask(canvas_shape(scene), mask_read, box)
         if args.remove:
             make = lambda image: prepare_removal(scene, mask, seed=args.seed, seed_image=image)  # noqa: E731
         else:
@@ -116,7 +115,7 @@ def run(args: argparse.Namespace) -> None:
     def resume_boxes() -> list:  # the same ROI box from the same input and mask
         from ..inpaint.inpaint import context_box
 
-        return [context_box(load_mask(canvas_shape(load_source(source, args.max_size)), args.mask, box))]
+        return [context_box(load_mask(canvas_shape(load_source(source, args.max_size)), mask_read, box))]
 
     meta = {"input": file_digest(args.input), "max_size": args.max_size, "box": args.box, "remove": args.remove,
             "mask": file_digest(args.mask) if args.mask else None, **refiner_meta(args)}

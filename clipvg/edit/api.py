@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 from ..errors import InvalidInputError
-from ..input_check import SVG_SUFFIXES
+from ..input_check import SVG_SUFFIXES, ReadRaster
 from ..scene import Scene
 from ..svg import load_svg
 from ..svg.reader import ReadSVG
@@ -19,7 +19,7 @@ from .editor import Callback, Editor
 from .memory import MemoryGuard
 from .options import EditOptions, Params
 
-Source = str | os.PathLike | np.ndarray | Image.Image | torch.Tensor | Scene | ReadSVG
+Source = str | os.PathLike | np.ndarray | Image.Image | torch.Tensor | Scene | ReadSVG | ReadRaster
 
 
 @dataclass
@@ -49,14 +49,17 @@ class EditInterrupted(KeyboardInterrupt):
 def load_source(source: Source, max_size: int | None = 512) -> Scene:
     """A Scene from ``source``: a Scene (copied), an SVG file, an SVG file already read (``ReadSVG``, e.g. by
     ``clipvg.input_check``: its Scene, the file not read again; a ReadSVG is used once), or a raster (PNG/JPEG
-    path, PIL image, (H, W, C) array or tensor in [0, 1] or uint8) vectorized with the default rounds (10, 30)
-    after resizing its long side to ``max_size`` px."""
+    path, PIL image, (H, W, C) array or tensor in [0, 1] or uint8, or a ``ReadRaster``: the pixels
+    ``clipvg.input_check`` decoded, taken from it) vectorized with the default rounds (10, 30) after resizing its
+    long side to ``max_size`` px."""
     import vectorize
 
     if isinstance(source, Scene):
         return source.clone()
     if isinstance(source, ReadSVG):
         return source.to_scene()
+    if isinstance(source, ReadRaster):
+        source = source.take()
     if isinstance(source, (str, os.PathLike)):
         if not Path(source).is_file():
             raise InvalidInputError(f"input file not found: {source}")

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from ..atomic import check_writable, ensure_not_input
 from ..errors import ClipvgError, InvalidInputError
+from ..input_check import ReadRaster
 from ..limits import using
 from ..scene import Scene
 from .checkpoint import checkpoint_file, has_checkpoint, load_checkpoint, save_checkpoint
@@ -115,10 +116,10 @@ def input_meta(spec: JobSpec) -> dict:
     return {"input": source, "max_size": spec.size, "refiner": refiner}
 
 
-def load_scene(spec: JobSpec, read: ReadSVG | None = None) -> Scene:
+def load_scene(spec: JobSpec, read: ReadSVG | ReadRaster | None = None) -> Scene:
     """The scene ``spec`` starts from: its SVG (file or markup) read, or its photo vectorized; ``read``: its
-    input SVG file already read (``clipvg.input_check.check_job_inputs``), whose Scene is built without reading
-    the file again."""
+    input file already read (``clipvg.input_check.check_job_inputs``): an SVG's Scene is built, a photo's pixels
+    vectorized, without reading the file again."""
     from .api import load_source
     from ..svg import load_svg
 
@@ -135,7 +136,7 @@ def check_resources(scene: Scene, spec: JobSpec, what: str) -> None:
 
 
 def run_job(spec: JobSpec, progress: Callable[[JobProgress], Any] | None = None, cancel: Cancel = None, *,
-            clip=None, show_bar: bool = False, read: ReadSVG | None = None) -> JobResult:
+            clip=None, show_bar: bool = False, read: ReadSVG | ReadRaster | None = None) -> JobResult:
     """Run the edit ``spec`` describes; returns its JobResult.
 
     ``progress(JobProgress)`` is called while preparing and after every step; ``cancel`` (a
@@ -143,13 +144,15 @@ def run_job(spec: JobSpec, progress: Callable[[JobProgress], Any] | None = None,
     checkpoint is saved and the outputs are written, status "cancelled". ``clip`` a preloaded
     ``losses.load_clip`` model (default: loaded, and cached, from ``spec.clip``). ``show_bar`` a
     tqdm bar. ``read``: ``spec.input`` already read by ``clipvg.input_check.check_job_inputs`` (the job
-    builds its Scene from it instead of reading the file again). Raises InvalidInputError (bad spec or
-    input), JobOwnedError (another live process runs this job), EditOutOfMemoryError (with advice), or
-    the ClipvgError that stopped the edit (the outputs and a checkpoint of the last good step are
-    written first).
+    builds its Scene from it instead of reading the file again; a photo's pixels are let go when the job
+    continues from a checkpoint). Raises InvalidInputError (bad spec or input), JobOwnedError (another live
+    process runs this job), EditOutOfMemoryError (with advice), or the ClipvgError that stopped the edit (the
+    outputs and a checkpoint of the last good step are written first).
     """
     spec.validate()
     options = edit_options(spec)
+    if isinstance(read, ReadRaster) and _checkpoint_source(spec) is not None:
+        read.drop()  # the edit continues from its checkpoint: the decoded photo is not needed
 
     def new_editor(edit_options_: EditOptions, clip_) -> Editor:
         scene = load_scene(spec, read)
@@ -202,15 +205,21 @@ def run_session(spec: JobSpec, options: EditOptions, new_editor: NewEditor, meta
         return session.run(editor, options, meta, resumed_from, cancel, show_bar)
 
 
-def _open(spec: JobSpec, options: EditOptions, new_editor: NewEditor, meta: dict, clip) -> tuple[Editor, int | None]:
-    """(editor, the step it resumed from or None): from the job's checkpoint, ``resume_from``'s, or new."""
+def _checkpoint_source(spec: JobSpec) -> Path | None:
+    """The checkpoint directory the job continues from: its own (when its policy resumes) or ``resume_from``'s,
+    the first that holds a checkpoint; None when it starts afresh."""
     policy = spec.checkpoint
     sources = ([spec.checkpoint_dir()] if policy.resume else []) + ([Path(policy.resume_from)] if policy.resume_from else [])
-    for source in sources:
-        if has_checkpoint(source):
-            editor = load_checkpoint(source, options, clip, meta=meta)
-            return editor, editor.step_count
-    return new_editor(options, clip), None
+    return next((source for source in sources if has_checkpoint(source)), None)
+
+
+def _open(spec: JobSpec, options: EditOptions, new_editor: NewEditor, meta: dict, clip) -> tuple[Editor, int | None]:
+    """(editor, the step it resumed from or None): from the job's checkpoint, ``resume_from``'s, or new."""
+    source = _checkpoint_source(spec)
+    if source is None:
+        return new_editor(options, clip), None
+    editor = load_checkpoint(source, options, clip, meta=meta)
+    return editor, editor.step_count
 
 
 class _Session:

@@ -14,6 +14,7 @@ import torch
 from skimage.measure import label
 
 from ..errors import InvalidInputError
+from ..input_check import ReadRaster
 from ..ragged import expand
 from ..render import path_outlines
 from ..scene import Scene
@@ -28,11 +29,12 @@ def canvas_shape(scene: Scene) -> tuple[int, int]:
 
 
 def region_mask(shape: tuple[int, int], boxes: Sequence[Box] = (),
-                mask: str | os.PathLike | np.ndarray | torch.Tensor | None = None) -> torch.Tensor:
+                mask: str | os.PathLike | ReadRaster | np.ndarray | torch.Tensor | None = None) -> torch.Tensor:
     """(H, W) bool: the union of ``boxes`` (x, y, w, h in px) and ``mask``.
 
-    ``mask`` is an (h, w) array (nonzero = inside), or an image file (bright or opaque = inside); a
-    mask of another size with the canvas's aspect ratio is resized (nearest), any other size is an error.
+    ``mask`` is an (h, w) array (nonzero = inside), or an image file (bright or opaque = inside), or one
+    ``clipvg.input_check`` decoded (its pixels taken); a mask of another size with the canvas's aspect ratio is
+    resized (nearest), any other size is an error.
     """
     height, width = shape
     region = torch.zeros(shape, dtype=torch.bool)
@@ -44,9 +46,9 @@ def region_mask(shape: tuple[int, int], boxes: Sequence[Box] = (),
 
 
 def _load_mask(mask, shape: tuple[int, int]) -> torch.Tensor:
-    if isinstance(mask, (str, os.PathLike)):
+    if isinstance(mask, (str, os.PathLike, ReadRaster)):
         from vectorize.image_io import load_image
-        rgba = load_image(mask)
+        rgba = mask.take() if isinstance(mask, ReadRaster) else load_image(mask)
         array = (rgba[..., :3].mean(-1) * rgba[..., 3]) > 0.5
     else:
         array = torch.as_tensor(mask).detach().cpu().numpy()

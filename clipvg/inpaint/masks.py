@@ -9,6 +9,7 @@ from scipy import ndimage
 
 from ..edit.regions import region_mask
 from ..errors import InvalidInputError
+from ..input_check import ReadRaster
 
 Box = tuple[int, int, int, int]
 
@@ -24,11 +25,11 @@ def parse_box(text: str) -> Box:
     return box
 
 
-def load_mask(shape: tuple[int, int], mask: str | os.PathLike | np.ndarray | torch.Tensor | None = None,
+def load_mask(shape: tuple[int, int], mask: str | os.PathLike | ReadRaster | np.ndarray | torch.Tensor | None = None,
               box: Box | None = None) -> torch.Tensor:
     """(H, W) bool on the canvas grid ``shape`` = (H, W): the union of ``mask`` (an image file, white
-    or opaque = inside, or an array; resized when it has the canvas's aspect ratio) and ``box``
-    (x, y, w, h px). Raises InvalidInputError when neither is given, or the result is empty or full."""
+    or opaque = inside, one ``clipvg.input_check`` decoded, or an array; resized when it has the canvas's
+    aspect ratio) and ``box`` (x, y, w, h px). Raises InvalidInputError when neither is given, or the result is empty or full."""
     if mask is None and box is None:
         raise InvalidInputError("give a mask image (--mask) or a box (--box X,Y,W,H)")
     if box is not None:

@@ -118,22 +118,32 @@ def test_batch_fails_a_job_whose_input_the_input_check_refuses_and_runs_the_rest
     assert all("\n" not in job["error"] for job in (jobs["big"], jobs["deep"]))  # one line each
 
 
-def test_a_batch_worker_checks_a_job_and_reads_its_svg_once(tmp_path, monkeypatch):
+@pytest.mark.parametrize("name", ["good.svg", "good.png"])
+def test_a_batch_worker_checks_a_job_and_reads_its_input_once(tmp_path, monkeypatch, name):
+    """The SVG the worker's check read, or the photo it decoded, is the one the job edits."""
     import clipvg.svg.reader as reader
+    import vectorize.image_io as image_io
     from clipvg.batch.jobs import load_jobs
     from clipvg.batch.worker import execute
+    from clipvg.image_out import save_png
+    from clipvg.render.api import render_rgba8
     from edit_scenes import quick_settings, red_circle
     import clipvg
 
-    clipvg.save_svg(red_circle(32), tmp_path / "good.svg")
+    path = tmp_path / name
+    if name.endswith(".svg"):
+        clipvg.save_svg(red_circle(32), path)
+    else:
+        save_png(render_rgba8(red_circle(32)), path)
     clip = {key: quick_settings()[key] for key in ("clip_model", "clip_weights")}
-    [job] = load_jobs([{"input": str(tmp_path / "good.svg"), "prompt": "a green circle", "iterations": 1, "patches": 1,
+    [job] = load_jobs([{"input": str(path), "prompt": "a green circle", "iterations": 1, "patches": 1,
                         "device": "cpu", **clip}], tmp_path / "out")
     reads = []
-    read = reader._read_svg
+    read, decode = reader._read_svg, image_io._open
     monkeypatch.setattr(reader, "_read_svg", lambda *args: reads.append(args[0]) or read(*args))
+    monkeypatch.setattr(image_io, "_open", lambda source: reads.append(str(source)) or decode(source))
     outcome = execute(job.payload(tmp_path / "checkpoint"))
-    assert outcome["state"] == "done" and reads == [str(tmp_path / "good.svg")]
+    assert outcome["state"] == "done" and reads == [str(path)]
 
 
 def test_serve_answers_413_for_an_svg_too_big_to_edit_and_400_for_a_broken_one(tmp_path):

@@ -140,3 +140,43 @@ def test_an_editing_command_reads_its_svg_input_once(tmp_path, capsys, monkeypat
                  "--iterations", "1", "--device", "cpu", "--quiet"])
     assert code == 0, capsys.readouterr().err
     assert reads == [str(path)] and (tmp_path / "out.svg").is_file()
+
+
+def _png(path, size: int, draw, background: str = "white") -> str:
+    """A ``size`` px RGB PNG at ``path`` of ``background`` with ``draw(ImageDraw)`` on it; its name."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (size, size), background)
+    draw(ImageDraw.Draw(image))
+    image.save(path)
+    return str(path)
+
+
+@pytest.mark.parametrize("command", [["edit"], ["inpaint", "--mask", "{mask}"], ["outpaint", "--left", "8"]])
+def test_an_editing_command_decodes_its_raster_input_once(tmp_path, capsys, monkeypatch, command):
+    """The photo (and an inpaint mask) ``clipvg.input_check`` decoded before torch loaded is the one the job
+    vectorizes: each file is decoded once."""
+    import vectorize.image_io as image_io
+    from clipvg.cli import main
+    from edit_scenes import quick_settings
+
+    photo = _png(tmp_path / "in.png", 48, lambda d: d.ellipse((10, 14, 30, 34), fill="red"))
+    mask = _png(tmp_path / "mask.png", 48, lambda d: d.rectangle((4, 4, 24, 24), fill="white"), "black")
+    decoded = []
+    decode = image_io._open
+    monkeypatch.setattr(image_io, "_open", lambda path: decoded.append(str(path)) or decode(path))
+    settings = quick_settings()
+    code = main([command[0], photo, *(part.format(mask=mask) for part in command[1:]), "-o",
+                 str(tmp_path / "out.svg"), "--prompt", "a green circle", "--clip-model", settings["clip_model"],
+                 "--clip-weights", settings["clip_weights"], "--patches", "1", "--iterations", "1", "--device", "cpu",
+                 "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    assert sorted(decoded) == sorted([photo] + [mask] * ("--mask" in command)) and (tmp_path / "out.svg").is_file()
+
+
+def test_a_read_raster_hands_its_pixels_on_once(tmp_path):
+    path = _png(tmp_path / "in.png", 8, lambda d: d.point((3, 2), fill="blue"))
+    read = check_raster(path)
+    pixels = read.take()
+    assert read.pixels is None and pixels.shape == (8, 8, 4) and pixels[2, 3].tolist() == [0, 0, 1, 1]
+    assert (read.take() == pixels).all()  # taken again: decoded again from the file
