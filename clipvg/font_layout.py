@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import xml.etree.ElementTree as ET
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
@@ -19,6 +19,9 @@ import numpy as np
 from .errors import FontError, InvalidInputError
 from .fonts import _contours, _open_font, find_font
 from .scene import Path, Scene, Solid, Subpath
+
+if TYPE_CHECKING:
+    from .svg.reader import ReadSVG
 
 BASELINES = ("alphabetic", "middle", "central", "hanging", "mathematical", "ideographic", "text-before-edge",
              "text-after-edge")
@@ -39,15 +42,18 @@ def _family(font_path: str, font) -> str:
     return family
 
 
-def _guide(on_path: str | os.PathLike) -> tuple[str, float, float]:
-    """Path data (canvas px) of the first path drawn in the SVG ``on_path``, and that SVG's width, height."""
-    from .svg.reader import load_svg
+def _guide(on_path: str | os.PathLike | ReadSVG) -> tuple[str, float, float]:
+    """Path data (canvas px) of the first path drawn in the SVG ``on_path`` (a file, or one already read), and
+    that SVG's width, height."""
+    from .svg.reader import ReadSVG, load_svg
     from .svg.writer import scene_to_svg_string
 
-    guide = load_svg(on_path)
+    read = isinstance(on_path, ReadSVG)
+    guide = on_path.to_scene() if read else load_svg(on_path)
     drawn = guide.drawn_paths()
     if not drawn:
-        raise InvalidInputError(f"{os.fspath(on_path)} has no path to set the text on; pass an SVG with a <path>")
+        name = on_path.name if read else os.fspath(on_path)
+        raise InvalidInputError(f"{name} has no path to set the text on; pass an SVG with a <path>")
     written = ET.fromstring(scene_to_svg_string(guide.subset([drawn[0]])))
     data = next(e.get("d") for e in written.iter() if e.tag.rpartition("}")[2] == "path")
     return data, guide.width, guide.height
@@ -66,16 +72,18 @@ def _glyph_names(text: str, font, font_path: str) -> list[str]:
 
 
 def text_layout_scene(text: str, font: str | os.PathLike, size: float = 128.0, *, letter_spacing: str = "0",
-                      baseline: str = "alphabetic", vertical: bool = False, on_path: str | os.PathLike | None = None,
+                      baseline: str = "alphabetic", vertical: bool = False,
+                      on_path: str | os.PathLike | ReadSVG | None = None,
                       fill: Sequence[float] = (0.0, 0.0, 0.0, 1.0), margin: float | None = None) -> Scene:
     """Set ``text`` in ``font`` (an installed family name, or the file of one) by the SVG text layout.
 
     ``size`` em size px; ``letter_spacing`` a CSS length (px, or em of ``size``); ``baseline`` one of
-    ``BASELINES``; ``vertical`` writes top to bottom, lines right to left; ``on_path`` an SVG file whose
-    first path the text follows (one line; the canvas and coordinates are that file's). Otherwise the first
-    line's origin is (``margin``, ``margin`` + ascender) (vertical: its column's centre ``margin`` + half a
-    line in from the right, ``margin`` down), moved right/down only as far as keeps every glyph ``margin``
-    px inside the canvas, which fits the text. Raises InvalidInputError (one line) for bad values.
+    ``BASELINES``; ``vertical`` writes top to bottom, lines right to left; ``on_path`` an SVG file (or one
+    ``clipvg.svg.reader.read_svg`` read, used once) whose first path the text follows (one line; the canvas
+    and coordinates are that file's). Otherwise the first line's origin is (``margin``, ``margin`` + ascender)
+    (vertical: its column's centre ``margin`` + half a line in from the right, ``margin`` down), moved
+    right/down only as far as keeps every glyph ``margin`` px inside the canvas, which fits the text. Raises
+    InvalidInputError (one line) for bad values.
     """
     if not text.strip():
         raise InvalidInputError("the text is empty; pass at least one visible character")

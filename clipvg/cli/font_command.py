@@ -4,10 +4,14 @@ a .ttf/.otf file or an installed family name ("DejaVu Sans", found through fontc
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from ..edit.spec import JobSpec, Subset
 from ..input_check import check_svg
 from .edit_command import RUN_OPTIONS, add_run_options, job_spec, run_and_report
+
+if TYPE_CHECKING:
+    from ..svg.reader import ReadSVG
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -33,19 +37,18 @@ def run(args: argparse.Namespace) -> None:
     text = args.text.replace("\\n", "\n")
     check_text(text, args.size)  # before the editor's modules and the job spec's CPU note load (seconds)
 
-    def check_inputs(spec: JobSpec) -> None:  # after the prompt and options, before torch loads
+    def check_inputs(spec: JobSpec) -> ReadSVG | None:  # after the prompt and options, before torch loads
         check_font(spec.input, text)
-        if args.on_path is not None:
-            check_svg(args.on_path)
+        return None if args.on_path is None else check_svg(args.on_path)  # the guide, laid out without reading again
 
-    spec = job_spec(args, RUN_OPTIONS, check_inputs, input=find_font(args.font))
+    spec = job_spec(args, RUN_OPTIONS, check_inputs, input=find_font(args.font))  # args.read: the guide read
     font = spec.input
     spec.subset = Subset(points=True, colors=False, stroke_widths=True)
     from ..edit.editor import Editor
     from ..edit.job import check_resources, edit_options, file_digest, run_session
     meta = {"text": text, "font": file_digest(font), "size": args.size}
     layout = {k: v for k, v in (("letter_spacing", args.letter_spacing), ("baseline", args.baseline),
-                                ("vertical", args.vertical or None), ("on_path", args.on_path)) if v is not None}
+                                ("vertical", args.vertical or None), ("on_path", args.read)) if v is not None}
     if layout:  # laid out now, so that bad values and sizes fail before a model loads
         from ..font_layout import text_layout_scene
 

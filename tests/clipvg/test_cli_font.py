@@ -119,12 +119,19 @@ def test_font_file_not_installed(tmp_path):
         text_layout_scene("AVO", build_font(tmp_path / "loose.ttf"), SIZE, vertical=True)
 
 
-def test_font_command_on_path(tmp_path, capsys, guides):
+def test_font_command_on_path(tmp_path, capsys, guides, monkeypatch):
+    """The guide SVG is read once: the layout sets the text on the path the input check read."""
+    import clipvg.svg.reader as reader
+
+    reads = []
+    read = reader._read_svg
+    monkeypatch.setattr(reader, "_read_svg", lambda *args: reads.append(args[0]) or read(*args))
     settings = quick_settings()
     code = main(["font", "AVO", "--font", FAMILY, "--on-path", str(guides[1]), "--letter-spacing", "4",
                  "-o", str(tmp_path / "font.svg"), "--prompt", "flames", "--iterations", "1", "--clip-model",
                  settings["clip_model"], "--clip-weights", settings["clip_weights"], "--patches", "2", "--device",
                  "cpu", "--quiet"])
     assert code == 0, capsys.readouterr().err
+    assert reads.count(str(guides[1])) == 1
     scene = load_svg(tmp_path / "font.svg")
     assert scene.layer_names == ["glyph0_A", "glyph1_V", "glyph2_O"] and (scene.width, scene.height) == (400, 400)
