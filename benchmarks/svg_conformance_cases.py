@@ -125,7 +125,8 @@ class Drawers:
         fonts = {"skip_system_fonts": True, "font_dirs": [str(self.fonts)],
                  **{f"{generic.replace('-', '_')}_family": family for generic, family in GENERIC_FAMILIES.items()}
                  } if self.fonts else {}
-        png = resvg_py.svg_to_bytes(svg_path=str(svg), width=width * zoom, height=height * zoom, **fonts)
+        png = resvg_py.svg_to_bytes(svg_path=str(svg), width=width * zoom, height=height * zoom,
+                                   resources_dir=str(svg.parent), **fonts)
         return box_down(png_rgba(bytes(png)), zoom)
 
 
