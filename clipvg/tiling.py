@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Iterator, Protocol
+from typing import Callable, Iterator, NamedTuple, Protocol
 
 from .errors import InvalidInputError
 from .limits import FLAT_PIXEL_BYTES, OUTPUT_PIXEL_BYTES, POINT_BYTES, TREE_PIXEL_BYTES, resource_limits
@@ -262,9 +262,21 @@ def drawn_samples(scene: Drawable, scale: float, samples: int) -> int:
     return samples
 
 
+class RenderPlan(NamedTuple):
+    """A checked render (``render_plan``): its output ``width`` x ``height`` px, the peak bytes its drawing takes
+    (``working``; None when it records gradients), the ``samples`` per axis it is drawn with and the bytes that
+    live beside its drawing (``reserved``)."""
+
+    width: int
+    height: int
+    working: float | None
+    samples: int
+    reserved: int
+
+
 def render_plan(scene: Drawable, width: int | None, height: int | None, samples: int | None, export: bool,
                 points: int, working: Callable[[int, int, float], float | None],
-                result_pixel_bytes: int = OUTPUT_PIXEL_BYTES) -> tuple[int, int, float | None, int, int]:
+                result_pixel_bytes: int = OUTPUT_PIXEL_BYTES) -> RenderPlan:
     """A render's output size (``width``, ``height`` px: the canvas's, or the other side kept in proportion
     where one is None), the peak bytes its drawing takes (``working(drawn width, drawn height, reserved)``: None
     when it records gradients), the samples per axis it is drawn with (``drawn_samples`` of ``samples``; for an
@@ -293,4 +305,4 @@ def render_plan(scene: Drawable, width: int | None, height: int | None, samples:
     if drawn is not None:
         limits.check("render_memory_bytes", reserved + drawn, f"{what}: the estimated peak memory in bytes of this "
                      "render without gradients with its result and the runtime beside its tiles")
-    return width, height, drawn, samples, reserved
+    return RenderPlan(width, height, drawn, samples, reserved)

@@ -46,13 +46,15 @@ def run(args: argparse.Namespace) -> None:
     if args.width is None and args.height is None:  # drawn at its canvas size: the render's size limits, and its
         width, height = round(read.width), round(read.height)  # memory without the drawing's own
         resource_limits().check_job(width, height, 0, 0, 0, f"{args.input}, rendered at its canvas size", working=0)
-    render_plan(read, args.width, args.height, args.samples, True, read.num_points,  # the renderer's own check,
-                lambda w, h, beside: working_bytes(read, w, h, args.backend != "diffvg", beside))  # filters incl.
+    points = read.num_points
+    plan = render_plan(read, args.width, args.height, args.samples, True, points,  # the renderer's own check,
+                       lambda w, h, beside: working_bytes(read, w, h, args.backend != "diffvg", beside))  # filters incl.
     from ..image_out import save_png
     from ..render.api import render_rgba8
 
     scene = read.to_scene(args.device)
+    same = len(scene.points) == points  # else a stroke outlined in to_scene added points: the renderer plans again
     image = render_rgba8(scene, args.width, args.height, BACKGROUNDS[args.background], backend=args.backend,
-                         samples=args.samples)
+                         samples=args.samples, plan=plan if same else None)
     save_png(image, args.output, inputs=(args.input,))
     print(f"wrote {args.output} ({image.shape[1]}x{image.shape[0]}, {scene.num_paths} paths)")

@@ -9,7 +9,7 @@ import torch
 from ..errors import InvalidInputError
 from ..samples import check_samples
 from ..scene import Scene
-from ..tiling import render_plan
+from ..tiling import RenderPlan, render_plan
 from .supersample import box_reduce, reduced_rows
 
 if TYPE_CHECKING:
@@ -68,16 +68,19 @@ def render(scene: Scene, width: int | None = None, height: int | None = None,
 
 def render_rgba8(scene: Scene, width: int | None = None, height: int | None = None,
                  background: Sequence[float] | torch.Tensor | None = None, backend: str = "auto",
-                 samples: int | None = None) -> np.ndarray:
+                 samples: int | None = None, plan: RenderPlan | None = None) -> np.ndarray:
     """``render`` without gradients as an (H, W, 4) uint8 array on the host (what a PNG holds), by default
     (``samples`` None) at ``clipvg.samples.export_samples`` samples per axis (2 up to 2048 x 2048 px, else
     1), as ``clipvg render`` writes it (``samples=1``: the exact-area render). A large render is drawn and
     converted band by band, so no float image of the whole render is held (with ``samples`` > 1 each band
-    is drawn at that many times the size and reduced before converting)."""
+    is drawn at that many times the size and reduced before converting). ``plan``: this render's
+    ``clipvg.tiling.render_plan`` (an export of ``scene``, or of the SVG it was read from with as many points, at
+    ``width``, ``height``, ``samples`` with ``backend``) when it was made already, e.g. by ``clipvg render`` before
+    torch loaded; None plans (and checks) the render here."""
     from ..image_out import to_uint8
     with torch.no_grad():
         width, height, working, color, samples, reserved = _prepare(scene, width, height, background, backend,
-                                                                    samples, export=True)
+                                                                    samples, export=True, plan=plan)
         bands = _bands(scene, width, height, working, color, backend, samples, reserved)
         if bands is None:
             return to_uint8(_one_piece(scene, width, height, color, backend, samples))
@@ -111,22 +114,24 @@ def _one_piece(scene: Scene, width: int, height: int, color: torch.Tensor | None
 
 
 def _prepare(scene: Scene, width: int | None, height: int | None, background: Sequence[float] | torch.Tensor | None,
-             backend: str, samples: int | None, export: bool = False
+             backend: str, samples: int | None, export: bool = False, plan: RenderPlan | None = None
              ) -> tuple[int, int, float | None, torch.Tensor | None, int, int]:
     """A render's checked output size (width, height), the peak bytes its drawing at ``samples`` x that
     size takes without gradients (None: it records gradients; see ``_working_bytes``), background
     colour (4,) or None, the samples per axis it is drawn with (``drawn_samples``) and the bytes that live
     beside its tiles (``clipvg.tiling.reserved_bytes``: the result is the scene's float RGBA, or for an
     ``export`` uint8). ``export``: an export, whose ``samples`` None is ``export_samples``' default for its
-    size. The size, samples and memory are ``clipvg.tiling.render_plan``'s (``clipvg render`` runs it on the
-    SVG before torch loads)."""
+    size. The size, samples and memory are ``clipvg.tiling.render_plan``'s: ``plan`` when given (``clipvg render``
+    runs it on the SVG before torch loads), else planned here."""
     if not export:
         check_samples(samples)
     if backend not in BACKENDS:
         raise InvalidInputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    width, height, working, samples, reserved = render_plan(
-        scene, width, height, samples, export, len(scene.points),
-        lambda w, h, beside: _working_bytes(scene, w, h, backend, beside), 4 * scene.points.element_size())
+    if plan is None:
+        plan = render_plan(scene, width, height, samples, export, len(scene.points),
+                           lambda w, h, beside: _working_bytes(scene, w, h, backend, beside),
+                           4 * scene.points.element_size())
+    width, height, working, samples, reserved = plan
     return width, height, working, _background(background, scene.points), samples, reserved
 
 

@@ -60,3 +60,27 @@ def test_output_must_be_png_and_not_the_input(svg_file, capsys) -> None:
     assert main(["render", str(svg_file), "-o", str(svg_file.with_suffix(".jpg"))]) == 2
     assert main(["render", str(svg_file), "-o", str(svg_file)]) == 2
     assert svg_file.read_text() == SHAPES
+
+
+# a stroke under a skew is outlined when the Scene is built: its polygons have more points than the ReadSVG counted
+SKEWED = ('<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20"><path d="M3 3 L11 15" stroke="navy" '
+          'stroke-width="3" transform="skewX(20)"/></svg>')
+
+
+@pytest.mark.parametrize("markup, plans", [(SHAPES, 1), (SKEWED, 2)])
+def test_render_plans_once_unless_the_scene_has_more_points(tmp_path, monkeypatch, markup, plans) -> None:
+    """The plan made on the SVG before torch loaded is the renderer's, unless an outline added points to the
+    Scene; the PNG is the API's either way."""
+    import clipvg.cli.render_command as command
+    import clipvg.render.api as api
+
+    planned = []
+    for module in (command, api):
+        plan = module.render_plan
+        monkeypatch.setattr(module, "render_plan", lambda *args, plan=plan: planned.append(args[0]) or plan(*args))
+    (tmp_path / "in.svg").write_text(markup)
+    assert main(["render", str(tmp_path / "in.svg"), "-o", str(tmp_path / "out.png"), "--width", "40"]) == 0
+    assert len(planned) == plans
+    written = np.asarray(Image.open(tmp_path / "out.png"))
+    expected = api.render_rgba8(clipvg.load_svg(tmp_path / "in.svg"), 40, background=(1, 1, 1))
+    assert np.array_equal(written, expected)
