@@ -60,29 +60,30 @@ def job_spec(args: argparse.Namespace, names: tuple[str, ...],
     announces it (``cpu_preset_note``), else "". ``check_inputs(spec)`` checks the input files after the
     prompt and options and before torch loads: by default ``clipvg.input_check.check_job_inputs`` (the input
     SVG or raster and the mask); None checks none. ``args.read`` is what it returns: for
-    ``check_job_inputs`` what was read of an SVG input (the job builds its Scene from it, ``run_job``'s
-    ``read``, ``load_source`` of it), else None."""
+    ``check_job_inputs`` what was read of the input, an SVG read or a photo decoded (the job builds its Scene from
+    it, ``run_job``'s ``read``, ``load_source`` of it), else None."""
     options = {name: getattr(args, name) for name in names if hasattr(args, name)}
-    checked = spec_from_options({**options, **values})  # refuse a bad prompt or option before cpu_preset loads torch
-    args.read = check_inputs(checked) if check_inputs else None  # and a broken or oversized input file
-    preset = cpu_preset(options)
-    spec = spec_from_options({**options, **values, **preset})
-    args.cpu_note = cpu_preset_note(spec) if preset else ""
+    spec = spec_from_options({**options, **values})  # refuse a bad prompt or option before cpu_preset loads torch
+    args.read = check_inputs(spec) if check_inputs else None  # and a broken or oversized input file
+    args.cpu_note = cpu_preset_note(spec) if cpu_preset(spec, options) else ""
     spec.checkpoint.directory = args.resume
     spec.checkpoint.resume = args.resume is not None
     spec.checkpoint.keep = args.resume is not None or args.save_every is not None
     return spec
 
 
-def cpu_preset(options: dict) -> dict:
-    """``presets.CPU``'s steps and patches where the user set neither flag nor ``--quick``, when the
-    edit runs on the CPU (``--device cpu``, or no GPU); else nothing."""
+def cpu_preset(spec: JobSpec, options: dict) -> bool:
+    """Put ``presets.CPU``'s steps and patches into ``spec`` where the user set neither flag nor ``--quick``,
+    when the edit runs on the CPU (``--device cpu``, or no GPU); True when it changed something."""
     import torch
 
     device = options.get("device") or ("cuda" if torch.cuda.is_available() else "cpu")
     if options.get("quick") or not str(device).startswith("cpu"):
-        return {}
-    return {name: value for name, value in CPU.items() if name not in options}
+        return False
+    preset = {name: value for name, value in CPU.items() if name not in options}
+    spec.steps = preset.get("iterations", spec.steps)
+    spec.clip.patches = preset.get("patches", spec.clip.patches)
+    return bool(preset)
 
 
 def cpu_preset_note(spec: JobSpec) -> str:

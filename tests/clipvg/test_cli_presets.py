@@ -48,6 +48,17 @@ def test_explicit_flags_win_over_the_cpu_preset(flags, steps, patches):
     assert bool(note) == (flags != ("--patches", "64", "--iterations", "150"))
 
 
+def test_the_job_spec_is_built_once_with_the_cpu_preset(monkeypatch):
+    import clipvg.cli.edit_command as command
+
+    built = []
+    build = command.spec_from_options
+    monkeypatch.setattr(command, "spec_from_options", lambda *args, **kw: built.append(args) or build(*args, **kw))
+    spec, note = _spec("--device", "cpu", "--iterations", "7")
+    assert len(built) == 1 and (spec.steps, spec.clip.patches) == (7, CPU["patches"]) and note
+    assert spec.validate() is spec
+
+
 def test_quick_takes_the_shared_preset_and_the_shapes_clip():
     spec, note = _spec("--device", "cpu", "--quick")
     quick = quick_options()
