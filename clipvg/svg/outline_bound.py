@@ -1,0 +1,306 @@
+"""An upper bound on the points of a stroke's outline, computed while reading (numpy only, no torch).
+
+``clipvg.render.outline.stroke_outline`` fills the stroke of a path with polygons it walks out of the edges
+``clipvg.render.stroke.stroke_edges`` builds, so a polygon point is one of those edges (pairs of edges that
+cancel are taken out, loops under 3 points dropped: the points are at most the edges). The edges are counted
+here as the stroker builds them: the path flattened into ``pieces`` per segment (``clipvg.render.geometry``'s
+rule), a quad of 4 edges per flattened edge, a piece at each joint between edges (none where the quads meet
+on the bisector inside a Bézier; a wedge of 4 edges; a fan of its arc's pieces + 2 edges, round joins and
+turns of a curve too sharp for a bevel; twice that where a curve folds; 4 more fans at a corner whose curve
+hooks), caps (a round cap's arc pieces + 1, a square's 4), and dashes (each an open piece of its own).
+
+The flattened points are evaluated in float64 where the renderer works in float32: every decision the count
+depends on (a segment's pieces, an edge kept or dropped, a joint shared, curved, folded or hooked, an arc's
+pieces) is taken the costly way whenever the renderer's rounding could take it the other, and a joint next to
+an edge too short to have a reliable direction costs the most a joint of its kind can. A path flattened into
+more than ``MAX_EVALUATED_EDGES`` edges is bounded without evaluating its points (every joint at its most).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..limits import MAX_COORDINATE
+from ..scene import Stroke, Subpath
+
+# the renderer's constants (clipvg.render.geometry, .stroke, .dash; tests check they agree), kept here because
+# importing those modules loads torch
+FLATTEN_TOLERANCE = 0.05  # px
+MAX_PIECES_PER_SEGMENT = 256
+MAX_FAN_PIECES = 128
+MIN_LENGTH = 1e-6  # px: shorter flattened edges are dropped
+SAME_POINT = 1 / 4096  # px: a Bézier end's direction is towards the nearest control point further than this
+MAX_DASH_PIECES = 1 << 21
+
+MAX_EVALUATED_EDGES = 1 << 20  # flattened edges of one path evaluated at most (about 0.3 s, 200 MB)
+_ROUNDING = 2e-6  # relative to a segment's largest coordinate: the error of a flattened point in float32
+_UNIT_EPS = 1e-6  # px: the stroker's unit vectors divide by sqrt(|v|^2 + 1e-12), which bends a short one's turns
+_ANGLE_NOISE = 2e-3  # radians: what float32's cos / acos of a turn near 0 can be off by
+_MARGIN = 1e-5  # relative margin on every threshold compared
+
+
+def outline_point_bound(subpaths: list[Subpath], stroke: Stroke) -> int:
+    """At most how many points the outline of ``subpaths`` stroked with ``stroke`` has (``stroke_outline``,
+    flattened at scale 1: the subpaths' own px). 0 for a stroke that draws nothing (no width, a coordinate past
+    ``MAX_COORDINATE`` or not a number)."""
+    stroke = replace(stroke)  # the dash pattern as the outliner's Stroke normalises it (odd counts doubled)
+    half_width = float(np.float32(stroke.width)) / 2
+    if not subpaths or not half_width > 0 or not all((np.abs(s.points) <= MAX_COORDINATE).all() for s in subpaths):
+        return 0
+    segments = _Segments.of(subpaths)
+    costs = _JointCosts(half_width, stroke.join)
+    cap = {"round": costs.fan(math.pi) - 1, "square": 4}.get(stroke.cap, 0)  # a cap's arc has no apex
+    lines = _Flattened.of(segments) if int(segments.pieces.sum()) <= MAX_EVALUATED_EDGES else None
+    solid = _solid_bound(segments, lines, costs, cap)
+    if not stroke.dashes:
+        return solid
+    dashed, certain = _dashed_bound(segments, lines, costs, cap, stroke.dashes)
+    return dashed if certain else max(dashed, solid)  # past MAX_DASH_PIECES the renderer draws it solid
+
+
+@dataclass
+class _Segments:
+    """Every segment (S,) of the subpaths (Q,) as a cubic: ``controls`` (S, 4, 2) float64 (elevated in float32
+    as the renderer elevates them), ``subpath`` (S,), ``closed`` (Q,), ``pieces`` (S,) at least the renderer's
+    flattening pieces, ``borderline`` (S,) where it may flatten into one fewer, ``rounding`` (S,) px the
+    error of a flattened point, ``tangents`` (S, 2, 2) the curve's directions at t = 0 and t = 1 (zero where no
+    control point is further than ``SAME_POINT``; the in-line rule that zeroes more is left out: a direction
+    known here and not to the renderer only adds to the bound), ``unsure_tangent`` (S,) where a control point
+    lies within the margin of ``SAME_POINT``."""
+
+    controls: np.ndarray
+    subpath: np.ndarray
+    closed: np.ndarray
+    pieces: np.ndarray
+    borderline: np.ndarray
+    rounding: np.ndarray
+    tangents: np.ndarray
+    unsure_tangent: np.ndarray
+
+    @classmethod
+    def of(cls, subpaths: list[Subpath]) -> "_Segments":
+        counts = np.array([len(s.degrees) for s in subpaths])
+        degrees = np.concatenate([s.degrees for s in subpaths])
+        subpath = np.repeat(np.arange(len(subpaths)), counts)
+        points = np.concatenate([s.points for s in subpaths]).astype(np.float32)
+        point_offsets = np.concatenate([[0], np.cumsum([len(s.points) for s in subpaths])])
+        before = np.cumsum(degrees) - degrees
+        first_segment = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        start = point_offsets[:-1][subpath] + before - before[first_segment][subpath]
+
+        def at(k: np.ndarray) -> np.ndarray:
+            index = start + k
+            return points[np.where(index >= point_offsets[1:][subpath], point_offsets[:-1][subpath], index)]
+
+        p0, p1, p2, p3 = at(0), at(1), at(2), at(degrees)
+        d = degrees[:, None, None]
+        line = np.stack([p0, p0 + (p1 - p0) / 3, p0 + 2 * (p1 - p0) / 3, p1], 1)
+        quad = np.stack([p0, p0 + 2 * (p1 - p0) / 3, p2 + 2 * (p1 - p2) / 3, p2], 1)
+        c32 = np.where(d == 1, line, np.where(d == 2, quad, np.stack([p0, p1, p2, p3], 1)))
+        second = np.maximum(np.linalg.norm((c32[:, 0] - 2 * c32[:, 1] + c32[:, 2]).astype(np.float64), axis=1),
+                            np.linalg.norm((c32[:, 1] - 2 * c32[:, 2] + c32[:, 3]).astype(np.float64), axis=1))
+        exact = np.sqrt(0.75 * second / FLATTEN_TOLERANCE)
+        low, high = (np.clip(np.ceil(exact * f), 1, MAX_PIECES_PER_SEGMENT) for f in (1 - _MARGIN, 1 + _MARGIN))
+        controls = c32.astype(np.float64)
+        rounding = _ROUNDING * np.abs(controls).reshape(len(controls), -1).max(1) + 1e-30
+        tangents, unsure = _end_tangents(controls)
+        closed = np.array([s.closed for s in subpaths])
+        return cls(controls, subpath, closed, high.astype(np.int64), low != high, rounding, tangents, unsure)
+
+
+def _end_tangents(controls: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(S, 2, 2) directions of cubics ``controls`` (S, 4, 2) at t = 0 and t = 1, towards the nearest control
+    point more than ``SAME_POINT`` px from the end (as ``clipvg.render.geometry``), and (S,) whether a control
+    point's distance is too near ``SAME_POINT`` to tell."""
+    found, unsure = [], np.zeros(len(controls), bool)
+    for points in (controls, controls[:, ::-1]):
+        direction = np.zeros_like(points[:, 0])
+        for k in (3, 2, 1):
+            step = points[:, k] - points[:, 0]
+            spread = np.abs(step).max(1)
+            direction = np.where((spread > SAME_POINT)[:, None], step, direction)
+            unsure |= np.abs(spread - SAME_POINT) <= _MARGIN * SAME_POINT
+        found.append(direction)
+    return np.stack([found[0], -found[1]], 1), unsure
+
+
+@dataclass
+class _Flattened:
+    """The flattened edges (E,) the stroker keeps, in subpath order: ``direction`` (E, 2) unit, ``length`` (E,)
+    px (``low`` (E,): at least what the renderer measures), ``turn_noise`` (E,) radians its direction may be off,
+    ``short`` (E,) whether the renderer may drop it or see no reliable direction, ``corner`` (E,) ends a segment,
+    ``segment`` (E,), ``subpath`` (E,); ``all_edges`` (Q,) each subpath's edges before any is dropped, ``length_sum``
+    (Q,) px each subpath's length (at least the renderer's)."""
+
+    direction: np.ndarray
+    length: np.ndarray
+    low: np.ndarray
+    turn_noise: np.ndarray
+    short: np.ndarray
+    corner: np.ndarray
+    segment: np.ndarray
+    subpath: np.ndarray
+    all_edges: np.ndarray
+    length_sum: np.ndarray
+
+    @classmethod
+    def of(cls, segments: _Segments) -> "_Flattened":
+        pieces = segments.pieces
+        segment = np.repeat(np.arange(len(pieces)), pieces)
+        local = np.arange(len(segment)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+        n = pieces[segment].astype(np.float64)
+        controls = segments.controls[segment]
+        start, end = _evaluate(controls, local / n), _evaluate(controls, (local + 1) / n)
+        delta = end - start
+        length = np.hypot(delta[:, 0], delta[:, 1])
+        error = 2 * segments.rounding[segment]
+        subpath = segments.subpath[segment]
+        length_sum = np.bincount(subpath, length + error, len(segments.closed))
+        all_edges = np.bincount(subpath, minlength=len(segments.closed))
+        keep = length + error >= MIN_LENGTH * (1 - _MARGIN)
+        first = np.ones(len(segment), bool)
+        first[1:] = subpath[1:] != subpath[:-1]
+        kept_any = np.bincount(subpath, keep, len(segments.closed)) > 0
+        keep |= first & ~kept_any[subpath]
+        low = np.maximum(length - error, 0.0)
+        short = low <= MIN_LENGTH * (1 + _MARGIN)
+        x = (error + _UNIT_EPS) / np.maximum(length, 1e-300)
+        noise = np.where(x < 0.5, 2 * x, math.pi)
+        corner = local == pieces[segment] - 1
+        direction = delta / np.maximum(length, 1e-300)[:, None]
+        return cls(direction[keep], length[keep], low[keep], noise[keep], short[keep], corner[keep], segment[keep],
+                   subpath[keep], all_edges, length_sum)
+
+
+def _evaluate(controls: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Points (M, 2) on cubics ``controls`` (M, 4, 2) at ``t`` (M,)."""
+    s = 1 - t
+    weights = np.stack([s * s * s, 3 * s * s * t, 3 * s * t * t, t * t * t], 1)
+    return np.einsum("mk,mkd->md", weights, controls)
+
+
+class _JointCosts:
+    """Edges the stroker builds at a joint of a stroke ``half_width`` px wide with ``join``."""
+
+    def __init__(self, half_width: float, join: str) -> None:
+        self.half_width, self.round = half_width, join == "round"
+        self.step = math.sqrt(8 * FLATTEN_TOLERANCE / max(half_width, FLATTEN_TOLERANCE))
+        # the most a joint can cost: inside a Bézier a folded turn (two fans, or two wedges); at a corner the
+        # join and, where the curve hooks, four fans
+        self.worst_inner = 2 * max(self.fan(math.pi), 4)
+        self.worst_corner = (self.fan(math.pi) if self.round else 4) + 4 * self.fan(math.pi)
+        self.worst = max(self.worst_inner, self.worst_corner)
+
+    def fan(self, sweep: float | np.ndarray) -> np.ndarray:
+        """Edges of a fan turning by ``sweep`` radians (at least): its apex and arc pieces + 1 points."""
+        pieces = np.ceil(np.asarray(sweep, np.float64) / self.step * (1 + _MARGIN))
+        return np.clip(np.nan_to_num(pieces, nan=MAX_FAN_PIECES), 1, MAX_FAN_PIECES).astype(np.int64) + 2
+
+    def bends(self, turn: np.ndarray) -> np.ndarray:
+        """Whether a bevel across ``turn`` radians may fall more than the tolerance short of the arc."""
+        return self.half_width * (1 - np.cos(np.minimum(turn, math.pi) / 2)) > FLATTEN_TOLERANCE * (1 - _MARGIN)
+
+
+def _solid_bound(segments: _Segments, lines: _Flattened | None, costs: _JointCosts, cap: int) -> int:
+    """The bound for the stroke drawn solid: quads, joints and the caps of open subpaths."""
+    caps = 2 * cap * int((~segments.closed).sum())
+    if lines is None:
+        edges = int(segments.pieces.sum())
+        return 4 * edges + edges * costs.worst + caps
+    return 4 * len(lines.length) + int(_joint_costs(segments, lines, costs, dashed=False)[0].sum()) + caps
+
+
+def _dashed_bound(segments: _Segments, lines: _Flattened | None, costs: _JointCosts, cap: int,
+                  dashes: tuple[float, ...]) -> tuple[int, bool]:
+    """The bound for the stroke cut into dashes of ``dashes`` (even count), and whether the renderer surely dashes
+    it (it draws it solid past ``MAX_DASH_PIECES`` pieces). Dashes D, each open with two caps, hold at most D
+    plus the flattened edges in pieces; a dash's joints are the path's joints inside it, between whole edges at
+    their cost as the stroke's, and at its two ends, next to a cut piece that may be too short for a direction,
+    at the most a joint of its kind costs."""
+    period = float(np.sum(np.asarray(dashes, np.float32), dtype=np.float32))
+    all_edges = np.bincount(segments.subpath, segments.pieces, len(segments.closed)) if lines is None \
+        else lines.all_edges
+    length = None if lines is None else lines.length_sum * (1 + 1e-6 * all_edges + _MARGIN)
+    with np.errstate(all="ignore"):
+        cycles = np.floor(length / period) + 1 if length is not None and period > 0 else None
+    if cycles is None or not np.isfinite(cycles).all() or cycles.max() > MAX_DASH_PIECES:
+        dash_count = pieces_in_all = MAX_DASH_PIECES
+    else:
+        dash_count = min(int((len(dashes) // 2 * cycles + 3).sum()), MAX_DASH_PIECES)
+        pieces_in_all = int((len(dashes) * cycles + 2 + 2 * all_edges).sum())
+    pieces = min(dash_count + int(all_edges.sum()), MAX_DASH_PIECES)
+    if lines is None:
+        joints = int(all_edges.sum()) * costs.worst + 2 * dash_count * costs.worst
+    else:  # each joint ends at most one dash: the 2 D joints that can cost the most more than measured do
+        measured, worst = _joint_costs(segments, lines, costs, dashed=True)
+        more = np.sort(worst - measured)[::-1][:2 * dash_count]
+        joints = int(measured.sum() + more.sum()) + (2 * dash_count - len(more)) * costs.worst
+    bound = 4 * pieces + joints + 2 * dash_count * cap
+    return bound, pieces_in_all <= MAX_DASH_PIECES
+
+
+def _joint_costs(segments: _Segments, lines: _Flattened, costs: _JointCosts, dashed: bool
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """(J,) edges built at each joint of the kept edges ``lines`` (between an edge and the next of its subpath,
+    and from the last to the first on closed subpaths), and (J,) the most a joint of its kind (inside a Bézier,
+    or a corner) can cost. ``dashed``: as a joint between two whole edges of a dash, whose ends are not the
+    subpath's (a joint next to a dash's cut piece is not bounded here: see ``_dashed_bound``)."""
+    sub = lines.subpath
+    index = np.arange(len(sub))
+    is_last = np.ones(len(sub), bool)
+    is_last[:-1] = sub[1:] != sub[:-1]
+    is_first = np.roll(is_last, 1)
+    first_of = np.zeros(len(segments.closed), np.int64)
+    first_of[sub[is_first]] = index[is_first]
+    has_join = ~is_last | segments.closed[sub]
+    i = index[has_join]
+    j = np.where(is_last, first_of[sub], index + 1)[has_join]
+    di, dj = lines.direction[i], lines.direction[j]
+    turn = _angle(di, dj)
+    noise = lines.turn_noise[i] + lines.turn_noise[j] + _ANGLE_NOISE
+    unsure = (segments.borderline[lines.segment[i]] | segments.borderline[lines.segment[j]] | lines.short[i]
+              | lines.short[j] | (turn + noise >= math.pi))
+    bent = np.minimum(turn + noise, math.pi)
+    corner = lines.corner[i]
+
+    # inside a Bézier: nothing where the quads meet on the bisector, else a fan or a wedge, doubled where it folds
+    half = costs.half_width
+    shortest = np.minimum(lines.low[i], lines.low[j])
+    with np.errstate(all="ignore"):
+        fits = (half * np.tan(bent / 2) <= 0.5 * shortest * (1 - _MARGIN)) & (bent < math.pi)
+    longer = np.maximum(lines.low[i], lines.low[j])
+    ends = ~dashed  # a dash's first and last edges are not the subpath's
+    mean = (np.where(is_first[i] & ends, longer, lines.low[i]) + np.where(is_last[j] & ends, longer, lines.low[j])) / 2
+    folds = half * bent > mean * (1 - _MARGIN)
+    piece = np.where(costs.bends(bent), np.maximum(costs.fan(bent), 4), 4)
+    inner = np.where(fits, 0, piece * np.where(folds, 2, 1))
+
+    # at a corner: the join, and where the curve's own directions may differ from the edges' by more than a bevel's
+    # tolerance (a hook), the join between those and four fans
+    ci, cj = segments.tangents[lines.segment[i], 1], segments.tangents[lines.segment[j], 0]
+    known = (np.abs(ci).max(1) > 0) & (np.abs(cj).max(1) > 0)
+    to_end, from_start = _angle(di, ci), _angle(cj, dj)
+    error_i = (segments.rounding[lines.segment[i]] * 4 + _UNIT_EPS) / np.maximum(np.hypot(*ci.T), 1e-300)
+    error_j = (segments.rounding[lines.segment[j]] * 4 + _UNIT_EPS) / np.maximum(np.hypot(*cj.T), 1e-300)
+    hook_i = np.minimum(to_end + noise + error_i, math.pi)
+    hook_j = np.minimum(from_start + noise + error_j, math.pi)
+    hooks = known & (costs.bends(hook_i) | costs.bends(hook_j))
+    own_turn = np.minimum(_angle(ci, cj) + noise + error_i + error_j, math.pi)
+    joined = np.where(hooks, np.maximum(bent, own_turn), bent)
+    join = costs.fan(joined) if costs.round else np.full(len(i), 4)
+    hooked = np.where(hooks, 2 * costs.fan(hook_i) + 2 * costs.fan(hook_j), 0)
+    unsure_corner = unsure | segments.unsure_tangent[lines.segment[i]] | segments.unsure_tangent[lines.segment[j]]
+    at_corner = np.where(unsure_corner, costs.worst_corner, join + hooked)
+    worst = np.where(corner, costs.worst_corner, costs.worst_inner)
+    return np.where(corner, at_corner, np.where(unsure, costs.worst_inner, inner)), worst
+
+
+def _angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(K,) radians in [0, pi] between directions ``a`` and ``b`` (K, 2) (0 where either is zero)."""
+    cross = a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]
+    return np.abs(np.arctan2(cross, (a * b).sum(1)))
+
+
+__all__ = ["MAX_EVALUATED_EDGES", "outline_point_bound"]
