@@ -91,6 +91,24 @@ def test_cancel_then_resume_equals_an_uninterrupted_run(source, tmp_path):
     assert not spec.checkpoint_dir().exists()
 
 
+def test_a_job_that_resumes_lets_the_photo_its_check_decoded_go(tmp_path, monkeypatch):
+    """The pixels ``check_job_inputs`` decoded are not held through an edit that continues from its checkpoint
+    (nor vectorized: the checkpoint holds the scene)."""
+    import vectorize
+    from clipvg.image_out import save_png
+    from clipvg.input_check import check_job_inputs
+
+    photo = tmp_path / "circle.png"
+    save_png(clipvg.render(red_circle(32), background=(1, 1, 1)), photo)
+    spec, stop = make_spec(photo, tmp_path), threading.Event()
+    assert run_job(spec, progress=lambda p: p.step == 1 and stop.set(), cancel=stop).status == "cancelled"
+    read = check_job_inputs(spec)
+    assert read.pixels.shape == (32, 32, 4)
+    monkeypatch.setattr(vectorize, "vectorize", lambda *args, **kw: pytest.fail("the photo was vectorized again"))
+    resumed = run_job(spec, read=read)
+    assert resumed.resumed_from == 1 and resumed.status == "finished" and read.pixels is None
+
+
 HOLD = """
 import sys, time
 from clipvg.edit.ownership import own_job
