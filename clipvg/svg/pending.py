@@ -6,8 +6,9 @@ Filter parameters are float32 numpy arrays (the same values ``torch.tensor(..., 
 matrix from ``clipvg.render.filters.color``); image textures are (h, w, 4) float32 arrays, or a ``Pending`` for
 an SVG image, which clipvg's renderer draws (``clipvg.svg.image_data.svg_texture``). A stroke outlined by the
 renderer's stroke code (under a non-uniform transform, or painted with a pattern) is a ``PendingOutline``:
-``finish_outlines`` makes it when the Scene is built. Reading stays torch-free, so a file the reader refuses is
-refused before torch loads.
+``finish_outlines`` makes it when the Scene is built; ``check_outline_points`` checks the points it will have
+against the limits from a bound first. Reading stays torch-free, so a file the reader refuses is refused before
+torch loads.
 """
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
+from ..limits import ResourceLimits, resource_limits
 from ..scene import Path, Stroke, Subpath
+from .outline_bound import outline_point_bound
+from .point_count import PointTally
 from .text.source import signature
 
 if TYPE_CHECKING:
@@ -40,13 +44,19 @@ class PendingOutline:
     too), mapped to the canvas by ``ctm`` (3, 3; own space -> canvas px) over ``fine``, becomes the subpaths of
     ``path``. Until then ``path`` stands in for it with the shape's canvas geometry and a stroke as wide as the
     widest the transform makes it (``path.stroke``), so that reading sees bounds the outline stays within (the
-    canvas of an SVG without a size, a marker's clip, the coordinate check) and counts the shape's own points."""
+    canvas of an SVG without a size, a marker's clip, the coordinate check) and counts the shape's own points;
+    ``element`` names the shape in messages (``point_count.element_label``)."""
 
     path: Path
     subpaths: list[Subpath]
     stroke: Stroke
     ctm: np.ndarray
     fine: float
+    element: str = "a shape"
+
+    def point_bound(self) -> int:
+        """At most how many points the outline will have (``clipvg.svg.outline_bound``; torch-free)."""
+        return outline_point_bound(self.subpaths, self.stroke)
 
     def finish(self) -> None:
         """Give ``path`` the outline's polygons (filled with nonzero; no stroke), or nothing to draw when the
@@ -71,6 +81,19 @@ def finish_outlines(paths: list[Path], tree: Group, outlines: list[PendingOutlin
     for group in tree.groups() if made else ():
         if group.source_text is not None and any(id(paths[i]) in made for i in group.drawn_paths()):
             group.source_text.update(signature(paths[i] for i in group.drawn_paths()))
+
+
+def check_outline_points(paths: list[Path], outlines: list[PendingOutline], name: str,
+                         limits: ResourceLimits | None = None) -> None:
+    """SVGParseError (its ``limit`` set) when the bound on an outline's points (``PendingOutline.point_bound``)
+    is over the points_per_path limit, or the points of ``paths`` with those bounds in place of the stand-ins'
+    over the points limit (``limits``: default those in force), so that such a file is refused while reading,
+    before the outlines are made."""
+    tally = PointTally(name, limits or resource_limits())
+    for outline in outlines:
+        tally.add_outline(outline.point_bound(), outline.element)
+    standing = {id(outline.path) for outline in outlines}
+    tally.check_drawn(sum(len(s.points) for path in paths if id(path) not in standing for s in path.subpaths))
 
 
 def tree_tensors(tree: Group) -> Group:
@@ -102,4 +125,4 @@ def tree_tensors(tree: Group) -> Group:
     return tree
 
 
-__all__ = ["Pending", "PendingOutline", "finish_outlines", "tree_tensors"]
+__all__ = ["Pending", "PendingOutline", "check_outline_points", "finish_outlines", "tree_tensors"]

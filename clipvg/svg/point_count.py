@@ -35,6 +35,7 @@ class PointTally:
     def __init__(self, name: str, limits: ResourceLimits, error: type[ClipvgError] = SVGParseError) -> None:
         self.name, self.limits, self.error = name, limits, error
         self.lower, self.inexact = 0, []
+        self.outlined = 0  # the bounds of stroke outlines added (add_outline)
 
     def add(self, data: str, element: str) -> None:
         """Count ``data``, the path data of ``element`` (e.g. ``"<path id='p'>"``)."""
@@ -57,8 +58,26 @@ class PointTally:
                 points += count_points(data) - least
                 self._check_total(points)
 
+    def add_outline(self, bound: int, element: str) -> None:
+        """Count the outline of the stroke of ``element``, made when the Scene is built, by ``bound`` (at least
+        its points: ``clipvg.svg.outline_bound``)."""
+        self.limits.check("points_per_path", bound, f"{self.name}: the bound on the point count of the stroke "
+                          f"outline of {element}", self.error)
+        self.outlined += bound
+
+    def check_drawn(self, points: int) -> None:
+        """Check ``points``, those of the paths drawn as read, with the outlines' bounds against the points
+        limit."""
+        self.limits.check("points", points + self.outlined, f"{self.name}: the point count of all paths, stroke "
+                          "outlines by their bound,", self.error)
+
     def _check_total(self, points: int) -> None:
         self.limits.check("points", points, f"{self.name}: the point count of all path data", self.error, at_least=True)
+
+
+def element_label(tag: str, element_id: str | None) -> str:
+    """How a refusal names an element: ``<path id='p'>``, or ``<rect>`` without an id."""
+    return f"<{tag}{' id=' + repr(element_id) if element_id else ''}>"
 
 
 # an element's path data in markup (comments taken out first): its name and the quoted value

@@ -40,7 +40,8 @@ from .images import IMAGE_KEY, ImageDataError, image_node, mark_images
 from .markers import drop_marker_attributes, marker_placement, marker_references, paint_order, vertices
 from .paint import PaintServers, matrix3, number, unit_number
 from .patterns import chain_attr, pattern_chain, tile_of, units_value
-from .pending import PendingOutline, finish_outlines, tree_tensors
+from .pending import PendingOutline, check_outline_points, finish_outlines, tree_tensors
+from .point_count import element_label
 from .structure import normalize
 from .text import TEXT_BOX, text_box, texts_to_paths
 from .text.source import SOURCE, signature
@@ -153,6 +154,7 @@ def _read_svg(source: str | os.PathLike, base_dir: str | None) -> ReadSVG:
     reader = _Reader(root, name, servers, skipped, definitions, viewport, images, base_dir)
     tree = reader.read(svg)
     _check_finite(reader.paths, name, {id(outline.path) for outline in reader.outlines})
+    check_outline_points(reader.paths, reader.outlines, name)
     if not any(root.get(name) for name in ("width", "height", "viewBox")):
         width, height = _content_extent(reader.paths, width, height)
     for kind, count in servers.unresolved.items():
@@ -467,7 +469,8 @@ class _Reader:
         own = to_subpaths(shape.segments(transformed=False), np.diag([fine, fine, 1.0]))
         stand_in = Path(list(path.subpaths), fill=stroke.paint, layer=path.layer,
                         stroke=replace(path.stroke, width=path.stroke.width * stretch / scale))
-        self.outlines.append(PendingOutline(stand_in, own, stroke, ctm, fine))
+        self.outlines.append(PendingOutline(stand_in, own, stroke, ctm, fine,
+                                            element_label(shape.values.get("tag", "path"), shape.id)))
         path.stroke = None
         return stand_in
 
