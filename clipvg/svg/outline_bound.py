@@ -56,8 +56,8 @@ def outline_point_bound(subpaths: list[Subpath], stroke: Stroke) -> int:
     solid = _solid_bound(segments, lines, costs, cap)
     if not stroke.dashes:
         return solid
-    dashed, certain = _dashed_bound(segments, lines, costs, cap, stroke.dashes)
-    return dashed if certain else max(dashed, solid)  # past MAX_DASH_PIECES the renderer draws it solid
+    dashed, drawn = _dashed_bound(segments, lines, costs, cap, stroke.dashes)
+    return {True: dashed, False: solid}.get(drawn, max(dashed, solid))
 
 
 @dataclass
@@ -132,7 +132,7 @@ class _Flattened:
     px (``low`` (E,): at least what the renderer measures), ``turn_noise`` (E,) radians its direction may be off,
     ``short`` (E,) whether the renderer may drop it or see no reliable direction, ``corner`` (E,) ends a segment,
     ``segment`` (E,), ``subpath`` (E,); ``all_edges`` (Q,) each subpath's edges before any is dropped, ``length_sum``
-    (Q,) px each subpath's length (at least the renderer's)."""
+    and ``low_sum`` (Q,) px each subpath's length, at least and at most the renderer's."""
 
     direction: np.ndarray
     length: np.ndarray
@@ -144,6 +144,7 @@ class _Flattened:
     subpath: np.ndarray
     all_edges: np.ndarray
     length_sum: np.ndarray
+    low_sum: np.ndarray
 
     @classmethod
     def of(cls, segments: _Segments) -> "_Flattened":
@@ -158,6 +159,7 @@ class _Flattened:
         error = 2 * segments.rounding[segment]
         subpath = segments.subpath[segment]
         length_sum = np.bincount(subpath, length + error, len(segments.closed))
+        low_sum = np.bincount(subpath, np.maximum(length - error, 0.0), len(segments.closed))
         all_edges = np.bincount(subpath, minlength=len(segments.closed))
         keep = length + error >= MIN_LENGTH * (1 - _MARGIN)
         first = np.ones(len(segment), bool)
@@ -171,7 +173,7 @@ class _Flattened:
         corner = local == pieces[segment] - 1
         direction = delta / np.maximum(length, 1e-300)[:, None]
         return cls(direction[keep], length[keep], low[keep], noise[keep], short[keep], corner[keep], segment[keep],
-                   subpath[keep], all_edges, length_sum)
+                   subpath[keep], all_edges, length_sum, low_sum)
 
 
 def _evaluate(controls: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -213,32 +215,34 @@ def _solid_bound(segments: _Segments, lines: _Flattened | None, costs: _JointCos
 
 
 def _dashed_bound(segments: _Segments, lines: _Flattened | None, costs: _JointCosts, cap: int,
-                  dashes: tuple[float, ...]) -> tuple[int, bool]:
-    """The bound for the stroke cut into dashes of ``dashes`` (even count), and whether the renderer surely dashes
-    it (it draws it solid past ``MAX_DASH_PIECES`` pieces). Dashes D, each open with two caps, hold at most D
-    plus the flattened edges in pieces; a dash's joints are the path's joints inside it, between whole edges at
-    their cost as the stroke's, and at its two ends, next to a cut piece that may be too short for a direction,
-    at the most a joint of its kind costs."""
+                  dashes: tuple[float, ...]) -> tuple[int, bool | None]:
+    """The bound for the stroke cut into dashes of ``dashes`` (even count), and whether the renderer dashes it:
+    True surely, False surely not (past ``MAX_DASH_PIECES`` pieces of edges it draws it solid), None either.
+    Dashes D, each open with two caps, hold at most D plus the flattened edges in pieces; a dash's joints are
+    the path's joints inside it, between whole edges at their cost as the stroke's, and at its two ends, next
+    to a cut piece that may be too short for a direction, at the most a joint of its kind costs."""
     period = float(np.sum(np.asarray(dashes, np.float32), dtype=np.float32))
     all_edges = np.bincount(segments.subpath, segments.pieces, len(segments.closed)) if lines is None \
         else lines.all_edges
-    length = None if lines is None else lines.length_sum * (1 + 1e-6 * all_edges + _MARGIN)
-    with np.errstate(all="ignore"):
-        cycles = np.floor(length / period) + 1 if length is not None and period > 0 else None
-    if cycles is None or not np.isfinite(cycles).all() or cycles.max() > MAX_DASH_PIECES:
-        dash_count = pieces_in_all = MAX_DASH_PIECES
-    else:
-        dash_count = min(int((len(dashes) // 2 * cycles + 3).sum()), MAX_DASH_PIECES)
-        pieces_in_all = int((len(dashes) * cycles + 2 + 2 * all_edges).sum())
+    dash_count, drawn = MAX_DASH_PIECES, None
+    if lines is not None and period > 0:
+        slack = 1e-6 * all_edges + _MARGIN  # the renderer's float32 running sum of lengths
+        with np.errstate(all="ignore"):
+            cycles = np.floor(lines.length_sum * (1 + slack) / period) + 1  # periods a subpath's dashes touch
+            fewest = np.maximum(np.floor(lines.low_sum * (1 - slack) / period) - 1, 0)
+        intervals = len(dashes) * cycles + 2 + 2 * all_edges  # the renderer's pieces before the on ones are kept
+        if np.isfinite(intervals).all():
+            drawn = True if intervals.sum() <= MAX_DASH_PIECES else None
+            dash_count = int(min((len(dashes) // 2 * cycles + 3).sum(), MAX_DASH_PIECES))
+        if (len(dashes) * fewest).sum() > MAX_DASH_PIECES:
+            drawn = False
     pieces = min(dash_count + int(all_edges.sum()), MAX_DASH_PIECES)
     if lines is None:
-        joints = int(all_edges.sum()) * costs.worst + 2 * dash_count * costs.worst
-    else:  # each joint ends at most one dash: the 2 D joints that can cost the most more than measured do
+        joints = (int(all_edges.sum()) + 2 * dash_count) * costs.worst
+    else:  # a joint ends at most one dash: the 2 D joints that can cost the most more than measured do
         measured, worst = _joint_costs(segments, lines, costs, dashed=True)
-        more = np.sort(worst - measured)[::-1][:2 * dash_count]
-        joints = int(measured.sum() + more.sum()) + (2 * dash_count - len(more)) * costs.worst
-    bound = 4 * pieces + joints + 2 * dash_count * cap
-    return bound, pieces_in_all <= MAX_DASH_PIECES
+        joints = int(measured.sum() + np.sort(worst - measured)[::-1][:2 * dash_count].sum())
+    return 4 * pieces + joints + 2 * dash_count * cap, drawn
 
 
 def _joint_costs(segments: _Segments, lines: _Flattened, costs: _JointCosts, dashed: bool

@@ -355,8 +355,29 @@ def _request_cases(rng: random.Random) -> Iterator[Case]:
     yield Case("web request", "request", json.dumps(request).encode(), [])
 
 
+def outline_points_svg(rng: random.Random) -> str:
+    """An SVG whose path data is within the points limits and whose stroke, outlined when the Scene is built
+    (under a skew or a non-uniform scale, or painted with a pattern), is over them: a zigzag of 30 000 or 40 000
+    vertices (each adds 7-8 edges to the bound at the least) with random joins, caps, width and dashes."""
+    vertices = rng.choice((30_000, 40_000))
+    data = " ".join(f"{(i * rng.randrange(1, 9)) % 97} {(i * 7) % 89}" for i in range(vertices))
+    paint, transform = rng.choice((("red", f"skewX({rng.uniform(1, 60):.1f})"),
+                                   ("red", f"scale(1 {rng.uniform(0.1, 3):.2f})"), ("url(#p)", "")))
+    dashes = rng.choice(("", ' stroke-dasharray="3 1"', ' stroke-dasharray="0 2"'))
+    join, cap = rng.choice(("miter", "round", "bevel")), rng.choice(("butt", "round", "square"))
+    return (SVG_HEAD.format(w=100, h=100) + '<pattern id="p" width="4" height="4" patternUnits="userSpaceOnUse">'
+            f'<rect width="2" height="4"/></pattern><path id="zig" d="M{data}" fill="none" stroke="{paint}" '
+            f'stroke-width="{rng.uniform(0.5, 12):.2f}" stroke-linejoin="{join}" stroke-linecap="{cap}" '
+            f'transform="{transform}"{dashes}/></svg>')
+
+
+def _outline_points_cases(rng: random.Random) -> Iterator[Case]:
+    own = random.Random(hash(rng.getstate()))  # drawn beside the shared stream: the other generators' cases stay
+    yield Case("svg stroke outline over the points limits", "svg", outline_points_svg(own).encode(), COMMANDS["svg"])
+
+
 CAMPAIGN_GENERATORS = GENERATORS + (_svg_fuzz_cases, _svg_fuzz_cases, _svg_fuzz_cases, _outlined_svg_cases, _job_cases,
-                                    _job_cases, _request_cases, _request_cases)
+                                    _job_cases, _request_cases, _request_cases, _outline_points_cases)
 
 
 def campaign_cases(seed: int, count: int) -> Iterator[Case]:

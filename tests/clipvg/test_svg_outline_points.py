@@ -3,11 +3,13 @@ against the points limits by its bound while reading (``clipvg.svg.pending.check
 them is refused before torch loads, naming the element, the limit and its flag; one within them renders."""
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 
 import pytest
 
+from bad_corpus import _outline_points_cases
 from clipvg.cli import main
 from clipvg.errors import SVGParseError
 from clipvg.limits import ResourceLimits, using
@@ -80,3 +82,11 @@ def test_every_outline_counts_in_the_documents_total():
     with using(ResourceLimits(points=total - 1)), pytest.raises(SVGParseError, match="over the points limit") as no:
         read_svg(twice)
     assert no.value.limit == "points"
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_the_campaigns_outline_cases_are_refused_with_the_limit(seed, tmp_path, capsys):
+    case = next(_outline_points_cases(random.Random(seed)))
+    assert main(case.argv(tmp_path)) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("clipvg render: error: ") and "over the points_per_path limit" in err, err
