@@ -7,7 +7,9 @@ here as the stroker builds them: the path flattened into ``pieces`` per segment 
 rule), a quad of 4 edges per flattened edge, a piece at each joint between edges (none where the quads meet
 on the bisector inside a Bézier; a wedge of 4 edges; a fan of its arc's pieces + 2 edges, round joins and
 turns of a curve too sharp for a bevel; twice that where a curve folds; 4 more fans at a corner whose curve
-hooks), caps (a round cap's arc pieces + 1, a square's 4), and dashes (each an open piece of its own).
+hooks), caps (a round cap's arc pieces + 1, a square's 4), and dashes (each an open piece of its own, placed
+along the path as the renderer places them: the joint next to where a dash is cut costs what a cut piece as
+short as that allows, a joint within the margin of a dash's end the most a joint of its kind can).
 
 The flattened points are evaluated in float64 where the renderer works in float32: every decision the count
 depends on (a segment's pieces, an edge kept or dropped, a joint shared, curved, folded or hooked, an arc's
@@ -34,7 +36,7 @@ MIN_LENGTH = 1e-6  # px: shorter flattened edges are dropped
 SAME_POINT = 1 / 4096  # px: a Bézier end's direction is towards the nearest control point further than this
 MAX_DASH_PIECES = 1 << 21
 
-MAX_EVALUATED_EDGES = 1 << 20  # flattened edges of one path evaluated at most (about 0.3 s, 200 MB)
+MAX_EVALUATED_EDGES = 1 << 20  # flattened edges (or dashes) of one path evaluated at most
 _ROUNDING = 2e-6  # relative to a segment's largest coordinate: the error of a flattened point in float32
 _UNIT_EPS = 1e-6  # px: the stroker's unit vectors divide by sqrt(|v|^2 + 1e-12), which bends a short one's turns
 _ANGLE_NOISE = 2e-3  # radians: what float32's cos / acos of a turn near 0 can be off by
@@ -55,9 +57,9 @@ def outline_point_bound(subpaths: list[Subpath], stroke: Stroke) -> int:
     lines = _Flattened.of(segments) if int(segments.pieces.sum()) <= MAX_EVALUATED_EDGES else None
     solid = _solid_bound(segments, lines, costs, cap)
     if not stroke.dashes:
-        return solid
-    dashed, drawn = _dashed_bound(segments, lines, costs, cap, stroke.dashes)
-    return {True: dashed, False: solid}.get(drawn, max(dashed, solid))
+        return int(solid)
+    dashed, drawn = _dashed_bound(segments, lines, costs, cap, stroke.dashes, float(np.float32(stroke.dash_offset)))
+    return int({True: dashed, False: solid}.get(drawn, max(dashed, solid)))
 
 
 @dataclass
@@ -168,8 +170,7 @@ class _Flattened:
         keep |= first & ~kept_any[subpath]
         low = np.maximum(length - error, 0.0)
         short = low <= MIN_LENGTH * (1 + _MARGIN)
-        x = (error + _UNIT_EPS) / np.maximum(length, 1e-300)
-        noise = np.where(x < 0.5, 2 * x, math.pi)
+        noise = _direction_noise(length, error)
         corner = local == pieces[segment] - 1
         direction = delta / np.maximum(length, 1e-300)[:, None]
         return cls(direction[keep], length[keep], low[keep], noise[keep], short[keep], corner[keep], segment[keep],
@@ -211,16 +212,18 @@ def _solid_bound(segments: _Segments, lines: _Flattened | None, costs: _JointCos
     if lines is None:
         edges = int(segments.pieces.sum())
         return 4 * edges + edges * costs.worst + caps
-    return 4 * len(lines.length) + int(_joint_costs(segments, lines, costs, dashed=False)[0].sum()) + caps
+    joints = _Joints.of(segments, lines)
+    return 4 * len(lines.length) + int(_joint_costs(segments, lines, joints, costs, joints.mean)[0].sum()) + caps
 
 
 def _dashed_bound(segments: _Segments, lines: _Flattened | None, costs: _JointCosts, cap: int,
-                  dashes: tuple[float, ...]) -> tuple[int, bool | None]:
-    """The bound for the stroke cut into dashes of ``dashes`` (even count), and whether the renderer dashes it:
-    True surely, False surely not (past ``MAX_DASH_PIECES`` pieces of edges it draws it solid), None either.
-    Dashes D, each open with two caps, hold at most D plus the flattened edges in pieces; a dash's joints are
-    the path's joints inside it, between whole edges at their cost as the stroke's, and at its two ends, next
-    to a cut piece that may be too short for a direction, at the most a joint of its kind costs."""
+                  dashes: tuple[float, ...], dash_offset: float) -> tuple[int, bool | None]:
+    """The bound for the stroke cut into dashes of ``dashes`` (even count) shifted by ``dash_offset`` px, and
+    whether the renderer dashes it: True surely, False surely not (past ``MAX_DASH_PIECES`` pieces of edges it
+    draws it solid), None either. Dashes D, each open with two caps, hold at most D plus the flattened edges in
+    pieces; a dash's joints are the path's joints inside it, between whole edges at their cost as the stroke's,
+    and at its two ends next to a cut piece, whose direction is less sure the shorter it is (``_Placed``; where
+    the dashes are too many to place, at the most a joint of its kind costs)."""
     period = float(np.sum(np.asarray(dashes, np.float32), dtype=np.float32))
     all_edges = np.bincount(segments.subpath, segments.pieces, len(segments.closed)) if lines is None \
         else lines.all_edges
@@ -238,67 +241,168 @@ def _dashed_bound(segments: _Segments, lines: _Flattened | None, costs: _JointCo
             drawn = False
     pieces = min(dash_count + int(all_edges.sum()), MAX_DASH_PIECES)
     if lines is None:
-        joints = (int(all_edges.sum()) + 2 * dash_count) * costs.worst
-    else:  # a joint ends at most one dash: the 2 D joints that can cost the most more than measured do
-        measured, worst = _joint_costs(segments, lines, costs, dashed=True)
-        joints = int(measured.sum() + np.sort(worst - measured)[::-1][:2 * dash_count].sum())
-    return 4 * pieces + joints + 2 * dash_count * cap, drawn
+        joints_cost = (int(all_edges.sum()) + 2 * dash_count) * costs.worst
+    else:
+        joints = _Joints.of(segments, lines)
+        whole, worst = _joint_costs(segments, lines, joints, costs, (lines.low[joints.i] + lines.low[joints.j]) / 2)
+        if dash_count > MAX_EVALUATED_EDGES:  # a joint ends at most one dash: the 2 D that can cost the most more do
+            joints_cost = int(whole.sum() + np.sort(worst - whole)[::-1][:2 * dash_count].sum())
+        else:
+            placed = _Placed.of(segments, lines, joints, dashes, dash_offset, period)
+            low_i = np.minimum(lines.low[joints.i], placed.cut_i)
+            low_j = np.minimum(lines.low[joints.j], placed.cut_j)
+            ending, _ = _joint_costs(segments, lines, joints, costs, np.maximum(low_i, low_j) / 2, placed.cut_i,
+                                     placed.cut_j)
+            ends = np.isfinite(placed.cut_i) | np.isfinite(placed.cut_j)
+            joints_cost = int(np.where(placed.covered, np.where(ends, np.maximum(whole, ending), whole), 0).sum())
+            pieces, dash_count = min(pieces, placed.pieces), min(dash_count, placed.dashes)
+    return 4 * pieces + joints_cost + 2 * dash_count * cap, drawn
 
 
-def _joint_costs(segments: _Segments, lines: _Flattened, costs: _JointCosts, dashed: bool
-                 ) -> tuple[np.ndarray, np.ndarray]:
-    """(J,) edges built at each joint of the kept edges ``lines`` (between an edge and the next of its subpath,
-    and from the last to the first on closed subpaths), and (J,) the most a joint of its kind (inside a Bézier,
-    or a corner) can cost. ``dashed``: as a joint between two whole edges of a dash, whose ends are not the
-    subpath's (a joint next to a dash's cut piece is not bounded here: see ``_dashed_bound``)."""
-    sub = lines.subpath
-    index = np.arange(len(sub))
-    is_last = np.ones(len(sub), bool)
-    is_last[:-1] = sub[1:] != sub[:-1]
-    is_first = np.roll(is_last, 1)
-    first_of = np.zeros(len(segments.closed), np.int64)
-    first_of[sub[is_first]] = index[is_first]
-    has_join = ~is_last | segments.closed[sub]
-    i = index[has_join]
-    j = np.where(is_last, first_of[sub], index + 1)[has_join]
+@dataclass
+class _Placed:
+    """The dashes placed along each subpath as the renderer places them (``clipvg.render.dash``), with a margin
+    for its float32 running sums: ``dashes`` that may draw, at most ``pieces`` of edges in them, ``covered`` (J,)
+    the joints that may lie inside one; ``cut_i``, ``cut_j`` (J,) px at least the length of the cut piece before
+    and after each joint that may be a dash's first or last (inf for the others). Where a dash may begin (end)
+    within the margin of a joint, that joint is taken with a piece of no length, and the next (previous) one with
+    the piece up to it."""
+
+    dashes: int
+    pieces: int
+    covered: np.ndarray
+    cut_i: np.ndarray
+    cut_j: np.ndarray
+
+    @classmethod
+    def of(cls, segments: _Segments, lines: _Flattened, joints: _Joints, dashes: tuple[float, ...],
+           dash_offset: float, period: float) -> "_Placed":
+        """For ``joints`` of ``lines`` and the pattern ``dashes`` (period ``period`` px) shifted by ``dash_offset``."""
+        bounds = np.concatenate([[0.0], np.cumsum(np.asarray(dashes, np.float64))])
+        sub, quantity, length = lines.subpath, len(segments.closed), lines.length_sum
+        rounding = np.zeros(quantity)
+        np.maximum.at(rounding, segments.subpath, segments.rounding)
+        offset = dash_offset - math.floor(dash_offset / period) * period
+        # how far a joint's place (a running sum of float32 lengths, each off by its ends' rounding, with edges
+        # too short to keep) and a dash's end (float32 phases) may be from the renderer's
+        margin = lines.all_edges * (2 * rounding + 2e-6 + 1.2e-7 * length) \
+            + 2.4e-7 * (length + 2 * period + abs(dash_offset))
+        # each subpath's dashes: cycles k and on-intervals h, at [k P + c_2h, k P + c_2h+1] - offset along it
+        on = len(dashes) // 2
+        count = (np.floor((length + margin + offset) / period).astype(np.int64) + 1) * on
+        owner = np.repeat(np.arange(quantity), count)
+        within = np.arange(len(owner)) - np.repeat(np.cumsum(count) - count, count)
+        k, h = within // on, within % on
+        begin, end = k * period + bounds[2 * h] - offset, k * period + bounds[2 * h + 1] - offset
+        drawn = (end > -margin[owner]) & (begin < length[owner] + margin[owner])
+        owner, begin, end = owner[drawn], begin[drawn], end[drawn]
+        # the joints' places on one line for all subpaths (each subpath from ``base``, well apart)
+        base = np.concatenate([[0.0], np.cumsum(length + 2 * margin + period + 1)[:-1]])
+        start_of = np.zeros(quantity, np.int64)
+        first = np.ones(len(sub), bool)
+        first[1:] = sub[1:] != sub[:-1]
+        start_of[sub[first]] = np.flatnonzero(first)
+        along = np.cumsum(lines.length) - (np.cumsum(lines.length) - lines.length)[start_of[sub]]
+        place = base[sub[joints.i]] + along[joints.i]
+        far = margin[owner]
+        begin, end = base[owner] + np.clip(begin, 0, None) - far, base[owner] + np.minimum(end, length[owner]) + far
+        low, high = np.searchsorted(place, begin, "right"), np.searchsorted(place, end, "left")  # joints inside
+        inside = np.zeros(len(place) + 1, np.int64)
+        np.add.at(inside, low, 1)
+        np.add.at(inside, high, -1)
+        cut_i, cut_j = np.full(len(place), np.inf), np.full(len(place), np.inf)
+        for step in (0, 1):  # the first joint that may be past the dash's beginning, and the next
+            at = low + step
+            ok = at < high
+            np.minimum.at(cut_i, at[ok], np.maximum(place[at[ok]] - begin[ok] - 2 * far[ok], 0.0))
+        for step in (0, 1):  # the last joint that may be before the dash's end, and the one before
+            at = high - 1 - step
+            ok = at >= low
+            np.minimum.at(cut_j, at[ok], np.maximum(end[ok] - place[at[ok]] - 2 * far[ok], 0.0))
+        return cls(len(owner), int((high - low + 1).sum()), np.cumsum(inside)[:-1] > 0, cut_i, cut_j)
+
+
+@dataclass
+class _Joints:
+    """The joints (J,) between a kept edge ``i`` (J,) and the next ``j`` (J,) of its subpath (from the last to the
+    first on closed subpaths): ``corner`` (J,) at a segment's end, ``mean`` (J,) px the two edges' mean length
+    as the stroker takes it for a fold (a subpath's end edge counts as long as its neighbour)."""
+
+    i: np.ndarray
+    j: np.ndarray
+    corner: np.ndarray
+    mean: np.ndarray
+
+    @classmethod
+    def of(cls, segments: _Segments, lines: _Flattened) -> "_Joints":
+        sub = lines.subpath
+        index = np.arange(len(sub))
+        is_last = np.ones(len(sub), bool)
+        is_last[:-1] = sub[1:] != sub[:-1]
+        is_first = np.roll(is_last, 1)
+        first_of = np.zeros(len(segments.closed), np.int64)
+        first_of[sub[is_first]] = index[is_first]
+        has_join = ~is_last | segments.closed[sub]
+        i = index[has_join]
+        j = np.where(is_last, first_of[sub], index + 1)[has_join]
+        longer = np.maximum(lines.low[i], lines.low[j])
+        mean = (np.where(is_first[i], longer, lines.low[i]) + np.where(is_last[j], longer, lines.low[j])) / 2
+        return cls(i, j, lines.corner[i], mean)
+
+
+def _joint_costs(segments: _Segments, lines: _Flattened, joints: _Joints, costs: _JointCosts, mean: np.ndarray,
+                 cut_i: np.ndarray | None = None, cut_j: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(J,) edges built at each of ``joints`` whose edges' mean length (for a fold) is ``mean`` (J,) px, and (J,)
+    the most a joint of its kind (inside a Bézier, or a corner) can cost. ``cut_i``, ``cut_j`` (J,) px: the
+    lengths of the pieces of the edges before and after that a dash keeps (at least; inf: whole), whose
+    directions are the edges' less sure the shorter they are."""
+    i, j = joints.i, joints.j
+    seg_i, seg_j = lines.segment[i], lines.segment[j]
+    low_i, low_j, noise_i, noise_j = lines.low[i], lines.low[j], lines.turn_noise[i], lines.turn_noise[j]
+    if cut_i is not None:
+        low_i, low_j = np.minimum(low_i, cut_i), np.minimum(low_j, cut_j)
+        noise_i = np.maximum(noise_i, _direction_noise(cut_i, 2 * segments.rounding[seg_i]))
+        noise_j = np.maximum(noise_j, _direction_noise(cut_j, 2 * segments.rounding[seg_j]))
     di, dj = lines.direction[i], lines.direction[j]
     turn = _angle(di, dj)
-    noise = lines.turn_noise[i] + lines.turn_noise[j] + _ANGLE_NOISE
-    unsure = (segments.borderline[lines.segment[i]] | segments.borderline[lines.segment[j]] | lines.short[i]
-              | lines.short[j] | (turn + noise >= math.pi))
+    noise = noise_i + noise_j + _ANGLE_NOISE
+    unsure = (segments.borderline[seg_i] | segments.borderline[seg_j] | lines.short[i] | lines.short[j]
+              | (turn + noise >= math.pi))
     bent = np.minimum(turn + noise, math.pi)
-    corner = lines.corner[i]
 
     # inside a Bézier: nothing where the quads meet on the bisector, else a fan or a wedge, doubled where it folds
     half = costs.half_width
-    shortest = np.minimum(lines.low[i], lines.low[j])
     with np.errstate(all="ignore"):
-        fits = (half * np.tan(bent / 2) <= 0.5 * shortest * (1 - _MARGIN)) & (bent < math.pi)
-    longer = np.maximum(lines.low[i], lines.low[j])
-    ends = ~dashed  # a dash's first and last edges are not the subpath's
-    mean = (np.where(is_first[i] & ends, longer, lines.low[i]) + np.where(is_last[j] & ends, longer, lines.low[j])) / 2
+        fits = (half * np.tan(bent / 2) <= 0.5 * np.minimum(low_i, low_j) * (1 - _MARGIN)) & (bent < math.pi)
     folds = half * bent > mean * (1 - _MARGIN)
     piece = np.where(costs.bends(bent), np.maximum(costs.fan(bent), 4), 4)
     inner = np.where(fits, 0, piece * np.where(folds, 2, 1))
 
     # at a corner: the join, and where the curve's own directions may differ from the edges' by more than a bevel's
     # tolerance (a hook), the join between those and four fans
-    ci, cj = segments.tangents[lines.segment[i], 1], segments.tangents[lines.segment[j], 0]
+    ci, cj = segments.tangents[seg_i, 1], segments.tangents[seg_j, 0]
     known = (np.abs(ci).max(1) > 0) & (np.abs(cj).max(1) > 0)
-    to_end, from_start = _angle(di, ci), _angle(cj, dj)
-    error_i = (segments.rounding[lines.segment[i]] * 4 + _UNIT_EPS) / np.maximum(np.hypot(*ci.T), 1e-300)
-    error_j = (segments.rounding[lines.segment[j]] * 4 + _UNIT_EPS) / np.maximum(np.hypot(*cj.T), 1e-300)
-    hook_i = np.minimum(to_end + noise + error_i, math.pi)
-    hook_j = np.minimum(from_start + noise + error_j, math.pi)
+    error_i = (segments.rounding[seg_i] * 4 + _UNIT_EPS) / np.maximum(np.hypot(*ci.T), 1e-300)
+    error_j = (segments.rounding[seg_j] * 4 + _UNIT_EPS) / np.maximum(np.hypot(*cj.T), 1e-300)
+    hook_i = np.minimum(_angle(di, ci) + noise + error_i, math.pi)
+    hook_j = np.minimum(_angle(cj, dj) + noise + error_j, math.pi)
     hooks = known & (costs.bends(hook_i) | costs.bends(hook_j))
     own_turn = np.minimum(_angle(ci, cj) + noise + error_i + error_j, math.pi)
     joined = np.where(hooks, np.maximum(bent, own_turn), bent)
     join = costs.fan(joined) if costs.round else np.full(len(i), 4)
     hooked = np.where(hooks, 2 * costs.fan(hook_i) + 2 * costs.fan(hook_j), 0)
-    unsure_corner = unsure | segments.unsure_tangent[lines.segment[i]] | segments.unsure_tangent[lines.segment[j]]
+    unsure_corner = unsure | segments.unsure_tangent[seg_i] | segments.unsure_tangent[seg_j]
     at_corner = np.where(unsure_corner, costs.worst_corner, join + hooked)
-    worst = np.where(corner, costs.worst_corner, costs.worst_inner)
-    return np.where(corner, at_corner, np.where(unsure, costs.worst_inner, inner)), worst
+    worst = np.where(joints.corner, costs.worst_corner, costs.worst_inner)
+    return np.where(joints.corner, at_corner, np.where(unsure, costs.worst_inner, inner)), worst
+
+
+def _direction_noise(length: np.ndarray, error: np.ndarray) -> np.ndarray:
+    """(K,) radians the direction of an edge ``length`` (K,) px long may be off when its ends are ``error`` (K,)
+    px off each (pi where it may have none)."""
+    with np.errstate(all="ignore"):
+        x = (error + _UNIT_EPS) / length
+    return np.where(x < 0.5, 2 * x, math.pi)
 
 
 def _angle(a: np.ndarray, b: np.ndarray) -> np.ndarray:
