@@ -7,9 +7,9 @@ point-count limits, entity tricks refused by expat, the canvas size, every shape
 transforms ...); a raster is opened and decoded by Pillow within the megapixels limit
 (``vectorize.image_io.load_image``). The SVG's canvas is also held to the limits of an edit, which renders it
 with gradients (``check_edit_canvas``: the CLI's editing commands, batch jobs and serve's SVG uploads; ``clipvg
-render`` holds it to a render's). What was read is handed on: the job builds its Scene from the ``ReadSVG``, or
-vectorizes the ``ReadRaster``'s pixels, and never reads or decodes the file again. What passes here may still be
-refused after reading, never the other way round.
+render`` holds it to a render's). What was read is handed on (``JobReads``): the job builds its Scene from the
+``ReadSVG`` or vectorizes the ``ReadRaster``'s pixels, builds its region from the mask's pixels, and never reads or
+decodes a file again. What passes here may still be refused after reading, never the other way round.
 """
 from __future__ import annotations
 
@@ -53,6 +53,23 @@ class ReadRaster:
         self.pixels = None
 
 
+@dataclass
+class JobReads:
+    """What ``check_job_inputs`` read of an edit job's files: its ``input`` (an SVG read or a photo decoded; None
+    when the job has no input file) and its region ``mask`` decoded (None when it has none). Hand it to the job
+    (``clipvg.edit.job.run_job``'s ``read``): it builds its Scene and its region from them."""
+
+    input: ReadSVG | ReadRaster | None = None
+    mask: ReadRaster | None = None
+
+    def drop(self) -> None:
+        """Let the decoded pixels go unused (a job that continues from its checkpoint, which holds its scene and
+        the paths its region touches)."""
+        for read in (self.input, self.mask):
+            if isinstance(read, ReadRaster):
+                read.drop()
+
+
 def check_input(path: str | os.PathLike) -> ReadSVG | ReadRaster:
     """``check_svg`` for an SVG file name (``SVG_SUFFIXES``), else ``check_raster``; returns what it read."""
     if Path(path).suffix.lower() in SVG_SUFFIXES:
@@ -60,18 +77,17 @@ def check_input(path: str | os.PathLike) -> ReadSVG | ReadRaster:
     return check_raster(path)
 
 
-def check_job_inputs(spec: JobSpec) -> ReadSVG | ReadRaster | None:
+def check_job_inputs(spec: JobSpec) -> JobReads:
     """``check_input`` on an edit job's input file (if it has one) and ``check_raster`` on its region mask, under
     the job's limits (the reader's too, as when the job reads), an SVG's canvas by ``check_edit_canvas``. Returns
-    what was read of the input: hand it to the job (``clipvg.edit.job.run_job``'s ``read``), which then builds its
-    Scene from it (an SVG's, or a raster's pixels vectorized) without reading the file again; None for no input."""
+    what was read (``JobReads``): hand it to the job (``clipvg.edit.job.run_job``'s ``read``), which then builds
+    its Scene (an SVG's, or a raster's pixels vectorized) and its region mask without reading a file again."""
     with using(spec.limits):
         read = None if spec.input is None else check_input(spec.input)
         if read is not None and not isinstance(read, ReadRaster):
             check_edit_canvas(read, f"{spec.input}, edited at its canvas size")
-        if spec.subset.mask is not None:
-            check_raster(spec.subset.mask)
-    return read
+        mask = None if spec.subset.mask is None else check_raster(spec.subset.mask)
+    return JobReads(read, mask)
 
 
 def check_edit_canvas(read: ReadSVG, what: str) -> None:

@@ -60,8 +60,9 @@ def job_spec(args: argparse.Namespace, names: tuple[str, ...],
     announces it (``cpu_preset_note``), else "". ``check_inputs(spec)`` checks the input files after the
     prompt and options and before torch loads: by default ``clipvg.input_check.check_job_inputs`` (the input
     SVG or raster and the mask); None checks none. ``args.read`` is what it returns: for
-    ``check_job_inputs`` what was read of the input, an SVG read or a photo decoded (the job builds its Scene from
-    it, ``run_job``'s ``read``, ``load_source`` of it), else None."""
+    ``check_job_inputs`` what was read (``JobReads``: the input, an SVG read or a photo decoded, and the mask
+    decoded; the job builds its Scene and region from them, ``run_job``'s ``read``, ``load_source`` of its input),
+    else None."""
     options = {name: getattr(args, name) for name in names if hasattr(args, name)}
     spec = spec_from_options({**options, **values})  # refuse a bad prompt or option before cpu_preset loads torch
     args.read = check_inputs(spec) if check_inputs else None  # and a broken or oversized input file

@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> None:
     from ..refiners.cli import refiner_from_args
 
     box = parse_box(args.box) if args.box else None
-    source = args.read or args.input  # the input checked is not read again; one of prepare() and resume_boxes() runs
+    source = args.read.input or args.input  # checked, not read again; one of prepare() and resume_boxes() runs
 
     def prepare() -> Prepared:
         from ..refiners import LayeredRefiner, refine_layered, refine_prepared

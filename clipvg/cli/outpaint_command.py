@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> None:
     from ..inpaint.outpaint import extend_canvas, margin_boxes, prepare_outpaint
     from ..refiners.cli import refiner_from_args
 
-    source = args.read or args.input  # the input checked is not read again; one of prepare() and resume_boxes() runs
+    source = args.read.input or args.input  # checked, not read again; one of prepare() and resume_boxes() runs
 
     def prepare() -> Prepared:
         from ..refiners import refine_prepared

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from ..atomic import check_writable, ensure_not_input
 from ..errors import ClipvgError, InvalidInputError
-from ..input_check import ReadRaster
+from ..input_check import JobReads, ReadRaster
 from ..limits import using
 from ..scene import Scene
 from .checkpoint import checkpoint_file, has_checkpoint, load_checkpoint, save_checkpoint
@@ -93,14 +93,15 @@ class JobResult:
                 f"{seconds:.1f} s)")
 
 
-def edit_options(spec: JobSpec) -> EditOptions:
-    """The EditOptions of ``spec`` (its prompt, regions, subset, CLIP and loop settings)."""
+def edit_options(spec: JobSpec, mask: ReadRaster | None = None) -> EditOptions:
+    """The EditOptions of ``spec`` (its prompt, regions, subset, CLIP and loop settings); ``mask``: its region mask
+    already decoded (``JobReads.mask``), whose pixels the editor takes instead of decoding the file again."""
     rois = [dict(prompt=r.prompt, box=tuple(r.box), num_patches=spec.clip.patches if r.patches is None else r.patches)
             for r in spec.regions]
     return EditOptions(spec.prompt.strip(), rois=rois, params=spec.subset.names(), iterations=spec.steps,
                        seed=spec.seed, device=spec.device, clip_model=spec.clip.model, clip_weights=spec.clip.weights,
                        precision=spec.clip.precision, source_prompt=spec.clip.source_prompt,
-                       num_patches=spec.clip.patches, region_mask=spec.subset.mask,
+                       num_patches=spec.clip.patches, region_mask=spec.subset.mask if mask is None else mask,
                        deterministic=spec.deterministic, backend=spec.backend)
 
 
@@ -118,8 +119,8 @@ def input_meta(spec: JobSpec) -> dict:
 
 def load_scene(spec: JobSpec, read: ReadSVG | ReadRaster | None = None) -> Scene:
     """The scene ``spec`` starts from: its SVG (file or markup) read, or its photo vectorized; ``read``: its
-    input file already read (``clipvg.input_check.check_job_inputs``): an SVG's Scene is built, a photo's pixels
-    vectorized, without reading the file again."""
+    input file already read (``JobReads.input`` of ``clipvg.input_check.check_job_inputs``): an SVG's Scene is
+    built, a photo's pixels vectorized, without reading the file again."""
     from .api import load_source
     from ..svg import load_svg
 
@@ -136,26 +137,27 @@ def check_resources(scene: Scene, spec: JobSpec, what: str) -> None:
 
 
 def run_job(spec: JobSpec, progress: Callable[[JobProgress], Any] | None = None, cancel: Cancel = None, *,
-            clip=None, show_bar: bool = False, read: ReadSVG | ReadRaster | None = None) -> JobResult:
+            clip=None, show_bar: bool = False, read: JobReads | None = None) -> JobResult:
     """Run the edit ``spec`` describes; returns its JobResult.
 
     ``progress(JobProgress)`` is called while preparing and after every step; ``cancel`` (a
     ``threading.Event`` or a callable returning True) stops the job after the current step: the
     checkpoint is saved and the outputs are written, status "cancelled". ``clip`` a preloaded
     ``losses.load_clip`` model (default: loaded, and cached, from ``spec.clip``). ``show_bar`` a
-    tqdm bar. ``read``: ``spec.input`` already read by ``clipvg.input_check.check_job_inputs`` (the job
-    builds its Scene from it instead of reading the file again; a photo's pixels are let go when the job
-    continues from a checkpoint). Raises InvalidInputError (bad spec or input), JobOwnedError (another live
-    process runs this job), EditOutOfMemoryError (with advice), or the ClipvgError that stopped the edit (the
-    outputs and a checkpoint of the last good step are written first).
+    tqdm bar. ``read``: ``spec.input`` and its region mask already read by ``clipvg.input_check.check_job_inputs``
+    (the job builds its Scene and region from them instead of reading the files again; the decoded pixels are let
+    go when the job continues from a checkpoint). Raises InvalidInputError (bad spec or input), JobOwnedError
+    (another live process runs this job), EditOutOfMemoryError (with advice), or the ClipvgError that stopped the
+    edit (the outputs and a checkpoint of the last good step are written first).
     """
     spec.validate()
-    options = edit_options(spec)
-    if isinstance(read, ReadRaster) and _checkpoint_source(spec) is not None:
-        read.drop()  # the edit continues from its checkpoint: the decoded photo is not needed
+    read = read or JobReads()
+    options = edit_options(spec, read.mask)
+    if _checkpoint_source(spec) is not None:
+        read.drop()  # the edit continues from its checkpoint: the decoded photo and mask are not needed
 
     def new_editor(edit_options_: EditOptions, clip_) -> Editor:
-        scene = load_scene(spec, read)
+        scene = load_scene(spec, read.input)
         check_resources(scene, spec, f"job {spec.id or spec.input or 'svg'}")
         if spec.refiner is not None:
             scene = _refine(scene, spec)

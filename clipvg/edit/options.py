@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from ..errors import InvalidInputError
+from ..input_check import ReadRaster
 
 _PRESETS = {
     "all": dict(points=True, colors=True),
@@ -65,10 +66,10 @@ class EditOptions:
     ``(box, prompt)`` pair with box (x, y, w, h) in canvas pixels (rounded to whole pixels), or a
     dict of ``losses.ROI`` fields.
     ``num_patches`` is the patch count for the canvas ROI and for pairs. ``clip_weights`` None means
-    random weights (benchmarks). ``region_mask`` (an image path or an (H, W) array) adds to the ROI
-    boxes for region-only edits. Learning rates are Adam's, per parameter kind. ``deterministic``:
-    the same seed gives a bit-identical result (None: yes on the CPU, the fast path on CUDA, where
-    results vary in the last bits unless True). ``precision``: CLIP's, "auto" (bf16 autocast on
+    random weights (benchmarks). ``region_mask`` (an image path, one ``clipvg.input_check`` decoded, or an
+    (H, W) array) adds to the ROI boxes for region-only edits. Learning rates are Adam's, per parameter
+    kind. ``deterministic``: the same seed gives a bit-identical result (None: yes on the CPU, the fast
+    path on CUDA, where results vary in the last bits unless True). ``precision``: CLIP's, "auto" (bf16 autocast on
     a CPU with native bf16, else fp32; ``losses.precision``), "fp32", or "fp16"/"bf16" autocast.
     ``backend``: the renderer the loop differentiates, "auto"/"torch" (clipvg's) or "diffvg"
     (pydiffvg, as CLIPVG; see the README).
@@ -148,10 +149,11 @@ def _plain(value: Any) -> Any:
 
 
 def _digest(mask: Any) -> str:
-    """A short content hash of a mask given as a file path or an array."""
+    """A short content hash of a mask given as a file path or an array; a decoded file (``ReadRaster``) is hashed
+    as its path is, by the file's bytes (so a checkpoint resumes whichever of the two the job was given)."""
     if isinstance(mask, (np.ndarray, torch.Tensor)):
         data = np.ascontiguousarray(torch.as_tensor(mask).cpu().numpy()).tobytes()
     else:
-        with open(mask, "rb") as handle:
+        with open(mask.name if isinstance(mask, ReadRaster) else mask, "rb") as handle:
             data = handle.read()
     return hashlib.sha256(data).hexdigest()[:16]

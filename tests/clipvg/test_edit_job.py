@@ -91,22 +91,31 @@ def test_cancel_then_resume_equals_an_uninterrupted_run(source, tmp_path):
     assert not spec.checkpoint_dir().exists()
 
 
-def test_a_job_that_resumes_lets_the_photo_its_check_decoded_go(tmp_path, monkeypatch):
-    """The pixels ``check_job_inputs`` decoded are not held through an edit that continues from its checkpoint
-    (nor vectorized: the checkpoint holds the scene)."""
+def test_a_job_that_resumes_lets_the_photo_and_mask_its_check_decoded_go(tmp_path, monkeypatch):
+    """The pixels ``check_job_inputs`` decoded (photo and region mask) are not held through an edit that continues
+    from its checkpoint (nor vectorized: the checkpoint holds the scene and the paths its region touches). The
+    checkpoint was written by a job given the mask by its path (no ``read``, as before the mask was handed on):
+    the decoded mask's options match it."""
+    from PIL import Image, ImageDraw
+
     import vectorize
+    from clipvg.edit.spec import Subset
     from clipvg.image_out import save_png
     from clipvg.input_check import check_job_inputs
 
-    photo = tmp_path / "circle.png"
+    photo, mask = tmp_path / "circle.png", tmp_path / "mask.png"
     save_png(clipvg.render(red_circle(32), background=(1, 1, 1)), photo)
-    spec, stop = make_spec(photo, tmp_path), threading.Event()
+    image = Image.new("L", (16, 16))
+    ImageDraw.Draw(image).rectangle((4, 4, 10, 10), fill=255)  # the circle's upper left, at half the canvas size
+    image.save(mask)
+    spec, stop = make_spec(photo, tmp_path, subset=Subset(mask=str(mask))), threading.Event()
     assert run_job(spec, progress=lambda p: p.step == 1 and stop.set(), cancel=stop).status == "cancelled"
     read = check_job_inputs(spec)
-    assert read.pixels.shape == (32, 32, 4)
+    assert read.input.pixels.shape == (32, 32, 4) and read.mask.pixels.shape == (16, 16, 4)
     monkeypatch.setattr(vectorize, "vectorize", lambda *args, **kw: pytest.fail("the photo was vectorized again"))
     resumed = run_job(spec, read=read)
-    assert resumed.resumed_from == 1 and resumed.status == "finished" and read.pixels is None
+    assert resumed.resumed_from == 1 and resumed.status == "finished"
+    assert read.input.pixels is None and read.mask.pixels is None
 
 
 HOLD = """

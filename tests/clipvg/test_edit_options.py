@@ -55,3 +55,22 @@ def test_validation_and_fingerprint():
     assert base == EditOptions("a cat", iterations=99).fingerprint()  # iterations and device do not count
     assert base != EditOptions("a cat", seed=1).fingerprint()
     assert base != EditOptions("a cat", params="colors_only").fingerprint()
+
+
+def test_a_decoded_mask_has_the_digest_of_its_file(tmp_path):
+    """A region mask handed on decoded (``clipvg.input_check.check_raster``) fingerprints as its path always did,
+    the first 16 hex digits of the SHA-256 of the file's bytes, so a checkpoint written from the path resumes; the
+    pixels do not count (nor are they taken)."""
+    import hashlib
+
+    from PIL import Image
+
+    from clipvg.input_check import check_raster
+
+    path = tmp_path / "mask.png"
+    Image.new("L", (6, 4), 255).save(path)
+    read = check_raster(path)
+    fingerprint = EditOptions("a cat", region_mask=read).fingerprint()
+    assert fingerprint == EditOptions("a cat", region_mask=str(path)).fingerprint()
+    assert fingerprint["region_mask"] == hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    assert read.pixels is not None

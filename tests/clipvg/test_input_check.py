@@ -152,10 +152,11 @@ def _png(path, size: int, draw, background: str = "white") -> str:
     return str(path)
 
 
-@pytest.mark.parametrize("command", [["edit"], ["inpaint", "--mask", "{mask}"], ["outpaint", "--left", "8"]])
+@pytest.mark.parametrize("command", [["edit"], ["edit", "--mask", "{mask}"], ["inpaint", "--mask", "{mask}"],
+                                     ["outpaint", "--left", "8"]])
 def test_an_editing_command_decodes_its_raster_input_once(tmp_path, capsys, monkeypatch, command):
-    """The photo (and an inpaint mask) ``clipvg.input_check`` decoded before torch loaded is the one the job
-    vectorizes: each file is decoded once."""
+    """The photo ``clipvg.input_check`` decoded before torch loaded is the one the job vectorizes, and its mask
+    (edit's region, inpaint's area) the one the job's region is made of: each file is decoded once."""
     import vectorize.image_io as image_io
     from clipvg.cli import main
     from edit_scenes import quick_settings
