@@ -53,6 +53,31 @@ def test_a_photo_being_vectorized_is_kept_through_a_restart(tmp_path) -> None:
         assert not before.store.upload_file(document["id"]).exists()
 
 
+@pytest.mark.parametrize("kind", ["PNG", "JPEG"])
+def test_an_uploaded_photo_is_decoded_once_by_its_vectorize_task(tmp_path, monkeypatch, kind) -> None:
+    """The server's check of an upload reads the header (and a PNG's checksums) and decompresses nothing; the
+    queued job holds the file, and the vectorize task decodes it once."""
+    import io
+
+    from PIL import ImageFile
+
+    from clipvg.serve.tasks import vectorize_photo
+
+    buffer = io.BytesIO()
+    Image.open(io.BytesIO(tiny_png(32))).save(buffer, kind)
+    decoded = []
+    load = ImageFile.ImageFile.load
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda image: (image.tile and decoded.append(image.format)) or
+                        load(image))  # counted when pixels are still to decode (a loaded image has no tiles)
+    service = stopped_service(tmp_path)
+    document, job = service.open_upload(buffer.getvalue(), "photo", rounds="2", max_size="24")
+    assert decoded == [] and job.status == "queued"
+    out = tmp_path / "vectorized.svg"
+    shape = vectorize_photo({"path": str(service.store.upload_file(document["id"])), "rounds": [2], "max_size": 24,
+                             "max_pixels": service.config.max_pixels, "out": str(out)}, print, lambda: False)
+    assert decoded == [kind] and shape["layers"] == ["round-1-2colors"] and out.is_file()
+
+
 def test_cancelled_and_failed_photos_leave_no_document(tmp_path) -> None:
     images = alive(Image.Image)
     service = stopped_service(tmp_path)
