@@ -41,6 +41,7 @@ _ROUNDING = 2e-6  # relative to a segment's largest coordinate: the error of a f
 _UNIT_EPS = 1e-6  # px: the stroker's unit vectors divide by sqrt(|v|^2 + 1e-12), which bends a short one's turns
 _ANGLE_NOISE = 2e-3  # radians: what float32's cos / acos of a turn near 0 can be off by
 _MARGIN = 1e-5  # relative margin on every threshold compared
+_PIECES_MARGIN = 1e-6  # relative: the renderer's float32 pieces before rounding up (measured: within 1.7e-7)
 
 
 def outline_point_bound(subpaths: list[Subpath], stroke: Stroke) -> int:
@@ -104,7 +105,8 @@ class _Segments:
         second = np.maximum(np.linalg.norm((c32[:, 0] - 2 * c32[:, 1] + c32[:, 2]).astype(np.float64), axis=1),
                             np.linalg.norm((c32[:, 1] - 2 * c32[:, 2] + c32[:, 3]).astype(np.float64), axis=1))
         exact = np.sqrt(0.75 * second / FLATTEN_TOLERANCE)
-        low, high = (np.clip(np.ceil(exact * f), 1, MAX_PIECES_PER_SEGMENT) for f in (1 - _MARGIN, 1 + _MARGIN))
+        low, high = (np.clip(np.ceil(exact * f), 1, MAX_PIECES_PER_SEGMENT)
+                     for f in (1 - _PIECES_MARGIN, 1 + _PIECES_MARGIN))
         controls = c32.astype(np.float64)
         rounding = _ROUNDING * np.abs(controls).reshape(len(controls), -1).max(1) + 1e-30
         tangents, unsure = _end_tangents(controls)
@@ -149,8 +151,9 @@ class _Flattened:
     low_sum: np.ndarray
 
     @classmethod
-    def of(cls, segments: _Segments) -> "_Flattened":
-        pieces = segments.pieces
+    def of(cls, segments: _Segments, fewer: bool = False) -> "_Flattened":
+        """The edges of ``segments`` flattened into their ``pieces``, or (``fewer``) one fewer where borderline."""
+        pieces = segments.pieces - (segments.borderline if fewer else 0)
         segment = np.repeat(np.arange(len(pieces)), pieces)
         local = np.arange(len(segment)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
         n = pieces[segment].astype(np.float64)
@@ -213,7 +216,33 @@ def _solid_bound(segments: _Segments, lines: _Flattened | None, costs: _JointCos
         edges = int(segments.pieces.sum())
         return 4 * edges + edges * costs.worst + caps
     joints = _Joints.of(segments, lines)
-    return 4 * len(lines.length) + int(_joint_costs(segments, lines, joints, costs, joints.mean)[0].sum()) + caps
+    cost, worst = _joint_costs(segments, lines, joints, costs, joints.mean)
+    if not segments.borderline.any():
+        return 4 * len(lines.length) + int(cost.sum()) + caps
+    # a segment the renderer may flatten into one piece fewer: its edges and its own joints count the more of the
+    # two flattenings, the joints at its ends (whose edges differ) the most a joint of their kind can
+    fewer = _Flattened.of(segments, fewer=True)
+    fewer_joints = _Joints.of(segments, fewer)
+    fewer_cost = _joint_costs(segments, fewer, fewer_joints, costs, fewer_joints.mean)[0]
+    inner, fewer_inner = _inner_of_borderline(segments, lines, joints), _inner_of_borderline(segments, fewer,
+                                                                                            fewer_joints)
+    count = len(segments.pieces)
+    edges = np.maximum(np.bincount(lines.segment, minlength=count), np.bincount(fewer.segment, minlength=count))
+    own = np.maximum(np.bincount(lines.segment[joints.i][inner], cost[inner], count),
+                     np.bincount(fewer.segment[fewer_joints.i][fewer_inner], fewer_cost[fewer_inner], count))
+    rest = np.where(_near_borderline(segments, lines, joints), worst, cost)[~inner]
+    return 4 * int(edges.sum()) + int(own.sum() + rest.sum()) + caps
+
+
+def _inner_of_borderline(segments: _Segments, lines: _Flattened, joints: _Joints) -> np.ndarray:
+    """(J,) the joints inside one borderline segment (between two of its edges, at no corner)."""
+    seg_i = lines.segment[joints.i]
+    return ~joints.corner & (seg_i == lines.segment[joints.j]) & segments.borderline[seg_i]
+
+
+def _near_borderline(segments: _Segments, lines: _Flattened, joints: _Joints) -> np.ndarray:
+    """(J,) the joints with an edge of a borderline segment."""
+    return segments.borderline[lines.segment[joints.i]] | segments.borderline[lines.segment[joints.j]]
 
 
 def _dashed_bound(segments: _Segments, lines: _Flattened | None, costs: _JointCosts, cap: int,
@@ -237,15 +266,18 @@ def _dashed_bound(segments: _Segments, lines: _Flattened | None, costs: _JointCo
         if np.isfinite(intervals).all():
             drawn = True if intervals.sum() <= MAX_DASH_PIECES else None
             dash_count = int(min((len(dashes) // 2 * cycles + 3).sum(), MAX_DASH_PIECES))
-        if (len(dashes) * fewest).sum() > MAX_DASH_PIECES:
-            drawn = False
+        if (len(dashes) * fewest).sum() > MAX_DASH_PIECES and not segments.borderline.any():
+            drawn = False  # (a segment flattened into fewer pieces would make the path shorter)
     pieces = min(dash_count + int(all_edges.sum()), MAX_DASH_PIECES)
     if lines is None:
         joints_cost = (int(all_edges.sum()) + 2 * dash_count) * costs.worst
     else:
         joints = _Joints.of(segments, lines)
         whole, worst = _joint_costs(segments, lines, joints, costs, (lines.low[joints.i] + lines.low[joints.j]) / 2)
-        if dash_count > MAX_EVALUATED_EDGES:  # a joint ends at most one dash: the 2 D that can cost the most more do
+        near = _near_borderline(segments, lines, joints)  # the flattening there is in doubt
+        whole = np.where(near, worst, whole)
+        if dash_count > MAX_EVALUATED_EDGES or near.any():  # too many to place, or places in doubt: a joint ends
+            # at most one dash, so the 2 D joints that can cost the most more than whole do
             joints_cost = int(whole.sum() + np.sort(worst - whole)[::-1][:2 * dash_count].sum())
         else:
             placed = _Placed.of(segments, lines, joints, dashes, dash_offset, period)
@@ -253,6 +285,7 @@ def _dashed_bound(segments: _Segments, lines: _Flattened | None, costs: _JointCo
             low_j = np.minimum(lines.low[joints.j], placed.cut_j)
             ending, _ = _joint_costs(segments, lines, joints, costs, np.maximum(low_i, low_j) / 2, placed.cut_i,
                                      placed.cut_j)
+            ending = np.where(near, worst, ending)
             ends = np.isfinite(placed.cut_i) | np.isfinite(placed.cut_j)
             joints_cost = int(np.where(placed.covered, np.where(ends, np.maximum(whole, ending), whole), 0).sum())
             pieces, dash_count = min(pieces, placed.pieces), min(dash_count, placed.dashes)
@@ -366,8 +399,7 @@ def _joint_costs(segments: _Segments, lines: _Flattened, joints: _Joints, costs:
     di, dj = lines.direction[i], lines.direction[j]
     turn = _angle(di, dj)
     noise = noise_i + noise_j + _ANGLE_NOISE
-    unsure = (segments.borderline[seg_i] | segments.borderline[seg_j] | lines.short[i] | lines.short[j]
-              | (turn + noise >= math.pi))
+    unsure = lines.short[i] | lines.short[j]
     bent = np.minimum(turn + noise, math.pi)
 
     # inside a Bézier: nothing where the quads meet on the bisector, else a fan or a wedge, doubled where it folds

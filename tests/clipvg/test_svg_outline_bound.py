@@ -95,3 +95,18 @@ def test_nothing_drawn_is_bounded_by_zero():
     assert outline_point_bound([line], Stroke(Solid((0, 0, 0, 1)), 0.0)) == 0
     assert outline_point_bound([far], Stroke(Solid((0, 0, 0, 1)), 2.0)) == 0 == outline_points([far], Stroke(
         Solid((0, 0, 0, 1)), 2.0))
+
+
+def test_a_segment_on_the_edge_of_one_more_piece_is_bounded_for_either_flattening(monkeypatch):
+    """A cubic scaled so that its flattening needs 57.00002 pieces (58), which float32 rounding could make 57:
+    the bound covers the outline flattened either way (the tolerance nudged by 2e-6 makes the renderer take 57)."""
+    base = np.array([[0, 0], [40, 90], [120, -30], [160, 40], [160, 120]], float)
+    scale = (57 * (1 + 3e-7) / 56.627146749282645) ** 2  # the cubic's pieces at scale 1 before rounding up
+    curve = Subpath(base * scale, np.array([3, 1]), False)
+    stroke = Stroke(Solid((0, 0, 0, 1)), 60.0, "round", "round")
+    bound = outline_point_bound([curve], stroke)
+    assert outline_bound._Segments.of([curve]).borderline[0]
+    finer = outline_points([curve], stroke)
+    monkeypatch.setattr(geometry, "FLATTEN_TOLERANCE", geometry.FLATTEN_TOLERANCE * (1 + 2e-6))
+    coarser = outline_points([curve], stroke)
+    assert finer != coarser and bound >= max(finer, coarser)
