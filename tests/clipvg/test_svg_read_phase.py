@@ -19,8 +19,11 @@ from clipvg.render.filters.color import hue_rotate_matrix, luminance_to_alpha_ma
 from clipvg.scene.tree import tree_to_data
 from clipvg.svg.reader import read_svg
 from clipvg.tiling import drawn_samples, render_plan, working_bytes
+from serve_helpers import require
 
-RESVG = Path("/work/resvg-suite/crates/resvg/tests/tests")
+RESVG = Path("/work/resvg-suite/crates/resvg/tests/tests")  # a fetched copy of resvg's suite, where there is one
+# real files CI installs (scripts/test.sh: openclipart-svg, tango-icon-theme): patterns, images, filters, strokes
+SYSTEM_FOLDERS = (Path("/usr/share/openclipart/svg"), Path("/usr/share/icons/Tango/scalable"))
 
 
 def _png_uri() -> str:
@@ -104,18 +107,28 @@ def test_the_scene_holds_the_read_values_as_the_tensors_it_held_before():
     assert all(isinstance(t, torch.Tensor) for g in scene.tree.groups() for f in g.filters for t in f.tensors())
 
 
-def _corpus() -> list[Path]:
+def _resvg_corpus() -> list[Path]:
     folders = ("filters/feGaussianBlur", "filters/filter-functions", "masking/mask", "structure/image",
                "painting/marker", "paint-servers/pattern", "structure/style")
     return [path for folder in folders for path in sorted((RESVG / folder).glob("*.svg"))[::3]]
 
 
-@pytest.mark.skipif(not RESVG.is_dir(), reason="resvg's test suite is not here")
-def test_the_render_plan_of_a_read_svg_is_that_of_its_scene():
+def _system_corpus() -> list[Path]:
+    """Every 200th openclipart file and every 20th Tango icon (sorted by path), about 80 files."""
+    if not all(folder.is_dir() for folder in SYSTEM_FOLDERS):
+        require(False, "openclipart-svg and tango-icon-theme are not installed here (CI installs them)")
+    return [path for folder, step in zip(SYSTEM_FOLDERS, (200, 20)) for path in sorted(folder.rglob("*.svg"))[::step]]
+
+
+@pytest.mark.parametrize("corpus", ["resvg", "system"])
+def test_the_render_plan_of_a_read_svg_is_that_of_its_scene(corpus: str):
     """``clipvg render`` checks the ReadSVG before torch loads with the functions the renderer checks the
-    Scene with: flatness, point count, samples and the tiles' memory agree on resvg's files."""
+    Scene with: flatness, point count, samples and the tiles' memory agree on resvg's files (where a copy of
+    its suite is here) and on real files from openclipart and Tango."""
+    if corpus == "resvg" and not RESVG.is_dir():
+        pytest.skip("resvg's test suite is not here")
     checked = 0
-    for path in _corpus():
+    for path in _resvg_corpus() if corpus == "resvg" else _system_corpus():
         try:
             read = read_svg(path)
         except SVGParseError:
