@@ -1,6 +1,7 @@
 """svgelements path segments -> Scene subpaths. Arcs become cubics; lines and Béziers are kept as they are."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from math import ceil, pi
 from typing import Iterable
 
@@ -14,6 +15,20 @@ ARC_PIECE_SWEEP = pi / 4
 """Largest sweep (radians) of one cubic replacing part of an arc: radial error below 5e-6 x radius."""
 
 
+@dataclass
+class Contour:
+    """One subpath in the element's own coordinates: ``points`` (K, 2) float64 (as Subpath lays them out),
+    ``degrees`` (S,) and whether it is ``closed``."""
+
+    points: np.ndarray
+    degrees: list[int]
+    closed: bool
+
+    def mapped(self, transform: np.ndarray) -> Subpath:
+        """The Subpath of this contour under ``transform`` ((3, 3), column vectors), e.g. to canvas px."""
+        return Subpath(self.points @ transform[:2, :2].T + transform[:2, 2], self.degrees, self.closed)
+
+
 class _Contour:
     """Points and segment degrees of one subpath being collected."""
 
@@ -25,11 +40,10 @@ class _Contour:
         self.points += [(p.x, p.y) for p in points]
         self.degrees.append(degree)
 
-    def finish(self, closed: bool, transform: np.ndarray) -> Subpath | None:
+    def finish(self, closed: bool) -> Contour | None:
         if not self.degrees:
             return None
-        points = np.asarray(self.points[:-1] if closed else self.points, dtype=np.float64)
-        return Subpath(points @ transform[:2, :2].T + transform[:2, 2], self.degrees, closed)
+        return Contour(np.asarray(self.points[:-1] if closed else self.points, dtype=np.float64), self.degrees, closed)
 
     def add_arc(self, arc: Arc) -> None:
         """Append ``arc`` as cubics; per SVG, an arc with a zero radius is a line and one ending where
@@ -44,24 +58,23 @@ class _Contour:
             self.add(3, cubic.control1, cubic.control2, cubic.end)
 
 
-def to_subpaths(segments: Iterable[PathSegment], transform: np.ndarray) -> list[Subpath]:
-    """Subpaths of a segment sequence in the element's own coordinates, mapped to canvas pixels by
-    ``transform`` ((3, 3), column vectors). Arcs are converted before the transform, which keeps them
-    exact under skews.
+def to_contours(segments: Iterable[PathSegment]) -> list[Contour]:
+    """The contours of a segment sequence in the element's own coordinates (map them with
+    ``Contour.mapped``). Arcs are converted here, before any transform, which keeps them exact under skews.
 
     A ``Z`` whose closing line has zero length closes the subpath without a segment of its own, so
     ``M a C ... a Z`` is one closed cubic subpath; a ``Z`` with length adds a line back to the start.
     Subpaths without segments (a lone ``M``) are dropped.
     """
-    subpaths: list[Subpath] = []
+    contours: list[Contour] = []
     contour: _Contour | None = None
     previous: PathSegment | None = None
     quad_control = None  # the control point drawn for the last quadratic (svgelements reflects its own, unfixed one)
 
     def flush(closed: bool) -> None:
-        subpath = contour.finish(closed, transform) if contour else None
-        if subpath is not None:
-            subpaths.append(subpath)
+        finished = contour.finish(closed) if contour else None
+        if finished is not None:
+            contours.append(finished)
 
     for segment in segments:
         if isinstance(segment, Move):
@@ -92,4 +105,4 @@ def to_subpaths(segments: Iterable[PathSegment], transform: np.ndarray) -> list[
             contour.add_arc(segment)
         previous = segment
     flush(False)
-    return subpaths
+    return contours

@@ -35,7 +35,7 @@ from .cycles import break_reference_cycles, url_id
 from .document import (SVG_NS, build_tree, check_canvas, extract_definitions, local_name, parse_xml, read_source,
                        strip_unsupported, user_length, warn_skipped)
 from .filters import FilterReader, InvalidFilter, break_fe_image_cycles
-from .geometry import to_subpaths
+from .geometry import Contour, to_contours
 from .images import IMAGE_KEY, ImageDataError, image_node, mark_images
 from .markers import drop_marker_attributes, marker_placement, marker_references, paint_order, vertices
 from .paint import PaintServers, matrix3, number, unit_number
@@ -301,11 +301,12 @@ class _Reader:
                 parent.children.append(group)
         elif isinstance(node, Shape):
             own = _own(node)
-            path = self._path(node, layer, clip_mode)
+            contours = to_contours(node.segments(transformed=False))  # walked once: the path and its outline
+            path = self._path(node, contours, layer, clip_mode)
             if path is None:
                 if node.values.get("visibility") in ("hidden", "collapse"):  # not drawn, yet in bounding boxes
                     self._hidden.setdefault(id(parent), []).extend(
-                        s.points for s in to_subpaths(node.segments(transformed=False), matrix3(node.transform)))
+                        c.mapped(matrix3(node.transform)).points for c in contours)
                 return
             self._add_layer(layer)
             index = len(self.paths)
@@ -320,8 +321,8 @@ class _Reader:
                 return  # a filter linking to nothing: the element is not drawn (as resvg, Chrome)
             blend, isolate = ("normal", False) if clip_mode else _blending(own)
             drawn: list[Group | int] = [index]
-            stroke_tiles = None if clip_mode else self._pattern_stroke(node, path, bbox)
-            outline = None if clip_mode else self._stroke_as_fill(node, path)
+            stroke_tiles = None if clip_mode else self._pattern_stroke(node, contours, path, bbox)
+            outline = None if clip_mode else self._stroke_as_fill(node, contours, path)
             if outline is not None:
                 drawn.append(len(self.paths))
                 self.paths.append(outline)
@@ -409,12 +410,13 @@ class _Reader:
             return None
 
     # ------------------------------------------------------------------ paths
-    def _path(self, shape: Shape, layer: str, clip_mode: bool = False) -> Path | None:
-        """The Scene path for one shape, or None when it draws nothing."""
+    def _path(self, shape: Shape, contours: list[Contour], layer: str, clip_mode: bool = False) -> Path | None:
+        """The Scene path for one shape (its ``contours`` in its own coordinates), or None when it draws nothing."""
         values = shape.values
         if values.get("visibility") in ("hidden", "collapse"):
             return None
-        subpaths = to_subpaths(shape.segments(transformed=False), matrix3(shape.transform))
+        ctm = matrix3(shape.transform)
+        subpaths = [contour.mapped(ctm) for contour in contours]
         if not subpaths:
             return None
         path_id = shape.id if shape.id not in self._ids else None
@@ -446,7 +448,7 @@ class _Reader:
                     fill_rule="evenodd" if values.get("fill-rule") == "evenodd" else "nonzero",
                     layer=layer, id=path_id)
 
-    def _stroke_as_fill(self, shape: Shape, path: Path, always: bool = False) -> Path | None:
+    def _stroke_as_fill(self, shape: Shape, contours: list[Contour], path: Path, always: bool = False) -> Path | None:
         """Under a non-uniform scale or a skew (or ``always``) a stroke's width varies with direction: its
         outline, made in the shape's own space and transformed, is a filled path, returned (``path`` loses its
         stroke); the renderer's stroke code makes it when the Scene is built (``PendingOutline``: the returned
@@ -466,7 +468,7 @@ class _Reader:
         stroke.width *= fine / scale
         stroke.dashes = None if stroke.dashes is None else tuple(d * fine / scale for d in stroke.dashes)
         stroke.dash_offset *= fine / scale
-        own = to_subpaths(shape.segments(transformed=False), np.diag([fine, fine, 1.0]))
+        own = [contour.mapped(np.diag([fine, fine, 1.0])) for contour in contours]
         stand_in = Path(list(path.subpaths), fill=stroke.paint, layer=path.layer,
                         stroke=replace(path.stroke, width=path.stroke.width * stretch / scale))
         self.outlines.append(PendingOutline(stand_in, own, stroke, ctm, fine,
@@ -581,7 +583,7 @@ class _Reader:
         element = self.definitions.get(reference) if reference else None
         return element if element is not None and local_name(element.tag) == "pattern" else None
 
-    def _pattern_stroke(self, shape: Shape, path: Path, bbox) -> Pattern | None:
+    def _pattern_stroke(self, shape: Shape, contours: list[Contour], path: Path, bbox) -> Pattern | None:
         """A ``<pattern>`` stroke as a pattern fill of the stroke's outline (``path`` loses its stand-in
         stroke), or None when the stroke is no pattern."""
         value = self._paint_source(shape.values.get("stroke"), shape.transform, bbox)[0]
@@ -593,7 +595,7 @@ class _Reader:
             if not value.partition(")")[2].strip():
                 path.stroke = None
             return None
-        outline = self._stroke_as_fill(shape, path, always=True)
+        outline = self._stroke_as_fill(shape, contours, path, always=True)
         if outline is None:
             return None
         self.paths.append(outline)  # the area the pattern fills, not drawn itself
