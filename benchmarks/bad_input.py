@@ -17,7 +17,7 @@ per run; it includes the ~0.5 GB of imported libraries) and the slowest refusals
 from a real process's start.
 
     python benchmarks/bad_input.py [--cases 4000] [--seed 21] [--timeout 20] [--sample 3] [--phases child,serve,process]
-                                   [--json out.json]
+                                   [--json out.json] [--failed-inputs DIR]
     python benchmarks/bad_input.py --merge a.json b.json --json all.json   (runs split over processes or seeds)
 """
 from __future__ import annotations
@@ -480,6 +480,7 @@ def main_() -> None:
     parser.add_argument("--memory-mb", type=int, default=2560, help="resident set that counts as runaway memory")
     parser.add_argument("--sample", type=int, default=3, help="cases per generator also run as real processes")
     parser.add_argument("--json", help="also write the result to this file")
+    parser.add_argument("--failed-inputs", metavar="DIR", help="write the whole input of every failing case here")
     parser.add_argument("--phases", default="child,serve,process",
                         help="which runs: child (API, CLI, batch in-process), serve, process (real processes)")
     parser.add_argument("--merge", nargs="+", metavar="JSON", help="only merge these results into one (--json)")
@@ -535,6 +536,18 @@ def main_() -> None:
                 result = run_process(case, args.timeout * 3, clip, edit=True)
                 results.append({"case": index, "generator": generator, "front_end": EDIT_PROCESS, **result})
     save(report(results, cases, args, commit, started), args.json, show=True)
+    if args.failed_inputs:
+        save_failed_inputs(results, cases, Path(args.failed_inputs))
+
+
+def save_failed_inputs(results: list[dict], cases: list[Case], folder: Path) -> None:
+    """Write each failing case's whole input (the JSON keeps 300 characters) to ``folder/case<N>.<kind>``,
+    with its arguments in ``case<N>.args.json``, so that a failure can be run again."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for index in sorted({r["case"] for r in results if r["outcome"] in ("traceback", "hang", "memory")}):
+        case = cases[index]
+        (folder / f"case{index}.{case.kind}").write_bytes(case.data)
+        (folder / f"case{index}.args.json").write_text(json.dumps(case.args))
 
 
 
