@@ -22,7 +22,7 @@ from svgelements import DEFAULT_PPI, SVG, Length, Path as SVGPath
 
 from ..errors import SVGParseError
 from ..limits import ResourceLimits, resource_limits
-from .point_count import PointTally
+from .point_count import PointTally, element_label
 
 SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
@@ -104,7 +104,7 @@ def check_size(root: ET.Element, name: str, limits: ResourceLimits) -> None:
         stack.extend((child, depth + 1) for child in element)
         data = element.get("d") or element.get("points")
         if data:
-            tally.add(data, f"<{local_name(element.tag)}{' id=' + repr(element.get('id')) if element.get('id') else ''}>")
+            tally.add(data, element_label(local_name(element.tag), element.get("id")))
     tally.finish()
 
 
