@@ -153,8 +153,6 @@ def run_job(spec: JobSpec, progress: Callable[[JobProgress], Any] | None = None,
     spec.validate()
     read = read or JobReads()
     options = edit_options(spec, read.mask)
-    if _checkpoint_source(spec) is not None:
-        read.drop()  # the edit continues from its checkpoint: the decoded photo and mask are not needed
 
     def new_editor(edit_options_: EditOptions, clip_) -> Editor:
         scene = load_scene(spec, read.input)
@@ -163,7 +161,9 @@ def run_job(spec: JobSpec, progress: Callable[[JobProgress], Any] | None = None,
             scene = _refine(scene, spec)
         return Editor(scene, edit_options_, clip_)
 
-    return run_session(spec, options, new_editor, input_meta(spec), progress, cancel, clip=clip, show_bar=show_bar)
+    # continuing from a checkpoint, the decoded photo and mask are let go before the checkpoint loads
+    return run_session(spec, options, new_editor, input_meta(spec), progress, cancel, clip=clip, show_bar=show_bar,
+                       on_resume=read.drop)
 
 
 def _refine(scene: Scene, spec: JobSpec) -> Scene:
@@ -186,10 +186,10 @@ class _Stop(Exception):
 
 def run_session(spec: JobSpec, options: EditOptions, new_editor: NewEditor, meta: dict,
                 progress: Callable[[JobProgress], Any] | None = None, cancel: Cancel = None, *, clip=None,
-                show_bar: bool = False) -> JobResult:
+                show_bar: bool = False, on_resume: Callable[[], Any] | None = None) -> JobResult:
     """Run ``options``' edit under ``spec``'s outputs, checkpoint policy and limits: continue from a
-    checkpoint when the policy allows and one matches ``options`` and ``meta``, else start with
-    ``new_editor(options, clip)``. See ``run_job`` for the rest."""
+    checkpoint when the policy allows and one matches ``options`` and ``meta`` (calling ``on_resume()`` first),
+    else start with ``new_editor(options, clip)``. See ``run_job`` for the rest."""
     spec.validate()
     inputs = spec.input_files()
     for target in spec.outputs.paths:
@@ -200,7 +200,7 @@ def run_session(spec: JobSpec, options: EditOptions, new_editor: NewEditor, meta
     with own_job(directory) as lock, MemoryGuard() as guard, using(spec.limits):  # the parsers read spec.limits
         session = _Session(spec, lock, progress, start)
         session.report("preparing", 0, options.iterations, None, None)
-        editor, resumed_from = _open(spec, options, new_editor, meta, clip)
+        editor, resumed_from = _open(spec, options, new_editor, meta, clip, on_resume)
         guard.editor = session.editor = editor
         check_writable(tuple(spec.outputs.paths), output_bytes(editor.scene, spec.outputs.paths))
         session.timings["prepare"] = time.perf_counter() - start
@@ -215,11 +215,15 @@ def _checkpoint_source(spec: JobSpec) -> Path | None:
     return next((source for source in sources if has_checkpoint(source)), None)
 
 
-def _open(spec: JobSpec, options: EditOptions, new_editor: NewEditor, meta: dict, clip) -> tuple[Editor, int | None]:
-    """(editor, the step it resumed from or None): from the job's checkpoint, ``resume_from``'s, or new."""
+def _open(spec: JobSpec, options: EditOptions, new_editor: NewEditor, meta: dict, clip,
+          on_resume: Callable[[], Any] | None) -> tuple[Editor, int | None]:
+    """(editor, the step it resumed from or None): from the job's checkpoint, ``resume_from``'s (calling
+    ``on_resume()`` before it loads), or new."""
     source = _checkpoint_source(spec)
     if source is None:
         return new_editor(options, clip), None
+    if on_resume is not None:
+        on_resume()
     editor = load_checkpoint(source, options, clip, meta=meta)
     return editor, editor.step_count
 
