@@ -32,8 +32,8 @@ from ..scene import CAPS, JOINS, Path, Solid, Stroke, Subpath
 from ..scene.tree import BLEND_MODES, ClipPath, Filter, Group, Mask, Pattern
 from .css import USE_INSTANCE, properties
 from .cycles import break_reference_cycles, url_id
-from .document import (SVG_NS, build_tree, check_canvas, extract_definitions, local_name, parse_xml, read_source,
-                       strip_unsupported, user_length, warn_skipped)
+from .document import (SVG_NS, build_tree, check_canvas, extract_definitions, gc_paused, local_name, parse_xml,
+                       read_source, strip_unsupported, user_length, warn_skipped)
 from .filters import FilterReader, InvalidFilter, break_fe_image_cycles
 from .geometry import Contour, to_contours
 from .images import IMAGE_KEY, ImageDataError, image_node, mark_images
@@ -132,36 +132,37 @@ def read_svg(source: str | os.PathLike, *, base_dir: str | None = None) -> ReadS
 
 
 def _read_svg(source: str | os.PathLike, base_dir: str | None) -> ReadSVG:
-    data, name = read_source(source)
-    if base_dir is None and name != "<string>":
-        base_dir = os.path.dirname(os.path.abspath(name))
-    root = parse_xml(data, name)
-    drop_marker_attributes(root)
-    skipped = normalize(root, name)
-    skipped.update(break_reference_cycles(root))
-    size = _root_size(root)
-    text_notes = texts_to_paths(root, size)
-    images = mark_images(root)  # after text: colour bitmap glyphs are <image>s
-    servers = PaintServers(root, size)
-    definitions = extract_definitions(root)
-    break_fe_image_cycles(root, definitions)
-    skipped.update(strip_unsupported(root))
-    skipped.update(text_notes)
-    svg = build_tree(root, name)
-    width, height = float(svg.width), float(svg.height)
-    check_canvas(width, height, name)
-    viewport = (svg.viewbox.width, svg.viewbox.height) if svg.viewbox else (width, height)
-    reader = _Reader(root, name, servers, skipped, definitions, viewport, images, base_dir)
-    tree = reader.read(svg)
-    _check_finite(reader.paths, name, {id(outline.path) for outline in reader.outlines})
-    check_outline_points(reader.paths, reader.outlines, name)
-    if not any(root.get(name) for name in ("width", "height", "viewBox")):
-        width, height = _content_extent(reader.paths, width, height)
-    for kind, count in servers.unresolved.items():
-        skipped[f"{kind} (drawn with its fallback colour)"] += count
-    skipped.update(servers.notes)
-    warn_skipped(skipped, name)
-    return ReadSVG(reader.paths, width, height, reader.layers, tree, name, reader.outlines)
+    with gc_paused():  # a large file makes objects by the hundred thousand; any cyclic garbage goes after
+        data, name = read_source(source)
+        if base_dir is None and name != "<string>":
+            base_dir = os.path.dirname(os.path.abspath(name))
+        root = parse_xml(data, name)
+        drop_marker_attributes(root)
+        skipped = normalize(root, name)
+        skipped.update(break_reference_cycles(root))
+        size = _root_size(root)
+        text_notes = texts_to_paths(root, size)
+        images = mark_images(root)  # after text: colour bitmap glyphs are <image>s
+        servers = PaintServers(root, size)
+        definitions = extract_definitions(root)
+        break_fe_image_cycles(root, definitions)
+        skipped.update(strip_unsupported(root))
+        skipped.update(text_notes)
+        svg = build_tree(root, name)
+        width, height = float(svg.width), float(svg.height)
+        check_canvas(width, height, name)
+        viewport = (svg.viewbox.width, svg.viewbox.height) if svg.viewbox else (width, height)
+        reader = _Reader(root, name, servers, skipped, definitions, viewport, images, base_dir)
+        tree = reader.read(svg)
+        _check_finite(reader.paths, name, {id(outline.path) for outline in reader.outlines})
+        check_outline_points(reader.paths, reader.outlines, name)
+        if not any(root.get(name) for name in ("width", "height", "viewBox")):
+            width, height = _content_extent(reader.paths, width, height)
+        for kind, count in servers.unresolved.items():
+            skipped[f"{kind} (drawn with its fallback colour)"] += count
+        skipped.update(servers.notes)
+        warn_skipped(skipped, name)
+        return ReadSVG(reader.paths, width, height, reader.layers, tree, name, reader.outlines)
 
 
 def _check_finite(paths: list[Path], name: str, outlined: set[int]) -> None:

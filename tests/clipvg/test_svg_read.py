@@ -289,3 +289,31 @@ def test_file_path_and_device(tmp_path):
     file.write_text(svg('<rect width="5" height="5"/>'))
     scene = load_svg(str(file), device="cpu")
     assert scene.points.device == torch.device("cpu") and scene.num_paths == 1
+
+
+def test_reading_a_large_path_runs_no_garbage_collection():
+    # a collection mid-read walks every object of the process (torch's too): 0.3 s now and then for such a file,
+    # which could take a refusal of its outline's points over 1 s
+    import gc
+    import sys
+
+    from clipvg.svg.reader import read_svg
+
+    points = " ".join(f"{i % 97} {(i * 7) % 89}" for i in range(20_000))
+    markup = svg(f'<path d="M{points}" fill="none" stroke="red" transform="skewX(20)"/>')
+    collections: list[int] = []
+
+    def record(phase: str, info: dict) -> None:  # (not the one the allocations trigger as the pause ends)
+        frame, ending = sys._getframe(1), False
+        while frame is not None and not ending:
+            ending, frame = frame.f_code.co_name == "__exit__", frame.f_back
+        if phase == "start" and not ending:
+            collections.append(info["generation"])
+
+    gc.callbacks.append(record)
+    try:
+        read = read_svg(markup)
+    finally:
+        gc.callbacks.remove(record)
+    assert collections == [] and gc.isenabled()
+    assert len(read.outlines) == 1  # the skewed stroke, outlined when the Scene is built
