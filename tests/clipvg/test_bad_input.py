@@ -73,3 +73,21 @@ def test_job_spec_from_junk_json_is_an_invalid_input_error(data):
 def test_job_spec_from_junk_bytes_is_an_invalid_input_error(text):
     with pytest.raises(InvalidInputError):
         JobSpec.from_json(text).validate()
+
+
+def test_the_campaign_draws_the_same_cases_in_every_process():
+    """``benchmarks/bad_input.py --seed S`` reruns a campaign's cases: the generators draw the same bytes and
+    arguments in processes with different hash seeds (a seed taken from a hash of an object's address did not)."""
+    import hashlib
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = ("import hashlib, sys; sys.path.append('tests/clipvg'); from bad_corpus import campaign_cases; "
+              "digest = hashlib.sha256(); [digest.update(c.name.encode() + c.data + repr(c.args).encode()) "
+              "for c in campaign_cases(7, 60)]; print(digest.hexdigest())")
+    root = Path(__file__).resolve().parents[2]
+    digests = {subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip() for seed in ("1", "2")}
+    assert len(digests) == 1 and len(digests.pop()) == len(hashlib.sha256().hexdigest())
