@@ -47,9 +47,10 @@ def test_compiled_render_equals_torch_path(kind: str, seed: int, dtype: torch.dt
     image, gradients = _render_and_gradients(kind, seed, dtype, True, monkeypatch)
     reference, reference_gradients = _render_and_gradients(kind, seed, dtype, False, monkeypatch)
     # float64: the kernels sum each pixel's fragments alone, the torch path in running sums over the
-    # canvas (~1e-16 carried from pixel to pixel, divided by 1e-6 under an opaque fragment); float32:
-    # a few units of its last place
-    pixel_tolerance, gradient_tolerance = (1e-12, 1e-9) if dtype == torch.float64 else (1e-6, 1e-5)
+    # canvas (~1e-16 carried from pixel to pixel, divided by 1e-6 under an opaque fragment: over the 1600
+    # pixels ~4e-9 as a random walk, 1.3e-9 seen on one CPU where 1e-9 was allowed); float32: a few units
+    # of its last place
+    pixel_tolerance, gradient_tolerance = (1e-12, 1e-8) if dtype == torch.float64 else (1e-6, 1e-5)
     torch.testing.assert_close(image, reference, rtol=0, atol=pixel_tolerance)
     for name, gradient, expected in zip(GRADIENT_FIELDS, gradients, reference_gradients):
         if expected is None:
