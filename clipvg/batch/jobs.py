@@ -24,6 +24,7 @@ from ..atomic import ensure_not_input
 from ..edit.flat import normalize as normalize_options
 from ..edit.flat import spec_from_options
 from ..edit.spec import JobSpec
+from .. import json_text
 from ..errors import ClipvgError, InvalidInputError
 from ..limits import names as limit_names, option_name
 
@@ -129,7 +130,7 @@ def _read_entries(source: Any, defaults: Mapping[str, Any]) -> tuple[list[tuple[
             if not line.strip() or line.lstrip().startswith("#"):
                 continue
             try:
-                entry = json.loads(line)
+                entry = json_text.loads(line)
             except json.JSONDecodeError as error:
                 entry = InvalidInputError(f"not JSON ({error.msg} at column {error.colno})")
             entries.append((f"{path.name} line {number}", entry))

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any, Iterator
 
+from .. import json_text
 from ..atomic import write_bytes_atomic
 from ..errors import ClipvgError, InvalidInputError
 
@@ -36,7 +37,7 @@ class Manifest:
         self.dirty = False
         if self.path.is_file():
             try:
-                data = json.loads(self.path.read_text(encoding="utf-8"))
+                data = json_text.loads(self.path.read_text(encoding="utf-8"))
                 if data.get("version") != VERSION or not isinstance(data.get("jobs"), dict):
                     raise ValueError("unknown manifest version")
             except (ValueError, OSError) as error:

@@ -20,6 +20,7 @@ from typing import Any, Mapping
 
 from losses.precision import PRECISIONS
 
+from .. import json_text
 from ..errors import InvalidInputError
 from ..limits import ResourceLimits, names as limit_names, resource_limits
 
@@ -219,7 +220,7 @@ class JobSpec:
     @classmethod
     def from_json(cls, text: str | bytes) -> "JobSpec":
         try:
-            data = json.loads(text)
+            data = json_text.loads(text)
         except json.JSONDecodeError as error:
             raise InvalidInputError(f"the job spec is not JSON ({error.msg} at line {error.lineno})") from None
         except UnicodeDecodeError as error:

@@ -33,6 +33,7 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from .. import json_text
 from ..errors import ClipvgError
 from ..limits import flag
 from .security import AccessGuard, UploadError, megabytes, safe_stem
@@ -125,7 +126,7 @@ async def download(request: Request) -> Response:
 async def _json_body(request: Request) -> dict:
     data = await _read_limited(request, 1024 * 1024)
     try:
-        body = json.loads(data or b"{}")
+        body = json_text.loads(data or b"{}")
     except ValueError:
         raise UploadError(400, "the request body is not JSON") from None
     if not isinstance(body, dict):

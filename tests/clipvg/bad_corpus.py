@@ -378,8 +378,25 @@ def _outline_points_cases(rng: random.Random) -> Iterator[Case]:
     yield Case("svg stroke outline over the points limits", "svg", outline_points_svg(own).encode(), COMMANDS["svg"])
 
 
+def _deep_json_cases(rng: random.Random) -> Iterator[Case]:
+    # a batch job line and a web request body whose arrays nest past Python's recursion limit or just under it;
+    # drawn beside the shared stream, as _outline_points_cases
+    import json
+
+    own = random.Random(hash(rng.getstate()[1]) + 1)
+    depth = own.choice((500, 990, 5_000, 100_000))
+    deep = "[" * depth + "]" * depth
+    key = own.choice(("input", "prompt", "regions", "params", "limits", "roi", "seed"))
+    line = '{"input": "{svg}", "prompt": "a cat", "%s": %s}' % (key, deep) if key not in ("input", "prompt") \
+        else '{"%s": %s, "prompt": "a cat"}' % (key, deep)
+    yield Case("batch job line nested N deep", "job", line.encode(), ["batch", "{file}", "-o", "{out}", "--iterations", "1"])
+    body = deep if own.random() < 0.5 else '{"version": 0, "prompt": "a cat", "%s": %s}' % (key, deep)
+    yield Case("web request nested N deep", "request",
+               json.dumps({"method": "POST", "path": "/api/documents/{doc}/edits", "raw": body}).encode(), [])
+
+
 CAMPAIGN_GENERATORS = GENERATORS + (_svg_fuzz_cases, _svg_fuzz_cases, _svg_fuzz_cases, _outlined_svg_cases, _job_cases,
-                                    _job_cases, _request_cases, _request_cases, _outline_points_cases)
+                                    _job_cases, _request_cases, _request_cases, _outline_points_cases, _deep_json_cases)
 
 
 def campaign_cases(seed: int, count: int) -> Iterator[Case]:

@@ -163,3 +163,37 @@ def test_serve_answers_413_for_an_svg_too_big_to_edit_and_400_for_a_broken_one(t
         assert broken.status_code == 400 and broken.json()["error"] == ("the SVG has an unusable canvas size 0.0 x "
                                                                         "5000.0; give the <svg> a positive width and "
                                                                         "height or a viewBox")
+
+
+DEEP_JSON = "[" * 100_000 + "]" * 100_000  # nested past Python's recursion limit
+
+
+def test_a_job_line_nested_too_deeply_fails_alone(tmp_path):
+    (tmp_path / "in.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"/>')
+    good = json.dumps({"input": "in.svg", "prompt": "a cat"})
+    (tmp_path / "jobs.jsonl").write_text(f"{good}\n{{\"input\": {DEEP_JSON}}}\n{good}\n")
+    jobs = load_jobs(tmp_path / "jobs.jsonl", tmp_path / "out")
+    assert [job.error is None for job in jobs] == [True, False, True]
+    assert "jobs.jsonl line 2: not JSON (arrays or objects nested too deeply" in jobs[1].error
+
+
+def test_a_job_spec_or_manifest_nested_too_deeply_is_an_invalid_input_error(tmp_path):
+    from clipvg.batch.manifest import FILENAME, Manifest
+    from clipvg.edit import JobSpec
+    from clipvg.errors import InvalidInputError
+
+    with pytest.raises(InvalidInputError, match="the job spec is not JSON \\(arrays or objects nested too deeply"):
+        JobSpec.from_json(DEEP_JSON.encode())
+    (tmp_path / FILENAME).write_text(DEEP_JSON)
+    with pytest.raises(InvalidInputError, match="nested too deeply.*move it away"):
+        Manifest(tmp_path)
+
+
+def test_serve_answers_400_for_a_request_body_nested_too_deeply(tmp_path):
+    from serve_helpers import make_app, require_modules, serve_client, tiny_svg, upload
+
+    require_modules("starlette", "uvicorn", "httpx")
+    with serve_client(make_app(tmp_path)) as client:
+        doc = upload(client, tiny_svg(24)).json()["document"]["id"]
+        answer = client.post(f"/api/documents/{doc}/edits", content=("[" * 300_000 + "]" * 300_000).encode())
+        assert answer.status_code == 400 and answer.json()["error"] == "the request body is not JSON"
