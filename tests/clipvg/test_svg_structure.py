@@ -3,10 +3,11 @@ their clip and preserveAspectRatio, transform-origin, broken path data; drawn li
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from clipvg import SVGParseError, load_svg, render
 from clipvg.svg import UnsupportedSVGWarning
-from clipvg.svg.document import _well_formed
+from clipvg.svg.document import _readable_prefix, _well_formed
 from svg_renderers import assert_draws_like_resvg, psnr, resvg_supersampled
 from svg_samples import svg
 
@@ -143,6 +144,31 @@ def test_clip_path_children_and_masks_on_masks() -> None:
 ])
 def test_path_data_syntax_check_agrees_with_the_grammar(data: str, valid: bool) -> None:
     assert _well_formed(data) is valid
+
+
+def _longest_readable_prefix(data: str) -> str:
+    """The reference: every prefix cut before a command letter tried, from the longest, with svgelements."""
+    import re
+
+    from svgelements import Path as SVGPath
+
+    for end in reversed([m.start() for m in re.finditer("[MmZzLlHhVvCcSsQqTtAa]", data)][1:] + [len(data)]):
+        try:
+            SVGPath(data[:end])
+            return data[:end]
+        except Exception:
+            continue
+    return ""
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text("MmLlHhVvCcSsQqTtAaZz0123456789.,-+eE x", min_size=1, max_size=40).map(lambda t: "M" + t))
+def test_the_readable_prefix_of_bad_path_data_is_the_longest_svgelements_reads(data: str) -> None:
+    assert _readable_prefix(data) == _longest_readable_prefix(data)
+
+
+def test_a_million_movetos_without_coordinates_read_as_no_path_data() -> None:
+    assert _readable_prefix("M" * 1_000_000) == ""  # (one parse: trying each of the cuts took 19 s)
 
 
 def test_nested_viewport_without_size_fills_its_parent_viewport() -> None:
