@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections import Counter
 from typing import Iterable
 
 import cssselect2
@@ -46,11 +47,15 @@ Declaration = tuple[str, str, bool]  # (property, value, important)
 
 def declarations(text: str) -> list[Declaration]:
     """``'fill: red; stroke: blue !important'`` -> ``[('fill', 'red', False), ('stroke', 'blue', True)]``;
-    comments and malformed declarations are dropped, names are lower-cased."""
+    comments and malformed declarations are dropped, names are lower-cased. A value whose brackets nest
+    deeper than Python's recursion allows to write back (``f(f(f(...)))`` hundreds deep) counts as malformed."""
     found = []
     for item in tinycss2.parse_declaration_list(text, skip_comments=True, skip_whitespace=True):
         if item.type == "declaration":
-            value = tinycss2.serialize(item.value).strip()
+            try:
+                value = tinycss2.serialize(item.value).strip()
+            except RecursionError:
+                continue
             if value:
                 found.append((item.lower_name, value, item.important))
     return found
@@ -78,10 +83,11 @@ def declared(element: ET.Element) -> dict[str, str]:
     return values
 
 
-def _sheet_rules(root: ET.Element) -> cssselect2.Matcher:
+def _sheet_rules(root: ET.Element) -> tuple[cssselect2.Matcher, int]:
     """A matcher holding every rule of the document's CSS ``<style>`` elements, its payload the
-    rule's declarations."""
-    matcher = cssselect2.Matcher()
+    rule's declarations, and how many rules were left out because their selector nests deeper than
+    Python's recursion allows to compile (``:not(:not(...))`` a few hundred deep)."""
+    matcher, too_deep = cssselect2.Matcher(), 0
     for style in root.iter():
         if style.tag.rsplit("}", 1)[-1] != "style" or style.get("type", "text/css").strip() not in ("", "text/css"):
             continue
@@ -90,19 +96,22 @@ def _sheet_rules(root: ET.Element) -> cssselect2.Matcher:
                 continue  # @import, @media, @font-face: not applied
             try:
                 selectors = cssselect2.compile_selector_list(rule.prelude)
+                found = declarations(tinycss2.serialize(rule.content))
             except cssselect2.SelectorError:
                 continue
-            found = declarations(tinycss2.serialize(rule.content))
+            except RecursionError:
+                too_deep += 1
+                continue
             for selector in selectors:
                 if selector.pseudo_element is None:
                     matcher.add_selector(selector, found)
-    return matcher
+    return matcher, too_deep
 
 
-def apply_stylesheets(root: ET.Element) -> None:
+def apply_stylesheets(root: ET.Element) -> Counter[str]:
     """Resolve the cascade into attributes in place (see the module docstring), then remove the
-    ``style`` attributes and ``<style>`` elements."""
-    matcher = _sheet_rules(root)
+    ``style`` attributes and ``<style>`` elements. Returns the rules left out, counted."""
+    matcher, too_deep = _sheet_rules(root)
     for wrapper in cssselect2.ElementWrapper.from_xml_root(root).iter_subtree():
         element = wrapper.etree_element
         ranked: list[tuple[tuple, str, str]] = []  # (priority, property, value)
@@ -119,6 +128,7 @@ def apply_stylesheets(root: ET.Element) -> None:
     parents = {child: parent for parent in root.iter() for child in parent}
     for style in [e for e in root.iter() if e.tag.rsplit("}", 1)[-1] == "style"]:
         parents[style].remove(style)
+    return Counter({"CSS rule nested too deeply (not applied)": too_deep} if too_deep else {})
 
 
 INHERITED = frozenset({

@@ -337,8 +337,8 @@ def normalize(root: ET.Element, name: str) -> Counter[str]:
     """Every rewrite the reader needs before svgelements, in order, in place: CSS cascade, conditional
     processing, path data checks, ``<use>`` expansion, non-SVG elements removed, ``inherit``/``currentColor``, lengths in user units, nested
     viewports. Returns what was skipped, counted by kind."""
-    apply_stylesheets(root)
-    skipped = disabled_root(root)
+    skipped = apply_stylesheets(root)
+    skipped.update(disabled_root(root))
     apply_conditions(root)
     background(root)
     normalize_path_data(root)

@@ -6,7 +6,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from clipvg import load_svg
+from clipvg import Solid, load_svg
+from clipvg.svg import UnsupportedSVGWarning
 from clipvg.svg.css import apply_stylesheets, declarations, properties
 from svg_renderers import assert_draws_like_resvg
 from svg_samples import svg
@@ -94,3 +95,18 @@ def test_gradients_that_cannot_paint_give_way_to_the_fallback(paint: str) -> Non
       <linearGradient id="flat"><stop stop-color="red"/><stop offset="1" stop-color="blue"/></linearGradient>
       <line x1="4" y1="24" x2="44" y2="24" stroke="{paint}"
             stroke-width="6"/>""", '<line x1="4" y1="24" x2="44" y2="24" stroke="#208040" stroke-width="6"/>')
+
+
+@pytest.mark.parametrize("depth", [300, 50_000])
+def test_css_nested_too_deeply_is_left_out_and_the_rest_applies(depth: int) -> None:
+    deep_selector = ":not(" * depth + "rect" + ")" * depth
+    deep_value = "f(" * depth + ")" * depth
+    with pytest.warns(UnsupportedSVGWarning, match="CSS rule nested too deeply \\(not applied\\)"):
+        scene = load_svg(svg(f"<style>{deep_selector} {{ fill: red }} rect {{ fill: {deep_value} }} "
+                             f"#b {{ fill: #0000ff }}</style><rect width='4' height='4'/>"
+                             f"<rect id='b' x='5' width='4' height='4' style='stroke: {deep_value}; opacity: .5'/>"))
+    first, second = scene.path(0), scene.path(1)
+    assert first.fill == Solid((0.0, 0.0, 0.0, 1.0))  # neither deep rule applied: the default black
+    assert second.fill == Solid((0.0, 0.0, 1.0, 1.0)) and second.stroke is None and second.opacity == 0.5
+    too_deep = "f(" * 50_000 + ")" * 50_000  # past what the serializer's recursion writes back: dropped
+    assert declarations(f"fill: {too_deep}; stroke: red") == [("stroke", "red", False)]
