@@ -241,3 +241,23 @@ def test_bounding_box_units_of_a_clip_refer_to_the_text_metric_box():
     alpha = clipvg.render(load(svg(f'{clip}<text x="0" y="100" clip-path="url(#top)" {FONT}>A</text>')))[..., 3]
     # the box runs from the ascent (y 20) to the descent (y 120): its top half ends at y 70, above A's foot
     assert alpha[65, 40] > 0.9 and alpha[75, 40] < 0.1
+
+
+def test_text_whose_outlines_are_over_the_points_limit_is_refused_before_they_are_written():
+    from clipvg.errors import SVGParseError
+    from clipvg.limits import ResourceLimits, using
+    from clipvg.svg.document import parse_xml
+    from clipvg.svg.point_count import count_points
+    from clipvg.svg.text import texts_to_paths
+
+    markup = svg(f'<text x="10" y="100" {FONT}>AOA <tspan>OA</tspan></text><text y="150" {FONT}>OO</text>')
+    root = parse_xml(markup.encode(), "t.svg")
+    texts_to_paths(root, (400, 200), "t.svg")
+    points = sum(count_points(e.get("d")) for e in root.iter() if e.get("d"))  # what the outlines hold
+    assert points > 0
+    with using(ResourceLimits(points=points)):
+        assert load(markup).num_paths == 7  # at the limit: drawn
+    with using(ResourceLimits(points=points - 1)), pytest.raises(SVGParseError) as refused:
+        load(markup)
+    assert refused.value.limit == "points" and str(refused.value).startswith(
+        f"<string>: the point count of the text drawn as outlines is {points:,}, over the points limit of {points - 1:,}")

@@ -19,11 +19,13 @@ from collections import Counter
 
 from svgelements import Matrix
 
+from ...errors import SVGParseError
+from ...limits import ResourceLimits, resource_limits
 from ..document import SVG_NS, local_name
 from .bbox_paint import rebind
 from .content import collect
-from .emit import emit
-from .layout import layout
+from .emit import emit, outline_points
+from .layout import PlacedSpan, layout
 from .positions import resolve
 from .source import SOURCE, markup
 from .spans import build
@@ -49,11 +51,14 @@ def text_box(value: str | None) -> tuple[float, float, float, float] | None:
 TEXT_PATH_IGNORED = (("method", "stretch"), ("side", "right"))
 
 
-def texts_to_paths(root: ET.Element, viewport: tuple[float, float]) -> Counter[str]:
+def texts_to_paths(root: ET.Element, viewport: tuple[float, float], name: str) -> Counter[str]:
     """Replace every ``<text>`` in ``root`` by outlines, in place; returns notes on what was
     substituted or skipped (fonts not installed, characters no font has, missing text paths).
-    ``viewport`` (w, h) in user units resolves percentages."""
+    ``viewport`` (w, h) in user units resolves percentages. SVGParseError (its ``limit`` set) when the
+    outlines of the texts laid out hold more points than the points limit, found before they are written
+    (``name``: the file, for the message)."""
     notes: Counter[str] = Counter()
+    count = _PointCount(name, resource_limits())
     parents = {child: parent for parent in root.iter() for child in parent}
     by_id = {e.get("id"): e for e in root.iter() if e.get("id")}
     defs: list[ET.Element] = []
@@ -62,8 +67,10 @@ def texts_to_paths(root: ET.Element, viewport: tuple[float, float]) -> Counter[s
         while ancestors[-1] in parents:
             ancestors.append(parents[ancestors[-1]])
         try:
-            group = convert(text, Chain(ancestors), by_id, viewport, notes, defs)
+            group = convert(text, Chain(ancestors), by_id, viewport, notes, defs, count)
         except Exception as error:  # a font or input the layout cannot handle: this text only is lost
+            if getattr(error, "limit", None) is not None:
+                raise  # over a resource limit: the file is refused
             notes[f"text that could not be laid out ({type(error).__name__}: {error})"] += 1
             group = ET.Element(f"{{{SVG_NS}}}g", {"id": text.get("id")} if text.get("id") else {})
         for kind in ("marker-start", "marker-mid", "marker-end"):  # markers are for shapes, never glyphs
@@ -88,10 +95,23 @@ def _scale(chain: Chain) -> float:
     return math.sqrt(math.hypot(matrix.a, matrix.b) * math.hypot(matrix.c, matrix.d))
 
 
+class _PointCount:
+    """The points of the glyph outlines of a document's texts, against the points limit."""
+
+    def __init__(self, name: str, limits: ResourceLimits) -> None:
+        self.name, self.limits, self.points = name, limits, 0
+
+    def add(self, placed: list[PlacedSpan]) -> None:
+        """Count the outlines of ``placed`` (one text laid out), before they are written."""
+        self.points += outline_points(placed)
+        self.limits.check("points", self.points, f"{self.name}: the point count of the text drawn as outlines",
+                          SVGParseError)
+
+
 def convert(text: ET.Element, chain: Chain, by_id: dict[str, ET.Element], viewport: tuple[float, float],
-            notes: Counter[str], defs: list[ET.Element]) -> ET.Element:
+            notes: Counter[str], defs: list[ET.Element], count: _PointCount) -> ET.Element:
     """The output group for one ``<text>`` (``chain`` starts at it and goes up to the root);
-    gradients its paint needs on its bounding box are appended to ``defs``."""
+    gradients its paint needs on its bounding box are appended to ``defs``; its outlines are ``count``ed."""
     source = markup(text, chain)
     content = collect(text, chain, by_id)
     positions = resolve(content, viewport)
@@ -109,6 +129,7 @@ def convert(text: ET.Element, chain: Chain, by_id: dict[str, ET.Element], viewpo
     chunks = build(content, positions, viewport, set(paths), notes)
     vertical = (chain.find("writing-mode") or "lr-tb") in _VERTICAL
     placed, box = layout(chunks, positions, vertical, paths, notes)
+    count.add(placed)
     rebind(content, box, by_id, defs)
     group = emit(content, placed)
     if box is not None:

@@ -35,6 +35,20 @@ def glyph_data(operations: list[tuple[str, tuple]], matrix: np.ndarray) -> str:
 _FLIP = np.diag([1.0, -1.0, 1.0])  # colour glyphs are y-down: the outline map's flip undone
 
 
+def outline_points(placed: list[PlacedSpan]) -> int:
+    """The points of the glyph outlines ``emit`` writes for ``placed`` (decorations and colour glyphs left out)."""
+    each: dict[tuple[int, int], int] = {}
+    total = 0
+    for item in placed:
+        if item.span.visible:
+            for face, glyph, _ in item.glyphs:
+                key = (id(face), glyph)
+                if key not in each:
+                    each[key] = sum(np.size(points) for op, points in face.outline(glyph) if op != "Z") // 2
+                total += each[key]
+    return total
+
+
 def _colour_glyph(face: Face, glyph: int, matrix: np.ndarray) -> ET.Element | None:
     """An SVG-table glyph, else a bitmap glyph, else None (resvg's order after COLR)."""
     document = face.svg_glyph(glyph)
