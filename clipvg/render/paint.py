@@ -51,21 +51,27 @@ def _spread(t: torch.Tensor, mode: torch.Tensor) -> torch.Tensor:
 
 
 def _stop_color(scene: Scene, gradient: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """Interpolate straight RGBA (F, 4) from the stops of ``gradient`` (F,) at ``t`` (F,) in [0, 1]."""
-    begin, end = scene.gradient_stop_offsets[:-1], scene.gradient_stop_offsets[1:]
-    most = int((end - begin).max())
-    slot = torch.minimum(begin[:, None] + torch.arange(most, device=t.device), end[:, None] - 1)
-    offsets = torch.cummax(scene.stop_offsets[slot], 1).values  # (G, M), SVG: never decreasing
-    colors = scene.stop_colors[slot]  # (G, M, 4)
-    row_offsets, row_colors = offsets[gradient], colors[gradient]
-    upper = torch.searchsorted(row_offsets.detach().contiguous(), t.detach()[:, None].contiguous(), right=True)
-    lo = (upper - 1).clamp(0, most - 1)
-    hi = upper.clamp(0, most - 1)
-    o_lo, o_hi = row_offsets.gather(1, lo)[:, 0], row_offsets.gather(1, hi)[:, 0]
+    """Interpolate straight RGBA (F, 4) from the stops of ``gradient`` (F,) at ``t`` (F,) in [0, 1].
+
+    Every gradient's stops lie on one sorted line, the g-th shifted by g times a gap wider than any offset span,
+    so that one ``searchsorted`` over all T stops finds each fragment's pair: memory O(F + T) (a table of the
+    stops per fragment took F x T, 5 GB for 100 000 stops on a 48 px render)."""
+    bounds, given = scene.gradient_stop_offsets, scene.stop_offsets.detach().to(torch.float64)
+    owner = torch.repeat_interleave(torch.arange(len(bounds) - 1, device=t.device), bounds.diff())  # (T,)
+    low = min(float(given.min()), 0.0)
+    gap = max(float(given.max()), 1.0) - low + 2.0
+    shift = owner.to(torch.float64) * gap - low  # (T,): the stops of gradient g in [g gap, g gap + span]
+    line, largest = torch.cummax(given + shift, 0)  # SVG: an offset is never below one before it
+    offsets = scene.stop_offsets[largest]  # (T,) those offsets, exact (float32 too), differentiable
+    query = (t.detach().to(torch.float64) + gradient.to(torch.float64) * gap - low).contiguous()
+    upper = torch.searchsorted(line.contiguous(), query, right=True)
+    first, last = bounds[:-1][gradient], bounds[1:][gradient] - 1
+    lo = torch.minimum(torch.maximum(upper - 1, first), last)
+    hi = torch.minimum(torch.maximum(upper, first), last)
+    o_lo, o_hi = offsets[lo], offsets[hi]
     span = o_hi - o_lo
     w = torch.where(span > 0, (t - o_lo) / span.clamp(min=1e-12), torch.zeros_like(t))[:, None]
-    c_lo = row_colors.gather(1, lo[..., None].expand(-1, -1, 4))[:, 0]
-    c_hi = row_colors.gather(1, hi[..., None].expand(-1, -1, 4))[:, 0]
+    c_lo, c_hi = scene.stop_colors[lo], scene.stop_colors[hi]
     return c_lo + w * (c_hi - c_lo)
 
 
