@@ -48,10 +48,15 @@ def local_name(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+def source_name(source: str | os.PathLike) -> str:
+    """How messages name a document: its path, or ``<string>`` for markup (a str starting with '<')."""
+    return "<string>" if isinstance(source, str) and source.lstrip().startswith("<") else str(Path(source))
+
+
 def read_source(source: str | os.PathLike) -> tuple[bytes, str]:
-    """The document bytes and a name for messages. A str starting with '<' is SVG markup."""
+    """The document bytes and a name for messages (``source_name``). A str starting with '<' is SVG markup."""
     if isinstance(source, str) and source.lstrip().startswith("<"):
-        return source.encode("utf-8"), "<string>"
+        return source.encode("utf-8"), source_name(source)
     path = Path(source)
     try:
         return path.read_bytes(), str(path)
@@ -258,7 +263,9 @@ MAX_EXPANDED_ELEMENTS = 200_000  # elements after expanding every <use>: beyond,
 def check_uses(root: ET.Element, name: str) -> Counter[str]:
     """Remove ``<use>`` elements that refer to themselves through any chain (browsers draw nothing
     for them) and count them; raise SVGParseError when expanding the uses would make more than
-    MAX_EXPANDED_ELEMENTS elements (nested uses multiply like an entity-expansion bomb)."""
+    MAX_EXPANDED_ELEMENTS elements (nested uses multiply like an entity-expansion bomb), or nest elements
+    deeper than the group_depth limit (a chain of uses each drawing the next)."""
+    limits = resource_limits()
     by_id = {e.get("id"): e for e in root.iter() if e.get("id")}
     parents = {child: parent for parent in root.iter() for child in parent}
     skipped: Counter[str] = Counter()
@@ -268,15 +275,18 @@ def check_uses(root: ET.Element, name: str) -> Counter[str]:
     def target(use: ET.Element) -> ET.Element | None:
         return by_id.get((use.get("href") or use.get(XLINK_HREF) or "").strip().lstrip("#"))
 
-    def size(element: ET.Element) -> int:
-        """Elements drawn for ``element`` with uses expanded; cyclic uses are removed on the way."""
+    def size(element: ET.Element, depth: int) -> int:
+        """Elements drawn for ``element`` (at nesting ``depth``, uses expanded) with uses expanded; cyclic uses
+        are removed on the way."""
         key = id(element)
         if key in sizes:
             return sizes[key]
+        limits.check("group_depth", depth, f"{name}: the element nesting depth with <use> expanded (at "
+                     f"{element_label(local_name(element.tag), element.get('id'))})", SVGParseError)
         active.add(key)
         total = 1
         for child in list(element):
-            total += size(child)
+            total += size(child, depth + 1)
         if local_name(element.tag) == "use":
             referenced = target(element)
             if referenced is not None:
@@ -287,15 +297,17 @@ def check_uses(root: ET.Element, name: str) -> Counter[str]:
                         parent.remove(element)
                     total = 0
                 else:
-                    total += size(referenced)
+                    total += size(referenced, depth + 1)
         active.discard(key)
         sizes[key] = total
         if total > MAX_EXPANDED_ELEMENTS:
             raise SVGParseError(f"{name} expands to more than {MAX_EXPANDED_ELEMENTS} elements through nested "
-                                "<use> references; it looks like a use bomb, not a drawing")
+                                "<use> references; it looks like a use bomb, not a drawing" if uses else
+                                f"{name} holds more than {MAX_EXPANDED_ELEMENTS} elements; split it or simplify it")
         return total
 
-    size(root)
+    uses = any(local_name(e.tag) == "use" for e in root.iter())
+    size(root, 1)
     return skipped
 
 
@@ -315,8 +327,8 @@ def build_tree(root: ET.Element, name: str) -> SVG:
 
 def warn_skipped(skipped: Counter[str], name: str) -> None:
     """One UnsupportedSVGWarning naming every skipped kind and its count (nothing if none), reported at the line
-    that called ``load_svg`` or ``read_svg`` (the caller of the caller of this function's caller)."""
+    that called ``load_svg`` or ``read_svg`` (the caller of the caller of the caller of this function's caller)."""
     if skipped:
         parts = ", ".join(f"{count} x {kind}" for kind, count in sorted(skipped.items()))
         warnings.warn(UnsupportedSVGWarning(f"{name}: skipped unsupported SVG elements: {parts}", dict(skipped)),
-                      stacklevel=4)
+                      stacklevel=5)

@@ -33,7 +33,7 @@ from ..scene.tree import BLEND_MODES, ClipPath, Filter, Group, Mask, Pattern
 from .css import USE_INSTANCE, properties
 from .cycles import break_reference_cycles, url_id
 from .document import (SVG_NS, build_tree, check_canvas, check_size, extract_definitions, gc_paused, local_name,
-                       parse_xml, read_source, strip_unsupported, user_length, warn_skipped)
+                       parse_xml, read_source, source_name, strip_unsupported, user_length, warn_skipped)
 from .filters import FilterReader, InvalidFilter, break_fe_image_cycles
 from .geometry import Contour, to_contours
 from .images import IMAGE_KEY, ImageDataError, image_node, mark_images
@@ -132,6 +132,14 @@ def read_svg(source: str | os.PathLike, *, base_dir: str | None = None) -> ReadS
 
 
 def _read_svg(source: str | os.PathLike, base_dir: str | None) -> ReadSVG:
+    try:
+        return _read_document(source, base_dir)
+    except RecursionError:  # the group_depth limit raised past what the reader's recursion (and svgelements') takes
+        raise SVGParseError(f"{source_name(source)}: its elements (with <use> expanded) nest too deeply to read; lower the "
+                            "group_depth limit (--max-group-depth) or flatten the groups") from None
+
+
+def _read_document(source: str | os.PathLike, base_dir: str | None) -> ReadSVG:
     with gc_paused():  # a large file makes objects by the hundred thousand; any cyclic garbage goes after
         data, name = read_source(source)
         if base_dir is None and name != "<string>":

@@ -108,6 +108,40 @@ def test_use_bomb_is_refused() -> None:
         load_svg(svg("<defs>" + "".join(levels) + '</defs><use href="#l6"/>'))
 
 
+def _use_chain(length: int) -> str:
+    """``length`` uses, each drawing the next, down to a rect."""
+    return "".join(f'<use id="u{k}" href="#u{k + 1}"/>' for k in range(length)) + \
+        f'<rect id="u{length}" width="1" height="1"/>'
+
+
+def test_a_chain_of_uses_deeper_than_the_group_depth_limit_is_refused() -> None:
+    assert load_svg(svg(_use_chain(200))).num_paths == 201  # each use draws the rect at the chain's end
+    with pytest.raises(SVGParseError, match="the element nesting depth with <use> expanded \\(at <use id='u255'>\\) "
+                                            "is 257, over the group_depth limit of 256") as refused:
+        load_svg(svg(_use_chain(3000)))  # (was a RecursionError)
+    assert refused.value.limit == "group_depth"
+
+
+def test_nesting_past_what_the_reader_takes_is_refused_when_the_limit_is_raised() -> None:
+    from clipvg.limits import ResourceLimits, using
+
+    with using(ResourceLimits(group_depth=100_000)):
+        for body in ("<g>" * 3000 + '<rect width="1" height="1"/>' + "</g>" * 3000, _use_chain(3000)):
+            with pytest.raises(SVGParseError, match="nest too deeply to read; lower the group_depth limit"):
+                load_svg(svg(body))
+
+
+def test_a_document_of_too_many_elements_says_so() -> None:
+    with pytest.raises(SVGParseError, match="holds more than 200000 elements; split it or simplify it"):
+        load_svg(svg("<g/>" * 200_001))  # (no <use>: not called a use bomb)
+
+
+def test_the_warning_of_what_was_skipped_points_at_the_callers_line() -> None:
+    with pytest.warns(UnsupportedSVGWarning) as seen:
+        load_svg(svg('<rect width="5vw" height="1"/>'))
+    assert seen[0].filename == __file__
+
+
 def test_root_display_none_draws_an_empty_canvas() -> None:
     scene = load_svg(svg('<rect width="9" height="9"/>', 'width="20" height="10" display="none"'))
     assert (scene.num_paths, scene.width, scene.height) == (0, 20, 10)
