@@ -77,6 +77,7 @@ class ResourceLimits:
     points: int = _limit(2_000_000, "points in all paths")
     group_depth: int = _limit(256, "nesting depth of SVG elements")
     font_cells: int = _limit(256_000, "font size in px x characters of a text")
+    text_characters: int = _limit(20_000, "characters of SVG text drawn as outlines in one document, spaces left out")
     outpaint_margin: int = _limit(8192, "pixels outpainting adds on one side")
     upload_bytes: int = _limit(25 << 20, "bytes of one upload to the web editor")
     memory_bytes: int = _limit(16 * GIB, "estimated peak bytes of one job (scene, render buffers, CLIP views)")

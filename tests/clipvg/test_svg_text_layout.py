@@ -261,3 +261,17 @@ def test_text_whose_outlines_are_over_the_points_limit_is_refused_before_they_ar
         load(markup)
     assert refused.value.limit == "points" and str(refused.value).startswith(
         f"<string>: the point count of the text drawn as outlines is {points:,}, over the points limit of {points - 1:,}")
+
+
+def test_text_over_the_text_characters_limit_is_refused_before_it_is_laid_out():
+    from clipvg.errors import SVGParseError
+    from clipvg.limits import ResourceLimits, using
+
+    markup = svg(f'<text x="10" y="100" {FONT}>AO A<tspan>\nOA </tspan></text><text y="150" {FONT}>O O</text>')
+    with using(ResourceLimits(text_characters=7)):  # the spaces and the line break are not counted
+        assert load(markup).num_paths == 7
+    with using(ResourceLimits(text_characters=6)), pytest.raises(SVGParseError) as refused:
+        load(markup)
+    assert refused.value.limit == "text_characters" and str(refused.value).startswith(
+        "<string>: the character count of its text is 7, over the text_characters limit of 6; reduce it, or raise "
+        "the limit with --max-text-characters N (setting CLIPVG_MAX_TEXT_CHARACTERS=N")

@@ -54,15 +54,19 @@ TEXT_PATH_IGNORED = (("method", "stretch"), ("side", "right"))
 def texts_to_paths(root: ET.Element, viewport: tuple[float, float], name: str) -> Counter[str]:
     """Replace every ``<text>`` in ``root`` by outlines, in place; returns notes on what was
     substituted or skipped (fonts not installed, characters no font has, missing text paths).
-    ``viewport`` (w, h) in user units resolves percentages. SVGParseError (its ``limit`` set) when the
-    outlines of the texts laid out hold more points than the points limit, found before they are written
-    (``name``: the file, for the message)."""
+    ``viewport`` (w, h) in user units resolves percentages. SVGParseError (its ``limit`` set) when the texts
+    hold more characters than the text_characters limit (before any is laid out), or their outlines more points
+    than the points limit (before they are written); ``name``: the file, for the message."""
     notes: Counter[str] = Counter()
-    count = _PointCount(name, resource_limits())
+    limits = resource_limits()
+    texts = [e for e in root.iter() if local_name(e.tag) == "text"]
+    limits.check("text_characters", sum(_visible_characters(text) for text in texts),
+                 f"{name}: the character count of its text", SVGParseError)
+    count = _PointCount(name, limits)
     parents = {child: parent for parent in root.iter() for child in parent}
     by_id = {e.get("id"): e for e in root.iter() if e.get("id")}
     defs: list[ET.Element] = []
-    for text in [e for e in root.iter() if local_name(e.tag) == "text"]:
+    for text in texts:
         ancestors = [text]
         while ancestors[-1] in parents:
             ancestors.append(parents[ancestors[-1]])
@@ -93,6 +97,12 @@ def _scale(chain: Chain) -> float:
             except Exception:  # an unreadable transform: svgelements reports it when it reads the tree
                 continue
     return math.sqrt(math.hypot(matrix.a, matrix.b) * math.hypot(matrix.c, matrix.d))
+
+
+def _visible_characters(text: ET.Element) -> int:
+    """The characters of ``text`` and its descendants' content, whitespace left out (counted at C speed)."""
+    content = "".join(text.itertext())
+    return len(content) - sum(content.count(space) for space in " \t\n\r")
 
 
 class _PointCount:
