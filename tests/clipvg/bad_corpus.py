@@ -395,8 +395,36 @@ def _deep_json_cases(rng: random.Random) -> Iterator[Case]:
                json.dumps({"method": "POST", "path": "/api/documents/{doc}/edits", "raw": body}).encode(), [])
 
 
+def nested_svg(kind: str, size: int) -> str:
+    """An SVG that nests or repeats one thing ``size`` times: CSS selectors or values, a chain of uses, text
+    characters, bare movetos, gradient stops."""
+    rect = '<rect id="r" width="9" height="9"/>'
+    body = {
+        "css selector": "<style>" + ":not(" * size + "rect" + ")" * size + " { fill: red }</style>" + rect,
+        "css value": "<style>rect { fill: " + "f(" * size + ")" * size + " }</style>" + rect,
+        "use chain": "".join(f'<use id="u{k}" href="#u{k + 1}"/>' for k in range(size)) + f'<rect id="u{size}" width="9" height="9"/>',
+        "text": f'<text y="20" font-size="4">{"ab c" * (size // 4)}</text>',
+        "bare movetos": f'<path d="{"M" * size}"/>' + rect,
+        "gradient stops": '<linearGradient id="g">' + '<stop offset=".5" stop-color="red"/>' * size
+                          + '</linearGradient><rect width="9" height="9" fill="url(#g)"/>',
+    }[kind]
+    return SVG_HEAD.format(w=48, h=48) + body + "</svg>"
+
+
+NESTED_SIZES = {"css selector": (50, 300, 5_000), "css value": (300, 50_000), "use chain": (100, 300, 3_000),
+                "text": (2_000, 30_000, 200_000), "bare movetos": (10_000, 1_000_000), "gradient stops": (1_000, 20_000)}
+
+
+def _nested_svg_cases(rng: random.Random) -> Iterator[Case]:
+    # drawn beside the shared stream, as _outline_points_cases
+    own = random.Random(hash(rng.getstate()[1]) + 2)
+    kind = own.choice(sorted(NESTED_SIZES))
+    yield Case(f"svg {kind} N", "svg", nested_svg(kind, own.choice(NESTED_SIZES[kind])).encode(), COMMANDS["svg"])
+
+
 CAMPAIGN_GENERATORS = GENERATORS + (_svg_fuzz_cases, _svg_fuzz_cases, _svg_fuzz_cases, _outlined_svg_cases, _job_cases,
-                                    _job_cases, _request_cases, _request_cases, _outline_points_cases, _deep_json_cases)
+                                    _job_cases, _request_cases, _request_cases, _outline_points_cases, _deep_json_cases,
+                                    _nested_svg_cases)
 
 
 def campaign_cases(seed: int, count: int) -> Iterator[Case]:

@@ -10,7 +10,7 @@ import warnings
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from bad_corpus import COMMANDS, OUTLINED_FAULTS, Case, cases, outlined_svg
+from bad_corpus import COMMANDS, NESTED_SIZES, OUTLINED_FAULTS, Case, cases, nested_svg, outlined_svg
 from clipvg.cli import main
 from clipvg.edit import JobSpec
 from clipvg.errors import InvalidInputError
@@ -91,3 +91,20 @@ def test_the_campaign_draws_the_same_cases_in_every_process():
     digests = {subprocess.run([sys.executable, "-c", script], cwd=root, capture_output=True, text=True, check=True,
                               env={**os.environ, "PYTHONHASHSEED": seed}).stdout.strip() for seed in ("1", "2")}
     assert len(digests) == 1 and len(digests.pop()) == len(hashlib.sha256().hexdigest())
+
+
+NESTED = [(kind, size) for kind, sizes in sorted(NESTED_SIZES.items()) for size in sizes]
+
+
+@pytest.mark.parametrize("kind, size", NESTED, ids=[f"{kind} {size}" for kind, size in NESTED])
+def test_an_svg_nesting_or_repeating_one_thing_is_drawn_or_refused_in_one_line(kind, size, tmp_path, capsys):
+    """The campaign's nested SVGs (each was a traceback, a minute or gigabytes): ``clipvg render`` draws them
+    (leaving out, with a warning, CSS nested too deeply) or refuses them with the project's one line."""
+    case = Case(f"svg {kind} {size}", "svg", nested_svg(kind, size).encode(), COMMANDS["svg"])
+    code = main(case.argv(tmp_path))
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err and code in (0, 2), err
+    if code == 2:
+        assert err.splitlines()[-1].startswith("clipvg render: error: ") and "limit" in err, err
+    refused = {("use chain", 300), ("use chain", 3_000), ("text", 30_000), ("text", 200_000)}
+    assert (code == 2) == ((kind, size) in refused), err
