@@ -22,6 +22,7 @@ from ..input_check import check_edit_canvas, check_svg
 from ..limits import resource_limits, using
 from ..scene import Scene
 from ..svg import load_svg, save_svg
+from ..svg.image_data import without_local_files
 from .edits import run_edit
 from .security import UploadError, check_svg_markup, gunzip_limited, sniff
 
@@ -59,7 +60,7 @@ def read_svg(args: dict[str, Any], report: Report, cancel: Cancel) -> dict[str, 
     path = out.with_name("upload.svg")
     path.write_bytes(data)
     try:
-        with warnings.catch_warnings(), using(resource_limits().with_values(args["limits"])):
+        with warnings.catch_warnings(), using(resource_limits().with_values(args["limits"])), without_local_files():
             warnings.simplefilter("ignore")
             read = check_svg(path)
             check_edit_canvas(read, "the SVG, edited at its canvas size")

@@ -22,6 +22,7 @@ import io
 import math
 import os
 import re
+import stat
 import urllib.parse
 import warnings
 import xml.etree.ElementTree as ET
@@ -43,6 +44,19 @@ RASTER_FORMATS = ("PNG", "JPEG", "GIF", "WEBP")  # what resvg and browsers decod
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]+):")  # two letters at least: "C:" is a Windows drive
 _DATA = re.compile(r"^data:([^,]*?),(.*)$", re.DOTALL)
 _OPEN_SVGS: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("clipvg_open_svg_images", default=())
+_LOCAL_FILES: contextvars.ContextVar[bool] = contextvars.ContextVar("clipvg_local_image_files", default=True)
+MAX_IMAGE_FILE_BYTES = 1 << 28  # 256 MiB: a local image file larger than this is refused before it is read
+
+
+@contextlib.contextmanager
+def without_local_files() -> Iterator[None]:
+    """Inside the block, ``<image>`` and ``feImage`` read ``data:`` URIs only, never a local file (a server reading
+    uploaded SVGs: an absolute name would read, and embed in the document it sends back, any file it can open)."""
+    token = _LOCAL_FILES.set(False)
+    try:
+        yield
+    finally:
+        _LOCAL_FILES.reset(token)
 
 
 class ImageDataError(InvalidInputError):
@@ -82,12 +96,7 @@ def read_image_href(href: str, base_dir: str | None) -> ImageSource:
         mime, data = _data_uri(href)
         return _source(data, mime, None, href[:40] + "...")  # embedded SVG: no folder to read files from (as resvg)
     path = _local_path(href, base_dir)
-    try:
-        with open(path, "rb") as file:
-            data = file.read()
-    except OSError as error:
-        raise ImageDataError(f"image file {path} cannot be read ({error.strerror or error}); check that it "
-                             "exists next to the SVG") from None
+    data = _read_file(path)
     mime = "image/svg+xml" if path.lower().endswith((".svg", ".svgz")) else ""
     return _source(data, mime, os.path.dirname(path), os.path.realpath(path))
 
@@ -158,8 +167,33 @@ def _data_uri(href: str) -> tuple[str, bytes]:
     return parts[0] if parts else "", data
 
 
+def _read_file(path: str) -> bytes:
+    """The bytes of the regular file ``path``, at most MAX_IMAGE_FILE_BYTES; a device (``/dev/zero``), a FIFO (which
+    would wait for a writer) or a directory is refused before anything is read."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO opens without waiting
+    except OSError as error:
+        raise ImageDataError(f"image file {path} cannot be read ({error.strerror or error}); check that it "
+                             "exists next to the SVG") from None
+    with os.fdopen(descriptor, "rb") as file:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise ImageDataError(f"image file {path} is not a regular file (a device, pipe or folder); point the "
+                                 "image at a PNG, JPEG, WebP, GIF or SVG file")
+        try:
+            data = file.read(MAX_IMAGE_FILE_BYTES + 1)
+        except OSError as error:
+            raise ImageDataError(f"image file {path} cannot be read ({error.strerror or error})") from None
+    if len(data) > MAX_IMAGE_FILE_BYTES:
+        raise ImageDataError(f"image file {path} is over {MAX_IMAGE_FILE_BYTES >> 20} MiB; use a smaller image")
+    return data
+
+
 def _local_path(href: str, base_dir: str | None) -> str:
-    """The file an href names; refuses every URL scheme (the network is never read)."""
+    """The file an href names; refuses every URL scheme (the network is never read), and every file inside
+    ``without_local_files``."""
+    if not _LOCAL_FILES.get():
+        raise ImageDataError(f"image {href[:80]} is a file name, and this reader opens no local files (the web "
+                             "editor reads images embedded as data: URIs only); embed the image in the SVG")
     scheme = _SCHEME.match(href)
     if scheme is not None:
         raise ImageDataError(f"image {href[:80]} is not fetched: clipvg never reads {scheme.group(1)}: URLs; "

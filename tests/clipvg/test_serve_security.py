@@ -12,7 +12,9 @@ import urllib.request
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).parent))
 from serve_helpers import make_app, require_modules, serve_client, tiny_png, tiny_svg, upload, wait_job  # noqa: E402
@@ -183,6 +185,8 @@ HOSTILE = """<?xml version="1.0"?>
   <a xlink:href="javascript:alert('link')"><rect width="32" height="32" fill="#ffffff" onclick="alert('click')"/></a>
   <image href="http://evil.example/photo.png" width="10" height="10"/>
   <image xlink:href="file://{secret}" width="10" height="10"/>
+  <image href="{secret_png}" width="10" height="10"/>
+  <image href="{secret}" width="10" height="10"/>
   <use xlink:href="http://evil.example/remote.svg#shape"/>
   <use xlink:href="file://{secret}#secret"/>
   <use href="{secret_name}#secret"/>
@@ -203,7 +207,9 @@ def test_only_clipvgs_rewritten_svg_is_sent_back(client, tmp_path, monkeypatch) 
     monkeypatch.setattr(socket, "create_connection", lambda *a, **k: connections.append(a))
     monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: connections.append(a))
     monkeypatch.chdir(tmp_path)  # a relative reference would find the secret here
-    svg = served_svg(client, HOSTILE.format(secret=secret, secret_name=secret.name))
+    secret_png = tmp_path / "secret.png"  # an absolute name: the reader would open it, and embed it, but for serve
+    Image.fromarray(np.full((4, 4, 3), (19, 87, 155), np.uint8)).save(secret_png)
+    svg = served_svg(client, HOSTILE.format(secret=secret, secret_name=secret.name, secret_png=secret_png))
     assert connections == []
     for element in ET.fromstring(svg).iter():
         assert element.tag.removeprefix(SVG_NS) in DRAWING_TAGS, element.tag

@@ -123,3 +123,34 @@ def test_svg_image_including_itself_is_refused(tmp_path):
     with pytest.warns(UserWarning):  # the inner <image> is skipped with a warning, the rest is drawn
         decoded = decode_image_href("loop.svg", str(tmp_path))
     assert decoded[0, 0, 3] > 0.99
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_a_device_is_refused_before_it_is_read(device):
+    with pytest.raises(ImageDataError, match="is not a regular file"):  # (was read until memory ran out)
+        decode_image_href(device, None)
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "pipe.png")
+    with pytest.raises(ImageDataError, match="is not a regular file"):  # (opening it waited forever)
+        decode_image_href("pipe.png", str(tmp_path))
+
+
+def test_a_file_over_the_byte_cap_is_refused(tmp_path, monkeypatch):
+    (tmp_path / "big.png").write_bytes(encoded(Image.fromarray(RGBA), "PNG"))
+    monkeypatch.setattr(image_data, "MAX_IMAGE_FILE_BYTES", 100)
+    with pytest.raises(ImageDataError, match="is over 0 MiB"):
+        decode_image_href("big.png", str(tmp_path))
+
+
+def test_without_local_files_only_data_uris_are_read(tmp_path):
+    (tmp_path / "a.png").write_bytes(encoded(Image.fromarray(RGBA), "PNG"))
+    with image_data.without_local_files():
+        assert decode_image_href(data_uri(encoded(Image.fromarray(RGBA), "PNG")), None).shape == (5, 7, 4)
+        for href in ("a.png", str(tmp_path / "a.png")):
+            with pytest.raises(ImageDataError, match="opens no local files"):
+                decode_image_href(href, str(tmp_path))
+    assert decode_image_href("a.png", str(tmp_path)).shape == (5, 7, 4)  # outside the block: read
