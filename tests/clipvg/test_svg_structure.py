@@ -186,13 +186,15 @@ def _longest_readable_prefix(data: str) -> str:
 
     from svgelements import Path as SVGPath
 
-    for end in reversed([m.start() for m in re.finditer("[MmZzLlHhVvCcSsQqTtAa]", data)][1:] + [len(data)]):
+    def reads(prefix: str) -> bool:
         try:
-            SVGPath(data[:end])
-            return data[:end]
+            SVGPath(prefix)
         except Exception:
-            continue
-    return ""
+            return False
+        return True
+
+    cuts = [m.start() for m in re.finditer("[MmZzLlHhVvCcSsQqTtAa]", data)][1:] + [len(data)]
+    return max((data[:end] for end in cuts if reads(data[:end])), key=len, default="")
 
 
 @settings(max_examples=400, deadline=None)
