@@ -66,13 +66,19 @@ def _call_color_function(name: str, *values: float) -> torch.Tensor:
     return getattr(color, name)(*(torch.tensor(v, dtype=torch.float32) for v in values))
 
 
+MAX_CONVOLVE_ELEMENTS = 64 * 64  # an feConvolveMatrix kernel larger than this is not applied (order 1000: 40 s at 200 px)
+
+
 def _numbers(text: str | None) -> list[float] | None:
+    """The numbers of an attribute; None when it is missing or any of them is not a finite number ("1e309",
+    "nan": the attribute is invalid, so its default applies)."""
     if text is None:
         return None
     try:
-        return [float(v) for v in re.split(r"[\s,]+", text.strip()) if v]
+        values = [float(v) for v in re.split(r"[\s,]+", text.strip()) if v]
     except ValueError:
         return None
+    return values if all(math.isfinite(v) for v in values) else None
 
 
 def _number(text: str | None, default: float) -> float:
@@ -447,6 +453,9 @@ class FilterReader:
             params = _convolve(child)
             if params is None:
                 return _dummy(), []
+            if params["kernel"].size > MAX_CONVOLVE_ELEMENTS:  # its cost is pixels x kernel elements
+                self.skipped[f"feConvolveMatrix of over {MAX_CONVOLVE_ELEMENTS} kernel values (drawn transparent)"] += 1
+                return _dummy(), []
             return params, first
         if kind == "feDisplacementMap":
             channel = {c: c for c in "RGBA"}
@@ -638,7 +647,7 @@ def _turbulence(child: ET.Element, ctm: np.ndarray) -> dict:
         fx = fy = 0.0
     octaves = _number(child.get("numOctaves"), 1.0)
     sx, sy = _scale(ctm)
-    return {"base_frequency": _tensor(fx, fy), "octaves": int(round(max(octaves, 0.0))),
+    return {"base_frequency": _tensor(fx, fy), "octaves": int(round(min(max(octaves, 0.0), 1e9))),
             "seed": int(math.trunc(_number(child.get("seed"), 0.0))), "stitch": child.get("stitchTiles") == "stitch",
             "type": "fractalNoise" if child.get("type") == "fractalNoise" else "turbulence",
             "transform": _tensor(sx, sy, float(ctm[0, 2]), float(ctm[1, 2]))}

@@ -186,3 +186,39 @@ def test_fe_image_on_a_rotated_element_stays_upright_in_its_subregion() -> None:
     assert different(clipvg_on_white(scene), resvg_pixels(svg)) <= MAX_DIFFERENT
     saved = scene_to_svg_string(scene)  # written in canvas px, it draws the same in resvg
     assert different(resvg_pixels(saved), clipvg_on_white(scene)) <= MAX_DIFFERENT
+
+
+def _filtered(primitives: str, size: int = 32) -> np.ndarray:
+    from clipvg import render
+
+    scene = load_svg(f'<svg xmlns="http://www.w3.org/2000/svg" width="{size}" height="{size}"><filter id="f">'
+                     f'{primitives}</filter><rect width="{size}" height="{size}" filter="url(#f)"/></svg>')
+    return render(scene, size).numpy()
+
+
+def test_octaves_past_sixty_four_add_nothing_and_a_billion_do_not_loop():
+    turbulence = '<feTurbulence baseFrequency="0.05" numOctaves="{}"/>'
+    many = _filtered(turbulence.format(64))
+    np.testing.assert_array_equal(_filtered(turbulence.format(60)), many)  # the noise of octaves 61-64 is 0
+    np.testing.assert_array_equal(_filtered(turbulence.format(1_000_000_000)), many)  # (looped for ever)
+
+
+@pytest.mark.parametrize("primitive, default", [
+    ('<feTurbulence baseFrequency="0.05" numOctaves="{}" seed="{}"/>', '<feTurbulence baseFrequency="0.05"/>'),
+    ('<feConvolveMatrix order="{}" targetX="{}" kernelMatrix="0 0 0 1 0 0 0 0 0"/>',
+     '<feConvolveMatrix kernelMatrix="0 0 0 1 0 0 0 0 0"/>'),  # (the default order, 3, and target, 1)
+    ('<feOffset dx="{}" dy="{}"/>', "<feOffset/>"),
+])
+@pytest.mark.parametrize("junk", ["1e309", "nan", "-inf"])
+def test_a_number_that_is_not_finite_is_invalid_and_its_default_applies(primitive, default, junk):
+    # (numOctaves, seed, order and targetX of 1e309 were an OverflowError traceback)
+    np.testing.assert_array_equal(_filtered(primitive.format(junk, junk)), _filtered(default))
+
+
+def test_a_convolution_kernel_over_the_cap_is_drawn_transparent_with_a_warning():
+    from clipvg.svg.filters import MAX_CONVOLVE_ELEMENTS
+
+    order = int(MAX_CONVOLVE_ELEMENTS ** 0.5) + 1
+    with pytest.warns(UnsupportedSVGWarning, match=f"feConvolveMatrix of over {MAX_CONVOLVE_ELEMENTS} kernel values"):
+        image = _filtered(f'<feConvolveMatrix order="{order}" kernelMatrix="{"1 " * order * order}"/>')
+    assert not image[..., 3].any()

@@ -11,6 +11,8 @@ import torch
 RAND_M, RAND_A, RAND_Q, RAND_R = 2147483647, 16807, 127773, 2836
 B_SIZE = 0x100
 PERLIN_N = 0x1000
+MAX_OCTAVES = 64  # past ~53 + log2(x) doublings a sample point has no fraction left and its noise is exactly 0, so
+# more octaves add nothing (numOctaves="1000000000" looped for ever)
 
 
 def _random(seed: int) -> int:
@@ -78,7 +80,7 @@ def turbulence(height: int, width: int, origin: tuple[float, float], scale: tupl
     x, y = px * fx, py * fy
     total = torch.zeros(4, height, width, dtype=f64, device=device)
     ratio = 1.0
-    for _ in range(int(octaves)):
+    for _ in range(min(int(octaves), MAX_OCTAVES)):
         noise = _noise2(x, y, selector, gradient, wrap)
         total = total + (noise if fractal else noise.abs()) / ratio
         x, y, ratio = x * 2, y * 2, ratio * 2
