@@ -422,9 +422,24 @@ def _nested_svg_cases(rng: random.Random) -> Iterator[Case]:
     yield Case(f"svg {kind} N", "svg", nested_svg(kind, own.choice(NESTED_SIZES[kind])).encode(), COMMANDS["svg"])
 
 
+def long_segment_stroke_svg(segments: int) -> str:
+    """A stroked zigzag of ``segments`` long segments across a 200 px canvas, within the points limits: the render's
+    memory grows with the pixel rows its edges cross, which the render-memory estimate does not count yet (issue 21:
+    150 000 segments took 18 GB through ``clipvg render``)."""
+    data = " ".join(f"{i % 190} {(i * 7) % 190}" for i in range(segments + 1))
+    return SVG_HEAD.format(w=200, h=200) + f'<path d="M{data}" fill="none" stroke="red"/></svg>'
+
+
+def _long_segment_stroke_cases(rng: random.Random) -> Iterator[Case]:
+    # drawn beside the shared stream, as _outline_points_cases
+    own = random.Random(hash(rng.getstate()[1]) + 3)
+    segments = own.choice((1_000, 30_000, 150_000))
+    yield Case("svg stroke of N long segments", "svg", long_segment_stroke_svg(segments).encode(), COMMANDS["svg"])
+
+
 CAMPAIGN_GENERATORS = GENERATORS + (_svg_fuzz_cases, _svg_fuzz_cases, _svg_fuzz_cases, _outlined_svg_cases, _job_cases,
                                     _job_cases, _request_cases, _request_cases, _outline_points_cases, _deep_json_cases,
-                                    _nested_svg_cases)
+                                    _nested_svg_cases, _long_segment_stroke_cases)
 
 
 def campaign_cases(seed: int, count: int) -> Iterator[Case]:
