@@ -276,13 +276,14 @@ def check_uses(root: ET.Element, name: str) -> Counter[str]:
         return by_id.get((use.get("href") or use.get(XLINK_HREF) or "").strip().lstrip("#"))
 
     def size(element: ET.Element, depth: int) -> int:
-        """Elements drawn for ``element`` (at nesting ``depth``, uses expanded) with uses expanded; cyclic uses
-        are removed on the way."""
+        """Elements drawn for ``element``, at nesting ``depth``, with uses expanded; cyclic uses are removed on
+        the way."""
         key = id(element)
         if key in sizes:
             return sizes[key]
-        limits.check("group_depth", depth, f"{name}: the element nesting depth with <use> expanded (at "
-                     f"{element_label(local_name(element.tag), element.get('id'))})", SVGParseError)
+        if depth > limits.group_depth:  # (the message is made only then)
+            limits.check("group_depth", depth, f"{name}: the element nesting depth with <use> expanded (at "
+                         f"{element_label(local_name(element.tag), element.get('id'))})", SVGParseError)
         active.add(key)
         total = 1
         for child in list(element):

@@ -647,7 +647,7 @@ def _turbulence(child: ET.Element, ctm: np.ndarray) -> dict:
         fx = fy = 0.0
     octaves = _number(child.get("numOctaves"), 1.0)
     sx, sy = _scale(ctm)
-    return {"base_frequency": _tensor(fx, fy), "octaves": int(round(min(max(octaves, 0.0), 1e9))),
+    return {"base_frequency": _tensor(fx, fy), "octaves": int(round(max(octaves, 0.0))),
             "seed": int(math.trunc(_number(child.get("seed"), 0.0))), "stitch": child.get("stitchTiles") == "stitch",
             "type": "fractalNoise" if child.get("type") == "fractalNoise" else "turbulence",
             "transform": _tensor(sx, sy, float(ctm[0, 2]), float(ctm[1, 2]))}

@@ -27,13 +27,13 @@ import numpy as np
 from svgelements import SVG, SVG_STRUCT_ATTRIB, Group as SVGGroup, Matrix, Shape, Use, Viewbox
 
 from ..errors import SVGParseError
-from ..limits import MAX_COORDINATE, resource_limits
+from ..limits import MAX_COORDINATE
 from ..scene import CAPS, JOINS, Path, Solid, Stroke, Subpath
 from ..scene.tree import BLEND_MODES, ClipPath, Filter, Group, Mask, Pattern
 from .css import USE_INSTANCE, properties
 from .cycles import break_reference_cycles, url_id
-from .document import (SVG_NS, build_tree, check_canvas, check_size, extract_definitions, gc_paused, local_name,
-                       parse_xml, read_source, source_name, strip_unsupported, user_length, warn_skipped)
+from .document import (SVG_NS, build_tree, check_canvas, extract_definitions, gc_paused, local_name, parse_xml,
+                       read_source, source_name, strip_unsupported, user_length, warn_skipped)
 from .filters import FilterReader, InvalidFilter, break_fe_image_cycles
 from .geometry import Contour, to_contours
 from .images import IMAGE_KEY, ImageDataError, image_node, mark_images
@@ -150,7 +150,6 @@ def _read_document(source: str | os.PathLike, base_dir: str | None) -> ReadSVG:
         skipped.update(break_reference_cycles(root))
         size = _root_size(root)
         text_notes = texts_to_paths(root, size, name)
-        check_size(root, name, resource_limits())  # the glyph outlines counted too, before svgelements reads them
         images = mark_images(root)  # after text: colour bitmap glyphs are <image>s
         servers = PaintServers(root, size)
         definitions = extract_definitions(root)

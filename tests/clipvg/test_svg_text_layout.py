@@ -275,3 +275,21 @@ def test_text_over_the_text_characters_limit_is_refused_before_it_is_laid_out():
     assert refused.value.limit == "text_characters" and str(refused.value).startswith(
         "<string>: the character count of its text is 7, over the text_characters limit of 6; reduce it, or raise "
         "the limit with --max-text-characters N (setting CLIPVG_MAX_TEXT_CHARACTERS=N")
+
+
+def test_text_outlines_and_path_data_together_over_the_points_limit_are_refused():
+    from clipvg.errors import SVGParseError
+    from clipvg.limits import ResourceLimits, using
+    from clipvg.svg.document import parse_xml
+    from clipvg.svg.point_count import count_points
+    from clipvg.svg.text import texts_to_paths
+
+    text = f'<text x="10" y="100" {FONT}>AOA</text>'
+    root = parse_xml(svg(text).encode(), "t.svg")
+    texts_to_paths(root, (400, 200), "t.svg")
+    glyphs = sum(count_points(e.get("d")) for e in root.iter() if e.get("d"))
+    markup = svg(text + '<path d="M0 0 L5 0 L5 5 Z"/>')  # 3 points of path data beside the outlines
+    with using(ResourceLimits(points=glyphs + 3)):
+        assert load(markup).num_paths == 4
+    with using(ResourceLimits(points=glyphs + 2)), pytest.raises(SVGParseError, match="the point count of all path data"):
+        load(markup)

@@ -21,7 +21,7 @@ from svgelements import Matrix
 
 from ...errors import SVGParseError
 from ...limits import ResourceLimits, resource_limits
-from ..document import SVG_NS, local_name
+from ..document import SVG_NS, check_size, local_name
 from .bbox_paint import rebind
 from .content import collect
 from .emit import emit, outline_points
@@ -56,7 +56,8 @@ def texts_to_paths(root: ET.Element, viewport: tuple[float, float], name: str) -
     substituted or skipped (fonts not installed, characters no font has, missing text paths).
     ``viewport`` (w, h) in user units resolves percentages. SVGParseError (its ``limit`` set) when the texts
     hold more characters than the text_characters limit (before any is laid out), or their outlines more points
-    than the points limit (before they are written); ``name``: the file, for the message."""
+    than the points limit (before they are written), or the document's path data with them more than the point
+    limits (``document.check_size``); ``name``: the file, for the message."""
     notes: Counter[str] = Counter()
     limits = resource_limits()
     texts = [e for e in root.iter() if local_name(e.tag) == "text"]
@@ -84,6 +85,8 @@ def texts_to_paths(root: ET.Element, viewport: tuple[float, float], name: str) -
             parent[list(parent).index(text)] = group
     if defs:
         ET.SubElement(root, f"{{{SVG_NS}}}defs").extend(defs)
+    if texts:  # the document's path data with the outlines written, counted again before svgelements reads it
+        check_size(root, name, limits)
     return notes
 
 
