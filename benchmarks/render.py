@@ -319,7 +319,8 @@ def prepare(scene: str, size: int, args: argparse.Namespace, folder: Path) -> tu
 def main() -> None:
     has_cuda = torch.cuda.is_available()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scenes", nargs="+", choices=SCENES, default=list(SCENES))
+    parser.add_argument("--scenes", nargs="+", choices=SCENES,
+                        help="default: all, 'icons' left out where papirus-icon-theme is not installed")
     parser.add_argument("--sizes", type=int, nargs="+", help="output sizes (px) for every scene (default: per scene)")
     parser.add_argument("--paths", type=int, default=1000, help="blob count")
     parser.add_argument("--depth", type=float, default=4.0)
@@ -342,6 +343,8 @@ def main() -> None:
     if args.one:
         print(json.dumps(run_case(json.loads(Path(args.one).read_text()))))
         return
+    if args.scenes is None:
+        args.scenes = [name for name in SCENES if name != "icons" or icon_files()]
     if "icons" in args.scenes and not icon_files():
         parser.error(f"no icons in {ICON_DIR}: apt-get install papirus-icon-theme, or leave out 'icons'")
     commit = args.commit or git_commit()

@@ -28,10 +28,12 @@ log="$out/gpu_check_$stamp.log"
 junit="$out/gpu_check_$stamp.junit.xml"
 
 echo "== tests (commit $commit)" | tee "$log"
-timeout 300 "$python" -m pytest tests -p no:cacheprovider -n "${WORKERS:-12}" --timeout 200 -q -rfE \
-  --junitxml "$junit" 2>&1 | tee -a "$log"
+# one line per test (-q from addopts and -vv make -v), so that a run cut short still names what failed; two
+# threads per worker (torch and numba would take every core in each of the workers)
+OMP_NUM_THREADS=2 NUMBA_NUM_THREADS=2 timeout "${TEST_SECONDS:-300}" "$python" -m pytest tests -p no:cacheprovider \
+  -n "${WORKERS:-12}" --timeout 200 -vv -rfE --junitxml "$junit" 2>&1 | tee -a "$log" | grep -E "FAILED|ERROR|passed|failed"
 
 echo "== benchmarks" | tee -a "$log"
-timeout 240 "$python" benchmarks/gpu_report.py --junit "$junit" --commit "$commit" \
+timeout "${BENCH_SECONDS:-240}" "$python" benchmarks/gpu_report.py --junit "$junit" --commit "$commit" \
   --json "$out/gpu_check_$stamp.json" 2>&1 | tee -a "$log"
 echo "results: $out/gpu_check_$stamp.json, log: $log" | tee -a "$log"

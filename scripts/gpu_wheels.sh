@@ -12,5 +12,5 @@ done
 python3 -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 --implementation cp \
   "${platforms[@]}" -d .whl \
   open-clip-torch ftfy wcwidth svgelements svgwrite resvg-py diffusers vtracer starlette uvicorn \
-  cairosvg cairocffi cssselect2 tinycss2 webencodings defusedxml
+  cairosvg cairocffi cssselect2 tinycss2 webencodings defusedxml uharfbuzz python-bidi
 ls .whl

@@ -29,7 +29,7 @@ from .checkpoint import checkpoint_file, has_checkpoint, load_checkpoint, save_c
 from .editor import Editor
 from .memory import MemoryGuard
 from .options import EditOptions
-from .outputs import FrameRecorder, export_layers, output_bytes, write_scene
+from .outputs import FrameRecorder, check_targets, export_layers, output_bytes, write_scene
 from .ownership import JobLock, own_job
 from .spec import JobSpec
 
@@ -194,6 +194,7 @@ def run_session(spec: JobSpec, options: EditOptions, new_editor: NewEditor, meta
     inputs = spec.input_files()
     for target in spec.outputs.paths:
         ensure_not_input(target, inputs)
+    check_targets(spec.outputs.paths)  # a PDF needs libcairo: known before any work, not after
     check_writable(tuple(spec.outputs.paths))  # before any work that an unwritable output would lose
     directory = spec.checkpoint_dir()
     start = time.perf_counter()

@@ -6,9 +6,9 @@ import io
 import os
 import re
 from pathlib import Path
+from types import ModuleType
 from typing import Sequence
 
-import cairosvg
 import torch
 from PIL import Image
 
@@ -18,16 +18,29 @@ from ..image_out import save_png, save_render_png
 from ..render import WHITE, render
 from ..scene import Scene
 from ..svg import save_svg, scene_to_svg_string
+from .spec import check_output_suffixes
 
-FORMATS = (".svg", ".png", ".pdf")
 Inputs = tuple[str | os.PathLike, ...]
 
 
 def check_targets(targets: Sequence[str | os.PathLike]) -> None:
-    """Raise InvalidInputError unless every target ends in .svg, .png or .pdf."""
+    """Raise InvalidInputError unless every target ends in .svg, .png or .pdf, and unless cairosvg (with
+    its system library, libcairo) loads where a target is a PDF: before any work, not after it."""
+    check_output_suffixes(targets)
     for target in targets:
-        if Path(target).suffix.lower() not in FORMATS:
-            raise InvalidInputError(f"cannot write {target}: the output must end in {', '.join(FORMATS)}")
+        if Path(target).suffix.lower() == ".pdf":
+            _cairosvg(target)
+
+
+def _cairosvg(target: str | os.PathLike) -> ModuleType:
+    """cairosvg, imported on first need: it loads libcairo, which a machine may lack (PDF output alone
+    needs it). Raises InvalidInputError naming ``target`` and the fix when it cannot load."""
+    try:
+        import cairosvg
+    except (ImportError, OSError) as error:
+        raise InvalidInputError(f"cannot write {target}: PDF output needs cairosvg and the cairo library "
+                                f"(apt-get install libcairo2, or write .svg / .png): {error}") from None
+    return cairosvg
 
 
 SVG_POINT_BYTES, SVG_PATH_BYTES = 24, 400  # generous: "12.3456,78.9012 " per point, attributes per path
@@ -52,7 +65,7 @@ def write_scene(scene: Scene, target: str | os.PathLike, inputs: Inputs = ()) ->
     elif suffix == ".png":
         save_render_png(scene, target, WHITE, inputs)
     else:
-        write_bytes_atomic(target, cairosvg.svg2pdf(bytestring=scene_to_svg_string(scene).encode()), inputs)
+        write_bytes_atomic(target, _cairosvg(target).svg2pdf(bytestring=scene_to_svg_string(scene).encode()), inputs)
 
 
 def _safe(name: str) -> str:

@@ -26,6 +26,13 @@ from ..limits import ResourceLimits, names as limit_names, resource_limits
 
 VERSION = 1
 OUTPUT_SUFFIXES = (".svg", ".png", ".pdf")
+
+
+def check_output_suffixes(targets: typing.Sequence[str]) -> None:
+    """Raise InvalidInputError unless every target ends in .svg, .png or .pdf."""
+    for target in targets:
+        if Path(target).suffix.lower() not in OUTPUT_SUFFIXES:
+            raise InvalidInputError(f"cannot write {target}: the output must end in {', '.join(OUTPUT_SUFFIXES)}")
 BACKENDS = ("torch", "diffvg")
 LEGACY_LIMITS = {"max_paths": "paths", "max_pixels": "render_pixels"}  # JobSpec.limits before ResourceLimits
 
@@ -180,9 +187,7 @@ class JobSpec:
             raise InvalidInputError(f"unknown backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
         if not self.outputs.paths:
             raise InvalidInputError("the job writes nothing; give at least one output (.svg, .png or .pdf)")
-        for target in self.outputs.paths:
-            if Path(target).suffix.lower() not in OUTPUT_SUFFIXES:
-                raise InvalidInputError(f"cannot write {target}: the output must end in {', '.join(OUTPUT_SUFFIXES)}")
+        check_output_suffixes(self.outputs.paths)
         return self
 
     def input_files(self) -> tuple[str, ...]:

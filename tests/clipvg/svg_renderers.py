@@ -7,8 +7,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import cairosvg
 import numpy as np
+import pytest
 import resvg_py
 from PIL import Image
 
@@ -36,8 +36,20 @@ def resvg_zoomed(svg: str, zoom: int) -> np.ndarray:
     return _on_white(bytes(resvg_py.svg_to_bytes(svg_string=svg, zoom=zoom)))
 
 
+def cairosvg_module():
+    """cairosvg, or a skip where its system library (libcairo) is missing, as on the GPU machine; CI
+    installs libcairo and sets CLIPVG_REQUIRE_SYSTEM_TOOLS, which turns a missing one into a failure."""
+    try:
+        import cairosvg
+    except (ImportError, OSError) as error:
+        if os.environ.get("CLIPVG_REQUIRE_SYSTEM_TOOLS"):
+            raise
+        pytest.skip(f"cairosvg cannot load here: {error}")
+    return cairosvg
+
+
 def cairo(svg: Path) -> np.ndarray:
-    return _on_white(cairosvg.svg2png(url=str(svg)))
+    return _on_white(cairosvg_module().svg2png(url=str(svg)))
 
 
 def assert_draws_like_resvg(document: str, expected: str | None = None, min_psnr: float = 40.0) -> None:

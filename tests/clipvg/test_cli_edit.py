@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
+import sys
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from clipvg.cli import main
 from clipvg.edit.editor import Editor
 from clipvg.svg import load_svg
 from edit_scenes import quick_settings, red_circle
-from svg_renderers import RENDERERS, available, psnr
+from svg_renderers import RENDERERS, available, cairosvg_module, psnr
 from synthetic_fonts import build_font
 
 GREEN = "a green circle on a white background"
@@ -51,6 +52,7 @@ def digest(path):
 
 
 def test_edit_writes_svg_png_pdf_and_never_touches_the_input(photo, tmp_path, capsys, clip_args):
+    cairosvg_module()
     before = digest(photo)
     out = tmp_path / "out"
     code, stdout, err = run(capsys, "edit", photo, "-o", out / "e.svg", "-o", out / "e.png", "-o", out / "e.pdf",
@@ -63,6 +65,14 @@ def test_edit_writes_svg_png_pdf_and_never_touches_the_input(photo, tmp_path, ca
     assert Image.open(out / "e.png").size == (64, 64)
     assert (out / "e.pdf").read_bytes().startswith(b"%PDF")
     assert sorted(p.name for p in out.iterdir()) == ["e.pdf", "e.png", "e.svg"]  # no temporary files left
+
+
+def test_pdf_without_cairo_is_refused_before_any_work(photo, tmp_path, capsys, clip_args, monkeypatch):
+    monkeypatch.setitem(sys.modules, "cairosvg", None)  # import cairosvg raises ImportError, as without libcairo
+    code, _, err = run(capsys, "edit", photo, "-o", tmp_path / "e.svg", "-o", tmp_path / "e.pdf",
+                       "--prompt", GREEN, "--iterations", 2, *clip_args)
+    assert code == 2 and "e.pdf" in err and "libcairo2" in err
+    assert not tmp_path.joinpath("e.svg").exists()  # refused before the optimisation, not after
 
 
 @pytest.mark.parametrize("renderer", sorted(RENDERERS))

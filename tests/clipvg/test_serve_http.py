@@ -13,6 +13,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
 from serve_faults import FAULTY_SEED  # noqa: E402
+from svg_renderers import cairosvg_module  # noqa: E402
 from serve_helpers import (edit_request, make_app, require_modules, serve_client, tiny_png, tiny_svg,  # noqa: E402
                            upload, wait_job)
 
@@ -192,14 +193,31 @@ def test_downloads(client, doc) -> None:
     assert svg.headers["content-disposition"] == 'attachment; filename="tiny-v0.svg"'
     png = client.get(f"{base}/png")
     assert png.headers["content-type"] == "image/png" and png.content.startswith(b"\x89PNG")
-    pdf = client.get(f"{base}/pdf")
-    assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     archive = zipfile.ZipFile(io.BytesIO(client.get(f"{base}/zip").content))
     assert sorted(archive.namelist()) == ["00_background.png", "00_background.svg", "01_circle.png",
                                           "01_circle.svg", "02_square.png", "02_square.svg"]
     assert client.get(f"{base}/png").content == png.content  # made once, then kept
     assert client.get(f"{base}/gif").status_code == 404
     assert client.get(f"/api/documents/{doc}/versions/7/svg").status_code == 404
+
+
+def test_pdf_download(client, doc) -> None:
+    cairosvg_module()
+    pdf = client.get(f"/api/documents/{doc}/versions/0/pdf")
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+
+
+def test_pdf_download_without_cairo_says_why(tmp_path, monkeypatch) -> None:
+    """Where libcairo is missing (cairosvg fails to import in the workers), a PDF is answered 4xx with the reason."""
+    fake = tmp_path / "no-cairo" / "cairosvg"
+    fake.mkdir(parents=True)
+    fake.joinpath("__init__.py").write_text("raise OSError(\"no library called 'cairo-2' was found\")\n")
+    monkeypatch.syspath_prepend(fake.parent)  # the spawned workers start with this process's sys.path
+    with serve_client(make_app(tmp_path / "work")) as client:
+        doc = upload(client, tiny_svg(), "tiny.svg").json()["document"]["id"]
+        answer = client.get(f"/api/documents/{doc}/versions/0/pdf")
+        assert 400 <= answer.status_code < 500 and "libcairo2" in answer.text
+        assert client.get(f"/api/documents/{doc}/versions/0/png").status_code == 200
 
 
 @pytest.mark.parametrize("change, message", [
