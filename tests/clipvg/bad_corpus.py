@@ -12,7 +12,7 @@ import io
 import random
 import re
 import struct
-import subprocess
+import tempfile
 import zlib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -22,9 +22,11 @@ from typing import Iterator
 import numpy as np
 from PIL import Image
 
+from synthetic_fonts import build_font
+from system_tools import FAMILY, font_file
+
 SVG_HEAD = '<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}">'
 NUMBERS = ("1e309", "-1e309", "nan", "inf", "-inf", "1e-400", "99999999999999999999999", "1e38", "-0", "0", "")
-FAMILY = "DejaVu Sans"
 COMMANDS = {
     "svg": ["render", "{file}", "-o", "{out}.png"],
     "png": ["vectorize", "{file}", "-o", "{out}.svg", "--max-size", "16"],
@@ -115,8 +117,13 @@ def _image_cases(rng: random.Random) -> Iterator[Case]:
 
 @lru_cache(maxsize=1)
 def _font_bytes() -> bytes:
-    path = subprocess.run(["fc-match", "-f", "%{file}", FAMILY], capture_output=True, text=True).stdout
-    return Path(path).read_bytes()
+    """The bytes of FAMILY's file where fontconfig has it, else of the synthetic test font (a machine
+    without fonts, such as the GPU machine, still gets broken fonts to read)."""
+    path = font_file(FAMILY)
+    if path is not None:
+        return path.read_bytes()
+    with tempfile.TemporaryDirectory() as folder:
+        return build_font(Path(folder) / "synthetic.ttf").read_bytes()
 
 
 def _font_cases(rng: random.Random) -> Iterator[Case]:

@@ -15,22 +15,14 @@ from pathlib import Path
 from typing import Iterator
 
 import numpy as np
-import pytest
 from PIL import Image
+
+from system_tools import require
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
 LOCAL = "http://127.0.0.1"
-
-
-def require(condition: bool, reason: str) -> None:
-    """Skip the test with ``reason`` unless ``condition``; fail instead under CLIPVG_REQUIRE_SYSTEM_TOOLS."""
-    if condition:
-        return
-    if os.environ.get("CLIPVG_REQUIRE_SYSTEM_TOOLS"):
-        pytest.fail(f"{reason} (CLIPVG_REQUIRE_SYSTEM_TOOLS is set, so this is an error)")
-    pytest.skip(reason, allow_module_level=True)
 
 
 def require_modules(*names: str) -> None:

@@ -8,9 +8,10 @@ import subprocess
 from pathlib import Path
 
 import numpy as np
-import pytest
 import resvg_py
 from PIL import Image
+
+from system_tools import require
 
 
 def _on_white(png: bytes) -> np.ndarray:
@@ -37,14 +38,11 @@ def resvg_zoomed(svg: str, zoom: int) -> np.ndarray:
 
 
 def cairosvg_module():
-    """cairosvg, or a skip where its system library (libcairo) is missing, as on the GPU machine; CI
-    installs libcairo and sets CLIPVG_REQUIRE_SYSTEM_TOOLS, which turns a missing one into a failure."""
+    """cairosvg, or a skip where its system library (libcairo) is missing (``system_tools.require``)."""
     try:
         import cairosvg
     except (ImportError, OSError) as error:
-        if os.environ.get("CLIPVG_REQUIRE_SYSTEM_TOOLS"):
-            raise
-        pytest.skip(f"cairosvg cannot load here: {error}")
+        require(False, f"cairosvg cannot load here (apt-get install libcairo2): {error}")
     return cairosvg
 
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from clipvg.cli import COMMANDS, build_parser
+from system_tools import system_font
 
 PROBE = """
 import sys
@@ -124,6 +124,7 @@ def test_inpaint_refuses_a_broken_mask_before_loading_torch(tmp_path):
 
 
 def test_font_refuses_a_broken_guide_path_before_loading_torch(tmp_path):
+    system_font("DejaVu Sans")
     (tmp_path / "guide.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"><path d="M0')
     probe = ("import sys\nfrom clipvg.cli import main\n"
              "code = main(['font', 'AB', '--font', 'DejaVu Sans', '--on-path', 'guide.svg', '-o', 'o.svg', '--prompt', 'x'])\n"
@@ -137,10 +138,7 @@ def test_font_refuses_a_broken_guide_path_before_loading_torch(tmp_path):
     ("", "the prompt is empty"),  # an empty prompt: refused before the (damaged) font is read
 ])
 def test_font_refuses_a_truncated_font_or_empty_prompt_before_loading_torch(tmp_path, prompt, message):
-    font = subprocess.run(["fc-match", "-f", "%{file}", "DejaVu Sans"], capture_output=True, text=True).stdout
-    if not font.endswith((".ttf", ".otf")):
-        pytest.skip("fontconfig has no DejaVu Sans file")
-    (tmp_path / "trunc.ttf").write_bytes(Path(font).read_bytes()[:30000])
+    (tmp_path / "trunc.ttf").write_bytes(system_font("DejaVu Sans").read_bytes()[:30000])
     probe = ("import sys\nfrom clipvg.cli import main\n"
              f"code = main(['font', 'AB', '--font', 'trunc.ttf', '-o', 'o.svg', '--prompt', {prompt!r}])\n"
              "print(code, 'torch' in sys.modules)")

@@ -11,8 +11,7 @@ from clipvg.cli import main
 from clipvg.errors import ResourceLimitError
 from clipvg.fonts import text_to_scene
 from edit_scenes import red_circle
-
-FAMILY = "DejaVu Sans"
+from system_tools import FAMILY, system_font
 
 
 def one_line_error(capsys, argv: list[str]) -> str:
@@ -23,6 +22,7 @@ def one_line_error(capsys, argv: list[str]) -> str:
 
 
 def test_font_size_times_characters_is_limited(tmp_path, capsys):
+    system_font(FAMILY)
     assert text_to_scene("AB", FAMILY, 64).num_paths == 2
     with pytest.raises(ResourceLimitError, match="font_cells limit"):
         text_to_scene("A" * 10_000, FAMILY, 128)

@@ -19,7 +19,7 @@ from clipvg.render.filters.color import hue_rotate_matrix, luminance_to_alpha_ma
 from clipvg.scene.tree import tree_to_data
 from clipvg.svg.reader import read_svg
 from clipvg.tiling import drawn_samples, render_plan, working_bytes
-from serve_helpers import require
+from system_tools import require, system_font
 
 RESVG = Path("/work/resvg-suite/crates/resvg/tests/tests")  # a fetched copy of resvg's suite, where there is one
 # real files CI installs (scripts/test.sh: openclipart-svg, tango-icon-theme): patterns, images, filters, strokes
@@ -71,6 +71,7 @@ def _read_in_fresh_process(path: Path) -> list[str]:
 
 
 def test_reading_an_svg_with_every_kind_of_content_does_not_load_torch(tmp_path):
+    system_font()  # RICH's text counts among its paths
     (tmp_path / "rich.svg").write_text(RICH)
     paths, images, filters, torch_loaded = _read_in_fresh_process(tmp_path / "rich.svg")
     assert int(paths) >= 8 and images == "1" and filters == "3" and torch_loaded == "False"
@@ -206,6 +207,7 @@ def test_a_text_with_a_skewed_stroke_keeps_its_source_from_the_made_outline():
     outline when the Scene is built, not from its stand-in."""
     from clipvg.svg.text.source import unchanged
 
+    system_font()
     svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="120" height="40"><text x="4" y="30" font-size="24" '
            'fill="none" stroke="black" transform="skewX(-15)">Hi</text></svg>')
     read = read_svg(svg)

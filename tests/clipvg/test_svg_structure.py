@@ -10,6 +10,7 @@ from clipvg.svg import UnsupportedSVGWarning
 from clipvg.svg.document import _readable_prefix, _well_formed
 from svg_renderers import assert_draws_like_resvg, psnr, resvg_supersampled
 from svg_samples import svg
+from system_tools import system_font
 
 SIZE = 'width="48" height="48"'
 
@@ -34,6 +35,7 @@ def test_switch_draws_the_first_child_whose_conditions_pass() -> None:
 
 
 def test_text_content_failing_its_conditions_is_not_drawn() -> None:
+    system_font("DejaVu Sans")
     assert_like_resvg("""
       <text y="30" font-family="DejaVu Sans" font-size="20" fill="#208040"><tspan x="4">ab</tspan>
         <tspan x="4" fill="red" systemLanguage="ru">ab</tspan>cd</text>""",

@@ -6,7 +6,6 @@ import base64
 import colorsys
 import gzip
 import re
-import subprocess
 import warnings
 
 import numpy as np
@@ -20,6 +19,7 @@ from clipvg.svg.colors import color_text, normalize_paint, parse_color
 from clipvg.svg.units import ABSOLUTE, LengthContext, font_size, parse_length, to_user
 from svg_renderers import psnr, resvg_supersampled
 from svg_samples import svg
+from system_tools import system_font
 
 CONTEXT = LengthContext(font_size=20.0, root_font_size=10.0, viewport=(200.0, 100.0), window=(400.0, 300.0))
 
@@ -74,8 +74,7 @@ def test_em_ex_and_percent_draw_like_resvg() -> None:
 def face_measures(family: str) -> tuple[float, float, float, float]:
     """(advance of "0", ascent, descent, line gap) in em of the file fontconfig gives for ``family``,
     read with fontTools (hhea metrics: the face must not ask for its typo metrics)."""
-    path = subprocess.run(["fc-match", "-f", "%{file}", family], capture_output=True, text=True, check=True).stdout
-    with TTFont(path, fontNumber=0) as font:
+    with TTFont(system_font(family), fontNumber=0) as font:
         upem = font["head"].unitsPerEm
         assert not font["OS/2"].fsSelection & (1 << 7)
         advance = font["hmtx"][font.getBestCmap()[ord("0")]][0]
