@@ -26,6 +26,7 @@ export PYTHONPATH=$PWD${PYTHONPATH:+:$PYTHONPATH} PYTHONUNBUFFERED=1
 commit=${CLIPVG_COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || cat .commit 2>/dev/null || echo unknown)}
 log="$out/gpu_check_$stamp.log"
 junit="$out/gpu_check_$stamp.junit.xml"
+export CLIPVG_FAILURE_LOG="$out/gpu_check_$stamp.failures.log"  # each failure's traceback as it happens
 
 echo "== tests (commit $commit)" | tee "$log"
 # one line per test (-q from addopts and -vv make -v), so that a run cut short still names what failed; two

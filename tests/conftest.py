@@ -90,6 +90,16 @@ def pytest_collection_finish(session: pytest.Session) -> None:
                 time.sleep(0.2)
 
 
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Where CLIPVG_FAILURE_LOG names a file, append each failure's traceback to it as it happens (in the
+    controller alone under xdist): a run cut short by a time limit, as on the GPU machine, still says why
+    each test failed, not only which."""
+    target = os.environ.get("CLIPVG_FAILURE_LOG")
+    if target and report.failed and "PYTEST_XDIST_WORKER" not in os.environ:
+        with open(target, "a", encoding="utf-8") as log:
+            log.write(f"== {report.nodeid} ({report.when})\n{report.longreprtext[-6000:]}\n\n")
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     gpu = torch.cuda.get_device_name(0) if _HAS_CUDA else "none (CUDA runs skipped)"
     return f"clipvg devices: cpu; cuda: {gpu}; torch {torch.__version__}"

@@ -76,7 +76,7 @@ def jsonl_block() -> str:
 def offline_env(home: Path) -> dict[str, str]:
     """The environment of a fresh offline CPU machine: no model hub, empty caches, no GPU."""
     return dict(os.environ, HF_HUB_OFFLINE="1", HF_HOME=str(home / "hf"), HOME=str(home), XDG_CACHE_HOME=str(home),
-                CUDA_VISIBLE_DEVICES="", PYTHONPATH=str(ROOT))
+                CUDA_VISIBLE_DEVICES="", PYTHONPATH=os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH")))))
 
 
 def outputs(words: tuple[str, ...]) -> list[str]:
