@@ -22,16 +22,18 @@ _EXACT = 1e-5  # relative error of the probe product: float32 gives ~3e-7, bf16 
 def onednn_exact() -> bool:
     """True when float32 products under oneDNN's setting keep float32 accuracy on this CPU. The probe
     runs outside autocast: a first call from inside a bf16 autocast (a bf16 CLIP's first step) would
-    otherwise measure a bf16 product and, cached, send every later float32 product to MKL."""
+    otherwise measure a bf16 product and, cached, send every later float32 product to MKL. Both a matrix
+    product and a batched ``F.linear`` are probed: torch 2.11 kept the first in float32 and rounded the
+    second to bf16."""
     backend = getattr(torch.backends.mkldnn, "matmul", None)
     if not torch.backends.mkldnn.is_available() or not hasattr(backend, "fp32_precision"):
         return False
     generator = torch.Generator().manual_seed(0)
-    a, b = torch.randn(64, 256, generator=generator), torch.randn(256, 256, generator=generator)
+    a, b = torch.randn(4, 64, 256, generator=generator), torch.randn(256, 256, generator=generator)
     with _onednn(), torch.autocast("cpu", enabled=False):
-        product = a @ b
-    exact = a.double() @ b.double()
-    return bool((product.double() - exact).norm() / exact.norm() < _EXACT)
+        products = [a[0] @ b, F.linear(a, b)]  # a batched product may take another kernel (torch 2.11: bf16)
+    exact = [a[0].double() @ b.double(), F.linear(a.double(), b.double())]
+    return all(bool((p.double() - e).norm() / e.norm() < _EXACT) for p, e in zip(products, exact))
 
 
 @contextlib.contextmanager
