@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .crossings import check_edit
 from .limits import resource_limits, using
 
 if TYPE_CHECKING:
@@ -93,8 +94,8 @@ def check_job_inputs(spec: JobSpec) -> JobReads:
 def check_edit_canvas(read: ReadSVG, what: str) -> None:
     """ResourceLimitError naming ``what`` when the canvas of the SVG ``read``, which an edit renders with
     gradients, is over the render size limits in force or over their memory estimate already without paths and
-    CLIP views."""
-    resource_limits().check_job(read.width, read.height, 0, 0, 0, what)
+    CLIP views (its edges' pieces beyond the pixels counted: ``clipvg.crossings``)."""
+    check_edit(resource_limits(), read, 0, 0, 0, what)
 
 
 def check_svg(path: str | os.PathLike) -> ReadSVG:

@@ -99,16 +99,17 @@ class ResourceLimits:
 
     def check_job(self, width: float, height: float, points: int, paths: int, views: int, what: str,
                   error: type[ClipvgError] = ResourceLimitError, working: float | None = None,
-                  samples: int = 1) -> None:
+                  samples: int = 1, crowding: float = 0) -> None:
         """Check a job's render size, paths, points and its estimated peak memory (see ``job_bytes``;
         ``working``: peak bytes a render without gradients draws with, None for one with; ``samples``
-        per axis of a supersampled render)."""
+        per axis of a supersampled render; ``crowding``: bytes its edges take beyond the pixels,
+        ``clipvg.crossings.crowding_bytes``)."""
         self.check("render_pixels", width * height, f"{what}: the render size {width:g}x{height:g} in pixels", error)
         self.check("render_side", max(width, height), f"{what}: the longer side of the render size "
                    f"{width:g}x{height:g} in pixels", error)
         self.check("paths", paths, f"{what}: the path count", error)
         self.check("points", points, f"{what}: the point count", error)
-        self.check("memory_bytes", job_bytes(width, height, points, views, working, samples),
+        self.check("memory_bytes", job_bytes(width, height, points, views, working, samples) + crowding,
                    f"{what}: the estimated memory in bytes", error)
         if working is not None:  # a preview or export: its tiles' reach (filters) sets its memory, not the size alone
             self.check("render_memory_bytes", job_bytes(width, height, points, 0, working, samples),

@@ -17,7 +17,8 @@ import math
 from dataclasses import dataclass
 from typing import Callable, Iterator, NamedTuple, Protocol
 
-from .errors import InvalidInputError
+from .crossings import EdgeLoad, crowding_bytes, with_pieces
+from .errors import InvalidInputError, ResourceLimitError
 from .limits import FLAT_PIXEL_BYTES, OUTPUT_PIXEL_BYTES, POINT_BYTES, TREE_PIXEL_BYTES, resource_limits
 from .samples import export_samples, textures_on_grid
 from .scene.tree import ClipPath, FilterPrimitive, Group, Pattern
@@ -57,6 +58,8 @@ class Drawable(Protocol):
 
     @property
     def num_paths(self) -> int: ...
+
+    def edge_load(self) -> EdgeLoad: ...
 
 
 def _primitive_reach(primitive: FilterPrimitive, scale: tuple[float, float]) -> Reach | None:
@@ -184,31 +187,49 @@ def tile_plan(width: int, height: int, margin: tuple[int, int], pixels: int) -> 
     return TilePlan(cols, rows, (mx if cols < width else 0, my))
 
 
-def plan_for(scene: Drawable, width: int, height: int, reserved: float = 0) -> TilePlan | None:
+def plan_for(scene: Drawable, width: int, height: int, reserved: float = 0, load: EdgeLoad | None = None
+             ) -> TilePlan | None:
     """The tiles a render of ``scene`` at ``width`` x ``height`` without gradients is drawn in, beside
     ``reserved`` bytes (``reserved_bytes``: the runtime, the scene, the result), or None when it is drawn in
-    one piece (it fits in one tile, or cannot be tiled). A row of narrower tiles is put together in a band
-    whose bytes come out of the room too. With too little room the plan is the smallest tile
-    ``tile_plan`` makes (``render_plan`` refuses it)."""
+    one piece (it fits in one tile, its edges' crossings included, or cannot be tiled). A row of narrower tiles
+    is put together in a band whose bytes come out of the room too. With too little room the plan is the
+    smallest tile ``tile_plan`` makes (``render_plan`` refuses it). ``load``: ``scene.edge_load()``, when
+    already made."""
+    load = scene.edge_load() if load is None else load
     pixels = tile_budget(scene, reserved)
-    if width * height <= pixels:
+    whole = width * height * _pixel_bytes(scene) + _crowding(load, width, height, None, scene)
+    if width * height <= pixels and whole <= pixels * _pixel_bytes(scene):
         return None
     margin = tile_margins(scene, width, height)
     if margin is None:
         return None
     plan = tile_plan(width, height, margin, pixels)
-    over = _plan_bytes(scene, plan, width, height) - _room(reserved)
-    if over > 0:
-        plan = tile_plan(width, height, margin, max(0, pixels - math.ceil(over / _pixel_bytes(scene))))
+    over = _plan_bytes(scene, plan, width, height, load) - _room(reserved)
+    while over > 0 and pixels > 0:  # crowded edges shrink more slowly than the pixels: at most halve each time
+        pixels = max(pixels - math.ceil(over / _pixel_bytes(scene)), pixels // 2)
+        plan = tile_plan(width, height, margin, pixels)
+        over = _plan_bytes(scene, plan, width, height, load) - _room(reserved)
     return None if plan.cols >= width and plan.rows >= height else plan
 
 
-def _plan_bytes(scene: Drawable, plan: TilePlan, width: int, height: int) -> float:
+def _crowding(load: EdgeLoad, width: int, height: int, plan: TilePlan | None, scene: Drawable) -> float:
+    """Bytes beyond the per-pixel figures that the edges of ``scene`` drawn at ``width`` x ``height`` take
+    (``clipvg.crossings``): over the whole render, or over the largest tile of ``plan`` (the paths reaching its
+    band of rows)."""
+    scale = (width / scene.width, height / scene.height)
+    if plan is None:
+        return crowding_bytes(load.crossings(scale), width * height)
+    return crowding_bytes(load.most_in_bands(scale, plan.rows, plan.margin[1], height), plan.drawn_pixels(width, height))
+
+
+def _plan_bytes(scene: Drawable, plan: TilePlan, width: int, height: int, load: EdgeLoad) -> float:
     """Estimated peak bytes of drawing a ``width`` x ``height`` render of ``scene`` in ``plan``'s tiles: the
-    largest tile (margins included) at the measured bytes per pixel, the tiles' heap growth (``_tiles_bytes``)
-    and the band a row of narrower tiles is put together in."""
+    largest tile (margins included) at the measured bytes per pixel, its edges' crossings beyond those
+    (``_crowding``), the tiles' heap growth (``_tiles_bytes``) and the band a row of narrower tiles is put
+    together in."""
     band = 0 if plan.cols >= width else plan.rows * width * OUTPUT_PIXEL_BYTES
-    return plan.drawn_pixels(width, height) * _pixel_bytes(scene) + _tiles_bytes(scene) + band
+    return (plan.drawn_pixels(width, height) * _pixel_bytes(scene) + _crowding(load, width, height, plan, scene)
+            + _tiles_bytes(scene) + band)
 
 
 def _clip_paths(clip: ClipPath | None) -> Iterator[int]:
@@ -234,11 +255,13 @@ def pattern_paths(tree: Group) -> set[int]:
 def working_bytes(scene: Drawable, width: int, height: int, tiled: bool = True, reserved: float = 0) -> float:
     """Estimated peak bytes the drawing of a ``width`` x ``height`` render of ``scene`` takes without
     gradients beside ``reserved`` bytes (``plan_for``): its tiles' (``_plan_bytes``); the whole render's at the
-    measured bytes per pixel when it is drawn in one piece (``tiled`` False, or ``plan_for`` None)."""
-    plan = plan_for(scene, width, height, reserved) if tiled else None
+    measured bytes per pixel when it is drawn in one piece (``tiled`` False, or ``plan_for`` None); each with
+    what its edges' crossings take beyond those (``_crowding``)."""
+    load = scene.edge_load()
+    plan = plan_for(scene, width, height, reserved, load) if tiled else None
     if plan is None:
-        return width * height * _pixel_bytes(scene)
-    return _plan_bytes(scene, plan, width, height)
+        return width * height * _pixel_bytes(scene) + _crowding(load, width, height, None, scene)
+    return _plan_bytes(scene, plan, width, height, load)
 
 
 def drawn_samples(scene: Drawable, scale: float, samples: int) -> int:
@@ -301,8 +324,12 @@ def render_plan(scene: Drawable, width: int | None, height: int | None, samples:
     drawn = working(width * samples, height * samples, reserved)
     what = "render (width/height, --width)"
     limits = resource_limits()
-    limits.check_job(width, height, points, scene.num_paths, 0, what, working=drawn, samples=samples)
-    if drawn is not None:
-        limits.check("render_memory_bytes", reserved + drawn, f"{what}: the estimated peak memory in bytes of this "
-                     "render without gradients with its result and the runtime beside its tiles")
+    try:
+        limits.check_job(width, height, points, scene.num_paths, 0, what, working=drawn, samples=samples)
+        if drawn is not None:
+            limits.check("render_memory_bytes", reserved + drawn, f"{what}: the estimated peak memory in bytes of "
+                         "this render without gradients with its result and the runtime beside its tiles")
+    except ResourceLimitError as refused:
+        scale = (width * samples / scene.width, height * samples / scene.height)
+        raise with_pieces(refused, scene.edge_load(), scale, width * samples, height * samples) from None
     return RenderPlan(width, height, drawn, samples, reserved)

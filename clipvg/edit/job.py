@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..atomic import check_writable, ensure_not_input
+from ..crossings import check_edit
 from ..errors import ClipvgError, InvalidInputError
 from ..input_check import JobReads, ReadRaster
 from ..limits import using
@@ -133,7 +134,7 @@ def check_resources(scene: Scene, spec: JobSpec, what: str) -> None:
     """ResourceLimitError when editing ``scene`` under ``spec`` exceeds the resource limits (render
     size, paths, points, estimated bytes with the CLIP views of every prompt); ``what`` names the job."""
     views = spec.clip.patches + sum(spec.clip.patches if r.patches is None else r.patches for r in spec.regions)
-    spec.limits.check_job(scene.width, scene.height, len(scene.points), scene.num_paths, views, what)
+    check_edit(spec.limits, scene, len(scene.points), scene.num_paths, views, what)
 
 
 def run_job(spec: JobSpec, progress: Callable[[JobProgress], Any] | None = None, cancel: Cancel = None, *,

@@ -26,7 +26,7 @@ Structure: tree (``clipvg.scene.tree.Group`` or None) lists what is drawn, in gr
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -36,6 +36,9 @@ from .paint import (CAPS, JOINS, SPREADS, GradientStops, LinearGradient, Paint,
                     RadialGradient, Solid, Stroke, gradient_kind)
 from .path import Path, Subpath
 from .tree import Group, Image, Pattern, map_paths, number_groups
+
+if TYPE_CHECKING:
+    from ..crossings import EdgeLoad
 
 _TENSOR_FIELDS = (
     "points", "segment_degrees", "subpath_segment_offsets", "subpath_point_offsets", "subpath_closed",
@@ -147,6 +150,17 @@ class Scene:
         path_of_subpath = owners(self.path_subpath_offsets)
         point_counts = self.subpath_point_offsets.diff()
         return path_of_subpath.repeat_interleave(point_counts)
+
+    def edge_load(self) -> "EdgeLoad":
+        """Per path, the grid lines its edges cross when drawn (``clipvg.crossings``: the renderer's memory
+        beyond its pixels)."""
+        from ..crossings import EdgeLoad
+
+        width = torch.where(self.has_stroke, self.stroke_width.detach(), 0.0)
+        arrays = (self.points.detach(), self.subpath_point_offsets.diff(), self.segment_degrees,
+                  self.subpath_segment_offsets.diff(), owners(self.path_subpath_offsets), self.has_fill, width,
+                  self.miter_limit.detach())
+        return EdgeLoad.of(*(array.cpu().numpy() for array in arrays))
 
     def layer_paths(self, layer: str) -> torch.Tensor:
         """(K,) int64 indices of the paths in ``layer``."""

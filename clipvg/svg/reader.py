@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from svgelements import SVG, SVG_STRUCT_ATTRIB, Group as SVGGroup, Matrix, Shape, Use, Viewbox
 
+from ..crossings import EdgeLoad
 from ..errors import SVGParseError
 from ..limits import MAX_COORDINATE
 from ..scene import CAPS, JOINS, Path, Solid, Stroke, Subpath
@@ -97,6 +98,18 @@ class ReadSVG:
                 for g in self.tree.groups()):
             return False
         return list(self.tree.drawn_paths()) == list(range(len(self.paths)))
+
+    def edge_load(self) -> EdgeLoad:
+        """The Scene's ``edge_load`` (a pending stroke outline counted as its shape stroked)."""
+        subpaths = [(index, subpath) for index, path in enumerate(self.paths) for subpath in path.subpaths]
+        return EdgeLoad.of(np.concatenate([s.points for _, s in subpaths]) if subpaths else np.zeros((0, 2)),
+                           np.array([len(s.points) for _, s in subpaths], dtype=np.int64),
+                           np.concatenate([s.degrees for _, s in subpaths]) if subpaths else np.zeros(0, np.int64),
+                           np.array([len(s.degrees) for _, s in subpaths], dtype=np.int64),
+                           np.array([index for index, _ in subpaths], dtype=np.int64),
+                           np.array([path.fill is not None for path in self.paths], dtype=bool),
+                           np.array([0.0 if path.stroke is None else path.stroke.width for path in self.paths]),
+                           np.array([4.0 if path.stroke is None else path.stroke.miter_limit for path in self.paths]))
 
     def to_scene(self, device: str | torch.device = "cpu") -> Scene:
         """The Scene of what was read, on ``device`` (loads torch). Use once: the tree goes into the Scene."""

@@ -1,0 +1,161 @@
+"""How many pieces a scene's edges are cut into when drawn, and the memory that takes beyond the pixels.
+
+The renderer cuts every edge at the pixel grid lines into pieces, one per pixel it passes
+(``clipvg.render.coverage``); where a path folds over itself many times in one pixel, the exact coverage of
+those crowded pixels (``clipvg.render.self_overlap``) costs about 2 KB a piece. The per-pixel figures of
+``clipvg.limits`` were measured on scenes of ~0.4 pieces per pixel and are taken to cover ``COVERED_PER_PIXEL``;
+what a render (or one tile of it) has beyond that is counted at ``CROSSING_BYTES`` (``GRADIENT_CROSSING_BYTES``
+when it records gradients). A stroke of 150 000 long segments across a 200 px canvas is cut into ~4.6 million
+pieces (9.6 GB drawn, 18 GB through ``clipvg render`` before this count).
+
+The count is an upper bound made from control polygons (a Bézier curve lies in its control points' hull, so
+its |dx| and |dy| are at most its polygon's): an edge crossing |dx| columns and |dy| rows is cut into at most
+|dx| + |dy| + 1 pieces, and into at most |dx| + min(|dy|, R) + 1 in a band of R rows; a filled path's
+polygon is drawn once, a stroke's outline has two sides as long, with a cap or join of the stroke's width at
+each point. Torch-free (numpy): ``clipvg render`` checks a file before torch loads.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .errors import ResourceLimitError
+
+if TYPE_CHECKING:
+    from .limits import ResourceLimits
+    from .tiling import Drawable
+
+# Pieces per drawn pixel the per-pixel figures already count (their 1000-blob scene at 1024 px has 0.37)
+COVERED_PER_PIXEL = 1.0
+# Peak bytes per piece past those, measured on zigzags of 16 000-64 000 long segments at 200 px, filled and
+# stroked (1.8-2.0 KB drawn without gradients, 2.4-3.0 KB with them; benchmarks/results/crossings_*.json)
+CROSSING_BYTES = 2300
+GRADIENT_CROSSING_BYTES = 3500
+# A curve is flattened into at most sqrt(0.75 |c0 - 2 c1 + c2| / tolerance) + 1 lines
+# (clipvg.render.geometry.flatten, FLATTEN_TOLERANCE 0.05 px), |c0 - 2 c1 + c2| at most its polygon's length
+FLATTEN_PIECES = 0.75 / 0.05
+
+
+@dataclass(frozen=True)
+class EdgeLoad:
+    """Per edge (E,) of every subpath's control polygon, closed (an open one too: more, never fewer): the
+    columns (``across``) and rows (``down``) it crosses per output px of scale (canvas px), whether it is part of
+    a curve (``curved``), the times it is drawn (``times``: once filled, twice more stroked) and the rows it
+    reaches (``top``, ``bottom``: canvas px, as far as its stroke's joins reach); sorted by ``top``
+    (``by_bottom``: the order by ``bottom``)."""
+
+    across: np.ndarray
+    down: np.ndarray
+    curved: np.ndarray
+    times: np.ndarray
+    top: np.ndarray
+    bottom: np.ndarray
+    by_bottom: np.ndarray
+
+    @classmethod
+    def of(cls, points: np.ndarray, point_counts: np.ndarray, segment_degrees: np.ndarray,
+           segment_counts: np.ndarray, path_of_subpath: np.ndarray, filled: np.ndarray, stroke_width: np.ndarray,
+           miter_limit: np.ndarray) -> "EdgeLoad":
+        """From control ``points`` (P, 2) canvas px, subpath after subpath, with per subpath (S,) its
+        ``point_counts``, ``segment_counts`` and path (``path_of_subpath``), ``segment_degrees`` (all segments,
+        1 line, 2 quadratic, 3 cubic), and per path (N,) ``filled`` bool, ``stroke_width`` canvas px (0: not
+        stroked) and ``miter_limit``. Points and widths are taken as float32 first, as the Scene holds them: a
+        file's count before torch loads is its Scene's. A stroke's outline reaches ``reach`` = its half width
+        times max(miter limit, 2) from each point (a miter's tip; caps and round joins less), its join there
+        adding at most 2 x reach to the columns and rows its edge crosses."""
+        points = np.asarray(points, dtype=np.float32).reshape(-1, 2).astype(np.float64)
+        points = np.nan_to_num(points, posinf=0.0, neginf=0.0)
+        counts = np.asarray(point_counts, dtype=np.int64)
+        first = np.cumsum(counts) - counts
+        owner = np.repeat(np.arange(len(counts)), counts)
+        same = np.flatnonzero(owner[1:] == owner[:-1])
+        has_points = counts > 0
+        last = (first + counts - 1)[has_points]
+        start, end = np.concatenate([same, last]), np.concatenate([same + 1, first[has_points]])  # closing edges
+        curved = np.concatenate([_curved_points(counts, first, segment_degrees, segment_counts)[same],
+                                 np.zeros(len(last), dtype=bool)])
+        a, b = points[start], points[end]
+        path = np.asarray(path_of_subpath, dtype=np.int64)[owner[start]]
+        width = np.asarray(stroke_width, dtype=np.float32).astype(np.float64)
+        miter = np.asarray(miter_limit, dtype=np.float32).astype(np.float64)
+        reach = np.where(np.isfinite(width), np.abs(width), 0.0) / 2 * np.maximum(np.nan_to_num(miter), 2.0)
+        reach = reach[path]
+        times = np.asarray(filled, dtype=np.float64)[path] + 2.0 * (reach > 0)
+        top = np.minimum(a[:, 1], b[:, 1]) - reach
+        order = np.argsort(top, kind="stable")
+        bottom = (np.maximum(a[:, 1], b[:, 1]) + reach)[order]
+        across, down = (np.abs(b[:, axis] - a[:, axis]) + 2 * reach for axis in (0, 1))
+        return cls(across[order], down[order], curved[order], times[order], top[order], bottom,
+                   np.argsort(bottom, kind="stable"))
+
+    def _pieces(self, scale: tuple[float, float], rows: float) -> np.ndarray:
+        """(E,) the most pieces each edge is cut into in a band of ``rows`` output rows at ``scale``: the grid
+        lines it crosses and one more, and for a curve's the flattening's lines (``FLATTEN_PIECES``)."""
+        across, down = self.across * scale[0], self.down * scale[1]
+        flattened = np.where(self.curved, np.sqrt(FLATTEN_PIECES * (across + down)), 0.0)
+        return self.times * (across + np.minimum(down, rows) + 1 + flattened)
+
+    def crossings(self, scale: tuple[float, float]) -> float:
+        """The most pieces all edges are cut into at ``scale`` (x, y) output px per canvas px."""
+        return float(self._pieces(scale, np.inf).sum())
+
+    def most_in_bands(self, scale: tuple[float, float], rows: int, margin: int, height: int) -> float:
+        """The most pieces in any one band of ``rows`` output rows with ``margin`` rows above and below it (a
+        tile's), the bands laid from the top of a ``height`` px render."""
+        pieces = self._pieces(scale, rows + 2 * margin)
+        starts = np.arange(0, height, max(1, rows), dtype=np.float64)
+        low, high = (starts - margin) / scale[1], (starts + rows + margin) / scale[1]
+        reaching = np.concatenate([[0.0], np.cumsum(pieces)])  # edges whose top is above a band's end
+        above = np.concatenate([[0.0], np.cumsum(pieces[self.by_bottom])])  # of which those ending above its start
+        inside = (reaching[np.searchsorted(self.top, high, side="left")]
+                  - above[np.searchsorted(self.bottom[self.by_bottom], low, side="right")])
+        return float(inside.max(initial=0.0))
+
+
+def _curved_points(counts: np.ndarray, first: np.ndarray, segment_degrees: np.ndarray, segment_counts: np.ndarray
+                   ) -> np.ndarray:
+    """(P,) whether the edge from each point to the next lies on a quadratic or cubic segment (``EdgeLoad.of``'s
+    arguments; a closed subpath's last segment ends at its first point)."""
+    degrees = np.asarray(segment_degrees, dtype=np.int64)
+    segments = np.asarray(segment_counts, dtype=np.int64)
+    subpath = np.repeat(np.arange(len(segments)), segments)
+    before = np.cumsum(degrees) - degrees  # degrees of all earlier segments
+    start = first[subpath] + before - before[(np.cumsum(segments) - segments)[subpath]]
+    curved = np.zeros(int(np.sum(counts)), dtype=bool)
+    for step in range(3):
+        pick = (degrees > 1) & (step < degrees)
+        curved[start[pick] + step] = True
+    return curved
+
+
+def crowding_bytes(crossings: float, pixels: float, per_crossing: float = CROSSING_BYTES) -> float:
+    """Bytes the ``crossings`` (pieces) of a render of ``pixels`` drawn pixels take beyond the per-pixel figures."""
+    return max(0.0, crossings - COVERED_PER_PIXEL * pixels) * per_crossing
+
+
+def check_edit(limits: ResourceLimits, drawable: "Drawable", points: int, paths: int, views: int, what: str) -> None:
+    """``limits.check_job`` for an edit of ``drawable`` (a Scene, or a ReadSVG before torch loads) with ``points``,
+    ``paths`` and ``views`` CLIP views, its edges' pieces beyond the pixels included (each step draws the canvas at
+    its size, with gradients: ``GRADIENT_CROSSING_BYTES`` a piece); a refusal says when the pieces are the cause."""
+    load, width, height = drawable.edge_load(), drawable.width, drawable.height
+    crowding = crowding_bytes(load.crossings((1.0, 1.0)), width * height, GRADIENT_CROSSING_BYTES)
+    try:
+        limits.check_job(width, height, points, paths, views, what, crowding=crowding)
+    except ResourceLimitError as refused:
+        raise with_pieces(refused, load, (1.0, 1.0), width, height) from None
+
+
+def with_pieces(refused: ResourceLimitError, load: EdgeLoad, scale: tuple[float, float], width: float,
+                height: float) -> ResourceLimitError:
+    """``refused`` (a memory limit) with a sentence saying why when the edges of ``load``, drawn at ``scale`` into
+    ``width`` x ``height`` px, are cut into more pieces than the pixels hold: the memory then comes from the
+    shapes, not from the size alone."""
+    pieces = load.crossings(scale)
+    if crowding_bytes(pieces, width * height) == 0:
+        return refused
+    error = ResourceLimitError(f"{refused} (its paths' edges are cut into up to {pieces:,.0f} pieces at the pixel "
+                               f"grid of {width:g}x{height:g} px drawn: simplify the paths, or draw it smaller)")
+    error.limit = refused.limit
+    return error
