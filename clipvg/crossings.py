@@ -9,8 +9,8 @@ when it records gradients). A stroke of 150 000 long segments across a 200 px ca
 pieces (9.6 GB drawn, 18 GB through ``clipvg render`` before this count).
 
 The count is an upper bound made from control polygons (a Bézier curve lies in its control points' hull, so
-its |dx| and |dy| are at most its polygon's): an edge crossing |dx| columns and |dy| rows is cut into at most
-|dx| + |dy| + 1 pieces, and into at most |dx| + min(|dy|, R) + 1 in a band of R rows; a filled path's
+its |dx| and |dy| are at most its polygon's): an edge |dx| by |dy| px is cut into at most |dx| + |dy| + 3
+pieces, and into at most |dx| + min(|dy|, R) + 3 in a band of R rows; a filled path's
 polygon is drawn once, a stroke's outline has two sides as long, with a cap or join of the stroke's width at
 each point. Torch-free (numpy): ``clipvg render`` checks a file before torch loads.
 """
@@ -29,27 +29,36 @@ if TYPE_CHECKING:
 
 # Pieces per drawn pixel the per-pixel figures already count (their 1000-blob scene at 1024 px has 0.37)
 COVERED_PER_PIXEL = 1.0
-# Peak bytes per piece past those, measured on zigzags of 16 000-64 000 long segments at 200 px, filled and
-# stroked (1.8-2.0 KB drawn without gradients, 2.4-3.0 KB with them; benchmarks/results/crossings_*.json)
-CROSSING_BYTES = 2300
-GRADIENT_CROSSING_BYTES = 3500
-# A curve is flattened into at most sqrt(0.75 |c0 - 2 c1 + c2| / tolerance) + 1 lines
-# (clipvg.render.geometry.flatten, FLATTEN_TOLERANCE 0.05 px), |c0 - 2 c1 + c2| at most its polygon's length
-FLATTEN_PIECES = 0.75 / 0.05
+# Peak bytes of the pieces past those (benchmarks/crossings.py: zigzags of 2000-64 000 long segments at 200 px,
+# filled and stroked, drawn in one piece; benchmarks/results/crossings_*.json): each piece, and the exact coverage
+# of the first crowded pixels (clipvg.render.self_overlap's budget of cut pairs), 4 KB a piece up to a cap.
+# Without gradients 1.0-1.8 KB a piece past ~250 MB; with them 1.4-2.6 KB past ~450 MB.
+CROSSING_BYTES, CROWDED_BYTES = 1900, 320 << 20
+GRADIENT_CROSSING_BYTES, GRADIENT_CROWDED_BYTES = 2600, 500 << 20
+CROWDED_PIECE_BYTES = 4096
+TOLERANCE = 0.05  # px: clipvg.render.geometry.FLATTEN_TOLERANCE, which the renderer flattens curves and arcs to
+# A curve is flattened into at most sqrt(0.75 |c0 - 2 c1 + c2| / TOLERANCE) + 1 lines (clipvg.render.geometry.flatten),
+# |c0 - 2 c1 + c2| at most its control polygon's length
+FLATTEN_PIECES = 0.75 / TOLERANCE
+# A stroke draws at each line of its outline, beside the two sides, the quad's two ends and a join or cap: a
+# bevel, miter or square 4-gon, or a fan of an arc of at most pi * sqrt(r / (8 TOLERANCE)) lines around its half
+# width r (clipvg.render.stroke) and two more to its apex
+STROKE_LINE_EDGES = 8
 
 
 @dataclass(frozen=True)
 class EdgeLoad:
     """Per edge (E,) of every subpath's control polygon, closed (an open one too: more, never fewer): the
     columns (``across``) and rows (``down``) it crosses per output px of scale (canvas px), whether it is part of
-    a curve (``curved``), the times it is drawn (``times``: once filled, twice more stroked) and the rows it
-    reaches (``top``, ``bottom``: canvas px, as far as its stroke's joins reach); sorted by ``top``
-    (``by_bottom``: the order by ``bottom``)."""
+    a curve (``curved``), the times it is drawn (``times``: once filled, twice more stroked), its stroke's half
+    width (``half_width``, canvas px; 0: not stroked) and the rows it reaches (``top``, ``bottom``: canvas px, as
+    far as its stroke's joins reach); sorted by ``top`` (``by_bottom``: the order by ``bottom``)."""
 
     across: np.ndarray
     down: np.ndarray
     curved: np.ndarray
     times: np.ndarray
+    half_width: np.ndarray
     top: np.ndarray
     bottom: np.ndarray
     by_bottom: np.ndarray
@@ -80,22 +89,26 @@ class EdgeLoad:
         path = np.asarray(path_of_subpath, dtype=np.int64)[owner[start]]
         width = np.asarray(stroke_width, dtype=np.float32).astype(np.float64)
         miter = np.asarray(miter_limit, dtype=np.float32).astype(np.float64)
-        reach = np.where(np.isfinite(width), np.abs(width), 0.0) / 2 * np.maximum(np.nan_to_num(miter), 2.0)
-        reach = reach[path]
+        half_width = (np.where(np.isfinite(width), np.abs(width), 0.0) / 2)[path]
+        reach = half_width * np.maximum(np.nan_to_num(miter), 2.0)[path]
         times = np.asarray(filled, dtype=np.float64)[path] + 2.0 * (reach > 0)
         top = np.minimum(a[:, 1], b[:, 1]) - reach
         order = np.argsort(top, kind="stable")
         bottom = (np.maximum(a[:, 1], b[:, 1]) + reach)[order]
         across, down = (np.abs(b[:, axis] - a[:, axis]) + 2 * reach for axis in (0, 1))
-        return cls(across[order], down[order], curved[order], times[order], top[order], bottom,
+        return cls(across[order], down[order], curved[order], times[order], half_width[order], top[order], bottom,
                    np.argsort(bottom, kind="stable"))
 
     def _pieces(self, scale: tuple[float, float], rows: float) -> np.ndarray:
-        """(E,) the most pieces each edge is cut into in a band of ``rows`` output rows at ``scale``: the grid
-        lines it crosses and one more, and for a curve's the flattening's lines (``FLATTEN_PIECES``)."""
+        """(E,) the most pieces each edge is cut into in a band of ``rows`` output rows at ``scale``: a line
+        |dx| by |dy| px crosses at most |dx| + 1 columns and |dy| + 1 rows, and is one piece more; a curve's edges
+        are flattened into more lines (``FLATTEN_PIECES``); a stroked edge's outline lines each add their ends and a
+        join (``STROKE_LINE_EDGES``, and the fan of a round one)."""
         across, down = self.across * scale[0], self.down * scale[1]
-        flattened = np.where(self.curved, np.sqrt(FLATTEN_PIECES * (across + down)), 0.0)
-        return self.times * (across + np.minimum(down, rows) + 1 + flattened)
+        lines = 1 + np.where(self.curved, np.sqrt(FLATTEN_PIECES * (across + down)), 0.0)
+        radius = self.half_width * np.sqrt(scale[0] * scale[1])
+        joins = np.where(radius > 0, STROKE_LINE_EDGES + np.pi * np.sqrt(radius / (8 * TOLERANCE)), 0.0)
+        return self.times * (across + np.minimum(down, rows) + 3 * lines) + joins * lines
 
     def crossings(self, scale: tuple[float, float]) -> float:
         """The most pieces all edges are cut into at ``scale`` (x, y) output px per canvas px."""
@@ -107,10 +120,12 @@ class EdgeLoad:
         pieces = self._pieces(scale, rows + 2 * margin)
         starts = np.arange(0, height, max(1, rows), dtype=np.float64)
         low, high = (starts - margin) / scale[1], (starts + rows + margin) / scale[1]
-        reaching = np.concatenate([[0.0], np.cumsum(pieces)])  # edges whose top is above a band's end
-        above = np.concatenate([[0.0], np.cumsum(pieces[self.by_bottom])])  # of which those ending above its start
-        inside = (reaching[np.searchsorted(self.top, high, side="left")]
-                  - above[np.searchsorted(self.bottom[self.by_bottom], low, side="right")])
+        # edges touching a band, its edges included: those whose top is not below its end, less those ending above
+        # its start (whose tops are above its end too)
+        reaching = np.concatenate([[0.0], np.cumsum(pieces)])
+        above = np.concatenate([[0.0], np.cumsum(pieces[self.by_bottom])])
+        inside = (reaching[np.searchsorted(self.top, high, side="right")]
+                  - above[np.searchsorted(self.bottom[self.by_bottom], low, side="left")])
         return float(inside.max(initial=0.0))
 
 
@@ -130,17 +145,21 @@ def _curved_points(counts: np.ndarray, first: np.ndarray, segment_degrees: np.nd
     return curved
 
 
-def crowding_bytes(crossings: float, pixels: float, per_crossing: float = CROSSING_BYTES) -> float:
-    """Bytes the ``crossings`` (pieces) of a render of ``pixels`` drawn pixels take beyond the per-pixel figures."""
-    return max(0.0, crossings - COVERED_PER_PIXEL * pixels) * per_crossing
+def crowding_bytes(crossings: float, pixels: float, gradient: bool = False) -> float:
+    """Bytes the ``crossings`` (pieces) of a render of ``pixels`` drawn pixels take beyond the per-pixel figures
+    (``gradient``: a render that records gradients)."""
+    excess = max(0.0, crossings - COVERED_PER_PIXEL * pixels)
+    per_piece, crowded = (GRADIENT_CROSSING_BYTES, GRADIENT_CROWDED_BYTES) if gradient else (CROSSING_BYTES,
+                                                                                              CROWDED_BYTES)
+    return excess * per_piece + min(crowded, excess * CROWDED_PIECE_BYTES)
 
 
 def check_edit(limits: ResourceLimits, drawable: "Drawable", points: int, paths: int, views: int, what: str) -> None:
     """``limits.check_job`` for an edit of ``drawable`` (a Scene, or a ReadSVG before torch loads) with ``points``,
     ``paths`` and ``views`` CLIP views, its edges' pieces beyond the pixels included (each step draws the canvas at
-    its size, with gradients: ``GRADIENT_CROSSING_BYTES`` a piece); a refusal says when the pieces are the cause."""
+    its size, with gradients); a refusal says when the pieces are the cause."""
     load, width, height = drawable.edge_load(), drawable.width, drawable.height
-    crowding = crowding_bytes(load.crossings((1.0, 1.0)), width * height, GRADIENT_CROSSING_BYTES)
+    crowding = crowding_bytes(load.crossings((1.0, 1.0)), width * height, gradient=True)
     try:
         limits.check_job(width, height, points, paths, views, what, crowding=crowding)
     except ResourceLimitError as refused:
