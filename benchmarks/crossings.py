@@ -1,6 +1,6 @@
 """What ``clipvg.crossings`` charges a piece: the peak bytes of drawing, in one piece, a path folded over itself
 (a zigzag of ``--segments`` lines, most 183 px tall, across a 200 px canvas), filled or stroked, without and with
-gradients, over the pieces its count gives beyond ``COVERED_PER_PIXEL`` per pixel; and, with the limits in force,
+gradients, over the pieces its count gives beyond ``COVERED_PER_PIXEL`` per pixel (``EdgeLoad.excess``); and, with the limits in force,
 how ``clipvg render`` draws or refuses each (``--cli``: bands of rows, or refused before drawing). Each run is
 its own process (its peak resident set, the runtime's subtracted, from ``getrusage``). Prints JSON.
 
@@ -31,10 +31,10 @@ SIZE = 200
 ONE_PIECE = """
 import json, resource, sys, time
 import clipvg
-from clipvg.crossings import COVERED_PER_PIXEL
 from clipvg.limits import ResourceLimits, using
 scene = clipvg.load_svg(sys.argv[1])
-pieces = scene.edge_load().crossings((1.0, 1.0))
+load = scene.edge_load()
+pieces, excess = load.crossings((1.0, 1.0)), load.excess((1.0, 1.0), {size} ** 2)
 gradient = sys.argv[2] == "grad"
 warm = clipvg.load_svg('<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><path d="M1 1 7 2 3 6"/></svg>')
 warm.points.requires_grad_(gradient)
@@ -49,7 +49,7 @@ with using(ResourceLimits(render_memory_bytes=1 << 50, memory_bytes=1 << 50)):  
     if gradient:
         image.sum().backward()
 drawn = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - runtime
-print(json.dumps(dict(pieces=pieces, excess=pieces - COVERED_PER_PIXEL * {size} ** 2, drawn_bytes=drawn,
+print(json.dumps(dict(pieces=pieces, excess=excess, drawn_bytes=drawn,
                       seconds=round(time.perf_counter() - started, 2))))
 """.replace("{size}", str(SIZE))
 
@@ -69,7 +69,7 @@ def one_piece(path: Path, gradient: bool) -> dict:
                           capture_output=True, text=True, check=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     row = json.loads(done.stdout.splitlines()[-1])
     row["bytes_per_excess_piece"] = round(row["drawn_bytes"] / row["excess"]) if row["excess"] > 0 else None
-    row["estimate_bytes"] = round(crowding_bytes(row["pieces"], SIZE * SIZE, gradient))
+    row["estimate_bytes"] = round(crowding_bytes(row["excess"], gradient))
     row["estimate_over_drawn"] = round(row["estimate_bytes"] / row["drawn_bytes"], 2)
     return row
 

@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 
 # Pieces per drawn pixel the per-pixel figures already count (their 1000-blob scene at 1024 px has 0.37)
 COVERED_PER_PIXEL = 1.0
+# Pieces per pixel of a path's own box it may have before its pixels are taken as crowded: the renderer works
+# out a pixel's exact coverage beyond 3 pieces of one path there (clipvg.render.self_overlap.SAFE_PIECES), and
+# the count is loose for small curves (a blob of radius 8 px counts ~2 pieces a pixel of its box)
+PATH_COVERED_PER_PIXEL = 4.0
 # Peak bytes of the pieces past those (benchmarks/crossings.py: zigzags of 2000-64 000 long segments at 200 px,
 # filled and stroked, drawn in one piece; benchmarks/results/crossings_*.json): each piece, and the exact coverage
 # of the first crowded pixels (clipvg.render.self_overlap's budget of cut pairs), 4 KB a piece up to a cap.
@@ -52,7 +56,8 @@ class EdgeLoad:
     columns (``across``) and rows (``down``) it crosses per output px of scale (canvas px), whether it is part of
     a curve (``curved``), the times it is drawn (``times``: once filled, twice more stroked), its stroke's half
     width (``half_width``, canvas px; 0: not stroked) and the rows it reaches (``top``, ``bottom``: canvas px, as
-    far as its stroke's joins reach); sorted by ``top`` (``by_bottom``: the order by ``bottom``)."""
+    far as its stroke's joins reach); sorted by ``top`` (``by_bottom``: the order by ``bottom``). Its path
+    (``path``) and per path (N,) the box its drawing reaches (``box`` (N, 4): x0, y0, x1, y1 canvas px)."""
 
     across: np.ndarray
     down: np.ndarray
@@ -62,6 +67,8 @@ class EdgeLoad:
     top: np.ndarray
     bottom: np.ndarray
     by_bottom: np.ndarray
+    path: np.ndarray
+    box: np.ndarray
 
     @classmethod
     def of(cls, points: np.ndarray, point_counts: np.ndarray, segment_degrees: np.ndarray,
@@ -96,8 +103,13 @@ class EdgeLoad:
         order = np.argsort(top, kind="stable")
         bottom = (np.maximum(a[:, 1], b[:, 1]) + reach)[order]
         across, down = (np.abs(b[:, axis] - a[:, axis]) + 2 * reach for axis in (0, 1))
+        box = np.tile([np.inf, np.inf, -np.inf, -np.inf], (len(filled), 1))
+        for corner, pick, ends in ((0, np.minimum, np.minimum(a, b) - reach[:, None]),
+                                   (2, np.maximum, np.maximum(a, b) + reach[:, None])):
+            for axis in (0, 1):
+                pick.at(box[:, corner + axis], path, ends[:, axis])
         return cls(across[order], down[order], curved[order], times[order], half_width[order], top[order], bottom,
-                   np.argsort(bottom, kind="stable"))
+                   np.argsort(bottom, kind="stable"), path[order], box)
 
     def _pieces(self, scale: tuple[float, float], rows: float) -> np.ndarray:
         """(E,) the most pieces each edge is cut into in a band of ``rows`` output rows at ``scale``: a line
@@ -117,16 +129,53 @@ class EdgeLoad:
     def most_in_bands(self, scale: tuple[float, float], rows: int, margin: int, height: int) -> float:
         """The most pieces in any one band of ``rows`` output rows with ``margin`` rows above and below it (a
         tile's), the bands laid from the top of a ``height`` px render."""
-        pieces = self._pieces(scale, rows + 2 * margin)
-        starts = np.arange(0, height, max(1, rows), dtype=np.float64)
-        low, high = (starts - margin) / scale[1], (starts + rows + margin) / scale[1]
-        # edges touching a band, its edges included: those whose top is not below its end, less those ending above
-        # its start (whose tops are above its end too)
-        reaching = np.concatenate([[0.0], np.cumsum(pieces)])
-        above = np.concatenate([[0.0], np.cumsum(pieces[self.by_bottom])])
-        inside = (reaching[np.searchsorted(self.top, high, side="right")]
-                  - above[np.searchsorted(self.bottom[self.by_bottom], low, side="left")])
-        return float(inside.max(initial=0.0))
+        return float(self._in_bands(scale, rows, margin, height).max(initial=0.0))
+
+    def _in_bands(self, scale: tuple[float, float], rows: int, margin: int, height: int) -> np.ndarray:
+        """Per band (``most_in_bands``), the most pieces in it."""
+        return _in_bands(self._pieces(scale, rows + 2 * margin), self.top, self.bottom, self.by_bottom, rows, margin,
+                         height, scale[1])
+
+    def _path_excess(self, scale: tuple[float, float]) -> np.ndarray:
+        """(N,) per path, its pieces beyond ``PATH_COVERED_PER_PIXEL`` per pixel of its own box: pieces crowd one
+        path's pixels (a scribble in a corner of a large canvas is crowded however empty the rest)."""
+        pieces = np.bincount(self.path, self._pieces(scale, np.inf), minlength=len(self.box))
+        x0, y0, x1, y1 = (np.nan_to_num(self.box[:, k], posinf=0.0, neginf=0.0) for k in range(4))
+        area = (np.maximum(x1 - x0, 0) * scale[0] + 1) * (np.maximum(y1 - y0, 0) * scale[1] + 1)
+        return np.maximum(pieces - PATH_COVERED_PER_PIXEL * area, 0.0)
+
+    def excess(self, scale: tuple[float, float], pixels: float) -> float:
+        """The pieces a render of ``pixels`` drawn pixels at ``scale`` has beyond what the per-pixel figures
+        count: over all its pixels, or over each path's own box, whichever is more."""
+        return max(self.crossings(scale) - COVERED_PER_PIXEL * pixels, float(self._path_excess(scale).sum()), 0.0)
+
+    def most_excess_in_bands(self, scale: tuple[float, float], rows: int, margin: int, height: int,
+                             pixels: float) -> float:
+        """``excess`` of the largest tile of ``pixels`` drawn pixels in bands of ``rows`` output rows with
+        ``margin`` rows above and below (``most_in_bands``): in each band, its pieces beyond its pixels', or its
+        paths' own excess (``_path_excess``) as far as the band holds pieces (the sum over its paths of the least
+        of each one's excess and its pieces there is at most the least of the two sums)."""
+        pieces = self._in_bands(scale, rows, margin, height)
+        by_top = np.argsort(self.box[:, 1], kind="stable")
+        boxes = self.box[by_top]
+        per_path = _in_bands(self._path_excess(scale)[by_top], boxes[:, 1], boxes[:, 3],
+                             np.argsort(boxes[:, 3], kind="stable"), rows, margin, height, scale[1])
+        excess = np.maximum(pieces - COVERED_PER_PIXEL * pixels, np.minimum(per_path, pieces))
+        return float(max(excess.max(initial=0.0), 0.0))
+
+
+def _in_bands(values: np.ndarray, top: np.ndarray, bottom: np.ndarray, by_bottom: np.ndarray, rows: int,
+              margin: int, height: int, scale: float) -> np.ndarray:
+    """Per band of ``rows`` output rows (``margin`` more above and below) of a ``height`` px render at ``scale``
+    output px per canvas px, the sum of ``values`` over the items (sorted by ``top``, canvas px; ``by_bottom``:
+    their order by ``bottom``) touching it, its edges included: those whose top is not below its end, less those
+    ending above its start (whose tops are above its end too)."""
+    starts = np.arange(0, height, max(1, rows), dtype=np.float64)
+    low, high = (starts - margin) / scale, (starts + rows + margin) / scale
+    reaching = np.concatenate([[0.0], np.cumsum(values)])
+    above = np.concatenate([[0.0], np.cumsum(values[by_bottom])])
+    return (reaching[np.searchsorted(top, high, side="right")]
+            - above[np.searchsorted(bottom[by_bottom], low, side="left")])
 
 
 def _curved_points(counts: np.ndarray, first: np.ndarray, segment_degrees: np.ndarray, segment_counts: np.ndarray
@@ -145,10 +194,9 @@ def _curved_points(counts: np.ndarray, first: np.ndarray, segment_degrees: np.nd
     return curved
 
 
-def crowding_bytes(crossings: float, pixels: float, gradient: bool = False) -> float:
-    """Bytes the ``crossings`` (pieces) of a render of ``pixels`` drawn pixels take beyond the per-pixel figures
+def crowding_bytes(excess: float, gradient: bool = False) -> float:
+    """Bytes the ``excess`` pieces of a render (``EdgeLoad.excess``) take beyond the per-pixel figures
     (``gradient``: a render that records gradients)."""
-    excess = max(0.0, crossings - COVERED_PER_PIXEL * pixels)
     per_piece, crowded = (GRADIENT_CROSSING_BYTES, GRADIENT_CROWDED_BYTES) if gradient else (CROSSING_BYTES,
                                                                                               CROWDED_BYTES)
     return excess * per_piece + min(crowded, excess * CROWDED_PIECE_BYTES)
@@ -159,7 +207,7 @@ def check_edit(limits: ResourceLimits, drawable: "Drawable", points: int, paths:
     ``paths`` and ``views`` CLIP views, its edges' pieces beyond the pixels included (each step draws the canvas at
     its size, with gradients); a refusal says when the pieces are the cause."""
     load, width, height = drawable.edge_load(), drawable.width, drawable.height
-    crowding = crowding_bytes(load.crossings((1.0, 1.0)), width * height, gradient=True)
+    crowding = crowding_bytes(load.excess((1.0, 1.0), width * height), gradient=True)
     try:
         limits.check_job(width, height, points, paths, views, what, crowding=crowding)
     except ResourceLimitError as refused:
@@ -171,9 +219,9 @@ def with_pieces(refused: ResourceLimitError, load: EdgeLoad, scale: tuple[float,
     """``refused`` (a memory limit) with a sentence saying why when the edges of ``load``, drawn at ``scale`` into
     ``width`` x ``height`` px, are cut into more pieces than the pixels hold: the memory then comes from the
     shapes, not from the size alone."""
-    pieces = load.crossings(scale)
-    if crowding_bytes(pieces, width * height) == 0:
+    if load.excess(scale, width * height) == 0:
         return refused
+    pieces = load.crossings(scale)
     error = ResourceLimitError(f"{refused} (its paths' edges are cut into up to {pieces:,.0f} pieces at the pixel "
                                f"grid of {width:g}x{height:g} px drawn: simplify the paths, or draw it smaller)")
     error.limit = refused.limit

@@ -218,8 +218,9 @@ def _crowding(load: EdgeLoad, width: int, height: int, plan: TilePlan | None, sc
     band of rows)."""
     scale = (width / scene.width, height / scene.height)
     if plan is None:
-        return crowding_bytes(load.crossings(scale), width * height)
-    return crowding_bytes(load.most_in_bands(scale, plan.rows, plan.margin[1], height), plan.drawn_pixels(width, height))
+        return crowding_bytes(load.excess(scale, width * height))
+    return crowding_bytes(load.most_excess_in_bands(scale, plan.rows, plan.margin[1], height,
+                                                    plan.drawn_pixels(width, height)))
 
 
 def _plan_bytes(scene: Drawable, plan: TilePlan, width: int, height: int, load: EdgeLoad) -> float:

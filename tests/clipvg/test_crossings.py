@@ -19,6 +19,8 @@ from clipvg.render.coverage import split_at_grid
 from clipvg.render.geometry import FLATTEN_TOLERANCE
 from clipvg.render.torch_backend import draw_items
 from clipvg.svg.reader import read_svg
+from clipvg import tiling
+from clipvg.limits import FLAT_PIXEL_BYTES
 from clipvg.tiling import plan_for, working_bytes
 from svg_samples import svg
 
@@ -85,12 +87,10 @@ def test_a_polygons_count_is_its_grid_crossings():
     # rows 4-5 (or 8-9): a long edge and the two sides, each cut at most 2 + 3 times there
     assert load.most_in_bands((1.0, 1.0), 2, 0, SIZE) == 10 + 3 + 2 * (2 + 3)
     pieces = load.crossings((1.0, 1.0))
-    assert crowding_bytes(pieces, pieces / COVERED_PER_PIXEL) == 0  # as many pieces as the pixels hold: no more
-    excess = 10 * COVERED_PER_PIXEL
-    assert crowding_bytes(pieces, pieces / COVERED_PER_PIXEL - 10) == pytest.approx(
-        excess * (crossings.CROSSING_BYTES + crossings.CROWDED_PIECE_BYTES))
-    assert crowding_bytes(1e9, 0, gradient=True) == pytest.approx(1e9 * crossings.GRADIENT_CROSSING_BYTES
-                                                                  + crossings.GRADIENT_CROWDED_BYTES)
+    assert load.excess((1.0, 1.0), pieces / COVERED_PER_PIXEL) == 0  # as many pieces as the pixels hold: no more
+    assert load.excess((1.0, 1.0), pieces / COVERED_PER_PIXEL - 10) == pytest.approx(10 * COVERED_PER_PIXEL)
+    assert crowding_bytes(10) == 10 * (crossings.CROSSING_BYTES + crossings.CROWDED_PIECE_BYTES)
+    assert crowding_bytes(1e9, gradient=True) == 1e9 * crossings.GRADIENT_CROSSING_BYTES + crossings.GRADIENT_CROWDED_BYTES
 
 
 def _zigzag(segments: int, paint: str = 'fill="none" stroke="red"') -> str:
@@ -99,12 +99,26 @@ def _zigzag(segments: int, paint: str = 'fill="none" stroke="red"') -> str:
     return f'<svg xmlns="http://www.w3.org/2000/svg" width="200" height="200"><path d="M{points}" {paint}/></svg>'
 
 
+def test_a_scribble_in_a_corner_of_a_large_canvas_is_crowded_however_empty_the_rest():
+    """20 000 long segments in the 200 px corner of a 4000 px canvas: far under a piece a pixel over the canvas,
+    but the path's own box holds 50 pieces a pixel: counted, drawn in bands of fewer rows than its pixels allow
+    (1000 segments there: as many as they allow)."""
+    document = _zigzag(20_000).replace('width="200" height="200"', 'width="4000" height="4000"')
+    read = read_svg(document)
+    load = read.edge_load()
+    assert load.crossings((1.0, 1.0)) < COVERED_PER_PIXEL * 4000 * 4000 / 10
+    assert load.excess((1.0, 1.0), 4000 * 4000) > 25 * 200 * 200  # beyond 4 a pixel of its box
+    rows = tiling.TILE_BYTES // FLAT_PIXEL_BYTES // 4000  # the bands its pixels alone allow
+    assert plan_for(read_svg(_zigzag(1000).replace('"200"', '"4000"')), 4000, 4000).rows == rows
+    assert plan_for(read, 4000, 4000).rows < rows / 2
+
+
 def test_a_files_count_before_torch_loads_is_its_scenes():
     document = svg('<path d="M1 2 C 30 40 5 60 40 40 Q 20 10 4 30 Z M50 5 60 5 55 20" stroke="blue" '
                    'stroke-width="3" stroke-miterlimit="7" fill="red"/><rect x="3" y="3" width="20" height="9"/>')
     read = read_svg(document)
     from_file, from_scene = read.edge_load(), read.to_scene().edge_load()
-    for name in ("across", "down", "curved", "times", "top", "bottom", "by_bottom"):
+    for name in ("across", "down", "curved", "times", "half_width", "top", "bottom", "by_bottom", "path", "box"):
         np.testing.assert_array_equal(getattr(from_file, name), getattr(from_scene, name), err_msg=name)
 
 
