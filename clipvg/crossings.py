@@ -38,7 +38,7 @@ PATH_COVERED_PER_PIXEL = 4.0
 # of the first crowded pixels (clipvg.render.self_overlap's budget of cut pairs), 4 KB a piece up to a cap.
 # Without gradients 1.0-1.8 KB a piece past ~250 MB; with them 1.4-2.6 KB past ~450-550 MB.
 CROSSING_BYTES, CROWDED_BYTES = 1900, 320 << 20
-GRADIENT_CROSSING_BYTES, GRADIENT_CROWDED_BYTES = 2600, 600 << 20
+GRADIENT_CROSSING_BYTES, GRADIENT_CROWDED_BYTES = 3000, 600 << 20
 CROWDED_PIECE_BYTES = 4096
 TOLERANCE = 0.05  # px: clipvg.render.geometry.FLATTEN_TOLERANCE, which the renderer flattens curves and arcs to
 # A curve is flattened into at most sqrt(0.75 |c0 - 2 c1 + c2| / TOLERANCE) + 1 lines (clipvg.render.geometry.flatten),
