@@ -34,7 +34,7 @@ import clipvg
 from clipvg.limits import ResourceLimits, using
 scene = clipvg.load_svg(sys.argv[1])
 load = scene.edge_load()
-pieces, excess = load.crossings((1.0, 1.0)), load.excess((1.0, 1.0), {size} ** 2)
+pieces, excess = load.crossings((1.0, 1.0), ({size}, {size})), load.excess((1.0, 1.0), ({size}, {size}))
 gradient = sys.argv[2] == "grad"
 warm = clipvg.load_svg('<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><path d="M1 1 7 2 3 6"/></svg>')
 warm.points.requires_grad_(gradient)

@@ -111,55 +111,60 @@ class EdgeLoad:
         return cls(across[order], down[order], curved[order], times[order], half_width[order], top[order], bottom,
                    np.argsort(bottom, kind="stable"), path[order], box)
 
-    def _pieces(self, scale: tuple[float, float], rows: float) -> np.ndarray:
-        """(E,) the most pieces each edge is cut into in a band of ``rows`` output rows at ``scale``: a line
-        |dx| by |dy| px crosses at most |dx| + 1 columns and |dy| + 1 rows, and is one piece more; a curve's edges
+    def _pieces(self, scale: tuple[float, float], columns: float, rows: float) -> np.ndarray:
+        """(E,) the most pieces each edge is cut into in a tile of ``columns`` x ``rows`` output px at ``scale``
+        (the renderer cuts at the tile's grid lines alone): a line |dx| by |dy| px crosses at most |dx| + 1
+        columns and |dy| + 1 rows, and is one piece more; a curve's edges
         are flattened into more lines (``FLATTEN_PIECES``); a stroked edge's outline lines each add their ends and a
         join (``STROKE_LINE_EDGES``, and the fan of a round one)."""
         across, down = self.across * scale[0], self.down * scale[1]
         lines = 1 + np.where(self.curved, np.sqrt(FLATTEN_PIECES * (across + down)), 0.0)
         radius = self.half_width * np.sqrt(scale[0] * scale[1])
         joins = np.where(radius > 0, STROKE_LINE_EDGES + np.pi * np.sqrt(radius / (8 * TOLERANCE)), 0.0)
-        return self.times * (across + np.minimum(down, rows) + 3 * lines) + joins * lines
+        return self.times * (np.minimum(across, columns) + np.minimum(down, rows) + 3 * lines) + joins * lines
 
-    def crossings(self, scale: tuple[float, float]) -> float:
-        """The most pieces all edges are cut into at ``scale`` (x, y) output px per canvas px."""
-        return float(self._pieces(scale, np.inf).sum())
+    def crossings(self, scale: tuple[float, float], size: tuple[int, int]) -> float:
+        """The most pieces all edges are cut into at ``scale`` (x, y) output px per canvas px in a render of
+        ``size`` (width, height) output px."""
+        return float(self._pieces(scale, *size).sum())
 
-    def most_in_bands(self, scale: tuple[float, float], rows: int, margin: int, height: int) -> float:
+    def most_in_bands(self, scale: tuple[float, float], size: tuple[int, int], rows: int, margin: int) -> float:
         """The most pieces in any one band of ``rows`` output rows with ``margin`` rows above and below it (a
-        tile's), the bands laid from the top of a ``height`` px render."""
-        return float(self._in_bands(scale, rows, margin, height).max(initial=0.0))
+        tile's), the bands laid from the top of a render of ``size`` (width, height) output px."""
+        return float(self._in_bands(scale, size, rows, margin).max(initial=0.0))
 
-    def _in_bands(self, scale: tuple[float, float], rows: int, margin: int, height: int) -> np.ndarray:
+    def _in_bands(self, scale: tuple[float, float], size: tuple[int, int], rows: int, margin: int) -> np.ndarray:
         """Per band (``most_in_bands``), the most pieces in it."""
-        return _in_bands(self._pieces(scale, rows + 2 * margin), self.top, self.bottom, self.by_bottom, rows, margin,
-                         height, scale[1])
+        return _in_bands(self._pieces(scale, size[0], rows + 2 * margin), self.top, self.bottom, self.by_bottom, rows,
+                         margin, size[1], scale[1])
 
-    def _path_excess(self, scale: tuple[float, float]) -> np.ndarray:
+    def _path_excess(self, scale: tuple[float, float], size: tuple[int, int]) -> np.ndarray:
         """(N,) per path, its pieces beyond ``PATH_COVERED_PER_PIXEL`` per pixel of its own box: pieces crowd one
         path's pixels (a scribble in a corner of a large canvas is crowded however empty the rest)."""
-        pieces = np.bincount(self.path, self._pieces(scale, np.inf), minlength=len(self.box))
-        x0, y0, x1, y1 = (np.nan_to_num(self.box[:, k], posinf=0.0, neginf=0.0) for k in range(4))
-        area = (np.maximum(x1 - x0, 0) * scale[0] + 1) * (np.maximum(y1 - y0, 0) * scale[1] + 1)
+        pieces = np.bincount(self.path, self._pieces(scale, *size), minlength=len(self.box))
+        canvas = (size[0] / scale[0], size[1] / scale[1])
+        x0, y0, x1, y1 = (np.clip(np.nan_to_num(self.box[:, k], posinf=0.0, neginf=0.0), 0, canvas[k % 2])
+                          for k in range(4))  # its box on the render
+        area = ((x1 - x0) * scale[0] + 1) * ((y1 - y0) * scale[1] + 1)
         return np.maximum(pieces - PATH_COVERED_PER_PIXEL * area, 0.0)
 
-    def excess(self, scale: tuple[float, float], pixels: float) -> float:
-        """The pieces a render of ``pixels`` drawn pixels at ``scale`` has beyond what the per-pixel figures
-        count: over all its pixels, or over each path's own box, whichever is more."""
-        return max(self.crossings(scale) - COVERED_PER_PIXEL * pixels, float(self._path_excess(scale).sum()), 0.0)
+    def excess(self, scale: tuple[float, float], size: tuple[int, int]) -> float:
+        """The pieces a render of ``size`` (width, height) output px at ``scale`` has beyond what the per-pixel
+        figures count: over all its pixels, or over each path's own box, whichever is more."""
+        over_pixels = self.crossings(scale, size) - COVERED_PER_PIXEL * size[0] * size[1]
+        return max(over_pixels, float(self._path_excess(scale, size).sum()), 0.0)
 
-    def most_excess_in_bands(self, scale: tuple[float, float], rows: int, margin: int, height: int,
+    def most_excess_in_bands(self, scale: tuple[float, float], size: tuple[int, int], rows: int, margin: int,
                              pixels: float) -> float:
         """``excess`` of the largest tile of ``pixels`` drawn pixels in bands of ``rows`` output rows with
         ``margin`` rows above and below (``most_in_bands``): in each band, its pieces beyond its pixels', or its
         paths' own excess (``_path_excess``) as far as the band holds pieces (the sum over its paths of the least
         of each one's excess and its pieces there is at most the least of the two sums)."""
-        pieces = self._in_bands(scale, rows, margin, height)
+        pieces = self._in_bands(scale, size, rows, margin)
         by_top = np.argsort(self.box[:, 1], kind="stable")
         boxes = self.box[by_top]
-        per_path = _in_bands(self._path_excess(scale)[by_top], boxes[:, 1], boxes[:, 3],
-                             np.argsort(boxes[:, 3], kind="stable"), rows, margin, height, scale[1])
+        per_path = _in_bands(self._path_excess(scale, size)[by_top], boxes[:, 1], boxes[:, 3],
+                             np.argsort(boxes[:, 3], kind="stable"), rows, margin, size[1], scale[1])
         excess = np.maximum(pieces - COVERED_PER_PIXEL * pixels, np.minimum(per_path, pieces))
         return float(max(excess.max(initial=0.0), 0.0))
 
@@ -207,21 +212,22 @@ def check_edit(limits: ResourceLimits, drawable: "Drawable", points: int, paths:
     ``paths`` and ``views`` CLIP views, its edges' pieces beyond the pixels included (each step draws the canvas at
     its size, with gradients); a refusal says when the pieces are the cause."""
     load, width, height = drawable.edge_load(), drawable.width, drawable.height
-    crowding = crowding_bytes(load.excess((1.0, 1.0), width * height), gradient=True)
+    size = (round(width), round(height))
+    crowding = crowding_bytes(load.excess((1.0, 1.0), size), gradient=True)
     try:
         limits.check_job(width, height, points, paths, views, what, crowding=crowding)
     except ResourceLimitError as refused:
-        raise with_pieces(refused, load, (1.0, 1.0), width, height) from None
+        raise with_pieces(refused, load, (1.0, 1.0), size) from None
 
 
-def with_pieces(refused: ResourceLimitError, load: EdgeLoad, scale: tuple[float, float], width: float,
-                height: float) -> ResourceLimitError:
+def with_pieces(refused: ResourceLimitError, load: EdgeLoad, scale: tuple[float, float], size: tuple[int, int]
+                ) -> ResourceLimitError:
     """``refused`` (a memory limit) with a sentence saying why when the edges of ``load``, drawn at ``scale`` into
-    ``width`` x ``height`` px, are cut into more pieces than the pixels hold: the memory then comes from the
+    ``size`` (width, height) px, are cut into more pieces than the pixels hold: the memory then comes from the
     shapes, not from the size alone."""
-    if load.excess(scale, width * height) == 0:
+    if load.excess(scale, size) == 0:
         return refused
-    pieces = load.crossings(scale)
+    pieces, (width, height) = load.crossings(scale, size), size
     error = ResourceLimitError(f"{refused} (its paths' edges are cut into up to {pieces:,.0f} pieces at the pixel "
                                f"grid of {width:g}x{height:g} px drawn: simplify the paths, or draw it smaller)")
     error.limit = refused.limit

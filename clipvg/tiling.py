@@ -218,8 +218,8 @@ def _crowding(load: EdgeLoad, width: int, height: int, plan: TilePlan | None, sc
     band of rows)."""
     scale = (width / scene.width, height / scene.height)
     if plan is None:
-        return crowding_bytes(load.excess(scale, width * height))
-    return crowding_bytes(load.most_excess_in_bands(scale, plan.rows, plan.margin[1], height,
+        return crowding_bytes(load.excess(scale, (width, height)))
+    return crowding_bytes(load.most_excess_in_bands(scale, (width, height), plan.rows, plan.margin[1],
                                                     plan.drawn_pixels(width, height)))
 
 
@@ -332,5 +332,5 @@ def render_plan(scene: Drawable, width: int | None, height: int | None, samples:
                          "this render without gradients with its result and the runtime beside its tiles")
     except ResourceLimitError as refused:
         scale = (width * samples / scene.width, height * samples / scene.height)
-        raise with_pieces(refused, scene.edge_load(), scale, width * samples, height * samples) from None
+        raise with_pieces(refused, scene.edge_load(), scale, (width * samples, height * samples)) from None
     return RenderPlan(width, height, drawn, samples, reserved)

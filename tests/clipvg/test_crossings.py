@@ -66,10 +66,10 @@ def scenes(draw) -> Scene:
 @given(scene=scenes(), scale=st.sampled_from([0.5, 1.0, 2.5]), rows=st.integers(1, 30))
 def test_the_count_bounds_the_renderers_pieces_in_the_render_and_in_each_band(scene, scale, rows):
     load = scene.edge_load()
-    assert _renderer_pieces(scene, scale) <= load.crossings((scale, scale))
     height = round(SIZE * scale)
+    assert _renderer_pieces(scene, scale) <= load.crossings((scale, scale), (height, height))
     most = max(_renderer_pieces(scene, scale, (y0, min(height, y0 + rows))) for y0 in range(0, height, rows))
-    assert most <= load.most_in_bands((scale, scale), rows, 0, height)
+    assert most <= load.most_in_bands((scale, scale), (height, height), rows, 0)
 
 
 def test_the_flattening_tolerance_is_the_renderers():
@@ -82,13 +82,14 @@ def test_a_polygons_count_is_its_grid_crossings():
     scene = Scene.from_paths([Path([Subpath.polygon([[3, 5], [13, 5], [13, 9], [3, 9]])], fill=Solid((1, 0, 0, 1)))],
                              SIZE, SIZE)
     load = scene.edge_load()
-    assert load.crossings((1.0, 1.0)) == 2 * 10 + 2 * 4 + 4 * 3
-    assert load.crossings((2.0, 1.0)) == 2 * 20 + 2 * 4 + 4 * 3
+    assert load.crossings((1.0, 1.0), (SIZE, SIZE)) == 2 * 10 + 2 * 4 + 4 * 3
+    assert load.crossings((2.0, 1.0), (2 * SIZE, SIZE)) == 2 * 20 + 2 * 4 + 4 * 3
+    assert load.crossings((1.0, 1.0), (6, SIZE)) == 2 * 6 + 2 * 4 + 4 * 3  # 6 columns: the rest is cut off
     # rows 4-5 (or 8-9): a long edge and the two sides, each cut at most 2 + 3 times there
-    assert load.most_in_bands((1.0, 1.0), 2, 0, SIZE) == 10 + 3 + 2 * (2 + 3)
-    pieces = load.crossings((1.0, 1.0))
-    assert load.excess((1.0, 1.0), pieces / COVERED_PER_PIXEL) == 0  # as many pieces as the pixels hold: no more
-    assert load.excess((1.0, 1.0), pieces / COVERED_PER_PIXEL - 10) == pytest.approx(10 * COVERED_PER_PIXEL)
+    assert load.most_in_bands((1.0, 1.0), (SIZE, SIZE), 2, 0) == 10 + 3 + 2 * (2 + 3)
+    assert load.excess((1.0, 1.0), (SIZE, SIZE)) == 0 and load.excess((1.0, 1.0), (SIZE, 1)) == 0
+    # 30 x 1 px: its sides cross one row there; 34 pieces on 30 pixels
+    assert load.excess((1.0, 1.0), (30, 1)) == pytest.approx(2 * 10 + 2 * 1 + 4 * 3 - 30 * COVERED_PER_PIXEL)
     assert crowding_bytes(10) == 10 * (crossings.CROSSING_BYTES + crossings.CROWDED_PIECE_BYTES)
     assert crowding_bytes(1e9, gradient=True) == 1e9 * crossings.GRADIENT_CROSSING_BYTES + crossings.GRADIENT_CROWDED_BYTES
 
@@ -106,8 +107,8 @@ def test_a_scribble_in_a_corner_of_a_large_canvas_is_crowded_however_empty_the_r
     document = _zigzag(20_000).replace('width="200" height="200"', 'width="4000" height="4000"')
     read = read_svg(document)
     load = read.edge_load()
-    assert load.crossings((1.0, 1.0)) < COVERED_PER_PIXEL * 4000 * 4000 / 10
-    assert load.excess((1.0, 1.0), 4000 * 4000) > 25 * 200 * 200  # beyond 4 a pixel of its box
+    assert load.crossings((1.0, 1.0), (4000, 4000)) < COVERED_PER_PIXEL * 4000 * 4000 / 10
+    assert load.excess((1.0, 1.0), (4000, 4000)) > 25 * 200 * 200  # beyond 4 a pixel of its box
     rows = tiling.TILE_BYTES // FLAT_PIXEL_BYTES // 4000  # the bands its pixels alone allow
     assert plan_for(read_svg(_zigzag(1000).replace('"200"', '"4000"')), 4000, 4000).rows == rows
     assert plan_for(read, 4000, 4000).rows < rows / 2
@@ -154,4 +155,4 @@ def test_a_stroke_folded_too_often_is_refused_by_its_pieces_before_drawing():
 def test_edge_loads_of_empty_and_pointless_paths_count_nothing():
     empty = EdgeLoad.of(np.zeros((0, 2)), np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64),
                         np.zeros(0, np.int64), np.zeros(1, bool), np.zeros(1), np.full(1, 4.0))
-    assert empty.crossings((1.0, 1.0)) == 0 and empty.most_in_bands((1.0, 1.0), 8, 2, 64) == 0
+    assert empty.crossings((1.0, 1.0), (64, 64)) == 0 and empty.most_in_bands((1.0, 1.0), (64, 64), 8, 2) == 0

@@ -84,4 +84,4 @@ def test_a_float_render_tiled_beside_its_result_equals_the_one_piece_render(svg,
             plan = tiling.plan_for(scene, 256, 256, beside)
             tiled = render(scene)
     assert plan is not None and plan.rows < 64 and asked == [beside]  # drawn in the tiles planned beside it
-    torch.testing.assert_close(tiled, whole, rtol=0, atol=1e-4)  # shifted float32 coordinates: float32 sums
+    torch.testing.assert_close(tiled, whole, rtol=0, atol=2e-4)  # shifted float32 coordinates: float32 sums
