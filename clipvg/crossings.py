@@ -2,17 +2,19 @@
 
 The renderer cuts every edge at the pixel grid lines into pieces, one per pixel it passes
 (``clipvg.render.coverage``); where a path folds over itself many times in one pixel, the exact coverage of
-those crowded pixels (``clipvg.render.self_overlap``) costs about 2 KB a piece. The per-pixel figures of
-``clipvg.limits`` were measured on scenes of ~0.4 pieces per pixel and are taken to cover ``COVERED_PER_PIXEL``;
-what a render (or one tile of it) has beyond that is counted at ``CROSSING_BYTES`` (``GRADIENT_CROSSING_BYTES``
-when it records gradients). A stroke of 150 000 long segments across a 200 px canvas is cut into ~4.6 million
-pieces (9.6 GB drawn, 18 GB through ``clipvg render`` before this count).
+those crowded pixels (``clipvg.render.self_overlap``) costs 1-3 KB a piece. The per-pixel figures of
+``clipvg.limits`` were measured on scenes of ~0.4 pieces per pixel and are taken to cover ``COVERED_PER_PIXEL``
+of the render's pixels, and ``PATH_COVERED_PER_PIXEL`` of each path's own box; the pieces beyond
+(``EdgeLoad.excess``) are counted by ``crowding_bytes``. A stroke of 150 000 long segments across a 200 px canvas
+is cut into millions of pieces (9.6 GB drawn in one piece, 18 GB through ``clipvg render`` before this count):
+it is now drawn in bands of fewer rows (``clipvg.tiling``) or refused before drawing.
 
 The count is an upper bound made from control polygons (a Bézier curve lies in its control points' hull, so
 its |dx| and |dy| are at most its polygon's): an edge |dx| by |dy| px is cut into at most |dx| + |dy| + 3
-pieces, and into at most |dx| + min(|dy|, R) + 3 in a band of R rows; a filled path's
-polygon is drawn once, a stroke's outline has two sides as long, with a cap or join of the stroke's width at
-each point. Torch-free (numpy): ``clipvg render`` checks a file before torch loads.
+pieces, and into at most |dx| + min(|dy|, R) + 3 in a band of R rows, within the render's own grid; a filled
+path's polygon is drawn once, a stroke's outline has two sides as long, with ends and a join or cap at each
+line; curves add the lines they are flattened into. Torch-free (numpy): ``clipvg render`` checks a file before
+torch loads.
 """
 from __future__ import annotations
 
