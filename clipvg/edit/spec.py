@@ -26,6 +26,8 @@ from ..limits import ResourceLimits, names as limit_names, resource_limits
 
 VERSION = 1
 OUTPUT_SUFFIXES = (".svg", ".png", ".pdf")
+BACKENDS = ("torch", "diffvg")
+LEGACY_LIMITS = {"max_paths": "paths", "max_pixels": "render_pixels"}  # JobSpec.limits before ResourceLimits
 
 
 def check_output_suffixes(targets: typing.Sequence[str]) -> None:
@@ -33,8 +35,6 @@ def check_output_suffixes(targets: typing.Sequence[str]) -> None:
     for target in targets:
         if Path(target).suffix.lower() not in OUTPUT_SUFFIXES:
             raise InvalidInputError(f"cannot write {target}: the output must end in {', '.join(OUTPUT_SUFFIXES)}")
-BACKENDS = ("torch", "diffvg")
-LEGACY_LIMITS = {"max_paths": "paths", "max_pixels": "render_pixels"}  # JobSpec.limits before ResourceLimits
 
 
 @dataclass
