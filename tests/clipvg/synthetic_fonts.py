@@ -56,8 +56,11 @@ def _draw(name: str, pen, cubic: bool) -> None:
 
 def build_font(path: Path, cff: bool = False, gpos: str = "", kern_table: dict | None = None) -> Path:
     """Write a test font to ``path``: CFF outlines if ``cff`` else TrueType; ``gpos`` feature code
-    (feaLib syntax) and/or a legacy ``kern`` table {(left, right): units}."""
+    (feaLib syntax) and/or a legacy ``kern`` table {(left, right): units}. The same arguments write the same
+    bytes (fixed head timestamps), so generated corpora repeat across processes."""
     builder = FontBuilder(1000, isTTF=not cff)
+    builder.font.recalcTimestamp = False
+    builder.updateHead(created=0, modified=0)
     builder.setupGlyphOrder(ORDER)
     builder.setupCharacterMap(CMAP)
     if cff:

@@ -24,12 +24,14 @@ def _scene(name: str, device: torch.device):
 
 
 def _render_with_gradients(scene) -> tuple[torch.Tensor, list[torch.Tensor]]:
-    """Image (H, W, 4) on white and the gradients of a fixed random weighting of it."""
+    """Image (H, W, 4) on white and the gradients of a fixed random weighting of it (zeros for a parameter
+    the image does not use, such as the stroke widths of a scene without strokes)."""
     params = scene.parameters(points=True, colors=True, stroke_widths=True)
     image = render(scene, background=(1.0, 1.0, 1.0))
     weights = torch.rand(image.shape, generator=torch.Generator().manual_seed(0)).to(image.device)
     (image * weights).sum().backward()
-    return image.detach().cpu(), [p.grad.detach().cpu() for p in params]
+    return image.detach().cpu(), [torch.zeros_like(p, device="cpu") if p.grad is None else p.grad.detach().cpu()
+                                   for p in params]
 
 
 @pytest.mark.parametrize("name", sorted(RENDER_SAMPLES))

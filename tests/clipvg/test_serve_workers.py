@@ -82,7 +82,8 @@ def test_the_event_loop_answers_while_an_edit_runs(tmp_path) -> None:
             for asker in askers:
                 asker.join(60)
         ordered = [client.get("/api/info").json()["queue"]["running"] for _ in range(10)]  # one connection
-        last = client.get(f"/api/jobs/{job['id']}").json()
+        # the edit went on meanwhile (waited for: a step may take seconds on a loaded machine)
+        last = wait_job(client, job["id"], until=lambda s: s["step"] > first["step"] or s["status"] != "running")
         client.post(f"/api/jobs/{job['id']}/stop")
         wait_job(client, job["id"])
     assert sorted(n for n, _ in answers) == list(range(24))
