@@ -9,12 +9,16 @@ of the render's pixels, and ``PATH_COVERED_PER_PIXEL`` of each path's own box; t
 is cut into millions of pieces (9.6 GB drawn in one piece, 18 GB through ``clipvg render`` before this count):
 it is now drawn in bands of fewer rows (``clipvg.tiling``) or refused before drawing.
 
-The count is an upper bound made from control polygons (a Bézier curve lies in its control points' hull, so
-its |dx| and |dy| are at most its polygon's): an edge |dx| by |dy| px is cut into at most |dx| + |dy| + 3
-pieces, and into at most |dx| + min(|dy|, R) + 3 in a band of R rows, within the render's own grid; a filled
-path's polygon is drawn once, a stroke's outline has two sides as long, with ends and a join or cap at each
-line; curves add the lines they are flattened into. Torch-free (numpy): ``clipvg render`` checks a file before
-torch loads.
+The count is made from control polygons. Its grid crossings are an upper bound (a Bézier curve lies in its
+control points' hull, so its |dx| and |dy| are at most its polygon's): an edge |dx| by |dy| px crosses at most
+|dx| + |dy| grid lines within the render's own grid, and at most |dx| + min(|dy|, R) in a band of R rows. Each
+line the renderer draws is one piece more: curves are flattened into as many lines as the renderer makes of them
+(from their control points, ``clipvg.render.geometry.flatten``), a filled path's polygon is drawn once, a
+stroke's outline has two sides as long, with ends and a join or cap at each line. That per-line piece is the
+expected count, not the most: a short line across a pixel's corner is cut into up to 3 pieces, one that lies
+inside a pixel into 1, so a path of many tiny lines may be cut into up to 2 pieces a line more than counted
+(counting 3 would put a vectorized photo at 6 pieces a pixel, five times what it is cut into). Torch-free
+(numpy): ``clipvg render`` checks a file before torch loads.
 """
 from __future__ import annotations
 
@@ -42,30 +46,38 @@ PATH_COVERED_PER_PIXEL = 4.0
 CROSSING_BYTES, CROWDED_BYTES = 1900, 320 << 20
 GRADIENT_CROSSING_BYTES, GRADIENT_CROWDED_BYTES = 3000, 600 << 20
 CROWDED_PIECE_BYTES = 4096
-TOLERANCE = 0.05  # px: clipvg.render.geometry.FLATTEN_TOLERANCE, which the renderer flattens curves and arcs to
-# A curve is flattened into at most sqrt(0.75 |c0 - 2 c1 + c2| / TOLERANCE) + 1 lines (clipvg.render.geometry.flatten),
-# |c0 - 2 c1 + c2| at most its control polygon's length
-FLATTEN_PIECES = 0.75 / TOLERANCE
-# A stroke draws at each line of its outline, beside the two sides, the quad's two ends and a join or cap: a
-# bevel, miter or square 4-gon, or a fan of an arc of at most pi * sqrt(r / (8 TOLERANCE)) lines around its half
-# width r (clipvg.render.stroke) and two more to its apex
-STROKE_LINE_EDGES = 8
+# clipvg.render.geometry's FLATTEN_TOLERANCE (px), which the renderer flattens curves and arcs to, and its
+# MAX_PIECES_PER_SEGMENT: a cubic c0..c3 (a quadratic raised to one) becomes ceil(sqrt(0.75 d / TOLERANCE)) lines,
+# d the larger of |c0 - 2 c1 + c2| and |c1 - 2 c2 + c3| in output px, 1 to MAX_SEGMENT_LINES of them
+TOLERANCE = 0.05
+MAX_SEGMENT_LINES = 256
+# A stroke draws at each line of its outline its two sides and, where lines meet inside a segment, a bevel
+# (2 pieces: the quads' ends there cancel out, clipvg.render.stroke); at each segment's end a join or cap: a miter
+# or square 4-gon reaching at most ``reach`` (its perimeter at most 4 reach, crossing at most sqrt(2) grid lines a
+# px), or a fan of at most pi * sqrt(r / (8 TOLERANCE)) lines of an arc around the half width r. A segment's bevels
+# turn with it, by at most 2 pi (a cubic's loop): their perimeter is at most 2 pi r.
+STROKE_LINE_PIECES, STROKE_JOIN_PIECES = 2, 4
+STROKE_JOIN_SPAN, STROKE_TURN_SPAN = 4 * np.sqrt(2), 2 * np.pi * np.sqrt(2)
 
 
 @dataclass(frozen=True)
 class EdgeLoad:
     """Per edge (E,) of every subpath's control polygon, closed (an open one too: more, never fewer): the
-    columns (``across``) and rows (``down``) it crosses per output px of scale (canvas px), whether it is part of
-    a curve (``curved``), the times it is drawn (``times``: once filled, twice more stroked), its stroke's half
-    width (``half_width``, canvas px; 0: not stroked) and the rows it reaches (``top``, ``bottom``: canvas px, as
+    columns (``across``) and rows (``down``) it crosses per output px of scale (canvas px), the second
+    differences of the curve it is part of (``bend`` (E, 2, 2): |x| and |y| of both, canvas px; 0 for a line)
+    and its share of that curve's lines (``share``: 1 / the curve's degree; 1 for a line), the times it is drawn (``times``: once filled, twice more stroked), its stroke's half
+    width (``half_width``, canvas px; 0: not stroked) and how far its joins reach (``reach``, canvas px), the rows
+    it reaches (``top``, ``bottom``: canvas px, as
     far as its stroke's joins reach); sorted by ``top`` (``by_bottom``: the order by ``bottom``). Its path
     (``path``) and per path (N,) the box its drawing reaches (``box`` (N, 4): x0, y0, x1, y1 canvas px)."""
 
     across: np.ndarray
     down: np.ndarray
-    curved: np.ndarray
+    bend: np.ndarray
+    share: np.ndarray
     times: np.ndarray
     half_width: np.ndarray
+    reach: np.ndarray
     top: np.ndarray
     bottom: np.ndarray
     by_bottom: np.ndarray
@@ -81,8 +93,7 @@ class EdgeLoad:
         1 line, 2 quadratic, 3 cubic), and per path (N,) ``filled`` bool, ``stroke_width`` canvas px (0: not
         stroked) and ``miter_limit``. Points and widths are taken as float32 first, as the Scene holds them: a
         file's count before torch loads is its Scene's. A stroke's outline reaches ``reach`` = its half width
-        times max(miter limit, 2) from each point (a miter's tip; caps and round joins less), its join there
-        adding at most 2 x reach to the columns and rows its edge crosses."""
+        times max(miter limit, 2) from each point (a miter's tip; caps and round joins less)."""
         points = np.asarray(points, dtype=np.float32).reshape(-1, 2).astype(np.float64)
         points = np.nan_to_num(points, posinf=0.0, neginf=0.0)
         counts = np.asarray(point_counts, dtype=np.int64)
@@ -92,8 +103,8 @@ class EdgeLoad:
         has_points = counts > 0
         last = (first + counts - 1)[has_points]
         start, end = np.concatenate([same, last]), np.concatenate([same + 1, first[has_points]])  # closing edges
-        curved = np.concatenate([_curved_points(counts, first, segment_degrees, segment_counts)[same],
-                                 np.zeros(len(last), dtype=bool)])
+        bend, share = _curve_parts(points, counts, first, segment_degrees, segment_counts)
+        bend, share = bend[np.concatenate([same, last])], share[np.concatenate([same, last])]
         a, b = points[start], points[end]
         path = np.asarray(path_of_subpath, dtype=np.int64)[owner[start]]
         width = np.asarray(stroke_width, dtype=np.float32).astype(np.float64)
@@ -104,26 +115,34 @@ class EdgeLoad:
         top = np.minimum(a[:, 1], b[:, 1]) - reach
         order = np.argsort(top, kind="stable")
         bottom = (np.maximum(a[:, 1], b[:, 1]) + reach)[order]
-        across, down = (np.abs(b[:, axis] - a[:, axis]) + 2 * reach for axis in (0, 1))
+        across, down = (np.abs(b[:, axis] - a[:, axis]) for axis in (0, 1))
         box = np.tile([np.inf, np.inf, -np.inf, -np.inf], (len(filled), 1))
         for corner, pick, ends in ((0, np.minimum, np.minimum(a, b) - reach[:, None]),
                                    (2, np.maximum, np.maximum(a, b) + reach[:, None])):
             for axis in (0, 1):
                 pick.at(box[:, corner + axis], path, ends[:, axis])
-        return cls(across[order], down[order], curved[order], times[order], half_width[order], top[order], bottom,
-                   np.argsort(bottom, kind="stable"), path[order], box)
+        return cls(across[order], down[order], bend[order], share[order], times[order], half_width[order],
+                   reach[order], top[order], bottom, np.argsort(bottom, kind="stable"), path[order], box)
 
     def _pieces(self, scale: tuple[float, float], columns: float, rows: float) -> np.ndarray:
-        """(E,) the most pieces each edge is cut into in a tile of ``columns`` x ``rows`` output px at ``scale``
-        (the renderer cuts at the tile's grid lines alone): a line |dx| by |dy| px crosses at most |dx| + 1
-        columns and |dy| + 1 rows, and is one piece more; a curve's edges
-        are flattened into more lines (``FLATTEN_PIECES``); a stroked edge's outline lines each add their ends and a
-        join (``STROKE_LINE_EDGES``, and the fan of a round one)."""
+        """(E,) the pieces each edge is cut into in a tile of ``columns`` x ``rows`` output px at ``scale`` (the
+        renderer cuts at the tile's grid lines alone): the grid lines it crosses (a line |dx| by |dy| px crosses at
+        most |dx| + |dy|, and no more than the tile has) and one piece more for each of the lines it is drawn as
+        (``_lines``); a stroked edge's outline lines each add a bevel, its segment a join and its bevels' turn
+        (``STROKE_*``)."""
         across, down = self.across * scale[0], self.down * scale[1]
-        lines = 1 + np.where(self.curved, np.sqrt(FLATTEN_PIECES * (across + down)), 0.0)
-        radius = self.half_width * np.sqrt(scale[0] * scale[1])
-        joins = np.where(radius > 0, STROKE_LINE_EDGES + np.pi * np.sqrt(radius / (8 * TOLERANCE)), 0.0)
-        return self.times * (np.minimum(across, columns) + np.minimum(down, rows) + 3 * lines) + joins * lines
+        lines, stretch = self._lines(scale), np.sqrt(scale[0] * scale[1])
+        radius, reach = self.half_width * stretch, self.reach * stretch
+        stroked = radius > 0
+        joins = np.where(stroked, STROKE_JOIN_PIECES + STROKE_JOIN_SPAN * reach + STROKE_TURN_SPAN * radius
+                         + np.pi * np.sqrt(radius / (8 * TOLERANCE)), 0.0)
+        return (self.times * (np.minimum(across, columns) + np.minimum(down, rows) + lines)
+                + STROKE_LINE_PIECES * stroked * lines + joins * self.share)
+
+    def _lines(self, scale: tuple[float, float]) -> np.ndarray:
+        """(E,) the lines each edge is drawn as at ``scale``: its share of its curve's flattening (1 for a line)."""
+        second = np.hypot(self.bend[:, :, 0] * scale[0], self.bend[:, :, 1] * scale[1]).max(axis=1, initial=0.0)
+        return self.share * np.clip(np.ceil(np.sqrt(0.75 * second / TOLERANCE)), 1, MAX_SEGMENT_LINES)
 
     def crossings(self, scale: tuple[float, float], size: tuple[int, int]) -> float:
         """The most pieces all edges are cut into at ``scale`` (x, y) output px per canvas px in a render of
@@ -185,20 +204,29 @@ def _in_bands(values: np.ndarray, top: np.ndarray, bottom: np.ndarray, by_bottom
             - above[np.searchsorted(bottom[by_bottom], low, side="left")])
 
 
-def _curved_points(counts: np.ndarray, first: np.ndarray, segment_degrees: np.ndarray, segment_counts: np.ndarray
-                   ) -> np.ndarray:
-    """(P,) whether the edge from each point to the next lies on a quadratic or cubic segment (``EdgeLoad.of``'s
-    arguments; a closed subpath's last segment ends at its first point)."""
+def _curve_parts(points: np.ndarray, counts: np.ndarray, first: np.ndarray, segment_degrees: np.ndarray,
+                 segment_counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per point (P,), of the edge from it to the next on its segment (``EdgeLoad.of``'s arguments; a closed
+    subpath's last segment ends at its first point): ``bend`` (P, 2, 2), the |x| and |y| of its curve's second
+    differences raised to a cubic as the renderer flattens it (0 on lines), and ``share`` (P,), 1 / the degree."""
     degrees = np.asarray(segment_degrees, dtype=np.int64)
     segments = np.asarray(segment_counts, dtype=np.int64)
     subpath = np.repeat(np.arange(len(segments)), segments)
     before = np.cumsum(degrees) - degrees  # degrees of all earlier segments
     start = first[subpath] + before - before[(np.cumsum(segments) - segments)[subpath]]
-    curved = np.zeros(int(np.sum(counts)), dtype=bool)
+    end = first[subpath] + counts[subpath]  # past the subpath's last point
+    control = [points[np.where(start + k < end, start + k, first[subpath]) if k else start] for k in range(4)]
+    quad = degrees == 2
+    c1 = np.where(quad[:, None], control[0] + 2 * (control[1] - control[0]) / 3, control[1])
+    c2 = np.where(quad[:, None], control[2] + 2 * (control[1] - control[2]) / 3, control[2])
+    c3 = np.where(quad[:, None], control[2], control[3])
+    second = np.abs(np.stack([control[0] - 2 * c1 + c2, c1 - 2 * c2 + c3], 1)) * (degrees > 1)[:, None, None]
+    bend, share = np.zeros((len(points), 2, 2)), np.ones(len(points))
     for step in range(3):
-        pick = (degrees > 1) & (step < degrees)
-        curved[start[pick] + step] = True
-    return curved
+        pick = step < degrees
+        bend[start[pick] + step] = second[pick]
+        share[start[pick] + step] = 1 / degrees[pick]
+    return bend, share
 
 
 def crowding_bytes(excess: float, gradient: bool = False) -> float:
