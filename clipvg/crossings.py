@@ -22,7 +22,7 @@ inside a pixel into 1, so a path of many tiny lines may be cut into up to 2 piec
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -65,11 +65,13 @@ class EdgeLoad:
     """Per edge (E,) of every subpath's control polygon, closed (an open one too: more, never fewer): the
     columns (``across``) and rows (``down``) it crosses per output px of scale (canvas px), the second
     differences of the curve it is part of (``bend`` (E, 2, 2): |x| and |y| of both, canvas px; 0 for a line)
-    and its share of that curve's lines (``share``: 1 / the curve's degree; 1 for a line), the times it is drawn (``times``: once filled, twice more stroked), its stroke's half
-    width (``half_width``, canvas px; 0: not stroked) and how far its joins reach (``reach``, canvas px), the rows
-    it reaches (``top``, ``bottom``: canvas px, as
-    far as its stroke's joins reach); sorted by ``top`` (``by_bottom``: the order by ``bottom``). Its path
-    (``path``) and per path (N,) the box its drawing reaches (``box`` (N, 4): x0, y0, x1, y1 canvas px)."""
+    and its share of that curve's lines (``share``: 1 / the curve's degree; 1 for a line), the times it is drawn
+    (``times``: once filled, twice more stroked), its stroke's half width (``half_width``, canvas px; 0: not
+    stroked) and how far its joins reach (``reach``, canvas px), the rows it reaches (``top``, ``bottom``: canvas
+    px, as far as its stroke's joins reach); sorted by ``top`` (``by_bottom``: the order by ``bottom``). Its ends'
+    joins, half at each end (2E,): the rows they reach (``corner_top``, ``corner_bottom``), sorted by
+    ``corner_top`` (``corner_by_bottom``), and their edge (``corner_edge``). Its path (``path``) and per path (N,)
+    the box its drawing reaches (``box`` (N, 4): x0, y0, x1, y1 canvas px)."""
 
     across: np.ndarray
     down: np.ndarray
@@ -81,8 +83,13 @@ class EdgeLoad:
     top: np.ndarray
     bottom: np.ndarray
     by_bottom: np.ndarray
+    corner_top: np.ndarray
+    corner_bottom: np.ndarray
+    corner_by_bottom: np.ndarray
+    corner_edge: np.ndarray
     path: np.ndarray
     box: np.ndarray
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)  # _scaled's, the last scale's
 
     @classmethod
     def of(cls, points: np.ndarray, point_counts: np.ndarray, segment_degrees: np.ndarray,
@@ -121,23 +128,40 @@ class EdgeLoad:
                                    (2, np.maximum, np.maximum(a, b) + reach[:, None])):
             for axis in (0, 1):
                 pick.at(box[:, corner + axis], path, ends[:, axis])
+        ends = np.concatenate([a[order, 1], b[order, 1]])
+        corner_order = np.argsort(ends - np.tile(reach[order], 2), kind="stable")
+        corner_edge = np.tile(np.arange(len(order)), 2)[corner_order]
+        corner_bottom = (ends + np.tile(reach[order], 2))[corner_order]
         return cls(across[order], down[order], bend[order], share[order], times[order], half_width[order],
-                   reach[order], top[order], bottom, np.argsort(bottom, kind="stable"), path[order], box)
+                   reach[order], top[order], bottom, np.argsort(bottom, kind="stable"),
+                   (ends - np.tile(reach[order], 2))[corner_order], corner_bottom,
+                   np.argsort(corner_bottom, kind="stable"), corner_edge, path[order], box)
 
-    def _pieces(self, scale: tuple[float, float], columns: float, rows: float) -> np.ndarray:
+    def _pieces(self, scale: tuple[float, float], columns: float, rows: float) -> tuple[np.ndarray, np.ndarray]:
         """(E,) the pieces each edge is cut into in a tile of ``columns`` x ``rows`` output px at ``scale`` (the
-        renderer cuts at the tile's grid lines alone): the grid lines it crosses (a line |dx| by |dy| px crosses at
-        most |dx| + |dy|, and no more than the tile has) and one piece more for each of the lines it is drawn as
-        (``_lines``); a stroked edge's outline lines each add a bevel, its segment a join and its bevels' turn
-        (``STROKE_*``)."""
-        across, down = self.across * scale[0], self.down * scale[1]
-        lines, stretch = self._lines(scale), np.sqrt(scale[0] * scale[1])
-        radius, reach = self.half_width * stretch, self.reach * stretch
-        stroked = radius > 0
-        joins = np.where(stroked, STROKE_JOIN_PIECES + STROKE_JOIN_SPAN * reach + STROKE_TURN_SPAN * radius
-                         + np.pi * np.sqrt(radius / (8 * TOLERANCE)), 0.0)
-        return (self.times * (np.minimum(across, columns) + np.minimum(down, rows) + lines)
-                + STROKE_LINE_PIECES * stroked * lines + joins * self.share)
+        renderer cuts at the tile's grid lines alone), along it and (E,) at its segment's join: the grid lines it
+        crosses (a line |dx| by |dy| px crosses at most |dx| + |dy|, and no more than the tile has), and the
+        pieces ``_scaled`` adds."""
+        across, down, along, joins = self._scaled(scale)
+        return self.times * (np.minimum(across, columns) + np.minimum(down, rows)) + along, joins
+
+    def _scaled(self, scale: tuple[float, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(E,) each at ``scale`` (kept for the last scale asked: a tile plan asks for many bands at one): the
+        columns and rows each edge spans, the pieces along it beyond its grid crossings (one for each of the lines
+        it is drawn as, ``_lines``; a stroke's bevel at each line and its segment's bevels' turn) and those at its
+        segment's join (``STROKE_*``)."""
+        key = (float(scale[0]), float(scale[1]))
+        if key not in self._memo:
+            lines, stretch = self._lines(scale), np.sqrt(scale[0] * scale[1])
+            radius, reach = self.half_width * stretch, self.reach * stretch
+            stroked = radius > 0
+            along = (self.times * lines
+                     + stroked * (STROKE_LINE_PIECES * lines + STROKE_TURN_SPAN * radius * self.share))
+            joins = np.where(stroked, STROKE_JOIN_PIECES + STROKE_JOIN_SPAN * reach
+                             + np.pi * np.sqrt(radius / (8 * TOLERANCE)), 0.0) * self.share
+            self._memo.clear()
+            self._memo[key] = (self.across * scale[0], self.down * scale[1], along, joins)
+        return self._memo[key]
 
     def _lines(self, scale: tuple[float, float]) -> np.ndarray:
         """(E,) the lines each edge is drawn as at ``scale``: its share of its curve's flattening (1 for a line)."""
@@ -147,7 +171,7 @@ class EdgeLoad:
     def crossings(self, scale: tuple[float, float], size: tuple[int, int]) -> float:
         """The most pieces all edges are cut into at ``scale`` (x, y) output px per canvas px in a render of
         ``size`` (width, height) output px."""
-        return float(self._pieces(scale, *size).sum())
+        return float(sum(part.sum() for part in self._pieces(scale, *size)))
 
     def most_in_bands(self, scale: tuple[float, float], size: tuple[int, int], rows: int, margin: int) -> float:
         """The most pieces in any one band of ``rows`` output rows with ``margin`` rows above and below it (a
@@ -155,14 +179,17 @@ class EdgeLoad:
         return float(self._in_bands(scale, size, rows, margin).max(initial=0.0))
 
     def _in_bands(self, scale: tuple[float, float], size: tuple[int, int], rows: int, margin: int) -> np.ndarray:
-        """Per band (``most_in_bands``), the most pieces in it."""
-        return _in_bands(self._pieces(scale, size[0], rows + 2 * margin), self.top, self.bottom, self.by_bottom, rows,
-                         margin, size[1], scale[1])
+        """Per band (``most_in_bands``), the most pieces in it: its edges' along them, their joins' half at each
+        end whose join reaches it."""
+        along, joins = self._pieces(scale, size[0], rows + 2 * margin)
+        return (_in_bands(along, self.top, self.bottom, self.by_bottom, rows, margin, size[1], scale[1])
+                + _in_bands(joins[self.corner_edge] / 2, self.corner_top, self.corner_bottom, self.corner_by_bottom,
+                            rows, margin, size[1], scale[1]))
 
     def _path_excess(self, scale: tuple[float, float], size: tuple[int, int]) -> np.ndarray:
         """(N,) per path, its pieces beyond ``PATH_COVERED_PER_PIXEL`` per pixel of its own box: pieces crowd one
         path's pixels (a scribble in a corner of a large canvas is crowded however empty the rest)."""
-        pieces = np.bincount(self.path, self._pieces(scale, *size), minlength=len(self.box))
+        pieces = np.bincount(self.path, sum(self._pieces(scale, *size)), minlength=len(self.box))
         canvas = (size[0] / scale[0], size[1] / scale[1])
         x0, y0, x1, y1 = (np.clip(np.nan_to_num(self.box[:, k], posinf=0.0, neginf=0.0), 0, canvas[k % 2])
                           for k in range(4))  # its box on the render

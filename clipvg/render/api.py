@@ -1,7 +1,7 @@
 """``render``: pick a backend and composite onto an optional background."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -12,11 +12,9 @@ from ..scene import Scene
 from ..tiling import RenderPlan, render_plan
 from .supersample import box_reduce, reduced_rows
 
-if TYPE_CHECKING:
-    from .bands import Draw
-
 BACKENDS = ("auto", "torch", "diffvg")
 WHITE = (1.0, 1.0, 1.0)
+Draw = Callable[[Scene, int, int, "torch.Tensor | None"], torch.Tensor]  # (scene, width, height, background) -> (H, W, 4)
 
 
 def _background(background: Sequence[float] | torch.Tensor | None, like: torch.Tensor) -> torch.Tensor | None:
@@ -98,7 +96,7 @@ def _bands(scene: Scene, width: int, height: int, working: float | None, color: 
     if backend == "diffvg" or working is None:
         return None
     from .bands import render_rows
-    bands = render_rows(scene, width * samples, height * samples, color, _drawer(scene), reserved)
+    bands = render_rows(scene, width * samples, height * samples, color, reserved)
     return None if bands is None else reduced_rows(bands, samples)
 
 
@@ -135,7 +133,7 @@ def _prepare(scene: Scene, width: int | None, height: int | None, background: Se
     return width, height, working, _background(background, scene.points), samples, reserved
 
 
-def _drawer(scene: Scene) -> "Draw":
+def _drawer(scene: Scene) -> Draw:
     """The torch backend's function for ``scene``: render_torch, or render_tree for groups with
     opacity, clip paths, masks, filters or patterns (isolated passes)."""
     if not scene.is_flat:

@@ -14,11 +14,16 @@ put together into a band of whole rows (what ``render_rows`` yields). At the sce
 (scale 1) the shift is exact in float32 and the tiles equal the one-shot render; at other scales
 they differ by the rounding of the shifted coordinates (float32: about the float spacing of the
 canvas coordinates, float64: about 1e-12).
+
+A flat scene's outline (its fills' edges and strokes' outlines, ``torch_backend.draw_items``) is made once at
+the render's scale, and each tile draws the edges that reach its rows, moved onto it (edges above or below a tile
+add nothing to its pixels' coverage; those left and right of it do, through the rows' sums): a stroke of many
+segments is not outlined again for every band.
 """
 from __future__ import annotations
 
 from dataclasses import fields, replace
-from typing import Callable, Iterator
+from typing import Iterator
 
 import torch
 
@@ -28,7 +33,6 @@ from ..scene.tree import Filter, FilterPrimitive, Group, Image, Mask, Pattern
 from ..tiling import TilePlan, pattern_paths, plan_for, tile_budget, tile_margins, tile_plan, working_bytes
 
 OFF_CANVAS = -1e5  # canvas px: where the points of a path that cannot reach a tile go (left and above it)
-Draw = Callable[[Scene, int, int, "torch.Tensor | None"], torch.Tensor]  # (scene, width, height, background) -> (H, W, 4)
 
 
 def needs_gradient(scene: Scene) -> bool:
@@ -103,12 +107,13 @@ def _path_boxes(scene: Scene, scale: tuple[float, float]) -> tuple[torch.Tensor,
 
 
 def _tile_scene(scene: Scene, pattern_parts: tuple[torch.Tensor, torch.Tensor], box: tuple[int, int, int, int],
-                size: tuple[int, int], path_boxes: tuple[torch.Tensor, torch.Tensor]) -> Scene:
+                size: tuple[int, int], path_boxes: tuple[torch.Tensor, torch.Tensor]) -> tuple[Scene, torch.Tensor]:
     """``scene`` moved left by x0 and up by y0 output px on a canvas ``cols`` x ``rows`` px (``box``
     (x0, y0, cols, rows) of a ``size`` (width, height) render); ``pattern_parts`` (points (P,),
     gradients (G,) bool, from ``_pattern_parts``) marks what is in pattern tile px (not moved). Paths
     that cannot reach the tile (``path_boxes`` from ``_path_boxes``) are left out of a flat scene, and
-    collapsed to a point off the canvas in a tree (whose indices must stay)."""
+    collapsed to a point off the canvas in a tree (whose indices must stay). Returns it and the paths (M,) it
+    keeps of ``scene``'s."""
     x0, y0, cols, rows = box
     (width, height), canvas = size, (scene.width, scene.height)
     shift = (x0 * canvas[0] / width, y0 * canvas[1] / height)
@@ -123,8 +128,10 @@ def _tile_scene(scene: Scene, pattern_parts: tuple[torch.Tensor, torch.Tensor], 
         points[~near[scene.point_path_index()] & ~pattern_points] = OFF_CANVAS
     moved = replace(scene, points=points, width=cols * canvas[0] / width, height=rows * canvas[1] / height,
                     gradient_transform=placement, tree=None if scene.tree is None else _moved_group(scene.tree, shift))
+    if not scene.is_flat or bool(near.all()):
+        return moved, torch.arange(scene.num_paths, device=scene.device)
     keep = torch.nonzero(near).flatten()
-    return moved.take(keep) if scene.is_flat and len(keep) < scene.num_paths else moved
+    return moved.take(keep), keep
 
 
 def _pattern_parts(scene: Scene) -> tuple[torch.Tensor, torch.Tensor] | None:
@@ -147,12 +154,36 @@ def _pattern_parts(scene: Scene) -> tuple[torch.Tensor, torch.Tensor] | None:
     return in_pattern[scene.point_path_index()], pattern_gradients
 
 
-def render_rows(scene: Scene, width: int, height: int, background: torch.Tensor | None, draw: Draw,
+class _Outline:
+    """A flat scene's draw items at a render's scale (``torch_backend.draw_items``): ``edges`` (E, 2, 2) output px,
+    ``items`` (E,) and each edge's lowest and highest y (E,), to hand each tile the edges that reach its rows."""
+
+    def __init__(self, scene: Scene, width: int, height: int) -> None:
+        from .torch_backend import draw_items
+        scale = torch.tensor([width / scene.width, height / scene.height], dtype=scene.points.dtype,
+                             device=scene.device)
+        self.edges, self.items = draw_items(scene, scale)
+        self.top, self.bottom = self.edges[..., 1].amin(1), self.edges[..., 1].amax(1)
+
+    def in_tile(self, box: tuple[int, int, int, int], paths: torch.Tensor, num_paths: int
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The edges (K, 2, 2) that reach the rows of the tile ``box`` (x0, y0, cols, rows output px), moved onto
+        it, and their items renumbered for the tile scene of the ``paths`` (M,) kept of ``num_paths``."""
+        x0, y0, _, rows = box
+        position = torch.full((num_paths,), -1, dtype=torch.long, device=self.items.device)
+        position[paths] = torch.arange(len(paths), device=self.items.device)
+        path = position.index_select(0, self.items // 2)
+        pick = torch.nonzero((self.bottom >= y0) & (self.top <= y0 + rows) & (path >= 0)).flatten()
+        edges = self.edges.index_select(0, pick) - self.edges.new_tensor([x0, y0])
+        return edges, 2 * path.index_select(0, pick) + self.items.index_select(0, pick) % 2
+
+
+def render_rows(scene: Scene, width: int, height: int, background: torch.Tensor | None,
                 reserved: float = 0) -> Iterator[tuple[int, torch.Tensor]] | None:
-    """The render of ``scene`` at ``width`` x ``height`` by ``draw`` (render_torch or render_tree) as
-    bands (y0, (rows, W, 4) straight RGBA), top to bottom, each put together from one row of tiles
-    (``plan_for`` beside ``reserved`` bytes); None when it fits in one tile or cannot be tiled (then draw
-    it in one piece). Draws without gradients."""
+    """The render of ``scene`` at ``width`` x ``height`` by the torch backend (a flat scene's outline made once,
+    ``_Outline``; a tree's by ``groups.render_tree``) as bands (y0, (rows, W, 4) straight RGBA), top to bottom,
+    each put together from one row of tiles (``plan_for`` beside ``reserved`` bytes); None when it fits in one
+    tile or cannot be tiled (then draw it in one piece). Draws without gradients."""
     plan = plan_for(scene, width, height, reserved)
     parts = None if plan is None else _pattern_parts(scene)
     if plan is None or parts is None:
@@ -160,26 +191,34 @@ def render_rows(scene: Scene, width: int, height: int, background: torch.Tensor 
     path_boxes = _path_boxes(scene, (width / scene.width, height / scene.height))
     (mx, my), cols, rows = plan.margin, plan.cols, plan.rows
 
-    def tile(x0: int, y0: int) -> torch.Tensor:
+    def tile(x0: int, y0: int, outline: _Outline | None) -> torch.Tensor:
         """(rows, cols, 4) of the tile at (x0, y0), drawn with its margins and cut back."""
         left, top = max(0, x0 - mx), max(0, y0 - my)
         right, bottom = min(width, x0 + cols + mx), min(height, y0 + rows + my)
-        moved = _tile_scene(scene, parts, (left, top, right - left, bottom - top), (width, height), path_boxes)
-        image = draw(moved, right - left, bottom - top, background)
+        box = (left, top, right - left, bottom - top)
+        moved, paths = _tile_scene(scene, parts, box, (width, height), path_boxes)
+        if outline is None:
+            from .groups import render_tree
+            image = render_tree(moved, right - left, bottom - top, background)
+        else:
+            from .torch_backend import render_torch
+            image = render_torch(moved, right - left, bottom - top, background,
+                                 drawn=outline.in_tile(box, paths, scene.num_paths))
         return image[y0 - top:min(y0 + rows, height) - top, x0 - left:min(x0 + cols, width) - left]
 
     def bands() -> Iterator[tuple[int, torch.Tensor]]:
         with torch.no_grad():
+            outline = _Outline(scene, width, height) if scene.is_flat else None
             for y0 in range(0, height, rows):
                 if cols >= width:
-                    yield y0, tile(0, y0)
+                    yield y0, tile(0, y0, outline)
                     continue
                 band = torch.empty(min(rows, height - y0), width, 4, dtype=scene.points.dtype, device=scene.device)
                 for x0 in range(0, width, cols):
-                    band[:, x0:x0 + cols] = tile(x0, y0)
+                    band[:, x0:x0 + cols] = tile(x0, y0, outline)
                 yield y0, band
 
     return bands()
 
-__all__ = ["Draw", "TilePlan", "needs_gradient", "plan_for", "render_rows", "tile_budget", "tile_margins",
+__all__ = ["TilePlan", "needs_gradient", "plan_for", "render_rows", "tile_budget", "tile_margins",
            "tile_plan", "working_bytes"]

@@ -150,15 +150,17 @@ def _paint_everywhere(scene: Scene, tables: ItemTables, item: int, width: int, h
     return fragment_colors(scene, tables.colors, tables.gradients, torch.full_like(pixel, item), pixel, width, scale)
 
 
-def render_torch(scene: Scene, width: int, height: int, background: torch.Tensor | None) -> torch.Tensor:
-    """(H, W, 4) straight RGBA of ``scene`` drawn at ``width`` x ``height`` over ``background`` (4,).
+def render_torch(scene: Scene, width: int, height: int, background: torch.Tensor | None,
+                 drawn: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+    """(H, W, 4) straight RGBA of ``scene`` drawn at ``width`` x ``height`` over ``background`` (4,); ``drawn``:
+    its ``draw_items`` at that size when made already (a tile's share of a banded render's, ``clipvg.render.bands``).
 
     Items are drawn in chunks of bounded size composited bottom to top; when gradients are needed
     and there are several chunks, each chunk is recomputed in backward instead of stored.
     """
     device = scene.device
     scale = torch.tensor([width / scene.width, height / scene.height], dtype=scene.points.dtype, device=device)
-    edges, items = draw_items(scene, scale)
+    edges, items = draw_items(scene, scale) if drawn is None else drawn
     order = torch.argsort(items, stable=True)
     edges, items = edges.index_select(0, order), items.index_select(0, order)
     num_pixels = width * height

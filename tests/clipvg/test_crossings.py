@@ -154,7 +154,8 @@ def test_a_files_count_before_torch_loads_is_its_scenes():
                    'stroke-width="3" stroke-miterlimit="7" fill="red"/><rect x="3" y="3" width="20" height="9"/>')
     read = read_svg(document)
     from_file, from_scene = read.edge_load(), read.to_scene().edge_load()
-    for name in ("across", "down", "bend", "share", "times", "half_width", "reach", "top", "bottom", "by_bottom", "path", "box"):
+    for name in ("across", "down", "bend", "share", "times", "half_width", "reach", "top", "bottom", "by_bottom",
+                 "corner_top", "corner_bottom", "corner_by_bottom", "corner_edge", "path", "box"):
         np.testing.assert_array_equal(getattr(from_file, name), getattr(from_scene, name), err_msg=name)
 
 

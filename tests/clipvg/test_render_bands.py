@@ -85,12 +85,34 @@ def test_tiles_equal_the_one_shot_render(name, cols, monkeypatch):
     scene = load_svg(SVG.format(SCENES[name]))
     double = scene._map(lambda t: t.double() if t.is_floating_point() else t)
     with torch.no_grad():
-        assert bands.render_rows(scene, 120, 300, None, _drawer(scene)) is not None  # drawn in tiles
+        assert bands.render_rows(scene, 120, 300, None) is not None  # drawn in tiles
         # float64 at another scale: equal to rounding; float32 at the natural size: to float32 sums
         for subject, width, height, atol in ((double, 97, 251, 1e-6), (scene, 120, 300, 1e-4)):
             tiled = render(subject, width, height, background=(1.0, 1.0, 1.0))
             assert tiled.shape == (height, width, 4) and tiled.dtype == subject.points.dtype
             torch.testing.assert_close(tiled, _one_shot(subject, width, height), rtol=0, atol=atol)
+
+
+def test_a_flat_scene_is_outlined_once_for_all_its_tiles(monkeypatch):
+    """A stroke's outline is made once at the render's scale, not again for each of its 8 x 3 tiles; each tile
+    draws only the edges reaching its rows (none of the 60 zigzag lines reaches the empty bottom band)."""
+    from clipvg.render import torch_backend
+    _small_tiles(monkeypatch, 50, 41)
+    points = " ".join(f"{(i * 37) % 110 + 5} {(i * 53) % 240 + 5}" for i in range(60))
+    scene = load_svg(SVG.format(f'<path d="M{points}" fill="none" stroke="black" stroke-width="3"/>'))
+    outlines, tile_edges = [], []
+    draw_items, render_torch = torch_backend.draw_items, torch_backend.render_torch
+
+    def counted_render(scene, width, height, background, drawn=None):
+        if drawn is not None:
+            tile_edges.append(len(drawn[0]))
+        return render_torch(scene, width, height, background, drawn)
+    monkeypatch.setattr(torch_backend, "draw_items", lambda *a: outlines.append(1) or draw_items(*a))
+    monkeypatch.setattr(torch_backend, "render_torch", counted_render)
+    with torch.no_grad():
+        tiled = render(scene, background=(1.0, 1.0, 1.0))
+    assert len(outlines) == 1 and len(tile_edges) == 3 * 8 and tile_edges[-1] == 0 < min(tile_edges[:3])
+    torch.testing.assert_close(tiled, _one_shot(scene, 120, 300), rtol=0, atol=1e-4)
 
 
 def test_the_tile_budget_picks_bands_or_squares(monkeypatch):

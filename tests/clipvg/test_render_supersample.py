@@ -97,7 +97,7 @@ def test_supersampled_bands_equal_the_one_shot_render(monkeypatch):
             ' stroke="black" stroke-width="7"/><path d="M10 10 L110 390 L30 200Z" fill="green" fill-opacity="0.5"/>')
     scene = load_svg(SVG.format(w=120, h=400, body=body))
     monkeypatch.setattr("clipvg.tiling.TILE_BYTES", 1 << 28)  # 958 K px of a flat scene: 1331-row bands
-    assert render_rows(scene, 720, 2400, None, api._drawer(scene)) is not None  # 240 x 800 at 3 x 3 samples: in bands
+    assert render_rows(scene, 720, 2400, None) is not None  # 240 x 800 at 3 x 3 samples: in bands
     with torch.no_grad():
         banded = render(scene, 240, 800, samples=3)
         bytes_banded = render_rgba8(scene, 240, 800, background=(1, 1, 1), samples=3)
