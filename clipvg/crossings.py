@@ -37,14 +37,15 @@ if TYPE_CHECKING:
 COVERED_PER_PIXEL = 1.0
 # Pieces per pixel of a path's own box it may have before its pixels are taken as crowded: the renderer works
 # out a pixel's exact coverage beyond 3 pieces of one path there (clipvg.render.self_overlap.SAFE_PIECES), and
-# the count is loose for small curves (a blob of radius 8 px counts ~2 pieces a pixel of its box)
+# a path of a few pixels holds several pieces in each (its corners, its curves' lines)
 PATH_COVERED_PER_PIXEL = 4.0
 # Peak bytes of the pieces past those (benchmarks/crossings.py: zigzags of 2000-64 000 long segments at 200 px,
 # filled and stroked, drawn in one piece; benchmarks/results/crossings_*.json): each piece, and the exact coverage
 # of the first crowded pixels (clipvg.render.self_overlap's budget of cut pairs), 4 KB a piece up to a cap.
-# Without gradients 1.0-1.8 KB a piece past ~250 MB; with them 1.4-2.6 KB past ~450-550 MB.
+# Without gradients 1.0-1.8 KB a piece past ~250 MB; with them 1.4-2.6 KB past ~450-550 MB, and up to 3.4 KB where the
+# excess is small (8000 filled segments: 92 000 pieces past a piece a pixel).
 CROSSING_BYTES, CROWDED_BYTES = 1900, 320 << 20
-GRADIENT_CROSSING_BYTES, GRADIENT_CROWDED_BYTES = 3000, 600 << 20
+GRADIENT_CROSSING_BYTES, GRADIENT_CROWDED_BYTES = 3500, 600 << 20
 CROWDED_PIECE_BYTES = 4096
 # clipvg.render.geometry's FLATTEN_TOLERANCE (px), which the renderer flattens curves and arcs to, and its
 # MAX_PIECES_PER_SEGMENT: a cubic c0..c3 (a quadratic raised to one) becomes ceil(sqrt(0.75 d / TOLERANCE)) lines,
