@@ -42,10 +42,11 @@ PATH_COVERED_PER_PIXEL = 4.0
 # Peak bytes of the pieces past those (benchmarks/crossings.py: zigzags of 2000-64 000 long segments at 200 px,
 # filled and stroked, drawn in one piece; benchmarks/results/crossings_*.json): each piece, and the exact coverage
 # of the first crowded pixels (clipvg.render.self_overlap's budget of cut pairs), 4 KB a piece up to a cap.
-# Without gradients 1.0-1.8 KB a piece past ~250 MB; with them 1.4-2.6 KB past ~450-550 MB, and up to 3.4 KB where the
-# excess is small (8000 filled segments: 92 000 pieces past a piece a pixel).
-CROSSING_BYTES, CROWDED_BYTES = 1900, 320 << 20
-GRADIENT_CROSSING_BYTES, GRADIENT_CROWDED_BYTES = 3500, 600 << 20
+# Without gradients 1.0-1.8 KB a piece past ~250 MB; with them 1.4-2.6 KB past ~450-550 MB; where the excess is small
+# (8000 filled segments: 92 000 pieces past a piece a pixel) the ~200 MB base takes the per piece figure to 2.3 KB
+# without gradients and 3.8 KB with them (measured within +-10 % from run to run).
+CROSSING_BYTES, CROWDED_BYTES = 2300, 320 << 20
+GRADIENT_CROSSING_BYTES, GRADIENT_CROWDED_BYTES = 3800, 600 << 20
 CROWDED_PIECE_BYTES = 4096
 # clipvg.render.geometry's FLATTEN_TOLERANCE (px), which the renderer flattens curves and arcs to, and its
 # MAX_PIECES_PER_SEGMENT: a cubic c0..c3 (a quadratic raised to one) becomes ceil(sqrt(0.75 d / TOLERANCE)) lines,
