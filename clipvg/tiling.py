@@ -253,12 +253,14 @@ def pattern_paths(tree: Group) -> set[int]:
     return found
 
 
-def working_bytes(scene: Drawable, width: int, height: int, tiled: bool = True, reserved: float = 0) -> float:
+def working_bytes(scene: Drawable, width: int, height: int, tiled: bool = True, reserved: float = 0,
+                  load: EdgeLoad | None = None) -> float:
     """Estimated peak bytes the drawing of a ``width`` x ``height`` render of ``scene`` takes without
     gradients beside ``reserved`` bytes (``plan_for``): its tiles' (``_plan_bytes``); the whole render's at the
     measured bytes per pixel when it is drawn in one piece (``tiled`` False, or ``plan_for`` None); each with
-    what its edges' crossings take beyond those (``_crowding``)."""
-    load = scene.edge_load()
+    what its edges' crossings take beyond those (``_crowding``). ``load``: ``scene.edge_load()``, when already
+    made."""
+    load = scene.edge_load() if load is None else load
     plan = plan_for(scene, width, height, reserved, load) if tiled else None
     if plan is None:
         return width * height * _pixel_bytes(scene) + _crowding(load, width, height, None, scene)

@@ -1,7 +1,8 @@
 """``render``: pick a backend and composite onto an optional background."""
 from __future__ import annotations
 
-from typing import Callable, Iterator, Sequence
+import functools
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -11,6 +12,9 @@ from ..samples import check_samples
 from ..scene import Scene
 from ..tiling import RenderPlan, render_plan
 from .supersample import box_reduce, reduced_rows
+
+if TYPE_CHECKING:
+    from ..crossings import EdgeLoad
 
 BACKENDS = ("auto", "torch", "diffvg")
 WHITE = (1.0, 1.0, 1.0)
@@ -54,8 +58,10 @@ def render(scene: Scene, width: int | None = None, height: int | None = None,
     N * N x the work; a scene with a filter that works on the pixel grid (``drawn_samples``) is drawn
     with one.
     """
-    width, height, working, color, samples, reserved = _prepare(scene, width, height, background, backend, samples)
-    bands = _bands(scene, width, height, working, color, backend, samples, reserved)
+    load = functools.cache(scene.edge_load)  # made once, for the plan and the tiles, when drawn without gradients
+    width, height, working, color, samples, reserved = _prepare(scene, width, height, background, backend, samples,
+                                                                load)
+    bands = _bands(scene, width, height, working, color, backend, samples, reserved, load)
     if bands is None:
         return _one_piece(scene, width, height, color, backend, samples)
     out = torch.empty(height, width, 4, dtype=scene.points.dtype, device=scene.device)
@@ -77,9 +83,10 @@ def render_rgba8(scene: Scene, width: int | None = None, height: int | None = No
     torch loaded; None plans (and checks) the render here."""
     from ..image_out import to_uint8
     with torch.no_grad():
+        load = functools.cache(scene.edge_load)
         width, height, working, color, samples, reserved = _prepare(scene, width, height, background, backend,
-                                                                    samples, export=True, plan=plan)
-        bands = _bands(scene, width, height, working, color, backend, samples, reserved)
+                                                                    samples, load, export=True, plan=plan)
+        bands = _bands(scene, width, height, working, color, backend, samples, reserved, load)
         if bands is None:
             return to_uint8(_one_piece(scene, width, height, color, backend, samples))
         out = np.empty((height, width, 4), np.uint8)
@@ -89,14 +96,15 @@ def render_rgba8(scene: Scene, width: int | None = None, height: int | None = No
 
 
 def _bands(scene: Scene, width: int, height: int, working: float | None, color: torch.Tensor | None, backend: str,
-           samples: int, reserved: float) -> Iterator[tuple[int, torch.Tensor]] | None:
+           samples: int, reserved: float, load: Callable[[], "EdgeLoad"]) -> Iterator[tuple[int, torch.Tensor]] | None:
     """Output bands (y0, (rows, W, 4) straight RGBA), top to bottom, of a render ``_prepare`` checked
     when it has no gradients (``working`` not None) and is drawn in tiles (``clipvg.render.bands``) beside
-    ``reserved`` bytes (the runtime, the scene, the result), else None (draw it in one piece)."""
+    ``reserved`` bytes (the runtime, the scene, the result), else None (draw it in one piece); ``load()``: the
+    scene's ``edge_load``."""
     if backend == "diffvg" or working is None:
         return None
     from .bands import render_rows
-    bands = render_rows(scene, width * samples, height * samples, color, reserved)
+    bands = render_rows(scene, width * samples, height * samples, color, reserved, load())
     return None if bands is None else reduced_rows(bands, samples)
 
 
@@ -112,22 +120,22 @@ def _one_piece(scene: Scene, width: int, height: int, color: torch.Tensor | None
 
 
 def _prepare(scene: Scene, width: int | None, height: int | None, background: Sequence[float] | torch.Tensor | None,
-             backend: str, samples: int | None, export: bool = False, plan: RenderPlan | None = None
-             ) -> tuple[int, int, float | None, torch.Tensor | None, int, int]:
+             backend: str, samples: int | None, load: Callable[[], "EdgeLoad"], export: bool = False,
+             plan: RenderPlan | None = None) -> tuple[int, int, float | None, torch.Tensor | None, int, int]:
     """A render's checked output size (width, height), the peak bytes its drawing at ``samples`` x that
     size takes without gradients (None: it records gradients; see ``_working_bytes``), background
     colour (4,) or None, the samples per axis it is drawn with (``drawn_samples``) and the bytes that live
     beside its tiles (``clipvg.tiling.reserved_bytes``: the result is the scene's float RGBA, or for an
     ``export`` uint8). ``export``: an export, whose ``samples`` None is ``export_samples``' default for its
     size. The size, samples and memory are ``clipvg.tiling.render_plan``'s: ``plan`` when given (``clipvg render``
-    runs it on the SVG before torch loads), else planned here."""
+    runs it on the SVG before torch loads), else planned here (``load()``: the scene's ``edge_load``)."""
     if not export:
         check_samples(samples)
     if backend not in BACKENDS:
         raise InvalidInputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if plan is None:
         plan = render_plan(scene, width, height, samples, export, len(scene.points),
-                           lambda w, h, beside: _working_bytes(scene, w, h, backend, beside),
+                           lambda w, h, beside: _working_bytes(scene, w, h, backend, load, beside),
                            4 * scene.points.element_size())
     width, height, working, samples, reserved = plan
     return width, height, working, _background(background, scene.points), samples, reserved
@@ -143,14 +151,15 @@ def _drawer(scene: Scene) -> Draw:
     return render_torch
 
 
-def _working_bytes(scene: Scene, width: int, height: int, backend: str, reserved: float = 0) -> float | None:
+def _working_bytes(scene: Scene, width: int, height: int, backend: str, load: Callable[[], "EdgeLoad"],
+                   reserved: float = 0) -> float | None:
     """Peak bytes the drawing of a ``width`` x ``height`` render takes without gradients beside ``reserved``
     bytes (its largest tile, or the whole render when it is drawn in one piece), or None when it records
-    gradients."""
+    gradients; ``load()``: the scene's ``edge_load``."""
     from .bands import needs_gradient, working_bytes
     if needs_gradient(scene):
         return None
-    return working_bytes(scene, width, height, tiled=backend != "diffvg", reserved=reserved)
+    return working_bytes(scene, width, height, tiled=backend != "diffvg", reserved=reserved, load=load())
 
 
 def render_on_white(scene: Scene, width: int | None = None, height: int | None = None,

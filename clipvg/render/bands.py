@@ -27,6 +27,7 @@ from typing import Iterator
 
 import torch
 
+from ..crossings import EdgeLoad
 from ..ragged import group_min_max
 from ..scene import Scene
 from ..scene.tree import Filter, FilterPrimitive, Group, Image, Mask, Pattern
@@ -179,12 +180,13 @@ class _Outline:
 
 
 def render_rows(scene: Scene, width: int, height: int, background: torch.Tensor | None,
-                reserved: float = 0) -> Iterator[tuple[int, torch.Tensor]] | None:
+                reserved: float = 0, load: EdgeLoad | None = None) -> Iterator[tuple[int, torch.Tensor]] | None:
     """The render of ``scene`` at ``width`` x ``height`` by the torch backend (a flat scene's outline made once,
     ``_Outline``; a tree's by ``groups.render_tree``) as bands (y0, (rows, W, 4) straight RGBA), top to bottom,
     each put together from one row of tiles (``plan_for`` beside ``reserved`` bytes); None when it fits in one
-    tile or cannot be tiled (then draw it in one piece). Draws without gradients."""
-    plan = plan_for(scene, width, height, reserved)
+    tile or cannot be tiled (then draw it in one piece). Draws without gradients. ``load``: ``scene.edge_load()``,
+    when already made."""
+    plan = plan_for(scene, width, height, reserved, load)
     parts = None if plan is None else _pattern_parts(scene)
     if plan is None or parts is None:
         return None

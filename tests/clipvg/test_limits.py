@@ -185,6 +185,7 @@ def test_a_render_without_gradients_is_held_to_render_memory_bytes():
     huge = load_svg(BLURRED.format(std=40))
     with pytest.raises(ResourceLimitError, match="over the render_memory_bytes limit.*--max-render-memory-bytes"):
         render_rgba8(huge, 8192, 8192)
-    api._prepare(load_svg(BLURRED.format(std=0.5)), 8192, 8192, None, "auto", None, export=True)  # no error
+    small = load_svg(BLURRED.format(std=0.5))
+    api._prepare(small, 8192, 8192, None, "auto", None, small.edge_load, export=True)  # no error
     with using(ResourceLimits(render_memory_bytes=16 << 30)):
-        api._prepare(huge, 8192, 8192, None, "auto", None, export=True)
+        api._prepare(huge, 8192, 8192, None, "auto", None, huge.edge_load, export=True)

@@ -72,7 +72,7 @@ def _one_shot(scene: Scene, width: int, height: int) -> torch.Tensor:
 
 def _small_tiles(monkeypatch, cols: int, rows: int) -> None:
     """Draw every render in tiles of ``cols`` x ``rows`` px (with the scene's filter margins)."""
-    def plan(scene: Scene, width: int, height: int, reserved: float = 0) -> bands.TilePlan | None:
+    def plan(scene: Scene, width: int, height: int, reserved: float = 0, load=None) -> bands.TilePlan | None:
         margin = bands.tile_margins(scene, width, height)
         return None if margin is None else bands.TilePlan(cols, rows, margin)
     monkeypatch.setattr(bands, "plan_for", plan)
@@ -135,16 +135,16 @@ def test_renders_needing_gradients_or_filters_reading_the_whole_region_are_drawn
     monkeypatch.setattr(tiling, "TILE_BYTES", 120 * 37 * FLAT_PIXEL_BYTES)
     monkeypatch.setattr(tiling, "_crowding", lambda *args: 0.0)  # tiles this small: the pieces' bound is loose
     scene = load_svg(SVG.format(SCENES["flat"]))
-    assert _working_bytes(scene, 120, 300, "auto") == 120 * 37 * FLAT_PIXEL_BYTES
-    assert _working_bytes(scene, 120, 300, "diffvg") == 120 * 300 * FLAT_PIXEL_BYTES
+    assert _working_bytes(scene, 120, 300, "auto", scene.edge_load) == 120 * 37 * FLAT_PIXEL_BYTES
+    assert _working_bytes(scene, 120, 300, "diffvg", scene.edge_load) == 120 * 300 * FLAT_PIXEL_BYTES
     scene.points.requires_grad_(True)
-    assert bands.needs_gradient(scene) and _working_bytes(scene, 120, 300, "auto") is None
+    assert bands.needs_gradient(scene) and _working_bytes(scene, 120, 300, "auto", scene.edge_load) is None
     with torch.no_grad():
         assert not bands.needs_gradient(scene)
     tiled = load_svg(SVG.format('<filter id="t"><feFlood flood-color="red" width="10" height="10" result="a"/>'
                                 '<feTile in="a"/></filter><rect width="50" height="50" filter="url(#t)"/>'))
     assert bands.tile_margins(tiled, 120, 300) is None and bands.plan_for(tiled, 120, 300) is None
-    assert _working_bytes(tiled, 120, 300, "auto") == 120 * 300 * TREE_PIXEL_BYTES
+    assert _working_bytes(tiled, 120, 300, "auto", tiled.edge_load) == 120 * 300 * TREE_PIXEL_BYTES
 
 
 def test_a_tiled_render_is_estimated_by_its_tile_and_one_with_gradients_is_refused():

@@ -62,11 +62,11 @@ def test_a_render_whose_smallest_tile_does_not_fit_beside_its_result_is_refused(
     scene = load_svg(BLURRED.format(size=8192))
     double = scene._map(lambda t: t.double() if t.is_floating_point() else t)  # a 2 GiB float64 result
     with torch.no_grad():
-        _prepare(scene, None, None, None, "auto", 1)  # float32: its tiles fit
+        _prepare(scene, None, None, None, "auto", 1, scene.edge_load)  # float32: its tiles fit
         with pytest.raises(ResourceLimitError, match="render_memory_bytes limit"):
             render(double)
         with using(ResourceLimits(render_memory_bytes=4 * GIB)):
-            _prepare(double, None, None, None, "auto", 1)  # the limit raised: the result and its tiles fit
+            _prepare(double, None, None, None, "auto", 1, double.edge_load)  # the limit raised: the result and its tiles fit
 
 
 @pytest.mark.parametrize("svg", [FLAT, BLURRED])
