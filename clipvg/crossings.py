@@ -14,11 +14,11 @@ control points' hull, so its |dx| and |dy| are at most its polygon's): an edge |
 |dx| + |dy| grid lines within the render's own grid, and at most |dx| + min(|dy|, R) in a band of R rows. Each
 line the renderer draws is one piece more: curves are flattened into as many lines as the renderer makes of them
 (from their control points, ``clipvg.render.geometry.flatten``), a filled path's polygon is drawn once, a
-stroke's outline has two sides as long, with ends and a join or cap at each line. That per-line piece is the
-expected count, not the most: a short line across a pixel's corner is cut into up to 3 pieces, one that lies
-inside a pixel into 1, so a path of many tiny lines may be cut into up to 2 pieces a line more than counted
-(counting 3 would put a vectorized photo at 6 pieces a pixel, five times what it is cut into). Torch-free
-(numpy): ``clipvg render`` checks a file before torch loads.
+stroke's outline has two sides as long, a bevel where its lines meet and a join or cap at each segment's end
+(counted at the rows of that end). That per-line piece is the expected count, not the most: a short line across
+a pixel's corner is cut into up to 3 pieces, one that lies inside a pixel into 1, so a path of many tiny lines
+may be cut into up to 2 pieces a line more than counted (counting 3 would put a vectorized photo at 6 pieces a
+pixel, five times what it is cut into). Torch-free (numpy): ``clipvg render`` checks a file before torch loads.
 """
 from __future__ import annotations
 
