@@ -140,8 +140,12 @@ def test_the_render_plan_of_a_read_svg_is_that_of_its_scene(corpus: str):
         assert read.num_points == len(scene.points) if not read.outlines else read.num_points < len(scene.points)
         for size in (300, 4000):
             assert drawn_samples(read, size / read.width, 2) == drawn_samples(scene, size / scene.width, 2), path
-            if read.outlines:  # its edges counted as the shape stroked: at least the outline's (clipvg.crossings)
-                assert working_bytes(read, size, size) >= working_bytes(scene, size, size), path
+            if read.outlines:  # its edges counted as the shape stroked: at least the outline's pieces in all
+                # (clipvg.crossings); two estimates of one drawing, so one path's crowding may come out a few % apart
+                scale = (size / read.width, size / read.height)
+                assert read.edge_load().crossings(scale, (size, size)) >= scene.edge_load().crossings(
+                    scale, (size, size)), path
+                assert working_bytes(read, size, size) >= 0.95 * working_bytes(scene, size, size), path
             else:
                 assert working_bytes(read, size, size) == working_bytes(scene, size, size), path
         checked += 1
