@@ -171,17 +171,17 @@ class EdgeLoad:
         return self.share * np.clip(np.ceil(np.sqrt(0.75 * second / TOLERANCE)), 1, MAX_SEGMENT_LINES)
 
     def crossings(self, scale: tuple[float, float], size: tuple[int, int]) -> float:
-        """The most pieces all edges are cut into at ``scale`` (x, y) output px per canvas px in a render of
-        ``size`` (width, height) output px."""
+        """The pieces all edges are cut into (``_pieces``) at ``scale`` (x, y) output px per canvas px in a render
+        of ``size`` (width, height) output px."""
         return float(sum(part.sum() for part in self._pieces(scale, *size)))
 
     def most_in_bands(self, scale: tuple[float, float], size: tuple[int, int], rows: int, margin: int) -> float:
-        """The most pieces in any one band of ``rows`` output rows with ``margin`` rows above and below it (a
+        """The pieces (``_pieces``) in the fullest band of ``rows`` output rows with ``margin`` rows above and below it (a
         tile's), the bands laid from the top of a render of ``size`` (width, height) output px."""
         return float(self._in_bands(scale, size, rows, margin).max(initial=0.0))
 
     def _in_bands(self, scale: tuple[float, float], size: tuple[int, int], rows: int, margin: int) -> np.ndarray:
-        """Per band (``most_in_bands``), the most pieces in it: its edges' along them, their joins' half at each
+        """Per band (``most_in_bands``), the pieces in it: its edges' along them, their joins' half at each
         end whose join reaches it."""
         along, joins = self._pieces(scale, size[0], rows + 2 * margin)
         return (_in_bands(along, self.top, self.bottom, self.by_bottom, rows, margin, size[1], scale[1])
