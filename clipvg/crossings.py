@@ -176,8 +176,8 @@ class EdgeLoad:
         return float(sum(part.sum() for part in self._pieces(scale, *size)))
 
     def most_in_bands(self, scale: tuple[float, float], size: tuple[int, int], rows: int, margin: int) -> float:
-        """The pieces (``_pieces``) in the fullest band of ``rows`` output rows with ``margin`` rows above and below it (a
-        tile's), the bands laid from the top of a render of ``size`` (width, height) output px."""
+        """The pieces (``_pieces``) in the fullest band of ``rows`` output rows with ``margin`` rows above and
+        below it (a tile's), the bands laid from the top of a render of ``size`` (width, height) output px."""
         return float(self._in_bands(scale, size, rows, margin).max(initial=0.0))
 
     def _in_bands(self, scale: tuple[float, float], size: tuple[int, int], rows: int, margin: int) -> np.ndarray:

@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 BACKENDS = ("auto", "torch", "diffvg")
 WHITE = (1.0, 1.0, 1.0)
-Draw = Callable[[Scene, int, int, "torch.Tensor | None"], torch.Tensor]  # (scene, width, height, background) -> (H, W, 4)
+# (scene, width, height, background) -> (H, W, 4)
+Draw = Callable[[Scene, int, int, "torch.Tensor | None"], torch.Tensor]
 
 
 def _background(background: Sequence[float] | torch.Tensor | None, like: torch.Tensor) -> torch.Tensor | None:
