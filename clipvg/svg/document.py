@@ -22,6 +22,7 @@ from svgelements import DEFAULT_PPI, SVG, Length, Path as SVGPath, SVGLexicalPar
 
 from ..errors import SVGParseError
 from ..limits import ResourceLimits, resource_limits
+from .path_data import long_path_data_set_aside
 from .point_count import PointTally, element_label
 
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -319,9 +320,12 @@ def user_length(text: str, relative: float) -> float:
 
 
 def build_tree(root: ET.Element, name: str) -> SVG:
-    """The svgelements document for ``root`` (transforms kept on the shapes, not baked)."""
+    """The svgelements document for ``root`` (transforms kept on the shapes, not baked); long path data is set
+    aside for ``shape_data`` to read (``path_data``)."""
+    with long_path_data_set_aside(root):
+        markup = ET.tostring(root)
     try:
-        return SVG.parse(io.BytesIO(ET.tostring(root)), reify=False)
+        return SVG.parse(io.BytesIO(markup), reify=False)
     except Exception as error:  # svgelements raises many types for bad attribute values
         raise SVGParseError(f"cannot interpret {name}: {type(error).__name__}: {error}") from None
 

@@ -36,13 +36,14 @@ from .cycles import break_reference_cycles, url_id
 from .document import (SVG_NS, build_tree, check_canvas, extract_definitions, gc_paused, local_name, parse_xml,
                        read_source, source_name, strip_unsupported, user_length, warn_skipped)
 from .filters import FilterReader, InvalidFilter, break_fe_image_cycles
-from .geometry import Contour, to_contours
+from .geometry import Contour
 from .images import IMAGE_KEY, ImageDataError, image_node, mark_images
 from .markers import drop_marker_attributes, marker_placement, marker_references, paint_order, vertices
 from .paint import PaintServers, matrix3, number, unit_number
 from .patterns import chain_attr, pattern_chain, tile_of, units_value
 from .pending import PendingOutline, check_outline_points, finish_outlines, tree_tensors
 from .point_count import element_label
+from .shape_data import shape_bbox, shape_contours, shape_segments
 from .structure import normalize
 from .text import TEXT_BOX, text_box, texts_to_paths
 from .text.source import SOURCE, signature
@@ -323,7 +324,7 @@ class _Reader:
                 parent.children.append(group)
         elif isinstance(node, Shape):
             own = _own(node)
-            contours = to_contours(node.segments(transformed=False))  # walked once: the path and its outline
+            contours = shape_contours(node)  # walked once: the path and its outline
             path = self._path(node, contours, layer, clip_mode)
             if path is None:
                 if node.values.get("visibility") in ("hidden", "collapse"):  # not drawn, yet in bounding boxes
@@ -334,7 +335,7 @@ class _Reader:
             index = len(self.paths)
             self.paths.append(path)
             opacity = 1.0 if clip_mode else unit_number(own.get("opacity"))
-            bbox = functools.cache(lambda: _shape_bbox(node))
+            bbox = functools.cache(lambda: shape_bbox(node))
             try:  # a clipPath's child may have a clip-path of its own (a part of the clip, see ClipPath)
                 clip, mask, filters = (self._clip(url_id(own.get("clip-path")), matrix3(node.transform), bbox), None,
                                        []) if clip_mode else self._effects(own, matrix3(node.transform), bbox,
@@ -447,7 +448,7 @@ class _Reader:
         if clip_mode:  # a clip shape: its fill geometry with the clip-rule
             return Path(subpaths, fill=Solid((0.0, 0.0, 0.0, 1.0)), fill_rule="evenodd"
                         if values.get("clip-rule") == "evenodd" else "nonzero", layer=layer, id=path_id)
-        bbox = functools.cache(lambda: shape.bbox(transformed=False))
+        bbox = functools.cache(lambda: shape_bbox(shape))
         fill_value, fill_space, fill_bbox = self._paint_source(values.get("fill"), shape.transform, bbox)
         if self._pattern_element(url_id(fill_value)) is not None:
             fill_value = "none"  # drawn by _pattern_fill: a Pattern under the path
@@ -541,9 +542,9 @@ class _Reader:
             return []
         ctm = matrix3(shape.transform)
         stroke_width = float(shape.stroke_width) if shape.stroke_width is not None else 1.0
-        context = self._context(shape, functools.cache(lambda: _shape_bbox(shape)))
+        context = self._context(shape, functools.cache(lambda: shape_bbox(shape)))
         groups = []
-        for vertex in vertices(list(shape.segments(transformed=False))):
+        for vertex in vertices(shape_segments(shape)):
             reference = url_id(references.get(vertex.kind))
             element = self._definition(reference, "marker")
             placement = None if element is None else marker_placement(element, ctm, vertex, stroke_width,
@@ -843,7 +844,7 @@ def _content_bbox(node) -> tuple[float, float, float, float] | None:
         return None
     corners = []
     for element in node.select():
-        box = _shape_bbox(element) if isinstance(element, Shape) else None
+        box = shape_bbox(element) if isinstance(element, Shape) else None
         if box is not None:
             x0, y0, x1, y1 = box
             to_group = inverse @ matrix3(element.transform)
@@ -852,13 +853,6 @@ def _content_bbox(node) -> tuple[float, float, float, float] | None:
         return None
     points = np.concatenate(corners)
     return float(points[:, 0].min()), float(points[:, 1].min()), float(points[:, 0].max()), float(points[:, 1].max())
-
-
-def _shape_bbox(shape: Shape) -> tuple[float, float, float, float] | None:
-    try:
-        return shape.bbox(transformed=False)
-    except Exception:  # svgelements fails on some degenerate shapes
-        return None
 
 
 __all__ = ["ReadSVG", "load_svg", "read_svg"]
