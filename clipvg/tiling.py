@@ -305,7 +305,7 @@ class RenderPlan(NamedTuple):
 
 def render_plan(scene: Drawable, width: int | None, height: int | None, samples: int | None, export: bool,
                 points: int, working: Callable[[int, int, float], float | None],
-                result_pixel_bytes: int = OUTPUT_PIXEL_BYTES) -> RenderPlan:
+                result_pixel_bytes: int = OUTPUT_PIXEL_BYTES, load: Callable[[], EdgeLoad] | None = None) -> RenderPlan:
     """A render's output size (``width``, ``height`` px: the canvas's, or the other side kept in proportion
     where one is None), the peak bytes its drawing takes (``working(drawn width, drawn height, reserved)``: None
     when it records gradients), the samples per axis it is drawn with (``drawn_samples`` of ``samples``; for an
@@ -313,7 +313,8 @@ def render_plan(scene: Drawable, width: int | None, height: int | None, samples:
     (``reserved_bytes``: the result is an export's uint8 RGBA, else ``result_pixel_bytes`` per px), checked
     against the resource limits (``points``: the scene's control points); a render without gradients also
     with those bytes beside it against render_memory_bytes. Raises InvalidInputError for a size under 1 x 1 px,
-    ResourceLimitError for one over the limits."""
+    ResourceLimitError for one over the limits (naming the pieces its edges are cut into: ``load()``, the scene's
+    ``edge_load`` by default)."""
     if width is None and height is None:
         width, height = round(scene.width), round(scene.height)
     elif height is None:
@@ -337,5 +338,5 @@ def render_plan(scene: Drawable, width: int | None, height: int | None, samples:
                          "this render without gradients with its result and the runtime beside its tiles")
     except ResourceLimitError as refused:
         scale = (width * samples / scene.width, height * samples / scene.height)
-        raise with_pieces(refused, scene.edge_load(), scale, (width * samples, height * samples)) from None
+        raise with_pieces(refused, (load or scene.edge_load)(), scale, (width * samples, height * samples)) from None
     return RenderPlan(width, height, drawn, samples, reserved)

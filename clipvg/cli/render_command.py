@@ -5,6 +5,7 @@ arguments and the file are checked, so bad ones are refused at once."""
 from __future__ import annotations
 
 import argparse
+import functools
 from pathlib import Path
 
 from ..errors import InvalidInputError
@@ -47,8 +48,10 @@ def run(args: argparse.Namespace) -> None:
         width, height = round(read.width), round(read.height)  # memory without the drawing's own
         resource_limits().check_job(width, height, 0, 0, 0, f"{args.input}, rendered at its canvas size", working=0)
     points = read.num_points
+    load = functools.cache(read.edge_load)
     plan = render_plan(read, args.width, args.height, args.samples, True, points,  # the renderer's own check,
-                       lambda w, h, beside: working_bytes(read, w, h, args.backend != "diffvg", beside))  # filters incl.
+                       lambda w, h, beside: working_bytes(read, w, h, args.backend != "diffvg", beside, load()),
+                       load=load)  # filters included
     from ..image_out import save_png
     from ..render.api import render_rgba8
 

@@ -137,7 +137,7 @@ def _prepare(scene: Scene, width: int | None, height: int | None, background: Se
     if plan is None:
         plan = render_plan(scene, width, height, samples, export, len(scene.points),
                            lambda w, h, beside: _working_bytes(scene, w, h, backend, load, beside),
-                           4 * scene.points.element_size())
+                           4 * scene.points.element_size(), load)
     width, height, working, samples, reserved = plan
     return width, height, working, _background(background, scene.points), samples, reserved
 

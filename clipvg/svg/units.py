@@ -103,13 +103,17 @@ _VIEWPORT_LENGTH = re.compile(r"(?<![\w.+-])[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+
                               re.IGNORECASE)
 
 
+_WITHOUT_LENGTHS = frozenset({"href", "d", "points"})
+
+
 def viewport_unit_notes(root: ET.Element) -> Counter[str]:
     """Elements with a length in viewport units (VIEWPORT_UNITS), counted once each: they are taken of
     the SVG's own size, where a browser takes its window's, so the picture depends on the viewer. Links
-    (``href``, e.g. a base64 data URI) hold no lengths and are not searched."""
+    (``href``, e.g. a base64 data URI) and point lists (``d``, ``points``) hold no lengths and are not searched."""
     found: Counter[str] = Counter()
     for element in root.iter():
-        if any(_VIEWPORT_LENGTH.search(value) for key, value in element.attrib.items() if local_name(key) != "href"):
+        if any(_VIEWPORT_LENGTH.search(value) for key, value in element.attrib.items()
+               if local_name(key) not in _WITHOUT_LENGTHS):
             found["length in vw/vh/vi/vb/vmin/vmax (taken of the SVG's own size; a browser takes its window's)"] += 1
     return found
 

@@ -77,7 +77,8 @@ def test_render_plans_once_unless_the_scene_has_more_points(tmp_path, monkeypatc
     planned = []
     for module in (command, api):
         plan = module.render_plan
-        monkeypatch.setattr(module, "render_plan", lambda *args, plan=plan: planned.append(args[0]) or plan(*args))
+        monkeypatch.setattr(module, "render_plan",
+                            lambda *args, plan=plan, **named: planned.append(args[0]) or plan(*args, **named))
     (tmp_path / "in.svg").write_text(markup)
     assert main(["render", str(tmp_path / "in.svg"), "-o", str(tmp_path / "out.png"), "--width", "40"]) == 0
     assert len(planned) == plans
