@@ -3,7 +3,7 @@
 torch-facing wrappers and autograd Functions around them.
 
 Every kernel has a pure-torch twin beside its caller (``cull_hidden``, ``composite``, ``over``,
-``unpremultiplied``, ``split_at_grid``, ``_RowPrefixSums``, ``_nonzero``), which CUDA runs and the tests
+``unpremultiplied``, ``split_at_grid``, ``_RowPrefixSums``, ``_nonzero``, ``_covered_steps``), which CUDA runs and the tests
 compare against; ``compiled(tensor)`` says which one a tensor takes: the kernels run on CPU tensors of
 ``MIN_ELEMENTS`` or more, and ``COMPILED`` turns them off altogether (tests).
 """
@@ -220,6 +220,15 @@ class _NonzeroCoverage(torch.autograd.Function):
         return grad * slope, grad.index_select(0, at).to(ctx.overlap_dtype), None, None, None, None, None
 
 
+def covered_steps(x: torch.Tensor, col: torch.Tensor, pair_band: torch.Tensor, direction: torch.Tensor,
+                  entering: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``self_overlap._covered_steps``: each crossing's step (Q,) and each band's winding change (B,), the
+    crossings sorted within their bands in one pass (a counting sort by band, then each band's few by x)."""
+    step, total = _loops().covered_steps(_numpy(x), _numpy(col.to(x.dtype)), _numpy(pair_band), _numpy(direction),
+                                         _numpy(entering))
+    return torch.from_numpy(step).to(x.dtype), torch.from_numpy(total)
+
+
 def warm_up() -> None:
     """Load (or compile, the first time) every kernel for float32 and float64: the one-time cost of numba
     (~120 MB of memory, its code generator included) paid up front, not inside a measured render."""
@@ -240,3 +249,4 @@ def warm_up() -> None:
         _loops().row_prefix_sums_backward(_numpy(steps), _numpy(alpha), _numpy(alpha), _numpy(pixel),
                                           _numpy(pixel + 1))
         nonzero_coverage(alpha, pixel, item, alpha, 2, pixel[:1], alpha[:1])
+        covered_steps(alpha, alpha[:2], pixel, item * 2 - 1, pixel[:2])

@@ -302,3 +302,44 @@ def nonzero_coverage(value, item, pixel, orientation, num_pixels, overlap_key, o
         at[k] = low
         coverage[low], slope[low] = overlap_coverage[k], 0
     return coverage, slope, at
+
+
+@njit(cache=True, nogil=True)
+def covered_steps(x, col, pair_band, direction, entering):
+    bands = len(entering)
+    start = np.zeros(bands + 1, np.int64)  # a counting sort of the crossings by band
+    for q in range(len(x)):
+        start[pair_band[q] + 1] += 1
+    for k in range(bands):
+        start[k + 1] += start[k]
+    order = np.empty(len(x), np.int64)
+    fill = start[:-1].copy()
+    for q in range(len(x)):
+        order[fill[pair_band[q]]] = q
+        fill[pair_band[q]] += 1
+    key = np.empty(len(x), np.float64)
+    for q in range(len(x)):
+        key[q] = min(max(x[q] - col[pair_band[q]], 0.0), 1.0)
+    step = np.empty(len(x), np.float64)
+    total = np.empty(bands, np.int64)
+    for k in range(bands):
+        low, high = start[k], start[k + 1]
+        if high - low > 32:
+            run = order[low:high].copy()
+            order[low:high] = run[np.argsort(key[run], kind="mergesort")]
+        else:
+            for i in range(low + 1, high):  # insertion sort by key
+                q = order[i]
+                j = i - 1
+                while j >= low and key[order[j]] > key[q]:
+                    order[j + 1] = order[j]
+                    j -= 1
+                order[j + 1] = q
+        running = entering[k]
+        for i in range(low, high):
+            q = order[i]
+            before = running
+            running += direction[q]
+            step[q] = (before != 0) - (running != 0)
+        total[k] = running - entering[k]
+    return step, total

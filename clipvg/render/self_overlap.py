@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import torch
 
 from ..ragged import expand
+from . import kernels
 
 SAFE_PIECES = 3  # cells with more pieces than this are always recomputed
 # Cells with more pieces than this (their crossings alone would make the work grow as pieces^3) are cut
@@ -332,13 +333,23 @@ def _covered_length(seg: torch.Tensor, col: torch.Tensor, pair_band: torch.Tenso
     a, b = seg.index_select(0, pair_piece).unbind(1)
     x = a[:, 0] + (mid.index_select(0, pair_band) - a[:, 1]) * (b[:, 0] - a[:, 0]) / (b[:, 1] - a[:, 1])
     with torch.no_grad():
-        order = torch.argsort(pair_band.double() * 2 + (x.detach() - col.index_select(0, pair_band)).clamp(0, 1))
-        band = pair_band.index_select(0, order)
-        direction = torch.sign(b[:, 1] - a[:, 1]).detach().long().index_select(0, order)
-        total = torch.zeros(len(mid), dtype=torch.long, device=seg.device).index_add_(0, band, direction)
-        before_band = torch.cumsum(total, 0) - total
-        after = entering.index_select(0, band) + torch.cumsum(direction, 0) - before_band.index_select(0, band)
-        step = ((after - direction) != 0).double() - (after != 0).double()  # coverage ends (+1) or starts (-1) here
-        inside_left, inside_right = (entering != 0).double(), ((entering + total) != 0).double()
-    spans = torch.zeros(len(mid), dtype=seg.dtype, device=seg.device).index_add(0, band, x.index_select(0, order) * step)
+        direction = torch.sign(b[:, 1] - a[:, 1]).long()
+        sweep = kernels.covered_steps if kernels.compiled(x) else _covered_steps
+        step, total = sweep(x.detach(), col, pair_band, direction, entering)
+        inside_left, inside_right = (entering != 0).to(seg.dtype), ((entering + total) != 0).to(seg.dtype)
+    spans = torch.zeros(len(mid), dtype=seg.dtype, device=seg.device).index_add(0, pair_band, x * step)
     return spans + (col + 1) * inside_right - col * inside_left
+
+
+def _covered_steps(x: torch.Tensor, col: torch.Tensor, pair_band: torch.Tensor, direction: torch.Tensor,
+                   entering: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Where each crossing (Q,) at ``x`` of band ``pair_band`` going ``direction`` (+-1, down or up) starts (-1)
+    or ends (+1) the band's nonzero winding, swept left to right from ``entering`` (B,) at its cell's left side
+    ``col`` (B,); and each band's winding change across its cell (B,). (``kernels.covered_steps`` on the CPU.)"""
+    order = torch.argsort(pair_band.double() * 2 + (x - col.index_select(0, pair_band)).clamp(0, 1))
+    band, change = pair_band.index_select(0, order), direction.index_select(0, order)
+    total = torch.zeros(len(entering), dtype=torch.long, device=x.device).index_add_(0, band, change)
+    before_band = torch.cumsum(total, 0) - total
+    after = entering.index_select(0, band) + torch.cumsum(change, 0) - before_band.index_select(0, band)
+    sorted_step = ((after - change) != 0).to(x.dtype) - (after != 0).to(x.dtype)
+    return torch.empty_like(sorted_step).index_copy_(0, order, sorted_step), total

@@ -12,6 +12,7 @@ import torch
 
 import clipvg.render.coverage as coverage
 import clipvg.render.kernels as kernels
+import clipvg.render.self_overlap as self_overlap
 import clipvg.render.torch_backend as torch_backend
 import test_render_dense_floor as dense_floor
 from clipvg import Scene
@@ -122,6 +123,28 @@ def test_grid_breaks_equal_torch(dtype: torch.dtype, monkeypatch: pytest.MonkeyP
     for value, expected in zip(pieces, coverage.split_at_grid(edges, item, 12, 10)):
         assert torch.equal(value, expected)
     assert pieces[4].any()  # some edges pass through pixel corners
+
+
+@pytest.mark.parametrize("per_band", [5, 60])  # 60: past the kernel's insertion sort, its merge sort
+def test_covered_steps_equal_torch(per_band: int) -> None:
+    """Each crossing's step and each band's winding change: the same as the torch sweep's, for crossings in
+    shuffled order, with windings entering at -2..2, many at equal x, some on the cell's sides."""
+    generator = torch.Generator().manual_seed(per_band)
+    bands = 300
+    pair_band = torch.randperm(bands * per_band, generator=generator) % bands
+    col = torch.randint(0, 40, (bands,), generator=generator).double()
+    offset = torch.randint(0, 11, (len(pair_band),), generator=generator).double() / 10  # tenths: ties
+    x = col.index_select(0, pair_band) + offset
+    direction = torch.where(torch.rand(len(pair_band), generator=generator) < 0.5, -1, 1)
+    entering = torch.randint(-2, 3, (bands,), generator=generator)
+    step, total = kernels.covered_steps(x, col, pair_band, direction, entering)
+    expected_step, expected_total = self_overlap._covered_steps(x, col, pair_band, direction, entering)
+    assert torch.equal(total, expected_total)
+    # tied crossings may be swept in either order: their steps then differ, never the length they cover
+    spans = torch.zeros(bands, dtype=torch.float64).index_add(0, pair_band, x * step)
+    expected = torch.zeros(bands, dtype=torch.float64).index_add(0, pair_band, x * expected_step)
+    torch.testing.assert_close(spans, expected, rtol=0, atol=1e-12)
+    assert (step != 0).any() and (step == expected_step).float().mean() > 0.5
 
 
 def test_a_tiny_render_stays_in_torch_and_a_large_one_takes_the_kernels() -> None:

@@ -2,7 +2,8 @@
 nonzero, not the signed area (which counts a same-direction overlap twice and cancels opposite
 windings). Exact references: the same region drawn as simple polygons (whose signed area is exact);
 random self-intersecting polygons against a supersampled winding; gradients against central finite
-differences."""
+differences. Every test runs twice: on the torch path (which CUDA runs) and on the compiled CPU kernels
+(``kernels.covered_steps`` sweeps the bands' crossings)."""
 from __future__ import annotations
 
 import math
@@ -13,9 +14,17 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clipvg.render import coverage, self_overlap
+from clipvg.render import coverage, kernels, self_overlap
 from clipvg.render.coverage import rasterize
 from winding_reference import sampled_winding
+
+
+@pytest.fixture(autouse=True, params=["torch", "compiled"])
+def kernel_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The torch path, or the compiled kernels for every size (they start at ``MIN_ELEMENTS`` otherwise)."""
+    monkeypatch.setattr(kernels, "COMPILED", request.param == "compiled")
+    monkeypatch.setattr(kernels, "MIN_ELEMENTS", 0)
+    return request.param
 
 
 def nonzero_image(polygons: list[torch.Tensor], size: int) -> torch.Tensor:
