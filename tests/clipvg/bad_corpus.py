@@ -440,7 +440,7 @@ def long_segment_stroke_svg(segments: int) -> str:
 def _long_segment_stroke_cases(rng: random.Random) -> Iterator[Case]:
     # drawn beside the shared stream, as _outline_points_cases
     own = random.Random(hash(rng.getstate()[1]) + 3)
-    # one in ten is the render drawn in bands of rows (13 s through `clipvg render` on 2 cores: the campaign's
+    # one in ten is the render drawn in bands of rows (14.5 s through `clipvg render` in one thread: the campaign's
     # slowest accepted case); the others are drawn in one piece or refused by their pieces
     segments = 30_000 if own.random() < 0.1 else own.choice((1_000, 150_000))
     yield Case("svg stroke of N long segments", "svg", long_segment_stroke_svg(segments).encode(), COMMANDS["svg"])
