@@ -42,6 +42,7 @@ from .markers import drop_marker_attributes, marker_placement, marker_references
 from .paint import PaintServers, matrix3, number, unit_number
 from .patterns import chain_attr, pattern_chain, tile_of, units_value
 from .pending import PendingOutline, check_outline_points, finish_outlines, tree_tensors
+from .path_data import parse_path_data
 from .point_count import element_label
 from .shape_data import shape_bbox, shape_contours, shape_segments
 from .structure import normalize
@@ -151,6 +152,8 @@ def _read_svg(source: str | os.PathLike, base_dir: str | None) -> ReadSVG:
     except RecursionError:  # the group_depth limit raised past what the reader's recursion (and svgelements') takes
         raise SVGParseError(f"{source_name(source)}: its elements (with <use> expanded) nest too deeply to read; lower the "
                             "group_depth limit (--max-group-depth) or flatten the groups") from None
+    finally:
+        parse_path_data.cache_clear()  # long path data parsed for this document (kept while its shapes were read)
 
 
 def _read_document(source: str | os.PathLike, base_dir: str | None) -> ReadSVG:
