@@ -22,6 +22,7 @@ from svgelements import DEFAULT_PPI, SVG, Length, Path as SVGPath, SVGLexicalPar
 
 from ..errors import SVGParseError
 from ..limits import ResourceLimits, resource_limits
+from .path_arcs import ARC_ARGUMENTS
 from .path_data import long_path_data_set_aside
 from .point_count import PointTally, element_label
 
@@ -206,29 +207,19 @@ def _readable_prefix(data: str) -> str:
 
 _ARGUMENTS = {"m": 2, "l": 2, "h": 1, "v": 1, "c": 6, "s": 4, "q": 4, "t": 2, "a": 7, "z": 0}
 _PATH_COMMAND = re.compile(r"([MmZzLlHhVvCcSsQqTtAa])([^MmZzLlHhVvCcSsQqTtAa]*)")
-_SEPARATOR = re.compile(r"[\s,]*")
 _SEPARATOR_ONLY = re.compile(r"[\s,]*$")
-_FLAG = re.compile(r"[01]")
+_ARC_RUN = re.compile(rf"(?:{ARC_ARGUMENTS})+[\s,]*")  # one arc command's arguments: whole arcs, nothing else
 
 
 def _arguments_well_formed(command: str, text: str) -> bool:
     """Whether ``text`` holds whole argument groups of ``command`` (numbers, arc flags that may be
     written without separators)."""
+    if command in "Aa":
+        return _ARC_RUN.fullmatch(text) is not None
     count = _ARGUMENTS[command.lower()]
-    if command not in "Aa":  # numbers alone: counted with C-level regex calls
-        if _SEPARATOR_ONLY.match(_NUMBER.sub(" ", text)) is None:
-            return False
-        values = len(_NUMBER.findall(text))
-    else:
-        position, values = 0, 0
-        while True:
-            position = _SEPARATOR.match(text, position).end()
-            if position == len(text):
-                break
-            match = (_FLAG if values % 7 in (3, 4) else _NUMBER).match(text, position)
-            if match is None:
-                return False
-            position, values = match.end(), values + 1
+    if _SEPARATOR_ONLY.match(_NUMBER.sub(" ", text)) is None:  # numbers alone: counted with C-level regex calls
+        return False
+    values = len(_NUMBER.findall(text))
     return not values if count == 0 else values > 0 and values % count == 0
 
 

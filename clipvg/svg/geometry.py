@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import ceil, pi
+from math import pi
 from typing import Iterable
 
 import numpy as np
@@ -13,6 +13,15 @@ from ..scene import Subpath
 
 ARC_PIECE_SWEEP = pi / 4
 """Largest sweep (radians) of one cubic replacing part of an arc: radial error below 5e-6 x radius."""
+ARC_PIECE_SLACK = 1e-6
+"""How far past a whole number of ARC_PIECE_SWEEP an arc's sweep may be rounded and still take that many cubics (a
+half circle is 4 whichever way its sweep was rounded: where the radii were scaled up to fit, the centre comes from a
+square root of rounding noise, ~1e-8 of the radius)."""
+
+
+def arc_piece_count(sweep: float | np.ndarray) -> float | np.ndarray:
+    """The cubics an arc of ``sweep`` radians (any sign; an array too) is drawn as, as float(s)."""
+    return np.ceil(np.abs(sweep) / ARC_PIECE_SWEEP - ARC_PIECE_SLACK)
 
 
 @dataclass
@@ -50,7 +59,7 @@ class _Contour:
         it starts is omitted."""
         if arc.start == arc.end:
             return
-        pieces = int(ceil(abs(arc.sweep) / ARC_PIECE_SWEEP))
+        pieces = int(arc_piece_count(arc.sweep))
         if not pieces or arc.rx <= 0 or arc.ry <= 0:
             self.add(1, arc.end)
             return

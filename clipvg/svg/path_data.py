@@ -2,9 +2,9 @@
 
 svgelements makes a Python object per segment (a 150 000-segment path takes it ~1.1 s); ``parse_path_data``
 tokenizes the whole string with one regex and computes every segment's points with array operations, giving
-the same contours as ``geometry.to_contours`` of svgelements' segments. ``long_path_data_set_aside`` hides long
-path data from svgelements while the document tree is built (the data goes in ``SET_ASIDE``; see
-``shape_data``). Data with arcs is left to svgelements (arc flags may be written without separators).
+the same contours as ``geometry.to_contours`` of svgelements' segments (arcs as its cubics: ``path_arcs``).
+``long_path_data_set_aside`` hides long path data from svgelements while the document tree is built (the data goes
+in ``SET_ASIDE``; see ``shape_data``).
 """
 from __future__ import annotations
 
@@ -18,29 +18,29 @@ from typing import Iterator
 import numpy as np
 
 from .geometry import Contour
+from .path_arcs import arc_pieces, separated_arc_flags
 
 SET_ASIDE = "data-clipvg-path"
 """The attribute holding path data set aside from svgelements (its ``d`` is emptied meanwhile)."""
 LONG_PATH_DATA = 1024
 """Characters of path data from which ``long_path_data_set_aside`` sets it aside."""
 
-_M, _L, _H, _V, _C, _S, _Q, _T, _Z = range(9)
-_LETTERS = "MLHVCSQTZ"
-_ARITY = np.array([2, 2, 1, 1, 6, 4, 4, 2, 0])
-_DEGREE = np.array([0, 1, 1, 1, 3, 3, 2, 2, 1])  # a close-path's degree counts only when its line has length
-_END_COLUMN = np.array([0, 0, 0, 0, 4, 2, 2, 0, 0])  # where a segment's end point is in its arguments
+_M, _L, _H, _V, _C, _S, _Q, _T, _Z, _A = range(10)
+_LETTERS = "MLHVCSQTZA"
+_ARITY = np.array([2, 2, 1, 1, 6, 4, 4, 2, 0, 7])
+_DEGREE = np.array([0, 1, 1, 1, 3, 3, 2, 2, 1, 3])  # a close-path's degree counts only when its line has length
+_END_COLUMN = np.array([0, 0, 0, 0, 4, 2, 2, 0, 0, 5])  # where a segment's end point is in its arguments
 _COMMANDS = np.array(sorted(_LETTERS + _LETTERS.lower()))
 _KIND_OF = np.array([_LETTERS.index(c.upper()) for c in _COMMANDS])
 _RELATIVE_OF = np.array([c.islower() for c in _COMMANDS])
-_TOKEN = re.compile(r"[MmLlHhVvCcSsQqTtZz]|[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_ARC = re.compile(r"[Aa]")
+_TOKEN = re.compile(r"[MmLlHhVvCcSsQqTtZzAa]|[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _SAME_POINT = 1e-12  # how far apart svgelements' equal points may be (a close-path of that length adds no line)
 
 
 @dataclass(frozen=True)
 class PathData:
-    """Path data as arrays, one row per segment (a moveto, a close-path and each implicit repeat are segments):
-    ``kind`` (S,) int (M L H V C S Q T Z = 0..8), ``starts`` and ``ends`` (S, 2) float64 user units, ``controls``
+    """Path data as arrays, one row per segment (a moveto, a close-path and each implicit repeat are segments; an
+    arc, the cubics or the line it is drawn as): ``kind`` (S,) int (M L H V C S Q T Z = 0..8), ``starts`` and ``ends`` (S, 2) float64 user units, ``controls``
     (S, 2, 2) the Bézier control points (a quadratic's in the first row; zeros for others)."""
 
     kind: np.ndarray
@@ -99,11 +99,9 @@ class PathData:
 
 @functools.lru_cache(maxsize=4)  # a shape's contours and its bounding box are asked for in turn
 def parse_path_data(data: str) -> PathData | None:
-    """The segments of well-formed path data (``document.drop_bad_paths`` leaves only that), or None for data
-    this parser leaves to svgelements: with arcs, or where commands and argument counts disagree."""
-    if _ARC.search(data):
-        return None
-    tokens = np.array(_TOKEN.findall(data))
+    """The segments of well-formed path data (``document.drop_bad_paths`` leaves only that), or None where commands
+    and argument counts disagree (left to svgelements)."""
+    tokens = np.array(_TOKEN.findall(separated_arc_flags(data)))
     if not len(tokens):
         return PathData(np.zeros(0, np.int64), np.zeros((0, 2)), np.zeros((0, 2)), np.zeros((0, 2, 2)))
     is_command = np.isin(tokens, _COMMANDS)
@@ -123,7 +121,7 @@ def parse_path_data(data: str) -> PathData | None:
     segment_kind = kind[group]
     segment_kind[(segment_kind == _M) & (within > 0)] = _L  # a moveto's further pairs are linetos
     first_value = at - np.arange(len(at))  # values before each command
-    columns = np.arange(6)
+    columns = np.arange(7)
     taken = first_value[group, None] + within[:, None] * arity[group, None] + columns
     arguments_of = np.where(columns < arity[group, None], values[np.minimum(taken, max(len(values) - 1, 0))]
                             if len(values) else 0.0, 0.0)
@@ -131,7 +129,7 @@ def parse_path_data(data: str) -> PathData | None:
 
 
 def _segments(kind: np.ndarray, relative: np.ndarray, arguments: np.ndarray) -> PathData:
-    """Points of segments ``kind`` (S,), ``relative`` (S,) bool, ``arguments`` (S, 6) as written."""
+    """Points of segments ``kind`` (S,), ``relative`` (S,) bool, ``arguments`` (S, 7) as written."""
     count = len(kind)
     column = _END_COLUMN[kind]
     rows = np.arange(count)
@@ -160,6 +158,23 @@ def _segments(kind: np.ndarray, relative: np.ndarray, arguments: np.ndarray) -> 
     smooth_quadratic = kind == _T
     if smooth_quadratic.any():
         controls[smooth_quadratic, 0] = _reflected_controls(kind, starts, controls[:, 0])[smooth_quadratic]
+    return _arcs_drawn(PathData(kind, starts, ends, controls), arguments)
+
+
+def _arcs_drawn(data: PathData, arguments: np.ndarray) -> PathData:
+    """``data`` with each arc's row replaced by the segments it is drawn as (``path_arcs.arc_pieces``; none for an
+    arc ending where it starts). After the smooth curves' reflections: an arc is not a curve they reflect."""
+    arc = data.kind == _A
+    if not arc.any():
+        return data
+    pieces = arc_pieces(data.starts[arc], data.ends[arc], arguments[arc], _SAME_POINT)
+    repeats = np.ones(len(arc), dtype=np.int64)
+    repeats[arc] = pieces.count
+    rows = np.repeat(np.arange(len(arc)), repeats)
+    kind, starts, ends, controls = data.kind[rows], data.starts[rows], data.ends[rows], data.controls[rows]
+    drawn = np.flatnonzero(np.repeat(arc, repeats))
+    kind[drawn] = np.where(np.repeat(pieces.line, pieces.count), _L, _C)
+    starts[drawn], ends[drawn], controls[drawn] = pieces.starts, pieces.ends, pieces.controls
     return PathData(kind, starts, ends, controls)
 
 
@@ -241,15 +256,14 @@ def _cubic_extremes(p0: np.ndarray, controls: np.ndarray, p3: np.ndarray) -> np.
 
 @contextmanager
 def long_path_data_set_aside(root: ET.Element) -> Iterator[None]:
-    """Within the block, every ``<path>`` with at least LONG_PATH_DATA characters of data (arcs aside) has an empty
+    """Within the block, every ``<path>`` with at least LONG_PATH_DATA characters of data has an empty
     ``d`` and the data in ``SET_ASIDE``; restored after. A ``SET_ASIDE`` attribute already in the document is
     removed for good (it would otherwise stand for path data)."""
     moved = []
     for element in root.iter():
         element.attrib.pop(SET_ASIDE, None)
         data = element.get("d")
-        if data and len(data) >= LONG_PATH_DATA and element.tag.rsplit("}", 1)[-1] == "path" \
-                and not _ARC.search(data):
+        if data and len(data) >= LONG_PATH_DATA and element.tag.rsplit("}", 1)[-1] == "path":
             element.set(SET_ASIDE, data)
             element.set("d", "")
             moved.append(element)
