@@ -1,11 +1,12 @@
 """Long path data: reading it, and ``clipvg render`` of the bad-input campaign's stroked zigzags. Prints JSON.
 
-- ``parse``: seconds to turn one ``d`` of N line segments (the campaign's zigzag) into contours, by svgelements
-  (segments, then ``geometry.to_contours``, as the reader did) and by ``clipvg.svg.path_data`` (best of
-  ``--runs``), in this process.
+- ``parse``: seconds to turn one ``d`` of N line segments (the campaign's zigzag) or N arcs (``arc_zigzag_svg``) into
+  contours, by svgelements (segments, then ``geometry.to_contours``, as the reader did) and by
+  ``clipvg.svg.path_data`` (best of ``--runs``), in this process.
 - ``render``: ``clipvg render`` of the zigzag SVGs from process start, one thread (``OMP_NUM_THREADS=1``, as the
   campaign's in-process runs) and all threads: wall seconds, peak resident MB of the process, exit status (2:
-  refused). 150 000 segments is refused (its pieces do not fit), 30 000 is drawn in bands.
+  refused). 150 000 segments is refused (its pieces do not fit), 30 000 is drawn in bands; the arcs are refused,
+  57 000 of them being about the most the points_per_path limit lets through (3.5 points an arc as written).
 
 Each ``--tree LABEL=DIR`` is a source tree of the project (e.g. an older commit from ``git worktree add``), run
 with this interpreter and ``PYTHONPATH=DIR``, so before and after share one run (the parse figures are this
@@ -33,8 +34,19 @@ sys.path.insert(0, str(ROOT / "tests" / "clipvg"))
 from bad_corpus import long_segment_stroke_svg  # noqa: E402
 
 
-def path_data_of(segments: int) -> str:
-    markup = long_segment_stroke_svg(segments)
+def arc_zigzag_svg(arcs: int) -> str:
+    """A stroke of ``arcs`` arcs of radius 30 between the zigzag's points across a 200 px canvas (radii scaled up to
+    fit where the points are further apart)."""
+    data = " ".join(f"A30 30 0 0 1 {(i * 37) % 190} {(i * 91) % 190}" for i in range(arcs))
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="200" height="200"><path d="M0 0 {data}" fill="none" '
+            'stroke="red"/></svg>')
+
+
+MAKERS = {"segments": long_segment_stroke_svg, "arcs": arc_zigzag_svg}
+
+
+def path_data_of(kind: str, count: int) -> str:
+    markup = MAKERS[kind](count)
     return markup.split(' d="', 1)[1].split('"', 1)[0]
 
 
@@ -54,14 +66,15 @@ def parse_figures(runs: int) -> list[dict]:
     from clipvg.svg.path_data import parse_path_data
 
     found = []
-    for segments in (10_000, 50_000, 150_000):
-        data = path_data_of(segments)
+    for kind, count in (("segments", 10_000), ("segments", 50_000), ("segments", 150_000), ("arcs", 20_000),
+                        ("arcs", 57_000)):
+        data = path_data_of(kind, count)
 
         def ours() -> None:
             parse_path_data.cache_clear()
-            assert len(parse_path_data(data).contours[0].degrees) == segments
+            assert len(parse_path_data(data).contours[0].degrees) >= count
 
-        found.append({"segments": segments, "characters": len(data),
+        found.append({kind: count, "characters": len(data),
                       "svgelements_s": round(best_seconds(lambda: to_contours(SVGPath(data).segments()), runs), 4),
                       "numpy_s": round(best_seconds(ours, runs), 4)})
     return found
@@ -69,9 +82,9 @@ def parse_figures(runs: int) -> list[dict]:
 
 def render_figures(tree: str, folder: Path, runs: int) -> list[dict]:
     found = []
-    for segments in (150_000, 30_000):
-        source = folder / f"zigzag_{segments}.svg"
-        source.write_text(long_segment_stroke_svg(segments))
+    for kind, count in (("segments", 150_000), ("segments", 30_000), ("arcs", 20_000), ("arcs", 57_000)):
+        source = folder / f"zigzag_{kind}_{count}.svg"
+        source.write_text(MAKERS[kind](count))
         for threads in ("1", None):
             env = dict(os.environ, PYTHONPATH=os.path.abspath(tree))
             if threads:
@@ -89,7 +102,7 @@ def render_figures(tree: str, folder: Path, runs: int) -> list[dict]:
                 walls.append(float(out[0]))
                 peaks.append(int(out[1]) / 1024)
                 status = int(out[2])
-            found.append({"segments": segments, "threads": threads or "all", "wall_s": round(min(walls), 2),
+            found.append({kind: count, "threads": threads or "all", "wall_s": round(min(walls), 2),
                           "peak_mb": round(max(peaks)), "exit": status})
     return found
 
