@@ -3,8 +3,8 @@
 torch-facing wrappers and autograd Functions around them.
 
 Every kernel has a pure-torch twin beside its caller (``cull_hidden``, ``composite``, ``over``,
-``unpremultiplied``, ``split_at_grid``, ``_RowPrefixSums``, ``_nonzero``, ``_covered_steps``), which CUDA runs and the tests
-compare against; ``compiled(tensor)`` says which one a tensor takes: the kernels run on CPU tensors of
+``unpremultiplied``, ``split_at_grid``, ``_RowPrefixSums``, ``_nonzero``, ``_covered_steps``), which CUDA runs and
+the tests compare against; ``compiled(tensor)`` says which one a tensor takes: the kernels run on CPU tensors of
 ``MIN_ELEMENTS`` or more, and ``COMPILED`` turns them off altogether (tests).
 """
 from __future__ import annotations

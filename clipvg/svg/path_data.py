@@ -40,8 +40,9 @@ _SAME_POINT = 1e-12  # how far apart svgelements' equal points may be (a close-p
 @dataclass(frozen=True)
 class PathData:
     """Path data as arrays, one row per segment (a moveto, a close-path and each implicit repeat are segments; an
-    arc, the cubics or the line it is drawn as): ``kind`` (S,) int (M L H V C S Q T Z = 0..8), ``starts`` and ``ends`` (S, 2) float64 user units, ``controls``
-    (S, 2, 2) the Bézier control points (a quadratic's in the first row; zeros for others)."""
+    arc, the cubics or the line it is drawn as): ``kind`` (S,) int (M L H V C S Q T Z = 0..8), ``starts`` and
+    ``ends`` (S, 2) float64 user units, ``controls`` (S, 2, 2) the Bézier control points (a quadratic's in the
+    first row; zeros for others)."""
 
     kind: np.ndarray
     starts: np.ndarray
@@ -88,7 +89,8 @@ class PathData:
         points = [self.ends]
         quadratic = (self.kind == _Q) | (self.kind == _T)
         if quadratic.any():
-            points.append(_quadratic_extremes(self.starts[quadratic], self.controls[quadratic, 0], self.ends[quadratic]))
+            points.append(_quadratic_extremes(self.starts[quadratic], self.controls[quadratic, 0],
+                                              self.ends[quadratic]))
         cubic = (self.kind == _C) | (self.kind == _S)
         if cubic.any():
             points.append(_cubic_extremes(self.starts[cubic], self.controls[cubic], self.ends[cubic]))
@@ -113,7 +115,8 @@ def parse_path_data(data: str) -> PathData | None:
     values = tokens[~is_command].astype(np.float64)
     arguments = np.diff(np.append(at, len(tokens))) - 1
     arity = _ARITY[kind]
-    if ((kind == _Z) & (arguments > 0)).any() or ((kind != _Z) & ((arguments == 0) | (arguments % np.maximum(arity, 1) != 0))).any():
+    whole = np.where(kind == _Z, arguments == 0, (arguments > 0) & (arguments % np.maximum(arity, 1) == 0))
+    if not whole.all():
         return None
     repeats = np.where(kind == _Z, 1, arguments // np.maximum(arity, 1))
     group = np.repeat(np.arange(len(at)), repeats)
