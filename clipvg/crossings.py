@@ -130,14 +130,14 @@ class EdgeLoad:
                                    (2, np.maximum, np.maximum(a, b) + reach[:, None])):
             for axis in (0, 1):
                 pick.at(box[:, corner + axis], path, ends[:, axis])
-        ends = np.concatenate([a[order, 1], b[order, 1]])
-        corner_order = np.argsort(ends - np.tile(reach[order], 2), kind="stable")
+        ends, corner_reach = np.concatenate([a[order, 1], b[order, 1]]), np.tile(reach[order], 2)
+        corner_top = ends - corner_reach
+        corner_order = np.argsort(corner_top, kind="stable")
         corner_edge = np.tile(np.arange(len(order)), 2)[corner_order]
-        corner_bottom = (ends + np.tile(reach[order], 2))[corner_order]
+        corner_bottom = (ends + corner_reach)[corner_order]
         return cls(across[order], down[order], bend[order], share[order], times[order], half_width[order],
-                   reach[order], top[order], bottom, np.argsort(bottom, kind="stable"),
-                   (ends - np.tile(reach[order], 2))[corner_order], corner_bottom,
-                   np.argsort(corner_bottom, kind="stable"), corner_edge, path[order], box)
+                   reach[order], top[order], bottom, np.argsort(bottom, kind="stable"), corner_top[corner_order],
+                   corner_bottom, np.argsort(corner_bottom, kind="stable"), corner_edge, path[order], box)
 
     def _pieces(self, scale: tuple[float, float], columns: float, rows: float) -> tuple[np.ndarray, np.ndarray]:
         """(E,) the pieces each edge is cut into in a tile of ``columns`` x ``rows`` output px at ``scale`` (the

@@ -205,9 +205,10 @@ def plan_for(scene: Drawable, width: int, height: int, reserved: float = 0, load
         return None
     plan = tile_plan(width, height, margin, pixels)
     over = _plan_bytes(scene, plan, width, height, load) - _room(reserved)
-    smallest = tile_plan(width, height, margin, 0)
-    if over > 0 and _plan_bytes(scene, smallest, width, height, load) > _room(reserved):
-        return smallest  # even the smallest tile does not fit: no need to search
+    if over > 0:
+        smallest = tile_plan(width, height, margin, 0)
+        if _plan_bytes(scene, smallest, width, height, load) > _room(reserved):
+            return smallest  # even the smallest tile does not fit: no need to search
     while over > 0 and pixels > 0:  # crowded edges shrink more slowly than the pixels: at most halve each time
         pixels = max(pixels - math.ceil(over / _pixel_bytes(scene)), pixels // 2)
         plan = tile_plan(width, height, margin, pixels)
